@@ -1,0 +1,212 @@
+//! Sans-IO actors: the [`Actor`] trait, the [`Ctx`] its handlers act through,
+//! durable [`Store`]s, crash points and timers.
+//!
+//! An actor's state is split in two. **Durable** state survives a crash (think
+//! fsync'd disk or a database) and is only written inside
+//! [`Store::transaction`], whose closure cannot reach a crash point, so every
+//! transaction is atomic. **Volatile** state is lost on a crash together with
+//! the actor's timers; a restart rebuilds it from durable state by calling
+//! [`Actor::start`] again.
+
+use std::fmt::Debug;
+use std::hash::Hash;
+
+use crate::choice::{Choices, Ratio, Site, Stream};
+use crate::sim::Core;
+use crate::time::{SimDuration, SimTime};
+
+/// The index of an actor in its [`Sim`](crate::Sim), in scenario order.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct ActorId(pub u32);
+
+impl ActorId {
+    /// The id as a vector index.
+    pub fn index(self) -> usize {
+        self.0 as usize
+    }
+}
+
+/// A handler stopped at a crash point that fired.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Crashed {
+    /// The name of the crash point.
+    pub point: &'static str,
+}
+
+/// What a handler returns: `Err` when it crashed at a named point.
+pub type Step = Result<(), Crashed>;
+
+/// A timer set by an actor; used to cancel it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub struct TimerId {
+    pub(crate) slot: u32,
+    pub(crate) generation: u32,
+}
+
+/// Durable state, written only through atomic transactions.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Store<D> {
+    data: D,
+}
+
+impl<D> Store<D> {
+    /// A store holding `data`.
+    pub fn new(data: D) -> Store<D> {
+        Store { data }
+    }
+
+    /// Read the durable state.
+    pub fn get(&self) -> &D {
+        &self.data
+    }
+
+    /// Write the durable state atomically: the closure gets no [`Ctx`], so no
+    /// crash point can fire inside it.
+    pub fn transaction<T>(&mut self, write: impl FnOnce(&mut D) -> T) -> T {
+        write(&mut self.data)
+    }
+
+    /// Take the state out of the store.
+    pub fn into_inner(self) -> D {
+        self.data
+    }
+}
+
+/// A sans-IO state machine run by the engine.
+///
+/// Handlers never touch a clock, a socket or another actor: they read `now`
+/// from the [`Ctx`] and push effects through it (send, set or cancel a timer,
+/// record an observation, pass a crash point).
+pub trait Actor: Sized {
+    /// Messages on the wire.
+    type Msg: Clone + Debug + Hash;
+    /// Timer tags.
+    type Timer: Clone + Debug + Hash;
+    /// State that survives a crash.
+    type Durable: Clone + Debug;
+    /// State lost on a crash.
+    type Volatile;
+    /// Observations recorded for the checkers (the run's history).
+    type Obs;
+
+    /// The durable state before the first start.
+    fn init_durable(&self) -> Self::Durable;
+
+    /// Build volatile state from durable state, at the start of the run and at
+    /// every restart after a crash.
+    fn start<C: Choices>(
+        &self,
+        durable: &Store<Self::Durable>,
+        ctx: &mut Ctx<'_, Self, C>,
+    ) -> Self::Volatile;
+
+    /// Handle a message from `src`.
+    ///
+    /// # Errors
+    /// `Crashed` when a crash point fired; the engine then drops the volatile
+    /// state and the timers, and schedules a restart.
+    fn on_msg<C: Choices>(
+        &self,
+        durable: &mut Store<Self::Durable>,
+        volatile: &mut Self::Volatile,
+        ctx: &mut Ctx<'_, Self, C>,
+        src: ActorId,
+        msg: Self::Msg,
+    ) -> Step;
+
+    /// Handle a timer that expired.
+    ///
+    /// # Errors
+    /// `Crashed` when a crash point fired, as for [`Actor::on_msg`].
+    fn on_timer<C: Choices>(
+        &self,
+        durable: &mut Store<Self::Durable>,
+        volatile: &mut Self::Volatile,
+        ctx: &mut Ctx<'_, Self, C>,
+        timer: Self::Timer,
+    ) -> Step;
+
+    /// Whether the actor still has work to do although nothing of it is
+    /// pending in the queue (for example rows stuck in `processing`). A run is
+    /// quiet only when no actor is busy. `volatile` is `None` while crashed.
+    fn is_busy(&self, durable: &Self::Durable, volatile: Option<&Self::Volatile>) -> bool {
+        let _ = (durable, volatile);
+        false
+    }
+}
+
+/// The context a handler acts through: its own id, the time, its own slice of
+/// the choice source, and the effects it may push.
+pub struct Ctx<'a, A: Actor, C: Choices> {
+    pub(crate) id: ActorId,
+    pub(crate) core: &'a mut Core<A, C>,
+}
+
+impl<A: Actor, C: Choices> Ctx<'_, A, C> {
+    /// This actor's id.
+    pub fn id(&self) -> ActorId {
+        self.id
+    }
+
+    /// The current simulated time.
+    pub fn now(&self) -> SimTime {
+        self.core.now
+    }
+
+    /// Send `msg` to `dst`; the network decides whether and when it arrives.
+    ///
+    /// # Panics
+    /// If the topology has no link from this actor to `dst` (a model bug).
+    pub fn send(&mut self, dst: ActorId, msg: A::Msg) {
+        self.core.send(self.id, dst, msg);
+    }
+
+    /// Set a timer for pending work (a retransmission, a scheduled send). The
+    /// run is not quiet while such a timer is set.
+    pub fn set_timer(&mut self, after: SimDuration, timer: A::Timer) -> TimerId {
+        self.core.set_timer(self.id, after, timer, true)
+    }
+
+    /// Set a polling timer (periodic work that exists even when idle). It
+    /// does not keep the run from being quiet.
+    pub fn set_poll_timer(&mut self, after: SimDuration, timer: A::Timer) -> TimerId {
+        self.core.set_timer(self.id, after, timer, false)
+    }
+
+    /// Cancel a timer; cancelling one that fired or was cancelled is a no-op.
+    pub fn cancel_timer(&mut self, id: TimerId) {
+        self.core.cancel_timer(id);
+    }
+
+    /// Pass the crash point `point`: the fault plan and the choice source
+    /// decide whether it fires.
+    ///
+    /// # Errors
+    /// `Crashed` if it fires; the handler must return it (use `?`).
+    pub fn crash_point(&mut self, point: &'static str) -> Step {
+        if self.core.crash_point_fires(self.id, point) {
+            Err(Crashed { point })
+        } else {
+            Ok(())
+        }
+    }
+
+    /// Record an observation in the run's history.
+    pub fn observe(&mut self, obs: A::Obs) {
+        self.core.observe(self.id, obs);
+    }
+
+    /// A yes/no decision of this actor's own, from its own stream.
+    pub fn flip(&mut self, p: Ratio) -> bool {
+        self.core
+            .choices
+            .flip(Stream::Actor(self.id), Site::Actor, p)
+    }
+
+    /// Pick a number in `0..n` from this actor's own stream.
+    pub fn pick(&mut self, n: u64) -> u64 {
+        self.core
+            .choices
+            .pick(Stream::Actor(self.id), Site::Actor, n)
+    }
+}

@@ -1,0 +1,184 @@
+//! The fault plan: when faults may happen, stochastic knobs and an explicit
+//! schedule.
+//!
+//! A run is faulty until [`FaultPlan::faults_until`]; after that it is healed:
+//! no new drops, duplicates or crashes, partitions are over, and crashed
+//! actors come back after [`FaultPlan::restart_after`]. The explicit schedule
+//! lets a run be reproduced with no randomness at all.
+
+use crate::actor::ActorId;
+use crate::choice::Ratio;
+use crate::time::{SimDuration, SimTime};
+
+/// Crash at the `nth` time (1-based) `actor` passes crash point `point`.
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+pub struct ScheduledCrash {
+    /// The actor that crashes.
+    pub actor: ActorId,
+    /// The crash point's name.
+    pub point: String,
+    /// Which pass of the point fires (1 = the first).
+    pub nth: u32,
+}
+
+/// Drop the `nth` datagram (1-based) sent on the link `src -> dst`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub struct ScheduledDrop {
+    /// Sender.
+    pub src: ActorId,
+    /// Receiver.
+    pub dst: ActorId,
+    /// Which datagram on the link is lost (1 = the first).
+    pub nth: u64,
+}
+
+/// A stochastic crash knob: at each pass of a matching crash point, crash
+/// with probability `ratio`.
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+pub struct CrashKnob {
+    /// Only this actor, or every actor.
+    pub actor: Option<ActorId>,
+    /// Only this point, or every point.
+    pub point: Option<String>,
+    /// Probability per pass.
+    pub ratio: Ratio,
+}
+
+/// A cut between two actors from `from` until `to` (or until the run heals).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub struct Partition {
+    /// One side.
+    pub a: ActorId,
+    /// The other side.
+    pub b: ActorId,
+    /// Start of the cut.
+    pub from: SimTime,
+    /// End of the cut (exclusive).
+    pub to: SimTime,
+    /// Only datagrams from `a` to `b` are cut.
+    pub one_way: bool,
+}
+
+impl Partition {
+    /// Whether the partition cuts `src -> dst` at `now`.
+    pub fn cuts(&self, src: ActorId, dst: ActorId, now: SimTime) -> bool {
+        if now < self.from || now >= self.to {
+            return false;
+        }
+        (self.a == src && self.b == dst) || (!self.one_way && self.a == dst && self.b == src)
+    }
+}
+
+/// Every fault of a run, decided before it starts.
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+pub struct FaultPlan {
+    /// No new fault at or after this time.
+    pub faults_until: SimTime,
+    /// How long a crashed actor stays down.
+    pub restart_after: SimDuration,
+    /// Stochastic crash knobs.
+    pub crash_knobs: Vec<CrashKnob>,
+    /// Crashes at named points.
+    pub crashes: Vec<ScheduledCrash>,
+    /// Datagrams lost by position on their link.
+    pub drops: Vec<ScheduledDrop>,
+    /// Scheduled partitions.
+    pub partitions: Vec<Partition>,
+}
+
+impl Default for FaultPlan {
+    /// No faults at all; crashed actors restart after 50 ms.
+    fn default() -> Self {
+        FaultPlan {
+            faults_until: SimTime::ZERO,
+            restart_after: SimDuration::from_ms(50),
+            crash_knobs: Vec::new(),
+            crashes: Vec::new(),
+            drops: Vec::new(),
+            partitions: Vec::new(),
+        }
+    }
+}
+
+impl FaultPlan {
+    /// Whether faults may still happen at `now`.
+    pub fn is_faulty(&self, now: SimTime) -> bool {
+        now < self.faults_until
+    }
+
+    /// Whether a scheduled partition cuts `src -> dst` at `now`.
+    pub fn partitioned(&self, src: ActorId, dst: ActorId, now: SimTime) -> bool {
+        self.partitions.iter().any(|p| p.cuts(src, dst, now))
+    }
+
+    /// Whether the `nth` datagram on `src -> dst` is scheduled to be lost.
+    pub fn drop_scheduled(&self, src: ActorId, dst: ActorId, nth: u64) -> bool {
+        self.drops
+            .iter()
+            .any(|d| d.src == src && d.dst == dst && d.nth == nth)
+    }
+
+    /// Whether a crash is scheduled for the `nth` pass of `point` by `actor`.
+    pub fn crash_scheduled(&self, actor: ActorId, point: &str, nth: u32) -> bool {
+        self.crashes
+            .iter()
+            .any(|c| c.actor == actor && c.point == point && c.nth == nth)
+    }
+
+    /// Whether any crash is scheduled for `actor` at `point` (so passes must
+    /// be counted).
+    pub fn counts_passes(&self, actor: ActorId, point: &str) -> bool {
+        self.crashes
+            .iter()
+            .any(|c| c.actor == actor && c.point == point)
+    }
+
+    /// The stochastic knobs that apply to `actor` at `point`.
+    pub fn knobs_for<'a>(
+        &'a self,
+        actor: ActorId,
+        point: &'a str,
+    ) -> impl Iterator<Item = Ratio> + 'a {
+        self.crash_knobs
+            .iter()
+            .filter(move |k| k.actor.is_none_or(|a| a == actor))
+            .filter(move |k| k.point.as_deref().is_none_or(|p| p == point))
+            .map(|k| k.ratio)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_one_way_partition_cuts_only_its_direction() {
+        let p = Partition {
+            a: ActorId(0),
+            b: ActorId(1),
+            from: SimTime(10),
+            to: SimTime(20),
+            one_way: true,
+        };
+        assert!(p.cuts(ActorId(0), ActorId(1), SimTime(10)));
+        assert!(!p.cuts(ActorId(1), ActorId(0), SimTime(10)));
+        assert!(
+            !p.cuts(ActorId(0), ActorId(1), SimTime(20)),
+            "the end is exclusive"
+        );
+        assert!(!p.cuts(ActorId(0), ActorId(1), SimTime(9)));
+    }
+
+    #[test]
+    fn a_knob_without_actor_or_point_applies_everywhere() {
+        let plan = FaultPlan {
+            crash_knobs: vec![CrashKnob {
+                actor: None,
+                point: None,
+                ratio: Ratio::new(1, 2),
+            }],
+            ..FaultPlan::default()
+        };
+        assert_eq!(plan.knobs_for(ActorId(4), "anywhere").count(), 1);
+    }
+}

@@ -1,0 +1,708 @@
+//! The run loop: start every actor, then pop the earliest event, dispatch it,
+//! and stop when the run is quiet or a bound is hit.
+//!
+//! A run has a faulty phase (until [`FaultPlan::faults_until`]) and a healed
+//! phase that drains until quiet. It is bounded in simulated time, in events
+//! and in drain time; hitting a bound is a reported [`EndReason`], never a
+//! hang.
+
+use crate::actor::{Actor, ActorId, Crashed, Ctx, Step, Store, TimerId};
+use crate::choice::{Choices, Site, Stream};
+use crate::fault::FaultPlan;
+use crate::network::{LinkState, Ordering, Topology};
+use crate::queue::EventQueue;
+use crate::time::{SimDuration, SimTime};
+use crate::trace::{Digest, Trace, TraceEvent, TraceKind};
+
+/// Bounds on a run.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub struct Limits {
+    /// No event after this time is dispatched.
+    pub time_max: SimTime,
+    /// At most this many trace events.
+    pub events_max: u64,
+    /// How long the healed phase may drain before the run is called stuck.
+    pub drain_max: SimDuration,
+}
+
+impl Default for Limits {
+    /// Ten simulated minutes, ten million events, one minute of drain.
+    fn default() -> Self {
+        Limits {
+            time_max: SimTime::from_ms(600_000),
+            events_max: 10_000_000,
+            drain_max: SimDuration::from_ms(60_000),
+        }
+    }
+}
+
+/// Why a run ended.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum EndReason {
+    /// Nothing pending and no actor busy: the run drained.
+    Quiet,
+    /// The queue ran empty while an actor still had work: nothing will ever
+    /// make progress again.
+    Stalled,
+    /// The caller's stop condition held.
+    Stopped,
+    /// The healed phase ran for [`Limits::drain_max`] without going quiet.
+    DrainBound,
+    /// The next event was after [`Limits::time_max`].
+    TimeBound,
+    /// [`Limits::events_max`] events happened.
+    EventBound,
+}
+
+impl EndReason {
+    /// Whether the run drained (nothing more could happen).
+    pub fn is_quiet(self) -> bool {
+        matches!(self, EndReason::Quiet | EndReason::Stopped)
+    }
+
+    /// Whether a time or event bound cut the run short (an inconclusive run).
+    pub fn is_bound(self) -> bool {
+        matches!(self, EndReason::TimeBound | EndReason::EventBound)
+    }
+}
+
+/// Counters of a run.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash)]
+pub struct Stats {
+    /// Datagrams handed to the network.
+    pub sent: u64,
+    /// Datagrams that reached a running actor.
+    pub delivered: u64,
+    /// Datagrams lost (random loss, scheduled loss or partition).
+    pub dropped: u64,
+    /// Extra copies the network made.
+    pub duplicated: u64,
+    /// Datagrams that reached a crashed actor.
+    pub to_crashed: u64,
+    /// Timers that fired (cancelled timers do not count).
+    pub timers: u64,
+    /// Crashes.
+    pub crashes: u64,
+    /// Restarts.
+    pub restarts: u64,
+}
+
+impl Stats {
+    /// Events as the W1 benchmark counts them: deliveries, drops and timers.
+    pub fn events(&self) -> u64 {
+        self.delivered + self.dropped + self.timers
+    }
+}
+
+/// An observation an actor recorded, with when and where.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Observed<O> {
+    /// When.
+    pub time: SimTime,
+    /// Which actor.
+    pub actor: ActorId,
+    /// What it observed.
+    pub obs: O,
+}
+
+/// A crash or restart, always kept (the checkers and explanations need them).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub struct Lifecycle {
+    /// When.
+    pub time: SimTime,
+    /// Which actor.
+    pub actor: ActorId,
+    /// Crash or restart.
+    pub kind: LifecycleKind,
+}
+
+/// Crash (at a named point) or restart.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum LifecycleKind {
+    /// Crashed at the named point; volatile state and timers were lost.
+    Crash(&'static str),
+    /// Restarted from durable state.
+    Restart,
+}
+
+/// How a run ended.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub struct RunEnd {
+    /// Why it ended.
+    pub reason: EndReason,
+    /// The simulated time of the last dispatched event.
+    pub time: SimTime,
+    /// Counters.
+    pub stats: Stats,
+    /// The digest of every event.
+    pub digest: Digest,
+}
+
+pub(crate) enum Event<A: Actor> {
+    Deliver {
+        src: ActorId,
+        dst: ActorId,
+        msg: A::Msg,
+        send_id: u64,
+    },
+    Timer {
+        actor: ActorId,
+        id: TimerId,
+        timer: A::Timer,
+    },
+    Restart {
+        actor: ActorId,
+    },
+}
+
+#[derive(Clone, Copy, Debug)]
+struct TimerSlot {
+    generation: u32,
+    live: bool,
+    progress: bool,
+    actor: ActorId,
+}
+
+/// Timers with lazy deletion: a cancelled timer stays in the queue but is
+/// skipped, without counting as an event, when it comes up.
+#[derive(Default)]
+struct Timers {
+    slots: Vec<TimerSlot>,
+    free: Vec<u32>,
+}
+
+impl Timers {
+    fn add(&mut self, actor: ActorId, progress: bool) -> TimerId {
+        let slot = match self.free.pop() {
+            Some(s) => s,
+            None => {
+                let s = u32::try_from(self.slots.len()).expect("fewer than 2^32 timers at once");
+                self.slots.push(TimerSlot {
+                    generation: 0,
+                    live: false,
+                    progress,
+                    actor,
+                });
+                s
+            }
+        };
+        let t = &mut self.slots[slot as usize];
+        t.generation = t.generation.wrapping_add(1);
+        t.live = true;
+        t.progress = progress;
+        t.actor = actor;
+        TimerId {
+            slot,
+            generation: t.generation,
+        }
+    }
+
+    /// Mark a timer dead; returns whether it was a live progress timer.
+    fn cancel(&mut self, id: TimerId) -> bool {
+        let t = &mut self.slots[id.slot as usize];
+        if t.generation != id.generation || !t.live {
+            return false;
+        }
+        t.live = false;
+        t.progress
+    }
+
+    /// A timer came up in the queue: free its slot. Returns `Some(progress)`
+    /// if it was live and should fire.
+    fn take(&mut self, id: TimerId) -> Option<bool> {
+        let t = &mut self.slots[id.slot as usize];
+        debug_assert_eq!(
+            t.generation, id.generation,
+            "a slot is reused only after its pop"
+        );
+        let fire = t.live.then_some(t.progress);
+        t.live = false;
+        self.free.push(id.slot);
+        fire
+    }
+
+    /// Kill every live timer of `actor`; returns how many were progress timers.
+    fn kill_all(&mut self, actor: ActorId) -> u64 {
+        let mut progress = 0;
+        for t in self.slots.iter_mut().filter(|t| t.live && t.actor == actor) {
+            t.live = false;
+            progress += u64::from(t.progress);
+        }
+        progress
+    }
+}
+
+/// Everything but the actors: what a [`Ctx`] may touch.
+pub(crate) struct Core<A: Actor, C: Choices> {
+    pub(crate) now: SimTime,
+    pub(crate) choices: C,
+    queue: EventQueue<Event<A>>,
+    topology: Topology,
+    links: Vec<LinkState>,
+    faults: FaultPlan,
+    passes: Vec<(ActorId, &'static str, u32)>,
+    timers: Timers,
+    /// Deliveries, progress timers and restarts still in the queue.
+    pending: u64,
+    cause: Option<u64>,
+    stats: Stats,
+    trace: Trace,
+    history: Vec<Observed<A::Obs>>,
+    lifecycle: Vec<Lifecycle>,
+}
+
+impl<A: Actor, C: Choices> Core<A, C> {
+    pub(crate) fn send(&mut self, src: ActorId, dst: ActorId, msg: A::Msg) {
+        self.stats.sent += 1;
+        let (link_index, link) = self
+            .topology
+            .link(src, dst)
+            .expect("a model sends only on links");
+        let link = *link;
+        let state = &mut self.links[link_index];
+        state.sent += 1;
+        let nth = state.sent;
+        let faulty = self.faults.is_faulty(self.now);
+        let stream = Stream::Network(src);
+        let lost = if !faulty {
+            None
+        } else if self.faults.partitioned(src, dst, self.now) {
+            Some(TraceKind::Cut)
+        } else if self.faults.drop_scheduled(src, dst, nth) {
+            Some(TraceKind::LostScheduled)
+        } else if self.choices.flip(stream, Site::Drop, link.drop) {
+            Some(TraceKind::Lost)
+        } else {
+            None
+        };
+        if let Some(kind) = lost {
+            self.stats.dropped += 1;
+            self.trace
+                .note(self.now, src, Some(dst), kind, self.cause, &msg);
+            return;
+        }
+        let duplicate = faulty && self.choices.flip(stream, Site::Duplicate, link.duplicate);
+        if duplicate {
+            self.stats.duplicated += 1;
+            self.schedule_delivery(link_index, src, dst, msg.clone(), TraceKind::Duplicate);
+        }
+        self.schedule_delivery(link_index, src, dst, msg, TraceKind::Send);
+    }
+
+    fn schedule_delivery(
+        &mut self,
+        link_index: usize,
+        src: ActorId,
+        dst: ActorId,
+        msg: A::Msg,
+        kind: TraceKind,
+    ) {
+        let (_, link) = self.topology.link(src, dst).expect("checked by send");
+        let (min, max, ordering) = (link.delay_us_min, link.delay_us_max, link.ordering);
+        let extra = self
+            .choices
+            .pick(Stream::Network(src), Site::Delay, max - min + 1);
+        let mut at = self.now + SimDuration(min + extra);
+        let state = &mut self.links[link_index];
+        if ordering == Ordering::Fifo {
+            at = at.max(state.last_delivery);
+        }
+        state.last_delivery = state.last_delivery.max(at);
+        let send_id = self
+            .trace
+            .note(self.now, src, Some(dst), kind, self.cause, &msg);
+        self.pending += 1;
+        self.queue.push(
+            at,
+            Event::Deliver {
+                src,
+                dst,
+                msg,
+                send_id,
+            },
+        );
+    }
+
+    pub(crate) fn set_timer(
+        &mut self,
+        actor: ActorId,
+        after: SimDuration,
+        timer: A::Timer,
+        progress: bool,
+    ) -> TimerId {
+        let id = self.timers.add(actor, progress);
+        self.pending += u64::from(progress);
+        self.queue
+            .push(self.now + after, Event::Timer { actor, id, timer });
+        id
+    }
+
+    pub(crate) fn cancel_timer(&mut self, id: TimerId) {
+        if self.timers.cancel(id) {
+            self.pending -= 1;
+        }
+    }
+
+    pub(crate) fn crash_point_fires(&mut self, actor: ActorId, point: &'static str) -> bool {
+        let nth = self.count_pass(actor, point);
+        if !self.faults.is_faulty(self.now) {
+            return false;
+        }
+        if nth.is_some_and(|n| self.faults.crash_scheduled(actor, point, n)) {
+            return true;
+        }
+        let ratios: Vec<_> = self.faults.knobs_for(actor, point).collect();
+        ratios
+            .into_iter()
+            .any(|r| self.choices.flip(Stream::Faults, Site::Crash, r))
+    }
+
+    /// Count a pass of a crash point that has a scheduled crash; returns the
+    /// pass number (1-based).
+    fn count_pass(&mut self, actor: ActorId, point: &'static str) -> Option<u32> {
+        if !self.faults.counts_passes(actor, point) {
+            return None;
+        }
+        let entry = match self
+            .passes
+            .iter()
+            .position(|(a, p, _)| *a == actor && *p == point)
+        {
+            Some(i) => &mut self.passes[i],
+            None => {
+                self.passes.push((actor, point, 0));
+                self.passes.last_mut().expect("just pushed")
+            }
+        };
+        entry.2 += 1;
+        Some(entry.2)
+    }
+
+    pub(crate) fn observe(&mut self, actor: ActorId, obs: A::Obs) {
+        self.history.push(Observed {
+            time: self.now,
+            actor,
+            obs,
+        });
+    }
+}
+
+struct Slot<A: Actor> {
+    durable: Store<A::Durable>,
+    volatile: Option<A::Volatile>,
+}
+
+/// A deterministic run of actors `A` with choice source `C`.
+pub struct Sim<A: Actor, C: Choices> {
+    names: Vec<String>,
+    actors: Vec<A>,
+    slots: Vec<Slot<A>>,
+    core: Core<A, C>,
+    limits: Limits,
+    started: bool,
+}
+
+impl<A: Actor, C: Choices> Sim<A, C> {
+    /// A run of `actors` (named by `names`, in the same order) over
+    /// `topology`, with `faults`, bounded by `limits`, drawing from `choices`.
+    /// The trace is not recorded; see [`Sim::record_trace`].
+    ///
+    /// # Panics
+    /// If `names`, `actors` and the topology disagree on the number of actors.
+    pub fn new(
+        names: Vec<String>,
+        actors: Vec<A>,
+        topology: Topology,
+        faults: FaultPlan,
+        limits: Limits,
+        choices: C,
+    ) -> Self {
+        assert_eq!(names.len(), actors.len(), "one name per actor");
+        assert_eq!(
+            topology.actor_count(),
+            actors.len(),
+            "one topology node per actor"
+        );
+        let slots = actors
+            .iter()
+            .map(|a| Slot {
+                durable: Store::new(a.init_durable()),
+                volatile: None,
+            })
+            .collect();
+        let core = Core {
+            now: SimTime::ZERO,
+            choices,
+            queue: EventQueue::with_capacity(1024),
+            links: vec![LinkState::default(); topology.link_count()],
+            topology,
+            faults,
+            passes: Vec::new(),
+            timers: Timers::default(),
+            pending: 0,
+            cause: None,
+            stats: Stats::default(),
+            trace: Trace::new(false),
+            history: Vec::new(),
+            lifecycle: Vec::new(),
+        };
+        Sim {
+            names,
+            actors,
+            slots,
+            core,
+            limits,
+            started: false,
+        }
+    }
+
+    /// Keep every trace event (for replay files and golden traces). Must be
+    /// called before the run starts.
+    pub fn record_trace(&mut self) {
+        assert!(!self.started, "recording is chosen before the run starts");
+        self.core.trace = Trace::new(true);
+    }
+
+    /// Run until quiet or a bound.
+    pub fn run(&mut self) -> RunEnd {
+        self.run_until(|_| false)
+    }
+
+    /// Run until quiet, a bound, or `stop` holds after an event.
+    pub fn run_until(&mut self, mut stop: impl FnMut(&Self) -> bool) -> RunEnd {
+        if !self.started {
+            self.start_all();
+        }
+        let reason = loop {
+            if let Some(reason) = self.step() {
+                break reason;
+            }
+            if self.core.pending == 0 && !self.any_busy() {
+                break EndReason::Quiet;
+            }
+            if stop(self) {
+                break EndReason::Stopped;
+            }
+            if let Some(reason) = self.bound_hit() {
+                break reason;
+            }
+        };
+        RunEnd {
+            reason,
+            time: self.core.now,
+            stats: self.core.stats,
+            digest: self.core.trace.digest(),
+        }
+    }
+
+    fn start_all(&mut self) {
+        self.started = true;
+        for i in 0..self.actors.len() {
+            self.start_actor(actor_id(i));
+        }
+    }
+
+    fn start_actor(&mut self, id: ActorId) {
+        let slot = &mut self.slots[id.index()];
+        let mut ctx = Ctx {
+            id,
+            core: &mut self.core,
+        };
+        slot.volatile = Some(self.actors[id.index()].start(&slot.durable, &mut ctx));
+    }
+
+    /// Dispatch the next event; `Some` when the run must end.
+    fn step(&mut self) -> Option<EndReason> {
+        let Some((time, event)) = self.core.queue.pop() else {
+            return Some(if self.any_busy() {
+                EndReason::Stalled
+            } else {
+                EndReason::Quiet
+            });
+        };
+        if time > self.limits.time_max {
+            return Some(EndReason::TimeBound);
+        }
+        debug_assert!(time >= self.core.now, "time never goes backwards");
+        self.core.now = time;
+        match event {
+            Event::Deliver {
+                src,
+                dst,
+                msg,
+                send_id,
+            } => self.deliver(src, dst, msg, send_id),
+            Event::Timer { actor, id, timer } => self.fire_timer(actor, id, timer),
+            Event::Restart { actor } => self.restart(actor),
+        }
+        None
+    }
+
+    fn bound_hit(&self) -> Option<EndReason> {
+        if self.core.trace.len() >= self.limits.events_max {
+            return Some(EndReason::EventBound);
+        }
+        let drain_end = self.core.faults.faults_until + self.limits.drain_max;
+        (self.core.now > drain_end).then_some(EndReason::DrainBound)
+    }
+
+    fn deliver(&mut self, src: ActorId, dst: ActorId, msg: A::Msg, send_id: u64) {
+        self.core.pending -= 1;
+        let now = self.core.now;
+        if self.slots[dst.index()].volatile.is_none() {
+            self.core.stats.to_crashed += 1;
+            let kind = TraceKind::DeliverToDown;
+            self.core
+                .trace
+                .note(now, dst, Some(src), kind, Some(send_id), &msg);
+            return;
+        }
+        self.core.stats.delivered += 1;
+        let id = self
+            .core
+            .trace
+            .note(now, dst, Some(src), TraceKind::Deliver, Some(send_id), &msg);
+        self.core.cause = Some(id);
+        let slot = &mut self.slots[dst.index()];
+        let volatile = slot.volatile.as_mut().expect("checked above");
+        let mut ctx = Ctx {
+            id: dst,
+            core: &mut self.core,
+        };
+        let step = self.actors[dst.index()].on_msg(&mut slot.durable, volatile, &mut ctx, src, msg);
+        self.after_handler(dst, step);
+    }
+
+    fn fire_timer(&mut self, actor: ActorId, id: TimerId, timer: A::Timer) {
+        let Some(progress) = self.core.timers.take(id) else {
+            return;
+        };
+        self.core.pending -= u64::from(progress);
+        self.core.stats.timers += 1;
+        let now = self.core.now;
+        let event = self
+            .core
+            .trace
+            .note(now, actor, None, TraceKind::Timer, None, &timer);
+        self.core.cause = Some(event);
+        let slot = &mut self.slots[actor.index()];
+        let volatile = slot
+            .volatile
+            .as_mut()
+            .expect("a crashed actor's timers are dead");
+        let mut ctx = Ctx {
+            id: actor,
+            core: &mut self.core,
+        };
+        let step =
+            self.actors[actor.index()].on_timer(&mut slot.durable, volatile, &mut ctx, timer);
+        self.after_handler(actor, step);
+    }
+
+    fn after_handler(&mut self, actor: ActorId, step: Step) {
+        self.core.cause = None;
+        if let Err(Crashed { point }) = step {
+            self.crash(actor, point);
+        }
+    }
+
+    fn crash(&mut self, actor: ActorId, point: &'static str) {
+        let core = &mut self.core;
+        self.slots[actor.index()].volatile = None;
+        core.pending -= core.timers.kill_all(actor);
+        core.stats.crashes += 1;
+        core.trace
+            .note(core.now, actor, None, TraceKind::Crash(point), None, &());
+        core.lifecycle.push(Lifecycle {
+            time: core.now,
+            actor,
+            kind: LifecycleKind::Crash(point),
+        });
+        core.pending += 1;
+        let at = core.now + core.faults.restart_after;
+        core.queue.push(at, Event::Restart { actor });
+    }
+
+    fn restart(&mut self, actor: ActorId) {
+        let core = &mut self.core;
+        core.pending -= 1;
+        core.stats.restarts += 1;
+        core.trace
+            .note(core.now, actor, None, TraceKind::Restart, None, &());
+        core.lifecycle.push(Lifecycle {
+            time: core.now,
+            actor,
+            kind: LifecycleKind::Restart,
+        });
+        self.start_actor(actor);
+    }
+
+    fn any_busy(&self) -> bool {
+        self.actors
+            .iter()
+            .zip(&self.slots)
+            .any(|(a, s)| a.is_busy(s.durable.get(), s.volatile.as_ref()))
+    }
+
+    /// The actors' names, by id.
+    pub fn names(&self) -> &[String] {
+        &self.names
+    }
+
+    /// The actor programs, by id.
+    pub fn actors(&self) -> &[A] {
+        &self.actors
+    }
+
+    /// An actor's durable state.
+    pub fn durable(&self, id: ActorId) -> &A::Durable {
+        self.slots[id.index()].durable.get()
+    }
+
+    /// An actor's volatile state (`None` while crashed).
+    pub fn volatile(&self, id: ActorId) -> Option<&A::Volatile> {
+        self.slots[id.index()].volatile.as_ref()
+    }
+
+    /// The observations recorded so far.
+    pub fn history(&self) -> &[Observed<A::Obs>] {
+        &self.core.history
+    }
+
+    /// Crashes and restarts so far.
+    pub fn lifecycle(&self) -> &[Lifecycle] {
+        &self.core.lifecycle
+    }
+
+    /// The recorded trace (empty unless [`Sim::record_trace`] was called).
+    pub fn trace(&self) -> &[TraceEvent] {
+        self.core.trace.events()
+    }
+
+    /// Counters so far.
+    pub fn stats(&self) -> Stats {
+        self.core.stats
+    }
+
+    /// The current simulated time.
+    pub fn now(&self) -> SimTime {
+        self.core.now
+    }
+
+    /// The fault plan.
+    pub fn faults(&self) -> &FaultPlan {
+        &self.core.faults
+    }
+
+    /// The choice source (for example to read a recorded tape).
+    pub fn choices(&self) -> &C {
+        &self.core.choices
+    }
+}
+
+fn actor_id(i: usize) -> ActorId {
+    ActorId(u32::try_from(i).expect("fewer than 2^32 actors"))
+}
+
+#[cfg(test)]
+mod tests;

@@ -1,0 +1,313 @@
+//! Engine tests on tiny fixture actors.
+
+use super::*;
+use crate::choice::{Ratio, Seeded, Tape};
+use crate::fault::{CrashKnob, Partition, ScheduledCrash, ScheduledDrop};
+use crate::network::LinkConfig;
+
+/// Actor 0 sends `count` numbered pings to actor 1 at start, each with a
+/// retransmission timer; actor 1 applies each ping to durable state and
+/// counts deliveries in volatile state, passing a crash point in between,
+/// and acks every copy.
+#[derive(Clone)]
+struct Node {
+    count: u32,
+}
+
+#[derive(Clone, Debug, Hash)]
+enum Msg {
+    Ping(u32),
+    Ack(u32),
+}
+
+#[derive(Default)]
+struct Vol {
+    seen: u32,
+    timers: Vec<Option<TimerId>>,
+}
+
+impl Actor for Node {
+    type Msg = Msg;
+    type Timer = u32;
+    type Durable = Vec<u32>;
+    type Volatile = Vol;
+    type Obs = u32;
+
+    fn init_durable(&self) -> Vec<u32> {
+        Vec::new()
+    }
+
+    fn start<C: Choices>(&self, _: &Store<Vec<u32>>, ctx: &mut Ctx<'_, Self, C>) -> Vol {
+        let mut v = Vol::default();
+        if ctx.id() == ActorId(0) {
+            for i in 0..self.count {
+                ctx.send(ActorId(1), Msg::Ping(i));
+                v.timers
+                    .push(Some(ctx.set_timer(SimDuration::from_ms(50), i)));
+            }
+        }
+        v
+    }
+
+    fn on_msg<C: Choices>(
+        &self,
+        d: &mut Store<Vec<u32>>,
+        v: &mut Vol,
+        ctx: &mut Ctx<'_, Self, C>,
+        src: ActorId,
+        msg: Msg,
+    ) -> Step {
+        match msg {
+            Msg::Ping(i) => {
+                v.seen += 1;
+                d.transaction(|d| d.push(i));
+                ctx.observe(i);
+                ctx.crash_point("after-apply-before-ack")?;
+                ctx.send(src, Msg::Ack(i));
+            }
+            Msg::Ack(i) => {
+                if let Some(t) = v.timers[i as usize].take() {
+                    ctx.cancel_timer(t);
+                }
+            }
+        }
+        Ok(())
+    }
+
+    fn on_timer<C: Choices>(
+        &self,
+        _: &mut Store<Vec<u32>>,
+        v: &mut Vol,
+        ctx: &mut Ctx<'_, Self, C>,
+        i: u32,
+    ) -> Step {
+        ctx.send(ActorId(1), Msg::Ping(i));
+        v.timers[i as usize] = Some(ctx.set_timer(SimDuration::from_ms(50), i));
+        Ok(())
+    }
+}
+
+fn names() -> Vec<String> {
+    vec!["sender".into(), "receiver".into()]
+}
+
+fn lossy() -> LinkConfig {
+    LinkConfig {
+        drop: Ratio::new(1, 5),
+        duplicate: Ratio::new(1, 10),
+        delay_us_min: 1_000,
+        delay_us_max: 10_000,
+        ordering: Ordering::Reordering,
+    }
+}
+
+fn sim_with<C: Choices>(count: u32, link: LinkConfig, faults: FaultPlan, c: C) -> Sim<Node, C> {
+    let topology = Topology::full_mesh(&names(), link);
+    let actors = vec![Node { count }, Node { count }];
+    Sim::new(names(), actors, topology, faults, Limits::default(), c)
+}
+
+fn faulty() -> FaultPlan {
+    FaultPlan {
+        faults_until: SimTime::from_ms(1_000),
+        ..FaultPlan::default()
+    }
+}
+
+#[test]
+fn the_same_seed_gives_the_same_digest_and_another_seed_does_not() {
+    let run = |seed| sim_with(50, lossy(), faulty(), Seeded::new(seed)).run();
+    assert_eq!(run(3), run(3));
+    assert_ne!(run(3).digest, run(4).digest);
+}
+
+#[test]
+fn retransmissions_deliver_everything_and_the_run_ends_quiet() {
+    let mut sim = sim_with(50, lossy(), faulty(), Seeded::new(11));
+    let end = sim.run();
+    assert_eq!(end.reason, EndReason::Quiet);
+    assert!(end.stats.dropped > 0, "one in five datagrams is lost");
+    let mut applied = sim.durable(ActorId(1)).clone();
+    applied.sort_unstable();
+    applied.dedup();
+    assert_eq!(applied, (0..50).collect::<Vec<_>>());
+}
+
+#[test]
+fn a_recorded_tape_replays_the_run_exactly() {
+    let mut seeded = sim_with(30, lossy(), faulty(), Seeded::recording(5));
+    seeded.record_trace();
+    let first = seeded.run();
+    let tape = Tape::new(seeded.choices().tape().to_vec());
+    let mut replay = sim_with(30, lossy(), faulty(), tape);
+    replay.record_trace();
+    assert_eq!(replay.run(), first);
+    assert_eq!(replay.trace(), seeded.trace());
+}
+
+#[test]
+fn an_empty_tape_is_the_fault_free_run() {
+    let mut sim = sim_with(10, lossy(), faulty(), Tape::default());
+    let end = sim.run();
+    assert_eq!(
+        (end.stats.dropped, end.stats.duplicated, end.stats.timers),
+        (0, 0, 0)
+    );
+    assert_eq!(end.stats.delivered, 20, "ten pings and ten acks");
+}
+
+#[test]
+fn a_crash_loses_volatile_state_and_timers_but_keeps_durable_state() {
+    let faults = FaultPlan {
+        crashes: vec![ScheduledCrash {
+            actor: ActorId(1),
+            point: "after-apply-before-ack".into(),
+            nth: 2,
+        }],
+        ..faulty()
+    };
+    let mut sim = sim_with(3, LinkConfig::reliable(1_000), faults, Seeded::new(0));
+    sim.record_trace();
+    let end = sim.run();
+    assert_eq!((end.stats.crashes, end.stats.restarts), (1, 1));
+    assert_eq!(
+        sim.lifecycle()[0].kind,
+        LifecycleKind::Crash("after-apply-before-ack")
+    );
+    // Ping 1 was applied, then the receiver crashed before acking it; the
+    // sender's retransmissions apply it (and ping 2) after the restart.
+    assert_eq!(sim.durable(ActorId(1)), &vec![0, 1, 1, 2]);
+    // Ping 2 arrived while the receiver was down (all sent at t=0, 1 ms delay).
+    assert_eq!(end.stats.to_crashed, 1);
+    // Volatile state was rebuilt: the restarted receiver has seen only the
+    // retransmissions of pings 1 and 2.
+    assert_eq!(sim.volatile(ActorId(1)).unwrap().seen, 2);
+    assert!(end.reason.is_quiet());
+}
+
+#[test]
+fn a_crashed_actor_loses_its_pending_timers() {
+    let faults = FaultPlan {
+        crashes: vec![ScheduledCrash {
+            actor: ActorId(0),
+            point: "after-apply-before-ack".into(),
+            nth: 1,
+        }],
+        ..faulty()
+    };
+    // Actor 0 never receives a ping, so it never passes the point: no crash.
+    let end = sim_with(2, LinkConfig::reliable(1_000), faults, Seeded::new(0)).run();
+    assert_eq!(end.stats.crashes, 0);
+    // Now crash the receiver on every pass until the plan heals at 1 s; the
+    // sender keeps retransmitting, and after the heal everything drains.
+    let faults = FaultPlan {
+        crash_knobs: vec![CrashKnob {
+            actor: Some(ActorId(1)),
+            point: None,
+            ratio: Ratio::new(1, 1),
+        }],
+        ..faulty()
+    };
+    let mut sim = sim_with(2, LinkConfig::reliable(1_000), faults, Seeded::new(0));
+    let end = sim.run();
+    assert!(end.stats.crashes > 5);
+    assert_eq!(end.stats.crashes, end.stats.restarts);
+    assert!(end.reason.is_quiet());
+    assert!(sim.now() >= SimTime::from_ms(1_000));
+}
+
+#[test]
+fn no_fault_happens_after_the_plan_heals() {
+    let always_lose = LinkConfig {
+        drop: Ratio::new(1, 1),
+        ..LinkConfig::reliable(1_000)
+    };
+    let end = sim_with(5, always_lose, FaultPlan::default(), Seeded::new(0)).run();
+    assert_eq!(
+        end.stats.dropped, 0,
+        "faults_until is zero: healed from the start"
+    );
+}
+
+#[test]
+fn a_scheduled_drop_loses_exactly_the_nth_datagram() {
+    let faults = FaultPlan {
+        drops: vec![ScheduledDrop {
+            src: ActorId(0),
+            dst: ActorId(1),
+            nth: 2,
+        }],
+        ..faulty()
+    };
+    let mut sim = sim_with(3, LinkConfig::reliable(1_000), faults, Seeded::new(0));
+    sim.record_trace();
+    let end = sim.run();
+    assert_eq!(end.stats.dropped, 1);
+    let lost = sim
+        .trace()
+        .iter()
+        .find(|e| e.kind == TraceKind::LostScheduled)
+        .unwrap();
+    assert_eq!(lost.label, "Ping(1)");
+    assert_eq!(end.stats.timers, 1, "one retransmission repairs it");
+}
+
+#[test]
+fn a_partition_cuts_until_it_heals() {
+    let faults = FaultPlan {
+        partitions: vec![Partition {
+            a: ActorId(0),
+            b: ActorId(1),
+            from: SimTime::ZERO,
+            to: SimTime::from_ms(120),
+            one_way: false,
+        }],
+        ..faulty()
+    };
+    let mut sim = sim_with(1, LinkConfig::reliable(1_000), faults, Seeded::new(0));
+    let end = sim.run();
+    // Sends at 0, 50 and 100 ms are cut; the one at 150 ms gets through.
+    assert_eq!(end.stats.dropped, 3);
+    assert_eq!(sim.durable(ActorId(1)), &vec![0]);
+}
+
+#[test]
+fn fifo_links_deliver_in_send_order() {
+    // Round trips stay under the 50 ms retransmission timeout: no copies.
+    let fifo = LinkConfig {
+        ordering: Ordering::Fifo,
+        delay_us_max: 20_000,
+        ..LinkConfig::reliable(1_000)
+    };
+    let mut sim = sim_with(40, fifo, faulty(), Seeded::new(2));
+    sim.run();
+    assert_eq!(sim.durable(ActorId(1)), &(0..40).collect::<Vec<_>>());
+    let reorder = LinkConfig {
+        ordering: Ordering::Reordering,
+        ..fifo
+    };
+    let mut reordering = sim_with(40, reorder, faulty(), Seeded::new(2));
+    reordering.run();
+    assert_eq!(reordering.durable(ActorId(1)).len(), 40);
+    assert_ne!(reordering.durable(ActorId(1)), &(0..40).collect::<Vec<_>>());
+}
+
+#[test]
+fn an_event_bound_ends_the_run_as_inconclusive() {
+    let topology = Topology::full_mesh(&names(), lossy());
+    let limits = Limits {
+        events_max: 10,
+        ..Limits::default()
+    };
+    let mut sim = Sim::new(
+        names(),
+        vec![Node { count: 50 }, Node { count: 50 }],
+        topology,
+        faulty(),
+        limits,
+        Seeded::new(1),
+    );
+    let end = sim.run();
+    assert_eq!(end.reason, EndReason::EventBound);
+    assert!(end.reason.is_bound());
+}
