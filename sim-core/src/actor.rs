@@ -43,32 +43,43 @@ pub struct TimerId {
     pub(crate) generation: u32,
 }
 
-/// Durable state, written only through atomic transactions.
-#[derive(Clone, Debug, Default, PartialEq, Eq)]
-pub struct Store<D> {
-    data: D,
+/// A handler's access to its durable state: reads at any time, writes only
+/// through atomic transactions.
+#[derive(Debug)]
+pub struct Store<'a, D> {
+    data: &'a mut D,
 }
 
-impl<D> Store<D> {
-    /// A store holding `data`.
-    pub fn new(data: D) -> Store<D> {
+impl<'a, D> Store<'a, D> {
+    /// Access to `data` (the engine makes one per handler call; tests and the
+    /// law probe make their own).
+    pub fn new(data: &'a mut D) -> Store<'a, D> {
         Store { data }
     }
 
     /// Read the durable state.
     pub fn get(&self) -> &D {
-        &self.data
+        self.data
     }
 
     /// Write the durable state atomically: the closure gets no [`Ctx`], so no
     /// crash point can fire inside it.
     pub fn transaction<T>(&mut self, write: impl FnOnce(&mut D) -> T) -> T {
-        write(&mut self.data)
+        write(self.data)
     }
 
-    /// Take the state out of the store.
-    pub fn into_inner(self) -> D {
-        self.data
+    /// Narrow the store to a part of the state (for example one variant of
+    /// an enum of roles); `None` if `part` finds nothing.
+    pub fn project<E>(
+        self,
+        part: impl FnOnce(&'a mut D) -> Option<&'a mut E>,
+    ) -> Option<Store<'a, E>> {
+        part(self.data).map(|data| Store { data })
+    }
+
+    /// Reborrow for a shorter call.
+    pub fn reborrow(&mut self) -> Store<'_, D> {
+        Store { data: self.data }
     }
 }
 
@@ -96,7 +107,7 @@ pub trait Actor: Sized {
     /// every restart after a crash.
     fn start<C: Choices>(
         &self,
-        durable: &Store<Self::Durable>,
+        durable: &Self::Durable,
         ctx: &mut Ctx<'_, Self, C>,
     ) -> Self::Volatile;
 
@@ -107,7 +118,7 @@ pub trait Actor: Sized {
     /// state and the timers, and schedules a restart.
     fn on_msg<C: Choices>(
         &self,
-        durable: &mut Store<Self::Durable>,
+        durable: Store<'_, Self::Durable>,
         volatile: &mut Self::Volatile,
         ctx: &mut Ctx<'_, Self, C>,
         src: ActorId,
@@ -120,7 +131,7 @@ pub trait Actor: Sized {
     /// `Crashed` when a crash point fired, as for [`Actor::on_msg`].
     fn on_timer<C: Choices>(
         &self,
-        durable: &mut Store<Self::Durable>,
+        durable: Store<'_, Self::Durable>,
         volatile: &mut Self::Volatile,
         ctx: &mut Ctx<'_, Self, C>,
         timer: Self::Timer,

@@ -30,16 +30,16 @@
 //!     type Volatile = ();
 //!     type Obs = ();
 //!     fn init_durable(&self) -> u32 { 0 }
-//!     fn start<C: Choices>(&self, _: &Store<u32>, ctx: &mut Ctx<'_, Self, C>) {
+//!     fn start<C: Choices>(&self, _: &u32, ctx: &mut Ctx<'_, Self, C>) {
 //!         if ctx.id().0 == 0 { ctx.send(ActorId(self.peer), 0); }
 //!     }
-//!     fn on_msg<C: Choices>(&self, d: &mut Store<u32>, _: &mut (), ctx: &mut Ctx<'_, Self, C>,
+//!     fn on_msg<C: Choices>(&self, mut d: Store<'_, u32>, _: &mut (), ctx: &mut Ctx<'_, Self, C>,
 //!                           src: ActorId, n: u32) -> Step {
 //!         d.transaction(|count| *count += 1);
 //!         if n < 9 { ctx.send(src, n + 1); }
 //!         Ok(())
 //!     }
-//!     fn on_timer<C: Choices>(&self, _: &mut Store<u32>, _: &mut (), _: &mut Ctx<'_, Self, C>, _: ()) -> Step {
+//!     fn on_timer<C: Choices>(&self, _: Store<'_, u32>, _: &mut (), _: &mut Ctx<'_, Self, C>, _: ()) -> Step {
 //!         Ok(())
 //!     }
 //! }

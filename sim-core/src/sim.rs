@@ -388,7 +388,7 @@ impl<A: Actor, C: Choices> Core<A, C> {
 }
 
 struct Slot<A: Actor> {
-    durable: Store<A::Durable>,
+    durable: A::Durable,
     volatile: Option<A::Volatile>,
 }
 
@@ -426,7 +426,7 @@ impl<A: Actor, C: Choices> Sim<A, C> {
         let slots = actors
             .iter()
             .map(|a| Slot {
-                durable: Store::new(a.init_durable()),
+                durable: a.init_durable(),
                 volatile: None,
             })
             .collect();
@@ -569,7 +569,13 @@ impl<A: Actor, C: Choices> Sim<A, C> {
             id: dst,
             core: &mut self.core,
         };
-        let step = self.actors[dst.index()].on_msg(&mut slot.durable, volatile, &mut ctx, src, msg);
+        let step = self.actors[dst.index()].on_msg(
+            Store::new(&mut slot.durable),
+            volatile,
+            &mut ctx,
+            src,
+            msg,
+        );
         self.after_handler(dst, step);
     }
 
@@ -594,8 +600,12 @@ impl<A: Actor, C: Choices> Sim<A, C> {
             id: actor,
             core: &mut self.core,
         };
-        let step =
-            self.actors[actor.index()].on_timer(&mut slot.durable, volatile, &mut ctx, timer);
+        let step = self.actors[actor.index()].on_timer(
+            Store::new(&mut slot.durable),
+            volatile,
+            &mut ctx,
+            timer,
+        );
         self.after_handler(actor, step);
     }
 
@@ -641,7 +651,7 @@ impl<A: Actor, C: Choices> Sim<A, C> {
         self.actors
             .iter()
             .zip(&self.slots)
-            .any(|(a, s)| a.is_busy(s.durable.get(), s.volatile.as_ref()))
+            .any(|(a, s)| a.is_busy(&s.durable, s.volatile.as_ref()))
     }
 
     /// The actors' names, by id.
@@ -656,7 +666,7 @@ impl<A: Actor, C: Choices> Sim<A, C> {
 
     /// An actor's durable state.
     pub fn durable(&self, id: ActorId) -> &A::Durable {
-        self.slots[id.index()].durable.get()
+        &self.slots[id.index()].durable
     }
 
     /// An actor's volatile state (`None` while crashed).

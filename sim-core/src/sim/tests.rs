@@ -1,6 +1,7 @@
 //! Engine tests on tiny fixture actors.
 
 use super::*;
+use crate::actor::Store;
 use crate::choice::{Ratio, Seeded, Tape};
 use crate::fault::{CrashKnob, Partition, ScheduledCrash, ScheduledDrop};
 use crate::network::LinkConfig;
@@ -37,7 +38,7 @@ impl Actor for Node {
         Vec::new()
     }
 
-    fn start<C: Choices>(&self, _: &Store<Vec<u32>>, ctx: &mut Ctx<'_, Self, C>) -> Vol {
+    fn start<C: Choices>(&self, _: &Vec<u32>, ctx: &mut Ctx<'_, Self, C>) -> Vol {
         let mut v = Vol::default();
         if ctx.id() == ActorId(0) {
             for i in 0..self.count {
@@ -51,7 +52,7 @@ impl Actor for Node {
 
     fn on_msg<C: Choices>(
         &self,
-        d: &mut Store<Vec<u32>>,
+        mut d: Store<'_, Vec<u32>>,
         v: &mut Vol,
         ctx: &mut Ctx<'_, Self, C>,
         src: ActorId,
@@ -76,7 +77,7 @@ impl Actor for Node {
 
     fn on_timer<C: Choices>(
         &self,
-        _: &mut Store<Vec<u32>>,
+        _: Store<'_, Vec<u32>>,
         v: &mut Vol,
         ctx: &mut Ctx<'_, Self, C>,
         i: u32,
