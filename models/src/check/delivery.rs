@@ -1,0 +1,236 @@
+//! The delivery checks on the per-message ledger: C1 no-loss, C3
+//! no-duplicate-effect, C6 no-phantom, C8 exactly-once and C16 liveness.
+
+use sim_core::EndReason;
+
+use super::{CheckId, CheckInput, Status, Violation};
+use crate::history::MsgLedger;
+use crate::vocab::{MsgKey, SendOutcome};
+
+/// C1: once the run drained, every acked message has taken effect.
+pub fn no_loss(input: &CheckInput<'_>) -> Status {
+    if !input.drained() {
+        return Status::Skipped(
+            "the run did not drain: loss cannot be told from delay (see C16)".into(),
+        );
+    }
+    let acked = acked(input).count();
+    let lost: Vec<Violation> = acked_without_effect(input)
+        .map(|(key, m)| violation(input, CheckId::C1, *key, m, "acked but never applied"))
+        .collect();
+    if lost.is_empty() {
+        Status::Held(format!("{acked}/{acked} acked messages applied"))
+    } else {
+        Status::Violated(lost)
+    }
+}
+
+/// C3: no message takes effect twice.
+pub fn no_duplicate_effect(input: &CheckInput<'_>) -> Status {
+    let dups: Vec<Violation> = input
+        .ledger
+        .messages
+        .iter()
+        .filter(|(_, m)| m.effect_count() >= 2)
+        .map(|(key, m)| {
+            let summary = format!("applied {}×", m.effect_count());
+            violation(input, CheckId::C3, *key, m, &summary)
+        })
+        .collect();
+    let applied = input
+        .ledger
+        .messages
+        .values()
+        .filter(|m| m.effect_count() > 0)
+        .count();
+    if dups.is_empty() {
+        Status::Held(format!("{applied} messages applied once each"))
+    } else {
+        Status::Violated(dups)
+    }
+}
+
+/// C6: nothing is delivered or applied that no producer sent.
+pub fn no_phantom(input: &CheckInput<'_>) -> Status {
+    if input.ledger.phantoms.is_empty() {
+        return Status::Held("every delivery and effect belongs to a sent message".into());
+    }
+    let violations = input
+        .ledger
+        .phantoms
+        .iter()
+        .map(|(time, actor, key)| Violation {
+            check: CheckId::C6,
+            subject: Some(*key),
+            summary: format!(
+                "{key} seen at {} t={time} but never sent",
+                input.name(*actor)
+            ),
+            story: Vec::new(),
+            crash_point: None,
+        })
+        .collect();
+    Status::Violated(violations)
+}
+
+/// C8: acked → exactly one effect; indeterminate → at most one; failed → none.
+pub fn exactly_once(input: &CheckInput<'_>) -> Status {
+    let drained = input.drained();
+    let bad: Vec<Violation> = input
+        .ledger
+        .messages
+        .iter()
+        .filter_map(|(key, m)| {
+            let n = m.effect_count();
+            let wrong = match m.final_outcome() {
+                SendOutcome::Acked => n > 1 || (n == 0 && drained),
+                SendOutcome::Indeterminate => n > 1,
+                SendOutcome::Failed => n > 0,
+            };
+            wrong.then(|| {
+                let outcome = outcome_word(m.final_outcome());
+                violation(
+                    input,
+                    CheckId::C8,
+                    *key,
+                    m,
+                    &format!("{outcome}, applied {n}×"),
+                )
+            })
+        })
+        .collect();
+    if bad.is_empty() {
+        let n = input.ledger.messages.len();
+        let note = if drained {
+            ""
+        } else {
+            " (not drained: missing effects not judged)"
+        };
+        Status::Held(format!(
+            "{n} messages, each with the effects its outcome allows{note}"
+        ))
+    } else {
+        Status::Violated(bad)
+    }
+}
+
+/// C16: after the faults heal, the run drains and every acked message takes
+/// effect.
+pub fn liveness(input: &CheckInput<'_>) -> Status {
+    let when = match input.end.reason {
+        EndReason::Quiet | EndReason::Stopped => {
+            return Status::Held(format!("drained at t={}", input.end.time));
+        }
+        EndReason::TimeBound | EndReason::EventBound => {
+            return Status::Skipped("a time or event bound cut the run short".into());
+        }
+        EndReason::Stalled => "the run stalled with work left",
+        EndReason::DrainBound => "the drain bound passed",
+    };
+    let mut stuck: Vec<Violation> = acked_without_effect(input)
+        .map(|(key, m)| {
+            violation(
+                input,
+                CheckId::C16,
+                *key,
+                m,
+                &format!("acked, still not applied when {when}"),
+            )
+        })
+        .collect();
+    if stuck.is_empty() {
+        stuck.push(Violation {
+            check: CheckId::C16,
+            subject: None,
+            summary: format!(
+                "{when} at t={} (healed at t={})",
+                input.end.time, input.healed_at
+            ),
+            story: Vec::new(),
+            crash_point: None,
+        });
+    }
+    Status::Violated(stuck)
+}
+
+fn acked<'a>(input: &'a CheckInput<'_>) -> impl Iterator<Item = (&'a MsgKey, &'a MsgLedger)> {
+    input
+        .ledger
+        .messages
+        .iter()
+        .filter(|(_, m)| m.final_outcome() == SendOutcome::Acked)
+}
+
+fn acked_without_effect<'a>(
+    input: &'a CheckInput<'_>,
+) -> impl Iterator<Item = (&'a MsgKey, &'a MsgLedger)> {
+    acked(input).filter(|(_, m)| m.effect_count() == 0)
+}
+
+fn outcome_word(o: SendOutcome) -> &'static str {
+    match o {
+        SendOutcome::Acked => "acked",
+        SendOutcome::Failed => "failed",
+        SendOutcome::Indeterminate => "never acked",
+    }
+}
+
+fn violation(
+    input: &CheckInput<'_>,
+    check: CheckId,
+    key: MsgKey,
+    m: &MsgLedger,
+    what: &str,
+) -> Violation {
+    Violation {
+        check,
+        subject: Some(key),
+        summary: format!("{key} {what}"),
+        story: story(input, m),
+        crash_point: m.crashes.first().map(|c| c.2),
+    }
+}
+
+/// What happened to a message, in delivery vocabulary, one fact a line.
+pub fn story(input: &CheckInput<'_>, m: &MsgLedger) -> Vec<String> {
+    let mut lines = Vec::new();
+    let retries = m.attempts.saturating_sub(1);
+    let acked = m
+        .acked_at
+        .map_or_else(|| "never acked".to_string(), |t| format!("acked t={t}"));
+    lines.push(format!("sent {}× ({retries} retries), {acked}", m.attempts));
+    let offsets: Vec<String> = m.appends.iter().map(|(p, o)| format!("{p}:{o}")).collect();
+    lines.push(match offsets.len() {
+        0 => "never appended".to_string(),
+        n => format!("appended {n}× at partition:offset {}", offsets.join(", ")),
+    });
+    let effects: Vec<String> = m
+        .effects
+        .iter()
+        .map(|(t, a)| format!("t={t} {}", input.name(*a)))
+        .collect();
+    lines.push(format!(
+        "delivered {}×, applied {}×{}, offset committed {}×",
+        m.deliveries.len(),
+        effects.len(),
+        if effects.is_empty() {
+            String::new()
+        } else {
+            format!(" ({})", effects.join("; "))
+        },
+        m.offset_commits,
+    ));
+    if m.compensations > 0 {
+        lines.push(format!(
+            "returned to unprocessed by the recovery worker {}×",
+            m.compensations
+        ));
+    }
+    for (t, a, point) in &m.crashes {
+        lines.push(format!(
+            "{} crashed at {point} t={t} while handling it",
+            input.name(*a)
+        ));
+    }
+    lines
+}

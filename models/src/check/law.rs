@@ -1,0 +1,165 @@
+//! The law probes, checked literally on the states a run reaches.
+//!
+//! Before a consumer of an exactly-once model processes a record, the probe
+//! clones its durable state `s` and compares, with `Eq`:
+//! - **C14** idempotence: processing twice, `h(h(s, m), m)`, against once,
+//!   `h(s, m)`;
+//! - **C15** the seeds' law: for each crash point the clean attempt passes, an
+//!   attempt forced to crash there, then the model's compensation, then a
+//!   clean retry, `f(f(s, false), true)`, against one clean attempt
+//!   `f(s, true)`.
+//!
+//! A difference is a [`LawFailure`] naming the crash point and the state
+//! that differs. The probe never touches the run itself: it works on clones,
+//! with a gate that records crash points instead of asking the choice source.
+
+use sim_core::{Crashed, Step, Store};
+
+use crate::history::{Law, LawFailure, ProbeReport};
+use crate::protocols::{self, Gate, ModelId, Record};
+use crate::roles::ConsumerDb;
+use crate::vocab::MsgKey;
+
+/// A gate that records the crash points passed and fires the `crash_at`-th.
+#[derive(Default)]
+struct ProbeGate {
+    crash_at: Option<usize>,
+    passed: Vec<&'static str>,
+}
+
+impl Gate for ProbeGate {
+    fn crash_point(&mut self, point: &'static str) -> Step {
+        self.passed.push(point);
+        if self.crash_at == Some(self.passed.len() - 1) {
+            Err(Crashed { point })
+        } else {
+            Ok(())
+        }
+    }
+
+    fn effect(&mut self, _: MsgKey, _: u32) {}
+
+    fn compensate(&mut self, _: MsgKey) {}
+}
+
+/// One attempt of the model's processing on `db`; returns the crash points
+/// passed.
+fn attempt(
+    model: ModelId,
+    db: &mut ConsumerDb,
+    rec: Record,
+    crash_at: Option<usize>,
+) -> Vec<&'static str> {
+    let mut gate = ProbeGate {
+        crash_at,
+        passed: Vec::new(),
+    };
+    let outcome = protocols::process(model, &mut Store::new(db), rec, &mut gate);
+    debug_assert_eq!(
+        outcome.is_err(),
+        crash_at.is_some_and(|k| k < gate.passed.len())
+    );
+    gate.passed
+}
+
+/// Probe both laws for processing `rec` from state `s`.
+pub fn probe(model: ModelId, s: &ConsumerDb, rec: Record) -> ProbeReport {
+    let mut clean = s.clone();
+    let points = attempt(model, &mut clean, rec, None);
+    let mut failures = Vec::new();
+
+    let mut twice = clean.clone();
+    attempt(model, &mut twice, rec, None);
+    if twice != clean {
+        failures.push(LawFailure {
+            law: Law::Idempotence,
+            crash_point: None,
+            difference: twice.difference(&clean),
+        });
+    }
+
+    for (k, point) in points.iter().enumerate() {
+        let mut retried = s.clone();
+        attempt(model, &mut retried, rec, Some(k));
+        protocols::compensate(
+            model,
+            &mut Store::new(&mut retried),
+            &mut ProbeGate::default(),
+        );
+        attempt(model, &mut retried, rec, None);
+        if retried != clean {
+            failures.push(LawFailure {
+                law: Law::Retry,
+                crash_point: Some(point),
+                difference: retried.difference(&clean),
+            });
+        }
+    }
+    ProbeReport {
+        key: rec.key,
+        idempotence_probes: 1,
+        retry_probes: to_u32(points.len()),
+        failures,
+    }
+}
+
+fn to_u32(n: usize) -> u32 {
+    u32::try_from(n).expect("a handler passes few crash points")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::protocols::m0_seeds::AFTER_EFFECT_BEFORE_STATUS_UPDATE;
+
+    fn rec() -> Record {
+        Record {
+            key: MsgKey {
+                producer: 0,
+                seq: 1,
+            },
+            dedup_id: 1,
+        }
+    }
+
+    #[test]
+    fn the_naive_seeds_protocol_breaks_the_retry_law_between_effect_and_status() {
+        let report = probe(ModelId::M0Naive, &ConsumerDb::new(1, 3), rec());
+        assert_eq!(report.retry_probes, 3);
+        assert_eq!(report.failures.len(), 1, "{:?}", report.failures);
+        let f = &report.failures[0];
+        assert_eq!(
+            (f.law, f.crash_point),
+            (Law::Retry, Some(AFTER_EFFECT_BEFORE_STATUS_UPDATE))
+        );
+        assert_eq!(f.difference, "p1#2 has 2 effects vs 1 effect");
+    }
+
+    #[test]
+    fn the_atomic_seeds_protocol_and_the_inbox_keep_both_laws() {
+        for model in [ModelId::M0Atomic, ModelId::M4] {
+            let report = probe(model, &ConsumerDb::new(1, 3), rec());
+            assert!(
+                report.failures.is_empty(),
+                "{model:?}: {:?}",
+                report.failures
+            );
+            assert!(report.retry_probes >= 1);
+        }
+    }
+
+    #[test]
+    fn at_least_once_processing_is_not_idempotent() {
+        let report = probe(ModelId::M2, &ConsumerDb::new(1, 3), rec());
+        let laws: Vec<Law> = report.failures.iter().map(|f| f.law).collect();
+        assert_eq!(laws, [Law::Idempotence, Law::Retry]);
+    }
+
+    #[test]
+    fn the_probe_works_on_clones_and_leaves_the_state_alone() {
+        let s = ConsumerDb::new(1, 3);
+        let before = s.clone();
+        probe(ModelId::M0Naive, &s, rec());
+        assert_eq!(s, before);
+    }
+}

@@ -1,0 +1,261 @@
+//! Checkers: pure functions from a run's history to verdicts, numbered and
+//! named as in the catalogue (C1 no-loss … C16 liveness), plus the law probes
+//! C14 and C15.
+//!
+//! - [`delivery`]: C1, C3, C6, C8 and C16 on the per-message ledger.
+//! - [`law`]: the probe itself; C14 and C15 read its reports.
+
+pub mod delivery;
+pub mod law;
+
+use std::fmt;
+
+use serde::{Deserialize, Serialize};
+use sim_core::{ActorId, RunEnd, SimTime};
+
+use crate::history::{Law, Ledger};
+use crate::protocols::ModelId;
+use crate::vocab::MsgKey;
+
+/// A check, as named in scenario files (`expect: Violates([C3, C8])`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+pub enum CheckId {
+    /// No acked message is left without effect once the run drained.
+    C1,
+    /// No message takes effect twice.
+    C3,
+    /// Nothing takes effect that was never sent.
+    C6,
+    /// Exactly-once: acked → one effect, indeterminate → at most one, failed → none.
+    C8,
+    /// Idempotence law `h(h(s,m),m) = h(s,m)`.
+    C14,
+    /// The seeds' retry law `f(f(s,false),true) = f(s,true)`.
+    C15,
+    /// Liveness: after the faults heal, every acked message takes effect.
+    C16,
+}
+
+impl CheckId {
+    /// Every check, in report order.
+    pub const ALL: [CheckId; 7] = [
+        CheckId::C1,
+        CheckId::C3,
+        CheckId::C6,
+        CheckId::C8,
+        CheckId::C14,
+        CheckId::C15,
+        CheckId::C16,
+    ];
+
+    /// The check's name (`no-duplicate-effect`).
+    pub fn name(self) -> &'static str {
+        match self {
+            CheckId::C1 => "no-loss",
+            CheckId::C3 => "no-duplicate-effect",
+            CheckId::C6 => "no-phantom",
+            CheckId::C8 => "exactly-once",
+            CheckId::C14 => "idempotence-law",
+            CheckId::C15 => "retry-law",
+            CheckId::C16 => "liveness",
+        }
+    }
+
+    /// The Jepsen anomaly name, where one exists.
+    pub fn jepsen(self) -> Option<&'static str> {
+        match self {
+            CheckId::C1 => Some("lost"),
+            CheckId::C3 => Some("duplicated"),
+            CheckId::C6 => Some("unexpected"),
+            CheckId::C16 => Some("unseen"),
+            CheckId::C8 | CheckId::C14 | CheckId::C15 => None,
+        }
+    }
+
+    /// The check's code (`C3`).
+    pub fn code(self) -> &'static str {
+        match self {
+            CheckId::C1 => "C1",
+            CheckId::C3 => "C3",
+            CheckId::C6 => "C6",
+            CheckId::C8 => "C8",
+            CheckId::C14 => "C14",
+            CheckId::C15 => "C15",
+            CheckId::C16 => "C16",
+        }
+    }
+
+    /// Whether the check is a law probe (run only for exactly-once models).
+    pub fn is_law(self) -> bool {
+        matches!(self, CheckId::C14 | CheckId::C15)
+    }
+}
+
+impl fmt::Display for CheckId {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.code())
+    }
+}
+
+/// One broken promise, with its evidence.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Violation {
+    /// The check.
+    pub check: CheckId,
+    /// The message concerned, if one.
+    pub subject: Option<MsgKey>,
+    /// One line: what is wrong.
+    pub summary: String,
+    /// What happened to the message, step by step.
+    pub story: Vec<String>,
+    /// The crash point involved, if any.
+    pub crash_point: Option<&'static str>,
+}
+
+/// The outcome of one check on one run.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Status {
+    /// It held; the text says over what.
+    Held(String),
+    /// It was violated.
+    Violated(Vec<Violation>),
+    /// It could not be judged on this run; the text says why.
+    Skipped(String),
+}
+
+/// A check and its outcome.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct CheckResult {
+    /// The check.
+    pub check: CheckId,
+    /// Its outcome.
+    pub status: Status,
+}
+
+/// What the checkers read.
+pub struct CheckInput<'a> {
+    /// The protocol model.
+    pub model: ModelId,
+    /// The per-message ledger.
+    pub ledger: &'a Ledger,
+    /// How the run ended.
+    pub end: &'a RunEnd,
+    /// When faults stopped.
+    pub healed_at: SimTime,
+    /// Actor names, by id.
+    pub names: &'a [String],
+    /// Whether the law probe ran.
+    pub probe: bool,
+}
+
+impl CheckInput<'_> {
+    /// An actor's name.
+    pub fn name(&self, a: ActorId) -> &str {
+        &self.names[a.index()]
+    }
+
+    /// Whether the run drained, so that loss can be told from delay.
+    pub fn drained(&self) -> bool {
+        self.end.reason.is_quiet()
+    }
+}
+
+/// Run every check.
+pub fn run_all(input: &CheckInput<'_>) -> Vec<CheckResult> {
+    CheckId::ALL
+        .iter()
+        .map(|c| CheckResult {
+            check: *c,
+            status: run_one(*c, input),
+        })
+        .collect()
+}
+
+fn run_one(check: CheckId, input: &CheckInput<'_>) -> Status {
+    match check {
+        CheckId::C1 => delivery::no_loss(input),
+        CheckId::C3 => delivery::no_duplicate_effect(input),
+        CheckId::C6 => delivery::no_phantom(input),
+        CheckId::C8 => delivery::exactly_once(input),
+        CheckId::C14 => law_status(input, Law::Idempotence),
+        CheckId::C15 => law_status(input, Law::Retry),
+        CheckId::C16 => delivery::liveness(input),
+    }
+}
+
+fn law_status(input: &CheckInput<'_>, law: Law) -> Status {
+    if !input.model.claims_exactly_once() {
+        let code = input.model.info().code;
+        return Status::Skipped(format!(
+            "{code} does not claim exactly-once; the probe is for exactly-once handlers"
+        ));
+    }
+    if !input.probe {
+        return Status::Skipped("the law probe is off".into());
+    }
+    let ran = match law {
+        Law::Idempotence => input.ledger.idempotence_probes,
+        Law::Retry => input.ledger.retry_probes,
+    };
+    let violations: Vec<Violation> = input
+        .ledger
+        .law_failures
+        .iter()
+        .filter(|(.., f)| f.law == law)
+        .map(|(time, actor, key, f)| law_violation(input, *time, *actor, *key, f))
+        .collect();
+    if violations.is_empty() {
+        Status::Held(format!("{ran} probes, all equal"))
+    } else {
+        Status::Violated(first_per_point(violations, ran))
+    }
+}
+
+/// One violation per crash point is enough to read; the count of all of them
+/// goes in the summary of the first.
+fn first_per_point(mut violations: Vec<Violation>, ran: u64) -> Vec<Violation> {
+    let total = violations.len();
+    let mut seen = Vec::new();
+    violations.retain(|v| {
+        let new = !seen.contains(&v.crash_point);
+        seen.push(v.crash_point);
+        new
+    });
+    if let Some(first) = violations.first_mut() {
+        first.summary = format!("{} ({total} of {ran} probes differ)", first.summary);
+    }
+    violations
+}
+
+fn law_violation(
+    input: &CheckInput<'_>,
+    time: SimTime,
+    actor: ActorId,
+    key: MsgKey,
+    f: &crate::history::LawFailure,
+) -> Violation {
+    let (summary, check) = match (f.law, f.crash_point) {
+        (Law::Retry, Some(point)) => (
+            format!(
+                "crash at {point}, compensation, retry ≠ one clean attempt: {}",
+                f.difference
+            ),
+            CheckId::C15,
+        ),
+        _ => (
+            format!("processing twice ≠ once: {}", f.difference),
+            CheckId::C14,
+        ),
+    };
+    let story = vec![format!(
+        "probed at t={time} on the state {} reached before processing {key}",
+        input.name(actor)
+    )];
+    Violation {
+        check,
+        subject: Some(key),
+        summary,
+        story,
+        crash_point: f.crash_point,
+    }
+}

@@ -1,0 +1,276 @@
+//! The history: the omniscient record of a run in delivery vocabulary, and
+//! the per-message ledger the checkers read.
+
+use std::collections::BTreeMap;
+
+use sim_core::{ActorId, Lifecycle, LifecycleKind, Observed, SimTime};
+
+use crate::vocab::{MsgKey, SendOutcome};
+
+/// One observation, recorded by the actor where it happened.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Obs {
+    /// A producer sent (or re-sent) a message.
+    SendAttempt {
+        /// The message.
+        key: MsgKey,
+        /// 1 for the first send, 2 for the first retry, …
+        attempt: u32,
+    },
+    /// A producer learned the outcome of its send.
+    SendOutcome {
+        /// The message.
+        key: MsgKey,
+        /// The outcome.
+        outcome: SendOutcome,
+    },
+    /// The broker appended a copy of a message to a partition's log.
+    Append {
+        /// The message.
+        key: MsgKey,
+        /// The partition.
+        partition: u32,
+        /// Where in the log.
+        offset: u64,
+    },
+    /// A consumer received a record.
+    Deliver {
+        /// The message.
+        key: MsgKey,
+        /// The partition.
+        partition: u32,
+        /// The record's offset.
+        offset: u64,
+    },
+    /// A consumer applied a message's effect to durable state.
+    Effect {
+        /// The message.
+        key: MsgKey,
+        /// How many times it has been applied, this one included.
+        count: u32,
+    },
+    /// The broker stored a consumer's offset commit.
+    OffsetCommit {
+        /// The partition.
+        partition: u32,
+        /// The committed offset.
+        offset: u64,
+    },
+    /// The recovery worker returned a message stuck in `processing` to
+    /// `unprocessed` (the seeds' compensation).
+    Compensate {
+        /// The message.
+        key: MsgKey,
+    },
+    /// The law probe ran on the state a consumer reached before processing a
+    /// message.
+    Probe(ProbeReport),
+}
+
+/// Which law a probe checked.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum Law {
+    /// C14: `h(h(s, m), m) = h(s, m)`.
+    Idempotence,
+    /// C15: `f(f(s, false), true) = f(s, true)`.
+    Retry,
+}
+
+/// A probe whose two sides differed.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct LawFailure {
+    /// The law.
+    pub law: Law,
+    /// For C15, the crash point forced in the failed attempt.
+    pub crash_point: Option<&'static str>,
+    /// How the durable states differ, in words.
+    pub difference: String,
+}
+
+/// The result of probing the laws on one message at one reached state.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ProbeReport {
+    /// The message processed.
+    pub key: MsgKey,
+    /// How many C14 comparisons ran (0 or 1).
+    pub idempotence_probes: u32,
+    /// How many C15 comparisons ran (one per crash point reached).
+    pub retry_probes: u32,
+    /// The comparisons that differed.
+    pub failures: Vec<LawFailure>,
+}
+
+/// Everything that happened to one message.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct MsgLedger {
+    /// Send attempts (1 + retries).
+    pub attempts: u32,
+    /// When it was first sent.
+    pub first_sent: Option<SimTime>,
+    /// The outcome the producer saw, if it saw one.
+    pub outcome: Option<SendOutcome>,
+    /// When it was acked.
+    pub acked_at: Option<SimTime>,
+    /// Every append: (partition, offset).
+    pub appends: Vec<(u32, u64)>,
+    /// Every delivery to a consumer: (time, consumer).
+    pub deliveries: Vec<(SimTime, ActorId)>,
+    /// Every effect: (time, consumer).
+    pub effects: Vec<(SimTime, ActorId)>,
+    /// Offset commits of one of its records.
+    pub offset_commits: u32,
+    /// Compensations by the recovery worker.
+    pub compensations: u32,
+    /// Crashes that happened while this message was being handled:
+    /// (time, actor, crash point).
+    pub crashes: Vec<(SimTime, ActorId, &'static str)>,
+}
+
+impl MsgLedger {
+    /// The outcome as the checkers judge it: acked, failed, or indeterminate
+    /// if the producer never learned one.
+    pub fn final_outcome(&self) -> SendOutcome {
+        self.outcome.unwrap_or(SendOutcome::Indeterminate)
+    }
+
+    /// `Eff(m)`: how many times the effect was applied.
+    pub fn effect_count(&self) -> usize {
+        self.effects.len()
+    }
+}
+
+/// The ledger of every message, built from a run's observations.
+#[derive(Clone, Debug, Default)]
+pub struct Ledger {
+    /// Per message, in key order.
+    pub messages: BTreeMap<MsgKey, MsgLedger>,
+    /// Effects or deliveries of keys no producer ever sent.
+    pub phantoms: Vec<(SimTime, ActorId, MsgKey)>,
+    /// Law probe reports that found a difference.
+    pub law_failures: Vec<(SimTime, ActorId, MsgKey, LawFailure)>,
+    /// C14 comparisons run.
+    pub idempotence_probes: u64,
+    /// C15 comparisons run.
+    pub retry_probes: u64,
+}
+
+impl Ledger {
+    /// Build the ledger from observations and crashes.
+    pub fn build(history: &[Observed<Obs>], lifecycle: &[Lifecycle]) -> Ledger {
+        let mut ledger = Ledger::default();
+        let mut offsets: BTreeMap<(u32, u64), MsgKey> = BTreeMap::new();
+        for o in history {
+            ledger.add(o, &mut offsets);
+        }
+        ledger.attribute_crashes(history, lifecycle);
+        ledger
+    }
+
+    fn add(&mut self, o: &Observed<Obs>, offsets: &mut BTreeMap<(u32, u64), MsgKey>) {
+        match &o.obs {
+            Obs::SendAttempt { key, attempt } => {
+                let m = self.messages.entry(*key).or_default();
+                m.attempts = m.attempts.max(*attempt);
+                m.first_sent.get_or_insert(o.time);
+            }
+            Obs::SendOutcome { key, outcome } => {
+                let m = self.messages.entry(*key).or_default();
+                m.outcome = Some(*outcome);
+                if *outcome == SendOutcome::Acked {
+                    m.acked_at.get_or_insert(o.time);
+                }
+            }
+            Obs::Append {
+                key,
+                partition,
+                offset,
+            } => {
+                offsets.insert((*partition, *offset), *key);
+                if let Some(m) = self.sent(*key, o) {
+                    m.appends.push((*partition, *offset));
+                }
+            }
+            Obs::Deliver { key, .. } => {
+                if let Some(m) = self.sent(*key, o) {
+                    m.deliveries.push((o.time, o.actor));
+                }
+            }
+            Obs::Effect { key, .. } => {
+                if let Some(m) = self.sent(*key, o) {
+                    m.effects.push((o.time, o.actor));
+                }
+            }
+            Obs::OffsetCommit { partition, offset } => {
+                if let Some(m) = offsets
+                    .get(&(*partition, *offset))
+                    .and_then(|k| self.messages.get_mut(k))
+                {
+                    m.offset_commits += 1;
+                }
+            }
+            Obs::Compensate { key } => {
+                if let Some(m) = self.sent(*key, o) {
+                    m.compensations += 1;
+                }
+            }
+            Obs::Probe(report) => self.add_probe(o, report),
+        }
+    }
+
+    /// The ledger of a sent message, or a phantom noted if it was never sent.
+    fn sent(&mut self, key: MsgKey, o: &Observed<Obs>) -> Option<&mut MsgLedger> {
+        let known = self.messages.get(&key).is_some_and(|m| m.attempts > 0);
+        if !known {
+            self.phantoms.push((o.time, o.actor, key));
+            return None;
+        }
+        self.messages.get_mut(&key)
+    }
+
+    fn add_probe(&mut self, o: &Observed<Obs>, report: &ProbeReport) {
+        self.idempotence_probes += u64::from(report.idempotence_probes);
+        self.retry_probes += u64::from(report.retry_probes);
+        for f in &report.failures {
+            self.law_failures
+                .push((o.time, o.actor, report.key, f.clone()));
+        }
+    }
+
+    /// A crash is attributed to the message(s) the crashed actor observed at
+    /// the very instant of the crash: handlers run atomically in simulated
+    /// time, so that is the message it was handling.
+    fn attribute_crashes(&mut self, history: &[Observed<Obs>], lifecycle: &[Lifecycle]) {
+        for l in lifecycle {
+            let LifecycleKind::Crash(point) = l.kind else {
+                continue;
+            };
+            let keys: Vec<MsgKey> = history
+                .iter()
+                .filter(|o| o.time == l.time && o.actor == l.actor)
+                .filter_map(|o| subject(&o.obs))
+                .collect();
+            for key in keys {
+                let Some(m) = self.messages.get_mut(&key) else {
+                    continue;
+                };
+                if !m.crashes.iter().any(|c| c.0 == l.time && c.1 == l.actor) {
+                    m.crashes.push((l.time, l.actor, point));
+                }
+            }
+        }
+    }
+}
+
+/// The message an observation is about, if any.
+pub fn subject(obs: &Obs) -> Option<MsgKey> {
+    match obs {
+        Obs::SendAttempt { key, .. }
+        | Obs::SendOutcome { key, .. }
+        | Obs::Append { key, .. }
+        | Obs::Deliver { key, .. }
+        | Obs::Effect { key, .. }
+        | Obs::Compensate { key } => Some(*key),
+        Obs::Probe(r) => Some(r.key),
+        Obs::OffsetCommit { .. } => None,
+    }
+}

@@ -1,0 +1,63 @@
+//! **M1: at-most-once ("save position, then process").**
+//!
+//! - *Mechanism.* The producer sends each message once without waiting for an
+//!   ack (Kafka `acks=0`: the send counts as successful as soon as it leaves).
+//!   The consumer commits the record's offset first and waits for the broker
+//!   to confirm that this commit was the one that moved it; only then does it
+//!   apply the effect.
+//! - *Claimed guarantee.* At-most-once: "messages may be lost but are never
+//!   redelivered". No message takes effect twice (C3), whatever the network
+//!   duplicates or reorders.
+//! - *Expected violations.* C1 no-loss and C8 exactly-once.
+//! - *Breakers.* F-drop of the produce request (nothing retries it), F-drop of
+//!   the offset-commit ack (the consumer never learns it may process), and
+//!   F-crash at `after-offset-commit-before-effect`.
+//! - *Anchor.* Kafka documentation, design §4.6: a crash after saving the
+//!   position but before the output is written loses messages.
+
+use sim_core::Step;
+
+use super::{Gate, ModelId, ModelInfo, apply_effect};
+use crate::check::CheckId;
+use crate::roles::ConsumerDb;
+use crate::vocab::MsgKey;
+
+/// The consumer crashed after the broker stored its offset commit, before
+/// the effect: the message is lost.
+pub const AFTER_OFFSET_COMMIT_BEFORE_EFFECT: &str = "after-offset-commit-before-effect";
+
+/// The catalogue entry.
+pub const INFO: ModelInfo = ModelInfo {
+    id: ModelId::M1,
+    code: "M1",
+    title: "at-most-once (offset commit, then process)",
+    guarantee: "at-most-once",
+    mechanism: "fire-and-forget producer; the consumer commits the offset and waits for the \
+                broker's confirmation before it applies the effect",
+    claims: &[CheckId::C3, CheckId::C6, CheckId::C16],
+    breakers: "loss of a produce request or of the offset-commit ack, and a crash at \
+               after-offset-commit-before-effect, lose messages (C1, C8)",
+    anchor: "Kafka design §4.6, \"save position, then process\"",
+    consumer_crash_points: &[AFTER_OFFSET_COMMIT_BEFORE_EFFECT],
+    remedy: "M2 (retry, process, then offset commit) never loses; M4 adds dedup",
+};
+
+/// The broker confirmed an offset commit: apply the effect only if this
+/// commit was the one that moved the offset (so that no record is processed
+/// twice).
+///
+/// # Errors
+/// `Crashed` at `after-offset-commit-before-effect`.
+pub fn on_offset_commit_confirmed(
+    db: &mut sim_core::Store<'_, ConsumerDb>,
+    key: MsgKey,
+    first: bool,
+    gate: &mut impl Gate,
+) -> Step {
+    if !first {
+        return Ok(());
+    }
+    gate.crash_point(AFTER_OFFSET_COMMIT_BEFORE_EFFECT)?;
+    apply_effect(db, key, gate);
+    Ok(())
+}

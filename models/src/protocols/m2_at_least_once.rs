@@ -1,0 +1,46 @@
+//! **M2: at-least-once ("retry, process, then offset commit").**
+//!
+//! - *Mechanism.* The producer re-sends each message every retry interval
+//!   until the broker acks it; the broker appends every copy it receives. The
+//!   consumer applies the effect, then commits the offset; the broker
+//!   redelivers every record whose offset is not committed.
+//! - *Claimed guarantee.* At-least-once: "messages are never lost but may be
+//!   redelivered" (C1, C16).
+//! - *Expected violations.* C3 no-duplicate-effect and C8 exactly-once.
+//! - *Breakers.* F-drop of an ack (the producer retries a message the broker
+//!   already appended, so it is appended twice), F-drop of an offset commit
+//!   (redelivery), F-dup of a delivery, and F-crash at
+//!   `after-effect-before-offset-commit`.
+//! - *Anchor.* Kafka's default consumer loop (design §4.6, "process, then
+//!   save position": a crash before saving the position reprocesses).
+
+use sim_core::{Step, Store};
+
+use super::{AFTER_EFFECT_BEFORE_OFFSET_COMMIT, Gate, ModelId, ModelInfo, Record, apply_effect};
+use crate::check::CheckId;
+use crate::roles::ConsumerDb;
+
+/// The catalogue entry.
+pub const INFO: ModelInfo = ModelInfo {
+    id: ModelId::M2,
+    code: "M2",
+    title: "at-least-once (retry, process, then offset commit)",
+    guarantee: "at-least-once",
+    mechanism: "the producer retries until acked; the consumer applies the effect, then commits \
+                the offset; uncommitted records are redelivered",
+    claims: &[CheckId::C1, CheckId::C6, CheckId::C16],
+    breakers: "a lost ack (duplicate append), a lost offset commit, a network duplicate, or a \
+               crash at after-effect-before-offset-commit apply a message twice (C3, C8)",
+    anchor: "Kafka design §4.6, \"process, then save position\"",
+    consumer_crash_points: &[AFTER_EFFECT_BEFORE_OFFSET_COMMIT],
+    remedy: "M4 (inbox) records the message id in the same transaction as the effect",
+};
+
+/// Apply the effect, then pass the crash point before the offset commit.
+///
+/// # Errors
+/// `Crashed` at `after-effect-before-offset-commit`.
+pub fn process(db: &mut Store<'_, ConsumerDb>, rec: Record, gate: &mut impl Gate) -> Step {
+    apply_effect(db, rec.key, gate);
+    gate.crash_point(AFTER_EFFECT_BEFORE_OFFSET_COMMIT)
+}

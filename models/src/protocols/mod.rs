@@ -1,0 +1,163 @@
+//! The protocol models: strategies for the producer, broker and consumer
+//! roles, each in its own file opening with its mechanism, the guarantee it
+//! claims, the checks it is expected to break and the faults that break them,
+//! and its real-world anchor.
+//!
+//! | model | file | claims |
+//! |---|---|---|
+//! | M0-naive, M0-atomic | [`m0_seeds`] | exactly-once (the seeds' protocol) |
+//! | M1 | [`m1_at_most_once`] | at-most-once |
+//! | M2 | [`m2_at_least_once`] | at-least-once |
+//! | M4 | [`m4_inbox`] | exactly-once effect |
+
+pub mod m0_seeds;
+pub mod m1_at_most_once;
+pub mod m2_at_least_once;
+pub mod m4_inbox;
+
+use serde::{Deserialize, Serialize};
+use sim_core::{Step, Store};
+
+use crate::check::CheckId;
+use crate::roles::ConsumerDb;
+use crate::vocab::MsgKey;
+
+/// A protocol model, as named in scenario files.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+pub enum ModelId {
+    /// The seeds' message table; effect and status update are separate writes.
+    M0Naive,
+    /// The seeds' message table; effect and status update in one transaction.
+    M0Atomic,
+    /// Offset commit, then process.
+    M1,
+    /// Retry, process, then offset commit.
+    M2,
+    /// Inbox: dedup record and effect in one transaction.
+    M4,
+}
+
+/// What the catalogue says about a model.
+#[derive(Clone, Copy, Debug)]
+pub struct ModelInfo {
+    /// The model.
+    pub id: ModelId,
+    /// Short code, as printed (`M0-naive`).
+    pub code: &'static str,
+    /// One-line title.
+    pub title: &'static str,
+    /// The guarantee it claims.
+    pub guarantee: &'static str,
+    /// How it works, in one sentence.
+    pub mechanism: &'static str,
+    /// The checks it claims to keep under every fault.
+    pub claims: &'static [CheckId],
+    /// The faults that break it and what they break.
+    pub breakers: &'static str,
+    /// Where it comes from.
+    pub anchor: &'static str,
+    /// The consumer's crash points, in the order a handler passes them.
+    pub consumer_crash_points: &'static [&'static str],
+    /// A model that avoids its failures, for hints.
+    pub remedy: &'static str,
+}
+
+impl ModelId {
+    /// Every model, in teaching order.
+    pub const ALL: [ModelId; 5] = [
+        ModelId::M1,
+        ModelId::M2,
+        ModelId::M0Naive,
+        ModelId::M0Atomic,
+        ModelId::M4,
+    ];
+
+    /// The catalogue entry.
+    pub fn info(self) -> &'static ModelInfo {
+        match self {
+            ModelId::M0Naive => &m0_seeds::NAIVE,
+            ModelId::M0Atomic => &m0_seeds::ATOMIC,
+            ModelId::M1 => &m1_at_most_once::INFO,
+            ModelId::M2 => &m2_at_least_once::INFO,
+            ModelId::M4 => &m4_inbox::INFO,
+        }
+    }
+
+    /// Whether the model claims exactly-once, so that the law probe applies.
+    pub fn claims_exactly_once(self) -> bool {
+        self.info().claims.contains(&CheckId::C15)
+    }
+
+    /// Whether the producer retries until acked (otherwise fire-and-forget).
+    pub fn producer_retries(self) -> bool {
+        self != ModelId::M1
+    }
+
+    /// Whether the model uses the seeds' recovery worker.
+    pub fn uses_recovery(self) -> bool {
+        matches!(self, ModelId::M0Naive | ModelId::M0Atomic)
+    }
+}
+
+/// Where a consumer's processing step reports crash points and effects: the
+/// engine's context in a run, or the law probe's forcing gate.
+pub trait Gate {
+    /// Pass a crash point.
+    ///
+    /// # Errors
+    /// `Crashed` if the point fires.
+    fn crash_point(&mut self, point: &'static str) -> Step;
+    /// An effect of `key` was applied; it has now been applied `count` times.
+    fn effect(&mut self, key: MsgKey, count: u32);
+    /// The recovery worker returned `key` to `unprocessed`.
+    fn compensate(&mut self, key: MsgKey);
+}
+
+/// A record as a consumer receives it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub struct Record {
+    /// The logical message.
+    pub key: MsgKey,
+    /// The id the protocol deduplicates on (equal for every retry of a
+    /// message unless the producer makes new ids on retry).
+    pub dedup_id: u64,
+}
+
+/// Process one delivered record from durable state, as the model prescribes,
+/// up to (not including) the offset commit. M1 is not here: it commits
+/// before processing, across two messages.
+///
+/// # Errors
+/// `Crashed` when a crash point fired.
+pub fn process(
+    model: ModelId,
+    db: &mut Store<'_, ConsumerDb>,
+    rec: Record,
+    gate: &mut impl Gate,
+) -> Step {
+    match model {
+        ModelId::M0Naive => m0_seeds::process(db, rec, m0_seeds::Variant::Naive, gate),
+        ModelId::M0Atomic => m0_seeds::process(db, rec, m0_seeds::Variant::Atomic, gate),
+        ModelId::M2 => m2_at_least_once::process(db, rec, gate),
+        ModelId::M4 => m4_inbox::process(db, rec, gate),
+        ModelId::M1 => unreachable!("M1 processes after its offset commit is acked"),
+    }
+}
+
+/// What runs between a crashed attempt and its retry: the model's
+/// compensation (the seeds' recovery worker), or nothing.
+pub fn compensate(model: ModelId, db: &mut Store<'_, ConsumerDb>, gate: &mut impl Gate) {
+    if model.uses_recovery() {
+        m0_seeds::compensate(db, gate);
+    }
+}
+
+/// Apply one effect of `key` and report it.
+pub(crate) fn apply_effect(db: &mut Store<'_, ConsumerDb>, key: MsgKey, gate: &mut impl Gate) {
+    let count = db.transaction(|d| d.add_effect(key));
+    gate.effect(key, count);
+}
+
+/// The crash point every strategy but M1 passes last, before it sends the
+/// offset commit.
+pub const AFTER_EFFECT_BEFORE_OFFSET_COMMIT: &str = "after-effect-before-offset-commit";

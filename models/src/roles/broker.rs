@@ -1,0 +1,202 @@
+//! The broker: appends produced messages to partition logs, acks every copy,
+//! and delivers each record to the consumer owning its partition until that
+//! consumer's offset commit for it arrives.
+
+use sim_core::{ActorId, Choices, Ctx, SimDuration, Step, Store, TimerId};
+
+use super::{Msg, Node, Timer};
+use crate::history::Obs;
+use crate::protocols::Record;
+use crate::vocab::{IdSet, MsgKey};
+
+/// The broker's program.
+#[derive(Clone, Debug)]
+pub struct Broker {
+    /// The consumer owning each partition (partition `i` → `consumers[i]`).
+    pub consumers: Vec<ActorId>,
+    /// Append each dedup id at most once (an idempotent broker).
+    pub dedup_appends: bool,
+    /// How long to wait for an offset commit before redelivering.
+    pub redeliver: SimDuration,
+}
+
+/// One partition's log and its offset commits.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct PartitionLog {
+    /// The records, by offset.
+    pub records: Vec<Record>,
+    /// Whether each offset is committed.
+    pub committed: Vec<bool>,
+}
+
+/// The broker's durable state.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct BrokerDb {
+    /// One log per partition.
+    pub partitions: Vec<PartitionLog>,
+    /// Dedup ids appended so far (only with `dedup_appends`).
+    pub appended_ids: IdSet,
+}
+
+/// The broker's volatile state: one redelivery timer per uncommitted record.
+#[derive(Debug, Default)]
+pub struct BrokerVol {
+    timers: Vec<Vec<Option<TimerId>>>,
+}
+
+impl Broker {
+    pub(super) fn init_durable(&self) -> BrokerDb {
+        BrokerDb {
+            partitions: vec![PartitionLog::default(); self.consumers.len()],
+            appended_ids: IdSet::default(),
+        }
+    }
+
+    /// After a (re)start, every uncommitted record is delivered again.
+    pub(super) fn start<C: Choices>(&self, db: &BrokerDb, ctx: &mut Ctx<'_, Node, C>) -> BrokerVol {
+        let mut v = BrokerVol {
+            timers: db
+                .partitions
+                .iter()
+                .map(|p| vec![None; p.records.len()])
+                .collect(),
+        };
+        for (p, log) in db.partitions.iter().enumerate() {
+            for (o, rec) in log.records.iter().enumerate() {
+                if !log.committed[o] {
+                    self.deliver(&mut v, ctx, to_u32(p), o as u64, *rec);
+                }
+            }
+        }
+        v
+    }
+
+    pub(super) fn on_msg<C: Choices>(
+        &self,
+        mut db: Store<'_, BrokerDb>,
+        v: &mut BrokerVol,
+        ctx: &mut Ctx<'_, Node, C>,
+        src: ActorId,
+        msg: Msg,
+    ) -> Step {
+        match msg {
+            Msg::Produce { key, dedup_id } => {
+                self.on_produce(&mut db, v, ctx, src, Record { key, dedup_id });
+            }
+            Msg::OffsetCommit { partition, offset } => {
+                self.on_offset_commit(&mut db, v, ctx, src, partition, offset);
+            }
+            _ => {}
+        }
+        Ok(())
+    }
+
+    fn on_produce<C: Choices>(
+        &self,
+        db: &mut Store<'_, BrokerDb>,
+        v: &mut BrokerVol,
+        ctx: &mut Ctx<'_, Node, C>,
+        producer: ActorId,
+        rec: Record,
+    ) {
+        let partition = self.partition_of(rec.key);
+        let dedup = self.dedup_appends;
+        let offset = db.transaction(|d| {
+            if dedup && !d.appended_ids.insert(rec.dedup_id) {
+                return None;
+            }
+            let log = &mut d.partitions[partition as usize];
+            log.records.push(rec);
+            log.committed.push(false);
+            Some(log.records.len() as u64 - 1)
+        });
+        if let Some(offset) = offset {
+            ctx.observe(Obs::Append {
+                key: rec.key,
+                partition,
+                offset,
+            });
+            v.timers[partition as usize].push(None);
+            self.deliver(v, ctx, partition, offset, rec);
+        }
+        ctx.send(producer, Msg::ProduceAck { key: rec.key });
+    }
+
+    fn on_offset_commit<C: Choices>(
+        &self,
+        db: &mut Store<'_, BrokerDb>,
+        v: &mut BrokerVol,
+        ctx: &mut Ctx<'_, Node, C>,
+        consumer: ActorId,
+        partition: u32,
+        offset: u64,
+    ) {
+        let (p, o) = (partition as usize, to_usize(offset));
+        let first = db.transaction(|d| !std::mem::replace(&mut d.partitions[p].committed[o], true));
+        if first {
+            ctx.observe(Obs::OffsetCommit { partition, offset });
+        }
+        if let Some(t) = v.timers[p][o].take() {
+            ctx.cancel_timer(t);
+        }
+        ctx.send(
+            consumer,
+            Msg::OffsetCommitAck {
+                partition,
+                offset,
+                first,
+            },
+        );
+    }
+
+    pub(super) fn on_timer<C: Choices>(
+        &self,
+        db: &Store<'_, BrokerDb>,
+        v: &mut BrokerVol,
+        ctx: &mut Ctx<'_, Node, C>,
+        timer: Timer,
+    ) -> Step {
+        if let Timer::Redeliver { partition, offset } = timer {
+            let log = &db.get().partitions[partition as usize];
+            let o = to_usize(offset);
+            if !log.committed[o] {
+                self.deliver(v, ctx, partition, offset, log.records[o]);
+            }
+        }
+        Ok(())
+    }
+
+    fn deliver<C: Choices>(
+        &self,
+        v: &mut BrokerVol,
+        ctx: &mut Ctx<'_, Node, C>,
+        partition: u32,
+        offset: u64,
+        rec: Record,
+    ) {
+        let consumer = self.consumers[partition as usize];
+        ctx.send(
+            consumer,
+            Msg::Deliver {
+                partition,
+                offset,
+                key: rec.key,
+                dedup_id: rec.dedup_id,
+            },
+        );
+        let timer = ctx.set_timer(self.redeliver, Timer::Redeliver { partition, offset });
+        v.timers[partition as usize][to_usize(offset)] = Some(timer);
+    }
+
+    fn partition_of(&self, key: MsgKey) -> u32 {
+        key.seq % to_u32(self.consumers.len())
+    }
+}
+
+fn to_u32(n: usize) -> u32 {
+    u32::try_from(n).expect("partition counts are validated")
+}
+
+fn to_usize(offset: u64) -> usize {
+    usize::try_from(offset).expect("offsets index an in-memory log")
+}

@@ -1,0 +1,297 @@
+//! The consumer: receives the records of its partition, processes them as its
+//! model prescribes against its own database, and commits their offsets.
+//! Before processing a record, a consumer of an exactly-once model runs the
+//! law probe on the durable state it has reached.
+
+use std::collections::BTreeMap;
+
+use sim_core::{ActorId, Choices, Ctx, SimDuration, Step, Store};
+
+use super::{Msg, Node, Timer};
+use crate::check::law;
+use crate::history::Obs;
+use crate::protocols::{self, Gate, ModelId, Record, m0_seeds, m1_at_most_once};
+use crate::vocab::{IdSet, MsgKey};
+
+/// A consumer's program.
+#[derive(Clone, Debug)]
+pub struct Consumer {
+    /// The protocol model.
+    pub model: ModelId,
+    /// The partition it owns.
+    pub partition: u32,
+    /// The broker.
+    pub broker: ActorId,
+    /// Messages per producer, to index dense tables.
+    pub messages: u32,
+    /// Number of producers.
+    pub producers: u32,
+    /// Run the law probe before processing each record.
+    pub probe: bool,
+}
+
+/// A row's status in the seeds' message table.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash)]
+pub enum RowStatus {
+    /// No row for this message.
+    #[default]
+    Absent,
+    /// Stored, not yet processed.
+    Unprocessed,
+    /// Claimed by a worker.
+    Processing,
+    /// Done.
+    Processed,
+}
+
+/// The consumer's database: its durable state.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ConsumerDb {
+    messages: u32,
+    /// How many times each message's effect was applied.
+    effects: Vec<u32>,
+    /// The seeds' message table (M0).
+    table: Vec<RowStatus>,
+    /// The inbox of processed dedup ids (M4).
+    pub inbox: IdSet,
+}
+
+impl ConsumerDb {
+    /// An empty database for `producers × messages` messages.
+    pub fn new(producers: u32, messages: u32) -> ConsumerDb {
+        let n = producers as usize * messages as usize;
+        ConsumerDb {
+            messages,
+            effects: vec![0; n],
+            table: vec![RowStatus::Absent; n],
+            inbox: IdSet::default(),
+        }
+    }
+
+    /// Apply one effect of `key`; returns how many times it is now applied.
+    pub fn add_effect(&mut self, key: MsgKey) -> u32 {
+        let e = &mut self.effects[key.index(self.messages)];
+        *e += 1;
+        *e
+    }
+
+    /// How many times `key`'s effect was applied.
+    pub fn effects(&self, key: MsgKey) -> u32 {
+        self.effects[key.index(self.messages)]
+    }
+
+    /// The message table row of `key`.
+    pub fn status(&self, key: MsgKey) -> RowStatus {
+        self.table[key.index(self.messages)]
+    }
+
+    /// Set the message table row of `key`.
+    pub fn set_status(&mut self, key: MsgKey, status: RowStatus) {
+        self.table[key.index(self.messages)] = status;
+    }
+
+    /// Every key whose row has `status`, in key order.
+    pub fn keys_with(&self, status: RowStatus) -> Vec<MsgKey> {
+        let per = self.messages.max(1);
+        (0..self.table.len())
+            .filter(|i| self.table[*i] == status)
+            .map(|i| {
+                let i = u32::try_from(i).expect("validated workload size");
+                MsgKey {
+                    producer: i / per,
+                    seq: i % per,
+                }
+            })
+            .collect()
+    }
+
+    /// Whether any row is `unprocessed` or `processing`.
+    pub fn has_unfinished_rows(&self) -> bool {
+        self.table
+            .iter()
+            .any(|s| matches!(s, RowStatus::Unprocessed | RowStatus::Processing))
+    }
+
+    /// The first difference between two databases, in words.
+    pub fn difference(&self, other: &ConsumerDb) -> String {
+        let key = |i: usize| {
+            let i = u32::try_from(i).expect("validated workload size");
+            MsgKey {
+                producer: i / self.messages.max(1),
+                seq: i % self.messages.max(1),
+            }
+        };
+        if let Some(i) = (0..self.effects.len()).find(|i| self.effects[*i] != other.effects[*i]) {
+            return format!(
+                "{} has {} vs {}",
+                key(i),
+                effects(self.effects[i]),
+                effects(other.effects[i])
+            );
+        }
+        if let Some(i) = (0..self.table.len()).find(|i| self.table[*i] != other.table[*i]) {
+            return format!("{} is {:?} vs {:?}", key(i), self.table[i], other.table[i]);
+        }
+        if self.inbox != other.inbox {
+            return "the inboxes differ".to_string();
+        }
+        "no difference".to_string()
+    }
+}
+
+fn effects(n: u32) -> String {
+    if n == 1 {
+        "1 effect".into()
+    } else {
+        format!("{n} effects")
+    }
+}
+
+/// What a consumer keeps in memory: M1's offset commits awaiting
+/// confirmation.
+#[derive(Debug, Default)]
+pub struct ConsumerVol {
+    awaiting: BTreeMap<u64, MsgKey>,
+}
+
+/// Crash points and effects of a real run go to the engine's context.
+struct CtxGate<'c, 'a, C: Choices> {
+    ctx: &'c mut Ctx<'a, Node, C>,
+}
+
+impl<C: Choices> Gate for CtxGate<'_, '_, C> {
+    fn crash_point(&mut self, point: &'static str) -> Step {
+        self.ctx.crash_point(point)
+    }
+
+    fn effect(&mut self, key: MsgKey, count: u32) {
+        self.ctx.observe(Obs::Effect { key, count });
+    }
+
+    fn compensate(&mut self, key: MsgKey) {
+        self.ctx.observe(Obs::Compensate { key });
+    }
+}
+
+impl Consumer {
+    pub(super) fn init_durable(&self) -> ConsumerDb {
+        ConsumerDb::new(self.producers, self.messages)
+    }
+
+    /// After a restart, rows left `unprocessed` are picked up at once.
+    pub(super) fn start<C: Choices>(
+        &self,
+        db: &ConsumerDb,
+        ctx: &mut Ctx<'_, Node, C>,
+    ) -> ConsumerVol {
+        if self.model.uses_recovery() && !db.keys_with(RowStatus::Unprocessed).is_empty() {
+            ctx.set_timer(SimDuration::from_us(0), Timer::Work);
+        }
+        ConsumerVol::default()
+    }
+
+    pub(super) fn on_msg<C: Choices>(
+        &self,
+        mut db: Store<'_, ConsumerDb>,
+        v: &mut ConsumerVol,
+        ctx: &mut Ctx<'_, Node, C>,
+        _src: ActorId,
+        msg: Msg,
+    ) -> Step {
+        match msg {
+            Msg::Deliver {
+                partition,
+                offset,
+                key,
+                dedup_id,
+            } => {
+                ctx.observe(Obs::Deliver {
+                    key,
+                    partition,
+                    offset,
+                });
+                self.on_record(&mut db, v, ctx, offset, Record { key, dedup_id })
+            }
+            Msg::OffsetCommitAck { offset, first, .. } => match v.awaiting.remove(&offset) {
+                Some(key) => m1_at_most_once::on_offset_commit_confirmed(
+                    &mut db,
+                    key,
+                    first,
+                    &mut CtxGate { ctx },
+                ),
+                None => Ok(()),
+            },
+            Msg::RecoverStuck => self.recover_stuck(&mut db, ctx),
+            _ => Ok(()),
+        }
+    }
+
+    fn on_record<C: Choices>(
+        &self,
+        db: &mut Store<'_, ConsumerDb>,
+        v: &mut ConsumerVol,
+        ctx: &mut Ctx<'_, Node, C>,
+        offset: u64,
+        rec: Record,
+    ) -> Step {
+        let commit = Msg::OffsetCommit {
+            partition: self.partition,
+            offset,
+        };
+        if self.model == ModelId::M1 {
+            v.awaiting.insert(offset, rec.key);
+            ctx.send(self.broker, commit);
+            return Ok(());
+        }
+        if self.probe && self.model.claims_exactly_once() {
+            ctx.observe(Obs::Probe(law::probe(self.model, db.get(), rec)));
+        }
+        protocols::process(self.model, db, rec, &mut CtxGate { ctx: &mut *ctx })?;
+        ctx.send(self.broker, commit);
+        Ok(())
+    }
+
+    /// The recovery worker's request: compensate stuck rows, then process
+    /// every `unprocessed` row.
+    fn recover_stuck<C: Choices>(
+        &self,
+        db: &mut Store<'_, ConsumerDb>,
+        ctx: &mut Ctx<'_, Node, C>,
+    ) -> Step {
+        if !self.model.uses_recovery() {
+            return Ok(());
+        }
+        protocols::compensate(self.model, db, &mut CtxGate { ctx: &mut *ctx });
+        self.process_unprocessed(db, ctx)
+    }
+
+    fn process_unprocessed<C: Choices>(
+        &self,
+        db: &mut Store<'_, ConsumerDb>,
+        ctx: &mut Ctx<'_, Node, C>,
+    ) -> Step {
+        let variant = m0_seeds::variant(self.model);
+        for key in db.get().keys_with(RowStatus::Unprocessed) {
+            m0_seeds::process_row(db, key, variant, &mut CtxGate { ctx: &mut *ctx })?;
+        }
+        Ok(())
+    }
+
+    pub(super) fn on_timer<C: Choices>(
+        &self,
+        mut db: Store<'_, ConsumerDb>,
+        _: &mut ConsumerVol,
+        ctx: &mut Ctx<'_, Node, C>,
+        timer: Timer,
+    ) -> Step {
+        match timer {
+            Timer::Work if self.model.uses_recovery() => self.process_unprocessed(&mut db, ctx),
+            _ => Ok(()),
+        }
+    }
+
+    /// Messages stuck or waiting in the message table keep the run going.
+    pub(super) fn is_busy(&self, db: &ConsumerDb) -> bool {
+        self.model.uses_recovery() && db.has_unfinished_rows()
+    }
+}

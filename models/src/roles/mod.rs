@@ -1,0 +1,238 @@
+//! The roles as actors: producers, the broker, consumers and the recovery
+//! worker, joined in one [`Node`] type so that the engine stays generic
+//! without dynamic dispatch.
+//!
+//! Datagrams are pushed: the broker forwards each appended record to the
+//! consumer that owns its partition and redelivers it until that consumer's
+//! offset commit for it arrives (per-record offset commits, as with
+//! individual acknowledgements).
+
+mod broker;
+mod consumer;
+mod producer;
+mod recovery;
+
+use sim_core::{Actor, ActorId, Choices, Ctx, Step, Store};
+
+pub use broker::{Broker, BrokerDb, BrokerVol, PartitionLog};
+pub use consumer::{Consumer, ConsumerDb, ConsumerVol, RowStatus};
+pub use producer::{Producer, ProducerVol};
+pub use recovery::Recovery;
+
+use crate::history::Obs;
+use crate::vocab::MsgKey;
+
+/// Datagrams between roles.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum Msg {
+    /// producer → broker: append this message.
+    Produce {
+        /// The message.
+        key: MsgKey,
+        /// The id the broker and consumers deduplicate on.
+        dedup_id: u64,
+    },
+    /// broker → producer: the message is appended.
+    ProduceAck {
+        /// The message.
+        key: MsgKey,
+    },
+    /// broker → consumer: a record of its partition.
+    Deliver {
+        /// The partition.
+        partition: u32,
+        /// The record's offset.
+        offset: u64,
+        /// The message.
+        key: MsgKey,
+        /// The id to deduplicate on.
+        dedup_id: u64,
+    },
+    /// consumer → broker: the record at `offset` is done.
+    OffsetCommit {
+        /// The partition.
+        partition: u32,
+        /// The offset.
+        offset: u64,
+    },
+    /// broker → consumer: the offset commit is stored; `first` says whether
+    /// this commit was the one that stored it.
+    OffsetCommitAck {
+        /// The partition.
+        partition: u32,
+        /// The offset.
+        offset: u64,
+        /// Whether the offset was uncommitted before.
+        first: bool,
+    },
+    /// recovery → consumer: compensate messages stuck in `processing`.
+    RecoverStuck,
+}
+
+/// Timer tags.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum Timer {
+    /// Producer: send the next message of the workload.
+    SendNext,
+    /// Producer: re-send a message that is not acked yet.
+    Retry(u32),
+    /// Broker: redeliver a record whose offset is not committed yet.
+    Redeliver {
+        /// The partition.
+        partition: u32,
+        /// The offset.
+        offset: u64,
+    },
+    /// Consumer: process rows left `unprocessed` (after a restart).
+    Work,
+    /// Recovery worker: look for stuck messages.
+    Poll,
+}
+
+/// One actor of a delivery scenario.
+#[derive(Clone, Debug)]
+pub enum Node {
+    /// A producer.
+    Producer(Producer),
+    /// The broker (log storage).
+    Broker(Broker),
+    /// A consumer and its database.
+    Consumer(Consumer),
+    /// The seeds' recovery worker.
+    Recovery(Recovery),
+}
+
+/// Durable state of a [`Node`].
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum NodeDb {
+    /// Producers and the recovery worker keep nothing durable.
+    None,
+    /// The broker's logs and offset commits.
+    Broker(BrokerDb),
+    /// The consumer's database.
+    Consumer(ConsumerDb),
+}
+
+/// Volatile state of a [`Node`].
+#[derive(Debug)]
+pub enum NodeVol {
+    /// Producer.
+    Producer(ProducerVol),
+    /// Broker.
+    Broker(BrokerVol),
+    /// Consumer.
+    Consumer(ConsumerVol),
+    /// Recovery worker.
+    Recovery,
+}
+
+impl Node {
+    /// The role's name for output (`producer`, `broker`, …).
+    pub fn role(&self) -> &'static str {
+        match self {
+            Node::Producer(_) => "producer",
+            Node::Broker(_) => "broker",
+            Node::Consumer(_) => "consumer",
+            Node::Recovery(_) => "recovery",
+        }
+    }
+
+    /// The crash points this actor passes.
+    pub fn crash_points(&self) -> &'static [&'static str] {
+        match self {
+            Node::Consumer(c) => c.model.info().consumer_crash_points,
+            _ => &[],
+        }
+    }
+}
+
+fn broker_db<'a>(d: Store<'a, NodeDb>) -> Store<'a, BrokerDb> {
+    d.project(|d| {
+        if let NodeDb::Broker(b) = d {
+            Some(b)
+        } else {
+            None
+        }
+    })
+    .expect("a broker's durable state is a BrokerDb")
+}
+
+fn consumer_db<'a>(d: Store<'a, NodeDb>) -> Store<'a, ConsumerDb> {
+    d.project(|d| {
+        if let NodeDb::Consumer(c) = d {
+            Some(c)
+        } else {
+            None
+        }
+    })
+    .expect("a consumer's durable state is a ConsumerDb")
+}
+
+impl Actor for Node {
+    type Msg = Msg;
+    type Timer = Timer;
+    type Durable = NodeDb;
+    type Volatile = NodeVol;
+    type Obs = Obs;
+
+    fn init_durable(&self) -> NodeDb {
+        match self {
+            Node::Broker(b) => NodeDb::Broker(b.init_durable()),
+            Node::Consumer(c) => NodeDb::Consumer(c.init_durable()),
+            Node::Producer(_) | Node::Recovery(_) => NodeDb::None,
+        }
+    }
+
+    fn start<C: Choices>(&self, d: &NodeDb, ctx: &mut Ctx<'_, Self, C>) -> NodeVol {
+        match (self, d) {
+            (Node::Producer(p), _) => NodeVol::Producer(p.start(ctx)),
+            (Node::Broker(b), NodeDb::Broker(db)) => NodeVol::Broker(b.start(db, ctx)),
+            (Node::Consumer(c), NodeDb::Consumer(db)) => NodeVol::Consumer(c.start(db, ctx)),
+            (Node::Recovery(r), _) => {
+                r.start(ctx);
+                NodeVol::Recovery
+            }
+            _ => unreachable!("durable state always matches the role"),
+        }
+    }
+
+    fn on_msg<C: Choices>(
+        &self,
+        d: Store<'_, NodeDb>,
+        v: &mut NodeVol,
+        ctx: &mut Ctx<'_, Self, C>,
+        src: ActorId,
+        msg: Msg,
+    ) -> Step {
+        match (self, v) {
+            (Node::Producer(p), NodeVol::Producer(v)) => p.on_msg(v, ctx, msg),
+            (Node::Broker(b), NodeVol::Broker(v)) => b.on_msg(broker_db(d), v, ctx, src, msg),
+            (Node::Consumer(c), NodeVol::Consumer(v)) => c.on_msg(consumer_db(d), v, ctx, src, msg),
+            (Node::Recovery(_), NodeVol::Recovery) => Ok(()),
+            _ => unreachable!("volatile state always matches the role"),
+        }
+    }
+
+    fn on_timer<C: Choices>(
+        &self,
+        d: Store<'_, NodeDb>,
+        v: &mut NodeVol,
+        ctx: &mut Ctx<'_, Self, C>,
+        timer: Timer,
+    ) -> Step {
+        match (self, v) {
+            (Node::Producer(p), NodeVol::Producer(v)) => p.on_timer(v, ctx, timer),
+            (Node::Broker(b), NodeVol::Broker(v)) => b.on_timer(&broker_db(d), v, ctx, timer),
+            (Node::Consumer(c), NodeVol::Consumer(v)) => c.on_timer(consumer_db(d), v, ctx, timer),
+            (Node::Recovery(r), NodeVol::Recovery) => r.on_timer(ctx, timer),
+            _ => unreachable!("volatile state always matches the role"),
+        }
+    }
+
+    fn is_busy(&self, d: &NodeDb, _: Option<&NodeVol>) -> bool {
+        match (self, d) {
+            (Node::Consumer(c), NodeDb::Consumer(db)) => c.is_busy(db),
+            _ => false,
+        }
+    }
+}

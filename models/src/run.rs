@@ -1,0 +1,182 @@
+//! Running a scenario at a seed and judging the result against what the
+//! author expected.
+
+use sim_core::{EndReason, RunEnd, Seeded, SimTime, TraceEvent};
+
+use crate::check::{self, CheckId, CheckInput, CheckResult, Status, Violation};
+use crate::history::Ledger;
+use crate::scenario::Scenario;
+
+/// How one check came out, judged against the scenario's `expect`.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Judgement {
+    /// It held and was not expected to break.
+    Pass(String),
+    /// It broke and was not expected to: a claimed guarantee failed.
+    Fail(Vec<Violation>),
+    /// It broke, as the scenario expects.
+    Expected(Vec<Violation>),
+    /// The scenario expects it to break, but it did not (or could not be
+    /// judged).
+    Missing(String),
+    /// It could not be judged on this run.
+    Skip(String),
+}
+
+/// A check and its judgement.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Judged {
+    /// The check.
+    pub check: CheckId,
+    /// The judgement.
+    pub judgement: Judgement,
+}
+
+/// The verdict of a run.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Verdict {
+    /// Every check as expected.
+    Pass,
+    /// An unexpected violation.
+    Fail,
+    /// An expected violation did not occur, or a bound cut the run short.
+    Inconclusive,
+}
+
+impl Verdict {
+    /// The process exit code (0 pass, 1 unexpected violation, 3 inconclusive).
+    pub fn exit_code(self) -> u8 {
+        match self {
+            Verdict::Pass => 0,
+            Verdict::Fail => 1,
+            Verdict::Inconclusive => 3,
+        }
+    }
+
+    /// Lowercase word for JSON.
+    pub fn word(self) -> &'static str {
+        match self {
+            Verdict::Pass => "pass",
+            Verdict::Fail => "fail",
+            Verdict::Inconclusive => "inconclusive",
+        }
+    }
+}
+
+/// Everything a finished run reports.
+#[derive(Clone, Debug)]
+pub struct RunReport {
+    /// The seed.
+    pub seed: u64,
+    /// How the engine run ended.
+    pub end: RunEnd,
+    /// When faults stopped.
+    pub healed_at: SimTime,
+    /// The per-message ledger.
+    pub ledger: Ledger,
+    /// Each check, judged.
+    pub checks: Vec<Judged>,
+    /// The verdict.
+    pub verdict: Verdict,
+    /// Actor names, by id.
+    pub names: Vec<String>,
+    /// The trace, if recorded.
+    pub trace: Vec<TraceEvent>,
+}
+
+impl RunReport {
+    /// Messages the workload sent.
+    pub fn messages(&self) -> usize {
+        self.ledger.messages.len()
+    }
+
+    /// Retries over all messages.
+    pub fn retries(&self) -> u64 {
+        self.ledger
+            .messages
+            .values()
+            .map(|m| u64::from(m.attempts.saturating_sub(1)))
+            .sum()
+    }
+
+    /// Every violation, expected or not, in check order.
+    pub fn violations(&self) -> impl Iterator<Item = (&Violation, bool)> {
+        self.checks.iter().flat_map(|j| match &j.judgement {
+            Judgement::Fail(v) => v.iter().map(|v| (v, false)).collect::<Vec<_>>(),
+            Judgement::Expected(v) => v.iter().map(|v| (v, true)).collect(),
+            _ => Vec::new(),
+        })
+    }
+}
+
+/// Run `scenario` at `seed`; record the trace if asked.
+pub fn run(scenario: &Scenario, seed: u64, record_trace: bool) -> RunReport {
+    let mut sim = scenario.sim(Seeded::new(seed));
+    if record_trace {
+        sim.record_trace();
+    }
+    let end = sim.run();
+    let ledger = Ledger::build(sim.history(), sim.lifecycle());
+    let healed_at = scenario.plan().faults_until;
+    let input = CheckInput {
+        model: scenario.model(),
+        ledger: &ledger,
+        end: &end,
+        healed_at,
+        names: sim.names(),
+        probe: scenario.spec().consumer.law_probe,
+    };
+    let results = check::run_all(&input);
+    let checks = judge(&results, scenario.expected());
+    let verdict = verdict(&checks, end.reason);
+    RunReport {
+        seed,
+        end,
+        healed_at,
+        checks,
+        verdict,
+        names: sim.names().to_vec(),
+        trace: sim.trace().to_vec(),
+        ledger,
+    }
+}
+
+/// Judge each check result against the expected violations.
+pub fn judge(results: &[CheckResult], expected: &[CheckId]) -> Vec<Judged> {
+    results
+        .iter()
+        .map(|r| {
+            let wanted = expected.contains(&r.check);
+            let judgement = match (&r.status, wanted) {
+                (Status::Violated(v), true) => Judgement::Expected(v.clone()),
+                (Status::Violated(v), false) => Judgement::Fail(v.clone()),
+                (Status::Held(why), false) => Judgement::Pass(why.clone()),
+                (Status::Skipped(why), false) => Judgement::Skip(why.clone()),
+                (Status::Held(why) | Status::Skipped(why), true) => {
+                    Judgement::Missing(format!("expected a violation, but: {why}"))
+                }
+            };
+            Judged {
+                check: r.check,
+                judgement,
+            }
+        })
+        .collect()
+}
+
+fn verdict(checks: &[Judged], reason: EndReason) -> Verdict {
+    if checks
+        .iter()
+        .any(|j| matches!(j.judgement, Judgement::Fail(_)))
+    {
+        Verdict::Fail
+    } else if reason.is_bound()
+        || checks
+            .iter()
+            .any(|j| matches!(j.judgement, Judgement::Missing(_)))
+    {
+        Verdict::Inconclusive
+    } else {
+        Verdict::Pass
+    }
+}

@@ -1,0 +1,140 @@
+//! Scenario errors: every problem in a file, each with its file, line and
+//! column, what was expected, and the nearest valid name.
+
+use std::fmt;
+
+/// One problem at one place in a scenario file.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Diagnostic {
+    /// A stable code (`scenario::unknown-actor`).
+    pub code: &'static str,
+    /// What is wrong.
+    pub message: String,
+    /// A short label for the underlined text.
+    pub label: String,
+    /// What to do instead ("did you mean `consumer-2`?").
+    pub help: Option<String>,
+    /// Byte offset of the offending text.
+    pub offset: usize,
+    /// Byte length of the offending text.
+    pub len: usize,
+    /// 1-based line.
+    pub line: usize,
+    /// 1-based column, in characters.
+    pub column: usize,
+}
+
+/// Why a scenario could not be loaded.
+#[derive(Clone, Debug, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum ScenarioError {
+    /// The file could not be read.
+    Unreadable {
+        /// The path.
+        file: String,
+        /// The operating system's reason.
+        reason: String,
+    },
+    /// The file was read but is not a valid scenario.
+    Invalid {
+        /// The path.
+        file: String,
+        /// The file's text.
+        source: String,
+        /// Every problem found, in file order.
+        diagnostics: Vec<Diagnostic>,
+    },
+}
+
+impl fmt::Display for ScenarioError {
+    /// One line per problem, `file:line:col: message`, with its help.
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            ScenarioError::Unreadable { file, reason } => write!(f, "cannot read {file}: {reason}"),
+            ScenarioError::Invalid {
+                file, diagnostics, ..
+            } => {
+                for (i, d) in diagnostics.iter().enumerate() {
+                    if i > 0 {
+                        writeln!(f)?;
+                    }
+                    write!(
+                        f,
+                        "{file}:{}:{}: {} ({})",
+                        d.line, d.column, d.message, d.label
+                    )?;
+                    if let Some(help) = &d.help {
+                        write!(f, "\n  help: {help}")?;
+                    }
+                }
+                Ok(())
+            }
+        }
+    }
+}
+
+impl std::error::Error for ScenarioError {}
+
+/// 1-based line and column (in characters) of a byte offset.
+pub(crate) fn line_col(text: &str, offset: usize) -> (usize, usize) {
+    let offset = floor_char_boundary(text, offset.min(text.len()));
+    let before = &text[..offset];
+    let line = before.matches('\n').count() + 1;
+    let line_start = before.rfind('\n').map_or(0, |i| i + 1);
+    (line, before[line_start..].chars().count() + 1)
+}
+
+/// Byte offset of a 1-based line and column (in characters).
+pub(crate) fn offset_of(text: &str, line: usize, column: usize) -> usize {
+    let line_start: usize = text
+        .split_inclusive('\n')
+        .take(line.saturating_sub(1))
+        .map(str::len)
+        .sum();
+    let rest = &text[line_start.min(text.len())..];
+    let within: usize = rest
+        .chars()
+        .take(column.saturating_sub(1))
+        .map(char::len_utf8)
+        .sum();
+    (line_start + within).min(text.len())
+}
+
+fn floor_char_boundary(text: &str, mut i: usize) -> usize {
+    while !text.is_char_boundary(i) {
+        i -= 1;
+    }
+    i
+}
+
+/// The valid name closest to `found`, if it is close enough to be a typo.
+pub fn nearest<'a>(found: &str, valid: impl IntoIterator<Item = &'a str>) -> Option<&'a str> {
+    let limit = (found.chars().count() / 3).max(2);
+    valid
+        .into_iter()
+        .map(|v| (strsim::levenshtein(found, v), v))
+        .filter(|(d, _)| *d <= limit)
+        .min_by_key(|(d, _)| *d)
+        .map(|(_, v)| v)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn nearest_suggests_only_plausible_typos() {
+        let actors = ["consumer-1", "consumer-2", "broker"];
+        assert_eq!(nearest("consumer-3", actors), Some("consumer-1"));
+        assert_eq!(nearest("borker", actors), Some("broker"));
+        assert_eq!(nearest("database", actors), None);
+    }
+
+    #[test]
+    fn line_and_column_round_trip_through_offsets() {
+        let text = "ab\ncdé\nfg";
+        for (line, col) in [(1, 1), (2, 3), (2, 4), (3, 2)] {
+            assert_eq!(line_col(text, offset_of(text, line, col)), (line, col));
+        }
+    }
+}

@@ -1,0 +1,227 @@
+//! Scenario files: RON in, a validated, runnable [`Scenario`] out.
+//!
+//! - `spec.rs`: the file format ([`ScenarioSpec`]), plain serde data.
+//! - `validate.rs`: semantic checks, every problem collected and located.
+//! - `locate.rs`: value paths to byte spans (ron keeps no spans).
+//! - `error.rs`: [`ScenarioError`] and [`Diagnostic`], "did you mean".
+//! - `topology.rs`: the actors, links and fault plan a spec implies.
+
+mod error;
+mod locate;
+pub mod spec;
+mod topology;
+mod validate;
+
+use std::hash::Hasher;
+
+use ron::extensions::Extensions;
+use sim_core::{Choices, FaultPlan, Limits, Sim, Topology};
+
+pub use error::{Diagnostic, ScenarioError, nearest};
+pub use spec::{Expect, ScenarioSpec};
+pub use topology::Actors;
+
+use crate::check::CheckId;
+use crate::protocols::ModelId;
+use crate::roles::Node;
+
+/// A validated scenario, ready to run at any seed.
+#[derive(Clone, Debug)]
+pub struct Scenario {
+    file: String,
+    spec: ScenarioSpec,
+    hash: u64,
+    actors: Actors,
+    nodes: Vec<Node>,
+    topology: Topology,
+    plan: FaultPlan,
+    limits: Limits,
+}
+
+impl Scenario {
+    /// Read and validate the scenario file at `path`.
+    ///
+    /// # Errors
+    /// [`ScenarioError`] if the file cannot be read or is not valid.
+    pub fn load(path: &str) -> Result<Scenario, ScenarioError> {
+        let text = std::fs::read_to_string(path).map_err(|e| ScenarioError::Unreadable {
+            file: path.to_string(),
+            reason: e.to_string(),
+        })?;
+        Scenario::parse(path, &text)
+    }
+
+    /// Parse and validate scenario text; `file` names it in errors.
+    ///
+    /// # Errors
+    /// [`ScenarioError::Invalid`] with every problem found.
+    pub fn parse(file: &str, text: &str) -> Result<Scenario, ScenarioError> {
+        let options = ron::Options::default().with_default_extension(Extensions::IMPLICIT_SOME);
+        let spec: ScenarioSpec = options
+            .from_str(text)
+            .map_err(|e| parse_error(file, text, &e))?;
+        let actors = Actors::new(&spec);
+        let mut validator = validate::Validator::new(text);
+        validator.check(&spec, &actors);
+        validator.finish(file)?;
+        Ok(Scenario::build(file, spec, actors))
+    }
+
+    fn build(file: &str, spec: ScenarioSpec, actors: Actors) -> Scenario {
+        let resolved = ron::ser::to_string(&spec).expect("a spec always serialises");
+        let mut h = sim_core::trace::Fnv64::default();
+        h.write(resolved.as_bytes());
+        Scenario {
+            file: file.to_string(),
+            hash: h.finish(),
+            nodes: actors.nodes(&spec),
+            topology: actors.topology(&spec),
+            plan: actors.plan(&spec),
+            limits: topology::limits(&spec),
+            actors,
+            spec,
+        }
+    }
+
+    /// A fresh run of the scenario drawing from `choices`.
+    pub fn sim<C: Choices>(&self, choices: C) -> Sim<Node, C> {
+        Sim::new(
+            self.actors.names().to_vec(),
+            self.nodes.clone(),
+            self.topology.clone(),
+            self.plan.clone(),
+            self.limits,
+            choices,
+        )
+    }
+
+    /// The file it was loaded from.
+    pub fn file(&self) -> &str {
+        &self.file
+    }
+
+    /// The scenario's name.
+    pub fn name(&self) -> &str {
+        &self.spec.name
+    }
+
+    /// The spec with every default filled in.
+    pub fn spec(&self) -> &ScenarioSpec {
+        &self.spec
+    }
+
+    /// The resolved spec as pretty RON.
+    pub fn resolved_ron(&self) -> String {
+        let pretty = ron::ser::PrettyConfig::new().struct_names(true);
+        ron::ser::to_string_pretty(&self.spec, pretty).expect("a spec always serialises")
+    }
+
+    /// Hash of the resolved spec (part of the reproduce key).
+    pub fn hash(&self) -> u64 {
+        self.hash
+    }
+
+    /// The protocol model.
+    pub fn model(&self) -> ModelId {
+        self.spec.model
+    }
+
+    /// The seed in the file.
+    pub fn seed(&self) -> u64 {
+        self.spec.seed
+    }
+
+    /// The actors.
+    pub fn actors(&self) -> &Actors {
+        &self.actors
+    }
+
+    /// The actor programs.
+    pub fn nodes(&self) -> &[Node] {
+        &self.nodes
+    }
+
+    /// The fault plan.
+    pub fn plan(&self) -> &FaultPlan {
+        &self.plan
+    }
+
+    /// The run bounds.
+    pub fn limits(&self) -> Limits {
+        self.limits
+    }
+
+    /// The checks the author expects to be violated (empty for `Pass`).
+    pub fn expected(&self) -> &[CheckId] {
+        match &self.spec.expect {
+            Expect::Pass => &[],
+            Expect::Violates(v) => v,
+        }
+    }
+}
+
+/// A ron syntax or type error, located, with a suggestion where ron names
+/// the valid alternatives.
+fn parse_error(file: &str, text: &str, e: &ron::error::SpannedError) -> ScenarioError {
+    use ron::Error as E;
+    let start = error::offset_of(text, e.span.start.line, e.span.start.col);
+    let end = error::offset_of(text, e.span.end.line, e.span.end.col).max(start);
+    let (code, label, help) = match &e.code {
+        E::NoSuchStructField {
+            expected, found, ..
+        } => (
+            "scenario::unknown-field",
+            "unknown field",
+            suggestion(found, expected),
+        ),
+        E::NoSuchEnumVariant {
+            expected, found, ..
+        } => (
+            "scenario::unknown-name",
+            "unknown name",
+            suggestion(found, expected),
+        ),
+        E::MissingStructField { field, .. } => (
+            "scenario::missing-field",
+            "missing field",
+            Some(format!("add `{field}: …`")),
+        ),
+        E::ExpectedComma => (
+            "scenario::syntax",
+            "expected `,`",
+            Some("separate fields and items with `,`".into()),
+        ),
+        _ => ("scenario::syntax", "here", None),
+    };
+    let (line, column) = error::line_col(text, start);
+    let diagnostic = Diagnostic {
+        code,
+        message: e.code.to_string(),
+        label: label.to_string(),
+        help,
+        offset: start,
+        len: end - start,
+        line,
+        column,
+    };
+    ScenarioError::Invalid {
+        file: file.to_string(),
+        source: text.to_string(),
+        diagnostics: vec![diagnostic],
+    }
+}
+
+fn suggestion(found: &str, expected: &[&str]) -> Option<String> {
+    nearest(found, expected.iter().copied()).map_or_else(
+        || (!expected.is_empty()).then(|| format!("expected one of {}", quoted(expected))),
+        |n| Some(format!("did you mean `{n}`?")),
+    )
+}
+
+fn quoted(names: &[&str]) -> String {
+    names
+        .iter()
+        .map(|n| format!("`{n}`"))
+        .collect::<Vec<_>>()
+        .join(", ")
+}

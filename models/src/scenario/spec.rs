@@ -1,0 +1,335 @@
+//! The scenario file format: plain data deserialised from RON.
+//!
+//! Every struct denies unknown fields; durations are integers with a unit
+//! suffix (`_us`, `_ms`); probabilities are `Ratio(n, d)`. Optional sections
+//! have documented defaults. Validation into a runnable
+//! [`Scenario`](super::Scenario) is separate (see `validate.rs`).
+
+use serde::{Deserialize, Serialize};
+
+use crate::check::CheckId;
+use crate::protocols::ModelId;
+
+/// A whole scenario file.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, rename = "Scenario")]
+pub struct ScenarioSpec {
+    /// The scenario's name, used in output and run folders.
+    pub name: String,
+    /// The seed used when none is given on the command line.
+    #[serde(default)]
+    pub seed: u64,
+    /// The protocol model.
+    pub model: ModelId,
+    /// Who sends how much.
+    #[serde(default)]
+    pub workload: WorkloadSpec,
+    /// Producer knobs.
+    #[serde(default)]
+    pub producer: ProducerSpec,
+    /// Broker knobs.
+    #[serde(default)]
+    pub broker: BrokerSpec,
+    /// Consumer knobs.
+    #[serde(default)]
+    pub consumer: ConsumerSpec,
+    /// The seeds' recovery worker (M0 only).
+    #[serde(default)]
+    pub recovery: Option<RecoverySpec>,
+    /// Links and their faults.
+    #[serde(default)]
+    pub network: NetworkSpec,
+    /// Crashes, scheduled faults and the faulty phase.
+    #[serde(default)]
+    pub faults: FaultsSpec,
+    /// Bounds on the run.
+    #[serde(default)]
+    pub limits: LimitsSpec,
+    /// `Pass`, or the checks the run is meant to violate.
+    pub expect: Expect,
+}
+
+/// What the author expects.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub enum Expect {
+    /// Every check holds (or is skipped).
+    Pass,
+    /// Exactly these checks are violated.
+    Violates(Vec<CheckId>),
+}
+
+/// A probability `n / d`.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename = "Ratio")]
+pub struct RatioSpec(pub u32, pub u32);
+
+/// Who sends how much.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct WorkloadSpec {
+    /// Number of producers (`producer-1` …). Default 1.
+    pub producers: u32,
+    /// Messages per producer. Default 10.
+    pub messages: u32,
+    /// Time between two messages of one producer; 0 sends all at once.
+    /// Default 1000 µs.
+    pub interval_us: u64,
+    /// Partitions, one consumer each (`consumer-1` …). Default 1.
+    pub partitions: u32,
+}
+
+impl Default for WorkloadSpec {
+    fn default() -> Self {
+        WorkloadSpec {
+            producers: 1,
+            messages: 10,
+            interval_us: 1_000,
+            partitions: 1,
+        }
+    }
+}
+
+/// Producer knobs.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct ProducerSpec {
+    /// Retransmission timeout of retrying models. Default 50 ms.
+    pub retry_ms: u64,
+    /// Re-send with a fresh id each time (an app-level resend). Default false.
+    pub new_id_on_retry: bool,
+}
+
+impl Default for ProducerSpec {
+    fn default() -> Self {
+        ProducerSpec {
+            retry_ms: 50,
+            new_id_on_retry: false,
+        }
+    }
+}
+
+/// Broker knobs.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct BrokerSpec {
+    /// Redelivery timeout for records whose offset is not committed.
+    /// Default 50 ms.
+    pub redeliver_ms: u64,
+    /// Append each message id at most once (an idempotent broker). Default
+    /// false.
+    pub dedup_appends: bool,
+}
+
+impl Default for BrokerSpec {
+    fn default() -> Self {
+        BrokerSpec {
+            redeliver_ms: 50,
+            dedup_appends: false,
+        }
+    }
+}
+
+/// Consumer knobs.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct ConsumerSpec {
+    /// Probe C14 and C15 before processing each record (exactly-once models
+    /// only). Default true.
+    pub law_probe: bool,
+}
+
+impl Default for ConsumerSpec {
+    fn default() -> Self {
+        ConsumerSpec { law_probe: true }
+    }
+}
+
+/// The seeds' recovery worker.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct RecoverySpec {
+    /// Run it at all. Default true.
+    pub enabled: bool,
+    /// Time between two scans for stuck messages. Default 100 ms.
+    pub interval_ms: u64,
+}
+
+impl Default for RecoverySpec {
+    fn default() -> Self {
+        RecoverySpec {
+            enabled: true,
+            interval_ms: 100,
+        }
+    }
+}
+
+/// FIFO or reordering links.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub enum OrderingSpec {
+    /// Independent delays: later datagrams may overtake.
+    #[default]
+    Reordering,
+    /// In send order.
+    Fifo,
+}
+
+/// One link's behaviour.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct LinkSpec {
+    /// Probability a datagram is lost. Default `Ratio(0, 1)`.
+    pub loss: RatioSpec,
+    /// Probability a datagram is delivered twice. Default `Ratio(0, 1)`.
+    pub duplicate: RatioSpec,
+    /// Smallest delay. Default 1000 µs.
+    pub delay_us_min: u64,
+    /// Largest delay (inclusive). Default 10000 µs.
+    pub delay_us_max: u64,
+    /// Default `Reordering`.
+    pub ordering: OrderingSpec,
+}
+
+impl Default for LinkSpec {
+    fn default() -> Self {
+        LinkSpec {
+            loss: RatioSpec(0, 1),
+            duplicate: RatioSpec(0, 1),
+            delay_us_min: 1_000,
+            delay_us_max: 10_000,
+            ordering: OrderingSpec::Reordering,
+        }
+    }
+}
+
+/// Overrides for the links between two actors (each direction named
+/// separately).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct LinkOverride {
+    /// Sender.
+    pub from: String,
+    /// Receiver.
+    pub to: String,
+    /// Loss, if different from the default link.
+    #[serde(default)]
+    pub loss: Option<RatioSpec>,
+    /// Duplication, if different.
+    #[serde(default)]
+    pub duplicate: Option<RatioSpec>,
+    /// Smallest delay, if different.
+    #[serde(default)]
+    pub delay_us_min: Option<u64>,
+    /// Largest delay, if different.
+    #[serde(default)]
+    pub delay_us_max: Option<u64>,
+    /// Ordering, if different.
+    #[serde(default)]
+    pub ordering: Option<OrderingSpec>,
+}
+
+/// The network.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct NetworkSpec {
+    /// Every link, unless overridden.
+    pub default: LinkSpec,
+    /// Per-link overrides.
+    pub links: Vec<LinkOverride>,
+}
+
+/// A stochastic crash knob.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct CrashKnobSpec {
+    /// Only this actor (default: every actor with crash points).
+    #[serde(default)]
+    pub actor: Option<String>,
+    /// Only this crash point (default: every point).
+    #[serde(default)]
+    pub at_point: Option<String>,
+    /// Probability per pass of a matching point.
+    pub ratio: RatioSpec,
+}
+
+/// One scheduled fault.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub enum FaultEvent {
+    /// Crash `actor` the `nth` time (1-based) it passes `at_point`.
+    Crash {
+        /// The actor.
+        actor: String,
+        /// The crash point.
+        at_point: String,
+        /// Which pass.
+        nth: u32,
+    },
+    /// Lose the `nth` datagram (1-based) sent on `link` (`"a->b"`).
+    Drop {
+        /// The link, as `"sender->receiver"`.
+        link: String,
+        /// Which datagram.
+        nth: u64,
+    },
+    /// Cut every link between the two groups from `from_ms` to `to_ms`.
+    Partition {
+        /// One side.
+        between: Vec<String>,
+        /// The other side.
+        and: Vec<String>,
+        /// Start.
+        from_ms: u64,
+        /// End (exclusive).
+        to_ms: u64,
+        /// Only cut datagrams from `between` to `and`.
+        #[serde(default)]
+        one_way: bool,
+    },
+}
+
+/// Faults.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct FaultsSpec {
+    /// No new fault at or after this time. Default 10000 ms.
+    pub until_ms: u64,
+    /// How long a crashed actor stays down. Default 50 ms.
+    pub restart_after_ms: u64,
+    /// Stochastic crash knobs.
+    pub crash: Vec<CrashKnobSpec>,
+    /// The explicit schedule.
+    pub schedule: Vec<FaultEvent>,
+}
+
+impl Default for FaultsSpec {
+    fn default() -> Self {
+        FaultsSpec {
+            until_ms: 10_000,
+            restart_after_ms: 50,
+            crash: Vec::new(),
+            schedule: Vec::new(),
+        }
+    }
+}
+
+/// Bounds on a run.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct LimitsSpec {
+    /// Simulated-time bound. Default 600000 ms.
+    pub time_ms_max: u64,
+    /// Event bound. Default 5000000.
+    pub events_max: u64,
+    /// How long the healed phase may drain. Default 60000 ms.
+    pub drain_ms_max: u64,
+}
+
+impl Default for LimitsSpec {
+    fn default() -> Self {
+        LimitsSpec {
+            time_ms_max: 600_000,
+            events_max: 5_000_000,
+            drain_ms_max: 60_000,
+        }
+    }
+}

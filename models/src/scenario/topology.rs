@@ -1,0 +1,270 @@
+//! The actors a scenario implies, their names, links and crash points, and
+//! the translation of a checked spec into engine types.
+
+use sim_core::{
+    ActorId, CrashKnob, FaultPlan, Limits, LinkConfig, Ordering, Partition, Ratio, ScheduledCrash,
+    ScheduledDrop, SimDuration, SimTime, Topology,
+};
+
+use super::spec::{FaultEvent, LinkSpec, OrderingSpec, RatioSpec, ScenarioSpec};
+use crate::protocols::ModelId;
+use crate::roles::{Broker, Consumer, Node, Producer, Recovery};
+
+/// What part an actor plays.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Role {
+    Producer(u32),
+    Broker,
+    Consumer(u32),
+    Recovery,
+}
+
+/// The actors of a scenario: `producer-1..P`, `broker`, `consumer-1..C`,
+/// and `recovery` for the M0 models.
+#[derive(Clone, Debug)]
+pub struct Actors {
+    names: Vec<String>,
+    roles: Vec<Role>,
+    model: ModelId,
+}
+
+impl Actors {
+    /// The actors `spec` implies (before validation: counts are clamped).
+    pub fn new(spec: &ScenarioSpec) -> Actors {
+        let producers = spec.workload.producers.clamp(1, 64);
+        let partitions = spec.workload.partitions.clamp(1, 16);
+        let mut roles: Vec<Role> = (0..producers).map(Role::Producer).collect();
+        roles.push(Role::Broker);
+        roles.extend((0..partitions).map(Role::Consumer));
+        if spec.model.uses_recovery() && spec.recovery.as_ref().is_none_or(|r| r.enabled) {
+            roles.push(Role::Recovery);
+        }
+        let names = roles
+            .iter()
+            .map(|r| match r {
+                Role::Producer(i) => format!("producer-{}", i + 1),
+                Role::Broker => "broker".to_string(),
+                Role::Consumer(i) => format!("consumer-{}", i + 1),
+                Role::Recovery => "recovery".to_string(),
+            })
+            .collect();
+        Actors {
+            names,
+            roles,
+            model: spec.model,
+        }
+    }
+
+    /// Names, by actor index.
+    pub fn names(&self) -> &[String] {
+        &self.names
+    }
+
+    /// The index of the actor called `name`.
+    pub fn index_of(&self, name: &str) -> Option<usize> {
+        self.names.iter().position(|n| n == name)
+    }
+
+    /// Whether there is a link from `a` to `b`.
+    pub fn has_link(&self, a: usize, b: usize) -> bool {
+        use Role::{Broker, Consumer, Producer, Recovery};
+        matches!(
+            (self.roles[a], self.roles[b]),
+            (Producer(_), Broker)
+                | (Broker, Producer(_))
+                | (Broker, Consumer(_))
+                | (Consumer(_), Broker)
+                | (Recovery, Consumer(_))
+                | (Consumer(_), Recovery)
+        )
+    }
+
+    /// The crash points of actor `a`.
+    pub fn crash_points(&self, a: usize) -> &'static [&'static str] {
+        match self.roles[a] {
+            Role::Consumer(_) => self.model.info().consumer_crash_points,
+            _ => &[],
+        }
+    }
+
+    /// Every crash point of the model.
+    pub fn all_crash_points(&self) -> Vec<&'static str> {
+        self.model.info().consumer_crash_points.to_vec()
+    }
+
+    fn id(&self, name: &str) -> ActorId {
+        let i = self.index_of(name).expect("validated actor name");
+        ActorId(u32::try_from(i).expect("few actors"))
+    }
+
+    fn ids_where(&self, pick: impl Fn(Role) -> bool) -> Vec<ActorId> {
+        (0..self.roles.len())
+            .filter(|i| pick(self.roles[*i]))
+            .map(|i| ActorId(u32::try_from(i).expect("few actors")))
+            .collect()
+    }
+
+    /// The actor programs of a validated spec.
+    pub(super) fn nodes(&self, spec: &ScenarioSpec) -> Vec<Node> {
+        let broker = self.ids_where(|r| r == Role::Broker)[0];
+        let consumers = self.ids_where(|r| matches!(r, Role::Consumer(_)));
+        let w = &spec.workload;
+        let model = spec.model;
+        self.roles
+            .iter()
+            .map(|role| match *role {
+                Role::Producer(index) => Node::Producer(Producer {
+                    index,
+                    broker,
+                    messages: w.messages,
+                    interval: SimDuration::from_us(w.interval_us),
+                    retry: model
+                        .producer_retries()
+                        .then(|| SimDuration::from_ms(spec.producer.retry_ms)),
+                    new_id_on_retry: spec.producer.new_id_on_retry,
+                    id_space: u64::from(w.producers) * u64::from(w.messages),
+                }),
+                Role::Broker => Node::Broker(Broker {
+                    consumers: consumers.clone(),
+                    dedup_appends: spec.broker.dedup_appends,
+                    redeliver: SimDuration::from_ms(spec.broker.redeliver_ms),
+                }),
+                Role::Consumer(partition) => Node::Consumer(Consumer {
+                    model,
+                    partition,
+                    broker,
+                    messages: w.messages,
+                    producers: w.producers,
+                    probe: spec.consumer.law_probe,
+                }),
+                Role::Recovery => Node::Recovery(Recovery {
+                    consumers: consumers.clone(),
+                    interval: SimDuration::from_ms(
+                        spec.recovery.clone().unwrap_or_default().interval_ms,
+                    ),
+                }),
+            })
+            .collect()
+    }
+
+    /// The network of a validated spec.
+    pub(super) fn topology(&self, spec: &ScenarioSpec) -> Topology {
+        let mut t = Topology::new(&self.names);
+        let default = link_config(&spec.network.default);
+        for a in 0..self.names.len() {
+            for b in 0..self.names.len() {
+                if self.has_link(a, b) {
+                    t.set_link(actor(a), actor(b), default);
+                }
+            }
+        }
+        for o in &spec.network.links {
+            let d = &spec.network.default;
+            let merged = LinkSpec {
+                loss: o.loss.unwrap_or(d.loss),
+                duplicate: o.duplicate.unwrap_or(d.duplicate),
+                delay_us_min: o.delay_us_min.unwrap_or(d.delay_us_min),
+                delay_us_max: o.delay_us_max.unwrap_or(d.delay_us_max),
+                ordering: o.ordering.unwrap_or(d.ordering),
+            };
+            t.set_link(self.id(&o.from), self.id(&o.to), link_config(&merged));
+        }
+        t
+    }
+
+    /// The fault plan of a validated spec.
+    pub(super) fn plan(&self, spec: &ScenarioSpec) -> FaultPlan {
+        let f = &spec.faults;
+        let mut plan = FaultPlan {
+            faults_until: SimTime::from_ms(f.until_ms),
+            restart_after: SimDuration::from_ms(f.restart_after_ms),
+            crash_knobs: f
+                .crash
+                .iter()
+                .map(|k| CrashKnob {
+                    actor: k.actor.as_deref().map(|a| self.id(a)),
+                    point: k.at_point.clone(),
+                    ratio: ratio(k.ratio),
+                })
+                .collect(),
+            ..FaultPlan::default()
+        };
+        for event in &f.schedule {
+            self.schedule(&mut plan, event);
+        }
+        plan
+    }
+
+    fn schedule(&self, plan: &mut FaultPlan, event: &FaultEvent) {
+        match event {
+            FaultEvent::Crash {
+                actor,
+                at_point,
+                nth,
+            } => {
+                plan.crashes.push(ScheduledCrash {
+                    actor: self.id(actor),
+                    point: at_point.clone(),
+                    nth: *nth,
+                });
+            }
+            FaultEvent::Drop { link, nth } => {
+                let (a, b) = link.split_once("->").expect("validated link");
+                plan.drops.push(ScheduledDrop {
+                    src: self.id(a.trim()),
+                    dst: self.id(b.trim()),
+                    nth: *nth,
+                });
+            }
+            FaultEvent::Partition {
+                between,
+                and,
+                from_ms,
+                to_ms,
+                one_way,
+            } => {
+                for a in between {
+                    for b in and {
+                        plan.partitions.push(Partition {
+                            a: self.id(a),
+                            b: self.id(b),
+                            from: SimTime::from_ms(*from_ms),
+                            to: SimTime::from_ms(*to_ms),
+                            one_way: *one_way,
+                        });
+                    }
+                }
+            }
+        }
+    }
+}
+
+/// The run bounds of a spec.
+pub(super) fn limits(spec: &ScenarioSpec) -> Limits {
+    Limits {
+        time_max: SimTime::from_ms(spec.limits.time_ms_max),
+        events_max: spec.limits.events_max,
+        drain_max: SimDuration::from_ms(spec.limits.drain_ms_max),
+    }
+}
+
+fn ratio(r: RatioSpec) -> Ratio {
+    Ratio::new(r.0, r.1)
+}
+
+fn link_config(l: &LinkSpec) -> LinkConfig {
+    LinkConfig {
+        drop: ratio(l.loss),
+        duplicate: ratio(l.duplicate),
+        delay_us_min: l.delay_us_min,
+        delay_us_max: l.delay_us_max,
+        ordering: match l.ordering {
+            OrderingSpec::Reordering => Ordering::Reordering,
+            OrderingSpec::Fifo => Ordering::Fifo,
+        },
+    }
+}
+
+fn actor(i: usize) -> ActorId {
+    ActorId(u32::try_from(i).expect("few actors"))
+}

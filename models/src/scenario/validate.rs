@@ -1,0 +1,470 @@
+//! Validation of a parsed [`ScenarioSpec`]: every name resolves, every ratio
+//! is at most 1, every range is ordered, the model's parameters make sense.
+//! All problems are collected, each located in the file.
+
+use super::error::{Diagnostic, ScenarioError, line_col, nearest};
+use super::locate::Locations;
+use super::spec::{CrashKnobSpec, Expect, FaultEvent, LinkOverride, RatioSpec, ScenarioSpec};
+use super::topology::Actors;
+
+/// Collects diagnostics, each located by its value path.
+pub(super) struct Validator<'a> {
+    text: &'a str,
+    locations: Locations,
+    diagnostics: Vec<Diagnostic>,
+}
+
+impl<'a> Validator<'a> {
+    pub(super) fn new(text: &'a str) -> Validator<'a> {
+        Validator {
+            text,
+            locations: Locations::scan(text),
+            diagnostics: Vec::new(),
+        }
+    }
+
+    fn report(
+        &mut self,
+        path: &str,
+        code: &'static str,
+        message: String,
+        label: &str,
+        help: Option<String>,
+    ) {
+        let (start, end) = self.locations.find(path).unwrap_or((0, 0));
+        let (line, column) = line_col(self.text, start);
+        self.diagnostics.push(Diagnostic {
+            code,
+            message,
+            label: label.to_string(),
+            help,
+            offset: start,
+            len: end - start,
+            line,
+            column,
+        });
+    }
+
+    pub(super) fn finish(mut self, file: &str) -> Result<(), ScenarioError> {
+        if self.diagnostics.is_empty() {
+            return Ok(());
+        }
+        self.diagnostics.sort_by_key(|d| d.offset);
+        Err(ScenarioError::Invalid {
+            file: file.to_string(),
+            source: self.text.to_string(),
+            diagnostics: self.diagnostics,
+        })
+    }
+
+    /// Check the whole spec.
+    pub(super) fn check(&mut self, spec: &ScenarioSpec, actors: &Actors) {
+        self.check_name(&spec.name);
+        self.check_workload(spec);
+        self.check_timeouts(spec);
+        self.check_network(spec, actors);
+        self.check_faults(spec, actors);
+        self.check_limits(spec);
+        self.check_expect(spec);
+    }
+
+    fn check_name(&mut self, name: &str) {
+        let ok = !name.is_empty()
+            && name
+                .chars()
+                .all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_');
+        if !ok {
+            let msg =
+                format!("scenario name `{name}` must be non-empty letters, digits, `-` or `_`");
+            self.report(
+                "name",
+                "scenario::bad-name",
+                msg,
+                "used in folder names",
+                None,
+            );
+        }
+    }
+
+    fn check_workload(&mut self, spec: &ScenarioSpec) {
+        let w = &spec.workload;
+        self.in_range("workload.producers", u64::from(w.producers), 1, 64);
+        self.in_range("workload.partitions", u64::from(w.partitions), 1, 16);
+        self.in_range("workload.messages", u64::from(w.messages), 1, 1_000_000);
+        if u64::from(w.producers) * u64::from(w.messages) > 2_000_000 {
+            let msg = "producers × messages is above 2,000,000".to_string();
+            self.report(
+                "workload",
+                "scenario::too-large",
+                msg,
+                "workload too large",
+                None,
+            );
+        }
+    }
+
+    fn check_timeouts(&mut self, spec: &ScenarioSpec) {
+        self.in_range("producer.retry_ms", spec.producer.retry_ms, 1, 3_600_000);
+        self.in_range(
+            "broker.redeliver_ms",
+            spec.broker.redeliver_ms,
+            1,
+            3_600_000,
+        );
+        match &spec.recovery {
+            Some(r) if spec.model.uses_recovery() => {
+                self.in_range("recovery.interval_ms", r.interval_ms, 1, 3_600_000);
+            }
+            Some(_) => {
+                let msg = format!(
+                    "{} has no recovery worker; only the M0 models do",
+                    spec.model.info().code
+                );
+                let help =
+                    Some("remove the `recovery` section, or use model M0Naive or M0Atomic".into());
+                self.report(
+                    "recovery",
+                    "scenario::not-for-model",
+                    msg,
+                    "not used by this model",
+                    help,
+                );
+            }
+            None => {}
+        }
+    }
+
+    fn in_range(&mut self, path: &str, value: u64, min: u64, max: u64) {
+        if value < min || value > max {
+            let msg = format!("`{path}` is {value}, expected {min} to {max}");
+            self.report(path, "scenario::out-of-range", msg, "out of range", None);
+        }
+    }
+
+    fn check_ratio(&mut self, path: &str, r: RatioSpec) {
+        if r.1 == 0 {
+            let help = Some("write `Ratio(0, 1)` for never".into());
+            self.report(
+                path,
+                "scenario::bad-ratio",
+                "ratio has denominator 0".into(),
+                "denominator 0",
+                help,
+            );
+        } else if r.0 > r.1 {
+            let msg = format!("ratio {}/{} is above 1", r.0, r.1);
+            let help = Some(format!(
+                "a probability is at most 1, e.g. `Ratio({}, {})`",
+                r.1, r.1
+            ));
+            self.report(path, "scenario::bad-ratio", msg, "ratio > 1", help);
+        }
+    }
+
+    fn check_delays(&mut self, path: &str, min: u64, max: u64) {
+        if min > max {
+            let msg = format!("delay_us_min {min} is greater than delay_us_max {max}");
+            self.report(
+                &format!("{path}.delay_us_min"),
+                "scenario::min-above-max",
+                msg,
+                "min > max",
+                None,
+            );
+        }
+        if max > 3_600_000_000 {
+            let msg = format!("delay_us_max {max} is above one hour");
+            self.report(
+                &format!("{path}.delay_us_max"),
+                "scenario::out-of-range",
+                msg,
+                "too long",
+                None,
+            );
+        }
+    }
+
+    fn check_network(&mut self, spec: &ScenarioSpec, actors: &Actors) {
+        let d = &spec.network.default;
+        self.check_ratio("network.default.loss", d.loss);
+        self.check_ratio("network.default.duplicate", d.duplicate);
+        self.check_delays("network.default", d.delay_us_min, d.delay_us_max);
+        for (i, link) in spec.network.links.iter().enumerate() {
+            self.check_link(&format!("network.links[{i}]"), link, spec, actors);
+        }
+    }
+
+    fn check_link(
+        &mut self,
+        path: &str,
+        link: &LinkOverride,
+        spec: &ScenarioSpec,
+        actors: &Actors,
+    ) {
+        let from = self.actor(&format!("{path}.from"), &link.from, actors);
+        let to = self.actor(&format!("{path}.to"), &link.to, actors);
+        if let (Some(a), Some(b)) = (from, to) {
+            self.linked(&format!("{path}.to"), a, b, actors);
+        }
+        for (field, ratio) in [("loss", link.loss), ("duplicate", link.duplicate)] {
+            if let Some(r) = ratio {
+                self.check_ratio(&format!("{path}.{field}"), r);
+            }
+        }
+        let d = &spec.network.default;
+        let min = link.delay_us_min.unwrap_or(d.delay_us_min);
+        let max = link.delay_us_max.unwrap_or(d.delay_us_max);
+        self.check_delays(path, min, max);
+    }
+
+    /// Resolve an actor name, reporting an unknown one with a suggestion.
+    fn actor(&mut self, path: &str, name: &str, actors: &Actors) -> Option<usize> {
+        let found = actors.index_of(name);
+        if found.is_none() {
+            let known = actors.names().join(", ");
+            let msg = format!("unknown actor `{name}`; this scenario has {known}");
+            let help = nearest(name, actors.names().iter().map(String::as_str))
+                .map(|n| format!("did you mean `{n}`? (list actors: eosim check <file>)"));
+            self.report(path, "scenario::unknown-actor", msg, "unknown actor", help);
+        }
+        found
+    }
+
+    fn linked(&mut self, path: &str, a: usize, b: usize, actors: &Actors) {
+        if !actors.has_link(a, b) {
+            let names = actors.names();
+            let msg = format!("there is no link {} -> {}", names[a], names[b]);
+            let help = Some("links join producers and consumers to the broker, and the recovery worker to consumers".into());
+            self.report(path, "scenario::no-such-link", msg, "no such link", help);
+        }
+    }
+
+    fn check_faults(&mut self, spec: &ScenarioSpec, actors: &Actors) {
+        for (i, knob) in spec.faults.crash.iter().enumerate() {
+            self.check_knob(&format!("faults.crash[{i}]"), knob, actors);
+        }
+        for (i, event) in spec.faults.schedule.iter().enumerate() {
+            self.check_event(&format!("faults.schedule[{i}]"), event, actors);
+        }
+        if spec.faults.until_ms > spec.limits.time_ms_max {
+            let msg = format!(
+                "faults.until_ms {} is after limits.time_ms_max {}",
+                spec.faults.until_ms, spec.limits.time_ms_max
+            );
+            self.report(
+                "faults.until_ms",
+                "scenario::out-of-range",
+                msg,
+                "never heals",
+                None,
+            );
+        }
+    }
+
+    fn check_knob(&mut self, path: &str, knob: &CrashKnobSpec, actors: &Actors) {
+        self.check_ratio(&format!("{path}.ratio"), knob.ratio);
+        let actor = match &knob.actor {
+            Some(name) => match self.actor(&format!("{path}.actor"), name, actors) {
+                Some(a) => Some(a),
+                None => return,
+            },
+            None => None,
+        };
+        if let Some(point) = &knob.at_point {
+            let points = actor.map_or_else(
+                || actors.all_crash_points(),
+                |a| actors.crash_points(a).to_vec(),
+            );
+            self.crash_point(
+                &format!("{path}.at_point"),
+                point,
+                &points,
+                actor.map(|a| actors.names()[a].as_str()),
+            );
+        } else if actor.is_some_and(|a| actors.crash_points(a).is_empty()) {
+            let name = &actors.names()[actor.unwrap_or_default()];
+            let msg = format!("`{name}` has no crash points in this model");
+            self.report(
+                &format!("{path}.actor"),
+                "scenario::no-crash-points",
+                msg,
+                "never crashes",
+                None,
+            );
+        }
+    }
+
+    fn crash_point(
+        &mut self,
+        path: &str,
+        point: &str,
+        valid: &[&'static str],
+        actor: Option<&str>,
+    ) {
+        if valid.contains(&point) {
+            return;
+        }
+        let whose = actor.map_or_else(|| "this model".to_string(), |a| format!("`{a}`"));
+        let msg = if valid.is_empty() {
+            format!("unknown crash point `{point}`: {whose} has no crash points")
+        } else {
+            format!(
+                "unknown crash point `{point}` for {whose}; valid: {}",
+                valid.join(", ")
+            )
+        };
+        let help = nearest(point, valid.iter().copied()).map(|n| format!("did you mean `{n}`?"));
+        self.report(
+            path,
+            "scenario::unknown-crash-point",
+            msg,
+            "unknown crash point",
+            help,
+        );
+    }
+
+    fn check_event(&mut self, path: &str, event: &FaultEvent, actors: &Actors) {
+        match event {
+            FaultEvent::Crash {
+                actor,
+                at_point,
+                nth,
+            } => {
+                if let Some(a) = self.actor(&format!("{path}.actor"), actor, actors) {
+                    let points = actors.crash_points(a).to_vec();
+                    self.crash_point(&format!("{path}.at_point"), at_point, &points, Some(actor));
+                }
+                self.positive(&format!("{path}.nth"), u64::from(*nth));
+            }
+            FaultEvent::Drop { link, nth } => {
+                self.check_link_name(&format!("{path}.link"), link, actors);
+                self.positive(&format!("{path}.nth"), *nth);
+            }
+            FaultEvent::Partition {
+                between,
+                and,
+                from_ms,
+                to_ms,
+                ..
+            } => {
+                self.check_partition(path, between, and, actors);
+                if from_ms >= to_ms {
+                    let msg = format!("partition from_ms {from_ms} is not before to_ms {to_ms}");
+                    self.report(
+                        &format!("{path}.to_ms"),
+                        "scenario::min-above-max",
+                        msg,
+                        "empty partition",
+                        None,
+                    );
+                }
+            }
+        }
+    }
+
+    fn positive(&mut self, path: &str, nth: u64) {
+        if nth == 0 {
+            let help = Some("counting starts at 1 (the first pass or datagram)".into());
+            self.report(
+                path,
+                "scenario::out-of-range",
+                "`nth` is 0".into(),
+                "must be 1 or more",
+                help,
+            );
+        }
+    }
+
+    fn check_link_name(&mut self, path: &str, link: &str, actors: &Actors) {
+        let Some((a, b)) = link.split_once("->") else {
+            let msg = format!("link `{link}` should be written `\"sender->receiver\"`");
+            let help = Some("for example `\"broker->consumer-1\"`".into());
+            self.report(path, "scenario::bad-link", msg, "not a link", help);
+            return;
+        };
+        let (a, b) = (a.trim(), b.trim());
+        let ia = self.actor(path, a, actors);
+        let ib = self.actor(path, b, actors);
+        if let (Some(ia), Some(ib)) = (ia, ib) {
+            self.linked(path, ia, ib, actors);
+        }
+    }
+
+    fn check_partition(&mut self, path: &str, between: &[String], and: &[String], actors: &Actors) {
+        for (side, names) in [("between", between), ("and", and)] {
+            if names.is_empty() {
+                let msg = format!("partition side `{side}` is empty");
+                self.report(
+                    &format!("{path}.{side}"),
+                    "scenario::empty",
+                    msg,
+                    "empty",
+                    None,
+                );
+            }
+            for (i, name) in names.iter().enumerate() {
+                self.actor(&format!("{path}.{side}[{i}]"), name, actors);
+                if side == "and" && between.contains(name) {
+                    let msg = format!("`{name}` is on both sides of the partition");
+                    self.report(
+                        &format!("{path}.and[{i}]"),
+                        "scenario::both-sides",
+                        msg,
+                        "on both sides",
+                        None,
+                    );
+                }
+            }
+        }
+    }
+
+    fn check_limits(&mut self, spec: &ScenarioSpec) {
+        let l = &spec.limits;
+        self.in_range("limits.time_ms_max", l.time_ms_max, 1, 86_400_000);
+        self.in_range("limits.events_max", l.events_max, 1, 1_000_000_000);
+        self.in_range("limits.drain_ms_max", l.drain_ms_max, 1, 86_400_000);
+        self.in_range(
+            "faults.restart_after_ms",
+            spec.faults.restart_after_ms,
+            0,
+            3_600_000,
+        );
+    }
+
+    fn check_expect(&mut self, spec: &ScenarioSpec) {
+        let Expect::Violates(checks) = &spec.expect else {
+            return;
+        };
+        if checks.is_empty() {
+            let help = Some("write `expect: Pass` when no violation is expected".into());
+            self.report(
+                "expect",
+                "scenario::empty",
+                "`Violates([])` lists no check".into(),
+                "empty list",
+                help,
+            );
+        }
+        for (i, c) in checks.iter().enumerate() {
+            let path = format!("expect[0][{i}]");
+            if checks[..i].contains(c) {
+                self.report(
+                    &path,
+                    "scenario::duplicate",
+                    format!("{c} is listed twice"),
+                    "listed twice",
+                    None,
+                );
+            } else if c.is_law() && !spec.model.claims_exactly_once() {
+                let msg = format!(
+                    "{c} can never be violated here: {} does not claim exactly-once, so the law probe does not run",
+                    spec.model.info().code
+                );
+                self.report(&path, "scenario::never-checked", msg, "never checked", None);
+            } else if c.is_law() && !spec.consumer.law_probe {
+                let msg = format!("{c} can never be violated here: `consumer.law_probe` is false");
+                self.report(&path, "scenario::never-checked", msg, "never checked", None);
+            }
+        }
+    }
+}

@@ -1,0 +1,137 @@
+//! The delivery vocabulary: message keys, send outcomes and the dense tables
+//! durable state is made of.
+//!
+//! Words are never overloaded: an *append* goes to a log, an *ack* goes back
+//! to a sender, an *offset commit* records consumer progress, and an *effect*
+//! is a side effect applied to durable state.
+
+use std::fmt;
+
+/// A logical message: the `seq`-th message (0-based) of producer `producer`
+/// (0-based). Shown 1-based, as `p1#17`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct MsgKey {
+    /// The producer's index, from 0.
+    pub producer: u32,
+    /// The message's index within its producer, from 0.
+    pub seq: u32,
+}
+
+impl MsgKey {
+    /// The key's position in a dense table of `per_producer` messages per
+    /// producer.
+    pub fn index(self, per_producer: u32) -> usize {
+        self.producer as usize * per_producer as usize + self.seq as usize
+    }
+}
+
+impl fmt::Display for MsgKey {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "p{}#{}", self.producer + 1, self.seq + 1)
+    }
+}
+
+/// How a send ended, as the producer saw it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum SendOutcome {
+    /// Acknowledged: the producer believes the message is stored.
+    Acked,
+    /// Definitely failed: the message must have no effect.
+    Failed,
+    /// Unknown (timed out, or the run ended first): zero or one effect is fine.
+    Indeterminate,
+}
+
+/// A set of small integer ids as a bitset. Equality is logical: trailing
+/// empty words do not count, so two sets with the same members are equal
+/// however they grew.
+#[derive(Clone, Debug, Default)]
+pub struct IdSet {
+    words: Vec<u64>,
+}
+
+impl IdSet {
+    /// Whether `id` is a member.
+    pub fn contains(&self, id: u64) -> bool {
+        let (w, b) = split(id);
+        self.words.get(w).is_some_and(|word| word & (1 << b) != 0)
+    }
+
+    /// Add `id`; returns whether it was new.
+    pub fn insert(&mut self, id: u64) -> bool {
+        let (w, b) = split(id);
+        if w >= self.words.len() {
+            self.words.resize(w + 1, 0);
+        }
+        let new = self.words[w] & (1 << b) == 0;
+        self.words[w] |= 1 << b;
+        new
+    }
+
+    /// Number of members.
+    pub fn len(&self) -> usize {
+        self.words.iter().map(|w| w.count_ones() as usize).sum()
+    }
+
+    /// Whether the set is empty.
+    pub fn is_empty(&self) -> bool {
+        self.words.iter().all(|w| *w == 0)
+    }
+
+    fn trimmed(&self) -> &[u64] {
+        let end = self
+            .words
+            .iter()
+            .rposition(|w| *w != 0)
+            .map_or(0, |i| i + 1);
+        &self.words[..end]
+    }
+}
+
+impl PartialEq for IdSet {
+    fn eq(&self, other: &Self) -> bool {
+        self.trimmed() == other.trimmed()
+    }
+}
+
+impl Eq for IdSet {}
+
+fn split(id: u64) -> (usize, u32) {
+    (
+        usize::try_from(id / 64).expect("ids fit in memory"),
+        u32::try_from(id % 64).expect("< 64"),
+    )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn keys_display_one_based() {
+        assert_eq!(
+            MsgKey {
+                producer: 0,
+                seq: 16
+            }
+            .to_string(),
+            "p1#17"
+        );
+    }
+
+    #[test]
+    fn id_sets_with_the_same_members_are_equal_however_they_grew() {
+        let mut a = IdSet::default();
+        let mut b = IdSet::default();
+        a.insert(3);
+        b.insert(3);
+        b.insert(700);
+        assert_ne!(a, b);
+        let mut c = b.clone();
+        c.words[10] = 0;
+        assert_eq!(a, c);
+        assert!(a.contains(3) && !a.contains(4));
+        assert!(!a.insert(3));
+        assert_eq!(b.len(), 2);
+    }
+}
