@@ -23,6 +23,19 @@ pub enum Judgement {
     Skip(String),
 }
 
+impl Judgement {
+    /// The judgement as a word: `PASS`, `FAIL`, `EXPECTED`, `MISSING`, `SKIP`.
+    pub fn word(&self) -> &'static str {
+        match self {
+            Judgement::Pass(_) => "PASS",
+            Judgement::Fail(_) => "FAIL",
+            Judgement::Expected(_) => "EXPECTED",
+            Judgement::Missing(_) => "MISSING",
+            Judgement::Skip(_) => "SKIP",
+        }
+    }
+}
+
 /// A check and its judgement.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Judged {

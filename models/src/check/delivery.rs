@@ -194,11 +194,14 @@ fn violation(
 /// What happened to a message, in delivery vocabulary, one fact a line.
 pub fn story(input: &CheckInput<'_>, m: &MsgLedger) -> Vec<String> {
     let mut lines = Vec::new();
-    let retries = m.attempts.saturating_sub(1);
+    let retries = match m.attempts.saturating_sub(1) {
+        1 => "1 retry".to_string(),
+        n => format!("{n} retries"),
+    };
     let acked = m
         .acked_at
         .map_or_else(|| "never acked".to_string(), |t| format!("acked t={t}"));
-    lines.push(format!("sent {}× ({retries} retries), {acked}", m.attempts));
+    lines.push(format!("sent {}× ({retries}), {acked}", m.attempts));
     let offsets: Vec<String> = m.appends.iter().map(|(p, o)| format!("{p}:{o}")).collect();
     lines.push(match offsets.len() {
         0 => "never appended".to_string(),
@@ -232,5 +235,35 @@ pub fn story(input: &CheckInput<'_>, m: &MsgLedger) -> Vec<String> {
             input.name(*a)
         ));
     }
+    lines.extend(causes(m));
     lines
+}
+
+/// Why a message was applied more than once, where the ledger shows it.
+fn causes(m: &MsgLedger) -> Vec<String> {
+    let mut why = Vec::new();
+    if m.effect_count() < 2 {
+        return why;
+    }
+    if m.appends.len() > 1 {
+        why.push(
+            "why: the producer re-sent it (an ack was lost or late) and the broker appended \
+             every copy"
+                .into(),
+        );
+    }
+    if m.deliveries.len() > m.appends.len() && m.crashes.is_empty() {
+        why.push(
+            "why: a record was delivered again (an offset commit was lost or late, or the \
+             network duplicated the delivery)"
+                .into(),
+        );
+    }
+    if m.compensations > 0 {
+        why.push(
+            "why: compensation returned it to unprocessed after its effect had already happened"
+                .into(),
+        );
+    }
+    why
 }

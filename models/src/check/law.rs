@@ -70,11 +70,11 @@ pub fn probe(model: ModelId, s: &ConsumerDb, rec: Record) -> ProbeReport {
 
     let mut twice = clean.clone();
     attempt(model, &mut twice, rec, None);
-    if twice != clean {
+    if let Some((what, a, b)) = twice.difference(&clean) {
         failures.push(LawFailure {
             law: Law::Idempotence,
             crash_point: None,
-            difference: twice.difference(&clean),
+            difference: format!("{what}: {a} after processing twice, {b} after once"),
         });
     }
 
@@ -84,14 +84,15 @@ pub fn probe(model: ModelId, s: &ConsumerDb, rec: Record) -> ProbeReport {
         protocols::compensate(
             model,
             &mut Store::new(&mut retried),
+            Some(rec.key),
             &mut ProbeGate::default(),
         );
         attempt(model, &mut retried, rec, None);
-        if retried != clean {
+        if let Some((what, a, b)) = retried.difference(&clean) {
             failures.push(LawFailure {
                 law: Law::Retry,
                 crash_point: Some(point),
-                difference: retried.difference(&clean),
+                difference: format!("{what}: {a} after the retry, {b} after one clean attempt"),
             });
         }
     }
@@ -132,7 +133,10 @@ mod tests {
             (f.law, f.crash_point),
             (Law::Retry, Some(AFTER_EFFECT_BEFORE_STATUS_UPDATE))
         );
-        assert_eq!(f.difference, "p1#2 has 2 effects vs 1 effect");
+        assert_eq!(
+            f.difference,
+            "p1#2: 2 effects after the retry, 1 effect after one clean attempt"
+        );
     }
 
     #[test]

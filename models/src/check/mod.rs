@@ -237,13 +237,13 @@ fn law_violation(
     let (summary, check) = match (f.law, f.crash_point) {
         (Law::Retry, Some(point)) => (
             format!(
-                "crash at {point}, compensation, retry ≠ one clean attempt: {}",
+                "f(f(s,false),true) ≠ f(s,true) with a crash at {point}: {}",
                 f.difference
             ),
             CheckId::C15,
         ),
         _ => (
-            format!("processing twice ≠ once: {}", f.difference),
+            format!("h(h(s,m),m) ≠ h(s,m): {}", f.difference),
             CheckId::C14,
         ),
     };

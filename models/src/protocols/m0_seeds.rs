@@ -151,9 +151,12 @@ pub fn process_row(
 
 /// The recovery worker's compensation: every row still `processing` belongs
 /// to a crashed worker (handlers run atomically in simulated time, so a live
-/// worker never leaves one behind) and goes back to `unprocessed`.
-pub fn compensate(db: &mut Store<'_, ConsumerDb>, gate: &mut impl Gate) {
-    let stuck = db.get().keys_with(RowStatus::Processing);
+/// worker never leaves one behind) and goes back to `unprocessed`. With
+/// `only`, just that message's row (the law probe compensates the attempt
+/// it crashed, not other messages' rows).
+pub fn compensate(db: &mut Store<'_, ConsumerDb>, only: Option<MsgKey>, gate: &mut impl Gate) {
+    let mut stuck = db.get().keys_with(RowStatus::Processing);
+    stuck.retain(|k| only.is_none_or(|o| o == *k));
     db.transaction(|d| {
         for key in &stuck {
             d.set_status(*key, RowStatus::Unprocessed);

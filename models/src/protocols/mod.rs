@@ -145,10 +145,16 @@ pub fn process(
 }
 
 /// What runs between a crashed attempt and its retry: the model's
-/// compensation (the seeds' recovery worker), or nothing.
-pub fn compensate(model: ModelId, db: &mut Store<'_, ConsumerDb>, gate: &mut impl Gate) {
+/// compensation (the seeds' recovery worker), or nothing. `only` limits it
+/// to one message's row.
+pub fn compensate(
+    model: ModelId,
+    db: &mut Store<'_, ConsumerDb>,
+    only: Option<MsgKey>,
+    gate: &mut impl Gate,
+) {
     if model.uses_recovery() {
-        m0_seeds::compensate(db, gate);
+        m0_seeds::compensate(db, only, gate);
     }
 }
 

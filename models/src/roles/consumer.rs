@@ -44,6 +44,18 @@ pub enum RowStatus {
     Processed,
 }
 
+impl std::fmt::Display for RowStatus {
+    /// The status as the seeds name it (`unprocessed`, `processing`, …).
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(match self {
+            RowStatus::Absent => "absent",
+            RowStatus::Unprocessed => "unprocessed",
+            RowStatus::Processing => "processing",
+            RowStatus::Processed => "processed",
+        })
+    }
+}
+
 /// The consumer's database: its durable state.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct ConsumerDb {
@@ -112,30 +124,36 @@ impl ConsumerDb {
             .any(|s| matches!(s, RowStatus::Unprocessed | RowStatus::Processing))
     }
 
-    /// The first difference between two databases, in words.
-    pub fn difference(&self, other: &ConsumerDb) -> String {
+    /// The first difference between two databases: what differs, its
+    /// value in `self`, its value in `other`.
+    pub fn difference(&self, other: &ConsumerDb) -> Option<(String, String, String)> {
+        let per = self.messages.max(1);
         let key = |i: usize| {
             let i = u32::try_from(i).expect("validated workload size");
             MsgKey {
-                producer: i / self.messages.max(1),
-                seq: i % self.messages.max(1),
+                producer: i / per,
+                seq: i % per,
             }
         };
         if let Some(i) = (0..self.effects.len()).find(|i| self.effects[*i] != other.effects[*i]) {
-            return format!(
-                "{} has {} vs {}",
-                key(i),
+            return Some((
+                key(i).to_string(),
                 effects(self.effects[i]),
-                effects(other.effects[i])
-            );
+                effects(other.effects[i]),
+            ));
         }
         if let Some(i) = (0..self.table.len()).find(|i| self.table[*i] != other.table[*i]) {
-            return format!("{} is {:?} vs {:?}", key(i), self.table[i], other.table[i]);
+            let (a, b) = (self.table[i].to_string(), other.table[i].to_string());
+            return Some((format!("{}'s row", key(i)), a, b));
         }
-        if self.inbox != other.inbox {
-            return "the inboxes differ".to_string();
-        }
-        "no difference".to_string()
+        (self.inbox != other.inbox).then(|| {
+            let (a, b) = (self.inbox.len(), other.inbox.len());
+            (
+                "the inbox".to_string(),
+                format!("{a} ids"),
+                format!("{b} ids"),
+            )
+        })
     }
 }
 
@@ -261,7 +279,7 @@ impl Consumer {
         if !self.model.uses_recovery() {
             return Ok(());
         }
-        protocols::compensate(self.model, db, &mut CtxGate { ctx: &mut *ctx });
+        protocols::compensate(self.model, db, None, &mut CtxGate { ctx: &mut *ctx });
         self.process_unprocessed(db, ctx)
     }
 

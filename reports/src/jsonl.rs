@@ -1,0 +1,89 @@
+//! JSON Lines for machines: every line is `{"type": …, "data": {…}}`, and
+//! `run_start` carries `schema: 1`.
+
+use models::check::Violation;
+use models::run::RunReport;
+use models::scenario::Scenario;
+use serde_json::{Value, json};
+
+use crate::{VERSION, repro_command};
+
+/// The lines of one run: `run_start`, one `violation` each, `run_end`.
+pub fn lines(scenario: &Scenario, report: &RunReport, file: &str) -> Vec<String> {
+    let mut out = vec![envelope(
+        "run_start",
+        run_start(scenario, report.seed, file),
+    )];
+    for (v, expected) in report.violations() {
+        out.push(envelope("violation", violation(v, expected)));
+    }
+    out.push(envelope("run_end", run_end(scenario, report, file)));
+    out
+}
+
+/// `{"type": kind, "data": data}` on one line.
+pub fn envelope(kind: &str, data: Value) -> String {
+    json!({ "type": kind, "data": data }).to_string()
+}
+
+fn run_start(scenario: &Scenario, seed: u64, file: &str) -> Value {
+    json!({
+        "schema": 1,
+        "scenario": scenario.name(),
+        "file": file,
+        "hash": format!("{:016x}", scenario.hash()),
+        "seed": seed,
+        "version": VERSION,
+        "model": scenario.model().info().code,
+        "params": scenario.resolved_ron(),
+    })
+}
+
+fn violation(v: &Violation, expected: bool) -> Value {
+    json!({
+        "check": v.check.code(),
+        "name": v.check.name(),
+        "jepsen": v.check.jepsen(),
+        "subject": v.subject.map(|k| k.to_string()),
+        "expected": expected,
+        "summary": v.summary,
+        "story": v.story,
+        "crash_point": v.crash_point,
+    })
+}
+
+fn run_end(scenario: &Scenario, report: &RunReport, file: &str) -> Value {
+    let s = &report.end.stats;
+    let repro = repro_command(file, report.seed);
+    json!({
+        "verdict": report.verdict.word(),
+        "exit_code": report.verdict.exit_code(),
+        "digest": report.end.digest.to_string(),
+        "end": format!("{:?}", report.end.reason),
+        "sim_time_us": report.end.time.as_us(),
+        "stats": {
+            "messages": report.messages(),
+            "retries": report.retries(),
+            "datagrams_sent": s.sent,
+            "delivered": s.delivered,
+            "dropped": s.dropped,
+            "duplicated": s.duplicated,
+            "to_crashed": s.to_crashed,
+            "timers": s.timers,
+            "crashes": s.crashes,
+            "restarts": s.restarts,
+            "idempotence_probes": report.ledger.idempotence_probes,
+            "retry_probes": report.ledger.retry_probes,
+        },
+        "checks": report.checks.iter().map(|j| json!({
+            "check": j.check.code(),
+            "result": j.judgement.word().to_lowercase(),
+        })).collect::<Vec<_>>(),
+        "repro": {
+            "argv": ["eosim", "run", file, "--seed", report.seed.to_string()],
+            "string": repro,
+            "hash": format!("{:016x}", scenario.hash()),
+            "version": VERSION,
+        },
+    })
+}

@@ -1,0 +1,392 @@
+//! The terminal report: 80 columns, meaning carried by words (PASS, FAIL,
+//! EXPECTED, MISSING, SKIP), never by colour alone.
+
+use std::fmt::Write as _;
+
+use models::check::{CheckId, Violation};
+use models::run::{Judgement, RunReport, Verdict};
+use models::scenario::Scenario;
+use models::scenario::spec::{FaultEvent, RatioSpec};
+use models::vocab::MsgKey;
+use sim_core::EndReason;
+
+use crate::{VERSION, repro_command};
+
+const WIDTH: usize = 80;
+/// Violations shown per check; the rest are counted.
+const SHOWN_PER_CHECK: usize = 2;
+
+/// The full report of one run.
+pub fn render(scenario: &Scenario, report: &RunReport, file: &str) -> String {
+    let mut out = String::new();
+    header(&mut out, scenario, report.seed);
+    ran_line(&mut out, report);
+    checks(&mut out, scenario, report);
+    violations(&mut out, report);
+    footer(&mut out, scenario, report, file);
+    out
+}
+
+fn header(out: &mut String, scenario: &Scenario, seed: u64) {
+    let info = scenario.model().info();
+    let _ = writeln!(
+        out,
+        "eosim {VERSION} · {} · model {} · hash {}",
+        scenario.name(),
+        info.code,
+        short_hash(scenario.hash()),
+    );
+    let spec = scenario.spec();
+    let w = &spec.workload;
+    let producers = range_name("producer", w.producers);
+    let consumers = range_name("consumer", w.partitions);
+    let partitions = plural(u64::from(w.partitions), "partition");
+    let recovery = if scenario.actors().index_of("recovery").is_some() {
+        " ← recovery"
+    } else {
+        ""
+    };
+    let _ = writeln!(
+        out,
+        "seed {seed} · {producers} → broker ({partitions}) → {consumers}{recovery}"
+    );
+    let d = &spec.network.default;
+    let overrides = if spec.network.links.is_empty() {
+        String::new()
+    } else {
+        format!(" · {} link overrides", spec.network.links.len())
+    };
+    let _ = writeln!(
+        out,
+        "network  loss {} · dup {} · delay {}..{}ms{overrides}",
+        percent(d.loss),
+        percent(d.duplicate),
+        ms(d.delay_us_min),
+        ms(d.delay_us_max)
+    );
+    let _ = writeln!(out, "faults   {}", fault_summary(scenario));
+}
+
+/// One line on the fault plan.
+pub fn fault_summary(scenario: &Scenario) -> String {
+    let f = &scenario.spec().faults;
+    let mut parts = vec![format!("until {}ms", thousands(f.until_ms))];
+    for k in &f.crash {
+        let actor = k.actor.as_deref().unwrap_or("any consumer");
+        let point = k.at_point.as_deref().unwrap_or("any point");
+        parts.push(format!("crash {actor} {} at {point}", percent(k.ratio)));
+    }
+    for e in &f.schedule {
+        parts.push(match e {
+            FaultEvent::Crash {
+                actor,
+                at_point,
+                nth,
+            } => format!("crash {actor} at {at_point} (pass #{nth})"),
+            FaultEvent::Drop { link, nth } => format!("drop {link} #{nth}"),
+            FaultEvent::Partition {
+                between,
+                and,
+                from_ms,
+                to_ms,
+                one_way,
+            } => {
+                let arrow = if *one_way { "→" } else { "↔" };
+                format!(
+                    "partition {} {arrow} {} {from_ms}..{to_ms}ms",
+                    between.join(","),
+                    and.join(",")
+                )
+            }
+        });
+    }
+    if f.crash.is_empty() && f.schedule.is_empty() {
+        parts.push("no crashes".into());
+    }
+    parts.join(" · ")
+}
+
+fn ran_line(out: &mut String, report: &RunReport) {
+    let s = &report.end.stats;
+    let how = match report.end.reason {
+        EndReason::Quiet | EndReason::Stopped => "drained",
+        EndReason::Stalled => "STALLED",
+        EndReason::DrainBound => "drain bound hit",
+        EndReason::TimeBound => "TIME BOUND hit",
+        EndReason::EventBound => "EVENT BOUND hit",
+    };
+    let probes = report.ledger.idempotence_probes + report.ledger.retry_probes;
+    let line = format!(
+        "ran {}ms simulated, {how} · {} msgs · {} datagrams · {} lost · {} dup · {} retries · {} · {}",
+        thousands(report.end.time.as_ms()),
+        report.messages(),
+        thousands(s.sent),
+        thousands(s.dropped),
+        thousands(s.duplicated),
+        thousands(report.retries()),
+        plural(s.crashes, "crash"),
+        plural(probes, "probe"),
+    );
+    let _ = writeln!(out, "{}\n", wrap(&line, "    "));
+}
+
+fn checks(out: &mut String, scenario: &Scenario, report: &RunReport) {
+    let claim = format!("claim: {}", scenario.model().info().guarantee);
+    let _ = writeln!(out, "{:<38}{claim}", "checks");
+    for j in &report.checks {
+        let word = j.judgement.word();
+        let detail = match &j.judgement {
+            Judgement::Pass(why) | Judgement::Missing(why) | Judgement::Skip(why) => why.clone(),
+            Judgement::Fail(v) | Judgement::Expected(v) => violation_brief(v),
+        };
+        let head = format!("  {word:<9}{:<4}{:<21}", j.check.code(), j.check.name());
+        let room = WIDTH.saturating_sub(head.chars().count());
+        let _ = writeln!(out, "{head}{}", truncate(&detail, room));
+    }
+}
+
+fn violation_brief(v: &[Violation]) -> String {
+    let first = v.first().map_or(String::new(), |v| v.summary.clone());
+    match v.len() {
+        0 | 1 => first,
+        n => format!("{n}×, e.g. {first}"),
+    }
+}
+
+fn violations(out: &mut String, report: &RunReport) {
+    let mut current: Option<CheckId> = None;
+    let mut told: Vec<MsgKey> = Vec::new();
+    let mut shown = 0;
+    let mut total = 0;
+    for (v, expected) in report.violations() {
+        if current != Some(v.check) {
+            more(out, total, shown);
+            current = Some(v.check);
+            (shown, total) = (0, 0);
+            let tag = if expected { "expected" } else { "UNEXPECTED" };
+            let jepsen = v
+                .check
+                .jepsen()
+                .map(|j| format!(" ({j})"))
+                .unwrap_or_default();
+            let _ = writeln!(
+                out,
+                "\n{} {}{jepsen}: {tag}",
+                v.check.code(),
+                v.check.name()
+            );
+        }
+        total += 1;
+        if shown < SHOWN_PER_CHECK {
+            shown += 1;
+            let _ = writeln!(out, "{}", wrap(&format!("  {}", v.summary), "      "));
+            if v.subject.is_some_and(|k| told.contains(&k)) && !v.check.is_law() {
+                let _ = writeln!(out, "    (what happened to it is told above)");
+                continue;
+            }
+            told.extend(v.subject);
+            for line in &v.story {
+                let _ = writeln!(out, "{}", wrap(&format!("    {line}"), "      "));
+            }
+        }
+    }
+    more(out, total, shown);
+}
+
+fn more(out: &mut String, total: usize, shown: usize) {
+    if total > shown {
+        let _ = writeln!(out, "  … and {} more", total - shown);
+    }
+}
+
+fn footer(out: &mut String, scenario: &Scenario, report: &RunReport, file: &str) {
+    let count =
+        |f: fn(&Judgement) -> bool| report.checks.iter().filter(|j| f(&j.judgement)).count();
+    let failed = count(|j| matches!(j, Judgement::Fail(_)));
+    let expected = count(|j| matches!(j, Judgement::Expected(_)));
+    let passed = count(|j| matches!(j, Judgement::Pass(_)));
+    let skipped = count(|j| matches!(j, Judgement::Skip(_)));
+    let missing = count(|j| matches!(j, Judgement::Missing(_)));
+    let word = match report.verdict {
+        Verdict::Pass if expected > 0 => "PASS  violations match the scenario's expect",
+        Verdict::Pass => "PASS",
+        Verdict::Fail => "FAIL",
+        Verdict::Inconclusive => "INCONCLUSIVE",
+    };
+    let mut tally = vec![];
+    for (n, what) in [
+        (failed, "failed"),
+        (expected, "expected"),
+        (missing, "missing"),
+        (passed, "passed"),
+        (skipped, "skipped"),
+    ] {
+        if n > 0 {
+            tally.push(format!("{n} {what}"));
+        }
+    }
+    let _ = writeln!(out, "\n{word}");
+    let _ = writeln!(
+        out,
+        "  {} · digest {}",
+        tally.join(" · "),
+        report.end.digest
+    );
+    let _ = writeln!(
+        out,
+        "  reproduce  {}   (hash {}, eosim {VERSION})",
+        repro_command(file, report.seed),
+        short_hash(scenario.hash())
+    );
+}
+
+/// One line for a scenario in a folder run.
+pub fn summary_line(scenario: &Scenario, report: &RunReport) -> String {
+    let word = match report.verdict {
+        Verdict::Pass => "PASS",
+        Verdict::Fail => "FAIL",
+        Verdict::Inconclusive => "INCONCL",
+    };
+    let broken: Vec<&str> = report
+        .checks
+        .iter()
+        .filter(|j| {
+            matches!(
+                j.judgement,
+                Judgement::Fail(_) | Judgement::Expected(_) | Judgement::Missing(_)
+            )
+        })
+        .map(|j| match j.judgement {
+            Judgement::Fail(_) => j.check.code(),
+            Judgement::Missing(_) => "missing",
+            _ => j.check.code(),
+        })
+        .collect();
+    let what = if broken.is_empty() {
+        "holds".to_string()
+    } else {
+        broken.join(",")
+    };
+    format!(
+        "{word:<8}{:<30} {:<10} seed {:<4} {:<14} {}",
+        truncate(scenario.name(), 30),
+        scenario.model().info().code,
+        report.seed,
+        truncate(&what, 14),
+        &report.end.digest.to_string()[..8]
+    )
+}
+
+fn short_hash(h: u64) -> String {
+    format!("{:012x}", h >> 16)
+}
+
+fn range_name(role: &str, n: u32) -> String {
+    if n == 1 {
+        format!("{role}-1")
+    } else {
+        format!("{role}-1..{n}")
+    }
+}
+
+fn plural(n: u64, word: &str) -> String {
+    let suffix = if word.ends_with('h') { "es" } else { "s" };
+    if n == 1 {
+        format!("1 {word}")
+    } else {
+        format!("{} {word}{suffix}", thousands(n))
+    }
+}
+
+/// A ratio as a percentage with at most one decimal.
+pub fn percent(r: RatioSpec) -> String {
+    if r.1 == 0 {
+        return "0%".into();
+    }
+    let tenths = u64::from(r.0) * 1000 / u64::from(r.1);
+    if tenths % 10 == 0 {
+        format!("{}%", tenths / 10)
+    } else {
+        format!("{}.{}%", tenths / 10, tenths % 10)
+    }
+}
+
+fn ms(us: u64) -> String {
+    if us % 1000 == 0 {
+        (us / 1000).to_string()
+    } else {
+        format!("{}.{:03}", us / 1000, us % 1000)
+    }
+}
+
+/// `1234567` as `1,234,567`.
+pub fn thousands(n: u64) -> String {
+    let digits = n.to_string();
+    let mut out = String::new();
+    for (i, c) in digits.chars().enumerate() {
+        if i > 0 && (digits.len() - i) % 3 == 0 {
+            out.push(',');
+        }
+        out.push(c);
+    }
+    out
+}
+
+fn truncate(s: &str, room: usize) -> String {
+    if s.chars().count() <= room {
+        return s.to_string();
+    }
+    let mut t: String = s.chars().take(room.saturating_sub(1)).collect();
+    t.push('…');
+    t
+}
+
+/// Wrap `line` at 80 columns, keeping its leading spaces and continuing
+/// with `indent`.
+fn wrap(line: &str, indent: &str) -> String {
+    let body = line.trim_start_matches(' ');
+    let mut out = line[..line.len() - body.len()].to_string();
+    let mut width = out.chars().count();
+    let mut first = true;
+    for word in body.split(' ') {
+        let len = word.chars().count();
+        if !first && width + 1 + len > WIDTH {
+            out.push('\n');
+            out.push_str(indent);
+            width = indent.chars().count();
+        } else if !first {
+            out.push(' ');
+            width += 1;
+        }
+        out.push_str(word);
+        width += len;
+        first = false;
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn percentages_keep_one_decimal_only_when_needed() {
+        assert_eq!(percent(RatioSpec(1, 10)), "10%");
+        assert_eq!(percent(RatioSpec(1, 3)), "33.3%");
+        assert_eq!(percent(RatioSpec(0, 1)), "0%");
+    }
+
+    #[test]
+    fn thousands_are_grouped() {
+        assert_eq!(thousands(1_234_567), "1,234,567");
+        assert_eq!(thousands(999), "999");
+    }
+
+    #[test]
+    fn wrapped_lines_fit_in_80_columns() {
+        let long = "word ".repeat(60);
+        for line in wrap(long.trim(), "    ").lines() {
+            assert!(line.chars().count() <= WIDTH, "{line}");
+        }
+    }
+}
