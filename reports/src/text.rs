@@ -268,11 +268,11 @@ pub fn summary_line(scenario: &Scenario, report: &RunReport) -> String {
         broken.join(",")
     };
     format!(
-        "{word:<8}{:<30} {:<10} seed {:<4} {:<14} {}",
-        truncate(scenario.name(), 30),
+        "{word:<8}{:<32} {:<9} s{:<4} {:<13} {}",
+        truncate(scenario.name(), 32),
         scenario.model().info().code,
         report.seed,
-        truncate(&what, 14),
+        truncate(&what, 13),
         &report.end.digest.to_string()[..8]
     )
 }

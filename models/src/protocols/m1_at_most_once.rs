@@ -11,7 +11,9 @@
 //! - *Expected violations.* C1 no-loss and C8 exactly-once.
 //! - *Breakers.* F-drop of the produce request (nothing retries it), F-drop of
 //!   the offset-commit ack (the consumer never learns it may process), and
-//!   F-crash at `after-offset-commit-before-effect`.
+//!   F-crash at `after-offset-commit-before-effect`. Duplicates are survived
+//!   between broker and consumer only: a duplicated *produce request* is
+//!   appended twice, since the producer numbers nothing (see M6).
 //! - *Anchor.* Kafka documentation, design §4.6: a crash after saving the
 //!   position but before the output is written loses messages.
 
@@ -42,21 +44,17 @@ pub const INFO: ModelInfo = ModelInfo {
     remedy: "M2 (retry, process, then offset commit) never loses; M4 adds dedup",
 };
 
-/// The broker confirmed an offset commit: apply the effect only if this
-/// commit was the one that moved the offset (so that no record is processed
-/// twice).
+/// The broker confirmed that this consumer's offset commit stored the
+/// record's offset: apply the effect (so that no record is processed twice,
+/// only the commit that moved the offset leads here).
 ///
 /// # Errors
 /// `Crashed` at `after-offset-commit-before-effect`.
-pub fn on_offset_commit_confirmed(
+pub fn after_offset_commit(
     db: &mut sim_core::Store<'_, ConsumerDb>,
     key: MsgKey,
-    first: bool,
     gate: &mut impl Gate,
 ) -> Step {
-    if !first {
-        return Ok(());
-    }
     gate.crash_point(AFTER_OFFSET_COMMIT_BEFORE_EFFECT)?;
     apply_effect(db, key, gate);
     Ok(())

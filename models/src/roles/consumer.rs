@@ -230,13 +230,16 @@ impl Consumer {
                 });
                 self.on_record(&mut db, v, ctx, offset, Record { key, dedup_id })
             }
-            Msg::OffsetCommitAck { offset, first, .. } => match v.awaiting.remove(&offset) {
-                Some(key) => m1_at_most_once::on_offset_commit_confirmed(
-                    &mut db,
-                    key,
-                    first,
-                    &mut CtxGate { ctx },
-                ),
+            // Only the ack of the commit that stored the offset releases the
+            // record: a duplicated commit is answered twice, once `first`.
+            Msg::OffsetCommitAck {
+                offset,
+                first: true,
+                ..
+            } => match v.awaiting.remove(&offset) {
+                Some(key) => {
+                    m1_at_most_once::after_offset_commit(&mut db, key, &mut CtxGate { ctx })
+                }
                 None => Ok(()),
             },
             Msg::RecoverStuck => self.recover_stuck(&mut db, ctx),
