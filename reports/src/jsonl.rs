@@ -23,7 +23,10 @@ pub fn lines(scenario: &Scenario, report: &RunReport, file: &str) -> Vec<String>
 
 /// `{"type": kind, "data": data}` on one line.
 pub fn envelope(kind: &str, data: Value) -> String {
-    json!({ "type": kind, "data": data }).to_string()
+    let mut line = serde_json::Map::new();
+    line.insert("type".into(), Value::from(kind));
+    line.insert("data".into(), data);
+    Value::Object(line).to_string()
 }
 
 fn run_start(scenario: &Scenario, seed: u64, file: &str) -> Value {

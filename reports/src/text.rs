@@ -312,7 +312,7 @@ pub fn percent(r: RatioSpec) -> String {
 }
 
 fn ms(us: u64) -> String {
-    if us % 1000 == 0 {
+    if us.is_multiple_of(1000) {
         (us / 1000).to_string()
     } else {
         format!("{}.{:03}", us / 1000, us % 1000)
@@ -324,7 +324,7 @@ pub fn thousands(n: u64) -> String {
     let digits = n.to_string();
     let mut out = String::new();
     for (i, c) in digits.chars().enumerate() {
-        if i > 0 && (digits.len() - i) % 3 == 0 {
+        if i > 0 && (digits.len() - i).is_multiple_of(3) {
             out.push(',');
         }
         out.push(c);

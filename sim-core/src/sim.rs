@@ -81,6 +81,8 @@ pub struct Stats {
     pub to_crashed: u64,
     /// Timers that fired (cancelled timers do not count).
     pub timers: u64,
+    /// Sum of the delays of every scheduled delivery, microseconds.
+    pub delay_us_sum: u64,
     /// Crashes.
     pub crashes: u64,
     /// Restarts.
@@ -302,6 +304,7 @@ impl<A: Actor, C: Choices> Core<A, C> {
         let extra = self
             .choices
             .pick(Stream::Network(src), Site::Delay, max - min + 1);
+        self.stats.delay_us_sum += min + extra;
         let mut at = self.now + SimDuration(min + extra);
         let state = &mut self.links[link_index];
         if ordering == Ordering::Fifo {
@@ -477,11 +480,11 @@ impl<A: Actor, C: Choices> Sim<A, C> {
             if let Some(reason) = self.step() {
                 break reason;
             }
-            if self.core.pending == 0 && !self.any_busy() {
-                break EndReason::Quiet;
-            }
             if stop(self) {
                 break EndReason::Stopped;
+            }
+            if self.core.pending == 0 && !self.any_busy() {
+                break EndReason::Quiet;
             }
             if let Some(reason) = self.bound_hit() {
                 break reason;

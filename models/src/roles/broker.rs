@@ -18,6 +18,9 @@ pub struct Broker {
     pub dedup_appends: bool,
     /// How long to wait for an offset commit before redelivering.
     pub redeliver: SimDuration,
+    /// Answer each offset commit with an ack saying whether it stored the
+    /// offset (only M1's consumer waits for one).
+    pub confirm_offset_commits: bool,
 }
 
 /// One partition's log and its offset commits.
@@ -139,14 +142,16 @@ impl Broker {
         if let Some(t) = v.timers[p][o].take() {
             ctx.cancel_timer(t);
         }
-        ctx.send(
-            consumer,
-            Msg::OffsetCommitAck {
-                partition,
-                offset,
-                first,
-            },
-        );
+        if self.confirm_offset_commits {
+            ctx.send(
+                consumer,
+                Msg::OffsetCommitAck {
+                    partition,
+                    offset,
+                    first,
+                },
+            );
+        }
     }
 
     pub(super) fn on_timer<C: Choices>(

@@ -62,6 +62,8 @@ pub struct ConsumerDb {
     messages: u32,
     /// How many times each message's effect was applied.
     effects: Vec<u32>,
+    /// How many messages have at least one effect.
+    applied: u32,
     /// The seeds' message table (M0).
     table: Vec<RowStatus>,
     /// The inbox of processed dedup ids (M4).
@@ -75,6 +77,7 @@ impl ConsumerDb {
         ConsumerDb {
             messages,
             effects: vec![0; n],
+            applied: 0,
             table: vec![RowStatus::Absent; n],
             inbox: IdSet::default(),
         }
@@ -84,7 +87,15 @@ impl ConsumerDb {
     pub fn add_effect(&mut self, key: MsgKey) -> u32 {
         let e = &mut self.effects[key.index(self.messages)];
         *e += 1;
+        if *e == 1 {
+            self.applied += 1;
+        }
         *e
+    }
+
+    /// How many messages have taken effect at least once.
+    pub fn applied(&self) -> u32 {
+        self.applied
     }
 
     /// How many times `key`'s effect was applied.

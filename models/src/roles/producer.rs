@@ -34,13 +34,14 @@ pub struct ProducerVol {
     next: u32,
     attempts: Vec<u32>,
     acked: Vec<bool>,
+    acked_total: u32,
     timers: Vec<Option<TimerId>>,
 }
 
 impl ProducerVol {
     /// How many of its messages are acked.
-    pub fn acked_count(&self) -> usize {
-        self.acked.iter().filter(|a| **a).count()
+    pub fn acked_count(&self) -> u32 {
+        self.acked_total
     }
 }
 
@@ -51,6 +52,7 @@ impl Producer {
             next: 0,
             attempts: vec![0; n],
             acked: vec![false; n],
+            acked_total: 0,
             timers: vec![None; n],
         };
         if self.interval.as_us() == 0 {
@@ -113,6 +115,7 @@ impl Producer {
             return Ok(());
         }
         v.acked[i] = true;
+        v.acked_total += 1;
         if let Some(t) = v.timers[i].take() {
             ctx.cancel_timer(t);
         }

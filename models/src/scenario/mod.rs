@@ -60,11 +60,30 @@ impl Scenario {
         let spec: ScenarioSpec = options
             .from_str(text)
             .map_err(|e| parse_error(file, text, &e))?;
+        Scenario::validated(file, text, spec)
+    }
+
+    /// Validate a spec built or changed in code; errors point into its
+    /// pretty-printed RON.
+    ///
+    /// # Errors
+    /// [`ScenarioError::Invalid`] with every problem found.
+    pub fn from_spec(file: &str, spec: ScenarioSpec) -> Result<Scenario, ScenarioError> {
+        let text = Scenario::ron_of(&spec);
+        Scenario::validated(file, &text, spec)
+    }
+
+    fn validated(file: &str, text: &str, spec: ScenarioSpec) -> Result<Scenario, ScenarioError> {
         let actors = Actors::new(&spec);
         let mut validator = validate::Validator::new(text);
         validator.check(&spec, &actors);
         validator.finish(file)?;
         Ok(Scenario::build(file, spec, actors))
+    }
+
+    fn ron_of(spec: &ScenarioSpec) -> String {
+        let pretty = ron::ser::PrettyConfig::new().struct_names(true);
+        ron::ser::to_string_pretty(spec, pretty).expect("a spec always serialises")
     }
 
     fn build(file: &str, spec: ScenarioSpec, actors: Actors) -> Scenario {
@@ -112,8 +131,7 @@ impl Scenario {
 
     /// The resolved spec as pretty RON.
     pub fn resolved_ron(&self) -> String {
-        let pretty = ron::ser::PrettyConfig::new().struct_names(true);
-        ron::ser::to_string_pretty(&self.spec, pretty).expect("a spec always serialises")
+        Scenario::ron_of(&self.spec)
     }
 
     /// Hash of the resolved spec (part of the reproduce key).

@@ -128,6 +128,7 @@ impl Actors {
                     consumers: consumers.clone(),
                     dedup_appends: spec.broker.dedup_appends,
                     redeliver: SimDuration::from_ms(spec.broker.redeliver_ms),
+                    confirm_offset_commits: model == ModelId::M1,
                 }),
                 Role::Consumer(partition) => Node::Consumer(Consumer {
                     model,
