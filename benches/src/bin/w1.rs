@@ -108,7 +108,7 @@ fn total_line(
     (lo, hi): (u64, u64),
     results: &[Timed],
     wall: f64,
-    sched: (Option<(u64, u64)>, Option<(u64, u64)>),
+    sched: (Sched, Sched),
     identical: Option<usize>,
 ) -> String {
     let runs = results.len() as f64;
@@ -151,8 +151,11 @@ fn total_line(
     )
 }
 
-/// (ns on CPU, ns waiting to run) of this thread, from the kernel.
-fn sched_stat() -> Option<(u64, u64)> {
+/// (ns on CPU, ns waiting to run) of this thread, if the kernel tells.
+type Sched = Option<(u64, u64)>;
+
+/// Read [`Sched`] from the kernel.
+fn sched_stat() -> Sched {
     let s = std::fs::read_to_string("/proc/thread-self/schedstat").ok()?;
     let mut it = s.split_whitespace().map(|x| x.parse::<u64>().ok());
     Some((it.next()??, it.next()??))
