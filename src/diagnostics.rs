@@ -83,7 +83,7 @@ pub fn report(err: &ScenarioError, format: Format) {
             source: NamedSource::new(file, source.clone()),
         };
         match format {
-            Format::Human => eprint!("{}", render(&located)),
+            Format::Human => eprintln!("{}", render(&located)),
             Format::Json => {
                 let mut json = String::new();
                 let _ = JSONReportHandler::new().render_report(&mut json, &located);

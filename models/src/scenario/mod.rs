@@ -193,6 +193,18 @@ fn parse_error(file: &str, text: &str, e: &ron::error::SpannedError) -> Scenario
             suggestion(found, expected),
         ),
         E::NoSuchEnumVariant {
+            expected,
+            found,
+            outer,
+        } if outer.as_deref() == Some("ModelId") => (
+            "scenario::unknown-model",
+            "unknown model",
+            Some(format!(
+                "`{found}` is not in this version; the models are {}",
+                quoted(expected)
+            )),
+        ),
+        E::NoSuchEnumVariant {
             expected, found, ..
         } => (
             "scenario::unknown-name",
@@ -206,7 +218,7 @@ fn parse_error(file: &str, text: &str, e: &ron::error::SpannedError) -> Scenario
         ),
         E::ExpectedComma => (
             "scenario::syntax",
-            "expected `,`",
+            "expected `,` before this",
             Some("separate fields and items with `,`".into()),
         ),
         _ => ("scenario::syntax", "here", None),

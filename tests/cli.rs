@@ -1,0 +1,213 @@
+//! The `eosim` binary as a user runs it: exit codes, error messages that name
+//! the line, folder runs, JSON Lines and repeatable digests.
+
+use std::path::Path;
+use std::process::{Command, Output};
+
+fn eosim(args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_eosim"))
+        .args(args)
+        .current_dir(env!("CARGO_MANIFEST_DIR"))
+        .env_remove("EOSIM_SEED")
+        .env_remove("NO_GRAPHICS")
+        .output()
+        .expect("the binary runs")
+}
+
+fn stdout(o: &Output) -> String {
+    String::from_utf8_lossy(&o.stdout).into_owned()
+}
+
+fn stderr(o: &Output) -> String {
+    String::from_utf8_lossy(&o.stderr).into_owned()
+}
+
+/// Every file in `tests/malformed` starts with `// error: LINE: text` lines:
+/// `eosim check` must exit 4 and, for each, point at `file:LINE:` and say
+/// `text`.
+#[test]
+fn every_malformed_scenario_exits_4_and_names_its_line() {
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/malformed");
+    let mut files: Vec<_> = std::fs::read_dir(&dir)
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .collect();
+    files.sort();
+    assert!(files.len() >= 12, "at least twelve malformed files");
+    for path in files {
+        let rel = format!(
+            "tests/malformed/{}",
+            path.file_name().unwrap().to_string_lossy()
+        );
+        let text = std::fs::read_to_string(&path).unwrap();
+        let out = eosim(&["check", &rel]);
+        let err = stderr(&out);
+        assert_eq!(out.status.code(), Some(4), "{rel}: exit code\n{err}");
+        assert!(!err.contains("panicked"), "{rel} panicked:\n{err}");
+        let wanted: Vec<&str> = text
+            .lines()
+            .filter_map(|l| l.strip_prefix("// error: "))
+            .collect();
+        assert!(!wanted.is_empty(), "{rel} says which error it expects");
+        for w in wanted {
+            let (line, message) = w.split_once(": ").unwrap();
+            assert!(
+                err.contains(&format!("{rel}:{line}:")),
+                "{rel}: no location at line {line}\n{err}"
+            );
+            assert!(err.contains(message), "{rel}: no `{message}`\n{err}");
+        }
+    }
+}
+
+#[test]
+fn errors_can_be_read_without_graphics() {
+    let out = Command::new(env!("CARGO_BIN_EXE_eosim"))
+        .args(["check", "tests/malformed/03-unknown-actor.ron"])
+        .current_dir(env!("CARGO_MANIFEST_DIR"))
+        .env("NO_GRAPHICS", "1")
+        .output()
+        .unwrap();
+    let err = stderr(&out);
+    assert!(
+        err.contains("label at line 7, columns 26 to 37: unknown actor"),
+        "{err}"
+    );
+    assert!(err.contains("did you mean `consumer-1`?"), "{err}");
+}
+
+#[test]
+fn the_bundled_suite_runs_as_expected_with_one_line_per_scenario() {
+    let out = eosim(&["run", "scenarios"]);
+    let text = stdout(&out);
+    assert_eq!(out.status.code(), Some(0), "{text}{}", stderr(&out));
+    let lines: Vec<&str> = text.lines().collect();
+    let count = lines.iter().filter(|l| l.starts_with("PASS    ")).count();
+    assert!(count >= 13, "one line per scenario and a total:\n{text}");
+    assert!(
+        lines.iter().all(|l| l.chars().count() <= 80),
+        "80 columns:\n{text}"
+    );
+    let total = lines.last().unwrap();
+    assert!(
+        total.starts_with("PASS ") && total.ends_with("· 0 failed · 0 inconclusive · 0 invalid"),
+        "{text}"
+    );
+}
+
+#[test]
+fn a_failing_run_shows_the_message_the_crash_point_and_the_reproduce_command() {
+    let out = eosim(&[
+        "run",
+        "tests/fixtures/m2-claims-too-much.ron",
+        "--seed",
+        "0",
+    ]);
+    let text = stdout(&out);
+    assert_eq!(out.status.code(), Some(1), "{text}");
+    assert!(text.contains("FAIL     C3  no-duplicate-effect"), "{text}");
+    assert!(
+        text.contains("crashed at after-effect-before-offset-commit"),
+        "{text}"
+    );
+    assert!(
+        text.contains("reproduce  eosim run tests/fixtures/m2-claims-too-much.ron --seed 0"),
+        "{text}"
+    );
+}
+
+#[test]
+fn an_expected_violation_that_does_not_happen_is_inconclusive() {
+    let out = eosim(&["run", "tests/fixtures/m4-expects-a-duplicate.ron"]);
+    let text = stdout(&out);
+    assert_eq!(out.status.code(), Some(3), "{text}");
+    assert!(text.contains("MISSING  C3"), "{text}");
+}
+
+#[test]
+fn the_same_seed_prints_the_same_digest_and_json_lines_carry_schema_1() {
+    let run = || {
+        eosim(&[
+            "run",
+            "scenarios/11-m4-inbox-holds.ron",
+            "--seed",
+            "42",
+            "--format",
+            "json",
+        ])
+    };
+    let (a, b) = (run(), run());
+    assert_eq!(stdout(&a), stdout(&b));
+    let lines: Vec<serde_json::Value> = stdout(&a)
+        .lines()
+        .map(|l| serde_json::from_str(l).expect("each line is JSON"))
+        .collect();
+    assert_eq!(lines[0]["type"], "run_start");
+    assert_eq!(lines[0]["data"]["schema"], 1);
+    assert_eq!(lines[0]["data"]["seed"], 42);
+    let end = lines.last().unwrap();
+    assert_eq!(end["type"], "run_end");
+    assert_eq!(end["data"]["verdict"], "pass");
+    assert_eq!(end["data"]["digest"].as_str().unwrap().len(), 16);
+    let other = eosim(&[
+        "run",
+        "scenarios/11-m4-inbox-holds.ron",
+        "--seed",
+        "43",
+        "--format",
+        "json",
+    ]);
+    assert_ne!(stdout(&a), stdout(&other), "another seed, another run");
+}
+
+#[test]
+fn json_violations_name_the_check_and_whether_it_was_expected() {
+    let out = eosim(&[
+        "run",
+        "scenarios/08-m0-naive-crash-duplicates.ron",
+        "--format",
+        "json",
+    ]);
+    let checks: Vec<(String, bool)> = stdout(&out)
+        .lines()
+        .map(|l| serde_json::from_str::<serde_json::Value>(l).unwrap())
+        .filter(|v| v["type"] == "violation")
+        .map(|v| {
+            (
+                v["data"]["check"].as_str().unwrap().to_string(),
+                v["data"]["expected"].as_bool().unwrap(),
+            )
+        })
+        .collect();
+    assert!(checks.contains(&("C15".to_string(), true)), "{checks:?}");
+    assert!(checks.contains(&("C3".to_string(), true)), "{checks:?}");
+}
+
+#[test]
+fn a_missing_file_is_a_clear_error_not_a_panic() {
+    let out = eosim(&["run", "scenarios/no-such-file.ron"]);
+    assert_eq!(out.status.code(), Some(4));
+    assert!(
+        stderr(&out).contains("cannot read scenarios/no-such-file.ron"),
+        "{}",
+        stderr(&out)
+    );
+}
+
+#[test]
+fn a_usage_error_exits_2() {
+    assert_eq!(eosim(&["run"]).status.code(), Some(2));
+    assert_eq!(eosim(&["frobnicate"]).status.code(), Some(2));
+}
+
+#[test]
+fn check_prints_the_actors_and_crash_points() {
+    let out = eosim(&["check", "scenarios/08-m0-naive-crash-duplicates.ron"]);
+    let text = stdout(&out);
+    assert_eq!(out.status.code(), Some(0));
+    assert!(
+        text.contains("actors   producer-1, broker, consumer-1, recovery"),
+        "{text}"
+    );
+    assert!(text.contains("after-effect-before-status-update"), "{text}");
+}
