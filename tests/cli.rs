@@ -1,6 +1,9 @@
 //! The `eosim` binary as a user runs it: exit codes, error messages that name
 //! the line, folder runs, JSON Lines and repeatable digests.
 
+// Tests unwrap freely: a failure should stop the test with its message.
+#![allow(clippy::unwrap_used)]
+
 use std::path::Path;
 use std::process::{Command, Output};
 

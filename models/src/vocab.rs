@@ -8,8 +8,8 @@
 use std::fmt;
 
 /// A logical message: the `seq`-th message (0-based) of producer `producer`
-/// (0-based). Shown 1-based, as `p1#17`.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+/// (0-based). Shown 1-based, as `p1#17`, in `Display` and `Debug` alike.
+#[derive(Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub struct MsgKey {
     /// The producer's index, from 0.
     pub producer: u32,
@@ -22,6 +22,12 @@ impl MsgKey {
     /// producer.
     pub fn index(self, per_producer: u32) -> usize {
         self.producer as usize * per_producer as usize + self.seq as usize
+    }
+}
+
+impl fmt::Debug for MsgKey {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        fmt::Display::fmt(self, f)
     }
 }
 

@@ -42,7 +42,7 @@ impl Hasher for Fnv64 {
 }
 
 /// The digest of a run: equal digests mean the same run, event for event.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash)]
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub struct Digest(pub u64);
 
 impl fmt::Display for Digest {
@@ -127,6 +127,35 @@ pub struct TraceEvent {
     pub cause: Option<u64>,
     /// The message or timer, as `Debug` text.
     pub label: String,
+}
+
+impl TraceEvent {
+    /// One canonical line for text traces and golden files: time, actor,
+    /// kind, the other end, the payload.
+    pub fn line(&self, names: &[String]) -> String {
+        let name = |a: ActorId| names.get(a.index()).map_or("?", String::as_str);
+        let kind = match self.kind {
+            TraceKind::Crash(point) => format!("crash@{point}"),
+            k => k.name().to_string(),
+        };
+        let peer = match (self.kind, self.peer) {
+            (TraceKind::Deliver | TraceKind::DeliverToDown, Some(p)) => format!("← {}", name(p)),
+            (_, Some(p)) => format!("→ {}", name(p)),
+            (_, None) => String::new(),
+        };
+        let label = if self.label == "()" {
+            ""
+        } else {
+            self.label.as_str()
+        };
+        format!(
+            "{:>12} {:<12} {kind:<18} {peer:<14} {label}",
+            self.time.to_string(),
+            name(self.actor)
+        )
+        .trim_end()
+        .to_string()
+    }
 }
 
 /// The digest, and the recorded events if recording is on.

@@ -86,8 +86,13 @@ impl Broker {
             Msg::Produce { key, dedup_id } => {
                 self.on_produce(&mut db, v, ctx, src, Record { key, dedup_id });
             }
-            Msg::OffsetCommit { partition, offset } => {
-                self.on_offset_commit(&mut db, v, ctx, src, partition, offset);
+            Msg::OffsetCommit {
+                partition,
+                offset,
+                request,
+            } => {
+                let commit = (partition, offset, request);
+                self.on_offset_commit(&mut db, v, ctx, src, commit);
             }
             _ => {}
         }
@@ -131,8 +136,7 @@ impl Broker {
         v: &mut BrokerVol,
         ctx: &mut Ctx<'_, Node, C>,
         consumer: ActorId,
-        partition: u32,
-        offset: u64,
+        (partition, offset, request): (u32, u64, u64),
     ) {
         let (p, o) = (partition as usize, to_usize(offset));
         let first = db.transaction(|d| !std::mem::replace(&mut d.partitions[p].committed[o], true));
@@ -149,6 +153,7 @@ impl Broker {
                     partition,
                     offset,
                     first,
+                    request,
                 },
             );
         }

@@ -64,6 +64,9 @@ pub struct ConsumerDb {
     effects: Vec<u32>,
     /// How many messages have at least one effect.
     applied: u32,
+    /// The last offset-commit request id handed out (M1), a durable
+    /// sequence so that ids never repeat across restarts.
+    requests: u64,
     /// The seeds' message table (M0).
     table: Vec<RowStatus>,
     /// The inbox of processed dedup ids (M4).
@@ -78,6 +81,7 @@ impl ConsumerDb {
             messages,
             effects: vec![0; n],
             applied: 0,
+            requests: 0,
             table: vec![RowStatus::Absent; n],
             inbox: IdSet::default(),
         }
@@ -91,6 +95,12 @@ impl ConsumerDb {
             self.applied += 1;
         }
         *e
+    }
+
+    /// A fresh offset-commit request id.
+    pub fn next_request(&mut self) -> u64 {
+        self.requests += 1;
+        self.requests
     }
 
     /// How many messages have taken effect at least once.
@@ -176,10 +186,11 @@ fn effects(n: u32) -> String {
     }
 }
 
-/// What a consumer keeps in memory: M1's offset commits awaiting
+/// What a consumer keeps in memory: M1's offset-commit requests awaiting
 /// confirmation.
 #[derive(Debug, Default)]
 pub struct ConsumerVol {
+    /// By request id.
     awaiting: BTreeMap<u64, MsgKey>,
 }
 
@@ -242,12 +253,13 @@ impl Consumer {
                 self.on_record(&mut db, v, ctx, offset, Record { key, dedup_id })
             }
             // Only the ack of the commit that stored the offset releases the
-            // record: a duplicated commit is answered twice, once `first`.
+            // record, once: a duplicated commit is answered twice (once
+            // `first`), and a duplicated ack finds its request gone.
             Msg::OffsetCommitAck {
-                offset,
                 first: true,
+                request,
                 ..
-            } => match v.awaiting.remove(&offset) {
+            } => match v.awaiting.remove(&request) {
                 Some(key) => {
                     m1_at_most_once::after_offset_commit(&mut db, key, &mut CtxGate { ctx })
                 }
@@ -266,15 +278,25 @@ impl Consumer {
         offset: u64,
         rec: Record,
     ) -> Step {
+        if self.model == ModelId::M1 {
+            let request = db.transaction(ConsumerDb::next_request);
+            v.awaiting.insert(request, rec.key);
+            let partition = self.partition;
+            ctx.send(
+                self.broker,
+                Msg::OffsetCommit {
+                    partition,
+                    offset,
+                    request,
+                },
+            );
+            return Ok(());
+        }
         let commit = Msg::OffsetCommit {
             partition: self.partition,
             offset,
+            request: 0,
         };
-        if self.model == ModelId::M1 {
-            v.awaiting.insert(offset, rec.key);
-            ctx.send(self.broker, commit);
-            return Ok(());
-        }
         if self.probe && self.model.claims_exactly_once() {
             ctx.observe(Obs::Probe(law::probe(self.model, db.get(), rec)));
         }

@@ -54,6 +54,8 @@ pub enum Msg {
         partition: u32,
         /// The offset.
         offset: u64,
+        /// Identifies the request, so that its ack is matched once.
+        request: u64,
     },
     /// broker → consumer: the offset commit is stored; `first` says whether
     /// this commit was the one that stored it.
@@ -64,6 +66,8 @@ pub enum Msg {
         offset: u64,
         /// Whether the offset was uncommitted before.
         first: bool,
+        /// The request this answers.
+        request: u64,
     },
     /// recovery → consumer: compensate messages stuck in `processing`.
     RecoverStuck,

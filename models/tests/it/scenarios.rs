@@ -1,0 +1,95 @@
+//! Every bundled scenario meets its own `expect`, and runs the same twice.
+
+use models::run::{self, Verdict};
+use models::scenario::Scenario;
+
+use crate::{bundled, root};
+
+fn load(file: &str) -> Scenario {
+    let text = std::fs::read_to_string(root().join(file)).unwrap();
+    Scenario::parse(file, &text).unwrap_or_else(|e| panic!("{e}"))
+}
+
+#[test]
+fn every_bundled_scenario_meets_its_expectation() {
+    let files = bundled();
+    assert!(
+        files.len() >= 11,
+        "the suite has at least ten lessons and W1"
+    );
+    for file in files {
+        let s = load(&file);
+        let report = run::run(&s, s.seed(), false);
+        assert_eq!(
+            report.verdict,
+            Verdict::Pass,
+            "{file}: {:#?}",
+            report.checks
+        );
+    }
+}
+
+#[test]
+fn every_bundled_scenario_gives_the_same_digest_twice() {
+    for file in bundled() {
+        let s = load(&file);
+        let a = run::run(&s, 7, false);
+        let b = run::run(&s, 7, true);
+        assert_eq!(a.end, b.end, "{file}: recording must not change the run");
+        assert_eq!(a.checks, b.checks, "{file}");
+    }
+}
+
+#[test]
+fn each_bundled_scenario_starts_with_a_comment_saying_what_it_teaches() {
+    for file in bundled() {
+        let text = std::fs::read_to_string(root().join(&file)).unwrap();
+        assert!(text.starts_with("// "), "{file} opens with a comment");
+        assert!(
+            text.lines().take_while(|l| l.starts_with("//")).count() >= 3,
+            "{file}: a real explanation"
+        );
+    }
+}
+
+#[test]
+fn stochastic_scenarios_differ_between_seeds() {
+    let s = load("scenarios/11-m4-inbox-holds.ron");
+    let digests: std::collections::BTreeSet<_> = (0..5)
+        .map(|seed| run::run(&s, seed, false).end.digest)
+        .collect();
+    assert_eq!(digests.len(), 5, "five seeds, five different runs");
+}
+
+#[test]
+fn the_naive_seeds_protocol_is_caught_by_the_retry_law_with_the_crash_point_named() {
+    let s = load("scenarios/07-m0-naive-looks-fine.ron");
+    let report = run::run(&s, 0, false);
+    let c15: Vec<_> = report
+        .violations()
+        .filter(|(v, _)| v.check.code() == "C15")
+        .collect();
+    assert!(!c15.is_empty());
+    assert!(
+        c15.iter()
+            .all(|(v, _)| v.crash_point == Some("after-effect-before-status-update"))
+    );
+    assert!(report.ledger.retry_probes > 0 && report.ledger.idempotence_probes > 0);
+}
+
+#[test]
+fn the_atomic_seeds_protocol_and_the_inbox_pass_the_law_with_probes_counted() {
+    for file in [
+        "scenarios/09-m0-atomic-holds.ron",
+        "scenarios/11-m4-inbox-holds.ron",
+    ] {
+        let s = load(file);
+        let report = run::run(&s, 0, false);
+        assert!(report.ledger.law_failures.is_empty(), "{file}");
+        assert!(
+            report.ledger.retry_probes >= 30,
+            "{file}: probes ran on every record"
+        );
+        assert!(report.end.stats.crashes > 0, "{file}: the run did crash");
+    }
+}

@@ -1,0 +1,206 @@
+//! Seed sweeps, our property tests: each protocol keeps every check it claims
+//! over 200 seeds of the faults it survives, and each known breaker produces
+//! the predicted violation within 200 seeds.
+
+use models::check::{CheckId, Status};
+use models::history::Ledger;
+use models::protocols::ModelId;
+use models::run;
+use models::scenario::Scenario;
+
+const SEEDS: u64 = 200;
+
+fn scenario(model: &str, body: &str) -> Scenario {
+    let text = format!(
+        "Scenario(name: \"sweep\", model: {model}, workload: (messages: 15), {body} expect: Pass)"
+    );
+    Scenario::parse("sweep.ron", &text).unwrap_or_else(|e| panic!("{e}"))
+}
+
+/// The raw check statuses of one seed (before judging against `expect`).
+fn statuses(s: &Scenario, seed: u64) -> Vec<(CheckId, Status)> {
+    let report = run::run(s, seed, false);
+    report
+        .checks
+        .into_iter()
+        .map(|j| {
+            let status = match j.judgement {
+                run::Judgement::Fail(v) | run::Judgement::Expected(v) => Status::Violated(v),
+                run::Judgement::Pass(w) => Status::Held(w),
+                run::Judgement::Skip(w) | run::Judgement::Missing(w) => Status::Skipped(w),
+            };
+            (j.check, status)
+        })
+        .collect()
+}
+
+fn assert_claims_hold(model: ModelId, s: &Scenario, except: &[CheckId]) {
+    let claims: Vec<CheckId> = model
+        .info()
+        .claims
+        .iter()
+        .copied()
+        .filter(|c| !except.contains(c))
+        .collect();
+    let mut faults = 0;
+    for seed in 0..SEEDS {
+        let report = run::run(s, seed, false);
+        faults += report.end.stats.dropped + report.end.stats.duplicated + report.end.stats.crashes;
+        for (check, status) in statuses(s, seed) {
+            if claims.contains(&check) {
+                assert!(
+                    !matches!(status, Status::Violated(_)),
+                    "{model:?} claims {check} but seed {seed} violates it: {status:?}"
+                );
+            }
+        }
+    }
+    assert!(
+        faults > SEEDS,
+        "{model:?}: the sweep must actually inject faults"
+    );
+}
+
+/// The first seed at which `check` is violated.
+fn first_violation(s: &Scenario, check: CheckId) -> Option<u64> {
+    (0..SEEDS).find(|seed| {
+        statuses(s, *seed)
+            .iter()
+            .any(|(c, st)| *c == check && matches!(st, Status::Violated(_)))
+    })
+}
+
+fn assert_breaks(s: &Scenario, check: CheckId, within: u64) {
+    let found = first_violation(s, check);
+    assert!(
+        found.is_some_and(|seed| seed < within),
+        "{check} not found within {within} seeds (first: {found:?})"
+    );
+}
+
+const LOSSY: &str = "network: (default: (loss: Ratio(1, 5), duplicate: Ratio(1, 10))), ";
+
+#[test]
+fn m1_never_duplicates_under_duplicated_and_reordered_deliveries() {
+    let s = scenario(
+        "M1",
+        "network: (default: (delay_us_max: 30000), links: [
+            (from: \"broker\", to: \"consumer-1\", duplicate: Ratio(1, 3)),
+            (from: \"consumer-1\", to: \"broker\", duplicate: Ratio(1, 3))]), ",
+    );
+    assert_claims_hold(ModelId::M1, &s, &[]);
+}
+
+#[test]
+fn m1_loses_on_dropped_requests_and_on_a_crash_after_the_offset_commit() {
+    let drops = scenario(
+        "M1",
+        "network: (links: [(from: \"producer-1\", to: \"broker\", loss: Ratio(1, 10))]), ",
+    );
+    assert_breaks(&drops, CheckId::C1, 10);
+    let crash = scenario(
+        "M1",
+        "faults: (crash: [(at_point: \"after-offset-commit-before-effect\", ratio: Ratio(1, 10))]), ",
+    );
+    assert_breaks(&crash, CheckId::C1, 10);
+}
+
+#[test]
+fn m2_never_loses_under_loss_duplication_and_crashes() {
+    let s = scenario(
+        "M2",
+        &format!("{LOSSY}faults: (crash: [(ratio: Ratio(1, 10))]), "),
+    );
+    assert_claims_hold(ModelId::M2, &s, &[]);
+}
+
+#[test]
+fn m2_duplicates_on_lost_acks_crashes_and_network_duplicates() {
+    let acks = scenario(
+        "M2",
+        "network: (links: [(from: \"broker\", to: \"producer-1\", loss: Ratio(1, 5))]), ",
+    );
+    assert_breaks(&acks, CheckId::C3, 10);
+    let crash = scenario("M2", "faults: (crash: [(ratio: Ratio(1, 10))]), ");
+    assert_breaks(&crash, CheckId::C3, 10);
+    let dup = scenario(
+        "M2",
+        "network: (links: [(from: \"broker\", to: \"consumer-1\", duplicate: Ratio(1, 10))]), ",
+    );
+    assert_breaks(&dup, CheckId::C3, 10);
+}
+
+#[test]
+fn m0_atomic_and_m4_keep_every_claim_under_every_fault() {
+    for (model, name) in [(ModelId::M0Atomic, "M0Atomic"), (ModelId::M4, "M4")] {
+        let s = scenario(
+            name,
+            &format!("{LOSSY}faults: (crash: [(ratio: Ratio(1, 8))]), "),
+        );
+        assert_claims_hold(model, &s, &[]);
+    }
+}
+
+#[test]
+fn m0_naive_holds_its_history_without_crashes_but_always_breaks_the_law() {
+    let s = scenario("M0Naive", LOSSY);
+    assert_claims_hold(ModelId::M0Naive, &s, &[CheckId::C15]);
+    for seed in 0..SEEDS {
+        let broken = statuses(&s, seed)
+            .into_iter()
+            .any(|(c, st)| c == CheckId::C15 && matches!(st, Status::Violated(_)));
+        assert!(
+            broken,
+            "the probe finds the naive law broken at every seed (seed {seed})"
+        );
+    }
+}
+
+#[test]
+fn m0_naive_duplicates_on_a_crash_between_effect_and_status_update() {
+    let s = scenario(
+        "M0Naive",
+        "faults: (crash: [(at_point: \"after-effect-before-status-update\", ratio: Ratio(1, 10))]), ",
+    );
+    assert_breaks(&s, CheckId::C3, 10);
+}
+
+#[test]
+fn the_seeds_protocol_without_recovery_stalls_after_a_crash() {
+    let s = scenario(
+        "M0Atomic",
+        "recovery: (enabled: false), faults: (crash: [(at_point: \"after-claim-before-effect\", ratio: Ratio(1, 10))]), ",
+    );
+    assert_breaks(&s, CheckId::C16, 10);
+}
+
+#[test]
+fn m4_duplicates_when_the_producer_resends_with_a_new_id() {
+    let s = scenario(
+        "M4",
+        "producer: (new_id_on_retry: true), network: (links: [(from: \"broker\", to: \"producer-1\", loss: Ratio(1, 5))]), ",
+    );
+    assert_breaks(&s, CheckId::C3, 10);
+}
+
+#[test]
+fn the_ledger_counts_every_effect_the_consumer_applied() {
+    let s = scenario(
+        "M2",
+        &format!("{LOSSY}faults: (crash: [(ratio: Ratio(1, 10))]), "),
+    );
+    for seed in 0..20 {
+        let report = run::run(&s, seed, false);
+        let effects: usize = report
+            .ledger
+            .messages
+            .values()
+            .map(|m| m.effects.len())
+            .sum();
+        assert!(
+            effects >= report.ledger.messages.len(),
+            "at least one effect each (no loss)"
+        );
+        let _: &Ledger = &report.ledger;
+    }
+}
