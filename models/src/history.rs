@@ -63,8 +63,8 @@ pub enum Obs {
         key: MsgKey,
     },
     /// The law probe ran on the state a consumer reached before processing a
-    /// message.
-    Probe(ProbeReport),
+    /// message (boxed: rare and large next to the other observations).
+    Probe(Box<ProbeReport>),
 }
 
 /// Which law a probe checked.

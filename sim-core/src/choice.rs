@@ -157,6 +157,7 @@ impl Seeded {
         self.draws
     }
 
+    #[inline]
     fn rng(&mut self, stream: Stream) -> &mut ChaCha8Rng {
         let i = stream.index();
         if i >= self.streams.len() {
@@ -183,6 +184,7 @@ impl Seeded {
 }
 
 impl Choices for Seeded {
+    #[inline]
     fn flip(&mut self, stream: Stream, site: Site, p: Ratio) -> bool {
         if p.is_never() {
             return false;
@@ -195,6 +197,7 @@ impl Choices for Seeded {
         hit
     }
 
+    #[inline]
     fn pick(&mut self, stream: Stream, site: Site, n: u64) -> u64 {
         if n <= 1 {
             return 0;

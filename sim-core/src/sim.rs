@@ -354,10 +354,10 @@ impl<A: Actor, C: Choices> Core<A, C> {
         if nth.is_some_and(|n| self.faults.crash_scheduled(actor, point, n)) {
             return true;
         }
-        let ratios: Vec<_> = self.faults.knobs_for(actor, point).collect();
-        ratios
-            .into_iter()
-            .any(|r| self.choices.flip(Stream::Faults, Site::Crash, r))
+        let (faults, choices) = (&self.faults, &mut self.choices);
+        faults
+            .knobs_for(actor, point)
+            .any(|r| choices.flip(Stream::Faults, Site::Crash, r))
     }
 
     /// Count a pass of a crash point that has a scheduled crash; returns the
@@ -464,6 +464,13 @@ impl<A: Actor, C: Choices> Sim<A, C> {
     pub fn record_trace(&mut self) {
         assert!(!self.started, "recording is chosen before the run starts");
         self.core.trace = Trace::new(true);
+    }
+
+    /// Make room for about `events` events and observations up front, so
+    /// that a large run does not spend its time growing buffers.
+    pub fn reserve(&mut self, events: usize) {
+        self.core.history.reserve(events);
+        self.core.queue.reserve(events / 2);
     }
 
     /// Run until quiet or a bound.

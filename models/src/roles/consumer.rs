@@ -298,7 +298,7 @@ impl Consumer {
             request: 0,
         };
         if self.probe && self.model.claims_exactly_once() {
-            ctx.observe(Obs::Probe(law::probe(self.model, db.get(), rec)));
+            ctx.observe(Obs::Probe(Box::new(law::probe(self.model, db.get(), rec))));
         }
         protocols::process(self.model, db, rec, &mut CtxGate { ctx: &mut *ctx })?;
         ctx.send(self.broker, commit);

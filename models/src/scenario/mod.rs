@@ -104,14 +104,18 @@ impl Scenario {
 
     /// A fresh run of the scenario drawing from `choices`.
     pub fn sim<C: Choices>(&self, choices: C) -> Sim<Node, C> {
-        Sim::new(
+        let mut sim = Sim::new(
             self.actors.names().to_vec(),
             self.nodes.clone(),
             self.topology.clone(),
             self.plan.clone(),
             self.limits,
             choices,
-        )
+        );
+        // About eight observations per message, and as many queued events.
+        let w = &self.spec.workload;
+        sim.reserve(w.producers as usize * w.messages as usize * 8);
+        sim
     }
 
     /// The file it was loaded from.
