@@ -28,6 +28,8 @@ pub struct LinkConfig {
     pub delay_us_min: u64,
     /// Largest one-way delay, microseconds (inclusive).
     pub delay_us_max: u64,
+    /// Delays are `delay_us_min + k * delay_us_step` (at least 1).
+    pub delay_us_step: u64,
     /// FIFO or reordering.
     pub ordering: Ordering,
 }
@@ -40,6 +42,7 @@ impl LinkConfig {
             duplicate: Ratio::NEVER,
             delay_us_min: delay_us,
             delay_us_max: delay_us,
+            delay_us_step: 1,
             ordering: Ordering::Fifo,
         }
     }

@@ -301,9 +301,11 @@ impl<A: Actor, C: Choices> Core<A, C> {
     ) {
         let (_, link) = self.topology.link(src, dst).expect("checked by send");
         let (min, max, ordering) = (link.delay_us_min, link.delay_us_max, link.ordering);
-        let extra = self
+        let step = link.delay_us_step.max(1);
+        let steps = self
             .choices
-            .pick(Stream::Network(src), Site::Delay, max - min + 1);
+            .pick(Stream::Network(src), Site::Delay, (max - min) / step + 1);
+        let extra = steps * step;
         self.stats.delay_us_sum += min + extra;
         let mut at = self.now + SimDuration(min + extra);
         let state = &mut self.links[link_index];

@@ -185,6 +185,8 @@ pub struct LinkSpec {
     pub delay_us_min: u64,
     /// Largest delay (inclusive). Default 10000 µs.
     pub delay_us_max: u64,
+    /// Delays come in steps of this size above the minimum. Default 1 µs.
+    pub delay_us_step: u64,
     /// Default `Reordering`.
     pub ordering: OrderingSpec,
 }
@@ -196,6 +198,7 @@ impl Default for LinkSpec {
             duplicate: RatioSpec(0, 1),
             delay_us_min: 1_000,
             delay_us_max: 10_000,
+            delay_us_step: 1,
             ordering: OrderingSpec::Reordering,
         }
     }
@@ -222,6 +225,9 @@ pub struct LinkOverride {
     /// Largest delay, if different.
     #[serde(default)]
     pub delay_us_max: Option<u64>,
+    /// Delay step, if different.
+    #[serde(default)]
+    pub delay_us_step: Option<u64>,
     /// Ordering, if different.
     #[serde(default)]
     pub ordering: Option<OrderingSpec>,

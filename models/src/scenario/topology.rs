@@ -166,6 +166,7 @@ impl Actors {
                 duplicate: o.duplicate.unwrap_or(d.duplicate),
                 delay_us_min: o.delay_us_min.unwrap_or(d.delay_us_min),
                 delay_us_max: o.delay_us_max.unwrap_or(d.delay_us_max),
+                delay_us_step: o.delay_us_step.unwrap_or(d.delay_us_step),
                 ordering: o.ordering.unwrap_or(d.ordering),
             };
             t.set_link(self.id(&o.from), self.id(&o.to), link_config(&merged));
@@ -259,6 +260,7 @@ fn link_config(l: &LinkSpec) -> LinkConfig {
         duplicate: ratio(l.duplicate),
         delay_us_min: l.delay_us_min,
         delay_us_max: l.delay_us_max,
+        delay_us_step: l.delay_us_step,
         ordering: match l.ordering {
             OrderingSpec::Reordering => Ordering::Reordering,
             OrderingSpec::Fifo => Ordering::Fifo,

@@ -189,6 +189,12 @@ impl<'a> Validator<'a> {
         self.check_ratio("network.default.loss", d.loss);
         self.check_ratio("network.default.duplicate", d.duplicate);
         self.check_delays("network.default", d.delay_us_min, d.delay_us_max);
+        self.in_range(
+            "network.default.delay_us_step",
+            d.delay_us_step,
+            1,
+            3_600_000_000,
+        );
         for (i, link) in spec.network.links.iter().enumerate() {
             self.check_link(&format!("network.links[{i}]"), link, spec, actors);
         }
@@ -215,6 +221,9 @@ impl<'a> Validator<'a> {
         let min = link.delay_us_min.unwrap_or(d.delay_us_min);
         let max = link.delay_us_max.unwrap_or(d.delay_us_max);
         self.check_delays(path, min, max);
+        if let Some(step) = link.delay_us_step {
+            self.in_range(&format!("{path}.delay_us_step"), step, 1, 3_600_000_000);
+        }
     }
 
     /// Resolve an actor name, reporting an unknown one with a suggestion.

@@ -93,3 +93,32 @@ fn the_atomic_seeds_protocol_and_the_inbox_pass_the_law_with_probes_counted() {
         assert!(report.end.stats.crashes > 0, "{file}: the run did crash");
     }
 }
+
+/// No input panics: every truncation and many single-character edits of
+/// every bundled scenario either load or give located diagnostics.
+#[test]
+fn mangled_scenarios_give_errors_never_panics() {
+    for file in bundled() {
+        let text = std::fs::read_to_string(root().join(&file)).unwrap();
+        let cuts = text.char_indices().map(|(i, _)| i).step_by(3);
+        for i in cuts {
+            let mut variants = vec![text[..i].to_string()];
+            let (head, tail) = text.split_at(i);
+            let rest: String = tail.chars().skip(1).collect();
+            variants.push(format!("{head}{rest}"));
+            variants.push(format!("{head}9{rest}"));
+            variants.push(format!("{head}){tail}"));
+            for v in variants {
+                if let Err(models::scenario::ScenarioError::Invalid { diagnostics, .. }) =
+                    Scenario::parse(&file, &v)
+                {
+                    assert!(
+                        !diagnostics.is_empty(),
+                        "{file}: an error names at least one place"
+                    );
+                    assert!(diagnostics.iter().all(|d| d.line >= 1 && d.column >= 1));
+                }
+            }
+        }
+    }
+}

@@ -98,6 +98,7 @@ fn lossy() -> LinkConfig {
         duplicate: Ratio::new(1, 10),
         delay_us_min: 1_000,
         delay_us_max: 10_000,
+        delay_us_step: 1,
         ordering: Ordering::Reordering,
     }
 }
