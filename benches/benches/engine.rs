@@ -7,6 +7,10 @@
 use benches::{run_w1, run_w1_checked, w1_scenario};
 use criterion::{Criterion, criterion_group, criterion_main};
 
+/// The same allocator as the `w1` and `eosim` binaries.
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 fn engine(c: &mut Criterion) {
     let mut group = c.benchmark_group("engine");
     for n in [1_000, 10_000] {

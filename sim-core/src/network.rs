@@ -48,9 +48,12 @@ impl LinkConfig {
     }
 }
 
-/// Per-link bookkeeping during a run.
-#[derive(Clone, Copy, Debug, Default)]
+/// Per-link bookkeeping during a run, with a copy of the link's
+/// configuration so that the send path needs one lookup.
+#[derive(Clone, Copy, Debug)]
 pub(crate) struct LinkState {
+    /// The link's behaviour.
+    pub config: LinkConfig,
     /// Datagrams sent on the link so far (for `nth` scheduled drops).
     pub sent: u64,
     /// Latest delivery time scheduled on the link (for FIFO order).
@@ -124,6 +127,27 @@ impl Topology {
             let edge = petgraph::graph::EdgeIndex::new(e as usize);
             (e as usize, &self.graph[edge])
         })
+    }
+
+    /// Fresh run-time state for every link, by link index.
+    pub(crate) fn link_states(&self) -> Vec<LinkState> {
+        self.graph
+            .edge_weights()
+            .map(|config| LinkState {
+                config: *config,
+                sent: 0,
+                last_delivery: crate::time::SimTime::ZERO,
+            })
+            .collect()
+    }
+
+    /// The index of the link `src -> dst`, if there is one.
+    #[inline]
+    pub(crate) fn link_index(&self, src: ActorId, dst: ActorId) -> Option<usize> {
+        let e = *self
+            .lookup
+            .get(src.index() * self.actor_count() + dst.index())?;
+        (e != NO_LINK).then_some(e as usize)
     }
 
     /// The graph itself (nodes are actor names, edges link configurations).

@@ -256,14 +256,13 @@ pub(crate) struct Core<A: Actor, C: Choices> {
 impl<A: Actor, C: Choices> Core<A, C> {
     pub(crate) fn send(&mut self, src: ActorId, dst: ActorId, msg: A::Msg) {
         self.stats.sent += 1;
-        let (link_index, link) = self
+        let index = self
             .topology
-            .link(src, dst)
+            .link_index(src, dst)
             .expect("a model sends only on links");
-        let link = *link;
-        let state = &mut self.links[link_index];
+        let state = &mut self.links[index];
         state.sent += 1;
-        let nth = state.sent;
+        let (nth, link) = (state.sent, state.config);
         let faulty = self.faults.is_faulty(self.now);
         let stream = Stream::Network(src);
         let lost = if !faulty {
@@ -283,33 +282,28 @@ impl<A: Actor, C: Choices> Core<A, C> {
                 .note(self.now, src, Some(dst), kind, self.cause, &msg);
             return;
         }
-        let duplicate = faulty && self.choices.flip(stream, Site::Duplicate, link.duplicate);
-        if duplicate {
+        if faulty && self.choices.flip(stream, Site::Duplicate, link.duplicate) {
             self.stats.duplicated += 1;
-            self.schedule_delivery(link_index, src, dst, msg.clone(), TraceKind::Duplicate);
+            self.schedule_delivery(index, (src, dst), msg.clone(), TraceKind::Duplicate);
         }
-        self.schedule_delivery(link_index, src, dst, msg, TraceKind::Send);
+        self.schedule_delivery(index, (src, dst), msg, TraceKind::Send);
     }
 
     fn schedule_delivery(
         &mut self,
-        link_index: usize,
-        src: ActorId,
-        dst: ActorId,
+        index: usize,
+        (src, dst): (ActorId, ActorId),
         msg: A::Msg,
         kind: TraceKind,
     ) {
-        let (_, link) = self.topology.link(src, dst).expect("checked by send");
-        let (min, max, ordering) = (link.delay_us_min, link.delay_us_max, link.ordering);
+        let link = self.links[index].config;
         let step = link.delay_us_step.max(1);
-        let steps = self
-            .choices
-            .pick(Stream::Network(src), Site::Delay, (max - min) / step + 1);
-        let extra = steps * step;
-        self.stats.delay_us_sum += min + extra;
-        let mut at = self.now + SimDuration(min + extra);
-        let state = &mut self.links[link_index];
-        if ordering == Ordering::Fifo {
+        let range = (link.delay_us_max - link.delay_us_min) / step + 1;
+        let extra = self.choices.pick(Stream::Network(src), Site::Delay, range) * step;
+        self.stats.delay_us_sum += link.delay_us_min + extra;
+        let mut at = self.now + SimDuration(link.delay_us_min + extra);
+        let state = &mut self.links[index];
+        if link.ordering == Ordering::Fifo {
             at = at.max(state.last_delivery);
         }
         state.last_delivery = state.last_delivery.max(at);
@@ -439,7 +433,7 @@ impl<A: Actor, C: Choices> Sim<A, C> {
             now: SimTime::ZERO,
             choices,
             queue: EventQueue::with_capacity(1024),
-            links: vec![LinkState::default(); topology.link_count()],
+            links: topology.link_states(),
             topology,
             faults,
             passes: Vec::new(),
