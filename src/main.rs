@@ -53,8 +53,9 @@ enum Command {
     Run {
         /// A `.ron` scenario file, or a folder of them (searched recursively).
         path: String,
-        /// The seed (default: the scenario's own `seed`, or 0).
-        #[arg(long, env = "EOSIM_SEED")]
+        /// The seed, decimal or `0x…` hex (default: the scenario's own
+        /// `seed`, or 0).
+        #[arg(long, env = "EOSIM_SEED", value_parser = parse_seed)]
         seed: Option<u64>,
         /// Output format.
         #[arg(long, value_enum, default_value_t = Format::Human)]
@@ -78,6 +79,15 @@ fn main() -> ExitCode {
         Command::Check { path, format } => check_cmd::check(&path, format),
     };
     ExitCode::from(code)
+}
+
+/// A seed in decimal or `0x` hexadecimal.
+fn parse_seed(s: &str) -> Result<u64, String> {
+    let parsed = match s.strip_prefix("0x").or_else(|| s.strip_prefix("0X")) {
+        Some(hex) => u64::from_str_radix(hex, 16),
+        None => s.parse(),
+    };
+    parsed.map_err(|_| format!("`{s}` is not a seed: expected a decimal or 0x-hex u64"))
 }
 
 /// The `.ron` files under `path` (sorted), or `path` itself if it is a file.

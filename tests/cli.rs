@@ -187,6 +187,31 @@ fn json_violations_name_the_check_and_whether_it_was_expected() {
 }
 
 #[test]
+fn seeds_can_be_given_in_hex() {
+    let dec = eosim(&[
+        "run",
+        "scenarios/11-m4-inbox-holds.ron",
+        "--seed",
+        "255",
+        "--format",
+        "json",
+    ]);
+    let hex = eosim(&[
+        "run",
+        "scenarios/11-m4-inbox-holds.ron",
+        "--seed",
+        "0xff",
+        "--format",
+        "json",
+    ]);
+    assert_eq!(stdout(&dec), stdout(&hex));
+    assert_eq!(
+        eosim(&["run", "scenarios", "--seed", "0xzz"]).status.code(),
+        Some(2)
+    );
+}
+
+#[test]
 fn a_missing_file_is_a_clear_error_not_a_panic() {
     let out = eosim(&["run", "scenarios/no-such-file.ron"]);
     assert_eq!(out.status.code(), Some(4));

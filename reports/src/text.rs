@@ -64,7 +64,8 @@ fn header(out: &mut String, scenario: &Scenario, seed: u64) {
         ms(d.delay_us_min),
         ms(d.delay_us_max)
     );
-    let _ = writeln!(out, "faults   {}", fault_summary(scenario));
+    let faults = format!("faults   {}", fault_summary(scenario));
+    let _ = writeln!(out, "{}", wrap(&faults, "         "));
 }
 
 /// One line on the fault plan.

@@ -53,7 +53,7 @@ pub fn no_duplicate_effect(input: &CheckInput<'_>) -> Status {
 /// C6: nothing is delivered or applied that no producer sent.
 pub fn no_phantom(input: &CheckInput<'_>) -> Status {
     if input.ledger.phantoms.is_empty() {
-        return Status::Held("every delivery and effect belongs to a sent message".into());
+        return Status::Held("every effect belongs to a sent message".into());
     }
     let violations = input
         .ledger

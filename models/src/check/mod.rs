@@ -186,9 +186,7 @@ fn run_one(check: CheckId, input: &CheckInput<'_>) -> Status {
 fn law_status(input: &CheckInput<'_>, law: Law) -> Status {
     if !input.model.claims_exactly_once() {
         let code = input.model.info().code;
-        return Status::Skipped(format!(
-            "{code} does not claim exactly-once; the probe is for exactly-once handlers"
-        ));
+        return Status::Skipped(format!("{code} does not claim exactly-once"));
     }
     if !input.probe {
         return Status::Skipped("the law probe is off".into());

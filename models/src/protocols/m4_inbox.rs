@@ -27,15 +27,7 @@ pub const INFO: ModelInfo = ModelInfo {
     guarantee: "exactly-once effect",
     mechanism: "the consumer inserts the message id into an inbox and applies the effect in \
                 one transaction, skipping ids already in the inbox",
-    claims: &[
-        CheckId::C1,
-        CheckId::C3,
-        CheckId::C6,
-        CheckId::C8,
-        CheckId::C14,
-        CheckId::C15,
-        CheckId::C16,
-    ],
+    claims: &CheckId::ALL,
     breakers: "a producer that re-sends with a new id (new_id_on_retry) gets a second effect \
                (C3, C8)",
     anchor: "microservices.io Idempotent Consumer; Kafka design §4.6 (offset with the output)",

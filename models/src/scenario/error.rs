@@ -24,6 +24,31 @@ pub struct Diagnostic {
     pub column: usize,
 }
 
+impl Diagnostic {
+    /// A diagnostic for the text `text[start..end]`.
+    pub(crate) fn at(
+        text: &str,
+        (start, end): (usize, usize),
+        code: &'static str,
+        message: String,
+        label: &str,
+        help: Option<String>,
+    ) -> Diagnostic {
+        let (line, column) = line_col(text, start);
+        let len = end.saturating_sub(start);
+        Diagnostic {
+            code,
+            message,
+            label: label.to_string(),
+            help,
+            offset: start,
+            len,
+            line,
+            column,
+        }
+    }
+}
+
 /// Why a scenario could not be loaded.
 #[derive(Clone, Debug, PartialEq, Eq)]
 #[non_exhaustive]

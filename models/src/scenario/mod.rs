@@ -227,17 +227,7 @@ fn parse_error(file: &str, text: &str, e: &ron::error::SpannedError) -> Scenario
         ),
         _ => ("scenario::syntax", "here", None),
     };
-    let (line, column) = error::line_col(text, start);
-    let diagnostic = Diagnostic {
-        code,
-        message: e.code.to_string(),
-        label: label.to_string(),
-        help,
-        offset: start,
-        len: end - start,
-        line,
-        column,
-    };
+    let diagnostic = Diagnostic::at(text, (start, end), code, e.code.to_string(), label, help);
     ScenarioError::Invalid {
         file: file.to_string(),
         source: text.to_string(),

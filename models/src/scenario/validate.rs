@@ -2,7 +2,7 @@
 //! is at most 1, every range is ordered, the model's parameters make sense.
 //! All problems are collected, each located in the file.
 
-use super::error::{Diagnostic, ScenarioError, line_col, nearest};
+use super::error::{Diagnostic, ScenarioError, nearest};
 use super::locate::Locations;
 use super::spec::{CrashKnobSpec, Expect, FaultEvent, LinkOverride, RatioSpec, ScenarioSpec};
 use super::topology::Actors;
@@ -31,18 +31,9 @@ impl<'a> Validator<'a> {
         label: &str,
         help: Option<String>,
     ) {
-        let (start, end) = self.locations.find(path).unwrap_or((0, 0));
-        let (line, column) = line_col(self.text, start);
-        self.diagnostics.push(Diagnostic {
-            code,
-            message,
-            label: label.to_string(),
-            help,
-            offset: start,
-            len: end - start,
-            line,
-            column,
-        });
+        let span = self.locations.find(path).unwrap_or((0, 0));
+        let diagnostic = Diagnostic::at(self.text, span, code, message, label, help);
+        self.diagnostics.push(diagnostic);
     }
 
     pub(super) fn finish(mut self, file: &str) -> Result<(), ScenarioError> {
