@@ -64,12 +64,18 @@ fn header(out: &mut String, scenario: &Scenario, seed: u64) {
         ms(d.delay_us_min),
         ms(d.delay_us_max)
     );
-    let faults = format!("faults   {}", fault_summary(scenario));
-    let _ = writeln!(out, "{}", wrap(&faults, "         "));
+    let mut parts = fault_parts(scenario);
+    parts[0] = format!("faults   {}", parts[0]);
+    let _ = writeln!(out, "{}", join_wrapped(&parts, " · ", "         "));
 }
 
 /// One line on the fault plan.
 pub fn fault_summary(scenario: &Scenario) -> String {
+    fault_parts(scenario).join(" · ")
+}
+
+/// The fault plan, one phrase per fault.
+fn fault_parts(scenario: &Scenario) -> Vec<String> {
     let f = &scenario.spec().faults;
     let mut parts = vec![format!("until {}ms", thousands(f.until_ms))];
     for k in &f.crash {
@@ -104,7 +110,7 @@ pub fn fault_summary(scenario: &Scenario) -> String {
     if f.crash.is_empty() && f.schedule.is_empty() {
         parts.push("no crashes".into());
     }
-    parts.join(" · ")
+    parts
 }
 
 fn ran_line(out: &mut String, report: &RunReport) {
@@ -117,18 +123,42 @@ fn ran_line(out: &mut String, report: &RunReport) {
         EndReason::EventBound => "EVENT BOUND hit",
     };
     let probes = report.ledger.idempotence_probes + report.ledger.retry_probes;
-    let line = format!(
-        "ran {}ms simulated, {how} · {} msgs · {} datagrams · {} lost · {} dup · {} retries · {} · {}",
-        thousands(report.end.time.as_ms()),
-        report.messages(),
-        thousands(s.sent),
-        thousands(s.dropped),
-        thousands(s.duplicated),
-        thousands(report.retries()),
+    let segments = [
+        format!(
+            "ran {}ms simulated, {how}",
+            thousands(report.end.time.as_ms())
+        ),
+        format!("{} msgs", report.messages()),
+        format!("{} datagrams", thousands(s.sent)),
+        format!("{} lost", thousands(s.dropped)),
+        format!("{} dup", thousands(s.duplicated)),
+        plural(report.retries(), "retry"),
         plural(s.crashes, "crash"),
         plural(probes, "probe"),
-    );
-    let _ = writeln!(out, "{}\n", wrap(&line, "    "));
+    ];
+    let _ = writeln!(out, "{}\n", join_wrapped(&segments, " · ", "    "));
+}
+
+/// Join `parts` with `sep`, breaking lines between parts (never inside one)
+/// to stay within 80 columns.
+fn join_wrapped(parts: &[String], sep: &str, indent: &str) -> String {
+    let mut out = String::new();
+    let mut width = 0;
+    for (i, part) in parts.iter().enumerate() {
+        let len = part.chars().count();
+        if i > 0 && width + sep.chars().count() + len > WIDTH {
+            out.push_str(sep.trim_end());
+            out.push('\n');
+            out.push_str(indent);
+            width = indent.chars().count();
+        } else if i > 0 {
+            out.push_str(sep);
+            width += sep.chars().count();
+        }
+        out.push_str(part);
+        width += len;
+    }
+    out
 }
 
 fn checks(out: &mut String, scenario: &Scenario, report: &RunReport) {
@@ -233,11 +263,12 @@ fn footer(out: &mut String, scenario: &Scenario, report: &RunReport, file: &str)
         tally.join(" · "),
         report.end.digest
     );
+    let _ = writeln!(out, "  reproduce  {}", repro_command(file, report.seed));
+    let hash = short_hash(scenario.hash());
     let _ = writeln!(
         out,
-        "  reproduce  {}   (hash {}, eosim {VERSION})",
-        repro_command(file, report.seed),
-        short_hash(scenario.hash())
+        "  key        seed {} · hash {hash} · eosim {VERSION}",
+        report.seed
     );
 }
 
@@ -291,12 +322,15 @@ fn range_name(role: &str, n: u32) -> String {
 }
 
 fn plural(n: u64, word: &str) -> String {
-    let suffix = if word.ends_with('h') { "es" } else { "s" };
     if n == 1 {
-        format!("1 {word}")
-    } else {
-        format!("{} {word}{suffix}", thousands(n))
+        return format!("1 {word}");
     }
+    let many = match word.strip_suffix('y') {
+        Some(stem) => format!("{stem}ies"),
+        None if word.ends_with('h') => format!("{word}es"),
+        None => format!("{word}s"),
+    };
+    format!("{} {many}", thousands(n))
 }
 
 /// A ratio as a percentage with at most one decimal.
@@ -375,6 +409,14 @@ mod tests {
         assert_eq!(percent(RatioSpec(1, 10)), "10%");
         assert_eq!(percent(RatioSpec(1, 3)), "33.3%");
         assert_eq!(percent(RatioSpec(0, 1)), "0%");
+    }
+
+    #[test]
+    fn plurals_read_as_english() {
+        assert_eq!(plural(1, "retry"), "1 retry");
+        assert_eq!(plural(3, "retry"), "3 retries");
+        assert_eq!(plural(2, "crash"), "2 crashes");
+        assert_eq!(plural(1_000, "probe"), "1,000 probes");
     }
 
     #[test]

@@ -106,9 +106,7 @@ pub fn exactly_once(input: &CheckInput<'_>) -> Status {
         } else {
             " (not drained: missing effects not judged)"
         };
-        Status::Held(format!(
-            "{n} messages, each with the effects its outcome allows{note}"
-        ))
+        Status::Held(format!("{n} messages, effects match outcomes{note}"))
     } else {
         Status::Violated(bad)
     }
@@ -129,13 +127,16 @@ pub fn liveness(input: &CheckInput<'_>) -> Status {
     };
     let mut stuck: Vec<Violation> = acked_without_effect(input)
         .map(|(key, m)| {
-            violation(
-                input,
-                CheckId::C16,
-                *key,
-                m,
-                &format!("acked, still not applied when {when}"),
-            )
+            let what = format!("acked, still not applied when {when}");
+            let mut v = violation(input, CheckId::C16, *key, m, &what);
+            if input.model.uses_recovery() && !m.crashes.is_empty() && m.compensations == 0 {
+                v.story.push(
+                    "why: its worker crashed while it was `processing`, and only the recovery \
+                     worker's compensation returns it to `unprocessed`"
+                        .into(),
+                );
+            }
+            v
         })
         .collect();
     if stuck.is_empty() {
