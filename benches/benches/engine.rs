@@ -6,6 +6,7 @@
 
 use benches::{run_w1, run_w1_checked, w1_scenario};
 use criterion::{Criterion, criterion_group, criterion_main};
+use sim_core::Buffers;
 
 /// The same allocator as the `w1` and `eosim` binaries.
 #[global_allocator]
@@ -18,7 +19,10 @@ fn engine(c: &mut Criterion) {
         if n >= 10_000 {
             group.sample_size(10);
         }
-        group.bench_function(format!("w1-n{n}"), |b| b.iter(|| run_w1(&scenario, 1)));
+        let mut buffers = Buffers::default();
+        group.bench_function(format!("w1-n{n}"), |b| {
+            b.iter(|| run_w1(&scenario, 1, &mut buffers))
+        });
     }
     group.finish();
 }

@@ -9,11 +9,11 @@
 //! A run depends only on the scenario, `n` and the seed; wall-clock time is
 //! measured around runs, never inside one.
 
-use models::roles::{NodeDb, NodeVol};
+use models::roles::{Node, NodeDb, NodeVol};
 use models::run;
 use models::scenario::Scenario;
 use models::vocab::MsgKey;
-use sim_core::{ActorId, Digest, EndReason, Seeded};
+use sim_core::{ActorId, Buffers, Digest, EndReason, Seeded};
 
 /// The bundled W1 scenario file.
 pub const W1_RON: &str = include_str!("../../scenarios/bench/w1.ron");
@@ -66,9 +66,10 @@ const CONSUMER: ActorId = ActorId(2);
 
 /// Run W1 once: until the consumer applied every message and the producer
 /// holds every ack (the peers' end condition), then check as the peers do.
-pub fn run_w1(scenario: &Scenario, seed: u64) -> W1Run {
+/// `buffers` carries the engine's buffers from one run to the next.
+pub fn run_w1(scenario: &Scenario, seed: u64, buffers: &mut Buffers<Node>) -> W1Run {
     let n = scenario.spec().workload.messages;
-    let mut sim = scenario.sim(Seeded::new(seed));
+    let mut sim = scenario.sim_reusing(Seeded::new(seed), std::mem::take(buffers));
     let end = sim.run_until(|sim| {
         let acked =
             matches!(sim.volatile(PRODUCER), Some(NodeVol::Producer(p)) if p.acked_count() == n);
@@ -83,6 +84,7 @@ pub fn run_w1(scenario: &Scenario, seed: u64) -> W1Run {
         _ => false,
     };
     let s = end.stats;
+    *buffers = sim.into_buffers();
     W1Run {
         seed,
         delivered: s.delivered,

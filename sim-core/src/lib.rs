@@ -75,6 +75,6 @@ pub use actor::{Actor, ActorId, Crashed, Ctx, Step, Store, TimerId};
 pub use choice::{Choices, Ratio, Seeded, Site, Stream, Tape, TapeEntry};
 pub use fault::{CrashKnob, FaultPlan, Partition, ScheduledCrash, ScheduledDrop};
 pub use network::{LinkConfig, Ordering, Topology};
-pub use sim::{EndReason, Lifecycle, LifecycleKind, Limits, Observed, RunEnd, Sim, Stats};
+pub use sim::{Buffers, EndReason, Lifecycle, LifecycleKind, Limits, Observed, RunEnd, Sim, Stats};
 pub use time::{SimDuration, SimTime};
 pub use trace::{Digest, TraceEvent, TraceKind};

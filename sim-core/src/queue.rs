@@ -63,6 +63,14 @@ impl<E> EventQueue<E> {
         }
     }
 
+    /// Remove every event, keeping the allocated memory.
+    pub fn clear(&mut self) {
+        self.heap.clear();
+        self.slab.clear();
+        self.free.clear();
+        self.next_seq = 0;
+    }
+
     /// Make room for `additional` more pending events.
     pub fn reserve(&mut self, additional: usize) {
         self.heap.reserve(additional);

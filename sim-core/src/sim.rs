@@ -174,6 +174,11 @@ struct Timers {
 }
 
 impl Timers {
+    fn clear(&mut self) {
+        self.slots.clear();
+        self.free.clear();
+    }
+
     fn add(&mut self, actor: ActorId, progress: bool) -> TimerId {
         let slot = match self.free.pop() {
             Some(s) => s,
@@ -231,6 +236,26 @@ impl Timers {
             progress += u64::from(t.progress);
         }
         progress
+    }
+}
+
+/// The large buffers of a run, kept between runs so that a process running
+/// many seeds does not hand its memory back to the kernel and fault it in
+/// again for every run. Take them from a finished run with
+/// [`Sim::into_buffers`], give them to the next with [`Sim::reuse`].
+pub struct Buffers<A: Actor> {
+    queue: EventQueue<Event<A>>,
+    history: Vec<Observed<A::Obs>>,
+    timers: Timers,
+}
+
+impl<A: Actor> Default for Buffers<A> {
+    fn default() -> Self {
+        Buffers {
+            queue: EventQueue::default(),
+            history: Vec::new(),
+            timers: Timers::default(),
+        }
     }
 }
 
@@ -460,6 +485,28 @@ impl<A: Actor, C: Choices> Sim<A, C> {
     pub fn record_trace(&mut self) {
         assert!(!self.started, "recording is chosen before the run starts");
         self.core.trace = Trace::new(true);
+    }
+
+    /// Run on `buffers` (emptied first) instead of fresh ones. Must be called
+    /// before the run starts.
+    pub fn reuse(&mut self, mut buffers: Buffers<A>) {
+        assert!(!self.started, "buffers are chosen before the run starts");
+        buffers.queue.clear();
+        buffers.history.clear();
+        buffers.timers.clear();
+        self.core.queue = buffers.queue;
+        self.core.history = buffers.history;
+        self.core.timers = buffers.timers;
+    }
+
+    /// End the run and keep its buffers for the next one.
+    pub fn into_buffers(self) -> Buffers<A> {
+        let core = self.core;
+        Buffers {
+            queue: core.queue,
+            history: core.history,
+            timers: core.timers,
+        }
     }
 
     /// Make room for about `events` events and observations up front, so

@@ -11,6 +11,7 @@ use std::time::Instant;
 
 use benches::{W1Run, run_w1, w1_scenario};
 use clap::Parser;
+use sim_core::Buffers;
 
 /// Each run allocates and frees its buffers; mimalloc keeps freed memory in
 /// the process instead of returning it to the kernel, where the page faults
@@ -50,12 +51,13 @@ fn main() {
         std::process::exit(2);
     };
     let scenario = w1_scenario(args.n, args.probe);
+    let mut buffers = Buffers::default();
     let sched0 = sched_stat();
     let t0 = Instant::now();
     let mut results = Vec::new();
     for seed in lo..hi {
         let t = Instant::now();
-        let run = run_w1(&scenario, seed);
+        let run = run_w1(&scenario, seed, &mut buffers);
         let timed = Timed {
             run,
             wall_s: t.elapsed().as_secs_f64(),
@@ -73,7 +75,7 @@ fn main() {
         Some(
             results
                 .iter()
-                .filter(|r| run_w1(&scenario, r.run.seed) == r.run)
+                .filter(|r| run_w1(&scenario, r.run.seed, &mut buffers) == r.run)
                 .count(),
         )
     };

@@ -18,6 +18,8 @@ pub struct Broker {
     pub dedup_appends: bool,
     /// How long to wait for an offset commit before redelivering.
     pub redeliver: SimDuration,
+    /// Records a partition is expected to hold (room is made up front).
+    pub expected_records: usize,
     /// Answer each offset commit with an ack saying whether it stored the
     /// offset (only M1's consumer waits for one).
     pub confirm_offset_commits: bool,
@@ -49,8 +51,12 @@ pub struct BrokerVol {
 
 impl Broker {
     pub(super) fn init_durable(&self) -> BrokerDb {
+        let log = || PartitionLog {
+            records: Vec::with_capacity(self.expected_records),
+            committed: Vec::with_capacity(self.expected_records),
+        };
         BrokerDb {
-            partitions: vec![PartitionLog::default(); self.consumers.len()],
+            partitions: (0..self.consumers.len()).map(|_| log()).collect(),
             appended_ids: IdSet::default(),
         }
     }
@@ -61,7 +67,11 @@ impl Broker {
             timers: db
                 .partitions
                 .iter()
-                .map(|p| vec![None; p.records.len()])
+                .map(|p| {
+                    let mut timers = Vec::with_capacity(self.expected_records.max(p.records.len()));
+                    timers.resize(p.records.len(), None);
+                    timers
+                })
                 .collect(),
         };
         for (p, log) in db.partitions.iter().enumerate() {

@@ -15,7 +15,7 @@ mod validate;
 use std::hash::Hasher;
 
 use ron::extensions::Extensions;
-use sim_core::{Choices, FaultPlan, Limits, Sim, Topology};
+use sim_core::{Buffers, Choices, FaultPlan, Limits, Sim, Topology};
 
 pub use error::{Diagnostic, ScenarioError, nearest};
 pub use spec::{Expect, ScenarioSpec};
@@ -104,6 +104,12 @@ impl Scenario {
 
     /// A fresh run of the scenario drawing from `choices`.
     pub fn sim<C: Choices>(&self, choices: C) -> Sim<Node, C> {
+        self.sim_reusing(choices, Buffers::default())
+    }
+
+    /// A fresh run drawing from `choices`, on the buffers of an earlier run
+    /// (see [`Buffers`]).
+    pub fn sim_reusing<C: Choices>(&self, choices: C, buffers: Buffers<Node>) -> Sim<Node, C> {
         let mut sim = Sim::new(
             self.actors.names().to_vec(),
             self.nodes.clone(),
@@ -112,6 +118,7 @@ impl Scenario {
             self.limits,
             choices,
         );
+        sim.reuse(buffers);
         // About eight observations per message, and as many queued events.
         let w = &self.spec.workload;
         sim.reserve(w.producers as usize * w.messages as usize * 8);

@@ -129,6 +129,8 @@ impl Actors {
                     dedup_appends: spec.broker.dedup_appends,
                     redeliver: SimDuration::from_ms(spec.broker.redeliver_ms),
                     confirm_offset_commits: model == ModelId::M1,
+                    expected_records: (w.producers as usize * w.messages as usize)
+                        .div_ceil(w.partitions.max(1) as usize),
                 }),
                 Role::Consumer(partition) => Node::Consumer(Consumer {
                     model,
