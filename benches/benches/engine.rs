@@ -21,7 +21,7 @@ fn engine(c: &mut Criterion) {
         }
         let mut buffers = Buffers::default();
         group.bench_function(format!("w1-n{n}"), |b| {
-            b.iter(|| run_w1(&scenario, 1, &mut buffers))
+            b.iter(|| run_w1(&scenario, 1, &mut buffers));
         });
     }
     group.finish();
