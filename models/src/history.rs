@@ -3,7 +3,7 @@
 
 use std::collections::BTreeMap;
 
-use sim_core::{ActorId, Lifecycle, LifecycleKind, Observed, SimTime};
+use sim_core::{ActorId, Observed, SimTime};
 
 use crate::vocab::{MsgKey, SendOutcome};
 
@@ -61,6 +61,13 @@ pub enum Obs {
     Compensate {
         /// The message.
         key: MsgKey,
+    },
+    /// A consumer crashed at a named point while handling a message.
+    Crashed {
+        /// The message it was handling.
+        key: MsgKey,
+        /// The crash point.
+        point: &'static str,
     },
     /// The law probe ran on the state a consumer reached before processing a
     /// message (boxed: rare and large next to the other observations).
@@ -155,14 +162,13 @@ pub struct Ledger {
 }
 
 impl Ledger {
-    /// Build the ledger from observations and crashes.
-    pub fn build(history: &[Observed<Obs>], lifecycle: &[Lifecycle]) -> Ledger {
+    /// Build the ledger from a run's observations.
+    pub fn build(history: &[Observed<Obs>]) -> Ledger {
         let mut ledger = Ledger::default();
         let mut offsets: BTreeMap<(u32, u64), MsgKey> = BTreeMap::new();
         for o in history {
             ledger.add(o, &mut offsets);
         }
-        ledger.attribute_crashes(history, lifecycle);
         ledger
     }
 
@@ -213,6 +219,11 @@ impl Ledger {
                     m.compensations += 1;
                 }
             }
+            Obs::Crashed { key, point } => {
+                if let Some(m) = self.sent(*key, o) {
+                    m.crashes.push((o.time, o.actor, point));
+                }
+            }
             Obs::Probe(report) => self.add_probe(o, report),
         }
     }
@@ -235,30 +246,6 @@ impl Ledger {
                 .push((o.time, o.actor, report.key, f.clone()));
         }
     }
-
-    /// A crash is attributed to the message(s) the crashed actor observed at
-    /// the very instant of the crash: handlers run atomically in simulated
-    /// time, so that is the message it was handling.
-    fn attribute_crashes(&mut self, history: &[Observed<Obs>], lifecycle: &[Lifecycle]) {
-        for l in lifecycle {
-            let LifecycleKind::Crash(point) = l.kind else {
-                continue;
-            };
-            let keys: Vec<MsgKey> = history
-                .iter()
-                .filter(|o| o.time == l.time && o.actor == l.actor)
-                .filter_map(|o| subject(&o.obs))
-                .collect();
-            for key in keys {
-                let Some(m) = self.messages.get_mut(&key) else {
-                    continue;
-                };
-                if !m.crashes.iter().any(|c| c.0 == l.time && c.1 == l.actor) {
-                    m.crashes.push((l.time, l.actor, point));
-                }
-            }
-        }
-    }
 }
 
 /// The message an observation is about, if any.
@@ -269,7 +256,8 @@ pub fn subject(obs: &Obs) -> Option<MsgKey> {
         | Obs::Append { key, .. }
         | Obs::Deliver { key, .. }
         | Obs::Effect { key, .. }
-        | Obs::Compensate { key } => Some(*key),
+        | Obs::Compensate { key }
+        | Obs::Crashed { key, .. } => Some(*key),
         Obs::Probe(r) => Some(r.key),
         Obs::OffsetCommit { .. } => None,
     }

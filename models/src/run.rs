@@ -129,7 +129,7 @@ pub fn run(scenario: &Scenario, seed: u64, record_trace: bool) -> RunReport {
         sim.record_trace();
     }
     let end = sim.run();
-    let ledger = Ledger::build(sim.history(), sim.lifecycle());
+    let ledger = Ledger::build(sim.history());
     let healed_at = scenario.plan().faults_until;
     let input = CheckInput {
         model: scenario.model(),

@@ -30,7 +30,34 @@ pub mod text;
 /// The version printed in headers and reproduce keys.
 pub const VERSION: &str = env!("CARGO_PKG_VERSION");
 
-/// The command that reproduces a run exactly.
+/// The command that reproduces a run exactly, ready to paste into a shell.
 pub fn repro_command(file: &str, seed: u64) -> String {
-    format!("eosim run {file} --seed {seed}")
+    format!("eosim run {} --seed {seed}", shell_word(file))
+}
+
+/// `word` quoted for a POSIX shell if it needs to be.
+fn shell_word(word: &str) -> String {
+    let plain = |c: char| c.is_ascii_alphanumeric() || "_-./+:@%".contains(c);
+    if !word.is_empty() && word.chars().all(plain) {
+        word.to_string()
+    } else {
+        format!("'{}'", word.replace('\'', r"'\''"))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn reproduce_commands_quote_paths_that_need_it() {
+        assert_eq!(
+            repro_command("scenarios/a.ron", 7),
+            "eosim run scenarios/a.ron --seed 7"
+        );
+        assert_eq!(
+            repro_command("my lessons/it's.ron", 1),
+            r"eosim run 'my lessons/it'\''s.ron' --seed 1"
+        );
+    }
 }

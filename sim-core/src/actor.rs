@@ -62,8 +62,9 @@ impl<'a, D> Store<'a, D> {
         self.data
     }
 
-    /// Write the durable state atomically: the closure gets no [`Ctx`], so no
-    /// crash point can fire inside it.
+    /// Write the durable state atomically: the closure is handed no [`Ctx`],
+    /// so no crash point fires inside it. (A closure that captured the
+    /// handler's `Ctx` could still reach one; handlers must not do that.)
     pub fn transaction<T>(&mut self, write: impl FnOnce(&mut D) -> T) -> T {
         write(self.data)
     }

@@ -66,6 +66,14 @@ impl Add<SimDuration> for SimTime {
     }
 }
 
+impl Add for SimDuration {
+    type Output = SimDuration;
+    /// Saturates rather than wrapping.
+    fn add(self, d: SimDuration) -> SimDuration {
+        SimDuration(self.0.saturating_add(d.0))
+    }
+}
+
 impl fmt::Display for SimTime {
     /// Milliseconds with three decimals: `t=12.345ms`.
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {

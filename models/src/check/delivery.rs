@@ -21,7 +21,7 @@ pub fn no_loss(input: &CheckInput<'_>) -> Status {
     if lost.is_empty() {
         Status::Held(format!("{acked}/{acked} acked messages applied"))
     } else {
-        Status::Violated(lost)
+        Status::Violated(crashes_first(lost))
     }
 }
 
@@ -46,7 +46,7 @@ pub fn no_duplicate_effect(input: &CheckInput<'_>) -> Status {
     if dups.is_empty() {
         Status::Held(format!("{applied} messages applied once each"))
     } else {
-        Status::Violated(dups)
+        Status::Violated(crashes_first(dups))
     }
 }
 
@@ -108,7 +108,7 @@ pub fn exactly_once(input: &CheckInput<'_>) -> Status {
         };
         Status::Held(format!("{n} messages, effects match outcomes{note}"))
     } else {
-        Status::Violated(bad)
+        Status::Violated(crashes_first(bad))
     }
 }
 
@@ -151,7 +151,13 @@ pub fn liveness(input: &CheckInput<'_>) -> Status {
             crash_point: None,
         });
     }
-    Status::Violated(stuck)
+    Status::Violated(crashes_first(stuck))
+}
+
+/// Violations with a crash point first: they carry the most telling story.
+fn crashes_first(mut violations: Vec<Violation>) -> Vec<Violation> {
+    violations.sort_by_key(|v| v.crash_point.is_none());
+    violations
 }
 
 fn acked<'a>(input: &'a CheckInput<'_>) -> impl Iterator<Item = (&'a MsgKey, &'a MsgLedger)> {
@@ -243,6 +249,17 @@ pub fn story(input: &CheckInput<'_>, m: &MsgLedger) -> Vec<String> {
 /// Why a message was applied more than once, where the ledger shows it.
 fn causes(m: &MsgLedger) -> Vec<String> {
     let mut why = Vec::new();
+    if m.effect_count() == 0 && m.acked_at.is_some() {
+        why.push(if m.appends.is_empty() {
+            "why: it was never appended: the produce request was lost and nothing retried it".into()
+        } else if m.offset_commits > 0 {
+            "why: its offset was committed but its effect never ran (a crash between the two, or \
+             a restarted consumer that forgot the confirmation)"
+                .into()
+        } else {
+            "why: it was appended but never processed".into()
+        });
+    }
     if m.effect_count() < 2 {
         return why;
     }
@@ -267,4 +284,155 @@ fn causes(m: &MsgLedger) -> Vec<String> {
         );
     }
     why
+}
+
+#[cfg(test)]
+mod tests {
+    use sim_core::{ActorId, Digest, EndReason, Observed, RunEnd, SimTime, Stats};
+
+    use super::*;
+    use crate::history::{Ledger, Obs};
+    use crate::protocols::ModelId;
+
+    fn key(seq: u32) -> MsgKey {
+        MsgKey { producer: 0, seq }
+    }
+
+    fn at(ms: u64, obs: Obs) -> Observed<Obs> {
+        Observed {
+            time: SimTime::from_ms(ms),
+            actor: ActorId(2),
+            obs,
+        }
+    }
+
+    fn check(history: &[Observed<Obs>], f: fn(&CheckInput<'_>) -> Status) -> Status {
+        let ledger = Ledger::build(history);
+        let end = RunEnd {
+            reason: EndReason::Quiet,
+            time: SimTime::from_ms(9),
+            stats: Stats::default(),
+            digest: Digest(0),
+        };
+        let names = ["producer-1", "broker", "consumer-1"].map(String::from);
+        let input = CheckInput {
+            model: ModelId::M4,
+            ledger: &ledger,
+            end: &end,
+            healed_at: SimTime::ZERO,
+            names: &names,
+            probe: true,
+        };
+        f(&input)
+    }
+
+    fn sent_and_acked(seq: u32) -> [Observed<Obs>; 2] {
+        [
+            at(
+                0,
+                Obs::SendAttempt {
+                    key: key(seq),
+                    attempt: 1,
+                },
+            ),
+            at(
+                1,
+                Obs::SendOutcome {
+                    key: key(seq),
+                    outcome: SendOutcome::Acked,
+                },
+            ),
+        ]
+    }
+
+    #[test]
+    fn an_effect_of_a_message_nobody_sent_is_a_phantom() {
+        let mut h = sent_and_acked(0).to_vec();
+        h.push(at(
+            2,
+            Obs::Effect {
+                key: key(0),
+                count: 1,
+            },
+        ));
+        assert!(matches!(check(&h, no_phantom), Status::Held(_)));
+        h.push(at(
+            3,
+            Obs::Effect {
+                key: key(5),
+                count: 1,
+            },
+        ));
+        let Status::Violated(v) = check(&h, no_phantom) else {
+            panic!("C6 must fire")
+        };
+        assert_eq!(v[0].subject, Some(key(5)));
+    }
+
+    #[test]
+    fn an_acked_message_without_effect_is_lost_once_drained() {
+        let h = sent_and_acked(0);
+        let Status::Violated(v) = check(&h, no_loss) else {
+            panic!("C1 must fire")
+        };
+        assert!(
+            v[0].story.iter().any(|l| l.contains("never appended")),
+            "{:?}",
+            v[0].story
+        );
+    }
+
+    #[test]
+    fn two_effects_are_a_duplicate_and_break_exactly_once() {
+        let mut h = sent_and_acked(0).to_vec();
+        h.push(at(
+            2,
+            Obs::Effect {
+                key: key(0),
+                count: 1,
+            },
+        ));
+        assert!(matches!(check(&h, no_duplicate_effect), Status::Held(_)));
+        assert!(matches!(check(&h, exactly_once), Status::Held(_)));
+        h.push(at(
+            3,
+            Obs::Effect {
+                key: key(0),
+                count: 2,
+            },
+        ));
+        assert!(matches!(
+            check(&h, no_duplicate_effect),
+            Status::Violated(_)
+        ));
+        assert!(matches!(check(&h, exactly_once), Status::Violated(_)));
+    }
+
+    #[test]
+    fn an_unacked_message_may_have_no_effect_but_not_two() {
+        let mut h = vec![at(
+            0,
+            Obs::SendAttempt {
+                key: key(0),
+                attempt: 1,
+            },
+        )];
+        assert!(matches!(check(&h, exactly_once), Status::Held(_)));
+        assert!(matches!(check(&h, no_loss), Status::Held(_)));
+        h.push(at(
+            2,
+            Obs::Effect {
+                key: key(0),
+                count: 1,
+            },
+        ));
+        h.push(at(
+            3,
+            Obs::Effect {
+                key: key(0),
+                count: 2,
+            },
+        ));
+        assert!(matches!(check(&h, exactly_once), Status::Violated(_)));
+    }
 }

@@ -28,7 +28,7 @@ struct ProbeGate {
 }
 
 impl Gate for ProbeGate {
-    fn crash_point(&mut self, point: &'static str) -> Step {
+    fn crash_point(&mut self, _: MsgKey, point: &'static str) -> Step {
         self.passed.push(point);
         if self.crash_at == Some(self.passed.len() - 1) {
             Err(Crashed { point })
@@ -70,29 +70,32 @@ pub fn probe(model: ModelId, s: &ConsumerDb, rec: Record) -> ProbeReport {
 
     let mut twice = clean.clone();
     attempt(model, &mut twice, rec, None);
-    if let Some((what, a, b)) = twice.difference(&clean) {
+    if twice != clean {
+        let difference = describe(&twice, &clean, "after processing twice", "after once");
         failures.push(LawFailure {
             law: Law::Idempotence,
             crash_point: None,
-            difference: format!("{what}: {a} after processing twice, {b} after once"),
+            difference,
         });
     }
 
     for (k, point) in points.iter().enumerate() {
         let mut retried = s.clone();
         attempt(model, &mut retried, rec, Some(k));
-        protocols::compensate(
-            model,
-            &mut Store::new(&mut retried),
-            Some(rec.key),
-            &mut ProbeGate::default(),
-        );
+        let mut store = Store::new(&mut retried);
+        protocols::compensate(model, &mut store, Some(rec.key), &mut ProbeGate::default());
         attempt(model, &mut retried, rec, None);
-        if let Some((what, a, b)) = retried.difference(&clean) {
+        if retried != clean {
+            let difference = describe(
+                &retried,
+                &clean,
+                "after the retry",
+                "after one clean attempt",
+            );
             failures.push(LawFailure {
                 law: Law::Retry,
                 crash_point: Some(point),
-                difference: format!("{what}: {a} after the retry, {b} after one clean attempt"),
+                difference,
             });
         }
     }
@@ -101,6 +104,14 @@ pub fn probe(model: ModelId, s: &ConsumerDb, rec: Record) -> ProbeReport {
         idempotence_probes: 1,
         retry_probes: to_u32(points.len()),
         failures,
+    }
+}
+
+/// The states differ (by `Eq`); say where, in words.
+fn describe(left: &ConsumerDb, right: &ConsumerDb, left_is: &str, right_is: &str) -> String {
+    match left.difference(right) {
+        Some((what, a, b)) => format!("{what}: {a} {left_is}, {b} {right_is}"),
+        None => format!("the durable states differ {left_is} and {right_is}"),
     }
 }
 

@@ -195,6 +195,9 @@ fn law_status(input: &CheckInput<'_>, law: Law) -> Status {
         Law::Idempotence => input.ledger.idempotence_probes,
         Law::Retry => input.ledger.retry_probes,
     };
+    if ran == 0 {
+        return Status::Skipped("no record was processed, so no probe ran".into());
+    }
     let violations: Vec<Violation> = input
         .ledger
         .law_failures

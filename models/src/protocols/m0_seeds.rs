@@ -124,11 +124,11 @@ pub fn process_row(
         return Ok(());
     }
     db.transaction(|d| d.set_status(key, RowStatus::Processing));
-    gate.crash_point(AFTER_CLAIM_BEFORE_EFFECT)?;
+    gate.crash_point(key, AFTER_CLAIM_BEFORE_EFFECT)?;
     match variant {
         Variant::Naive => {
             apply_effect(db, key, gate);
-            gate.crash_point(AFTER_EFFECT_BEFORE_STATUS_UPDATE)?;
+            gate.crash_point(key, AFTER_EFFECT_BEFORE_STATUS_UPDATE)?;
             db.transaction(|d| d.set_status(key, RowStatus::Processed));
         }
         Variant::Atomic => {
@@ -139,7 +139,7 @@ pub fn process_row(
             gate.effect(key, count);
         }
     }
-    gate.crash_point(AFTER_STATUS_UPDATE_BEFORE_OFFSET_COMMIT)
+    gate.crash_point(key, AFTER_STATUS_UPDATE_BEFORE_OFFSET_COMMIT)
 }
 
 /// The recovery worker's compensation: every row still `processing` belongs

@@ -2,6 +2,9 @@
 //!
 //! - *Mechanism.* The producer sends each message once without waiting for an
 //!   ack (Kafka `acks=0`: the send counts as successful as soon as it leaves).
+//!   Since nothing retries, every copy of a produce request the broker sees
+//!   comes from the network; the broker appends one (as one TCP connection
+//!   delivers a request once).
 //!   The consumer commits the record's offset first and waits for the broker
 //!   to confirm that this commit was the one that moved it; only then does it
 //!   apply the effect.
@@ -11,9 +14,7 @@
 //! - *Expected violations.* C1 no-loss and C8 exactly-once.
 //! - *Breakers.* F-drop of the produce request (nothing retries it), F-drop of
 //!   the offset-commit ack (the consumer never learns it may process), and
-//!   F-crash at `after-offset-commit-before-effect`. Duplicates are survived
-//!   between broker and consumer only: a duplicated *produce request* is
-//!   appended twice, since the producer numbers nothing (see M6).
+//!   F-crash at `after-offset-commit-before-effect`.
 //! - *Anchor.* Kafka documentation, design §4.6: a crash after saving the
 //!   position but before the output is written loses messages.
 
@@ -55,7 +56,7 @@ pub fn after_offset_commit(
     key: MsgKey,
     gate: &mut impl Gate,
 ) -> Step {
-    gate.crash_point(AFTER_OFFSET_COMMIT_BEFORE_EFFECT)?;
+    gate.crash_point(key, AFTER_OFFSET_COMMIT_BEFORE_EFFECT)?;
     apply_effect(db, key, gate);
     Ok(())
 }

@@ -42,5 +42,5 @@ pub const INFO: ModelInfo = ModelInfo {
 /// `Crashed` at `after-effect-before-offset-commit`.
 pub fn process(db: &mut Store<'_, ConsumerDb>, rec: Record, gate: &mut impl Gate) -> Step {
     apply_effect(db, rec.key, gate);
-    gate.crash_point(AFTER_EFFECT_BEFORE_OFFSET_COMMIT)
+    gate.crash_point(rec.key, AFTER_EFFECT_BEFORE_OFFSET_COMMIT)
 }

@@ -45,5 +45,5 @@ pub fn process(db: &mut Store<'_, ConsumerDb>, rec: Record, gate: &mut impl Gate
     if let Some(count) = applied {
         gate.effect(rec.key, count);
     }
-    gate.crash_point(AFTER_EFFECT_BEFORE_OFFSET_COMMIT)
+    gate.crash_point(rec.key, AFTER_EFFECT_BEFORE_OFFSET_COMMIT)
 }

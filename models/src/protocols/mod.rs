@@ -102,11 +102,11 @@ impl ModelId {
 /// Where a consumer's processing step reports crash points and effects: the
 /// engine's context in a run, or the law probe's forcing gate.
 pub trait Gate {
-    /// Pass a crash point.
+    /// Pass a crash point while handling `key`.
     ///
     /// # Errors
     /// `Crashed` if the point fires.
-    fn crash_point(&mut self, point: &'static str) -> Step;
+    fn crash_point(&mut self, key: MsgKey, point: &'static str) -> Step;
     /// An effect of `key` was applied; it has now been applied `count` times.
     fn effect(&mut self, key: MsgKey, count: u32);
     /// The recovery worker returned `key` to `unprocessed`.

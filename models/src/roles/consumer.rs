@@ -200,8 +200,14 @@ struct CtxGate<'c, 'a, C: Choices> {
 }
 
 impl<C: Choices> Gate for CtxGate<'_, '_, C> {
-    fn crash_point(&mut self, point: &'static str) -> Step {
-        self.ctx.crash_point(point)
+    /// A crash that fires is recorded with the message it interrupted, so
+    /// that explanations name the right one.
+    fn crash_point(&mut self, key: MsgKey, point: &'static str) -> Step {
+        let step = self.ctx.crash_point(point);
+        if step.is_err() {
+            self.ctx.observe(Obs::Crashed { key, point });
+        }
+        step
     }
 
     fn effect(&mut self, key: MsgKey, count: u32) {

@@ -126,7 +126,10 @@ impl Actors {
                 }),
                 Role::Broker => Node::Broker(Broker {
                     consumers: consumers.clone(),
-                    dedup_appends: spec.broker.dedup_appends,
+                    // M1's producer never retries, so the only copies of a
+                    // produce request come from the network; its broker drops
+                    // them, as one TCP connection delivers a request once.
+                    dedup_appends: spec.broker.dedup_appends || model == ModelId::M1,
                     redeliver: SimDuration::from_ms(spec.broker.redeliver_ms),
                     confirm_offset_commits: model == ModelId::M1,
                     expected_records: (w.producers as usize * w.messages as usize)
@@ -248,8 +251,16 @@ pub(super) fn limits(spec: &ScenarioSpec) -> Limits {
     Limits {
         time_max: SimTime::from_ms(spec.limits.time_ms_max),
         events_max: spec.limits.events_max,
-        drain_max: SimDuration::from_ms(spec.limits.drain_ms_max),
+        drain_max: SimDuration::from_ms(spec.limits.drain_ms_max) + workload_after_heal(spec),
     }
+}
+
+/// How long the workload keeps sending after the faults heal: the drain
+/// bound counts from the later of the two.
+fn workload_after_heal(spec: &ScenarioSpec) -> SimDuration {
+    let w = &spec.workload;
+    let last_send_us = u64::from(w.messages.saturating_sub(1)).saturating_mul(w.interval_us);
+    SimDuration(last_send_us.saturating_sub(spec.faults.until_ms.saturating_mul(1_000)))
 }
 
 fn ratio(r: RatioSpec) -> Ratio {

@@ -7,6 +7,10 @@ use super::locate::Locations;
 use super::spec::{CrashKnobSpec, Expect, FaultEvent, LinkOverride, RatioSpec, ScenarioSpec};
 use super::topology::Actors;
 
+/// The most messages a scenario may send with the law probe on: the probe
+/// clones the consumer's durable state (linear in the messages) per record.
+const PROBED_MESSAGES_MAX: u64 = 20_000;
+
 /// Collects diagnostics, each located by its value path.
 pub(super) struct Validator<'a> {
     text: &'a str,
@@ -56,6 +60,7 @@ impl<'a> Validator<'a> {
         self.check_network(spec, actors);
         self.check_faults(spec, actors);
         self.check_limits(spec);
+        self.check_drain(spec);
         self.check_expect(spec);
     }
 
@@ -82,6 +87,25 @@ impl<'a> Validator<'a> {
         self.in_range("workload.producers", u64::from(w.producers), 1, 64);
         self.in_range("workload.partitions", u64::from(w.partitions), 1, 16);
         self.in_range("workload.messages", u64::from(w.messages), 1, 1_000_000);
+        self.in_range("workload.interval_us", w.interval_us, 0, 3_600_000_000);
+        let total = u64::from(w.producers) * u64::from(w.messages);
+        if spec.consumer.law_probe
+            && spec.model.claims_exactly_once()
+            && total > PROBED_MESSAGES_MAX
+        {
+            let msg = format!(
+                "the law probe clones the consumer's state before each of {total} records; \
+                 above {PROBED_MESSAGES_MAX} messages that is too slow"
+            );
+            let help = Some("set `consumer: (law_probe: false)` (C14 and C15 are then skipped), or send fewer messages".into());
+            self.report(
+                "workload.messages",
+                "scenario::too-large",
+                msg,
+                "too many to probe",
+                help,
+            );
+        }
         if u64::from(w.producers) * u64::from(w.messages) > 2_000_000 {
             let msg = "producers × messages is above 2,000,000".to_string();
             self.report(
@@ -122,6 +146,42 @@ impl<'a> Validator<'a> {
                 );
             }
             None => {}
+        }
+    }
+
+    /// Everything a run waits for must fit in the drain after the heal, or a
+    /// healthy run would be judged stuck.
+    fn check_drain(&mut self, spec: &ScenarioSpec) {
+        let drain = spec.limits.drain_ms_max;
+        let mut waits = vec![(
+            "faults.restart_after_ms",
+            spec.faults.restart_after_ms,
+            "a crashed actor's restart",
+        )];
+        if let Some(r) = spec
+            .recovery
+            .as_ref()
+            .filter(|_| spec.model.uses_recovery())
+        {
+            waits.push((
+                "recovery.interval_ms",
+                r.interval_ms,
+                "the recovery worker's interval",
+            ));
+        }
+        for (path, wait, what) in waits {
+            if wait >= drain {
+                let msg =
+                    format!("{what} ({wait} ms) does not fit in limits.drain_ms_max ({drain} ms)");
+                let help = Some("raise limits.drain_ms_max, or shorten the wait".into());
+                self.report(
+                    path,
+                    "scenario::longer-than-drain",
+                    msg,
+                    "longer than the drain",
+                    help,
+                );
+            }
         }
     }
 
@@ -244,7 +304,12 @@ impl<'a> Validator<'a> {
             self.check_knob(&format!("faults.crash[{i}]"), knob, actors);
         }
         for (i, event) in spec.faults.schedule.iter().enumerate() {
-            self.check_event(&format!("faults.schedule[{i}]"), event, actors);
+            self.check_event(
+                &format!("faults.schedule[{i}]"),
+                event,
+                actors,
+                spec.faults.until_ms,
+            );
         }
         if spec.faults.until_ms > spec.limits.time_ms_max {
             let msg = format!(
@@ -323,7 +388,7 @@ impl<'a> Validator<'a> {
         );
     }
 
-    fn check_event(&mut self, path: &str, event: &FaultEvent, actors: &Actors) {
+    fn check_event(&mut self, path: &str, event: &FaultEvent, actors: &Actors, until_ms: u64) {
         match event {
             FaultEvent::Crash {
                 actor,
@@ -348,6 +413,21 @@ impl<'a> Validator<'a> {
                 ..
             } => {
                 self.check_partition(path, between, and, actors);
+                if *from_ms >= until_ms {
+                    let msg = format!(
+                        "partition from_ms {from_ms} is not before faults.until_ms {until_ms}: it would never cut"
+                    );
+                    let help = Some(
+                        "faults, scheduled ones too, happen only before faults.until_ms".into(),
+                    );
+                    self.report(
+                        &format!("{path}.from_ms"),
+                        "scenario::after-heal",
+                        msg,
+                        "after the heal",
+                        help,
+                    );
+                }
                 if from_ms >= to_ms {
                     let msg = format!("partition from_ms {from_ms} is not before to_ms {to_ms}");
                     self.report(

@@ -92,6 +92,15 @@ fn m1_never_duplicates_under_duplicated_and_reordered_deliveries() {
 }
 
 #[test]
+fn m1_never_duplicates_when_every_link_duplicates() {
+    let s = scenario(
+        "M1",
+        "network: (default: (duplicate: Ratio(1, 4), delay_us_max: 30000)), ",
+    );
+    assert_claims_hold(ModelId::M1, &s, &[]);
+}
+
+#[test]
 fn m1_loses_on_dropped_requests_and_on_a_crash_after_the_offset_commit() {
     let drops = scenario(
         "M1",
