@@ -12,21 +12,19 @@ use crate::{VERSION, repro_command};
 pub fn lines(scenario: &Scenario, report: &RunReport, file: &str) -> Vec<String> {
     let mut out = vec![envelope(
         "run_start",
-        run_start(scenario, report.seed, file),
+        &run_start(scenario, report.seed, file),
     )];
     for (v, expected) in report.violations() {
-        out.push(envelope("violation", violation(v, expected)));
+        out.push(envelope("violation", &violation(v, expected)));
     }
-    out.push(envelope("run_end", run_end(scenario, report, file)));
+    out.push(envelope("run_end", &run_end(scenario, report, file)));
     out
 }
 
 /// `{"type": kind, "data": data}` on one line.
-pub fn envelope(kind: &str, data: Value) -> String {
-    let mut line = serde_json::Map::new();
-    line.insert("type".into(), Value::from(kind));
-    line.insert("data".into(), data);
-    Value::Object(line).to_string()
+/// `type` comes first so that a reader can dispatch before `data`.
+pub fn envelope(kind: &str, data: &Value) -> String {
+    format!(r#"{{"type":{},"data":{data}}}"#, Value::from(kind))
 }
 
 fn run_start(scenario: &Scenario, seed: u64, file: &str) -> Value {

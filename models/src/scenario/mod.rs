@@ -81,9 +81,12 @@ impl Scenario {
         Ok(Scenario::build(file, spec, actors))
     }
 
+    /// Pretty RON in the file format: `Scenario(` outside, plain tuples of
+    /// fields inside (as people write them).
     fn ron_of(spec: &ScenarioSpec) -> String {
-        let pretty = ron::ser::PrettyConfig::new().struct_names(true);
-        ron::ser::to_string_pretty(spec, pretty).expect("a spec always serialises")
+        let pretty = ron::ser::PrettyConfig::new();
+        let body = ron::ser::to_string_pretty(spec, pretty).expect("a spec always serialises");
+        format!("Scenario{body}\n")
     }
 
     fn build(file: &str, spec: ScenarioSpec, actors: Actors) -> Scenario {
