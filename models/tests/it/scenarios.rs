@@ -122,3 +122,20 @@ fn mangled_scenarios_give_errors_never_panics() {
         }
     }
 }
+
+/// The resolved scenario (every default written out) is itself a scenario
+/// file that replays the same run: same hash, same digest.
+#[test]
+fn resolved_scenarios_replay_with_the_same_hash_and_digest() {
+    for file in bundled() {
+        let s = load(&file);
+        let again = Scenario::parse("resolved.ron", &s.resolved_ron())
+            .unwrap_or_else(|e| panic!("{file}: {e}"));
+        assert_eq!(again.hash(), s.hash(), "{file}");
+        assert_eq!(
+            run::run(&again, 3, false).end,
+            run::run(&s, 3, false).end,
+            "{file}"
+        );
+    }
+}
