@@ -9,6 +9,7 @@
 mod check_cmd;
 mod diagnostics;
 mod run_cmd;
+mod sweep_cmd;
 
 use std::process::ExitCode;
 
@@ -61,6 +62,27 @@ enum Command {
         #[arg(long, value_enum, default_value_t = Format::Human)]
         format: Format,
     },
+    /// Run many seeds of a scenario in parallel and summarise them.
+    #[command(after_help = EXIT_CODES)]
+    Sweep {
+        /// A `.ron` scenario file.
+        path: String,
+        /// Seeds: `A..B` (end exclusive), `1,5,9`, or `random:K`.
+        #[arg(long, default_value = "0..1000", value_parser = models::sweep::SeedSpec::parse)]
+        seeds: models::sweep::SeedSpec,
+        /// Worker threads (default: every core).
+        #[arg(long)]
+        jobs: Option<usize>,
+        /// Stop starting new seeds after the first unexpected violation.
+        #[arg(long)]
+        stop_on_first: bool,
+        /// Output format (JSON: one `seed_result` per seed, then `sweep_end`).
+        #[arg(long, value_enum, default_value_t = Format::Human)]
+        format: Format,
+        /// Progress on stderr.
+        #[arg(long, value_enum, default_value_t = sweep_cmd::Progress::Auto)]
+        progress: sweep_cmd::Progress,
+    },
     /// Validate a scenario file (or folder) and print its resolved plan.
     #[command(alias = "validate", after_help = EXIT_CODES)]
     Check {
@@ -77,6 +99,21 @@ fn main() -> ExitCode {
     let code = match cli.command {
         Command::Run { path, seed, format } => run_cmd::run(&path, seed, format),
         Command::Check { path, format } => check_cmd::check(&path, format),
+        Command::Sweep {
+            path,
+            seeds,
+            jobs,
+            stop_on_first,
+            format,
+            progress,
+        } => sweep_cmd::sweep(&sweep_cmd::SweepArgs {
+            file: path,
+            seeds,
+            jobs,
+            stop_on_first,
+            format,
+            progress,
+        }),
     };
     ExitCode::from(code)
 }

@@ -239,3 +239,57 @@ fn check_prints_the_actors_and_crash_points() {
     );
     assert!(text.contains("after-effect-before-status-update"), "{text}");
 }
+
+#[test]
+fn a_sweep_gives_the_same_summary_on_one_thread_and_on_two() {
+    let sweep = |jobs: &str| {
+        let out = eosim(&[
+            "sweep",
+            "scenarios/05-m2-lost-ack-duplicates.ron",
+            "--seeds",
+            "0..60",
+            "--jobs",
+            jobs,
+            "--format",
+            "json",
+            "--progress",
+            "none",
+        ]);
+        let end: serde_json::Value =
+            serde_json::from_str(stdout(&out).lines().last().unwrap()).unwrap();
+        (out.status.code(), end)
+    };
+    let (code_one, one) = sweep("1");
+    let (code_two, two) = sweep("2");
+    assert_eq!(one, two);
+    assert_eq!(code_one, code_two);
+    assert_eq!(one["type"], "sweep_end");
+    assert_eq!(one["data"]["runs"], 60);
+    assert!(
+        one["data"]["by_check"]["C3"].as_u64().unwrap() > 0,
+        "lost acks duplicate: {one}"
+    );
+}
+
+#[test]
+fn a_sweep_exits_1_on_an_unexpected_violation_and_names_a_replay() {
+    let out = eosim(&[
+        "sweep",
+        "tests/fixtures/m2-claims-too-much.ron",
+        "--seeds",
+        "0..20",
+        "--progress",
+        "none",
+    ]);
+    let text = stdout(&out);
+    assert_eq!(out.status.code(), Some(1), "{text}");
+    assert!(text.contains("20 FAIL"), "{text}");
+    assert!(
+        text.contains("C3 after-effect-before-offset-commit · 20 seeds, UNEXPECTED"),
+        "{text}"
+    );
+    assert!(
+        text.contains("eosim run tests/fixtures/m2-claims-too-much.ron --seed "),
+        "{text}"
+    );
+}

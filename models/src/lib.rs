@@ -14,6 +14,7 @@
 //!   probe.
 //! - [`scenario`]: RON files → validated [`scenario::Scenario`].
 //! - [`run`]: run a scenario at a seed and judge it.
+//! - [`sweep`]: seed sets, per-seed results and an order-independent summary.
 //!
 //! # Example
 //! ```
@@ -37,4 +38,5 @@ pub mod protocols;
 pub mod roles;
 pub mod run;
 pub mod scenario;
+pub mod sweep;
 pub mod vocab;

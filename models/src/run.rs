@@ -1,10 +1,11 @@
 //! Running a scenario at a seed and judging the result against what the
 //! author expected.
 
-use sim_core::{EndReason, RunEnd, Seeded, SimTime, TraceEvent};
+use sim_core::{Buffers, EndReason, RunEnd, Seeded, Sim, SimTime, TraceEvent};
 
 use crate::check::{self, CheckId, CheckInput, CheckResult, Status, Violation};
 use crate::history::Ledger;
+use crate::roles::Node;
 use crate::scenario::Scenario;
 
 /// How one check came out, judged against the scenario's `expect`.
@@ -128,6 +129,28 @@ pub fn run(scenario: &Scenario, seed: u64, record_trace: bool) -> RunReport {
     if record_trace {
         sim.record_trace();
     }
+    finish(scenario, seed, sim)
+}
+
+/// Run `scenario` at `seed` on the buffers of an earlier run, and keep them
+/// for the next (see [`Buffers`]); the trace is not recorded.
+pub fn run_reusing(scenario: &Scenario, seed: u64, buffers: &mut Buffers<Node>) -> RunReport {
+    let sim = scenario.sim_reusing(Seeded::new(seed), std::mem::take(buffers));
+    let (report, sim) = finish_keeping(scenario, seed, sim);
+    *buffers = sim.into_buffers();
+    report
+}
+
+fn finish(scenario: &Scenario, seed: u64, sim: Sim<Node, Seeded>) -> RunReport {
+    finish_keeping(scenario, seed, sim).0
+}
+
+/// Run to the end, check, and judge; hand the engine back.
+fn finish_keeping(
+    scenario: &Scenario,
+    seed: u64,
+    mut sim: Sim<Node, Seeded>,
+) -> (RunReport, Sim<Node, Seeded>) {
     let end = sim.run();
     let ledger = Ledger::build(sim.history());
     let healed_at = scenario.plan().faults_until;
@@ -142,7 +165,7 @@ pub fn run(scenario: &Scenario, seed: u64, record_trace: bool) -> RunReport {
     let results = check::run_all(&input);
     let checks = judge(&results, scenario.expected());
     let verdict = verdict(&checks, end.reason);
-    RunReport {
+    let report = RunReport {
         seed,
         end,
         healed_at,
@@ -151,7 +174,8 @@ pub fn run(scenario: &Scenario, seed: u64, record_trace: bool) -> RunReport {
         names: sim.names().to_vec(),
         trace: sim.trace().to_vec(),
         ledger,
-    }
+    };
+    (report, sim)
 }
 
 /// Judge each check result against the expected violations.

@@ -68,6 +68,7 @@ pub fn no_phantom(input: &CheckInput<'_>) -> Status {
             ),
             story: Vec::new(),
             crash_point: None,
+            cause: "never sent",
         })
         .collect();
     Status::Violated(violations)
@@ -149,6 +150,7 @@ pub fn liveness(input: &CheckInput<'_>) -> Status {
             ),
             story: Vec::new(),
             crash_point: None,
+            cause: when,
         });
     }
     Status::Violated(crashes_first(stuck))
@@ -195,6 +197,25 @@ fn violation(
         summary: format!("{key} {what}"),
         story: story(input, m),
         crash_point: m.crashes.first().map(|c| c.2),
+        cause: cause(m),
+    }
+}
+
+/// The root cause of what happened to a message, in a few words; a crash
+/// point when a crash was involved.
+fn cause(m: &MsgLedger) -> &'static str {
+    if let Some((.., point)) = m.crashes.first() {
+        return point;
+    }
+    match m.effect_count() {
+        0 if m.appends.is_empty() => "request lost, never retried",
+        0 if m.offset_commits > 0 => "offset committed, effect never ran",
+        0 => "appended, never processed",
+        1 => "applied once",
+        _ if m.appends.len() > 1 => "duplicate append after a lost ack",
+        _ if m.compensations > 0 => "compensation re-ran the effect",
+        _ if m.deliveries.len() > m.appends.len() => "redelivered",
+        _ => "applied again",
     }
 }
 

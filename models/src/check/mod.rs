@@ -110,6 +110,9 @@ pub struct Violation {
     pub story: Vec<String>,
     /// The crash point involved, if any.
     pub crash_point: Option<&'static str>,
+    /// The cause in a few words, the same for every violation with the same
+    /// root cause (sweeps cluster failures by it).
+    pub cause: &'static str,
 }
 
 /// The outcome of one check on one run.
@@ -258,5 +261,6 @@ fn law_violation(
         summary,
         story,
         crash_point: f.crash_point,
+        cause: f.crash_point.unwrap_or("processing twice differs"),
     }
 }

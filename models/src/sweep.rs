@@ -1,0 +1,263 @@
+//! Many seeds of one scenario: seed specifications, one result per seed, and
+//! a summary that does not depend on the order results arrive in, so that a
+//! parallel sweep, a sequential one and (later) merged shards agree.
+
+use std::collections::BTreeMap;
+
+use sim_core::{Buffers, Digest};
+
+use crate::check::CheckId;
+use crate::roles::Node;
+use crate::run::{self, Judgement, Verdict};
+use crate::scenario::Scenario;
+
+/// Which seeds to run.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum SeedSpec {
+    /// `A..B`, end exclusive.
+    Range(u64, u64),
+    /// `1,5,9`.
+    List(Vec<u64>),
+    /// `random:K`: K consecutive seeds from a start chosen by the caller.
+    Random {
+        /// How many seeds.
+        count: u64,
+    },
+}
+
+impl SeedSpec {
+    /// Parse `A..B`, `1,5,9` or `random:K`.
+    ///
+    /// # Errors
+    /// A message saying what was expected.
+    pub fn parse(s: &str) -> Result<SeedSpec, String> {
+        let bad = || format!("`{s}` is not a seed set: expected A..B, 1,5,9 or random:K");
+        if let Some(count) = s.strip_prefix("random:") {
+            let count = count.parse().map_err(|_| bad())?;
+            return if count == 0 {
+                Err(bad())
+            } else {
+                Ok(SeedSpec::Random { count })
+            };
+        }
+        if let Some((a, b)) = s.split_once("..") {
+            let (a, b): (u64, u64) = (a.parse().map_err(|_| bad())?, b.parse().map_err(|_| bad())?);
+            return if a < b {
+                Ok(SeedSpec::Range(a, b))
+            } else {
+                Err(bad())
+            };
+        }
+        let list: Result<Vec<u64>, _> = s.split(',').map(|x| x.trim().parse()).collect();
+        list.map(SeedSpec::List).map_err(|_| bad())
+    }
+
+    /// The seeds, given the start of a random set.
+    pub fn seeds(&self, random_start: u64) -> Vec<u64> {
+        match self {
+            SeedSpec::Range(a, b) => (*a..*b).collect(),
+            SeedSpec::List(v) => v.clone(),
+            SeedSpec::Random { count } => {
+                (0..*count).map(|i| random_start.wrapping_add(i)).collect()
+            }
+        }
+    }
+}
+
+/// One violation of one seed, as a sweep keeps it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct Found {
+    /// The check.
+    pub check: CheckId,
+    /// Its cause in a few words.
+    pub cause: &'static str,
+    /// Whether the scenario expects it.
+    pub expected: bool,
+}
+
+/// The outcome of one seed.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct SeedResult {
+    /// The seed.
+    pub seed: u64,
+    /// Its verdict.
+    pub verdict: Verdict,
+    /// The run's digest.
+    pub digest: Digest,
+    /// Trace events in the run (its size, for picking small examples).
+    pub events: u64,
+    /// Distinct violations, expected or not.
+    pub found: Vec<Found>,
+}
+
+/// Run one seed of `scenario` on reused `buffers`.
+pub fn run_seed(scenario: &Scenario, seed: u64, buffers: &mut Buffers<Node>) -> SeedResult {
+    let report = run::run_reusing(scenario, seed, buffers);
+    let mut found: Vec<Found> = report
+        .checks
+        .iter()
+        .flat_map(|j| match &j.judgement {
+            Judgement::Fail(v) | Judgement::Expected(v) => {
+                let expected = matches!(j.judgement, Judgement::Expected(_));
+                v.iter()
+                    .map(|v| Found {
+                        check: v.check,
+                        cause: v.cause,
+                        expected,
+                    })
+                    .collect()
+            }
+            _ => Vec::new(),
+        })
+        .collect();
+    found.sort_unstable();
+    found.dedup();
+    let s = report.end.stats;
+    SeedResult {
+        seed,
+        verdict: report.verdict,
+        digest: report.end.digest,
+        events: s.delivered + s.dropped + s.timers + s.crashes + s.restarts,
+        found,
+    }
+}
+
+/// The seeds that showed one (check, cause).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Cluster {
+    /// How many seeds.
+    pub seeds: u64,
+    /// Whether the scenario expects this check to break.
+    pub expected: bool,
+    /// The smallest example: (events, seed), fewest events first.
+    pub smallest: (u64, u64),
+}
+
+/// Totals of a sweep, independent of the order seeds finish in.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Summary {
+    /// Seeds run.
+    pub runs: u64,
+    /// Seeds whose verdict was pass / fail / inconclusive.
+    pub pass: u64,
+    /// Unexpected violations.
+    pub fail: u64,
+    /// Expected violation missing, or a bound hit.
+    pub inconclusive: u64,
+    /// Seeds that violated each check.
+    pub by_check: BTreeMap<CheckId, u64>,
+    /// Seeds by (check, cause).
+    pub clusters: BTreeMap<(CheckId, &'static str), Cluster>,
+    /// Wrapping sum of every seed's digest: equal sweeps have equal sums.
+    pub digest_sum: u64,
+}
+
+impl Summary {
+    /// Count one seed.
+    pub fn add(&mut self, r: &SeedResult) {
+        self.runs += 1;
+        match r.verdict {
+            Verdict::Pass => self.pass += 1,
+            Verdict::Fail => self.fail += 1,
+            Verdict::Inconclusive => self.inconclusive += 1,
+        }
+        self.digest_sum = self.digest_sum.wrapping_add(r.digest.0);
+        let mut checks: Vec<CheckId> = r.found.iter().map(|f| f.check).collect();
+        checks.dedup();
+        for c in checks {
+            *self.by_check.entry(c).or_default() += 1;
+        }
+        for f in &r.found {
+            let example = (r.events, r.seed);
+            let cluster = Cluster {
+                seeds: 1,
+                expected: f.expected,
+                smallest: example,
+            };
+            self.clusters
+                .entry((f.check, f.cause))
+                .and_modify(|c| {
+                    c.seeds += 1;
+                    c.smallest = c.smallest.min(example);
+                })
+                .or_insert(cluster);
+        }
+    }
+
+    /// Join two summaries (of disjoint seed sets).
+    pub fn merge(mut self, other: Summary) -> Summary {
+        self.runs += other.runs;
+        self.pass += other.pass;
+        self.fail += other.fail;
+        self.inconclusive += other.inconclusive;
+        self.digest_sum = self.digest_sum.wrapping_add(other.digest_sum);
+        for (c, n) in other.by_check {
+            *self.by_check.entry(c).or_default() += n;
+        }
+        for (key, c) in other.clusters {
+            self.clusters
+                .entry(key)
+                .and_modify(|mine| {
+                    mine.seeds += c.seeds;
+                    mine.smallest = mine.smallest.min(c.smallest);
+                })
+                .or_insert(c);
+        }
+        self
+    }
+
+    /// The exit code: 1 on any unexpected violation, else 3 if any seed was
+    /// inconclusive, else 0.
+    pub fn exit_code(&self) -> u8 {
+        if self.fail > 0 {
+            1
+        } else if self.inconclusive > 0 {
+            3
+        } else {
+            0
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn seed_specs_parse_ranges_lists_and_random_counts() {
+        assert_eq!(SeedSpec::parse("0..3").unwrap().seeds(0), [0, 1, 2]);
+        assert_eq!(SeedSpec::parse("1, 5,9").unwrap().seeds(0), [1, 5, 9]);
+        assert_eq!(SeedSpec::parse("random:2").unwrap().seeds(40), [40, 41]);
+        for bad in ["", "5..5", "a..b", "random:0", "random:x", "1,,2"] {
+            assert!(SeedSpec::parse(bad).is_err(), "{bad}");
+        }
+    }
+
+    #[test]
+    fn merged_summaries_equal_one_summary_of_all_seeds() {
+        let text = r#"Scenario(name: "s", model: M2, workload: (messages: 8),
+            network: (default: (loss: Ratio(1, 4))), expect: Violates([C3]))"#;
+        let s = Scenario::parse("s.ron", text).unwrap();
+        let mut buffers = Buffers::default();
+        let results: Vec<SeedResult> = (0..30)
+            .map(|seed| run_seed(&s, seed, &mut buffers))
+            .collect();
+        let mut whole = Summary::default();
+        results.iter().for_each(|r| whole.add(r));
+        let (mut odd, mut even) = (Summary::default(), Summary::default());
+        for r in results.iter().rev() {
+            if r.seed % 2 == 1 {
+                odd.add(r);
+            } else {
+                even.add(r);
+            }
+        }
+        assert_eq!(odd.merge(even), whole);
+        assert_eq!(whole.runs, 30);
+        assert!(
+            whole.by_check.get(&CheckId::C3).is_some_and(|n| *n > 0),
+            "lossy M2 duplicates"
+        );
+        assert_eq!(whole.pass + whole.inconclusive + whole.fail, 30);
+    }
+}

@@ -1,0 +1,300 @@
+//! `eosim sweep`: many seeds of one scenario in parallel, with progress on
+//! stderr and the totals, per-check counts and failure clusters on stdout.
+
+use std::io::IsTerminal;
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::time::{Duration, Instant};
+
+use indicatif::{ProgressBar, ProgressStyle};
+use models::scenario::Scenario;
+use models::sweep::{self, SeedResult, SeedSpec, Summary};
+use rayon::prelude::*;
+use sim_core::Buffers;
+
+use crate::{Format, diagnostics};
+
+/// How progress is shown on stderr.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
+pub enum Progress {
+    /// A bar on a terminal, plain lines otherwise.
+    Auto,
+    /// A bar.
+    Bar,
+    /// A status line every five seconds.
+    Lines,
+    /// Nothing.
+    None,
+}
+
+/// What `eosim sweep` was asked.
+pub struct SweepArgs {
+    pub file: String,
+    pub seeds: SeedSpec,
+    pub jobs: Option<usize>,
+    pub stop_on_first: bool,
+    pub format: Format,
+    pub progress: Progress,
+}
+
+/// Run the sweep; returns the exit code.
+pub fn sweep(args: &SweepArgs) -> u8 {
+    let scenario = match Scenario::load(&args.file) {
+        Ok(s) => s,
+        Err(e) => {
+            diagnostics::report(&e, args.format);
+            return 4;
+        }
+    };
+    let random_start = random_start(&args.seeds);
+    let seeds = args.seeds.seeds(random_start);
+    let jobs = args
+        .jobs
+        .unwrap_or_else(|| std::thread::available_parallelism().map_or(1, usize::from));
+    let pool = match rayon::ThreadPoolBuilder::new()
+        .num_threads(jobs.max(1))
+        .build()
+    {
+        Ok(pool) => pool,
+        Err(e) => {
+            eprintln!("error: cannot start {jobs} worker threads: {e}");
+            return 2;
+        }
+    };
+    if args.format == Format::Human {
+        println!(
+            "{}",
+            header(&scenario, &args.seeds, &seeds, random_start, jobs)
+        );
+    }
+    let started = Instant::now();
+    let watch = Watch::new(seeds.len() as u64, args.progress);
+    let summary = pool.install(|| run_all(&scenario, &seeds, args, &watch));
+    watch.finish();
+    match args.format {
+        Format::Human => print!("{}", report(&args.file, &summary, started.elapsed())),
+        Format::Json => println!("{}", sweep_end(&summary, seeds.len())),
+    }
+    summary.exit_code()
+}
+
+/// Where a `random:K` set starts: drawn from the clock once, printed and
+/// recorded, so the sweep can be repeated with `A..B`.
+fn random_start(spec: &SeedSpec) -> u64 {
+    if !matches!(spec, SeedSpec::Random { .. }) {
+        return 0;
+    }
+    let now = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap_or_default();
+    let nanos = u64::try_from(now.as_nanos() % u128::from(u64::MAX)).unwrap_or_default();
+    nanos.wrapping_mul(0x9E37_79B9_7F4A_7C15) >> 16
+}
+
+fn run_all(scenario: &Scenario, seeds: &[u64], args: &SweepArgs, watch: &Watch) -> Summary {
+    let stop = AtomicBool::new(false);
+    seeds
+        .par_iter()
+        .map_init(Buffers::default, |buffers, seed| {
+            if stop.load(Ordering::Relaxed) {
+                return None;
+            }
+            let result = sweep::run_seed(scenario, *seed, buffers);
+            let failed = result.verdict == models::run::Verdict::Fail;
+            if failed && args.stop_on_first {
+                stop.store(true, Ordering::Relaxed);
+            }
+            watch.tick(failed);
+            if args.format == Format::Json {
+                println!("{}", seed_result(&result));
+            }
+            Some(result)
+        })
+        .fold(Summary::default, |mut s, r| {
+            if let Some(r) = r {
+                s.add(&r);
+            }
+            s
+        })
+        .reduce(Summary::default, Summary::merge)
+}
+
+/// Progress on stderr: an indicatif bar, or a status line every five
+/// seconds (indicatif hides its bar when stderr is not a terminal).
+struct Watch {
+    done: AtomicU64,
+    failed: AtomicU64,
+    total: u64,
+    bar: Option<ProgressBar>,
+    lines: bool,
+    last_line: std::sync::Mutex<Instant>,
+}
+
+impl Watch {
+    fn new(total: u64, progress: Progress) -> Watch {
+        let terminal = std::io::stderr().is_terminal();
+        let bar = matches!(progress, Progress::Bar) || (progress == Progress::Auto && terminal);
+        let bar = bar.then(|| {
+            let bar = ProgressBar::new(total);
+            let style = ProgressStyle::with_template(
+                "[{elapsed}] {bar:30} {pos}/{len} seeds {per_sec} ETA {eta} {msg}",
+            )
+            .unwrap_or_else(|_| ProgressStyle::default_bar());
+            bar.set_style(style);
+            bar
+        });
+        let lines = progress == Progress::Lines || (progress == Progress::Auto && !terminal);
+        Watch {
+            done: AtomicU64::new(0),
+            failed: AtomicU64::new(0),
+            total,
+            bar,
+            lines,
+            last_line: std::sync::Mutex::new(Instant::now()),
+        }
+    }
+
+    fn tick(&self, failed: bool) {
+        let done = self.done.fetch_add(1, Ordering::Relaxed) + 1;
+        let fails = self.failed.fetch_add(u64::from(failed), Ordering::Relaxed) + u64::from(failed);
+        if let Some(bar) = &self.bar {
+            bar.inc(1);
+            if failed {
+                bar.set_message(format!("FAIL {fails}"));
+            }
+        } else if self.lines {
+            let mut last = self
+                .last_line
+                .lock()
+                .unwrap_or_else(std::sync::PoisonError::into_inner);
+            if last.elapsed() >= Duration::from_secs(5) {
+                *last = Instant::now();
+                eprintln!("sweep: {done}/{} seeds · FAIL {fails}", self.total);
+            }
+        }
+    }
+
+    fn finish(&self) {
+        if let Some(bar) = &self.bar {
+            bar.finish_and_clear();
+        }
+    }
+}
+
+fn header(scenario: &Scenario, spec: &SeedSpec, start: u64, jobs: usize) -> String {
+    let set = match spec {
+        SeedSpec::Range(a, b) => format!("seeds {a}..{b}"),
+        SeedSpec::List(v) => format!("{} listed seeds", v.len()),
+        SeedSpec::Random { count } => {
+            let end = start.wrapping_add(*count);
+            format!(
+                "{count} random seeds\n  seeds    {start}..{end} (repeat with --seeds {start}..{end})"
+            )
+        }
+    };
+    let hash = format!("{:012x}", scenario.hash() >> 16);
+    let jobs = if jobs == 1 {
+        "1 job".to_string()
+    } else {
+        format!("{jobs} jobs")
+    };
+    format!(
+        "sweeping {} (hash {hash}) · {jobs} · {set}",
+        scenario.name()
+    )
+}
+
+fn report(file: &str, s: &Summary, took: Duration) -> String {
+    use std::fmt::Write as _;
+    let mut out = String::new();
+    let percent = |n: u64| {
+        if s.runs == 0 {
+            0.0
+        } else {
+            100.0 * n as f64 / s.runs as f64
+        }
+    };
+    let _ = writeln!(
+        out,
+        "{} seeds in {} · {} PASS · {} FAIL ({:.2}%) · {} INCONCLUSIVE",
+        s.runs,
+        duration(took),
+        s.pass,
+        s.fail,
+        percent(s.fail),
+        s.inconclusive
+    );
+    if !s.by_check.is_empty() {
+        let by: Vec<String> = s
+            .by_check
+            .iter()
+            .map(|(c, n)| format!("{} {} {n}", c.code(), c.name()))
+            .collect();
+        let _ = writeln!(out, "  by check   {}", by.join(" · "));
+    }
+    for (i, ((check, cause), c)) in s.clusters.iter().enumerate() {
+        let label = if i == 0 { "  by cause" } else { "" };
+        let tag = if c.expected { "expected" } else { "UNEXPECTED" };
+        let (events, seed) = c.smallest;
+        let _ = writeln!(
+            out,
+            "{label:<13}{} {cause} · {} seeds, {tag}",
+            check.code(),
+            c.seeds
+        );
+        let _ = writeln!(
+            out,
+            "               smallest: seed {seed} ({events} events)"
+        );
+        let _ = writeln!(out, "               {}", reports::repro_command(file, seed));
+    }
+    out
+}
+
+/// Seconds with one decimal, or milliseconds under a second.
+fn duration(d: Duration) -> String {
+    if d.as_secs() == 0 {
+        format!("{}ms", d.as_millis())
+    } else {
+        format!("{:.1}s", d.as_secs_f64())
+    }
+}
+
+fn seed_result(r: &SeedResult) -> String {
+    let found: Vec<serde_json::Value> = r
+        .found
+        .iter()
+        .map(|f| serde_json::json!({ "check": f.check.code(), "cause": f.cause, "expected": f.expected }))
+        .collect();
+    let data = serde_json::json!({
+        "seed": r.seed,
+        "verdict": r.verdict.word(),
+        "digest": r.digest.to_string(),
+        "events": r.events,
+        "violations": found,
+    });
+    reports::jsonl::envelope("seed_result", &data)
+}
+
+fn sweep_end(s: &Summary, seeds: usize) -> String {
+    let clusters: Vec<serde_json::Value> = s
+        .clusters
+        .iter()
+        .map(|((check, cause), c)| {
+            serde_json::json!({
+                "check": check.code(), "cause": cause, "seeds": c.seeds, "expected": c.expected,
+                "smallest_seed": c.smallest.1, "smallest_events": c.smallest.0,
+            })
+        })
+        .collect();
+    let by_check: serde_json::Map<String, serde_json::Value> = s
+        .by_check
+        .iter()
+        .map(|(c, n)| (c.code().to_string(), serde_json::Value::from(*n)))
+        .collect();
+    let data = serde_json::json!({
+        "seeds": seeds, "runs": s.runs, "pass": s.pass, "fail": s.fail, "inconclusive": s.inconclusive,
+        "by_check": by_check, "clusters": clusters, "digest_sum": format!("{:016x}", s.digest_sum),
+        "exit_code": s.exit_code(),
+    });
+    reports::jsonl::envelope("sweep_end", &data)
+}
