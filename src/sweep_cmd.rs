@@ -61,10 +61,7 @@ pub fn sweep(args: &SweepArgs) -> u8 {
         }
     };
     if args.format == Format::Human {
-        println!(
-            "{}",
-            header(&scenario, &args.seeds, &seeds, random_start, jobs)
-        );
+        println!("{}", header(&scenario, &args.seeds, random_start, jobs));
     }
     let started = Instant::now();
     let watch = Watch::new(seeds.len() as u64, args.progress);
