@@ -29,10 +29,10 @@ fn check_one(file: &str, format: Format) -> u8 {
         }
         Ok(s) => {
             match format {
-                Format::Human => print!("{}", plan(&s)),
+                Format::Human => crate::out(plan(&s)),
                 Format::Json => {
                     let data = json!({ "file": file, "scenario": s.name(), "valid": true, "resolved": s.resolved_ron() });
-                    println!("{}", json!({ "type": "check", "data": data }));
+                    crate::outln(json!({ "type": "check", "data": data }));
                 }
             }
             0

@@ -64,10 +64,7 @@ pub fn report(err: &ScenarioError, format: Format) {
             Format::Human => eprintln!("error: {err}"),
             Format::Json => {
                 let data = serde_json::json!({ "message": err.to_string(), "severity": "error" });
-                println!(
-                    "{}",
-                    serde_json::json!({ "type": "diagnostic", "data": data })
-                );
+                crate::outln(reports::jsonl::envelope("diagnostic", &data));
             }
         }
         return;
@@ -89,10 +86,7 @@ pub fn report(err: &ScenarioError, format: Format) {
                 let _ = JSONReportHandler::new().render_report(&mut json, &located);
                 let data: serde_json::Value =
                     serde_json::from_str(&json).unwrap_or(serde_json::Value::Null);
-                println!(
-                    "{}",
-                    serde_json::json!({ "type": "diagnostic", "data": data })
-                );
+                crate::outln(reports::jsonl::envelope("diagnostic", &data));
             }
         }
     }

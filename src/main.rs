@@ -127,6 +127,22 @@ fn parse_seed(s: &str) -> Result<u64, String> {
     parsed.map_err(|_| format!("`{s}` is not a seed: expected a decimal or 0x-hex u64"))
 }
 
+/// Write to stdout; when the reader has gone (`eosim … | head`), stop
+/// quietly instead of panicking.
+fn out(text: impl std::fmt::Display) {
+    use std::io::Write as _;
+    let mut stdout = std::io::stdout().lock();
+    let written = write!(stdout, "{text}").and_then(|()| stdout.flush());
+    if written.is_err_and(|e| e.kind() == std::io::ErrorKind::BrokenPipe) {
+        std::process::exit(0);
+    }
+}
+
+/// [`out`] and a newline.
+fn outln(text: impl std::fmt::Display) {
+    out(format_args!("{text}\n"));
+}
+
 /// The `.ron` files under `path` (sorted), or `path` itself if it is a file.
 ///
 /// # Errors

@@ -25,7 +25,7 @@ pub fn run(path: &str, seed: Option<u64>, format: Format) -> u8 {
         tally.add(code);
     }
     if many && format == Format::Human {
-        println!("{}", tally.line());
+        crate::outln(tally.line());
     }
     tally.worst
 }
@@ -36,7 +36,7 @@ fn run_one(file: &str, seed: Option<u64>, format: Format, brief: bool) -> u8 {
         Err(e) => {
             diagnostics::report(&e, format);
             if brief && format == Format::Human {
-                println!("INVALID {file}");
+                crate::outln(format!("INVALID {file}"));
             }
             return 4;
         }
@@ -46,9 +46,9 @@ fn run_one(file: &str, seed: Option<u64>, format: Format, brief: bool) -> u8 {
     match format {
         Format::Json => reports::jsonl::lines(&scenario, &report, file)
             .iter()
-            .for_each(|l| println!("{l}")),
-        Format::Human if brief => println!("{}", reports::text::summary_line(&scenario, &report)),
-        Format::Human => print!("{}", reports::text::render(&scenario, &report, file)),
+            .for_each(crate::outln),
+        Format::Human if brief => crate::outln(reports::text::summary_line(&scenario, &report)),
+        Format::Human => crate::out(reports::text::render(&scenario, &report, file)),
     }
     report.verdict.exit_code()
 }

@@ -61,15 +61,15 @@ pub fn sweep(args: &SweepArgs) -> u8 {
         }
     };
     if args.format == Format::Human {
-        println!("{}", header(&scenario, &args.seeds, random_start, jobs));
+        crate::outln(header(&scenario, &args.seeds, random_start, jobs));
     }
     let started = Instant::now();
     let watch = Watch::new(seeds.len() as u64, args.progress);
     let summary = pool.install(|| run_all(&scenario, &seeds, args, &watch));
     watch.finish();
     match args.format {
-        Format::Human => print!("{}", report(&args.file, &summary, started.elapsed())),
-        Format::Json => println!("{}", sweep_end(&summary, seeds.len())),
+        Format::Human => crate::out(report(&args.file, &summary, started.elapsed())),
+        Format::Json => crate::outln(sweep_end(&summary, seeds.len())),
     }
     summary.exit_code()
 }
@@ -102,7 +102,7 @@ fn run_all(scenario: &Scenario, seeds: &[u64], args: &SweepArgs, watch: &Watch) 
             }
             watch.tick(failed);
             if args.format == Format::Json {
-                println!("{}", seed_result(&result));
+                crate::outln(seed_result(&result));
             }
             Some(result)
         })
@@ -183,9 +183,7 @@ fn header(scenario: &Scenario, spec: &SeedSpec, start: u64, jobs: usize) -> Stri
         SeedSpec::List(v) => format!("{} listed seeds", v.len()),
         SeedSpec::Random { count } => {
             let end = start.wrapping_add(*count);
-            format!(
-                "{count} random seeds\n  seeds    {start}..{end} (repeat with --seeds {start}..{end})"
-            )
+            format!("{count} random seeds\n  repeat   --seeds {start}..{end}")
         }
     };
     let hash = format!("{:012x}", scenario.hash() >> 16);
