@@ -230,12 +230,13 @@ impl Ledger {
 
     /// The ledger of a sent message, or a phantom noted if it was never sent.
     fn sent(&mut self, key: MsgKey, o: &Observed<Obs>) -> Option<&mut MsgLedger> {
-        let known = self.messages.get(&key).is_some_and(|m| m.attempts > 0);
-        if !known {
-            self.phantoms.push((o.time, o.actor, key));
-            return None;
+        match self.messages.get_mut(&key) {
+            Some(m) if m.attempts > 0 => Some(m),
+            _ => {
+                self.phantoms.push((o.time, o.actor, key));
+                None
+            }
         }
-        self.messages.get_mut(&key)
     }
 
     fn add_probe(&mut self, o: &Observed<Obs>, report: &ProbeReport) {

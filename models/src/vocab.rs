@@ -6,6 +6,7 @@
 //! is a side effect applied to durable state.
 
 use std::fmt;
+use std::rc::Rc;
 
 /// A logical message: the `seq`-th message (0-based) of producer `producer`
 /// (0-based). Shown 1-based, as `p1#17`, in `Display` and `Debug` alike.
@@ -47,6 +48,80 @@ pub enum SendOutcome {
     /// Unknown (timed out, or the run ended first): zero or one effect is fine.
     Indeterminate,
 }
+
+/// Entries per shared chunk of a [`CowTable`].
+const CHUNK: usize = 64;
+
+/// A fixed-length table whose clones share storage until written: chunks of
+/// 64 entries behind `Rc`, copied on the first write after a clone. Cloning
+/// and comparing two tables that differ in a few entries costs a pointer per
+/// chunk, which is what lets the law probe clone a consumer's whole durable
+/// state before every record and compare it with `Eq`.
+#[derive(Clone, Debug)]
+pub struct CowTable<T: Copy + Default + Eq> {
+    chunks: Vec<Rc<[T; CHUNK]>>,
+    len: usize,
+}
+
+impl<T: Copy + Default + Eq> CowTable<T> {
+    /// `len` default entries.
+    pub fn new(len: usize) -> CowTable<T> {
+        let chunk = Rc::new([T::default(); CHUNK]);
+        CowTable {
+            chunks: vec![chunk; len.div_ceil(CHUNK)],
+            len,
+        }
+    }
+
+    /// The number of entries.
+    pub fn len(&self) -> usize {
+        self.len
+    }
+
+    /// Whether the table has no entries.
+    pub fn is_empty(&self) -> bool {
+        self.len == 0
+    }
+
+    /// Entry `i`.
+    ///
+    /// # Panics
+    /// If `i` is out of bounds.
+    pub fn get(&self, i: usize) -> T {
+        assert!(i < self.len, "index {i} out of a table of {}", self.len);
+        self.chunks[i / CHUNK][i % CHUNK]
+    }
+
+    /// Set entry `i` (copying its chunk if it is shared).
+    ///
+    /// # Panics
+    /// If `i` is out of bounds.
+    pub fn set(&mut self, i: usize, value: T) {
+        assert!(i < self.len, "index {i} out of a table of {}", self.len);
+        Rc::make_mut(&mut self.chunks[i / CHUNK])[i % CHUNK] = value;
+    }
+
+    /// Every entry, in order.
+    pub fn iter(&self) -> impl Iterator<Item = T> + '_ {
+        self.chunks
+            .iter()
+            .flat_map(|c| c.iter().copied())
+            .take(self.len)
+    }
+}
+
+impl<T: Copy + Default + Eq> PartialEq for CowTable<T> {
+    fn eq(&self, other: &Self) -> bool {
+        self.len == other.len
+            && self
+                .chunks
+                .iter()
+                .zip(&other.chunks)
+                .all(|(a, b)| Rc::ptr_eq(a, b) || a == b)
+    }
+}
+
+impl<T: Copy + Default + Eq> Eq for CowTable<T> {}
 
 /// A set of small integer ids as a bitset. Equality is logical: trailing
 /// empty words do not count, so two sets with the same members are equal
@@ -123,6 +198,20 @@ mod tests {
             .to_string(),
             "p1#17"
         );
+    }
+
+    #[test]
+    fn cow_tables_share_until_written_and_compare_by_content() {
+        let mut a = CowTable::<u32>::new(200);
+        let b = a.clone();
+        a.set(130, 7);
+        assert_eq!((a.get(130), b.get(130)), (7, 0));
+        assert_ne!(a, b);
+        let mut c = b.clone();
+        c.set(130, 7);
+        assert_eq!(a, c, "equal contents in separate chunks");
+        assert_eq!(a.iter().count(), 200);
+        assert_eq!(a.iter().filter(|v| *v == 7).count(), 1);
     }
 
     #[test]

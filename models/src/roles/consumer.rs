@@ -11,7 +11,7 @@ use super::{Msg, Node, Timer};
 use crate::check::law;
 use crate::history::Obs;
 use crate::protocols::{self, Gate, ModelId, Record, m0_seeds, m1_at_most_once};
-use crate::vocab::{IdSet, MsgKey};
+use crate::vocab::{CowTable, IdSet, MsgKey};
 
 /// A consumer's program.
 #[derive(Clone, Debug)]
@@ -61,14 +61,14 @@ impl std::fmt::Display for RowStatus {
 pub struct ConsumerDb {
     messages: u32,
     /// How many times each message's effect was applied.
-    effects: Vec<u32>,
+    effects: CowTable<u32>,
     /// How many messages have at least one effect.
     applied: u32,
     /// The last offset-commit request id handed out (M1), a durable
     /// sequence so that ids never repeat across restarts.
     requests: u64,
     /// The seeds' message table (M0).
-    table: Vec<RowStatus>,
+    table: CowTable<RowStatus>,
     /// The inbox of processed dedup ids (M4).
     pub inbox: IdSet,
 }
@@ -79,22 +79,23 @@ impl ConsumerDb {
         let n = producers as usize * messages as usize;
         ConsumerDb {
             messages,
-            effects: vec![0; n],
+            effects: CowTable::new(n),
             applied: 0,
             requests: 0,
-            table: vec![RowStatus::Absent; n],
+            table: CowTable::new(n),
             inbox: IdSet::default(),
         }
     }
 
     /// Apply one effect of `key`; returns how many times it is now applied.
     pub fn add_effect(&mut self, key: MsgKey) -> u32 {
-        let e = &mut self.effects[key.index(self.messages)];
-        *e += 1;
-        if *e == 1 {
+        let i = key.index(self.messages);
+        let count = self.effects.get(i) + 1;
+        self.effects.set(i, count);
+        if count == 1 {
             self.applied += 1;
         }
-        *e
+        count
     }
 
     /// A fresh offset-commit request id.
@@ -110,32 +111,35 @@ impl ConsumerDb {
 
     /// How many times `key`'s effect was applied.
     pub fn effects(&self, key: MsgKey) -> u32 {
-        self.effects[key.index(self.messages)]
+        self.effects.get(key.index(self.messages))
     }
 
     /// The message table row of `key`.
     pub fn status(&self, key: MsgKey) -> RowStatus {
-        self.table[key.index(self.messages)]
+        self.table.get(key.index(self.messages))
     }
 
     /// Set the message table row of `key`.
     pub fn set_status(&mut self, key: MsgKey, status: RowStatus) {
-        self.table[key.index(self.messages)] = status;
+        self.table.set(key.index(self.messages), status);
     }
 
     /// Every key whose row has `status`, in key order.
     pub fn keys_with(&self, status: RowStatus) -> Vec<MsgKey> {
-        let per = self.messages.max(1);
         (0..self.table.len())
-            .filter(|i| self.table[*i] == status)
-            .map(|i| {
-                let i = u32::try_from(i).expect("validated workload size");
-                MsgKey {
-                    producer: i / per,
-                    seq: i % per,
-                }
-            })
+            .filter(|i| self.table.get(*i) == status)
+            .map(|i| self.key_at(i))
             .collect()
+    }
+
+    /// The key at position `i` of the dense tables.
+    fn key_at(&self, i: usize) -> MsgKey {
+        let per = self.messages.max(1);
+        let i = u32::try_from(i).expect("validated workload size");
+        MsgKey {
+            producer: i / per,
+            seq: i % per,
+        }
     }
 
     /// Whether any row is `unprocessed` or `processing`.
@@ -148,24 +152,18 @@ impl ConsumerDb {
     /// The first difference between two databases: what differs, its
     /// value in `self`, its value in `other`.
     pub fn difference(&self, other: &ConsumerDb) -> Option<(String, String, String)> {
-        let per = self.messages.max(1);
-        let key = |i: usize| {
-            let i = u32::try_from(i).expect("validated workload size");
-            MsgKey {
-                producer: i / per,
-                seq: i % per,
-            }
-        };
-        if let Some(i) = (0..self.effects.len()).find(|i| self.effects[*i] != other.effects[*i]) {
-            return Some((
-                key(i).to_string(),
-                effects(self.effects[i]),
-                effects(other.effects[i]),
-            ));
+        let differs =
+            |a: &CowTable<u32>, b: &CowTable<u32>| (0..a.len()).find(|i| a.get(*i) != b.get(*i));
+        if let Some(i) = differs(&self.effects, &other.effects) {
+            let (a, b) = (effects(self.effects.get(i)), effects(other.effects.get(i)));
+            return Some((self.key_at(i).to_string(), a, b));
         }
-        if let Some(i) = (0..self.table.len()).find(|i| self.table[*i] != other.table[*i]) {
-            let (a, b) = (self.table[i].to_string(), other.table[i].to_string());
-            return Some((format!("{}'s row", key(i)), a, b));
+        if let Some(i) = (0..self.table.len()).find(|i| self.table.get(*i) != other.table.get(*i)) {
+            let (a, b) = (
+                self.table.get(i).to_string(),
+                other.table.get(i).to_string(),
+            );
+            return Some((format!("{}'s row", self.key_at(i)), a, b));
         }
         (self.inbox != other.inbox).then(|| {
             let (a, b) = (self.inbox.len(), other.inbox.len());
