@@ -27,7 +27,8 @@ Exit codes:
   1  unexpected violation: a claimed guarantee was broken
   2  usage error
   3  inconclusive: an expected violation did not occur, or a bound was hit
-  4  invalid scenario (parse or validation error)";
+  4  invalid scenario (parse or validation error)
+  5  non-determinism: the same run twice differed (--check-determinism)";
 
 /// A deterministic simulator of message delivery: is your protocol really
 /// exactly-once?
@@ -61,6 +62,10 @@ enum Command {
         /// Output format.
         #[arg(long, value_enum, default_value_t = Format::Human)]
         format: Format,
+        /// Run each scenario twice and compare the runs event by event
+        /// (exit 5 and the first diverging event if they differ).
+        #[arg(long)]
+        check_determinism: bool,
     },
     /// Run many seeds of a scenario in parallel and summarise them.
     #[command(after_help = EXIT_CODES)]
@@ -97,7 +102,19 @@ enum Command {
 fn main() -> ExitCode {
     let cli = Cli::parse();
     let code = match cli.command {
-        Command::Run { path, seed, format } => run_cmd::run(&path, seed, format),
+        Command::Run {
+            path,
+            seed,
+            format,
+            check_determinism,
+        } => run_cmd::run(
+            &path,
+            &run_cmd::RunOptions {
+                seed,
+                format,
+                check_determinism,
+            },
+        ),
         Command::Check { path, format } => check_cmd::check(&path, format),
         Command::Sweep {
             path,
@@ -174,6 +191,7 @@ fn collect_ron(dir: &std::path::Path, out: &mut Vec<String>) -> std::io::Result<
 /// outranks an invalid file, which outranks an inconclusive run.
 fn worst(a: u8, b: u8) -> u8 {
     let rank = |c: u8| match c {
+        5 => 5,
         1 => 4,
         4 => 3,
         3 => 2,

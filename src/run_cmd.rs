@@ -5,8 +5,19 @@ use models::scenario::Scenario;
 
 use crate::{Format, diagnostics, scenario_files, worst};
 
+/// How to run.
+pub struct RunOptions {
+    /// The seed, or each scenario's own.
+    pub seed: Option<u64>,
+    /// Output format.
+    pub format: Format,
+    /// Run twice and compare.
+    pub check_determinism: bool,
+}
+
 /// Run `path` (a file or a folder); returns the exit code.
-pub fn run(path: &str, seed: Option<u64>, format: Format) -> u8 {
+pub fn run(path: &str, options: &RunOptions) -> u8 {
+    let format = options.format;
     let files = match scenario_files(path) {
         Ok(files) => files,
         Err(msg) => {
@@ -21,7 +32,7 @@ pub fn run(path: &str, seed: Option<u64>, format: Format) -> u8 {
     let many = std::path::Path::new(path).is_dir();
     let mut tally = Tally::default();
     for file in &files {
-        let code = run_one(file, seed, format, many);
+        let code = run_one(file, options, many);
         tally.add(code);
     }
     if many && format == Format::Human {
@@ -30,7 +41,8 @@ pub fn run(path: &str, seed: Option<u64>, format: Format) -> u8 {
     tally.worst
 }
 
-fn run_one(file: &str, seed: Option<u64>, format: Format, brief: bool) -> u8 {
+fn run_one(file: &str, options: &RunOptions, brief: bool) -> u8 {
+    let format = options.format;
     let scenario = match Scenario::load(file) {
         Ok(s) => s,
         Err(e) => {
@@ -41,8 +53,15 @@ fn run_one(file: &str, seed: Option<u64>, format: Format, brief: bool) -> u8 {
             return 4;
         }
     };
-    let seed = seed.unwrap_or(scenario.seed());
-    let report = run::run(&scenario, seed, false);
+    let seed = options.seed.unwrap_or(scenario.seed());
+    let report = run::run(&scenario, seed, options.check_determinism);
+    if options.check_determinism {
+        let again = run::run(&scenario, seed, true);
+        if let Some(divergence) = divergence(&report, &again) {
+            eprintln!("NON-DETERMINISM in {file} at seed {seed}: {divergence}");
+            return 5;
+        }
+    }
     match format {
         Format::Json => reports::jsonl::lines(&scenario, &report, file)
             .iter()
@@ -81,5 +100,45 @@ impl Tally {
             "{verdict} {} scenarios · {} as expected · {} failed · {} inconclusive · {} invalid",
             self.total, self.pass, self.fail, self.inconclusive, self.invalid
         )
+    }
+}
+
+/// Where two runs of the same seed part ways, if they do.
+fn divergence(a: &run::RunReport, b: &run::RunReport) -> Option<String> {
+    if a.end == b.end && a.trace == b.trace {
+        return None;
+    }
+    let names = &a.names;
+    let first = a.trace.iter().zip(&b.trace).position(|(x, y)| x != y);
+    Some(match first {
+        Some(i) => format!(
+            "digests {} and {}; first diverging event #{i}:\n  first:  {}\n  second: {}",
+            a.end.digest,
+            b.end.digest,
+            a.trace[i].line(names),
+            b.trace[i].line(names)
+        ),
+        None => format!(
+            "digests {} and {}; one run has {} events, the other {}",
+            a.end.digest,
+            b.end.digest,
+            a.trace.len(),
+            b.trace.len()
+        ),
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn divergence_names_the_first_event_where_two_runs_differ() {
+        let text = r#"Scenario(name: "d", model: M4, network: (default: (loss: Ratio(1, 3))), expect: Pass)"#;
+        let s = Scenario::parse("d.ron", text).unwrap();
+        let (a, b) = (run::run(&s, 1, true), run::run(&s, 2, true));
+        assert_eq!(divergence(&a, &run::run(&s, 1, true)), None);
+        let found = divergence(&a, &b).expect("two seeds differ");
+        assert!(found.contains("first diverging event #"), "{found}");
     }
 }

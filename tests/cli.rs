@@ -293,3 +293,16 @@ fn a_sweep_exits_1_on_an_unexpected_violation_and_names_a_replay() {
         "{text}"
     );
 }
+
+#[test]
+fn check_determinism_runs_every_scenario_twice_and_finds_them_equal() {
+    let out = eosim(&["run", "scenarios", "--check-determinism"]);
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}{}",
+        stdout(&out),
+        stderr(&out)
+    );
+    assert!(!stderr(&out).contains("NON-DETERMINISM"));
+}
