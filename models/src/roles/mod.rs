@@ -130,26 +130,6 @@ pub enum NodeVol {
     Recovery,
 }
 
-impl Node {
-    /// The role's name for output (`producer`, `broker`, …).
-    pub fn role(&self) -> &'static str {
-        match self {
-            Node::Producer(_) => "producer",
-            Node::Broker(_) => "broker",
-            Node::Consumer(_) => "consumer",
-            Node::Recovery(_) => "recovery",
-        }
-    }
-
-    /// The crash points this actor passes.
-    pub fn crash_points(&self) -> &'static [&'static str] {
-        match self {
-            Node::Consumer(c) => c.model.info().consumer_crash_points,
-            _ => &[],
-        }
-    }
-}
-
 fn broker_db<'a>(d: Store<'a, NodeDb>) -> Store<'a, BrokerDb> {
     d.project(|d| {
         if let NodeDb::Broker(b) = d {

@@ -168,11 +168,6 @@ impl Scenario {
         &self.actors
     }
 
-    /// The actor programs.
-    pub fn nodes(&self) -> &[Node] {
-        &self.nodes
-    }
-
     /// The fault plan.
     pub fn plan(&self) -> &FaultPlan {
         &self.plan
