@@ -9,6 +9,7 @@
 mod check_cmd;
 mod diagnostics;
 mod run_cmd;
+mod shard;
 mod sweep_cmd;
 
 use std::process::ExitCode;
@@ -87,6 +88,23 @@ enum Command {
         /// Progress on stderr.
         #[arg(long, value_enum, default_value_t = sweep_cmd::Progress::Auto)]
         progress: sweep_cmd::Progress,
+        /// Run only the seeds ≡ i (mod n) and write a shard result file;
+        /// `env` reads i and n from Kubernetes or Slurm variables.
+        #[arg(long, value_parser = shard::ShardArg::parse)]
+        shard: Option<shard::ShardArg>,
+        /// Where shard result files go.
+        #[arg(long, default_value = "runs")]
+        out: String,
+    },
+    /// Join the result files of a sharded sweep into one summary.
+    #[command(after_help = EXIT_CODES)]
+    Merge {
+        /// The shard result files (`runs/<scenario>/shard-<i>-of-<n>.json`).
+        #[arg(required = true)]
+        files: Vec<String>,
+        /// Output format.
+        #[arg(long, value_enum, default_value_t = Format::Human)]
+        format: Format,
     },
     /// Validate a scenario file (or folder) and print its resolved plan.
     #[command(alias = "validate", after_help = EXIT_CODES)]
@@ -123,14 +141,22 @@ fn main() -> ExitCode {
             stop_on_first,
             format,
             progress,
-        } => sweep_cmd::sweep(&sweep_cmd::SweepArgs {
-            file: path,
-            seeds,
-            jobs,
-            stop_on_first,
-            format,
-            progress,
-        }),
+            shard,
+            out,
+        } => {
+            let args = sweep_cmd::SweepArgs {
+                file: path,
+                seeds,
+                shard,
+                out,
+                jobs,
+                stop_on_first,
+                format,
+                progress,
+            };
+            sweep_cmd::sweep(&args)
+        }
+        Command::Merge { files, format } => shard::merge(&files, format),
     };
     ExitCode::from(code)
 }

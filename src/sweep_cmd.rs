@@ -11,6 +11,7 @@ use models::sweep::{self, SeedResult, SeedSpec, Summary};
 use rayon::prelude::*;
 use sim_core::Buffers;
 
+use crate::shard::{ShardArg, resolve_shard, write_shard};
 use crate::{Format, diagnostics};
 
 /// How progress is shown on stderr.
@@ -30,6 +31,8 @@ pub enum Progress {
 pub struct SweepArgs {
     pub file: String,
     pub seeds: SeedSpec,
+    pub shard: Option<ShardArg>,
+    pub out: String,
     pub jobs: Option<usize>,
     pub stop_on_first: bool,
     pub format: Format,
@@ -45,8 +48,18 @@ pub fn sweep(args: &SweepArgs) -> u8 {
             return 4;
         }
     };
+    let shard = match resolve_shard(args) {
+        Ok(shard) => shard,
+        Err(msg) => {
+            eprintln!("error: {msg}");
+            return 2;
+        }
+    };
     let random_start = random_start(&args.seeds);
-    let seeds = args.seeds.seeds(random_start);
+    let mut seeds = args.seeds.seeds(random_start);
+    if let Some(sh) = shard {
+        seeds.retain(|seed| seed % sh.count == sh.index);
+    }
     let jobs = args
         .jobs
         .unwrap_or_else(|| std::thread::available_parallelism().map_or(1, usize::from));
@@ -67,9 +80,13 @@ pub fn sweep(args: &SweepArgs) -> u8 {
     let watch = Watch::new(seeds.len() as u64, args.progress);
     let summary = pool.install(|| run_all(&scenario, &seeds, args, &watch));
     watch.finish();
+    if let Some(Err(msg)) = shard.map(|sh| write_shard(&scenario, args, sh, &summary)) {
+        eprintln!("error: {msg}");
+        return 2;
+    }
     match args.format {
-        Format::Human => crate::out(report(&args.file, &summary, started.elapsed())),
-        Format::Json => crate::outln(sweep_end(&summary, seeds.len())),
+        Format::Human => crate::out(report(&args.file, &summary, Some(started.elapsed()))),
+        Format::Json => crate::outln(sweep_end(&summary)),
     }
     summary.exit_code()
 }
@@ -198,7 +215,7 @@ fn header(scenario: &Scenario, spec: &SeedSpec, start: u64, jobs: usize) -> Stri
     )
 }
 
-fn report(file: &str, s: &Summary, took: Duration) -> String {
+pub(crate) fn report(file: &str, s: &Summary, took: Option<Duration>) -> String {
     use std::fmt::Write as _;
     let mut out = String::new();
     let percent = |n: u64| {
@@ -210,9 +227,10 @@ fn report(file: &str, s: &Summary, took: Duration) -> String {
     };
     let _ = writeln!(
         out,
-        "{} seeds in {} · {} PASS · {} FAIL ({:.2}%) · {} INCONCLUSIVE",
+        "{} seeds{} · {} PASS · {} FAIL ({:.2}%) · {} INCONCLUSIVE",
         s.runs,
-        duration(took),
+        took.map(|t| format!(" in {}", duration(t)))
+            .unwrap_or_default(),
         s.pass,
         s.fail,
         percent(s.fail),
@@ -270,26 +288,10 @@ fn seed_result(r: &SeedResult) -> String {
     reports::jsonl::envelope("seed_result", &data)
 }
 
-fn sweep_end(s: &Summary, seeds: usize) -> String {
-    let clusters: Vec<serde_json::Value> = s
-        .clusters
-        .iter()
-        .map(|((check, cause), c)| {
-            serde_json::json!({
-                "check": check.code(), "cause": cause, "seeds": c.seeds, "expected": c.expected,
-                "smallest_seed": c.smallest.1, "smallest_events": c.smallest.0,
-            })
-        })
-        .collect();
-    let by_check: serde_json::Map<String, serde_json::Value> = s
-        .by_check
-        .iter()
-        .map(|(c, n)| (c.code().to_string(), serde_json::Value::from(*n)))
-        .collect();
-    let data = serde_json::json!({
-        "seeds": seeds, "runs": s.runs, "pass": s.pass, "fail": s.fail, "inconclusive": s.inconclusive,
-        "by_check": by_check, "clusters": clusters, "digest_sum": format!("{:016x}", s.digest_sum),
-        "exit_code": s.exit_code(),
-    });
+pub(crate) fn sweep_end(s: &Summary) -> String {
+    let mut data = serde_json::to_value(s.to_record()).unwrap_or_default();
+    if let Some(map) = data.as_object_mut() {
+        map.insert("exit_code".into(), s.exit_code().into());
+    }
     reports::jsonl::envelope("sweep_end", &data)
 }

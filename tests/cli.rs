@@ -306,3 +306,74 @@ fn check_determinism_runs_every_scenario_twice_and_finds_them_equal() {
     );
     assert!(!stderr(&out).contains("NON-DETERMINISM"));
 }
+
+/// A sweep run as three shards in separate processes (one by index, two
+/// reading Kubernetes or Slurm variables) and merged equals the same sweep
+/// in one process.
+#[test]
+fn three_shards_merged_equal_the_single_sweep() {
+    let dir = std::env::temp_dir().join(format!("eosim-shards-{}", std::process::id()));
+    let out = dir.to_string_lossy().into_owned();
+    let scenario = "scenarios/06-m2-crash-after-effect.ron";
+    let base = [
+        "sweep",
+        scenario,
+        "--seeds",
+        "0..45",
+        "--progress",
+        "none",
+        "--format",
+        "json",
+        "--out",
+    ];
+    let shard = |envs: &[(&str, &str)], extra: &[&str]| {
+        let mut cmd = Command::new(env!("CARGO_BIN_EXE_eosim"));
+        cmd.args(base)
+            .arg(&out)
+            .args(extra)
+            .current_dir(env!("CARGO_MANIFEST_DIR"));
+        for (k, v) in envs {
+            cmd.env(k, v);
+        }
+        let o = cmd.output().unwrap();
+        assert!(o.status.success(), "{}", stderr(&o));
+    };
+    shard(&[], &["--shard", "0/3"]);
+    shard(
+        &[("JOB_COMPLETION_INDEX", "1"), ("EOSIM_SHARD_COUNT", "3")],
+        &["--shard", "env"],
+    );
+    shard(
+        &[
+            ("SLURM_ARRAY_TASK_ID", "2"),
+            ("SLURM_ARRAY_TASK_COUNT", "3"),
+        ],
+        &["--shard", "env"],
+    );
+    let files: Vec<String> = (0..3)
+        .map(|i| format!("{out}/m2-crash-after-effect/shard-{i}-of-3.json"))
+        .collect();
+    let mut merge_args = vec!["merge", "--format", "json"];
+    merge_args.extend(files.iter().map(String::as_str));
+    let merged = stdout(&eosim(&merge_args));
+    let single = eosim(&[
+        "sweep",
+        scenario,
+        "--seeds",
+        "0..45",
+        "--progress",
+        "none",
+        "--format",
+        "json",
+    ]);
+    let single_end = stdout(&single).lines().last().unwrap().to_string();
+    assert_eq!(merged.trim(), single_end);
+    let incomplete = eosim(&["merge", &files[0], &files[2]]);
+    assert_eq!(incomplete.status.code(), Some(2));
+    assert!(
+        stderr(&incomplete).contains("shards missing: 1 of 3"),
+        "{}",
+        stderr(&incomplete)
+    );
+    std::fs::remove_dir_all(&dir).unwrap();
+}

@@ -4,6 +4,8 @@
 
 use std::collections::BTreeMap;
 
+use serde::{Deserialize, Serialize};
+
 use sim_core::{Buffers, Digest};
 
 use crate::check::CheckId;
@@ -147,7 +149,7 @@ pub struct Summary {
     /// Seeds that violated each check.
     pub by_check: BTreeMap<CheckId, u64>,
     /// Seeds by (check, cause).
-    pub clusters: BTreeMap<(CheckId, &'static str), Cluster>,
+    pub clusters: BTreeMap<(CheckId, String), Cluster>,
     /// Wrapping sum of every seed's digest: equal sweeps have equal sums.
     pub digest_sum: u64,
 }
@@ -175,7 +177,7 @@ impl Summary {
                 smallest: example,
             };
             self.clusters
-                .entry((f.check, f.cause))
+                .entry((f.check, f.cause.to_string()))
                 .and_modify(|c| {
                     c.seeds += 1;
                     c.smallest = c.smallest.min(example);
@@ -219,6 +221,99 @@ impl Summary {
     }
 }
 
+/// A [`Summary`] as plain data, for shard result files and `sweep_end`.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SummaryRecord {
+    /// Seeds run.
+    pub runs: u64,
+    /// Seeds that passed.
+    pub pass: u64,
+    /// Seeds with an unexpected violation.
+    pub fail: u64,
+    /// Seeds that were inconclusive.
+    pub inconclusive: u64,
+    /// Seeds that violated each check.
+    pub by_check: BTreeMap<CheckId, u64>,
+    /// One row per (check, cause).
+    pub clusters: Vec<ClusterRecord>,
+    /// Wrapping sum of the seeds' digests, as 16 hex digits.
+    pub digest_sum: String,
+}
+
+/// One cluster as plain data.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ClusterRecord {
+    /// The check.
+    pub check: CheckId,
+    /// The cause.
+    pub cause: String,
+    /// How many seeds.
+    pub seeds: u64,
+    /// Whether the scenario expects the check to break.
+    pub expected: bool,
+    /// The smallest example's seed.
+    pub smallest_seed: u64,
+    /// The smallest example's events.
+    pub smallest_events: u64,
+}
+
+impl Summary {
+    /// The summary as plain data.
+    pub fn to_record(&self) -> SummaryRecord {
+        let clusters = self
+            .clusters
+            .iter()
+            .map(|((check, cause), c)| ClusterRecord {
+                check: *check,
+                cause: cause.clone(),
+                seeds: c.seeds,
+                expected: c.expected,
+                smallest_seed: c.smallest.1,
+                smallest_events: c.smallest.0,
+            })
+            .collect();
+        SummaryRecord {
+            runs: self.runs,
+            pass: self.pass,
+            fail: self.fail,
+            inconclusive: self.inconclusive,
+            by_check: self.by_check.clone(),
+            clusters,
+            digest_sum: format!("{:016x}", self.digest_sum),
+        }
+    }
+
+    /// A summary from plain data.
+    ///
+    /// # Errors
+    /// If the digest sum is not hexadecimal.
+    pub fn from_record(r: SummaryRecord) -> Result<Summary, String> {
+        let digest_sum = u64::from_str_radix(&r.digest_sum, 16)
+            .map_err(|_| format!("digest_sum `{}` is not hexadecimal", r.digest_sum))?;
+        let clusters = r
+            .clusters
+            .into_iter()
+            .map(|c| {
+                let cluster = Cluster {
+                    seeds: c.seeds,
+                    expected: c.expected,
+                    smallest: (c.smallest_events, c.smallest_seed),
+                };
+                ((c.check, c.cause), cluster)
+            })
+            .collect();
+        Ok(Summary {
+            runs: r.runs,
+            pass: r.pass,
+            fail: r.fail,
+            inconclusive: r.inconclusive,
+            by_check: r.by_check,
+            clusters,
+            digest_sum,
+        })
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -253,6 +348,7 @@ mod tests {
             }
         }
         assert_eq!(odd.merge(even), whole);
+        assert_eq!(Summary::from_record(whole.to_record()).unwrap(), whole);
         assert_eq!(whole.runs, 30);
         assert!(
             whole.by_check.get(&CheckId::C3).is_some_and(|n| *n > 0),
