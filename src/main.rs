@@ -8,7 +8,9 @@
 
 mod check_cmd;
 mod diagnostics;
+mod replay_cmd;
 mod run_cmd;
+mod runfolder;
 mod shard;
 mod sweep_cmd;
 
@@ -67,6 +69,18 @@ enum Command {
         /// (exit 5 and the first diverging event if they differ).
         #[arg(long)]
         check_determinism: bool,
+        /// Where a run with an unexpected violation writes its run folder.
+        #[arg(long, default_value = "runs")]
+        out: String,
+        /// Write no run folder.
+        #[arg(long)]
+        no_report: bool,
+    },
+    /// Re-execute a run folder and prove it is the same run (exit 5 if not).
+    #[command(after_help = EXIT_CODES)]
+    Replay {
+        /// A run folder (`runs/<scenario>/<time>-s<seed>`).
+        dir: String,
     },
     /// Run many seeds of a scenario in parallel and summarise them.
     #[command(after_help = EXIT_CODES)]
@@ -125,14 +139,21 @@ fn main() -> ExitCode {
             seed,
             format,
             check_determinism,
-        } => run_cmd::run(
-            &path,
-            &run_cmd::RunOptions {
-                seed,
-                format,
-                check_determinism,
-            },
-        ),
+            out,
+            no_report,
+        } => {
+            let out = (!no_report).then_some(out);
+            run_cmd::run(
+                &path,
+                &run_cmd::RunOptions {
+                    seed,
+                    format,
+                    check_determinism,
+                    out,
+                },
+            )
+        }
+        Command::Replay { dir } => replay_cmd::replay(&dir),
         Command::Check { path, format } => check_cmd::check(&path, format),
         Command::Sweep {
             path,

@@ -13,6 +13,8 @@ pub struct RunOptions {
     pub format: Format,
     /// Run twice and compare.
     pub check_determinism: bool,
+    /// Where failing runs leave their run folders (`None`: nowhere).
+    pub out: Option<String>,
 }
 
 /// Run `path` (a file or a folder); returns the exit code.
@@ -62,14 +64,42 @@ fn run_one(file: &str, options: &RunOptions, brief: bool) -> u8 {
             return 5;
         }
     }
+    let folder = run_folder(&scenario, &report, file, options);
     match format {
-        Format::Json => reports::jsonl::lines(&scenario, &report, file)
+        Format::Json => reports::jsonl::lines(&scenario, &report, file, folder.as_deref())
             .iter()
             .for_each(crate::outln),
         Format::Human if brief => crate::outln(reports::text::summary_line(&scenario, &report)),
         Format::Human => crate::out(reports::text::render(&scenario, &report, file)),
     }
+    if let (Some(dir), Format::Human) = (&folder, format) {
+        let indent = if brief { "        " } else { "  " };
+        crate::outln(format!("{indent}run folder {dir}"));
+        crate::outln(format!("{indent}replay     eosim replay {dir}"));
+    }
     report.verdict.exit_code()
+}
+
+/// A run with an unexpected violation leaves a run folder; the run is
+/// repeated with its trace recorded (runs without a failure record none).
+fn run_folder(
+    scenario: &Scenario,
+    report: &run::RunReport,
+    file: &str,
+    options: &RunOptions,
+) -> Option<String> {
+    let out = options.out.as_deref()?;
+    if report.verdict != run::Verdict::Fail {
+        return None;
+    }
+    let recorded = run::run(scenario, report.seed, true);
+    match crate::runfolder::write(out, scenario, &recorded, file) {
+        Ok(dir) => Some(dir.to_string_lossy().into_owned()),
+        Err(msg) => {
+            eprintln!("error: {msg}");
+            None
+        }
+    }
 }
 
 #[derive(Default)]

@@ -377,3 +377,73 @@ fn three_shards_merged_equal_the_single_sweep() {
     );
     std::fs::remove_dir_all(&dir).unwrap();
 }
+
+/// A failing run leaves a run folder that replays to the same digest; a
+/// tampered folder is caught (exit 5), an unreadable one is an error (4).
+#[test]
+fn a_failing_run_folder_replays_and_tampering_is_detected() {
+    let dir = std::env::temp_dir().join(format!("eosim-runs-{}", std::process::id()));
+    let out = dir.to_string_lossy().into_owned();
+    let run = eosim(&[
+        "run",
+        "tests/fixtures/m2-claims-too-much.ron",
+        "--seed",
+        "4",
+        "--out",
+        &out,
+    ]);
+    assert_eq!(run.status.code(), Some(1));
+    let text = stdout(&run);
+    let folder = text
+        .lines()
+        .find_map(|l| l.trim().strip_prefix("run folder "))
+        .unwrap()
+        .to_string();
+    assert!(folder.ends_with("-s4"), "{folder}");
+    for file in ["scenario.ron", "repro.txt", "verdict.json", "events.txt"] {
+        assert!(
+            Path::new(&folder).join(file).is_file(),
+            "{file} in {folder}"
+        );
+    }
+    let replay = eosim(&["replay", &folder]);
+    assert_eq!(replay.status.code(), Some(0), "{}", stderr(&replay));
+    assert!(stdout(&replay).contains("REPLAY OK"));
+
+    let events = Path::new(&folder).join("events.txt");
+    let original = std::fs::read_to_string(&events).unwrap();
+    std::fs::write(&events, original.replacen("deliver ", "delivr  ", 1)).unwrap();
+    let tampered = eosim(&["replay", &folder]);
+    assert_eq!(tampered.status.code(), Some(5));
+    assert!(
+        stderr(&tampered).contains("first diverging event"),
+        "{}",
+        stderr(&tampered)
+    );
+    std::fs::write(&events, original).unwrap();
+
+    let scenario = Path::new(&folder).join("scenario.ron");
+    let text = std::fs::read_to_string(&scenario).unwrap();
+    std::fs::write(&scenario, text.replace("messages: 5", "messages: 6")).unwrap();
+    let changed = eosim(&["replay", &folder]);
+    assert_eq!(changed.status.code(), Some(5));
+    assert!(
+        stderr(&changed).contains("scenario.ron was changed"),
+        "{}",
+        stderr(&changed)
+    );
+
+    assert_eq!(
+        eosim(&["replay", &format!("{out}/no-such-run")])
+            .status
+            .code(),
+        Some(4)
+    );
+    let passing = eosim(&["run", "scenarios/11-m4-inbox-holds.ron", "--out", &out]);
+    assert_eq!(passing.status.code(), Some(0));
+    assert!(
+        !dir.join("m4-inbox-holds").exists(),
+        "a passing run leaves no folder"
+    );
+    std::fs::remove_dir_all(&dir).unwrap();
+}

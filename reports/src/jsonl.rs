@@ -8,8 +8,28 @@ use serde_json::{Value, json};
 
 use crate::{VERSION, repro_command};
 
-/// The lines of one run: `run_start`, one `violation` each, `run_end`.
-pub fn lines(scenario: &Scenario, report: &RunReport, file: &str) -> Vec<String> {
+/// Everything about one run in one JSON object, for `verdict.json`:
+/// `run_start`'s fields, `run_end`'s, and the violations.
+pub fn verdict(scenario: &Scenario, report: &RunReport, file: &str) -> Value {
+    let mut all = run_start(scenario, report.seed, file);
+    if let (Some(all), Value::Object(end)) =
+        (all.as_object_mut(), run_end(scenario, report, file, None))
+    {
+        all.extend(end);
+        let violations: Vec<Value> = report.violations().map(|(v, e)| violation(v, e)).collect();
+        all.insert("violations".into(), Value::from(violations));
+    }
+    all
+}
+
+/// The lines of one run: `run_start`, one `violation` each, `run_end`
+/// (with the run folder, if one was written).
+pub fn lines(
+    scenario: &Scenario,
+    report: &RunReport,
+    file: &str,
+    report_dir: Option<&str>,
+) -> Vec<String> {
     let mut out = vec![envelope(
         "run_start",
         &run_start(scenario, report.seed, file),
@@ -17,7 +37,10 @@ pub fn lines(scenario: &Scenario, report: &RunReport, file: &str) -> Vec<String>
     for (v, expected) in report.violations() {
         out.push(envelope("violation", &violation(v, expected)));
     }
-    out.push(envelope("run_end", &run_end(scenario, report, file)));
+    out.push(envelope(
+        "run_end",
+        &run_end(scenario, report, file, report_dir),
+    ));
     out
 }
 
@@ -53,11 +76,12 @@ fn violation(v: &Violation, expected: bool) -> Value {
     })
 }
 
-fn run_end(scenario: &Scenario, report: &RunReport, file: &str) -> Value {
+fn run_end(scenario: &Scenario, report: &RunReport, file: &str, report_dir: Option<&str>) -> Value {
     let s = &report.end.stats;
     let repro = repro_command(file, report.seed);
     json!({
         "verdict": report.verdict.word(),
+        "report_dir": report_dir,
         "exit_code": report.verdict.exit_code(),
         "digest": report.end.digest.to_string(),
         "end": format!("{:?}", report.end.reason),
