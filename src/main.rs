@@ -8,6 +8,7 @@
 
 mod check_cmd;
 mod diagnostics;
+mod regressions;
 mod replay_cmd;
 mod run_cmd;
 mod runfolder;

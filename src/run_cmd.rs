@@ -56,6 +56,11 @@ fn run_one(file: &str, options: &RunOptions, brief: bool) -> u8 {
         }
     };
     let seed = options.seed.unwrap_or(scenario.seed());
+    let regression_code = if options.seed.is_none() {
+        replay_regressions(&scenario, file, format)
+    } else {
+        0
+    };
     let report = run::run(&scenario, seed, options.check_determinism);
     if options.check_determinism {
         let again = run::run(&scenario, seed, true);
@@ -77,7 +82,24 @@ fn run_one(file: &str, options: &RunOptions, brief: bool) -> u8 {
         crate::outln(format!("{indent}run folder {dir}"));
         crate::outln(format!("{indent}replay     eosim replay {dir}"));
     }
-    report.verdict.exit_code()
+    crate::worst(report.verdict.exit_code(), regression_code)
+}
+
+/// Run the scenario's regression seeds first, one line each (human
+/// output); returns the worst exit code.
+fn replay_regressions(scenario: &Scenario, file: &str, format: Format) -> u8 {
+    let mut code = 0;
+    for seed in crate::regressions::read(file) {
+        let report = run::run(scenario, seed, false);
+        if format == Format::Human {
+            crate::outln(format!(
+                "regression {}",
+                reports::text::summary_line(scenario, &report)
+            ));
+        }
+        code = crate::worst(code, report.verdict.exit_code());
+    }
+    code
 }
 
 /// A run with an unexpected violation leaves a run folder; the run is

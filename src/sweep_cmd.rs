@@ -12,7 +12,7 @@ use rayon::prelude::*;
 use sim_core::Buffers;
 
 use crate::shard::{ShardArg, resolve_shard, write_shard};
-use crate::{Format, diagnostics};
+use crate::{Format, diagnostics, regressions};
 
 /// How progress is shown on stderr.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
@@ -60,6 +60,16 @@ pub fn sweep(args: &SweepArgs) -> u8 {
     if let Some(sh) = shard {
         seeds.retain(|seed| seed % sh.count == sh.index);
     }
+    // An unsharded sweep replays the regression seeds first.
+    let regressions = if shard.is_none() {
+        regressions::read(&args.file)
+    } else {
+        Vec::new()
+    };
+    if !regressions.is_empty() {
+        seeds.retain(|s| !regressions.contains(s));
+        seeds.splice(0..0, regressions.iter().copied());
+    }
     let jobs = args
         .jobs
         .unwrap_or_else(|| std::thread::available_parallelism().map_or(1, usize::from));
@@ -88,7 +98,37 @@ pub fn sweep(args: &SweepArgs) -> u8 {
         Format::Human => crate::out(report(&args.file, &summary, Some(started.elapsed()))),
         Format::Json => crate::outln(sweep_end(&summary)),
     }
+    if shard.is_none() {
+        save_regressions(&args.file, &summary, args.format);
+    }
     summary.exit_code()
+}
+
+/// Keep the smallest example of each unexpected failure for next time.
+fn save_regressions(file: &str, summary: &Summary, format: Format) {
+    let entries: Vec<(u64, String)> = summary
+        .clusters
+        .iter()
+        .filter(|(_, c)| !c.expected)
+        .map(|((check, cause), c)| {
+            (
+                c.smallest.1,
+                format!("violates {} {} ({cause})", check.code(), check.name()),
+            )
+        })
+        .collect();
+    match regressions::append(file, &entries) {
+        Ok(0) => {}
+        Ok(n) if format == Format::Human => {
+            let to = regressions::path(file);
+            crate::outln(format!(
+                "  saved      +{n} seeds → {} (replayed first next time)",
+                to.display()
+            ));
+        }
+        Ok(_) => {}
+        Err(msg) => eprintln!("error: {msg}"),
+    }
 }
 
 /// Where a `random:K` set starts: drawn from the clock once, printed and

@@ -272,15 +272,14 @@ fn a_sweep_gives_the_same_summary_on_one_thread_and_on_two() {
 }
 
 #[test]
-fn a_sweep_exits_1_on_an_unexpected_violation_and_names_a_replay() {
-    let out = eosim(&[
-        "sweep",
-        "tests/fixtures/m2-claims-too-much.ron",
-        "--seeds",
-        "0..20",
-        "--progress",
-        "none",
-    ]);
+fn a_sweep_exits_1_on_an_unexpected_violation_saves_a_regression_seed_and_run_replays_it() {
+    let dir = std::env::temp_dir().join(format!("eosim-sweep-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let file = dir.join("claims.ron").to_string_lossy().into_owned();
+    let fixture =
+        Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/m2-claims-too-much.ron");
+    std::fs::copy(fixture, &file).unwrap();
+    let out = eosim(&["sweep", &file, "--seeds", "0..20", "--progress", "none"]);
     let text = stdout(&out);
     assert_eq!(out.status.code(), Some(1), "{text}");
     assert!(text.contains("20 FAIL"), "{text}");
@@ -289,9 +288,23 @@ fn a_sweep_exits_1_on_an_unexpected_violation_and_names_a_replay() {
         "{text}"
     );
     assert!(
-        text.contains("eosim run tests/fixtures/m2-claims-too-much.ron --seed "),
+        text.contains(&format!("eosim run {file} --seed ")),
         "{text}"
     );
+    let saved = std::fs::read_to_string(dir.join("claims.regressions")).unwrap();
+    assert!(
+        saved.contains("# violates C3 no-duplicate-effect (after-effect-before-offset-commit)"),
+        "{saved}"
+    );
+    let seed = saved.split_whitespace().next().unwrap();
+    let again = eosim(&["run", &file, "--no-report"]);
+    let first = stdout(&again).lines().next().unwrap().to_string();
+    assert!(
+        first.starts_with("regression FAIL") && first.contains(&format!(" s{seed} ")),
+        "{first}"
+    );
+    assert_eq!(again.status.code(), Some(1));
+    std::fs::remove_dir_all(&dir).unwrap();
 }
 
 #[test]
