@@ -41,6 +41,11 @@ pub struct SweepArgs {
 
 /// Run the sweep; returns the exit code.
 pub fn sweep(args: &SweepArgs) -> u8 {
+    // Installed before anything is printed, so that a Ctrl-C after the header
+    // always stops the sweep cleanly.
+    if let Err(e) = ctrlc::set_handler(|| INTERRUPTED.store(true, Ordering::Relaxed)) {
+        eprintln!("warning: Ctrl-C will not stop the sweep cleanly: {e}");
+    }
     let scenario = match Scenario::load(&args.file) {
         Ok(s) => s,
         Err(e) => {
@@ -90,7 +95,17 @@ pub fn sweep(args: &SweepArgs) -> u8 {
     let watch = Watch::new(seeds.len() as u64, args.progress);
     let summary = pool.install(|| run_all(&scenario, &seeds, args, &watch));
     watch.finish();
-    if let Some(Err(msg)) = shard.map(|sh| write_shard(&scenario, args, sh, &summary)) {
+    let interrupted = INTERRUPTED.load(Ordering::Relaxed);
+    if interrupted {
+        eprintln!(
+            "interrupted: {} of {} seeds finished; summarising those",
+            summary.runs,
+            seeds.len()
+        );
+    }
+    // A shard file stands for its whole share of the seeds: none if cut short.
+    let write = shard.filter(|_| !interrupted);
+    if let Some(Err(msg)) = write.map(|sh| write_shard(&scenario, args, sh, &summary)) {
         eprintln!("error: {msg}");
         return 2;
     }
@@ -101,7 +116,11 @@ pub fn sweep(args: &SweepArgs) -> u8 {
     if shard.is_none() {
         save_regressions(&args.file, &summary, args.format);
     }
-    summary.exit_code()
+    if interrupted {
+        INTERRUPTED_EXIT
+    } else {
+        summary.exit_code()
+    }
 }
 
 /// Keep the smallest example of each unexpected failure for next time.
@@ -144,12 +163,18 @@ fn random_start(spec: &SeedSpec) -> u64 {
     nanos.wrapping_mul(0x9E37_79B9_7F4A_7C15) >> 16
 }
 
+/// The exit code of an interrupted sweep (128 + SIGINT, as shells report).
+const INTERRUPTED_EXIT: u8 = 130;
+
+/// Set by Ctrl-C: no new seed starts, and what finished is summarised.
+static INTERRUPTED: AtomicBool = AtomicBool::new(false);
+
 fn run_all(scenario: &Scenario, seeds: &[u64], args: &SweepArgs, watch: &Watch) -> Summary {
     let stop = AtomicBool::new(false);
     seeds
         .par_iter()
         .map_init(Buffers::default, |buffers, seed| {
-            if stop.load(Ordering::Relaxed) {
+            if stop.load(Ordering::Relaxed) || INTERRUPTED.load(Ordering::Relaxed) {
                 return None;
             }
             let result = sweep::run_seed(scenario, *seed, buffers);

@@ -460,3 +460,50 @@ fn a_failing_run_folder_replays_and_tampering_is_detected() {
     );
     std::fs::remove_dir_all(&dir).unwrap();
 }
+
+/// Ctrl-C stops a sweep cleanly: what finished is summarised, the exit code
+/// is 130, and no shard file is left behind for an unfinished share.
+#[test]
+fn an_interrupted_sweep_summarises_what_finished() {
+    use std::io::BufRead;
+    let dir = std::env::temp_dir().join(format!("eosim-interrupt-{}", std::process::id()));
+    let mut child = Command::new(env!("CARGO_BIN_EXE_eosim"))
+        .args([
+            "sweep",
+            "scenarios/bench/w1.ron",
+            "--seeds",
+            "0..1000000",
+            "--jobs",
+            "1",
+            "--progress",
+            "none",
+        ])
+        .args(["--shard", "0/1", "--out"])
+        .arg(&dir)
+        .current_dir(env!("CARGO_MANIFEST_DIR"))
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut stdout = std::io::BufReader::new(child.stdout.take().unwrap());
+    let mut header = String::new();
+    stdout.read_line(&mut header).unwrap();
+    assert!(header.starts_with("sweeping w1"), "{header}");
+    let pid = child.id().to_string();
+    assert!(
+        Command::new("kill")
+            .args(["-INT", &pid])
+            .status()
+            .unwrap()
+            .success()
+    );
+    let mut rest = String::new();
+    std::io::Read::read_to_string(&mut stdout, &mut rest).unwrap();
+    let status = child.wait().unwrap();
+    assert_eq!(status.code(), Some(130), "{rest}");
+    assert!(rest.contains(" PASS · 0 FAIL"), "{rest}");
+    assert!(
+        !dir.join("w1").exists(),
+        "no shard file for an unfinished share"
+    );
+}
