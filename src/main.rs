@@ -14,6 +14,7 @@ mod run_cmd;
 mod runfolder;
 mod shard;
 mod sweep_cmd;
+mod sweepfolder;
 
 use std::process::ExitCode;
 
@@ -107,9 +108,12 @@ enum Command {
         /// `env` reads i and n from Kubernetes or Slurm variables.
         #[arg(long, value_parser = shard::ShardArg::parse)]
         shard: Option<shard::ShardArg>,
-        /// Where shard result files go.
+        /// Where the sweep folder (or a shard's result file) goes.
         #[arg(long, default_value = "runs")]
         out: String,
+        /// Failure folders to keep per unexpected cluster (at most 8).
+        #[arg(long, default_value_t = 3, value_parser = clap::value_parser!(u64).range(0..=8))]
+        keep: u64,
     },
     /// Join the result files of a sharded sweep into one summary.
     #[command(after_help = EXIT_CODES)]
@@ -165,6 +169,7 @@ fn main() -> ExitCode {
             progress,
             shard,
             out,
+            keep,
         } => {
             let args = sweep_cmd::SweepArgs {
                 file: path,
@@ -175,6 +180,7 @@ fn main() -> ExitCode {
                 stop_on_first,
                 format,
                 progress,
+                keep: usize::try_from(keep).unwrap_or(8),
             };
             sweep_cmd::sweep(&args)
         }

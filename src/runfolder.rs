@@ -19,7 +19,7 @@ pub const VERDICT: &str = "verdict.json";
 pub const EVENTS: &str = "events.txt";
 
 /// Write the run folder of `report` (which must carry its trace) under
-/// `out`; returns its path.
+/// `out/<scenario>/<UTC time>-s<seed>`; returns its path.
 ///
 /// # Errors
 /// A readable message if a file cannot be written.
@@ -29,12 +29,31 @@ pub fn write(
     report: &RunReport,
     file: &str,
 ) -> Result<PathBuf, String> {
-    let stamp = humantime::format_rfc3339_seconds(std::time::SystemTime::now())
+    let dir =
+        Path::new(out)
+            .join(scenario.name())
+            .join(format!("{}-s{}", utc_stamp(), report.seed));
+    write_at(&dir, scenario, report, file)?;
+    Ok(dir)
+}
+
+/// The current UTC time as `20261122T210305Z`, for folder names.
+pub fn utc_stamp() -> String {
+    humantime::format_rfc3339_seconds(std::time::SystemTime::now())
         .to_string()
-        .replace(['-', ':'], "");
-    let dir = Path::new(out)
-        .join(scenario.name())
-        .join(format!("{stamp}-s{}", report.seed));
+        .replace(['-', ':'], "")
+}
+
+/// Write the run folder of `report` at `dir`, through a temporary name.
+///
+/// # Errors
+/// A readable message if a file cannot be written.
+pub fn write_at(
+    dir: &Path,
+    scenario: &Scenario,
+    report: &RunReport,
+    file: &str,
+) -> Result<(), String> {
     let tmp = dir.with_extension("partial");
     let write = |name: &str, text: String| {
         std::fs::write(tmp.join(name), text)
@@ -49,8 +68,7 @@ pub fn write(
         serde_json::to_string_pretty(&verdict).map_err(|e| e.to_string())?,
     )?;
     write(EVENTS, events(report))?;
-    std::fs::rename(&tmp, &dir).map_err(|e| format!("cannot create {}: {e}", dir.display()))?;
-    Ok(dir)
+    std::fs::rename(&tmp, dir).map_err(|e| format!("cannot create {}: {e}", dir.display()))
 }
 
 fn repro(scenario: &Scenario, report: &RunReport, file: &str) -> String {

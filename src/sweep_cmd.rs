@@ -12,6 +12,7 @@ use rayon::prelude::*;
 use sim_core::Buffers;
 
 use crate::shard::{ShardArg, resolve_shard, write_shard};
+use crate::sweepfolder::SweepFolder;
 use crate::{Format, diagnostics, regressions};
 
 /// How progress is shown on stderr.
@@ -37,6 +38,8 @@ pub struct SweepArgs {
     pub stop_on_first: bool,
     pub format: Format,
     pub progress: Progress,
+    /// Failure folders kept per unexpected cluster.
+    pub keep: usize,
 }
 
 /// Run the sweep; returns the exit code.
@@ -93,7 +96,18 @@ pub fn sweep(args: &SweepArgs) -> u8 {
     }
     let started = Instant::now();
     let watch = Watch::new(seeds.len() as u64, args.progress);
-    let summary = pool.install(|| run_all(&scenario, &seeds, args, &watch));
+    // An unsharded sweep leaves a folder; a shard leaves its result file.
+    let folder = match shard {
+        Some(_) => None,
+        None => match SweepFolder::create(&args.out, &scenario) {
+            Ok(folder) => Some(folder),
+            Err(msg) => {
+                eprintln!("error: {msg}");
+                return 2;
+            }
+        },
+    };
+    let summary = pool.install(|| run_all(&scenario, &seeds, args, &watch, folder.as_ref()));
     watch.finish();
     let interrupted = INTERRUPTED.load(Ordering::Relaxed);
     if interrupted {
@@ -116,6 +130,15 @@ pub fn sweep(args: &SweepArgs) -> u8 {
     if shard.is_none() {
         save_regressions(&args.file, &summary, args.format);
     }
+    if let Some(folder) = folder {
+        match folder.finish(&scenario, &args.file, &summary, args.keep) {
+            Ok(dir) if args.format == Format::Human => {
+                crate::outln(format!("  folder     {}", dir.display()));
+            }
+            Ok(_) => {}
+            Err(msg) => eprintln!("error: {msg}"),
+        }
+    }
     if interrupted {
         INTERRUPTED_EXIT
     } else {
@@ -131,7 +154,7 @@ fn save_regressions(file: &str, summary: &Summary, format: Format) {
         .filter(|(_, c)| !c.expected)
         .map(|((check, cause), c)| {
             (
-                c.smallest.1,
+                c.smallest().1,
                 format!("violates {} {} ({cause})", check.code(), check.name()),
             )
         })
@@ -169,7 +192,13 @@ const INTERRUPTED_EXIT: u8 = 130;
 /// Set by Ctrl-C: no new seed starts, and what finished is summarised.
 static INTERRUPTED: AtomicBool = AtomicBool::new(false);
 
-fn run_all(scenario: &Scenario, seeds: &[u64], args: &SweepArgs, watch: &Watch) -> Summary {
+fn run_all(
+    scenario: &Scenario,
+    seeds: &[u64],
+    args: &SweepArgs,
+    watch: &Watch,
+    folder: Option<&SweepFolder>,
+) -> Summary {
     let stop = AtomicBool::new(false);
     seeds
         .par_iter()
@@ -185,6 +214,9 @@ fn run_all(scenario: &Scenario, seeds: &[u64], args: &SweepArgs, watch: &Watch) 
             watch.tick(failed);
             if args.format == Format::Json {
                 crate::outln(seed_result(&result));
+            }
+            if let Some(folder) = folder {
+                folder.seed(&result);
             }
             Some(result)
         })
@@ -312,7 +344,7 @@ pub(crate) fn report(file: &str, s: &Summary, took: Option<Duration>) -> String 
     for (i, ((check, cause), c)) in s.clusters.iter().enumerate() {
         let label = if i == 0 { "  by cause" } else { "" };
         let tag = if c.expected { "expected" } else { "UNEXPECTED" };
-        let (events, seed) = c.smallest;
+        let (events, seed) = c.smallest();
         let _ = writeln!(
             out,
             "{label:<13}{} {cause} · {} seeds, {tag}",
@@ -353,10 +385,15 @@ fn seed_result(r: &SeedResult) -> String {
     reports::jsonl::envelope("seed_result", &data)
 }
 
-pub(crate) fn sweep_end(s: &Summary) -> String {
+/// The `sweep_end` data: the summary and the exit code.
+pub(crate) fn sweep_end_data(s: &Summary) -> serde_json::Value {
     let mut data = serde_json::to_value(s.to_record()).unwrap_or_default();
     if let Some(map) = data.as_object_mut() {
         map.insert("exit_code".into(), s.exit_code().into());
     }
-    reports::jsonl::envelope("sweep_end", &data)
+    data
+}
+
+pub(crate) fn sweep_end(s: &Summary) -> String {
+    reports::jsonl::envelope("sweep_end", &sweep_end_data(s))
 }

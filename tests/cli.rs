@@ -105,6 +105,7 @@ fn a_failing_run_shows_the_message_the_crash_point_and_the_reproduce_command() {
         "tests/fixtures/m2-claims-too-much.ron",
         "--seed",
         "0",
+        "--no-report",
     ]);
     let text = stdout(&out);
     assert_eq!(out.status.code(), Some(1), "{text}");
@@ -242,10 +243,14 @@ fn check_prints_the_actors_and_crash_points() {
 
 #[test]
 fn a_sweep_gives_the_same_summary_on_one_thread_and_on_two() {
+    let dir = std::env::temp_dir().join(format!("eosim-same-{}", std::process::id()));
+    let tmp = dir.to_string_lossy().into_owned();
     let sweep = |jobs: &str| {
         let out = eosim(&[
             "sweep",
             "scenarios/05-m2-lost-ack-duplicates.ron",
+            "--out",
+            &tmp,
             "--seeds",
             "0..60",
             "--jobs",
@@ -279,7 +284,17 @@ fn a_sweep_exits_1_on_an_unexpected_violation_saves_a_regression_seed_and_run_re
     let fixture =
         Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/m2-claims-too-much.ron");
     std::fs::copy(fixture, &file).unwrap();
-    let out = eosim(&["sweep", &file, "--seeds", "0..20", "--progress", "none"]);
+    let runs = dir.join("runs").to_string_lossy().into_owned();
+    let out = eosim(&[
+        "sweep",
+        &file,
+        "--seeds",
+        "0..20",
+        "--progress",
+        "none",
+        "--out",
+        &runs,
+    ]);
     let text = stdout(&out);
     assert_eq!(out.status.code(), Some(1), "{text}");
     assert!(text.contains("20 FAIL"), "{text}");
@@ -378,6 +393,8 @@ fn three_shards_merged_equal_the_single_sweep() {
         "none",
         "--format",
         "json",
+        "--out",
+        &out,
     ]);
     let single_end = stdout(&single).lines().last().unwrap().to_string();
     assert_eq!(merged.trim(), single_end);

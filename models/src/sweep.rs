@@ -125,14 +125,34 @@ pub fn run_seed(scenario: &Scenario, seed: u64, buffers: &mut Buffers<Node>) -> 
 }
 
 /// The seeds that showed one (check, cause).
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Cluster {
     /// How many seeds.
     pub seeds: u64,
     /// Whether the scenario expects this check to break.
     pub expected: bool,
-    /// The smallest example: (events, seed), fewest events first.
-    pub smallest: (u64, u64),
+    /// The smallest examples, fewest events first (ties: lowest seed), at
+    /// most [`EXAMPLES_MAX`]: `(events, seed)`.
+    pub examples: Vec<(u64, u64)>,
+}
+
+/// How many smallest examples a cluster keeps.
+pub const EXAMPLES_MAX: usize = 8;
+
+impl Cluster {
+    /// The smallest example: `(events, seed)`.
+    pub fn smallest(&self) -> (u64, u64) {
+        self.examples.first().copied().unwrap_or_default()
+    }
+}
+
+/// Add `more` to the sorted `examples` and keep the [`EXAMPLES_MAX`]
+/// smallest, so that any order of additions gives the same list.
+fn keep_smallest(examples: &mut Vec<(u64, u64)>, more: impl IntoIterator<Item = (u64, u64)>) {
+    examples.extend(more);
+    examples.sort_unstable();
+    examples.dedup();
+    examples.truncate(EXAMPLES_MAX);
 }
 
 /// Totals of a sweep, independent of the order seeds finish in.
@@ -174,13 +194,13 @@ impl Summary {
             let cluster = Cluster {
                 seeds: 1,
                 expected: f.expected,
-                smallest: example,
+                examples: vec![example],
             };
             self.clusters
                 .entry((f.check, f.cause.to_string()))
                 .and_modify(|c| {
                     c.seeds += 1;
-                    c.smallest = c.smallest.min(example);
+                    keep_smallest(&mut c.examples, [example]);
                 })
                 .or_insert(cluster);
         }
@@ -201,7 +221,7 @@ impl Summary {
                 .entry(key)
                 .and_modify(|mine| {
                     mine.seeds += c.seeds;
-                    mine.smallest = mine.smallest.min(c.smallest);
+                    keep_smallest(&mut mine.examples, c.examples.iter().copied());
                 })
                 .or_insert(c);
         }
@@ -255,6 +275,8 @@ pub struct ClusterRecord {
     pub smallest_seed: u64,
     /// The smallest example's events.
     pub smallest_events: u64,
+    /// The smallest examples, `(events, seed)`, fewest events first.
+    pub examples: Vec<(u64, u64)>,
 }
 
 impl Summary {
@@ -268,8 +290,9 @@ impl Summary {
                 cause: cause.clone(),
                 seeds: c.seeds,
                 expected: c.expected,
-                smallest_seed: c.smallest.1,
-                smallest_events: c.smallest.0,
+                smallest_seed: c.smallest().1,
+                smallest_events: c.smallest().0,
+                examples: c.examples.clone(),
             })
             .collect();
         SummaryRecord {
@@ -297,7 +320,7 @@ impl Summary {
                 let cluster = Cluster {
                     seeds: c.seeds,
                     expected: c.expected,
-                    smallest: (c.smallest_events, c.smallest_seed),
+                    examples: c.examples,
                 };
                 ((c.check, c.cause), cluster)
             })

@@ -1,0 +1,109 @@
+//! The folder an unsharded sweep leaves: `runs/<scenario>/sweep-<UTC>/`
+//! with `seeds.csv` (one line per seed, in the order they finished),
+//! `summary.json` (the `sweep_end` data) and `failures/<seed>/`, a full run
+//! folder for the smallest examples of each unexpected cluster. It is built
+//! under a temporary name and renamed when complete.
+
+use std::io::Write as _;
+use std::path::{Path, PathBuf};
+use std::sync::Mutex;
+
+use models::run;
+use models::scenario::Scenario;
+use models::sweep::{SeedResult, Summary};
+
+/// A sweep folder being written.
+pub struct SweepFolder {
+    dir: PathBuf,
+    tmp: PathBuf,
+    seeds: Mutex<std::io::BufWriter<std::fs::File>>,
+}
+
+impl SweepFolder {
+    /// Start `out/<scenario>/sweep-<UTC>/`.
+    ///
+    /// # Errors
+    /// A readable message if it cannot be created.
+    pub fn create(out: &str, scenario: &Scenario) -> Result<SweepFolder, String> {
+        let dir = Path::new(out)
+            .join(scenario.name())
+            .join(format!("sweep-{}", crate::runfolder::utc_stamp()));
+        let tmp = dir.with_extension("partial");
+        std::fs::create_dir_all(tmp.join("failures"))
+            .map_err(|e| format!("cannot create {}: {e}", tmp.display()))?;
+        let csv = tmp.join("seeds.csv");
+        let file = std::fs::File::create(&csv)
+            .map_err(|e| format!("cannot create {}: {e}", csv.display()))?;
+        let mut seeds = std::io::BufWriter::new(file);
+        writeln!(seeds, "seed,verdict,violations,events,digest").map_err(|e| e.to_string())?;
+        Ok(SweepFolder {
+            dir,
+            tmp,
+            seeds: Mutex::new(seeds),
+        })
+    }
+
+    /// Record one seed in `seeds.csv`.
+    pub fn seed(&self, r: &SeedResult) {
+        let violations: Vec<String> = r.found.iter().map(|f| f.check.code().to_string()).collect();
+        let line = format!(
+            "{},{},{},{},{}",
+            r.seed,
+            r.verdict.word(),
+            violations.join(" "),
+            r.events,
+            r.digest
+        );
+        let mut seeds = self
+            .seeds
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        // A failed write shows up when the file is flushed in `finish`.
+        let _ = writeln!(seeds, "{line}");
+    }
+
+    /// Write the summary and up to `keep` failure folders per unexpected
+    /// cluster, then put the folder in place; returns its path.
+    ///
+    /// # Errors
+    /// A readable message if a file cannot be written.
+    pub fn finish(
+        self,
+        scenario: &Scenario,
+        file: &str,
+        summary: &Summary,
+        keep: usize,
+    ) -> Result<PathBuf, String> {
+        let mut seeds = self
+            .seeds
+            .into_inner()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        seeds
+            .flush()
+            .map_err(|e| format!("cannot write seeds.csv: {e}"))?;
+        let end = crate::sweep_cmd::sweep_end_data(summary);
+        let text = serde_json::to_string_pretty(&end).map_err(|e| e.to_string())?;
+        std::fs::write(self.tmp.join("summary.json"), text)
+            .map_err(|e| format!("cannot write summary.json: {e}"))?;
+        let mut kept: Vec<u64> = summary
+            .clusters
+            .values()
+            .filter(|c| !c.expected)
+            .flat_map(|c| c.examples.iter().take(keep).map(|(_, seed)| *seed))
+            .collect();
+        kept.sort_unstable();
+        kept.dedup();
+        for seed in kept {
+            let report = run::run(scenario, seed, true);
+            crate::runfolder::write_at(
+                &self.tmp.join("failures").join(seed.to_string()),
+                scenario,
+                &report,
+                file,
+            )?;
+        }
+        std::fs::rename(&self.tmp, &self.dir)
+            .map_err(|e| format!("cannot create {}: {e}", self.dir.display()))?;
+        Ok(self.dir)
+    }
+}
