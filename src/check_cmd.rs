@@ -25,7 +25,7 @@ fn check_one(file: &str, format: Format) -> u8 {
     match Scenario::load(file) {
         Err(e) => {
             diagnostics::report(&e, format);
-            4
+            diagnostics::exit_code(&e)
         }
         Ok(s) => {
             match format {

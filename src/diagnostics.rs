@@ -52,6 +52,15 @@ impl Diagnostic for Located {
     }
 }
 
+/// The exit code of a scenario that could not be loaded: a path that
+/// cannot be read is a usage error (2), an invalid file is 4.
+pub fn exit_code(err: &ScenarioError) -> u8 {
+    match err {
+        ScenarioError::Unreadable { .. } => 2,
+        _ => 4,
+    }
+}
+
 /// Print every problem of `err` to stderr (human) or stdout (JSON).
 pub fn report(err: &ScenarioError, format: Format) {
     let ScenarioError::Invalid {

@@ -9,9 +9,13 @@ use models::scenario::Scenario;
 use crate::runfolder::{EVENTS, SCENARIO, VERDICT};
 use crate::{Format, diagnostics};
 
-/// Replay the run folder `dir`; returns the exit code (0 identical, 4
-/// unreadable folder, 5 a difference).
+/// Replay the run folder `dir`; returns the exit code (0 identical, 2 no
+/// such folder, 4 unreadable folder, 5 a difference).
 pub fn replay(dir: &str) -> u8 {
+    if !Path::new(dir).is_dir() {
+        eprintln!("error: {dir} is not a run folder (no such directory)");
+        return 2;
+    }
     match check(Path::new(dir)) {
         Ok(Ok(summary)) => {
             crate::outln(format!("REPLAY OK  {dir}: {summary}"));
@@ -74,7 +78,7 @@ fn check(dir: &Path) -> Result<Result<String, String>, Unreadable> {
     }
     Ok(Ok(format!(
         "seed {seed}, digest {digest}, {} events identical",
-        report.trace.len()
+        report.events()
     )))
 }
 

@@ -52,7 +52,7 @@ fn run_one(file: &str, options: &RunOptions, brief: bool) -> u8 {
             if brief && format == Format::Human {
                 crate::outln(format!("INVALID {file}"));
             }
-            return 4;
+            return diagnostics::exit_code(&e);
         }
     };
     let seed = options.seed.unwrap_or(scenario.seed());
@@ -68,6 +68,11 @@ fn run_one(file: &str, options: &RunOptions, brief: bool) -> u8 {
             eprintln!("NON-DETERMINISM in {file} at seed {seed}: {divergence}");
             return 5;
         }
+        eprintln!(
+            "deterministic: {file} seed {seed} ran twice, {} trace events identical, digest {}",
+            again.trace.len(),
+            again.end.digest
+        );
     }
     let folder = run_folder(&scenario, &report, file, options);
     match format {

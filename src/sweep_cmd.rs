@@ -53,7 +53,7 @@ pub fn sweep(args: &SweepArgs) -> u8 {
         Ok(s) => s,
         Err(e) => {
             diagnostics::report(&e, args.format);
-            return 4;
+            return diagnostics::exit_code(&e);
         }
     };
     let shard = match resolve_shard(args) {
@@ -341,23 +341,41 @@ pub(crate) fn report(file: &str, s: &Summary, took: Option<Duration>) -> String 
             .collect();
         let _ = writeln!(out, "  by check   {}", by.join(" · "));
     }
-    for (i, ((check, cause), c)) in s.clusters.iter().enumerate() {
-        let label = if i == 0 { "  by cause" } else { "" };
+    let mut label = "  by cause";
+    for ((check, cause), c) in &s.clusters {
         let tag = if c.expected { "expected" } else { "UNEXPECTED" };
-        let (events, seed) = c.smallest();
-        let _ = writeln!(
-            out,
-            "{label:<13}{} {cause} · {} seeds, {tag}",
+        cluster_lines(
+            &mut out,
+            label,
+            &format!("{} {cause} · {} seeds, {tag}", check.code(), c.seeds),
+            c,
+            file,
+        );
+        label = "";
+    }
+    let mut label = "  missing";
+    for (check, c) in &s.missing {
+        let what = format!(
+            "{} expected, did not happen · {} seeds",
             check.code(),
             c.seeds
         );
-        let _ = writeln!(
-            out,
-            "               smallest: seed {seed} ({events} events)"
-        );
-        let _ = writeln!(out, "               {}", reports::repro_command(file, seed));
+        cluster_lines(&mut out, label, &what, c, file);
+        label = "";
     }
     out
+}
+
+/// A cluster: what, its smallest example and the command that replays it.
+fn cluster_lines(out: &mut String, label: &str, what: &str, c: &sweep::Cluster, file: &str) {
+    use std::fmt::Write as _;
+    let (events, seed) = c.smallest();
+    let _ = writeln!(out, "{label:<13}{what}");
+    let _ = writeln!(
+        out,
+        "               smallest: seed {seed} ({events} events)"
+    );
+    let _ = writeln!(out, "               {}", reports::repro_command(file, seed));
 }
 
 /// Seconds with one decimal, or milliseconds under a second.

@@ -215,7 +215,7 @@ fn seeds_can_be_given_in_hex() {
 #[test]
 fn a_missing_file_is_a_clear_error_not_a_panic() {
     let out = eosim(&["run", "scenarios/no-such-file.ron"]);
-    assert_eq!(out.status.code(), Some(4));
+    assert_eq!(out.status.code(), Some(2));
     assert!(
         stderr(&out).contains("cannot read scenarios/no-such-file.ron"),
         "{}",
@@ -467,7 +467,13 @@ fn a_failing_run_folder_replays_and_tampering_is_detected() {
         eosim(&["replay", &format!("{out}/no-such-run")])
             .status
             .code(),
-        Some(4)
+        Some(2)
+    );
+    std::fs::remove_file(Path::new(&folder).join("verdict.json")).unwrap();
+    assert_eq!(
+        eosim(&["replay", &folder]).status.code(),
+        Some(4),
+        "a folder without its verdict"
     );
     let passing = eosim(&["run", "scenarios/11-m4-inbox-holds.ron", "--out", &out]);
     assert_eq!(passing.status.code(), Some(0));

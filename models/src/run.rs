@@ -104,6 +104,13 @@ impl RunReport {
         self.ledger.messages.len()
     }
 
+    /// Events of the run: deliveries, drops, timers, crashes and restarts
+    /// (sends are not counted; the same number whatever was recorded).
+    pub fn events(&self) -> u64 {
+        let s = self.end.stats;
+        s.delivered + s.dropped + s.timers + s.crashes + s.restarts
+    }
+
     /// Retries over all messages.
     pub fn retries(&self) -> u64 {
         self.ledger

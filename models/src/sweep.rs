@@ -90,6 +90,8 @@ pub struct SeedResult {
     pub events: u64,
     /// Distinct violations, expected or not.
     pub found: Vec<Found>,
+    /// Checks the scenario expects to break that did not.
+    pub missing: Vec<CheckId>,
 }
 
 /// Run one seed of `scenario` on reused `buffers`.
@@ -114,13 +116,19 @@ pub fn run_seed(scenario: &Scenario, seed: u64, buffers: &mut Buffers<Node>) -> 
         .collect();
     found.sort_unstable();
     found.dedup();
-    let s = report.end.stats;
+    let missing = report
+        .checks
+        .iter()
+        .filter(|j| matches!(j.judgement, Judgement::Missing(_)))
+        .map(|j| j.check)
+        .collect();
     SeedResult {
         seed,
         verdict: report.verdict,
         digest: report.end.digest,
-        events: s.delivered + s.dropped + s.timers + s.crashes + s.restarts,
+        events: report.events(),
         found,
+        missing,
     }
 }
 
@@ -135,6 +143,9 @@ pub struct Cluster {
     /// most [`EXAMPLES_MAX`]: `(events, seed)`.
     pub examples: Vec<(u64, u64)>,
 }
+
+/// The cause given to seeds where an expected violation did not happen.
+pub const MISSING: &str = "expected, did not happen";
 
 /// How many smallest examples a cluster keeps.
 pub const EXAMPLES_MAX: usize = 8;
@@ -170,6 +181,8 @@ pub struct Summary {
     pub by_check: BTreeMap<CheckId, u64>,
     /// Seeds by (check, cause).
     pub clusters: BTreeMap<(CheckId, String), Cluster>,
+    /// Seeds where an expected violation did not happen, by check.
+    pub missing: BTreeMap<CheckId, Cluster>,
     /// Wrapping sum of every seed's digest: equal sweeps have equal sums.
     pub digest_sum: u64,
 }
@@ -188,6 +201,20 @@ impl Summary {
         checks.dedup();
         for c in checks {
             *self.by_check.entry(c).or_default() += 1;
+        }
+        for c in &r.missing {
+            let example = (r.events, r.seed);
+            self.missing
+                .entry(*c)
+                .and_modify(|m| {
+                    m.seeds += 1;
+                    keep_smallest(&mut m.examples, [example]);
+                })
+                .or_insert(Cluster {
+                    seeds: 1,
+                    expected: true,
+                    examples: vec![example],
+                });
         }
         for f in &r.found {
             let example = (r.events, r.seed);
@@ -215,6 +242,15 @@ impl Summary {
         self.digest_sum = self.digest_sum.wrapping_add(other.digest_sum);
         for (c, n) in other.by_check {
             *self.by_check.entry(c).or_default() += n;
+        }
+        for (key, c) in other.missing {
+            self.missing
+                .entry(key)
+                .and_modify(|mine| {
+                    mine.seeds += c.seeds;
+                    keep_smallest(&mut mine.examples, c.examples.iter().copied());
+                })
+                .or_insert(c);
         }
         for (key, c) in other.clusters {
             self.clusters
@@ -256,6 +292,8 @@ pub struct SummaryRecord {
     pub by_check: BTreeMap<CheckId, u64>,
     /// One row per (check, cause).
     pub clusters: Vec<ClusterRecord>,
+    /// One row per check expected to break that did not, in some seeds.
+    pub missing: Vec<ClusterRecord>,
     /// Wrapping sum of the seeds' digests, as 16 hex digits.
     pub digest_sum: String,
 }
@@ -282,18 +320,24 @@ pub struct ClusterRecord {
 impl Summary {
     /// The summary as plain data.
     pub fn to_record(&self) -> SummaryRecord {
+        let row = |check: CheckId, cause: &str, c: &Cluster| ClusterRecord {
+            check,
+            cause: cause.to_string(),
+            seeds: c.seeds,
+            expected: c.expected,
+            smallest_seed: c.smallest().1,
+            smallest_events: c.smallest().0,
+            examples: c.examples.clone(),
+        };
         let clusters = self
             .clusters
             .iter()
-            .map(|((check, cause), c)| ClusterRecord {
-                check: *check,
-                cause: cause.clone(),
-                seeds: c.seeds,
-                expected: c.expected,
-                smallest_seed: c.smallest().1,
-                smallest_events: c.smallest().0,
-                examples: c.examples.clone(),
-            })
+            .map(|((check, cause), c)| row(*check, cause, c))
+            .collect();
+        let missing = self
+            .missing
+            .iter()
+            .map(|(check, c)| row(*check, MISSING, c))
             .collect();
         SummaryRecord {
             runs: self.runs,
@@ -302,6 +346,7 @@ impl Summary {
             inconclusive: self.inconclusive,
             by_check: self.by_check.clone(),
             clusters,
+            missing,
             digest_sum: format!("{:016x}", self.digest_sum),
         }
     }
@@ -313,6 +358,16 @@ impl Summary {
     pub fn from_record(r: SummaryRecord) -> Result<Summary, String> {
         let digest_sum = u64::from_str_radix(&r.digest_sum, 16)
             .map_err(|_| format!("digest_sum `{}` is not hexadecimal", r.digest_sum))?;
+        let cluster = |c: ClusterRecord| Cluster {
+            seeds: c.seeds,
+            expected: c.expected,
+            examples: c.examples,
+        };
+        let missing = r
+            .missing
+            .into_iter()
+            .map(|c| (c.check, cluster(c)))
+            .collect();
         let clusters = r
             .clusters
             .into_iter()
@@ -332,6 +387,7 @@ impl Summary {
             inconclusive: r.inconclusive,
             by_check: r.by_check,
             clusters,
+            missing,
             digest_sum,
         })
     }

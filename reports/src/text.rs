@@ -54,7 +54,10 @@ fn header(out: &mut String, scenario: &Scenario, seed: u64) {
     let overrides = if spec.network.links.is_empty() {
         String::new()
     } else {
-        format!(" · {} link overrides", spec.network.links.len())
+        match spec.network.links.len() {
+            1 => " · 1 link override".to_string(),
+            n => format!(" · {n} link overrides"),
+        }
     };
     let _ = writeln!(
         out,
@@ -147,7 +150,6 @@ fn join_wrapped(parts: &[String], sep: &str, indent: &str) -> String {
     for (i, part) in parts.iter().enumerate() {
         let len = part.chars().count();
         if i > 0 && width + sep.chars().count() + len > WIDTH {
-            out.push_str(sep.trim_end());
             out.push('\n');
             out.push_str(indent);
             width = indent.chars().count();
