@@ -106,8 +106,9 @@ fn render(d: &Located) -> String {
     if std::env::var_os("NO_GRAPHICS").is_some_and(|v| !v.is_empty()) {
         let _ = NarratableReportHandler::new().render_report(&mut out, d);
     } else {
-        let handler =
-            GraphicalReportHandler::new_themed(GraphicalTheme::unicode_nocolor()).with_width(80);
+        let handler = GraphicalReportHandler::new_themed(GraphicalTheme::unicode_nocolor())
+            .with_width(80)
+            .with_break_words(false);
         let _ = handler.render_report(&mut out, d);
     }
     out

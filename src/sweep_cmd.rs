@@ -93,6 +93,14 @@ pub fn sweep(args: &SweepArgs) -> u8 {
     };
     if args.format == Format::Human {
         crate::outln(header(&scenario, &args.seeds, random_start, jobs));
+        if let Some(sh) = shard {
+            crate::outln(format!(
+                "  shard    {}/{}: {} of those seeds",
+                sh.index,
+                sh.count,
+                seeds.len()
+            ));
+        }
     }
     let started = Instant::now();
     let watch = Watch::new(seeds.len() as u64, args.progress);

@@ -33,7 +33,11 @@ impl SeedSpec {
     /// # Errors
     /// A message saying what was expected.
     pub fn parse(s: &str) -> Result<SeedSpec, String> {
-        let bad = || format!("`{s}` is not a seed set: expected A..B, 1,5,9 or random:K");
+        let bad = || {
+            format!(
+                "`{s}` is not a seed set: expected A..B with A < B, a list like 1,5,9, or random:K"
+            )
+        };
         if let Some(count) = s.strip_prefix("random:") {
             let count = count.parse().map_err(|_| bad())?;
             return if count == 0 {

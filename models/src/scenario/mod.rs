@@ -214,6 +214,13 @@ fn parse_error(file: &str, text: &str, e: &ron::error::SpannedError) -> Scenario
             )),
         ),
         E::NoSuchEnumVariant {
+            expected, outer, ..
+        } if outer.as_deref() == Some("CheckId") => (
+            "scenario::unknown-check",
+            "unknown check",
+            Some(format!("the checks are {}", quoted(expected))),
+        ),
+        E::NoSuchEnumVariant {
             expected, found, ..
         } => (
             "scenario::unknown-name",
@@ -232,12 +239,40 @@ fn parse_error(file: &str, text: &str, e: &ron::error::SpannedError) -> Scenario
         ),
         _ => ("scenario::syntax", "here", None),
     };
-    let diagnostic = Diagnostic::at(text, (start, end), code, e.code.to_string(), label, help);
+    let message = in_file_words(&e.code.to_string());
+    let diagnostic = Diagnostic::at(text, (start, end), code, message, label, help);
     ScenarioError::Invalid {
         file: file.to_string(),
         source: text.to_string(),
         diagnostics: vec![diagnostic],
     }
+}
+
+/// ron names the Rust types behind the file format; say what the file calls
+/// them instead.
+fn in_file_words(message: &str) -> String {
+    const WORDS: [(&str, &str); 17] = [
+        ("in enum `ModelId`", "for `model`"),
+        ("in enum `CheckId`", "for a check"),
+        ("in enum `OrderingSpec`", "for `ordering`"),
+        ("in enum `FaultEvent`", "for a scheduled fault"),
+        ("in enum `Expect`", "for `expect`"),
+        ("`ScenarioSpec`", "`Scenario`"),
+        ("`WorkloadSpec`", "`workload`"),
+        ("`ProducerSpec`", "`producer`"),
+        ("`BrokerSpec`", "`broker`"),
+        ("`ConsumerSpec`", "`consumer`"),
+        ("`RecoverySpec`", "`recovery`"),
+        ("`NetworkSpec`", "`network`"),
+        ("`LinkSpec`", "a link"),
+        ("`LinkOverride`", "a link override"),
+        ("`FaultsSpec`", "`faults`"),
+        ("`CrashKnobSpec`", "a crash knob"),
+        ("`LimitsSpec`", "`limits`"),
+    ];
+    WORDS
+        .iter()
+        .fold(message.to_string(), |m, (rust, file)| m.replace(rust, file))
 }
 
 fn suggestion(found: &str, expected: &[&str]) -> Option<String> {

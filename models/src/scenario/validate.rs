@@ -205,8 +205,9 @@ impl<'a> Validator<'a> {
         } else if r.0 > r.1 {
             let msg = format!("ratio {}/{} is above 1", r.0, r.1);
             let help = Some(format!(
-                "a probability is at most 1, e.g. `Ratio({}, {})`",
-                r.1, r.1
+                "a probability is at most 1: the first number must not exceed the second, \
+                 e.g. `Ratio(1, {})`",
+                r.1
             ));
             self.report(path, "scenario::bad-ratio", msg, "ratio > 1", help);
         }
