@@ -40,33 +40,56 @@ fn check_one(file: &str, format: Format) -> u8 {
     }
 }
 
+/// The resolved plan of a valid scenario, wrapped at 80 columns.
 fn plan(s: &Scenario) -> String {
+    use reports::text::{fault_parts, wrap};
+    const INDENT: &str = "           ";
     let info = s.model().info();
     let actors = s.actors().names();
-    let mut out = format!(
-        "OK  {} · {} ({}) · {}\n",
-        s.file(),
-        s.name(),
-        info.code,
-        info.title
-    );
-    out.push_str(&format!("  actors   {}\n", actors.join(", ")));
-    let points: Vec<String> = (0..actors.len())
-        .filter(|a| !s.actors().crash_points(*a).is_empty())
-        .map(|a| format!("{}: {}", actors[a], s.actors().crash_points(a).join(", ")))
-        .collect();
-    if !points.is_empty() {
-        out.push_str(&format!("  crash points  {}\n", points.join("; ")));
+    let mut lines = vec![
+        format!("OK  {}", s.file()),
+        wrap(
+            &format!(
+                "  scenario {} · model {}: {}",
+                s.name(),
+                info.code,
+                info.title
+            ),
+            INDENT,
+        ),
+        labelled("  actors   ", actors.to_vec(), ", "),
+    ];
+    for a in (0..actors.len()).filter(|a| !s.actors().crash_points(*a).is_empty()) {
+        let points: Vec<String> = s
+            .actors()
+            .crash_points(a)
+            .iter()
+            .map(|p| (*p).to_string())
+            .collect();
+        lines.push(labelled(
+            &format!("  crash    {}: ", actors[a]),
+            points,
+            ", ",
+        ));
     }
-    out.push_str(&format!("  faults   {}\n", reports::text::fault_summary(s)));
+    lines.push(labelled("  faults   ", fault_parts(s), " · "));
+    lines.push(wrap(&format!("  claims   {}", claims(s)), INDENT));
     let expect: Vec<&str> = s.expected().iter().map(|c| c.code()).collect();
     let expect = if expect.is_empty() {
         "Pass".to_string()
     } else {
         expect.join(", ")
     };
-    out.push_str(&format!("  claims   {}\n  expect   {expect}\n", claims(s)));
-    out
+    lines.push(format!("  expect   {expect}"));
+    lines.join("\n") + "\n"
+}
+
+/// `label` then `parts` joined by `sep`, wrapped between parts.
+fn labelled(label: &str, mut parts: Vec<String>, sep: &str) -> String {
+    if let Some(first) = parts.first_mut() {
+        *first = format!("{label}{first}");
+    }
+    reports::text::join_wrapped(&parts, sep, "           ")
 }
 
 fn claims(s: &Scenario) -> String {

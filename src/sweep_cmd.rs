@@ -314,10 +314,11 @@ fn header(scenario: &Scenario, spec: &SeedSpec, start: u64, jobs: usize) -> Stri
     } else {
         format!("{jobs} jobs")
     };
-    format!(
+    let line = format!(
         "sweeping {} (hash {hash}) · {jobs} · {set}",
         scenario.name()
-    )
+    );
+    reports::text::wrap(&line, "  ")
 }
 
 pub(crate) fn report(file: &str, s: &Summary, took: Option<Duration>) -> String {
@@ -347,7 +348,13 @@ pub(crate) fn report(file: &str, s: &Summary, took: Option<Duration>) -> String 
             .iter()
             .map(|(c, n)| format!("{} {} {n}", c.code(), c.name()))
             .collect();
-        let _ = writeln!(out, "  by check   {}", by.join(" · "));
+        let mut by = by;
+        by[0] = format!("  by check   {}", by[0]);
+        let _ = writeln!(
+            out,
+            "{}",
+            reports::text::join_wrapped(&by, " · ", "             ")
+        );
     }
     let mut label = "  by cause";
     for ((check, cause), c) in &s.clusters {

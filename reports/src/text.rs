@@ -78,7 +78,7 @@ pub fn fault_summary(scenario: &Scenario) -> String {
 }
 
 /// The fault plan, one phrase per fault.
-fn fault_parts(scenario: &Scenario) -> Vec<String> {
+pub fn fault_parts(scenario: &Scenario) -> Vec<String> {
     let f = &scenario.spec().faults;
     let mut parts = vec![format!("until {}ms", thousands(f.until_ms))];
     for k in &f.crash {
@@ -144,7 +144,7 @@ fn ran_line(out: &mut String, report: &RunReport) {
 
 /// Join `parts` with `sep`, breaking lines between parts (never inside one)
 /// to stay within 80 columns.
-fn join_wrapped(parts: &[String], sep: &str, indent: &str) -> String {
+pub fn join_wrapped(parts: &[String], sep: &str, indent: &str) -> String {
     let mut out = String::new();
     let mut width = 0;
     for (i, part) in parts.iter().enumerate() {
@@ -380,7 +380,7 @@ fn truncate(s: &str, room: usize) -> String {
 
 /// Wrap `line` at 80 columns, keeping its leading spaces and continuing
 /// with `indent`.
-fn wrap(line: &str, indent: &str) -> String {
+pub fn wrap(line: &str, indent: &str) -> String {
     let body = line.trim_start_matches(' ');
     let mut out = line[..line.len() - body.len()].to_string();
     let mut width = out.chars().count();
