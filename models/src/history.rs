@@ -164,23 +164,66 @@ pub struct Ledger {
 impl Ledger {
     /// Build the ledger from a run's observations.
     pub fn build(history: &[Observed<Obs>]) -> Ledger {
-        let mut ledger = Ledger::default();
-        let mut offsets: BTreeMap<(u32, u64), MsgKey> = BTreeMap::new();
+        let mut b = Builder::default();
         for o in history {
-            ledger.add(o, &mut offsets);
+            b.add(o);
         }
-        ledger
+        let messages = b
+            .messages
+            .into_iter()
+            .enumerate()
+            .flat_map(|(producer, row)| {
+                let producer = u32::try_from(producer).expect("few producers");
+                row.into_iter().enumerate().filter_map(move |(seq, m)| {
+                    let seq = u32::try_from(seq).expect("validated workload size");
+                    m.map(|m| (MsgKey { producer, seq }, m))
+                })
+            });
+        Ledger {
+            messages: messages.collect(),
+            ..b.ledger
+        }
+    }
+}
+
+/// The ledger while it is built: messages and offsets in dense tables, so
+/// that each observation costs two index operations, not a tree search.
+#[derive(Default)]
+struct Builder {
+    ledger: Ledger,
+    /// By producer, then sequence number.
+    messages: Vec<Vec<Option<MsgLedger>>>,
+    /// The message at each offset, by partition, then offset.
+    offsets: Vec<Vec<Option<MsgKey>>>,
+}
+
+/// Grow `table` so that `[i][j]` exists, and return that cell.
+fn cell<T>(table: &mut Vec<Vec<Option<T>>>, i: usize, j: usize) -> &mut Option<T> {
+    if table.len() <= i {
+        table.resize_with(i + 1, Vec::new);
+    }
+    let row = &mut table[i];
+    if row.len() <= j {
+        row.resize_with(j + 1, || None);
+    }
+    &mut row[j]
+}
+
+impl Builder {
+    fn entry(&mut self, key: MsgKey) -> &mut MsgLedger {
+        cell(&mut self.messages, key.producer as usize, key.seq as usize)
+            .get_or_insert_with(MsgLedger::default)
     }
 
-    fn add(&mut self, o: &Observed<Obs>, offsets: &mut BTreeMap<(u32, u64), MsgKey>) {
+    fn add(&mut self, o: &Observed<Obs>) {
         match &o.obs {
             Obs::SendAttempt { key, attempt } => {
-                let m = self.messages.entry(*key).or_default();
+                let m = self.entry(*key);
                 m.attempts = m.attempts.max(*attempt);
                 m.first_sent.get_or_insert(o.time);
             }
             Obs::SendOutcome { key, outcome } => {
-                let m = self.messages.entry(*key).or_default();
+                let m = self.entry(*key);
                 m.outcome = Some(*outcome);
                 if *outcome == SendOutcome::Acked {
                     m.acked_at.get_or_insert(o.time);
@@ -191,7 +234,8 @@ impl Ledger {
                 partition,
                 offset,
             } => {
-                offsets.insert((*partition, *offset), *key);
+                let at = usize::try_from(*offset).expect("offsets index an in-memory log");
+                *cell(&mut self.offsets, *partition as usize, at) = Some(*key);
                 if let Some(m) = self.sent(*key, o) {
                     m.appends.push((*partition, *offset));
                 }
@@ -207,10 +251,14 @@ impl Ledger {
                 }
             }
             Obs::OffsetCommit { partition, offset } => {
-                if let Some(m) = offsets
-                    .get(&(*partition, *offset))
-                    .and_then(|k| self.messages.get_mut(k))
-                {
+                let at = usize::try_from(*offset).expect("offsets index an in-memory log");
+                let key = self
+                    .offsets
+                    .get(*partition as usize)
+                    .and_then(|row| row.get(at))
+                    .copied()
+                    .flatten();
+                if let Some(m) = key.and_then(|k| self.existing(k)) {
                     m.offset_commits += 1;
                 }
             }
@@ -228,22 +276,29 @@ impl Ledger {
         }
     }
 
+    fn existing(&mut self, key: MsgKey) -> Option<&mut MsgLedger> {
+        self.messages
+            .get_mut(key.producer as usize)?
+            .get_mut(key.seq as usize)?
+            .as_mut()
+    }
+
     /// The ledger of a sent message, or a phantom noted if it was never sent.
     fn sent(&mut self, key: MsgKey, o: &Observed<Obs>) -> Option<&mut MsgLedger> {
-        match self.messages.get_mut(&key) {
-            Some(m) if m.attempts > 0 => Some(m),
-            _ => {
-                self.phantoms.push((o.time, o.actor, key));
-                None
-            }
+        let known = self.existing(key).is_some_and(|m| m.attempts > 0);
+        if !known {
+            self.ledger.phantoms.push((o.time, o.actor, key));
+            return None;
         }
+        self.existing(key)
     }
 
     fn add_probe(&mut self, o: &Observed<Obs>, report: &ProbeReport) {
-        self.idempotence_probes += u64::from(report.idempotence_probes);
-        self.retry_probes += u64::from(report.retry_probes);
+        self.ledger.idempotence_probes += u64::from(report.idempotence_probes);
+        self.ledger.retry_probes += u64::from(report.retry_probes);
         for f in &report.failures {
-            self.law_failures
+            self.ledger
+                .law_failures
                 .push((o.time, o.actor, report.key, f.clone()));
         }
     }
