@@ -64,20 +64,18 @@ pub fn sweep(args: &SweepArgs) -> u8 {
         }
     };
     let random_start = random_start(&args.seeds);
-    let mut seeds = args.seeds.seeds(random_start);
-    if let Some(sh) = shard {
-        seeds.retain(|seed| seed % sh.count == sh.index);
-    }
     // An unsharded sweep replays the regression seeds first.
     let regressions = if shard.is_none() {
         regressions::read(&args.file)
     } else {
         Vec::new()
     };
-    if !regressions.is_empty() {
-        seeds.retain(|s| !regressions.contains(s));
-        seeds.splice(0..0, regressions.iter().copied());
-    }
+    let seeds = Seeds {
+        spec: args.seeds.clone(),
+        start: random_start,
+        shard,
+        first: regressions,
+    };
     let jobs = args
         .jobs
         .unwrap_or_else(|| std::thread::available_parallelism().map_or(1, usize::from));
@@ -98,12 +96,12 @@ pub fn sweep(args: &SweepArgs) -> u8 {
                 "  shard    {}/{}: {} of those seeds",
                 sh.index,
                 sh.count,
-                seeds.len()
+                seeds.count()
             ));
         }
     }
     let started = Instant::now();
-    let watch = Watch::new(seeds.len() as u64, args.progress);
+    let watch = Watch::new(seeds.count(), args.progress);
     // An unsharded sweep leaves a folder; a shard leaves its result file.
     let folder = match shard {
         Some(_) => None,
@@ -115,14 +113,29 @@ pub fn sweep(args: &SweepArgs) -> u8 {
             }
         },
     };
-    let summary = pool.install(|| run_all(&scenario, &seeds, args, &watch, folder.as_ref()));
+    let summary = pool.install(|| {
+        let first = run_all(
+            &scenario,
+            seeds.first.par_iter().copied(),
+            args,
+            &watch,
+            folder.as_ref(),
+        );
+        first.merge(run_all(
+            &scenario,
+            seeds.rest(),
+            args,
+            &watch,
+            folder.as_ref(),
+        ))
+    });
     watch.finish();
     let interrupted = INTERRUPTED.load(Ordering::Relaxed);
     if interrupted {
         eprintln!(
             "interrupted: {} of {} seeds finished; summarising those",
             summary.runs,
-            seeds.len()
+            seeds.count()
         );
     }
     // A shard file stands for its whole share of the seeds: none if cut short.
@@ -197,24 +210,87 @@ fn random_start(spec: &SeedSpec) -> u64 {
 /// The exit code of an interrupted sweep (128 + SIGINT, as shells report).
 const INTERRUPTED_EXIT: u8 = 130;
 
+/// The seeds of a sweep, never all in memory: a range stays a range, so a
+/// sweep of a million seeds needs no more memory than one of ten thousand.
+struct Seeds {
+    spec: SeedSpec,
+    start: u64,
+    shard: Option<crate::shard::Shard>,
+    /// Run first (the regression seeds); skipped in the rest.
+    first: Vec<u64>,
+}
+
+impl Seeds {
+    fn mine(&self, seed: u64) -> bool {
+        self.shard.is_none_or(|sh| seed % sh.count == sh.index) && !self.first.contains(&seed)
+    }
+
+    /// Every seed but the first ones, in parallel.
+    fn rest(&self) -> impl ParallelIterator<Item = u64> + '_ {
+        let (range, list) = match &self.spec {
+            SeedSpec::Range(a, b) => (*a..*b, Vec::new()),
+            SeedSpec::Random { count } => {
+                (self.start..self.start.saturating_add(*count), Vec::new())
+            }
+            SeedSpec::List(v) => (0..0, v.clone()),
+        };
+        range
+            .into_par_iter()
+            .chain(list)
+            .filter(move |s| self.mine(*s))
+    }
+
+    /// How many seeds in all.
+    fn count(&self) -> u64 {
+        let in_range = |a: u64, b: u64| match self.shard {
+            None => b - a,
+            Some(sh) => below(b, sh) - below(a, sh),
+        };
+        let all = match &self.spec {
+            SeedSpec::Range(a, b) => in_range(*a, *b),
+            SeedSpec::Random { count } => in_range(self.start, self.start.saturating_add(*count)),
+            SeedSpec::List(v) => v
+                .iter()
+                .filter(|s| self.shard.is_none_or(|sh| *s % sh.count == sh.index))
+                .count() as u64,
+        };
+        let overlap = self.first.iter().filter(|s| match &self.spec {
+            SeedSpec::List(v) => v.contains(s),
+            SeedSpec::Range(a, b) => (*a..*b).contains(*s),
+            SeedSpec::Random { count } => {
+                (self.start..self.start.saturating_add(*count)).contains(*s)
+            }
+        });
+        all - overlap.count() as u64 + self.first.len() as u64
+    }
+}
+
+/// How many seeds below `x` belong to shard `sh`.
+fn below(x: u64, sh: crate::shard::Shard) -> u64 {
+    if x > sh.index {
+        (x - sh.index - 1) / sh.count + 1
+    } else {
+        0
+    }
+}
+
 /// Set by Ctrl-C: no new seed starts, and what finished is summarised.
 static INTERRUPTED: AtomicBool = AtomicBool::new(false);
 
 fn run_all(
     scenario: &Scenario,
-    seeds: &[u64],
+    seeds: impl ParallelIterator<Item = u64>,
     args: &SweepArgs,
     watch: &Watch,
     folder: Option<&SweepFolder>,
 ) -> Summary {
     let stop = AtomicBool::new(false);
     seeds
-        .par_iter()
         .map_init(Buffers::default, |buffers, seed| {
             if stop.load(Ordering::Relaxed) || INTERRUPTED.load(Ordering::Relaxed) {
                 return None;
             }
-            let result = sweep::run_seed(scenario, *seed, buffers);
+            let result = sweep::run_seed(scenario, seed, buffers);
             let failed = result.verdict == models::run::Verdict::Fail;
             if failed && args.stop_on_first {
                 stop.store(true, Ordering::Relaxed);
