@@ -33,7 +33,8 @@ Exit codes:
   2  usage error
   3  inconclusive: an expected violation did not occur, or a bound was hit
   4  invalid scenario (parse or validation error)
-  5  non-determinism: the same run twice differed (--check-determinism)";
+  5  non-determinism: a replay or --check-determinism found a run that differs
+  130  a sweep stopped by Ctrl-C (what finished is summarised)";
 
 /// A deterministic simulator of message delivery: is your protocol really
 /// exactly-once?
