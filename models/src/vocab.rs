@@ -57,10 +57,26 @@ const CHUNK: usize = 64;
 /// and comparing two tables that differ in a few entries costs a pointer per
 /// chunk, which is what lets the law probe clone a consumer's whole durable
 /// state before every record and compare it with `Eq`.
-#[derive(Clone, Debug)]
+#[derive(Debug)]
 pub struct CowTable<T: Copy + Default + Eq> {
     chunks: Vec<Rc<[T; CHUNK]>>,
     len: usize,
+}
+
+impl<T: Copy + Default + Eq> Clone for CowTable<T> {
+    fn clone(&self) -> Self {
+        CowTable {
+            chunks: self.chunks.clone(),
+            len: self.len,
+        }
+    }
+
+    /// Reuses the chunk list's allocation (the law probe clones into
+    /// scratch tables before every record).
+    fn clone_from(&mut self, source: &Self) {
+        self.chunks.clone_from(&source.chunks);
+        self.len = source.len;
+    }
 }
 
 impl<T: Copy + Default + Eq> CowTable<T> {
@@ -126,9 +142,22 @@ impl<T: Copy + Default + Eq> Eq for CowTable<T> {}
 /// A set of small integer ids as a bitset. Equality is logical: trailing
 /// empty words do not count, so two sets with the same members are equal
 /// however they grew.
-#[derive(Clone, Debug, Default)]
+#[derive(Debug, Default)]
 pub struct IdSet {
     words: Vec<u64>,
+}
+
+impl Clone for IdSet {
+    fn clone(&self) -> Self {
+        IdSet {
+            words: self.words.clone(),
+        }
+    }
+
+    /// Reuses the allocation.
+    fn clone_from(&mut self, source: &Self) {
+        self.words.clone_from(&source.words);
+    }
 }
 
 impl IdSet {

@@ -62,16 +62,41 @@ fn attempt(
     gate.passed
 }
 
+/// Databases the probe clones into, kept between records so that each
+/// probe reuses their allocations.
+#[derive(Debug)]
+pub struct Scratch {
+    clean: ConsumerDb,
+    twice: ConsumerDb,
+    retried: ConsumerDb,
+}
+
+impl Scratch {
+    /// Scratch space shaped like `s`.
+    pub fn new(s: &ConsumerDb) -> Scratch {
+        Scratch {
+            clean: s.clone(),
+            twice: s.clone(),
+            retried: s.clone(),
+        }
+    }
+}
+
 /// Probe both laws for processing `rec` from state `s`.
-pub fn probe(model: ModelId, s: &ConsumerDb, rec: Record) -> ProbeReport {
-    let mut clean = s.clone();
-    let points = attempt(model, &mut clean, rec, None);
+pub fn probe(model: ModelId, s: &ConsumerDb, rec: Record, scratch: &mut Scratch) -> ProbeReport {
+    let Scratch {
+        clean,
+        twice,
+        retried,
+    } = scratch;
+    clean.clone_from(s);
+    let points = attempt(model, clean, rec, None);
     let mut failures = Vec::new();
 
-    let mut twice = clean.clone();
-    attempt(model, &mut twice, rec, None);
+    twice.clone_from(clean);
+    attempt(model, twice, rec, None);
     if twice != clean {
-        let difference = describe(&twice, &clean, "after processing twice", "after once");
+        let difference = describe(twice, clean, "after processing twice", "after once");
         failures.push(LawFailure {
             law: Law::Idempotence,
             crash_point: None,
@@ -80,18 +105,13 @@ pub fn probe(model: ModelId, s: &ConsumerDb, rec: Record) -> ProbeReport {
     }
 
     for (k, point) in points.iter().enumerate() {
-        let mut retried = s.clone();
-        attempt(model, &mut retried, rec, Some(k));
-        let mut store = Store::new(&mut retried);
+        retried.clone_from(s);
+        attempt(model, retried, rec, Some(k));
+        let mut store = Store::new(&mut *retried);
         protocols::compensate(model, &mut store, Some(rec.key), &mut ProbeGate::default());
-        attempt(model, &mut retried, rec, None);
+        attempt(model, retried, rec, None);
         if retried != clean {
-            let difference = describe(
-                &retried,
-                &clean,
-                "after the retry",
-                "after one clean attempt",
-            );
+            let difference = describe(retried, clean, "after the retry", "after one clean attempt");
             failures.push(LawFailure {
                 law: Law::Retry,
                 crash_point: Some(point),
@@ -136,7 +156,12 @@ mod tests {
 
     #[test]
     fn the_naive_seeds_protocol_breaks_the_retry_law_between_effect_and_status() {
-        let report = probe(ModelId::M0Naive, &ConsumerDb::new(1, 3), rec());
+        let report = probe(
+            ModelId::M0Naive,
+            &ConsumerDb::new(1, 3),
+            rec(),
+            &mut Scratch::new(&ConsumerDb::new(1, 3)),
+        );
         assert_eq!(report.retry_probes, 3);
         assert_eq!(report.failures.len(), 1, "{:?}", report.failures);
         let f = &report.failures[0];
@@ -153,7 +178,12 @@ mod tests {
     #[test]
     fn the_atomic_seeds_protocol_and_the_inbox_keep_both_laws() {
         for model in [ModelId::M0Atomic, ModelId::M4] {
-            let report = probe(model, &ConsumerDb::new(1, 3), rec());
+            let report = probe(
+                model,
+                &ConsumerDb::new(1, 3),
+                rec(),
+                &mut Scratch::new(&ConsumerDb::new(1, 3)),
+            );
             assert!(
                 report.failures.is_empty(),
                 "{model:?}: {:?}",
@@ -165,7 +195,12 @@ mod tests {
 
     #[test]
     fn at_least_once_processing_is_not_idempotent() {
-        let report = probe(ModelId::M2, &ConsumerDb::new(1, 3), rec());
+        let report = probe(
+            ModelId::M2,
+            &ConsumerDb::new(1, 3),
+            rec(),
+            &mut Scratch::new(&ConsumerDb::new(1, 3)),
+        );
         let laws: Vec<Law> = report.failures.iter().map(|f| f.law).collect();
         assert_eq!(laws, [Law::Idempotence, Law::Retry]);
     }
@@ -174,7 +209,7 @@ mod tests {
     fn the_probe_works_on_clones_and_leaves_the_state_alone() {
         let s = ConsumerDb::new(1, 3);
         let before = s.clone();
-        probe(ModelId::M0Naive, &s, rec());
+        probe(ModelId::M0Naive, &s, rec(), &mut Scratch::new(&s));
         assert_eq!(s, before);
     }
 }

@@ -57,7 +57,7 @@ impl std::fmt::Display for RowStatus {
 }
 
 /// The consumer's database: its durable state.
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Debug, PartialEq, Eq)]
 pub struct ConsumerDb {
     messages: u32,
     /// How many times each message's effect was applied.
@@ -71,6 +71,25 @@ pub struct ConsumerDb {
     table: CowTable<RowStatus>,
     /// The inbox of processed dedup ids (M4).
     pub inbox: IdSet,
+}
+
+impl Clone for ConsumerDb {
+    fn clone(&self) -> Self {
+        let mut copy = ConsumerDb::new(0, self.messages);
+        copy.clone_from(self);
+        copy
+    }
+
+    /// Field by field, reusing every allocation (the law probe clones into
+    /// scratch databases before every record).
+    fn clone_from(&mut self, source: &Self) {
+        self.messages = source.messages;
+        self.effects.clone_from(&source.effects);
+        self.applied = source.applied;
+        self.requests = source.requests;
+        self.table.clone_from(&source.table);
+        self.inbox.clone_from(&source.inbox);
+    }
 }
 
 impl ConsumerDb {
@@ -188,6 +207,8 @@ fn effects(n: u32) -> String {
 /// confirmation.
 #[derive(Debug, Default)]
 pub struct ConsumerVol {
+    /// Scratch databases the law probe clones into.
+    scratch: Option<law::Scratch>,
     /// By request id.
     awaiting: BTreeMap<u64, MsgKey>,
 }
@@ -302,7 +323,13 @@ impl Consumer {
             request: 0,
         };
         if self.probe && self.model.claims_exactly_once() {
-            ctx.observe(Obs::Probe(Box::new(law::probe(self.model, db.get(), rec))));
+            let scratch = v.scratch.get_or_insert_with(|| law::Scratch::new(db.get()));
+            ctx.observe(Obs::Probe(Box::new(law::probe(
+                self.model,
+                db.get(),
+                rec,
+                scratch,
+            ))));
         }
         protocols::process(self.model, db, rec, &mut CtxGate { ctx: &mut *ctx })?;
         ctx.send(self.broker, commit);
