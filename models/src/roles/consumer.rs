@@ -208,7 +208,7 @@ fn effects(n: u32) -> String {
 #[derive(Debug, Default)]
 pub struct ConsumerVol {
     /// Scratch databases the law probe clones into.
-    scratch: Option<law::Scratch>,
+    scratch: Option<Box<law::Scratch>>,
     /// By request id.
     awaiting: BTreeMap<u64, MsgKey>,
 }
@@ -323,7 +323,9 @@ impl Consumer {
             request: 0,
         };
         if self.probe && self.model.claims_exactly_once() {
-            let scratch = v.scratch.get_or_insert_with(|| law::Scratch::new(db.get()));
+            let scratch = v
+                .scratch
+                .get_or_insert_with(|| Box::new(law::Scratch::new(db.get())));
             ctx.observe(Obs::Probe(Box::new(law::probe(
                 self.model,
                 db.get(),
