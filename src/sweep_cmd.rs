@@ -284,7 +284,7 @@ fn run_all(
     watch: &Watch,
     folder: Option<&SweepFolder>,
 ) -> Summary {
-    let stop = AtomicBool::new(false);
+    let stop = &watch.stop;
     seeds
         .map_init(Buffers::default, |buffers, seed| {
             if stop.load(Ordering::Relaxed) || INTERRUPTED.load(Ordering::Relaxed) {
@@ -316,6 +316,9 @@ fn run_all(
 /// Progress on stderr: an indicatif bar, or a status line every five
 /// seconds (indicatif hides its bar when stderr is not a terminal).
 struct Watch {
+    /// Set by `--stop-on-first` after an unexpected violation; shared by
+    /// the regression pass and the main one.
+    stop: AtomicBool,
     done: AtomicU64,
     failed: AtomicU64,
     total: u64,
@@ -339,6 +342,7 @@ impl Watch {
         });
         let lines = progress == Progress::Lines || (progress == Progress::Auto && !terminal);
         Watch {
+            stop: AtomicBool::new(false),
             done: AtomicU64::new(0),
             failed: AtomicU64::new(0),
             total,
