@@ -43,11 +43,14 @@ pub fn read(scenario_file: &str) -> Vec<u64> {
 /// # Errors
 /// A readable message if the file cannot be written.
 pub fn append(scenario_file: &str, entries: &[(u64, String)]) -> Result<usize, String> {
-    let known = read(scenario_file);
-    let new: Vec<&(u64, String)> = entries
-        .iter()
-        .filter(|(seed, _)| !known.contains(seed))
-        .collect();
+    let mut known = read(scenario_file);
+    let mut new: Vec<&(u64, String)> = Vec::new();
+    for entry in entries {
+        if !known.contains(&entry.0) {
+            known.push(entry.0);
+            new.push(entry);
+        }
+    }
     if new.is_empty() {
         return Ok(0);
     }
@@ -80,7 +83,11 @@ mod tests {
             2
         );
         assert_eq!(
-            append(&scenario, &[(3, "again".into()), (9, "C8".into())]).unwrap(),
+            append(
+                &scenario,
+                &[(3, "again".into()), (9, "C8".into()), (9, "C3".into())]
+            )
+            .unwrap(),
             1
         );
         assert_eq!(read(&scenario), [7, 3, 9]);

@@ -33,8 +33,26 @@ pub fn write(
         Path::new(out)
             .join(scenario.name())
             .join(format!("{}-s{}", utc_stamp(), report.seed));
+    let dir = unused(dir);
     write_at(&dir, scenario, report, file)?;
     Ok(dir)
+}
+
+/// `dir`, or `dir-2`, `dir-3`, … if it (or its partial form) is taken: two
+/// runs in the same second never share a folder.
+pub fn unused(dir: PathBuf) -> PathBuf {
+    let taken = |d: &Path| d.exists() || d.with_extension("partial").exists();
+    if !taken(&dir) {
+        return dir;
+    }
+    let name = dir
+        .file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_default();
+    (2..)
+        .map(|i| dir.with_file_name(format!("{name}-{i}")))
+        .find(|d| !taken(d))
+        .expect("some suffix is free")
 }
 
 /// The current UTC time as `20261122T210305Z`, for folder names.

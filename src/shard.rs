@@ -153,7 +153,7 @@ pub fn merge(files: &[String], format: Format) -> u8 {
         Ok((first, summary)) => {
             match format {
                 Format::Human => {
-                    let hash = &first.hash[..12];
+                    let hash = first.hash.get(..12).unwrap_or(&first.hash);
                     crate::outln(format!(
                         "merged {} shards of {} (hash {hash}) · seeds {}",
                         first.shard_count, first.scenario, first.seeds
@@ -171,6 +171,39 @@ pub fn merge(files: &[String], format: Format) -> u8 {
     }
 }
 
+/// One shard file on its own: the format, and counts that add up to the
+/// seeds of its share.
+fn check_shard(f: &str, s: &ShardFile) -> Result<(), String> {
+    if s.schema != 1 {
+        return Err(format!(
+            "{f}: schema {} is not one this eosim reads (1)",
+            s.schema
+        ));
+    }
+    if s.hash.len() != 16 || !s.hash.chars().all(|c| c.is_ascii_hexdigit()) {
+        return Err(format!("{f}: `{}` is not a scenario hash", s.hash));
+    }
+    let spec = SeedSpec::parse(&s.seeds).map_err(|e| format!("{f}: {e}"))?;
+    let shard = Shard {
+        index: s.shard_index,
+        count: s.shard_count,
+    };
+    let expected = crate::sweep_cmd::seed_count(&spec, shard);
+    let r = &s.summary;
+    let parts = r
+        .pass
+        .checked_add(r.fail)
+        .and_then(|n| n.checked_add(r.inconclusive));
+    if r.runs != expected || parts != Some(r.runs) {
+        return Err(format!(
+            "{f}: ran {} seeds ({} pass, {} fail, {} inconclusive), but its share is {expected}: \
+             not a complete shard",
+            r.runs, r.pass, r.fail, r.inconclusive
+        ));
+    }
+    Ok(())
+}
+
 /// Read every shard file and check that they are the complete set of one
 /// sweep.
 fn read_shards(files: &[String]) -> Result<(ShardFile, Summary), String> {
@@ -184,9 +217,22 @@ fn read_shards(files: &[String]) -> Result<(ShardFile, Summary), String> {
     let Some((_, first)) = shards.first() else {
         return Err("no shard files given".into());
     };
-    let mut seen = vec![false; usize::try_from(first.shard_count).map_err(|e| e.to_string())?];
+    // Missing shards are reported by index; more shards than files cannot
+    // be complete, and that is checked before anything is sized by it.
+    let count = usize::try_from(first.shard_count)
+        .ok()
+        .filter(|n| *n >= files.len() && *n <= 1 << 20);
+    let Some(count) = count else {
+        return Err(format!(
+            "{} files cannot be {} shards",
+            files.len(),
+            first.shard_count
+        ));
+    };
+    let mut seen = vec![false; count];
     let mut summary = Summary::default();
     for (f, s) in &shards {
+        check_shard(f, s)?;
         if (s.hash.as_str(), s.seeds.as_str(), s.shard_count)
             != (first.hash.as_str(), first.seeds.as_str(), first.shard_count)
         {

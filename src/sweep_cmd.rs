@@ -113,24 +113,20 @@ pub fn sweep(args: &SweepArgs) -> u8 {
             }
         },
     };
-    let summary = pool.install(|| {
-        let first = run_all(
-            &scenario,
-            seeds.first.par_iter().copied(),
-            args,
-            &watch,
-            folder.as_ref(),
-        );
-        first.merge(run_all(
-            &scenario,
-            seeds.rest(),
-            args,
-            &watch,
-            folder.as_ref(),
-        ))
+    // Regression seeds get their own summary: the sweep's own summary covers
+    // exactly the requested seeds, so it equals the merge of its shards.
+    let (regressed, summary) = pool.install(|| {
+        let first = seeds.first.par_iter().copied();
+        let regressed =
+            (!seeds.first.is_empty()).then(|| run_all(&scenario, first, args, &watch, None));
+        (
+            regressed,
+            run_all(&scenario, seeds.rest(), args, &watch, folder.as_ref()),
+        )
     });
     watch.finish();
     let interrupted = INTERRUPTED.load(Ordering::Relaxed);
+    let stopped = interrupted || watch.stop.load(Ordering::Relaxed);
     if interrupted {
         eprintln!(
             "interrupted: {} of {} seeds finished; summarising those",
@@ -139,10 +135,21 @@ pub fn sweep(args: &SweepArgs) -> u8 {
         );
     }
     // A shard file stands for its whole share of the seeds: none if cut short.
-    let write = shard.filter(|_| !interrupted);
+    let write = shard.filter(|_| !stopped);
     if let Some(Err(msg)) = write.map(|sh| write_shard(&scenario, args, sh, &summary)) {
         eprintln!("error: {msg}");
         return 2;
+    }
+    if let (Some(r), Format::Human) = (&regressed, args.format) {
+        let line = format!(
+            "regressions  {} seeds from {} · {} PASS · {} FAIL · {} INCONCLUSIVE",
+            r.runs,
+            regressions::path(&args.file).display(),
+            r.pass,
+            r.fail,
+            r.inconclusive
+        );
+        crate::outln(reports::text::wrap(&line, "             "));
     }
     match args.format {
         Format::Human => crate::out(report(&args.file, &summary, Some(started.elapsed()))),
@@ -160,11 +167,8 @@ pub fn sweep(args: &SweepArgs) -> u8 {
             Err(msg) => eprintln!("error: {msg}"),
         }
     }
-    if interrupted {
-        INTERRUPTED_EXIT
-    } else {
-        summary.exit_code()
-    }
+    let code = crate::worst(summary.exit_code(), regressed.map_or(0, |r| r.exit_code()));
+    if interrupted { INTERRUPTED_EXIT } else { code }
 }
 
 /// Keep the smallest example of each unexpected failure for next time.
@@ -197,14 +201,15 @@ fn save_regressions(file: &str, summary: &Summary, format: Format) {
 /// Where a `random:K` set starts: drawn from the clock once, printed and
 /// recorded, so the sweep can be repeated with `A..B`.
 fn random_start(spec: &SeedSpec) -> u64 {
-    if !matches!(spec, SeedSpec::Random { .. }) {
+    let SeedSpec::Random { count } = spec else {
         return 0;
-    }
+    };
     let now = std::time::SystemTime::now()
         .duration_since(std::time::UNIX_EPOCH)
         .unwrap_or_default();
     let nanos = u64::try_from(now.as_nanos() % u128::from(u64::MAX)).unwrap_or_default();
-    nanos.wrapping_mul(0x9E37_79B9_7F4A_7C15) >> 16
+    // The set start..start+count must not run past the last seed.
+    (nanos.wrapping_mul(0x9E37_79B9_7F4A_7C15) >> 16).min(u64::MAX - count)
 }
 
 /// The exit code of an interrupted sweep (128 + SIGINT, as shells report).
@@ -216,16 +221,14 @@ struct Seeds {
     spec: SeedSpec,
     start: u64,
     shard: Option<crate::shard::Shard>,
-    /// Run first (the regression seeds); skipped in the rest.
+    /// Run first, in a pass of their own (the regression seeds).
     first: Vec<u64>,
 }
 
 impl Seeds {
-    fn mine(&self, seed: u64) -> bool {
-        self.shard.is_none_or(|sh| seed % sh.count == sh.index) && !self.first.contains(&seed)
-    }
-
-    /// Every seed but the first ones, in parallel.
+    /// The requested seeds (the regression seeds run before, in a pass of
+    /// their own), in parallel. A shard steps through its range rather than
+    /// filtering all of it.
     fn rest(&self) -> impl ParallelIterator<Item = u64> + '_ {
         let (range, list) = match &self.spec {
             SeedSpec::Range(a, b) => (*a..*b, Vec::new()),
@@ -234,10 +237,20 @@ impl Seeds {
             }
             SeedSpec::List(v) => (0..0, v.clone()),
         };
-        range
-            .into_par_iter()
-            .chain(list)
-            .filter(move |s| self.mine(*s))
+        let (step, first) = match self.shard {
+            Some(sh) => (sh.count, first_of_shard(range.start, sh)),
+            None => (1, range.start),
+        };
+        let steps = if first < range.end {
+            (range.end - first - 1) / step + 1
+        } else {
+            0
+        };
+        let stepped = (0..steps).into_par_iter().map(move |j| first + j * step);
+        stepped.chain(
+            list.into_par_iter()
+                .filter(move |s| self.shard.is_none_or(|sh| s % sh.count == sh.index)),
+        )
     }
 
     /// How many seeds in all.
@@ -254,15 +267,25 @@ impl Seeds {
                 .filter(|s| self.shard.is_none_or(|sh| *s % sh.count == sh.index))
                 .count() as u64,
         };
-        let overlap = self.first.iter().filter(|s| match &self.spec {
-            SeedSpec::List(v) => v.contains(s),
-            SeedSpec::Range(a, b) => (*a..*b).contains(*s),
-            SeedSpec::Random { count } => {
-                (self.start..self.start.saturating_add(*count)).contains(*s)
-            }
-        });
-        all - overlap.count() as u64 + self.first.len() as u64
+        all + self.first.len() as u64
     }
+}
+
+/// How many of the seeds of `spec` belong to shard `sh`.
+pub(crate) fn seed_count(spec: &SeedSpec, sh: crate::shard::Shard) -> u64 {
+    Seeds {
+        spec: spec.clone(),
+        start: 0,
+        shard: Some(sh),
+        first: Vec::new(),
+    }
+    .count()
+}
+
+/// The first seed at or above `a` that belongs to shard `sh`.
+fn first_of_shard(a: u64, sh: crate::shard::Shard) -> u64 {
+    let offset = (sh.index + sh.count - a % sh.count) % sh.count;
+    a.saturating_add(offset)
 }
 
 /// How many seeds below `x` belong to shard `sh`.
@@ -304,10 +327,9 @@ fn run_all(
             }
             Some(result)
         })
+        .while_some()
         .fold(Summary::default, |mut s, r| {
-            if let Some(r) = r {
-                s.add(&r);
-            }
+            s.add(&r);
             s
         })
         .reduce(Summary::default, Summary::merge)

@@ -28,6 +28,7 @@ impl SweepFolder {
         let dir = Path::new(out)
             .join(scenario.name())
             .join(format!("sweep-{}", crate::runfolder::utc_stamp()));
+        let dir = crate::runfolder::unused(dir);
         let tmp = dir.with_extension("partial");
         std::fs::create_dir_all(tmp.join("failures"))
             .map_err(|e| format!("cannot create {}: {e}", tmp.display()))?;

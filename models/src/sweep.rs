@@ -33,6 +33,7 @@ impl SeedSpec {
     /// # Errors
     /// A message saying what was expected.
     pub fn parse(s: &str) -> Result<SeedSpec, String> {
+        let s = s.trim();
         let bad = || {
             format!(
                 "`{s}` is not a seed set: expected A..B with A < B, a list like 1,5,9, or random:K"
@@ -55,7 +56,10 @@ impl SeedSpec {
             };
         }
         let list: Result<Vec<u64>, _> = s.split(',').map(|x| x.trim().parse()).collect();
-        list.map(SeedSpec::List).map_err(|_| bad())
+        let mut list = list.map_err(|_| bad())?;
+        let mut seen = std::collections::BTreeSet::new();
+        list.retain(|seed| seen.insert(*seed));
+        Ok(SeedSpec::List(list))
     }
 
     /// The seeds, given the start of a random set.
@@ -63,9 +67,9 @@ impl SeedSpec {
         match self {
             SeedSpec::Range(a, b) => (*a..*b).collect(),
             SeedSpec::List(v) => v.clone(),
-            SeedSpec::Random { count } => {
-                (0..*count).map(|i| random_start.wrapping_add(i)).collect()
-            }
+            SeedSpec::Random { count } => (0..*count)
+                .map(|i| random_start.saturating_add(i))
+                .collect(),
         }
     }
 }
@@ -362,11 +366,25 @@ impl Summary {
     pub fn from_record(r: SummaryRecord) -> Result<Summary, String> {
         let digest_sum = u64::from_str_radix(&r.digest_sum, 16)
             .map_err(|_| format!("digest_sum `{}` is not hexadecimal", r.digest_sum))?;
-        let cluster = |c: ClusterRecord| Cluster {
-            seeds: c.seeds,
-            expected: c.expected,
-            examples: c.examples,
+        let cluster = |c: ClusterRecord| {
+            let mut examples = Vec::new();
+            keep_smallest(&mut examples, c.examples);
+            Cluster {
+                seeds: c.seeds,
+                expected: c.expected,
+                examples,
+            }
         };
+        let mut keys = std::collections::BTreeSet::new();
+        for c in &r.clusters {
+            if !keys.insert((c.check, c.cause.clone())) {
+                return Err(format!(
+                    "cluster {} `{}` is listed twice",
+                    c.check.code(),
+                    c.cause
+                ));
+            }
+        }
         let missing = r
             .missing
             .into_iter()
@@ -375,14 +393,7 @@ impl Summary {
         let clusters = r
             .clusters
             .into_iter()
-            .map(|c| {
-                let cluster = Cluster {
-                    seeds: c.seeds,
-                    expected: c.expected,
-                    examples: c.examples,
-                };
-                ((c.check, c.cause), cluster)
-            })
+            .map(|c| ((c.check, c.cause.clone()), cluster(c)))
             .collect();
         Ok(Summary {
             runs: r.runs,
