@@ -532,3 +532,55 @@ pub(crate) fn sweep_end_data(s: &Summary) -> serde_json::Value {
 pub(crate) fn sweep_end(s: &Summary) -> String {
     reports::jsonl::envelope("sweep_end", &sweep_end_data(s))
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::shard::Shard;
+
+    fn seeds(spec: SeedSpec, shard: Option<Shard>) -> Seeds {
+        Seeds {
+            spec,
+            start: 0,
+            shard,
+            first: Vec::new(),
+        }
+    }
+
+    /// A shard's stepped seeds are exactly the filtered ones, and `count`
+    /// agrees, whatever the range and the shard.
+    #[test]
+    fn shards_step_through_exactly_their_share() {
+        for (a, b) in [(0, 1), (0, 10), (3, 4), (5, 97), (7, 8), (100, 100_003)] {
+            for count in 1..=5 {
+                for index in 0..count {
+                    let sh = Shard { index, count };
+                    let s = seeds(SeedSpec::Range(a, b), Some(sh));
+                    let mut stepped: Vec<u64> = s.rest().collect();
+                    stepped.sort_unstable();
+                    let filtered: Vec<u64> = (a..b).filter(|x| x % count == index).collect();
+                    assert_eq!(stepped, filtered, "{a}..{b} shard {index}/{count}");
+                    assert_eq!(
+                        s.count(),
+                        filtered.len() as u64,
+                        "{a}..{b} shard {index}/{count}"
+                    );
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn the_shards_of_a_list_partition_it() {
+        let list = SeedSpec::List(vec![9, 2, 7, 4, 1]);
+        let mut all: Vec<u64> = (0..3)
+            .flat_map(|index| {
+                seeds(list.clone(), Some(Shard { index, count: 3 }))
+                    .rest()
+                    .collect::<Vec<_>>()
+            })
+            .collect();
+        all.sort_unstable();
+        assert_eq!(all, [1, 2, 4, 7, 9]);
+    }
+}
