@@ -2,8 +2,8 @@
 //! the translation of a checked spec into engine types.
 
 use sim_core::{
-    ActorId, CrashKnob, FaultPlan, Limits, LinkConfig, Ordering, Partition, Ratio, ScheduledCrash,
-    ScheduledDrop, SimDuration, SimTime, Topology,
+    ActorId, CrashKnob, Datagram, FaultPlan, Limits, LinkConfig, Ordering, Partition, Ratio,
+    ScheduledCrash, SimDuration, SimTime, Topology,
 };
 
 use super::spec::{FaultEvent, LinkSpec, OrderingSpec, RatioSpec, ScenarioSpec};
@@ -217,7 +217,7 @@ impl Actors {
             }
             FaultEvent::Drop { link, nth } => {
                 let (a, b) = link.split_once("->").expect("validated link");
-                plan.drops.push(ScheduledDrop {
+                plan.drops.push(Datagram {
                     src: self.id(a.trim()),
                     dst: self.id(b.trim()),
                     nth: *nth,
