@@ -14,6 +14,7 @@
 //!   probe.
 //! - [`scenario`]: RON files → validated [`scenario::Scenario`].
 //! - [`run`]: run a scenario at a seed and judge it.
+//! - [`shrink`]: a failing run → a seedless minimal scenario.
 //! - [`sweep`]: seed sets, per-seed results and an order-independent summary.
 //!
 //! # Example
@@ -38,5 +39,6 @@ pub mod protocols;
 pub mod roles;
 pub mod run;
 pub mod scenario;
+pub mod shrink;
 pub mod sweep;
 pub mod vocab;

@@ -94,6 +94,16 @@ pub fn fault_parts(scenario: &Scenario) -> Vec<String> {
                 nth,
             } => format!("crash {actor} at {at_point} (pass #{nth})"),
             FaultEvent::Drop { link, nth } => format!("drop {link} #{nth}"),
+            FaultEvent::Duplicate { link, nth } => format!("duplicate {link} #{nth}"),
+            FaultEvent::Delay {
+                link,
+                nth,
+                delay_us,
+                copy,
+            } => {
+                let which = if *copy { " (its copy)" } else { "" };
+                format!("delay {link} #{nth}{which} {}ms", ms(*delay_us))
+            }
             FaultEvent::Partition {
                 between,
                 and,

@@ -277,6 +277,26 @@ pub enum FaultEvent {
         /// Which datagram.
         nth: u64,
     },
+    /// Deliver the `nth` datagram (1-based) sent on `link` twice.
+    Duplicate {
+        /// The link, as `"sender->receiver"`.
+        link: String,
+        /// Which datagram.
+        nth: u64,
+    },
+    /// Deliver the `nth` datagram (1-based) sent on `link` after exactly
+    /// `delay_us` (in the healed phase too: a delay is not a fault).
+    Delay {
+        /// The link, as `"sender->receiver"`.
+        link: String,
+        /// Which datagram.
+        nth: u64,
+        /// Time from send to delivery.
+        delay_us: u64,
+        /// Delay the network duplicate's copy instead of the original.
+        #[serde(default, skip_serializing_if = "is_false")]
+        copy: bool,
+    },
     /// Cut every link between the two groups from `from_ms` to `to_ms`.
     Partition {
         /// One side.
@@ -338,4 +358,8 @@ impl Default for LimitsSpec {
             drain_ms_max: 60_000,
         }
     }
+}
+
+fn is_false(b: &bool) -> bool {
+    !*b
 }

@@ -3,7 +3,7 @@
 
 use sim_core::{
     ActorId, CrashKnob, Datagram, FaultPlan, Limits, LinkConfig, Ordering, Partition, Ratio,
-    ScheduledCrash, SimDuration, SimTime, Topology,
+    ScheduledCrash, ScheduledDelay, SimDuration, SimTime, Topology,
 };
 
 use super::spec::{FaultEvent, LinkSpec, OrderingSpec, RatioSpec, ScenarioSpec};
@@ -202,6 +202,16 @@ impl Actors {
         plan
     }
 
+    /// The `nth` datagram on a validated `"sender->receiver"` link.
+    fn datagram(&self, link: &str, nth: u64) -> Datagram {
+        let (a, b) = link.split_once("->").expect("validated link");
+        Datagram {
+            src: self.id(a.trim()),
+            dst: self.id(b.trim()),
+            nth,
+        }
+    }
+
     fn schedule(&self, plan: &mut FaultPlan, event: &FaultEvent) {
         match event {
             FaultEvent::Crash {
@@ -215,14 +225,20 @@ impl Actors {
                     nth: *nth,
                 });
             }
-            FaultEvent::Drop { link, nth } => {
-                let (a, b) = link.split_once("->").expect("validated link");
-                plan.drops.push(Datagram {
-                    src: self.id(a.trim()),
-                    dst: self.id(b.trim()),
-                    nth: *nth,
-                });
+            FaultEvent::Drop { link, nth } => plan.drops.push(self.datagram(link, *nth)),
+            FaultEvent::Duplicate { link, nth } => {
+                plan.duplicates.push(self.datagram(link, *nth));
             }
+            FaultEvent::Delay {
+                link,
+                nth,
+                delay_us,
+                copy,
+            } => plan.delays.push(ScheduledDelay {
+                datagram: self.datagram(link, *nth),
+                copy: *copy,
+                delay: SimDuration(*delay_us),
+            }),
             FaultEvent::Partition {
                 between,
                 and,

@@ -6,6 +6,7 @@
 
 mod golden;
 mod scenarios;
+mod shrink;
 mod sweep;
 
 use std::path::{Path, PathBuf};

@@ -1,0 +1,445 @@
+//! Shrinking a failing run to a seedless minimal scenario.
+//!
+//! 1. Run the scenario at the failing seed and keep every fault that
+//!    happened, each named so that it can be scheduled: the `nth` datagram
+//!    on a link was lost, duplicated or delayed; an actor crashed on the
+//!    `nth` pass of a crash point ([`sim_core::Realized`]).
+//! 2. Write them down as an explicit schedule and turn every stochastic knob
+//!    off (no random loss, duplication or crash; every delay the link's
+//!    minimum unless scheduled). This *seedless* scenario replays the run with
+//!    no randomness at all, so it must fail the same way.
+//! 3. Simplify greedily while the same check still fails: remove delays, then
+//!    other faults (in halves, quarters, … down to one at a time), move each
+//!    remaining fault to an earlier datagram or pass, then reduce the workload
+//!    (fewer messages, producers, partitions); start over after each success.
+//!    Faults go first because a reader learns more from fewer faults than
+//!    from fewer events.
+//!
+//! Every step makes a lexicographic measure (faults, workload size, sum of
+//! positions) smaller, so the search ends.
+//!
+//! # Determinism
+//! Candidates are tried in a fixed order and every candidate run is seedless,
+//! so the result depends only on the scenario and the seed, unless the
+//! caller's `keep_going` stops the search early ([`Shrunk::complete`] says
+//! so).
+
+use std::fmt;
+
+use sim_core::Realized;
+
+use crate::check::CheckId;
+use crate::run::{self, RunReport};
+use crate::scenario::Scenario;
+use crate::scenario::spec::{Expect, FaultEvent, RatioSpec, ScenarioSpec};
+
+/// The most candidate runs one shrink tries.
+pub const ATTEMPTS_MAX: u32 = 20_000;
+
+/// How big a run is: what shrinking makes smaller.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Size {
+    /// Events of the run (see [`RunReport::events`]).
+    pub events: u64,
+    /// Faults in the schedule other than delays.
+    pub faults: usize,
+    /// Scheduled delays (longer than the link's minimum).
+    pub delays: usize,
+    /// Messages the workload sends.
+    pub messages: u64,
+}
+
+/// A shrunk counterexample.
+#[derive(Clone, Debug)]
+pub struct Shrunk {
+    /// The minimal scenario: explicit schedule, no stochastic knobs.
+    pub spec: ScenarioSpec,
+    /// The check that fails in the original run and in the minimal one.
+    pub check: CheckId,
+    /// The original run.
+    pub before: Size,
+    /// The minimal run.
+    pub after: Size,
+    /// Candidate runs tried.
+    pub attempts: u32,
+    /// False if `keep_going` or [`ATTEMPTS_MAX`] cut the search short.
+    pub complete: bool,
+}
+
+/// Why a run could not be shrunk.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum ShrinkError {
+    /// The run violates no check (or not the one asked for).
+    NothingToShrink {
+        /// The check asked for, if any.
+        check: Option<CheckId>,
+    },
+    /// The seedless schedule did not reproduce the violation: a bug in the
+    /// engine's fault log, reported rather than hidden.
+    NotReproduced(CheckId),
+}
+
+impl fmt::Display for ShrinkError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            ShrinkError::NothingToShrink { check: Some(c) } => {
+                write!(f, "the run does not violate {c} {}", c.name())
+            }
+            ShrinkError::NothingToShrink { check: None } => {
+                write!(f, "the run violates no check: there is nothing to shrink")
+            }
+            ShrinkError::NotReproduced(c) => write!(
+                f,
+                "the run's faults, written as a schedule, no longer violate {c}: \
+                 please report this with the scenario and seed"
+            ),
+        }
+    }
+}
+
+impl std::error::Error for ShrinkError {}
+
+/// Shrink the run of `scenario` at `seed` to a minimal seedless scenario that
+/// still violates `check` (by default the first unexpected violation, or the
+/// first violation if all were expected). `keep_going` is asked before every
+/// candidate run; returning `false` ends the search with what it has.
+///
+/// # Errors
+/// [`ShrinkError`] if the run violates nothing to shrink, or if its schedule
+/// fails to reproduce it.
+pub fn shrink(
+    scenario: &Scenario,
+    seed: u64,
+    check: Option<CheckId>,
+    keep_going: &mut dyn FnMut() -> bool,
+) -> Result<Shrunk, ShrinkError> {
+    let (report, realized) = run::run_keeping_faults(scenario, seed);
+    let target = check
+        .or_else(|| first_violation(&report))
+        .filter(|c| report.violates(*c))
+        .ok_or(ShrinkError::NothingToShrink { check })?;
+    let unexpected = !scenario.expected().contains(&target);
+    let seedless = seedless_spec(scenario, &realized);
+    let mut search = Search {
+        file: scenario.file().to_string(),
+        target,
+        attempts: 0,
+        keep_going,
+    };
+    let first = search
+        .attempt(&seedless)
+        .ok_or(ShrinkError::NotReproduced(target))?;
+    let (spec, last, complete) = search.minimise(seedless, first);
+    let spec = with_expectation(spec, &last, unexpected, scenario.spec());
+    Ok(Shrunk {
+        before: size_of(&seedless_spec(scenario, &realized), &report),
+        after: size_of(&spec, &last),
+        spec,
+        check: target,
+        attempts: search.attempts,
+        complete,
+    })
+}
+
+/// The first unexpected violation, else the first violation.
+fn first_violation(report: &RunReport) -> Option<CheckId> {
+    let mut violations = report.violations();
+    let first = violations.next()?;
+    let unexpected = std::iter::once(first)
+        .chain(violations)
+        .find(|(_, expected)| !expected);
+    Some(unexpected.unwrap_or(first).0.check)
+}
+
+/// The size of a seedless `spec` and its run.
+fn size_of(spec: &ScenarioSpec, report: &RunReport) -> Size {
+    let w = &spec.workload;
+    let delays = spec.faults.schedule.iter().filter(|e| is_delay(e)).count();
+    Size {
+        events: report.events(),
+        faults: spec.faults.schedule.len() - delays,
+        delays,
+        messages: u64::from(w.producers) * u64::from(w.messages),
+    }
+}
+
+/// Keep the author's claim when the violation was unexpected (so the minimal
+/// scenario fails on its own, exit 1); otherwise expect exactly what the
+/// minimal run violates (so it is a self-consistent lesson).
+fn with_expectation(
+    mut spec: ScenarioSpec,
+    last: &RunReport,
+    unexpected: bool,
+    original: &ScenarioSpec,
+) -> ScenarioSpec {
+    spec.expect = if unexpected {
+        original.expect.clone()
+    } else {
+        Expect::Violates(
+            last.violations()
+                .map(|(v, _)| v.check)
+                .fold(Vec::new(), |mut all, c| {
+                    if !all.contains(&c) {
+                        all.push(c);
+                    }
+                    all
+                }),
+        )
+    };
+    spec
+}
+
+/// The scenario with every stochastic knob off and `realized` as its explicit
+/// schedule (partitions, already explicit, are kept).
+pub fn seedless_spec(scenario: &Scenario, realized: &[Realized]) -> ScenarioSpec {
+    let mut spec = scenario.spec().clone();
+    spec.name = format!("{}-min", spec.name);
+    spec.seed = 0;
+    let net = &mut spec.network;
+    net.default.loss = RatioSpec(0, 1);
+    net.default.duplicate = RatioSpec(0, 1);
+    net.default.delay_us_max = net.default.delay_us_min;
+    for link in &mut net.links {
+        link.loss = None;
+        link.duplicate = None;
+        link.delay_us_max = link.delay_us_min;
+    }
+    spec.faults.crash.clear();
+    spec.faults
+        .schedule
+        .retain(|e| matches!(e, FaultEvent::Partition { .. }));
+    let names = scenario.actors().names();
+    spec.faults
+        .schedule
+        .extend(realized.iter().map(|r| scheduled(names, r)));
+    spec
+}
+
+/// A realized fault as a schedule entry.
+fn scheduled(names: &[String], fault: &Realized) -> FaultEvent {
+    let link =
+        |d: &sim_core::Datagram| format!("{}->{}", names[d.src.index()], names[d.dst.index()]);
+    match fault {
+        Realized::Drop(d) => FaultEvent::Drop {
+            link: link(d),
+            nth: d.nth,
+        },
+        Realized::Duplicate(d) => FaultEvent::Duplicate {
+            link: link(d),
+            nth: d.nth,
+        },
+        Realized::Delay(d) => FaultEvent::Delay {
+            link: link(&d.datagram),
+            nth: d.datagram.nth,
+            delay_us: d.delay.0,
+            copy: d.copy,
+        },
+        Realized::Crash(c) => FaultEvent::Crash {
+            actor: names[c.actor.index()].clone(),
+            at_point: c.point.clone(),
+            nth: c.nth,
+        },
+    }
+}
+
+/// The greedy search.
+struct Search<'a> {
+    file: String,
+    target: CheckId,
+    attempts: u32,
+    keep_going: &'a mut dyn FnMut() -> bool,
+}
+
+impl Search<'_> {
+    /// Run a candidate; its report if it is valid and still violates the
+    /// target check.
+    fn attempt(&mut self, spec: &ScenarioSpec) -> Option<RunReport> {
+        self.attempts += 1;
+        let scenario = Scenario::from_spec(&self.file, spec.clone()).ok()?;
+        let report = run::run(&scenario, 0, false);
+        report.violates(self.target).then_some(report)
+    }
+
+    fn may_continue(&mut self) -> bool {
+        self.attempts < ATTEMPTS_MAX && (self.keep_going)()
+    }
+
+    /// Apply the first successful candidate of the first pass that has one,
+    /// and start over, until no pass has one (or the search must stop).
+    /// Returns the spec, its run, and whether the search ran to the end.
+    fn minimise(
+        &mut self,
+        mut spec: ScenarioSpec,
+        mut last: RunReport,
+    ) -> (ScenarioSpec, RunReport, bool) {
+        let passes: [fn(&ScenarioSpec) -> Vec<ScenarioSpec>; 4] = [
+            |s| remove_chunks(s, true),
+            |s| remove_chunks(s, false),
+            earlier_positions,
+            smaller_workloads,
+        ];
+        'improve: loop {
+            for pass in passes {
+                for candidate in pass(&spec) {
+                    if !self.may_continue() {
+                        return (spec, last, false);
+                    }
+                    if let Some(report) = self.attempt(&candidate) {
+                        (spec, last) = (candidate, report);
+                        continue 'improve;
+                    }
+                }
+            }
+            return (spec, last, true);
+        }
+    }
+}
+
+fn is_delay(e: &FaultEvent) -> bool {
+    matches!(e, FaultEvent::Delay { .. })
+}
+
+/// Candidates without a chunk of the delays (`delays`) or of the other
+/// faults: first half of them at a time, then quarters, down to one.
+fn remove_chunks(spec: &ScenarioSpec, delays: bool) -> Vec<ScenarioSpec> {
+    let schedule = &spec.faults.schedule;
+    let picked: Vec<usize> = (0..schedule.len())
+        .filter(|&i| is_delay(&schedule[i]) == delays)
+        .collect();
+    let mut candidates = Vec::new();
+    let mut chunk = picked.len();
+    while chunk >= 1 {
+        for group in picked.chunks(chunk) {
+            let mut c = spec.clone();
+            let mut i = 0;
+            c.faults.schedule.retain(|_| {
+                let keep = !group.contains(&i);
+                i += 1;
+                keep
+            });
+            candidates.push(c);
+        }
+        if chunk == 1 {
+            break;
+        }
+        chunk = chunk.div_ceil(2).min(chunk - 1);
+    }
+    candidates
+}
+
+/// Candidates with one fault moved to an earlier datagram or pass (the
+/// first, half-way, one earlier), or one delay shortened towards the link
+/// minimum.
+fn earlier_positions(spec: &ScenarioSpec) -> Vec<ScenarioSpec> {
+    let mut candidates = Vec::new();
+    for (i, event) in spec.faults.schedule.iter().enumerate() {
+        let nth = position(event);
+        for smaller in smaller_than(nth) {
+            let mut c = spec.clone();
+            set_position(&mut c.faults.schedule[i], smaller);
+            candidates.push(c);
+        }
+        if let FaultEvent::Delay { delay_us, .. } = event {
+            let min = spec.network.default.delay_us_min;
+            if *delay_us > min + 1 {
+                let mut c = spec.clone();
+                if let FaultEvent::Delay { delay_us, .. } = &mut c.faults.schedule[i] {
+                    *delay_us = min + (*delay_us - min) / 2;
+                }
+                candidates.push(c);
+            }
+        }
+    }
+    candidates
+}
+
+/// `1`, `n / 2` and `n - 1`, each only if smaller than `n` and new.
+fn smaller_than(n: u64) -> Vec<u64> {
+    let mut out = Vec::new();
+    for m in [1, n / 2, n.saturating_sub(1)] {
+        if m >= 1 && m < n && !out.contains(&m) {
+            out.push(m);
+        }
+    }
+    out
+}
+
+fn position(event: &FaultEvent) -> u64 {
+    match event {
+        FaultEvent::Crash { nth, .. } => u64::from(*nth),
+        FaultEvent::Drop { nth, .. }
+        | FaultEvent::Duplicate { nth, .. }
+        | FaultEvent::Delay { nth, .. } => *nth,
+        FaultEvent::Partition { .. } => 1,
+    }
+}
+
+fn set_position(event: &mut FaultEvent, to: u64) {
+    match event {
+        FaultEvent::Crash { nth, .. } => *nth = u32::try_from(to).unwrap_or(u32::MAX),
+        FaultEvent::Drop { nth, .. }
+        | FaultEvent::Duplicate { nth, .. }
+        | FaultEvent::Delay { nth, .. } => *nth = to,
+        FaultEvent::Partition { .. } => {}
+    }
+}
+
+/// Candidates with fewer messages, producers or partitions.
+fn smaller_workloads(spec: &ScenarioSpec) -> Vec<ScenarioSpec> {
+    let w = &spec.workload;
+    let mut candidates = Vec::new();
+    for m in smaller_than(u64::from(w.messages)) {
+        let mut c = spec.clone();
+        c.workload.messages = u32::try_from(m).unwrap_or(u32::MAX);
+        candidates.push(c);
+    }
+    for p in smaller_than(u64::from(w.producers)) {
+        let mut c = spec.clone();
+        c.workload.producers = u32::try_from(p).unwrap_or(u32::MAX);
+        candidates.push(c);
+    }
+    for p in smaller_than(u64::from(w.partitions)) {
+        let mut c = spec.clone();
+        c.workload.partitions = u32::try_from(p).unwrap_or(u32::MAX);
+        candidates.push(c);
+    }
+    candidates
+}
+
+/// The minimal scenario as a file: a comment saying where it comes from and
+/// how much smaller it is, then the resolved RON.
+pub fn min_file(shrunk: &Shrunk, source: &str, seed: u64, version: &str) -> String {
+    let (b, a) = (shrunk.before, shrunk.after);
+    let plural = |n: u64, word: &str| {
+        if n == 1 {
+            format!("{n} {word}")
+        } else {
+            format!("{n} {word}s")
+        }
+    };
+    let size = |s: Size| {
+        format!(
+            "{}, {} and {}",
+            plural(s.events, "event"),
+            plural(s.faults as u64, "fault"),
+            plural(s.delays as u64, "delay"),
+        )
+    };
+    let mut out = format!(
+        "// Shrunk by eosim {version} from {source} at seed {seed}.\n\
+         // {} became {}.\n\
+         // Every stochastic knob is off: any seed gives this very run.\n\
+         // It violates {} {}.\n",
+        size(b),
+        size(a),
+        shrunk.check,
+        shrunk.check.name(),
+    );
+    if !shrunk.complete {
+        out.push_str("// The search was cut short: a smaller run may exist.\n");
+    }
+    let scenario = Scenario::from_spec("min/scenario.ron", shrunk.spec.clone())
+        .expect("every accepted candidate validated");
+    out.push_str(&scenario.resolved_ron());
+    out
+}
