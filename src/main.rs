@@ -13,6 +13,7 @@ mod replay_cmd;
 mod run_cmd;
 mod runfolder;
 mod shard;
+mod shrink_cmd;
 mod sweep_cmd;
 mod sweepfolder;
 
@@ -78,12 +79,46 @@ enum Command {
         /// Write no run folder.
         #[arg(long)]
         no_report: bool,
+        /// Do not shrink an unexpected violation to `min/scenario.ron`.
+        #[arg(long)]
+        no_shrink: bool,
     },
-    /// Re-execute a run folder and prove it is the same run (exit 5 if not).
+    /// Shrink a failing run to a seedless minimal scenario,
+    /// `min/scenario.ron`, with an explicit fault schedule.
+    #[command(after_help = EXIT_CODES)]
+    Shrink {
+        /// A run folder, or a scenario file (then `--seed` picks the run and
+        /// a run folder is written first).
+        target: String,
+        /// The seed, for a scenario file (default: its own `seed`).
+        #[arg(long, value_parser = parse_seed)]
+        seed: Option<u64>,
+        /// The check that must keep failing, e.g. `C3` (default: the first
+        /// unexpected violation, else the first violation).
+        #[arg(long, value_parser = parse_check)]
+        check: Option<models::check::CheckId>,
+        /// Stop searching after this many seconds and keep the smallest so
+        /// far.
+        #[arg(long, default_value_t = 60)]
+        budget: u64,
+        /// Where a scenario file's run folder goes.
+        #[arg(long, default_value = "runs")]
+        out: String,
+    },
+    /// Re-execute a run folder, or a scenario at a seed, and prove it is the
+    /// same run (exit 5 and the first diverging event if not).
     #[command(after_help = EXIT_CODES)]
     Replay {
-        /// A run folder (`runs/<scenario>/<time>-s<seed>`).
-        dir: String,
+        /// A run folder (`runs/<scenario>/<time>-s<seed>`), or a scenario
+        /// file (then `--seed` picks the run).
+        target: String,
+        /// The seed, for a scenario file (default: its own `seed`).
+        #[arg(long, value_parser = parse_seed)]
+        seed: Option<u64>,
+        /// The digest the run must have (as printed by `run`), for a
+        /// scenario file.
+        #[arg(long)]
+        digest: Option<String>,
     },
     /// Run many seeds of a scenario in parallel and summarise them.
     #[command(after_help = EXIT_CODES)]
@@ -147,6 +182,7 @@ fn main() -> ExitCode {
             check_determinism,
             out,
             no_report,
+            no_shrink,
         } => {
             let out = (!no_report).then_some(out);
             run_cmd::run(
@@ -156,10 +192,28 @@ fn main() -> ExitCode {
                     format,
                     check_determinism,
                     out,
+                    shrink: !no_shrink,
                 },
             )
         }
-        Command::Replay { dir } => replay_cmd::replay(&dir),
+        Command::Shrink {
+            target,
+            seed,
+            check,
+            budget,
+            out,
+        } => shrink_cmd::shrink(&shrink_cmd::ShrinkArgs {
+            target,
+            seed,
+            check,
+            budget: std::time::Duration::from_secs(budget),
+            out,
+        }),
+        Command::Replay {
+            target,
+            seed,
+            digest,
+        } => replay_cmd::replay(&target, seed, digest.as_deref()),
         Command::Check { path, format } => check_cmd::check(&path, format),
         Command::Sweep {
             path,
@@ -197,6 +251,17 @@ fn parse_seed(s: &str) -> Result<u64, String> {
         None => s.parse(),
     };
     parsed.map_err(|_| format!("`{s}` is not a seed: expected a decimal or 0x-hex u64"))
+}
+
+/// A check by code (`C3`) or name (`no-duplicate-effect`).
+fn parse_check(s: &str) -> Result<models::check::CheckId, String> {
+    let all = models::check::CheckId::ALL;
+    all.into_iter()
+        .find(|c| c.code().eq_ignore_ascii_case(s) || c.name() == s)
+        .ok_or_else(|| {
+            let codes: Vec<&str> = all.iter().map(|c| c.code()).collect();
+            format!("`{s}` is not a check; expected one of {}", codes.join(", "))
+        })
 }
 
 /// Write to stdout; when the reader has gone (`eosim … | head`), stop

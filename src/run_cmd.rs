@@ -3,6 +3,7 @@
 use models::run;
 use models::scenario::Scenario;
 
+use crate::shrink_cmd::counted;
 use crate::{Format, diagnostics, scenario_files, worst};
 
 /// How to run.
@@ -15,7 +16,12 @@ pub struct RunOptions {
     pub check_determinism: bool,
     /// Where failing runs leave their run folders (`None`: nowhere).
     pub out: Option<String>,
+    /// Shrink an unexpected violation into its run folder.
+    pub shrink: bool,
 }
+
+/// How long `run` spends shrinking one failure.
+const SHRINK_BUDGET: std::time::Duration = std::time::Duration::from_secs(30);
 
 /// Run `path` (a file or a folder); returns the exit code.
 pub fn run(path: &str, options: &RunOptions) -> u8 {
@@ -87,6 +93,9 @@ fn run_one(file: &str, options: &RunOptions, brief: bool) -> u8 {
         crate::outln(format!("{indent}run folder {dir}"));
         crate::outln(format!("{indent}replay     eosim replay {dir}"));
     }
+    if let (Some(dir), true) = (&folder, options.shrink) {
+        shrink_into_folder(&scenario, seed, file, dir, format, brief);
+    }
     crate::worst(report.verdict.exit_code(), regression_code)
 }
 
@@ -126,6 +135,37 @@ fn run_folder(
             eprintln!("error: {msg}");
             None
         }
+    }
+}
+
+/// Shrink the failure into its run folder and say what it became.
+fn shrink_into_folder(
+    scenario: &Scenario,
+    seed: u64,
+    file: &str,
+    dir: &str,
+    format: Format,
+    brief: bool,
+) {
+    let dir = std::path::Path::new(dir);
+    match crate::shrink_cmd::shrink_into(scenario, seed, file, dir, None, SHRINK_BUDGET) {
+        Ok((shrunk, min)) if format == Format::Human => {
+            let indent = if brief { "        " } else { "  " };
+            let (b, a) = (shrunk.before, shrunk.after);
+            crate::outln(format!(
+                "{indent}shrunk     {} → {} · {} → {} · {} → {}",
+                b.events,
+                counted(a.events, "event"),
+                b.faults,
+                counted(a.faults as u64, "fault"),
+                b.delays,
+                counted(a.delays as u64, "delay"),
+            ));
+            crate::outln(format!("{indent}min        {}", min.display()));
+        }
+        Ok(_) => {}
+        Err(crate::shrink_cmd::Failure::Shrink(e)) => eprintln!("error: shrinking: {e}"),
+        Err(crate::shrink_cmd::Failure::Write(msg)) => eprintln!("error: {msg}"),
     }
 }
 

@@ -6,14 +6,16 @@ use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::time::{Duration, Instant};
 
 use indicatif::{ProgressBar, ProgressStyle};
+use models::check::CheckId;
 use models::scenario::Scenario;
+use models::shrink::Shrunk;
 use models::sweep::{self, SeedResult, SeedSpec, Summary};
 use rayon::prelude::*;
 use sim_core::Buffers;
 
 use crate::shard::{ShardArg, resolve_shard, write_shard};
 use crate::sweepfolder::SweepFolder;
-use crate::{Format, diagnostics, regressions};
+use crate::{Format, diagnostics, regressions, shrink_cmd};
 
 /// How progress is shown on stderr.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
@@ -155,11 +157,25 @@ pub fn sweep(args: &SweepArgs) -> u8 {
         Format::Human => crate::out(report(&args.file, &summary, Some(started.elapsed()))),
         Format::Json => crate::outln(sweep_end(&summary)),
     }
+    let shrunk = match shard {
+        Some(_) => Vec::new(),
+        None => shrink_cmd::shrink_clusters(&scenario, &summary, CLUSTER_SHRINK_BUDGET),
+    };
+    if args.format == Format::Human {
+        for (check, _, seed, s) in &shrunk {
+            let line = format!(
+                "  shrunk     {} seed {seed} → {}",
+                check.code(),
+                shrink_cmd::one_line(s)
+            );
+            crate::outln(reports::text::wrap(&line, "             "));
+        }
+    }
     if shard.is_none() {
-        save_regressions(&args.file, &summary, args.format);
+        save_regressions(&args.file, &summary, &shrunk, args.format);
     }
     if let Some(folder) = folder {
-        match folder.finish(&scenario, &args.file, &summary, args.keep) {
+        match folder.finish(&scenario, &args.file, &summary, args.keep, &shrunk) {
             Ok(dir) if args.format == Format::Human => {
                 crate::outln(format!("  folder     {}", dir.display()));
             }
@@ -171,17 +187,29 @@ pub fn sweep(args: &SweepArgs) -> u8 {
     if interrupted { INTERRUPTED_EXIT } else { code }
 }
 
-/// Keep the smallest example of each unexpected failure for next time.
-fn save_regressions(file: &str, summary: &Summary, format: Format) {
+/// How long a sweep spends shrinking each unexpected cluster's smallest
+/// example.
+const CLUSTER_SHRINK_BUDGET: Duration = Duration::from_secs(10);
+
+/// Keep the smallest example of each unexpected failure for next time, with
+/// what it shrinks to.
+fn save_regressions(
+    file: &str,
+    summary: &Summary,
+    shrunk: &[(CheckId, String, u64, Shrunk)],
+    format: Format,
+) {
     let entries: Vec<(u64, String)> = summary
         .clusters
         .iter()
         .filter(|(_, c)| !c.expected)
         .map(|((check, cause), c)| {
-            (
-                c.smallest().1,
-                format!("violates {} {} ({cause})", check.code(), check.name()),
-            )
+            let seed = c.smallest().1;
+            let mut comment = format!("violates {} {} ({cause})", check.code(), check.name());
+            if let Some((.., s)) = shrunk.iter().find(|(_, _, at, _)| *at == seed) {
+                comment.push_str(&format!("; shrinks to: {}", shrink_cmd::one_line(s)));
+            }
+            (seed, comment)
         })
         .collect();
     match regressions::append(file, &entries) {

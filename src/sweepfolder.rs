@@ -8,8 +8,10 @@ use std::io::Write as _;
 use std::path::{Path, PathBuf};
 use std::sync::Mutex;
 
+use models::check::CheckId;
 use models::run;
 use models::scenario::Scenario;
+use models::shrink::Shrunk;
 use models::sweep::{SeedResult, Summary};
 
 /// A sweep folder being written.
@@ -74,6 +76,7 @@ impl SweepFolder {
         file: &str,
         summary: &Summary,
         keep: usize,
+        shrunk: &[(CheckId, String, u64, Shrunk)],
     ) -> Result<PathBuf, String> {
         let mut seeds = self
             .seeds
@@ -96,12 +99,15 @@ impl SweepFolder {
         kept.dedup();
         for seed in kept {
             let report = run::run(scenario, seed, true);
-            crate::runfolder::write_at(
-                &self.tmp.join("failures").join(seed.to_string()),
-                scenario,
-                &report,
-                file,
-            )?;
+            let dir = self.tmp.join("failures").join(seed.to_string());
+            crate::runfolder::write_at(&dir, scenario, &report, file)?;
+            if let Some((.., s)) = shrunk.iter().find(|(_, _, at, _)| *at == seed) {
+                let text = models::shrink::min_file(s, file, seed, reports::VERSION);
+                let min = dir.join(crate::shrink_cmd::MIN);
+                std::fs::create_dir_all(dir.join("min"))
+                    .and_then(|()| std::fs::write(&min, text))
+                    .map_err(|e| format!("cannot write {}: {e}", min.display()))?;
+            }
         }
         std::fs::rename(&self.tmp, &self.dir)
             .map_err(|e| format!("cannot create {}: {e}", self.dir.display()))?;

@@ -311,6 +311,13 @@ fn a_sweep_exits_1_on_an_unexpected_violation_saves_a_regression_seed_and_run_re
         saved.contains("# violates C3 no-duplicate-effect (after-effect-before-offset-commit)"),
         "{saved}"
     );
+    assert!(
+        saved.contains(
+            "shrinks to: 8 events · crash consumer-1 at after-effect-before-offset-commit (pass #1)"
+        ),
+        "{saved}"
+    );
+    assert!(text.contains("shrunk     C3 seed "), "{text}");
     let seed = saved.split_whitespace().next().unwrap();
     let again = eosim(&["run", &file, "--no-report"]);
     let first = stdout(&again).lines().next().unwrap().to_string();
@@ -529,4 +536,90 @@ fn an_interrupted_sweep_summarises_what_finished() {
         !dir.join("w1").exists(),
         "no shard file for an unfinished share"
     );
+}
+
+/// A failing run shrinks into its run folder by default; the minimal
+/// scenario fails the same check on its own, at any seed; `eosim shrink`
+/// does the same for a folder or a scenario and seed.
+#[test]
+fn a_failing_run_shrinks_to_a_seedless_scenario_that_fails_on_its_own() {
+    let dir = std::env::temp_dir().join(format!("eosim-shrink-{}", std::process::id()));
+    let out = dir.to_string_lossy().into_owned();
+    let fixture = "tests/fixtures/m2-claims-too-much.ron";
+    let run = eosim(&["run", fixture, "--seed", "2", "--out", &out]);
+    assert_eq!(run.status.code(), Some(1));
+    let text = stdout(&run);
+    assert!(text.contains("shrunk     "), "{text}");
+    let min = text
+        .lines()
+        .find_map(|l| l.trim().strip_prefix("min        "))
+        .unwrap()
+        .to_string();
+    assert!(min.ends_with("min/scenario.ron"), "{min}");
+    let header = std::fs::read_to_string(&min).unwrap();
+    assert!(
+        header.contains("It violates C3 no-duplicate-effect."),
+        "{header}"
+    );
+    for seed in ["0", "99"] {
+        let again = eosim(&["run", &min, "--seed", seed, "--no-report"]);
+        assert_eq!(again.status.code(), Some(1), "{}", stdout(&again));
+        assert!(stdout(&again).contains("FAIL     C3"), "{}", stdout(&again));
+    }
+    let folder = Path::new(&min).parent().unwrap().parent().unwrap();
+    std::fs::remove_dir_all(Path::new(&min).parent().unwrap()).unwrap();
+    let shrink = eosim(&["shrink", &folder.to_string_lossy()]);
+    assert_eq!(shrink.status.code(), Some(0), "{}", stderr(&shrink));
+    assert!(stdout(&shrink).contains("SHRUNK"), "{}", stdout(&shrink));
+    assert!(Path::new(&min).is_file(), "shrink rewrote {min}");
+
+    let scenario = eosim(&[
+        "shrink",
+        "scenarios/05-m2-lost-ack-duplicates.ron",
+        "--seed",
+        "2",
+        "--out",
+        &out,
+    ]);
+    let said = stdout(&scenario);
+    assert_eq!(scenario.status.code(), Some(0), "{}", stderr(&scenario));
+    assert!(
+        said.contains("faults   drop broker->producer-1 #1"),
+        "{said}"
+    );
+    let nothing = eosim(&[
+        "shrink",
+        "scenarios/01-m1-at-most-once-holds.ron",
+        "--out",
+        &out,
+    ]);
+    assert_eq!(nothing.status.code(), Some(2));
+    assert!(stderr(&nothing).contains("nothing to shrink"));
+    assert!(
+        !dir.join("m1-at-most-once-holds").exists(),
+        "no folder for a passing run"
+    );
+
+    let quiet = eosim(&["run", fixture, "--seed", "2", "--out", &out, "--no-shrink"]);
+    assert!(!stdout(&quiet).contains("shrunk"), "{}", stdout(&quiet));
+    std::fs::remove_dir_all(&dir).unwrap();
+}
+
+#[test]
+fn a_scenario_replays_at_a_seed_against_a_digest() {
+    let file = "scenarios/05-m2-lost-ack-duplicates.ron";
+    let run = eosim(&["run", file, "--seed", "3", "--format", "json"]);
+    let digest = stdout(&run)
+        .lines()
+        .find(|l| l.contains("\"run_end\""))
+        .and_then(|l| l.split("\"digest\":\"").nth(1))
+        .and_then(|rest| rest.split('"').next())
+        .unwrap()
+        .to_string();
+    let ok = eosim(&["replay", file, "--seed", "3", "--digest", &digest]);
+    assert_eq!(ok.status.code(), Some(0), "{}", stderr(&ok));
+    assert!(stdout(&ok).contains("matches the digest given"));
+    let other = eosim(&["replay", file, "--seed", "4", "--digest", &digest]);
+    assert_eq!(other.status.code(), Some(5));
+    assert!(stderr(&other).contains("REPLAY DIFFERS"));
 }
