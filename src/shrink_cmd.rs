@@ -208,18 +208,23 @@ pub fn one_line(shrunk: &Shrunk) -> String {
 
 /// Shrink the smallest example of each unexpected cluster of a sweep, each
 /// within `budget`: `(check, cause, seed, shrunk)`, in cluster order.
-/// Clusters that cannot be shrunk are left out (and reported on stderr).
+/// A seed that is the smallest example of several clusters is shrunk once,
+/// for the first. Clusters that cannot be shrunk are left out (and reported
+/// on stderr).
 pub fn shrink_clusters(
     scenario: &Scenario,
     summary: &models::sweep::Summary,
     budget: Duration,
 ) -> Vec<(CheckId, String, u64, Shrunk)> {
-    let mut out = Vec::new();
+    let mut out: Vec<(CheckId, String, u64, Shrunk)> = Vec::new();
     for ((check, cause), cluster) in &summary.clusters {
         if cluster.expected || cause == models::sweep::MISSING {
             continue;
         }
         let seed = cluster.smallest().1;
+        if out.iter().any(|(.., at, _)| *at == seed) {
+            continue;
+        }
         let start = Instant::now();
         match shrink::shrink(scenario, seed, Some(*check), &mut || {
             start.elapsed() < budget

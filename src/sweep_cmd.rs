@@ -216,10 +216,11 @@ fn save_regressions(
         Ok(0) => {}
         Ok(n) if format == Format::Human => {
             let to = regressions::path(file);
-            crate::outln(format!(
+            let line = format!(
                 "  saved      +{n} seeds → {} (replayed first next time)",
                 to.display()
-            ));
+            );
+            crate::outln(reports::text::wrap(&line, "             "));
         }
         Ok(_) => {}
         Err(msg) => eprintln!("error: {msg}"),
@@ -492,7 +493,8 @@ pub(crate) fn report(file: &str, s: &Summary, took: Option<Duration>) -> String 
         cluster_lines(
             &mut out,
             label,
-            &format!("{} {cause} · {} seeds, {tag}", check.code(), c.seeds),
+            &format!("{} {cause}", check.code()),
+            &format!("{} seeds, {tag}", c.seeds),
             c,
             file,
         );
@@ -500,25 +502,30 @@ pub(crate) fn report(file: &str, s: &Summary, took: Option<Duration>) -> String 
     }
     let mut label = "  missing";
     for (check, c) in &s.missing {
-        let what = format!(
-            "{} expected, did not happen · {} seeds",
-            check.code(),
-            c.seeds
-        );
-        cluster_lines(&mut out, label, &what, c, file);
+        let what = format!("{} expected, did not happen", check.code());
+        let how_many = format!("{} seeds", c.seeds);
+        cluster_lines(&mut out, label, &what, &how_many, c, file);
         label = "";
     }
     out
 }
 
 /// A cluster: what, its smallest example and the command that replays it.
-fn cluster_lines(out: &mut String, label: &str, what: &str, c: &sweep::Cluster, file: &str) {
+fn cluster_lines(
+    out: &mut String,
+    label: &str,
+    what: &str,
+    how_many: &str,
+    c: &sweep::Cluster,
+    file: &str,
+) {
     use std::fmt::Write as _;
     let (events, seed) = c.smallest();
-    let _ = writeln!(out, "{label:<13}{what}");
+    let first = format!("{label:<13}{what}");
+    let _ = writeln!(out, "{}", reports::text::wrap(&first, "               "));
     let _ = writeln!(
         out,
-        "               smallest: seed {seed} ({events} events)"
+        "               {how_many} · smallest: seed {seed} ({events} events)"
     );
     let _ = writeln!(out, "               {}", reports::repro_command(file, seed));
 }

@@ -299,7 +299,9 @@ fn a_sweep_exits_1_on_an_unexpected_violation_saves_a_regression_seed_and_run_re
     assert_eq!(out.status.code(), Some(1), "{text}");
     assert!(text.contains("20 FAIL"), "{text}");
     assert!(
-        text.contains("C3 after-effect-before-offset-commit · 20 seeds, UNEXPECTED"),
+        text.contains(
+            "C3 crash consumer at after-effect-before-offset-commit\n               20 seeds, UNEXPECTED"
+        ),
         "{text}"
     );
     assert!(
@@ -308,7 +310,9 @@ fn a_sweep_exits_1_on_an_unexpected_violation_saves_a_regression_seed_and_run_re
     );
     let saved = std::fs::read_to_string(dir.join("claims.regressions")).unwrap();
     assert!(
-        saved.contains("# violates C3 no-duplicate-effect (after-effect-before-offset-commit)"),
+        saved.contains(
+            "# violates C3 no-duplicate-effect (crash consumer at after-effect-before-offset-commit)"
+        ),
         "{saved}"
     );
     assert!(

@@ -141,6 +141,47 @@ pub fn shrink(
     })
 }
 
+/// The kinds of faults a minimal scenario needs, in a few words and in a
+/// fixed order, with actors named by role (`crash consumer at
+/// after-effect-before-offset-commit`, `drop broker->producer`): what a sweep
+/// clusters failures by.
+pub fn fault_kinds(spec: &ScenarioSpec) -> String {
+    let mut kinds: Vec<String> = spec.faults.schedule.iter().map(fault_kind).collect();
+    kinds.sort();
+    kinds.dedup();
+    if kinds.is_empty() {
+        "no fault needed".into()
+    } else {
+        kinds.join(" + ")
+    }
+}
+
+fn fault_kind(event: &FaultEvent) -> String {
+    let link = |l: &str| {
+        l.split("->")
+            .map(|a| role(a.trim()))
+            .collect::<Vec<_>>()
+            .join("->")
+    };
+    match event {
+        FaultEvent::Crash {
+            actor, at_point, ..
+        } => format!("crash {} at {at_point}", role(actor)),
+        FaultEvent::Drop { link: l, .. } => format!("drop {}", link(l)),
+        FaultEvent::Duplicate { link: l, .. } => format!("duplicate {}", link(l)),
+        FaultEvent::Delay { link: l, .. } => format!("delay {}", link(l)),
+        FaultEvent::Partition { .. } => "partition".into(),
+    }
+}
+
+/// `consumer-2` → `consumer`.
+fn role(actor: &str) -> &str {
+    actor
+        .rsplit_once('-')
+        .filter(|(_, n)| n.chars().all(|c| c.is_ascii_digit()))
+        .map_or(actor, |(role, _)| role)
+}
+
 /// The first unexpected violation, else the first violation.
 fn first_violation(report: &RunReport) -> Option<CheckId> {
     let mut violations = report.violations();
@@ -442,4 +483,49 @@ pub fn min_file(shrunk: &Shrunk, source: &str, seed: u64, version: &str) -> Stri
         .expect("every accepted candidate validated");
     out.push_str(&scenario.resolved_ron());
     out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn fault_kinds_name_actors_by_role_in_a_fixed_order() {
+        assert_eq!(role("consumer-12"), "consumer");
+        assert_eq!(role("broker"), "broker");
+        assert_eq!(role("my-db"), "my-db");
+        let text = r#"Scenario(name: "k", model: M2, workload: (producers: 2),
+            faults: (schedule: [
+                Drop(link: "producer-2->broker", nth: 1),
+                Crash(actor: "consumer-1", at_point: "after-effect-before-offset-commit", nth: 1),
+                Drop(link: "producer-1->broker", nth: 4),
+            ]),
+            expect: Pass)"#;
+        let s = Scenario::parse("k.ron", text).unwrap();
+        assert_eq!(
+            fault_kinds(s.spec()),
+            "crash consumer at after-effect-before-offset-commit + drop producer->broker"
+        );
+    }
+
+    #[test]
+    fn chunks_shrink_from_all_to_one_at_a_time() {
+        let text = r#"Scenario(name: "c", model: M2,
+            faults: (schedule: [
+                Drop(link: "producer-1->broker", nth: 1),
+                Drop(link: "producer-1->broker", nth: 2),
+                Drop(link: "producer-1->broker", nth: 3),
+            ]),
+            expect: Pass)"#;
+        let s = Scenario::parse("c.ron", text).unwrap();
+        let sizes: Vec<usize> = remove_chunks(s.spec(), false)
+            .iter()
+            .map(|c| c.faults.schedule.len())
+            .collect();
+        assert_eq!(sizes, [0, 1, 2, 2, 2, 2]);
+        assert!(remove_chunks(s.spec(), true).is_empty(), "no delays");
+        assert_eq!(smaller_than(9), [1, 4, 8]);
+        assert_eq!(smaller_than(2), [1]);
+        assert!(smaller_than(1).is_empty());
+    }
 }
