@@ -159,21 +159,8 @@ pub fn sweep(args: &SweepArgs) -> u8 {
     }
     let shrunk = match shard {
         Some(_) => Vec::new(),
-        None => shrink_cmd::shrink_clusters(&scenario, &summary, CLUSTER_SHRINK_BUDGET),
+        None => keep_failures(&scenario, &args.file, &summary, args.format),
     };
-    if args.format == Format::Human {
-        for (check, _, seed, s) in &shrunk {
-            let line = format!(
-                "  shrunk     {} seed {seed} → {}",
-                check.code(),
-                shrink_cmd::one_line(s)
-            );
-            crate::outln(reports::text::wrap(&line, "             "));
-        }
-    }
-    if shard.is_none() {
-        save_regressions(&args.file, &summary, &shrunk, args.format);
-    }
     if let Some(folder) = folder {
         match folder.finish(&scenario, &args.file, &summary, args.keep, &shrunk) {
             Ok(dir) if args.format == Format::Human => {
@@ -185,6 +172,30 @@ pub fn sweep(args: &SweepArgs) -> u8 {
     }
     let code = crate::worst(summary.exit_code(), regressed.map_or(0, |r| r.exit_code()));
     if interrupted { INTERRUPTED_EXIT } else { code }
+}
+
+/// Shrink the smallest example of each unexpected cluster, say what it
+/// shrinks to, and save it as a regression seed (a whole sweep, or the
+/// merge of its shards); returns the shrunk examples.
+pub(crate) fn keep_failures(
+    scenario: &Scenario,
+    file: &str,
+    summary: &Summary,
+    format: Format,
+) -> Vec<(CheckId, String, u64, Shrunk)> {
+    let shrunk = shrink_cmd::shrink_clusters(scenario, summary, CLUSTER_SHRINK_BUDGET);
+    if format == Format::Human {
+        for (check, _, seed, s) in &shrunk {
+            let line = format!(
+                "  shrunk     {} seed {seed} → {}",
+                check.code(),
+                shrink_cmd::one_line(s)
+            );
+            crate::outln(reports::text::wrap(&line, "             "));
+        }
+    }
+    save_regressions(file, summary, &shrunk, format);
+    shrunk
 }
 
 /// How long a sweep spends shrinking each unexpected cluster's smallest

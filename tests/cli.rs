@@ -627,3 +627,56 @@ fn a_scenario_replays_at_a_seed_against_a_digest() {
     assert_eq!(other.status.code(), Some(5));
     assert!(stderr(&other).contains("REPLAY DIFFERS"));
 }
+
+/// Unexpected failures are clustered by their shrunk faults in every shard
+/// alike, and the merge saves the same regression seeds as the single sweep.
+#[test]
+fn sharded_unexpected_failures_merge_to_the_single_sweeps_clusters_and_regressions() {
+    let dir = std::env::temp_dir().join(format!("eosim-shard-fail-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let file = dir.join("claims.ron").to_string_lossy().into_owned();
+    let fixture =
+        Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/m2-claims-too-much.ron");
+    std::fs::copy(fixture, &file).unwrap();
+    let out = dir.join("runs").to_string_lossy().into_owned();
+    let sweep = |extra: &[&str]| {
+        let mut args = vec![
+            "sweep",
+            &file,
+            "--seeds",
+            "0..30",
+            "--progress",
+            "none",
+            "--format",
+            "json",
+            "--out",
+            &out,
+        ];
+        args.extend(extra);
+        eosim(&args)
+    };
+    let single = sweep(&[]);
+    assert_eq!(single.status.code(), Some(1));
+    let single_end = stdout(&single).lines().last().unwrap().to_string();
+    assert!(
+        single_end.contains("crash consumer at after-effect-before-offset-commit"),
+        "{single_end}"
+    );
+    let regressions = dir.join("claims.regressions");
+    let single_saved = std::fs::read_to_string(&regressions).unwrap();
+    std::fs::remove_file(&regressions).unwrap();
+    for i in 0..3 {
+        sweep(&["--shard", &format!("{i}/3")]);
+    }
+    assert!(!regressions.exists(), "a shard saves no regression seeds");
+    let files: Vec<String> = (0..3)
+        .map(|i| format!("{out}/m2-claims-too-much/shard-{i}-of-3.json"))
+        .collect();
+    let mut merge_args = vec!["merge", "--format", "json"];
+    merge_args.extend(files.iter().map(String::as_str));
+    let merged = eosim(&merge_args);
+    assert_eq!(merged.status.code(), Some(1));
+    assert_eq!(stdout(&merged).trim(), single_end);
+    assert_eq!(std::fs::read_to_string(&regressions).unwrap(), single_saved);
+    std::fs::remove_dir_all(&dir).unwrap();
+}
