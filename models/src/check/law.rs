@@ -21,16 +21,39 @@ use crate::roles::ConsumerDb;
 use crate::vocab::MsgKey;
 
 /// A gate that records the crash points passed and fires the `crash_at`-th.
+/// Most crash points one handler passes (an attempt is a few steps).
+const POINTS_MAX: usize = 8;
+
+/// The crash points an attempt passed, in order, without allocating (the
+/// probe runs several attempts before every record).
+#[derive(Clone, Copy, Default)]
+struct Passed {
+    points: [&'static str; POINTS_MAX],
+    len: usize,
+}
+
+impl Passed {
+    fn push(&mut self, point: &'static str) {
+        assert!(self.len < POINTS_MAX, "a handler passes few crash points");
+        self.points[self.len] = point;
+        self.len += 1;
+    }
+
+    fn as_slice(&self) -> &[&'static str] {
+        &self.points[..self.len]
+    }
+}
+
 #[derive(Default)]
 struct ProbeGate {
     crash_at: Option<usize>,
-    passed: Vec<&'static str>,
+    passed: Passed,
 }
 
 impl Gate for ProbeGate {
     fn crash_point(&mut self, _: MsgKey, point: &'static str) -> Step {
         self.passed.push(point);
-        if self.crash_at == Some(self.passed.len() - 1) {
+        if self.crash_at == Some(self.passed.len - 1) {
             Err(Crashed { point })
         } else {
             Ok(())
@@ -44,20 +67,15 @@ impl Gate for ProbeGate {
 
 /// One attempt of the model's processing on `db`; returns the crash points
 /// passed.
-fn attempt(
-    model: ModelId,
-    db: &mut ConsumerDb,
-    rec: Record,
-    crash_at: Option<usize>,
-) -> Vec<&'static str> {
+fn attempt(model: ModelId, db: &mut ConsumerDb, rec: Record, crash_at: Option<usize>) -> Passed {
     let mut gate = ProbeGate {
         crash_at,
-        passed: Vec::new(),
+        passed: Passed::default(),
     };
     let outcome = protocols::process(model, &mut Store::new(db), rec, &mut gate);
     debug_assert_eq!(
         outcome.is_err(),
-        crash_at.is_some_and(|k| k < gate.passed.len())
+        crash_at.is_some_and(|k| k < gate.passed.len)
     );
     gate.passed
 }
@@ -104,7 +122,7 @@ pub fn probe(model: ModelId, s: &ConsumerDb, rec: Record, scratch: &mut Scratch)
         });
     }
 
-    for (k, point) in points.iter().enumerate() {
+    for (k, point) in points.as_slice().iter().enumerate() {
         retried.clone_from(s);
         attempt(model, retried, rec, Some(k));
         let mut store = Store::new(&mut *retried);
@@ -122,7 +140,7 @@ pub fn probe(model: ModelId, s: &ConsumerDb, rec: Record, scratch: &mut Scratch)
     ProbeReport {
         key: rec.key,
         idempotence_probes: 1,
-        retry_probes: to_u32(points.len()),
+        retry_probes: to_u32(points.len),
         failures,
     }
 }
