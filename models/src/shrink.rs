@@ -245,6 +245,8 @@ pub fn seedless_spec(scenario: &Scenario, realized: &[Realized]) -> ScenarioSpec
         link.duplicate = None;
         link.delay_us_max = link.delay_us_min;
     }
+    net.links
+        .retain(|l| l.delay_us_min.is_some() || l.delay_us_step.is_some() || l.ordering.is_some());
     spec.faults.crash.clear();
     spec.faults
         .schedule
@@ -479,10 +481,102 @@ pub fn min_file(shrunk: &Shrunk, source: &str, seed: u64, version: &str) -> Stri
     if !shrunk.complete {
         out.push_str("// The search was cut short: a smaller run may exist.\n");
     }
-    let scenario = Scenario::from_spec("min/scenario.ron", shrunk.spec.clone())
-        .expect("every accepted candidate validated");
-    out.push_str(&scenario.resolved_ron());
+    out.push_str(&compact_ron(&shrunk.spec));
     out
+}
+
+/// A scenario as a short file: the sections that differ from their
+/// defaults (the workload, network and faults always), each on one line,
+/// and the schedule one fault per line.
+pub fn compact_ron(spec: &ScenarioSpec) -> String {
+    use crate::scenario::spec::LimitsSpec;
+    let mut out = String::from("Scenario(\n");
+    let mut field = |name: &str, value: String| {
+        out.push_str(&format!("    {name}: {value},\n"));
+    };
+    field("name", one_line(&spec.name));
+    if spec.seed != 0 {
+        field("seed", spec.seed.to_string());
+    }
+    field("model", one_line(&spec.model));
+    field("workload", one_line(&spec.workload));
+    if spec.producer != Default::default() {
+        field("producer", one_line(&spec.producer));
+    }
+    if spec.broker != Default::default() {
+        field("broker", one_line(&spec.broker));
+    }
+    if spec.consumer != Default::default() {
+        field("consumer", one_line(&spec.consumer));
+    }
+    if let Some(recovery) = &spec.recovery {
+        field("recovery", one_line(recovery));
+    }
+    field("network", network_ron(&spec.network));
+    let f = &spec.faults;
+    let mut faults = format!(
+        "(until_ms: {}, restart_after_ms: {}, ",
+        f.until_ms, f.restart_after_ms
+    );
+    if !f.crash.is_empty() {
+        faults.push_str(&format!("crash: {}, ", one_line(&f.crash)));
+    }
+    faults.push_str("schedule: [\n");
+    for event in &f.schedule {
+        faults.push_str(&format!("        {},\n", one_line(event)));
+    }
+    faults.push_str("    ])");
+    field("faults", faults);
+    if spec.limits != LimitsSpec::default() {
+        field("limits", one_line(&spec.limits));
+    }
+    field("expect", one_line(&spec.expect));
+    out.push_str(")\n");
+    out
+}
+
+/// The network, leaving out what is at its default (no loss, no
+/// duplication, reordering), each link override on a line of its own.
+fn network_ron(net: &crate::scenario::spec::NetworkSpec) -> String {
+    use crate::scenario::spec::{LinkSpec, OrderingSpec};
+    let d = &net.default;
+    let plain = LinkSpec::default();
+    let mut parts = Vec::new();
+    if d.loss != plain.loss {
+        parts.push(format!("loss: Ratio({}, {})", d.loss.0, d.loss.1));
+    }
+    if d.duplicate != plain.duplicate {
+        parts.push(format!(
+            "duplicate: Ratio({}, {})",
+            d.duplicate.0, d.duplicate.1
+        ));
+    }
+    parts.push(format!("delay_us_min: {}", d.delay_us_min));
+    parts.push(format!("delay_us_max: {}", d.delay_us_max));
+    if d.delay_us_step != plain.delay_us_step {
+        parts.push(format!("delay_us_step: {}", d.delay_us_step));
+    }
+    if d.ordering != OrderingSpec::default() {
+        parts.push(format!("ordering: {}", one_line(&d.ordering)));
+    }
+    let mut out = format!("(\n        default: ({}),\n", parts.join(", "));
+    if !net.links.is_empty() {
+        out.push_str("        links: [\n");
+        for link in &net.links {
+            out.push_str(&format!("            {},\n", one_line(link)));
+        }
+        out.push_str("        ],\n");
+    }
+    out.push_str("    )");
+    out
+}
+
+/// A value as RON on one line, as people write it.
+fn one_line<T: serde::Serialize>(value: &T) -> String {
+    let config = ron::ser::PrettyConfig::new()
+        .compact_structs(true)
+        .compact_arrays(true);
+    ron::ser::to_string_pretty(value, config).expect("a spec always serialises")
 }
 
 #[cfg(test)]

@@ -214,22 +214,22 @@ pub struct LinkOverride {
     /// Receiver.
     pub to: String,
     /// Loss, if different from the default link.
-    #[serde(default)]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub loss: Option<RatioSpec>,
     /// Duplication, if different.
-    #[serde(default)]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub duplicate: Option<RatioSpec>,
     /// Smallest delay, if different.
-    #[serde(default)]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub delay_us_min: Option<u64>,
     /// Largest delay, if different.
-    #[serde(default)]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub delay_us_max: Option<u64>,
     /// Delay step, if different.
-    #[serde(default)]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub delay_us_step: Option<u64>,
     /// Ordering, if different.
-    #[serde(default)]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub ordering: Option<OrderingSpec>,
 }
 

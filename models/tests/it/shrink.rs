@@ -52,6 +52,8 @@ fn the_minimal_scenario_fails_the_same_check_on_its_own_at_any_seed() {
         let text = shrink::min_file(&m, &file, s.seed(), "test");
         eprintln!("{text}");
         let min = Scenario::parse("min/scenario.ron", &text).unwrap_or_else(|e| panic!("{e}"));
+        assert_eq!(min.spec(), &m.spec, "{file}: the short file says it all");
+        assert!(text.lines().count() <= 20, "{file}: a short file\n{text}");
         for seed in [0, 1, 12_345] {
             let report = run::run(&min, seed, false);
             assert!(report.violates(m.check), "{file} at seed {seed}");
