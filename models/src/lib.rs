@@ -14,6 +14,7 @@
 //!   probe.
 //! - [`scenario`]: RON files → validated [`scenario::Scenario`].
 //! - [`run`]: run a scenario at a seed and judge it.
+//! - [`matrix`]: every model against every fault class, from runs.
 //! - [`sweep`]: seed sets, per-seed results and an order-independent summary.
 //!
 //! # Example
@@ -34,6 +35,7 @@
 
 pub mod check;
 pub mod history;
+pub mod matrix;
 pub mod protocols;
 pub mod roles;
 pub mod run;

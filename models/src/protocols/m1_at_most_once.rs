@@ -22,6 +22,7 @@ use sim_core::Step;
 
 use super::{Gate, ModelId, ModelInfo, apply_effect};
 use crate::check::CheckId;
+use crate::matrix::FaultClass;
 use crate::roles::ConsumerDb;
 use crate::vocab::MsgKey;
 
@@ -38,6 +39,7 @@ pub const INFO: ModelInfo = ModelInfo {
     mechanism: "fire-and-forget producer; the consumer commits the offset and waits for the \
                 broker's confirmation before it applies the effect",
     claims: &[CheckId::C3, CheckId::C6, CheckId::C16],
+    survives: &FaultClass::ALL,
     breakers: "loss of a produce request or of the offset-commit ack, and a crash at \
                after-offset-commit-before-effect, lose messages (C1, C8)",
     anchor: "Kafka design §4.6, \"save position, then process\"",

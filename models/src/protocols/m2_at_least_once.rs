@@ -18,6 +18,7 @@ use sim_core::{Step, Store};
 
 use super::{AFTER_EFFECT_BEFORE_OFFSET_COMMIT, Gate, ModelId, ModelInfo, Record, apply_effect};
 use crate::check::CheckId;
+use crate::matrix::FaultClass;
 use crate::roles::ConsumerDb;
 
 /// The catalogue entry.
@@ -29,6 +30,7 @@ pub const INFO: ModelInfo = ModelInfo {
     mechanism: "the producer retries until acked; the consumer applies the effect, then commits \
                 the offset; uncommitted records are redelivered",
     claims: &[CheckId::C1, CheckId::C6, CheckId::C16],
+    survives: &FaultClass::ALL,
     breakers: "a lost ack (duplicate append), a lost offset commit, a network duplicate, or a \
                crash at after-effect-before-offset-commit apply a message twice (C3, C8)",
     anchor: "Kafka design §4.6, \"process, then save position\"",

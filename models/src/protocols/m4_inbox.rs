@@ -17,6 +17,7 @@ use sim_core::{Step, Store};
 
 use super::{AFTER_EFFECT_BEFORE_OFFSET_COMMIT, Gate, ModelId, ModelInfo, Record};
 use crate::check::CheckId;
+use crate::matrix::FaultClass;
 use crate::roles::ConsumerDb;
 
 /// The catalogue entry.
@@ -28,6 +29,7 @@ pub const INFO: ModelInfo = ModelInfo {
     mechanism: "the consumer inserts the message id into an inbox and applies the effect in \
                 one transaction, skipping ids already in the inbox",
     claims: &CheckId::ALL,
+    survives: &FaultClass::ALL,
     breakers: "a producer that re-sends with a new id (new_id_on_retry) gets a second effect \
                (C3, C8)",
     anchor: "microservices.io Idempotent Consumer; Kafka design §4.6 (offset with the output)",

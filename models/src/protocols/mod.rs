@@ -19,6 +19,7 @@ use serde::{Deserialize, Serialize};
 use sim_core::{Step, Store};
 
 use crate::check::CheckId;
+use crate::matrix::FaultClass;
 use crate::roles::ConsumerDb;
 use crate::vocab::MsgKey;
 
@@ -50,8 +51,11 @@ pub struct ModelInfo {
     pub guarantee: &'static str,
     /// How it works, in one sentence.
     pub mechanism: &'static str,
-    /// The checks it claims to keep under every fault.
+    /// The checks it claims to keep under the faults it survives.
     pub claims: &'static [CheckId],
+    /// The fault classes under which every claimed check holds (the fault
+    /// matrix checks this, run by run).
+    pub survives: &'static [FaultClass],
     /// The faults that break it and what they break.
     pub breakers: &'static str,
     /// Where it comes from.
