@@ -8,6 +8,7 @@
 
 mod check_cmd;
 mod diagnostics;
+mod list_models_cmd;
 mod regressions;
 mod replay_cmd;
 mod run_cmd;
@@ -126,6 +127,17 @@ enum Command {
         #[arg(long, value_enum, default_value_t = Format::Human)]
         format: Format,
     },
+    /// Print the protocol catalogue: mechanism, guarantee, the checks each
+    /// model claims, the faults it survives, its breakers and its anchor.
+    #[command(alias = "models", after_help = EXIT_CODES)]
+    ListModels {
+        /// Only this model (`M4`, `M0-naive`, or its scenario name `M0Naive`).
+        #[arg(long)]
+        model: Option<String>,
+        /// Output format (JSON: one `model` line per model).
+        #[arg(long, value_enum, default_value_t = Format::Human)]
+        format: Format,
+    },
     /// Validate a scenario file (or folder) and print its resolved plan.
     #[command(alias = "validate", after_help = EXIT_CODES)]
     Check {
@@ -186,6 +198,9 @@ fn main() -> ExitCode {
             sweep_cmd::sweep(&args)
         }
         Command::Merge { files, format } => shard::merge(&files, format),
+        Command::ListModels { model, format } => {
+            list_models_cmd::list_models(model.as_deref(), format)
+        }
     };
     ExitCode::from(code)
 }

@@ -530,3 +530,57 @@ fn an_interrupted_sweep_summarises_what_finished() {
         "no shard file for an unfinished share"
     );
 }
+
+#[test]
+fn list_models_prints_every_model_within_80_columns() {
+    let out = eosim(&["list-models"]);
+    let text = stdout(&out);
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    assert!(text.lines().all(|l| l.chars().count() <= 80), "{text}");
+    for model in models::protocols::ModelId::ALL {
+        let info = model.info();
+        assert!(
+            text.contains(&format!("{} · ", info.code)),
+            "{} listed:\n{text}",
+            info.code
+        );
+    }
+    for label in [
+        "guarantee",
+        "mechanism",
+        "holds",
+        "survives",
+        "breakers",
+        "anchor",
+    ] {
+        assert!(
+            text.contains(&format!("  {label:<10} ")),
+            "{label}:\n{text}"
+        );
+    }
+    assert!(
+        text.contains("C3 no-duplicate-effect (duplicated)"),
+        "{text}"
+    );
+}
+
+#[test]
+fn list_models_gives_one_model_as_json_and_suggests_a_near_name() {
+    let out = eosim(&["models", "--model", "m0naive", "--format", "json"]);
+    let text = stdout(&out);
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    let lines: Vec<&str> = text.lines().collect();
+    assert_eq!(lines.len(), 1, "{text}");
+    let v: serde_json::Value = serde_json::from_str(lines[0]).unwrap();
+    assert_eq!(v["type"], "model");
+    assert_eq!(v["data"]["code"], "M0-naive");
+    assert_eq!(v["data"]["survives"], serde_json::json!([]));
+    assert!(v["data"]["claims"].as_array().unwrap().len() > 3);
+    let wrong = eosim(&["list-models", "--model", "M44"]);
+    assert_eq!(wrong.status.code(), Some(2));
+    assert!(
+        stderr(&wrong).contains("did you mean `M4`?"),
+        "{}",
+        stderr(&wrong)
+    );
+}

@@ -85,6 +85,15 @@ impl CheckId {
         }
     }
 
+    /// Number, name and Jepsen anomaly, as printed in catalogues:
+    /// `C3 no-duplicate-effect (duplicated)`.
+    pub fn label(self) -> String {
+        match self.jepsen() {
+            Some(j) => format!("{} {} ({j})", self.code(), self.name()),
+            None => format!("{} {}", self.code(), self.name()),
+        }
+    }
+
     /// Whether the check is a law probe (run only for exactly-once models).
     pub fn is_law(self) -> bool {
         matches!(self, CheckId::C14 | CheckId::C15)
