@@ -584,3 +584,24 @@ fn list_models_gives_one_model_as_json_and_suggests_a_near_name() {
         stderr(&wrong)
     );
 }
+
+#[test]
+fn the_matrix_prints_a_row_per_model_as_a_table_and_as_markdown() {
+    let out = eosim(&["matrix", "--seeds", "5"]);
+    let text = stdout(&out);
+    assert_eq!(out.status.code(), Some(0), "{text}{}", stderr(&out));
+    assert!(text.lines().all(|l| l.chars().count() <= 80), "{text}");
+    let header = text.lines().find(|l| l.starts_with("model ")).unwrap();
+    for f in models::matrix::FaultClass::ALL {
+        assert!(header.contains(f.name()), "{header}");
+    }
+    assert!(text.contains("claims   every claimed check held"), "{text}");
+    let md = stdout(&eosim(&["matrix", "--seeds", "5", "--format", "md"]));
+    let rows: Vec<&str> = md.lines().filter(|l| l.starts_with("| M")).collect();
+    assert_eq!(rows.len(), models::protocols::ModelId::ALL.len(), "{md}");
+    assert!(
+        rows.iter()
+            .any(|r| r.starts_with("| M2 | C3 (5), C8 (5) |")),
+        "M2 duplicates on every lossy seed:\n{md}"
+    );
+}
