@@ -22,7 +22,8 @@ use crate::protocols::ModelId;
 use crate::run::{self, Judgement, Verdict};
 use crate::scenario::Scenario;
 use crate::scenario::spec::{
-    CrashKnobSpec, Expect, FaultEvent, FaultsSpec, RatioSpec, ScenarioSpec, WorkloadSpec,
+    CrashKnobSpec, Expect, FaultEvent, FaultsSpec, LinkSpec, NetworkSpec, OrderingSpec, RatioSpec,
+    ScenarioSpec, WorkloadSpec,
 };
 
 /// A class of fault, as a matrix column: one knob of the scenario format.
@@ -32,8 +33,10 @@ pub enum FaultClass {
     Loss,
     /// F-dup: every link delivers one datagram in five twice.
     Duplicate,
-    /// F-reorder: delays of 1 to 20 ms on every link, so later datagrams
-    /// overtake earlier ones (round trips stay under the 50 ms timeouts).
+    /// F-reorder: reordering links with delays of 1 to 20 ms, so later
+    /// datagrams overtake earlier ones (round trips stay under the 50 ms
+    /// timeouts). Every other column keeps links FIFO, so that each column
+    /// shows one fault alone.
     Reorder,
     /// F-crash: every crash point of every consumer fires one pass in ten;
     /// the consumer restarts from durable state 50 ms later.
@@ -68,7 +71,7 @@ impl FaultClass {
         match self {
             FaultClass::Loss => "every link loses 1 datagram in 5",
             FaultClass::Duplicate => "every link duplicates 1 datagram in 5",
-            FaultClass::Reorder => "delays 1-20 ms on every link",
+            FaultClass::Reorder => "links reorder, delays 1-20 ms (others: FIFO)",
             FaultClass::Crash => "each consumer crash point fires 1 pass in 10",
             FaultClass::Partition => "the broker is cut off from 5 ms to 120 ms",
         }
@@ -80,7 +83,8 @@ impl FaultClass {
     }
 
     /// The generated scenario of this class for `model`: 15 messages from
-    /// one producer to one consumer, faults until 2 s, this knob on.
+    /// one producer to one consumer over FIFO links with delays of 1 to
+    /// 10 ms, faults until 2 s, this knob on.
     pub fn spec(self, model: ModelId) -> ScenarioSpec {
         let mut spec = ScenarioSpec {
             name: format!("matrix-{}-{}", model.info().code, self.name()),
@@ -94,7 +98,13 @@ impl FaultClass {
             broker: Default::default(),
             consumer: Default::default(),
             recovery: None,
-            network: Default::default(),
+            network: NetworkSpec {
+                default: LinkSpec {
+                    ordering: OrderingSpec::Fifo,
+                    ..LinkSpec::default()
+                },
+                links: Vec::new(),
+            },
             faults: FaultsSpec {
                 until_ms: 2_000,
                 ..FaultsSpec::default()
@@ -111,7 +121,10 @@ impl FaultClass {
         match self {
             FaultClass::Loss => link.loss = RatioSpec(1, 5),
             FaultClass::Duplicate => link.duplicate = RatioSpec(1, 5),
-            FaultClass::Reorder => (link.delay_us_min, link.delay_us_max) = (1_000, 20_000),
+            FaultClass::Reorder => {
+                link.ordering = OrderingSpec::Reordering;
+                (link.delay_us_min, link.delay_us_max) = (1_000, 20_000);
+            }
             FaultClass::Crash => spec.faults.crash.push(CrashKnobSpec {
                 actor: None,
                 at_point: None,
