@@ -157,7 +157,7 @@ pub fn liveness(input: &CheckInput<'_>) -> Status {
 }
 
 /// Violations with a crash point first: they carry the most telling story.
-fn crashes_first(mut violations: Vec<Violation>) -> Vec<Violation> {
+pub(super) fn crashes_first(mut violations: Vec<Violation>) -> Vec<Violation> {
     violations.sort_by_key(|v| v.crash_point.is_none());
     violations
 }
@@ -184,7 +184,7 @@ fn outcome_word(o: SendOutcome) -> &'static str {
     }
 }
 
-fn violation(
+pub(super) fn violation(
     input: &CheckInput<'_>,
     check: CheckId,
     key: MsgKey,
@@ -309,62 +309,10 @@ fn causes(m: &MsgLedger) -> Vec<String> {
 
 #[cfg(test)]
 mod tests {
-    use sim_core::{ActorId, Digest, EndReason, Observed, RunEnd, SimTime, Stats};
 
     use super::*;
-    use crate::history::{Ledger, Obs};
-    use crate::protocols::ModelId;
-
-    fn key(seq: u32) -> MsgKey {
-        MsgKey { producer: 0, seq }
-    }
-
-    fn at(ms: u64, obs: Obs) -> Observed<Obs> {
-        Observed {
-            time: SimTime::from_ms(ms),
-            actor: ActorId(2),
-            obs,
-        }
-    }
-
-    fn check(history: &[Observed<Obs>], f: fn(&CheckInput<'_>) -> Status) -> Status {
-        let ledger = Ledger::build(history);
-        let end = RunEnd {
-            reason: EndReason::Quiet,
-            time: SimTime::from_ms(9),
-            stats: Stats::default(),
-            digest: Digest(0),
-        };
-        let names = ["producer-1", "broker", "consumer-1"].map(String::from);
-        let input = CheckInput {
-            model: ModelId::M4,
-            ledger: &ledger,
-            end: &end,
-            healed_at: SimTime::ZERO,
-            names: &names,
-            probe: true,
-        };
-        f(&input)
-    }
-
-    fn sent_and_acked(seq: u32) -> [Observed<Obs>; 2] {
-        [
-            at(
-                0,
-                Obs::SendAttempt {
-                    key: key(seq),
-                    attempt: 1,
-                },
-            ),
-            at(
-                1,
-                Obs::SendOutcome {
-                    key: key(seq),
-                    outcome: SendOutcome::Acked,
-                },
-            ),
-        ]
-    }
+    use crate::check::test_support::{at, check, key, sent_and_acked};
+    use crate::history::Obs;
 
     #[test]
     fn an_effect_of_a_message_nobody_sent_is_a_phantom() {

@@ -168,6 +168,23 @@ pub(crate) fn apply_effect(db: &mut Store<'_, ConsumerDb>, key: MsgKey, gate: &m
     gate.effect(key, count);
 }
 
+/// What an exactly-once model claims: no loss (C1, C2), no duplicate effect
+/// (C3), consistent offsets (C5), no phantom (C6), exactly-once (C8), both
+/// laws (C14, C15) and liveness (C16). Not C4: the broker appends every copy
+/// it receives, and an exactly-once *effect* is built on top of that; not
+/// C11 or C12: records are redelivered one by one, out of order.
+pub const EXACTLY_ONCE_CLAIMS: &[CheckId] = &[
+    CheckId::C1,
+    CheckId::C2,
+    CheckId::C3,
+    CheckId::C5,
+    CheckId::C6,
+    CheckId::C8,
+    CheckId::C14,
+    CheckId::C15,
+    CheckId::C16,
+];
+
 /// The crash point every strategy but M1 passes last, before it sends the
 /// offset commit.
 pub const AFTER_EFFECT_BEFORE_OFFSET_COMMIT: &str = "after-effect-before-offset-commit";
