@@ -106,8 +106,8 @@ fn check_group(input: &CheckInput<'_>, group: &[Placed<'_>], out: &mut Vec<Viola
         pairs += u64::from(highest.is_some());
         if let Some(m1) = highest.filter(|h| h.offset > m2.offset) {
             let what = format!(
-                "appended at offset {} before {} (offset {}), which was acked before it was sent",
-                m2.offset, m1.key, m1.offset
+                "at offset {} is ahead of {} (offset {}), acked before {} was sent",
+                m2.offset, m1.key, m1.offset, m2.key
             );
             out.push(order_violation(
                 input,
@@ -120,8 +120,8 @@ fn check_group(input: &CheckInput<'_>, group: &[Placed<'_>], out: &mut Vec<Viola
             && t1 > t2
         {
             let what = format!(
-                "applied t={t2}, before {} (applied t={t1}), which was acked before it was sent",
-                m1.key
+                "applied t={t2}, ahead of {} (applied t={t1}), acked before {} was sent",
+                m1.key, m2.key
             );
             out.push(order_violation(input, m2, &what, "applied out of order"));
         }
