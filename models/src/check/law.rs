@@ -18,7 +18,7 @@ use sim_core::{Crashed, Step, Store};
 use crate::history::{Law, LawFailure, ProbeReport};
 use crate::protocols::{self, Gate, ModelId, Record};
 use crate::roles::ConsumerDb;
-use crate::vocab::MsgKey;
+use crate::vocab::{IdSet, MsgKey};
 
 /// A gate that records the crash points passed and fires the `crash_at`-th.
 #[derive(Default)]
@@ -54,7 +54,9 @@ fn attempt(
         crash_at,
         passed: Vec::new(),
     };
-    let outcome = protocols::process(model, &mut Store::new(db), rec, &mut gate);
+    // Exactly-once models keep no volatile dedup state: an empty memory.
+    let mut memory = IdSet::default();
+    let outcome = protocols::process(model, &mut Store::new(db), &mut memory, rec, &mut gate);
     debug_assert_eq!(
         outcome.is_err(),
         crash_at.is_some_and(|k| k < gate.passed.len())

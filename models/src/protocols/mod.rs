@@ -8,11 +8,13 @@
 //! | M0-naive, M0-atomic | [`m0_seeds`] | exactly-once (the seeds' protocol) |
 //! | M1 | [`m1_at_most_once`] | at-most-once |
 //! | M2 | [`m2_at_least_once`] | at-least-once |
+//! | M3, M3-memory | [`m3_consumer_dedup`] | exactly-once effect against duplicates |
 //! | M4 | [`m4_inbox`] | exactly-once effect |
 
 pub mod m0_seeds;
 pub mod m1_at_most_once;
 pub mod m2_at_least_once;
+pub mod m3_consumer_dedup;
 pub mod m4_inbox;
 
 use serde::{Deserialize, Serialize};
@@ -21,7 +23,7 @@ use sim_core::{Step, Store};
 use crate::check::CheckId;
 use crate::matrix::FaultClass;
 use crate::roles::ConsumerDb;
-use crate::vocab::MsgKey;
+use crate::vocab::{IdSet, MsgKey};
 
 /// A protocol model, as named in scenario files.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
@@ -34,6 +36,10 @@ pub enum ModelId {
     M1,
     /// Retry, process, then offset commit.
     M2,
+    /// Consumer dedup: seen-set written after the effect.
+    M3,
+    /// Consumer dedup: seen-set in memory.
+    M3Memory,
     /// Inbox: dedup record and effect in one transaction.
     M4,
 }
@@ -68,11 +74,13 @@ pub struct ModelInfo {
 
 impl ModelId {
     /// Every model, in teaching order.
-    pub const ALL: [ModelId; 5] = [
+    pub const ALL: [ModelId; 7] = [
         ModelId::M1,
         ModelId::M2,
         ModelId::M0Naive,
         ModelId::M0Atomic,
+        ModelId::M3,
+        ModelId::M3Memory,
         ModelId::M4,
     ];
 
@@ -83,6 +91,8 @@ impl ModelId {
             ModelId::M0Atomic => &m0_seeds::ATOMIC,
             ModelId::M1 => &m1_at_most_once::INFO,
             ModelId::M2 => &m2_at_least_once::INFO,
+            ModelId::M3 => &m3_consumer_dedup::DURABLE,
+            ModelId::M3Memory => &m3_consumer_dedup::MEMORY,
             ModelId::M4 => &m4_inbox::INFO,
         }
     }
@@ -127,19 +137,25 @@ pub struct Record {
     pub dedup_id: u64,
 }
 
-/// Process one delivered record from durable state, as the model prescribes,
-/// up to (not including) the offset commit. M1 is not here: it commits
-/// before processing, across two messages.
+/// Process one delivered record from durable state (and `memory`, the
+/// consumer's volatile dedup state, lost on a crash), as the model
+/// prescribes, up to (not including) the offset commit. M1 is not here: it
+/// commits before processing, across two messages.
 ///
 /// # Errors
 /// `Crashed` when a crash point fired.
 pub fn process(
     model: ModelId,
     db: &mut Store<'_, ConsumerDb>,
+    memory: &mut IdSet,
     rec: Record,
     gate: &mut impl Gate,
 ) -> Step {
     match model {
+        ModelId::M3 | ModelId::M3Memory => {
+            let seen_set = m3_consumer_dedup::seen_set(model);
+            m3_consumer_dedup::process(db, memory, rec, seen_set, gate)
+        }
         ModelId::M0Naive => m0_seeds::process(db, rec, m0_seeds::Variant::Naive, gate),
         ModelId::M0Atomic => m0_seeds::process(db, rec, m0_seeds::Variant::Atomic, gate),
         ModelId::M2 => m2_at_least_once::process(db, rec, gate),

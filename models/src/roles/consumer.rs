@@ -69,7 +69,7 @@ pub struct ConsumerDb {
     requests: u64,
     /// The seeds' message table (M0).
     table: CowTable<RowStatus>,
-    /// The inbox of processed dedup ids (M4).
+    /// The processed dedup ids: M4's inbox, M3's durable seen-set.
     pub inbox: IdSet,
 }
 
@@ -204,9 +204,11 @@ fn effects(n: u32) -> String {
 }
 
 /// What a consumer keeps in memory: M1's offset-commit requests awaiting
-/// confirmation.
+/// confirmation, M3-memory's seen-set.
 #[derive(Debug, Default)]
 pub struct ConsumerVol {
+    /// Dedup ids seen since the last start (M3-memory).
+    seen: IdSet,
     /// Scratch databases the law probe clones into.
     scratch: Option<Box<law::Scratch>>,
     /// By request id.
@@ -333,7 +335,8 @@ impl Consumer {
                 scratch,
             ))));
         }
-        protocols::process(self.model, db, rec, &mut CtxGate { ctx: &mut *ctx })?;
+        let gate = &mut CtxGate { ctx: &mut *ctx };
+        protocols::process(self.model, db, &mut v.seen, rec, gate)?;
         ctx.send(self.broker, commit);
         Ok(())
     }

@@ -54,7 +54,7 @@ fn each_bundled_scenario_starts_with_a_comment_saying_what_it_teaches() {
 
 #[test]
 fn stochastic_scenarios_differ_between_seeds() {
-    let s = load("scenarios/11-m4-inbox-holds.ron");
+    let s = load("scenarios/14-m4-inbox-holds.ron");
     let digests: std::collections::BTreeSet<_> = (0..5)
         .map(|seed| run::run(&s, seed, false).end.digest)
         .collect();
@@ -81,7 +81,7 @@ fn the_naive_seeds_protocol_is_caught_by_the_retry_law_with_the_crash_point_name
 fn the_atomic_seeds_protocol_and_the_inbox_pass_the_law_with_probes_counted() {
     for file in [
         "scenarios/09-m0-atomic-holds.ron",
-        "scenarios/11-m4-inbox-holds.ron",
+        "scenarios/14-m4-inbox-holds.ron",
     ] {
         let s = load(file);
         let report = run::run(&s, 0, false);

@@ -213,3 +213,28 @@ fn the_ledger_counts_every_effect_the_consumer_applied() {
         let _: &Ledger = &report.ledger;
     }
 }
+
+#[test]
+fn m3_dedup_keeps_its_claims_under_loss_and_duplication() {
+    for (model, name) in [(ModelId::M3, "M3"), (ModelId::M3Memory, "M3Memory")] {
+        let s = scenario(name, LOSSY);
+        assert_claims_hold(model, &s, &[]);
+    }
+}
+
+#[test]
+fn m3_duplicates_on_a_crash_between_the_effect_and_the_record() {
+    let s = scenario(
+        "M3",
+        "faults: (crash: [(at_point: \"after-effect-before-record\", ratio: Ratio(1, 10))]), ",
+    );
+    assert_breaks(&s, CheckId::C3, 10);
+}
+
+#[test]
+fn m3_survives_a_crash_after_the_record_only_when_the_seen_set_is_durable() {
+    let after_record = "faults: (crash: [(at_point: \"after-record-before-offset-commit\", \
+                        ratio: Ratio(1, 10))]), ";
+    assert_claims_hold(ModelId::M3, &scenario("M3", after_record), &[]);
+    assert_breaks(&scenario("M3Memory", after_record), CheckId::C3, 10);
+}
