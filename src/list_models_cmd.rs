@@ -99,6 +99,7 @@ fn data(info: &ModelInfo) -> serde_json::Value {
         "breakers": info.breakers,
         "anchor": info.anchor,
         "remedy": info.remedy,
-        "crash_points": info.consumer_crash_points,
+        "consumer_crash_points": info.consumer_crash_points,
+        "producer_crash_points": info.producer_crash_points,
     })
 }

@@ -3,6 +3,7 @@
 //! Markdown or as JSON Lines.
 
 use models::matrix::{Cell, FaultClass, Matrix};
+use models::protocols::ModelId;
 use rayon::prelude::*;
 use serde_json::json;
 
@@ -17,9 +18,19 @@ pub enum MatrixFormat {
     Json,
 }
 
-/// Width of the model column and of each fault column.
-const MODEL_WIDTH: usize = 10;
-const CELL_WIDTH: usize = 14;
+/// Terminal width.
+const WIDTH: usize = 80;
+
+/// Width of the model column: the longest model code and a space.
+fn model_width() -> usize {
+    let longest = ModelId::ALL.iter().map(|m| m.info().code.len()).max();
+    longest.unwrap_or(0) + 1
+}
+
+/// Width of each fault column: what is left, shared out.
+fn cell_width() -> usize {
+    (WIDTH - model_width()) / FaultClass::ALL.len()
+}
 
 /// Compute and print the matrix; returns the exit code (1 when a model's
 /// claimed check broke under a fault class it claims to survive).
@@ -106,14 +117,14 @@ fn human(matrix: &Matrix) -> String {
             FaultClass::ALL.iter().map(|f| f.name().to_string()),
         ),
         row_line(
-            &"─".repeat(MODEL_WIDTH - 1),
-            FaultClass::ALL.iter().map(|_| "─".repeat(CELL_WIDTH - 2)),
+            &"─".repeat(model_width() - 1),
+            FaultClass::ALL.iter().map(|_| "─".repeat(cell_width() - 1)),
         ),
     ];
     for row in &matrix.rows {
         let packed: Vec<Vec<String>> = row
             .iter()
-            .map(|c| pack(&cell_words(c, false), CELL_WIDTH - 2))
+            .map(|c| pack(&cell_words(c, false), cell_width() - 1))
             .collect();
         let height = packed.iter().map(Vec::len).max().unwrap_or(1);
         for i in 0..height {
@@ -128,9 +139,10 @@ fn human(matrix: &Matrix) -> String {
 }
 
 fn row_line(label: &str, cells: impl Iterator<Item = String>) -> String {
-    let mut line = format!("{label:<MODEL_WIDTH$}");
+    let (mw, cw) = (model_width(), cell_width());
+    let mut line = format!("{label:<mw$}");
     for c in cells {
-        line.push_str(&format!("{c:<CELL_WIDTH$}"));
+        line.push_str(&format!("{c:<cw$}"));
     }
     line.trim_end().to_string()
 }

@@ -38,8 +38,9 @@ pub enum FaultClass {
     /// timeouts). Every other column keeps links FIFO, so that each column
     /// shows one fault alone.
     Reorder,
-    /// F-crash: every crash point of every consumer fires one pass in ten;
-    /// the consumer restarts from durable state 50 ms later.
+    /// F-crash: every crash point (consumers', and producers' where the
+    /// model has them) fires one pass in ten; the actor restarts from
+    /// durable state 50 ms later.
     Crash,
     /// F-part: the broker is cut off from everyone from 5 ms to 120 ms.
     Partition,
@@ -72,7 +73,7 @@ impl FaultClass {
             FaultClass::Loss => "every link loses 1 datagram in 5",
             FaultClass::Duplicate => "every link duplicates 1 datagram in 5",
             FaultClass::Reorder => "links reorder, delays 1-20 ms (others: FIFO)",
-            FaultClass::Crash => "each consumer crash point fires 1 pass in 10",
+            FaultClass::Crash => "every crash point fires 1 pass in 10",
             FaultClass::Partition => "the broker is cut off from 5 ms to 120 ms",
         }
     }

@@ -74,6 +74,7 @@ pub const NAIVE: ModelInfo = ModelInfo {
         AFTER_EFFECT_BEFORE_STATUS_UPDATE,
         AFTER_STATUS_UPDATE_BEFORE_OFFSET_COMMIT,
     ],
+    producer_crash_points: &[],
     remedy: "M0-atomic (or M4) writes the effect and the status in one transaction",
 };
 
@@ -92,6 +93,7 @@ pub const ATOMIC: ModelInfo = ModelInfo {
         AFTER_CLAIM_BEFORE_EFFECT,
         AFTER_STATUS_UPDATE_BEFORE_OFFSET_COMMIT,
     ],
+    producer_crash_points: &[],
     remedy: "keep a recovery worker running so that stuck messages are compensated",
 };
 

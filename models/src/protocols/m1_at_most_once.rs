@@ -47,6 +47,7 @@ pub const INFO: ModelInfo = ModelInfo {
                after-offset-commit-before-effect, lose messages (C1, C8)",
     anchor: "Kafka design §4.6, \"save position, then process\"",
     consumer_crash_points: &[AFTER_OFFSET_COMMIT_BEFORE_EFFECT],
+    producer_crash_points: &[],
     remedy: "M2 (retry, process, then offset commit) never loses; M4 adds dedup",
 };
 

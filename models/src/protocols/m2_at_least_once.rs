@@ -42,6 +42,7 @@ pub const INFO: ModelInfo = ModelInfo {
                crash at after-effect-before-offset-commit apply a message twice (C3, C8)",
     anchor: "Kafka design §4.6, \"process, then save position\"",
     consumer_crash_points: &[AFTER_EFFECT_BEFORE_OFFSET_COMMIT],
+    producer_crash_points: &[],
     remedy: "M4 (inbox) records the message id in the same transaction as the effect",
 };
 

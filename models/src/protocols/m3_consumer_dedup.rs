@@ -86,6 +86,7 @@ pub const DURABLE: ModelInfo = ModelInfo {
         AFTER_EFFECT_BEFORE_RECORD,
         AFTER_RECORD_BEFORE_OFFSET_COMMIT,
     ],
+    producer_crash_points: &[],
     remedy: "M4 (inbox) records the id in the same transaction as the effect",
 };
 
@@ -105,6 +106,7 @@ pub const MEMORY: ModelInfo = ModelInfo {
         AFTER_EFFECT_BEFORE_RECORD,
         AFTER_RECORD_BEFORE_OFFSET_COMMIT,
     ],
+    producer_crash_points: &[],
     remedy: "keep the seen-set durable and write it with the effect (M4)",
 };
 

@@ -36,6 +36,7 @@ pub const INFO: ModelInfo = ModelInfo {
                (C3, C8)",
     anchor: "microservices.io Idempotent Consumer; Kafka design §4.6 (offset with the output)",
     consumer_crash_points: &[AFTER_EFFECT_BEFORE_OFFSET_COMMIT],
+    producer_crash_points: &[],
     remedy: "keep the message id stable across retries (the producer's key, not a fresh id)",
 };
 

@@ -10,19 +10,23 @@
 //! | M2 | [`m2_at_least_once`] | at-least-once |
 //! | M3, M3-memory | [`m3_consumer_dedup`] | exactly-once effect against duplicates |
 //! | M4 | [`m4_inbox`] | exactly-once effect |
+//! | M9 | [`m9_dual_write`] | at-least-once for published events |
+//! | M10, M10-plain | [`m10_outbox`] | exactly-once effect / at-least-once |
 
 pub mod m0_seeds;
+pub mod m10_outbox;
 pub mod m1_at_most_once;
 pub mod m2_at_least_once;
 pub mod m3_consumer_dedup;
 pub mod m4_inbox;
+pub mod m9_dual_write;
 
 use serde::{Deserialize, Serialize};
 use sim_core::{Step, Store};
 
 use crate::check::CheckId;
 use crate::matrix::FaultClass;
-use crate::roles::ConsumerDb;
+use crate::roles::{ConsumerDb, Source};
 use crate::vocab::{IdSet, MsgKey};
 
 /// A protocol model, as named in scenario files.
@@ -42,6 +46,12 @@ pub enum ModelId {
     M3Memory,
     /// Inbox: dedup record and effect in one transaction.
     M4,
+    /// Naive dual write: database commit, then publish.
+    M9,
+    /// Transactional outbox and relay, inbox downstream.
+    M10,
+    /// Transactional outbox and relay, plain (M2) consumer.
+    M10Plain,
 }
 
 /// What the catalogue says about a model.
@@ -68,13 +78,16 @@ pub struct ModelInfo {
     pub anchor: &'static str,
     /// The consumer's crash points, in the order a handler passes them.
     pub consumer_crash_points: &'static [&'static str],
+    /// The producer's crash points (M9, M10: between its database and the
+    /// broker).
+    pub producer_crash_points: &'static [&'static str],
     /// A model that avoids its failures, for hints.
     pub remedy: &'static str,
 }
 
 impl ModelId {
     /// Every model, in teaching order.
-    pub const ALL: [ModelId; 7] = [
+    pub const ALL: [ModelId; 10] = [
         ModelId::M1,
         ModelId::M2,
         ModelId::M0Naive,
@@ -82,6 +95,9 @@ impl ModelId {
         ModelId::M3,
         ModelId::M3Memory,
         ModelId::M4,
+        ModelId::M9,
+        ModelId::M10,
+        ModelId::M10Plain,
     ];
 
     /// The catalogue entry.
@@ -94,6 +110,9 @@ impl ModelId {
             ModelId::M3 => &m3_consumer_dedup::DURABLE,
             ModelId::M3Memory => &m3_consumer_dedup::MEMORY,
             ModelId::M4 => &m4_inbox::INFO,
+            ModelId::M9 => &m9_dual_write::INFO,
+            ModelId::M10 => &m10_outbox::INFO,
+            ModelId::M10Plain => &m10_outbox::PLAIN,
         }
     }
 
@@ -105,6 +124,15 @@ impl ModelId {
     /// Whether the producer retries until acked (otherwise fire-and-forget).
     pub fn producer_retries(self) -> bool {
         self != ModelId::M1
+    }
+
+    /// Where the producer's messages come from.
+    pub fn producer_source(self) -> Source {
+        match self {
+            ModelId::M9 => Source::DualWrite,
+            ModelId::M10 | ModelId::M10Plain => Source::Outbox,
+            _ => Source::Memory,
+        }
     }
 
     /// Whether the model uses the seeds' recovery worker.
@@ -158,8 +186,8 @@ pub fn process(
         }
         ModelId::M0Naive => m0_seeds::process(db, rec, m0_seeds::Variant::Naive, gate),
         ModelId::M0Atomic => m0_seeds::process(db, rec, m0_seeds::Variant::Atomic, gate),
-        ModelId::M2 => m2_at_least_once::process(db, rec, gate),
-        ModelId::M4 => m4_inbox::process(db, rec, gate),
+        ModelId::M2 | ModelId::M9 | ModelId::M10Plain => m2_at_least_once::process(db, rec, gate),
+        ModelId::M4 | ModelId::M10 => m4_inbox::process(db, rec, gate),
         ModelId::M1 => unreachable!("M1 processes after its offset commit is acked"),
     }
 }

@@ -238,3 +238,33 @@ fn m3_survives_a_crash_after_the_record_only_when_the_seen_set_is_durable() {
     assert_claims_hold(ModelId::M3, &scenario("M3", after_record), &[]);
     assert_breaks(&scenario("M3Memory", after_record), CheckId::C3, 10);
 }
+
+#[test]
+fn m9_keeps_at_least_once_under_network_faults() {
+    assert_claims_hold(ModelId::M9, &scenario("M9", LOSSY), &[]);
+}
+
+#[test]
+fn m9_loses_the_event_on_a_crash_between_the_commit_and_the_publish() {
+    let s = scenario(
+        "M9",
+        "faults: (crash: [(at_point: \"after-db-commit-before-publish\", ratio: Ratio(1, 10))]), ",
+    );
+    assert_breaks(&s, CheckId::C1, 10);
+}
+
+#[test]
+fn m10_outbox_keeps_its_claims_under_crashes_on_both_sides() {
+    let faults = format!("{LOSSY}faults: (crash: [(ratio: Ratio(1, 8))]), ");
+    for (model, name) in [(ModelId::M10, "M10"), (ModelId::M10Plain, "M10Plain")] {
+        assert_claims_hold(model, &scenario(name, &faults), &[]);
+    }
+}
+
+#[test]
+fn m10_publishes_again_after_a_relay_crash_and_only_the_inbox_absorbs_it() {
+    let relay = "faults: (crash: [(at_point: \"after-publish-before-mark-sent\", \
+                 ratio: Ratio(1, 10))]), ";
+    assert_breaks(&scenario("M10", relay), CheckId::C4, 10);
+    assert_breaks(&scenario("M10Plain", relay), CheckId::C3, 10);
+}
