@@ -3,7 +3,7 @@
 
 use std::collections::BTreeMap;
 
-use sim_core::{ActorId, Observed, SimTime};
+use sim_core::{ActorId, Observed, SimDuration, SimTime};
 
 use crate::vocab::{MsgKey, SendOutcome};
 
@@ -61,6 +61,16 @@ pub enum Obs {
     Compensate {
         /// The message.
         key: MsgKey,
+    },
+    /// A consumer took a copy of a message for a new one: its dedup entry
+    /// had been recorded `age` ago, past the `window` (M5).
+    LateCopy {
+        /// The message.
+        key: MsgKey,
+        /// Time since the entry was recorded.
+        age: SimDuration,
+        /// The dedup window.
+        window: SimDuration,
     },
     /// A consumer crashed at a named point while handling a message.
     Crashed {
@@ -131,6 +141,8 @@ pub struct MsgLedger {
     /// Crashes that happened while this message was being handled:
     /// (time, actor, crash point).
     pub crashes: Vec<(SimTime, ActorId, &'static str)>,
+    /// Copies taken for new messages after the dedup window: (age, window).
+    pub late_copies: Vec<(SimDuration, SimDuration)>,
 }
 
 impl MsgLedger {
@@ -333,6 +345,11 @@ impl Builder {
                     m.crashes.push((o.time, o.actor, point));
                 }
             }
+            Obs::LateCopy { key, age, window } => {
+                if let Some(m) = self.sent(*key, o) {
+                    m.late_copies.push((*age, *window));
+                }
+            }
             Obs::Probe(report) => self.add_probe(o, report),
         }
     }
@@ -424,6 +441,7 @@ pub fn subject(obs: &Obs) -> Option<MsgKey> {
         | Obs::Deliver { key, .. }
         | Obs::Effect { key, .. }
         | Obs::Compensate { key }
+        | Obs::LateCopy { key, .. }
         | Obs::Crashed { key, .. } => Some(*key),
         Obs::Probe(r) => Some(r.key),
         Obs::OffsetCommit { .. } => None,

@@ -1,7 +1,7 @@
 //! The delivery checks on the per-message ledger: C1 no-loss, C3
 //! no-duplicate-effect, C6 no-phantom, C8 exactly-once and C16 liveness.
 
-use sim_core::EndReason;
+use sim_core::{EndReason, SimDuration};
 
 use super::{CheckId, CheckInput, Status, Violation};
 use crate::history::MsgLedger;
@@ -208,6 +208,7 @@ fn cause(m: &MsgLedger) -> &'static str {
         return point;
     }
     match m.effect_count() {
+        2.. if !m.late_copies.is_empty() => "a copy arrived after the dedup window",
         0 if m.appends.is_empty() => "request lost, never retried",
         0 if m.offset_commits > 0 => "offset committed, effect never ran",
         0 => "appended, never processed",
@@ -304,7 +305,33 @@ fn causes(m: &MsgLedger) -> Vec<String> {
                 .into(),
         );
     }
+    for (age, window) in &m.late_copies {
+        why.push(format!(
+            "why: a copy arrived {} after the first was recorded; window {}: its dedup \
+             entry had expired",
+            span(*age),
+            span(*window)
+        ));
+    }
     why
+}
+
+/// A span for people: `312 s`, `300.012 s`, `45.5 ms`.
+pub fn span(d: SimDuration) -> String {
+    let us = d.as_us();
+    // Three decimals: milliseconds in seconds, microseconds in milliseconds.
+    let (whole, frac, unit) = if us >= 1_000_000 {
+        (us / 1_000_000, us % 1_000_000 / 1_000, "s")
+    } else {
+        (us / 1_000, us % 1_000, "ms")
+    };
+    let frac = format!("{frac:03}");
+    let frac = frac.trim_end_matches('0');
+    if frac.is_empty() {
+        format!("{whole} {unit}")
+    } else {
+        format!("{whole}.{frac} {unit}")
+    }
 }
 
 #[cfg(test)]
@@ -313,6 +340,13 @@ mod tests {
     use super::*;
     use crate::check::test_support::{at, check, key, sent_and_acked};
     use crate::history::Obs;
+
+    #[test]
+    fn spans_read_in_seconds_or_milliseconds() {
+        assert_eq!(span(SimDuration::from_ms(300_000)), "300 s");
+        assert_eq!(span(SimDuration::from_us(300_012_000)), "300.012 s");
+        assert_eq!(span(SimDuration::from_us(45_500)), "45.5 ms");
+    }
 
     #[test]
     fn an_effect_of_a_message_nobody_sent_is_a_phantom() {

@@ -10,6 +10,7 @@
 //! | M2 | [`m2_at_least_once`] | at-least-once |
 //! | M3, M3-memory | [`m3_consumer_dedup`] | exactly-once effect against duplicates |
 //! | M4 | [`m4_inbox`] | exactly-once effect |
+//! | M5 | [`m5_dedup_window`] | exactly-once effect within the window |
 //! | M9 | [`m9_dual_write`] | at-least-once for published events |
 //! | M10, M10-plain | [`m10_outbox`] | exactly-once effect / at-least-once |
 
@@ -19,10 +20,11 @@ pub mod m1_at_most_once;
 pub mod m2_at_least_once;
 pub mod m3_consumer_dedup;
 pub mod m4_inbox;
+pub mod m5_dedup_window;
 pub mod m9_dual_write;
 
 use serde::{Deserialize, Serialize};
-use sim_core::{Step, Store};
+use sim_core::{SimDuration, SimTime, Step, Store};
 
 use crate::check::CheckId;
 use crate::matrix::FaultClass;
@@ -46,6 +48,8 @@ pub enum ModelId {
     M3Memory,
     /// Inbox: dedup record and effect in one transaction.
     M4,
+    /// Inbox whose entries expire after a dedup window.
+    M5,
     /// Naive dual write: database commit, then publish.
     M9,
     /// Transactional outbox and relay, inbox downstream.
@@ -87,7 +91,7 @@ pub struct ModelInfo {
 
 impl ModelId {
     /// Every model, in teaching order.
-    pub const ALL: [ModelId; 10] = [
+    pub const ALL: [ModelId; 11] = [
         ModelId::M1,
         ModelId::M2,
         ModelId::M0Naive,
@@ -95,6 +99,7 @@ impl ModelId {
         ModelId::M3,
         ModelId::M3Memory,
         ModelId::M4,
+        ModelId::M5,
         ModelId::M9,
         ModelId::M10,
         ModelId::M10Plain,
@@ -110,6 +115,7 @@ impl ModelId {
             ModelId::M3 => &m3_consumer_dedup::DURABLE,
             ModelId::M3Memory => &m3_consumer_dedup::MEMORY,
             ModelId::M4 => &m4_inbox::INFO,
+            ModelId::M5 => &m5_dedup_window::INFO,
             ModelId::M9 => &m9_dual_write::INFO,
             ModelId::M10 => &m10_outbox::INFO,
             ModelId::M10Plain => &m10_outbox::PLAIN,
@@ -153,6 +159,11 @@ pub trait Gate {
     fn effect(&mut self, key: MsgKey, count: u32);
     /// The recovery worker returned `key` to `unprocessed`.
     fn compensate(&mut self, key: MsgKey);
+    /// The current time (dedup windows expire).
+    fn now(&self) -> SimTime;
+    /// A copy of `key` arrived `age` after its dedup entry was recorded,
+    /// past the `window`, and was taken for a new message (M5).
+    fn late_copy(&mut self, key: MsgKey, age: SimDuration, window: SimDuration);
 }
 
 /// A record as a consumer receives it.
@@ -188,6 +199,7 @@ pub fn process(
         ModelId::M0Atomic => m0_seeds::process(db, rec, m0_seeds::Variant::Atomic, gate),
         ModelId::M2 | ModelId::M9 | ModelId::M10Plain => m2_at_least_once::process(db, rec, gate),
         ModelId::M4 | ModelId::M10 => m4_inbox::process(db, rec, gate),
+        ModelId::M5 => m5_dedup_window::process(db, rec, gate),
         ModelId::M1 => unreachable!("M1 processes after its offset commit is acked"),
     }
 }

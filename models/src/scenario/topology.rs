@@ -7,7 +7,7 @@ use sim_core::{
 };
 
 use super::spec::{FaultEvent, LinkSpec, OrderingSpec, RatioSpec, ScenarioSpec};
-use crate::protocols::ModelId;
+use crate::protocols::{ModelId, m5_dedup_window};
 use crate::roles::{Broker, Consumer, Node, Producer, Recovery};
 
 /// What part an actor plays.
@@ -145,6 +145,7 @@ impl Actors {
                     messages: w.messages,
                     producers: w.producers,
                     probe: spec.consumer.law_probe,
+                    dedup_window: m5_dedup_window::window(spec.consumer.dedup_window_ms),
                 }),
                 Role::Recovery => Node::Recovery(Recovery {
                     consumers: consumers.clone(),

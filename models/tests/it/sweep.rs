@@ -268,3 +268,36 @@ fn m10_publishes_again_after_a_relay_crash_and_only_the_inbox_absorbs_it() {
     assert_breaks(&scenario("M10", relay), CheckId::C4, 10);
     assert_breaks(&scenario("M10Plain", relay), CheckId::C3, 10);
 }
+
+#[test]
+fn m5_keeps_its_claims_when_retries_come_back_within_the_window() {
+    let s = scenario(
+        "M5",
+        &format!("{LOSSY}faults: (crash: [(ratio: Ratio(1, 8))]), "),
+    );
+    assert_claims_hold(ModelId::M5, &s, &[]);
+}
+
+/// Acks are cut for longer than the window, so retries outlive the dedup
+/// entry; the story gives the copy's age against the window.
+#[test]
+fn m5_duplicates_a_retry_older_than_the_window_and_says_how_late_it_was() {
+    let s = scenario(
+        "M5",
+        "consumer: (dedup_window_ms: 200), \
+         faults: (schedule: [Partition(between: [\"broker\"], and: [\"producer-1\"], \
+         from_ms: 0, to_ms: 400, one_way: true)]), ",
+    );
+    assert_breaks(&s, CheckId::C3, 1);
+    let report = run::run(&s, 0, false);
+    let story: Vec<String> = report
+        .violations()
+        .flat_map(|(v, _)| v.story.clone())
+        .collect();
+    assert!(
+        story
+            .iter()
+            .any(|l| l.contains("after the first was recorded; window 200 ms")),
+        "{story:#?}"
+    );
+}
