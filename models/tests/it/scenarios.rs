@@ -40,6 +40,23 @@ fn every_bundled_scenario_gives_the_same_digest_twice() {
     }
 }
 
+/// `scenarios/README.md` lists every lesson file, in file order, once.
+#[test]
+fn the_course_readme_lists_every_lesson_in_order() {
+    let readme = std::fs::read_to_string(root().join("scenarios/README.md")).unwrap();
+    let listed: Vec<String> = readme
+        .lines()
+        .filter_map(|l| l.split('`').nth(1))
+        .filter(|f| f.ends_with(".ron") && !f.contains('/'))
+        .map(|f| format!("scenarios/{f}"))
+        .collect();
+    let lessons: Vec<String> = bundled()
+        .into_iter()
+        .filter(|f| !f.starts_with("scenarios/bench/"))
+        .collect();
+    assert_eq!(listed, lessons);
+}
+
 #[test]
 fn each_bundled_scenario_starts_with_a_comment_saying_what_it_teaches() {
     for file in bundled() {
