@@ -8,6 +8,8 @@
 
 mod check_cmd;
 mod diagnostics;
+mod list_models_cmd;
+mod matrix_cmd;
 mod regressions;
 mod replay_cmd;
 mod run_cmd;
@@ -161,6 +163,32 @@ enum Command {
         #[arg(long, value_enum, default_value_t = Format::Human)]
         format: Format,
     },
+    /// Print the protocol catalogue: mechanism, guarantee, the checks each
+    /// model claims, the faults it survives, its breakers and its anchor.
+    #[command(alias = "models", after_help = EXIT_CODES)]
+    ListModels {
+        /// Only this model (`M4`, `M0-naive`, or its scenario name `M0Naive`).
+        #[arg(long)]
+        model: Option<String>,
+        /// Output format (JSON: one `model` line per model).
+        #[arg(long, value_enum, default_value_t = Format::Human)]
+        format: Format,
+    },
+    /// Run every protocol model against every fault class and print which
+    /// checks broke (exit 1 if a model broke a check it claims under a
+    /// fault class it claims to survive).
+    #[command(after_help = EXIT_CODES)]
+    Matrix {
+        /// Seeds per cell (0..N).
+        #[arg(long, default_value_t = 200, value_parser = clap::value_parser!(u64).range(1..=100_000))]
+        seeds: u64,
+        /// Worker threads (default: every core).
+        #[arg(long)]
+        jobs: Option<usize>,
+        /// Output format.
+        #[arg(long, value_enum, default_value_t = matrix_cmd::MatrixFormat::Human)]
+        format: matrix_cmd::MatrixFormat,
+    },
     /// Validate a scenario file (or folder) and print its resolved plan.
     #[command(alias = "validate", after_help = EXIT_CODES)]
     Check {
@@ -240,6 +268,14 @@ fn main() -> ExitCode {
             sweep_cmd::sweep(&args)
         }
         Command::Merge { files, format } => shard::merge(&files, format),
+        Command::Matrix {
+            seeds,
+            jobs,
+            format,
+        } => matrix_cmd::matrix(seeds, jobs, format),
+        Command::ListModels { model, format } => {
+            list_models_cmd::list_models(model.as_deref(), format)
+        }
     };
     ExitCode::from(code)
 }

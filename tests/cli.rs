@@ -133,7 +133,7 @@ fn the_same_seed_prints_the_same_digest_and_json_lines_carry_schema_1() {
     let run = || {
         eosim(&[
             "run",
-            "scenarios/11-m4-inbox-holds.ron",
+            "scenarios/14-m4-inbox-holds.ron",
             "--seed",
             "42",
             "--format",
@@ -155,7 +155,7 @@ fn the_same_seed_prints_the_same_digest_and_json_lines_carry_schema_1() {
     assert_eq!(end["data"]["digest"].as_str().unwrap().len(), 16);
     let other = eosim(&[
         "run",
-        "scenarios/11-m4-inbox-holds.ron",
+        "scenarios/14-m4-inbox-holds.ron",
         "--seed",
         "43",
         "--format",
@@ -191,7 +191,7 @@ fn json_violations_name_the_check_and_whether_it_was_expected() {
 fn seeds_can_be_given_in_hex() {
     let dec = eosim(&[
         "run",
-        "scenarios/11-m4-inbox-holds.ron",
+        "scenarios/14-m4-inbox-holds.ron",
         "--seed",
         "255",
         "--format",
@@ -199,7 +199,7 @@ fn seeds_can_be_given_in_hex() {
     ]);
     let hex = eosim(&[
         "run",
-        "scenarios/11-m4-inbox-holds.ron",
+        "scenarios/14-m4-inbox-holds.ron",
         "--seed",
         "0xff",
         "--format",
@@ -486,7 +486,7 @@ fn a_failing_run_folder_replays_and_tampering_is_detected() {
         Some(4),
         "a folder without its verdict"
     );
-    let passing = eosim(&["run", "scenarios/11-m4-inbox-holds.ron", "--out", &out]);
+    let passing = eosim(&["run", "scenarios/14-m4-inbox-holds.ron", "--out", &out]);
     assert_eq!(passing.status.code(), Some(0));
     assert!(
         !dir.join("m4-inbox-holds").exists(),
@@ -593,14 +593,14 @@ fn a_failing_run_shrinks_to_a_seedless_scenario_that_fails_on_its_own() {
     );
     let nothing = eosim(&[
         "shrink",
-        "scenarios/01-m1-at-most-once-holds.ron",
+        "scenarios/04-m2-retries-repair-lost-requests.ron",
         "--out",
         &out,
     ]);
     assert_eq!(nothing.status.code(), Some(2));
     assert!(stderr(&nothing).contains("nothing to shrink"));
     assert!(
-        !dir.join("m1-at-most-once-holds").exists(),
+        !dir.join("m2-retries-repair-lost-requests").exists(),
         "no folder for a passing run"
     );
 
@@ -679,4 +679,80 @@ fn sharded_unexpected_failures_merge_to_the_single_sweeps_clusters_and_regressio
     assert_eq!(stdout(&merged).trim(), single_end);
     assert_eq!(std::fs::read_to_string(&regressions).unwrap(), single_saved);
     std::fs::remove_dir_all(&dir).unwrap();
+}
+
+#[test]
+fn list_models_prints_every_model_within_80_columns() {
+    let out = eosim(&["list-models"]);
+    let text = stdout(&out);
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    assert!(text.lines().all(|l| l.chars().count() <= 80), "{text}");
+    for model in models::protocols::ModelId::ALL {
+        let info = model.info();
+        assert!(
+            text.contains(&format!("{} · ", info.code)),
+            "{} listed:\n{text}",
+            info.code
+        );
+    }
+    for label in [
+        "guarantee",
+        "mechanism",
+        "holds",
+        "survives",
+        "breakers",
+        "anchor",
+    ] {
+        assert!(
+            text.contains(&format!("  {label:<10} ")),
+            "{label}:\n{text}"
+        );
+    }
+    assert!(
+        text.contains("C3 no-duplicate-effect (duplicated)"),
+        "{text}"
+    );
+}
+
+#[test]
+fn list_models_gives_one_model_as_json_and_suggests_a_near_name() {
+    let out = eosim(&["models", "--model", "m0naive", "--format", "json"]);
+    let text = stdout(&out);
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    let lines: Vec<&str> = text.lines().collect();
+    assert_eq!(lines.len(), 1, "{text}");
+    let v: serde_json::Value = serde_json::from_str(lines[0]).unwrap();
+    assert_eq!(v["type"], "model");
+    assert_eq!(v["data"]["code"], "M0-naive");
+    assert_eq!(v["data"]["survives"], serde_json::json!([]));
+    assert!(v["data"]["claims"].as_array().unwrap().len() > 3);
+    let wrong = eosim(&["list-models", "--model", "M44"]);
+    assert_eq!(wrong.status.code(), Some(2));
+    assert!(
+        stderr(&wrong).contains("did you mean `M4`?"),
+        "{}",
+        stderr(&wrong)
+    );
+}
+
+#[test]
+fn the_matrix_prints_a_row_per_model_as_a_table_and_as_markdown() {
+    let out = eosim(&["matrix", "--seeds", "5"]);
+    let text = stdout(&out);
+    assert_eq!(out.status.code(), Some(0), "{text}{}", stderr(&out));
+    assert!(text.lines().all(|l| l.chars().count() <= 80), "{text}");
+    let header = text.lines().find(|l| l.starts_with("model ")).unwrap();
+    for f in models::matrix::FaultClass::ALL {
+        assert!(header.contains(f.name()), "{header}");
+    }
+    assert!(text.contains("claims   every claimed check held"), "{text}");
+    let md = stdout(&eosim(&["matrix", "--seeds", "5", "--format", "md"]));
+    let rows: Vec<&str> = md.lines().filter(|l| l.starts_with("| M")).collect();
+    assert_eq!(rows.len(), models::protocols::ModelId::ALL.len(), "{md}");
+    let m2 = rows.iter().find(|r| r.starts_with("| M2 |")).unwrap();
+    let loss = m2.split('|').nth(2).unwrap();
+    assert!(
+        loss.contains("C3 (5)"),
+        "M2 duplicates on every lossy seed:\n{md}"
+    );
 }

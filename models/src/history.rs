@@ -3,7 +3,7 @@
 
 use std::collections::BTreeMap;
 
-use sim_core::{ActorId, Observed, SimTime};
+use sim_core::{ActorId, Observed, SimDuration, SimTime};
 
 use crate::vocab::{MsgKey, SendOutcome};
 
@@ -61,6 +61,16 @@ pub enum Obs {
     Compensate {
         /// The message.
         key: MsgKey,
+    },
+    /// A consumer took a copy of a message for a new one: its dedup entry
+    /// had been recorded `age` ago, past the `window` (M5).
+    LateCopy {
+        /// The message.
+        key: MsgKey,
+        /// Time since the entry was recorded.
+        age: SimDuration,
+        /// The dedup window.
+        window: SimDuration,
     },
     /// A consumer crashed at a named point while handling a message.
     Crashed {
@@ -131,6 +141,8 @@ pub struct MsgLedger {
     /// Crashes that happened while this message was being handled:
     /// (time, actor, crash point).
     pub crashes: Vec<(SimTime, ActorId, &'static str)>,
+    /// Copies taken for new messages after the dedup window: (age, window).
+    pub late_copies: Vec<(SimDuration, SimDuration)>,
 }
 
 impl MsgLedger {
@@ -146,11 +158,61 @@ impl MsgLedger {
     }
 }
 
+/// Two different messages seen at one (partition, offset): appended there
+/// both, or appended as one and delivered as the other (C5).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct OffsetConflict {
+    /// When the second value was seen.
+    pub time: SimTime,
+    /// Who saw it (the broker appending, or a consumer receiving).
+    pub actor: ActorId,
+    /// The partition.
+    pub partition: u32,
+    /// The offset.
+    pub offset: u64,
+    /// The message first recorded at that offset.
+    pub first: MsgKey,
+    /// The other message seen there.
+    pub second: MsgKey,
+}
+
+/// How a consumer's successive deliveries on one partition broke order
+/// (C12), named as Jepsen names them.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum PollAnomaly {
+    /// The offset went backwards or repeated: `nonmonotonic-poll`.
+    Nonmonotonic,
+    /// The offset jumped over offsets that exist: `poll-skip`.
+    Skip,
+}
+
+/// One break of order in a consumer's deliveries, within one session (from
+/// a start or restart to the next crash).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct PollBreak {
+    /// When.
+    pub time: SimTime,
+    /// The consumer.
+    pub consumer: ActorId,
+    /// The partition.
+    pub partition: u32,
+    /// The offset delivered before.
+    pub from: u64,
+    /// The offset delivered now.
+    pub to: u64,
+    /// Backwards or a skip.
+    pub anomaly: PollAnomaly,
+}
+
 /// The ledger of every message, built from a run's observations.
 #[derive(Clone, Debug, Default)]
 pub struct Ledger {
     /// Per message, in key order.
     pub messages: BTreeMap<MsgKey, MsgLedger>,
+    /// Offsets that held two different messages (C5).
+    pub offset_conflicts: Vec<OffsetConflict>,
+    /// Breaks of order in consumers' deliveries (C12), in time order.
+    pub poll_breaks: Vec<PollBreak>,
     /// Effects or deliveries of keys no producer ever sent.
     pub phantoms: Vec<(SimTime, ActorId, MsgKey)>,
     /// Law probe reports that found a difference.
@@ -195,6 +257,9 @@ struct Builder {
     messages: Vec<Vec<Option<MsgLedger>>>,
     /// The message at each offset, by partition, then offset.
     offsets: Vec<Vec<Option<MsgKey>>>,
+    /// The offset each consumer was last delivered on each partition in its
+    /// current session: (consumer, partition, offset).
+    last_polled: Vec<(ActorId, u32, u64)>,
 }
 
 /// Grow `table` so that `[i][j]` exists, and return that cell.
@@ -234,13 +299,18 @@ impl Builder {
                 partition,
                 offset,
             } => {
-                let at = usize::try_from(*offset).expect("offsets index an in-memory log");
-                *cell(&mut self.offsets, *partition as usize, at) = Some(*key);
+                self.at_offset(o, *partition, *offset, *key);
                 if let Some(m) = self.sent(*key, o) {
                     m.appends.push((*partition, *offset));
                 }
             }
-            Obs::Deliver { key, .. } => {
+            Obs::Deliver {
+                key,
+                partition,
+                offset,
+            } => {
+                self.at_offset(o, *partition, *offset, *key);
+                self.polled(o, *partition, *offset);
                 if let Some(m) = self.sent(*key, o) {
                     m.deliveries.push((o.time, o.actor));
                 }
@@ -268,12 +338,70 @@ impl Builder {
                 }
             }
             Obs::Crashed { key, point } => {
+                // A crash ends the consumer's session: after the restart its
+                // deliveries start afresh, as after an assignment.
+                self.last_polled.retain(|(c, ..)| *c != o.actor);
                 if let Some(m) = self.sent(*key, o) {
                     m.crashes.push((o.time, o.actor, point));
                 }
             }
+            Obs::LateCopy { key, age, window } => {
+                if let Some(m) = self.sent(*key, o) {
+                    m.late_copies.push((*age, *window));
+                }
+            }
             Obs::Probe(report) => self.add_probe(o, report),
         }
+    }
+
+    /// Record that `key` was seen at (partition, offset); a different
+    /// message already recorded there is a conflict.
+    fn at_offset(&mut self, o: &Observed<Obs>, partition: u32, offset: u64, key: MsgKey) {
+        let at = usize::try_from(offset).expect("offsets index an in-memory log");
+        let slot = cell(&mut self.offsets, partition as usize, at);
+        match *slot {
+            Some(first) if first != key => self.ledger.offset_conflicts.push(OffsetConflict {
+                time: o.time,
+                actor: o.actor,
+                partition,
+                offset,
+                first,
+                second: key,
+            }),
+            Some(_) => {}
+            None => *slot = Some(key),
+        }
+    }
+
+    /// A consumer was delivered `offset` of `partition`: compare with the
+    /// offset it was delivered before in this session.
+    fn polled(&mut self, o: &Observed<Obs>, partition: u32, offset: u64) {
+        let consumer = o.actor;
+        let last = self
+            .last_polled
+            .iter_mut()
+            .find(|(c, p, _)| *c == consumer && *p == partition);
+        let Some(last) = last else {
+            self.last_polled.push((consumer, partition, offset));
+            return;
+        };
+        let from = std::mem::replace(&mut last.2, offset);
+        let anomaly = if offset <= from {
+            PollAnomaly::Nonmonotonic
+        } else if offset > from + 1 {
+            // Logs are dense: every offset below a delivered one exists.
+            PollAnomaly::Skip
+        } else {
+            return;
+        };
+        self.ledger.poll_breaks.push(PollBreak {
+            time: o.time,
+            consumer,
+            partition,
+            from,
+            to: offset,
+            anomaly,
+        });
     }
 
     fn existing(&mut self, key: MsgKey) -> Option<&mut MsgLedger> {
@@ -313,6 +441,7 @@ pub fn subject(obs: &Obs) -> Option<MsgKey> {
         | Obs::Deliver { key, .. }
         | Obs::Effect { key, .. }
         | Obs::Compensate { key }
+        | Obs::LateCopy { key, .. }
         | Obs::Crashed { key, .. } => Some(*key),
         Obs::Probe(r) => Some(r.key),
         Obs::OffsetCommit { .. } => None,

@@ -15,6 +15,7 @@
 //! - [`scenario`]: RON files → validated [`scenario::Scenario`].
 //! - [`run`]: run a scenario at a seed and judge it.
 //! - [`shrink`]: a failing run → a seedless minimal scenario.
+//! - [`matrix`]: every model against every fault class, from runs.
 //! - [`sweep`]: seed sets, per-seed results and an order-independent summary.
 //!
 //! # Example
@@ -35,6 +36,7 @@
 
 pub mod check;
 pub mod history;
+pub mod matrix;
 pub mod protocols;
 pub mod roles;
 pub mod run;

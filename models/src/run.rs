@@ -185,6 +185,7 @@ fn finish_keeping(
         healed_at,
         names: sim.names(),
         probe: scenario.spec().consumer.law_probe,
+        ordered_delivery: scenario.ordered_delivery(),
     };
     let results = check::run_all(&input);
     let checks = judge(&results, scenario.expected());

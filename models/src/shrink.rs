@@ -10,8 +10,9 @@
 //!    no randomness at all, so it must fail the same way.
 //! 3. Simplify greedily while the same check still fails: remove delays, then
 //!    other faults (in halves, quarters, … down to one at a time), move each
-//!    remaining fault to an earlier datagram or pass, then reduce the workload
-//!    (fewer messages, producers, partitions); start over after each success.
+//!    remaining fault to an earlier datagram or pass and to the first actor of
+//!    its role, then reduce the workload (fewer messages, producers,
+//!    partitions); start over after each success.
 //!    Faults go first because a reader learns more from fewer faults than
 //!    from fewer events.
 //!
@@ -100,9 +101,11 @@ impl fmt::Display for ShrinkError {
 impl std::error::Error for ShrinkError {}
 
 /// Shrink the run of `scenario` at `seed` to a minimal seedless scenario that
-/// still violates `check` (by default the first unexpected violation, or the
-/// first violation if all were expected). `keep_going` is asked before every
-/// candidate run; returning `false` ends the search with what it has.
+/// still violates `check`. By default the check is the first unexpected
+/// violation; if every violation was expected, each violated check is shrunk
+/// and the smallest result kept (fewest faults, then fewest events), which
+/// is the clearest lesson. `keep_going` is asked before every candidate run;
+/// returning `false` ends the search with what it has.
 ///
 /// # Errors
 /// [`ShrinkError`] if the run violates nothing to shrink, or if its schedule
@@ -114,31 +117,66 @@ pub fn shrink(
     keep_going: &mut dyn FnMut() -> bool,
 ) -> Result<Shrunk, ShrinkError> {
     let (report, realized) = run::run_keeping_faults(scenario, seed);
-    let target = check
-        .or_else(|| first_violation(&report))
-        .filter(|c| report.violates(*c))
-        .ok_or(ShrinkError::NothingToShrink { check })?;
-    let unexpected = !scenario.expected().contains(&target);
-    let seedless = seedless_spec(scenario, &realized);
-    let mut search = Search {
-        file: scenario.file().to_string(),
-        target,
-        attempts: 0,
-        keep_going,
+    let targets: Vec<CheckId> = match check.or_else(|| first_unexpected(&report)) {
+        Some(c) => vec![c],
+        None => violated(&report),
     };
-    let first = search
-        .attempt(&seedless)
-        .ok_or(ShrinkError::NotReproduced(target))?;
-    let (spec, last, complete) = search.minimise(seedless, first);
-    let spec = with_expectation(spec, &last, unexpected, scenario.spec());
-    Ok(Shrunk {
-        before: size_of(&seedless_spec(scenario, &realized), &report),
-        after: size_of(&spec, &last),
-        spec,
-        check: target,
-        attempts: search.attempts,
-        complete,
-    })
+    let targets: Vec<CheckId> = targets
+        .into_iter()
+        .filter(|c| report.violates(*c))
+        .collect();
+    if targets.is_empty() {
+        return Err(ShrinkError::NothingToShrink { check });
+    }
+    let seedless = seedless_spec(scenario, &realized);
+    let before = size_of(&seedless, &report);
+    let mut best: Option<Shrunk> = None;
+    let mut attempts = 0;
+    for target in targets {
+        let mut search = Search {
+            file: scenario.file().to_string(),
+            target,
+            attempts: 0,
+            keep_going: &mut *keep_going,
+        };
+        let first = search
+            .attempt(&seedless)
+            .ok_or(ShrinkError::NotReproduced(target))?;
+        let (spec, last, complete) = search.minimise(seedless.clone(), first);
+        attempts += search.attempts;
+        let unexpected = !scenario.expected().contains(&target);
+        let spec = with_expectation(spec, &last, unexpected, scenario.spec());
+        let shrunk = Shrunk {
+            before,
+            after: size_of(&spec, &last),
+            spec,
+            check: target,
+            attempts,
+            complete,
+        };
+        let rank = |s: &Shrunk| (s.after.faults + s.after.delays, s.after.events);
+        if best.as_ref().is_none_or(|b| rank(&shrunk) < rank(b)) {
+            best = Some(shrunk);
+        }
+    }
+    let mut best = best.expect("at least one target");
+    best.attempts = attempts;
+    Ok(best)
+}
+
+/// The first unexpected violation's check.
+fn first_unexpected(report: &RunReport) -> Option<CheckId> {
+    report
+        .violations()
+        .find(|(_, expected)| !expected)
+        .map(|(v, _)| v.check)
+}
+
+/// Every violated check, once each, in check order.
+fn violated(report: &RunReport) -> Vec<CheckId> {
+    let mut checks: Vec<CheckId> = report.violations().map(|(v, _)| v.check).collect();
+    checks.dedup();
+    checks
 }
 
 /// The kinds of faults a minimal scenario needs, in a few words and in a
@@ -180,16 +218,6 @@ fn role(actor: &str) -> &str {
         .rsplit_once('-')
         .filter(|(_, n)| n.chars().all(|c| c.is_ascii_digit()))
         .map_or(actor, |(role, _)| role)
-}
-
-/// The first unexpected violation, else the first violation.
-fn first_violation(report: &RunReport) -> Option<CheckId> {
-    let mut violations = report.violations();
-    let first = violations.next()?;
-    let unexpected = std::iter::once(first)
-        .chain(violations)
-        .find(|(_, expected)| !expected);
-    Some(unexpected.unwrap_or(first).0.check)
 }
 
 /// The size of a seedless `spec` and its run.
@@ -315,10 +343,11 @@ impl Search<'_> {
         mut spec: ScenarioSpec,
         mut last: RunReport,
     ) -> (ScenarioSpec, RunReport, bool) {
-        let passes: [fn(&ScenarioSpec) -> Vec<ScenarioSpec>; 4] = [
+        let passes: [fn(&ScenarioSpec) -> Vec<ScenarioSpec>; 5] = [
             |s| remove_chunks(s, true),
             |s| remove_chunks(s, false),
             earlier_positions,
+            first_actors,
             smaller_workloads,
         ];
         'improve: loop {
@@ -425,6 +454,68 @@ fn set_position(event: &mut FaultEvent, to: u64) {
         | FaultEvent::Delay { nth, .. } => *nth = to,
         FaultEvent::Partition { .. } => {}
     }
+}
+
+/// Candidates with one fault moved to the first actor of its role
+/// (`producer-2` → `producer-1`), so that the workload can lose the others.
+fn first_actors(spec: &ScenarioSpec) -> Vec<ScenarioSpec> {
+    let mut candidates = Vec::new();
+    for (i, event) in spec.faults.schedule.iter().enumerate() {
+        let moved = match event {
+            FaultEvent::Crash {
+                actor,
+                at_point,
+                nth,
+            } => FaultEvent::Crash {
+                actor: first_of_role(actor),
+                at_point: at_point.clone(),
+                nth: *nth,
+            },
+            FaultEvent::Drop { link, nth } => FaultEvent::Drop {
+                link: first_on_link(link),
+                nth: *nth,
+            },
+            FaultEvent::Duplicate { link, nth } => FaultEvent::Duplicate {
+                link: first_on_link(link),
+                nth: *nth,
+            },
+            FaultEvent::Delay {
+                link,
+                nth,
+                delay_us,
+                copy,
+            } => FaultEvent::Delay {
+                link: first_on_link(link),
+                nth: *nth,
+                delay_us: *delay_us,
+                copy: *copy,
+            },
+            FaultEvent::Partition { .. } => continue,
+        };
+        if &moved != event {
+            let mut c = spec.clone();
+            c.faults.schedule[i] = moved;
+            candidates.push(c);
+        }
+    }
+    candidates
+}
+
+/// `producer-3` → `producer-1`; other names unchanged.
+fn first_of_role(actor: &str) -> String {
+    match actor.rsplit_once('-') {
+        Some((role, n)) if n.chars().all(|c| c.is_ascii_digit()) && n != "1" => {
+            format!("{role}-1")
+        }
+        _ => actor.to_string(),
+    }
+}
+
+fn first_on_link(link: &str) -> String {
+    link.split("->")
+        .map(|a| first_of_role(a.trim()))
+        .collect::<Vec<_>>()
+        .join("->")
 }
 
 /// Candidates with fewer messages, producers or partitions.

@@ -82,7 +82,7 @@ pub fn fault_parts(scenario: &Scenario) -> Vec<String> {
     let f = &scenario.spec().faults;
     let mut parts = vec![format!("until {}ms", thousands(f.until_ms))];
     for k in &f.crash {
-        let actor = k.actor.as_deref().unwrap_or("any consumer");
+        let actor = k.actor.as_deref().unwrap_or("any actor");
         let point = k.at_point.as_deref().unwrap_or("any point");
         parts.push(format!("crash {actor} {} at {point}", percent(k.ratio)));
     }

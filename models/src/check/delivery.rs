@@ -1,7 +1,7 @@
 //! The delivery checks on the per-message ledger: C1 no-loss, C3
 //! no-duplicate-effect, C6 no-phantom, C8 exactly-once and C16 liveness.
 
-use sim_core::EndReason;
+use sim_core::{EndReason, SimDuration};
 
 use super::{CheckId, CheckInput, Status, Violation};
 use crate::history::MsgLedger;
@@ -157,7 +157,7 @@ pub fn liveness(input: &CheckInput<'_>) -> Status {
 }
 
 /// Violations with a crash point first: they carry the most telling story.
-fn crashes_first(mut violations: Vec<Violation>) -> Vec<Violation> {
+pub(super) fn crashes_first(mut violations: Vec<Violation>) -> Vec<Violation> {
     violations.sort_by_key(|v| v.crash_point.is_none());
     violations
 }
@@ -184,7 +184,7 @@ fn outcome_word(o: SendOutcome) -> &'static str {
     }
 }
 
-fn violation(
+pub(super) fn violation(
     input: &CheckInput<'_>,
     check: CheckId,
     key: MsgKey,
@@ -208,6 +208,7 @@ fn cause(m: &MsgLedger) -> &'static str {
         return point;
     }
     match m.effect_count() {
+        2.. if !m.late_copies.is_empty() => "a copy arrived after the dedup window",
         0 if m.appends.is_empty() => "request lost, never retried",
         0 if m.offset_commits > 0 => "offset committed, effect never ran",
         0 => "appended, never processed",
@@ -304,66 +305,47 @@ fn causes(m: &MsgLedger) -> Vec<String> {
                 .into(),
         );
     }
+    for (age, window) in &m.late_copies {
+        why.push(format!(
+            "why: a copy arrived {} after the first was recorded; window {}: its dedup \
+             entry had expired",
+            span(*age),
+            span(*window)
+        ));
+    }
     why
+}
+
+/// A span for people: `312 s`, `300.012 s`, `45.5 ms`.
+pub fn span(d: SimDuration) -> String {
+    let us = d.as_us();
+    // Three decimals: milliseconds in seconds, microseconds in milliseconds.
+    let (whole, frac, unit) = if us >= 1_000_000 {
+        (us / 1_000_000, us % 1_000_000 / 1_000, "s")
+    } else {
+        (us / 1_000, us % 1_000, "ms")
+    };
+    let frac = format!("{frac:03}");
+    let frac = frac.trim_end_matches('0');
+    if frac.is_empty() {
+        format!("{whole} {unit}")
+    } else {
+        format!("{whole}.{frac} {unit}")
+    }
 }
 
 #[cfg(test)]
 mod tests {
-    use sim_core::{ActorId, Digest, EndReason, Observed, RunEnd, SimTime, Stats};
 
     use super::*;
-    use crate::history::{Ledger, Obs};
-    use crate::protocols::ModelId;
+    use crate::check::test_support::{at, check, key, sent_and_acked};
+    use crate::history::Obs;
 
-    fn key(seq: u32) -> MsgKey {
-        MsgKey { producer: 0, seq }
-    }
-
-    fn at(ms: u64, obs: Obs) -> Observed<Obs> {
-        Observed {
-            time: SimTime::from_ms(ms),
-            actor: ActorId(2),
-            obs,
-        }
-    }
-
-    fn check(history: &[Observed<Obs>], f: fn(&CheckInput<'_>) -> Status) -> Status {
-        let ledger = Ledger::build(history);
-        let end = RunEnd {
-            reason: EndReason::Quiet,
-            time: SimTime::from_ms(9),
-            stats: Stats::default(),
-            digest: Digest(0),
-        };
-        let names = ["producer-1", "broker", "consumer-1"].map(String::from);
-        let input = CheckInput {
-            model: ModelId::M4,
-            ledger: &ledger,
-            end: &end,
-            healed_at: SimTime::ZERO,
-            names: &names,
-            probe: true,
-        };
-        f(&input)
-    }
-
-    fn sent_and_acked(seq: u32) -> [Observed<Obs>; 2] {
-        [
-            at(
-                0,
-                Obs::SendAttempt {
-                    key: key(seq),
-                    attempt: 1,
-                },
-            ),
-            at(
-                1,
-                Obs::SendOutcome {
-                    key: key(seq),
-                    outcome: SendOutcome::Acked,
-                },
-            ),
-        ]
+    #[test]
+    fn spans_read_in_seconds_or_milliseconds() {
+        assert_eq!(span(SimDuration::from_ms(300_000)), "300 s");
+        assert_eq!(span(SimDuration::from_us(300_012_000)), "300.012 s");
+        assert_eq!(span(SimDuration::from_us(45_500)), "45.5 ms");
     }
 
     #[test]

@@ -13,14 +13,13 @@
 //! that differs. The probe never touches the run itself: it works on clones,
 //! with a gate that records crash points instead of asking the choice source.
 
-use sim_core::{Crashed, Step, Store};
+use sim_core::{Crashed, SimDuration, SimTime, Step, Store};
 
 use crate::history::{Law, LawFailure, ProbeReport};
 use crate::protocols::{self, Gate, ModelId, Record};
 use crate::roles::ConsumerDb;
-use crate::vocab::MsgKey;
+use crate::vocab::{IdSet, MsgKey};
 
-/// A gate that records the crash points passed and fires the `crash_at`-th.
 /// Most crash points one handler passes (an attempt is a few steps).
 const POINTS_MAX: usize = 8;
 
@@ -44,10 +43,13 @@ impl Passed {
     }
 }
 
+/// A gate that records the crash points passed and fires the `crash_at`-th;
+/// time stands still at `now`, the time of the probe.
 #[derive(Default)]
 struct ProbeGate {
     crash_at: Option<usize>,
     passed: Passed,
+    now: SimTime,
 }
 
 impl Gate for ProbeGate {
@@ -63,16 +65,31 @@ impl Gate for ProbeGate {
     fn effect(&mut self, _: MsgKey, _: u32) {}
 
     fn compensate(&mut self, _: MsgKey) {}
+
+    fn now(&self) -> SimTime {
+        self.now
+    }
+
+    fn late_copy(&mut self, _: MsgKey, _: SimDuration, _: SimDuration) {}
 }
 
 /// One attempt of the model's processing on `db`; returns the crash points
 /// passed.
-fn attempt(model: ModelId, db: &mut ConsumerDb, rec: Record, crash_at: Option<usize>) -> Passed {
+fn attempt(
+    model: ModelId,
+    db: &mut ConsumerDb,
+    rec: Record,
+    crash_at: Option<usize>,
+    now: SimTime,
+) -> Passed {
     let mut gate = ProbeGate {
         crash_at,
         passed: Passed::default(),
+        now,
     };
-    let outcome = protocols::process(model, &mut Store::new(db), rec, &mut gate);
+    // Exactly-once models keep no volatile dedup state: an empty memory.
+    let mut memory = IdSet::default();
+    let outcome = protocols::process(model, &mut Store::new(db), &mut memory, rec, &mut gate);
     debug_assert_eq!(
         outcome.is_err(),
         crash_at.is_some_and(|k| k < gate.passed.len)
@@ -100,19 +117,25 @@ impl Scratch {
     }
 }
 
-/// Probe both laws for processing `rec` from state `s`.
-pub fn probe(model: ModelId, s: &ConsumerDb, rec: Record, scratch: &mut Scratch) -> ProbeReport {
+/// Probe both laws for processing `rec` from state `s` at time `now`.
+pub fn probe(
+    model: ModelId,
+    s: &ConsumerDb,
+    rec: Record,
+    scratch: &mut Scratch,
+    now: SimTime,
+) -> ProbeReport {
     let Scratch {
         clean,
         twice,
         retried,
     } = scratch;
     clean.clone_from(s);
-    let points = attempt(model, clean, rec, None);
+    let points = attempt(model, clean, rec, None, now);
     let mut failures = Vec::new();
 
     twice.clone_from(clean);
-    attempt(model, twice, rec, None);
+    attempt(model, twice, rec, None, now);
     if twice != clean {
         let difference = describe(twice, clean, "after processing twice", "after once");
         failures.push(LawFailure {
@@ -124,10 +147,10 @@ pub fn probe(model: ModelId, s: &ConsumerDb, rec: Record, scratch: &mut Scratch)
 
     for (k, point) in points.as_slice().iter().enumerate() {
         retried.clone_from(s);
-        attempt(model, retried, rec, Some(k));
+        attempt(model, retried, rec, Some(k), now);
         let mut store = Store::new(&mut *retried);
         protocols::compensate(model, &mut store, Some(rec.key), &mut ProbeGate::default());
-        attempt(model, retried, rec, None);
+        attempt(model, retried, rec, None, now);
         if retried != clean {
             let difference = describe(retried, clean, "after the retry", "after one clean attempt");
             failures.push(LawFailure {
@@ -179,6 +202,7 @@ mod tests {
             &ConsumerDb::new(1, 3),
             rec(),
             &mut Scratch::new(&ConsumerDb::new(1, 3)),
+            SimTime::ZERO,
         );
         assert_eq!(report.retry_probes, 3);
         assert_eq!(report.failures.len(), 1, "{:?}", report.failures);
@@ -201,6 +225,7 @@ mod tests {
                 &ConsumerDb::new(1, 3),
                 rec(),
                 &mut Scratch::new(&ConsumerDb::new(1, 3)),
+                SimTime::ZERO,
             );
             assert!(
                 report.failures.is_empty(),
@@ -218,6 +243,7 @@ mod tests {
             &ConsumerDb::new(1, 3),
             rec(),
             &mut Scratch::new(&ConsumerDb::new(1, 3)),
+            SimTime::ZERO,
         );
         let laws: Vec<Law> = report.failures.iter().map(|f| f.law).collect();
         assert_eq!(laws, [Law::Idempotence, Law::Retry]);
@@ -227,7 +253,13 @@ mod tests {
     fn the_probe_works_on_clones_and_leaves_the_state_alone() {
         let s = ConsumerDb::new(1, 3);
         let before = s.clone();
-        probe(ModelId::M0Naive, &s, rec(), &mut Scratch::new(&s));
+        probe(
+            ModelId::M0Naive,
+            &s,
+            rec(),
+            &mut Scratch::new(&s),
+            SimTime::ZERO,
+        );
         assert_eq!(s, before);
     }
 }

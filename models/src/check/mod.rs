@@ -3,10 +3,14 @@
 //! C14 and C15.
 //!
 //! - [`delivery`]: C1, C3, C6, C8 and C16 on the per-message ledger.
+//! - [`log`]: C2, C4 and C5 on the partition logs.
+//! - [`order`]: C11 and C12, order per key and per consumer.
 //! - [`law`]: the probe itself; C14 and C15 read its reports.
 
 pub mod delivery;
 pub mod law;
+pub mod log;
+pub mod order;
 
 use std::fmt;
 
@@ -22,12 +26,24 @@ use crate::vocab::MsgKey;
 pub enum CheckId {
     /// No acked message is left without effect once the run drained.
     C1,
+    /// No acked message is left unapplied while a later offset of its
+    /// partition took effect.
+    C2,
     /// No message takes effect twice.
     C3,
+    /// No message is appended twice.
+    C4,
+    /// No offset holds two messages.
+    C5,
     /// Nothing takes effect that was never sent.
     C6,
     /// Exactly-once: acked → one effect, indeterminate → at most one, failed → none.
     C8,
+    /// A message acked before the next was sent is appended and applied
+    /// first.
+    C11,
+    /// A consumer's deliveries on a partition never go back or skip.
+    C12,
     /// Idempotence law `h(h(s,m),m) = h(s,m)`.
     C14,
     /// The seeds' retry law `f(f(s,false),true) = f(s,true)`.
@@ -38,11 +54,16 @@ pub enum CheckId {
 
 impl CheckId {
     /// Every check, in report order.
-    pub const ALL: [CheckId; 7] = [
+    pub const ALL: [CheckId; 12] = [
         CheckId::C1,
+        CheckId::C2,
         CheckId::C3,
+        CheckId::C4,
+        CheckId::C5,
         CheckId::C6,
         CheckId::C8,
+        CheckId::C11,
+        CheckId::C12,
         CheckId::C14,
         CheckId::C15,
         CheckId::C16,
@@ -52,9 +73,14 @@ impl CheckId {
     pub fn name(self) -> &'static str {
         match self {
             CheckId::C1 => "no-loss",
+            CheckId::C2 => "prefix-no-loss",
             CheckId::C3 => "no-duplicate-effect",
+            CheckId::C4 => "no-duplicate-append",
+            CheckId::C5 => "offset-uniqueness",
             CheckId::C6 => "no-phantom",
             CheckId::C8 => "exactly-once",
+            CheckId::C11 => "order-per-key",
+            CheckId::C12 => "consumer-monotonic",
             CheckId::C14 => "idempotence-law",
             CheckId::C15 => "retry-law",
             CheckId::C16 => "liveness",
@@ -65,8 +91,13 @@ impl CheckId {
     pub fn jepsen(self) -> Option<&'static str> {
         match self {
             CheckId::C1 => Some("lost"),
+            CheckId::C2 => Some("lost-write"),
             CheckId::C3 => Some("duplicated"),
+            CheckId::C4 => Some("duplicate"),
+            CheckId::C5 => Some("inconsistent-offsets"),
             CheckId::C6 => Some("unexpected"),
+            CheckId::C11 => Some("nonmonotonic-send"),
+            CheckId::C12 => Some("nonmonotonic-poll, poll-skip"),
             CheckId::C16 => Some("unseen"),
             CheckId::C8 | CheckId::C14 | CheckId::C15 => None,
         }
@@ -76,12 +107,26 @@ impl CheckId {
     pub fn code(self) -> &'static str {
         match self {
             CheckId::C1 => "C1",
+            CheckId::C2 => "C2",
             CheckId::C3 => "C3",
+            CheckId::C4 => "C4",
+            CheckId::C5 => "C5",
             CheckId::C6 => "C6",
             CheckId::C8 => "C8",
+            CheckId::C11 => "C11",
+            CheckId::C12 => "C12",
             CheckId::C14 => "C14",
             CheckId::C15 => "C15",
             CheckId::C16 => "C16",
+        }
+    }
+
+    /// Number, name and Jepsen anomaly, as printed in catalogues:
+    /// `C3 no-duplicate-effect (duplicated)`.
+    pub fn label(self) -> String {
+        match self.jepsen() {
+            Some(j) => format!("{} {} ({j})", self.code(), self.name()),
+            None => format!("{} {}", self.code(), self.name()),
         }
     }
 
@@ -149,6 +194,10 @@ pub struct CheckInput<'a> {
     pub names: &'a [String],
     /// Whether the law probe ran.
     pub probe: bool,
+    /// Whether every broker → consumer link is FIFO, so that the order in
+    /// which a consumer receives records is the broker's to keep (C11's
+    /// consumer side and C12 are judged only then).
+    pub ordered_delivery: bool,
 }
 
 impl CheckInput<'_> {
@@ -177,9 +226,14 @@ pub fn run_all(input: &CheckInput<'_>) -> Vec<CheckResult> {
 fn run_one(check: CheckId, input: &CheckInput<'_>) -> Status {
     match check {
         CheckId::C1 => delivery::no_loss(input),
+        CheckId::C2 => log::prefix_no_loss(input),
         CheckId::C3 => delivery::no_duplicate_effect(input),
+        CheckId::C4 => log::no_duplicate_append(input),
+        CheckId::C5 => log::offset_uniqueness(input),
         CheckId::C6 => delivery::no_phantom(input),
         CheckId::C8 => delivery::exactly_once(input),
+        CheckId::C11 => order::order_per_key(input),
+        CheckId::C12 => order::consumer_monotonic(input),
         CheckId::C14 => law_status(input, Law::Idempotence),
         CheckId::C15 => law_status(input, Law::Retry),
         CheckId::C16 => delivery::liveness(input),
@@ -262,5 +316,85 @@ fn law_violation(
         story,
         crash_point: f.crash_point,
         cause: f.crash_point.unwrap_or("processing twice differs"),
+    }
+}
+
+/// Hand-built histories for the checkers' unit tests.
+#[cfg(test)]
+pub(crate) mod test_support {
+    use sim_core::{ActorId, Digest, EndReason, Observed, RunEnd, SimTime, Stats};
+
+    use super::{CheckInput, Status};
+    use crate::history::{Ledger, Obs};
+    use crate::protocols::ModelId;
+    use crate::vocab::{MsgKey, SendOutcome};
+
+    /// The `seq`-th message of producer 1.
+    pub fn key(seq: u32) -> MsgKey {
+        MsgKey { producer: 0, seq }
+    }
+
+    /// An observation at `ms` by actor 2 (`consumer-1`).
+    pub fn at(ms: u64, obs: Obs) -> Observed<Obs> {
+        Observed {
+            time: SimTime::from_ms(ms),
+            actor: ActorId(2),
+            obs,
+        }
+    }
+
+    /// Run one checker on a drained run of `history`, deliveries FIFO.
+    pub fn check(history: &[Observed<Obs>], f: fn(&CheckInput<'_>) -> Status) -> Status {
+        check_with(history, true, f)
+    }
+
+    /// As [`check`], deliveries over a reordering link.
+    pub fn check_unordered(history: &[Observed<Obs>], f: fn(&CheckInput<'_>) -> Status) -> Status {
+        check_with(history, false, f)
+    }
+
+    fn check_with(
+        history: &[Observed<Obs>],
+        ordered_delivery: bool,
+        f: fn(&CheckInput<'_>) -> Status,
+    ) -> Status {
+        let ledger = Ledger::build(history);
+        let end = RunEnd {
+            reason: EndReason::Quiet,
+            time: SimTime::from_ms(9),
+            stats: Stats::default(),
+            digest: Digest(0),
+        };
+        let names = ["producer-1", "broker", "consumer-1"].map(String::from);
+        let input = CheckInput {
+            model: ModelId::M4,
+            ledger: &ledger,
+            end: &end,
+            healed_at: SimTime::ZERO,
+            names: &names,
+            probe: true,
+            ordered_delivery,
+        };
+        f(&input)
+    }
+
+    /// `seq` sent at t=0 and acked at t=1.
+    pub fn sent_and_acked(seq: u32) -> [Observed<Obs>; 2] {
+        [
+            at(
+                0,
+                Obs::SendAttempt {
+                    key: key(seq),
+                    attempt: 1,
+                },
+            ),
+            at(
+                1,
+                Obs::SendOutcome {
+                    key: key(seq),
+                    outcome: SendOutcome::Acked,
+                },
+            ),
+        ]
     }
 }

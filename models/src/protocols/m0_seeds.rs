@@ -24,8 +24,9 @@
 
 use sim_core::{Step, Store};
 
-use super::{Gate, ModelId, ModelInfo, Record, apply_effect};
+use super::{EXACTLY_ONCE_CLAIMS, Gate, ModelId, ModelInfo, Record, apply_effect};
 use crate::check::CheckId;
+use crate::matrix::FaultClass;
 use crate::roles::{ConsumerDb, RowStatus};
 use crate::vocab::MsgKey;
 
@@ -50,8 +51,8 @@ pub enum Variant {
     Atomic,
 }
 
-/// The seeds claim exactly-once: every check.
-const CLAIMS: &[CheckId] = &CheckId::ALL;
+/// The seeds claim exactly-once.
+const CLAIMS: &[CheckId] = EXACTLY_ONCE_CLAIMS;
 
 /// The catalogue entry of the naive variant.
 pub const NAIVE: ModelInfo = ModelInfo {
@@ -62,6 +63,9 @@ pub const NAIVE: ModelInfo = ModelInfo {
     mechanism: "insert as unprocessed unless present, claim as processing, apply the effect, \
                 then set processed; a recovery worker returns stuck messages to unprocessed",
     claims: CLAIMS,
+    // The law probe finds C15 broken before every record, whatever the
+    // faults: the seeds' claim holds under no fault class.
+    survives: &[],
     breakers: "a crash at after-effect-before-status-update: compensation re-runs an effect \
                that already happened (C3, C8, C15)",
     anchor: "seeds/ (message storage + idempotent processing + compensation)",
@@ -70,6 +74,7 @@ pub const NAIVE: ModelInfo = ModelInfo {
         AFTER_EFFECT_BEFORE_STATUS_UPDATE,
         AFTER_STATUS_UPDATE_BEFORE_OFFSET_COMMIT,
     ],
+    producer_crash_points: &[],
     remedy: "M0-atomic (or M4) writes the effect and the status in one transaction",
 };
 
@@ -81,12 +86,14 @@ pub const ATOMIC: ModelInfo = ModelInfo {
     guarantee: "exactly-once",
     mechanism: "as M0-naive, but the effect and the status update are one durable transaction",
     claims: CLAIMS,
+    survives: &FaultClass::ALL,
     breakers: "no recovery worker: a message stuck in processing never finishes (C16)",
     anchor: "seeds/ (the law f(f(s,false),true) = f(s,true))",
     consumer_crash_points: &[
         AFTER_CLAIM_BEFORE_EFFECT,
         AFTER_STATUS_UPDATE_BEFORE_OFFSET_COMMIT,
     ],
+    producer_crash_points: &[],
     remedy: "keep a recovery worker running so that stuck messages are compensated",
 };
 

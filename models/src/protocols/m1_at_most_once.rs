@@ -11,7 +11,10 @@
 //! - *Claimed guarantee.* At-most-once: "messages may be lost but are never
 //!   redelivered". No message takes effect twice (C3), whatever the network
 //!   duplicates or reorders.
-//! - *Expected violations.* C1 no-loss and C8 exactly-once.
+//! - *Expected violations.* C1 no-loss and C8 exactly-once; C2 prefix
+//!   no-loss when later records take effect past a lost one; C11 order per
+//!   key, because a fire-and-forget send counts as acked when it leaves and a
+//!   later send may overtake it on the wire.
 //! - *Breakers.* F-drop of the produce request (nothing retries it), F-drop of
 //!   the offset-commit ack (the consumer never learns it may process), and
 //!   F-crash at `after-offset-commit-before-effect`.
@@ -22,6 +25,7 @@ use sim_core::Step;
 
 use super::{Gate, ModelId, ModelInfo, apply_effect};
 use crate::check::CheckId;
+use crate::matrix::FaultClass;
 use crate::roles::ConsumerDb;
 use crate::vocab::MsgKey;
 
@@ -37,11 +41,13 @@ pub const INFO: ModelInfo = ModelInfo {
     guarantee: "at-most-once",
     mechanism: "fire-and-forget producer; the consumer commits the offset and waits for the \
                 broker's confirmation before it applies the effect",
-    claims: &[CheckId::C3, CheckId::C6, CheckId::C16],
+    claims: &[CheckId::C3, CheckId::C5, CheckId::C6, CheckId::C16],
+    survives: &FaultClass::ALL,
     breakers: "loss of a produce request or of the offset-commit ack, and a crash at \
                after-offset-commit-before-effect, lose messages (C1, C8)",
     anchor: "Kafka design §4.6, \"save position, then process\"",
     consumer_crash_points: &[AFTER_OFFSET_COMMIT_BEFORE_EFFECT],
+    producer_crash_points: &[],
     remedy: "M2 (retry, process, then offset commit) never loses; M4 adds dedup",
 };
 

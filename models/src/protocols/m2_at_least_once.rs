@@ -5,8 +5,9 @@
 //!   consumer applies the effect, then commits the offset; the broker
 //!   redelivers every record whose offset is not committed.
 //! - *Claimed guarantee.* At-least-once: "messages are never lost but may be
-//!   redelivered" (C1, C16).
-//! - *Expected violations.* C3 no-duplicate-effect and C8 exactly-once.
+//!   redelivered" (C1, C2, C16).
+//! - *Expected violations.* C3 no-duplicate-effect and C8 exactly-once; C4
+//!   no-duplicate-append after a lost ack.
 //! - *Breakers.* F-drop of an ack (the producer retries a message the broker
 //!   already appended, so it is appended twice), F-drop of an offset commit
 //!   (redelivery), F-dup of a delivery, and F-crash at
@@ -18,6 +19,7 @@ use sim_core::{Step, Store};
 
 use super::{AFTER_EFFECT_BEFORE_OFFSET_COMMIT, Gate, ModelId, ModelInfo, Record, apply_effect};
 use crate::check::CheckId;
+use crate::matrix::FaultClass;
 use crate::roles::ConsumerDb;
 
 /// The catalogue entry.
@@ -28,11 +30,19 @@ pub const INFO: ModelInfo = ModelInfo {
     guarantee: "at-least-once",
     mechanism: "the producer retries until acked; the consumer applies the effect, then commits \
                 the offset; uncommitted records are redelivered",
-    claims: &[CheckId::C1, CheckId::C6, CheckId::C16],
+    claims: &[
+        CheckId::C1,
+        CheckId::C2,
+        CheckId::C5,
+        CheckId::C6,
+        CheckId::C16,
+    ],
+    survives: &FaultClass::ALL,
     breakers: "a lost ack (duplicate append), a lost offset commit, a network duplicate, or a \
                crash at after-effect-before-offset-commit apply a message twice (C3, C8)",
     anchor: "Kafka design §4.6, \"process, then save position\"",
     consumer_crash_points: &[AFTER_EFFECT_BEFORE_OFFSET_COMMIT],
+    producer_crash_points: &[],
     remedy: "M4 (inbox) records the message id in the same transaction as the effect",
 };
 

@@ -4,8 +4,9 @@
 //!   inbox table in the *same* durable transaction as the effect, and skips
 //!   ids already there. The inbox is never pruned.
 //! - *Claimed guarantee.* Exactly-once effect: every crash point, every
-//!   duplicate append, redelivery or network duplicate is harmless (C1, C3,
-//!   C6, C8, C14, C15, C16).
+//!   duplicate append, redelivery or network duplicate is harmless (C1, C2,
+//!   C3, C5, C6, C8, C14, C15, C16). The log itself may hold a message twice
+//!   (C4): the inbox makes that harmless.
 //! - *Expected violations.* None on the atomic path.
 //! - *Breakers.* A producer that re-sends with a **new** id (an app-level
 //!   resend) defeats the inbox: C3 and C8. A side effect outside the
@@ -15,8 +16,10 @@
 
 use sim_core::{Step, Store};
 
-use super::{AFTER_EFFECT_BEFORE_OFFSET_COMMIT, Gate, ModelId, ModelInfo, Record};
-use crate::check::CheckId;
+use super::{
+    AFTER_EFFECT_BEFORE_OFFSET_COMMIT, EXACTLY_ONCE_CLAIMS, Gate, ModelId, ModelInfo, Record,
+};
+use crate::matrix::FaultClass;
 use crate::roles::ConsumerDb;
 
 /// The catalogue entry.
@@ -27,11 +30,13 @@ pub const INFO: ModelInfo = ModelInfo {
     guarantee: "exactly-once effect",
     mechanism: "the consumer inserts the message id into an inbox and applies the effect in \
                 one transaction, skipping ids already in the inbox",
-    claims: &CheckId::ALL,
+    claims: EXACTLY_ONCE_CLAIMS,
+    survives: &FaultClass::ALL,
     breakers: "a producer that re-sends with a new id (new_id_on_retry) gets a second effect \
                (C3, C8)",
     anchor: "microservices.io Idempotent Consumer; Kafka design §4.6 (offset with the output)",
     consumer_crash_points: &[AFTER_EFFECT_BEFORE_OFFSET_COMMIT],
+    producer_crash_points: &[],
     remedy: "keep the message id stable across retries (the producer's key, not a fresh id)",
 };
 

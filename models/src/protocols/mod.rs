@@ -8,19 +8,28 @@
 //! | M0-naive, M0-atomic | [`m0_seeds`] | exactly-once (the seeds' protocol) |
 //! | M1 | [`m1_at_most_once`] | at-most-once |
 //! | M2 | [`m2_at_least_once`] | at-least-once |
+//! | M3, M3-memory | [`m3_consumer_dedup`] | exactly-once effect against duplicates |
 //! | M4 | [`m4_inbox`] | exactly-once effect |
+//! | M5 | [`m5_dedup_window`] | exactly-once effect within the window |
+//! | M9 | [`m9_dual_write`] | at-least-once for published events |
+//! | M10, M10-plain | [`m10_outbox`] | exactly-once effect / at-least-once |
 
 pub mod m0_seeds;
+pub mod m10_outbox;
 pub mod m1_at_most_once;
 pub mod m2_at_least_once;
+pub mod m3_consumer_dedup;
 pub mod m4_inbox;
+pub mod m5_dedup_window;
+pub mod m9_dual_write;
 
 use serde::{Deserialize, Serialize};
-use sim_core::{Step, Store};
+use sim_core::{SimDuration, SimTime, Step, Store};
 
 use crate::check::CheckId;
-use crate::roles::ConsumerDb;
-use crate::vocab::MsgKey;
+use crate::matrix::FaultClass;
+use crate::roles::{ConsumerDb, Source};
+use crate::vocab::{IdSet, MsgKey};
 
 /// A protocol model, as named in scenario files.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
@@ -33,8 +42,20 @@ pub enum ModelId {
     M1,
     /// Retry, process, then offset commit.
     M2,
+    /// Consumer dedup: seen-set written after the effect.
+    M3,
+    /// Consumer dedup: seen-set in memory.
+    M3Memory,
     /// Inbox: dedup record and effect in one transaction.
     M4,
+    /// Inbox whose entries expire after a dedup window.
+    M5,
+    /// Naive dual write: database commit, then publish.
+    M9,
+    /// Transactional outbox and relay, inbox downstream.
+    M10,
+    /// Transactional outbox and relay, plain (M2) consumer.
+    M10Plain,
 }
 
 /// What the catalogue says about a model.
@@ -50,26 +71,38 @@ pub struct ModelInfo {
     pub guarantee: &'static str,
     /// How it works, in one sentence.
     pub mechanism: &'static str,
-    /// The checks it claims to keep under every fault.
+    /// The checks it claims to keep under the faults it survives.
     pub claims: &'static [CheckId],
+    /// The fault classes under which every claimed check holds (the fault
+    /// matrix checks this, run by run).
+    pub survives: &'static [FaultClass],
     /// The faults that break it and what they break.
     pub breakers: &'static str,
     /// Where it comes from.
     pub anchor: &'static str,
     /// The consumer's crash points, in the order a handler passes them.
     pub consumer_crash_points: &'static [&'static str],
+    /// The producer's crash points (M9, M10: between its database and the
+    /// broker).
+    pub producer_crash_points: &'static [&'static str],
     /// A model that avoids its failures, for hints.
     pub remedy: &'static str,
 }
 
 impl ModelId {
     /// Every model, in teaching order.
-    pub const ALL: [ModelId; 5] = [
+    pub const ALL: [ModelId; 11] = [
         ModelId::M1,
         ModelId::M2,
         ModelId::M0Naive,
         ModelId::M0Atomic,
+        ModelId::M3,
+        ModelId::M3Memory,
         ModelId::M4,
+        ModelId::M5,
+        ModelId::M9,
+        ModelId::M10,
+        ModelId::M10Plain,
     ];
 
     /// The catalogue entry.
@@ -79,7 +112,13 @@ impl ModelId {
             ModelId::M0Atomic => &m0_seeds::ATOMIC,
             ModelId::M1 => &m1_at_most_once::INFO,
             ModelId::M2 => &m2_at_least_once::INFO,
+            ModelId::M3 => &m3_consumer_dedup::DURABLE,
+            ModelId::M3Memory => &m3_consumer_dedup::MEMORY,
             ModelId::M4 => &m4_inbox::INFO,
+            ModelId::M5 => &m5_dedup_window::INFO,
+            ModelId::M9 => &m9_dual_write::INFO,
+            ModelId::M10 => &m10_outbox::INFO,
+            ModelId::M10Plain => &m10_outbox::PLAIN,
         }
     }
 
@@ -91,6 +130,15 @@ impl ModelId {
     /// Whether the producer retries until acked (otherwise fire-and-forget).
     pub fn producer_retries(self) -> bool {
         self != ModelId::M1
+    }
+
+    /// Where the producer's messages come from.
+    pub fn producer_source(self) -> Source {
+        match self {
+            ModelId::M9 => Source::DualWrite,
+            ModelId::M10 | ModelId::M10Plain => Source::Outbox,
+            _ => Source::Memory,
+        }
     }
 
     /// Whether the model uses the seeds' recovery worker.
@@ -111,6 +159,11 @@ pub trait Gate {
     fn effect(&mut self, key: MsgKey, count: u32);
     /// The recovery worker returned `key` to `unprocessed`.
     fn compensate(&mut self, key: MsgKey);
+    /// The current time (dedup windows expire).
+    fn now(&self) -> SimTime;
+    /// A copy of `key` arrived `age` after its dedup entry was recorded,
+    /// past the `window`, and was taken for a new message (M5).
+    fn late_copy(&mut self, key: MsgKey, age: SimDuration, window: SimDuration);
 }
 
 /// A record as a consumer receives it.
@@ -123,23 +176,30 @@ pub struct Record {
     pub dedup_id: u64,
 }
 
-/// Process one delivered record from durable state, as the model prescribes,
-/// up to (not including) the offset commit. M1 is not here: it commits
-/// before processing, across two messages.
+/// Process one delivered record from durable state (and `memory`, the
+/// consumer's volatile dedup state, lost on a crash), as the model
+/// prescribes, up to (not including) the offset commit. M1 is not here: it
+/// commits before processing, across two messages.
 ///
 /// # Errors
 /// `Crashed` when a crash point fired.
 pub fn process(
     model: ModelId,
     db: &mut Store<'_, ConsumerDb>,
+    memory: &mut IdSet,
     rec: Record,
     gate: &mut impl Gate,
 ) -> Step {
     match model {
+        ModelId::M3 | ModelId::M3Memory => {
+            let seen_set = m3_consumer_dedup::seen_set(model);
+            m3_consumer_dedup::process(db, memory, rec, seen_set, gate)
+        }
         ModelId::M0Naive => m0_seeds::process(db, rec, m0_seeds::Variant::Naive, gate),
         ModelId::M0Atomic => m0_seeds::process(db, rec, m0_seeds::Variant::Atomic, gate),
-        ModelId::M2 => m2_at_least_once::process(db, rec, gate),
-        ModelId::M4 => m4_inbox::process(db, rec, gate),
+        ModelId::M2 | ModelId::M9 | ModelId::M10Plain => m2_at_least_once::process(db, rec, gate),
+        ModelId::M4 | ModelId::M10 => m4_inbox::process(db, rec, gate),
+        ModelId::M5 => m5_dedup_window::process(db, rec, gate),
         ModelId::M1 => unreachable!("M1 processes after its offset commit is acked"),
     }
 }
@@ -163,6 +223,23 @@ pub(crate) fn apply_effect(db: &mut Store<'_, ConsumerDb>, key: MsgKey, gate: &m
     let count = db.transaction(|d| d.add_effect(key));
     gate.effect(key, count);
 }
+
+/// What an exactly-once model claims: no loss (C1, C2), no duplicate effect
+/// (C3), consistent offsets (C5), no phantom (C6), exactly-once (C8), both
+/// laws (C14, C15) and liveness (C16). Not C4: the broker appends every copy
+/// it receives, and an exactly-once *effect* is built on top of that; not
+/// C11 or C12: records are redelivered one by one, out of order.
+pub const EXACTLY_ONCE_CLAIMS: &[CheckId] = &[
+    CheckId::C1,
+    CheckId::C2,
+    CheckId::C3,
+    CheckId::C5,
+    CheckId::C6,
+    CheckId::C8,
+    CheckId::C14,
+    CheckId::C15,
+    CheckId::C16,
+];
 
 /// The crash point every strategy but M1 passes last, before it sends the
 /// offset commit.

@@ -5,7 +5,7 @@
 
 use std::collections::BTreeMap;
 
-use sim_core::{ActorId, Choices, Ctx, SimDuration, Step, Store};
+use sim_core::{ActorId, Choices, Ctx, SimDuration, SimTime, Step, Store};
 
 use super::{Msg, Node, Timer};
 use crate::check::law;
@@ -28,6 +28,8 @@ pub struct Consumer {
     pub producers: u32,
     /// Run the law probe before processing each record.
     pub probe: bool,
+    /// How long a dedup entry counts (M5).
+    pub dedup_window: SimDuration,
 }
 
 /// A row's status in the seeds' message table.
@@ -69,8 +71,13 @@ pub struct ConsumerDb {
     requests: u64,
     /// The seeds' message table (M0).
     table: CowTable<RowStatus>,
-    /// The inbox of processed dedup ids (M4).
+    /// The processed dedup ids: M4's inbox, M3's durable seen-set.
     pub inbox: IdSet,
+    /// How long an entry of `window_entries` counts (M5; configuration kept
+    /// with the data it governs).
+    pub dedup_window: SimDuration,
+    /// When each dedup id was last recorded (M5), by id.
+    window_entries: BTreeMap<u64, SimTime>,
 }
 
 impl Clone for ConsumerDb {
@@ -89,6 +96,8 @@ impl Clone for ConsumerDb {
         self.requests = source.requests;
         self.table.clone_from(&source.table);
         self.inbox.clone_from(&source.inbox);
+        self.dedup_window = source.dedup_window;
+        self.window_entries.clone_from(&source.window_entries);
     }
 }
 
@@ -103,7 +112,19 @@ impl ConsumerDb {
             requests: 0,
             table: CowTable::new(n),
             inbox: IdSet::default(),
+            dedup_window: SimDuration::default(),
+            window_entries: BTreeMap::new(),
         }
+    }
+
+    /// When dedup id `id` was last recorded in the window table (M5).
+    pub fn window_entry(&self, id: u64) -> Option<SimTime> {
+        self.window_entries.get(&id).copied()
+    }
+
+    /// Record dedup id `id` at `now` in the window table (M5).
+    pub fn record_window_entry(&mut self, id: u64, now: SimTime) {
+        self.window_entries.insert(id, now);
     }
 
     /// Apply one effect of `key`; returns how many times it is now applied.
@@ -184,6 +205,11 @@ impl ConsumerDb {
             );
             return Some((format!("{}'s row", self.key_at(i)), a, b));
         }
+        if self.window_entries != other.window_entries {
+            let (a, b) = (self.window_entries.len(), other.window_entries.len());
+            let ids = |n| format!("{n} ids");
+            return Some(("the dedup window".to_string(), ids(a), ids(b)));
+        }
         (self.inbox != other.inbox).then(|| {
             let (a, b) = (self.inbox.len(), other.inbox.len());
             (
@@ -204,9 +230,11 @@ fn effects(n: u32) -> String {
 }
 
 /// What a consumer keeps in memory: M1's offset-commit requests awaiting
-/// confirmation.
+/// confirmation, M3-memory's seen-set.
 #[derive(Debug, Default)]
 pub struct ConsumerVol {
+    /// Dedup ids seen since the last start (M3-memory).
+    seen: IdSet,
     /// Scratch databases the law probe clones into.
     scratch: Option<Box<law::Scratch>>,
     /// By request id.
@@ -236,11 +264,21 @@ impl<C: Choices> Gate for CtxGate<'_, '_, C> {
     fn compensate(&mut self, key: MsgKey) {
         self.ctx.observe(Obs::Compensate { key });
     }
+
+    fn now(&self) -> SimTime {
+        self.ctx.now()
+    }
+
+    fn late_copy(&mut self, key: MsgKey, age: SimDuration, window: SimDuration) {
+        self.ctx.observe(Obs::LateCopy { key, age, window });
+    }
 }
 
 impl Consumer {
     pub(super) fn init_durable(&self) -> ConsumerDb {
-        ConsumerDb::new(self.producers, self.messages)
+        let mut db = ConsumerDb::new(self.producers, self.messages);
+        db.dedup_window = self.dedup_window;
+        db
     }
 
     /// After a restart, rows left `unprocessed` are picked up at once.
@@ -326,14 +364,11 @@ impl Consumer {
             let scratch = v
                 .scratch
                 .get_or_insert_with(|| Box::new(law::Scratch::new(db.get())));
-            ctx.observe(Obs::Probe(Box::new(law::probe(
-                self.model,
-                db.get(),
-                rec,
-                scratch,
-            ))));
+            let report = law::probe(self.model, db.get(), rec, scratch, ctx.now());
+            ctx.observe(Obs::Probe(Box::new(report)));
         }
-        protocols::process(self.model, db, rec, &mut CtxGate { ctx: &mut *ctx })?;
+        let gate = &mut CtxGate { ctx: &mut *ctx };
+        protocols::process(self.model, db, &mut v.seen, rec, gate)?;
         ctx.send(self.broker, commit);
         Ok(())
     }

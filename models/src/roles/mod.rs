@@ -16,7 +16,7 @@ use sim_core::{Actor, ActorId, Choices, Ctx, Step, Store};
 
 pub use broker::{Broker, BrokerDb, BrokerVol, PartitionLog};
 pub use consumer::{Consumer, ConsumerDb, ConsumerVol, RowStatus};
-pub use producer::{Producer, ProducerVol};
+pub use producer::{Producer, ProducerDb, ProducerVol, Row, Source};
 pub use recovery::Recovery;
 
 use crate::history::Obs;
@@ -109,8 +109,10 @@ pub enum Node {
 /// Durable state of a [`Node`].
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum NodeDb {
-    /// Producers and the recovery worker keep nothing durable.
+    /// The recovery worker keeps nothing durable.
     None,
+    /// A producer's business rows (M9, M10; empty otherwise).
+    Producer(ProducerDb),
     /// The broker's logs and offset commits.
     Broker(BrokerDb),
     /// The consumer's database.
@@ -141,6 +143,17 @@ fn broker_db<'a>(d: Store<'a, NodeDb>) -> Store<'a, BrokerDb> {
     .expect("a broker's durable state is a BrokerDb")
 }
 
+fn producer_db<'a>(d: Store<'a, NodeDb>) -> Store<'a, ProducerDb> {
+    d.project(|d| {
+        if let NodeDb::Producer(p) = d {
+            Some(p)
+        } else {
+            None
+        }
+    })
+    .expect("a producer's durable state is a ProducerDb")
+}
+
 fn consumer_db<'a>(d: Store<'a, NodeDb>) -> Store<'a, ConsumerDb> {
     d.project(|d| {
         if let NodeDb::Consumer(c) = d {
@@ -163,13 +176,14 @@ impl Actor for Node {
         match self {
             Node::Broker(b) => NodeDb::Broker(b.init_durable()),
             Node::Consumer(c) => NodeDb::Consumer(c.init_durable()),
-            Node::Producer(_) | Node::Recovery(_) => NodeDb::None,
+            Node::Producer(p) => NodeDb::Producer(p.init_durable()),
+            Node::Recovery(_) => NodeDb::None,
         }
     }
 
     fn start<C: Choices>(&self, d: &NodeDb, ctx: &mut Ctx<'_, Self, C>) -> NodeVol {
         match (self, d) {
-            (Node::Producer(p), _) => NodeVol::Producer(p.start(ctx)),
+            (Node::Producer(p), NodeDb::Producer(db)) => NodeVol::Producer(p.start(db, ctx)),
             (Node::Broker(b), NodeDb::Broker(db)) => NodeVol::Broker(b.start(db, ctx)),
             (Node::Consumer(c), NodeDb::Consumer(db)) => NodeVol::Consumer(c.start(db, ctx)),
             (Node::Recovery(r), _) => {
@@ -189,7 +203,7 @@ impl Actor for Node {
         msg: Msg,
     ) -> Step {
         match (self, v) {
-            (Node::Producer(p), NodeVol::Producer(v)) => p.on_msg(v, ctx, msg),
+            (Node::Producer(p), NodeVol::Producer(v)) => p.on_msg(producer_db(d), v, ctx, msg),
             (Node::Broker(b), NodeVol::Broker(v)) => b.on_msg(broker_db(d), v, ctx, src, msg),
             (Node::Consumer(c), NodeVol::Consumer(v)) => c.on_msg(consumer_db(d), v, ctx, src, msg),
             (Node::Recovery(_), NodeVol::Recovery) => Ok(()),
@@ -205,7 +219,7 @@ impl Actor for Node {
         timer: Timer,
     ) -> Step {
         match (self, v) {
-            (Node::Producer(p), NodeVol::Producer(v)) => p.on_timer(v, ctx, timer),
+            (Node::Producer(p), NodeVol::Producer(v)) => p.on_timer(producer_db(d), v, ctx, timer),
             (Node::Broker(b), NodeVol::Broker(v)) => b.on_timer(&broker_db(d), v, ctx, timer),
             (Node::Consumer(c), NodeVol::Consumer(v)) => c.on_timer(consumer_db(d), v, ctx, timer),
             (Node::Recovery(r), NodeVol::Recovery) => r.on_timer(ctx, timer),

@@ -1,11 +1,52 @@
 //! The producer: sends its share of the workload to the broker, and, unless
 //! the model is fire-and-forget, re-sends each message until it is acked.
+//!
+//! Where a message comes from depends on the model ([`Source`]): straight
+//! from memory (M1–M6), or from a business transaction in the producer's own
+//! database, followed by a publish, as two writes (M9, a dual write) or
+//! through an outbox that a relay publishes (M10).
 
-use sim_core::{ActorId, Choices, Ctx, SimDuration, Step, TimerId};
+use sim_core::{ActorId, Choices, Ctx, SimDuration, Step, Store, TimerId};
 
 use super::{Msg, Node, Timer};
 use crate::history::Obs;
+use crate::protocols::{m9_dual_write, m10_outbox};
 use crate::vocab::{MsgKey, SendOutcome};
+
+/// Where the producer's messages come from.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Source {
+    /// From memory: the send itself is the operation (M1–M6).
+    Memory,
+    /// M9: commit the business row, then publish; the publish is tracked in
+    /// memory only.
+    DualWrite,
+    /// M10: the business row and an outbox row in one transaction; a relay
+    /// publishes pending outbox rows and marks them sent once acked.
+    Outbox,
+}
+
+/// A business row in the producer's database (M9, M10).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum Row {
+    /// Not written yet.
+    #[default]
+    Absent,
+    /// M9: committed; whether it was published is not recorded.
+    Committed,
+    /// M10: committed with an outbox row the relay has not marked sent.
+    Pending,
+    /// M10: committed, and the relay marked its outbox row sent.
+    Sent,
+}
+
+/// The producer's durable state: its business rows, by sequence number
+/// (empty for a [`Source::Memory`] producer).
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct ProducerDb {
+    /// One row per message.
+    pub rows: Vec<Row>,
+}
 
 /// A producer's program.
 #[derive(Clone, Debug)]
@@ -26,6 +67,8 @@ pub struct Producer {
     pub new_id_on_retry: bool,
     /// Number of distinct keys over all producers, to make fresh ids unique.
     pub id_space: u64,
+    /// Where messages come from.
+    pub source: Source,
 }
 
 /// What a producer keeps in memory.
@@ -46,7 +89,22 @@ impl ProducerVol {
 }
 
 impl Producer {
-    pub(super) fn start<C: Choices>(&self, ctx: &mut Ctx<'_, Node, C>) -> ProducerVol {
+    pub(super) fn init_durable(&self) -> ProducerDb {
+        let rows = match self.source {
+            Source::Memory => Vec::new(),
+            Source::DualWrite | Source::Outbox => vec![Row::Absent; self.messages as usize],
+        };
+        ProducerDb { rows }
+    }
+
+    /// Start, or restart from the business rows: a database-backed producer
+    /// resumes at the first message without a row, and its relay re-publishes
+    /// every outbox row not marked sent.
+    pub(super) fn start<C: Choices>(
+        &self,
+        db: &ProducerDb,
+        ctx: &mut Ctx<'_, Node, C>,
+    ) -> ProducerVol {
         let n = self.messages as usize;
         let mut v = ProducerVol {
             next: 0,
@@ -55,21 +113,58 @@ impl Producer {
             acked_total: 0,
             timers: vec![None; n],
         };
-        if self.interval.as_us() == 0 {
-            (0..self.messages).for_each(|seq| self.send(&mut v, ctx, seq));
+        if self.source != Source::Memory {
+            v.next = to_u32(db.rows.iter().position(|r| *r == Row::Absent).unwrap_or(n));
+            for (seq, _) in db
+                .rows
+                .iter()
+                .enumerate()
+                .filter(|(_, r)| **r == Row::Pending)
+            {
+                self.publish(&mut v, ctx, to_u32(seq));
+            }
+            // Business operations run in a handler, where they may crash.
+            if v.next < self.messages {
+                ctx.set_timer(SimDuration::from_us(0), Timer::SendNext);
+            }
+        } else if self.interval.as_us() == 0 {
+            (0..self.messages).for_each(|seq| self.publish(&mut v, ctx, seq));
             v.next = self.messages;
         } else {
-            self.send_next(&mut v, ctx);
+            self.publish(&mut v, ctx, 0);
+            v.next = 1;
+            self.schedule_next(&v, ctx);
         }
         v
     }
 
-    fn send_next<C: Choices>(&self, v: &mut ProducerVol, ctx: &mut Ctx<'_, Node, C>) {
-        self.send(v, ctx, v.next);
-        v.next += 1;
+    fn schedule_next<C: Choices>(&self, v: &ProducerVol, ctx: &mut Ctx<'_, Node, C>) {
         if v.next < self.messages {
             ctx.set_timer(self.interval, Timer::SendNext);
         }
+    }
+
+    /// The next business operation (or, with no interval, all of them).
+    fn send_next<C: Choices>(
+        &self,
+        db: &mut Store<'_, ProducerDb>,
+        v: &mut ProducerVol,
+        ctx: &mut Ctx<'_, Node, C>,
+    ) -> Step {
+        loop {
+            let seq = v.next;
+            v.next += 1;
+            match self.source {
+                Source::Memory => self.publish(v, ctx, seq),
+                Source::DualWrite => self.dual_write(db, v, ctx, seq)?,
+                Source::Outbox => self.outbox_write(db, v, ctx, seq),
+            }
+            if self.interval.as_us() != 0 || v.next >= self.messages {
+                break;
+            }
+        }
+        self.schedule_next(v, ctx);
+        Ok(())
     }
 
     fn key(&self, seq: u32) -> MsgKey {
@@ -79,7 +174,47 @@ impl Producer {
         }
     }
 
-    fn send<C: Choices>(&self, v: &mut ProducerVol, ctx: &mut Ctx<'_, Node, C>, seq: u32) {
+    /// The business operation succeeded: the client sees its success.
+    fn committed<C: Choices>(&self, ctx: &mut Ctx<'_, Node, C>, key: MsgKey) {
+        ctx.observe(Obs::SendAttempt { key, attempt: 1 });
+        ctx.observe(Obs::SendOutcome {
+            key,
+            outcome: SendOutcome::Acked,
+        });
+    }
+
+    /// M9: commit the row, then publish.
+    fn dual_write<C: Choices>(
+        &self,
+        db: &mut Store<'_, ProducerDb>,
+        v: &mut ProducerVol,
+        ctx: &mut Ctx<'_, Node, C>,
+        seq: u32,
+    ) -> Step {
+        db.transaction(|d| d.rows[seq as usize] = Row::Committed);
+        let key = self.key(seq);
+        self.committed(ctx, key);
+        crash_point(ctx, key, m9_dual_write::AFTER_DB_COMMIT_BEFORE_PUBLISH)?;
+        self.publish(v, ctx, seq);
+        Ok(())
+    }
+
+    /// M10: the row and its outbox entry in one transaction; the relay
+    /// publishes it at once.
+    fn outbox_write<C: Choices>(
+        &self,
+        db: &mut Store<'_, ProducerDb>,
+        v: &mut ProducerVol,
+        ctx: &mut Ctx<'_, Node, C>,
+        seq: u32,
+    ) {
+        db.transaction(|d| d.rows[seq as usize] = Row::Pending);
+        self.committed(ctx, self.key(seq));
+        self.publish(v, ctx, seq);
+    }
+
+    /// Send message `seq` to the broker (again), and arm its retry timer.
+    fn publish<C: Choices>(&self, v: &mut ProducerVol, ctx: &mut Ctx<'_, Node, C>, seq: u32) {
         let key = self.key(seq);
         let i = seq as usize;
         v.attempts[i] += 1;
@@ -90,7 +225,11 @@ impl Producer {
         } else {
             plain_id
         };
-        ctx.observe(Obs::SendAttempt { key, attempt });
+        // A database-backed producer's message was attempted by its business
+        // operation; its publishes are the relay's retries.
+        if self.source == Source::Memory || attempt > 1 {
+            ctx.observe(Obs::SendAttempt { key, attempt });
+        }
         ctx.send(self.broker, Msg::Produce { key, dedup_id });
         match self.retry {
             Some(timeout) => v.timers[i] = Some(ctx.set_timer(timeout, Timer::Retry(seq))),
@@ -103,6 +242,7 @@ impl Producer {
 
     pub(super) fn on_msg<C: Choices>(
         &self,
+        mut db: Store<'_, ProducerDb>,
         v: &mut ProducerVol,
         ctx: &mut Ctx<'_, Node, C>,
         msg: Msg,
@@ -119,24 +259,45 @@ impl Producer {
         if let Some(t) = v.timers[i].take() {
             ctx.cancel_timer(t);
         }
-        ctx.observe(Obs::SendOutcome {
-            key,
-            outcome: SendOutcome::Acked,
-        });
+        if self.source == Source::Memory {
+            ctx.observe(Obs::SendOutcome {
+                key,
+                outcome: SendOutcome::Acked,
+            });
+        }
+        if self.source == Source::Outbox && db.get().rows[i] == Row::Pending {
+            crash_point(ctx, key, m10_outbox::AFTER_PUBLISH_BEFORE_MARK_SENT)?;
+            db.transaction(|d| d.rows[i] = Row::Sent);
+        }
         Ok(())
     }
 
     pub(super) fn on_timer<C: Choices>(
         &self,
+        mut db: Store<'_, ProducerDb>,
         v: &mut ProducerVol,
         ctx: &mut Ctx<'_, Node, C>,
         timer: Timer,
     ) -> Step {
         match timer {
-            Timer::SendNext => self.send_next(v, ctx),
-            Timer::Retry(seq) if !v.acked[seq as usize] => self.send(v, ctx, seq),
+            Timer::SendNext => self.send_next(&mut db, v, ctx)?,
+            Timer::Retry(seq) if !v.acked[seq as usize] => self.publish(v, ctx, seq),
             _ => {}
         }
         Ok(())
     }
+}
+
+/// Pass a producer crash point, recording the crash with the message it
+/// interrupted.
+fn crash_point<C: Choices>(ctx: &mut Ctx<'_, Node, C>, key: MsgKey, point: &'static str) -> Step {
+    let step = ctx.crash_point(point);
+    if step.is_err() {
+        ctx.observe(Obs::Crashed { key, point });
+    }
+    step
+}
+
+fn to_u32(n: usize) -> u32 {
+    u32::try_from(n).expect("validated workload size")
 }

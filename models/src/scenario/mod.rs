@@ -178,6 +178,26 @@ impl Scenario {
         self.limits
     }
 
+    /// Whether every broker → consumer link is FIFO, so that consumers
+    /// receive records in the order the broker sends them.
+    pub fn ordered_delivery(&self) -> bool {
+        let net = &self.spec.network;
+        let names = self.actors.names();
+        names
+            .iter()
+            .filter(|n| n.starts_with("consumer-"))
+            .all(|consumer| {
+                let link = net
+                    .links
+                    .iter()
+                    .rev()
+                    .find(|l| l.from == "broker" && l.to == *consumer);
+                link.and_then(|l| l.ordering)
+                    .unwrap_or(net.default.ordering)
+                    == spec::OrderingSpec::Fifo
+            })
+    }
+
     /// The checks the author expects to be violated (empty for `Pass`).
     pub fn expected(&self) -> &[CheckId] {
         match &self.spec.expect {

@@ -136,11 +136,18 @@ pub struct ConsumerSpec {
     /// Probe C14 and C15 before processing each record (exactly-once models
     /// only). Default true.
     pub law_probe: bool,
+    /// How long a dedup entry counts (M5 only). Default 300000 ms, SQS
+    /// FIFO's five minutes. Left out of the resolved file when unset.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub dedup_window_ms: Option<u64>,
 }
 
 impl Default for ConsumerSpec {
     fn default() -> Self {
-        ConsumerSpec { law_probe: true }
+        ConsumerSpec {
+            law_probe: true,
+            dedup_window_ms: None,
+        }
     }
 }
 

@@ -7,7 +7,7 @@ use sim_core::{
 };
 
 use super::spec::{FaultEvent, LinkSpec, OrderingSpec, RatioSpec, ScenarioSpec};
-use crate::protocols::ModelId;
+use crate::protocols::{ModelId, m5_dedup_window};
 use crate::roles::{Broker, Consumer, Node, Producer, Recovery};
 
 /// What part an actor plays.
@@ -83,13 +83,15 @@ impl Actors {
     pub fn crash_points(&self, a: usize) -> &'static [&'static str] {
         match self.roles[a] {
             Role::Consumer(_) => self.model.info().consumer_crash_points,
+            Role::Producer(_) => self.model.info().producer_crash_points,
             _ => &[],
         }
     }
 
     /// Every crash point of the model.
     pub fn all_crash_points(&self) -> Vec<&'static str> {
-        self.model.info().consumer_crash_points.to_vec()
+        let info = self.model.info();
+        [info.consumer_crash_points, info.producer_crash_points].concat()
     }
 
     fn id(&self, name: &str) -> ActorId {
@@ -123,6 +125,7 @@ impl Actors {
                         .then(|| SimDuration::from_ms(spec.producer.retry_ms)),
                     new_id_on_retry: spec.producer.new_id_on_retry,
                     id_space: u64::from(w.producers) * u64::from(w.messages),
+                    source: model.producer_source(),
                 }),
                 Role::Broker => Node::Broker(Broker {
                     consumers: consumers.clone(),
@@ -142,6 +145,7 @@ impl Actors {
                     messages: w.messages,
                     producers: w.producers,
                     probe: spec.consumer.law_probe,
+                    dedup_window: m5_dedup_window::window(spec.consumer.dedup_window_ms),
                 }),
                 Role::Recovery => Node::Recovery(Recovery {
                     consumers: consumers.clone(),

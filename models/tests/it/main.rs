@@ -5,6 +5,7 @@
 #![allow(clippy::unwrap_used)]
 
 mod golden;
+mod matrix;
 mod scenarios;
 mod shrink;
 mod sweep;

@@ -1,6 +1,7 @@
 //! Shrinking: every bundled breaking scenario shrinks to a small seedless
 //! scenario that fails the same check on its own.
 
+use models::protocols::ModelId;
 use models::run;
 use models::scenario::Scenario;
 use models::scenario::spec::Expect;
@@ -33,12 +34,19 @@ fn bundled_breaking_scenarios_shrink_to_a_few_events_and_faults() {
     let all = breaking();
     assert!(all.len() >= 6, "the course has breaking lessons");
     for (file, s) in all {
-        for seed in 0..8 {
+        for seed in 0..5 {
             let m = shrunk(&s, seed);
             eprintln!("{file} seed {seed}: {:?} -> {:?}", m.before, m.after);
             let faults = m.after.faults + m.after.delays;
             assert!(m.complete, "{file} seed {seed}");
-            assert!(m.after.events <= 12, "{file} seed {seed}: {:?}", m.after);
+            // A retry older than a dedup window needs the window to pass:
+            // about thirty retries, however few the faults.
+            let events_max = if s.model() == ModelId::M5 { 200 } else { 12 };
+            assert!(
+                m.after.events <= events_max,
+                "{file} seed {seed}: {:?}",
+                m.after
+            );
             assert!(faults <= 2, "{file} seed {seed}: {:?}", m.after);
             assert!(m.after.events <= m.before.events, "{file} seed {seed}");
         }
@@ -102,7 +110,7 @@ fn shrinking_is_deterministic() {
 
 #[test]
 fn a_run_without_violations_has_nothing_to_shrink() {
-    let s = load("scenarios/01-m1-at-most-once-holds.ron");
+    let s = load("scenarios/04-m2-retries-repair-lost-requests.ron");
     let e = shrink::shrink(&s, 0, None, &mut || true).unwrap_err();
     assert_eq!(e, shrink::ShrinkError::NothingToShrink { check: None });
 }
@@ -129,7 +137,7 @@ fn scheduled_duplicates_and_delays_take_effect() {
             Duplicate(link: "producer-1->broker", nth: 1),
             Delay(link: "producer-1->broker", nth: 2, delay_us: 9000),
         ]),
-        expect: Violates([C3, C8]),
+        expect: Violates([C3, C4, C8]),
     )"#;
     let s = Scenario::parse("dup.ron", text).unwrap();
     let report = run::run(&s, 0, true);

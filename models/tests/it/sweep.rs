@@ -213,3 +213,91 @@ fn the_ledger_counts_every_effect_the_consumer_applied() {
         let _: &Ledger = &report.ledger;
     }
 }
+
+#[test]
+fn m3_dedup_keeps_its_claims_under_loss_and_duplication() {
+    for (model, name) in [(ModelId::M3, "M3"), (ModelId::M3Memory, "M3Memory")] {
+        let s = scenario(name, LOSSY);
+        assert_claims_hold(model, &s, &[]);
+    }
+}
+
+#[test]
+fn m3_duplicates_on_a_crash_between_the_effect_and_the_record() {
+    let s = scenario(
+        "M3",
+        "faults: (crash: [(at_point: \"after-effect-before-record\", ratio: Ratio(1, 10))]), ",
+    );
+    assert_breaks(&s, CheckId::C3, 10);
+}
+
+#[test]
+fn m3_survives_a_crash_after_the_record_only_when_the_seen_set_is_durable() {
+    let after_record = "faults: (crash: [(at_point: \"after-record-before-offset-commit\", \
+                        ratio: Ratio(1, 10))]), ";
+    assert_claims_hold(ModelId::M3, &scenario("M3", after_record), &[]);
+    assert_breaks(&scenario("M3Memory", after_record), CheckId::C3, 10);
+}
+
+#[test]
+fn m9_keeps_at_least_once_under_network_faults() {
+    assert_claims_hold(ModelId::M9, &scenario("M9", LOSSY), &[]);
+}
+
+#[test]
+fn m9_loses_the_event_on_a_crash_between_the_commit_and_the_publish() {
+    let s = scenario(
+        "M9",
+        "faults: (crash: [(at_point: \"after-db-commit-before-publish\", ratio: Ratio(1, 10))]), ",
+    );
+    assert_breaks(&s, CheckId::C1, 10);
+}
+
+#[test]
+fn m10_outbox_keeps_its_claims_under_crashes_on_both_sides() {
+    let faults = format!("{LOSSY}faults: (crash: [(ratio: Ratio(1, 8))]), ");
+    for (model, name) in [(ModelId::M10, "M10"), (ModelId::M10Plain, "M10Plain")] {
+        assert_claims_hold(model, &scenario(name, &faults), &[]);
+    }
+}
+
+#[test]
+fn m10_publishes_again_after_a_relay_crash_and_only_the_inbox_absorbs_it() {
+    let relay = "faults: (crash: [(at_point: \"after-publish-before-mark-sent\", \
+                 ratio: Ratio(1, 10))]), ";
+    assert_breaks(&scenario("M10", relay), CheckId::C4, 10);
+    assert_breaks(&scenario("M10Plain", relay), CheckId::C3, 10);
+}
+
+#[test]
+fn m5_keeps_its_claims_when_retries_come_back_within_the_window() {
+    let s = scenario(
+        "M5",
+        &format!("{LOSSY}faults: (crash: [(ratio: Ratio(1, 8))]), "),
+    );
+    assert_claims_hold(ModelId::M5, &s, &[]);
+}
+
+/// Acks are cut for longer than the window, so retries outlive the dedup
+/// entry; the story gives the copy's age against the window.
+#[test]
+fn m5_duplicates_a_retry_older_than_the_window_and_says_how_late_it_was() {
+    let s = scenario(
+        "M5",
+        "consumer: (dedup_window_ms: 200), \
+         faults: (schedule: [Partition(between: [\"broker\"], and: [\"producer-1\"], \
+         from_ms: 0, to_ms: 400, one_way: true)]), ",
+    );
+    assert_breaks(&s, CheckId::C3, 1);
+    let report = run::run(&s, 0, false);
+    let story: Vec<String> = report
+        .violations()
+        .flat_map(|(v, _)| v.story.clone())
+        .collect();
+    assert!(
+        story
+            .iter()
+            .any(|l| l.contains("after the first was recorded; window 200 ms")),
+        "{story:#?}"
+    );
+}

@@ -1,0 +1,204 @@
+//! The checks on the partition logs: C2 prefix no-loss (Jepsen's
+//! `lost-write`), C4 no duplicate append (`duplicate`) and C5 offset
+//! uniqueness (`inconsistent-offsets`).
+//!
+//! A message's offset is its first append (its lowest offset): a copy
+//! appended again later does not move it.
+
+use std::collections::BTreeMap;
+
+use super::delivery::{crashes_first, violation};
+use super::{CheckId, CheckInput, Status, Violation};
+use crate::history::MsgLedger;
+use crate::vocab::{MsgKey, SendOutcome};
+
+/// The message's first (lowest) append, as (partition, offset).
+fn first_append(m: &MsgLedger) -> Option<(u32, u64)> {
+    m.appends.iter().copied().min_by_key(|(_, o)| *o)
+}
+
+/// C2: an acked message appended at offset `a` is never applied although a
+/// message appended at a later offset `b > a` of the same partition was.
+/// A safety check: it needs no drain, because the later message's effect
+/// proves the consumer went past `a`.
+pub fn prefix_no_loss(input: &CheckInput<'_>) -> Status {
+    // The highest first-append offset of an applied message, per partition,
+    // and which message it was.
+    let mut frontier: BTreeMap<u32, (u64, MsgKey)> = BTreeMap::new();
+    for (key, m) in &input.ledger.messages {
+        if let (Some((p, o)), true) = (first_append(m), m.effect_count() > 0) {
+            let f = frontier.entry(p).or_insert((o, *key));
+            if o > f.0 {
+                *f = (o, *key);
+            }
+        }
+    }
+    let lost: Vec<Violation> = input
+        .ledger
+        .messages
+        .iter()
+        .filter(|(_, m)| m.final_outcome() == SendOutcome::Acked && m.effect_count() == 0)
+        .filter_map(|(key, m)| {
+            let (p, a) = first_append(m)?;
+            let (b, later) = *frontier.get(&p).filter(|(b, _)| *b > a)?;
+            let what = format!("at {p}:{a} never applied, yet {later} at {p}:{b} was");
+            Some(violation(input, CheckId::C2, *key, m, &what))
+        })
+        .collect();
+    if lost.is_empty() {
+        let n = frontier.len();
+        Status::Held(format!(
+            "no applied offset passed an unapplied acked one ({n} partitions)"
+        ))
+    } else {
+        Status::Violated(crashes_first(lost))
+    }
+}
+
+/// C4: no message is appended more than once.
+pub fn no_duplicate_append(input: &CheckInput<'_>) -> Status {
+    let dups: Vec<Violation> = input
+        .ledger
+        .messages
+        .iter()
+        .filter(|(_, m)| m.appends.len() >= 2)
+        .map(|(key, m)| {
+            let at: Vec<String> = m.appends.iter().map(|(p, o)| format!("{p}:{o}")).collect();
+            let what = format!("appended {}× at {}", m.appends.len(), at.join(", "));
+            let mut v = violation(input, CheckId::C4, *key, m, &what);
+            v.cause = if m.attempts > 1 {
+                "re-sent after a lost or late ack"
+            } else {
+                "the network duplicated the produce request"
+            };
+            v
+        })
+        .collect();
+    let appended = input
+        .ledger
+        .messages
+        .values()
+        .filter(|m| !m.appends.is_empty())
+        .count();
+    if dups.is_empty() {
+        Status::Held(format!("{appended} messages appended once each"))
+    } else {
+        Status::Violated(dups)
+    }
+}
+
+/// C5: no (partition, offset) holds two different messages, and every
+/// consumer receives at an offset the message the broker appended there.
+pub fn offset_uniqueness(input: &CheckInput<'_>) -> Status {
+    let conflicts = &input.ledger.offset_conflicts;
+    if conflicts.is_empty() {
+        return Status::Held("every offset holds one message".into());
+    }
+    let violations = conflicts
+        .iter()
+        .map(|c| Violation {
+            check: CheckId::C5,
+            subject: Some(c.second),
+            summary: format!(
+                "{}:{} holds {} and {} (seen by {} t={})",
+                c.partition,
+                c.offset,
+                c.first,
+                c.second,
+                input.name(c.actor),
+                c.time
+            ),
+            story: Vec::new(),
+            crash_point: None,
+            cause: "two messages at one offset",
+        })
+        .collect();
+    Status::Violated(violations)
+}
+
+#[cfg(test)]
+mod tests {
+    use sim_core::{ActorId, Observed, SimTime};
+
+    use super::*;
+    use crate::check::test_support::{at, check, key, sent_and_acked};
+    use crate::history::Obs;
+
+    fn append(ms: u64, seq: u32, offset: u64) -> Observed<Obs> {
+        at(
+            ms,
+            Obs::Append {
+                key: key(seq),
+                partition: 0,
+                offset,
+            },
+        )
+    }
+
+    fn effect(ms: u64, seq: u32) -> Observed<Obs> {
+        at(
+            ms,
+            Obs::Effect {
+                key: key(seq),
+                count: 1,
+            },
+        )
+    }
+
+    #[test]
+    fn an_unapplied_offset_below_an_applied_one_is_a_lost_write() {
+        let mut h = [sent_and_acked(0), sent_and_acked(1)].concat();
+        h.extend([append(2, 0, 0), append(2, 1, 1), effect(3, 0)]);
+        assert!(matches!(check(&h, prefix_no_loss), Status::Held(_)));
+        h.push(effect(4, 1));
+        assert!(matches!(check(&h, prefix_no_loss), Status::Held(_)));
+        let mut lost = [sent_and_acked(0), sent_and_acked(1)].concat();
+        lost.extend([append(2, 0, 0), append(2, 1, 1), effect(4, 1)]);
+        let Status::Violated(v) = check(&lost, prefix_no_loss) else {
+            panic!("C2 must fire")
+        };
+        assert_eq!(v[0].subject, Some(key(0)));
+        assert!(v[0].summary.contains("p1#2 at 0:1 was"), "{}", v[0].summary);
+    }
+
+    #[test]
+    fn a_message_appended_twice_is_a_duplicate_append() {
+        let mut h = sent_and_acked(0).to_vec();
+        h.push(append(2, 0, 0));
+        assert!(matches!(check(&h, no_duplicate_append), Status::Held(_)));
+        h.push(append(3, 0, 1));
+        let Status::Violated(v) = check(&h, no_duplicate_append) else {
+            panic!("C4 must fire")
+        };
+        assert_eq!(v[0].summary, "p1#1 appended 2× at 0:0, 0:1");
+    }
+
+    #[test]
+    fn two_messages_at_one_offset_are_inconsistent_offsets() {
+        let mut h = [sent_and_acked(0), sent_and_acked(1)].concat();
+        h.extend([append(2, 0, 0), append(2, 1, 1)]);
+        let deliver = |seq, offset| {
+            let obs = Obs::Deliver {
+                key: key(seq),
+                partition: 0,
+                offset,
+            };
+            Observed {
+                time: SimTime::from_ms(5),
+                actor: ActorId(2),
+                obs,
+            }
+        };
+        h.push(deliver(0, 0));
+        assert!(matches!(check(&h, offset_uniqueness), Status::Held(_)));
+        h.push(deliver(0, 1));
+        let Status::Violated(v) = check(&h, offset_uniqueness) else {
+            panic!("C5 must fire")
+        };
+        assert!(
+            v[0].summary.starts_with("0:1 holds p1#2 and p1#1"),
+            "{}",
+            v[0].summary
+        );
+    }
+}

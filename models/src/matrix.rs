@@ -1,0 +1,335 @@
+//! The fault matrix: every protocol model against every fault class the
+//! engine can inject, each cell computed from runs, never written by hand.
+//!
+//! A cell is one generated scenario (the model, a small workload, and one
+//! fault knob turned on) run over a range of seeds; it lists the checks that
+//! broke on at least one seed. Reading a row shows what a protocol survives;
+//! reading a column shows which protocols a fault breaks. A model's catalogue
+//! entry says which fault classes it survives ([`ModelInfo::survives`]): in
+//! those columns its claimed checks must never break, and
+//! [`Cell::claims_broken`] lists any that did.
+//!
+//! [`ModelInfo::survives`]: crate::protocols::ModelInfo::survives
+
+use std::collections::BTreeMap;
+use std::fmt;
+use std::ops::Range;
+
+use serde::Serialize;
+
+use crate::check::CheckId;
+use crate::protocols::ModelId;
+use crate::run::{self, Judgement, Verdict};
+use crate::scenario::Scenario;
+use crate::scenario::spec::{
+    CrashKnobSpec, Expect, FaultEvent, FaultsSpec, LinkSpec, NetworkSpec, OrderingSpec, RatioSpec,
+    ScenarioSpec, WorkloadSpec,
+};
+
+/// A class of fault, as a matrix column: one knob of the scenario format.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
+pub enum FaultClass {
+    /// F-drop: every link loses one datagram in five (requests and acks).
+    Loss,
+    /// F-dup: every link delivers one datagram in five twice.
+    Duplicate,
+    /// F-reorder: reordering links with delays of 1 to 20 ms, so later
+    /// datagrams overtake earlier ones (round trips stay under the 50 ms
+    /// timeouts). Every other column keeps links FIFO, so that each column
+    /// shows one fault alone.
+    Reorder,
+    /// F-crash: every crash point (consumers', and producers' where the
+    /// model has them) fires one pass in ten; the actor restarts from
+    /// durable state 50 ms later.
+    Crash,
+    /// F-part: the broker is cut off from everyone from 5 ms to 120 ms.
+    Partition,
+}
+
+impl FaultClass {
+    /// Every class, in column order.
+    pub const ALL: [FaultClass; 5] = [
+        FaultClass::Loss,
+        FaultClass::Duplicate,
+        FaultClass::Reorder,
+        FaultClass::Crash,
+        FaultClass::Partition,
+    ];
+
+    /// The column name (`loss`, `dup`, …).
+    pub fn name(self) -> &'static str {
+        match self {
+            FaultClass::Loss => "loss",
+            FaultClass::Duplicate => "dup",
+            FaultClass::Reorder => "reorder",
+            FaultClass::Crash => "crash",
+            FaultClass::Partition => "partition",
+        }
+    }
+
+    /// The knob this class turns on, in words.
+    pub fn knob(self) -> &'static str {
+        match self {
+            FaultClass::Loss => "every link loses 1 datagram in 5",
+            FaultClass::Duplicate => "every link duplicates 1 datagram in 5",
+            FaultClass::Reorder => "links reorder, delays 1-20 ms (others: FIFO)",
+            FaultClass::Crash => "every crash point fires 1 pass in 10",
+            FaultClass::Partition => "the broker is cut off from 5 ms to 120 ms",
+        }
+    }
+
+    /// The class named `name` (as printed by [`FaultClass::name`]).
+    pub fn from_name(name: &str) -> Option<FaultClass> {
+        FaultClass::ALL.into_iter().find(|f| f.name() == name)
+    }
+
+    /// The generated scenario of this class for `model`: 15 messages from
+    /// one producer to one consumer over FIFO links with delays of 1 to
+    /// 10 ms, faults until 2 s, this knob on.
+    pub fn spec(self, model: ModelId) -> ScenarioSpec {
+        let mut spec = ScenarioSpec {
+            name: format!("matrix-{}-{}", model.info().code, self.name()),
+            seed: 0,
+            model,
+            workload: WorkloadSpec {
+                messages: 15,
+                ..WorkloadSpec::default()
+            },
+            producer: Default::default(),
+            broker: Default::default(),
+            consumer: Default::default(),
+            recovery: None,
+            network: NetworkSpec {
+                default: LinkSpec {
+                    ordering: OrderingSpec::Fifo,
+                    ..LinkSpec::default()
+                },
+                links: Vec::new(),
+            },
+            faults: FaultsSpec {
+                until_ms: 2_000,
+                ..FaultsSpec::default()
+            },
+            limits: Default::default(),
+            expect: Expect::Pass,
+        };
+        self.turn_on(&mut spec);
+        spec
+    }
+
+    fn turn_on(self, spec: &mut ScenarioSpec) {
+        let link = &mut spec.network.default;
+        match self {
+            FaultClass::Loss => link.loss = RatioSpec(1, 5),
+            FaultClass::Duplicate => link.duplicate = RatioSpec(1, 5),
+            FaultClass::Reorder => {
+                link.ordering = OrderingSpec::Reordering;
+                (link.delay_us_min, link.delay_us_max) = (1_000, 20_000);
+            }
+            FaultClass::Crash => spec.faults.crash.push(CrashKnobSpec {
+                actor: None,
+                at_point: None,
+                ratio: RatioSpec(1, 10),
+            }),
+            FaultClass::Partition => spec.faults.schedule.push(FaultEvent::Partition {
+                between: vec!["broker".into()],
+                and: vec!["producer-1".into(), "consumer-1".into()],
+                from_ms: 5,
+                to_ms: 120,
+                one_way: false,
+            }),
+        }
+    }
+
+    /// The generated scenario, validated.
+    ///
+    /// # Panics
+    /// If the generated spec is invalid (a bug in this module: every
+    /// generated spec is validated by the tests).
+    pub fn scenario(self, model: ModelId) -> Scenario {
+        let spec = self.spec(model);
+        let file = format!("<matrix {} × {}>", model.info().code, self.name());
+        Scenario::from_spec(&file, spec).expect("generated matrix scenarios are valid")
+    }
+}
+
+impl fmt::Display for FaultClass {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.name())
+    }
+}
+
+/// One cell of the matrix: a model under one fault class over some seeds.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Cell {
+    /// The row.
+    pub model: ModelId,
+    /// The column.
+    pub fault: FaultClass,
+    /// Seeds run.
+    pub seeds: u64,
+    /// Each check that broke, with the number of seeds it broke on.
+    pub broken: BTreeMap<CheckId, u64>,
+    /// Seeds cut short by a time or event bound.
+    pub inconclusive: u64,
+}
+
+impl Cell {
+    /// Run `model` under `fault` at every seed of `seeds`.
+    pub fn run(model: ModelId, fault: FaultClass, seeds: Range<u64>) -> Cell {
+        let scenario = fault.scenario(model);
+        let mut cell = Cell::empty(model, fault);
+        for seed in seeds {
+            cell.add(&scenario, seed);
+        }
+        cell
+    }
+
+    /// A cell with no seeds yet.
+    pub fn empty(model: ModelId, fault: FaultClass) -> Cell {
+        Cell {
+            model,
+            fault,
+            seeds: 0,
+            broken: BTreeMap::new(),
+            inconclusive: 0,
+        }
+    }
+
+    /// Run one more seed of the cell's `scenario` and count what broke.
+    pub fn add(&mut self, scenario: &Scenario, seed: u64) {
+        let report = run::run(scenario, seed, false);
+        self.seeds += 1;
+        self.inconclusive += u64::from(report.verdict == Verdict::Inconclusive);
+        for j in &report.checks {
+            // The generated scenarios expect `Pass`, so every violation is
+            // judged a failure.
+            if matches!(j.judgement, Judgement::Fail(_) | Judgement::Expected(_)) {
+                *self.broken.entry(j.check).or_default() += 1;
+            }
+        }
+    }
+
+    /// Join the counts of another part of the same cell (other seeds).
+    pub fn merge(&mut self, other: &Cell) {
+        self.seeds += other.seeds;
+        self.inconclusive += other.inconclusive;
+        for (check, n) in &other.broken {
+            *self.broken.entry(*check).or_default() += n;
+        }
+    }
+
+    /// Whether the model claims to survive this cell's fault class.
+    pub fn survived_by_claim(&self) -> bool {
+        self.model.info().survives.contains(&self.fault)
+    }
+
+    /// Claimed checks that broke although the model claims to survive this
+    /// fault class: each is a catalogue entry the simulator contradicts.
+    pub fn claims_broken(&self) -> Vec<CheckId> {
+        if !self.survived_by_claim() {
+            return Vec::new();
+        }
+        let claims = self.model.info().claims;
+        self.broken
+            .keys()
+            .copied()
+            .filter(|c| claims.contains(c))
+            .collect()
+    }
+}
+
+/// The whole matrix: a row per model (teaching order), a cell per class.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Matrix {
+    /// Seeds per cell.
+    pub seeds: u64,
+    /// Rows, each with one cell per [`FaultClass::ALL`] entry.
+    pub rows: Vec<Vec<Cell>>,
+}
+
+impl Matrix {
+    /// Every (model, fault class) pair, in row and column order: the units of
+    /// work a caller may run in parallel and hand to [`Matrix::assemble`].
+    pub fn pairs() -> Vec<(ModelId, FaultClass)> {
+        ModelId::ALL
+            .iter()
+            .flat_map(|m| FaultClass::ALL.iter().map(move |f| (*m, *f)))
+            .collect()
+    }
+
+    /// Compute the matrix one cell after another.
+    pub fn compute(seeds: u64) -> Matrix {
+        let cells = Matrix::pairs()
+            .into_iter()
+            .map(|(m, f)| Cell::run(m, f, 0..seeds))
+            .collect();
+        Matrix::assemble(seeds, cells)
+    }
+
+    /// Put cells computed in [`Matrix::pairs`] order into rows.
+    ///
+    /// # Panics
+    /// If `cells` is not one cell per pair, in order.
+    pub fn assemble(seeds: u64, cells: Vec<Cell>) -> Matrix {
+        let pairs = Matrix::pairs();
+        assert_eq!(cells.len(), pairs.len(), "one cell per (model, fault) pair");
+        for (cell, (m, f)) in cells.iter().zip(&pairs) {
+            assert_eq!((cell.model, cell.fault), (*m, *f), "cells in pair order");
+        }
+        let mut cells = cells.into_iter();
+        let rows = ModelId::ALL
+            .iter()
+            .map(|_| cells.by_ref().take(FaultClass::ALL.len()).collect())
+            .collect();
+        Matrix { seeds, rows }
+    }
+
+    /// Every cell whose claimed checks broke under a survived fault class.
+    pub fn contradictions(&self) -> Vec<&Cell> {
+        self.rows
+            .iter()
+            .flatten()
+            .filter(|c| !c.claims_broken().is_empty())
+            .collect()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_generated_scenario_is_valid_and_names_its_cell() {
+        for (model, fault) in Matrix::pairs() {
+            let s = fault.scenario(model);
+            assert!(s.name().ends_with(fault.name()), "{}", s.name());
+            assert_eq!(s.model(), model);
+        }
+    }
+
+    #[test]
+    fn fault_classes_are_found_by_their_printed_names() {
+        for f in FaultClass::ALL {
+            assert_eq!(FaultClass::from_name(f.name()), Some(f));
+        }
+        assert_eq!(FaultClass::from_name("drop"), None);
+    }
+
+    #[test]
+    fn a_claimed_check_broken_under_a_survived_fault_is_a_contradiction() {
+        let mut cell = Cell::empty(ModelId::M2, FaultClass::Crash);
+        cell.broken.insert(CheckId::C3, 4);
+        assert!(cell.claims_broken().is_empty(), "M2 does not claim C3");
+        cell.broken.insert(CheckId::C1, 1);
+        assert_eq!(cell.claims_broken(), [CheckId::C1]);
+        let naive = Cell {
+            model: ModelId::M0Naive,
+            ..cell
+        };
+        assert!(
+            naive.claims_broken().is_empty(),
+            "M0-naive claims to survive nothing"
+        );
+    }
+}

@@ -1,0 +1,58 @@
+//! **M9: naive dual write (database commit, then publish).**
+//!
+//! - *Mechanism.* The producer is a service with its own database. Each
+//!   operation commits a business row, answers its client (the operation is
+//!   acked), then publishes the event to the broker, retrying until the broker
+//!   acks. The two writes share no transaction, and whether the event was
+//!   published is kept only in memory. The consumer is M2's (process, then
+//!   offset commit).
+//! - *Claimed guarantee.* Nothing beyond M2: at-least-once for events that
+//!   were published (C1, C2, C5, C6, C16 under network faults).
+//! - *Expected violations.* C3, C4 and C8 as for M2 (lost acks, redeliveries).
+//! - *Breakers.* F-crash at `after-db-commit-before-publish`: the row is
+//!   committed and the client told, but the event is never published; the
+//!   restarted service resumes with the next row. A crash while a publish
+//!   awaits its broker ack loses the retry too. Both are a **lost event**
+//!   (C1, C2, C8). The reverse order (publish, then commit) gives a phantom
+//!   event for a rolled-back row instead; it is not modelled here.
+//! - *Anchor.* DOMAIN §4 "Dual write (anti-pattern)": "crash between the two:
+//!   DB-then-publish gives a lost event"; microservices.io, Transactional
+//!   outbox (the problem it solves).
+
+use super::{AFTER_EFFECT_BEFORE_OFFSET_COMMIT, ModelId, ModelInfo};
+use crate::check::CheckId;
+use crate::matrix::FaultClass;
+
+/// The producer crashed after committing the business row, before
+/// publishing its event: the event is lost.
+pub const AFTER_DB_COMMIT_BEFORE_PUBLISH: &str = "after-db-commit-before-publish";
+
+/// The catalogue entry.
+pub const INFO: ModelInfo = ModelInfo {
+    id: ModelId::M9,
+    code: "M9",
+    title: "naive dual write (database commit, then publish)",
+    guarantee: "at-least-once, for events that were published",
+    mechanism: "the producer commits a business row and acks its client, then publishes the \
+                event with retries tracked in memory; the consumer is M2's",
+    claims: &[
+        CheckId::C1,
+        CheckId::C2,
+        CheckId::C5,
+        CheckId::C6,
+        CheckId::C16,
+    ],
+    survives: &[
+        FaultClass::Loss,
+        FaultClass::Duplicate,
+        FaultClass::Reorder,
+        FaultClass::Partition,
+    ],
+    breakers: "a producer crash at after-db-commit-before-publish (or while a publish awaits \
+               its ack) loses the event of a committed row (C1, C2, C8)",
+    anchor: "DOMAIN §4 dual write anti-pattern; microservices.io Transactional outbox",
+    consumer_crash_points: &[AFTER_EFFECT_BEFORE_OFFSET_COMMIT],
+    producer_crash_points: &[AFTER_DB_COMMIT_BEFORE_PUBLISH],
+    remedy: "M10 writes the event into an outbox in the business transaction; a relay \
+             publishes it",
+};

@@ -1,0 +1,52 @@
+//! The fault matrix agrees with the catalogue: no model breaks a check it
+//! claims under a fault class it claims to survive, and the breakers the
+//! catalogue names show up in their columns.
+
+use models::check::CheckId;
+use models::matrix::{FaultClass, Matrix};
+use models::protocols::ModelId;
+
+const SEEDS: u64 = 200;
+
+fn cell(matrix: &Matrix, model: ModelId, fault: FaultClass) -> &models::matrix::Cell {
+    matrix
+        .rows
+        .iter()
+        .flatten()
+        .find(|c| c.model == model && c.fault == fault)
+        .unwrap()
+}
+
+#[test]
+fn the_matrix_agrees_with_every_models_claims() {
+    let matrix = Matrix::compute(SEEDS);
+    let contradictions: Vec<String> = matrix
+        .contradictions()
+        .iter()
+        .map(|c| {
+            format!(
+                "{} claims to survive {} but broke {:?} (seeds per check: {:?})",
+                c.model.info().code,
+                c.fault,
+                c.claims_broken(),
+                c.broken
+            )
+        })
+        .collect();
+    assert!(contradictions.is_empty(), "{contradictions:#?}");
+    for c in matrix.rows.iter().flatten() {
+        assert_eq!(c.seeds, SEEDS);
+        assert_eq!(c.inconclusive, 0, "{:?} × {}", c.model, c.fault);
+    }
+    // The columns really inject their fault: the catalogue's breakers show.
+    let breaks = |m, f, check| cell(&matrix, m, f).broken.contains_key(&check);
+    assert!(breaks(ModelId::M1, FaultClass::Loss, CheckId::C1));
+    assert!(breaks(ModelId::M1, FaultClass::Crash, CheckId::C1));
+    assert!(breaks(ModelId::M2, FaultClass::Loss, CheckId::C3));
+    assert!(breaks(ModelId::M2, FaultClass::Duplicate, CheckId::C3));
+    assert!(breaks(ModelId::M2, FaultClass::Crash, CheckId::C3));
+    assert!(breaks(ModelId::M0Naive, FaultClass::Crash, CheckId::C3));
+    for f in FaultClass::ALL {
+        assert!(breaks(ModelId::M0Naive, f, CheckId::C15), "{f}");
+    }
+}

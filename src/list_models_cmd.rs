@@ -1,0 +1,105 @@
+//! `eosim list-models`: the protocol catalogue, from each model's
+//! [`ModelInfo`]: mechanism, guarantee, the checks it claims, the fault
+//! classes it survives, its breakers and its anchor.
+
+use models::protocols::{ModelId, ModelInfo};
+use models::scenario::nearest;
+use serde_json::json;
+
+use crate::Format;
+
+/// Continuation indent of a labelled line (`  mechanism  …`).
+const INDENT: &str = "             ";
+
+/// Print the catalogue, or one model's entry; returns the exit code.
+pub fn list_models(model: Option<&str>, format: Format) -> u8 {
+    let models = match model {
+        None => ModelId::ALL.to_vec(),
+        Some(name) => match find(name) {
+            Ok(m) => vec![m],
+            Err(msg) => {
+                eprintln!("error: {msg}");
+                return 2;
+            }
+        },
+    };
+    match format {
+        Format::Human => {
+            let blocks: Vec<String> = models.iter().map(|m| entry(m.info())).collect();
+            crate::out(blocks.join("\n"));
+        }
+        Format::Json => {
+            for m in &models {
+                crate::outln(json!({ "type": "model", "data": data(m.info()) }));
+            }
+        }
+    }
+    0
+}
+
+/// The model called `name`: its printed code (`M0-naive`) or its scenario
+/// name (`M0Naive`), in any case.
+fn find(name: &str) -> Result<ModelId, String> {
+    let found = ModelId::ALL.into_iter().find(|m| {
+        name.eq_ignore_ascii_case(m.info().code) || name.eq_ignore_ascii_case(&format!("{m:?}"))
+    });
+    found.ok_or_else(|| {
+        let codes: Vec<&str> = ModelId::ALL.iter().map(|m| m.info().code).collect();
+        let hint = nearest(name, codes.iter().copied())
+            .map_or_else(String::new, |n| format!("; did you mean `{n}`?"));
+        format!(
+            "no model `{name}`{hint} (the models are {})",
+            codes.join(", ")
+        )
+    })
+}
+
+/// One model's entry, wrapped at 80 columns.
+fn entry(info: &ModelInfo) -> String {
+    let checks: Vec<String> = info.claims.iter().map(|c| c.label()).collect();
+    let survives: Vec<&str> = info.survives.iter().map(|f| f.name()).collect();
+    let survives = if survives.is_empty() {
+        "no fault class (see breakers)".to_string()
+    } else {
+        survives.join(", ")
+    };
+    let lines = [
+        reports::text::wrap(&format!("{} · {}", info.code, info.title), "  "),
+        labelled("guarantee", info.guarantee),
+        labelled("mechanism", info.mechanism),
+        labelled("holds", &checks.join(", ")),
+        labelled("survives", &survives),
+        labelled("breakers", info.breakers),
+        labelled("anchor", info.anchor),
+        labelled("remedy", info.remedy),
+        labelled("scenario", &format!("model: {:?}", info.id)),
+    ];
+    lines.join("\n") + "\n"
+}
+
+fn labelled(label: &str, text: &str) -> String {
+    reports::text::wrap(&format!("  {label:<10} {text}"), INDENT)
+}
+
+fn data(info: &ModelInfo) -> serde_json::Value {
+    let claims: Vec<serde_json::Value> = info
+        .claims
+        .iter()
+        .map(|c| json!({ "code": c.code(), "name": c.name(), "jepsen": c.jepsen() }))
+        .collect();
+    let survives: Vec<&str> = info.survives.iter().map(|f| f.name()).collect();
+    json!({
+        "code": info.code,
+        "model": format!("{:?}", info.id),
+        "title": info.title,
+        "guarantee": info.guarantee,
+        "mechanism": info.mechanism,
+        "claims": claims,
+        "survives": survives,
+        "breakers": info.breakers,
+        "anchor": info.anchor,
+        "remedy": info.remedy,
+        "consumer_crash_points": info.consumer_crash_points,
+        "producer_crash_points": info.producer_crash_points,
+    })
+}
