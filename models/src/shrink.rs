@@ -400,8 +400,8 @@ fn remove_chunks(spec: &ScenarioSpec, delays: bool) -> Vec<ScenarioSpec> {
 }
 
 /// Candidates with one fault moved to an earlier datagram or pass (the
-/// first, half-way, one earlier), or one delay shortened towards the link
-/// minimum.
+/// first, half-way, one earlier), one partition half as long, or one delay
+/// shortened towards the link minimum.
 fn earlier_positions(spec: &ScenarioSpec) -> Vec<ScenarioSpec> {
     let mut candidates = Vec::new();
     for (i, event) in spec.faults.schedule.iter().enumerate() {
@@ -409,6 +409,15 @@ fn earlier_positions(spec: &ScenarioSpec) -> Vec<ScenarioSpec> {
         for smaller in smaller_than(nth) {
             let mut c = spec.clone();
             set_position(&mut c.faults.schedule[i], smaller);
+            candidates.push(c);
+        }
+        if let FaultEvent::Partition { from_ms, to_ms, .. } = event
+            && to_ms - from_ms > 1
+        {
+            let mut c = spec.clone();
+            if let FaultEvent::Partition { to_ms: end, .. } = &mut c.faults.schedule[i] {
+                *end = from_ms + (to_ms - from_ms) / 2;
+            }
             candidates.push(c);
         }
         if let FaultEvent::Delay { delay_us, .. } = event {
