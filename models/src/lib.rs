@@ -14,6 +14,8 @@
 //!   probe.
 //! - [`scenario`]: RON files → validated [`scenario::Scenario`].
 //! - [`run`]: run a scenario at a seed and judge it.
+//! - [`record`]: re-run with the trace, history and per-step actor states
+//!   recorded, for reports.
 //! - [`sweep`]: seed sets, per-seed results and an order-independent summary.
 //!
 //! # Example
@@ -35,6 +37,7 @@
 pub mod check;
 pub mod history;
 pub mod protocols;
+pub mod record;
 pub mod roles;
 pub mod run;
 pub mod scenario;

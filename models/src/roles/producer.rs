@@ -45,6 +45,26 @@ impl ProducerVol {
     }
 }
 
+impl ProducerVol {
+    /// The volatile state in a few words, for reports (messages by their
+    /// 1-based number within this producer).
+    pub fn describe(&self) -> String {
+        let next = self.next as usize;
+        let waiting: Vec<String> = (0..next.min(self.acked.len()))
+            .filter(|i| !self.acked[*i])
+            .map(|i| match self.attempts[i] {
+                0 | 1 => format!("#{}", i + 1),
+                n => format!("#{} (attempt {n})", i + 1),
+            })
+            .collect();
+        format!(
+            "sent {next} · acked {} · awaiting ack: {}",
+            self.acked_total,
+            super::consumer::listed(&waiting)
+        )
+    }
+}
+
 impl Producer {
     pub(super) fn start<C: Choices>(&self, ctx: &mut Ctx<'_, Node, C>) -> ProducerVol {
         let n = self.messages as usize;
