@@ -8,7 +8,6 @@ use std::io::Write as _;
 use std::path::{Path, PathBuf};
 use std::sync::Mutex;
 
-use models::run;
 use models::scenario::Scenario;
 use models::sweep::{SeedResult, Summary};
 
@@ -95,11 +94,11 @@ impl SweepFolder {
         kept.sort_unstable();
         kept.dedup();
         for seed in kept {
-            let report = run::run(scenario, seed, true);
+            let recording = models::record::record(scenario, seed);
             crate::runfolder::write_at(
                 &self.tmp.join("failures").join(seed.to_string()),
                 scenario,
-                &report,
+                &recording,
                 file,
             )?;
         }
