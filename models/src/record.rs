@@ -53,20 +53,30 @@ pub struct Recording {
 /// Run `scenario` at `seed` with its trace, its history and per-step actor
 /// states recorded.
 pub fn record(scenario: &Scenario, seed: u64) -> Recording {
+    record_states_in(scenario, seed, 0..usize::MAX)
+}
+
+/// Like [`record`], but describe actor states only for the steps whose
+/// trace events fall in `window` (positions in the trace): describing every
+/// state of a long run costs more than the run. The first step in the
+/// window describes every actor, so the window starts with a full picture.
+pub fn record_states_in(scenario: &Scenario, seed: u64, window: Range<usize>) -> Recording {
     let mut sim = scenario.sim(Seeded::new(seed));
     sim.record_trace();
     let mut steps = Vec::new();
     let mut seen = (0, 0);
-    let end = sim.run_until(|sim| {
-        if let Some(step) = next_step(sim, &mut seen) {
+    let mut inside = false;
+    let mut observe = |sim: &Sim<Node, Seeded>, steps: &mut Vec<StepRecord>| {
+        if let Some(step) = next_step(sim, &mut seen, &window, &mut inside) {
             steps.push(step);
         }
+    };
+    let end = sim.run_until(|sim| {
+        observe(sim, &mut steps);
         false
     });
     // The last step, when a bound or quiet ends the loop before the check.
-    if let Some(step) = next_step(&sim, &mut seen) {
-        steps.push(step);
-    }
+    observe(&sim, &mut steps);
     let report = run::report_of(scenario, seed, end, &sim);
     Recording {
         report,
@@ -76,22 +86,38 @@ pub fn record(scenario: &Scenario, seed: u64) -> Recording {
 }
 
 /// The step since `seen` (trace events, observations), if it did anything.
-fn next_step(sim: &Sim<Node, Seeded>, seen: &mut (usize, usize)) -> Option<StepRecord> {
+/// `inside` says whether an earlier step was already in `window`.
+fn next_step(
+    sim: &Sim<Node, Seeded>,
+    seen: &mut (usize, usize),
+    window: &Range<usize>,
+    inside: &mut bool,
+) -> Option<StepRecord> {
     let events = seen.0..sim.trace().len();
     let observations = seen.1..sim.history().len();
     *seen = (events.end, observations.end);
     if events.is_empty() && observations.is_empty() {
         return None;
     }
+    let in_window = events.start < window.end && window.start < events.end.max(events.start + 1);
+    if !in_window {
+        return Some(StepRecord {
+            events,
+            observations,
+            states: Vec::new(),
+        });
+    }
     let mut actors: Vec<ActorId> = sim.trace()[events.clone()]
         .iter()
         .map(|e| e.actor)
         .chain(sim.history()[observations.clone()].iter().map(|o| o.actor))
         .collect();
-    if events.start == 0 {
-        // The first step also started every actor.
+    if events.start == 0 || !*inside {
+        // The first step also started every actor; the first step in the
+        // window shows every actor.
         actors.extend((0..sim.names().len()).map(|i| ActorId(u32::try_from(i).expect("few"))));
     }
+    *inside = true;
     actors.sort_unstable();
     actors.dedup();
     let states = actors.into_iter().map(|a| (a, state(sim, a))).collect();
