@@ -35,6 +35,31 @@ pub const MERMAID: &str = "diagrams/counterexample.mmd";
 /// The topology.
 pub const DOT: &str = "diagrams/model.dot";
 
+/// Runs of at most this many trace events record every actor state;
+/// longer ones only those in the window the pictures show.
+const FULL_STATES_MAX: usize = 4 * crate::svg::spacetime::EVENTS_MAX;
+
+/// Record `scenario` at `seed` for a report: with every actor state if the
+/// run is short, else with the states of the window the pictures and the
+/// step slider show (found by a first, cheaper recording).
+pub fn record(scenario: &Scenario, seed: u64) -> Recording {
+    let traced = models::run::run(scenario, seed, true);
+    if traced.trace.len() <= FULL_STATES_MAX {
+        return models::record::record(scenario, seed);
+    }
+    let bare = models::record::record_states_in(scenario, seed, 0..0);
+    let events = events::build(&bare);
+    let shown = &events[events::window(&events, crate::svg::spacetime::EVENTS_MAX)];
+    let ids = shown.iter().filter_map(|e| e.trace_id);
+    let lo = ids.clone().min().unwrap_or(0);
+    let hi = ids.max().map_or(0, |i| i + 1);
+    let (lo, hi) = (
+        usize::try_from(lo).unwrap_or(usize::MAX),
+        usize::try_from(hi).unwrap_or(usize::MAX),
+    );
+    models::record::record_states_in(scenario, seed, lo..hi)
+}
+
 /// A recorded run, rendered.
 pub struct Rendered {
     /// The events, in order.

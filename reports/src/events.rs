@@ -60,6 +60,30 @@ pub enum Kind {
 }
 
 impl Kind {
+    /// The kind as in `events.jsonl` (`deliver_to_crashed`).
+    pub fn word(self) -> &'static str {
+        match self {
+            Kind::Send => "send",
+            Kind::Dup => "dup",
+            Kind::Lost => "lost",
+            Kind::Cut => "cut",
+            Kind::Deliver => "deliver",
+            Kind::DeliverToCrashed => "deliver_to_crashed",
+            Kind::Timer => "timer",
+            Kind::Crash => "crash",
+            Kind::Restart => "restart",
+            Kind::SendAttempt => "send_attempt",
+            Kind::Ack => "ack",
+            Kind::SendFailed => "send_failed",
+            Kind::Append => "append",
+            Kind::Receive => "receive",
+            Kind::Effect => "effect",
+            Kind::OffsetCommit => "offset_commit",
+            Kind::Compensate => "compensate",
+            Kind::LawDiffers => "law_differs",
+        }
+    }
+
     /// Whether the event is a datagram on the network (drawn as an arrow).
     pub fn is_network(self) -> bool {
         matches!(self, Kind::Send | Kind::Dup | Kind::Lost | Kind::Cut)

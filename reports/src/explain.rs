@@ -71,8 +71,15 @@ fn one(scenario: &Scenario, events: &[Event], v: &Violation, expected: bool) -> 
             "{} claims {}, so this breaks its promise.",
             info.code, info.guarantee
         ),
-        (false, _) => format!(
+        (false, true) => format!(
             "As the model predicts: {} claims only {}, which does not promise {}.",
+            info.code,
+            info.guarantee,
+            v.check.name()
+        ),
+        (false, false) => format!(
+            "{} claims only {}, which does not promise {}: the scenario expects more than \
+             the model claims.",
             info.code,
             info.guarantee,
             v.check.name()
@@ -134,14 +141,14 @@ fn phrase(e: &Event) -> Option<String> {
         Kind::Dup => format!("→ {peer}: the network DUPLICATED {variant} of m"),
         Kind::DeliverToCrashed => format!("{variant} of m arrived while it was down: gone"),
         Kind::Append => format!("appended m at {}", e.detail),
-        Kind::Ack => "got the ack for m".into(),
+        Kind::Ack => "learned that m is acked".into(),
         Kind::SendFailed => format!("gave up on m ({})", e.detail),
         Kind::Receive => format!("received m ({})", e.detail),
         Kind::Effect => format!(
             "applied m                 effect #{}",
             e.effect.unwrap_or(0)
         ),
-        Kind::OffsetCommit => format!("stored the offset commit of m ({})", e.detail),
+        Kind::OffsetCommit => "stored the offset commit of m".into(),
         Kind::Compensate => "returned m from processing to unprocessed".into(),
         Kind::Crash => format!("CRASHED at {} (volatile state lost)", e.detail),
         Kind::LawDiffers => format!("law probe on m: {}", e.detail),
@@ -198,11 +205,16 @@ fn conclusion(v: &Violation, events: &[Event]) -> String {
     }
 }
 
-/// The explanations as text, 80 columns.
+/// The explanations as text, 80 columns; a message's story is told once.
 pub fn render(explanations: &[Explanation]) -> String {
     let mut out = String::new();
+    let mut told: Vec<&str> = Vec::new();
     for x in explanations {
-        render_one(&mut out, x);
+        match x.subject.as_deref() {
+            Some(k) if told.contains(&k) => render_brief(&mut out, x),
+            _ => render_one(&mut out, x),
+        }
+        told.extend(x.subject.as_deref());
     }
     if explanations.is_empty() {
         out.push_str("No violations: every check held, or was skipped.\n");
@@ -210,8 +222,7 @@ pub fn render(explanations: &[Explanation]) -> String {
     out
 }
 
-/// One explanation as text, 80 columns.
-pub fn render_one(out: &mut String, x: &Explanation) {
+fn heading(out: &mut String, x: &Explanation) {
     let tag = if x.expected { "expected" } else { "UNEXPECTED" };
     let jepsen = x
         .check
@@ -229,6 +240,22 @@ pub fn render_one(out: &mut String, x: &Explanation) {
         x.check.code(),
         x.check.name()
     );
+}
+
+/// An explanation whose message's story was told above: the heading and
+/// the conclusion only.
+fn render_brief(out: &mut String, x: &Explanation) {
+    heading(out, x);
+    let _ = writeln!(out, "  What happened to m is told above.");
+    for para in [&x.conclusion, &x.claim] {
+        let _ = writeln!(out, "{}", wrap(&format!("  {para}"), "    "));
+    }
+    out.push('\n');
+}
+
+/// One explanation as text, 80 columns.
+pub fn render_one(out: &mut String, x: &Explanation) {
+    heading(out, x);
     if let Some(k) = &x.subject {
         let _ = writeln!(out, "  Let m = {k}. Then:");
     }

@@ -120,7 +120,7 @@ fn data<'p>(page: &Page<'p>, range: std::ops::Range<usize>) -> Data<'p> {
 
 /// One event in a line.
 fn describe(e: &Event) -> String {
-    let mut s = format!("t={}ms {} {:?}", e.time_ms(), e.actor, e.kind);
+    let mut s = format!("t={}ms {} {}", e.time_ms(), e.actor, e.kind.word());
     if let Some(p) = &e.peer {
         let _ = write!(s, " ↔ {p}");
     }
@@ -155,11 +155,11 @@ fn stepper(h: &mut String, names: &[String]) {
         h,
         "<section id=\"stepper\" aria-label=\"step through the run\">\
          <div class=\"controls\"><button type=\"button\" id=\"step-first\" \
-         title=\"first event\">⏮</button><button type=\"button\" id=\"step-prev\" \
+         title=\"first event\">◀◀</button><button type=\"button\" id=\"step-prev\" \
          title=\"previous event\">◀</button><input type=\"range\" id=\"step\" min=\"0\" \
          max=\"0\" value=\"0\" aria-label=\"step\"><button type=\"button\" id=\"step-next\" \
          title=\"next event\">▶</button><button type=\"button\" id=\"step-last\" \
-         title=\"last event\">⏭</button><button type=\"button\" id=\"step-focus\">jump to \
+         title=\"last event\">▶▶</button><button type=\"button\" id=\"step-focus\">jump to \
          the violation</button></div>\
          <p>step <output id=\"step-now\">0</output>: <span id=\"step-text\"></span></p>\
          <table id=\"states\"><thead><tr><th>actor</th><th>status</th>\
@@ -277,7 +277,7 @@ fn events_table(events: &[Event]) -> String {
         };
         let _ = write!(
             s,
-            "<tr data-step=\"{}\" class=\"{}\"><td>{}</td><td>{}</td><td>{}</td><td>{:?}</td>\
+            "<tr data-step=\"{}\" class=\"{}\"><td>{}</td><td>{}</td><td>{}</td><td>{}</td>\
              <td>{}</td><td>{}</td><td>{}{}</td></tr>",
             e.step,
             if e.violates.is_empty() {
@@ -288,7 +288,7 @@ fn events_table(events: &[Event]) -> String {
             e.step,
             e.time_ms(),
             esc(&e.actor),
-            e.kind,
+            e.kind.word(),
             esc(e.peer.as_deref().unwrap_or("")),
             esc(e.msg.as_deref().unwrap_or("")),
             esc(&e.detail),

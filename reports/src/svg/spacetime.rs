@@ -336,7 +336,13 @@ impl Drawing<'_> {
         if crashed {
             label.push_str(" · arrived while crashed");
         }
-        let (mx, my) = ((x0 + x1) / 2, (y0 + y1) / 2);
+        // A datagram that vanished at a crashed receiver is labelled at its
+        // end, where it vanished; the others at their middle.
+        let (mx, my) = if crashed {
+            ((x0 + 3 * x1) / 4, (y0 + 3 * y1) / 4)
+        } else {
+            ((x0 + x1) / 2, (y0 + y1) / 2)
+        };
         let _ = writeln!(
             self.svg,
             "<g class=\"{class}\" data-step=\"{step}\"><title>{} → {}: {} (sent t={}ms)</title>\
@@ -410,7 +416,7 @@ impl Drawing<'_> {
                 e.time_ms(),
                 esc(&e.actor),
                 esc(&e.detail),
-                x + 8,
+                x + 15,
                 y + 4,
                 esc(&text)
             );
