@@ -5,7 +5,7 @@
 use std::path::Path;
 
 use clap::ValueEnum;
-use models::record::{self, Recording};
+use models::record::Recording;
 use models::scenario::Scenario;
 use reports::bundle;
 use reports::svg::Theme;
@@ -136,7 +136,7 @@ pub fn load(dir: &Path) -> Result<Result<Saved, String>, String> {
     let file = verdict["repro"]["argv"][2]
         .as_str()
         .map_or_else(|| scenario_file.clone(), str::to_string);
-    let recording = record::record(&scenario, seed);
+    let recording = bundle::record(&scenario, seed);
     let now = recording.report.end.digest.to_string();
     if now != digest {
         return Ok(Err(format!("digest {now} now, {digest} recorded")));

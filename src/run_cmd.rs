@@ -80,7 +80,7 @@ fn run_one(file: &str, options: &RunOptions, brief: bool) -> u8 {
     let wants_folder =
         options.out.is_some() && (report.verdict == run::Verdict::Fail || options.report_always);
     let recording =
-        (explained || wants_folder).then(|| models::record::record(&scenario, report.seed));
+        (explained || wants_folder).then(|| reports::bundle::record(&scenario, report.seed));
     let folder = recording
         .as_ref()
         .filter(|_| wants_folder)

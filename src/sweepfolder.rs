@@ -94,7 +94,7 @@ impl SweepFolder {
         kept.sort_unstable();
         kept.dedup();
         for seed in kept {
-            let recording = models::record::record(scenario, seed);
+            let recording = reports::bundle::record(scenario, seed);
             crate::runfolder::write_at(
                 &self.tmp.join("failures").join(seed.to_string()),
                 scenario,
