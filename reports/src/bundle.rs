@@ -201,21 +201,26 @@ fn verdict(rec: &Recording) -> (&'static str, String) {
     (word, line)
 }
 
+/// The counters as rows, nested objects flattened (`effect latency us p50`).
 fn stat_rows(stats: &serde_json::Value) -> Vec<(String, String)> {
-    stats
-        .as_object()
-        .map(|o| {
-            o.iter()
-                .filter(|(k, _)| *k != "schema")
-                .map(|(k, v)| {
-                    (
-                        k.replace('_', " "),
-                        v.to_string().trim_matches('"').to_string(),
-                    )
-                })
-                .collect()
-        })
-        .unwrap_or_default()
+    let mut rows = Vec::new();
+    flatten(&mut rows, "", stats);
+    rows.retain(|(k, _)| k != "schema");
+    rows
+}
+
+fn flatten(rows: &mut Vec<(String, String)>, prefix: &str, v: &serde_json::Value) {
+    match v {
+        serde_json::Value::Object(o) => {
+            for (k, v) in o {
+                let name = format!("{prefix} {}", k.replace('_', " "));
+                flatten(rows, name.trim(), v);
+            }
+        }
+        serde_json::Value::String(s) => rows.push((prefix.to_string(), s.clone())),
+        serde_json::Value::Null => rows.push((prefix.to_string(), "—".into())),
+        v => rows.push((prefix.to_string(), v.to_string())),
+    }
 }
 
 fn readme(

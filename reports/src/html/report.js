@@ -58,6 +58,15 @@
       el.classList.toggle("current", s === step);
     });
     showStates(step);
+    var panel = document.getElementById("tab-spacetime");
+    var now = panel.querySelector(".current");
+    var box = panel.querySelector(".picture");
+    if (now && box && !panel.hidden) {
+      // Scroll the picture, not the page, so the state table stays in view.
+      var r = now.getBoundingClientRect();
+      var b = box.getBoundingClientRect();
+      box.scrollTop += (r.top - b.top) - box.clientHeight / 2;
+    }
   }
 
   function readHash() {
@@ -68,8 +77,8 @@
     });
     if (params.tab) { showTab(params.tab); }
     if (params.step !== undefined && !isNaN(Number(params.step))) {
-      setStep(Number(params.step));
       if (!params.tab) { showTab("spacetime"); }
+      setStep(Number(params.step));
     }
   }
 

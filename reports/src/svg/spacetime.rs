@@ -184,6 +184,18 @@ impl Drawing<'_> {
                 n = esc(name)
             );
         }
+        // The names again every 500 pixels, so a long picture stays legible.
+        for y in (TOP + 500..self.bottom).step_by(500) {
+            for (lane, name) in names.iter().enumerate() {
+                let _ = writeln!(
+                    self.svg,
+                    "<text x=\"{}\" y=\"{y}\" text-anchor=\"middle\" fill=\"#999\" \
+                     font-size=\"10\">{}</text>",
+                    lane_x(lane),
+                    esc(name)
+                );
+            }
+        }
         let mut last_label = 0;
         for (e, y) in self.shown.iter().zip(&self.ys) {
             if *y >= last_label + 60 {
