@@ -447,46 +447,64 @@ fn parse_key(text: &str) -> Option<MsgKey> {
 
 /// Mark, for each violation, the events that show it.
 fn mark_violations(rec: &Recording, events: &mut [Event]) {
+    let mut by_msg: BTreeMap<&str, Vec<usize>> = BTreeMap::new();
+    for e in events.iter() {
+        if let Some(m) = e.msg.as_deref() {
+            by_msg.entry(m).or_default().push(e.step);
+        }
+    }
+    let mut marks: Vec<(usize, &'static str)> = Vec::new();
     for (v, _) in rec.report.violations() {
         let Some(key) = v.subject.map(|k| k.to_string()) else {
             continue;
         };
-        for i in violating(events, v.check, &key) {
-            let code = v.check.code().to_string();
-            if !events[i].violates.contains(&code) {
-                events[i].violates.push(code);
-            }
+        let about = by_msg.get(key.as_str()).map_or(&[][..], Vec::as_slice);
+        marks.extend(violating_among(events, about, v.check).map(|i| (i, v.check.code())));
+    }
+    for (i, code) in marks {
+        if !events[i].violates.iter().any(|c| c == code) {
+            events[i].violates.push(code.to_string());
         }
     }
 }
 
 /// The events that show a violation of `check` on message `key`.
 pub fn violating(events: &[Event], check: CheckId, key: &str) -> Vec<usize> {
-    let about = |e: &&Event| e.msg.as_deref() == Some(key);
-    let effects: Vec<usize> = events
+    let about: Vec<usize> = events
         .iter()
-        .filter(about)
-        .filter(|e| e.kind == Kind::Effect)
+        .filter(|e| e.msg.as_deref() == Some(key))
         .map(|e| e.step)
         .collect();
-    let repeats: Vec<usize> = effects
-        .iter()
-        .copied()
+    violating_among(events, &about, check).collect()
+}
+
+/// The events among `about` (the steps of one message's events, in order)
+/// that show a violation of `check`: the repeated effects of a duplicate,
+/// the last event of a lost message, the law probe's difference.
+fn violating_among<'e>(
+    events: &'e [Event],
+    about: &'e [usize],
+    check: CheckId,
+) -> impl Iterator<Item = usize> + 'e {
+    let of = |kind: Kind| {
+        about
+            .iter()
+            .copied()
+            .filter(move |i| events[*i].kind == kind)
+    };
+    let repeats: Vec<usize> = of(Kind::Effect)
         .filter(|i| events[*i].effect.is_some_and(|n| n >= 2))
         .collect();
-    let last = events.iter().rev().find(about).map(|e| e.step);
-    let law = events
-        .iter()
-        .filter(about)
-        .find(|e| e.kind == Kind::LawDiffers)
-        .map(|e| e.step);
-    match check {
+    let effects: Vec<usize> = of(Kind::Effect).collect();
+    let last = about.last().copied();
+    let chosen: Vec<usize> = match check {
         CheckId::C1 | CheckId::C16 => last.into_iter().collect(),
-        CheckId::C14 | CheckId::C15 => law.or(last).into_iter().collect(),
+        CheckId::C14 | CheckId::C15 => of(Kind::LawDiffers).next().or(last).into_iter().collect(),
         _ if !repeats.is_empty() => repeats,
         _ if !effects.is_empty() => effects,
         _ => last.into_iter().collect(),
-    }
+    };
+    chosen.into_iter()
 }
 
 /// At most `cap` consecutive events, placed around the first violating event

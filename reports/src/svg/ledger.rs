@@ -85,6 +85,7 @@ pub fn render(ledger: &Ledger, flagged: &[MsgKey], theme: Theme) -> String {
 
 fn rows<'l>(ledger: &'l Ledger, flagged: &[MsgKey]) -> (Vec<(&'l MsgKey, &'l MsgLedger)>, usize) {
     let all: Vec<_> = ledger.messages.iter().collect();
+    let flagged: std::collections::BTreeSet<&MsgKey> = flagged.iter().collect();
     if all.len() <= ROWS_MAX {
         return (all, 0);
     }
