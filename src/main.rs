@@ -8,10 +8,12 @@
 
 mod check_cmd;
 mod diagnostics;
+mod diff_cmd;
 mod list_models_cmd;
 mod matrix_cmd;
 mod regressions;
 mod replay_cmd;
+mod report_cmd;
 mod run_cmd;
 mod runfolder;
 mod shard;
@@ -79,11 +81,41 @@ enum Command {
         #[arg(long, default_value = "runs")]
         out: String,
         /// Write no run folder.
-        #[arg(long)]
+        #[arg(long, conflicts_with = "report")]
         no_report: bool,
         /// Do not shrink an unexpected violation to `min/scenario.ron`.
         #[arg(long)]
         no_shrink: bool,
+        /// Write a run folder (with index.html and diagrams) even when the
+        /// run is as expected; by default only unexpected violations do.
+        #[arg(long)]
+        report: bool,
+    },
+    /// Re-render the report of a run folder (re-running its scenario and
+    /// seed, checked against its digest).
+    #[command(after_help = EXIT_CODES)]
+    Report {
+        /// A run folder (`runs/<scenario>/<time>-s<seed>`, or `runs/latest`).
+        dir: String,
+        /// Print one artifact to stdout instead of rewriting the folder:
+        /// html (index.html), md (README.md), svg (space-time), mermaid,
+        /// dot, json (events.jsonl).
+        #[arg(long, value_enum)]
+        format: Option<report_cmd::ReportFormat>,
+        /// Colours, or greys only.
+        #[arg(long, value_enum, default_value_t = report_cmd::ThemeArg::Color)]
+        theme: report_cmd::ThemeArg,
+        /// Open index.html in the desktop's browser afterwards.
+        #[arg(long)]
+        open: bool,
+    },
+    /// Show where two run folders first differ, event by event.
+    #[command(after_help = EXIT_CODES)]
+    Diff {
+        /// The first run folder.
+        a: String,
+        /// The second run folder.
+        b: String,
     },
     /// Shrink a failing run to a seedless minimal scenario,
     /// `min/scenario.ron`, with an explicit fault schedule.
@@ -211,6 +243,7 @@ fn main() -> ExitCode {
             out,
             no_report,
             no_shrink,
+            report,
         } => {
             let out = (!no_report).then_some(out);
             run_cmd::run(
@@ -221,6 +254,7 @@ fn main() -> ExitCode {
                     check_determinism,
                     out,
                     shrink: !no_shrink,
+                    report_always: report,
                 },
             )
         }
@@ -242,6 +276,13 @@ fn main() -> ExitCode {
             seed,
             digest,
         } => replay_cmd::replay(&target, seed, digest.as_deref()),
+        Command::Report {
+            dir,
+            format,
+            theme,
+            open,
+        } => report_cmd::report(&dir, format, theme, open),
+        Command::Diff { a, b } => diff_cmd::diff(&a, &b),
         Command::Check { path, format } => check_cmd::check(&path, format),
         Command::Sweep {
             path,

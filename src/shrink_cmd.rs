@@ -66,14 +66,15 @@ fn resolve(args: &ShrinkArgs) -> Result<(Scenario, u64, String, PathBuf), u8> {
         diagnostics::exit_code(&e)
     })?;
     let seed = args.seed.unwrap_or(scenario.seed());
-    let report = models::run::run(&scenario, seed, true);
+    let report = models::run::run(&scenario, seed, false);
     if report.violations().next().is_none() {
         let e = ShrinkError::NothingToShrink { check: None };
         eprintln!("error: {} at seed {seed}: {e}", args.target);
         return Err(2);
     }
+    let recording = reports::bundle::record(&scenario, seed);
     let dir =
-        crate::runfolder::write(&args.out, &scenario, &report, &args.target).map_err(|m| {
+        crate::runfolder::write(&args.out, &scenario, &recording, &args.target).map_err(|m| {
             eprintln!("error: {m}");
             2
         })?;

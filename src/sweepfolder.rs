@@ -9,7 +9,6 @@ use std::path::{Path, PathBuf};
 use std::sync::Mutex;
 
 use models::check::CheckId;
-use models::run;
 use models::scenario::Scenario;
 use models::shrink::Shrunk;
 use models::sweep::{SeedResult, Summary};
@@ -98,9 +97,9 @@ impl SweepFolder {
         kept.sort_unstable();
         kept.dedup();
         for seed in kept {
-            let report = run::run(scenario, seed, true);
+            let recording = reports::bundle::record(scenario, seed);
             let dir = self.tmp.join("failures").join(seed.to_string());
-            crate::runfolder::write_at(&dir, scenario, &report, file)?;
+            crate::runfolder::write_at(&dir, scenario, &recording, file)?;
             if let Some((.., s)) = shrunk.iter().find(|(_, _, at, _)| *at == seed) {
                 let text = models::shrink::min_file(s, file, seed, reports::VERSION);
                 let min = dir.join(crate::shrink_cmd::MIN);

@@ -756,3 +756,86 @@ fn the_matrix_prints_a_row_per_model_as_a_table_and_as_markdown() {
         "M2 duplicates on every lossy seed:\n{md}"
     );
 }
+
+/// `run --report` leaves the teaching report and `runs/latest`; `eosim
+/// report` re-renders it (checking the digest) and prints single artifacts;
+/// `eosim diff` names the first diverging event.
+#[test]
+fn a_reported_run_renders_again_and_diffs_against_another_seed() {
+    let dir = std::env::temp_dir().join(format!("eosim-report-{}", std::process::id()));
+    let out = dir.to_string_lossy().into_owned();
+    let file = "scenarios/08-m0-naive-crash-duplicates.ron";
+    let run = eosim(&["run", file, "--report", "--out", &out]);
+    assert_eq!(run.status.code(), Some(0), "{}", stderr(&run));
+    let text = stdout(&run);
+    assert!(text.contains("why, step by step"), "{text}");
+    assert!(text.contains("effect #2"), "{text}");
+    assert!(
+        text.lines()
+            .filter(|l| !l.contains(&out))
+            .all(|l| l.chars().count() <= 80),
+        "80 columns, paths aside:\n{text}"
+    );
+    let latest = dir.join("latest");
+    for f in [
+        "index.html",
+        "README.md",
+        "events.jsonl",
+        "explain.txt",
+        "stats.json",
+        "diagrams/ledger.svg",
+        "diagrams/spacetime.svg",
+        "diagrams/timeline.svg",
+        "diagrams/counterexample.mmd",
+        "diagrams/model.dot",
+    ] {
+        assert!(latest.join(f).is_file(), "{f} in runs/latest");
+    }
+    let first = latest.canonicalize().unwrap();
+    let index = std::fs::read_to_string(first.join("index.html")).unwrap();
+    std::fs::remove_file(first.join("index.html")).unwrap();
+    let again = eosim(&["report", &first.to_string_lossy()]);
+    assert_eq!(again.status.code(), Some(0), "{}", stderr(&again));
+    let rendered = std::fs::read_to_string(first.join("index.html")).unwrap();
+    assert_eq!(rendered, index, "re-rendering gives the same bytes");
+    let mermaid = eosim(&["report", &first.to_string_lossy(), "--format", "mermaid"]);
+    assert!(
+        stdout(&mermaid).contains("autonumber"),
+        "{}",
+        stdout(&mermaid)
+    );
+    let mono = eosim(&[
+        "report",
+        &first.to_string_lossy(),
+        "--format",
+        "svg",
+        "--theme",
+        "mono",
+    ]);
+    assert!(stdout(&mono).starts_with("<svg") && !stdout(&mono).contains("#D55E00"));
+
+    let other = eosim(&["run", file, "--seed", "1", "--report", "--out", &out]);
+    assert_eq!(other.status.code(), Some(0));
+    let second = latest.canonicalize().unwrap();
+    assert_ne!(first, second, "latest points at the newest run");
+    let same = eosim(&["diff", &first.to_string_lossy(), &first.to_string_lossy()]);
+    assert_eq!(same.status.code(), Some(0));
+    let diff = eosim(&["diff", &first.to_string_lossy(), &second.to_string_lossy()]);
+    assert_eq!(diff.status.code(), Some(1), "{}", stderr(&diff));
+    assert!(
+        stdout(&diff).contains("DIFFER at event #"),
+        "{}",
+        stdout(&diff)
+    );
+
+    let verdict = first.join("verdict.json");
+    let json = std::fs::read_to_string(&verdict).unwrap();
+    std::fs::write(&verdict, json.replace("\"digest\": \"", "\"digest\": \"0")).unwrap();
+    let tampered = eosim(&["report", &first.to_string_lossy()]);
+    assert_eq!(tampered.status.code(), Some(5), "{}", stderr(&tampered));
+    assert_eq!(
+        eosim(&["report", &format!("{out}/nothing")]).status.code(),
+        Some(2)
+    );
+    std::fs::remove_dir_all(&dir).unwrap();
+}

@@ -176,6 +176,17 @@ fn finish_keeping(
     mut sim: Sim<Node, Seeded>,
 ) -> (RunReport, Sim<Node, Seeded>) {
     let end = sim.run();
+    let report = report_of(scenario, seed, end, &sim);
+    (report, sim)
+}
+
+/// Check and judge a finished run.
+pub(crate) fn report_of(
+    scenario: &Scenario,
+    seed: u64,
+    end: RunEnd,
+    sim: &Sim<Node, Seeded>,
+) -> RunReport {
     let ledger = Ledger::build(sim.history());
     let healed_at = scenario.plan().faults_until;
     let input = CheckInput {
@@ -190,7 +201,7 @@ fn finish_keeping(
     let results = check::run_all(&input);
     let checks = judge(&results, scenario.expected());
     let verdict = verdict(&checks, end.reason);
-    let report = RunReport {
+    RunReport {
         seed,
         end,
         healed_at,
@@ -199,8 +210,7 @@ fn finish_keeping(
         names: sim.names().to_vec(),
         trace: sim.trace().to_vec(),
         ledger,
-    };
-    (report, sim)
+    }
 }
 
 /// Judge each check result against the expected violations.
