@@ -11,6 +11,7 @@ mod diagnostics;
 mod diff_cmd;
 mod list_models_cmd;
 mod matrix_cmd;
+mod new_cmd;
 mod regressions;
 mod replay_cmd;
 mod report_cmd;
@@ -116,6 +117,24 @@ enum Command {
         a: String,
         /// The second run folder.
         b: String,
+    },
+    /// Write a commented scenario to start from: a model under some fault
+    /// classes, its `expect` filled in from a run at seed 0.
+    #[command(after_help = EXIT_CODES)]
+    New {
+        /// The scenario's name (`my-test` writes `my-test.ron`), or a path
+        /// ending in `.ron`.
+        name: String,
+        /// The model, e.g. `M2` or `M0-naive` (see `eosim list-models`).
+        #[arg(long)]
+        model: String,
+        /// Fault classes, comma-separated: loss, dup, reorder, crash,
+        /// partition (none: a fault-free run).
+        #[arg(long, default_value = "")]
+        faults: String,
+        /// Overwrite the file if it exists.
+        #[arg(long)]
+        force: bool,
     },
     /// Shrink a failing run to a seedless minimal scenario,
     /// `min/scenario.ron`, with an explicit fault schedule.
@@ -258,6 +277,17 @@ fn main() -> ExitCode {
                 },
             )
         }
+        Command::New {
+            name,
+            model,
+            faults,
+            force,
+        } => new_cmd::new(&new_cmd::NewArgs {
+            name,
+            model,
+            faults,
+            force,
+        }),
         Command::Shrink {
             target,
             seed,

@@ -839,3 +839,30 @@ fn a_reported_run_renders_again_and_diffs_against_another_seed() {
     );
     std::fs::remove_dir_all(&dir).unwrap();
 }
+
+/// `eosim new` writes a commented scenario that `check` accepts and `run`
+/// passes at seed 0, and refuses to overwrite a file.
+#[test]
+fn new_writes_a_commented_scenario_that_checks_and_runs() {
+    let dir = std::env::temp_dir().join(format!("eosim-new-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let path = dir.join("mine.ron").to_string_lossy().into_owned();
+    let args = ["new", &path, "--model", "M4", "--faults", "loss,dup,crash"];
+    let made = eosim(&args);
+    assert_eq!(made.status.code(), Some(0), "{}", stderr(&made));
+    let text = std::fs::read_to_string(&path).unwrap();
+    assert!(text.starts_with("// mine: M4"), "{text}");
+    assert!(text.contains("crash: [(ratio: Ratio(1, 10))]"), "{text}");
+    assert_eq!(eosim(&["check", &path]).status.code(), Some(0));
+    let run = eosim(&["run", &path, "--no-report"]);
+    assert_eq!(run.status.code(), Some(0), "{}", stdout(&run));
+    let again = eosim(&args);
+    assert_eq!(again.status.code(), Some(2));
+    assert!(stderr(&again).contains("--force"), "{}", stderr(&again));
+    let typo = eosim(&[
+        "new", &path, "--model", "M4", "--faults", "partiton", "--force",
+    ]);
+    assert_eq!(typo.status.code(), Some(2));
+    assert!(stderr(&typo).contains("did you mean `partition`?"));
+    std::fs::remove_dir_all(&dir).unwrap();
+}

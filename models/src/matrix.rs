@@ -295,6 +295,19 @@ impl Matrix {
     }
 }
 
+/// A scenario for `model` with every class in `faults` turned on, as the
+/// matrix generates them one at a time (what `eosim new` writes). Links stay
+/// FIFO unless `faults` has [`FaultClass::Reorder`].
+pub fn combined_spec(name: &str, model: ModelId, faults: &[FaultClass]) -> ScenarioSpec {
+    let mut spec = FaultClass::Loss.spec(model);
+    spec.name = name.to_string();
+    spec.network.default.loss = RatioSpec(0, 1);
+    for fault in faults {
+        fault.turn_on(&mut spec);
+    }
+    spec
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -619,13 +619,18 @@ pub fn compact_ron(spec: &ScenarioSpec) -> String {
         f.until_ms, f.restart_after_ms
     );
     if !f.crash.is_empty() {
-        faults.push_str(&format!("crash: {}, ", one_line(&f.crash)));
+        let knobs: Vec<String> = f.crash.iter().map(crash_knob_ron).collect();
+        faults.push_str(&format!("crash: [{}], ", knobs.join(", ")));
     }
-    faults.push_str("schedule: [\n");
-    for event in &f.schedule {
-        faults.push_str(&format!("        {},\n", one_line(event)));
+    if f.schedule.is_empty() {
+        faults.push_str("schedule: [])");
+    } else {
+        faults.push_str("schedule: [\n");
+        for event in &f.schedule {
+            faults.push_str(&format!("        {},\n", one_line(event)));
+        }
+        faults.push_str("    ])");
     }
-    faults.push_str("    ])");
     field("faults", faults);
     if spec.limits != LimitsSpec::default() {
         field("limits", one_line(&spec.limits));
@@ -669,6 +674,19 @@ fn network_ron(net: &crate::scenario::spec::NetworkSpec) -> String {
     }
     out.push_str("    )");
     out
+}
+
+/// A crash knob as people write it: `(actor: "consumer-1", ratio: Ratio(1, 10))`.
+fn crash_knob_ron(knob: &crate::scenario::spec::CrashKnobSpec) -> String {
+    let mut parts = Vec::new();
+    if let Some(actor) = &knob.actor {
+        parts.push(format!("actor: {}", one_line(actor)));
+    }
+    if let Some(point) = &knob.at_point {
+        parts.push(format!("at_point: {}", one_line(point)));
+    }
+    parts.push(format!("ratio: Ratio({}, {})", knob.ratio.0, knob.ratio.1));
+    format!("({})", parts.join(", "))
 }
 
 /// A value as RON on one line, as people write it.
