@@ -138,7 +138,7 @@ pub(crate) fn write_shard(
     Ok(())
 }
 
-fn seed_spec_text(spec: &SeedSpec) -> String {
+pub(crate) fn seed_spec_text(spec: &SeedSpec) -> String {
     match spec {
         SeedSpec::Range(a, b) => format!("{a}..{b}"),
         SeedSpec::List(v) => v.iter().map(u64::to_string).collect::<Vec<_>>().join(","),

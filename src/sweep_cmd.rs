@@ -14,7 +14,7 @@ use rayon::prelude::*;
 use sim_core::Buffers;
 
 use crate::shard::{ShardArg, resolve_shard, write_shard};
-use crate::sweepfolder::SweepFolder;
+use crate::sweepfolder::{Failures, SweepFolder};
 use crate::{Format, diagnostics, regressions, shrink_cmd};
 
 /// How progress is shown on stderr.
@@ -162,7 +162,18 @@ pub fn sweep(args: &SweepArgs) -> u8 {
         None => keep_failures(&scenario, &args.file, &summary, args.format),
     };
     if let Some(folder) = folder {
-        match folder.finish(&scenario, &args.file, &summary, args.keep, &shrunk) {
+        let seeds_text = match args.seeds {
+            SeedSpec::Random { count } => {
+                format!("{random_start}..{}", random_start.saturating_add(count))
+            }
+            ref spec => crate::shard::seed_spec_text(spec),
+        };
+        let failures = Failures {
+            keep: args.keep,
+            shrunk: &shrunk,
+            seeds: &seeds_text,
+        };
+        match folder.finish(&scenario, &args.file, &summary, &failures) {
             Ok(dir) if args.format == Format::Human => {
                 crate::outln(format!("  folder     {}", dir.display()));
             }

@@ -322,6 +322,17 @@ fn a_sweep_exits_1_on_an_unexpected_violation_saves_a_regression_seed_and_run_re
         "{saved}"
     );
     assert!(text.contains("shrunk     C3 seed "), "{text}");
+    let folder = text
+        .lines()
+        .find_map(|l| l.trim().strip_prefix("folder     "))
+        .unwrap();
+    let page = std::fs::read_to_string(Path::new(folder).join("index.html")).unwrap();
+    assert!(page.contains(">UNEXPECTED<"), "{page}");
+    assert!(
+        page.contains("/index.html\">seed "),
+        "links the kept failure: {page}"
+    );
+    assert!(page.contains("shrinks to: 8 events"), "{page}");
     let seed = saved.split_whitespace().next().unwrap();
     let again = eosim(&["run", &file, "--no-report"]);
     let first = stdout(&again).lines().next().unwrap().to_string();

@@ -41,6 +41,7 @@ pub mod jsonl;
 pub mod mermaid;
 pub mod stats;
 pub mod svg;
+pub mod sweep_page;
 pub mod text;
 
 /// The version printed in headers and reproduce keys.
