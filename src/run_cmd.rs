@@ -115,7 +115,8 @@ fn run_one(file: &str, options: &RunOptions, brief: bool) -> u8 {
         crate::outln(format!("{indent}report     {dir}/index.html"));
         crate::outln(format!("{indent}replay     eosim replay {dir}"));
     }
-    if let (Some(dir), true) = (&folder, options.shrink) {
+    let unexpected = report.verdict == run::Verdict::Fail;
+    if let (Some(dir), true) = (&folder, options.shrink && unexpected) {
         shrink_into_folder(&scenario, seed, file, dir, format, brief);
     }
     crate::worst(report.verdict.exit_code(), regression_code)

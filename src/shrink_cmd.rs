@@ -59,7 +59,11 @@ pub fn shrink(args: &ShrinkArgs) -> u8 {
 fn resolve(args: &ShrinkArgs) -> Result<(Scenario, u64, String, PathBuf), u8> {
     let target = Path::new(&args.target);
     if target.is_dir() {
-        return from_run_folder(target, args.seed);
+        if args.seed.is_some() {
+            eprintln!("error: --seed is for a scenario file; a run folder has its own seed");
+            return Err(2);
+        }
+        return from_run_folder(target);
     }
     let scenario = Scenario::load(&args.target).map_err(|e| {
         diagnostics::report(&e, Format::Human);
@@ -81,7 +85,7 @@ fn resolve(args: &ShrinkArgs) -> Result<(Scenario, u64, String, PathBuf), u8> {
     Ok((scenario, seed, args.target.clone(), dir))
 }
 
-fn from_run_folder(dir: &Path, seed: Option<u64>) -> Result<(Scenario, u64, String, PathBuf), u8> {
+fn from_run_folder(dir: &Path) -> Result<(Scenario, u64, String, PathBuf), u8> {
     let verdict_file = dir.join(VERDICT);
     let verdict: serde_json::Value = std::fs::read_to_string(&verdict_file)
         .ok()
@@ -90,7 +94,7 @@ fn from_run_folder(dir: &Path, seed: Option<u64>) -> Result<(Scenario, u64, Stri
             eprintln!("error: {} is missing or not JSON", verdict_file.display());
             4
         })?;
-    let Some(seed) = seed.or_else(|| verdict["seed"].as_u64()) else {
+    let Some(seed) = verdict["seed"].as_u64() else {
         eprintln!("error: {} has no seed", verdict_file.display());
         return Err(4);
     };
@@ -207,29 +211,28 @@ pub fn one_line(shrunk: &Shrunk) -> String {
     parts.join(" · ")
 }
 
-/// Shrink the smallest example of each unexpected cluster of a sweep, each
-/// within `budget`: `(check, cause, seed, shrunk)`, in cluster order.
-/// A seed that is the smallest example of several clusters is shrunk once,
-/// for the first. Clusters that cannot be shrunk are left out (and reported
-/// on stderr).
+/// Shrink the smallest example of each unexpected cluster of a sweep for
+/// its check, each within `attempts` candidate runs (a count, so that a
+/// sweep and the merge of its shards save the same results on any
+/// machine): `(check, cause, seed, shrunk)`, in cluster order. Clusters
+/// that cannot be shrunk are left out (and reported on stderr).
 pub fn shrink_clusters(
     scenario: &Scenario,
     summary: &models::sweep::Summary,
-    budget: Duration,
+    attempts: u32,
 ) -> Vec<(CheckId, String, u64, Shrunk)> {
-    let mut out: Vec<(CheckId, String, u64, Shrunk)> = Vec::new();
+    let mut out = Vec::new();
     for ((check, cause), cluster) in &summary.clusters {
         if cluster.expected || cause == models::sweep::MISSING {
             continue;
         }
         let seed = cluster.smallest().1;
-        if out.iter().any(|(.., at, _)| *at == seed) {
-            continue;
-        }
-        let start = Instant::now();
-        match shrink::shrink(scenario, seed, Some(*check), &mut || {
-            start.elapsed() < budget
-        }) {
+        let mut tried = 0;
+        let mut keep_going = || {
+            tried += 1;
+            tried <= attempts
+        };
+        match shrink::shrink(scenario, seed, Some(*check), &mut keep_going) {
             Ok(shrunk) => out.push((*check, cause.clone(), seed, shrunk)),
             Err(e) => eprintln!("error: shrinking seed {seed}: {e}"),
         }

@@ -194,7 +194,7 @@ pub(crate) fn keep_failures(
     summary: &Summary,
     format: Format,
 ) -> Vec<(CheckId, String, u64, Shrunk)> {
-    let shrunk = shrink_cmd::shrink_clusters(scenario, summary, CLUSTER_SHRINK_BUDGET);
+    let shrunk = shrink_cmd::shrink_clusters(scenario, summary, CLUSTER_SHRINK_ATTEMPTS);
     if format == Format::Human {
         for (check, _, seed, s) in &shrunk {
             let line = format!(
@@ -209,9 +209,9 @@ pub(crate) fn keep_failures(
     shrunk
 }
 
-/// How long a sweep spends shrinking each unexpected cluster's smallest
-/// example.
-const CLUSTER_SHRINK_BUDGET: Duration = Duration::from_secs(10);
+/// How many candidate runs a sweep spends shrinking each unexpected
+/// cluster's smallest example.
+const CLUSTER_SHRINK_ATTEMPTS: u32 = 2_000;
 
 /// Keep the smallest example of each unexpected failure for next time, with
 /// what it shrinks to.
@@ -228,7 +228,10 @@ fn save_regressions(
         .map(|((check, cause), c)| {
             let seed = c.smallest().1;
             let mut comment = format!("violates {} {} ({cause})", check.code(), check.name());
-            if let Some((.., s)) = shrunk.iter().find(|(_, _, at, _)| *at == seed) {
+            let found = shrunk
+                .iter()
+                .find(|(c, because, at, _)| c == check && because == cause && *at == seed);
+            if let Some((.., s)) = found {
                 comment.push_str(&format!("; shrinks to: {}", shrink_cmd::one_line(s)));
             }
             (seed, comment)

@@ -615,6 +615,26 @@ fn a_failing_run_shrinks_to_a_seedless_scenario_that_fails_on_its_own() {
         "no folder for a passing run"
     );
 
+    let with_seed = eosim(&["shrink", &folder.to_string_lossy(), "--seed", "3"]);
+    assert_eq!(
+        with_seed.status.code(),
+        Some(2),
+        "a folder has its own seed"
+    );
+    let expected = eosim(&[
+        "run",
+        "scenarios/06-m2-crash-after-effect.ron",
+        "--report",
+        "--out",
+        &out,
+    ]);
+    assert_eq!(expected.status.code(), Some(0));
+    assert!(
+        !stdout(&expected).contains("shrunk") && stderr(&expected).is_empty(),
+        "only unexpected violations are shrunk by run:\n{}{}",
+        stdout(&expected),
+        stderr(&expected)
+    );
     let quiet = eosim(&["run", fixture, "--seed", "2", "--out", &out, "--no-shrink"]);
     assert!(!stdout(&quiet).contains("shrunk"), "{}", stdout(&quiet));
     std::fs::remove_dir_all(&dir).unwrap();

@@ -125,11 +125,17 @@ pub fn run_seed(scenario: &Scenario, seed: u64, buffers: &mut Buffers<Node>) -> 
             _ => Vec::new(),
         })
         .collect();
-    if let Some(first) = found.iter().find(|f| !f.expected) {
-        let kinds = shrunk_fault_kinds(scenario, seed, first.check);
-        for f in found.iter_mut().filter(|f| !f.expected) {
-            f.cause.clone_from(&kinds);
-        }
+    let mut shrunk: Vec<(CheckId, String)> = Vec::new();
+    for f in found.iter_mut().filter(|f| !f.expected) {
+        let kinds = match shrunk.iter().find(|(c, _)| *c == f.check) {
+            Some((_, kinds)) => kinds.clone(),
+            None => {
+                let kinds = shrunk_fault_kinds(scenario, seed, f.check);
+                shrunk.push((f.check, kinds.clone()));
+                kinds
+            }
+        };
+        f.cause = kinds;
     }
     found.sort_unstable();
     found.dedup();

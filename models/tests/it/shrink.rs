@@ -153,3 +153,48 @@ fn scheduled_duplicates_and_delays_take_effect() {
         "sent at 1 ms, the second request arrives 9 ms later: {arrival}"
     );
 }
+
+/// The heart of shrinking: a run's realized faults, written as a schedule
+/// with every knob off, replay that very run at any seed.
+#[test]
+fn every_bundled_run_replays_from_its_realized_faults_without_randomness() {
+    let mut files = bundled();
+    files.retain(|f| !f.contains("bench/"));
+    for file in files {
+        let s = load(&file);
+        for seed in 0..3 {
+            let (report, realized) = run::run_keeping_faults(&s, seed);
+            let spec = shrink::seedless_spec(&s, &realized);
+            let seedless = Scenario::from_spec("seedless.ron", spec).unwrap();
+            let again = run::run(&seedless, 99, false);
+            assert_eq!(again.end.stats, report.end.stats, "{file} seed {seed}");
+            assert_eq!(again.end.time, report.end.time, "{file} seed {seed}");
+            assert_eq!(again.checks, report.checks, "{file} seed {seed}");
+        }
+    }
+}
+
+#[test]
+fn link_overrides_replay_too_even_repeated_ones() {
+    let text = r#"Scenario(
+        name: "links", model: M2, workload: (messages: 12),
+        network: (
+            default: (loss: Ratio(1, 6), duplicate: Ratio(1, 6)),
+            links: [
+                (from: "broker", to: "consumer-1", ordering: Fifo),
+                (from: "broker", to: "consumer-1", loss: Ratio(1, 4)),
+                (from: "producer-1", to: "broker", delay_us_min: 5000, delay_us_max: 9000),
+            ],
+        ),
+        faults: (crash: [(ratio: Ratio(1, 8))]),
+        expect: Pass,
+    )"#;
+    let s = Scenario::parse("links.ron", text).unwrap();
+    for seed in 0..6 {
+        let (report, realized) = run::run_keeping_faults(&s, seed);
+        let seedless = Scenario::from_spec("x.ron", shrink::seedless_spec(&s, &realized)).unwrap();
+        let again = run::run(&seedless, 0, false);
+        assert_eq!(again.end.stats, report.end.stats, "seed {seed}");
+        assert_eq!(again.checks, report.checks, "seed {seed}");
+    }
+}
