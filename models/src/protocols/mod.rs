@@ -11,6 +11,7 @@
 //! | M3, M3-memory | [`m3_consumer_dedup`] | exactly-once effect against duplicates |
 //! | M4 | [`m4_inbox`] | exactly-once effect |
 //! | M5 | [`m5_dedup_window`] | exactly-once effect within the window |
+//! | M6 | [`m6_idempotent_producer`] | no duplicate append within a session |
 //! | M9 | [`m9_dual_write`] | at-least-once for published events |
 //! | M10, M10-plain | [`m10_outbox`] | exactly-once effect / at-least-once |
 
@@ -21,6 +22,7 @@ pub mod m2_at_least_once;
 pub mod m3_consumer_dedup;
 pub mod m4_inbox;
 pub mod m5_dedup_window;
+pub mod m6_idempotent_producer;
 pub mod m9_dual_write;
 
 use serde::{Deserialize, Serialize};
@@ -50,6 +52,8 @@ pub enum ModelId {
     M4,
     /// Inbox whose entries expire after a dedup window.
     M5,
+    /// Idempotent producer: session and sequence numbers.
+    M6,
     /// Naive dual write: database commit, then publish.
     M9,
     /// Transactional outbox and relay, inbox downstream.
@@ -91,7 +95,7 @@ pub struct ModelInfo {
 
 impl ModelId {
     /// Every model, in teaching order.
-    pub const ALL: [ModelId; 11] = [
+    pub const ALL: [ModelId; 12] = [
         ModelId::M1,
         ModelId::M2,
         ModelId::M0Naive,
@@ -100,6 +104,7 @@ impl ModelId {
         ModelId::M3Memory,
         ModelId::M4,
         ModelId::M5,
+        ModelId::M6,
         ModelId::M9,
         ModelId::M10,
         ModelId::M10Plain,
@@ -116,6 +121,7 @@ impl ModelId {
             ModelId::M3Memory => &m3_consumer_dedup::MEMORY,
             ModelId::M4 => &m4_inbox::INFO,
             ModelId::M5 => &m5_dedup_window::INFO,
+            ModelId::M6 => &m6_idempotent_producer::INFO,
             ModelId::M9 => &m9_dual_write::INFO,
             ModelId::M10 => &m10_outbox::INFO,
             ModelId::M10Plain => &m10_outbox::PLAIN,
@@ -135,6 +141,7 @@ impl ModelId {
     /// Where the producer's messages come from.
     pub fn producer_source(self) -> Source {
         match self {
+            ModelId::M6 => Source::Idempotent,
             ModelId::M9 => Source::DualWrite,
             ModelId::M10 | ModelId::M10Plain => Source::Outbox,
             _ => Source::Memory,
@@ -197,7 +204,9 @@ pub fn process(
         }
         ModelId::M0Naive => m0_seeds::process(db, rec, m0_seeds::Variant::Naive, gate),
         ModelId::M0Atomic => m0_seeds::process(db, rec, m0_seeds::Variant::Atomic, gate),
-        ModelId::M2 | ModelId::M9 | ModelId::M10Plain => m2_at_least_once::process(db, rec, gate),
+        ModelId::M2 | ModelId::M6 | ModelId::M9 | ModelId::M10Plain => {
+            m2_at_least_once::process(db, rec, gate)
+        }
         ModelId::M4 | ModelId::M10 => m4_inbox::process(db, rec, gate),
         ModelId::M5 => m5_dedup_window::process(db, rec, gate),
         ModelId::M1 => unreachable!("M1 processes after its offset commit is acked"),

@@ -2,6 +2,8 @@
 //! and delivers each record to the consumer owning its partition until that
 //! consumer's offset commit for it arrives.
 
+use std::collections::BTreeMap;
+
 use sim_core::{ActorId, Choices, Ctx, SimDuration, Step, Store, TimerId};
 
 use super::{Msg, Node, Timer};
@@ -41,6 +43,57 @@ pub struct BrokerDb {
     pub partitions: Vec<PartitionLog>,
     /// Dedup ids appended so far (only with `dedup_appends`).
     pub appended_ids: IdSet,
+    /// M6: per (producer, session, partition), the batches appended.
+    pub sessions: BTreeMap<(u32, u32, u32), SeqWindow>,
+}
+
+impl BrokerDb {
+    /// Append `rec` to `partition`; returns its offset.
+    fn append(&mut self, partition: u32, rec: Record) -> u64 {
+        let log = &mut self.partitions[partition as usize];
+        log.records.push(rec);
+        log.committed.push(false);
+        log.records.len() as u64 - 1
+    }
+}
+
+/// How many batches per producer session and partition the broker
+/// remembers (Kafka's `ProducerStateEntry.NUM_BATCHES_TO_RETAIN`).
+pub const BATCHES_RETAINED: usize = 5;
+
+/// M6: what the broker remembers of one producer session on a partition.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct SeqWindow {
+    /// The last batch appended.
+    pub last: u64,
+    /// The last [`BATCHES_RETAINED`] batches appended, oldest first.
+    pub recent: Vec<u64>,
+}
+
+/// What the broker does with an idempotent batch.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Admit {
+    /// The next in sequence (or 0 for a new session): append it.
+    Append,
+    /// One of the batches it remembers: ack it again, append nothing.
+    Duplicate,
+    /// Ahead of the sequence: an earlier batch is missing; drop it.
+    Gap,
+    /// Behind the sequence and forgotten: `OutOfOrderSequence`.
+    OutOfOrder,
+}
+
+impl Admit {
+    fn of(window: Option<&SeqWindow>, seq: u64) -> Admit {
+        match window {
+            None if seq == 0 => Admit::Append,
+            None => Admit::Gap,
+            Some(w) if w.recent.contains(&seq) => Admit::Duplicate,
+            Some(w) if seq == w.last + 1 => Admit::Append,
+            Some(w) if seq > w.last + 1 => Admit::Gap,
+            Some(_) => Admit::OutOfOrder,
+        }
+    }
 }
 
 /// The broker's volatile state: one redelivery timer per uncommitted record.
@@ -58,6 +111,7 @@ impl Broker {
         BrokerDb {
             partitions: (0..self.consumers.len()).map(|_| log()).collect(),
             appended_ids: IdSet::default(),
+            sessions: BTreeMap::new(),
         }
     }
 
@@ -96,6 +150,15 @@ impl Broker {
             Msg::Produce { key, dedup_id } => {
                 self.on_produce(&mut db, v, ctx, src, Record { key, dedup_id });
             }
+            Msg::ProduceIdempotent {
+                key,
+                dedup_id,
+                session,
+                seq,
+            } => {
+                let batch = (Record { key, dedup_id }, session, seq);
+                self.on_produce_idempotent(&mut db, v, ctx, src, batch);
+            }
             Msg::OffsetCommit {
                 partition,
                 offset,
@@ -123,21 +186,78 @@ impl Broker {
             if dedup && !d.appended_ids.insert(rec.dedup_id) {
                 return None;
             }
-            let log = &mut d.partitions[partition as usize];
-            log.records.push(rec);
-            log.committed.push(false);
-            Some(log.records.len() as u64 - 1)
+            Some(d.append(partition, rec))
         });
         if let Some(offset) = offset {
-            ctx.observe(Obs::Append {
-                key: rec.key,
-                partition,
-                offset,
-            });
-            v.timers[partition as usize].push(None);
-            self.deliver(v, ctx, partition, offset, rec);
+            self.appended(v, ctx, partition, offset, rec);
         }
         ctx.send(producer, Msg::ProduceAck { key: rec.key });
+    }
+
+    /// Observe an append and deliver the record.
+    fn appended<C: Choices>(
+        &self,
+        v: &mut BrokerVol,
+        ctx: &mut Ctx<'_, Node, C>,
+        partition: u32,
+        offset: u64,
+        rec: Record,
+    ) {
+        ctx.observe(Obs::Append {
+            key: rec.key,
+            partition,
+            offset,
+        });
+        v.timers[partition as usize].push(None);
+        self.deliver(v, ctx, partition, offset, rec);
+    }
+
+    /// M6: append batch `seq` of `session` once and in sequence; remember
+    /// the last [`BATCHES_RETAINED`] batches to answer their retries.
+    fn on_produce_idempotent<C: Choices>(
+        &self,
+        db: &mut Store<'_, BrokerDb>,
+        v: &mut BrokerVol,
+        ctx: &mut Ctx<'_, Node, C>,
+        producer: ActorId,
+        (rec, session, seq): (Record, u32, u64),
+    ) {
+        let partition = self.partition_of(rec.key);
+        let id = (rec.key.producer, session, partition);
+        let admit = db.transaction(|d| {
+            let admit = Admit::of(d.sessions.get(&id), seq);
+            if admit == Admit::Append {
+                let w = d.sessions.entry(id).or_default();
+                w.last = seq;
+                w.recent.push(seq);
+                if w.recent.len() > BATCHES_RETAINED {
+                    w.recent.remove(0);
+                }
+                return (admit, Some(d.append(partition, rec)));
+            }
+            (admit, None)
+        });
+        let ack = Msg::SessionAck {
+            key: rec.key,
+            session,
+        };
+        match admit {
+            (Admit::Append, Some(offset)) => {
+                self.appended(v, ctx, partition, offset, rec);
+                ctx.send(producer, ack);
+            }
+            (Admit::Duplicate, _) => ctx.send(producer, ack),
+            (Admit::OutOfOrder, _) => {
+                let msg = Msg::OutOfOrderSequence {
+                    key: rec.key,
+                    session,
+                };
+                ctx.send(producer, msg);
+            }
+            // A gap: an earlier batch is still on its way; the producer
+            // retries this one.
+            _ => {}
+        }
     }
 
     fn on_offset_commit<C: Choices>(

@@ -9,6 +9,7 @@
 
 mod broker;
 mod consumer;
+mod idempotent;
 mod producer;
 mod recovery;
 
@@ -71,6 +72,34 @@ pub enum Msg {
     },
     /// recovery → consumer: compensate messages stuck in `processing`.
     RecoverStuck,
+    /// producer → broker: append this message idempotently (M6): the
+    /// broker appends each (session, seq) once, in sequence.
+    ProduceIdempotent {
+        /// The message.
+        key: MsgKey,
+        /// The id consumers deduplicate on.
+        dedup_id: u64,
+        /// The producer session (Kafka's PID and epoch).
+        session: u32,
+        /// The batch sequence number within the session and partition.
+        seq: u64,
+    },
+    /// broker → producer: an idempotent batch is appended (M6); a producer
+    /// counts only acks of its current session.
+    SessionAck {
+        /// The message.
+        key: MsgKey,
+        /// The session it was sent in.
+        session: u32,
+    },
+    /// broker → producer: `seq` is below the session's last and older than
+    /// the batches the broker remembers (Kafka `OutOfOrderSequence`).
+    OutOfOrderSequence {
+        /// The message.
+        key: MsgKey,
+        /// The session it was sent in.
+        session: u32,
+    },
 }
 
 /// Timer tags.

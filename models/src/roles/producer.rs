@@ -24,6 +24,10 @@ pub enum Source {
     /// M10: the business row and an outbox row in one transaction; a relay
     /// publishes pending outbox rows and marks them sent once acked.
     Outbox,
+    /// M6: an idempotent producer (session and sequence numbers, at most
+    /// `max_in_flight` unacked); it remembers durably which messages still
+    /// await their ack, and re-sends them in a new session after a restart.
+    Idempotent,
 }
 
 /// A business row in the producer's database (M9, M10).
@@ -46,6 +50,8 @@ pub enum Row {
 pub struct ProducerDb {
     /// One row per message.
     pub rows: Vec<Row>,
+    /// Sessions started so far (M6: each start or epoch bump is a new one).
+    pub sessions: u32,
 }
 
 /// A producer's program.
@@ -69,16 +75,22 @@ pub struct Producer {
     pub id_space: u64,
     /// Where messages come from.
     pub source: Source,
+    /// M6: most messages unacked at once (`max.in.flight.requests`).
+    pub max_in_flight: u32,
+    /// Partitions, for M6's per-partition sequence numbers.
+    pub partitions: u32,
 }
 
 /// What a producer keeps in memory.
 #[derive(Debug, Default)]
 pub struct ProducerVol {
-    next: u32,
-    attempts: Vec<u32>,
+    pub(super) next: u32,
+    pub(super) attempts: Vec<u32>,
     acked: Vec<bool>,
-    acked_total: u32,
-    timers: Vec<Option<TimerId>>,
+    pub(super) acked_total: u32,
+    pub(super) timers: Vec<Option<TimerId>>,
+    /// M6's session state.
+    pub(super) idem: super::idempotent::IdemVol,
 }
 
 impl ProducerVol {
@@ -92,9 +104,11 @@ impl Producer {
     pub(super) fn init_durable(&self) -> ProducerDb {
         let rows = match self.source {
             Source::Memory => Vec::new(),
-            Source::DualWrite | Source::Outbox => vec![Row::Absent; self.messages as usize],
+            Source::DualWrite | Source::Outbox | Source::Idempotent => {
+                vec![Row::Absent; self.messages as usize]
+            }
         };
-        ProducerDb { rows }
+        ProducerDb { rows, sessions: 0 }
     }
 
     /// Start, or restart from the business rows: a database-backed producer
@@ -112,19 +126,18 @@ impl Producer {
             acked: vec![false; n],
             acked_total: 0,
             timers: vec![None; n],
+            idem: super::idempotent::IdemVol::default(),
         };
         if self.source != Source::Memory {
             v.next = to_u32(db.rows.iter().position(|r| *r == Row::Absent).unwrap_or(n));
-            for (seq, _) in db
-                .rows
-                .iter()
-                .enumerate()
-                .filter(|(_, r)| **r == Row::Pending)
-            {
+            // M6 re-sends in a new session, which begins in a handler.
+            let relay = self.source == Source::Outbox;
+            let rows = db.rows.iter().enumerate();
+            for (seq, _) in rows.filter(|(_, r)| relay && **r == Row::Pending) {
                 self.publish(&mut v, ctx, to_u32(seq));
             }
             // Business operations run in a handler, where they may crash.
-            if v.next < self.messages {
+            if v.next < self.messages || self.source == Source::Idempotent {
                 ctx.set_timer(SimDuration::from_us(0), Timer::SendNext);
             }
         } else if self.interval.as_us() == 0 {
@@ -138,7 +151,7 @@ impl Producer {
         v
     }
 
-    fn schedule_next<C: Choices>(&self, v: &ProducerVol, ctx: &mut Ctx<'_, Node, C>) {
+    pub(super) fn schedule_next<C: Choices>(&self, v: &ProducerVol, ctx: &mut Ctx<'_, Node, C>) {
         if v.next < self.messages {
             ctx.set_timer(self.interval, Timer::SendNext);
         }
@@ -151,11 +164,14 @@ impl Producer {
         v: &mut ProducerVol,
         ctx: &mut Ctx<'_, Node, C>,
     ) -> Step {
+        if self.source == Source::Idempotent {
+            return self.idem_send_next(db, v, ctx);
+        }
         loop {
             let seq = v.next;
             v.next += 1;
             match self.source {
-                Source::Memory => self.publish(v, ctx, seq),
+                Source::Memory | Source::Idempotent => self.publish(v, ctx, seq),
                 Source::DualWrite => self.dual_write(db, v, ctx, seq)?,
                 Source::Outbox => self.outbox_write(db, v, ctx, seq),
             }
@@ -167,7 +183,7 @@ impl Producer {
         Ok(())
     }
 
-    fn key(&self, seq: u32) -> MsgKey {
+    pub(super) fn key(&self, seq: u32) -> MsgKey {
         MsgKey {
             producer: self.index,
             seq,
@@ -247,6 +263,9 @@ impl Producer {
         ctx: &mut Ctx<'_, Node, C>,
         msg: Msg,
     ) -> Step {
+        if self.source == Source::Idempotent {
+            return self.idem_on_msg(&mut db, v, ctx, msg);
+        }
         let Msg::ProduceAck { key } = msg else {
             return Ok(());
         };
@@ -280,6 +299,9 @@ impl Producer {
         timer: Timer,
     ) -> Step {
         match timer {
+            Timer::Retry(seq) if self.source == Source::Idempotent => {
+                self.idem_retry(&mut db, v, ctx, seq)?;
+            }
             Timer::SendNext => self.send_next(&mut db, v, ctx)?,
             Timer::Retry(seq) if !v.acked[seq as usize] => self.publish(v, ctx, seq),
             _ => {}
@@ -290,7 +312,11 @@ impl Producer {
 
 /// Pass a producer crash point, recording the crash with the message it
 /// interrupted.
-fn crash_point<C: Choices>(ctx: &mut Ctx<'_, Node, C>, key: MsgKey, point: &'static str) -> Step {
+pub(super) fn crash_point<C: Choices>(
+    ctx: &mut Ctx<'_, Node, C>,
+    key: MsgKey,
+    point: &'static str,
+) -> Step {
     let step = ctx.crash_point(point);
     if step.is_err() {
         ctx.observe(Obs::Crashed { key, point });

@@ -97,6 +97,10 @@ pub struct ProducerSpec {
     pub retry_ms: u64,
     /// Re-send with a fresh id each time (an app-level resend). Default false.
     pub new_id_on_retry: bool,
+    /// Most messages unacked at once (M6 only). Default 5, Kafka's limit.
+    /// Left out of the resolved file when unset.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub max_in_flight: Option<u32>,
 }
 
 impl Default for ProducerSpec {
@@ -104,6 +108,7 @@ impl Default for ProducerSpec {
         ProducerSpec {
             retry_ms: 50,
             new_id_on_retry: false,
+            max_in_flight: None,
         }
     }
 }

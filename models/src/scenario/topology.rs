@@ -7,7 +7,7 @@ use sim_core::{
 };
 
 use super::spec::{FaultEvent, LinkSpec, OrderingSpec, RatioSpec, ScenarioSpec};
-use crate::protocols::{ModelId, m5_dedup_window};
+use crate::protocols::{ModelId, m5_dedup_window, m6_idempotent_producer};
 use crate::roles::{Broker, Consumer, Node, Producer, Recovery};
 
 /// What part an actor plays.
@@ -126,6 +126,11 @@ impl Actors {
                     new_id_on_retry: spec.producer.new_id_on_retry,
                     id_space: u64::from(w.producers) * u64::from(w.messages),
                     source: model.producer_source(),
+                    max_in_flight: spec
+                        .producer
+                        .max_in_flight
+                        .unwrap_or(m6_idempotent_producer::MAX_IN_FLIGHT_DEFAULT),
+                    partitions: w.partitions,
                 }),
                 Role::Broker => Node::Broker(Broker {
                     consumers: consumers.clone(),
