@@ -72,6 +72,14 @@ pub enum Obs {
         /// The dedup window.
         window: SimDuration,
     },
+    /// A request for a message was refused: its idempotency key was stored
+    /// for another message (M11).
+    KeyMismatch {
+        /// The message refused.
+        key: MsgKey,
+        /// The message the key was first used for.
+        first: MsgKey,
+    },
     /// A consumer crashed at a named point while handling a message.
     Crashed {
         /// The message it was handling.
@@ -143,6 +151,8 @@ pub struct MsgLedger {
     pub crashes: Vec<(SimTime, ActorId, &'static str)>,
     /// Copies taken for new messages after the dedup window: (age, window).
     pub late_copies: Vec<(SimDuration, SimDuration)>,
+    /// Requests refused because their key was stored for another message.
+    pub key_mismatches: Vec<MsgKey>,
 }
 
 impl MsgLedger {
@@ -350,6 +360,11 @@ impl Builder {
                     m.late_copies.push((*age, *window));
                 }
             }
+            Obs::KeyMismatch { key, first } => {
+                if let Some(m) = self.sent(*key, o) {
+                    m.key_mismatches.push(*first);
+                }
+            }
             Obs::Probe(report) => self.add_probe(o, report),
         }
     }
@@ -442,6 +457,7 @@ pub fn subject(obs: &Obs) -> Option<MsgKey> {
         | Obs::Effect { key, .. }
         | Obs::Compensate { key }
         | Obs::LateCopy { key, .. }
+        | Obs::KeyMismatch { key, .. }
         | Obs::Crashed { key, .. } => Some(*key),
         Obs::Probe(r) => Some(r.key),
         Obs::OffsetCommit { .. } => None,

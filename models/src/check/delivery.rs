@@ -208,6 +208,7 @@ fn cause(m: &MsgLedger) -> &'static str {
         return point;
     }
     match m.effect_count() {
+        0 if !m.key_mismatches.is_empty() => "key reused for another request",
         2.. if !m.late_copies.is_empty() => "a copy arrived after the dedup window",
         0 if m.appends.is_empty() => "request lost, never retried",
         0 if m.offset_commits > 0 => "offset committed, effect never ran",
@@ -271,7 +272,12 @@ pub fn story(input: &CheckInput<'_>, m: &MsgLedger) -> Vec<String> {
 /// Why a message was applied more than once, where the ledger shows it.
 fn causes(m: &MsgLedger) -> Vec<String> {
     let mut why = Vec::new();
-    if m.effect_count() == 0 && m.acked_at.is_some() {
+    if let Some(first) = m.key_mismatches.first() {
+        why.push(format!(
+            "why: its idempotency key was already stored for {first}: the server answered \
+             key-mismatch and never executed it"
+        ));
+    } else if m.effect_count() == 0 && m.acked_at.is_some() {
         why.push(if m.appends.is_empty() {
             "why: it was never appended: the produce request was lost and nothing retried it".into()
         } else if m.offset_commits > 0 {

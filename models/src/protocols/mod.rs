@@ -12,11 +12,13 @@
 //! | M4 | [`m4_inbox`] | exactly-once effect |
 //! | M5 | [`m5_dedup_window`] | exactly-once effect within the window |
 //! | M6 | [`m6_idempotent_producer`] | no duplicate append within a session |
+//! | M11 | [`m11_idempotency_key`] | exactly-once execution within the retention |
 //! | M9 | [`m9_dual_write`] | at-least-once for published events |
 //! | M10, M10-plain | [`m10_outbox`] | exactly-once effect / at-least-once |
 
 pub mod m0_seeds;
 pub mod m10_outbox;
+pub mod m11_idempotency_key;
 pub mod m1_at_most_once;
 pub mod m2_at_least_once;
 pub mod m3_consumer_dedup;
@@ -54,6 +56,8 @@ pub enum ModelId {
     M5,
     /// Idempotent producer: session and sequence numbers.
     M6,
+    /// Idempotency key with a stored response and retention.
+    M11,
     /// Naive dual write: database commit, then publish.
     M9,
     /// Transactional outbox and relay, inbox downstream.
@@ -95,7 +99,7 @@ pub struct ModelInfo {
 
 impl ModelId {
     /// Every model, in teaching order.
-    pub const ALL: [ModelId; 12] = [
+    pub const ALL: [ModelId; 13] = [
         ModelId::M1,
         ModelId::M2,
         ModelId::M0Naive,
@@ -105,6 +109,7 @@ impl ModelId {
         ModelId::M4,
         ModelId::M5,
         ModelId::M6,
+        ModelId::M11,
         ModelId::M9,
         ModelId::M10,
         ModelId::M10Plain,
@@ -122,6 +127,7 @@ impl ModelId {
             ModelId::M4 => &m4_inbox::INFO,
             ModelId::M5 => &m5_dedup_window::INFO,
             ModelId::M6 => &m6_idempotent_producer::INFO,
+            ModelId::M11 => &m11_idempotency_key::INFO,
             ModelId::M9 => &m9_dual_write::INFO,
             ModelId::M10 => &m10_outbox::INFO,
             ModelId::M10Plain => &m10_outbox::PLAIN,
@@ -171,6 +177,9 @@ pub trait Gate {
     /// A copy of `key` arrived `age` after its dedup entry was recorded,
     /// past the `window`, and was taken for a new message (M5).
     fn late_copy(&mut self, key: MsgKey, age: SimDuration, window: SimDuration);
+    /// A request for `key` came with an idempotency key already stored for
+    /// `first`, and was refused without executing (M11).
+    fn key_mismatch(&mut self, key: MsgKey, first: MsgKey);
 }
 
 /// A record as a consumer receives it.
@@ -209,6 +218,7 @@ pub fn process(
         }
         ModelId::M4 | ModelId::M10 => m4_inbox::process(db, rec, gate),
         ModelId::M5 => m5_dedup_window::process(db, rec, gate),
+        ModelId::M11 => m11_idempotency_key::process(db, rec, gate),
         ModelId::M1 => unreachable!("M1 processes after its offset commit is acked"),
     }
 }

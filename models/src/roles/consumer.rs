@@ -73,11 +73,12 @@ pub struct ConsumerDb {
     table: CowTable<RowStatus>,
     /// The processed dedup ids: M4's inbox, M3's durable seen-set.
     pub inbox: IdSet,
-    /// How long an entry of `window_entries` counts (M5; configuration kept
-    /// with the data it governs).
+    /// How long an entry of `window_entries` counts (M5's window, M11's
+    /// retention; configuration kept with the data it governs).
     pub dedup_window: SimDuration,
-    /// When each dedup id was last recorded (M5), by id.
-    window_entries: BTreeMap<u64, SimTime>,
+    /// When each dedup id was last recorded, and for which message (M5,
+    /// M11), by id.
+    window_entries: BTreeMap<u64, (SimTime, MsgKey)>,
 }
 
 impl Clone for ConsumerDb {
@@ -117,14 +118,16 @@ impl ConsumerDb {
         }
     }
 
-    /// When dedup id `id` was last recorded in the window table (M5).
-    pub fn window_entry(&self, id: u64) -> Option<SimTime> {
+    /// When dedup id `id` was last recorded in the window table, and for
+    /// which message (M5, M11).
+    pub fn window_entry(&self, id: u64) -> Option<(SimTime, MsgKey)> {
         self.window_entries.get(&id).copied()
     }
 
-    /// Record dedup id `id` at `now` in the window table (M5).
-    pub fn record_window_entry(&mut self, id: u64, now: SimTime) {
-        self.window_entries.insert(id, now);
+    /// Record dedup id `id` for `key` at `now` in the window table (M5,
+    /// M11).
+    pub fn record_window_entry(&mut self, id: u64, now: SimTime, key: MsgKey) {
+        self.window_entries.insert(id, (now, key));
     }
 
     /// Apply one effect of `key`; returns how many times it is now applied.
@@ -271,6 +274,10 @@ impl<C: Choices> Gate for CtxGate<'_, '_, C> {
 
     fn late_copy(&mut self, key: MsgKey, age: SimDuration, window: SimDuration) {
         self.ctx.observe(Obs::LateCopy { key, age, window });
+    }
+
+    fn key_mismatch(&mut self, key: MsgKey, first: MsgKey) {
+        self.ctx.observe(Obs::KeyMismatch { key, first });
     }
 }
 

@@ -121,7 +121,7 @@ impl Producer {
         ctx.observe(Obs::SendAttempt { key, attempt });
         let msg = Msg::ProduceIdempotent {
             key,
-            dedup_id: key.index(self.messages) as u64,
+            dedup_id: self.plain_id(key),
             session,
             seq: batch,
         };

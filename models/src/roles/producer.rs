@@ -73,6 +73,8 @@ pub struct Producer {
     pub new_id_on_retry: bool,
     /// Number of distinct keys over all producers, to make fresh ids unique.
     pub id_space: u64,
+    /// Dedup ids cycle through this many values (reused keys), if set.
+    pub key_space: Option<u64>,
     /// Where messages come from.
     pub source: Source,
     /// M6: most messages unacked at once (`max.in.flight.requests`).
@@ -229,13 +231,20 @@ impl Producer {
         self.publish(v, ctx, seq);
     }
 
+    /// The message's own dedup id: its index, cycled through `key_space`
+    /// when keys are reused.
+    pub(super) fn plain_id(&self, key: MsgKey) -> u64 {
+        let id = key.index(self.messages) as u64;
+        self.key_space.map_or(id, |k| id % k)
+    }
+
     /// Send message `seq` to the broker (again), and arm its retry timer.
     fn publish<C: Choices>(&self, v: &mut ProducerVol, ctx: &mut Ctx<'_, Node, C>, seq: u32) {
         let key = self.key(seq);
         let i = seq as usize;
         v.attempts[i] += 1;
         let attempt = v.attempts[i];
-        let plain_id = key.index(self.messages) as u64;
+        let plain_id = self.plain_id(key);
         let dedup_id = if self.new_id_on_retry {
             u64::from(attempt - 1) * self.id_space + plain_id
         } else {

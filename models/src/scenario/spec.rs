@@ -97,6 +97,11 @@ pub struct ProducerSpec {
     pub retry_ms: u64,
     /// Re-send with a fresh id each time (an app-level resend). Default false.
     pub new_id_on_retry: bool,
+    /// Dedup ids (idempotency keys) cycle through this many values, so that
+    /// later messages reuse earlier ones' keys (M11's breaker). Default: one
+    /// per message. Left out of the resolved file when unset.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub key_space: Option<u32>,
     /// Most messages unacked at once (M6 only). Default 5, Kafka's limit.
     /// Left out of the resolved file when unset.
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -108,6 +113,7 @@ impl Default for ProducerSpec {
         ProducerSpec {
             retry_ms: 50,
             new_id_on_retry: false,
+            key_space: None,
             max_in_flight: None,
         }
     }

@@ -125,6 +125,7 @@ impl Actors {
                         .then(|| SimDuration::from_ms(spec.producer.retry_ms)),
                     new_id_on_retry: spec.producer.new_id_on_retry,
                     id_space: u64::from(w.producers) * u64::from(w.messages),
+                    key_space: spec.producer.key_space.map(u64::from),
                     source: model.producer_source(),
                     max_in_flight: spec
                         .producer
@@ -150,7 +151,7 @@ impl Actors {
                     messages: w.messages,
                     producers: w.producers,
                     probe: spec.consumer.law_probe,
-                    dedup_window: m5_dedup_window::window(spec.consumer.dedup_window_ms),
+                    dedup_window: m5_dedup_window::window(model, spec.consumer.dedup_window_ms),
                 }),
                 Role::Recovery => Node::Recovery(Recovery {
                     consumers: consumers.clone(),

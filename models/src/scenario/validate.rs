@@ -120,6 +120,9 @@ impl<'a> Validator<'a> {
 
     fn check_timeouts(&mut self, spec: &ScenarioSpec) {
         self.in_range("producer.retry_ms", spec.producer.retry_ms, 1, 3_600_000);
+        if let Some(n) = spec.producer.key_space {
+            self.in_range("producer.key_space", u64::from(n), 1, 2_000_000);
+        }
         if let Some(n) = spec.producer.max_in_flight {
             self.in_range("producer.max_in_flight", u64::from(n), 1, 1_000);
         }

@@ -329,3 +329,31 @@ fn m6_appends_again_after_a_producer_restart_or_with_more_than_five_in_flight() 
     let s = Scenario::parse("sweep.ron", &text).unwrap();
     assert_breaks(&s, CheckId::C4, 10);
 }
+
+#[test]
+fn m11_executes_each_request_once_while_keys_are_kept() {
+    let s = scenario(
+        "M11",
+        &format!("{LOSSY}faults: (crash: [(ratio: Ratio(1, 8))]), "),
+    );
+    assert_claims_hold(ModelId::M11, &s, &[]);
+}
+
+#[test]
+fn m11_executes_again_after_pruning_and_refuses_a_reused_key() {
+    let pruned = scenario(
+        "M11",
+        "consumer: (dedup_window_ms: 200), faults: (schedule: [Partition(between: \
+         [\"broker\"], and: [\"producer-1\"], from_ms: 0, to_ms: 400, one_way: true)]), ",
+    );
+    assert_breaks(&pruned, CheckId::C3, 1);
+    let reused = scenario("M11", "producer: (key_space: 10), ");
+    assert_breaks(&reused, CheckId::C1, 1);
+    let report = run::run(&reused, 0, false);
+    assert!(
+        report
+            .violations()
+            .any(|(v, _)| v.cause == "key reused for another request"),
+        "the cause names the reused key"
+    );
+}
