@@ -80,6 +80,17 @@ pub enum Obs {
         /// The message the key was first used for.
         first: MsgKey,
     },
+    /// The storage received a write under a lease token (M12).
+    TokenWrite {
+        /// The message.
+        key: MsgKey,
+        /// The writer's token.
+        token: u64,
+        /// The highest token a write had carried before.
+        highest: u64,
+        /// Whether the storage accepted it.
+        accepted: bool,
+    },
     /// A consumer crashed at a named point while handling a message.
     Crashed {
         /// The message it was handling.
@@ -225,6 +236,11 @@ pub struct Ledger {
     pub poll_breaks: Vec<PollBreak>,
     /// Effects or deliveries of keys no producer ever sent.
     pub phantoms: Vec<(SimTime, ActorId, MsgKey)>,
+    /// Writes under a lease token (M12).
+    pub token_writes: u64,
+    /// Writes whose token was below the highest already seen: (time, actor,
+    /// message, token, highest, accepted).
+    pub stale_writes: Vec<(SimTime, ActorId, MsgKey, u64, u64, bool)>,
     /// Law probe reports that found a difference.
     pub law_failures: Vec<(SimTime, ActorId, MsgKey, LawFailure)>,
     /// C14 comparisons run.
@@ -365,6 +381,18 @@ impl Builder {
                     m.key_mismatches.push(*first);
                 }
             }
+            Obs::TokenWrite {
+                key,
+                token,
+                highest,
+                accepted,
+            } => {
+                self.ledger.token_writes += 1;
+                if token < highest {
+                    let w = (o.time, o.actor, *key, *token, *highest, *accepted);
+                    self.ledger.stale_writes.push(w);
+                }
+            }
             Obs::Probe(report) => self.add_probe(o, report),
         }
     }
@@ -458,6 +486,7 @@ pub fn subject(obs: &Obs) -> Option<MsgKey> {
         | Obs::Compensate { key }
         | Obs::LateCopy { key, .. }
         | Obs::KeyMismatch { key, .. }
+        | Obs::TokenWrite { key, .. }
         | Obs::Crashed { key, .. } => Some(*key),
         Obs::Probe(r) => Some(r.key),
         Obs::OffsetCommit { .. } => None,

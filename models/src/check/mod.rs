@@ -44,6 +44,8 @@ pub enum CheckId {
     C11,
     /// A consumer's deliveries on a partition never go back or skip.
     C12,
+    /// No write under a lease token below one already established.
+    C13,
     /// Idempotence law `h(h(s,m),m) = h(s,m)`.
     C14,
     /// The seeds' retry law `f(f(s,false),true) = f(s,true)`.
@@ -54,7 +56,7 @@ pub enum CheckId {
 
 impl CheckId {
     /// Every check, in report order.
-    pub const ALL: [CheckId; 12] = [
+    pub const ALL: [CheckId; 13] = [
         CheckId::C1,
         CheckId::C2,
         CheckId::C3,
@@ -64,6 +66,7 @@ impl CheckId {
         CheckId::C8,
         CheckId::C11,
         CheckId::C12,
+        CheckId::C13,
         CheckId::C14,
         CheckId::C15,
         CheckId::C16,
@@ -81,6 +84,7 @@ impl CheckId {
             CheckId::C8 => "exactly-once",
             CheckId::C11 => "order-per-key",
             CheckId::C12 => "consumer-monotonic",
+            CheckId::C13 => "fencing",
             CheckId::C14 => "idempotence-law",
             CheckId::C15 => "retry-law",
             CheckId::C16 => "liveness",
@@ -98,6 +102,7 @@ impl CheckId {
             CheckId::C6 => Some("unexpected"),
             CheckId::C11 => Some("nonmonotonic-send"),
             CheckId::C12 => Some("nonmonotonic-poll, poll-skip"),
+            CheckId::C13 => Some("zombie write"),
             CheckId::C16 => Some("unseen"),
             CheckId::C8 | CheckId::C14 | CheckId::C15 => None,
         }
@@ -115,6 +120,7 @@ impl CheckId {
             CheckId::C8 => "C8",
             CheckId::C11 => "C11",
             CheckId::C12 => "C12",
+            CheckId::C13 => "C13",
             CheckId::C14 => "C14",
             CheckId::C15 => "C15",
             CheckId::C16 => "C16",
@@ -234,6 +240,7 @@ fn run_one(check: CheckId, input: &CheckInput<'_>) -> Status {
         CheckId::C8 => delivery::exactly_once(input),
         CheckId::C11 => order::order_per_key(input),
         CheckId::C12 => order::consumer_monotonic(input),
+        CheckId::C13 => log::fencing(input),
         CheckId::C14 => law_status(input, Law::Idempotence),
         CheckId::C15 => law_status(input, Law::Retry),
         CheckId::C16 => delivery::liveness(input),

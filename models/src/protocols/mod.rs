@@ -13,12 +13,14 @@
 //! | M5 | [`m5_dedup_window`] | exactly-once effect within the window |
 //! | M6 | [`m6_idempotent_producer`] | no duplicate append within a session |
 //! | M11 | [`m11_idempotency_key`] | exactly-once execution within the retention |
+//! | M12, M12-lease | [`m12_lease`] | no zombie write / at-least-once |
 //! | M9 | [`m9_dual_write`] | at-least-once for published events |
 //! | M10, M10-plain | [`m10_outbox`] | exactly-once effect / at-least-once |
 
 pub mod m0_seeds;
 pub mod m10_outbox;
 pub mod m11_idempotency_key;
+pub mod m12_lease;
 pub mod m1_at_most_once;
 pub mod m2_at_least_once;
 pub mod m3_consumer_dedup;
@@ -64,6 +66,10 @@ pub enum ModelId {
     M10,
     /// Transactional outbox and relay, plain (M2) consumer.
     M10Plain,
+    /// Lease lock with a fencing token.
+    M12,
+    /// Lease lock without a fencing token.
+    M12LeaseOnly,
 }
 
 /// What the catalogue says about a model.
@@ -99,7 +105,7 @@ pub struct ModelInfo {
 
 impl ModelId {
     /// Every model, in teaching order.
-    pub const ALL: [ModelId; 13] = [
+    pub const ALL: [ModelId; 15] = [
         ModelId::M1,
         ModelId::M2,
         ModelId::M0Naive,
@@ -113,6 +119,8 @@ impl ModelId {
         ModelId::M9,
         ModelId::M10,
         ModelId::M10Plain,
+        ModelId::M12,
+        ModelId::M12LeaseOnly,
     ];
 
     /// The catalogue entry.
@@ -131,6 +139,8 @@ impl ModelId {
             ModelId::M9 => &m9_dual_write::INFO,
             ModelId::M10 => &m10_outbox::INFO,
             ModelId::M10Plain => &m10_outbox::PLAIN,
+            ModelId::M12 => &m12_lease::FENCED,
+            ModelId::M12LeaseOnly => &m12_lease::UNFENCED,
         }
     }
 
@@ -152,6 +162,11 @@ impl ModelId {
             ModelId::M10 | ModelId::M10Plain => Source::Outbox,
             _ => Source::Memory,
         }
+    }
+
+    /// Whether two consumers compete for partition 0 under a lease (M12).
+    pub fn uses_lease(self) -> bool {
+        matches!(self, ModelId::M12 | ModelId::M12LeaseOnly)
     }
 
     /// Whether the model uses the seeds' recovery worker.
@@ -220,6 +235,9 @@ pub fn process(
         ModelId::M5 => m5_dedup_window::process(db, rec, gate),
         ModelId::M11 => m11_idempotency_key::process(db, rec, gate),
         ModelId::M1 => unreachable!("M1 processes after its offset commit is acked"),
+        ModelId::M12 | ModelId::M12LeaseOnly => {
+            unreachable!("M12's consumers write to the storage under their lease")
+        }
     }
 }
 

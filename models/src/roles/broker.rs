@@ -6,6 +6,7 @@ use std::collections::BTreeMap;
 
 use sim_core::{ActorId, Choices, Ctx, SimDuration, Step, Store, TimerId};
 
+use super::lease::{LeaseCfg, LeaseDb, LeaseVol};
 use super::{Msg, Node, Timer};
 use crate::history::Obs;
 use crate::protocols::Record;
@@ -25,6 +26,8 @@ pub struct Broker {
     /// Answer each offset commit with an ack saying whether it stored the
     /// offset (only M1's consumer waits for one).
     pub confirm_offset_commits: bool,
+    /// M12: a lease over partition 0 between two consumers.
+    pub lease: Option<LeaseCfg>,
 }
 
 /// One partition's log and its offset commits.
@@ -45,6 +48,8 @@ pub struct BrokerDb {
     pub appended_ids: IdSet,
     /// M6: per (producer, session, partition), the batches appended.
     pub sessions: BTreeMap<(u32, u32, u32), SeqWindow>,
+    /// M12: the lease and the storage.
+    pub lease: LeaseDb,
 }
 
 impl BrokerDb {
@@ -100,6 +105,8 @@ impl Admit {
 #[derive(Debug, Default)]
 pub struct BrokerVol {
     timers: Vec<Vec<Option<TimerId>>>,
+    /// M12: when the lease was last renewed.
+    pub(super) lease: LeaseVol,
 }
 
 impl Broker {
@@ -112,6 +119,10 @@ impl Broker {
             partitions: (0..self.consumers.len()).map(|_| log()).collect(),
             appended_ids: IdSet::default(),
             sessions: BTreeMap::new(),
+            lease: LeaseDb {
+                token: 1,
+                ..LeaseDb::default()
+            },
         }
     }
 
@@ -127,15 +138,27 @@ impl Broker {
                     timers
                 })
                 .collect(),
+            lease: LeaseVol::default(),
         };
+        self.lease_start(&mut v, ctx);
+        self.redeliver_all(db, &mut v, ctx);
+        v
+    }
+
+    /// Deliver every uncommitted record.
+    pub(super) fn redeliver_all<C: Choices>(
+        &self,
+        db: &BrokerDb,
+        v: &mut BrokerVol,
+        ctx: &mut Ctx<'_, Node, C>,
+    ) {
         for (p, log) in db.partitions.iter().enumerate() {
             for (o, rec) in log.records.iter().enumerate() {
                 if !log.committed[o] {
-                    self.deliver(&mut v, ctx, to_u32(p), o as u64, *rec);
+                    self.deliver(db, v, ctx, to_u32(p), o as u64, *rec);
                 }
             }
         }
-        v
     }
 
     pub(super) fn on_msg<C: Choices>(
@@ -159,11 +182,18 @@ impl Broker {
                 let batch = (Record { key, dedup_id }, session, seq);
                 self.on_produce_idempotent(&mut db, v, ctx, src, batch);
             }
+            Msg::Write {
+                key,
+                token,
+                partition,
+                offset,
+            } => self.on_write(&mut db, v, ctx, src, (key, token, partition, offset)),
             Msg::OffsetCommit {
                 partition,
                 offset,
                 request,
             } => {
+                self.renew(db.get(), v, ctx.now(), src);
                 let commit = (partition, offset, request);
                 self.on_offset_commit(&mut db, v, ctx, src, commit);
             }
@@ -189,7 +219,7 @@ impl Broker {
             Some(d.append(partition, rec))
         });
         if let Some(offset) = offset {
-            self.appended(v, ctx, partition, offset, rec);
+            self.appended(db.get(), v, ctx, partition, offset, rec);
         }
         ctx.send(producer, Msg::ProduceAck { key: rec.key });
     }
@@ -197,6 +227,7 @@ impl Broker {
     /// Observe an append and deliver the record.
     fn appended<C: Choices>(
         &self,
+        db: &BrokerDb,
         v: &mut BrokerVol,
         ctx: &mut Ctx<'_, Node, C>,
         partition: u32,
@@ -209,7 +240,7 @@ impl Broker {
             offset,
         });
         v.timers[partition as usize].push(None);
-        self.deliver(v, ctx, partition, offset, rec);
+        self.deliver(db, v, ctx, partition, offset, rec);
     }
 
     /// M6: append batch `seq` of `session` once and in sequence; remember
@@ -243,7 +274,7 @@ impl Broker {
         };
         match admit {
             (Admit::Append, Some(offset)) => {
-                self.appended(v, ctx, partition, offset, rec);
+                self.appended(db.get(), v, ctx, partition, offset, rec);
                 ctx.send(producer, ack);
             }
             (Admit::Duplicate, _) => ctx.send(producer, ack),
@@ -260,7 +291,7 @@ impl Broker {
         }
     }
 
-    fn on_offset_commit<C: Choices>(
+    pub(super) fn on_offset_commit<C: Choices>(
         &self,
         db: &mut Store<'_, BrokerDb>,
         v: &mut BrokerVol,
@@ -291,39 +322,63 @@ impl Broker {
 
     pub(super) fn on_timer<C: Choices>(
         &self,
-        db: &Store<'_, BrokerDb>,
+        mut db: Store<'_, BrokerDb>,
         v: &mut BrokerVol,
         ctx: &mut Ctx<'_, Node, C>,
         timer: Timer,
     ) -> Step {
-        if let Timer::Redeliver { partition, offset } = timer {
-            let log = &db.get().partitions[partition as usize];
-            let o = to_usize(offset);
-            if !log.committed[o] {
-                self.deliver(v, ctx, partition, offset, log.records[o]);
+        match timer {
+            Timer::Redeliver { partition, offset } => {
+                let log = &db.get().partitions[partition as usize];
+                let o = to_usize(offset);
+                if !log.committed[o] {
+                    self.deliver(db.get(), v, ctx, partition, offset, log.records[o]);
+                }
             }
+            Timer::LeaseCheck => self.lease_check(&mut db, v, ctx),
+            _ => {}
         }
         Ok(())
     }
 
     fn deliver<C: Choices>(
         &self,
+        db: &BrokerDb,
         v: &mut BrokerVol,
         ctx: &mut Ctx<'_, Node, C>,
         partition: u32,
         offset: u64,
         rec: Record,
     ) {
-        let consumer = self.consumers[partition as usize];
-        ctx.send(
-            consumer,
-            Msg::Deliver {
-                partition,
-                offset,
-                key: rec.key,
-                dedup_id: rec.dedup_id,
-            },
-        );
+        let (key, dedup_id) = (rec.key, rec.dedup_id);
+        let msg = match self.lease_target(db, partition) {
+            (consumer, Some(token)) => (
+                consumer,
+                Msg::DeliverLeased {
+                    partition,
+                    offset,
+                    key,
+                    dedup_id,
+                    token,
+                },
+            ),
+            (consumer, None) => (
+                consumer,
+                Msg::Deliver {
+                    partition,
+                    offset,
+                    key,
+                    dedup_id,
+                },
+            ),
+        };
+        ctx.send(msg.0, msg.1);
+        // One redelivery timer per record: a delivery made early (to a new
+        // lease holder) replaces the one pending.
+        let slot = &mut v.timers[partition as usize][to_usize(offset)];
+        if let Some(t) = slot.take() {
+            ctx.cancel_timer(t);
+        }
         let timer = ctx.set_timer(self.redeliver, Timer::Redeliver { partition, offset });
         v.timers[partition as usize][to_usize(offset)] = Some(timer);
     }

@@ -58,6 +58,18 @@ impl std::fmt::Display for RowStatus {
     }
 }
 
+/// A write a lease holder is about to send (M12): kept durably, because a
+/// pause keeps it (see `lease.rs`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct PendingWrite {
+    /// The message.
+    pub key: MsgKey,
+    /// Its offset in partition 0.
+    pub offset: u64,
+    /// The lease token it was delivered under.
+    pub token: u64,
+}
+
 /// The consumer's database: its durable state.
 #[derive(Debug, PartialEq, Eq)]
 pub struct ConsumerDb {
@@ -79,6 +91,8 @@ pub struct ConsumerDb {
     /// When each dedup id was last recorded, and for which message (M5,
     /// M11), by id.
     window_entries: BTreeMap<u64, (SimTime, MsgKey)>,
+    /// M12: the write this consumer is about to send.
+    pub pending_write: Option<PendingWrite>,
 }
 
 impl Clone for ConsumerDb {
@@ -99,6 +113,7 @@ impl Clone for ConsumerDb {
         self.inbox.clone_from(&source.inbox);
         self.dedup_window = source.dedup_window;
         self.window_entries.clone_from(&source.window_entries);
+        self.pending_write = source.pending_write;
     }
 }
 
@@ -115,6 +130,7 @@ impl ConsumerDb {
             inbox: IdSet::default(),
             dedup_window: SimDuration::default(),
             window_entries: BTreeMap::new(),
+            pending_write: None,
         }
     }
 
@@ -294,7 +310,11 @@ impl Consumer {
         db: &ConsumerDb,
         ctx: &mut Ctx<'_, Node, C>,
     ) -> ConsumerVol {
-        if self.model.uses_recovery() && !db.keys_with(RowStatus::Unprocessed).is_empty() {
+        let unprocessed =
+            self.model.uses_recovery() && !db.keys_with(RowStatus::Unprocessed).is_empty();
+        // A lease holder back from a pause resumes the write it was about to
+        // send (M12).
+        if unprocessed || db.pending_write.is_some() {
             ctx.set_timer(SimDuration::from_us(0), Timer::Work);
         }
         ConsumerVol::default()
@@ -336,6 +356,21 @@ impl Consumer {
                 None => Ok(()),
             },
             Msg::RecoverStuck => self.recover_stuck(&mut db, ctx),
+            Msg::DeliverLeased {
+                partition,
+                offset,
+                key,
+                dedup_id: _,
+                token,
+            } => {
+                ctx.observe(Obs::Deliver {
+                    key,
+                    partition,
+                    offset,
+                });
+                let write = PendingWrite { key, offset, token };
+                self.on_leased(&mut db, ctx, write)
+            }
             _ => Ok(()),
         }
     }
@@ -415,6 +450,10 @@ impl Consumer {
     ) -> Step {
         match timer {
             Timer::Work if self.model.uses_recovery() => self.process_unprocessed(&mut db, ctx),
+            Timer::Work => {
+                self.write(&mut db, ctx);
+                Ok(())
+            }
             _ => Ok(()),
         }
     }

@@ -10,13 +10,15 @@
 mod broker;
 mod consumer;
 mod idempotent;
+mod lease;
 mod producer;
 mod recovery;
 
 use sim_core::{Actor, ActorId, Choices, Ctx, Step, Store};
 
 pub use broker::{Broker, BrokerDb, BrokerVol, PartitionLog};
-pub use consumer::{Consumer, ConsumerDb, ConsumerVol, RowStatus};
+pub use consumer::{Consumer, ConsumerDb, ConsumerVol, PendingWrite, RowStatus};
+pub use lease::{LeaseCfg, LeaseDb};
 pub use producer::{Producer, ProducerDb, ProducerVol, Row, Source};
 pub use recovery::Recovery;
 
@@ -100,6 +102,32 @@ pub enum Msg {
         /// The session it was sent in.
         session: u32,
     },
+    /// broker → the lease holder: a record of partition 0, under the lease
+    /// `token` (M12).
+    DeliverLeased {
+        /// The partition.
+        partition: u32,
+        /// The record's offset.
+        offset: u64,
+        /// The message.
+        key: MsgKey,
+        /// The id to deduplicate on.
+        dedup_id: u64,
+        /// The lease token the holder had when the record was delivered.
+        token: u64,
+    },
+    /// consumer → broker (the storage): apply `key`'s effect and commit
+    /// its offset, in one transaction, under the lease `token` (M12).
+    Write {
+        /// The message.
+        key: MsgKey,
+        /// The token the writer holds.
+        token: u64,
+        /// The record's partition.
+        partition: u32,
+        /// The record's offset, committed with the effect.
+        offset: u64,
+    },
 }
 
 /// Timer tags.
@@ -120,6 +148,8 @@ pub enum Timer {
     Work,
     /// Recovery worker: look for stuck messages.
     Poll,
+    /// Broker: check whether the lease holder renewed its lease (M12).
+    LeaseCheck,
 }
 
 /// One actor of a delivery scenario.
@@ -249,7 +279,7 @@ impl Actor for Node {
     ) -> Step {
         match (self, v) {
             (Node::Producer(p), NodeVol::Producer(v)) => p.on_timer(producer_db(d), v, ctx, timer),
-            (Node::Broker(b), NodeVol::Broker(v)) => b.on_timer(&broker_db(d), v, ctx, timer),
+            (Node::Broker(b), NodeVol::Broker(v)) => b.on_timer(broker_db(d), v, ctx, timer),
             (Node::Consumer(c), NodeVol::Consumer(v)) => c.on_timer(consumer_db(d), v, ctx, timer),
             (Node::Recovery(r), NodeVol::Recovery) => r.on_timer(ctx, timer),
             _ => unreachable!("volatile state always matches the role"),

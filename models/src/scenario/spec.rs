@@ -129,6 +129,10 @@ pub struct BrokerSpec {
     /// Append each message id at most once (an idempotent broker). Default
     /// false.
     pub dedup_appends: bool,
+    /// How long a lease lasts without renewal (M12 only). Default 100 ms.
+    /// Left out of the resolved file when unset.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub lease_ms: Option<u64>,
 }
 
 impl Default for BrokerSpec {
@@ -136,6 +140,7 @@ impl Default for BrokerSpec {
         BrokerSpec {
             redeliver_ms: 50,
             dedup_appends: false,
+            lease_ms: None,
         }
     }
 }

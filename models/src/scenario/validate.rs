@@ -128,6 +128,27 @@ impl<'a> Validator<'a> {
             self.in_range("producer.max_in_flight", u64::from(n), 1, 1_000);
             self.only_for(spec, "producer.max_in_flight", &[ModelId::M6]);
         }
+        if let Some(l) = spec.broker.lease_ms {
+            self.in_range("broker.lease_ms", l, 1, 3_600_000);
+            self.only_for(
+                spec,
+                "broker.lease_ms",
+                &[ModelId::M12, ModelId::M12LeaseOnly],
+            );
+        }
+        if spec.model.uses_lease() && spec.workload.partitions != 1 {
+            let msg = format!(
+                "{} leases one partition to one of two consumers; `workload.partitions` must be 1",
+                spec.model.info().code
+            );
+            self.report(
+                "workload.partitions",
+                "scenario::not-for-model",
+                msg,
+                "one partition",
+                None,
+            );
+        }
         if let Some(w) = spec.consumer.dedup_window_ms {
             self.in_range("consumer.dedup_window_ms", w, 1, 86_400_000);
             let windowed = [ModelId::M5, ModelId::M11];

@@ -357,3 +357,22 @@ fn m11_executes_again_after_pruning_and_refuses_a_reused_key() {
         "the cause names the reused key"
     );
 }
+
+/// M12's pause: the lease holder stops at `paused-before-write` for longer
+/// than the 100 ms lease.
+const PAUSE: &str = "faults: (restart_after_ms: 300, crash: [(at_point: \
+                     \"paused-before-write\", ratio: Ratio(1, 10))]), ";
+
+#[test]
+fn m12_fencing_refuses_every_zombie_write() {
+    assert_claims_hold(ModelId::M12, &scenario("M12", PAUSE), &[]);
+    let lossy = format!("{LOSSY}faults: (crash: [(ratio: Ratio(1, 10))]), ");
+    assert_claims_hold(ModelId::M12, &scenario("M12", &lossy), &[]);
+}
+
+#[test]
+fn m12_without_fencing_accepts_a_zombie_write_after_a_pause() {
+    let s = scenario("M12LeaseOnly", PAUSE);
+    assert_claims_hold(ModelId::M12LeaseOnly, &s, &[]);
+    assert_breaks(&s, CheckId::C13, 10);
+}
