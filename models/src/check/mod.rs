@@ -37,6 +37,8 @@ pub enum CheckId {
     C5,
     /// Nothing takes effect that was never sent.
     C6,
+    /// Nothing takes effect whose operation failed (was rolled back).
+    C7,
     /// Exactly-once: acked → one effect, indeterminate → at most one, failed → none.
     C8,
     /// A message acked before the next was sent is appended and applied
@@ -56,13 +58,14 @@ pub enum CheckId {
 
 impl CheckId {
     /// Every check, in report order.
-    pub const ALL: [CheckId; 13] = [
+    pub const ALL: [CheckId; 14] = [
         CheckId::C1,
         CheckId::C2,
         CheckId::C3,
         CheckId::C4,
         CheckId::C5,
         CheckId::C6,
+        CheckId::C7,
         CheckId::C8,
         CheckId::C11,
         CheckId::C12,
@@ -81,6 +84,7 @@ impl CheckId {
             CheckId::C4 => "no-duplicate-append",
             CheckId::C5 => "offset-uniqueness",
             CheckId::C6 => "no-phantom",
+            CheckId::C7 => "no-aborted-effect",
             CheckId::C8 => "exactly-once",
             CheckId::C11 => "order-per-key",
             CheckId::C12 => "consumer-monotonic",
@@ -100,6 +104,7 @@ impl CheckId {
             CheckId::C4 => Some("duplicate"),
             CheckId::C5 => Some("inconsistent-offsets"),
             CheckId::C6 => Some("unexpected"),
+            CheckId::C7 => Some("G1a"),
             CheckId::C11 => Some("nonmonotonic-send"),
             CheckId::C12 => Some("nonmonotonic-poll, poll-skip"),
             CheckId::C13 => Some("zombie write"),
@@ -117,6 +122,7 @@ impl CheckId {
             CheckId::C4 => "C4",
             CheckId::C5 => "C5",
             CheckId::C6 => "C6",
+            CheckId::C7 => "C7",
             CheckId::C8 => "C8",
             CheckId::C11 => "C11",
             CheckId::C12 => "C12",
@@ -237,6 +243,7 @@ fn run_one(check: CheckId, input: &CheckInput<'_>) -> Status {
         CheckId::C4 => log::no_duplicate_append(input),
         CheckId::C5 => log::offset_uniqueness(input),
         CheckId::C6 => delivery::no_phantom(input),
+        CheckId::C7 => delivery::no_aborted_effect(input),
         CheckId::C8 => delivery::exactly_once(input),
         CheckId::C11 => order::order_per_key(input),
         CheckId::C12 => order::consumer_monotonic(input),

@@ -62,6 +62,8 @@ pub enum ModelId {
     M11,
     /// Naive dual write: database commit, then publish.
     M9,
+    /// Naive dual write reversed: publish, then database commit.
+    M9Reverse,
     /// Transactional outbox and relay, inbox downstream.
     M10,
     /// Transactional outbox and relay, plain (M2) consumer.
@@ -105,7 +107,7 @@ pub struct ModelInfo {
 
 impl ModelId {
     /// Every model, in teaching order.
-    pub const ALL: [ModelId; 15] = [
+    pub const ALL: [ModelId; 16] = [
         ModelId::M1,
         ModelId::M2,
         ModelId::M0Naive,
@@ -117,6 +119,7 @@ impl ModelId {
         ModelId::M6,
         ModelId::M11,
         ModelId::M9,
+        ModelId::M9Reverse,
         ModelId::M10,
         ModelId::M10Plain,
         ModelId::M12,
@@ -137,6 +140,7 @@ impl ModelId {
             ModelId::M6 => &m6_idempotent_producer::INFO,
             ModelId::M11 => &m11_idempotency_key::INFO,
             ModelId::M9 => &m9_dual_write::INFO,
+            ModelId::M9Reverse => &m9_dual_write::REVERSE,
             ModelId::M10 => &m10_outbox::INFO,
             ModelId::M10Plain => &m10_outbox::PLAIN,
             ModelId::M12 => &m12_lease::FENCED,
@@ -159,6 +163,7 @@ impl ModelId {
         match self {
             ModelId::M6 => Source::Idempotent,
             ModelId::M9 => Source::DualWrite,
+            ModelId::M9Reverse => Source::DualWriteReverse,
             ModelId::M10 | ModelId::M10Plain => Source::Outbox,
             _ => Source::Memory,
         }
@@ -228,7 +233,7 @@ pub fn process(
         }
         ModelId::M0Naive => m0_seeds::process(db, rec, m0_seeds::Variant::Naive, gate),
         ModelId::M0Atomic => m0_seeds::process(db, rec, m0_seeds::Variant::Atomic, gate),
-        ModelId::M2 | ModelId::M6 | ModelId::M9 | ModelId::M10Plain => {
+        ModelId::M2 | ModelId::M6 | ModelId::M9 | ModelId::M9Reverse | ModelId::M10Plain => {
             m2_at_least_once::process(db, rec, gate)
         }
         ModelId::M4 | ModelId::M10 => m4_inbox::process(db, rec, gate),
@@ -262,7 +267,8 @@ pub(crate) fn apply_effect(db: &mut Store<'_, ConsumerDb>, key: MsgKey, gate: &m
 }
 
 /// What an exactly-once model claims: no loss (C1, C2), no duplicate effect
-/// (C3), consistent offsets (C5), no phantom (C6), exactly-once (C8), both
+/// (C3), consistent offsets (C5), no phantom (C6), no effect of a failed
+/// operation (C7), exactly-once (C8), both
 /// laws (C14, C15) and liveness (C16). Not C4: the broker appends every copy
 /// it receives, and an exactly-once *effect* is built on top of that; not
 /// C11 or C12: records are redelivered one by one, out of order.
@@ -272,6 +278,7 @@ pub const EXACTLY_ONCE_CLAIMS: &[CheckId] = &[
     CheckId::C3,
     CheckId::C5,
     CheckId::C6,
+    CheckId::C7,
     CheckId::C8,
     CheckId::C14,
     CheckId::C15,

@@ -21,6 +21,8 @@ pub enum Source {
     /// M9: commit the business row, then publish; the publish is tracked in
     /// memory only.
     DualWrite,
+    /// M9-rev: publish, then commit the business row once the broker acked.
+    DualWriteReverse,
     /// M10: the business row and an outbox row in one transaction; a relay
     /// publishes pending outbox rows and marks them sent once acked.
     Outbox,
@@ -38,6 +40,9 @@ pub enum Row {
     Absent,
     /// M9: committed; whether it was published is not recorded.
     Committed,
+    /// M9-rev: the operation began (its event is being published); its
+    /// business row is not committed. Left so by a crash, it was rolled back.
+    Started,
     /// M10: committed with an outbox row the relay has not marked sent.
     Pending,
     /// M10: committed, and the relay marked its outbox row sent.
@@ -106,7 +111,7 @@ impl Producer {
     pub(super) fn init_durable(&self) -> ProducerDb {
         let rows = match self.source {
             Source::Memory => Vec::new(),
-            Source::DualWrite | Source::Outbox | Source::Idempotent => {
+            Source::DualWrite | Source::DualWriteReverse | Source::Outbox | Source::Idempotent => {
                 vec![Row::Absent; self.messages as usize]
             }
         };
@@ -175,6 +180,7 @@ impl Producer {
             match self.source {
                 Source::Memory | Source::Idempotent => self.publish(v, ctx, seq),
                 Source::DualWrite => self.dual_write(db, v, ctx, seq)?,
+                Source::DualWriteReverse => self.publish_first(db, v, ctx, seq),
                 Source::Outbox => self.outbox_write(db, v, ctx, seq),
             }
             if self.interval.as_us() != 0 || v.next >= self.messages {
@@ -215,6 +221,40 @@ impl Producer {
         crash_point(ctx, key, m9_dual_write::AFTER_DB_COMMIT_BEFORE_PUBLISH)?;
         self.publish(v, ctx, seq);
         Ok(())
+    }
+
+    /// M9-rev: note that the operation began, then publish; the row is
+    /// committed when the broker acks.
+    fn publish_first<C: Choices>(
+        &self,
+        db: &mut Store<'_, ProducerDb>,
+        v: &mut ProducerVol,
+        ctx: &mut Ctx<'_, Node, C>,
+        seq: u32,
+    ) {
+        db.transaction(|d| d.rows[seq as usize] = Row::Started);
+        let key = self.key(seq);
+        ctx.observe(Obs::SendAttempt { key, attempt: 1 });
+        self.publish(v, ctx, seq);
+    }
+
+    /// M9-rev: the event is published; commit the business row. A crash
+    /// first rolls the operation back: it failed, yet its event is out.
+    fn commit_after_publish<C: Choices>(
+        &self,
+        db: &mut Store<'_, ProducerDb>,
+        ctx: &mut Ctx<'_, Node, C>,
+        key: MsgKey,
+    ) -> Step {
+        let step = crash_point(ctx, key, m9_dual_write::AFTER_PUBLISH_BEFORE_DB_COMMIT);
+        let outcome = if step.is_err() {
+            SendOutcome::Failed
+        } else {
+            db.transaction(|d| d.rows[key.seq as usize] = Row::Committed);
+            SendOutcome::Acked
+        };
+        ctx.observe(Obs::SendOutcome { key, outcome });
+        step
     }
 
     /// M10: the row and its outbox entry in one transaction; the relay
@@ -292,6 +332,9 @@ impl Producer {
                 key,
                 outcome: SendOutcome::Acked,
             });
+        }
+        if self.source == Source::DualWriteReverse && db.get().rows[i] == Row::Started {
+            self.commit_after_publish(&mut db, ctx, key)?;
         }
         if self.source == Source::Outbox && db.get().rows[i] == Row::Pending {
             crash_point(ctx, key, m10_outbox::AFTER_PUBLISH_BEFORE_MARK_SENT)?;

@@ -376,3 +376,11 @@ fn m12_without_fencing_accepts_a_zombie_write_after_a_pause() {
     assert_claims_hold(ModelId::M12LeaseOnly, &s, &[]);
     assert_breaks(&s, CheckId::C13, 10);
 }
+
+#[test]
+fn m9_reversed_keeps_at_least_once_but_publishes_phantoms_on_a_crash() {
+    assert_claims_hold(ModelId::M9Reverse, &scenario("M9Reverse", LOSSY), &[]);
+    let crash = "faults: (crash: [(at_point: \"after-publish-before-db-commit\", \
+                 ratio: Ratio(1, 10))]), ";
+    assert_breaks(&scenario("M9Reverse", crash), CheckId::C7, 10);
+}
