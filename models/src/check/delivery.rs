@@ -1,5 +1,6 @@
 //! The delivery checks on the per-message ledger: C1 no-loss, C3
-//! no-duplicate-effect, C6 no-phantom, C8 exactly-once and C16 liveness.
+//! no-duplicate-effect, C6 no-phantom, C7 no-aborted-effect, C8 exactly-once
+//! and C16 liveness.
 
 use sim_core::{EndReason, SimDuration};
 

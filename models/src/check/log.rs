@@ -1,6 +1,7 @@
 //! The checks on the partition logs: C2 prefix no-loss (Jepsen's
 //! `lost-write`), C4 no duplicate append (`duplicate`) and C5 offset
-//! uniqueness (`inconsistent-offsets`).
+//! uniqueness (`inconsistent-offsets`); and C13 fencing (`zombie write`) on
+//! the writes M12's storage receives under lease tokens.
 //!
 //! A message's offset is its first append (its lowest offset): a copy
 //! appended again later does not move it.

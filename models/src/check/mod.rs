@@ -2,8 +2,9 @@
 //! named as in the catalogue (C1 no-loss … C16 liveness), plus the law probes
 //! C14 and C15.
 //!
-//! - [`delivery`]: C1, C3, C6, C8 and C16 on the per-message ledger.
-//! - [`log`]: C2, C4 and C5 on the partition logs.
+//! - [`delivery`]: C1, C3, C6, C7, C8 and C16 on the per-message ledger.
+//! - [`log`]: C2, C4 and C5 on the partition logs, and C13 on the storage's
+//!   lease-token writes.
 //! - [`order`]: C11 and C12, order per key and per consumer.
 //! - [`law`]: the probe itself; C14 and C15 read its reports.
 

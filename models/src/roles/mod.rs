@@ -6,6 +6,14 @@
 //! consumer that owns its partition and redelivers it until that consumer's
 //! offset commit for it arrives (per-record offset commits, as with
 //! individual acknowledgements).
+//!
+//! - `producer.rs`: sending, with the database-backed sources of M9 and
+//!   M10; `idempotent.rs`: M6's sessions and sequence numbers.
+//! - `broker.rs`: appends (M6's in-sequence appends too), deliveries,
+//!   offset commits; `lease.rs`: M12's lease, token writes and fencing, with
+//!   the consumers' side.
+//! - `consumer.rs`: processing as the model prescribes, and the law probe.
+//! - `recovery.rs`: the seeds' recovery worker.
 
 mod broker;
 mod consumer;

@@ -178,7 +178,8 @@ impl Producer {
             let seq = v.next;
             v.next += 1;
             match self.source {
-                Source::Memory | Source::Idempotent => self.publish(v, ctx, seq),
+                Source::Memory => self.publish(v, ctx, seq),
+                Source::Idempotent => unreachable!("M6 sends through idem_send_next"),
                 Source::DualWrite => self.dual_write(db, v, ctx, seq)?,
                 Source::DualWriteReverse => self.publish_first(db, v, ctx, seq),
                 Source::Outbox => self.outbox_write(db, v, ctx, seq),
