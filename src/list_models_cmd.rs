@@ -72,9 +72,23 @@ fn entry(info: &ModelInfo) -> String {
         labelled("breakers", info.breakers),
         labelled("anchor", info.anchor),
         labelled("remedy", info.remedy),
+        labelled("crash at", &crash_points(info)),
         labelled("scenario", &format!("model: {:?}", info.id)),
     ];
     lines.join("\n") + "\n"
+}
+
+/// The crash points a scenario may name, by role.
+fn crash_points(info: &ModelInfo) -> String {
+    let mut parts = vec![format!(
+        "consumer: {}",
+        info.consumer_crash_points.join(", ")
+    )];
+    if !info.producer_crash_points.is_empty() {
+        let points = info.producer_crash_points.join(", ");
+        parts.push(format!("producer: {points}"));
+    }
+    parts.join("; ")
 }
 
 fn labelled(label: &str, text: &str) -> String {

@@ -733,6 +733,7 @@ fn list_models_prints_every_model_within_80_columns() {
         "survives",
         "breakers",
         "anchor",
+        "crash at",
     ] {
         assert!(
             text.contains(&format!("  {label:<10} ")),

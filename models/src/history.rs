@@ -73,6 +73,25 @@ pub enum Obs {
         /// The dedup window.
         window: SimDuration,
     },
+    /// A request for a message was refused: its idempotency key was stored
+    /// for another message (M11).
+    KeyMismatch {
+        /// The message refused.
+        key: MsgKey,
+        /// The message the key was first used for.
+        first: MsgKey,
+    },
+    /// The storage received a write under a lease token (M12).
+    TokenWrite {
+        /// The message.
+        key: MsgKey,
+        /// The writer's token.
+        token: u64,
+        /// The highest token a write had carried before.
+        highest: u64,
+        /// Whether the storage accepted it.
+        accepted: bool,
+    },
     /// A consumer crashed at a named point while handling a message.
     Crashed {
         /// The message it was handling.
@@ -146,6 +165,8 @@ pub struct MsgLedger {
     pub crashes: Vec<(SimTime, ActorId, &'static str)>,
     /// Copies taken for new messages after the dedup window: (age, window).
     pub late_copies: Vec<(SimDuration, SimDuration)>,
+    /// Requests refused because their key was stored for another message.
+    pub key_mismatches: Vec<MsgKey>,
 }
 
 impl MsgLedger {
@@ -218,6 +239,11 @@ pub struct Ledger {
     pub poll_breaks: Vec<PollBreak>,
     /// Effects or deliveries of keys no producer ever sent.
     pub phantoms: Vec<(SimTime, ActorId, MsgKey)>,
+    /// Writes under a lease token (M12).
+    pub token_writes: u64,
+    /// Writes whose token was below the highest already seen: (time, actor,
+    /// message, token, highest, accepted).
+    pub stale_writes: Vec<(SimTime, ActorId, MsgKey, u64, u64, bool)>,
     /// Law probe reports that found a difference.
     pub law_failures: Vec<(SimTime, ActorId, MsgKey, LawFailure)>,
     /// C14 comparisons run.
@@ -353,6 +379,23 @@ impl Builder {
                     m.late_copies.push((*age, *window));
                 }
             }
+            Obs::KeyMismatch { key, first } => {
+                if let Some(m) = self.sent(*key, o) {
+                    m.key_mismatches.push(*first);
+                }
+            }
+            Obs::TokenWrite {
+                key,
+                token,
+                highest,
+                accepted,
+            } => {
+                self.ledger.token_writes += 1;
+                if token < highest {
+                    let w = (o.time, o.actor, *key, *token, *highest, *accepted);
+                    self.ledger.stale_writes.push(w);
+                }
+            }
             Obs::Probe(report) => self.add_probe(o, report),
         }
     }
@@ -445,6 +488,8 @@ pub fn subject(obs: &Obs) -> Option<MsgKey> {
         | Obs::Effect { key, .. }
         | Obs::Compensate { key }
         | Obs::LateCopy { key, .. }
+        | Obs::KeyMismatch { key, .. }
+        | Obs::TokenWrite { key, .. }
         | Obs::Crashed { key, .. } => Some(*key),
         Obs::Probe(r) => Some(r.key),
         Obs::OffsetCommit { .. } => None,

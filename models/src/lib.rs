@@ -8,10 +8,11 @@
 //!   [`history::Ledger`].
 //! - [`roles`]: producer, broker, consumer and recovery worker as one
 //!   [`roles::Node`] actor type.
-//! - [`protocols`]: one file per model (M0 naive and atomic, M1, M2, M4), each
-//!   opening with its guarantee, breakers and anchor.
-//! - [`check`]: C1, C3, C6, C8, C16 on the ledger; C14 and C15 from the law
-//!   probe.
+//! - [`protocols`]: one file per model (M0 naive and atomic, M1, M2, M3, M4,
+//!   M5, M6, M9, M10, M11, M12), each opening with its guarantee, breakers and
+//!   anchor.
+//! - [`check`]: C1–C8, C11–C13 and C16 on the ledger; C14 and C15 from the
+//!   law probe.
 //! - [`scenario`]: RON files → validated [`scenario::Scenario`].
 //! - [`run`]: run a scenario at a seed and judge it.
 //! - [`shrink`]: a failing run → a seedless minimal scenario.

@@ -110,8 +110,8 @@ impl std::error::Error for ShrinkError {}
 /// Shrink the run of `scenario` at `seed` to a minimal seedless scenario that
 /// still violates `check`. By default the check is the first unexpected
 /// violation; if every violation was expected, each violated check is shrunk
-/// and the smallest result kept (fewest faults, then fewest events), which
-/// is the clearest lesson. `keep_going` is asked before every candidate run;
+/// and the smallest result kept (a delivery check before a law probe, then
+/// fewest faults, then fewest events), which is the clearest lesson. `keep_going` is asked before every candidate run;
 /// returning `false` ends the search with what it has.
 ///
 /// # Errors
@@ -161,7 +161,15 @@ pub fn shrink(
             attempts,
             complete,
         };
-        let rank = |s: &Shrunk| (s.after.faults + s.after.delays, s.after.events);
+        // The law probe finds its violations without any fault, so a
+        // delivery check's counterexample teaches more when there is one.
+        let rank = |s: &Shrunk| {
+            (
+                s.check.is_law(),
+                s.after.faults + s.after.delays,
+                s.after.events,
+            )
+        };
         if best.as_ref().is_none_or(|b| rank(&shrunk) < rank(b)) {
             best = Some(shrunk);
         }

@@ -401,7 +401,10 @@ impl<'a> Builder<'a> {
                 "processing → unprocessed".into(),
                 None,
             ),
-            Obs::Crashed { .. } | Obs::LateCopy { .. } => return,
+            Obs::Crashed { .. }
+            | Obs::LateCopy { .. }
+            | Obs::KeyMismatch { .. }
+            | Obs::TokenWrite { .. } => return,
             Obs::Probe(p) if p.failures.is_empty() => return,
             Obs::Probe(p) => (
                 Kind::LawDiffers,

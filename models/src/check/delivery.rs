@@ -1,5 +1,6 @@
 //! The delivery checks on the per-message ledger: C1 no-loss, C3
-//! no-duplicate-effect, C6 no-phantom, C8 exactly-once and C16 liveness.
+//! no-duplicate-effect, C6 no-phantom, C7 no-aborted-effect, C8 exactly-once
+//! and C16 liveness.
 
 use sim_core::{EndReason, SimDuration};
 
@@ -72,6 +73,34 @@ pub fn no_phantom(input: &CheckInput<'_>) -> Status {
         })
         .collect();
     Status::Violated(violations)
+}
+
+/// C7: no message whose operation definitely failed (was rolled back)
+/// takes effect (Jepsen's G1a, aborted read).
+pub fn no_aborted_effect(input: &CheckInput<'_>) -> Status {
+    let failed = input
+        .ledger
+        .messages
+        .iter()
+        .filter(|(_, m)| m.final_outcome() == SendOutcome::Failed);
+    let bad: Vec<Violation> = failed
+        .clone()
+        .filter(|(_, m)| m.effect_count() > 0)
+        .map(|(key, m)| {
+            let what = format!("failed (rolled back), yet applied {}×", m.effect_count());
+            let mut v = violation(input, CheckId::C7, *key, m, &what);
+            v.cause = "the event of a rolled-back operation took effect";
+            v
+        })
+        .collect();
+    if bad.is_empty() {
+        Status::Held(format!(
+            "{} failed operations, none applied",
+            failed.count()
+        ))
+    } else {
+        Status::Violated(crashes_first(bad))
+    }
 }
 
 /// C8: acked → exactly one effect; indeterminate → at most one; failed → none.
@@ -208,6 +237,7 @@ fn cause(m: &MsgLedger) -> &'static str {
         return point;
     }
     match m.effect_count() {
+        0 if !m.key_mismatches.is_empty() => "key reused for another request",
         2.. if !m.late_copies.is_empty() => "a copy arrived after the dedup window",
         0 if m.appends.is_empty() => "request lost, never retried",
         0 if m.offset_commits > 0 => "offset committed, effect never ran",
@@ -271,7 +301,15 @@ pub fn story(input: &CheckInput<'_>, m: &MsgLedger) -> Vec<String> {
 /// Why a message was applied more than once, where the ledger shows it.
 fn causes(m: &MsgLedger) -> Vec<String> {
     let mut why = Vec::new();
-    if m.effect_count() == 0 && m.acked_at.is_some() {
+    if m.final_outcome() == SendOutcome::Failed && m.effect_count() > 0 {
+        why.push("why: its operation was rolled back after its event had been published".into());
+    }
+    if let Some(first) = m.key_mismatches.first() {
+        why.push(format!(
+            "why: its idempotency key was already stored for {first}: the server answered \
+             key-mismatch and never executed it"
+        ));
+    } else if m.effect_count() == 0 && m.acked_at.is_some() {
         why.push(if m.appends.is_empty() {
             "why: it was never appended: the produce request was lost and nothing retried it".into()
         } else if m.offset_commits > 0 {
@@ -409,6 +447,39 @@ mod tests {
             Status::Violated(_)
         ));
         assert!(matches!(check(&h, exactly_once), Status::Violated(_)));
+    }
+
+    #[test]
+    fn a_failed_operation_that_takes_effect_is_an_aborted_effect() {
+        let failed = |ms| {
+            at(
+                ms,
+                Obs::SendOutcome {
+                    key: key(0),
+                    outcome: SendOutcome::Failed,
+                },
+            )
+        };
+        let attempt = at(
+            0,
+            Obs::SendAttempt {
+                key: key(0),
+                attempt: 1,
+            },
+        );
+        let mut h = vec![attempt, failed(1)];
+        assert!(matches!(check(&h, no_aborted_effect), Status::Held(_)));
+        h.push(at(
+            2,
+            Obs::Effect {
+                key: key(0),
+                count: 1,
+            },
+        ));
+        let Status::Violated(v) = check(&h, no_aborted_effect) else {
+            panic!("C7 must fire")
+        };
+        assert_eq!(v[0].summary, "p1#1 failed (rolled back), yet applied 1×");
     }
 
     #[test]

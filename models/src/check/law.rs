@@ -71,6 +71,8 @@ impl Gate for ProbeGate {
     }
 
     fn late_copy(&mut self, _: MsgKey, _: SimDuration, _: SimDuration) {}
+
+    fn key_mismatch(&mut self, _: MsgKey, _: MsgKey) {}
 }
 
 /// One attempt of the model's processing on `db`; returns the crash points

@@ -1,6 +1,7 @@
 //! The checks on the partition logs: C2 prefix no-loss (Jepsen's
 //! `lost-write`), C4 no duplicate append (`duplicate`) and C5 offset
-//! uniqueness (`inconsistent-offsets`).
+//! uniqueness (`inconsistent-offsets`); and C13 fencing (`zombie write`) on
+//! the writes M12's storage receives under lease tokens.
 //!
 //! A message's offset is its first append (its lowest offset): a copy
 //! appended again later does not move it.
@@ -116,6 +117,45 @@ pub fn offset_uniqueness(input: &CheckInput<'_>) -> Status {
     Status::Violated(violations)
 }
 
+/// C13: the storage accepted a write whose lease token was below one a
+/// write had already carried: a zombie's write.
+pub fn fencing(input: &CheckInput<'_>) -> Status {
+    let ledger = input.ledger;
+    if ledger.token_writes == 0 {
+        return Status::Skipped("no write carried a lease token".into());
+    }
+    let zombies: Vec<Violation> = ledger
+        .stale_writes
+        .iter()
+        .filter(|w| w.5)
+        .map(|&(time, actor, key, token, highest, _)| Violation {
+            check: CheckId::C13,
+            subject: Some(key),
+            summary: format!(
+                "{key} written with lease token {token} at t={time}, after token {highest} \
+                 (by {})",
+                input.name(actor)
+            ),
+            story: vec![
+                "why: its writer's lease had passed to another consumer while it was paused; \
+                 the storage does not check tokens"
+                    .into(),
+            ],
+            crash_point: None,
+            cause: "a zombie's write accepted",
+        })
+        .collect();
+    if zombies.is_empty() {
+        let refused = match ledger.stale_writes.len() {
+            1 => "1 stale write refused".to_string(),
+            n => format!("{n} stale writes refused"),
+        };
+        Status::Held(format!("{} token writes, {refused}", ledger.token_writes))
+    } else {
+        Status::Violated(zombies)
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use sim_core::{ActorId, Observed, SimTime};
@@ -171,6 +211,29 @@ mod tests {
             panic!("C4 must fire")
         };
         assert_eq!(v[0].summary, "p1#1 appended 2× at 0:0, 0:1");
+    }
+
+    #[test]
+    fn an_accepted_write_under_an_older_token_is_a_zombie_write() {
+        let write = |seq, token, highest, accepted| {
+            let obs = Obs::TokenWrite {
+                key: key(seq),
+                token,
+                highest,
+                accepted,
+            };
+            at(5, obs)
+        };
+        let mut h = [sent_and_acked(0), sent_and_acked(1)].concat();
+        assert!(matches!(check(&h, fencing), Status::Skipped(_)));
+        h.extend([write(0, 2, 0, true), write(1, 1, 2, false)]);
+        assert!(matches!(check(&h, fencing), Status::Held(_)));
+        h.push(write(1, 1, 2, true));
+        let Status::Violated(v) = check(&h, fencing) else {
+            panic!("C13 must fire")
+        };
+        assert_eq!(v.len(), 1);
+        assert!(v[0].summary.contains("lease token 1"), "{}", v[0].summary);
     }
 
     #[test]

@@ -2,8 +2,9 @@
 //! named as in the catalogue (C1 no-loss … C16 liveness), plus the law probes
 //! C14 and C15.
 //!
-//! - [`delivery`]: C1, C3, C6, C8 and C16 on the per-message ledger.
-//! - [`log`]: C2, C4 and C5 on the partition logs.
+//! - [`delivery`]: C1, C3, C6, C7, C8 and C16 on the per-message ledger.
+//! - [`log`]: C2, C4 and C5 on the partition logs, and C13 on the storage's
+//!   lease-token writes.
 //! - [`order`]: C11 and C12, order per key and per consumer.
 //! - [`law`]: the probe itself; C14 and C15 read its reports.
 
@@ -37,6 +38,8 @@ pub enum CheckId {
     C5,
     /// Nothing takes effect that was never sent.
     C6,
+    /// Nothing takes effect whose operation failed (was rolled back).
+    C7,
     /// Exactly-once: acked → one effect, indeterminate → at most one, failed → none.
     C8,
     /// A message acked before the next was sent is appended and applied
@@ -44,6 +47,8 @@ pub enum CheckId {
     C11,
     /// A consumer's deliveries on a partition never go back or skip.
     C12,
+    /// No write under a lease token below one already established.
+    C13,
     /// Idempotence law `h(h(s,m),m) = h(s,m)`.
     C14,
     /// The seeds' retry law `f(f(s,false),true) = f(s,true)`.
@@ -54,16 +59,18 @@ pub enum CheckId {
 
 impl CheckId {
     /// Every check, in report order.
-    pub const ALL: [CheckId; 12] = [
+    pub const ALL: [CheckId; 14] = [
         CheckId::C1,
         CheckId::C2,
         CheckId::C3,
         CheckId::C4,
         CheckId::C5,
         CheckId::C6,
+        CheckId::C7,
         CheckId::C8,
         CheckId::C11,
         CheckId::C12,
+        CheckId::C13,
         CheckId::C14,
         CheckId::C15,
         CheckId::C16,
@@ -78,9 +85,11 @@ impl CheckId {
             CheckId::C4 => "no-duplicate-append",
             CheckId::C5 => "offset-uniqueness",
             CheckId::C6 => "no-phantom",
+            CheckId::C7 => "no-aborted-effect",
             CheckId::C8 => "exactly-once",
             CheckId::C11 => "order-per-key",
             CheckId::C12 => "consumer-monotonic",
+            CheckId::C13 => "fencing",
             CheckId::C14 => "idempotence-law",
             CheckId::C15 => "retry-law",
             CheckId::C16 => "liveness",
@@ -96,8 +105,10 @@ impl CheckId {
             CheckId::C4 => Some("duplicate"),
             CheckId::C5 => Some("inconsistent-offsets"),
             CheckId::C6 => Some("unexpected"),
+            CheckId::C7 => Some("G1a"),
             CheckId::C11 => Some("nonmonotonic-send"),
             CheckId::C12 => Some("nonmonotonic-poll, poll-skip"),
+            CheckId::C13 => Some("zombie write"),
             CheckId::C16 => Some("unseen"),
             CheckId::C8 | CheckId::C14 | CheckId::C15 => None,
         }
@@ -112,9 +123,11 @@ impl CheckId {
             CheckId::C4 => "C4",
             CheckId::C5 => "C5",
             CheckId::C6 => "C6",
+            CheckId::C7 => "C7",
             CheckId::C8 => "C8",
             CheckId::C11 => "C11",
             CheckId::C12 => "C12",
+            CheckId::C13 => "C13",
             CheckId::C14 => "C14",
             CheckId::C15 => "C15",
             CheckId::C16 => "C16",
@@ -231,9 +244,11 @@ fn run_one(check: CheckId, input: &CheckInput<'_>) -> Status {
         CheckId::C4 => log::no_duplicate_append(input),
         CheckId::C5 => log::offset_uniqueness(input),
         CheckId::C6 => delivery::no_phantom(input),
+        CheckId::C7 => delivery::no_aborted_effect(input),
         CheckId::C8 => delivery::exactly_once(input),
         CheckId::C11 => order::order_per_key(input),
         CheckId::C12 => order::consumer_monotonic(input),
+        CheckId::C13 => log::fencing(input),
         CheckId::C14 => law_status(input, Law::Idempotence),
         CheckId::C15 => law_status(input, Law::Retry),
         CheckId::C16 => delivery::liveness(input),

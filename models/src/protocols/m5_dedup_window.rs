@@ -60,11 +60,11 @@ pub fn process(db: &mut Store<'_, ConsumerDb>, rec: Record, gate: &mut impl Gate
     let now = gate.now();
     let applied = db.transaction(|d| {
         let window = d.dedup_window;
-        let prior = d.window_entry(rec.dedup_id);
+        let prior = d.window_entry(rec.dedup_id).map(|(t, _)| t);
         if prior.is_some_and(|t| now.since(t) < window) {
             return None;
         }
-        d.record_window_entry(rec.dedup_id, now);
+        d.record_window_entry(rec.dedup_id, now, rec.key);
         Some((prior, d.add_effect(rec.key), window))
     });
     if let Some((prior, count, window)) = applied {
@@ -76,7 +76,13 @@ pub fn process(db: &mut Store<'_, ConsumerDb>, rec: Record, gate: &mut impl Gate
     gate.crash_point(rec.key, AFTER_EFFECT_BEFORE_OFFSET_COMMIT)
 }
 
-/// The window of a scenario's consumer.
-pub fn window(dedup_window_ms: Option<u64>) -> SimDuration {
-    SimDuration::from_ms(dedup_window_ms.unwrap_or(DEFAULT_WINDOW_MS))
+/// How long a scenario's consumer keeps a dedup entry: the file's
+/// `consumer.dedup_window_ms`, else M5's window or M11's retention.
+pub fn window(model: ModelId, dedup_window_ms: Option<u64>) -> SimDuration {
+    let default = if model == ModelId::M11 {
+        super::m11_idempotency_key::DEFAULT_RETENTION_MS
+    } else {
+        DEFAULT_WINDOW_MS
+    };
+    SimDuration::from_ms(dedup_window_ms.unwrap_or(default))
 }

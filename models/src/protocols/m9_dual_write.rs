@@ -13,8 +13,12 @@
 //!   committed and the client told, but the event is never published; the
 //!   restarted service resumes with the next row. A crash while a publish
 //!   awaits its broker ack loses the retry too. Both are a **lost event**
-//!   (C1, C2, C8). The reverse order (publish, then commit) gives a phantom
-//!   event for a rolled-back row instead; it is not modelled here.
+//!   (C1, C2, C8).
+//! - *The reverse order*, `M9Reverse` (`M9-rev`): publish, then commit the
+//!   row once the broker acked. A crash at `after-publish-before-db-commit`
+//!   rolls the operation back (its client gets an error: the operation
+//!   failed) while its event is already out and takes effect downstream: a
+//!   **phantom event** (C7 no-aborted-effect, C8).
 //! - *Anchor.* DOMAIN §4 "Dual write (anti-pattern)": "crash between the two:
 //!   DB-then-publish gives a lost event"; microservices.io, Transactional
 //!   outbox (the problem it solves).
@@ -26,6 +30,10 @@ use crate::matrix::FaultClass;
 /// The producer crashed after committing the business row, before
 /// publishing its event: the event is lost.
 pub const AFTER_DB_COMMIT_BEFORE_PUBLISH: &str = "after-db-commit-before-publish";
+/// The producer (M9-rev) crashed after the broker acked the event, before
+/// committing the business row: the operation is rolled back, its event
+/// is out: a phantom.
+pub const AFTER_PUBLISH_BEFORE_DB_COMMIT: &str = "after-publish-before-db-commit";
 
 /// The catalogue entry.
 pub const INFO: ModelInfo = ModelInfo {
@@ -55,4 +63,34 @@ pub const INFO: ModelInfo = ModelInfo {
     producer_crash_points: &[AFTER_DB_COMMIT_BEFORE_PUBLISH],
     remedy: "M10 writes the event into an outbox in the business transaction; a relay \
              publishes it",
+};
+
+/// The catalogue entry of the reverse order.
+pub const REVERSE: ModelInfo = ModelInfo {
+    id: ModelId::M9Reverse,
+    code: "M9-rev",
+    title: "naive dual write, reversed (publish, then database commit)",
+    guarantee: "at-least-once, for operations that committed",
+    mechanism: "the producer publishes the event, and commits the business row and acks its \
+                client once the broker acked; the consumer is M2's",
+    claims: &[
+        CheckId::C1,
+        CheckId::C2,
+        CheckId::C5,
+        CheckId::C6,
+        CheckId::C16,
+    ],
+    survives: &[
+        FaultClass::Loss,
+        FaultClass::Duplicate,
+        FaultClass::Reorder,
+        FaultClass::Partition,
+    ],
+    breakers: "a producer crash at after-publish-before-db-commit rolls the operation back \
+               while its event takes effect: a phantom (C7, C8)",
+    anchor: "DOMAIN §4 dual write anti-pattern: \"publish-then-DB gives a phantom event for \
+             state that rolled back\"",
+    consumer_crash_points: &[AFTER_EFFECT_BEFORE_OFFSET_COMMIT],
+    producer_crash_points: &[AFTER_PUBLISH_BEFORE_DB_COMMIT],
+    remedy: "M10 writes the event into an outbox in the business transaction",
 };

@@ -11,16 +11,22 @@
 //! | M3, M3-memory | [`m3_consumer_dedup`] | exactly-once effect against duplicates |
 //! | M4 | [`m4_inbox`] | exactly-once effect |
 //! | M5 | [`m5_dedup_window`] | exactly-once effect within the window |
+//! | M6 | [`m6_idempotent_producer`] | no duplicate append within a session |
+//! | M11 | [`m11_idempotency_key`] | exactly-once execution within the retention |
+//! | M12, M12-lease | [`m12_lease`] | no zombie write / at-least-once |
 //! | M9 | [`m9_dual_write`] | at-least-once for published events |
 //! | M10, M10-plain | [`m10_outbox`] | exactly-once effect / at-least-once |
 
 pub mod m0_seeds;
 pub mod m10_outbox;
+pub mod m11_idempotency_key;
+pub mod m12_lease;
 pub mod m1_at_most_once;
 pub mod m2_at_least_once;
 pub mod m3_consumer_dedup;
 pub mod m4_inbox;
 pub mod m5_dedup_window;
+pub mod m6_idempotent_producer;
 pub mod m9_dual_write;
 
 use serde::{Deserialize, Serialize};
@@ -50,12 +56,22 @@ pub enum ModelId {
     M4,
     /// Inbox whose entries expire after a dedup window.
     M5,
+    /// Idempotent producer: session and sequence numbers.
+    M6,
+    /// Idempotency key with a stored response and retention.
+    M11,
     /// Naive dual write: database commit, then publish.
     M9,
+    /// Naive dual write reversed: publish, then database commit.
+    M9Reverse,
     /// Transactional outbox and relay, inbox downstream.
     M10,
     /// Transactional outbox and relay, plain (M2) consumer.
     M10Plain,
+    /// Lease lock with a fencing token.
+    M12,
+    /// Lease lock without a fencing token.
+    M12LeaseOnly,
 }
 
 /// What the catalogue says about a model.
@@ -91,7 +107,7 @@ pub struct ModelInfo {
 
 impl ModelId {
     /// Every model, in teaching order.
-    pub const ALL: [ModelId; 11] = [
+    pub const ALL: [ModelId; 16] = [
         ModelId::M1,
         ModelId::M2,
         ModelId::M0Naive,
@@ -100,9 +116,14 @@ impl ModelId {
         ModelId::M3Memory,
         ModelId::M4,
         ModelId::M5,
+        ModelId::M6,
+        ModelId::M11,
         ModelId::M9,
+        ModelId::M9Reverse,
         ModelId::M10,
         ModelId::M10Plain,
+        ModelId::M12,
+        ModelId::M12LeaseOnly,
     ];
 
     /// The catalogue entry.
@@ -116,9 +137,14 @@ impl ModelId {
             ModelId::M3Memory => &m3_consumer_dedup::MEMORY,
             ModelId::M4 => &m4_inbox::INFO,
             ModelId::M5 => &m5_dedup_window::INFO,
+            ModelId::M6 => &m6_idempotent_producer::INFO,
+            ModelId::M11 => &m11_idempotency_key::INFO,
             ModelId::M9 => &m9_dual_write::INFO,
+            ModelId::M9Reverse => &m9_dual_write::REVERSE,
             ModelId::M10 => &m10_outbox::INFO,
             ModelId::M10Plain => &m10_outbox::PLAIN,
+            ModelId::M12 => &m12_lease::FENCED,
+            ModelId::M12LeaseOnly => &m12_lease::UNFENCED,
         }
     }
 
@@ -135,10 +161,17 @@ impl ModelId {
     /// Where the producer's messages come from.
     pub fn producer_source(self) -> Source {
         match self {
+            ModelId::M6 => Source::Idempotent,
             ModelId::M9 => Source::DualWrite,
+            ModelId::M9Reverse => Source::DualWriteReverse,
             ModelId::M10 | ModelId::M10Plain => Source::Outbox,
             _ => Source::Memory,
         }
+    }
+
+    /// Whether two consumers compete for partition 0 under a lease (M12).
+    pub fn uses_lease(self) -> bool {
+        matches!(self, ModelId::M12 | ModelId::M12LeaseOnly)
     }
 
     /// Whether the model uses the seeds' recovery worker.
@@ -164,6 +197,9 @@ pub trait Gate {
     /// A copy of `key` arrived `age` after its dedup entry was recorded,
     /// past the `window`, and was taken for a new message (M5).
     fn late_copy(&mut self, key: MsgKey, age: SimDuration, window: SimDuration);
+    /// A request for `key` came with an idempotency key already stored for
+    /// `first`, and was refused without executing (M11).
+    fn key_mismatch(&mut self, key: MsgKey, first: MsgKey);
 }
 
 /// A record as a consumer receives it.
@@ -197,10 +233,16 @@ pub fn process(
         }
         ModelId::M0Naive => m0_seeds::process(db, rec, m0_seeds::Variant::Naive, gate),
         ModelId::M0Atomic => m0_seeds::process(db, rec, m0_seeds::Variant::Atomic, gate),
-        ModelId::M2 | ModelId::M9 | ModelId::M10Plain => m2_at_least_once::process(db, rec, gate),
+        ModelId::M2 | ModelId::M6 | ModelId::M9 | ModelId::M9Reverse | ModelId::M10Plain => {
+            m2_at_least_once::process(db, rec, gate)
+        }
         ModelId::M4 | ModelId::M10 => m4_inbox::process(db, rec, gate),
         ModelId::M5 => m5_dedup_window::process(db, rec, gate),
+        ModelId::M11 => m11_idempotency_key::process(db, rec, gate),
         ModelId::M1 => unreachable!("M1 processes after its offset commit is acked"),
+        ModelId::M12 | ModelId::M12LeaseOnly => {
+            unreachable!("M12's consumers write to the storage under their lease")
+        }
     }
 }
 
@@ -225,7 +267,8 @@ pub(crate) fn apply_effect(db: &mut Store<'_, ConsumerDb>, key: MsgKey, gate: &m
 }
 
 /// What an exactly-once model claims: no loss (C1, C2), no duplicate effect
-/// (C3), consistent offsets (C5), no phantom (C6), exactly-once (C8), both
+/// (C3), consistent offsets (C5), no phantom (C6), no effect of a failed
+/// operation (C7), exactly-once (C8), both
 /// laws (C14, C15) and liveness (C16). Not C4: the broker appends every copy
 /// it receives, and an exactly-once *effect* is built on top of that; not
 /// C11 or C12: records are redelivered one by one, out of order.
@@ -235,6 +278,7 @@ pub const EXACTLY_ONCE_CLAIMS: &[CheckId] = &[
     CheckId::C3,
     CheckId::C5,
     CheckId::C6,
+    CheckId::C7,
     CheckId::C8,
     CheckId::C14,
     CheckId::C15,

@@ -2,8 +2,11 @@
 //! and delivers each record to the consumer owning its partition until that
 //! consumer's offset commit for it arrives.
 
+use std::collections::BTreeMap;
+
 use sim_core::{ActorId, Choices, Ctx, SimDuration, Step, Store, TimerId};
 
+use super::lease::{LeaseCfg, LeaseDb, LeaseVol};
 use super::{Msg, Node, Timer};
 use crate::history::Obs;
 use crate::protocols::Record;
@@ -23,6 +26,8 @@ pub struct Broker {
     /// Answer each offset commit with an ack saying whether it stored the
     /// offset (only M1's consumer waits for one).
     pub confirm_offset_commits: bool,
+    /// M12: a lease over partition 0 between two consumers.
+    pub lease: Option<LeaseCfg>,
 }
 
 /// One partition's log and its offset commits.
@@ -41,12 +46,67 @@ pub struct BrokerDb {
     pub partitions: Vec<PartitionLog>,
     /// Dedup ids appended so far (only with `dedup_appends`).
     pub appended_ids: IdSet,
+    /// M6: per (producer, session, partition), the batches appended.
+    pub sessions: BTreeMap<(u32, u32, u32), SeqWindow>,
+    /// M12: the lease and the storage.
+    pub lease: LeaseDb,
+}
+
+impl BrokerDb {
+    /// Append `rec` to `partition`; returns its offset.
+    fn append(&mut self, partition: u32, rec: Record) -> u64 {
+        let log = &mut self.partitions[partition as usize];
+        log.records.push(rec);
+        log.committed.push(false);
+        log.records.len() as u64 - 1
+    }
+}
+
+/// How many batches per producer session and partition the broker
+/// remembers (Kafka's `ProducerStateEntry.NUM_BATCHES_TO_RETAIN`).
+pub const BATCHES_RETAINED: usize = 5;
+
+/// M6: what the broker remembers of one producer session on a partition.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct SeqWindow {
+    /// The last batch appended.
+    pub last: u64,
+    /// The last [`BATCHES_RETAINED`] batches appended, oldest first.
+    pub recent: Vec<u64>,
+}
+
+/// What the broker does with an idempotent batch.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Admit {
+    /// The next in sequence (or 0 for a new session): append it.
+    Append,
+    /// One of the batches it remembers: ack it again, append nothing.
+    Duplicate,
+    /// Ahead of the sequence: an earlier batch is missing; drop it.
+    Gap,
+    /// Behind the sequence and forgotten: `OutOfOrderSequence`.
+    OutOfOrder,
+}
+
+impl Admit {
+    fn of(window: Option<&SeqWindow>, seq: u64) -> Admit {
+        match window {
+            None if seq == 0 => Admit::Append,
+            None => Admit::Gap,
+            Some(w) if w.recent.contains(&seq) => Admit::Duplicate,
+            Some(w) if seq == w.last + 1 => Admit::Append,
+            Some(w) if seq > w.last + 1 => Admit::Gap,
+            Some(_) => Admit::OutOfOrder,
+        }
+    }
 }
 
 /// The broker's volatile state: one redelivery timer per uncommitted record.
 #[derive(Debug, Default)]
 pub struct BrokerVol {
     timers: Vec<Vec<Option<TimerId>>>,
+    /// M12: when the lease was last renewed.
+    pub(super) lease: LeaseVol,
 }
 
 impl BrokerDb {
@@ -93,6 +153,11 @@ impl Broker {
         BrokerDb {
             partitions: (0..self.consumers.len()).map(|_| log()).collect(),
             appended_ids: IdSet::default(),
+            sessions: BTreeMap::new(),
+            lease: LeaseDb {
+                token: 1,
+                ..LeaseDb::default()
+            },
         }
     }
 
@@ -108,15 +173,27 @@ impl Broker {
                     timers
                 })
                 .collect(),
+            lease: LeaseVol::default(),
         };
+        self.lease_start(&mut v, ctx);
+        self.redeliver_all(db, &mut v, ctx);
+        v
+    }
+
+    /// Deliver every uncommitted record.
+    pub(super) fn redeliver_all<C: Choices>(
+        &self,
+        db: &BrokerDb,
+        v: &mut BrokerVol,
+        ctx: &mut Ctx<'_, Node, C>,
+    ) {
         for (p, log) in db.partitions.iter().enumerate() {
             for (o, rec) in log.records.iter().enumerate() {
                 if !log.committed[o] {
-                    self.deliver(&mut v, ctx, to_u32(p), o as u64, *rec);
+                    self.deliver(db, v, ctx, to_u32(p), o as u64, *rec);
                 }
             }
         }
-        v
     }
 
     pub(super) fn on_msg<C: Choices>(
@@ -131,11 +208,27 @@ impl Broker {
             Msg::Produce { key, dedup_id } => {
                 self.on_produce(&mut db, v, ctx, src, Record { key, dedup_id });
             }
+            Msg::ProduceIdempotent {
+                key,
+                dedup_id,
+                session,
+                seq,
+            } => {
+                let batch = (Record { key, dedup_id }, session, seq);
+                self.on_produce_idempotent(&mut db, v, ctx, src, batch);
+            }
+            Msg::Write {
+                key,
+                token,
+                partition,
+                offset,
+            } => self.on_write(&mut db, v, ctx, src, (key, token, partition, offset)),
             Msg::OffsetCommit {
                 partition,
                 offset,
                 request,
             } => {
+                self.renew(db.get(), v, ctx.now(), src);
                 let commit = (partition, offset, request);
                 self.on_offset_commit(&mut db, v, ctx, src, commit);
             }
@@ -158,24 +251,82 @@ impl Broker {
             if dedup && !d.appended_ids.insert(rec.dedup_id) {
                 return None;
             }
-            let log = &mut d.partitions[partition as usize];
-            log.records.push(rec);
-            log.committed.push(false);
-            Some(log.records.len() as u64 - 1)
+            Some(d.append(partition, rec))
         });
         if let Some(offset) = offset {
-            ctx.observe(Obs::Append {
-                key: rec.key,
-                partition,
-                offset,
-            });
-            v.timers[partition as usize].push(None);
-            self.deliver(v, ctx, partition, offset, rec);
+            self.appended(db.get(), v, ctx, partition, offset, rec);
         }
         ctx.send(producer, Msg::ProduceAck { key: rec.key });
     }
 
-    fn on_offset_commit<C: Choices>(
+    /// Observe an append and deliver the record.
+    fn appended<C: Choices>(
+        &self,
+        db: &BrokerDb,
+        v: &mut BrokerVol,
+        ctx: &mut Ctx<'_, Node, C>,
+        partition: u32,
+        offset: u64,
+        rec: Record,
+    ) {
+        ctx.observe(Obs::Append {
+            key: rec.key,
+            partition,
+            offset,
+        });
+        v.timers[partition as usize].push(None);
+        self.deliver(db, v, ctx, partition, offset, rec);
+    }
+
+    /// M6: append batch `seq` of `session` once and in sequence; remember
+    /// the last [`BATCHES_RETAINED`] batches to answer their retries.
+    fn on_produce_idempotent<C: Choices>(
+        &self,
+        db: &mut Store<'_, BrokerDb>,
+        v: &mut BrokerVol,
+        ctx: &mut Ctx<'_, Node, C>,
+        producer: ActorId,
+        (rec, session, seq): (Record, u32, u64),
+    ) {
+        let partition = self.partition_of(rec.key);
+        let id = (rec.key.producer, session, partition);
+        let admit = db.transaction(|d| {
+            let admit = Admit::of(d.sessions.get(&id), seq);
+            if admit == Admit::Append {
+                let w = d.sessions.entry(id).or_default();
+                w.last = seq;
+                w.recent.push(seq);
+                if w.recent.len() > BATCHES_RETAINED {
+                    w.recent.remove(0);
+                }
+                return (admit, Some(d.append(partition, rec)));
+            }
+            (admit, None)
+        });
+        let ack = Msg::SessionAck {
+            key: rec.key,
+            session,
+        };
+        match admit {
+            (Admit::Append, Some(offset)) => {
+                self.appended(db.get(), v, ctx, partition, offset, rec);
+                ctx.send(producer, ack);
+            }
+            (Admit::Duplicate, _) => ctx.send(producer, ack),
+            (Admit::OutOfOrder, _) => {
+                let msg = Msg::OutOfOrderSequence {
+                    key: rec.key,
+                    session,
+                };
+                ctx.send(producer, msg);
+            }
+            // A gap: an earlier batch is still on its way; the producer
+            // retries this one.
+            _ => {}
+        }
+    }
+
+    pub(super) fn on_offset_commit<C: Choices>(
         &self,
         db: &mut Store<'_, BrokerDb>,
         v: &mut BrokerVol,
@@ -206,39 +357,63 @@ impl Broker {
 
     pub(super) fn on_timer<C: Choices>(
         &self,
-        db: &Store<'_, BrokerDb>,
+        mut db: Store<'_, BrokerDb>,
         v: &mut BrokerVol,
         ctx: &mut Ctx<'_, Node, C>,
         timer: Timer,
     ) -> Step {
-        if let Timer::Redeliver { partition, offset } = timer {
-            let log = &db.get().partitions[partition as usize];
-            let o = to_usize(offset);
-            if !log.committed[o] {
-                self.deliver(v, ctx, partition, offset, log.records[o]);
+        match timer {
+            Timer::Redeliver { partition, offset } => {
+                let log = &db.get().partitions[partition as usize];
+                let o = to_usize(offset);
+                if !log.committed[o] {
+                    self.deliver(db.get(), v, ctx, partition, offset, log.records[o]);
+                }
             }
+            Timer::LeaseCheck => self.lease_check(&mut db, v, ctx),
+            _ => {}
         }
         Ok(())
     }
 
     fn deliver<C: Choices>(
         &self,
+        db: &BrokerDb,
         v: &mut BrokerVol,
         ctx: &mut Ctx<'_, Node, C>,
         partition: u32,
         offset: u64,
         rec: Record,
     ) {
-        let consumer = self.consumers[partition as usize];
-        ctx.send(
-            consumer,
-            Msg::Deliver {
-                partition,
-                offset,
-                key: rec.key,
-                dedup_id: rec.dedup_id,
-            },
-        );
+        let (key, dedup_id) = (rec.key, rec.dedup_id);
+        let msg = match self.lease_target(db, partition) {
+            (consumer, Some(token)) => (
+                consumer,
+                Msg::DeliverLeased {
+                    partition,
+                    offset,
+                    key,
+                    dedup_id,
+                    token,
+                },
+            ),
+            (consumer, None) => (
+                consumer,
+                Msg::Deliver {
+                    partition,
+                    offset,
+                    key,
+                    dedup_id,
+                },
+            ),
+        };
+        ctx.send(msg.0, msg.1);
+        // One redelivery timer per record: a delivery made early (to a new
+        // lease holder) replaces the one pending.
+        let slot = &mut v.timers[partition as usize][to_usize(offset)];
+        if let Some(t) = slot.take() {
+            ctx.cancel_timer(t);
+        }
         let timer = ctx.set_timer(self.redeliver, Timer::Redeliver { partition, offset });
         v.timers[partition as usize][to_usize(offset)] = Some(timer);
     }

@@ -58,6 +58,18 @@ impl std::fmt::Display for RowStatus {
     }
 }
 
+/// A write a lease holder is about to send (M12): kept durably, because a
+/// pause keeps it (see `lease.rs`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct PendingWrite {
+    /// The message.
+    pub key: MsgKey,
+    /// Its offset in partition 0.
+    pub offset: u64,
+    /// The lease token it was delivered under.
+    pub token: u64,
+}
+
 /// The consumer's database: its durable state.
 #[derive(Debug, PartialEq, Eq)]
 pub struct ConsumerDb {
@@ -73,11 +85,14 @@ pub struct ConsumerDb {
     table: CowTable<RowStatus>,
     /// The processed dedup ids: M4's inbox, M3's durable seen-set.
     pub inbox: IdSet,
-    /// How long an entry of `window_entries` counts (M5; configuration kept
-    /// with the data it governs).
+    /// How long an entry of `window_entries` counts (M5's window, M11's
+    /// retention; configuration kept with the data it governs).
     pub dedup_window: SimDuration,
-    /// When each dedup id was last recorded (M5), by id.
-    window_entries: BTreeMap<u64, SimTime>,
+    /// When each dedup id was last recorded, and for which message (M5,
+    /// M11), by id.
+    window_entries: BTreeMap<u64, (SimTime, MsgKey)>,
+    /// M12: the write this consumer is about to send.
+    pub pending_write: Option<PendingWrite>,
 }
 
 impl Clone for ConsumerDb {
@@ -98,6 +113,7 @@ impl Clone for ConsumerDb {
         self.inbox.clone_from(&source.inbox);
         self.dedup_window = source.dedup_window;
         self.window_entries.clone_from(&source.window_entries);
+        self.pending_write = source.pending_write;
     }
 }
 
@@ -114,17 +130,20 @@ impl ConsumerDb {
             inbox: IdSet::default(),
             dedup_window: SimDuration::default(),
             window_entries: BTreeMap::new(),
+            pending_write: None,
         }
     }
 
-    /// When dedup id `id` was last recorded in the window table (M5).
-    pub fn window_entry(&self, id: u64) -> Option<SimTime> {
+    /// When dedup id `id` was last recorded in the window table, and for
+    /// which message (M5, M11).
+    pub fn window_entry(&self, id: u64) -> Option<(SimTime, MsgKey)> {
         self.window_entries.get(&id).copied()
     }
 
-    /// Record dedup id `id` at `now` in the window table (M5).
-    pub fn record_window_entry(&mut self, id: u64, now: SimTime) {
-        self.window_entries.insert(id, now);
+    /// Record dedup id `id` for `key` at `now` in the window table (M5,
+    /// M11).
+    pub fn record_window_entry(&mut self, id: u64, now: SimTime, key: MsgKey) {
+        self.window_entries.insert(id, (now, key));
     }
 
     /// Apply one effect of `key`; returns how many times it is now applied.
@@ -326,6 +345,10 @@ impl<C: Choices> Gate for CtxGate<'_, '_, C> {
     fn late_copy(&mut self, key: MsgKey, age: SimDuration, window: SimDuration) {
         self.ctx.observe(Obs::LateCopy { key, age, window });
     }
+
+    fn key_mismatch(&mut self, key: MsgKey, first: MsgKey) {
+        self.ctx.observe(Obs::KeyMismatch { key, first });
+    }
 }
 
 impl Consumer {
@@ -341,7 +364,11 @@ impl Consumer {
         db: &ConsumerDb,
         ctx: &mut Ctx<'_, Node, C>,
     ) -> ConsumerVol {
-        if self.model.uses_recovery() && !db.keys_with(RowStatus::Unprocessed).is_empty() {
+        let unprocessed =
+            self.model.uses_recovery() && !db.keys_with(RowStatus::Unprocessed).is_empty();
+        // A lease holder back from a pause resumes the write it was about to
+        // send (M12).
+        if unprocessed || db.pending_write.is_some() {
             ctx.set_timer(SimDuration::from_us(0), Timer::Work);
         }
         ConsumerVol::default()
@@ -383,6 +410,21 @@ impl Consumer {
                 None => Ok(()),
             },
             Msg::RecoverStuck => self.recover_stuck(&mut db, ctx),
+            Msg::DeliverLeased {
+                partition,
+                offset,
+                key,
+                dedup_id: _,
+                token,
+            } => {
+                ctx.observe(Obs::Deliver {
+                    key,
+                    partition,
+                    offset,
+                });
+                let write = PendingWrite { key, offset, token };
+                self.on_leased(&mut db, ctx, write)
+            }
             _ => Ok(()),
         }
     }
@@ -462,6 +504,10 @@ impl Consumer {
     ) -> Step {
         match timer {
             Timer::Work if self.model.uses_recovery() => self.process_unprocessed(&mut db, ctx),
+            Timer::Work => {
+                self.write(&mut db, ctx);
+                Ok(())
+            }
             _ => Ok(()),
         }
     }

@@ -6,16 +6,27 @@
 //! consumer that owns its partition and redelivers it until that consumer's
 //! offset commit for it arrives (per-record offset commits, as with
 //! individual acknowledgements).
+//!
+//! - `producer.rs`: sending, with the database-backed sources of M9 and
+//!   M10; `idempotent.rs`: M6's sessions and sequence numbers.
+//! - `broker.rs`: appends (M6's in-sequence appends too), deliveries,
+//!   offset commits; `lease.rs`: M12's lease, token writes and fencing, with
+//!   the consumers' side.
+//! - `consumer.rs`: processing as the model prescribes, and the law probe.
+//! - `recovery.rs`: the seeds' recovery worker.
 
 mod broker;
 mod consumer;
+mod idempotent;
+mod lease;
 mod producer;
 mod recovery;
 
 use sim_core::{Actor, ActorId, Choices, Ctx, Step, Store};
 
 pub use broker::{Broker, BrokerDb, BrokerVol, PartitionLog};
-pub use consumer::{Consumer, ConsumerDb, ConsumerVol, RowStatus};
+pub use consumer::{Consumer, ConsumerDb, ConsumerVol, PendingWrite, RowStatus};
+pub use lease::{LeaseCfg, LeaseDb};
 pub use producer::{Producer, ProducerDb, ProducerVol, Row, Source};
 pub use recovery::Recovery;
 
@@ -71,6 +82,60 @@ pub enum Msg {
     },
     /// recovery → consumer: compensate messages stuck in `processing`.
     RecoverStuck,
+    /// producer → broker: append this message idempotently (M6): the
+    /// broker appends each (session, seq) once, in sequence.
+    ProduceIdempotent {
+        /// The message.
+        key: MsgKey,
+        /// The id consumers deduplicate on.
+        dedup_id: u64,
+        /// The producer session (Kafka's PID and epoch).
+        session: u32,
+        /// The batch sequence number within the session and partition.
+        seq: u64,
+    },
+    /// broker → producer: an idempotent batch is appended (M6); a producer
+    /// counts only acks of its current session.
+    SessionAck {
+        /// The message.
+        key: MsgKey,
+        /// The session it was sent in.
+        session: u32,
+    },
+    /// broker → producer: `seq` is below the session's last and older than
+    /// the batches the broker remembers (Kafka `OutOfOrderSequence`).
+    OutOfOrderSequence {
+        /// The message.
+        key: MsgKey,
+        /// The session it was sent in.
+        session: u32,
+    },
+    /// broker → the lease holder: a record of partition 0, under the lease
+    /// `token` (M12).
+    DeliverLeased {
+        /// The partition.
+        partition: u32,
+        /// The record's offset.
+        offset: u64,
+        /// The message.
+        key: MsgKey,
+        /// The id to deduplicate on.
+        dedup_id: u64,
+        /// The lease token the holder had when the record was delivered.
+        token: u64,
+    },
+    /// consumer → broker (the storage): apply `key`'s effect and commit
+    /// its offset, in one transaction, under the lease `token` (M12).
+    Write {
+        /// The message.
+        key: MsgKey,
+        /// The token the writer holds.
+        token: u64,
+        /// The record's partition.
+        partition: u32,
+        /// The record's offset, committed with the effect.
+        offset: u64,
+    },
 }
 
 /// Timer tags.
@@ -91,6 +156,8 @@ pub enum Timer {
     Work,
     /// Recovery worker: look for stuck messages.
     Poll,
+    /// Broker: check whether the lease holder renewed its lease (M12).
+    LeaseCheck,
 }
 
 /// One actor of a delivery scenario.
@@ -244,7 +311,7 @@ impl Actor for Node {
     ) -> Step {
         match (self, v) {
             (Node::Producer(p), NodeVol::Producer(v)) => p.on_timer(producer_db(d), v, ctx, timer),
-            (Node::Broker(b), NodeVol::Broker(v)) => b.on_timer(&broker_db(d), v, ctx, timer),
+            (Node::Broker(b), NodeVol::Broker(v)) => b.on_timer(broker_db(d), v, ctx, timer),
             (Node::Consumer(c), NodeVol::Consumer(v)) => c.on_timer(consumer_db(d), v, ctx, timer),
             (Node::Recovery(r), NodeVol::Recovery) => r.on_timer(ctx, timer),
             _ => unreachable!("volatile state always matches the role"),

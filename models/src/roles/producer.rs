@@ -21,9 +21,15 @@ pub enum Source {
     /// M9: commit the business row, then publish; the publish is tracked in
     /// memory only.
     DualWrite,
+    /// M9-rev: publish, then commit the business row once the broker acked.
+    DualWriteReverse,
     /// M10: the business row and an outbox row in one transaction; a relay
     /// publishes pending outbox rows and marks them sent once acked.
     Outbox,
+    /// M6: an idempotent producer (session and sequence numbers, at most
+    /// `max_in_flight` unacked); it remembers durably which messages still
+    /// await their ack, and re-sends them in a new session after a restart.
+    Idempotent,
 }
 
 /// A business row in the producer's database (M9, M10).
@@ -34,6 +40,9 @@ pub enum Row {
     Absent,
     /// M9: committed; whether it was published is not recorded.
     Committed,
+    /// M9-rev: the operation began (its event is being published); its
+    /// business row is not committed. Left so by a crash, it was rolled back.
+    Started,
     /// M10: committed with an outbox row the relay has not marked sent.
     Pending,
     /// M10: committed, and the relay marked its outbox row sent.
@@ -46,6 +55,8 @@ pub enum Row {
 pub struct ProducerDb {
     /// One row per message.
     pub rows: Vec<Row>,
+    /// Sessions started so far (M6: each start or epoch bump is a new one).
+    pub sessions: u32,
 }
 
 impl ProducerDb {
@@ -83,18 +94,26 @@ pub struct Producer {
     pub new_id_on_retry: bool,
     /// Number of distinct keys over all producers, to make fresh ids unique.
     pub id_space: u64,
+    /// Dedup ids cycle through this many values (reused keys), if set.
+    pub key_space: Option<u64>,
     /// Where messages come from.
     pub source: Source,
+    /// M6: most messages unacked at once (`max.in.flight.requests`).
+    pub max_in_flight: u32,
+    /// Partitions, for M6's per-partition sequence numbers.
+    pub partitions: u32,
 }
 
 /// What a producer keeps in memory.
 #[derive(Debug, Default)]
 pub struct ProducerVol {
-    next: u32,
-    attempts: Vec<u32>,
+    pub(super) next: u32,
+    pub(super) attempts: Vec<u32>,
     acked: Vec<bool>,
-    acked_total: u32,
-    timers: Vec<Option<TimerId>>,
+    pub(super) acked_total: u32,
+    pub(super) timers: Vec<Option<TimerId>>,
+    /// M6's session state.
+    pub(super) idem: super::idempotent::IdemVol,
 }
 
 impl ProducerVol {
@@ -128,9 +147,11 @@ impl Producer {
     pub(super) fn init_durable(&self) -> ProducerDb {
         let rows = match self.source {
             Source::Memory => Vec::new(),
-            Source::DualWrite | Source::Outbox => vec![Row::Absent; self.messages as usize],
+            Source::DualWrite | Source::DualWriteReverse | Source::Outbox | Source::Idempotent => {
+                vec![Row::Absent; self.messages as usize]
+            }
         };
-        ProducerDb { rows }
+        ProducerDb { rows, sessions: 0 }
     }
 
     /// Start, or restart from the business rows: a database-backed producer
@@ -148,19 +169,18 @@ impl Producer {
             acked: vec![false; n],
             acked_total: 0,
             timers: vec![None; n],
+            idem: super::idempotent::IdemVol::default(),
         };
         if self.source != Source::Memory {
             v.next = to_u32(db.rows.iter().position(|r| *r == Row::Absent).unwrap_or(n));
-            for (seq, _) in db
-                .rows
-                .iter()
-                .enumerate()
-                .filter(|(_, r)| **r == Row::Pending)
-            {
+            // M6 re-sends in a new session, which begins in a handler.
+            let relay = self.source == Source::Outbox;
+            let rows = db.rows.iter().enumerate();
+            for (seq, _) in rows.filter(|(_, r)| relay && **r == Row::Pending) {
                 self.publish(&mut v, ctx, to_u32(seq));
             }
             // Business operations run in a handler, where they may crash.
-            if v.next < self.messages {
+            if v.next < self.messages || self.source == Source::Idempotent {
                 ctx.set_timer(SimDuration::from_us(0), Timer::SendNext);
             }
         } else if self.interval.as_us() == 0 {
@@ -174,7 +194,7 @@ impl Producer {
         v
     }
 
-    fn schedule_next<C: Choices>(&self, v: &ProducerVol, ctx: &mut Ctx<'_, Node, C>) {
+    pub(super) fn schedule_next<C: Choices>(&self, v: &ProducerVol, ctx: &mut Ctx<'_, Node, C>) {
         if v.next < self.messages {
             ctx.set_timer(self.interval, Timer::SendNext);
         }
@@ -187,12 +207,17 @@ impl Producer {
         v: &mut ProducerVol,
         ctx: &mut Ctx<'_, Node, C>,
     ) -> Step {
+        if self.source == Source::Idempotent {
+            return self.idem_send_next(db, v, ctx);
+        }
         loop {
             let seq = v.next;
             v.next += 1;
             match self.source {
                 Source::Memory => self.publish(v, ctx, seq),
+                Source::Idempotent => unreachable!("M6 sends through idem_send_next"),
                 Source::DualWrite => self.dual_write(db, v, ctx, seq)?,
+                Source::DualWriteReverse => self.publish_first(db, v, ctx, seq),
                 Source::Outbox => self.outbox_write(db, v, ctx, seq),
             }
             if self.interval.as_us() != 0 || v.next >= self.messages {
@@ -203,7 +228,7 @@ impl Producer {
         Ok(())
     }
 
-    fn key(&self, seq: u32) -> MsgKey {
+    pub(super) fn key(&self, seq: u32) -> MsgKey {
         MsgKey {
             producer: self.index,
             seq,
@@ -235,6 +260,40 @@ impl Producer {
         Ok(())
     }
 
+    /// M9-rev: note that the operation began, then publish; the row is
+    /// committed when the broker acks.
+    fn publish_first<C: Choices>(
+        &self,
+        db: &mut Store<'_, ProducerDb>,
+        v: &mut ProducerVol,
+        ctx: &mut Ctx<'_, Node, C>,
+        seq: u32,
+    ) {
+        db.transaction(|d| d.rows[seq as usize] = Row::Started);
+        let key = self.key(seq);
+        ctx.observe(Obs::SendAttempt { key, attempt: 1 });
+        self.publish(v, ctx, seq);
+    }
+
+    /// M9-rev: the event is published; commit the business row. A crash
+    /// first rolls the operation back: it failed, yet its event is out.
+    fn commit_after_publish<C: Choices>(
+        &self,
+        db: &mut Store<'_, ProducerDb>,
+        ctx: &mut Ctx<'_, Node, C>,
+        key: MsgKey,
+    ) -> Step {
+        let step = crash_point(ctx, key, m9_dual_write::AFTER_PUBLISH_BEFORE_DB_COMMIT);
+        let outcome = if step.is_err() {
+            SendOutcome::Failed
+        } else {
+            db.transaction(|d| d.rows[key.seq as usize] = Row::Committed);
+            SendOutcome::Acked
+        };
+        ctx.observe(Obs::SendOutcome { key, outcome });
+        step
+    }
+
     /// M10: the row and its outbox entry in one transaction; the relay
     /// publishes it at once.
     fn outbox_write<C: Choices>(
@@ -249,13 +308,20 @@ impl Producer {
         self.publish(v, ctx, seq);
     }
 
+    /// The message's own dedup id: its index, cycled through `key_space`
+    /// when keys are reused.
+    pub(super) fn plain_id(&self, key: MsgKey) -> u64 {
+        let id = key.index(self.messages) as u64;
+        self.key_space.map_or(id, |k| id % k)
+    }
+
     /// Send message `seq` to the broker (again), and arm its retry timer.
     fn publish<C: Choices>(&self, v: &mut ProducerVol, ctx: &mut Ctx<'_, Node, C>, seq: u32) {
         let key = self.key(seq);
         let i = seq as usize;
         v.attempts[i] += 1;
         let attempt = v.attempts[i];
-        let plain_id = key.index(self.messages) as u64;
+        let plain_id = self.plain_id(key);
         let dedup_id = if self.new_id_on_retry {
             u64::from(attempt - 1) * self.id_space + plain_id
         } else {
@@ -283,6 +349,9 @@ impl Producer {
         ctx: &mut Ctx<'_, Node, C>,
         msg: Msg,
     ) -> Step {
+        if self.source == Source::Idempotent {
+            return self.idem_on_msg(&mut db, v, ctx, msg);
+        }
         let Msg::ProduceAck { key } = msg else {
             return Ok(());
         };
@@ -301,6 +370,9 @@ impl Producer {
                 outcome: SendOutcome::Acked,
             });
         }
+        if self.source == Source::DualWriteReverse && db.get().rows[i] == Row::Started {
+            self.commit_after_publish(&mut db, ctx, key)?;
+        }
         if self.source == Source::Outbox && db.get().rows[i] == Row::Pending {
             crash_point(ctx, key, m10_outbox::AFTER_PUBLISH_BEFORE_MARK_SENT)?;
             db.transaction(|d| d.rows[i] = Row::Sent);
@@ -316,6 +388,9 @@ impl Producer {
         timer: Timer,
     ) -> Step {
         match timer {
+            Timer::Retry(seq) if self.source == Source::Idempotent => {
+                self.idem_retry(&mut db, v, ctx, seq)?;
+            }
             Timer::SendNext => self.send_next(&mut db, v, ctx)?,
             Timer::Retry(seq) if !v.acked[seq as usize] => self.publish(v, ctx, seq),
             _ => {}
@@ -326,7 +401,11 @@ impl Producer {
 
 /// Pass a producer crash point, recording the crash with the message it
 /// interrupted.
-fn crash_point<C: Choices>(ctx: &mut Ctx<'_, Node, C>, key: MsgKey, point: &'static str) -> Step {
+pub(super) fn crash_point<C: Choices>(
+    ctx: &mut Ctx<'_, Node, C>,
+    key: MsgKey,
+    point: &'static str,
+) -> Step {
     let step = ctx.crash_point(point);
     if step.is_err() {
         ctx.observe(Obs::Crashed { key, point });

@@ -97,6 +97,15 @@ pub struct ProducerSpec {
     pub retry_ms: u64,
     /// Re-send with a fresh id each time (an app-level resend). Default false.
     pub new_id_on_retry: bool,
+    /// Dedup ids (idempotency keys) cycle through this many values, so that
+    /// later messages reuse earlier ones' keys (M11's breaker). Default: one
+    /// per message. Left out of the resolved file when unset.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub key_space: Option<u32>,
+    /// Most messages unacked at once (M6 only). Default 5, Kafka's limit.
+    /// Left out of the resolved file when unset.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub max_in_flight: Option<u32>,
 }
 
 impl Default for ProducerSpec {
@@ -104,6 +113,8 @@ impl Default for ProducerSpec {
         ProducerSpec {
             retry_ms: 50,
             new_id_on_retry: false,
+            key_space: None,
+            max_in_flight: None,
         }
     }
 }
@@ -118,6 +129,10 @@ pub struct BrokerSpec {
     /// Append each message id at most once (an idempotent broker). Default
     /// false.
     pub dedup_appends: bool,
+    /// How long a lease lasts without renewal (M12 only). Default 100 ms.
+    /// Left out of the resolved file when unset.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub lease_ms: Option<u64>,
 }
 
 impl Default for BrokerSpec {
@@ -125,6 +140,7 @@ impl Default for BrokerSpec {
         BrokerSpec {
             redeliver_ms: 50,
             dedup_appends: false,
+            lease_ms: None,
         }
     }
 }

@@ -7,8 +7,8 @@ use sim_core::{
 };
 
 use super::spec::{FaultEvent, LinkSpec, OrderingSpec, RatioSpec, ScenarioSpec};
-use crate::protocols::{ModelId, m5_dedup_window};
-use crate::roles::{Broker, Consumer, Node, Producer, Recovery};
+use crate::protocols::{ModelId, m5_dedup_window, m6_idempotent_producer, m12_lease};
+use crate::roles::{Broker, Consumer, LeaseCfg, Node, Producer, Recovery};
 
 /// What part an actor plays.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -33,9 +33,15 @@ impl Actors {
     pub fn new(spec: &ScenarioSpec) -> Actors {
         let producers = spec.workload.producers.clamp(1, 64);
         let partitions = spec.workload.partitions.clamp(1, 16);
+        // M12: two consumers compete for partition 0 under a lease.
+        let consumers = if spec.model.uses_lease() {
+            2
+        } else {
+            partitions
+        };
         let mut roles: Vec<Role> = (0..producers).map(Role::Producer).collect();
         roles.push(Role::Broker);
-        roles.extend((0..partitions).map(Role::Consumer));
+        roles.extend((0..consumers).map(Role::Consumer));
         if spec.model.uses_recovery() && spec.recovery.as_ref().is_none_or(|r| r.enabled) {
             roles.push(Role::Recovery);
         }
@@ -109,7 +115,18 @@ impl Actors {
     /// The actor programs of a validated spec.
     pub(super) fn nodes(&self, spec: &ScenarioSpec) -> Vec<Node> {
         let broker = self.ids_where(|r| r == Role::Broker)[0];
-        let consumers = self.ids_where(|r| matches!(r, Role::Consumer(_)));
+        let mut consumers = self.ids_where(|r| matches!(r, Role::Consumer(_)));
+        let lease = spec.model.uses_lease().then(|| LeaseCfg {
+            holders: [consumers[0], consumers[1]],
+            duration: SimDuration::from_ms(
+                spec.broker.lease_ms.unwrap_or(m12_lease::DEFAULT_LEASE_MS),
+            ),
+            fencing: spec.model == ModelId::M12,
+        });
+        if lease.is_some() {
+            // Partition 0 is the only one; the lease decides who gets it.
+            consumers.truncate(1);
+        }
         let w = &spec.workload;
         let model = spec.model;
         self.roles
@@ -125,7 +142,13 @@ impl Actors {
                         .then(|| SimDuration::from_ms(spec.producer.retry_ms)),
                     new_id_on_retry: spec.producer.new_id_on_retry,
                     id_space: u64::from(w.producers) * u64::from(w.messages),
+                    key_space: spec.producer.key_space.map(u64::from),
                     source: model.producer_source(),
+                    max_in_flight: spec
+                        .producer
+                        .max_in_flight
+                        .unwrap_or(m6_idempotent_producer::MAX_IN_FLIGHT_DEFAULT),
+                    partitions: w.partitions,
                 }),
                 Role::Broker => Node::Broker(Broker {
                     consumers: consumers.clone(),
@@ -135,17 +158,18 @@ impl Actors {
                     dedup_appends: spec.broker.dedup_appends || model == ModelId::M1,
                     redeliver: SimDuration::from_ms(spec.broker.redeliver_ms),
                     confirm_offset_commits: model == ModelId::M1,
+                    lease,
                     expected_records: (w.producers as usize * w.messages as usize)
                         .div_ceil(w.partitions.max(1) as usize),
                 }),
-                Role::Consumer(partition) => Node::Consumer(Consumer {
+                Role::Consumer(index) => Node::Consumer(Consumer {
                     model,
-                    partition,
+                    partition: if lease.is_some() { 0 } else { index },
                     broker,
                     messages: w.messages,
                     producers: w.producers,
                     probe: spec.consumer.law_probe,
-                    dedup_window: m5_dedup_window::window(spec.consumer.dedup_window_ms),
+                    dedup_window: m5_dedup_window::window(model, spec.consumer.dedup_window_ms),
                 }),
                 Role::Recovery => Node::Recovery(Recovery {
                     consumers: consumers.clone(),

@@ -6,6 +6,7 @@ use super::error::{Diagnostic, ScenarioError, nearest};
 use super::locate::Locations;
 use super::spec::{CrashKnobSpec, Expect, FaultEvent, LinkOverride, RatioSpec, ScenarioSpec};
 use super::topology::Actors;
+use crate::protocols::ModelId;
 
 /// The most messages a scenario may send with the law probe on: the probe
 /// clones the consumer's durable state (linear in the messages) per record.
@@ -120,8 +121,38 @@ impl<'a> Validator<'a> {
 
     fn check_timeouts(&mut self, spec: &ScenarioSpec) {
         self.in_range("producer.retry_ms", spec.producer.retry_ms, 1, 3_600_000);
+        if let Some(n) = spec.producer.key_space {
+            self.in_range("producer.key_space", u64::from(n), 1, 2_000_000);
+        }
+        if let Some(n) = spec.producer.max_in_flight {
+            self.in_range("producer.max_in_flight", u64::from(n), 1, 1_000);
+            self.only_for(spec, "producer.max_in_flight", &[ModelId::M6]);
+        }
+        if let Some(l) = spec.broker.lease_ms {
+            self.in_range("broker.lease_ms", l, 1, 3_600_000);
+            self.only_for(
+                spec,
+                "broker.lease_ms",
+                &[ModelId::M12, ModelId::M12LeaseOnly],
+            );
+        }
+        if spec.model.uses_lease() && spec.workload.partitions != 1 {
+            let msg = format!(
+                "{} leases one partition to one of two consumers; `workload.partitions` must be 1",
+                spec.model.info().code
+            );
+            self.report(
+                "workload.partitions",
+                "scenario::not-for-model",
+                msg,
+                "one partition",
+                None,
+            );
+        }
         if let Some(w) = spec.consumer.dedup_window_ms {
             self.in_range("consumer.dedup_window_ms", w, 1, 86_400_000);
+            let windowed = [ModelId::M5, ModelId::M11];
+            self.only_for(spec, "consumer.dedup_window_ms", &windowed);
         }
         self.in_range(
             "broker.redeliver_ms",
@@ -150,6 +181,30 @@ impl<'a> Validator<'a> {
             }
             None => {}
         }
+    }
+
+    /// A knob that only `models` read is an error with any other model.
+    fn only_for(&mut self, spec: &ScenarioSpec, path: &str, models: &[ModelId]) {
+        if models.contains(&spec.model) {
+            return;
+        }
+        let codes: Vec<String> = models.iter().map(|m| format!("{m:?}")).collect();
+        let msg = format!(
+            "`{path}` is read only by {}; {} ignores it",
+            codes.join(" and "),
+            spec.model.info().code
+        );
+        let help = Some(format!(
+            "remove `{path}`, or use model {}",
+            codes.join(" or ")
+        ));
+        self.report(
+            path,
+            "scenario::not-for-model",
+            msg,
+            "not used by this model",
+            help,
+        );
     }
 
     /// Everything a run waits for must fit in the drain after the heal, or a

@@ -301,3 +301,86 @@ fn m5_duplicates_a_retry_older_than_the_window_and_says_how_late_it_was() {
         "{story:#?}"
     );
 }
+
+/// M6 runs over FIFO links, as Kafka runs over TCP.
+const FIFO_LOSSY: &str = "network: (default: (ordering: Fifo, loss: Ratio(1, 5), \
+                          duplicate: Ratio(1, 10))), ";
+
+#[test]
+fn m6_never_appends_twice_within_a_session_under_loss_and_duplication() {
+    assert_claims_hold(ModelId::M6, &scenario("M6", FIFO_LOSSY), &[]);
+    // Over reordering links batches arrive out of sequence and are retried.
+    assert_claims_hold(ModelId::M6, &scenario("M6", LOSSY), &[]);
+}
+
+#[test]
+fn m6_appends_again_after_a_producer_restart_or_with_more_than_five_in_flight() {
+    let acks = "network: (default: (ordering: Fifo), links: [(from: \"broker\", \
+                to: \"producer-1\", loss: Ratio(1, 3))]), ";
+    let restart = format!(
+        "{acks}faults: (crash: [(at_point: \"after-send-before-ack\", ratio: Ratio(1, 2))]), "
+    );
+    assert_breaks(&scenario("M6", &restart), CheckId::C4, 10);
+    let in_flight = format!("producer: (max_in_flight: 15), {acks}");
+    let text = format!(
+        "Scenario(name: \"sweep\", model: M6, workload: (messages: 15, interval_us: 0), \
+         {in_flight} expect: Pass)"
+    );
+    let s = Scenario::parse("sweep.ron", &text).unwrap();
+    assert_breaks(&s, CheckId::C4, 10);
+}
+
+#[test]
+fn m11_executes_each_request_once_while_keys_are_kept() {
+    let s = scenario(
+        "M11",
+        &format!("{LOSSY}faults: (crash: [(ratio: Ratio(1, 8))]), "),
+    );
+    assert_claims_hold(ModelId::M11, &s, &[]);
+}
+
+#[test]
+fn m11_executes_again_after_pruning_and_refuses_a_reused_key() {
+    let pruned = scenario(
+        "M11",
+        "consumer: (dedup_window_ms: 200), faults: (schedule: [Partition(between: \
+         [\"broker\"], and: [\"producer-1\"], from_ms: 0, to_ms: 400, one_way: true)]), ",
+    );
+    assert_breaks(&pruned, CheckId::C3, 1);
+    let reused = scenario("M11", "producer: (key_space: 10), ");
+    assert_breaks(&reused, CheckId::C1, 1);
+    let report = run::run(&reused, 0, false);
+    assert!(
+        report
+            .violations()
+            .any(|(v, _)| v.cause == "key reused for another request"),
+        "the cause names the reused key"
+    );
+}
+
+/// M12's pause: the lease holder stops at `paused-before-write` for longer
+/// than the 100 ms lease.
+const PAUSE: &str = "faults: (restart_after_ms: 300, crash: [(at_point: \
+                     \"paused-before-write\", ratio: Ratio(1, 10))]), ";
+
+#[test]
+fn m12_fencing_refuses_every_zombie_write() {
+    assert_claims_hold(ModelId::M12, &scenario("M12", PAUSE), &[]);
+    let lossy = format!("{LOSSY}faults: (crash: [(ratio: Ratio(1, 10))]), ");
+    assert_claims_hold(ModelId::M12, &scenario("M12", &lossy), &[]);
+}
+
+#[test]
+fn m12_without_fencing_accepts_a_zombie_write_after_a_pause() {
+    let s = scenario("M12LeaseOnly", PAUSE);
+    assert_claims_hold(ModelId::M12LeaseOnly, &s, &[]);
+    assert_breaks(&s, CheckId::C13, 10);
+}
+
+#[test]
+fn m9_reversed_keeps_at_least_once_but_publishes_phantoms_on_a_crash() {
+    assert_claims_hold(ModelId::M9Reverse, &scenario("M9Reverse", LOSSY), &[]);
+    let crash = "faults: (crash: [(at_point: \"after-publish-before-db-commit\", \
+                 ratio: Ratio(1, 10))]), ";
+    assert_breaks(&scenario("M9Reverse", crash), CheckId::C7, 10);
+}

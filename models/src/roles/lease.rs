@@ -1,0 +1,186 @@
+//! M12's lease and fencing token, split between the broker (the lease
+//! service, and the storage that applies effects) and the two consumers
+//! that compete for partition 0. See [`crate::protocols::m12_lease`].
+//!
+//! The broker grants the lease to one consumer with a token; the holder
+//! renews it with each offset commit; when a lease check finds it
+//! unrenewed for the lease duration, the lease moves to the other consumer
+//! with the next token and the uncommitted records are delivered to it.
+//! Consumers send their effects to the broker as writes carrying the token
+//! of the delivery they came from and the record's offset; the storage
+//! applies the effect and commits the offset together (the offset is stored
+//! with the output), and with fencing refuses a token below the highest it
+//! has seen: a refused write commits nothing, so the record goes to the
+//! current holder. (Committing the offset apart from the write would let a
+//! refused zombie commit a record that never took effect: a loss.)
+
+use std::collections::BTreeMap;
+
+use sim_core::{ActorId, Choices, Ctx, SimDuration, SimTime, Step, Store};
+
+use super::broker::{Broker, BrokerDb, BrokerVol};
+use super::consumer::{Consumer, ConsumerDb, PendingWrite};
+use super::{Msg, Node, Timer};
+use crate::history::Obs;
+use crate::protocols::m12_lease::PAUSED_BEFORE_WRITE;
+use crate::vocab::MsgKey;
+
+/// The lease, as the broker runs it.
+#[derive(Clone, Copy, Debug)]
+pub struct LeaseCfg {
+    /// The two consumers that compete for partition 0.
+    pub holders: [ActorId; 2],
+    /// How long a lease lasts without renewal.
+    pub duration: SimDuration,
+    /// Refuse writes whose token is below the highest seen.
+    pub fencing: bool,
+}
+
+/// The lease and the storage, durable at the broker.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct LeaseDb {
+    /// Which of the two consumers holds the lease.
+    pub holder: usize,
+    /// The holder's token (the first grant is token 1).
+    pub token: u64,
+    /// The highest token a write has carried.
+    pub highest: u64,
+    /// Effects applied to the storage, per message.
+    pub sink: BTreeMap<MsgKey, u32>,
+}
+
+/// When the holder last renewed its lease.
+#[derive(Debug, Default)]
+pub struct LeaseVol {
+    renewed: SimTime,
+}
+
+impl Broker {
+    /// The consumer that holds the lease, and its token (the partition's
+    /// consumer and no token without a lease).
+    pub(super) fn lease_target(&self, db: &BrokerDb, partition: u32) -> (ActorId, Option<u64>) {
+        match self.lease {
+            Some(l) => (l.holders[db.lease.holder], Some(db.lease.token)),
+            None => (self.consumers[partition as usize], None),
+        }
+    }
+
+    /// Start checking the lease (at a start or restart of the broker).
+    pub(super) fn lease_start<C: Choices>(&self, v: &mut BrokerVol, ctx: &mut Ctx<'_, Node, C>) {
+        if let Some(l) = self.lease {
+            v.lease.renewed = ctx.now();
+            ctx.set_poll_timer(l.duration, Timer::LeaseCheck);
+        }
+    }
+
+    /// An offset commit from the holder renews its lease.
+    pub(super) fn renew(&self, db: &BrokerDb, v: &mut BrokerVol, now: SimTime, src: ActorId) {
+        if self
+            .lease
+            .is_some_and(|l| l.holders[db.lease.holder] == src)
+        {
+            v.lease.renewed = now;
+        }
+    }
+
+    /// Move an unrenewed lease to the other consumer, with the next token,
+    /// and deliver it every uncommitted record.
+    pub(super) fn lease_check<C: Choices>(
+        &self,
+        db: &mut Store<'_, BrokerDb>,
+        v: &mut BrokerVol,
+        ctx: &mut Ctx<'_, Node, C>,
+    ) {
+        let Some(l) = self.lease else { return };
+        ctx.set_poll_timer(l.duration, Timer::LeaseCheck);
+        if ctx.now().since(v.lease.renewed) < l.duration {
+            return;
+        }
+        db.transaction(|d| {
+            d.lease.holder = 1 - d.lease.holder;
+            d.lease.token += 1;
+        });
+        v.lease.renewed = ctx.now();
+        self.redeliver_all(db.get(), v, ctx);
+    }
+
+    /// A consumer's write: unless fencing refuses its token, apply its
+    /// effect, commit its offset and renew the writer's lease, in one
+    /// handler with no crash point between.
+    pub(super) fn on_write<C: Choices>(
+        &self,
+        db: &mut Store<'_, BrokerDb>,
+        v: &mut BrokerVol,
+        ctx: &mut Ctx<'_, Node, C>,
+        writer: ActorId,
+        (key, token, partition, offset): (MsgKey, u64, u32, u64),
+    ) {
+        let fencing = self.lease.is_some_and(|l| l.fencing);
+        let highest = db.get().lease.highest;
+        let accepted = !fencing || token >= highest;
+        ctx.observe(Obs::TokenWrite {
+            key,
+            token,
+            highest,
+            accepted,
+        });
+        if accepted {
+            let count = db.transaction(|d| {
+                d.lease.highest = d.lease.highest.max(token);
+                let n = d.lease.sink.entry(key).or_default();
+                *n += 1;
+                *n
+            });
+            ctx.observe(Obs::Effect { key, count });
+            self.renew(db.get(), v, ctx.now(), writer);
+            self.on_offset_commit(db, v, ctx, writer, (partition, offset, 0));
+        }
+    }
+}
+
+impl Consumer {
+    /// A record delivered under the lease: remember the write, pass the
+    /// pause point, then write and commit its offset. A pause there keeps
+    /// the write (a paused process keeps its memory; the engine's stop does
+    /// not, so it is kept durably) and resumes it after the pause, with the
+    /// token the consumer held before it: a zombie write.
+    ///
+    /// # Errors
+    /// `Crashed` at `paused-before-write`: the pause.
+    pub(super) fn on_leased<C: Choices>(
+        &self,
+        db: &mut Store<'_, ConsumerDb>,
+        ctx: &mut Ctx<'_, Node, C>,
+        write: PendingWrite,
+    ) -> Step {
+        db.transaction(|d| d.pending_write = Some(write));
+        let step = ctx.crash_point(PAUSED_BEFORE_WRITE);
+        if step.is_err() {
+            ctx.observe(Obs::Crashed {
+                key: write.key,
+                point: PAUSED_BEFORE_WRITE,
+            });
+        }
+        step?;
+        self.write(db, ctx);
+        Ok(())
+    }
+
+    /// Send the remembered write (which carries the offset commit).
+    pub(super) fn write<C: Choices>(
+        &self,
+        db: &mut Store<'_, ConsumerDb>,
+        ctx: &mut Ctx<'_, Node, C>,
+    ) {
+        let Some(w) = db.transaction(|d| d.pending_write.take()) else {
+            return;
+        };
+        let write = Msg::Write {
+            key: w.key,
+            token: w.token,
+            partition: self.partition,
+            offset: w.offset,
+        };
+        ctx.send(self.broker, write);
+    }
+}
