@@ -21,7 +21,11 @@ const LEFT: u32 = 90;
 const LANE_W: u32 = 180;
 const TOP: u32 = 70;
 const ROW: u32 = 18;
-const RIGHT: u32 = 330;
+const RIGHT: u32 = 460;
+/// Callouts start this far right of the last lifeline, clear of labels.
+const CALLOUT_GAP: u32 = 130;
+/// Gaps shorter than this are never collapsed, however sparse the run.
+const IDLE_US_MIN: u64 = 20_000;
 
 /// Whether an event gets a row of its own (the rest share the row above).
 fn drawn(kind: Kind) -> bool {
@@ -57,7 +61,7 @@ fn layout(events: &[Event]) -> (Vec<u32>, Vec<(u32, u64)>) {
     let mut last_time = events.first().map_or(0, |e| e.time_us);
     for e in events {
         let gap = e.time_us.saturating_sub(last_time);
-        if gap > 5 * median && gap > 1_000 {
+        if gap > 5 * median && gap > IDLE_US_MIN {
             breaks.push((y + 10, gap));
             y += 26;
         } else {
@@ -437,16 +441,15 @@ impl Drawing<'_> {
 
     fn rings(&mut self, callouts: &BTreeMap<usize, String>) {
         let red = alarm(self.theme);
-        let right = self.svg_right();
+        let right = self.svg_right() + CALLOUT_GAP - 10;
         for (e, y) in self.shown.iter().zip(&self.ys) {
             if e.violates.is_empty() {
                 continue;
             }
             let x = lane_x(e.lane);
-            let text = callouts
-                .get(&e.step)
-                .cloned()
-                .unwrap_or_else(|| format!("violates {}", e.violates.join(", ")));
+            let text = callouts.get(&e.step).cloned().unwrap_or_else(|| {
+                format!("{} {}", e.msg.as_deref().unwrap_or_default(), e.detail)
+            });
             let _ = writeln!(
                 self.svg,
                 "<g class=\"violation\" data-step=\"{}\"><title>{}</title><circle cx=\"{x}\" \
