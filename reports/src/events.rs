@@ -120,13 +120,12 @@ pub struct Event {
     pub time_us: u64,
     /// Where it happened (the sender, for datagrams).
     pub actor: String,
-    /// The actor's lane (its index, in scenario order).
-    #[serde(skip)]
+    /// The actor's lane: its index in scenario order (producers, broker,
+    /// consumers, recovery), left to right in the pictures.
     pub lane: usize,
     /// The other end, for datagrams.
     pub peer: Option<String>,
     /// The other end's lane.
-    #[serde(skip)]
     pub peer_lane: Option<usize>,
     /// What happened.
     pub kind: Kind,
