@@ -37,6 +37,8 @@ pub struct Explanation {
     pub claim: String,
     /// The protocol that avoids it.
     pub hint: String,
+    /// The story as a mini space-time diagram.
+    pub diagram: String,
 }
 
 /// Explain every violation of a recorded run (the first few per check).
@@ -45,7 +47,10 @@ pub fn explain(scenario: &Scenario, rec: &Recording, events: &[Event]) -> Vec<Ex
     for (v, expected) in rec.report.violations() {
         let told = out.iter().filter(|x| x.check == v.check).count();
         if told < TOLD_PER_CHECK {
-            out.push(one(scenario, events, v, expected));
+            let mut x = one(scenario, events, v, expected);
+            let steps: Vec<usize> = x.steps.iter().map(|(s, _)| *s).collect();
+            x.diagram = crate::minidiagram::render(events, &steps, &rec.report.names);
+            out.push(x);
         }
     }
     out
@@ -94,6 +99,7 @@ fn one(scenario: &Scenario, events: &[Event], v: &Violation, expected: bool) -> 
         conclusion: conclusion(v, events),
         claim,
         hint: format!("hint: {}.", info.remedy),
+        diagram: String::new(),
     }
 }
 
@@ -268,6 +274,10 @@ pub fn render_one(out: &mut String, x: &Explanation) {
     }
     for para in [&x.conclusion, &x.claim, &x.hint] {
         let _ = writeln!(out, "{}", wrap(&format!("  {para}"), "    "));
+    }
+    if x.steps.len() > 1 {
+        out.push('\n');
+        out.push_str(&x.diagram);
     }
     out.push('\n');
 }

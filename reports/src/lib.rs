@@ -7,7 +7,8 @@
 //! - [`jsonl`]: JSON Lines (`schema: 1`): `run_start`, `violation`, `run_end`.
 //! - [`events`]: the run as one ordered list of events (`events.jsonl`), the
 //!   input of every picture.
-//! - [`explain`]: the causal story of each violation (`explain.txt`).
+//! - [`explain`]: the causal story of each violation (`explain.txt`), with
+//!   a [`minidiagram`] of it for the terminal.
 //! - [`svg`]: the ledger, space-time and timeline pictures.
 //! - [`html`]: the single-file interactive report (`index.html`).
 //! - [`mermaid`], [`dot`], [`stats`]: the sequence diagram, the topology
@@ -39,6 +40,7 @@ pub mod explain;
 pub mod html;
 pub mod jsonl;
 pub mod mermaid;
+pub mod minidiagram;
 pub mod stats;
 pub mod svg;
 pub mod text;
