@@ -3,12 +3,13 @@
 //! arrows from send to delivery. A lost datagram ends mid-air in ✕ "lost";
 //! a network duplicate is a dashed arrow labelled "dup"; a crash is a hatched
 //! band up to the restart, labelled with what was lost and what was kept; an
-//! effect is a dot with its count ("effect #2"); violating events are
+//! effect is a dot with its count ("effect #2"); a datagram overtaken on
+//! its link is drawn thick and labelled "overtaken"; violating events are
 //! ringed with a callout. Long idle gaps are collapsed behind a break mark,
 //! and big runs are cut to a window of [`EVENTS_MAX`] events around the
 //! first violation.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 use std::fmt::Write as _;
 
 use super::{Theme, alarm, esc, open};
@@ -316,11 +317,12 @@ impl Drawing<'_> {
             .filter(|e| matches!(e.kind, Kind::Deliver | Kind::DeliverToCrashed))
             .filter_map(|e| e.cause.map(|c| (c, e.step)))
             .collect();
+        let overtaken = overtaken(self.shown, &arrivals);
         for e in self.shown {
             match e.kind {
                 Kind::Send | Kind::Dup => {
                     let arrival = arrivals.get(&e.step).copied();
-                    self.arrow(e, arrival);
+                    self.arrow(e, arrival, overtaken.contains(&e.step));
                 }
                 Kind::Lost | Kind::Cut => self.lost(e),
                 _ => {}
@@ -328,7 +330,7 @@ impl Drawing<'_> {
         }
     }
 
-    fn arrow(&mut self, e: &Event, arrival: Option<usize>) {
+    fn arrow(&mut self, e: &Event, arrival: Option<usize>, overtaken: bool) {
         let (Some(y0), Some(peer)) = (self.y(e.step), e.peer_lane) else {
             return;
         };
@@ -344,10 +346,15 @@ impl Drawing<'_> {
         let ink = self.theme.palette().ink;
         let dup = e.kind == Kind::Dup;
         let dash = if dup { " stroke-dasharray=\"6,4\"" } else { "" };
-        let class = if dup { "arrow dup" } else { "arrow" };
+        let mut class = String::from(if dup { "arrow dup" } else { "arrow" });
         let mut label = short(&name_of(e), 26);
         if dup {
             label = format!("dup · {label}");
+        }
+        let width = if overtaken { "2.5" } else { "1" };
+        if overtaken {
+            class.push_str(" reordered");
+            label.push_str(" · overtaken");
         }
         if crashed {
             label.push_str(" · arrived while crashed");
@@ -363,6 +370,7 @@ impl Drawing<'_> {
             self.svg,
             "<g class=\"{class}\" data-step=\"{step}\"><title>{} → {}: {} (sent t={}ms)</title>\
              <line x1=\"{x0}\" y1=\"{y0}\" x2=\"{x1}\" y2=\"{y1}\" stroke=\"{ink}\"{dash} \
+             stroke-width=\"{width}\" \
              marker-end=\"url(#head)\"/><text x=\"{mx}\" y=\"{}\" text-anchor=\"middle\" \
              font-size=\"10\" fill=\"{ink}\" stroke=\"#fff\" stroke-width=\"3\" \
              paint-order=\"stroke\">{}</text></g>",
@@ -489,6 +497,34 @@ impl Drawing<'_> {
         );
         LEFT + LANE_W * u32::try_from(lanes).unwrap_or(1) + 10
     }
+}
+
+/// The sends (by step) of datagrams overtaken on their link: a later send
+/// on the same link arrived first, so the two arrows cross.
+fn overtaken(shown: &[Event], arrivals: &BTreeMap<usize, usize>) -> BTreeSet<usize> {
+    let mut links: BTreeMap<(usize, usize), Vec<(usize, usize)>> = BTreeMap::new();
+    for e in shown
+        .iter()
+        .filter(|e| matches!(e.kind, Kind::Send | Kind::Dup))
+    {
+        if let (Some(peer), Some(arrival)) = (e.peer_lane, arrivals.get(&e.step)) {
+            links
+                .entry((e.lane, peer))
+                .or_default()
+                .push((e.step, *arrival));
+        }
+    }
+    let mut out = BTreeSet::new();
+    for sends in links.values() {
+        let mut earliest_later = usize::MAX;
+        for (send, arrival) in sends.iter().rev() {
+            if *arrival > earliest_later {
+                out.insert(*send);
+            }
+            earliest_later = earliest_later.min(*arrival);
+        }
+    }
+    out
 }
 
 /// A datagram's name: the variant of its payload and its message

@@ -249,3 +249,23 @@ fn a_long_run_is_drawn_in_a_window_around_the_violation() {
         "the violation is in the window"
     );
 }
+
+#[test]
+fn a_datagram_overtaken_on_its_link_is_drawn_thick_and_labelled() {
+    let text = r#"Scenario(name: "reorder", model: M4, workload: (messages: 10),
+        network: (default: (delay_us_min: 1000, delay_us_max: 30000)), expect: Pass)"#;
+    let (s, rec) = inline(text, 2);
+    let svg = Rendered::new(&s, &rec).spacetime(&rec, Theme::Color);
+    let doc = roxmltree::Document::parse(&svg).unwrap();
+    let reordered = groups(&doc, "reordered");
+    assert!(
+        !reordered.is_empty(),
+        "delays of 1..30 ms reorder something"
+    );
+    let line = reordered[0]
+        .descendants()
+        .find(|n| n.has_tag_name("line"))
+        .unwrap();
+    assert_eq!(line.attribute("stroke-width"), Some("2.5"));
+    assert!(text_of(reordered[0]).contains("overtaken"));
+}
