@@ -163,7 +163,7 @@ pub fn files(
         (SPACETIME_SVG, spacetime),
         (TIMELINE_SVG, timeline),
         (MERMAID, mmd),
-        (DOT, dot::render(scenario)),
+        (DOT, dot::render(scenario, &r.events)),
     ])
 }
 
@@ -234,12 +234,11 @@ fn readme(
     let mut md = String::new();
     let _ = writeln!(md, "# {}\n", title(scenario, rec));
     let _ = writeln!(md, "**{word}** · {line}\n");
+    let info = scenario.model().info();
     let _ = writeln!(
         md,
-        "Model {}: {} (claims {}).\n",
-        scenario.model().info().code,
-        scenario.model().info().title,
-        scenario.model().info().guarantee
+        "Model {}: {}. It claims {}.\n",
+        info.code, info.title, info.guarantee
     );
     let _ = writeln!(
         md,
