@@ -346,9 +346,10 @@ impl<'a> Builder<'a> {
         self.offsets.get(&(partition, offset)).copied()
     }
 
-    fn observation(&mut self, o: &sim_core::Observed<Obs>, trigger: Option<usize>) {
-        let lane = o.actor.index();
-        let (kind, key, detail, effect) = match &o.obs {
+    /// An observation as (kind, message, detail, effect count); `None`
+    /// for observations that are not events of their own.
+    fn parts(&self, obs: &Obs) -> Option<(Kind, Option<MsgKey>, String, Option<u32>)> {
+        Some(match obs {
             Obs::SendAttempt { key, attempt } => (
                 Kind::SendAttempt,
                 Some(*key),
@@ -400,8 +401,8 @@ impl<'a> Builder<'a> {
                 "processing → unprocessed".into(),
                 None,
             ),
-            Obs::Crashed { .. } => return,
-            Obs::Probe(p) if p.failures.is_empty() => return,
+            Obs::Crashed { .. } => return None,
+            Obs::Probe(p) if p.failures.is_empty() => return None,
             Obs::Probe(p) => (
                 Kind::LawDiffers,
                 Some(p.key),
@@ -412,7 +413,14 @@ impl<'a> Builder<'a> {
                     .join("; "),
                 None,
             ),
+        })
+    }
+
+    fn observation(&mut self, o: &sim_core::Observed<Obs>, trigger: Option<usize>) {
+        let Some((kind, key, detail, effect)) = self.parts(&o.obs) else {
+            return;
         };
+        let lane = o.actor.index();
         let mut e = self.blank(o.time.0, lane, kind);
         e.msg = key.map(|k| k.to_string());
         e.detail = detail;

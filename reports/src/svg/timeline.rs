@@ -70,23 +70,9 @@ fn marks(
                 let until = events[i..]
                     .iter()
                     .find(|r| r.kind == Kind::Restart && r.lane == e.lane)
-                    .map_or(events.last().map_or(e.time_us, |l| l.time_us), |r| {
-                        r.time_us
-                    });
-                let _ = writeln!(
-                    svg,
-                    "<g class=\"crash-bar\"><title>{} crashed at {} (t={}ms), restarted \
-                     t={}ms</title><rect x=\"{px}\" y=\"{}\" width=\"{}\" height=\"14\" \
-                     fill=\"{red}\" opacity=\"0.8\"/><text x=\"{px}\" y=\"{}\" \
-                     font-size=\"10\">crashed</text></g>",
-                    esc(&e.actor),
-                    esc(&e.detail),
-                    e.time_ms(),
-                    ms(until),
-                    py - 7,
-                    (x(until) - px).max(3),
-                    py - 9
-                );
+                    .or(events.last())
+                    .map_or(e.time_us, |r| r.time_us);
+                crash_bar(svg, e, (px, py), (until, x(until)), red);
             }
             Kind::Effect => {
                 let _ = writeln!(
@@ -114,6 +100,23 @@ fn marks(
             _ => {}
         }
     }
+}
+
+/// A bar from a crash at `(px, py)` to the restart at `until` (time, x).
+fn crash_bar(svg: &mut String, e: &Event, (px, py): (u32, u32), until: (u64, u32), red: &str) {
+    let _ = writeln!(
+        svg,
+        "<g class=\"crash-bar\"><title>{} crashed at {} (t={}ms), restarted t={}ms</title>\
+         <rect x=\"{px}\" y=\"{}\" width=\"{}\" height=\"14\" fill=\"{red}\" \
+         opacity=\"0.8\"/><text x=\"{px}\" y=\"{}\" font-size=\"10\">crashed</text></g>",
+        esc(&e.actor),
+        esc(&e.detail),
+        e.time_ms(),
+        ms(until.0),
+        py - 7,
+        until.1.saturating_sub(px).max(3),
+        py - 9
+    );
 }
 
 fn axis(svg: &mut String, end: u64, y: u32, x: &dyn Fn(u64) -> u32) {
