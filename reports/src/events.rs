@@ -140,6 +140,10 @@ pub struct Event {
     pub cause: Option<usize>,
     /// For effects: how many times the message has now taken effect.
     pub effect: Option<u32>,
+    /// The vector clock: per lane, how many events of that actor happen
+    /// before or at this one (program order, plus send → delivery and
+    /// trigger → handler), as ShiViz and Lamport diagrams read it.
+    pub clock: Vec<u32>,
     /// The checks this event violates (`C3`), for ringed events.
     pub violates: Vec<String>,
     /// The new state of every actor that changed here, by name.
@@ -173,7 +177,34 @@ pub fn build(rec: &Recording) -> Vec<Event> {
     }
     let mut events = b.events;
     mark_violations(rec, &mut events);
+    clocks(&mut events, rec.report.names.len());
     events
+}
+
+/// Fill in every event's vector clock, in order: an event knows what its
+/// actor's previous event knew, and what its cause knew.
+fn clocks(events: &mut [Event], lanes: usize) {
+    let mut last: Vec<Option<usize>> = vec![None; lanes];
+    for i in 0..events.len() {
+        let lane = events[i].lane;
+        let mut clock = last
+            .get(lane)
+            .copied()
+            .flatten()
+            .map_or_else(|| vec![0; lanes], |p| events[p].clock.clone());
+        if let Some(c) = events[i].cause.filter(|c| *c < i) {
+            for (mine, theirs) in clock.iter_mut().zip(&events[c].clock) {
+                *mine = (*mine).max(*theirs);
+            }
+        }
+        if let Some(own) = clock.get_mut(lane) {
+            *own += 1;
+        }
+        if let Some(slot) = last.get_mut(lane) {
+            *slot = Some(i);
+        }
+        events[i].clock = clock;
+    }
 }
 
 struct Builder<'a> {
@@ -298,6 +329,7 @@ impl<'a> Builder<'a> {
             trace_id: None,
             cause: None,
             effect: None,
+            clock: Vec::new(),
             violates: Vec::new(),
             state: BTreeMap::new(),
         }

@@ -168,6 +168,21 @@ fn events_jsonl_holds_every_trace_event_in_time_order() {
             "time order at {i}"
         );
     }
+    for e in &events {
+        let Some(cause) = e["cause"].as_u64() else {
+            continue;
+        };
+        let (mine, theirs) = (
+            &e["clock"],
+            &events[usize::try_from(cause).unwrap()]["clock"],
+        );
+        for lane in 0..rec.report.names.len() {
+            assert!(
+                mine[lane].as_u64() >= theirs[lane].as_u64(),
+                "a cause happens before"
+            );
+        }
+    }
     let crash = events.iter().find(|e| e["kind"] == "crash").unwrap();
     assert_eq!(crash["state"]["consumer-1"]["up"], false);
     assert!(
