@@ -15,9 +15,10 @@
 //!   and the counters.
 //! - [`bundle`]: every artifact of a recorded run, by file name.
 //!
-//! Reports read a [`models::run::RunReport`] and the
-//! [`models::scenario::Scenario`] it ran; they never reach into a model's
-//! internals.
+//! Reports read a [`models::run::RunReport`] (or, for the teaching report,
+//! a [`models::record::Recording`] with actor states described in words)
+//! and the [`models::scenario::Scenario`] it ran; they never reach into a
+//! model's internals.
 //!
 //! # Example
 //! ```
@@ -27,6 +28,11 @@
 //! let report = run::run(&scenario, 0, false);
 //! let text = reports::text::render(&scenario, &report, "doc.ron");
 //! assert!(text.contains("PASS"));
+//!
+//! // The teaching report: every file of a run folder, by name.
+//! let rec = reports::bundle::record(&scenario, 0);
+//! let files = reports::bundle::files(&scenario, &rec, "doc.ron", reports::svg::Theme::Color).unwrap();
+//! assert!(files.iter().any(|(name, _)| *name == "diagrams/spacetime.svg"));
 //! ```
 //!
 //! # Determinism contract
