@@ -31,6 +31,8 @@ pub struct Explanation {
     pub steps: Vec<(usize, String)>,
     /// Events left out of the middle of a long story.
     pub elided: usize,
+    /// Why it happened, from the checker's reading of the ledger.
+    pub because: Vec<String>,
     /// The contradiction, one sentence.
     pub conclusion: String,
     /// Whether this breaks the model's claim, or is what it allows.
@@ -96,6 +98,12 @@ fn one(scenario: &Scenario, events: &[Event], v: &Violation, expected: bool) -> 
         expected,
         steps,
         elided,
+        because: v
+            .story
+            .iter()
+            .filter_map(|l| l.strip_prefix("why: "))
+            .map(|l| format!("Because {l}."))
+            .collect(),
         conclusion: conclusion(v, events),
         claim,
         hint: format!("hint: {}.", info.remedy),
@@ -272,7 +280,7 @@ pub fn render_one(out: &mut String, x: &Explanation) {
         let n = format!("{:>4}. ", i + 1);
         let _ = writeln!(out, "{}", wrap(&format!("  {n}{text}"), &" ".repeat(31)));
     }
-    for para in [&x.conclusion, &x.claim, &x.hint] {
+    for para in x.because.iter().chain([&x.conclusion, &x.claim, &x.hint]) {
         let _ = writeln!(out, "{}", wrap(&format!("  {para}"), "    "));
     }
     if x.steps.len() > 1 {
