@@ -145,7 +145,8 @@ impl Drawing<'_> {
         let _ = writeln!(
             self.svg,
             "<defs><marker id=\"head\" viewBox=\"0 0 10 10\" refX=\"10\" refY=\"5\" \
-             markerWidth=\"7\" markerHeight=\"7\" orient=\"auto-start-reverse\">\
+             markerUnits=\"userSpaceOnUse\" markerWidth=\"9\" markerHeight=\"9\" \
+             orient=\"auto-start-reverse\">\
              <path d=\"M0,0 L10,5 L0,10 z\" fill=\"{ink}\"/></marker>\
              <pattern id=\"hatch\" width=\"8\" height=\"8\" patternUnits=\"userSpaceOnUse\" \
              patternTransform=\"rotate(45)\"><rect width=\"8\" height=\"8\" fill=\"#ffffff\"/>\
@@ -351,7 +352,7 @@ impl Drawing<'_> {
         if dup {
             label = format!("dup · {label}");
         }
-        let width = if overtaken { "2.5" } else { "1" };
+        let width = if overtaken { "2" } else { "1" };
         if overtaken {
             class.push_str(" reordered");
             label.push_str(" · overtaken");
@@ -364,7 +365,15 @@ impl Drawing<'_> {
         let (mx, my) = if crashed {
             ((x0 + 3 * x1) / 4, (y0 + 3 * y1) / 4)
         } else {
-            ((x0 + x1) / 2, (y0 + y1) / 2)
+            // Half a lane from the sender: between two lifelines, never on
+            // one in between.
+            let dx = x0.abs_diff(x1).max(1);
+            let along = |a: u32, b: u32| {
+                let d = i64::from(b) - i64::from(a);
+                let moved = d * i64::from(LANE_W / 2) / i64::from(dx);
+                u32::try_from(i64::from(a) + moved).unwrap_or(a)
+            };
+            (along(x0, x1), along(y0, y1))
         };
         let _ = writeln!(
             self.svg,
@@ -388,7 +397,10 @@ impl Drawing<'_> {
             return;
         };
         let (x0, x1) = (lane_x(e.lane), lane_x(peer));
-        let xm = (x0 + x1) / 2;
+        // Mid-air, but short of the next lifeline, so the cross is never
+        // read as happening at an actor in between.
+        let reach = (x0.abs_diff(x1) * 2 / 5).min(LANE_W * 9 / 20);
+        let xm = if x1 > x0 { x0 + reach } else { x0 - reach };
         let ym = y0 + ROW * 2;
         let red = alarm(self.theme);
         let word = if e.kind == Kind::Cut { "cut" } else { "lost" };

@@ -281,6 +281,6 @@ fn a_datagram_overtaken_on_its_link_is_drawn_thick_and_labelled() {
         .descendants()
         .find(|n| n.has_tag_name("line"))
         .unwrap();
-    assert_eq!(line.attribute("stroke-width"), Some("2.5"));
+    assert_eq!(line.attribute("stroke-width"), Some("2"));
     assert!(text_of(reordered[0]).contains("overtaken"));
 }
