@@ -594,6 +594,39 @@ mod tests {
         assert_eq!(parse_key("p0#1"), None);
     }
 
+    fn event(step: usize, violates: bool) -> Event {
+        Event {
+            step,
+            time_us: 0,
+            actor: "a".into(),
+            lane: 0,
+            peer: None,
+            peer_lane: None,
+            kind: Kind::Timer,
+            msg: None,
+            detail: String::new(),
+            trace_id: None,
+            cause: None,
+            effect: None,
+            clock: Vec::new(),
+            violates: if violates {
+                vec!["C3".into()]
+            } else {
+                Vec::new()
+            },
+            state: BTreeMap::new(),
+        }
+    }
+
+    #[test]
+    fn the_window_holds_the_first_violation_a_quarter_from_its_end() {
+        let events: Vec<Event> = (0..100).map(|i| event(i, i == 50)).collect();
+        assert_eq!(window(&events, 200), 0..100);
+        assert_eq!(window(&events, 20), 35..55);
+        let quiet: Vec<Event> = (0..100).map(|i| event(i, false)).collect();
+        assert_eq!(window(&quiet, 20), 0..20);
+    }
+
     #[test]
     fn milliseconds_keep_only_needed_decimals() {
         assert_eq!(ms(12_000), "12");

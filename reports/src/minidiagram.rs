@@ -128,3 +128,27 @@ fn network(cells: &mut [char], from: usize, to: usize, kind: Kind) {
     };
     cells[from] = if right { '├' } else { '┤' };
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_lost_datagram_stops_mid_way_and_a_duplicate_is_dashed() {
+        let mut cells = vec![' '; 3 * COL];
+        network(&mut cells, COL / 2, 2 * COL + COL / 2, Kind::Lost);
+        let row: String = cells.iter().collect();
+        assert_eq!(row.trim_end().chars().last(), Some('✕'), "{row}");
+        assert!(
+            row.chars().count() == 3 * COL && row.starts_with("      ├─"),
+            "{row}"
+        );
+        let mut cells = vec![' '; 2 * COL];
+        network(&mut cells, COL + COL / 2, COL / 2, Kind::Dup);
+        let row: String = cells.iter().collect();
+        assert!(
+            row.contains('◁') && row.contains('┄') && row.contains('┤'),
+            "{row}"
+        );
+    }
+}
