@@ -60,10 +60,11 @@ pub fn explain(scenario: &Scenario, rec: &Recording, events: &[Event]) -> Vec<Ex
 
 fn one(scenario: &Scenario, events: &[Event], v: &Violation, expected: bool) -> Explanation {
     let subject = v.subject.map(|k| k.to_string());
-    let mut steps: Vec<(usize, String)> = subject
-        .as_deref()
-        .map(|k| story(events, k, v.check.is_law()))
-        .unwrap_or_default();
+    let mut steps: Vec<(usize, String)> = match subject.as_deref() {
+        Some(k) if v.check.is_law() => law_story(events, k, v),
+        Some(k) => story(events, k),
+        None => Vec::new(),
+    };
     let elided = steps.len().saturating_sub(STEPS_MAX);
     if elided > 0 {
         steps.drain(4..4 + elided);
@@ -112,7 +113,7 @@ fn one(scenario: &Scenario, events: &[Event], v: &Violation, expected: bool) -> 
 }
 
 /// The events about message `key` that tell what happened to it, as lines.
-fn story(events: &[Event], key: &str, law: bool) -> Vec<(usize, String)> {
+fn story(events: &[Event], key: &str) -> Vec<(usize, String)> {
     let mut lines = Vec::new();
     let mut crashed_lanes: Vec<usize> = Vec::new();
     for e in events {
@@ -122,7 +123,7 @@ fn story(events: &[Event], key: &str, law: bool) -> Vec<(usize, String)> {
             lines.push((e.step, line(e, "restarted from durable state")));
             continue;
         }
-        if !about || (e.kind == Kind::LawDiffers && !law) {
+        if !about || e.kind == Kind::LawDiffers {
             continue;
         }
         if e.kind == Kind::Crash {
@@ -133,6 +134,34 @@ fn story(events: &[Event], key: &str, law: bool) -> Vec<(usize, String)> {
         }
     }
     lines
+}
+
+/// What the law probe did with message `key`: the experiment, step by
+/// step, at the event where it found the difference.
+fn law_story(events: &[Event], key: &str, v: &Violation) -> Vec<(usize, String)> {
+    let Some(e) = events
+        .iter()
+        .find(|e| e.kind == Kind::LawDiffers && e.msg.as_deref() == Some(key))
+    else {
+        return Vec::new();
+    };
+    let mut lines = vec![line(e, "was about to process m from durable state s")];
+    let probe = |what: &str| format!("{:<21}{what}", "law probe");
+    match (v.check, v.crash_point) {
+        (CheckId::C15, Some(point)) => {
+            lines.push(probe(&format!(
+                "f(s,false): process m from a copy of s, crash at {point}, recover"
+            )));
+            lines.push(probe("…then f(·,true): process m again, to the end"));
+            lines.push(probe("f(s,true): one clean attempt from another copy of s"));
+        }
+        _ => {
+            lines.push(probe("h(s,m): process m once from a copy of s"));
+            lines.push(probe("h(h(s,m),m): process m twice from another copy"));
+        }
+    }
+    lines.push(probe(&format!("the durable states differ: {}", e.detail)));
+    lines.into_iter().map(|l| (e.step, l)).collect()
 }
 
 fn line(e: &Event, what: &str) -> String {
@@ -283,7 +312,7 @@ pub fn render_one(out: &mut String, x: &Explanation) {
     for para in x.because.iter().chain([&x.conclusion, &x.claim, &x.hint]) {
         let _ = writeln!(out, "{}", wrap(&format!("  {para}"), "    "));
     }
-    if x.steps.len() > 1 {
+    if x.steps.len() > 1 && !x.check.is_law() {
         out.push('\n');
         out.push_str(&x.diagram);
     }
