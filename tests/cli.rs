@@ -561,6 +561,7 @@ fn a_reported_run_renders_again_and_diffs_against_another_seed() {
         "diagrams/spacetime.svg",
         "diagrams/timeline.svg",
         "diagrams/counterexample.mmd",
+        "diagrams/counterexample.svg",
         "diagrams/model.dot",
     ] {
         assert!(latest.join(f).is_file(), "{f} in runs/latest");

@@ -30,6 +30,8 @@ pub const LEDGER_SVG: &str = "diagrams/ledger.svg";
 pub const SPACETIME_SVG: &str = "diagrams/spacetime.svg";
 /// The timeline picture.
 pub const TIMELINE_SVG: &str = "diagrams/timeline.svg";
+/// The space-time picture of the first violation's message alone.
+pub const COUNTEREXAMPLE_SVG: &str = "diagrams/counterexample.svg";
 /// The Mermaid sequence diagram.
 pub const MERMAID: &str = "diagrams/counterexample.mmd";
 /// The topology.
@@ -94,7 +96,13 @@ impl Rendered {
 
     /// The space-time picture.
     pub fn spacetime(&self, rec: &Recording, theme: Theme) -> String {
-        svg::spacetime::render(&self.events, &rec.report.names, &self.callouts(), theme)
+        svg::spacetime::render(
+            "Space-time diagram",
+            &self.events,
+            &rec.report.names,
+            &self.callouts(),
+            theme,
+        )
     }
 
     /// The ledger picture.
@@ -117,6 +125,49 @@ impl Rendered {
         let subject = self.explanations.iter().find_map(|x| x.subject.as_deref());
         mermaid::render(&self.events, &rec.report.names, subject)
     }
+
+    /// The space-time picture of the first violation's message alone (its
+    /// datagrams, appends, effects, and every crash and restart), or `None`
+    /// when no violation names a message.
+    pub fn counterexample(&self, rec: &Recording, theme: Theme) -> Option<String> {
+        let subject = self
+            .explanations
+            .iter()
+            .find_map(|x| x.subject.as_deref())?;
+        let keep = |e: &Event| {
+            e.msg.as_deref() == Some(subject)
+                || matches!(e.kind, events::Kind::Crash | events::Kind::Restart)
+        };
+        let renumbered: BTreeMap<usize, usize> = self
+            .events
+            .iter()
+            .filter(|e| keep(e))
+            .enumerate()
+            .map(|(new, e)| (e.step, new))
+            .collect();
+        let focused: Vec<Event> = self
+            .events
+            .iter()
+            .filter(|e| keep(e))
+            .map(|e| Event {
+                step: renumbered[&e.step],
+                cause: e.cause.and_then(|c| renumbered.get(&c).copied()),
+                ..e.clone()
+            })
+            .collect();
+        let callouts = self
+            .callouts()
+            .into_iter()
+            .filter_map(|(step, text)| renumbered.get(&step).map(|s| (*s, text)))
+            .collect();
+        Some(svg::spacetime::render(
+            &format!("Counterexample: what happened to {subject}"),
+            &focused,
+            &rec.report.names,
+            &callouts,
+            theme,
+        ))
+    }
 }
 
 /// Every artifact of a recorded run of `scenario` (from `file`).
@@ -138,6 +189,9 @@ pub fn files(
         r.timeline(rec, healed, theme),
     );
     let mmd = r.mermaid(rec);
+    let counterexample = r
+        .counterexample(rec, theme)
+        .unwrap_or_else(|| spacetime.clone());
     let stats = stats::stats(rec);
     let index = html::render(&html::Page {
         title: title(scenario, rec),
@@ -146,6 +200,7 @@ pub fn files(
         stats: stat_rows(&stats),
         repro: repro_command(file, rec.report.seed),
         explanation: explain_txt.clone(),
+        counterexample: counterexample.clone(),
         spacetime: spacetime.clone(),
         ledger: ledger.clone(),
         timeline: timeline.clone(),
@@ -163,6 +218,7 @@ pub fn files(
         (SPACETIME_SVG, spacetime),
         (TIMELINE_SVG, timeline),
         (MERMAID, mmd),
+        (COUNTEREXAMPLE_SVG, counterexample),
         (DOT, dot::render(scenario, &r.events)),
     ])
 }

@@ -29,6 +29,8 @@ pub struct Page<'a> {
     pub repro: String,
     /// `explain.txt`.
     pub explanation: String,
+    /// The first violation's message alone, as a space-time picture.
+    pub counterexample: String,
     /// The pictures.
     pub spacetime: String,
     /// The ledger picture.
@@ -200,7 +202,11 @@ fn tabs(h: &mut String, page: &Page<'_>, range: std::ops::Range<usize>) {
     section(
         h,
         "explanation",
-        &format!("<pre>{}</pre>", esc(&page.explanation)),
+        &format!(
+            "<pre>{}</pre><div class=\"picture\">{}</div>",
+            esc(&page.explanation),
+            page.counterexample
+        ),
     );
     section(
         h,

@@ -82,9 +82,11 @@ fn lane_x(lane: usize) -> u32 {
     LEFT + LANE_W * u32::try_from(lane).unwrap_or(0) + LANE_W / 2
 }
 
-/// The picture of `events` (every event of the run) for actors `names`;
-/// `callouts` holds, by step, the sentence to put beside a violating event.
+/// The picture of `events` (every event of the run) for actors `names`,
+/// under `heading`; `callouts` holds, by step, the sentence to put beside a
+/// violating event.
 pub fn render(
+    heading: &str,
     events: &[Event],
     names: &[String],
     callouts: &BTreeMap<usize, String>,
@@ -110,7 +112,7 @@ pub fn render(
             .collect(),
     };
     d.defs();
-    d.title(events.len(), &range);
+    d.title(heading, events.len(), &range);
     d.lifelines(names);
     d.breaks(&breaks, width);
     d.crashes();
@@ -157,7 +159,7 @@ impl Drawing<'_> {
         );
     }
 
-    fn title(&mut self, total: usize, range: &std::ops::Range<usize>) {
+    fn title(&mut self, heading: &str, total: usize, range: &std::ops::Range<usize>) {
         let note = if range.len() < total {
             format!(
                 " · events {}–{} of {total} shown, around the first violation",
@@ -168,9 +170,10 @@ impl Drawing<'_> {
         };
         let _ = writeln!(
             self.svg,
-            "<text x=\"10\" y=\"20\" font-size=\"15\" font-weight=\"bold\">Space-time diagram\
-             </text><text x=\"10\" y=\"38\" fill=\"#444\">time flows down; arrows slant by their \
+            "<text x=\"10\" y=\"20\" font-size=\"15\" font-weight=\"bold\">{}</text>\
+             <text x=\"10\" y=\"38\" fill=\"#444\">time flows down; arrows slant by their \
              delay{}</text>",
+            esc(heading),
             esc(&note)
         );
     }
@@ -363,7 +366,7 @@ impl Drawing<'_> {
         // A datagram that vanished at a crashed receiver is labelled at its
         // end, where it vanished; the others at their middle.
         let (mx, my) = if crashed {
-            ((x0 + 3 * x1) / 4, (y0 + 3 * y1) / 4)
+            ((2 * x0 + 3 * x1) / 5, (2 * y0 + 3 * y1) / 5)
         } else {
             // Half a lane from the sender: between two lifelines, never on
             // one in between.

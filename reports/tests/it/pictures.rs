@@ -90,6 +90,14 @@ fn a_run_with_a_crash_draws_a_hatched_band_labelled_with_what_was_lost() {
             .iter()
             .any(|g| text_of(*g).contains("took effect twice"))
     );
+
+    let focused = artifact(&s, &rec, bundle::COUNTEREXAMPLE_SVG, Theme::Color);
+    let doc = roxmltree::Document::parse(&focused).unwrap();
+    assert!(focused.contains("Counterexample: what happened to p1#9"));
+    assert_eq!(groups(&doc, "crash-band").len(), 1);
+    let effects: Vec<String> = groups(&doc, "effect").into_iter().map(text_of).collect();
+    assert_eq!(effects.len(), 2, "only p1#9's effects: {effects:?}");
+    assert!(!groups(&doc, "violation").is_empty());
 }
 
 #[test]
