@@ -13,7 +13,8 @@ use models::scenario::Scenario;
 use crate::events::{Event, Kind};
 use crate::text::wrap;
 
-/// Steps shown at most per story; the middle of a longer one is elided.
+/// Steps shown at most per story; a longer one leaves out its least telling
+/// steps (receives, acks, offset commits), then its middle.
 const STEPS_MAX: usize = 12;
 /// Violations explained in full per check.
 const TOLD_PER_CHECK: usize = 2;
@@ -65,10 +66,7 @@ fn one(scenario: &Scenario, events: &[Event], v: &Violation, expected: bool) -> 
         Some(k) => story(events, k),
         None => Vec::new(),
     };
-    let elided = steps.len().saturating_sub(STEPS_MAX);
-    if elided > 0 {
-        steps.drain(4..4 + elided);
-    }
+    let elided = shorten(&mut steps, events);
     let info = scenario.model().info();
     let claim = match (info.claims.contains(&v.check), expected) {
         (true, true) => format!(
@@ -134,6 +132,25 @@ fn story(events: &[Event], key: &str) -> Vec<(usize, String)> {
         }
     }
     lines
+}
+
+/// Leave out steps until at most [`STEPS_MAX`] remain: first the least
+/// telling kinds, then from the middle; returns how many were left out.
+fn shorten(steps: &mut Vec<(usize, String)>, events: &[Event]) -> usize {
+    let before = steps.len();
+    for kind in [Kind::OffsetCommit, Kind::Ack, Kind::Receive] {
+        while steps.len() > STEPS_MAX {
+            let Some(i) = steps.iter().position(|(s, _)| events[*s].kind == kind) else {
+                break;
+            };
+            steps.remove(i);
+        }
+    }
+    if steps.len() > STEPS_MAX {
+        let extra = steps.len() - STEPS_MAX;
+        steps.drain(4..4 + extra);
+    }
+    before - steps.len()
 }
 
 /// What the law probe did with message `key`: the experiment, step by
@@ -303,11 +320,23 @@ pub fn render_one(out: &mut String, x: &Explanation) {
         let _ = writeln!(out, "  Let m = {k}. Then:");
     }
     for (i, (_, text)) in x.steps.iter().enumerate() {
-        if x.elided > 0 && i == 4 {
-            let _ = writeln!(out, "      … {} more steps", x.elided);
-        }
         let n = format!("{:>4}. ", i + 1);
         let _ = writeln!(out, "{}", wrap(&format!("  {n}{text}"), &" ".repeat(31)));
+    }
+    match x.elided {
+        0 => {}
+        1 => {
+            let _ = writeln!(
+                out,
+                "        (1 less telling step left out: see events.jsonl)"
+            );
+        }
+        n => {
+            let _ = writeln!(
+                out,
+                "        ({n} less telling steps left out: see events.jsonl)"
+            );
+        }
     }
     for para in x.because.iter().chain([&x.conclusion, &x.claim, &x.hint]) {
         let _ = writeln!(out, "{}", wrap(&format!("  {para}"), "    "));
