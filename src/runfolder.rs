@@ -128,6 +128,14 @@ pub fn write_report(
     theme: Theme,
 ) -> Result<(), String> {
     let files = reports::bundle::files(scenario, rec, file, theme).map_err(|e| e.to_string())?;
+    write_files(dir, files)
+}
+
+/// Write rendered report files into `dir`.
+///
+/// # Errors
+/// A readable message if a file cannot be written.
+pub fn write_files(dir: &Path, files: Vec<(&'static str, String)>) -> Result<(), String> {
     for (name, text) in files {
         write_file(dir, name, &text)?;
     }

@@ -96,9 +96,14 @@ impl Rendered {
 
     /// The space-time picture.
     pub fn spacetime(&self, rec: &Recording, theme: Theme) -> String {
+        self.spacetime_of(rec, shown(&self.events, None), theme)
+    }
+
+    /// The space-time picture of the events in `range`.
+    fn spacetime_of(&self, rec: &Recording, range: std::ops::Range<usize>, theme: Theme) -> String {
         svg::spacetime::render(
             "Space-time diagram",
-            &self.events,
+            (&self.events, range),
             &rec.report.names,
             &self.callouts(),
             theme,
@@ -113,11 +118,6 @@ impl Rendered {
             .filter_map(|(v, _)| v.subject)
             .collect();
         svg::ledger::render(&rec.report.ledger, &flagged, theme)
-    }
-
-    /// The timeline picture.
-    pub fn timeline(&self, rec: &Recording, healed_us: u64, theme: Theme) -> String {
-        svg::timeline::render(&self.events, &rec.report.names, healed_us, theme)
     }
 
     /// The Mermaid diagram of the first violation's message.
@@ -162,7 +162,10 @@ impl Rendered {
             .collect();
         Some(svg::spacetime::render(
             &format!("Counterexample: what happened to {subject}"),
-            &focused,
+            (
+                &focused,
+                events::window(&focused, svg::spacetime::EVENTS_MAX),
+            ),
             &rec.report.names,
             &callouts,
             theme,
@@ -180,13 +183,51 @@ pub fn files(
     file: &str,
     theme: Theme,
 ) -> Result<Vec<(&'static str, String)>, serde_json::Error> {
+    files_in(scenario, rec, file, theme, None)
+}
+
+/// The events the pictures and the page show: those in `span` (simulated
+/// microseconds, both ends included) if given, else the whole run; at most
+/// [`EVENTS_MAX`](crate::svg::spacetime::EVENTS_MAX), around the first
+/// violation.
+pub fn shown(events: &[Event], span: Option<(u64, u64)>) -> std::ops::Range<usize> {
+    let outer = match span {
+        Some((from, to)) => {
+            let start = events.partition_point(|e| e.time_us < from);
+            let end = events.partition_point(|e| e.time_us <= to).max(start);
+            start..end
+        }
+        None => 0..events.len(),
+    };
+    let inner = events::window(&events[outer.clone()], crate::svg::spacetime::EVENTS_MAX);
+    outer.start + inner.start..outer.start + inner.end
+}
+
+/// Like [`files`], with the space-time picture, the timeline and the page
+/// limited to the events in `span` (simulated microseconds).
+///
+/// # Errors
+/// If JSON cannot be serialised (it always can: every field is plain data).
+pub fn files_in(
+    scenario: &Scenario,
+    rec: &Recording,
+    file: &str,
+    theme: Theme,
+    span: Option<(u64, u64)>,
+) -> Result<Vec<(&'static str, String)>, serde_json::Error> {
     let r = Rendered::new(scenario, rec);
+    let range = shown(&r.events, span);
     let healed = scenario.plan().faults_until.0;
     let explain_txt = explain::render(&r.explanations);
+    let timeline_events = if span.is_some() {
+        &r.events[range.clone()]
+    } else {
+        &r.events[..]
+    };
     let (spacetime, ledger, timeline) = (
-        r.spacetime(rec, theme),
+        r.spacetime_of(rec, range.clone(), theme),
         r.ledger(rec, theme),
-        r.timeline(rec, healed, theme),
+        svg::timeline::render(timeline_events, &rec.report.names, healed, theme),
     );
     let mmd = r.mermaid(rec);
     let counterexample = r
@@ -207,6 +248,7 @@ pub fn files(
         scenario: scenario.resolved_ron(),
         names: &rec.report.names,
         events: &r.events,
+        shown: range,
     })?;
     Ok(vec![
         (EVENTS_JSONL, events::jsonl(&r.events)?),

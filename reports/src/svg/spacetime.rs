@@ -13,7 +13,7 @@ use std::collections::{BTreeMap, BTreeSet};
 use std::fmt::Write as _;
 
 use super::{Theme, alarm, esc, open};
-use crate::events::{Event, Kind, ms, window};
+use crate::events::{Event, Kind, ms};
 
 /// Events drawn at most.
 pub const EVENTS_MAX: usize = 2_000;
@@ -82,17 +82,17 @@ fn lane_x(lane: usize) -> u32 {
     LEFT + LANE_W * u32::try_from(lane).unwrap_or(0) + LANE_W / 2
 }
 
-/// The picture of `events` (every event of the run) for actors `names`,
-/// under `heading`; `callouts` holds, by step, the sentence to put beside a
-/// violating event.
+/// The picture of `events[range]` (`events` is every event of the run, and
+/// `range` at most [`EVENTS_MAX`] of them, see [`crate::events::window`]) for actors
+/// `names`, under `heading`; `callouts` holds, by step, the sentence to put
+/// beside a violating event.
 pub fn render(
     heading: &str,
-    events: &[Event],
+    (events, range): (&[Event], std::ops::Range<usize>),
     names: &[String],
     callouts: &BTreeMap<usize, String>,
     theme: Theme,
 ) -> String {
-    let range = window(events, EVENTS_MAX);
     let shown = &events[range.clone()];
     let (ys, breaks) = layout(shown);
     let lanes = u32::try_from(names.len()).unwrap_or(1);
@@ -104,7 +104,7 @@ pub fn render(
         shown,
         ys,
         bottom,
-        first: range.start,
+        first: shown.first().map_or(0, |e| e.step),
         lanes: names
             .iter()
             .enumerate()
@@ -160,13 +160,15 @@ impl Drawing<'_> {
     }
 
     fn title(&mut self, heading: &str, total: usize, range: &std::ops::Range<usize>) {
-        let note = if range.len() < total {
-            format!(
-                " · events {}–{} of {total} shown, around the first violation",
-                range.start, range.end
-            )
-        } else {
-            format!(" · all {total} events")
+        let note = match (self.shown.first(), self.shown.last()) {
+            (Some(a), Some(b)) if range.len() < total => format!(
+                " · events {}–{} (t={}..{}ms) of {total} shown",
+                a.step,
+                b.step,
+                a.time_ms(),
+                b.time_ms()
+            ),
+            _ => format!(" · all {total} events"),
         };
         let _ = writeln!(
             self.svg,
