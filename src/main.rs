@@ -106,6 +106,11 @@ enum Command {
         /// Colours, or greys only.
         #[arg(long, value_enum, default_value_t = report_cmd::ThemeArg::Color)]
         theme: report_cmd::ThemeArg,
+        /// Draw the space-time picture, the timeline and the page for the
+        /// simulated milliseconds `A..B` only (default: around the first
+        /// violation).
+        #[arg(long, value_parser = report_cmd::parse_window)]
+        window: Option<(u64, u64)>,
         /// Open index.html in the desktop's browser afterwards.
         #[arg(long)]
         open: bool,
@@ -310,8 +315,17 @@ fn main() -> ExitCode {
             dir,
             format,
             theme,
+            window,
             open,
-        } => report_cmd::report(&dir, format, theme, open),
+        } => report_cmd::report(
+            &dir,
+            &report_cmd::Options {
+                format,
+                theme,
+                window,
+                open,
+            },
+        ),
         Command::Diff { a, b } => diff_cmd::diff(&a, &b),
         Command::Check { path, format } => check_cmd::check(&path, format),
         Command::Sweep {

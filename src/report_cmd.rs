@@ -62,9 +62,44 @@ pub struct Saved {
     pub recording: Recording,
 }
 
+/// How to re-render.
+pub struct Options {
+    /// Print one artifact instead of rewriting the folder.
+    pub format: Option<ReportFormat>,
+    /// The picture theme.
+    pub theme: ThemeArg,
+    /// Simulated microseconds to draw, both ends included.
+    pub window: Option<(u64, u64)>,
+    /// Open index.html afterwards.
+    pub open: bool,
+}
+
+/// `A..B` in simulated milliseconds, as microseconds.
+///
+/// # Errors
+/// A readable message for anything else, or an end before the start.
+pub fn parse_window(s: &str) -> Result<(u64, u64), String> {
+    let bad = || format!("`{s}` is not a window: expected A..B in milliseconds, e.g. 100..250");
+    let (a, b) = s.split_once("..").ok_or_else(bad)?;
+    let (a, b): (u64, u64) = (
+        a.trim().parse().map_err(|_| bad())?,
+        b.trim().parse().map_err(|_| bad())?,
+    );
+    if b < a {
+        return Err(format!("`{s}`: the window ends before it starts"));
+    }
+    Ok((a.saturating_mul(1000), b.saturating_mul(1000)))
+}
+
 /// Re-render `dir`; returns the exit code (0 written, 2 no such folder, 4
 /// unreadable folder, 5 the re-run differs from the saved run).
-pub fn report(dir: &str, format: Option<ReportFormat>, theme: ThemeArg, open: bool) -> u8 {
+pub fn report(dir: &str, options: &Options) -> u8 {
+    let Options {
+        format,
+        theme,
+        window,
+        open,
+    } = *options;
     if !Path::new(dir).is_dir() {
         eprintln!("error: {dir} is not a run folder (no such directory)");
         return 2;
@@ -84,16 +119,23 @@ pub fn report(dir: &str, format: Option<ReportFormat>, theme: ThemeArg, open: bo
         ThemeArg::Color => Theme::Color,
         ThemeArg::Mono => Theme::Mono,
     };
+    let files = match bundle::files_in(
+        &saved.scenario,
+        &saved.recording,
+        &saved.file,
+        theme,
+        window,
+    ) {
+        Ok(files) => files,
+        Err(e) => {
+            eprintln!("error: {e}");
+            return 4;
+        }
+    };
     let written = match format {
-        Some(f) => print_one(&saved, f, theme),
-        None => crate::runfolder::write_report(
-            Path::new(dir),
-            &saved.scenario,
-            &saved.recording,
-            &saved.file,
-            theme,
-        )
-        .map(|()| crate::outln(format!("report {dir}/{}", bundle::INDEX))),
+        Some(f) => print_one(files, f),
+        None => crate::runfolder::write_files(Path::new(dir), files)
+            .map(|()| crate::outln(format!("report {dir}/{}", bundle::INDEX))),
     };
     if let Err(msg) = written {
         eprintln!("error: {msg}");
@@ -105,9 +147,7 @@ pub fn report(dir: &str, format: Option<ReportFormat>, theme: ThemeArg, open: bo
     0
 }
 
-fn print_one(saved: &Saved, format: ReportFormat, theme: Theme) -> Result<(), String> {
-    let files = bundle::files(&saved.scenario, &saved.recording, &saved.file, theme)
-        .map_err(|e| e.to_string())?;
+fn print_one(files: Vec<(&'static str, String)>, format: ReportFormat) -> Result<(), String> {
     let text = files
         .into_iter()
         .find(|(name, _)| *name == format.file())

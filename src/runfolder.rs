@@ -128,20 +128,36 @@ pub fn write_report(
     theme: Theme,
 ) -> Result<(), String> {
     let files = reports::bundle::files(scenario, rec, file, theme).map_err(|e| e.to_string())?;
+    write_files(dir, files)
+}
+
+/// Write rendered report files into `dir`.
+///
+/// # Errors
+/// A readable message if a file cannot be written.
+pub fn write_files(dir: &Path, files: Vec<(&'static str, String)>) -> Result<(), String> {
     for (name, text) in files {
         write_file(dir, name, &text)?;
     }
     Ok(())
 }
 
-/// Write `dir/name`, creating its parent folder.
+/// Write `dir/name`, creating its parent folder, through a temporary file
+/// renamed into place: re-rendering a folder never leaves half a file.
 fn write_file(dir: &Path, name: &str, text: &str) -> Result<(), String> {
     let path = dir.join(name);
     if let Some(parent) = path.parent() {
         std::fs::create_dir_all(parent)
             .map_err(|e| format!("cannot create {}: {e}", parent.display()))?;
     }
-    std::fs::write(&path, text).map_err(|e| format!("cannot write {}: {e}", path.display()))
+    let file = path
+        .file_name()
+        .map(|f| f.to_string_lossy().into_owned())
+        .unwrap_or_default();
+    let tmp = path.with_file_name(format!(".{file}.partial"));
+    std::fs::write(&tmp, text)
+        .and_then(|()| std::fs::rename(&tmp, &path))
+        .map_err(|e| format!("cannot write {}: {e}", path.display()))
 }
 
 fn repro(scenario: &Scenario, report: &RunReport, file: &str) -> String {

@@ -819,6 +819,7 @@ fn a_reported_run_renders_again_and_diffs_against_another_seed() {
         "diagrams/spacetime.svg",
         "diagrams/timeline.svg",
         "diagrams/counterexample.mmd",
+        "diagrams/counterexample.svg",
         "diagrams/model.dot",
     ] {
         assert!(latest.join(f).is_file(), "{f} in runs/latest");
@@ -836,6 +837,12 @@ fn a_reported_run_renders_again_and_diffs_against_another_seed() {
         "{}",
         stdout(&mermaid)
     );
+    let dir_arg = first.to_string_lossy().into_owned();
+    let windowed = eosim(&["report", &dir_arg, "--format", "svg", "--window", "0..5"]);
+    let svg = stdout(&windowed);
+    assert!(svg.contains("(t=0..") && svg.contains(" shown"), "{svg}");
+    let bad = eosim(&["report", &dir_arg, "--window", "9..1"]);
+    assert_eq!(bad.status.code(), Some(2), "{}", stderr(&bad));
     let mono = eosim(&[
         "report",
         &first.to_string_lossy(),

@@ -115,7 +115,10 @@ fn next_step(
     if events.start == 0 || !*inside {
         // The first step also started every actor; the first step in the
         // window shows every actor.
-        actors.extend((0..sim.names().len()).map(|i| ActorId(u32::try_from(i).expect("few"))));
+        actors.extend(
+            (0..sim.names().len())
+                .map(|i| ActorId(u32::try_from(i).expect("fewer than 2^32 actors"))),
+        );
     }
     *inside = true;
     actors.sort_unstable();

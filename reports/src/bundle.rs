@@ -30,6 +30,8 @@ pub const LEDGER_SVG: &str = "diagrams/ledger.svg";
 pub const SPACETIME_SVG: &str = "diagrams/spacetime.svg";
 /// The timeline picture.
 pub const TIMELINE_SVG: &str = "diagrams/timeline.svg";
+/// The space-time picture of the first violation's message alone.
+pub const COUNTEREXAMPLE_SVG: &str = "diagrams/counterexample.svg";
 /// The Mermaid sequence diagram.
 pub const MERMAID: &str = "diagrams/counterexample.mmd";
 /// The topology.
@@ -94,7 +96,18 @@ impl Rendered {
 
     /// The space-time picture.
     pub fn spacetime(&self, rec: &Recording, theme: Theme) -> String {
-        svg::spacetime::render(&self.events, &rec.report.names, &self.callouts(), theme)
+        self.spacetime_of(rec, shown(&self.events, None), theme)
+    }
+
+    /// The space-time picture of the events in `range`.
+    fn spacetime_of(&self, rec: &Recording, range: std::ops::Range<usize>, theme: Theme) -> String {
+        svg::spacetime::render(
+            "Space-time diagram",
+            (&self.events, range),
+            &rec.report.names,
+            &self.callouts(),
+            theme,
+        )
     }
 
     /// The ledger picture.
@@ -107,15 +120,56 @@ impl Rendered {
         svg::ledger::render(&rec.report.ledger, &flagged, theme)
     }
 
-    /// The timeline picture.
-    pub fn timeline(&self, rec: &Recording, healed_us: u64, theme: Theme) -> String {
-        svg::timeline::render(&self.events, &rec.report.names, healed_us, theme)
-    }
-
     /// The Mermaid diagram of the first violation's message.
     pub fn mermaid(&self, rec: &Recording) -> String {
         let subject = self.explanations.iter().find_map(|x| x.subject.as_deref());
         mermaid::render(&self.events, &rec.report.names, subject)
+    }
+
+    /// The space-time picture of the first violation's message alone (its
+    /// datagrams, appends, effects, and every crash and restart), or `None`
+    /// when no violation names a message.
+    pub fn counterexample(&self, rec: &Recording, theme: Theme) -> Option<String> {
+        let subject = self
+            .explanations
+            .iter()
+            .find_map(|x| x.subject.as_deref())?;
+        let keep = |e: &Event| {
+            e.msg.as_deref() == Some(subject)
+                || matches!(e.kind, events::Kind::Crash | events::Kind::Restart)
+        };
+        let renumbered: BTreeMap<usize, usize> = self
+            .events
+            .iter()
+            .filter(|e| keep(e))
+            .enumerate()
+            .map(|(new, e)| (e.step, new))
+            .collect();
+        let focused: Vec<Event> = self
+            .events
+            .iter()
+            .filter(|e| keep(e))
+            .map(|e| Event {
+                step: renumbered[&e.step],
+                cause: e.cause.and_then(|c| renumbered.get(&c).copied()),
+                ..e.clone()
+            })
+            .collect();
+        let callouts = self
+            .callouts()
+            .into_iter()
+            .filter_map(|(step, text)| renumbered.get(&step).map(|s| (*s, text)))
+            .collect();
+        Some(svg::spacetime::render(
+            &format!("Counterexample: what happened to {subject}"),
+            (
+                &focused,
+                events::window(&focused, svg::spacetime::EVENTS_MAX),
+            ),
+            &rec.report.names,
+            &callouts,
+            theme,
+        ))
     }
 }
 
@@ -129,15 +183,56 @@ pub fn files(
     file: &str,
     theme: Theme,
 ) -> Result<Vec<(&'static str, String)>, serde_json::Error> {
+    files_in(scenario, rec, file, theme, None)
+}
+
+/// The events the pictures and the page show: those in `span` (simulated
+/// microseconds, both ends included) if given, else the whole run; at most
+/// [`EVENTS_MAX`](crate::svg::spacetime::EVENTS_MAX), around the first
+/// violation.
+pub fn shown(events: &[Event], span: Option<(u64, u64)>) -> std::ops::Range<usize> {
+    let outer = match span {
+        Some((from, to)) => {
+            let start = events.partition_point(|e| e.time_us < from);
+            let end = events.partition_point(|e| e.time_us <= to).max(start);
+            start..end
+        }
+        None => 0..events.len(),
+    };
+    let inner = events::window(&events[outer.clone()], crate::svg::spacetime::EVENTS_MAX);
+    outer.start + inner.start..outer.start + inner.end
+}
+
+/// Like [`files`], with the space-time picture, the timeline and the page
+/// limited to the events in `span` (simulated microseconds).
+///
+/// # Errors
+/// If JSON cannot be serialised (it always can: every field is plain data).
+pub fn files_in(
+    scenario: &Scenario,
+    rec: &Recording,
+    file: &str,
+    theme: Theme,
+    span: Option<(u64, u64)>,
+) -> Result<Vec<(&'static str, String)>, serde_json::Error> {
     let r = Rendered::new(scenario, rec);
+    let range = shown(&r.events, span);
     let healed = scenario.plan().faults_until.0;
     let explain_txt = explain::render(&r.explanations);
+    let timeline_events = if span.is_some() {
+        &r.events[range.clone()]
+    } else {
+        &r.events[..]
+    };
     let (spacetime, ledger, timeline) = (
-        r.spacetime(rec, theme),
+        r.spacetime_of(rec, range.clone(), theme),
         r.ledger(rec, theme),
-        r.timeline(rec, healed, theme),
+        svg::timeline::render(timeline_events, &rec.report.names, healed, theme),
     );
     let mmd = r.mermaid(rec);
+    let counterexample = r
+        .counterexample(rec, theme)
+        .unwrap_or_else(|| spacetime.clone());
     let stats = stats::stats(rec);
     let index = html::render(&html::Page {
         title: title(scenario, rec),
@@ -146,12 +241,14 @@ pub fn files(
         stats: stat_rows(&stats),
         repro: repro_command(file, rec.report.seed),
         explanation: explain_txt.clone(),
+        counterexample: counterexample.clone(),
         spacetime: spacetime.clone(),
         ledger: ledger.clone(),
         timeline: timeline.clone(),
         scenario: scenario.resolved_ron(),
         names: &rec.report.names,
         events: &r.events,
+        shown: range,
     })?;
     Ok(vec![
         (EVENTS_JSONL, events::jsonl(&r.events)?),
@@ -163,7 +260,8 @@ pub fn files(
         (SPACETIME_SVG, spacetime),
         (TIMELINE_SVG, timeline),
         (MERMAID, mmd),
-        (DOT, dot::render(scenario)),
+        (COUNTEREXAMPLE_SVG, counterexample),
+        (DOT, dot::render(scenario, &r.events)),
     ])
 }
 
@@ -234,12 +332,11 @@ fn readme(
     let mut md = String::new();
     let _ = writeln!(md, "# {}\n", title(scenario, rec));
     let _ = writeln!(md, "**{word}** · {line}\n");
+    let info = scenario.model().info();
     let _ = writeln!(
         md,
-        "Model {}: {} (claims {}).\n",
-        scenario.model().info().code,
-        scenario.model().info().title,
-        scenario.model().info().guarantee
+        "Model {}: {}. It claims {}.\n",
+        info.code, info.title, info.guarantee
     );
     let _ = writeln!(
         md,

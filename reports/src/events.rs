@@ -120,13 +120,12 @@ pub struct Event {
     pub time_us: u64,
     /// Where it happened (the sender, for datagrams).
     pub actor: String,
-    /// The actor's lane (its index, in scenario order).
-    #[serde(skip)]
+    /// The actor's lane: its index in scenario order (producers, broker,
+    /// consumers, recovery), left to right in the pictures.
     pub lane: usize,
     /// The other end, for datagrams.
     pub peer: Option<String>,
     /// The other end's lane.
-    #[serde(skip)]
     pub peer_lane: Option<usize>,
     /// What happened.
     pub kind: Kind,
@@ -141,6 +140,10 @@ pub struct Event {
     pub cause: Option<usize>,
     /// For effects: how many times the message has now taken effect.
     pub effect: Option<u32>,
+    /// The vector clock: per lane, how many events of that actor happen
+    /// before or at this one (program order, plus send → delivery and
+    /// trigger → handler), as ShiViz and Lamport diagrams read it.
+    pub clock: Vec<u32>,
     /// The checks this event violates (`C3`), for ringed events.
     pub violates: Vec<String>,
     /// The new state of every actor that changed here, by name.
@@ -174,7 +177,34 @@ pub fn build(rec: &Recording) -> Vec<Event> {
     }
     let mut events = b.events;
     mark_violations(rec, &mut events);
+    clocks(&mut events, rec.report.names.len());
     events
+}
+
+/// Fill in every event's vector clock, in order: an event knows what its
+/// actor's previous event knew, and what its cause knew.
+fn clocks(events: &mut [Event], lanes: usize) {
+    let mut last: Vec<Option<usize>> = vec![None; lanes];
+    for i in 0..events.len() {
+        let lane = events[i].lane;
+        let mut clock = last
+            .get(lane)
+            .copied()
+            .flatten()
+            .map_or_else(|| vec![0; lanes], |p| events[p].clock.clone());
+        if let Some(c) = events[i].cause.filter(|c| *c < i) {
+            for (mine, theirs) in clock.iter_mut().zip(&events[c].clock) {
+                *mine = (*mine).max(*theirs);
+            }
+        }
+        if let Some(own) = clock.get_mut(lane) {
+            *own += 1;
+        }
+        if let Some(slot) = last.get_mut(lane) {
+            *slot = Some(i);
+        }
+        events[i].clock = clock;
+    }
 }
 
 struct Builder<'a> {
@@ -299,6 +329,7 @@ impl<'a> Builder<'a> {
             trace_id: None,
             cause: None,
             effect: None,
+            clock: Vec::new(),
             violates: Vec::new(),
             state: BTreeMap::new(),
         }
@@ -347,9 +378,10 @@ impl<'a> Builder<'a> {
         self.offsets.get(&(partition, offset)).copied()
     }
 
-    fn observation(&mut self, o: &sim_core::Observed<Obs>, trigger: Option<usize>) {
-        let lane = o.actor.index();
-        let (kind, key, detail, effect) = match &o.obs {
+    /// An observation as (kind, message, detail, effect count); `None`
+    /// for observations that are not events of their own.
+    fn parts(&self, obs: &Obs) -> Option<(Kind, Option<MsgKey>, String, Option<u32>)> {
+        Some(match obs {
             Obs::SendAttempt { key, attempt } => (
                 Kind::SendAttempt,
                 Some(*key),
@@ -404,8 +436,8 @@ impl<'a> Builder<'a> {
             Obs::Crashed { .. }
             | Obs::LateCopy { .. }
             | Obs::KeyMismatch { .. }
-            | Obs::TokenWrite { .. } => return,
-            Obs::Probe(p) if p.failures.is_empty() => return,
+            | Obs::TokenWrite { .. } => return None,
+            Obs::Probe(p) if p.failures.is_empty() => return None,
             Obs::Probe(p) => (
                 Kind::LawDiffers,
                 Some(p.key),
@@ -416,7 +448,14 @@ impl<'a> Builder<'a> {
                     .join("; "),
                 None,
             ),
+        })
+    }
+
+    fn observation(&mut self, o: &sim_core::Observed<Obs>, trigger: Option<usize>) {
+        let Some((kind, key, detail, effect)) = self.parts(&o.obs) else {
+            return;
         };
+        let lane = o.actor.index();
         let mut e = self.blank(o.time.0, lane, kind);
         e.msg = key.map(|k| k.to_string());
         e.detail = detail;
@@ -556,6 +595,39 @@ mod tests {
             })
         );
         assert_eq!(parse_key("p0#1"), None);
+    }
+
+    fn event(step: usize, violates: bool) -> Event {
+        Event {
+            step,
+            time_us: 0,
+            actor: "a".into(),
+            lane: 0,
+            peer: None,
+            peer_lane: None,
+            kind: Kind::Timer,
+            msg: None,
+            detail: String::new(),
+            trace_id: None,
+            cause: None,
+            effect: None,
+            clock: Vec::new(),
+            violates: if violates {
+                vec!["C3".into()]
+            } else {
+                Vec::new()
+            },
+            state: BTreeMap::new(),
+        }
+    }
+
+    #[test]
+    fn the_window_holds_the_first_violation_a_quarter_from_its_end() {
+        let events: Vec<Event> = (0..100).map(|i| event(i, i == 50)).collect();
+        assert_eq!(window(&events, 200), 0..100);
+        assert_eq!(window(&events, 20), 35..55);
+        let quiet: Vec<Event> = (0..100).map(|i| event(i, false)).collect();
+        assert_eq!(window(&quiet, 20), 0..20);
     }
 
     #[test]

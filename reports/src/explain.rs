@@ -13,7 +13,8 @@ use models::scenario::Scenario;
 use crate::events::{Event, Kind};
 use crate::text::wrap;
 
-/// Steps shown at most per story; the middle of a longer one is elided.
+/// Steps shown at most per story; a longer one leaves out its least telling
+/// steps (receives, acks, offset commits), then its middle.
 const STEPS_MAX: usize = 12;
 /// Violations explained in full per check.
 const TOLD_PER_CHECK: usize = 2;
@@ -31,12 +32,16 @@ pub struct Explanation {
     pub steps: Vec<(usize, String)>,
     /// Events left out of the middle of a long story.
     pub elided: usize,
+    /// Why it happened, from the checker's reading of the ledger.
+    pub because: Vec<String>,
     /// The contradiction, one sentence.
     pub conclusion: String,
     /// Whether this breaks the model's claim, or is what it allows.
     pub claim: String,
     /// The protocol that avoids it.
     pub hint: String,
+    /// The story as a mini space-time diagram.
+    pub diagram: String,
 }
 
 /// Explain every violation of a recorded run (the first few per check).
@@ -45,7 +50,10 @@ pub fn explain(scenario: &Scenario, rec: &Recording, events: &[Event]) -> Vec<Ex
     for (v, expected) in rec.report.violations() {
         let told = out.iter().filter(|x| x.check == v.check).count();
         if told < TOLD_PER_CHECK {
-            out.push(one(scenario, events, v, expected));
+            let mut x = one(scenario, events, v, expected);
+            let steps: Vec<usize> = x.steps.iter().map(|(s, _)| *s).collect();
+            x.diagram = crate::minidiagram::render(events, &steps, &rec.report.names);
+            out.push(x);
         }
     }
     out
@@ -53,14 +61,12 @@ pub fn explain(scenario: &Scenario, rec: &Recording, events: &[Event]) -> Vec<Ex
 
 fn one(scenario: &Scenario, events: &[Event], v: &Violation, expected: bool) -> Explanation {
     let subject = v.subject.map(|k| k.to_string());
-    let mut steps: Vec<(usize, String)> = subject
-        .as_deref()
-        .map(|k| story(events, k, v.check.is_law()))
-        .unwrap_or_default();
-    let elided = steps.len().saturating_sub(STEPS_MAX);
-    if elided > 0 {
-        steps.drain(4..4 + elided);
-    }
+    let mut steps: Vec<(usize, String)> = match subject.as_deref() {
+        Some(k) if v.check.is_law() => law_story(events, k, v),
+        Some(k) => story(events, k),
+        None => Vec::new(),
+    };
+    let elided = shorten(&mut steps, events);
     let info = scenario.model().info();
     let claim = match (info.claims.contains(&v.check), expected) {
         (true, true) => format!(
@@ -91,14 +97,21 @@ fn one(scenario: &Scenario, events: &[Event], v: &Violation, expected: bool) -> 
         expected,
         steps,
         elided,
+        because: v
+            .story
+            .iter()
+            .filter_map(|l| l.strip_prefix("why: "))
+            .map(|l| format!("Because {l}."))
+            .collect(),
         conclusion: conclusion(v, events),
         claim,
         hint: format!("hint: {}.", info.remedy),
+        diagram: String::new(),
     }
 }
 
 /// The events about message `key` that tell what happened to it, as lines.
-fn story(events: &[Event], key: &str, law: bool) -> Vec<(usize, String)> {
+fn story(events: &[Event], key: &str) -> Vec<(usize, String)> {
     let mut lines = Vec::new();
     let mut crashed_lanes: Vec<usize> = Vec::new();
     for e in events {
@@ -108,7 +121,7 @@ fn story(events: &[Event], key: &str, law: bool) -> Vec<(usize, String)> {
             lines.push((e.step, line(e, "restarted from durable state")));
             continue;
         }
-        if !about || (e.kind == Kind::LawDiffers && !law) {
+        if !about || e.kind == Kind::LawDiffers {
             continue;
         }
         if e.kind == Kind::Crash {
@@ -119,6 +132,53 @@ fn story(events: &[Event], key: &str, law: bool) -> Vec<(usize, String)> {
         }
     }
     lines
+}
+
+/// Leave out steps until at most [`STEPS_MAX`] remain: first the least
+/// telling kinds, then from the middle; returns how many were left out.
+fn shorten(steps: &mut Vec<(usize, String)>, events: &[Event]) -> usize {
+    let before = steps.len();
+    for kind in [Kind::OffsetCommit, Kind::Ack, Kind::Receive] {
+        while steps.len() > STEPS_MAX {
+            let Some(i) = steps.iter().position(|(s, _)| events[*s].kind == kind) else {
+                break;
+            };
+            steps.remove(i);
+        }
+    }
+    if steps.len() > STEPS_MAX {
+        let extra = steps.len() - STEPS_MAX;
+        steps.drain(4..4 + extra);
+    }
+    before - steps.len()
+}
+
+/// What the law probe did with message `key`: the experiment, step by
+/// step, at the event where it found the difference.
+fn law_story(events: &[Event], key: &str, v: &Violation) -> Vec<(usize, String)> {
+    let Some(e) = events
+        .iter()
+        .find(|e| e.kind == Kind::LawDiffers && e.msg.as_deref() == Some(key))
+    else {
+        return Vec::new();
+    };
+    let mut lines = vec![line(e, "was about to process m from durable state s")];
+    let probe = |what: &str| format!("{:<21}{what}", "law probe");
+    match (v.check, v.crash_point) {
+        (CheckId::C15, Some(point)) => {
+            lines.push(probe(&format!(
+                "f(s,false): process m from a copy of s, crash at {point}, recover"
+            )));
+            lines.push(probe("…then f(·,true): process m again, to the end"));
+            lines.push(probe("f(s,true): one clean attempt from another copy of s"));
+        }
+        _ => {
+            lines.push(probe("h(s,m): process m once from a copy of s"));
+            lines.push(probe("h(h(s,m),m): process m twice from another copy"));
+        }
+    }
+    lines.push(probe(&format!("the durable states differ: {}", e.detail)));
+    lines.into_iter().map(|l| (e.step, l)).collect()
 }
 
 fn line(e: &Event, what: &str) -> String {
@@ -294,14 +354,30 @@ pub fn render_one(out: &mut String, x: &Explanation) {
         let _ = writeln!(out, "  Let m = {k}. Then:");
     }
     for (i, (_, text)) in x.steps.iter().enumerate() {
-        if x.elided > 0 && i == 4 {
-            let _ = writeln!(out, "      … {} more steps", x.elided);
-        }
         let n = format!("{:>4}. ", i + 1);
         let _ = writeln!(out, "{}", wrap(&format!("  {n}{text}"), &" ".repeat(31)));
     }
-    for para in [&x.conclusion, &x.claim, &x.hint] {
+    match x.elided {
+        0 => {}
+        1 => {
+            let _ = writeln!(
+                out,
+                "        (1 less telling step left out: see events.jsonl)"
+            );
+        }
+        n => {
+            let _ = writeln!(
+                out,
+                "        ({n} less telling steps left out: see events.jsonl)"
+            );
+        }
+    }
+    for para in x.because.iter().chain([&x.conclusion, &x.claim, &x.hint]) {
         let _ = writeln!(out, "{}", wrap(&format!("  {para}"), "    "));
+    }
+    if x.steps.len() > 1 && !x.check.is_law() {
+        out.push('\n');
+        out.push_str(&x.diagram);
     }
     out.push('\n');
 }

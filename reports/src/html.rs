@@ -11,9 +11,8 @@ use std::fmt::Write as _;
 use models::run::Judgement;
 use serde::Serialize;
 
-use crate::events::{Event, StateView, window};
+use crate::events::{Event, StateView};
 use crate::svg::esc;
-use crate::svg::spacetime::EVENTS_MAX;
 
 /// What the page shows, already rendered.
 pub struct Page<'a> {
@@ -29,6 +28,8 @@ pub struct Page<'a> {
     pub repro: String,
     /// `explain.txt`.
     pub explanation: String,
+    /// The first violation's message alone, as a space-time picture.
+    pub counterexample: String,
     /// The pictures.
     pub spacetime: String,
     /// The ledger picture.
@@ -41,6 +42,9 @@ pub struct Page<'a> {
     pub names: &'a [String],
     /// Every event of the run.
     pub events: &'a [Event],
+    /// The events the slider, the picture and the table show (at most
+    /// [`crate::svg::spacetime::EVENTS_MAX`]).
+    pub shown: std::ops::Range<usize>,
 }
 
 #[derive(Serialize)]
@@ -68,7 +72,7 @@ const JS: &str = include_str!("html/report.js");
 /// # Errors
 /// If the embedded data cannot be serialised (it always can).
 pub fn render(page: &Page<'_>) -> Result<String, serde_json::Error> {
-    let range = window(page.events, EVENTS_MAX);
+    let range = page.shown.clone();
     let data = data(page, range.clone());
     let json = serde_json::to_string(&data)?.replace("</", "<\\/");
     let mut h = String::new();
@@ -109,7 +113,7 @@ fn data<'p>(page: &Page<'p>, range: std::ops::Range<usize>) -> Data<'p> {
     Data {
         names: page.names,
         initial,
-        first: range.start,
+        first: page.events.get(range.start).map_or(0, |e| e.step),
         focus: page.events[range]
             .iter()
             .find(|e| !e.violates.is_empty())
@@ -200,7 +204,11 @@ fn tabs(h: &mut String, page: &Page<'_>, range: std::ops::Range<usize>) {
     section(
         h,
         "explanation",
-        &format!("<pre>{}</pre>", esc(&page.explanation)),
+        &format!(
+            "<pre>{}</pre><div class=\"picture\">{}</div>",
+            esc(&page.explanation),
+            page.counterexample
+        ),
     );
     section(
         h,

@@ -7,16 +7,18 @@
 //! - [`jsonl`]: JSON Lines (`schema: 1`): `run_start`, `violation`, `run_end`.
 //! - [`events`]: the run as one ordered list of events (`events.jsonl`), the
 //!   input of every picture.
-//! - [`explain`]: the causal story of each violation (`explain.txt`).
+//! - [`explain`]: the causal story of each violation (`explain.txt`), with
+//!   a [`minidiagram`] of it for the terminal.
 //! - [`svg`]: the ledger, space-time and timeline pictures.
 //! - [`html`]: the single-file interactive report (`index.html`).
 //! - [`mermaid`], [`dot`], [`stats`]: the sequence diagram, the topology
 //!   and the counters.
 //! - [`bundle`]: every artifact of a recorded run, by file name.
 //!
-//! Reports read a [`models::run::RunReport`] and the
-//! [`models::scenario::Scenario`] it ran; they never reach into a model's
-//! internals.
+//! Reports read a [`models::run::RunReport`] (or, for the teaching report,
+//! a [`models::record::Recording`] with actor states described in words)
+//! and the [`models::scenario::Scenario`] it ran; they never reach into a
+//! model's internals.
 //!
 //! # Example
 //! ```
@@ -26,6 +28,11 @@
 //! let report = run::run(&scenario, 0, false);
 //! let text = reports::text::render(&scenario, &report, "doc.ron");
 //! assert!(text.contains("PASS"));
+//!
+//! // The teaching report: every file of a run folder, by name.
+//! let rec = reports::bundle::record(&scenario, 0);
+//! let files = reports::bundle::files(&scenario, &rec, "doc.ron", reports::svg::Theme::Color).unwrap();
+//! assert!(files.iter().any(|(name, _)| *name == "diagrams/spacetime.svg"));
 //! ```
 //!
 //! # Determinism contract
@@ -39,6 +46,7 @@ pub mod explain;
 pub mod html;
 pub mod jsonl;
 pub mod mermaid;
+pub mod minidiagram;
 pub mod stats;
 pub mod svg;
 pub mod sweep_page;

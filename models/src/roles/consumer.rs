@@ -246,13 +246,17 @@ impl ConsumerDb {
     /// processed, and the inbox size.
     pub fn describe(&self) -> String {
         let applied: Vec<String> = (0..self.effects.len())
-            .filter_map(|i| match self.effects.get(i) {
-                0 => None,
-                1 => Some(self.key_at(i).to_string()),
-                n => Some(format!("{}×{n}", self.key_at(i))),
-            })
+            .filter(|i| self.effects.get(*i) > 0)
+            .map(|i| self.key_at(i).to_string())
+            .collect();
+        let repeated: Vec<String> = (0..self.effects.len())
+            .filter(|i| self.effects.get(*i) > 1)
+            .map(|i| format!("{}×{}", self.key_at(i), self.effects.get(i)))
             .collect();
         let mut parts = vec![format!("effects: {}", listed(&applied))];
+        if !repeated.is_empty() {
+            parts.push(format!("applied more than once: {}", listed(&repeated)));
+        }
         let rows: Vec<String> = (0..self.table.len())
             .filter(|i| {
                 matches!(

@@ -52,7 +52,9 @@
     document.getElementById("step-now").textContent = String(step);
     var e = events[step - first];
     document.getElementById("step-text").textContent = e ? e.text : "";
-    document.querySelectorAll("[data-step]").forEach(function (el) {
+    // The counterexample under Explanation numbers its own steps: only the
+    // whole run's picture and the events table follow the slider.
+    document.querySelectorAll("#tab-spacetime [data-step], #events [data-step]").forEach(function (el) {
       var s = Number(el.dataset.step);
       el.classList.toggle("future", s > step);
       el.classList.toggle("current", s === step);

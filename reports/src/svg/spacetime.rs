@@ -3,16 +3,17 @@
 //! arrows from send to delivery. A lost datagram ends mid-air in ✕ "lost";
 //! a network duplicate is a dashed arrow labelled "dup"; a crash is a hatched
 //! band up to the restart, labelled with what was lost and what was kept; an
-//! effect is a dot with its count ("effect #2"); violating events are
+//! effect is a dot with its count ("effect #2"); a datagram overtaken on
+//! its link is drawn thick and labelled "overtaken"; violating events are
 //! ringed with a callout. Long idle gaps are collapsed behind a break mark,
 //! and big runs are cut to a window of [`EVENTS_MAX`] events around the
 //! first violation.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 use std::fmt::Write as _;
 
 use super::{Theme, alarm, esc, open};
-use crate::events::{Event, Kind, ms, window};
+use crate::events::{Event, Kind, ms};
 
 /// Events drawn at most.
 pub const EVENTS_MAX: usize = 2_000;
@@ -21,7 +22,11 @@ const LEFT: u32 = 90;
 const LANE_W: u32 = 180;
 const TOP: u32 = 70;
 const ROW: u32 = 18;
-const RIGHT: u32 = 330;
+const RIGHT: u32 = 460;
+/// Callouts start this far right of the last lifeline, clear of labels.
+const CALLOUT_GAP: u32 = 130;
+/// Gaps shorter than this are never collapsed, however sparse the run.
+const IDLE_US_MIN: u64 = 20_000;
 
 /// Whether an event gets a row of its own (the rest share the row above).
 fn drawn(kind: Kind) -> bool {
@@ -57,7 +62,7 @@ fn layout(events: &[Event]) -> (Vec<u32>, Vec<(u32, u64)>) {
     let mut last_time = events.first().map_or(0, |e| e.time_us);
     for e in events {
         let gap = e.time_us.saturating_sub(last_time);
-        if gap > 5 * median && gap > 1_000 {
+        if gap > 5 * median && gap > IDLE_US_MIN {
             breaks.push((y + 10, gap));
             y += 26;
         } else {
@@ -77,15 +82,17 @@ fn lane_x(lane: usize) -> u32 {
     LEFT + LANE_W * u32::try_from(lane).unwrap_or(0) + LANE_W / 2
 }
 
-/// The picture of `events` (every event of the run) for actors `names`;
-/// `callouts` holds, by step, the sentence to put beside a violating event.
+/// The picture of `events[range]` (`events` is every event of the run, and
+/// `range` at most [`EVENTS_MAX`] of them, see [`crate::events::window`]) for actors
+/// `names`, under `heading`; `callouts` holds, by step, the sentence to put
+/// beside a violating event.
 pub fn render(
-    events: &[Event],
+    heading: &str,
+    (events, range): (&[Event], std::ops::Range<usize>),
     names: &[String],
     callouts: &BTreeMap<usize, String>,
     theme: Theme,
 ) -> String {
-    let range = window(events, EVENTS_MAX);
     let shown = &events[range.clone()];
     let (ys, breaks) = layout(shown);
     let lanes = u32::try_from(names.len()).unwrap_or(1);
@@ -97,7 +104,7 @@ pub fn render(
         shown,
         ys,
         bottom,
-        first: range.start,
+        first: shown.first().map_or(0, |e| e.step),
         lanes: names
             .iter()
             .enumerate()
@@ -105,7 +112,7 @@ pub fn render(
             .collect(),
     };
     d.defs();
-    d.title(events.len(), &range);
+    d.title(heading, events.len(), &range);
     d.lifelines(names);
     d.breaks(&breaks, width);
     d.crashes();
@@ -140,7 +147,8 @@ impl Drawing<'_> {
         let _ = writeln!(
             self.svg,
             "<defs><marker id=\"head\" viewBox=\"0 0 10 10\" refX=\"10\" refY=\"5\" \
-             markerWidth=\"7\" markerHeight=\"7\" orient=\"auto-start-reverse\">\
+             markerUnits=\"userSpaceOnUse\" markerWidth=\"9\" markerHeight=\"9\" \
+             orient=\"auto-start-reverse\">\
              <path d=\"M0,0 L10,5 L0,10 z\" fill=\"{ink}\"/></marker>\
              <pattern id=\"hatch\" width=\"8\" height=\"8\" patternUnits=\"userSpaceOnUse\" \
              patternTransform=\"rotate(45)\"><rect width=\"8\" height=\"8\" fill=\"#ffffff\"/>\
@@ -151,20 +159,23 @@ impl Drawing<'_> {
         );
     }
 
-    fn title(&mut self, total: usize, range: &std::ops::Range<usize>) {
-        let note = if range.len() < total {
-            format!(
-                " · events {}–{} of {total} shown, around the first violation",
-                range.start, range.end
-            )
-        } else {
-            format!(" · all {total} events")
+    fn title(&mut self, heading: &str, total: usize, range: &std::ops::Range<usize>) {
+        let note = match (self.shown.first(), self.shown.last()) {
+            (Some(a), Some(b)) if range.len() < total => format!(
+                " · events {}–{} (t={}..{}ms) of {total} shown",
+                a.step,
+                b.step,
+                a.time_ms(),
+                b.time_ms()
+            ),
+            _ => format!(" · all {total} events"),
         };
         let _ = writeln!(
             self.svg,
-            "<text x=\"10\" y=\"20\" font-size=\"15\" font-weight=\"bold\">Space-time diagram\
-             </text><text x=\"10\" y=\"38\" fill=\"#444\">time flows down; arrows slant by their \
+            "<text x=\"10\" y=\"20\" font-size=\"15\" font-weight=\"bold\">{}</text>\
+             <text x=\"10\" y=\"38\" fill=\"#444\">time flows down; arrows slant by their \
              delay{}</text>",
+            esc(heading),
             esc(&note)
         );
     }
@@ -312,11 +323,12 @@ impl Drawing<'_> {
             .filter(|e| matches!(e.kind, Kind::Deliver | Kind::DeliverToCrashed))
             .filter_map(|e| e.cause.map(|c| (c, e.step)))
             .collect();
+        let overtaken = overtaken(self.shown, &arrivals);
         for e in self.shown {
             match e.kind {
                 Kind::Send | Kind::Dup => {
                     let arrival = arrivals.get(&e.step).copied();
-                    self.arrow(e, arrival);
+                    self.arrow(e, arrival, overtaken.contains(&e.step));
                 }
                 Kind::Lost | Kind::Cut => self.lost(e),
                 _ => {}
@@ -324,7 +336,7 @@ impl Drawing<'_> {
         }
     }
 
-    fn arrow(&mut self, e: &Event, arrival: Option<usize>) {
+    fn arrow(&mut self, e: &Event, arrival: Option<usize>, overtaken: bool) {
         let (Some(y0), Some(peer)) = (self.y(e.step), e.peer_lane) else {
             return;
         };
@@ -340,10 +352,15 @@ impl Drawing<'_> {
         let ink = self.theme.palette().ink;
         let dup = e.kind == Kind::Dup;
         let dash = if dup { " stroke-dasharray=\"6,4\"" } else { "" };
-        let class = if dup { "arrow dup" } else { "arrow" };
+        let mut class = String::from(if dup { "arrow dup" } else { "arrow" });
         let mut label = short(&name_of(e), 26);
         if dup {
             label = format!("dup · {label}");
+        }
+        let width = if overtaken { "2" } else { "1" };
+        if overtaken {
+            class.push_str(" reordered");
+            label.push_str(" · overtaken");
         }
         if crashed {
             label.push_str(" · arrived while crashed");
@@ -351,14 +368,23 @@ impl Drawing<'_> {
         // A datagram that vanished at a crashed receiver is labelled at its
         // end, where it vanished; the others at their middle.
         let (mx, my) = if crashed {
-            ((x0 + 3 * x1) / 4, (y0 + 3 * y1) / 4)
+            ((2 * x0 + 3 * x1) / 5, (2 * y0 + 3 * y1) / 5)
         } else {
-            ((x0 + x1) / 2, (y0 + y1) / 2)
+            // Half a lane from the sender: between two lifelines, never on
+            // one in between.
+            let dx = x0.abs_diff(x1).max(1);
+            let along = |a: u32, b: u32| {
+                let d = i64::from(b) - i64::from(a);
+                let moved = d * i64::from(LANE_W / 2) / i64::from(dx);
+                u32::try_from(i64::from(a) + moved).unwrap_or(a)
+            };
+            (along(x0, x1), along(y0, y1))
         };
         let _ = writeln!(
             self.svg,
             "<g class=\"{class}\" data-step=\"{step}\"><title>{} → {}: {} (sent t={}ms)</title>\
              <line x1=\"{x0}\" y1=\"{y0}\" x2=\"{x1}\" y2=\"{y1}\" stroke=\"{ink}\"{dash} \
+             stroke-width=\"{width}\" \
              marker-end=\"url(#head)\"/><text x=\"{mx}\" y=\"{}\" text-anchor=\"middle\" \
              font-size=\"10\" fill=\"{ink}\" stroke=\"#fff\" stroke-width=\"3\" \
              paint-order=\"stroke\">{}</text></g>",
@@ -376,7 +402,10 @@ impl Drawing<'_> {
             return;
         };
         let (x0, x1) = (lane_x(e.lane), lane_x(peer));
-        let xm = (x0 + x1) / 2;
+        // Mid-air, but short of the next lifeline, so the cross is never
+        // read as happening at an actor in between.
+        let reach = (x0.abs_diff(x1) * 2 / 5).min(LANE_W * 9 / 20);
+        let xm = if x1 > x0 { x0 + reach } else { x0 - reach };
         let ym = y0 + ROW * 2;
         let red = alarm(self.theme);
         let word = if e.kind == Kind::Cut { "cut" } else { "lost" };
@@ -437,16 +466,15 @@ impl Drawing<'_> {
 
     fn rings(&mut self, callouts: &BTreeMap<usize, String>) {
         let red = alarm(self.theme);
-        let right = self.svg_right();
+        let right = self.svg_right() + CALLOUT_GAP - 10;
         for (e, y) in self.shown.iter().zip(&self.ys) {
             if e.violates.is_empty() {
                 continue;
             }
             let x = lane_x(e.lane);
-            let text = callouts
-                .get(&e.step)
-                .cloned()
-                .unwrap_or_else(|| format!("violates {}", e.violates.join(", ")));
+            let text = callouts.get(&e.step).cloned().unwrap_or_else(|| {
+                format!("{} {}", e.msg.as_deref().unwrap_or_default(), e.detail)
+            });
             let _ = writeln!(
                 self.svg,
                 "<g class=\"violation\" data-step=\"{}\"><title>{}</title><circle cx=\"{x}\" \
@@ -486,6 +514,34 @@ impl Drawing<'_> {
         );
         LEFT + LANE_W * u32::try_from(lanes).unwrap_or(1) + 10
     }
+}
+
+/// The sends (by step) of datagrams overtaken on their link: a later send
+/// on the same link arrived first, so the two arrows cross.
+fn overtaken(shown: &[Event], arrivals: &BTreeMap<usize, usize>) -> BTreeSet<usize> {
+    let mut links: BTreeMap<(usize, usize), Vec<(usize, usize)>> = BTreeMap::new();
+    for e in shown
+        .iter()
+        .filter(|e| matches!(e.kind, Kind::Send | Kind::Dup))
+    {
+        if let (Some(peer), Some(arrival)) = (e.peer_lane, arrivals.get(&e.step)) {
+            links
+                .entry((e.lane, peer))
+                .or_default()
+                .push((e.step, *arrival));
+        }
+    }
+    let mut out = BTreeSet::new();
+    for sends in links.values() {
+        let mut earliest_later = usize::MAX;
+        for (send, arrival) in sends.iter().rev() {
+            if *arrival > earliest_later {
+                out.insert(*send);
+            }
+            earliest_later = earliest_later.min(*arrival);
+        }
+    }
+    out
 }
 
 /// A datagram's name: the variant of its payload and its message

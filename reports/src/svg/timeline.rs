@@ -2,6 +2,7 @@
 //! faulty phase shaded behind the lanes (Jepsen style), crashes as bars up
 //! to the restart, effects as ticks and lost datagrams as crosses.
 
+use std::collections::BTreeMap;
 use std::fmt::Write as _;
 
 use super::{Theme, alarm, esc, open};
@@ -54,6 +55,16 @@ pub fn render(events: &[Event], names: &[String], healed_us: u64, theme: Theme) 
     svg
 }
 
+/// What a tick on a lane stands for.
+#[derive(Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+enum Tick {
+    Effect,
+    Lost,
+}
+
+/// Crash bars, then one tick per lane and pixel column for effects and
+/// losses (a long run has more events than pixels: a tick's tooltip counts
+/// what it stands for, so the picture's size stays bounded).
 fn marks(
     svg: &mut String,
     events: &[Event],
@@ -62,58 +73,85 @@ fn marks(
     theme: Theme,
 ) {
     let red = alarm(theme);
-    let green = theme.palette().effect;
+    let mut ticks: BTreeMap<(Tick, usize, u32), (usize, &Event)> = BTreeMap::new();
     for (i, e) in events.iter().enumerate() {
         let (px, py) = (x(e.time_us), lane_y(e.lane));
-        match e.kind {
+        let tick = match e.kind {
             Kind::Crash => {
                 let until = events[i..]
                     .iter()
                     .find(|r| r.kind == Kind::Restart && r.lane == e.lane)
-                    .map_or(events.last().map_or(e.time_us, |l| l.time_us), |r| {
-                        r.time_us
-                    });
-                let _ = writeln!(
-                    svg,
-                    "<g class=\"crash-bar\"><title>{} crashed at {} (t={}ms), restarted \
-                     t={}ms</title><rect x=\"{px}\" y=\"{}\" width=\"{}\" height=\"14\" \
-                     fill=\"{red}\" opacity=\"0.8\"/><text x=\"{px}\" y=\"{}\" \
-                     font-size=\"10\">crashed</text></g>",
-                    esc(&e.actor),
-                    esc(&e.detail),
-                    e.time_ms(),
-                    ms(until),
-                    py - 7,
-                    (x(until) - px).max(3),
-                    py - 9
-                );
+                    .or(events.last())
+                    .map_or(e.time_us, |r| r.time_us);
+                crash_bar(svg, e, (px, py), (until, x(until)), red);
+                continue;
             }
-            Kind::Effect => {
-                let _ = writeln!(
-                    svg,
-                    "<line class=\"effect-tick\" x1=\"{px}\" y1=\"{}\" x2=\"{px}\" y2=\"{}\" \
-                     stroke=\"{green}\" stroke-width=\"2\"><title>t={}ms {} effect #{}</title>\
-                     </line>",
-                    py - 8,
-                    py + 8,
-                    e.time_ms(),
-                    esc(e.msg.as_deref().unwrap_or("?")),
-                    e.effect.unwrap_or(0)
-                );
-            }
-            Kind::Lost | Kind::Cut => {
-                let _ = writeln!(
-                    svg,
-                    "<text class=\"lost-mark\" x=\"{px}\" y=\"{}\" text-anchor=\"middle\" \
-                     fill=\"{red}\" font-size=\"11\">✕<title>t={}ms lost: {}</title></text>",
-                    py + 4,
-                    e.time_ms(),
-                    esc(&e.detail)
-                );
-            }
-            _ => {}
+            Kind::Effect => Tick::Effect,
+            Kind::Lost | Kind::Cut => Tick::Lost,
+            _ => continue,
+        };
+        ticks.entry((tick, e.lane, px)).or_insert((0, e)).0 += 1;
+    }
+    for ((tick, lane, px), (n, e)) in ticks {
+        draw_tick(svg, tick, (px, lane_y(lane)), n, e, theme);
+    }
+}
+
+fn draw_tick(
+    svg: &mut String,
+    tick: Tick,
+    (px, py): (u32, u32),
+    n: usize,
+    e: &Event,
+    theme: Theme,
+) {
+    let about = if n == 1 {
+        format!("t={}ms", e.time_ms())
+    } else {
+        format!("{n} from t={}ms", e.time_ms())
+    };
+    match tick {
+        Tick::Effect => {
+            let _ = writeln!(
+                svg,
+                "<line class=\"effect-tick\" x1=\"{px}\" y1=\"{}\" x2=\"{px}\" y2=\"{}\" \
+                 stroke=\"{}\" stroke-width=\"2\"><title>{about}: effects, e.g. {} effect \
+                 #{}</title></line>",
+                py - 8,
+                py + 8,
+                theme.palette().effect,
+                esc(e.msg.as_deref().unwrap_or("?")),
+                e.effect.unwrap_or(0)
+            );
+        }
+        Tick::Lost => {
+            let _ = writeln!(
+                svg,
+                "<text class=\"lost-mark\" x=\"{px}\" y=\"{}\" text-anchor=\"middle\" \
+                 fill=\"{}\" font-size=\"11\">✕<title>{about}: lost, e.g. {}</title></text>",
+                py + 4,
+                alarm(theme),
+                esc(&e.detail)
+            );
         }
     }
+}
+
+/// A bar from a crash at `(px, py)` to the restart at `until` (time, x).
+fn crash_bar(svg: &mut String, e: &Event, (px, py): (u32, u32), until: (u64, u32), red: &str) {
+    let _ = writeln!(
+        svg,
+        "<g class=\"crash-bar\"><title>{} crashed at {} (t={}ms), restarted t={}ms</title>\
+         <rect x=\"{px}\" y=\"{}\" width=\"{}\" height=\"14\" fill=\"{red}\" \
+         opacity=\"0.8\"/><text x=\"{px}\" y=\"{}\" font-size=\"10\">crashed</text></g>",
+        esc(&e.actor),
+        esc(&e.detail),
+        e.time_ms(),
+        ms(until.0),
+        py - 7,
+        until.1.saturating_sub(px).max(3),
+        py - 9
+    );
 }
 
 fn axis(svg: &mut String, end: u64, y: u32, x: &dyn Fn(u64) -> u32) {

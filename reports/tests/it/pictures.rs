@@ -90,6 +90,14 @@ fn a_run_with_a_crash_draws_a_hatched_band_labelled_with_what_was_lost() {
             .iter()
             .any(|g| text_of(*g).contains("took effect twice"))
     );
+
+    let focused = artifact(&s, &rec, bundle::COUNTEREXAMPLE_SVG, Theme::Color);
+    let doc = roxmltree::Document::parse(&focused).unwrap();
+    assert!(focused.contains("Counterexample: what happened to p1#9"));
+    assert_eq!(groups(&doc, "crash-band").len(), 1);
+    let effects: Vec<String> = groups(&doc, "effect").into_iter().map(text_of).collect();
+    assert_eq!(effects.len(), 2, "only p1#9's effects: {effects:?}");
+    assert!(!groups(&doc, "violation").is_empty());
 }
 
 #[test]
@@ -168,6 +176,21 @@ fn events_jsonl_holds_every_trace_event_in_time_order() {
             "time order at {i}"
         );
     }
+    for e in &events {
+        let Some(cause) = e["cause"].as_u64() else {
+            continue;
+        };
+        let (mine, theirs) = (
+            &e["clock"],
+            &events[usize::try_from(cause).unwrap()]["clock"],
+        );
+        for lane in 0..rec.report.names.len() {
+            assert!(
+                mine[lane].as_u64() >= theirs[lane].as_u64(),
+                "a cause happens before"
+            );
+        }
+    }
     let crash = events.iter().find(|e| e["kind"] == "crash").unwrap();
     assert_eq!(crash["state"]["consumer-1"]["up"], false);
     assert!(
@@ -243,9 +266,32 @@ fn a_long_run_is_drawn_in_a_window_around_the_violation() {
         .collect();
     let (lo, hi) = (steps.iter().min().unwrap(), steps.iter().max().unwrap());
     assert!(hi - lo < reports::svg::spacetime::EVENTS_MAX, "{lo}..{hi}");
-    assert!(svg.contains("around the first violation"));
+    assert!(
+        svg.contains(&format!("of {} shown", r.events.len())),
+        "the window is said"
+    );
     assert!(
         !groups(&doc, "violation").is_empty(),
         "the violation is in the window"
     );
+}
+
+#[test]
+fn a_datagram_overtaken_on_its_link_is_drawn_thick_and_labelled() {
+    let text = r#"Scenario(name: "reorder", model: M4, workload: (messages: 10),
+        network: (default: (delay_us_min: 1000, delay_us_max: 30000)), expect: Pass)"#;
+    let (s, rec) = inline(text, 2);
+    let svg = Rendered::new(&s, &rec).spacetime(&rec, Theme::Color);
+    let doc = roxmltree::Document::parse(&svg).unwrap();
+    let reordered = groups(&doc, "reordered");
+    assert!(
+        !reordered.is_empty(),
+        "delays of 1..30 ms reorder something"
+    );
+    let line = reordered[0]
+        .descendants()
+        .find(|n| n.has_tag_name("line"))
+        .unwrap();
+    assert_eq!(line.attribute("stroke-width"), Some("2"));
+    assert!(text_of(reordered[0]).contains("overtaken"));
 }
