@@ -119,12 +119,19 @@ pub fn report(dir: &str, options: &Options) -> u8 {
         ThemeArg::Color => Theme::Color,
         ThemeArg::Mono => Theme::Mono,
     };
-    let files = match bundle::files_in(
+    let min = Scenario::load(
+        &Path::new(dir)
+            .join(crate::shrink_cmd::MIN)
+            .to_string_lossy(),
+    )
+    .ok();
+    let files = match bundle::files_shrunk(
         &saved.scenario,
         &saved.recording,
         &saved.file,
         theme,
         window,
+        min.as_ref(),
     ) {
         Ok(files) => files,
         Err(e) => {

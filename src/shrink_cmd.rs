@@ -140,7 +140,28 @@ pub fn shrink_into(
         .and_then(|()| std::fs::write(&tmp, text))
         .and_then(|()| std::fs::rename(&tmp, &path))
         .map_err(|e| Failure::Write(format!("cannot write {}: {e}", path.display())))?;
+    if dir.join(reports::bundle::INDEX).is_file() {
+        redraw_with_min(scenario, seed, source, dir, &shrunk).map_err(Failure::Write)?;
+    }
     Ok((shrunk, path))
+}
+
+/// Redraw a run folder's report so that its counterexample pictures show
+/// the shrunk run.
+fn redraw_with_min(
+    scenario: &Scenario,
+    seed: u64,
+    source: &str,
+    dir: &Path,
+    shrunk: &Shrunk,
+) -> Result<(), String> {
+    let min = Scenario::from_spec(MIN, shrunk.spec.clone()).map_err(|e| e.to_string())?;
+    let recording = reports::bundle::record(scenario, seed);
+    let theme = reports::svg::Theme::Color;
+    let files =
+        reports::bundle::files_shrunk(scenario, &recording, source, theme, None, Some(&min))
+            .map_err(|e| e.to_string())?;
+    crate::runfolder::write_files(dir, files)
 }
 
 /// What `eosim shrink` prints: the check, the sizes before and after, the

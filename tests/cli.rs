@@ -571,6 +571,9 @@ fn a_failing_run_shrinks_to_a_seedless_scenario_that_fails_on_its_own() {
         .unwrap()
         .to_string();
     assert!(min.ends_with("min/scenario.ron"), "{min}");
+    let run_dir = Path::new(&min).parent().unwrap().parent().unwrap();
+    let mmd = std::fs::read_to_string(run_dir.join("diagrams/counterexample.mmd")).unwrap();
+    assert!(mmd.starts_with("%% The shrunk counterexample"), "{mmd}");
     let header = std::fs::read_to_string(&min).unwrap();
     assert!(
         header.contains("It violates C3 no-duplicate-effect."),

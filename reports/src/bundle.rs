@@ -186,6 +186,22 @@ pub fn files(
     files_in(scenario, rec, file, theme, None)
 }
 
+/// The Mermaid diagram and the counterexample picture of the shrunk run
+/// `min` (seedless, so any seed gives it).
+fn shrunk_counterexample(min: &Scenario, theme: Theme) -> (String, String) {
+    let rec = record(min, 0);
+    let r = Rendered::new(min, &rec);
+    let mmd = format!(
+        "%% The shrunk counterexample (min/scenario.ron): the fewest faults and\n\
+         %% events that still break the check.\n{}",
+        r.mermaid(&rec)
+    );
+    let svg = r
+        .counterexample(&rec, theme)
+        .unwrap_or_else(|| r.spacetime(&rec, theme));
+    (mmd, svg)
+}
+
 /// The events the pictures and the page show: those in `span` (simulated
 /// microseconds, both ends included) if given, else the whole run; at most
 /// [`EVENTS_MAX`](crate::svg::spacetime::EVENTS_MAX), around the first
@@ -215,6 +231,23 @@ pub fn files_in(
     theme: Theme,
     span: Option<(u64, u64)>,
 ) -> Result<Vec<(&'static str, String)>, serde_json::Error> {
+    files_shrunk(scenario, rec, file, theme, span, None)
+}
+
+/// Like [`files_in`]; when the failure was shrunk to `min` (the seedless
+/// `min/scenario.ron`), the counterexample pictures (`counterexample.mmd`,
+/// `counterexample.svg`, the page's and the README's) show the shrunk run.
+///
+/// # Errors
+/// If JSON cannot be serialised (it always can: every field is plain data).
+pub fn files_shrunk(
+    scenario: &Scenario,
+    rec: &Recording,
+    file: &str,
+    theme: Theme,
+    span: Option<(u64, u64)>,
+    min: Option<&Scenario>,
+) -> Result<Vec<(&'static str, String)>, serde_json::Error> {
     let r = Rendered::new(scenario, rec);
     let range = shown(&r.events, span);
     let healed = scenario.plan().faults_until.0;
@@ -229,10 +262,14 @@ pub fn files_in(
         r.ledger(rec, theme),
         svg::timeline::render(timeline_events, &rec.report.names, healed, theme),
     );
-    let mmd = r.mermaid(rec);
-    let counterexample = r
-        .counterexample(rec, theme)
-        .unwrap_or_else(|| spacetime.clone());
+    let (mmd, counterexample) = match min {
+        Some(min) => shrunk_counterexample(min, theme),
+        None => (
+            r.mermaid(rec),
+            r.counterexample(rec, theme)
+                .unwrap_or_else(|| spacetime.clone()),
+        ),
+    };
     let stats = stats::stats(rec);
     let index = html::render(&html::Page {
         title: title(scenario, rec),
