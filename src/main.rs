@@ -92,8 +92,10 @@ enum Command {
         #[arg(long)]
         report: bool,
     },
-    /// Re-render the report of a run folder (re-running its scenario and
-    /// seed, checked against its digest).
+    /// Re-render the report of a run folder
+    ///
+    /// The saved scenario and seed are run again and checked against the
+    /// saved digest.
     #[command(after_help = EXIT_CODES)]
     Report {
         /// A run folder (`runs/<scenario>/<time>-s<seed>`, or `runs/latest`).
@@ -123,8 +125,10 @@ enum Command {
         /// The second run folder.
         b: String,
     },
-    /// Write a commented scenario to start from: a model under some fault
-    /// classes, its `expect` filled in from a run at seed 0.
+    /// Write a commented scenario to start from
+    ///
+    /// A model under some fault classes, its `expect` filled in from a run
+    /// at seed 0.
     #[command(after_help = EXIT_CODES)]
     New {
         /// The scenario's name (`my-test` writes `my-test.ron`), or a path
@@ -141,8 +145,10 @@ enum Command {
         #[arg(long)]
         force: bool,
     },
-    /// Shrink a failing run to a seedless minimal scenario,
-    /// `min/scenario.ron`, with an explicit fault schedule.
+    /// Shrink a failing run to a seedless min/scenario.ron
+    ///
+    /// The minimal scenario has an explicit fault schedule and no
+    /// randomness: any seed gives the same run.
     #[command(after_help = EXIT_CODES)]
     Shrink {
         /// A run folder, or a scenario file (then `--seed` picks the run and
@@ -163,8 +169,9 @@ enum Command {
         #[arg(long, default_value = "runs")]
         out: String,
     },
-    /// Re-execute a run folder, or a scenario at a seed, and prove it is the
-    /// same run (exit 5 and the first diverging event if not).
+    /// Re-run a run folder (or scenario and seed): is it the same run?
+    ///
+    /// A difference prints the first diverging event and exits 5.
     #[command(after_help = EXIT_CODES)]
     Replay {
         /// A run folder (`runs/<scenario>/<time>-s<seed>`), or a scenario
@@ -219,8 +226,10 @@ enum Command {
         #[arg(long, value_enum, default_value_t = Format::Human)]
         format: Format,
     },
-    /// Print the protocol catalogue: mechanism, guarantee, the checks each
-    /// model claims, the faults it survives, its breakers and its anchor.
+    /// Print the protocol catalogue
+    ///
+    /// Mechanism, guarantee, the checks each model claims, the faults it
+    /// survives, its breakers and its anchor.
     #[command(alias = "models", after_help = EXIT_CODES)]
     ListModels {
         /// Only this model (`M4`, `M0-naive`, or its scenario name `M0Naive`).
@@ -230,9 +239,10 @@ enum Command {
         #[arg(long, value_enum, default_value_t = Format::Human)]
         format: Format,
     },
-    /// Run every protocol model against every fault class and print which
-    /// checks broke (exit 1 if a model broke a check it claims under a
-    /// fault class it claims to survive).
+    /// Run every model against every fault class: the semantics matrix
+    ///
+    /// Each cell lists the checks that broke. Exit 1 if a model broke a
+    /// check it claims under a fault class it claims to survive.
     #[command(after_help = EXIT_CODES)]
     Matrix {
         /// Seeds per cell (0..N).
