@@ -12,10 +12,12 @@
 //! - `broker.rs`: appends (M6's in-sequence appends too), deliveries,
 //!   offset commits; `lease.rs`: M12's lease, token writes and fencing, with
 //!   the consumers' side.
-//! - `consumer.rs`: processing as the model prescribes, and the law probe.
+//! - `consumer.rs`: processing as the model prescribes, and the law probe;
+//!   `checkpoint.rs`: M8's checkpoints and two-phase-commit sink.
 //! - `recovery.rs`: the seeds' recovery worker.
 
 mod broker;
+mod checkpoint;
 mod consumer;
 mod idempotent;
 mod lease;
@@ -158,6 +160,8 @@ pub enum Timer {
     Poll,
     /// Broker: check whether the lease holder renewed its lease (M12).
     LeaseCheck,
+    /// Consumer: take a checkpoint (M8).
+    Checkpoint,
 }
 
 /// One actor of a delivery scenario.
