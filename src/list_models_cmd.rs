@@ -39,7 +39,7 @@ pub fn list_models(model: Option<&str>, format: Format) -> u8 {
 
 /// The model called `name`: its printed code (`M0-naive`) or its scenario
 /// name (`M0Naive`), in any case.
-fn find(name: &str) -> Result<ModelId, String> {
+pub(crate) fn find(name: &str) -> Result<ModelId, String> {
     let found = ModelId::ALL.into_iter().find(|m| {
         name.eq_ignore_ascii_case(m.info().code) || name.eq_ignore_ascii_case(&format!("{m:?}"))
     });

@@ -8,13 +8,17 @@
 
 mod check_cmd;
 mod diagnostics;
+mod diff_cmd;
 mod list_models_cmd;
 mod matrix_cmd;
+mod new_cmd;
 mod regressions;
 mod replay_cmd;
+mod report_cmd;
 mod run_cmd;
 mod runfolder;
 mod shard;
+mod shrink_cmd;
 mod sweep_cmd;
 mod sweepfolder;
 
@@ -78,14 +82,96 @@ enum Command {
         #[arg(long, default_value = "runs")]
         out: String,
         /// Write no run folder.
-        #[arg(long)]
+        #[arg(long, conflicts_with = "report")]
         no_report: bool,
+        /// Do not shrink an unexpected violation to `min/scenario.ron`.
+        #[arg(long)]
+        no_shrink: bool,
+        /// Write a run folder (with index.html and diagrams) even when the
+        /// run is as expected; by default only unexpected violations do.
+        #[arg(long)]
+        report: bool,
     },
-    /// Re-execute a run folder and prove it is the same run (exit 5 if not).
+    /// Re-render the report of a run folder (re-running its scenario and
+    /// seed, checked against its digest).
+    #[command(after_help = EXIT_CODES)]
+    Report {
+        /// A run folder (`runs/<scenario>/<time>-s<seed>`, or `runs/latest`).
+        dir: String,
+        /// Print one artifact to stdout instead of rewriting the folder:
+        /// html (index.html), md (README.md), svg (space-time), mermaid,
+        /// dot, json (events.jsonl).
+        #[arg(long, value_enum)]
+        format: Option<report_cmd::ReportFormat>,
+        /// Colours, or greys only.
+        #[arg(long, value_enum, default_value_t = report_cmd::ThemeArg::Color)]
+        theme: report_cmd::ThemeArg,
+        /// Open index.html in the desktop's browser afterwards.
+        #[arg(long)]
+        open: bool,
+    },
+    /// Show where two run folders first differ, event by event.
+    #[command(after_help = EXIT_CODES)]
+    Diff {
+        /// The first run folder.
+        a: String,
+        /// The second run folder.
+        b: String,
+    },
+    /// Write a commented scenario to start from: a model under some fault
+    /// classes, its `expect` filled in from a run at seed 0.
+    #[command(after_help = EXIT_CODES)]
+    New {
+        /// The scenario's name (`my-test` writes `my-test.ron`), or a path
+        /// ending in `.ron`.
+        name: String,
+        /// The model, e.g. `M2` or `M0-naive` (see `eosim list-models`).
+        #[arg(long)]
+        model: String,
+        /// Fault classes, comma-separated: loss, dup, reorder, crash,
+        /// partition (none: a fault-free run).
+        #[arg(long, default_value = "")]
+        faults: String,
+        /// Overwrite the file if it exists.
+        #[arg(long)]
+        force: bool,
+    },
+    /// Shrink a failing run to a seedless minimal scenario,
+    /// `min/scenario.ron`, with an explicit fault schedule.
+    #[command(after_help = EXIT_CODES)]
+    Shrink {
+        /// A run folder, or a scenario file (then `--seed` picks the run and
+        /// a run folder is written first).
+        target: String,
+        /// The seed, for a scenario file (default: its own `seed`).
+        #[arg(long, value_parser = parse_seed)]
+        seed: Option<u64>,
+        /// The check that must keep failing, e.g. `C3` (default: the first
+        /// unexpected violation, else the first violation).
+        #[arg(long, value_parser = parse_check)]
+        check: Option<models::check::CheckId>,
+        /// Stop searching after this many seconds and keep the smallest so
+        /// far.
+        #[arg(long, default_value_t = 60)]
+        budget: u64,
+        /// Where a scenario file's run folder goes.
+        #[arg(long, default_value = "runs")]
+        out: String,
+    },
+    /// Re-execute a run folder, or a scenario at a seed, and prove it is the
+    /// same run (exit 5 and the first diverging event if not).
     #[command(after_help = EXIT_CODES)]
     Replay {
-        /// A run folder (`runs/<scenario>/<time>-s<seed>`).
-        dir: String,
+        /// A run folder (`runs/<scenario>/<time>-s<seed>`), or a scenario
+        /// file (then `--seed` picks the run).
+        target: String,
+        /// The seed, for a scenario file (default: its own `seed`).
+        #[arg(long, value_parser = parse_seed)]
+        seed: Option<u64>,
+        /// The digest the run must have (as printed by `run`), for a
+        /// scenario file.
+        #[arg(long)]
+        digest: Option<String>,
     },
     /// Run many seeds of a scenario in parallel and summarise them.
     #[command(after_help = EXIT_CODES)]
@@ -175,6 +261,8 @@ fn main() -> ExitCode {
             check_determinism,
             out,
             no_report,
+            no_shrink,
+            report,
         } => {
             let out = (!no_report).then_some(out);
             run_cmd::run(
@@ -184,10 +272,47 @@ fn main() -> ExitCode {
                     format,
                     check_determinism,
                     out,
+                    shrink: !no_shrink,
+                    report_always: report,
                 },
             )
         }
-        Command::Replay { dir } => replay_cmd::replay(&dir),
+        Command::New {
+            name,
+            model,
+            faults,
+            force,
+        } => new_cmd::new(&new_cmd::NewArgs {
+            name,
+            model,
+            faults,
+            force,
+        }),
+        Command::Shrink {
+            target,
+            seed,
+            check,
+            budget,
+            out,
+        } => shrink_cmd::shrink(&shrink_cmd::ShrinkArgs {
+            target,
+            seed,
+            check,
+            budget: std::time::Duration::from_secs(budget),
+            out,
+        }),
+        Command::Replay {
+            target,
+            seed,
+            digest,
+        } => replay_cmd::replay(&target, seed, digest.as_deref()),
+        Command::Report {
+            dir,
+            format,
+            theme,
+            open,
+        } => report_cmd::report(&dir, format, theme, open),
+        Command::Diff { a, b } => diff_cmd::diff(&a, &b),
         Command::Check { path, format } => check_cmd::check(&path, format),
         Command::Sweep {
             path,
@@ -233,6 +358,17 @@ fn parse_seed(s: &str) -> Result<u64, String> {
         None => s.parse(),
     };
     parsed.map_err(|_| format!("`{s}` is not a seed: expected a decimal or 0x-hex u64"))
+}
+
+/// A check by code (`C3`) or name (`no-duplicate-effect`).
+fn parse_check(s: &str) -> Result<models::check::CheckId, String> {
+    let all = models::check::CheckId::ALL;
+    all.into_iter()
+        .find(|c| c.code().eq_ignore_ascii_case(s) || c.name() == s)
+        .ok_or_else(|| {
+            let codes: Vec<&str> = all.iter().map(|c| c.code()).collect();
+            format!("`{s}` is not a check; expected one of {}", codes.join(", "))
+        })
 }
 
 /// Write to stdout; when the reader has gone (`eosim … | head`), stop

@@ -1,5 +1,7 @@
 //! `eosim replay <run-dir>`: re-execute a recorded run and prove it is the
 //! same run: the scenario's hash, the digest and every event must match.
+//! `eosim replay <scenario> --seed N [--digest D]`: run the seed twice, event
+//! by event, and against the digest given.
 
 use std::path::Path;
 
@@ -9,13 +11,68 @@ use models::scenario::Scenario;
 use crate::runfolder::{EVENTS, SCENARIO, VERDICT};
 use crate::{Format, diagnostics};
 
-/// Replay the run folder `dir`; returns the exit code (0 identical, 2 no
-/// such folder, 4 unreadable folder, 5 a difference).
-pub fn replay(dir: &str) -> u8 {
-    if !Path::new(dir).is_dir() {
-        eprintln!("error: {dir} is not a run folder (no such directory)");
+/// Replay the run folder or scenario file `target`; returns the exit code
+/// (0 identical, 2 no such target, 4 unreadable folder or invalid scenario,
+/// 5 a difference).
+pub fn replay(target: &str, seed: Option<u64>, digest: Option<&str>) -> u8 {
+    let path = Path::new(target);
+    if path.is_file() {
+        return replay_scenario(target, seed, digest);
+    }
+    if !path.is_dir() {
+        eprintln!("error: {target} is neither a run folder nor a scenario file");
         return 2;
     }
+    if seed.is_some() || digest.is_some() {
+        eprintln!("error: --seed and --digest are for a scenario file; a run folder has its own");
+        return 2;
+    }
+    replay_folder(target)
+}
+
+/// Run `file` at `seed` twice (once recording every event) and compare the
+/// runs with each other and with `digest`.
+fn replay_scenario(file: &str, seed: Option<u64>, digest: Option<&str>) -> u8 {
+    let scenario = match Scenario::load(file) {
+        Ok(s) => s,
+        Err(e) => {
+            diagnostics::report(&e, Format::Human);
+            return diagnostics::exit_code(&e);
+        }
+    };
+    let seed = seed.unwrap_or(scenario.seed());
+    let first = run::run(&scenario, seed, true);
+    let second = run::run(&scenario, seed, true);
+    let (a, b) = (
+        crate::runfolder::events(&first),
+        crate::runfolder::events(&second),
+    );
+    if let Some(difference) = first_difference(&a, &b) {
+        eprintln!("REPLAY DIFFERS  {file} seed {seed}: two runs part ways: {difference}");
+        return 5;
+    }
+    let now = first.end.digest.to_string();
+    if let Some(wanted) = digest.filter(|d| !d.eq_ignore_ascii_case(&now)) {
+        eprintln!(
+            "REPLAY DIFFERS  {file} seed {seed}: digest {now} now, {wanted} given \
+             (a different scenario, version or platform)"
+        );
+        return 5;
+    }
+    let against = if digest.is_some() {
+        "matches the digest given"
+    } else {
+        "ran twice identically"
+    };
+    crate::outln(format!(
+        "REPLAY OK  {file} seed {seed}: digest {now}, {} events, {against}",
+        first.events()
+    ));
+    0
+}
+
+/// Replay the run folder `dir`.
+fn replay_folder(dir: &str) -> u8 {
     match check(Path::new(dir)) {
         Ok(Ok(summary)) => {
             crate::outln(format!("REPLAY OK  {dir}: {summary}"));

@@ -3,6 +3,7 @@
 use models::run;
 use models::scenario::Scenario;
 
+use crate::shrink_cmd::counted;
 use crate::{Format, diagnostics, scenario_files, worst};
 
 /// How to run.
@@ -15,7 +16,14 @@ pub struct RunOptions {
     pub check_determinism: bool,
     /// Where failing runs leave their run folders (`None`: nowhere).
     pub out: Option<String>,
+    /// Shrink an unexpected violation into its run folder.
+    pub shrink: bool,
+    /// Leave a run folder whatever the verdict.
+    pub report_always: bool,
 }
+
+/// How long `run` spends shrinking one failure.
+const SHRINK_BUDGET: std::time::Duration = std::time::Duration::from_secs(30);
 
 /// Run `path` (a file or a folder); returns the exit code.
 pub fn run(path: &str, options: &RunOptions) -> u8 {
@@ -74,18 +82,42 @@ fn run_one(file: &str, options: &RunOptions, brief: bool) -> u8 {
             again.end.digest
         );
     }
-    let folder = run_folder(&scenario, &report, file, options);
+    let explained = format == Format::Human && !brief && report.violations().next().is_some();
+    let wants_folder =
+        options.out.is_some() && (report.verdict == run::Verdict::Fail || options.report_always);
+    let recording =
+        (explained || wants_folder).then(|| reports::bundle::record(&scenario, report.seed));
+    let folder = recording
+        .as_ref()
+        .filter(|_| wants_folder)
+        .and_then(|rec| run_folder(&scenario, rec, file, options));
     match format {
         Format::Json => reports::jsonl::lines(&scenario, &report, file, folder.as_deref())
             .iter()
             .for_each(crate::outln),
         Format::Human if brief => crate::outln(reports::text::summary_line(&scenario, &report)),
-        Format::Human => crate::out(reports::text::render(&scenario, &report, file)),
+        Format::Human => {
+            let why = recording
+                .as_ref()
+                .filter(|_| explained)
+                .map(|rec| first_story(&scenario, rec));
+            crate::out(reports::text::render_with(
+                &scenario,
+                &report,
+                file,
+                why.as_deref(),
+            ));
+        }
     }
     if let (Some(dir), Format::Human) = (&folder, format) {
         let indent = if brief { "        " } else { "  " };
         crate::outln(format!("{indent}run folder {dir}"));
+        crate::outln(format!("{indent}report     {dir}/index.html"));
         crate::outln(format!("{indent}replay     eosim replay {dir}"));
+    }
+    let unexpected = report.verdict == run::Verdict::Fail;
+    if let (Some(dir), true) = (&folder, options.shrink && unexpected) {
+        shrink_into_folder(&scenario, seed, file, dir, format, brief);
     }
     crate::worst(report.verdict.exit_code(), regression_code)
 }
@@ -107,25 +139,62 @@ fn replay_regressions(scenario: &Scenario, file: &str, format: Format) -> u8 {
     code
 }
 
-/// A run with an unexpected violation leaves a run folder; the run is
-/// repeated with its trace recorded (runs without a failure record none).
+/// The causal story of the first violation, for the terminal.
+fn first_story(scenario: &Scenario, rec: &models::record::Recording) -> String {
+    let rendered = reports::bundle::Rendered::new(scenario, rec);
+    let mut text = String::new();
+    if let Some(first) = rendered.explanations.first() {
+        reports::explain::render_one(&mut text, first);
+    }
+    text
+}
+
+/// Write the run folder of a recorded run (a run with an unexpected
+/// violation, or any run with `--report`); returns its path.
 fn run_folder(
     scenario: &Scenario,
-    report: &run::RunReport,
+    recorded: &models::record::Recording,
     file: &str,
     options: &RunOptions,
 ) -> Option<String> {
     let out = options.out.as_deref()?;
-    if report.verdict != run::Verdict::Fail {
-        return None;
-    }
-    let recorded = run::run(scenario, report.seed, true);
-    match crate::runfolder::write(out, scenario, &recorded, file) {
+    match crate::runfolder::write(out, scenario, recorded, file) {
         Ok(dir) => Some(dir.to_string_lossy().into_owned()),
         Err(msg) => {
             eprintln!("error: {msg}");
             None
         }
+    }
+}
+
+/// Shrink the failure into its run folder and say what it became.
+fn shrink_into_folder(
+    scenario: &Scenario,
+    seed: u64,
+    file: &str,
+    dir: &str,
+    format: Format,
+    brief: bool,
+) {
+    let dir = std::path::Path::new(dir);
+    match crate::shrink_cmd::shrink_into(scenario, seed, file, dir, None, SHRINK_BUDGET) {
+        Ok((shrunk, min)) if format == Format::Human => {
+            let indent = if brief { "        " } else { "  " };
+            let (b, a) = (shrunk.before, shrunk.after);
+            crate::outln(format!(
+                "{indent}shrunk     {} → {} · {} → {} · {} → {}",
+                b.events,
+                counted(a.events, "event"),
+                b.faults,
+                counted(a.faults as u64, "fault"),
+                b.delays,
+                counted(a.delays as u64, "delay"),
+            ));
+            crate::outln(format!("{indent}min        {}", min.display()));
+        }
+        Ok(_) => {}
+        Err(crate::shrink_cmd::Failure::Shrink(e)) => eprintln!("error: shrinking: {e}"),
+        Err(crate::shrink_cmd::Failure::Write(msg)) => eprintln!("error: {msg}"),
     }
 }
 

@@ -1,13 +1,18 @@
-//! Run folders: what a failing run leaves behind so that it can be replayed
-//! and proved the same run. `runs/<scenario>/<UTC time>-s<seed>/` holds the
-//! resolved `scenario.ron`, `repro.txt`, `verdict.json` and the event trace
-//! `events.txt`. The folder is written under a temporary name and renamed
-//! when complete, so a reader never finds half of one.
+//! Run folders: what a failing run leaves behind so that it can be replayed,
+//! proved the same run, and understood. `runs/<scenario>/<UTC time>-s<seed>/`
+//! holds the resolved `scenario.ron`, `repro.txt`, `verdict.json`, the event
+//! trace `events.txt`, and the teaching report of [`reports::bundle`]:
+//! `index.html`, `README.md`, `events.jsonl`, `explain.txt`, `stats.json`
+//! and `diagrams/`. The folder is written under a temporary name and renamed
+//! when complete, so a reader never finds half of one; `runs/latest` then
+//! points at it.
 
 use std::path::{Path, PathBuf};
 
+use models::record::Recording;
 use models::run::RunReport;
 use models::scenario::Scenario;
+use reports::svg::Theme;
 
 /// The files of a run folder.
 pub const SCENARIO: &str = "scenario.ron";
@@ -18,24 +23,46 @@ pub const VERDICT: &str = "verdict.json";
 /// One line per event.
 pub const EVENTS: &str = "events.txt";
 
-/// Write the run folder of `report` (which must carry its trace) under
-/// `out/<scenario>/<UTC time>-s<seed>`; returns its path.
+/// Write the run folder of the recorded run `rec` under
+/// `out/<scenario>/<UTC time>-s<seed>` and point `out/latest` at it;
+/// returns its path.
 ///
 /// # Errors
 /// A readable message if a file cannot be written.
 pub fn write(
     out: &str,
     scenario: &Scenario,
-    report: &RunReport,
+    rec: &Recording,
     file: &str,
 ) -> Result<PathBuf, String> {
-    let dir =
-        Path::new(out)
-            .join(scenario.name())
-            .join(format!("{}-s{}", utc_stamp(), report.seed));
-    let dir = unused(dir);
-    write_at(&dir, scenario, report, file)?;
+    let name = format!("{}-s{}", utc_stamp(), rec.report.seed);
+    let dir = unused(Path::new(out).join(scenario.name()).join(name));
+    write_at(&dir, scenario, rec, file)?;
+    link_latest(Path::new(out), &dir);
     Ok(dir)
+}
+
+/// Point `out/latest` at `dir` (relative, so the folder can be moved);
+/// a failure only warns: the run folder itself is complete.
+fn link_latest(out: &Path, dir: &Path) {
+    let Ok(target) = dir.strip_prefix(out) else {
+        return;
+    };
+    let latest = out.join("latest");
+    let tmp = out.join(".latest.partial");
+    let _ = std::fs::remove_file(&tmp);
+    #[cfg(unix)]
+    let linked =
+        std::os::unix::fs::symlink(target, &tmp).and_then(|()| std::fs::rename(&tmp, &latest));
+    #[cfg(not(unix))]
+    let linked: std::io::Result<()> = Ok(());
+    if let Err(e) = linked {
+        eprintln!(
+            "warning: cannot point {} at {}: {e}",
+            latest.display(),
+            dir.display()
+        );
+    }
 }
 
 /// `dir`, or `dir-2`, `dir-3`, … if it (or its partial form) is taken: two
@@ -62,21 +89,19 @@ pub fn utc_stamp() -> String {
         .replace(['-', ':'], "")
 }
 
-/// Write the run folder of `report` at `dir`, through a temporary name.
+/// Write the run folder of `rec` at `dir`, through a temporary name.
 ///
 /// # Errors
 /// A readable message if a file cannot be written.
 pub fn write_at(
     dir: &Path,
     scenario: &Scenario,
-    report: &RunReport,
+    rec: &Recording,
     file: &str,
 ) -> Result<(), String> {
+    let report = &rec.report;
     let tmp = dir.with_extension("partial");
-    let write = |name: &str, text: String| {
-        std::fs::write(tmp.join(name), text)
-            .map_err(|e| format!("cannot write {}: {e}", tmp.join(name).display()))
-    };
+    let write = |name: &str, text: String| write_file(&tmp, name, &text);
     std::fs::create_dir_all(&tmp).map_err(|e| format!("cannot create {}: {e}", tmp.display()))?;
     write(SCENARIO, scenario.resolved_ron())?;
     write(REPRO, repro(scenario, report, file))?;
@@ -86,7 +111,37 @@ pub fn write_at(
         serde_json::to_string_pretty(&verdict).map_err(|e| e.to_string())?,
     )?;
     write(EVENTS, events(report))?;
+    write_report(&tmp, scenario, rec, file, Theme::Color)?;
     std::fs::rename(&tmp, dir).map_err(|e| format!("cannot create {}: {e}", dir.display()))
+}
+
+/// Write the teaching report of `rec` (every file of [`reports::bundle`])
+/// into `dir`.
+///
+/// # Errors
+/// A readable message if a file cannot be written.
+pub fn write_report(
+    dir: &Path,
+    scenario: &Scenario,
+    rec: &Recording,
+    file: &str,
+    theme: Theme,
+) -> Result<(), String> {
+    let files = reports::bundle::files(scenario, rec, file, theme).map_err(|e| e.to_string())?;
+    for (name, text) in files {
+        write_file(dir, name, &text)?;
+    }
+    Ok(())
+}
+
+/// Write `dir/name`, creating its parent folder.
+fn write_file(dir: &Path, name: &str, text: &str) -> Result<(), String> {
+    let path = dir.join(name);
+    if let Some(parent) = path.parent() {
+        std::fs::create_dir_all(parent)
+            .map_err(|e| format!("cannot create {}: {e}", parent.display()))?;
+    }
+    std::fs::write(&path, text).map_err(|e| format!("cannot write {}: {e}", path.display()))
 }
 
 fn repro(scenario: &Scenario, report: &RunReport, file: &str) -> String {

@@ -138,7 +138,7 @@ pub(crate) fn write_shard(
     Ok(())
 }
 
-fn seed_spec_text(spec: &SeedSpec) -> String {
+pub(crate) fn seed_spec_text(spec: &SeedSpec) -> String {
     match spec {
         SeedSpec::Range(a, b) => format!("{a}..{b}"),
         SeedSpec::List(v) => v.iter().map(u64::to_string).collect::<Vec<_>>().join(","),
@@ -162,6 +162,7 @@ pub fn merge(files: &[String], format: Format) -> u8 {
                 }
                 Format::Json => crate::outln(sweep_end(&summary)),
             }
+            keep_merged_failures(&first, &summary, format);
             summary.exit_code()
         }
         Err(msg) => {
@@ -169,6 +170,33 @@ pub fn merge(files: &[String], format: Format) -> u8 {
             2
         }
     }
+}
+
+/// Shrink and save the regression seeds of a merged sweep, as the
+/// unsharded sweep does, if the scenario file the shards ran is here and
+/// unchanged; otherwise say why not.
+fn keep_merged_failures(first: &ShardFile, summary: &Summary, format: Format) {
+    if summary.clusters.values().all(|c| c.expected) {
+        return;
+    }
+    let scenario = match Scenario::load(&first.file) {
+        Ok(s) if format!("{:016x}", s.hash()) == first.hash => s,
+        Ok(_) => {
+            eprintln!(
+                "note: {} has changed since the shards ran: regression seeds not saved",
+                first.file
+            );
+            return;
+        }
+        Err(_) => {
+            eprintln!(
+                "note: {} is not here: regression seeds not saved",
+                first.file
+            );
+            return;
+        }
+    };
+    crate::sweep_cmd::keep_failures(&scenario, &first.file, summary, format);
 }
 
 /// One shard file on its own: the format, and counts that add up to the

@@ -6,14 +6,16 @@ use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::time::{Duration, Instant};
 
 use indicatif::{ProgressBar, ProgressStyle};
+use models::check::CheckId;
 use models::scenario::Scenario;
+use models::shrink::Shrunk;
 use models::sweep::{self, SeedResult, SeedSpec, Summary};
 use rayon::prelude::*;
 use sim_core::Buffers;
 
 use crate::shard::{ShardArg, resolve_shard, write_shard};
-use crate::sweepfolder::SweepFolder;
-use crate::{Format, diagnostics, regressions};
+use crate::sweepfolder::{Failures, SweepFolder};
+use crate::{Format, diagnostics, regressions, shrink_cmd};
 
 /// How progress is shown on stderr.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
@@ -155,11 +157,23 @@ pub fn sweep(args: &SweepArgs) -> u8 {
         Format::Human => crate::out(report(&args.file, &summary, Some(started.elapsed()))),
         Format::Json => crate::outln(sweep_end(&summary)),
     }
-    if shard.is_none() {
-        save_regressions(&args.file, &summary, args.format);
-    }
+    let shrunk = match shard {
+        Some(_) => Vec::new(),
+        None => keep_failures(&scenario, &args.file, &summary, args.format),
+    };
     if let Some(folder) = folder {
-        match folder.finish(&scenario, &args.file, &summary, args.keep) {
+        let seeds_text = match args.seeds {
+            SeedSpec::Random { count } => {
+                format!("{random_start}..{}", random_start.saturating_add(count))
+            }
+            ref spec => crate::shard::seed_spec_text(spec),
+        };
+        let failures = Failures {
+            keep: args.keep,
+            shrunk: &shrunk,
+            seeds: &seeds_text,
+        };
+        match folder.finish(&scenario, &args.file, &summary, &failures) {
             Ok(dir) if args.format == Format::Human => {
                 crate::outln(format!("  folder     {}", dir.display()));
             }
@@ -171,27 +185,67 @@ pub fn sweep(args: &SweepArgs) -> u8 {
     if interrupted { INTERRUPTED_EXIT } else { code }
 }
 
-/// Keep the smallest example of each unexpected failure for next time.
-fn save_regressions(file: &str, summary: &Summary, format: Format) {
+/// Shrink the smallest example of each unexpected cluster, say what it
+/// shrinks to, and save it as a regression seed (a whole sweep, or the
+/// merge of its shards); returns the shrunk examples.
+pub(crate) fn keep_failures(
+    scenario: &Scenario,
+    file: &str,
+    summary: &Summary,
+    format: Format,
+) -> Vec<(CheckId, String, u64, Shrunk)> {
+    let shrunk = shrink_cmd::shrink_clusters(scenario, summary, CLUSTER_SHRINK_ATTEMPTS);
+    if format == Format::Human {
+        for (check, _, seed, s) in &shrunk {
+            let line = format!(
+                "  shrunk     {} seed {seed} → {}",
+                check.code(),
+                shrink_cmd::one_line(s)
+            );
+            crate::outln(reports::text::wrap(&line, "             "));
+        }
+    }
+    save_regressions(file, summary, &shrunk, format);
+    shrunk
+}
+
+/// How many candidate runs a sweep spends shrinking each unexpected
+/// cluster's smallest example.
+const CLUSTER_SHRINK_ATTEMPTS: u32 = 2_000;
+
+/// Keep the smallest example of each unexpected failure for next time, with
+/// what it shrinks to.
+fn save_regressions(
+    file: &str,
+    summary: &Summary,
+    shrunk: &[(CheckId, String, u64, Shrunk)],
+    format: Format,
+) {
     let entries: Vec<(u64, String)> = summary
         .clusters
         .iter()
         .filter(|(_, c)| !c.expected)
         .map(|((check, cause), c)| {
-            (
-                c.smallest().1,
-                format!("violates {} {} ({cause})", check.code(), check.name()),
-            )
+            let seed = c.smallest().1;
+            let mut comment = format!("violates {} {} ({cause})", check.code(), check.name());
+            let found = shrunk
+                .iter()
+                .find(|(c, because, at, _)| c == check && because == cause && *at == seed);
+            if let Some((.., s)) = found {
+                comment.push_str(&format!("; shrinks to: {}", shrink_cmd::one_line(s)));
+            }
+            (seed, comment)
         })
         .collect();
     match regressions::append(file, &entries) {
         Ok(0) => {}
         Ok(n) if format == Format::Human => {
             let to = regressions::path(file);
-            crate::outln(format!(
+            let line = format!(
                 "  saved      +{n} seeds → {} (replayed first next time)",
                 to.display()
-            ));
+            );
+            crate::outln(reports::text::wrap(&line, "             "));
         }
         Ok(_) => {}
         Err(msg) => eprintln!("error: {msg}"),
@@ -464,7 +518,8 @@ pub(crate) fn report(file: &str, s: &Summary, took: Option<Duration>) -> String 
         cluster_lines(
             &mut out,
             label,
-            &format!("{} {cause} · {} seeds, {tag}", check.code(), c.seeds),
+            &format!("{} {cause}", check.code()),
+            &format!("{} seeds, {tag}", c.seeds),
             c,
             file,
         );
@@ -472,25 +527,30 @@ pub(crate) fn report(file: &str, s: &Summary, took: Option<Duration>) -> String 
     }
     let mut label = "  missing";
     for (check, c) in &s.missing {
-        let what = format!(
-            "{} expected, did not happen · {} seeds",
-            check.code(),
-            c.seeds
-        );
-        cluster_lines(&mut out, label, &what, c, file);
+        let what = format!("{} expected, did not happen", check.code());
+        let how_many = format!("{} seeds", c.seeds);
+        cluster_lines(&mut out, label, &what, &how_many, c, file);
         label = "";
     }
     out
 }
 
 /// A cluster: what, its smallest example and the command that replays it.
-fn cluster_lines(out: &mut String, label: &str, what: &str, c: &sweep::Cluster, file: &str) {
+fn cluster_lines(
+    out: &mut String,
+    label: &str,
+    what: &str,
+    how_many: &str,
+    c: &sweep::Cluster,
+    file: &str,
+) {
     use std::fmt::Write as _;
     let (events, seed) = c.smallest();
-    let _ = writeln!(out, "{label:<13}{what}");
+    let first = format!("{label:<13}{what}");
+    let _ = writeln!(out, "{}", reports::text::wrap(&first, "               "));
     let _ = writeln!(
         out,
-        "               smallest: seed {seed} ({events} events)"
+        "               {how_many} · smallest: seed {seed} ({events} events)"
     );
     let _ = writeln!(out, "               {}", reports::repro_command(file, seed));
 }

@@ -8,9 +8,20 @@ use std::io::Write as _;
 use std::path::{Path, PathBuf};
 use std::sync::Mutex;
 
-use models::run;
+use models::check::CheckId;
 use models::scenario::Scenario;
+use models::shrink::Shrunk;
 use models::sweep::{SeedResult, Summary};
+
+/// Which failures a sweep folder keeps, and what they shrink to.
+pub struct Failures<'a> {
+    /// Run folders per unexpected cluster.
+    pub keep: usize,
+    /// The shrunk smallest examples: (check, cause, seed, result).
+    pub shrunk: &'a [(CheckId, String, u64, Shrunk)],
+    /// The seed set, as a range or list that repeats the sweep.
+    pub seeds: &'a str,
+}
 
 /// A sweep folder being written.
 pub struct SweepFolder {
@@ -73,8 +84,9 @@ impl SweepFolder {
         scenario: &Scenario,
         file: &str,
         summary: &Summary,
-        keep: usize,
+        failures: &Failures<'_>,
     ) -> Result<PathBuf, String> {
+        let (keep, shrunk) = (failures.keep, failures.shrunk);
         let mut seeds = self
             .seeds
             .into_inner()
@@ -94,15 +106,34 @@ impl SweepFolder {
             .collect();
         kept.sort_unstable();
         kept.dedup();
-        for seed in kept {
-            let report = run::run(scenario, seed, true);
-            crate::runfolder::write_at(
-                &self.tmp.join("failures").join(seed.to_string()),
-                scenario,
-                &report,
-                file,
-            )?;
+        for &seed in &kept {
+            let recording = reports::bundle::record(scenario, seed);
+            let dir = self.tmp.join("failures").join(seed.to_string());
+            crate::runfolder::write_at(&dir, scenario, &recording, file)?;
+            if let Some((.., s)) = shrunk.iter().find(|(_, _, at, _)| *at == seed) {
+                let text = models::shrink::min_file(s, file, seed, reports::VERSION);
+                let min = dir.join(crate::shrink_cmd::MIN);
+                std::fs::create_dir_all(dir.join("min"))
+                    .and_then(|()| std::fs::write(&min, text))
+                    .map_err(|e| format!("cannot write {}: {e}", min.display()))?;
+            }
         }
+        let shrunk_lines: Vec<(u64, String)> = shrunk
+            .iter()
+            .map(|(.., seed, s)| (*seed, crate::shrink_cmd::one_line(s)))
+            .collect();
+        let hash = format!("{:016x}", scenario.hash());
+        let page = reports::sweep_page::render(&reports::sweep_page::SweepPage {
+            scenario: scenario.name(),
+            file,
+            seeds: failures.seeds,
+            hash: &hash,
+            summary,
+            kept: &kept,
+            shrunk: &shrunk_lines,
+        });
+        std::fs::write(self.tmp.join("index.html"), page)
+            .map_err(|e| format!("cannot write index.html: {e}"))?;
         std::fs::rename(&self.tmp, &self.dir)
             .map_err(|e| format!("cannot create {}: {e}", self.dir.display()))?;
         Ok(self.dir)

@@ -299,7 +299,9 @@ fn a_sweep_exits_1_on_an_unexpected_violation_saves_a_regression_seed_and_run_re
     assert_eq!(out.status.code(), Some(1), "{text}");
     assert!(text.contains("20 FAIL"), "{text}");
     assert!(
-        text.contains("C3 after-effect-before-offset-commit · 20 seeds, UNEXPECTED"),
+        text.contains(
+            "C3 crash consumer at after-effect-before-offset-commit\n               20 seeds, UNEXPECTED"
+        ),
         "{text}"
     );
     assert!(
@@ -308,9 +310,29 @@ fn a_sweep_exits_1_on_an_unexpected_violation_saves_a_regression_seed_and_run_re
     );
     let saved = std::fs::read_to_string(dir.join("claims.regressions")).unwrap();
     assert!(
-        saved.contains("# violates C3 no-duplicate-effect (after-effect-before-offset-commit)"),
+        saved.contains(
+            "# violates C3 no-duplicate-effect (crash consumer at after-effect-before-offset-commit)"
+        ),
         "{saved}"
     );
+    assert!(
+        saved.contains(
+            "shrinks to: 8 events · crash consumer-1 at after-effect-before-offset-commit (pass #1)"
+        ),
+        "{saved}"
+    );
+    assert!(text.contains("shrunk     C3 seed "), "{text}");
+    let folder = text
+        .lines()
+        .find_map(|l| l.trim().strip_prefix("folder     "))
+        .unwrap();
+    let page = std::fs::read_to_string(Path::new(folder).join("index.html")).unwrap();
+    assert!(page.contains(">UNEXPECTED<"), "{page}");
+    assert!(
+        page.contains("/index.html\">seed "),
+        "links the kept failure: {page}"
+    );
+    assert!(page.contains("shrinks to: 8 events"), "{page}");
     let seed = saved.split_whitespace().next().unwrap();
     let again = eosim(&["run", &file, "--no-report"]);
     let first = stdout(&again).lines().next().unwrap().to_string();
@@ -531,6 +553,165 @@ fn an_interrupted_sweep_summarises_what_finished() {
     );
 }
 
+/// A failing run shrinks into its run folder by default; the minimal
+/// scenario fails the same check on its own, at any seed; `eosim shrink`
+/// does the same for a folder or a scenario and seed.
+#[test]
+fn a_failing_run_shrinks_to_a_seedless_scenario_that_fails_on_its_own() {
+    let dir = std::env::temp_dir().join(format!("eosim-shrink-{}", std::process::id()));
+    let out = dir.to_string_lossy().into_owned();
+    let fixture = "tests/fixtures/m2-claims-too-much.ron";
+    let run = eosim(&["run", fixture, "--seed", "2", "--out", &out]);
+    assert_eq!(run.status.code(), Some(1));
+    let text = stdout(&run);
+    assert!(text.contains("shrunk     "), "{text}");
+    let min = text
+        .lines()
+        .find_map(|l| l.trim().strip_prefix("min        "))
+        .unwrap()
+        .to_string();
+    assert!(min.ends_with("min/scenario.ron"), "{min}");
+    let header = std::fs::read_to_string(&min).unwrap();
+    assert!(
+        header.contains("It violates C3 no-duplicate-effect."),
+        "{header}"
+    );
+    for seed in ["0", "99"] {
+        let again = eosim(&["run", &min, "--seed", seed, "--no-report"]);
+        assert_eq!(again.status.code(), Some(1), "{}", stdout(&again));
+        assert!(stdout(&again).contains("FAIL     C3"), "{}", stdout(&again));
+    }
+    let folder = Path::new(&min).parent().unwrap().parent().unwrap();
+    std::fs::remove_dir_all(Path::new(&min).parent().unwrap()).unwrap();
+    let shrink = eosim(&["shrink", &folder.to_string_lossy()]);
+    assert_eq!(shrink.status.code(), Some(0), "{}", stderr(&shrink));
+    assert!(stdout(&shrink).contains("SHRUNK"), "{}", stdout(&shrink));
+    assert!(Path::new(&min).is_file(), "shrink rewrote {min}");
+
+    let scenario = eosim(&[
+        "shrink",
+        "scenarios/05-m2-lost-ack-duplicates.ron",
+        "--seed",
+        "2",
+        "--out",
+        &out,
+    ]);
+    let said = stdout(&scenario);
+    assert_eq!(scenario.status.code(), Some(0), "{}", stderr(&scenario));
+    assert!(
+        said.contains("faults   drop broker->producer-1 #1"),
+        "{said}"
+    );
+    let nothing = eosim(&[
+        "shrink",
+        "scenarios/04-m2-retries-repair-lost-requests.ron",
+        "--out",
+        &out,
+    ]);
+    assert_eq!(nothing.status.code(), Some(2));
+    assert!(stderr(&nothing).contains("nothing to shrink"));
+    assert!(
+        !dir.join("m2-retries-repair-lost-requests").exists(),
+        "no folder for a passing run"
+    );
+
+    let with_seed = eosim(&["shrink", &folder.to_string_lossy(), "--seed", "3"]);
+    assert_eq!(
+        with_seed.status.code(),
+        Some(2),
+        "a folder has its own seed"
+    );
+    let expected = eosim(&[
+        "run",
+        "scenarios/06-m2-crash-after-effect.ron",
+        "--report",
+        "--out",
+        &out,
+    ]);
+    assert_eq!(expected.status.code(), Some(0));
+    assert!(
+        !stdout(&expected).contains("shrunk") && stderr(&expected).is_empty(),
+        "only unexpected violations are shrunk by run:\n{}{}",
+        stdout(&expected),
+        stderr(&expected)
+    );
+    let quiet = eosim(&["run", fixture, "--seed", "2", "--out", &out, "--no-shrink"]);
+    assert!(!stdout(&quiet).contains("shrunk"), "{}", stdout(&quiet));
+    std::fs::remove_dir_all(&dir).unwrap();
+}
+
+#[test]
+fn a_scenario_replays_at_a_seed_against_a_digest() {
+    let file = "scenarios/05-m2-lost-ack-duplicates.ron";
+    let run = eosim(&["run", file, "--seed", "3", "--format", "json"]);
+    let digest = stdout(&run)
+        .lines()
+        .find(|l| l.contains("\"run_end\""))
+        .and_then(|l| l.split("\"digest\":\"").nth(1))
+        .and_then(|rest| rest.split('"').next())
+        .unwrap()
+        .to_string();
+    let ok = eosim(&["replay", file, "--seed", "3", "--digest", &digest]);
+    assert_eq!(ok.status.code(), Some(0), "{}", stderr(&ok));
+    assert!(stdout(&ok).contains("matches the digest given"));
+    let other = eosim(&["replay", file, "--seed", "4", "--digest", &digest]);
+    assert_eq!(other.status.code(), Some(5));
+    assert!(stderr(&other).contains("REPLAY DIFFERS"));
+}
+
+/// Unexpected failures are clustered by their shrunk faults in every shard
+/// alike, and the merge saves the same regression seeds as the single sweep.
+#[test]
+fn sharded_unexpected_failures_merge_to_the_single_sweeps_clusters_and_regressions() {
+    let dir = std::env::temp_dir().join(format!("eosim-shard-fail-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let file = dir.join("claims.ron").to_string_lossy().into_owned();
+    let fixture =
+        Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/m2-claims-too-much.ron");
+    std::fs::copy(fixture, &file).unwrap();
+    let out = dir.join("runs").to_string_lossy().into_owned();
+    let sweep = |extra: &[&str]| {
+        let mut args = vec![
+            "sweep",
+            &file,
+            "--seeds",
+            "0..30",
+            "--progress",
+            "none",
+            "--format",
+            "json",
+            "--out",
+            &out,
+        ];
+        args.extend(extra);
+        eosim(&args)
+    };
+    let single = sweep(&[]);
+    assert_eq!(single.status.code(), Some(1));
+    let single_end = stdout(&single).lines().last().unwrap().to_string();
+    assert!(
+        single_end.contains("crash consumer at after-effect-before-offset-commit"),
+        "{single_end}"
+    );
+    let regressions = dir.join("claims.regressions");
+    let single_saved = std::fs::read_to_string(&regressions).unwrap();
+    std::fs::remove_file(&regressions).unwrap();
+    for i in 0..3 {
+        sweep(&["--shard", &format!("{i}/3")]);
+    }
+    assert!(!regressions.exists(), "a shard saves no regression seeds");
+    let files: Vec<String> = (0..3)
+        .map(|i| format!("{out}/m2-claims-too-much/shard-{i}-of-3.json"))
+        .collect();
+    let mut merge_args = vec!["merge", "--format", "json"];
+    merge_args.extend(files.iter().map(String::as_str));
+    let merged = eosim(&merge_args);
+    assert_eq!(merged.status.code(), Some(1));
+    assert_eq!(stdout(&merged).trim(), single_end);
+    assert_eq!(std::fs::read_to_string(&regressions).unwrap(), single_saved);
+    std::fs::remove_dir_all(&dir).unwrap();
+}
+
 #[test]
 fn list_models_prints_every_model_within_80_columns() {
     let out = eosim(&["list-models"]);
@@ -606,4 +787,114 @@ fn the_matrix_prints_a_row_per_model_as_a_table_and_as_markdown() {
         loss.contains("C3 (5)"),
         "M2 duplicates on every lossy seed:\n{md}"
     );
+}
+
+/// `run --report` leaves the teaching report and `runs/latest`; `eosim
+/// report` re-renders it (checking the digest) and prints single artifacts;
+/// `eosim diff` names the first diverging event.
+#[test]
+fn a_reported_run_renders_again_and_diffs_against_another_seed() {
+    let dir = std::env::temp_dir().join(format!("eosim-report-{}", std::process::id()));
+    let out = dir.to_string_lossy().into_owned();
+    let file = "scenarios/08-m0-naive-crash-duplicates.ron";
+    let run = eosim(&["run", file, "--report", "--out", &out]);
+    assert_eq!(run.status.code(), Some(0), "{}", stderr(&run));
+    let text = stdout(&run);
+    assert!(text.contains("why, step by step"), "{text}");
+    assert!(text.contains("effect #2"), "{text}");
+    assert!(
+        text.lines()
+            .filter(|l| !l.contains(&out))
+            .all(|l| l.chars().count() <= 80),
+        "80 columns, paths aside:\n{text}"
+    );
+    let latest = dir.join("latest");
+    for f in [
+        "index.html",
+        "README.md",
+        "events.jsonl",
+        "explain.txt",
+        "stats.json",
+        "diagrams/ledger.svg",
+        "diagrams/spacetime.svg",
+        "diagrams/timeline.svg",
+        "diagrams/counterexample.mmd",
+        "diagrams/model.dot",
+    ] {
+        assert!(latest.join(f).is_file(), "{f} in runs/latest");
+    }
+    let first = latest.canonicalize().unwrap();
+    let index = std::fs::read_to_string(first.join("index.html")).unwrap();
+    std::fs::remove_file(first.join("index.html")).unwrap();
+    let again = eosim(&["report", &first.to_string_lossy()]);
+    assert_eq!(again.status.code(), Some(0), "{}", stderr(&again));
+    let rendered = std::fs::read_to_string(first.join("index.html")).unwrap();
+    assert_eq!(rendered, index, "re-rendering gives the same bytes");
+    let mermaid = eosim(&["report", &first.to_string_lossy(), "--format", "mermaid"]);
+    assert!(
+        stdout(&mermaid).contains("autonumber"),
+        "{}",
+        stdout(&mermaid)
+    );
+    let mono = eosim(&[
+        "report",
+        &first.to_string_lossy(),
+        "--format",
+        "svg",
+        "--theme",
+        "mono",
+    ]);
+    assert!(stdout(&mono).starts_with("<svg") && !stdout(&mono).contains("#D55E00"));
+
+    let other = eosim(&["run", file, "--seed", "1", "--report", "--out", &out]);
+    assert_eq!(other.status.code(), Some(0));
+    let second = latest.canonicalize().unwrap();
+    assert_ne!(first, second, "latest points at the newest run");
+    let same = eosim(&["diff", &first.to_string_lossy(), &first.to_string_lossy()]);
+    assert_eq!(same.status.code(), Some(0));
+    let diff = eosim(&["diff", &first.to_string_lossy(), &second.to_string_lossy()]);
+    assert_eq!(diff.status.code(), Some(1), "{}", stderr(&diff));
+    assert!(
+        stdout(&diff).contains("DIFFER at event #"),
+        "{}",
+        stdout(&diff)
+    );
+
+    let verdict = first.join("verdict.json");
+    let json = std::fs::read_to_string(&verdict).unwrap();
+    std::fs::write(&verdict, json.replace("\"digest\": \"", "\"digest\": \"0")).unwrap();
+    let tampered = eosim(&["report", &first.to_string_lossy()]);
+    assert_eq!(tampered.status.code(), Some(5), "{}", stderr(&tampered));
+    assert_eq!(
+        eosim(&["report", &format!("{out}/nothing")]).status.code(),
+        Some(2)
+    );
+    std::fs::remove_dir_all(&dir).unwrap();
+}
+
+/// `eosim new` writes a commented scenario that `check` accepts and `run`
+/// passes at seed 0, and refuses to overwrite a file.
+#[test]
+fn new_writes_a_commented_scenario_that_checks_and_runs() {
+    let dir = std::env::temp_dir().join(format!("eosim-new-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let path = dir.join("mine.ron").to_string_lossy().into_owned();
+    let args = ["new", &path, "--model", "M4", "--faults", "loss,dup,crash"];
+    let made = eosim(&args);
+    assert_eq!(made.status.code(), Some(0), "{}", stderr(&made));
+    let text = std::fs::read_to_string(&path).unwrap();
+    assert!(text.starts_with("// mine: M4"), "{text}");
+    assert!(text.contains("crash: [(ratio: Ratio(1, 10))]"), "{text}");
+    assert_eq!(eosim(&["check", &path]).status.code(), Some(0));
+    let run = eosim(&["run", &path, "--no-report"]);
+    assert_eq!(run.status.code(), Some(0), "{}", stdout(&run));
+    let again = eosim(&args);
+    assert_eq!(again.status.code(), Some(2));
+    assert!(stderr(&again).contains("--force"), "{}", stderr(&again));
+    let typo = eosim(&[
+        "new", &path, "--model", "M4", "--faults", "partiton", "--force",
+    ]);
+    assert_eq!(typo.status.code(), Some(2));
+    assert!(stderr(&typo).contains("did you mean `partition`?"));
+    std::fs::remove_dir_all(&dir).unwrap();
 }

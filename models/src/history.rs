@@ -4,6 +4,7 @@
 use std::collections::BTreeMap;
 
 use sim_core::{ActorId, Observed, SimDuration, SimTime};
+use smallvec::SmallVec;
 
 use crate::vocab::{MsgKey, SendOutcome};
 
@@ -147,12 +148,14 @@ pub struct MsgLedger {
     pub outcome: Option<SendOutcome>,
     /// When it was acked.
     pub acked_at: Option<SimTime>,
-    /// Every append: (partition, offset).
-    pub appends: Vec<(u32, u64)>,
+    /// Every append: (partition, offset). Inline up to two, as the lists
+    /// below: a run builds one ledger entry per message, and most messages
+    /// are appended, delivered and applied once or twice.
+    pub appends: SmallVec<[(u32, u64); 2]>,
     /// Every delivery to a consumer: (time, consumer).
-    pub deliveries: Vec<(SimTime, ActorId)>,
+    pub deliveries: SmallVec<[(SimTime, ActorId); 2]>,
     /// Every effect: (time, consumer).
-    pub effects: Vec<(SimTime, ActorId)>,
+    pub effects: SmallVec<[(SimTime, ActorId); 2]>,
     /// Offset commits of one of its records.
     pub offset_commits: u32,
     /// Compensations by the recovery worker.

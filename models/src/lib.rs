@@ -15,7 +15,10 @@
 //!   law probe.
 //! - [`scenario`]: RON files → validated [`scenario::Scenario`].
 //! - [`run`]: run a scenario at a seed and judge it.
+//! - [`shrink`]: a failing run → a seedless minimal scenario.
 //! - [`matrix`]: every model against every fault class, from runs.
+//! - [`record`]: re-run with the trace, history and per-step actor states
+//!   recorded, for reports.
 //! - [`sweep`]: seed sets, per-seed results and an order-independent summary.
 //!
 //! # Example
@@ -38,8 +41,10 @@ pub mod check;
 pub mod history;
 pub mod matrix;
 pub mod protocols;
+pub mod record;
 pub mod roles;
 pub mod run;
 pub mod scenario;
+pub mod shrink;
 pub mod sweep;
 pub mod vocab;

@@ -78,6 +78,11 @@ impl FaultClass {
         }
     }
 
+    /// The class named `name` (as printed by [`FaultClass::name`]).
+    pub fn from_name(name: &str) -> Option<FaultClass> {
+        FaultClass::ALL.into_iter().find(|f| f.name() == name)
+    }
+
     /// The generated scenario of this class for `model`: 15 messages from
     /// one producer to one consumer over FIFO links with delays of 1 to
     /// 10 ms, faults until 2 s, this knob on.
@@ -281,6 +286,19 @@ impl Matrix {
     }
 }
 
+/// A scenario for `model` with every class in `faults` turned on, as the
+/// matrix generates them one at a time (what `eosim new` writes). Links stay
+/// FIFO unless `faults` has [`FaultClass::Reorder`].
+pub fn combined_spec(name: &str, model: ModelId, faults: &[FaultClass]) -> ScenarioSpec {
+    let mut spec = FaultClass::Loss.spec(model);
+    spec.name = name.to_string();
+    spec.network.default.loss = RatioSpec(0, 1);
+    for fault in faults {
+        fault.turn_on(&mut spec);
+    }
+    spec
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -292,6 +310,14 @@ mod tests {
             assert!(s.name().ends_with(fault.name()), "{}", s.name());
             assert_eq!(s.model(), model);
         }
+    }
+
+    #[test]
+    fn fault_classes_are_found_by_their_printed_names() {
+        for f in FaultClass::ALL {
+            assert_eq!(FaultClass::from_name(f.name()), Some(f));
+        }
+        assert_eq!(FaultClass::from_name("drop"), None);
     }
 
     #[test]

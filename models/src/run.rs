@@ -1,7 +1,7 @@
 //! Running a scenario at a seed and judging the result against what the
 //! author expected.
 
-use sim_core::{Buffers, EndReason, RunEnd, Seeded, Sim, SimTime, TraceEvent};
+use sim_core::{Buffers, EndReason, Realized, RunEnd, Seeded, Sim, SimTime, TraceEvent};
 
 use crate::check::{self, CheckId, CheckInput, CheckResult, Status, Violation};
 use crate::history::Ledger;
@@ -120,6 +120,13 @@ impl RunReport {
             .sum()
     }
 
+    /// Whether `check` was violated, expected or not.
+    pub fn violates(&self, check: CheckId) -> bool {
+        self.checks.iter().any(|j| {
+            j.check == check && matches!(j.judgement, Judgement::Fail(_) | Judgement::Expected(_))
+        })
+    }
+
     /// Every violation, expected or not, in check order.
     pub fn violations(&self) -> impl Iterator<Item = (&Violation, bool)> {
         self.checks.iter().flat_map(|j| match &j.judgement {
@@ -137,6 +144,16 @@ pub fn run(scenario: &Scenario, seed: u64, record_trace: bool) -> RunReport {
         sim.record_trace();
     }
     finish(scenario, seed, sim)
+}
+
+/// Run `scenario` at `seed` and keep every fault that happened, named so that
+/// it can be scheduled (for shrinking); the trace is not recorded.
+pub fn run_keeping_faults(scenario: &Scenario, seed: u64) -> (RunReport, Vec<Realized>) {
+    let mut sim = scenario.sim(Seeded::new(seed));
+    sim.record_faults();
+    let (report, sim) = finish_keeping(scenario, seed, sim);
+    let realized = sim.realized().unwrap_or_default().to_vec();
+    (report, realized)
 }
 
 /// Run `scenario` at `seed` on the buffers of an earlier run, and keep them
@@ -159,6 +176,17 @@ fn finish_keeping(
     mut sim: Sim<Node, Seeded>,
 ) -> (RunReport, Sim<Node, Seeded>) {
     let end = sim.run();
+    let report = report_of(scenario, seed, end, &sim);
+    (report, sim)
+}
+
+/// Check and judge a finished run.
+pub(crate) fn report_of(
+    scenario: &Scenario,
+    seed: u64,
+    end: RunEnd,
+    sim: &Sim<Node, Seeded>,
+) -> RunReport {
     let ledger = Ledger::build(sim.history());
     let healed_at = scenario.plan().faults_until;
     let input = CheckInput {
@@ -173,7 +201,7 @@ fn finish_keeping(
     let results = check::run_all(&input);
     let checks = judge(&results, scenario.expected());
     let verdict = verdict(&checks, end.reason);
-    let report = RunReport {
+    RunReport {
         seed,
         end,
         healed_at,
@@ -182,8 +210,7 @@ fn finish_keeping(
         names: sim.names().to_vec(),
         trace: sim.trace().to_vec(),
         ledger,
-    };
-    (report, sim)
+    }
 }
 
 /// Judge each check result against the expected violations.

@@ -12,6 +12,7 @@ use crate::check::CheckId;
 use crate::roles::Node;
 use crate::run::{self, Judgement, Verdict};
 use crate::scenario::Scenario;
+use crate::shrink;
 
 /// Which seeds to run.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -75,12 +76,14 @@ impl SeedSpec {
 }
 
 /// One violation of one seed, as a sweep keeps it.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+#[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub struct Found {
     /// The check.
     pub check: CheckId,
-    /// Its cause in a few words.
-    pub cause: &'static str,
+    /// Its cause in a few words: for an expected violation, the checker's
+    /// phrase; for an unexpected one, the kinds of faults left once the run
+    /// is shrunk (see [`shrink::fault_kinds`]).
+    pub cause: String,
     /// Whether the scenario expects it.
     pub expected: bool,
 }
@@ -114,7 +117,7 @@ pub fn run_seed(scenario: &Scenario, seed: u64, buffers: &mut Buffers<Node>) -> 
                 v.iter()
                     .map(|v| Found {
                         check: v.check,
-                        cause: v.cause,
+                        cause: v.cause.to_string(),
                         expected,
                     })
                     .collect()
@@ -122,6 +125,18 @@ pub fn run_seed(scenario: &Scenario, seed: u64, buffers: &mut Buffers<Node>) -> 
             _ => Vec::new(),
         })
         .collect();
+    let mut shrunk: Vec<(CheckId, String)> = Vec::new();
+    for f in found.iter_mut().filter(|f| !f.expected) {
+        let kinds = match shrunk.iter().find(|(c, _)| *c == f.check) {
+            Some((_, kinds)) => kinds.clone(),
+            None => {
+                let kinds = shrunk_fault_kinds(scenario, seed, f.check);
+                shrunk.push((f.check, kinds.clone()));
+                kinds
+            }
+        };
+        f.cause = kinds;
+    }
     found.sort_unstable();
     found.dedup();
     let missing = report
@@ -137,6 +152,24 @@ pub fn run_seed(scenario: &Scenario, seed: u64, buffers: &mut Buffers<Node>) -> 
         events: report.events(),
         found,
         missing,
+    }
+}
+
+/// How many candidate runs a sweep spends shrinking one failing seed: a
+/// count, not a time, so that every machine and every shard clusters alike.
+pub const SHRINK_ATTEMPTS: u32 = 64;
+
+/// The kinds of faults the run of `seed` still needs once shrunk, for the
+/// cluster of an unexpected violation of `check`.
+fn shrunk_fault_kinds(scenario: &Scenario, seed: u64, check: CheckId) -> String {
+    let mut attempts = 0;
+    let mut keep_going = || {
+        attempts += 1;
+        attempts <= SHRINK_ATTEMPTS
+    };
+    match shrink::shrink(scenario, seed, Some(check), &mut keep_going) {
+        Ok(shrunk) => shrink::fault_kinds(&shrunk.spec),
+        Err(e) => format!("not shrunk: {e}"),
     }
 }
 
@@ -232,7 +265,7 @@ impl Summary {
                 examples: vec![example],
             };
             self.clusters
-                .entry((f.check, f.cause.to_string()))
+                .entry((f.check, f.cause.clone()))
                 .and_modify(|c| {
                     c.seeds += 1;
                     keep_smallest(&mut c.examples, [example]);

@@ -50,7 +50,7 @@ pub enum SendOutcome {
 }
 
 /// Entries per shared chunk of a [`CowTable`].
-const CHUNK: usize = 64;
+const CHUNK: usize = 256;
 
 /// A fixed-length table whose clones share storage until written: chunks of
 /// 64 entries behind `Rc`, copied on the first write after a clone. Cloning
@@ -71,10 +71,18 @@ impl<T: Copy + Default + Eq> Clone for CowTable<T> {
         }
     }
 
-    /// Reuses the chunk list's allocation (the law probe clones into
-    /// scratch tables before every record).
+    /// Reuses the chunk list's allocation and touches only the chunks that
+    /// differ (the law probe clones into scratch tables before every record,
+    /// and a record changes one chunk).
     fn clone_from(&mut self, source: &Self) {
-        self.chunks.clone_from(&source.chunks);
+        self.chunks.truncate(source.chunks.len());
+        for (mine, theirs) in self.chunks.iter_mut().zip(&source.chunks) {
+            if !Rc::ptr_eq(mine, theirs) {
+                mine.clone_from(theirs);
+            }
+        }
+        let have = self.chunks.len();
+        self.chunks.extend(source.chunks[have..].iter().cloned());
         self.len = source.len;
     }
 }

@@ -5,6 +5,14 @@
 //!   violations with what happened, digest and the reproduce command), and
 //!   the one-line summary used when a folder of scenarios runs.
 //! - [`jsonl`]: JSON Lines (`schema: 1`): `run_start`, `violation`, `run_end`.
+//! - [`events`]: the run as one ordered list of events (`events.jsonl`), the
+//!   input of every picture.
+//! - [`explain`]: the causal story of each violation (`explain.txt`).
+//! - [`svg`]: the ledger, space-time and timeline pictures.
+//! - [`html`]: the single-file interactive report (`index.html`).
+//! - [`mermaid`], [`dot`], [`stats`]: the sequence diagram, the topology
+//!   and the counters.
+//! - [`bundle`]: every artifact of a recorded run, by file name.
 //!
 //! Reports read a [`models::run::RunReport`] and the
 //! [`models::scenario::Scenario`] it ran; they never reach into a model's
@@ -24,7 +32,16 @@
 //! Rendering is a pure function of the scenario and the report: no clock, no
 //! hash-container iteration, so the same run always renders to the same bytes.
 
+pub mod bundle;
+pub mod dot;
+pub mod events;
+pub mod explain;
+pub mod html;
 pub mod jsonl;
+pub mod mermaid;
+pub mod stats;
+pub mod svg;
+pub mod sweep_page;
 pub mod text;
 
 /// The version printed in headers and reproduce keys.

@@ -18,11 +18,25 @@ const SHOWN_PER_CHECK: usize = 2;
 
 /// The full report of one run.
 pub fn render(scenario: &Scenario, report: &RunReport, file: &str) -> String {
+    render_with(scenario, report, file, None)
+}
+
+/// The full report of one run, with `why` (an explanation from
+/// [`crate::explain`]) placed before the footer.
+pub fn render_with(
+    scenario: &Scenario,
+    report: &RunReport,
+    file: &str,
+    why: Option<&str>,
+) -> String {
     let mut out = String::new();
     header(&mut out, scenario, report.seed);
     ran_line(&mut out, report);
     checks(&mut out, scenario, report);
     violations(&mut out, report);
+    if let Some(why) = why {
+        let _ = write!(out, "\nwhy, step by step\n{why}");
+    }
     footer(&mut out, scenario, report, file);
     out
 }
@@ -94,6 +108,16 @@ pub fn fault_parts(scenario: &Scenario) -> Vec<String> {
                 nth,
             } => format!("crash {actor} at {at_point} (pass #{nth})"),
             FaultEvent::Drop { link, nth } => format!("drop {link} #{nth}"),
+            FaultEvent::Duplicate { link, nth } => format!("duplicate {link} #{nth}"),
+            FaultEvent::Delay {
+                link,
+                nth,
+                delay_us,
+                copy,
+            } => {
+                let which = if *copy { " (its copy)" } else { "" };
+                format!("delay {link} #{nth}{which} {}ms", ms(*delay_us))
+            }
             FaultEvent::Partition {
                 between,
                 and,

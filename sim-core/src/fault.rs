@@ -21,15 +21,43 @@ pub struct ScheduledCrash {
     pub nth: u32,
 }
 
-/// Drop the `nth` datagram (1-based) sent on the link `src -> dst`.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
-pub struct ScheduledDrop {
+/// A datagram named by its link and its position on it: the `nth` (1-based)
+/// datagram `src` sent to `dst`. The name survives changes elsewhere in the
+/// run, which is what lets a schedule be shrunk.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct Datagram {
     /// Sender.
     pub src: ActorId,
     /// Receiver.
     pub dst: ActorId,
-    /// Which datagram on the link is lost (1 = the first).
+    /// Which datagram on the link (1 = the first).
     pub nth: u64,
+}
+
+/// Deliver a datagram (or its network duplicate) after exactly `delay`
+/// instead of a drawn delay.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct ScheduledDelay {
+    /// The datagram.
+    pub datagram: Datagram,
+    /// The network duplicate's copy rather than the original.
+    pub copy: bool,
+    /// Time from send to delivery.
+    pub delay: SimDuration,
+}
+
+/// A fault or delay that happened in a run, named so that it can be
+/// scheduled: the run's faults written down as a seedless schedule.
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+pub enum Realized {
+    /// A datagram was lost (not by a partition: those are scheduled already).
+    Drop(Datagram),
+    /// The network delivered a datagram twice.
+    Duplicate(Datagram),
+    /// A datagram took longer than its link's minimum delay.
+    Delay(ScheduledDelay),
+    /// An actor crashed at a named point.
+    Crash(ScheduledCrash),
 }
 
 /// A stochastic crash knob: at each pass of a matching crash point, crash
@@ -81,7 +109,12 @@ pub struct FaultPlan {
     /// Crashes at named points.
     pub crashes: Vec<ScheduledCrash>,
     /// Datagrams lost by position on their link.
-    pub drops: Vec<ScheduledDrop>,
+    pub drops: Vec<Datagram>,
+    /// Datagrams the network delivers twice.
+    pub duplicates: Vec<Datagram>,
+    /// Datagrams with a fixed delay (these apply in the healed phase too:
+    /// a delay is not a fault).
+    pub delays: Vec<ScheduledDelay>,
     /// Scheduled partitions.
     pub partitions: Vec<Partition>,
 }
@@ -95,6 +128,8 @@ impl Default for FaultPlan {
             crash_knobs: Vec::new(),
             crashes: Vec::new(),
             drops: Vec::new(),
+            duplicates: Vec::new(),
+            delays: Vec::new(),
             partitions: Vec::new(),
         }
     }
@@ -111,11 +146,22 @@ impl FaultPlan {
         self.partitions.iter().any(|p| p.cuts(src, dst, now))
     }
 
-    /// Whether the `nth` datagram on `src -> dst` is scheduled to be lost.
-    pub fn drop_scheduled(&self, src: ActorId, dst: ActorId, nth: u64) -> bool {
-        self.drops
+    /// Whether `datagram` is scheduled to be lost.
+    pub fn drop_scheduled(&self, datagram: Datagram) -> bool {
+        self.drops.contains(&datagram)
+    }
+
+    /// Whether `datagram` is scheduled to be delivered twice.
+    pub fn duplicate_scheduled(&self, datagram: Datagram) -> bool {
+        self.duplicates.contains(&datagram)
+    }
+
+    /// The fixed delay of `datagram` (or of its duplicate, if `copy`).
+    pub fn delay_scheduled(&self, datagram: Datagram, copy: bool) -> Option<SimDuration> {
+        self.delays
             .iter()
-            .any(|d| d.src == src && d.dst == dst && d.nth == nth)
+            .find(|d| d.datagram == datagram && d.copy == copy)
+            .map(|d| d.delay)
     }
 
     /// Whether a crash is scheduled for the `nth` pass of `point` by `actor`.

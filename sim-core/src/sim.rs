@@ -8,8 +8,8 @@
 
 use crate::actor::{Actor, ActorId, Crashed, Ctx, Step, Store, TimerId};
 use crate::choice::{Choices, Site, Stream};
-use crate::fault::FaultPlan;
-use crate::network::{LinkState, Ordering, Topology};
+use crate::fault::{Datagram, FaultPlan, Realized, ScheduledCrash, ScheduledDelay};
+use crate::network::{LinkConfig, LinkState, Ordering, Topology};
 use crate::queue::EventQueue;
 use crate::time::{SimDuration, SimTime};
 use crate::trace::{Digest, Trace, TraceEvent, TraceKind};
@@ -276,6 +276,8 @@ pub(crate) struct Core<A: Actor, C: Choices> {
     trace: Trace,
     history: Vec<Observed<A::Obs>>,
     lifecycle: Vec<Lifecycle>,
+    /// The faults that happened, when kept (see [`Sim::record_faults`]).
+    realized: Option<Vec<Realized>>,
 }
 
 impl<A: Actor, C: Choices> Core<A, C> {
@@ -287,14 +289,19 @@ impl<A: Actor, C: Choices> Core<A, C> {
             .expect("a model sends only on links");
         let state = &mut self.links[index];
         state.sent += 1;
-        let (nth, link) = (state.sent, state.config);
+        let link = state.config;
+        let datagram = Datagram {
+            src,
+            dst,
+            nth: state.sent,
+        };
         let faulty = self.faults.is_faulty(self.now);
         let stream = Stream::Network(src);
         let lost = if !faulty {
             None
         } else if self.faults.partitioned(src, dst, self.now) {
             Some(TraceKind::Cut)
-        } else if self.faults.drop_scheduled(src, dst, nth) {
+        } else if self.faults.drop_scheduled(datagram) {
             Some(TraceKind::LostScheduled)
         } else if self.choices.flip(stream, Site::Drop, link.drop) {
             Some(TraceKind::Lost)
@@ -303,30 +310,63 @@ impl<A: Actor, C: Choices> Core<A, C> {
         };
         if let Some(kind) = lost {
             self.stats.dropped += 1;
+            if kind != TraceKind::Cut {
+                self.realize(|| Realized::Drop(datagram));
+            }
             self.trace
                 .note(self.now, src, Some(dst), kind, self.cause, &msg);
             return;
         }
-        if faulty && self.choices.flip(stream, Site::Duplicate, link.duplicate) {
+        if faulty
+            && (self.faults.duplicate_scheduled(datagram)
+                || self.choices.flip(stream, Site::Duplicate, link.duplicate))
+        {
             self.stats.duplicated += 1;
-            self.schedule_delivery(index, (src, dst), msg.clone(), TraceKind::Duplicate);
+            self.realize(|| Realized::Duplicate(datagram));
+            self.schedule_delivery(index, datagram, true, msg.clone());
         }
-        self.schedule_delivery(index, (src, dst), msg, TraceKind::Send);
+        self.schedule_delivery(index, datagram, false, msg);
     }
 
-    fn schedule_delivery(
-        &mut self,
-        index: usize,
-        (src, dst): (ActorId, ActorId),
-        msg: A::Msg,
-        kind: TraceKind,
-    ) {
-        let link = self.links[index].config;
+    /// Note a realized fault, when the run keeps them.
+    fn realize(&mut self, fault: impl FnOnce() -> Realized) {
+        if let Some(log) = &mut self.realized {
+            log.push(fault());
+        }
+    }
+
+    /// The delay of `datagram` (or of its duplicate, if `copy`): scheduled,
+    /// or drawn from the link's range.
+    fn delay_of(&mut self, link: LinkConfig, datagram: Datagram, copy: bool) -> u64 {
+        if let Some(delay) = self.faults.delay_scheduled(datagram, copy) {
+            return delay.0;
+        }
         let step = link.delay_us_step.max(1);
         let range = (link.delay_us_max - link.delay_us_min) / step + 1;
-        let extra = self.choices.pick(Stream::Network(src), Site::Delay, range) * step;
-        self.stats.delay_us_sum += link.delay_us_min + extra;
-        let mut at = self.now + SimDuration(link.delay_us_min + extra);
+        let stream = Stream::Network(datagram.src);
+        link.delay_us_min + self.choices.pick(stream, Site::Delay, range) * step
+    }
+
+    fn schedule_delivery(&mut self, index: usize, datagram: Datagram, copy: bool, msg: A::Msg) {
+        let link = self.links[index].config;
+        let delay = self.delay_of(link, datagram, copy);
+        if delay != link.delay_us_min {
+            self.realize(|| {
+                Realized::Delay(ScheduledDelay {
+                    datagram,
+                    copy,
+                    delay: SimDuration(delay),
+                })
+            });
+        }
+        let (src, dst) = (datagram.src, datagram.dst);
+        let kind = if copy {
+            TraceKind::Duplicate
+        } else {
+            TraceKind::Send
+        };
+        self.stats.delay_us_sum += delay;
+        let mut at = self.now + SimDuration(delay);
         let state = &mut self.links[index];
         if link.ordering == Ordering::Fifo {
             at = at.max(state.last_delivery);
@@ -372,19 +412,28 @@ impl<A: Actor, C: Choices> Core<A, C> {
         if !self.faults.is_faulty(self.now) {
             return false;
         }
-        if nth.is_some_and(|n| self.faults.crash_scheduled(actor, point, n)) {
-            return true;
-        }
         let (faults, choices) = (&self.faults, &mut self.choices);
-        faults
-            .knobs_for(actor, point)
-            .any(|r| choices.flip(Stream::Faults, Site::Crash, r))
+        let fires = nth.is_some_and(|n| faults.crash_scheduled(actor, point, n))
+            || faults
+                .knobs_for(actor, point)
+                .any(|r| choices.flip(Stream::Faults, Site::Crash, r));
+        if fires && let Some(nth) = nth {
+            self.realize(|| {
+                Realized::Crash(ScheduledCrash {
+                    actor,
+                    point: point.to_string(),
+                    nth,
+                })
+            });
+        }
+        fires
     }
 
-    /// Count a pass of a crash point that has a scheduled crash; returns the
-    /// pass number (1-based).
+    /// Count a pass of a crash point that has a scheduled crash (or of every
+    /// point, when realized faults are kept); returns the pass number
+    /// (1-based).
     fn count_pass(&mut self, actor: ActorId, point: &'static str) -> Option<u32> {
-        if !self.faults.counts_passes(actor, point) {
+        if self.realized.is_none() && !self.faults.counts_passes(actor, point) {
             return None;
         }
         let entry = match self
@@ -469,6 +518,7 @@ impl<A: Actor, C: Choices> Sim<A, C> {
             trace: Trace::new(false),
             history: Vec::new(),
             lifecycle: Vec::new(),
+            realized: None,
         };
         Sim {
             names,
@@ -485,6 +535,19 @@ impl<A: Actor, C: Choices> Sim<A, C> {
     pub fn record_trace(&mut self) {
         assert!(!self.started, "recording is chosen before the run starts");
         self.core.trace = Trace::new(true);
+    }
+
+    /// Keep every fault that happens, named so that it can be scheduled
+    /// (see [`Sim::realized`]). Must be called before the run starts.
+    pub fn record_faults(&mut self) {
+        assert!(!self.started, "recording is chosen before the run starts");
+        self.core.realized = Some(Vec::new());
+    }
+
+    /// The faults that happened so far, in order, if
+    /// [`Sim::record_faults`] was called.
+    pub fn realized(&self) -> Option<&[Realized]> {
+        self.core.realized.as_deref()
     }
 
     /// Run on `buffers` (emptied first) instead of fresh ones. Must be called

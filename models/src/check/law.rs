@@ -20,19 +20,42 @@ use crate::protocols::{self, Gate, ModelId, Record};
 use crate::roles::ConsumerDb;
 use crate::vocab::{IdSet, MsgKey};
 
+/// Most crash points one handler passes (an attempt is a few steps).
+const POINTS_MAX: usize = 8;
+
+/// The crash points an attempt passed, in order, without allocating (the
+/// probe runs several attempts before every record).
+#[derive(Clone, Copy, Default)]
+struct Passed {
+    points: [&'static str; POINTS_MAX],
+    len: usize,
+}
+
+impl Passed {
+    fn push(&mut self, point: &'static str) {
+        assert!(self.len < POINTS_MAX, "a handler passes few crash points");
+        self.points[self.len] = point;
+        self.len += 1;
+    }
+
+    fn as_slice(&self) -> &[&'static str] {
+        &self.points[..self.len]
+    }
+}
+
 /// A gate that records the crash points passed and fires the `crash_at`-th;
 /// time stands still at `now`, the time of the probe.
 #[derive(Default)]
 struct ProbeGate {
     crash_at: Option<usize>,
-    passed: Vec<&'static str>,
+    passed: Passed,
     now: SimTime,
 }
 
 impl Gate for ProbeGate {
     fn crash_point(&mut self, _: MsgKey, point: &'static str) -> Step {
         self.passed.push(point);
-        if self.crash_at == Some(self.passed.len() - 1) {
+        if self.crash_at == Some(self.passed.len - 1) {
             Err(Crashed { point })
         } else {
             Ok(())
@@ -60,10 +83,10 @@ fn attempt(
     rec: Record,
     crash_at: Option<usize>,
     now: SimTime,
-) -> Vec<&'static str> {
+) -> Passed {
     let mut gate = ProbeGate {
         crash_at,
-        passed: Vec::new(),
+        passed: Passed::default(),
         now,
     };
     // Exactly-once models keep no volatile dedup state: an empty memory.
@@ -71,7 +94,7 @@ fn attempt(
     let outcome = protocols::process(model, &mut Store::new(db), &mut memory, rec, &mut gate);
     debug_assert_eq!(
         outcome.is_err(),
-        crash_at.is_some_and(|k| k < gate.passed.len())
+        crash_at.is_some_and(|k| k < gate.passed.len)
     );
     gate.passed
 }
@@ -124,7 +147,7 @@ pub fn probe(
         });
     }
 
-    for (k, point) in points.iter().enumerate() {
+    for (k, point) in points.as_slice().iter().enumerate() {
         retried.clone_from(s);
         attempt(model, retried, rec, Some(k), now);
         let mut store = Store::new(&mut *retried);
@@ -142,7 +165,7 @@ pub fn probe(
     ProbeReport {
         key: rec.key,
         idempotence_probes: 1,
-        retry_probes: to_u32(points.len()),
+        retry_probes: to_u32(points.len),
         failures,
     }
 }

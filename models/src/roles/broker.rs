@@ -109,6 +109,41 @@ pub struct BrokerVol {
     pub(super) lease: LeaseVol,
 }
 
+impl BrokerDb {
+    /// The logs in a few words, for reports: per partition, its records and
+    /// the offsets not yet committed.
+    pub fn describe(&self) -> String {
+        let parts: Vec<String> = self
+            .partitions
+            .iter()
+            .enumerate()
+            .map(|(p, log)| {
+                let open: Vec<String> = log
+                    .committed
+                    .iter()
+                    .enumerate()
+                    .filter(|(_, done)| !**done)
+                    .map(|(o, _)| format!("{o} ({})", log.records[o].key))
+                    .collect();
+                format!(
+                    "partition {p}: {} records, uncommitted offsets: {}",
+                    log.records.len(),
+                    super::consumer::listed(&open)
+                )
+            })
+            .collect();
+        parts.join(" · ")
+    }
+}
+
+impl BrokerVol {
+    /// The volatile state in a few words, for reports.
+    pub fn describe(&self) -> String {
+        let armed: usize = self.timers.iter().flatten().filter(|t| t.is_some()).count();
+        format!("redelivery timers armed: {armed}")
+    }
+}
+
 impl Broker {
     pub(super) fn init_durable(&self) -> BrokerDb {
         let log = || PartitionLog {

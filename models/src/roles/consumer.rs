@@ -245,6 +245,48 @@ impl ConsumerDb {
     }
 }
 
+impl ConsumerDb {
+    /// The database in a few words, for reports: messages applied (with
+    /// repeats marked `×n`), rows of the seeds' table that are not
+    /// processed, and the inbox size.
+    pub fn describe(&self) -> String {
+        let applied: Vec<String> = (0..self.effects.len())
+            .filter_map(|i| match self.effects.get(i) {
+                0 => None,
+                1 => Some(self.key_at(i).to_string()),
+                n => Some(format!("{}×{n}", self.key_at(i))),
+            })
+            .collect();
+        let mut parts = vec![format!("effects: {}", listed(&applied))];
+        let rows: Vec<String> = (0..self.table.len())
+            .filter(|i| {
+                matches!(
+                    self.table.get(*i),
+                    RowStatus::Unprocessed | RowStatus::Processing
+                )
+            })
+            .map(|i| format!("{} {}", self.key_at(i), self.table.get(i)))
+            .collect();
+        if !rows.is_empty() {
+            parts.push(format!("rows: {}", listed(&rows)));
+        }
+        if !self.inbox.is_empty() {
+            parts.push(format!("inbox: {} ids", self.inbox.len()));
+        }
+        parts.join(" · ")
+    }
+}
+
+/// Up to eight items, then a count of the rest; `none` for no items.
+pub(crate) fn listed(items: &[String]) -> String {
+    const SHOWN: usize = 8;
+    match items.len() {
+        0 => "none".to_string(),
+        n if n <= SHOWN => items.join(", "),
+        n => format!("{} … (+{})", items[..SHOWN].join(", "), n - SHOWN),
+    }
+}
+
 fn effects(n: u32) -> String {
     if n == 1 {
         "1 effect".into()
@@ -265,6 +307,18 @@ pub struct ConsumerVol {
     scratch: Option<Box<law::Scratch>>,
     /// By request id.
     awaiting: BTreeMap<u64, MsgKey>,
+}
+
+impl ConsumerVol {
+    /// The volatile state in a few words, for reports.
+    pub fn describe(&self) -> String {
+        let awaiting: Vec<String> = self.awaiting.values().map(ToString::to_string).collect();
+        if awaiting.is_empty() {
+            "nothing in memory".to_string()
+        } else {
+            format!("awaiting offset-commit ack: {}", listed(&awaiting))
+        }
+    }
 }
 
 /// Crash points and effects of a real run go to the engine's context.

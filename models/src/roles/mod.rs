@@ -203,6 +203,30 @@ pub enum NodeVol {
     Recovery,
 }
 
+impl NodeDb {
+    /// The durable state in a few words, for reports.
+    pub fn describe(&self) -> String {
+        match self {
+            NodeDb::None => "nothing durable".to_string(),
+            NodeDb::Producer(p) => p.describe(),
+            NodeDb::Broker(b) => b.describe(),
+            NodeDb::Consumer(c) => c.describe(),
+        }
+    }
+}
+
+impl NodeVol {
+    /// The volatile state in a few words, for reports.
+    pub fn describe(&self) -> String {
+        match self {
+            NodeVol::Producer(p) => p.describe(),
+            NodeVol::Broker(b) => b.describe(),
+            NodeVol::Consumer(c) => c.describe(),
+            NodeVol::Recovery => "nothing in memory".to_string(),
+        }
+    }
+}
+
 fn broker_db<'a>(d: Store<'a, NodeDb>) -> Store<'a, BrokerDb> {
     d.project(|d| {
         if let NodeDb::Broker(b) = d {

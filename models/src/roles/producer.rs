@@ -59,6 +59,22 @@ pub struct ProducerDb {
     pub sessions: u32,
 }
 
+impl ProducerDb {
+    /// The business rows in a few words, for reports.
+    pub fn describe(&self) -> String {
+        if self.rows.is_empty() {
+            return "no business rows (messages come from memory)".to_string();
+        }
+        let count = |row: Row| self.rows.iter().filter(|r| **r == row).count();
+        format!(
+            "rows: {} committed · {} outbox pending · {} outbox sent",
+            count(Row::Committed),
+            count(Row::Pending),
+            count(Row::Sent)
+        )
+    }
+}
+
 /// A producer's program.
 #[derive(Clone, Debug)]
 pub struct Producer {
@@ -104,6 +120,26 @@ impl ProducerVol {
     /// How many of its messages are acked.
     pub fn acked_count(&self) -> u32 {
         self.acked_total
+    }
+}
+
+impl ProducerVol {
+    /// The volatile state in a few words, for reports (messages by their
+    /// 1-based number within this producer).
+    pub fn describe(&self) -> String {
+        let next = self.next as usize;
+        let waiting: Vec<String> = (0..next.min(self.acked.len()))
+            .filter(|i| !self.acked[*i])
+            .map(|i| match self.attempts[i] {
+                0 | 1 => format!("#{}", i + 1),
+                n => format!("#{} (attempt {n})", i + 1),
+            })
+            .collect();
+        format!(
+            "sent {next} · acked {} · awaiting ack: {}",
+            self.acked_total,
+            super::consumer::listed(&waiting)
+        )
     }
 }
 

@@ -237,22 +237,22 @@ pub struct LinkOverride {
     /// Receiver.
     pub to: String,
     /// Loss, if different from the default link.
-    #[serde(default)]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub loss: Option<RatioSpec>,
     /// Duplication, if different.
-    #[serde(default)]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub duplicate: Option<RatioSpec>,
     /// Smallest delay, if different.
-    #[serde(default)]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub delay_us_min: Option<u64>,
     /// Largest delay, if different.
-    #[serde(default)]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub delay_us_max: Option<u64>,
     /// Delay step, if different.
-    #[serde(default)]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub delay_us_step: Option<u64>,
     /// Ordering, if different.
-    #[serde(default)]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub ordering: Option<OrderingSpec>,
 }
 
@@ -299,6 +299,26 @@ pub enum FaultEvent {
         link: String,
         /// Which datagram.
         nth: u64,
+    },
+    /// Deliver the `nth` datagram (1-based) sent on `link` twice.
+    Duplicate {
+        /// The link, as `"sender->receiver"`.
+        link: String,
+        /// Which datagram.
+        nth: u64,
+    },
+    /// Deliver the `nth` datagram (1-based) sent on `link` after exactly
+    /// `delay_us` (in the healed phase too: a delay is not a fault).
+    Delay {
+        /// The link, as `"sender->receiver"`.
+        link: String,
+        /// Which datagram.
+        nth: u64,
+        /// Time from send to delivery.
+        delay_us: u64,
+        /// Delay the network duplicate's copy instead of the original.
+        #[serde(default, skip_serializing_if = "is_false")]
+        copy: bool,
     },
     /// Cut every link between the two groups from `from_ms` to `to_ms`.
     Partition {
@@ -361,4 +381,8 @@ impl Default for LimitsSpec {
             drain_ms_max: 60_000,
         }
     }
+}
+
+fn is_false(b: &bool) -> bool {
+    !*b
 }

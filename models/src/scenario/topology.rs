@@ -2,8 +2,8 @@
 //! the translation of a checked spec into engine types.
 
 use sim_core::{
-    ActorId, CrashKnob, FaultPlan, Limits, LinkConfig, Ordering, Partition, Ratio, ScheduledCrash,
-    ScheduledDrop, SimDuration, SimTime, Topology,
+    ActorId, CrashKnob, Datagram, FaultPlan, Limits, LinkConfig, Ordering, Partition, Ratio,
+    ScheduledCrash, ScheduledDelay, SimDuration, SimTime, Topology,
 };
 
 use super::spec::{FaultEvent, LinkSpec, OrderingSpec, RatioSpec, ScenarioSpec};
@@ -234,6 +234,16 @@ impl Actors {
         plan
     }
 
+    /// The `nth` datagram on a validated `"sender->receiver"` link.
+    fn datagram(&self, link: &str, nth: u64) -> Datagram {
+        let (a, b) = link.split_once("->").expect("validated link");
+        Datagram {
+            src: self.id(a.trim()),
+            dst: self.id(b.trim()),
+            nth,
+        }
+    }
+
     fn schedule(&self, plan: &mut FaultPlan, event: &FaultEvent) {
         match event {
             FaultEvent::Crash {
@@ -247,14 +257,20 @@ impl Actors {
                     nth: *nth,
                 });
             }
-            FaultEvent::Drop { link, nth } => {
-                let (a, b) = link.split_once("->").expect("validated link");
-                plan.drops.push(ScheduledDrop {
-                    src: self.id(a.trim()),
-                    dst: self.id(b.trim()),
-                    nth: *nth,
-                });
+            FaultEvent::Drop { link, nth } => plan.drops.push(self.datagram(link, *nth)),
+            FaultEvent::Duplicate { link, nth } => {
+                plan.duplicates.push(self.datagram(link, *nth));
             }
+            FaultEvent::Delay {
+                link,
+                nth,
+                delay_us,
+                copy,
+            } => plan.delays.push(ScheduledDelay {
+                datagram: self.datagram(link, *nth),
+                copy: *copy,
+                delay: SimDuration(*delay_us),
+            }),
             FaultEvent::Partition {
                 between,
                 and,

@@ -460,7 +460,9 @@ impl<'a> Validator<'a> {
                 }
                 self.positive(&format!("{path}.nth"), u64::from(*nth));
             }
-            FaultEvent::Drop { link, nth } => {
+            FaultEvent::Drop { link, nth }
+            | FaultEvent::Duplicate { link, nth }
+            | FaultEvent::Delay { link, nth, .. } => {
                 self.check_link_name(&format!("{path}.link"), link, actors);
                 self.positive(&format!("{path}.nth"), *nth);
             }

@@ -7,6 +7,7 @@
 mod golden;
 mod matrix;
 mod scenarios;
+mod shrink;
 mod sweep;
 
 use std::path::{Path, PathBuf};

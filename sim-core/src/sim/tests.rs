@@ -3,7 +3,7 @@
 use super::*;
 use crate::actor::Store;
 use crate::choice::{Ratio, Seeded, Tape};
-use crate::fault::{CrashKnob, Partition, ScheduledCrash, ScheduledDrop};
+use crate::fault::{CrashKnob, Datagram, Partition, Realized, ScheduledCrash};
 use crate::network::LinkConfig;
 
 /// Actor 0 sends `count` numbered pings to actor 1 at start, each with a
@@ -234,7 +234,7 @@ fn no_fault_happens_after_the_plan_heals() {
 #[test]
 fn a_scheduled_drop_loses_exactly_the_nth_datagram() {
     let faults = FaultPlan {
-        drops: vec![ScheduledDrop {
+        drops: vec![Datagram {
             src: ActorId(0),
             dst: ActorId(1),
             nth: 2,
@@ -312,4 +312,53 @@ fn an_event_bound_ends_the_run_as_inconclusive() {
     let end = sim.run();
     assert_eq!(end.reason, EndReason::EventBound);
     assert!(end.reason.is_bound());
+}
+
+/// The plan that replays `realized` with every stochastic knob off.
+fn seedless_plan(realized: &[Realized]) -> FaultPlan {
+    let mut plan = faulty();
+    for fault in realized {
+        match fault {
+            Realized::Drop(d) => plan.drops.push(*d),
+            Realized::Duplicate(d) => plan.duplicates.push(*d),
+            Realized::Delay(d) => plan.delays.push(*d),
+            Realized::Crash(c) => plan.crashes.push(c.clone()),
+        }
+    }
+    plan
+}
+
+#[test]
+fn realized_faults_replay_the_run_without_randomness() {
+    let plan = FaultPlan {
+        crash_knobs: vec![CrashKnob {
+            actor: None,
+            point: None,
+            ratio: Ratio::new(1, 4),
+        }],
+        ..faulty()
+    };
+    let mut seeded = sim_with(30, lossy(), plan, Seeded::new(11));
+    seeded.record_faults();
+    let first = seeded.run();
+    let realized = seeded.realized().expect("recorded").to_vec();
+    let kinds = |f: fn(&Realized) -> bool| realized.iter().filter(|r| f(r)).count();
+    assert!(kinds(|r| matches!(r, Realized::Drop(_))) > 0);
+    assert!(kinds(|r| matches!(r, Realized::Duplicate(_))) > 0);
+    assert!(kinds(|r| matches!(r, Realized::Crash(_))) > 0);
+    assert!(kinds(|r| matches!(r, Realized::Delay(_))) > 0);
+
+    let fixed = LinkConfig {
+        drop: Ratio::NEVER,
+        duplicate: Ratio::NEVER,
+        delay_us_max: 1_000,
+        ..lossy()
+    };
+    let mut seedless = sim_with(30, fixed, seedless_plan(&realized), Seeded::new(99));
+    seedless.record_faults();
+    let second = seedless.run();
+    assert_eq!(seeded.history(), seedless.history());
+    assert_eq!(first.stats, second.stats);
+    assert_eq!(first.time, second.time);
+    assert_eq!(seedless.realized(), Some(&realized[..]));
 }

@@ -1,0 +1,262 @@
+//! Every teaching artifact of a recorded run, as (relative path, text):
+//! what a run folder holds besides its scenario, reproduce line, verdict
+//! and plain trace.
+
+use std::collections::BTreeMap;
+use std::fmt::Write as _;
+
+use models::record::Recording;
+use models::run::Verdict;
+use models::scenario::Scenario;
+
+use crate::events::{self, Event};
+use crate::explain::{self, Explanation};
+use crate::svg::{self, Theme};
+use crate::{VERSION, dot, html, mermaid, repro_command, stats};
+
+/// The structured events.
+pub const EVENTS_JSONL: &str = "events.jsonl";
+/// The causal stories.
+pub const EXPLAIN: &str = "explain.txt";
+/// The counters.
+pub const STATS: &str = "stats.json";
+/// The summary for GitHub.
+pub const README: &str = "README.md";
+/// The interactive report.
+pub const INDEX: &str = "index.html";
+/// The ledger picture.
+pub const LEDGER_SVG: &str = "diagrams/ledger.svg";
+/// The space-time picture.
+pub const SPACETIME_SVG: &str = "diagrams/spacetime.svg";
+/// The timeline picture.
+pub const TIMELINE_SVG: &str = "diagrams/timeline.svg";
+/// The Mermaid sequence diagram.
+pub const MERMAID: &str = "diagrams/counterexample.mmd";
+/// The topology.
+pub const DOT: &str = "diagrams/model.dot";
+
+/// Runs of at most this many trace events record every actor state;
+/// longer ones only those in the window the pictures show.
+const FULL_STATES_MAX: usize = 4 * crate::svg::spacetime::EVENTS_MAX;
+
+/// Record `scenario` at `seed` for a report: with every actor state if the
+/// run is short, else with the states of the window the pictures and the
+/// step slider show (found by a first, cheaper recording).
+pub fn record(scenario: &Scenario, seed: u64) -> Recording {
+    let traced = models::run::run(scenario, seed, true);
+    if traced.trace.len() <= FULL_STATES_MAX {
+        return models::record::record(scenario, seed);
+    }
+    let bare = models::record::record_states_in(scenario, seed, 0..0);
+    let events = events::build(&bare);
+    let shown = &events[events::window(&events, crate::svg::spacetime::EVENTS_MAX)];
+    let ids = shown.iter().filter_map(|e| e.trace_id);
+    let lo = ids.clone().min().unwrap_or(0);
+    let hi = ids.max().map_or(0, |i| i + 1);
+    let (lo, hi) = (
+        usize::try_from(lo).unwrap_or(usize::MAX),
+        usize::try_from(hi).unwrap_or(usize::MAX),
+    );
+    models::record::record_states_in(scenario, seed, lo..hi)
+}
+
+/// A recorded run, rendered.
+pub struct Rendered {
+    /// The events, in order.
+    pub events: Vec<Event>,
+    /// The explanations.
+    pub explanations: Vec<Explanation>,
+}
+
+impl Rendered {
+    /// Build the events and explanations of `rec`.
+    pub fn new(scenario: &Scenario, rec: &Recording) -> Rendered {
+        let events = events::build(rec);
+        let explanations = explain::explain(scenario, rec, &events);
+        Rendered {
+            events,
+            explanations,
+        }
+    }
+
+    /// The sentence beside each violating event: its explanation's
+    /// conclusion.
+    fn callouts(&self) -> BTreeMap<usize, String> {
+        let mut out = BTreeMap::new();
+        for x in &self.explanations {
+            let Some(k) = &x.subject else { continue };
+            for step in events::violating(&self.events, x.check, k) {
+                out.entry(step).or_insert_with(|| x.conclusion.clone());
+            }
+        }
+        out
+    }
+
+    /// The space-time picture.
+    pub fn spacetime(&self, rec: &Recording, theme: Theme) -> String {
+        svg::spacetime::render(&self.events, &rec.report.names, &self.callouts(), theme)
+    }
+
+    /// The ledger picture.
+    pub fn ledger(&self, rec: &Recording, theme: Theme) -> String {
+        let flagged: Vec<_> = rec
+            .report
+            .violations()
+            .filter_map(|(v, _)| v.subject)
+            .collect();
+        svg::ledger::render(&rec.report.ledger, &flagged, theme)
+    }
+
+    /// The timeline picture.
+    pub fn timeline(&self, rec: &Recording, healed_us: u64, theme: Theme) -> String {
+        svg::timeline::render(&self.events, &rec.report.names, healed_us, theme)
+    }
+
+    /// The Mermaid diagram of the first violation's message.
+    pub fn mermaid(&self, rec: &Recording) -> String {
+        let subject = self.explanations.iter().find_map(|x| x.subject.as_deref());
+        mermaid::render(&self.events, &rec.report.names, subject)
+    }
+}
+
+/// Every artifact of a recorded run of `scenario` (from `file`).
+///
+/// # Errors
+/// If JSON cannot be serialised (it always can: every field is plain data).
+pub fn files(
+    scenario: &Scenario,
+    rec: &Recording,
+    file: &str,
+    theme: Theme,
+) -> Result<Vec<(&'static str, String)>, serde_json::Error> {
+    let r = Rendered::new(scenario, rec);
+    let healed = scenario.plan().faults_until.0;
+    let explain_txt = explain::render(&r.explanations);
+    let (spacetime, ledger, timeline) = (
+        r.spacetime(rec, theme),
+        r.ledger(rec, theme),
+        r.timeline(rec, healed, theme),
+    );
+    let mmd = r.mermaid(rec);
+    let stats = stats::stats(rec);
+    let index = html::render(&html::Page {
+        title: title(scenario, rec),
+        verdict: verdict(rec),
+        checks: &rec.report.checks,
+        stats: stat_rows(&stats),
+        repro: repro_command(file, rec.report.seed),
+        explanation: explain_txt.clone(),
+        spacetime: spacetime.clone(),
+        ledger: ledger.clone(),
+        timeline: timeline.clone(),
+        scenario: scenario.resolved_ron(),
+        names: &rec.report.names,
+        events: &r.events,
+    })?;
+    Ok(vec![
+        (EVENTS_JSONL, events::jsonl(&r.events)?),
+        (EXPLAIN, explain_txt.clone()),
+        (STATS, serde_json::to_string_pretty(&stats)? + "\n"),
+        (README, readme(scenario, rec, file, &explain_txt, &mmd)),
+        (INDEX, index),
+        (LEDGER_SVG, ledger),
+        (SPACETIME_SVG, spacetime),
+        (TIMELINE_SVG, timeline),
+        (MERMAID, mmd),
+        (DOT, dot::render(scenario)),
+    ])
+}
+
+/// The scenario, seed, hash and version: the HTML title.
+pub fn title(scenario: &Scenario, rec: &Recording) -> String {
+    format!(
+        "eosim · {} · seed {} · hash {:012x} · eosim {VERSION}",
+        scenario.name(),
+        rec.report.seed,
+        scenario.hash() >> 16
+    )
+}
+
+fn verdict(rec: &Recording) -> (&'static str, String) {
+    let r = &rec.report;
+    let word = match r.verdict {
+        Verdict::Pass => "PASS",
+        Verdict::Fail => "FAIL",
+        Verdict::Inconclusive => "INCONCLUSIVE",
+    };
+    let broken: Vec<String> = r
+        .violations()
+        .map(|(v, expected)| {
+            let tag = if expected { "expected" } else { "UNEXPECTED" };
+            format!("{} {} ({tag})", v.check.code(), v.check.name())
+        })
+        .collect::<std::collections::BTreeSet<_>>()
+        .into_iter()
+        .collect();
+    let line = if broken.is_empty() {
+        format!("no violations · digest {}", r.end.digest)
+    } else {
+        format!("{} · digest {}", broken.join(" · "), r.end.digest)
+    };
+    (word, line)
+}
+
+/// The counters as rows, nested objects flattened (`effect latency us p50`).
+fn stat_rows(stats: &serde_json::Value) -> Vec<(String, String)> {
+    let mut rows = Vec::new();
+    flatten(&mut rows, "", stats);
+    rows.retain(|(k, _)| k != "schema");
+    rows
+}
+
+fn flatten(rows: &mut Vec<(String, String)>, prefix: &str, v: &serde_json::Value) {
+    match v {
+        serde_json::Value::Object(o) => {
+            for (k, v) in o {
+                let name = format!("{prefix} {}", k.replace('_', " "));
+                flatten(rows, name.trim(), v);
+            }
+        }
+        serde_json::Value::String(s) => rows.push((prefix.to_string(), s.clone())),
+        serde_json::Value::Null => rows.push((prefix.to_string(), "—".into())),
+        v => rows.push((prefix.to_string(), v.to_string())),
+    }
+}
+
+fn readme(
+    scenario: &Scenario,
+    rec: &Recording,
+    file: &str,
+    explain_txt: &str,
+    mmd: &str,
+) -> String {
+    let (word, line) = verdict(rec);
+    let mut md = String::new();
+    let _ = writeln!(md, "# {}\n", title(scenario, rec));
+    let _ = writeln!(md, "**{word}** · {line}\n");
+    let _ = writeln!(
+        md,
+        "Model {}: {} (claims {}).\n",
+        scenario.model().info().code,
+        scenario.model().info().title,
+        scenario.model().info().guarantee
+    );
+    let _ = writeln!(
+        md,
+        "## Reproduce\n\n```sh\n{}\n```\n",
+        repro_command(file, rec.report.seed)
+    );
+    let _ = writeln!(md, "## Explanation\n\n```text\n{explain_txt}```\n");
+    let _ = writeln!(
+        md,
+        "## Sequence\n\nThe first violation's message, in order. Timing is not shown here \
+         (see `diagrams/spacetime.svg`).\n\n```mermaid\n{mmd}```\n"
+    );
+    md.push_str(
+        "## Files\n\n- `index.html`: the interactive report (step slider, state inspector)\n\
+         - `diagrams/spacetime.svg`, `diagrams/ledger.svg`, `diagrams/timeline.svg`\n\
+         - `events.jsonl`: every event; `stats.json`: counters; `explain.txt`: the stories\n\
+         - `diagrams/model.dot`: the topology (`dot -Tsvg`)\n",
+    );
+    md
+}

@@ -1,0 +1,567 @@
+//! The run as one ordered list of events in delivery vocabulary, the
+//! common input of every picture and of `events.jsonl`.
+//!
+//! The list merges the engine's trace (datagrams sent, lost, duplicated,
+//! delivered; timers; crashes and restarts) with the actors' observations
+//! (appends, acks, effects, offset commits, …). Within one engine step the
+//! event that started it comes first, then what the handler observed, then
+//! the datagrams it sent. Each event carries the state of the actors that
+//! changed with it, so a reader can replay states step by step.
+
+use std::collections::BTreeMap;
+
+use models::check::CheckId;
+use models::history::Obs;
+use models::record::{ActorState, Recording};
+use models::vocab::{MsgKey, SendOutcome};
+use serde::Serialize;
+use sim_core::{TraceEvent, TraceKind};
+
+/// What happened, in delivery vocabulary.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Kind {
+    /// A datagram left its sender and will arrive.
+    Send,
+    /// The network made a second copy of a datagram.
+    Dup,
+    /// The network lost a datagram (randomly or by the schedule).
+    Lost,
+    /// A partition cut a datagram.
+    Cut,
+    /// A datagram reached its receiver.
+    Deliver,
+    /// A datagram reached a crashed receiver and vanished.
+    DeliverToCrashed,
+    /// A timer fired.
+    Timer,
+    /// An actor crashed at a named point: its volatile state is gone.
+    Crash,
+    /// A crashed actor restarted from its durable state.
+    Restart,
+    /// A producer sent or re-sent a message.
+    SendAttempt,
+    /// A producer got the ack for a message.
+    Ack,
+    /// A producer gave up on a message, or never learned its outcome.
+    SendFailed,
+    /// The broker appended a message to a partition's log.
+    Append,
+    /// A consumer received a record.
+    Receive,
+    /// A consumer applied a message's effect to its durable state.
+    Effect,
+    /// The broker stored a consumer's offset commit.
+    OffsetCommit,
+    /// The recovery worker returned a stuck message to `unprocessed`.
+    Compensate,
+    /// The law probe found that a retry does not act like one clean attempt.
+    LawDiffers,
+}
+
+impl Kind {
+    /// The kind as in `events.jsonl` (`deliver_to_crashed`).
+    pub fn word(self) -> &'static str {
+        match self {
+            Kind::Send => "send",
+            Kind::Dup => "dup",
+            Kind::Lost => "lost",
+            Kind::Cut => "cut",
+            Kind::Deliver => "deliver",
+            Kind::DeliverToCrashed => "deliver_to_crashed",
+            Kind::Timer => "timer",
+            Kind::Crash => "crash",
+            Kind::Restart => "restart",
+            Kind::SendAttempt => "send_attempt",
+            Kind::Ack => "ack",
+            Kind::SendFailed => "send_failed",
+            Kind::Append => "append",
+            Kind::Receive => "receive",
+            Kind::Effect => "effect",
+            Kind::OffsetCommit => "offset_commit",
+            Kind::Compensate => "compensate",
+            Kind::LawDiffers => "law_differs",
+        }
+    }
+
+    /// Whether the event is a datagram on the network (drawn as an arrow).
+    pub fn is_network(self) -> bool {
+        matches!(self, Kind::Send | Kind::Dup | Kind::Lost | Kind::Cut)
+    }
+}
+
+/// An actor's state, as recorded after an event.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct StateView {
+    /// Running (false while crashed).
+    pub up: bool,
+    /// What survives a crash.
+    pub durable: String,
+    /// What a crash loses (`null` while crashed).
+    pub volatile: Option<String>,
+}
+
+impl From<&ActorState> for StateView {
+    fn from(s: &ActorState) -> Self {
+        StateView {
+            up: s.up,
+            durable: s.durable.clone(),
+            volatile: s.volatile.clone(),
+        }
+    }
+}
+
+/// One event of the run; one line of `events.jsonl`.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct Event {
+    /// Position in the list, from 0.
+    pub step: usize,
+    /// Simulated time, microseconds.
+    pub time_us: u64,
+    /// Where it happened (the sender, for datagrams).
+    pub actor: String,
+    /// The actor's lane (its index, in scenario order).
+    #[serde(skip)]
+    pub lane: usize,
+    /// The other end, for datagrams.
+    pub peer: Option<String>,
+    /// The other end's lane.
+    #[serde(skip)]
+    pub peer_lane: Option<usize>,
+    /// What happened.
+    pub kind: Kind,
+    /// The message concerned (`p1#3`), if one.
+    pub msg: Option<String>,
+    /// The datagram, timer or crash point, in words.
+    pub detail: String,
+    /// The engine's trace event id, for events from the trace.
+    pub trace_id: Option<u64>,
+    /// The step of the event that caused this one: the send of a
+    /// delivery, or the delivery or timer whose handler did this.
+    pub cause: Option<usize>,
+    /// For effects: how many times the message has now taken effect.
+    pub effect: Option<u32>,
+    /// The checks this event violates (`C3`), for ringed events.
+    pub violates: Vec<String>,
+    /// The new state of every actor that changed here, by name.
+    pub state: BTreeMap<String, StateView>,
+}
+
+impl Event {
+    /// The time in milliseconds, as people read it (`12.5`).
+    pub fn time_ms(&self) -> String {
+        ms(self.time_us)
+    }
+}
+
+/// Microseconds as milliseconds with at most three decimals.
+pub fn ms(us: u64) -> String {
+    let (whole, frac) = (us / 1000, us % 1000);
+    if frac == 0 {
+        whole.to_string()
+    } else {
+        format!("{whole}.{frac:03}")
+            .trim_end_matches('0')
+            .to_string()
+    }
+}
+
+/// Every event of a recorded run, in order, with violating events marked.
+pub fn build(rec: &Recording) -> Vec<Event> {
+    let mut b = Builder::new(rec);
+    for step in &rec.steps {
+        b.step(rec, step);
+    }
+    let mut events = b.events;
+    mark_violations(rec, &mut events);
+    events
+}
+
+struct Builder<'a> {
+    names: &'a [String],
+    events: Vec<Event>,
+    /// Trace id → position in `events`.
+    by_trace: BTreeMap<u64, usize>,
+    /// (partition, offset) → the message appended there.
+    offsets: BTreeMap<(u32, u64), MsgKey>,
+}
+
+impl<'a> Builder<'a> {
+    fn new(rec: &'a Recording) -> Self {
+        let offsets = rec
+            .history
+            .iter()
+            .filter_map(|o| match o.obs {
+                Obs::Append {
+                    key,
+                    partition,
+                    offset,
+                } => Some(((partition, offset), key)),
+                _ => None,
+            })
+            .collect();
+        Builder {
+            names: &rec.report.names,
+            events: Vec::new(),
+            by_trace: BTreeMap::new(),
+            offsets,
+        }
+    }
+
+    fn step(&mut self, rec: &Recording, step: &models::record::StepRecord) {
+        let trace = &rec.report.trace[step.events.clone()];
+        let triggered = trace.first().is_some_and(|e| {
+            matches!(
+                e.kind,
+                TraceKind::Deliver
+                    | TraceKind::DeliverToDown
+                    | TraceKind::Timer
+                    | TraceKind::Restart
+            )
+        });
+        let (head, rest) = trace.split_at(usize::from(triggered));
+        let first = self.events.len();
+        for e in head {
+            self.trace_event(e, None);
+        }
+        let trigger = triggered.then_some(first);
+        let mut crashed_on = None;
+        for o in &rec.history[step.observations.clone()] {
+            if let Obs::Crashed { key, .. } = o.obs {
+                crashed_on = Some(key);
+            }
+            self.observation(o, trigger);
+        }
+        for e in rest {
+            self.trace_event(e, crashed_on);
+        }
+        self.in_time_order(first);
+        self.attach_states(first, &step.states);
+    }
+
+    /// The first recorded step also holds what every actor did when it
+    /// started, at time 0: put the events from `first` on in time order
+    /// (stable, so the order within one instant stays), renumbering steps
+    /// and causes.
+    fn in_time_order(&mut self, first: usize) {
+        let group = &mut self.events[first..];
+        if group.windows(2).all(|w| w[0].time_us <= w[1].time_us) {
+            return;
+        }
+        group.sort_by_key(|e| e.time_us);
+        let moved: BTreeMap<usize, usize> = group
+            .iter()
+            .enumerate()
+            .map(|(i, e)| (e.step, first + i))
+            .collect();
+        for e in group.iter_mut() {
+            e.step = moved[&e.step];
+            e.cause = e.cause.map(|c| moved.get(&c).copied().unwrap_or(c));
+        }
+        for at in self.by_trace.values_mut() {
+            if let Some(new) = moved.get(at) {
+                *at = *new;
+            }
+        }
+    }
+
+    /// The states go on the last event of the step: the state after it.
+    fn attach_states(&mut self, first: usize, states: &[(sim_core::ActorId, ActorState)]) {
+        let Some(last) = self.events.len().checked_sub(1).filter(|l| *l >= first) else {
+            return;
+        };
+        for (actor, state) in states {
+            let name = self.name(actor.index());
+            self.events[last].state.insert(name, state.into());
+        }
+    }
+
+    fn name(&self, lane: usize) -> String {
+        self.names.get(lane).cloned().unwrap_or_else(|| "?".into())
+    }
+
+    fn push(&mut self, mut e: Event) {
+        e.step = self.events.len();
+        self.events.push(e);
+    }
+
+    fn blank(&self, time_us: u64, lane: usize, kind: Kind) -> Event {
+        Event {
+            step: 0,
+            time_us,
+            actor: self.name(lane),
+            lane,
+            peer: None,
+            peer_lane: None,
+            kind,
+            msg: None,
+            detail: String::new(),
+            trace_id: None,
+            cause: None,
+            effect: None,
+            violates: Vec::new(),
+            state: BTreeMap::new(),
+        }
+    }
+
+    fn trace_event(&mut self, t: &TraceEvent, crashed_on: Option<MsgKey>) {
+        let kind = match t.kind {
+            TraceKind::Send => Kind::Send,
+            TraceKind::Duplicate => Kind::Dup,
+            TraceKind::Lost | TraceKind::LostScheduled => Kind::Lost,
+            TraceKind::Cut => Kind::Cut,
+            TraceKind::Deliver => Kind::Deliver,
+            TraceKind::DeliverToDown => Kind::DeliverToCrashed,
+            TraceKind::Timer => Kind::Timer,
+            TraceKind::Crash(_) => Kind::Crash,
+            TraceKind::Restart => Kind::Restart,
+        };
+        let mut e = self.blank(t.time.0, t.actor.index(), kind);
+        e.peer_lane = t.peer.map(sim_core::ActorId::index);
+        e.peer = e.peer_lane.map(|p| self.name(p));
+        e.trace_id = Some(t.id);
+        e.cause = t.cause.and_then(|c| self.by_trace.get(&c).copied());
+        e.detail = match t.kind {
+            TraceKind::Crash(point) => point.to_string(),
+            TraceKind::LostScheduled => format!("{} (scheduled drop)", t.label),
+            _ if t.label == "()" => String::new(),
+            _ => t.label.clone(),
+        };
+        e.msg = match t.kind {
+            TraceKind::Crash(_) => crashed_on,
+            _ => self.key_of(&t.label),
+        }
+        .map(|k| k.to_string());
+        self.by_trace.insert(t.id, self.events.len());
+        self.push(e);
+    }
+
+    /// The message a datagram or timer is about: its `key`, or the record
+    /// at its `partition` and `offset`.
+    fn key_of(&self, label: &str) -> Option<MsgKey> {
+        if let Some(key) = field(label, "key").and_then(parse_key) {
+            return Some(key);
+        }
+        let partition = field(label, "partition")?.parse().ok()?;
+        let offset = field(label, "offset")?.parse().ok()?;
+        self.offsets.get(&(partition, offset)).copied()
+    }
+
+    fn observation(&mut self, o: &sim_core::Observed<Obs>, trigger: Option<usize>) {
+        let lane = o.actor.index();
+        let (kind, key, detail, effect) = match &o.obs {
+            Obs::SendAttempt { key, attempt } => (
+                Kind::SendAttempt,
+                Some(*key),
+                format!("attempt {attempt}"),
+                None,
+            ),
+            Obs::SendOutcome { key, outcome } => match outcome {
+                SendOutcome::Acked => (Kind::Ack, Some(*key), "acked".into(), None),
+                SendOutcome::Failed => (Kind::SendFailed, Some(*key), "failed".into(), None),
+                SendOutcome::Indeterminate => {
+                    (Kind::SendFailed, Some(*key), "outcome unknown".into(), None)
+                }
+            },
+            Obs::Append {
+                key,
+                partition,
+                offset,
+            } => (
+                Kind::Append,
+                Some(*key),
+                format!("partition {partition} offset {offset}"),
+                None,
+            ),
+            Obs::Deliver {
+                key,
+                partition,
+                offset,
+            } => (
+                Kind::Receive,
+                Some(*key),
+                format!("partition {partition} offset {offset}"),
+                None,
+            ),
+            Obs::Effect { key, count } => (
+                Kind::Effect,
+                Some(*key),
+                format!("effect #{count}"),
+                Some(*count),
+            ),
+            Obs::OffsetCommit { partition, offset } => (
+                Kind::OffsetCommit,
+                self.offsets.get(&(*partition, *offset)).copied(),
+                format!("partition {partition} offset {offset}"),
+                None,
+            ),
+            Obs::Compensate { key } => (
+                Kind::Compensate,
+                Some(*key),
+                "processing → unprocessed".into(),
+                None,
+            ),
+            Obs::Crashed { .. }
+            | Obs::LateCopy { .. }
+            | Obs::KeyMismatch { .. }
+            | Obs::TokenWrite { .. } => return,
+            Obs::Probe(p) if p.failures.is_empty() => return,
+            Obs::Probe(p) => (
+                Kind::LawDiffers,
+                Some(p.key),
+                p.failures
+                    .iter()
+                    .map(|f| f.difference.clone())
+                    .collect::<Vec<_>>()
+                    .join("; "),
+                None,
+            ),
+        };
+        let mut e = self.blank(o.time.0, lane, kind);
+        e.msg = key.map(|k| k.to_string());
+        e.detail = detail;
+        e.effect = effect;
+        e.cause = trigger;
+        self.push(e);
+    }
+}
+
+/// The text after `name: ` in a `Debug` label, up to the next `,`, ` ` or `}`.
+fn field<'l>(label: &'l str, name: &str) -> Option<&'l str> {
+    let pattern = format!("{name}: ");
+    let start =
+        label.match_indices(&pattern).map(|(i, _)| i).find(|i| {
+            *i == 0 || !label[..*i].ends_with(|c: char| c.is_alphanumeric() || c == '_')
+        })? + pattern.len();
+    let rest = &label[start..];
+    let end = rest.find([',', ' ', '}']).unwrap_or(rest.len());
+    Some(&rest[..end])
+}
+
+/// `p1#3` → the key (producer 0, seq 2).
+fn parse_key(text: &str) -> Option<MsgKey> {
+    let (p, s) = text.strip_prefix('p')?.split_once('#')?;
+    let (p, s): (u32, u32) = (p.parse().ok()?, s.parse().ok()?);
+    Some(MsgKey {
+        producer: p.checked_sub(1)?,
+        seq: s.checked_sub(1)?,
+    })
+}
+
+/// Mark, for each violation, the events that show it.
+fn mark_violations(rec: &Recording, events: &mut [Event]) {
+    let mut by_msg: BTreeMap<&str, Vec<usize>> = BTreeMap::new();
+    for e in events.iter() {
+        if let Some(m) = e.msg.as_deref() {
+            by_msg.entry(m).or_default().push(e.step);
+        }
+    }
+    let mut marks: Vec<(usize, &'static str)> = Vec::new();
+    for (v, _) in rec.report.violations() {
+        let Some(key) = v.subject.map(|k| k.to_string()) else {
+            continue;
+        };
+        let about = by_msg.get(key.as_str()).map_or(&[][..], Vec::as_slice);
+        marks.extend(violating_among(events, about, v.check).map(|i| (i, v.check.code())));
+    }
+    for (i, code) in marks {
+        if !events[i].violates.iter().any(|c| c == code) {
+            events[i].violates.push(code.to_string());
+        }
+    }
+}
+
+/// The events that show a violation of `check` on message `key`.
+pub fn violating(events: &[Event], check: CheckId, key: &str) -> Vec<usize> {
+    let about: Vec<usize> = events
+        .iter()
+        .filter(|e| e.msg.as_deref() == Some(key))
+        .map(|e| e.step)
+        .collect();
+    violating_among(events, &about, check).collect()
+}
+
+/// The events among `about` (the steps of one message's events, in order)
+/// that show a violation of `check`: the repeated effects of a duplicate,
+/// the last event of a lost message, the law probe's difference.
+fn violating_among<'e>(
+    events: &'e [Event],
+    about: &'e [usize],
+    check: CheckId,
+) -> impl Iterator<Item = usize> + 'e {
+    let of = |kind: Kind| {
+        about
+            .iter()
+            .copied()
+            .filter(move |i| events[*i].kind == kind)
+    };
+    let repeats: Vec<usize> = of(Kind::Effect)
+        .filter(|i| events[*i].effect.is_some_and(|n| n >= 2))
+        .collect();
+    let effects: Vec<usize> = of(Kind::Effect).collect();
+    let last = about.last().copied();
+    let chosen: Vec<usize> = match check {
+        CheckId::C1 | CheckId::C16 => last.into_iter().collect(),
+        CheckId::C14 | CheckId::C15 => of(Kind::LawDiffers).next().or(last).into_iter().collect(),
+        _ if !repeats.is_empty() => repeats,
+        _ if !effects.is_empty() => effects,
+        _ => last.into_iter().collect(),
+    };
+    chosen.into_iter()
+}
+
+/// At most `cap` consecutive events, placed around the first violating event
+/// (a quarter of the window after it), or the start of the run.
+pub fn window(events: &[Event], cap: usize) -> std::ops::Range<usize> {
+    let n = events.len();
+    if n <= cap {
+        return 0..n;
+    }
+    let focus = events
+        .iter()
+        .position(|e| !e.violates.is_empty())
+        .unwrap_or(0);
+    let end = (focus + cap / 4).clamp(cap, n);
+    end - cap..end
+}
+
+/// `events.jsonl`: one JSON object per line.
+///
+/// # Errors
+/// If an event cannot be serialised (it always can: every field is plain data).
+pub fn jsonl(events: &[Event]) -> Result<String, serde_json::Error> {
+    let mut out = String::new();
+    for e in events {
+        out.push_str(&serde_json::to_string(e)?);
+        out.push('\n');
+    }
+    Ok(out)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn fields_are_read_from_debug_labels() {
+        let label = "Deliver { partition: 0, offset: 41, key: p1#17, dedup_id: 16 }";
+        assert_eq!(field(label, "key"), Some("p1#17"));
+        assert_eq!(field(label, "offset"), Some("41"));
+        assert_eq!(field(label, "id"), None, "dedup_id is not id");
+        assert_eq!(
+            parse_key("p1#17"),
+            Some(MsgKey {
+                producer: 0,
+                seq: 16
+            })
+        );
+        assert_eq!(parse_key("p0#1"), None);
+    }
+
+    #[test]
+    fn milliseconds_keep_only_needed_decimals() {
+        assert_eq!(ms(12_000), "12");
+        assert_eq!(ms(12_500), "12.5");
+        assert_eq!(ms(1), "0.001");
+    }
+}

@@ -1,0 +1,307 @@
+//! The causal story of each violation, in delivery vocabulary (`explain.txt`
+//! and the terminal): "Let m = p1#3. Then: 1. … 2. …", ending in the
+//! contradiction with the check and the model's claimed guarantee, and a
+//! hint naming the protocol that avoids it (after Elle's Let/Then/because
+//! proofs).
+
+use std::fmt::Write as _;
+
+use models::check::{CheckId, Violation};
+use models::record::Recording;
+use models::scenario::Scenario;
+
+use crate::events::{Event, Kind};
+use crate::text::wrap;
+
+/// Steps shown at most per story; the middle of a longer one is elided.
+const STEPS_MAX: usize = 12;
+/// Violations explained in full per check.
+const TOLD_PER_CHECK: usize = 2;
+
+/// One violation, explained.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Explanation {
+    /// The check broken.
+    pub check: CheckId,
+    /// The message, if one.
+    pub subject: Option<String>,
+    /// Whether the scenario expects this violation.
+    pub expected: bool,
+    /// The story: (event step, line), in order.
+    pub steps: Vec<(usize, String)>,
+    /// Events left out of the middle of a long story.
+    pub elided: usize,
+    /// The contradiction, one sentence.
+    pub conclusion: String,
+    /// Whether this breaks the model's claim, or is what it allows.
+    pub claim: String,
+    /// The protocol that avoids it.
+    pub hint: String,
+}
+
+/// Explain every violation of a recorded run (the first few per check).
+pub fn explain(scenario: &Scenario, rec: &Recording, events: &[Event]) -> Vec<Explanation> {
+    let mut out: Vec<Explanation> = Vec::new();
+    for (v, expected) in rec.report.violations() {
+        let told = out.iter().filter(|x| x.check == v.check).count();
+        if told < TOLD_PER_CHECK {
+            out.push(one(scenario, events, v, expected));
+        }
+    }
+    out
+}
+
+fn one(scenario: &Scenario, events: &[Event], v: &Violation, expected: bool) -> Explanation {
+    let subject = v.subject.map(|k| k.to_string());
+    let mut steps: Vec<(usize, String)> = subject
+        .as_deref()
+        .map(|k| story(events, k, v.check.is_law()))
+        .unwrap_or_default();
+    let elided = steps.len().saturating_sub(STEPS_MAX);
+    if elided > 0 {
+        steps.drain(4..4 + elided);
+    }
+    let info = scenario.model().info();
+    let claim = match (info.claims.contains(&v.check), expected) {
+        (true, true) => format!(
+            "{} claims {}, so this breaks its promise, as this lesson expects.",
+            info.code, info.guarantee
+        ),
+        (true, false) => format!(
+            "{} claims {}, so this breaks its promise.",
+            info.code, info.guarantee
+        ),
+        (false, true) => format!(
+            "As the model predicts: {} claims only {}, which does not promise {}.",
+            info.code,
+            info.guarantee,
+            v.check.name()
+        ),
+        (false, false) => format!(
+            "{} claims only {}, which does not promise {}: the scenario expects more than \
+             the model claims.",
+            info.code,
+            info.guarantee,
+            v.check.name()
+        ),
+    };
+    Explanation {
+        check: v.check,
+        subject,
+        expected,
+        steps,
+        elided,
+        conclusion: conclusion(v, events),
+        claim,
+        hint: format!("hint: {}.", info.remedy),
+    }
+}
+
+/// The events about message `key` that tell what happened to it, as lines.
+fn story(events: &[Event], key: &str, law: bool) -> Vec<(usize, String)> {
+    let mut lines = Vec::new();
+    let mut crashed_lanes: Vec<usize> = Vec::new();
+    for e in events {
+        let about = e.msg.as_deref() == Some(key);
+        if e.kind == Kind::Restart && crashed_lanes.contains(&e.lane) {
+            crashed_lanes.retain(|l| *l != e.lane);
+            lines.push((e.step, line(e, "restarted from durable state")));
+            continue;
+        }
+        if !about || (e.kind == Kind::LawDiffers && !law) {
+            continue;
+        }
+        if e.kind == Kind::Crash {
+            crashed_lanes.push(e.lane);
+        }
+        if let Some(what) = phrase(e) {
+            lines.push((e.step, line(e, &what)));
+        }
+    }
+    lines
+}
+
+fn line(e: &Event, what: &str) -> String {
+    format!(
+        "t={:<8} {:<11} {what}",
+        format!("{}ms", e.time_ms()),
+        e.actor
+    )
+}
+
+/// What an event did to message m, or `None` for events that only carry it.
+fn phrase(e: &Event) -> Option<String> {
+    let variant = e.detail.split([' ', '{', '(']).next().unwrap_or_default();
+    let peer = e.peer.as_deref().unwrap_or("?");
+    Some(match e.kind {
+        Kind::SendAttempt if e.detail == "attempt 1" => "sent m".into(),
+        Kind::SendAttempt => format!("re-sent m ({})", e.detail),
+        Kind::Lost => format!("→ {peer}: the network LOST {variant} of m"),
+        Kind::Cut => format!("→ {peer}: a partition CUT {variant} of m"),
+        Kind::Dup => format!("→ {peer}: the network DUPLICATED {variant} of m"),
+        Kind::DeliverToCrashed => format!("{variant} of m arrived while it was down: gone"),
+        Kind::Append => format!("appended m at {}", e.detail),
+        Kind::Ack => "learned that m is acked".into(),
+        Kind::SendFailed => format!("gave up on m ({})", e.detail),
+        Kind::Receive => format!("received m ({})", e.detail),
+        Kind::Effect => format!(
+            "applied m                 effect #{}",
+            e.effect.unwrap_or(0)
+        ),
+        Kind::OffsetCommit => "stored the offset commit of m".into(),
+        Kind::Compensate => "returned m from processing to unprocessed".into(),
+        Kind::Crash => format!("CRASHED at {} (volatile state lost)", e.detail),
+        Kind::LawDiffers => format!("law probe on m: {}", e.detail),
+        Kind::Send | Kind::Deliver | Kind::Timer | Kind::Restart => return None,
+    })
+}
+
+/// The final sentence: the rule and the fact that contradicts it.
+fn conclusion(v: &Violation, events: &[Event]) -> String {
+    let m = v
+        .subject
+        .map_or_else(|| "a message".to_string(), |k| k.to_string());
+    let effects = events
+        .iter()
+        .filter(|e| e.kind == Kind::Effect && e.msg.as_deref() == Some(m.as_str()))
+        .count();
+    let times = match effects {
+        1 => "once".to_string(),
+        2 => "twice".to_string(),
+        n => format!("{n} times"),
+    };
+    match v.check {
+        CheckId::C1 => format!(
+            "However, no-loss requires every acked message to take effect, and {m} was acked \
+             but never applied: a contradiction."
+        ),
+        CheckId::C3 => format!(
+            "However, no-duplicate-effect allows one effect per message, and {m} took effect \
+             {times}: a contradiction."
+        ),
+        CheckId::C6 => format!(
+            "However, only messages that were sent may take effect, and {m} never was: a \
+             contradiction."
+        ),
+        CheckId::C8 => format!(
+            "However, exactly-once allows one effect for an acked message, at most one if \
+             never acked and none if failed, and {m} took effect {times} ({}): a contradiction.",
+            v.summary
+        ),
+        CheckId::C14 => format!(
+            "However, the idempotence law h(h(s,m),m) = h(s,m) requires processing {m} twice \
+             to leave the state of processing it once: {}.",
+            v.summary
+        ),
+        CheckId::C15 => format!(
+            "However, the retry law f(f(s,false),true) = f(s,true) requires a crashed attempt \
+             plus a retry to leave the state of one clean attempt: {}.",
+            v.summary
+        ),
+        CheckId::C16 => format!(
+            "However, liveness requires every acked message to take effect once the faults \
+             heal, and {m} never did: a contradiction."
+        ),
+        CheckId::C2 => format!(
+            "However, prefix-no-loss requires every acked message before a consumed offset \
+             to be consumed too, and {m} was skipped ({}): a contradiction.",
+            v.summary
+        ),
+        CheckId::C4 => format!(
+            "However, no-duplicate-append allows one append per message, and {m} was \
+             appended more than once ({}): a contradiction.",
+            v.summary
+        ),
+        CheckId::C5 => format!(
+            "However, offset-uniqueness allows one message per offset ({}): a contradiction.",
+            v.summary
+        ),
+        CheckId::C11 => format!(
+            "However, order-per-key requires a later message of a key to come after an \
+             earlier acked one ({}): a contradiction.",
+            v.summary
+        ),
+        CheckId::C12 => format!(
+            "However, consumer-monotonic requires a consumer's offsets to move forward ({}): a \
+             contradiction.",
+            v.summary
+        ),
+        CheckId::C7 => format!(
+            "However, no-aborted-effect allows no effect for an operation that failed, and {m} \
+             took effect {times} ({}): a contradiction.",
+            v.summary
+        ),
+        CheckId::C13 => format!(
+            "However, fencing refuses a write under a token older than one already seen ({}): \
+             a contradiction.",
+            v.summary
+        ),
+    }
+}
+
+/// The explanations as text, 80 columns; a message's story is told once.
+pub fn render(explanations: &[Explanation]) -> String {
+    let mut out = String::new();
+    let mut told: Vec<&str> = Vec::new();
+    for x in explanations {
+        match x.subject.as_deref() {
+            Some(k) if told.contains(&k) => render_brief(&mut out, x),
+            _ => render_one(&mut out, x),
+        }
+        told.extend(x.subject.as_deref());
+    }
+    if explanations.is_empty() {
+        out.push_str("No violations: every check held, or was skipped.\n");
+    }
+    out
+}
+
+fn heading(out: &mut String, x: &Explanation) {
+    let tag = if x.expected { "expected" } else { "UNEXPECTED" };
+    let jepsen = x
+        .check
+        .jepsen()
+        .map(|j| format!(" ({j})"))
+        .unwrap_or_default();
+    let about = x
+        .subject
+        .as_deref()
+        .map(|k| format!(" · {k}"))
+        .unwrap_or_default();
+    let _ = writeln!(
+        out,
+        "{} {}{jepsen}{about} · {tag}",
+        x.check.code(),
+        x.check.name()
+    );
+}
+
+/// An explanation whose message's story was told above: the heading and
+/// the conclusion only.
+fn render_brief(out: &mut String, x: &Explanation) {
+    heading(out, x);
+    let _ = writeln!(out, "  What happened to m is told above.");
+    for para in [&x.conclusion, &x.claim] {
+        let _ = writeln!(out, "{}", wrap(&format!("  {para}"), "    "));
+    }
+    out.push('\n');
+}
+
+/// One explanation as text, 80 columns.
+pub fn render_one(out: &mut String, x: &Explanation) {
+    heading(out, x);
+    if let Some(k) = &x.subject {
+        let _ = writeln!(out, "  Let m = {k}. Then:");
+    }
+    for (i, (_, text)) in x.steps.iter().enumerate() {
+        if x.elided > 0 && i == 4 {
+            let _ = writeln!(out, "      … {} more steps", x.elided);
+        }
+        let n = format!("{:>4}. ", i + 1);
+        let _ = writeln!(out, "{}", wrap(&format!("  {n}{text}"), &" ".repeat(31)));
+    }
+    for para in [&x.conclusion, &x.claim, &x.hint] {
+        let _ = writeln!(out, "{}", wrap(&format!("  {para}"), "    "));
+    }
+    out.push('\n');
+}

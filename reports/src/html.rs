@@ -1,0 +1,300 @@
+//! `index.html`: one self-contained file (inline CSS, JS and SVG; no
+//! network, no external fonts) with tabs Summary, Explanation, Space-time,
+//! Ledger, Timeline, Events and Scenario, and a step slider that reveals the
+//! run event by event and shows each actor's durable and volatile state at
+//! that step. The fragment `#step=12` (optionally `&tab=events`) selects a
+//! step, so a headless browser can drive it.
+
+use std::collections::BTreeMap;
+use std::fmt::Write as _;
+
+use models::run::Judgement;
+use serde::Serialize;
+
+use crate::events::{Event, StateView, window};
+use crate::svg::esc;
+use crate::svg::spacetime::EVENTS_MAX;
+
+/// What the page shows, already rendered.
+pub struct Page<'a> {
+    /// The HTML title: scenario, seed, hash and version.
+    pub title: String,
+    /// The verdict word and one line under it.
+    pub verdict: (&'a str, String),
+    /// The run's checks.
+    pub checks: &'a [models::run::Judged],
+    /// Counters, as (name, value).
+    pub stats: Vec<(String, String)>,
+    /// The reproduce line.
+    pub repro: String,
+    /// `explain.txt`.
+    pub explanation: String,
+    /// The pictures.
+    pub spacetime: String,
+    /// The ledger picture.
+    pub ledger: String,
+    /// The timeline picture.
+    pub timeline: String,
+    /// The resolved scenario.
+    pub scenario: String,
+    /// Actor names.
+    pub names: &'a [String],
+    /// Every event of the run.
+    pub events: &'a [Event],
+}
+
+#[derive(Serialize)]
+struct Data<'e> {
+    names: &'e [String],
+    initial: BTreeMap<String, StateView>,
+    first: usize,
+    focus: Option<usize>,
+    events: Vec<Row<'e>>,
+}
+
+#[derive(Serialize)]
+struct Row<'e> {
+    step: usize,
+    text: String,
+    violates: &'e [String],
+    state: &'e BTreeMap<String, StateView>,
+}
+
+const CSS: &str = include_str!("html/report.css");
+const JS: &str = include_str!("html/report.js");
+
+/// The page.
+///
+/// # Errors
+/// If the embedded data cannot be serialised (it always can).
+pub fn render(page: &Page<'_>) -> Result<String, serde_json::Error> {
+    let range = window(page.events, EVENTS_MAX);
+    let data = data(page, range.clone());
+    let json = serde_json::to_string(&data)?.replace("</", "<\\/");
+    let mut h = String::new();
+    let _ = write!(
+        h,
+        "<!doctype html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">\
+         <meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\
+         <title>{}</title><style>{CSS}</style></head>\n<body>\n",
+        esc(&page.title)
+    );
+    header(&mut h, page);
+    stepper(&mut h, page.names);
+    tabs(&mut h, page, range);
+    let _ = write!(
+        h,
+        "<script type=\"application/json\" id=\"run-data\">{json}</script>\n\
+         <script>{JS}</script>\n</body></html>\n"
+    );
+    Ok(h)
+}
+
+fn data<'p>(page: &Page<'p>, range: std::ops::Range<usize>) -> Data<'p> {
+    let mut initial: BTreeMap<String, StateView> = BTreeMap::new();
+    for e in &page.events[..range.start] {
+        for (name, s) in &e.state {
+            initial.insert(name.clone(), s.clone());
+        }
+    }
+    let events = page.events[range.clone()]
+        .iter()
+        .map(|e| Row {
+            step: e.step,
+            text: describe(e),
+            violates: &e.violates,
+            state: &e.state,
+        })
+        .collect();
+    Data {
+        names: page.names,
+        initial,
+        first: range.start,
+        focus: page.events[range]
+            .iter()
+            .find(|e| !e.violates.is_empty())
+            .map(|e| e.step),
+        events,
+    }
+}
+
+/// One event in a line.
+fn describe(e: &Event) -> String {
+    let mut s = format!("t={}ms {} {}", e.time_ms(), e.actor, e.kind.word());
+    if let Some(p) = &e.peer {
+        let _ = write!(s, " ↔ {p}");
+    }
+    if let Some(m) = &e.msg {
+        let _ = write!(s, " {m}");
+    }
+    if !e.detail.is_empty() {
+        let _ = write!(s, " · {}", e.detail);
+    }
+    if !e.violates.is_empty() {
+        let _ = write!(s, " · VIOLATES {}", e.violates.join(","));
+    }
+    s
+}
+
+fn header(h: &mut String, page: &Page<'_>) {
+    let (word, line) = &page.verdict;
+    let _ = writeln!(
+        h,
+        "<header><h1>{}</h1><p class=\"verdict {}\"><strong>{}</strong> {}</p>\
+         <p class=\"repro\">reproduce: <code>{}</code></p></header>",
+        esc(&page.title),
+        word.to_lowercase(),
+        esc(word),
+        esc(line),
+        esc(&page.repro)
+    );
+}
+
+fn stepper(h: &mut String, names: &[String]) {
+    let _ = write!(
+        h,
+        "<section id=\"stepper\" aria-label=\"step through the run\">\
+         <div class=\"controls\"><button type=\"button\" id=\"step-first\" \
+         title=\"first event\">◀◀</button><button type=\"button\" id=\"step-prev\" \
+         title=\"previous event\">◀</button><input type=\"range\" id=\"step\" min=\"0\" \
+         max=\"0\" value=\"0\" aria-label=\"step\"><button type=\"button\" id=\"step-next\" \
+         title=\"next event\">▶</button><button type=\"button\" id=\"step-last\" \
+         title=\"last event\">▶▶</button><button type=\"button\" id=\"step-focus\">jump to \
+         the violation</button></div>\
+         <p>step <output id=\"step-now\">0</output>: <span id=\"step-text\"></span></p>\
+         <table id=\"states\"><thead><tr><th>actor</th><th>status</th>\
+         <th>durable (survives a crash)</th><th>volatile (lost in a crash)</th></tr></thead>\
+         <tbody>"
+    );
+    for n in names {
+        let _ = write!(
+            h,
+            "<tr data-actor=\"{n}\"><td>{n}</td><td class=\"up\">not started</td>\
+             <td class=\"durable\"></td><td class=\"volatile\"></td></tr>",
+            n = esc(n)
+        );
+    }
+    h.push_str("</tbody></table></section>\n");
+}
+
+const TABS: [(&str, &str); 7] = [
+    ("summary", "Summary"),
+    ("explanation", "Explanation"),
+    ("spacetime", "Space-time"),
+    ("ledger", "Ledger"),
+    ("timeline", "Timeline"),
+    ("events", "Events"),
+    ("scenario", "Scenario"),
+];
+
+fn tabs(h: &mut String, page: &Page<'_>, range: std::ops::Range<usize>) {
+    h.push_str("<nav role=\"tablist\">");
+    for (id, label) in TABS {
+        let _ = write!(
+            h,
+            "<button type=\"button\" role=\"tab\" data-tab=\"{id}\">{label}</button>"
+        );
+    }
+    h.push_str("</nav>\n");
+    section(h, "summary", &summary(page));
+    section(
+        h,
+        "explanation",
+        &format!("<pre>{}</pre>", esc(&page.explanation)),
+    );
+    section(
+        h,
+        "spacetime",
+        &format!("<div class=\"picture\">{}</div>", page.spacetime),
+    );
+    section(
+        h,
+        "ledger",
+        &format!("<div class=\"picture\">{}</div>", page.ledger),
+    );
+    section(
+        h,
+        "timeline",
+        &format!("<div class=\"picture\">{}</div>", page.timeline),
+    );
+    section(h, "events", &events_table(&page.events[range]));
+    section(
+        h,
+        "scenario",
+        &format!("<pre>{}</pre>", esc(&page.scenario)),
+    );
+}
+
+fn section(h: &mut String, id: &str, body: &str) {
+    let _ = writeln!(
+        h,
+        "<section class=\"tab\" id=\"tab-{id}\" role=\"tabpanel\">{body}</section>"
+    );
+}
+
+fn summary(page: &Page<'_>) -> String {
+    let mut s = String::from(
+        "<table class=\"checks\"><thead><tr><th>result</th><th>check</th><th>detail</th></tr></thead><tbody>",
+    );
+    for j in page.checks {
+        let detail = match &j.judgement {
+            Judgement::Pass(w) | Judgement::Missing(w) | Judgement::Skip(w) => w.clone(),
+            Judgement::Fail(v) | Judgement::Expected(v) => match (v.first(), v.len()) {
+                (Some(first), 1) => first.summary.clone(),
+                (Some(first), n) => format!("{n}×, e.g. {}", first.summary),
+                (None, _) => String::new(),
+            },
+        };
+        let word = j.judgement.word();
+        let _ = write!(
+            s,
+            "<tr class=\"{}\"><td><strong>{word}</strong></td><td>{} {}</td><td>{}</td></tr>",
+            word.to_lowercase(),
+            j.check.code(),
+            j.check.name(),
+            esc(&detail)
+        );
+    }
+    s.push_str("</tbody></table><table class=\"stats\"><tbody>");
+    for (k, v) in &page.stats {
+        let _ = write!(s, "<tr><th>{}</th><td>{}</td></tr>", esc(k), esc(v));
+    }
+    s.push_str("</tbody></table>");
+    s
+}
+
+fn events_table(events: &[Event]) -> String {
+    let mut s = String::from(
+        "<label>filter <input type=\"search\" id=\"filter\" placeholder=\"actor, kind, p1#3, …\">\
+         </label><table id=\"events\"><thead><tr><th>step</th><th>t (ms)</th><th>actor</th>\
+         <th>kind</th><th>peer</th><th>message</th><th>detail</th></tr></thead><tbody>",
+    );
+    for e in events {
+        let mark = if e.violates.is_empty() {
+            String::new()
+        } else {
+            format!(" ◀ violates {}", e.violates.join(", "))
+        };
+        let _ = write!(
+            s,
+            "<tr data-step=\"{}\" class=\"{}\"><td>{}</td><td>{}</td><td>{}</td><td>{}</td>\
+             <td>{}</td><td>{}</td><td>{}{}</td></tr>",
+            e.step,
+            if e.violates.is_empty() {
+                ""
+            } else {
+                "violation"
+            },
+            e.step,
+            e.time_ms(),
+            esc(&e.actor),
+            e.kind.word(),
+            esc(e.peer.as_deref().unwrap_or("")),
+            esc(e.msg.as_deref().unwrap_or("")),
+            esc(&e.detail),
+            esc(&mark)
+        );
+    }
+    s.push_str("</tbody></table>");
+    s
+}

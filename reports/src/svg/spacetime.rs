@@ -1,0 +1,527 @@
+//! `spacetime.svg`: the Lamport diagram of a run. One lifeline per actor
+//! (producers → broker → consumers → recovery), time downwards, slanted
+//! arrows from send to delivery. A lost datagram ends mid-air in ✕ "lost";
+//! a network duplicate is a dashed arrow labelled "dup"; a crash is a hatched
+//! band up to the restart, labelled with what was lost and what was kept; an
+//! effect is a dot with its count ("effect #2"); violating events are
+//! ringed with a callout. Long idle gaps are collapsed behind a break mark,
+//! and big runs are cut to a window of [`EVENTS_MAX`] events around the
+//! first violation.
+
+use std::collections::BTreeMap;
+use std::fmt::Write as _;
+
+use super::{Theme, alarm, esc, open};
+use crate::events::{Event, Kind, ms, window};
+
+/// Events drawn at most.
+pub const EVENTS_MAX: usize = 2_000;
+
+const LEFT: u32 = 90;
+const LANE_W: u32 = 180;
+const TOP: u32 = 70;
+const ROW: u32 = 18;
+const RIGHT: u32 = 330;
+
+/// Whether an event gets a row of its own (the rest share the row above).
+fn drawn(kind: Kind) -> bool {
+    matches!(
+        kind,
+        Kind::Send
+            | Kind::Dup
+            | Kind::Lost
+            | Kind::Cut
+            | Kind::Deliver
+            | Kind::DeliverToCrashed
+            | Kind::Crash
+            | Kind::Restart
+            | Kind::Effect
+            | Kind::Compensate
+            | Kind::LawDiffers
+    )
+}
+
+/// The y of every event in `events` (a window of the run), in pixels, and
+/// the idle gaps collapsed: (y of the break, idle microseconds).
+fn layout(events: &[Event]) -> (Vec<u32>, Vec<(u32, u64)>) {
+    let mut gaps: Vec<u64> = events
+        .windows(2)
+        .map(|w| w[1].time_us.saturating_sub(w[0].time_us))
+        .filter(|g| *g > 0)
+        .collect();
+    gaps.sort_unstable();
+    let median = gaps.get(gaps.len() / 2).copied().unwrap_or(1).max(1);
+    let mut ys = Vec::with_capacity(events.len());
+    let mut breaks = Vec::new();
+    let mut y = TOP + 20;
+    let mut last_time = events.first().map_or(0, |e| e.time_us);
+    for e in events {
+        let gap = e.time_us.saturating_sub(last_time);
+        if gap > 5 * median && gap > 1_000 {
+            breaks.push((y + 10, gap));
+            y += 26;
+        } else {
+            let extra = gap.saturating_mul(6) / median;
+            y += u32::try_from(extra.min(30)).unwrap_or(30);
+        }
+        if drawn(e.kind) {
+            y += ROW;
+        }
+        ys.push(y);
+        last_time = e.time_us;
+    }
+    (ys, breaks)
+}
+
+fn lane_x(lane: usize) -> u32 {
+    LEFT + LANE_W * u32::try_from(lane).unwrap_or(0) + LANE_W / 2
+}
+
+/// The picture of `events` (every event of the run) for actors `names`;
+/// `callouts` holds, by step, the sentence to put beside a violating event.
+pub fn render(
+    events: &[Event],
+    names: &[String],
+    callouts: &BTreeMap<usize, String>,
+    theme: Theme,
+) -> String {
+    let range = window(events, EVENTS_MAX);
+    let shown = &events[range.clone()];
+    let (ys, breaks) = layout(shown);
+    let lanes = u32::try_from(names.len()).unwrap_or(1);
+    let width = LEFT + LANE_W * lanes + RIGHT;
+    let bottom = ys.last().copied().unwrap_or(TOP) + 60;
+    let mut d = Drawing {
+        svg: open(width, bottom + 20, "space-time diagram of the run"),
+        theme,
+        shown,
+        ys,
+        bottom,
+        first: range.start,
+        lanes: names
+            .iter()
+            .enumerate()
+            .map(|(i, n)| (n.clone(), i))
+            .collect(),
+    };
+    d.defs();
+    d.title(events.len(), &range);
+    d.lifelines(names);
+    d.breaks(&breaks, width);
+    d.crashes();
+    d.arrows();
+    d.effects();
+    d.rings(callouts);
+    d.svg.push_str("</svg>\n");
+    d.svg
+}
+
+struct Drawing<'e> {
+    svg: String,
+    theme: Theme,
+    shown: &'e [Event],
+    ys: Vec<u32>,
+    bottom: u32,
+    /// The step of `shown[0]`.
+    first: usize,
+    /// Actor name → lane.
+    lanes: BTreeMap<String, usize>,
+}
+
+impl Drawing<'_> {
+    fn y(&self, step: usize) -> Option<u32> {
+        step.checked_sub(self.first)
+            .and_then(|i| self.ys.get(i))
+            .copied()
+    }
+
+    fn defs(&mut self) {
+        let p = self.theme.palette();
+        let _ = writeln!(
+            self.svg,
+            "<defs><marker id=\"head\" viewBox=\"0 0 10 10\" refX=\"10\" refY=\"5\" \
+             markerWidth=\"7\" markerHeight=\"7\" orient=\"auto-start-reverse\">\
+             <path d=\"M0,0 L10,5 L0,10 z\" fill=\"{ink}\"/></marker>\
+             <pattern id=\"hatch\" width=\"8\" height=\"8\" patternUnits=\"userSpaceOnUse\" \
+             patternTransform=\"rotate(45)\"><rect width=\"8\" height=\"8\" fill=\"#ffffff\"/>\
+             <line x1=\"0\" y1=\"0\" x2=\"0\" y2=\"8\" stroke=\"{faint}\" stroke-width=\"3\"/>\
+             </pattern></defs>",
+            ink = p.ink,
+            faint = p.faint
+        );
+    }
+
+    fn title(&mut self, total: usize, range: &std::ops::Range<usize>) {
+        let note = if range.len() < total {
+            format!(
+                " · events {}–{} of {total} shown, around the first violation",
+                range.start, range.end
+            )
+        } else {
+            format!(" · all {total} events")
+        };
+        let _ = writeln!(
+            self.svg,
+            "<text x=\"10\" y=\"20\" font-size=\"15\" font-weight=\"bold\">Space-time diagram\
+             </text><text x=\"10\" y=\"38\" fill=\"#444\">time flows down; arrows slant by their \
+             delay{}</text>",
+            esc(&note)
+        );
+    }
+
+    fn lifelines(&mut self, names: &[String]) {
+        let faint = self.theme.palette().faint;
+        for (lane, name) in names.iter().enumerate() {
+            let x = lane_x(lane);
+            let _ = writeln!(
+                self.svg,
+                "<g class=\"lifeline\"><title>{n}</title><text x=\"{x}\" y=\"{}\" \
+                 text-anchor=\"middle\" font-weight=\"bold\">{n}</text>\
+                 <line x1=\"{x}\" y1=\"{}\" x2=\"{x}\" y2=\"{}\" stroke=\"{faint}\"/></g>",
+                TOP - 6,
+                TOP,
+                self.bottom,
+                n = esc(name)
+            );
+        }
+        // The names again every 500 pixels, so a long picture stays legible.
+        for y in (TOP + 500..self.bottom).step_by(500) {
+            for (lane, name) in names.iter().enumerate() {
+                let _ = writeln!(
+                    self.svg,
+                    "<text x=\"{}\" y=\"{y}\" text-anchor=\"middle\" fill=\"#999\" \
+                     font-size=\"10\">{}</text>",
+                    lane_x(lane),
+                    esc(name)
+                );
+            }
+        }
+        let mut last_label = 0;
+        for (e, y) in self.shown.iter().zip(&self.ys) {
+            if *y >= last_label + 60 {
+                last_label = *y;
+                let _ = writeln!(
+                    self.svg,
+                    "<text x=\"8\" y=\"{}\" fill=\"#666\" font-size=\"11\">t={}ms</text>",
+                    y + 4,
+                    e.time_ms()
+                );
+            }
+        }
+    }
+
+    fn breaks(&mut self, breaks: &[(u32, u64)], width: u32) {
+        for (y, idle) in breaks {
+            let _ = writeln!(
+                self.svg,
+                "<g class=\"gap\"><title>{idle}ms with nothing happening, collapsed</title>\
+                 <path d=\"M{LEFT},{a} l10,-5 l10,10 l10,-10 l10,10 l10,-5\" fill=\"none\" \
+                 stroke=\"#888\"/><line x1=\"{LEFT}\" y1=\"{y}\" x2=\"{w}\" y2=\"{y}\" \
+                 stroke=\"#ccc\" stroke-dasharray=\"2,4\"/><text x=\"{t}\" y=\"{b}\" \
+                 fill=\"#666\" font-size=\"11\">≈ {idle}ms idle</text></g>",
+                idle = ms(*idle),
+                a = y,
+                w = width - RIGHT,
+                t = LEFT + 56,
+                b = y + 4,
+            );
+        }
+    }
+
+    /// Hatched bands from each crash to its restart.
+    fn crashes(&mut self) {
+        let mut last: BTreeMap<usize, (String, Option<String>)> = BTreeMap::new();
+        let mut found = Vec::new();
+        for (i, e) in self.shown.iter().enumerate() {
+            if e.kind == Kind::Crash {
+                let lost = last.get(&e.lane).and_then(|s| s.1.clone());
+                let restart = self.shown[i..]
+                    .iter()
+                    .position(|r| r.kind == Kind::Restart && r.lane == e.lane)
+                    .map(|j| i + j);
+                found.push((i, restart, lost));
+            }
+            for (name, s) in &e.state {
+                if let Some(lane) = self.lanes.get(name) {
+                    last.insert(*lane, (s.durable.clone(), s.volatile.clone()));
+                }
+            }
+        }
+        for (i, restart, lost) in found {
+            let kept = restart
+                .and_then(|r| self.shown[r].state.get(&self.shown[r].actor))
+                .map(|s| s.durable.clone());
+            self.band(i, restart, lost, kept);
+        }
+    }
+
+    fn band(
+        &mut self,
+        i: usize,
+        restart: Option<usize>,
+        lost: Option<String>,
+        kept: Option<String>,
+    ) {
+        let e = &self.shown[i];
+        let x = lane_x(e.lane);
+        let top = self.ys[i];
+        let end = restart.map_or(self.bottom, |r| self.ys[r]);
+        let red = alarm(self.theme);
+        let lost = lost.unwrap_or_else(|| "its volatile state".into());
+        let kept = kept.unwrap_or_else(|| "its durable state".into());
+        let step = restart.map_or(e.step, |r| self.shown[r].step);
+        let _ = writeln!(
+            self.svg,
+            "<g class=\"crash-band\" data-step=\"{}\"><title>{} crashed at {} (t={}ms). \
+             Lost (volatile): {}. Kept (durable): {}.</title>\
+             <rect x=\"{}\" y=\"{top}\" width=\"28\" height=\"{}\" fill=\"url(#hatch)\" \
+             stroke=\"{red}\"/><text x=\"{}\" y=\"{}\" fill=\"{red}\" font-weight=\"bold\">\
+             ✕ CRASH at {}</text></g>",
+            e.step,
+            esc(&e.actor),
+            esc(&e.detail),
+            e.time_ms(),
+            esc(&lost),
+            esc(&kept),
+            x - 14,
+            end.saturating_sub(top).max(4),
+            x + 18,
+            top + 4,
+            esc(&e.detail),
+        );
+        if let Some(r) = restart {
+            let _ = writeln!(
+                self.svg,
+                "<g class=\"restart\" data-step=\"{step}\"><title>restarted from durable \
+                 state: {k}</title><text x=\"{}\" y=\"{}\" font-size=\"11\">↻ RESTART · lost: \
+                 {l}</text><text x=\"{}\" y=\"{}\" font-size=\"11\">kept: {k}</text></g>",
+                x + 18,
+                self.ys[r] - 2,
+                x + 18,
+                self.ys[r] + 11,
+                l = esc(&short(&lost, 40)),
+                k = esc(&short(&kept, 40)),
+            );
+        }
+    }
+
+    fn arrows(&mut self) {
+        let arrivals: BTreeMap<usize, usize> = self
+            .shown
+            .iter()
+            .filter(|e| matches!(e.kind, Kind::Deliver | Kind::DeliverToCrashed))
+            .filter_map(|e| e.cause.map(|c| (c, e.step)))
+            .collect();
+        for e in self.shown {
+            match e.kind {
+                Kind::Send | Kind::Dup => {
+                    let arrival = arrivals.get(&e.step).copied();
+                    self.arrow(e, arrival);
+                }
+                Kind::Lost | Kind::Cut => self.lost(e),
+                _ => {}
+            }
+        }
+    }
+
+    fn arrow(&mut self, e: &Event, arrival: Option<usize>) {
+        let (Some(y0), Some(peer)) = (self.y(e.step), e.peer_lane) else {
+            return;
+        };
+        let (x0, x1) = (lane_x(e.lane), lane_x(peer));
+        let (y1, step, crashed) = match arrival.and_then(|a| self.y(a).map(|y| (a, y))) {
+            Some((a, y)) => (
+                y,
+                a,
+                self.shown[a - self.first].kind == Kind::DeliverToCrashed,
+            ),
+            None => (self.bottom, e.step, false),
+        };
+        let ink = self.theme.palette().ink;
+        let dup = e.kind == Kind::Dup;
+        let dash = if dup { " stroke-dasharray=\"6,4\"" } else { "" };
+        let class = if dup { "arrow dup" } else { "arrow" };
+        let mut label = short(&name_of(e), 26);
+        if dup {
+            label = format!("dup · {label}");
+        }
+        if crashed {
+            label.push_str(" · arrived while crashed");
+        }
+        // A datagram that vanished at a crashed receiver is labelled at its
+        // end, where it vanished; the others at their middle.
+        let (mx, my) = if crashed {
+            ((x0 + 3 * x1) / 4, (y0 + 3 * y1) / 4)
+        } else {
+            ((x0 + x1) / 2, (y0 + y1) / 2)
+        };
+        let _ = writeln!(
+            self.svg,
+            "<g class=\"{class}\" data-step=\"{step}\"><title>{} → {}: {} (sent t={}ms)</title>\
+             <line x1=\"{x0}\" y1=\"{y0}\" x2=\"{x1}\" y2=\"{y1}\" stroke=\"{ink}\"{dash} \
+             marker-end=\"url(#head)\"/><text x=\"{mx}\" y=\"{}\" text-anchor=\"middle\" \
+             font-size=\"10\" fill=\"{ink}\" stroke=\"#fff\" stroke-width=\"3\" \
+             paint-order=\"stroke\">{}</text></g>",
+            esc(&e.actor),
+            esc(e.peer.as_deref().unwrap_or("?")),
+            esc(&e.detail),
+            e.time_ms(),
+            my.saturating_sub(3),
+            esc(&label)
+        );
+    }
+
+    fn lost(&mut self, e: &Event) {
+        let (Some(y0), Some(peer)) = (self.y(e.step), e.peer_lane) else {
+            return;
+        };
+        let (x0, x1) = (lane_x(e.lane), lane_x(peer));
+        let xm = (x0 + x1) / 2;
+        let ym = y0 + ROW * 2;
+        let red = alarm(self.theme);
+        let word = if e.kind == Kind::Cut { "cut" } else { "lost" };
+        let _ = writeln!(
+            self.svg,
+            "<g class=\"lost\" data-step=\"{}\"><title>{} → {}: {} {word} by the network \
+             (t={}ms)</title><line x1=\"{x0}\" y1=\"{y0}\" x2=\"{xm}\" y2=\"{ym}\" \
+             stroke=\"{red}\"/><text x=\"{xm}\" y=\"{}\" text-anchor=\"middle\" \
+             font-size=\"16\" fill=\"{red}\">✕</text><text x=\"{xm}\" y=\"{}\" \
+             text-anchor=\"middle\" font-size=\"11\" fill=\"{red}\" font-weight=\"bold\">\
+             {word}: {}</text></g>",
+            e.step,
+            esc(&e.actor),
+            esc(e.peer.as_deref().unwrap_or("?")),
+            esc(&e.detail),
+            e.time_ms(),
+            ym + 6,
+            ym + 19,
+            esc(&short(&name_of(e), 24))
+        );
+    }
+
+    fn effects(&mut self) {
+        let green = self.theme.palette().effect;
+        for (e, y) in self.shown.iter().zip(&self.ys) {
+            let x = lane_x(e.lane);
+            let (class, text) = match e.kind {
+                Kind::Effect => (
+                    "effect",
+                    format!(
+                        "{} effect #{}",
+                        e.msg.as_deref().unwrap_or("?"),
+                        e.effect.unwrap_or(0)
+                    ),
+                ),
+                Kind::Compensate => (
+                    "compensate",
+                    format!("{} back to unprocessed", e.msg.as_deref().unwrap_or("?")),
+                ),
+                Kind::LawDiffers => ("law", "law probe: retry ≠ one clean run".to_string()),
+                _ => continue,
+            };
+            let _ = writeln!(
+                self.svg,
+                "<g class=\"{class}\" data-step=\"{}\"><title>t={}ms {}: {}</title>\
+                 <circle cx=\"{x}\" cy=\"{y}\" r=\"5\" fill=\"{green}\"/><text x=\"{}\" \
+                 y=\"{}\" font-size=\"11\" font-weight=\"bold\">{}</text></g>",
+                e.step,
+                e.time_ms(),
+                esc(&e.actor),
+                esc(&e.detail),
+                x + 15,
+                y + 4,
+                esc(&text)
+            );
+        }
+    }
+
+    fn rings(&mut self, callouts: &BTreeMap<usize, String>) {
+        let red = alarm(self.theme);
+        let right = self.svg_right();
+        for (e, y) in self.shown.iter().zip(&self.ys) {
+            if e.violates.is_empty() {
+                continue;
+            }
+            let x = lane_x(e.lane);
+            let text = callouts
+                .get(&e.step)
+                .cloned()
+                .unwrap_or_else(|| format!("violates {}", e.violates.join(", ")));
+            let _ = writeln!(
+                self.svg,
+                "<g class=\"violation\" data-step=\"{}\"><title>{}</title><circle cx=\"{x}\" \
+                 cy=\"{y}\" r=\"11\" fill=\"none\" stroke=\"{red}\" stroke-width=\"2.5\"/>\
+                 <line x1=\"{}\" y1=\"{y}\" x2=\"{right}\" y2=\"{y}\" stroke=\"{red}\" \
+                 stroke-dasharray=\"3,3\"/>",
+                e.step,
+                esc(&text),
+                x + 11
+            );
+            for (i, line) in wrap(&format!("◀ {} {text}", e.violates.join(",")), 44)
+                .iter()
+                .enumerate()
+            {
+                let _ = writeln!(
+                    self.svg,
+                    "<text x=\"{}\" y=\"{}\" fill=\"{red}\" font-size=\"11\" \
+                     font-weight=\"bold\">{}</text>",
+                    right + 4,
+                    y + 4 + 13 * u32::try_from(i).unwrap_or(0),
+                    esc(line)
+                );
+            }
+            self.svg.push_str("</g>\n");
+        }
+    }
+
+    fn svg_right(&self) -> u32 {
+        let lanes = self.shown.iter().map(|e| e.lane).max().unwrap_or(0) + 1;
+        let lanes = lanes.max(
+            self.shown
+                .iter()
+                .filter_map(|e| e.peer_lane)
+                .max()
+                .unwrap_or(0)
+                + 1,
+        );
+        LEFT + LANE_W * u32::try_from(lanes).unwrap_or(1) + 10
+    }
+}
+
+/// A datagram's name: the variant of its payload and its message
+/// (`Produce p1#3`).
+fn name_of(e: &Event) -> String {
+    let variant = e.detail.split([' ', '(', '{']).next().unwrap_or_default();
+    match &e.msg {
+        Some(m) => format!("{variant} {m}"),
+        None => variant.to_string(),
+    }
+}
+
+fn short(text: &str, room: usize) -> String {
+    if text.chars().count() <= room {
+        return text.to_string();
+    }
+    let mut t: String = text.chars().take(room.saturating_sub(1)).collect();
+    t.push('…');
+    t
+}
+
+/// Break `text` into lines of at most `width` characters, between words.
+pub(crate) fn wrap(text: &str, width: usize) -> Vec<String> {
+    let mut lines: Vec<String> = Vec::new();
+    let mut line = String::new();
+    for word in text.split_whitespace() {
+        if !line.is_empty() && line.chars().count() + 1 + word.chars().count() > width {
+            lines.push(std::mem::take(&mut line));
+        }
+        if !line.is_empty() {
+            line.push(' ');
+        }
+        line.push_str(word);
+    }
+    if !line.is_empty() {
+        lines.push(line);
+    }
+    lines
+}

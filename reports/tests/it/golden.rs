@@ -1,0 +1,72 @@
+//! Golden explanations: the `explain.txt` of every bundled scenario and
+//! fixture that shows a violation at its own seed, compared byte for byte
+//! with `tests/golden/<file>.explain.txt`. `UPDATE_GOLDEN=1` rewrites them;
+//! review the diff like code.
+
+use reports::bundle::Rendered;
+
+use crate::{recorded, root};
+
+fn breaking_files() -> Vec<String> {
+    let mut files = Vec::new();
+    for dir in ["scenarios", "tests/fixtures"] {
+        let mut names: Vec<String> = std::fs::read_dir(root().join(dir))
+            .unwrap()
+            .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+            .filter(|n| n.ends_with(".ron"))
+            .map(|n| format!("{dir}/{n}"))
+            .collect();
+        names.sort();
+        files.extend(names);
+    }
+    files
+}
+
+#[test]
+fn explanations_of_the_breaking_scenarios_match_their_golden_files() {
+    let update = std::env::var_os("UPDATE_GOLDEN").is_some();
+    let mut checked = 0;
+    for rel in breaking_files() {
+        let (scenario, rec) = recorded(&rel);
+        if rec.report.violations().next().is_none() {
+            continue;
+        }
+        let text = reports::explain::render(&Rendered::new(&scenario, &rec).explanations);
+        for line in text.lines() {
+            assert!(line.chars().count() <= 80, "{rel}: over 80 columns: {line}");
+        }
+        let stem = rel.rsplit('/').next().unwrap().trim_end_matches(".ron");
+        let golden = root().join(format!("reports/tests/golden/{stem}.explain.txt"));
+        if update {
+            std::fs::write(&golden, &text).unwrap();
+        }
+        let want = std::fs::read_to_string(&golden)
+            .unwrap_or_else(|e| panic!("{}: {e} (UPDATE_GOLDEN=1 writes it)", golden.display()));
+        assert_eq!(
+            text,
+            want,
+            "{rel}: explanation differs from {}",
+            golden.display()
+        );
+        checked += 1;
+    }
+    assert!(
+        checked >= 8,
+        "every breaking scenario is covered ({checked})"
+    );
+}
+
+#[test]
+fn every_story_ends_in_a_contradiction_and_a_hint() {
+    let (scenario, rec) = recorded("scenarios/05-m2-lost-ack-duplicates.ron");
+    let explained = Rendered::new(&scenario, &rec).explanations;
+    assert!(!explained.is_empty());
+    for x in &explained {
+        assert!(x.conclusion.starts_with("However, "), "{}", x.conclusion);
+        assert!(x.hint.starts_with("hint: M4"), "{}", x.hint);
+        assert!(!x.steps.is_empty());
+    }
+    let text = reports::explain::render(&explained);
+    assert!(text.contains("appended m at partition 0"), "{text}");
+    assert!(text.contains("effect #2"), "{text}");
+}

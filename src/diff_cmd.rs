@@ -1,0 +1,115 @@
+//! `eosim diff <run-a> <run-b>`: where two run folders part ways. Events are
+//! compared in order on what happened (time, actor, kind, peer, message,
+//! detail), not on the states recorded with them.
+
+use std::path::Path;
+
+use reports::bundle::EVENTS_JSONL;
+use serde_json::Value;
+
+/// Events of context shown before the first difference.
+const CONTEXT: usize = 3;
+
+/// Compare the runs in folders `a` and `b`; returns the exit code (0 the
+/// same, 1 they differ, 2 no such folder, 4 unreadable events).
+pub fn diff(a: &str, b: &str) -> u8 {
+    for dir in [a, b] {
+        if !Path::new(dir).is_dir() {
+            eprintln!("error: {dir} is not a run folder (no such directory)");
+            return 2;
+        }
+    }
+    let (ea, eb) = match (events(a), events(b)) {
+        (Ok(ea), Ok(eb)) => (ea, eb),
+        (Err(msg), _) | (_, Err(msg)) => {
+            eprintln!("error: {msg}");
+            return 4;
+        }
+    };
+    match first_divergence(&ea, &eb) {
+        None => {
+            crate::outln(format!("SAME  {} events, identical in order", ea.len()));
+            0
+        }
+        Some(at) => {
+            crate::out(describe(&ea, &eb, at, (a, b)));
+            1
+        }
+    }
+}
+
+/// The events of a folder's `events.jsonl`, each as one comparable line.
+fn events(dir: &str) -> Result<Vec<String>, String> {
+    let path = Path::new(dir).join(EVENTS_JSONL);
+    let text = std::fs::read_to_string(&path).map_err(|e| {
+        format!(
+            "cannot read {} ({e}); re-render the folder with `eosim report {dir}`",
+            path.display()
+        )
+    })?;
+    text.lines()
+        .enumerate()
+        .map(|(i, line)| {
+            let v: Value = serde_json::from_str(line)
+                .map_err(|e| format!("{}:{}: not JSON: {e}", path.display(), i + 1))?;
+            Ok(summary(&v))
+        })
+        .collect()
+}
+
+fn summary(v: &Value) -> String {
+    let s = |k: &str| v[k].as_str().unwrap_or("").to_string();
+    let t = v["time_us"].as_u64().unwrap_or(0);
+    let peer = s("peer");
+    let peer = if peer.is_empty() {
+        String::new()
+    } else {
+        format!(" ↔ {peer}")
+    };
+    format!(
+        "t={}ms {} {}{peer} {} {}",
+        reports::events::ms(t),
+        s("actor"),
+        s("kind"),
+        s("msg"),
+        s("detail")
+    )
+    .trim_end()
+    .to_string()
+}
+
+fn first_divergence(a: &[String], b: &[String]) -> Option<usize> {
+    (0..a.len().max(b.len())).find(|i| a.get(*i) != b.get(*i))
+}
+
+fn describe(a: &[String], b: &[String], at: usize, (da, db): (&str, &str)) -> String {
+    let mut out = format!("DIFFER at event #{at} (the first {at} events are the same)\n");
+    let from = at.saturating_sub(CONTEXT);
+    for (i, e) in a.iter().enumerate().take(at).skip(from) {
+        out.push_str(&format!("    #{i:<5} {e}\n"));
+    }
+    let show = |e: Option<&String>| e.map_or("(no more events)".to_string(), Clone::clone);
+    out.push_str(&format!("  a #{at:<5} {}\n", show(a.get(at))));
+    out.push_str(&format!("  b #{at:<5} {}\n", show(b.get(at))));
+    out.push_str(&format!("  a = {da}\n  b = {db}\n"));
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_first_divergence_is_found_with_context() {
+        let a: Vec<String> = ["x", "y", "z"].map(String::from).to_vec();
+        let b: Vec<String> = ["x", "y", "w"].map(String::from).to_vec();
+        assert_eq!(first_divergence(&a, &a), None);
+        assert_eq!(first_divergence(&a, &b), Some(2));
+        assert_eq!(first_divergence(&a, &a[..2]), Some(2));
+        let text = describe(&a, &b, 2, ("A", "B"));
+        assert!(
+            text.contains("a #2     z") && text.contains("b #2     w"),
+            "{text}"
+        );
+    }
+}

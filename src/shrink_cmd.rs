@@ -1,0 +1,241 @@
+//! `eosim shrink <run-dir | scenario>`: shrink a failing run to a seedless
+//! `min/scenario.ron` in its run folder. `run` calls [`shrink_into`] itself
+//! when it finds an unexpected violation.
+
+use std::path::{Path, PathBuf};
+use std::time::{Duration, Instant};
+
+use models::check::CheckId;
+use models::scenario::Scenario;
+use models::shrink::{self, ShrinkError, Shrunk};
+
+use crate::runfolder::{SCENARIO, VERDICT};
+use crate::{Format, diagnostics};
+
+/// The minimal scenario's place in a run folder.
+pub const MIN: &str = "min/scenario.ron";
+
+/// What `eosim shrink` was given.
+pub struct ShrinkArgs {
+    /// A run folder or a scenario file.
+    pub target: String,
+    /// The seed (scenario files only; default: the scenario's own).
+    pub seed: Option<u64>,
+    /// The check to keep failing (default: the first unexpected violation).
+    pub check: Option<CheckId>,
+    /// Wall-clock budget for the search.
+    pub budget: Duration,
+    /// Where a scenario file's run folder goes.
+    pub out: String,
+}
+
+/// Shrink and print; returns the exit code (0 shrunk, 2 nothing to shrink
+/// or no such target, 4 invalid scenario or folder, 5 not reproduced).
+pub fn shrink(args: &ShrinkArgs) -> u8 {
+    let (scenario, seed, source, dir) = match resolve(args) {
+        Ok(found) => found,
+        Err(code) => return code,
+    };
+    match shrink_into(&scenario, seed, &source, &dir, args.check, args.budget) {
+        Ok((shrunk, min)) => {
+            crate::out(describe(&source, seed, &shrunk, &min));
+            0
+        }
+        Err(Failure::Shrink(e)) => {
+            eprintln!("error: {source} at seed {seed}: {e}");
+            match e {
+                ShrinkError::NothingToShrink { .. } => 2,
+                ShrinkError::NotReproduced(_) => 5,
+            }
+        }
+        Err(Failure::Write(msg)) => {
+            eprintln!("error: {msg}");
+            2
+        }
+    }
+}
+
+/// The scenario, seed, source name and run folder to shrink into.
+fn resolve(args: &ShrinkArgs) -> Result<(Scenario, u64, String, PathBuf), u8> {
+    let target = Path::new(&args.target);
+    if target.is_dir() {
+        if args.seed.is_some() {
+            eprintln!("error: --seed is for a scenario file; a run folder has its own seed");
+            return Err(2);
+        }
+        return from_run_folder(target);
+    }
+    let scenario = Scenario::load(&args.target).map_err(|e| {
+        diagnostics::report(&e, Format::Human);
+        diagnostics::exit_code(&e)
+    })?;
+    let seed = args.seed.unwrap_or(scenario.seed());
+    let report = models::run::run(&scenario, seed, false);
+    if report.violations().next().is_none() {
+        let e = ShrinkError::NothingToShrink { check: None };
+        eprintln!("error: {} at seed {seed}: {e}", args.target);
+        return Err(2);
+    }
+    let recording = reports::bundle::record(&scenario, seed);
+    let dir =
+        crate::runfolder::write(&args.out, &scenario, &recording, &args.target).map_err(|m| {
+            eprintln!("error: {m}");
+            2
+        })?;
+    Ok((scenario, seed, args.target.clone(), dir))
+}
+
+fn from_run_folder(dir: &Path) -> Result<(Scenario, u64, String, PathBuf), u8> {
+    let verdict_file = dir.join(VERDICT);
+    let verdict: serde_json::Value = std::fs::read_to_string(&verdict_file)
+        .ok()
+        .and_then(|t| serde_json::from_str(&t).ok())
+        .ok_or_else(|| {
+            eprintln!("error: {} is missing or not JSON", verdict_file.display());
+            4
+        })?;
+    let Some(seed) = verdict["seed"].as_u64() else {
+        eprintln!("error: {} has no seed", verdict_file.display());
+        return Err(4);
+    };
+    let file = dir.join(SCENARIO).to_string_lossy().into_owned();
+    let scenario = Scenario::load(&file).map_err(|e| {
+        diagnostics::report(&e, Format::Human);
+        4
+    })?;
+    let source = verdict["file"].as_str().map_or(file, str::to_string);
+    Ok((scenario, seed, source, dir.to_path_buf()))
+}
+
+/// Why shrinking into a folder failed.
+pub enum Failure {
+    /// The search could not start.
+    Shrink(ShrinkError),
+    /// The result could not be written.
+    Write(String),
+}
+
+/// Shrink the run of `scenario` at `seed` within `budget` and write
+/// `dir/min/scenario.ron` (through a temporary file); returns the result
+/// and the file's path.
+///
+/// # Errors
+/// [`Failure`] if there is nothing to shrink or the file cannot be written.
+pub fn shrink_into(
+    scenario: &Scenario,
+    seed: u64,
+    source: &str,
+    dir: &Path,
+    check: Option<CheckId>,
+    budget: Duration,
+) -> Result<(Shrunk, PathBuf), Failure> {
+    let start = Instant::now();
+    let shrunk = shrink::shrink(scenario, seed, check, &mut || start.elapsed() < budget)
+        .map_err(Failure::Shrink)?;
+    let text = shrink::min_file(&shrunk, source, seed, reports::VERSION);
+    let path = dir.join(MIN);
+    let tmp = path.with_extension("ron.partial");
+    let parent = path.parent().expect("min/ has a parent");
+    std::fs::create_dir_all(parent)
+        .and_then(|()| std::fs::write(&tmp, text))
+        .and_then(|()| std::fs::rename(&tmp, &path))
+        .map_err(|e| Failure::Write(format!("cannot write {}: {e}", path.display())))?;
+    Ok((shrunk, path))
+}
+
+/// What `eosim shrink` prints: the check, the sizes before and after, the
+/// schedule left, and how to run it.
+pub fn describe(source: &str, seed: u64, shrunk: &Shrunk, min: &Path) -> String {
+    let (b, a) = (shrunk.before, shrunk.after);
+    let size = |s: shrink::Size| {
+        format!(
+            "{:>10} · {} · {} · {}",
+            counted(s.events, "event"),
+            counted(s.faults as u64, "fault"),
+            counted(s.delays as u64, "delay"),
+            counted(s.messages, "message")
+        )
+    };
+    let mut out = format!(
+        "SHRUNK {source} seed {seed}: {} {} still fails\n  before   {}\n  after    {}   ({} runs{})\n",
+        shrunk.check,
+        shrunk.check.name(),
+        size(b),
+        size(a),
+        shrunk.attempts,
+        if shrunk.complete {
+            ""
+        } else {
+            ", budget spent"
+        },
+    );
+    let schedule = schedule_parts(shrunk);
+    let schedule = if schedule.is_empty() {
+        "no faults: it fails on every run".to_string()
+    } else {
+        reports::text::join_wrapped(&schedule, " · ", "           ")
+    };
+    out.push_str(&format!("  faults   {schedule}\n"));
+    out.push_str(&format!("  min      {}\n", min.display()));
+    out.push_str(&format!("  run it   eosim run {}\n", min.display()));
+    out
+}
+
+/// One phrase per scheduled fault of the minimal scenario.
+fn schedule_parts(shrunk: &Shrunk) -> Vec<String> {
+    let scenario =
+        Scenario::from_spec(MIN, shrunk.spec.clone()).expect("every accepted candidate validated");
+    reports::text::fault_parts(&scenario)
+        .into_iter()
+        .skip(1)
+        .filter(|p| p != "no crashes")
+        .collect()
+}
+
+/// `1 event`, `2 events`.
+pub fn counted(n: u64, word: &str) -> String {
+    if n == 1 {
+        format!("{n} {word}")
+    } else {
+        format!("{n} {word}s")
+    }
+}
+
+/// The minimal run in one phrase: `9 events · drop broker->producer-1 #1`.
+pub fn one_line(shrunk: &Shrunk) -> String {
+    let mut parts = vec![counted(shrunk.after.events, "event")];
+    parts.extend(schedule_parts(shrunk));
+    if parts.len() == 1 {
+        parts.push("no faults".into());
+    }
+    parts.join(" · ")
+}
+
+/// Shrink the smallest example of each unexpected cluster of a sweep for
+/// its check, each within `attempts` candidate runs (a count, so that a
+/// sweep and the merge of its shards save the same results on any
+/// machine): `(check, cause, seed, shrunk)`, in cluster order. Clusters
+/// that cannot be shrunk are left out (and reported on stderr).
+pub fn shrink_clusters(
+    scenario: &Scenario,
+    summary: &models::sweep::Summary,
+    attempts: u32,
+) -> Vec<(CheckId, String, u64, Shrunk)> {
+    let mut out = Vec::new();
+    for ((check, cause), cluster) in &summary.clusters {
+        if cluster.expected || cause == models::sweep::MISSING {
+            continue;
+        }
+        let seed = cluster.smallest().1;
+        let mut tried = 0;
+        let mut keep_going = || {
+            tried += 1;
+            tried <= attempts
+        };
+        match shrink::shrink(scenario, seed, Some(*check), &mut keep_going) {
+            Ok(shrunk) => out.push((*check, cause.clone(), seed, shrunk)),
+            Err(e) => eprintln!("error: shrinking seed {seed}: {e}"),
+        }
+    }
+    out
+}
