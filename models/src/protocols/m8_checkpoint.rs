@@ -39,6 +39,7 @@
 
 use sim_core::SimDuration;
 
+use super::AT_LEAST_ONCE_CLAIMS;
 use super::{ModelId, ModelInfo};
 use crate::check::CheckId;
 use crate::matrix::FaultClass;
@@ -98,13 +99,7 @@ pub const AT_LEAST_ONCE: ModelInfo = ModelInfo {
     guarantee: "at-least-once",
     mechanism: "effects apply as records arrive; offsets are stored at each checkpoint; a \
                 restore replays everything after the last checkpoint",
-    claims: &[
-        CheckId::C1,
-        CheckId::C2,
-        CheckId::C5,
-        CheckId::C6,
-        CheckId::C16,
-    ],
+    claims: AT_LEAST_ONCE_CLAIMS,
     survives: &FaultClass::ALL,
     breakers: "a crash between an effect and the next checkpoint replays the record (C3, C8)",
     anchor: "Flink docs: at-least-once mode, \"on a restore, these records will occur as \

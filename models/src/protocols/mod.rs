@@ -303,6 +303,25 @@ pub const EXACTLY_ONCE_CLAIMS: &[CheckId] = &[
     CheckId::C16,
 ];
 
+/// What an at-least-once model claims: no loss (C1, C2), consistent offsets
+/// (C5), no phantom (C6) and liveness (C16).
+pub const AT_LEAST_ONCE_CLAIMS: &[CheckId] = &[
+    CheckId::C1,
+    CheckId::C2,
+    CheckId::C5,
+    CheckId::C6,
+    CheckId::C16,
+];
+
+/// The network's fault classes: what a model survives when only crashes
+/// break it.
+pub const NETWORK_FAULTS: &[FaultClass] = &[
+    FaultClass::Loss,
+    FaultClass::Duplicate,
+    FaultClass::Reorder,
+    FaultClass::Partition,
+];
+
 /// The crash point every strategy but M1 passes last, before it sends the
 /// offset commit.
 pub const AFTER_EFFECT_BEFORE_OFFSET_COMMIT: &str = "after-effect-before-offset-commit";

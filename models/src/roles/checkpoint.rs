@@ -5,7 +5,7 @@
 use sim_core::{Choices, Ctx, SimTime, Step, Store};
 
 use super::consumer::{Consumer, ConsumerDb, ConsumerVol};
-use super::{Msg, Node, Timer};
+use super::{Msg, Node, Timer, crash_point};
 use crate::history::Obs;
 use crate::protocols::ModelId;
 use crate::protocols::m8_checkpoint::{
@@ -162,13 +162,4 @@ impl Consumer {
             self.commit_staged(db, ctx);
         }
     }
-}
-
-/// Pass a crash point, recording the crash with the message it interrupted.
-fn crash_point<C: Choices>(ctx: &mut Ctx<'_, Node, C>, key: MsgKey, point: &'static str) -> Step {
-    let step = ctx.crash_point(point);
-    if step.is_err() {
-        ctx.observe(Obs::Crashed { key, point });
-    }
-    step
 }

@@ -327,14 +327,8 @@ struct CtxGate<'c, 'a, C: Choices> {
 }
 
 impl<C: Choices> Gate for CtxGate<'_, '_, C> {
-    /// A crash that fires is recorded with the message it interrupted, so
-    /// that explanations name the right one.
     fn crash_point(&mut self, key: MsgKey, point: &'static str) -> Step {
-        let step = self.ctx.crash_point(point);
-        if step.is_err() {
-            self.ctx.observe(Obs::Crashed { key, point });
-        }
-        step
+        super::crash_point(self.ctx, key, point)
     }
 
     fn effect(&mut self, key: MsgKey, count: u32) {

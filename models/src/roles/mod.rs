@@ -329,3 +329,17 @@ impl Actor for Node {
         }
     }
 }
+
+/// Pass a crash point, recording a crash that fires with the message it
+/// interrupted, so that explanations name the right one.
+pub(super) fn crash_point<C: Choices>(
+    ctx: &mut Ctx<'_, Node, C>,
+    key: MsgKey,
+    point: &'static str,
+) -> Step {
+    let step = ctx.crash_point(point);
+    if step.is_err() {
+        ctx.observe(Obs::Crashed { key, point });
+    }
+    step
+}
