@@ -313,6 +313,14 @@ mod tests {
     }
 
     #[test]
+    fn fault_classes_are_found_by_their_printed_names() {
+        for f in FaultClass::ALL {
+            assert_eq!(FaultClass::from_name(f.name()), Some(f));
+        }
+        assert_eq!(FaultClass::from_name("drop"), None);
+    }
+
+    #[test]
     fn a_claimed_check_broken_under_a_survived_fault_is_a_contradiction() {
         let mut cell = Cell::empty(ModelId::M2, FaultClass::Crash);
         cell.broken.insert(CheckId::C3, 4);

@@ -281,19 +281,19 @@ fn conclusion(v: &Violation, events: &[Event]) -> String {
              earlier acked one ({}): a contradiction.",
             v.summary
         ),
-        CheckId::C7 => format!(
-            "However, no-aborted-effect forbids any effect of a message whose send failed or \
-             was aborted, and {m} took effect ({}): a contradiction.",
-            v.summary
-        ),
-        CheckId::C13 => format!(
-            "However, fencing forbids accepting a write under a token older than one already \
-             seen ({}): a contradiction.",
-            v.summary
-        ),
         CheckId::C12 => format!(
             "However, consumer-monotonic requires a consumer's offsets to move forward ({}): a \
              contradiction.",
+            v.summary
+        ),
+        CheckId::C7 => format!(
+            "However, no-aborted-effect allows no effect for an operation that failed, and {m} \
+             took effect {times} ({}): a contradiction.",
+            v.summary
+        ),
+        CheckId::C13 => format!(
+            "However, fencing refuses a write under a token older than one already seen ({}): \
+             a contradiction.",
             v.summary
         ),
     }

@@ -161,29 +161,8 @@ mod tests {
     use sim_core::{ActorId, Observed, SimTime};
 
     use super::*;
-    use crate::check::test_support::{at, check, key, sent_and_acked};
+    use crate::check::test_support::{append, at, check, effect, key, sent_and_acked};
     use crate::history::Obs;
-
-    fn append(ms: u64, seq: u32, offset: u64) -> Observed<Obs> {
-        at(
-            ms,
-            Obs::Append {
-                key: key(seq),
-                partition: 0,
-                offset,
-            },
-        )
-    }
-
-    fn effect(ms: u64, seq: u32) -> Observed<Obs> {
-        at(
-            ms,
-            Obs::Effect {
-                key: key(seq),
-                count: 1,
-            },
-        )
-    }
 
     #[test]
     fn an_unapplied_offset_below_an_applied_one_is_a_lost_write() {

@@ -393,6 +393,35 @@ pub(crate) mod test_support {
         f(&input)
     }
 
+    /// `seq` appended at partition 0, `offset`, at `ms`.
+    pub fn append(ms: u64, seq: u32, offset: u64) -> Observed<Obs> {
+        let obs = Obs::Append {
+            key: key(seq),
+            partition: 0,
+            offset,
+        };
+        at(ms, obs)
+    }
+
+    /// `seq` delivered from partition 0, `offset`, at `ms`.
+    pub fn deliver(ms: u64, seq: u32, offset: u64) -> Observed<Obs> {
+        let obs = Obs::Deliver {
+            key: key(seq),
+            partition: 0,
+            offset,
+        };
+        at(ms, obs)
+    }
+
+    /// The first effect of `seq` at `ms`.
+    pub fn effect(ms: u64, seq: u32) -> Observed<Obs> {
+        let obs = Obs::Effect {
+            key: key(seq),
+            count: 1,
+        };
+        at(ms, obs)
+    }
+
     /// `seq` sent at t=0 and acked at t=1.
     pub fn sent_and_acked(seq: u32) -> [Observed<Obs>; 2] {
         [

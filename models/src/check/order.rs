@@ -191,7 +191,9 @@ pub fn consumer_monotonic(input: &CheckInput<'_>) -> Status {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::check::test_support::{at, check, check_unordered, key, sent_and_acked};
+    use crate::check::test_support::{
+        append, at, check, check_unordered, deliver, effect, key, sent_and_acked,
+    };
     use crate::history::Obs;
     use crate::vocab::SendOutcome;
     use sim_core::Observed;
@@ -212,38 +214,6 @@ mod tests {
             Obs::SendOutcome {
                 key: key(seq),
                 outcome: SendOutcome::Acked,
-            },
-        )
-    }
-
-    fn append(ms: u64, seq: u32, offset: u64) -> Observed<Obs> {
-        at(
-            ms,
-            Obs::Append {
-                key: key(seq),
-                partition: 0,
-                offset,
-            },
-        )
-    }
-
-    fn deliver(ms: u64, seq: u32, offset: u64) -> Observed<Obs> {
-        at(
-            ms,
-            Obs::Deliver {
-                key: key(seq),
-                partition: 0,
-                offset,
-            },
-        )
-    }
-
-    fn effect(ms: u64, seq: u32) -> Observed<Obs> {
-        at(
-            ms,
-            Obs::Effect {
-                key: key(seq),
-                count: 1,
             },
         )
     }

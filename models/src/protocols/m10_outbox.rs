@@ -21,8 +21,8 @@
 //!   tailing" ("tricky to avoid duplicate publishing", so consumers must be
 //!   idempotent).
 
+use super::AT_LEAST_ONCE_CLAIMS;
 use super::{AFTER_EFFECT_BEFORE_OFFSET_COMMIT, EXACTLY_ONCE_CLAIMS, ModelId, ModelInfo};
-use crate::check::CheckId;
 use crate::matrix::FaultClass;
 
 /// The relay crashed after the broker acked a publish, before marking the
@@ -54,13 +54,7 @@ pub const PLAIN: ModelInfo = ModelInfo {
     title: "transactional outbox and relay, plain consumer",
     guarantee: "at-least-once (no lost event)",
     mechanism: "as M10, but the consumer is M2's: process, then offset commit",
-    claims: &[
-        CheckId::C1,
-        CheckId::C2,
-        CheckId::C5,
-        CheckId::C6,
-        CheckId::C16,
-    ],
+    claims: AT_LEAST_ONCE_CLAIMS,
     survives: &FaultClass::ALL,
     breakers: "a relay crash at after-publish-before-mark-sent publishes the event again, \
                and the consumer applies it twice (C3, C4, C8)",

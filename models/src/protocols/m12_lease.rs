@@ -33,6 +33,7 @@
 //!   with a token below the highest seen (33 after 34). Kafka's producer
 //!   epochs and consumer generations are the same idea.
 
+use super::AT_LEAST_ONCE_CLAIMS;
 use super::{ModelId, ModelInfo};
 use crate::check::CheckId;
 use crate::matrix::FaultClass;
@@ -43,14 +44,6 @@ pub const PAUSED_BEFORE_WRITE: &str = "paused-before-write";
 
 /// The lease duration when the scenario sets none.
 pub const DEFAULT_LEASE_MS: u64 = 100;
-
-const AT_LEAST_ONCE: &[CheckId] = &[
-    CheckId::C1,
-    CheckId::C2,
-    CheckId::C5,
-    CheckId::C6,
-    CheckId::C16,
-];
 
 /// The catalogue entry with fencing.
 pub const FENCED: ModelInfo = ModelInfo {
@@ -84,7 +77,7 @@ pub const UNFENCED: ModelInfo = ModelInfo {
     title: "lease lock without a fencing token",
     guarantee: "at-least-once; mutual exclusion only while no holder pauses",
     mechanism: "as M12, but the storage accepts every write",
-    claims: AT_LEAST_ONCE,
+    claims: AT_LEAST_ONCE_CLAIMS,
     survives: &FaultClass::ALL,
     breakers: "a pause longer than the lease: the old holder wakes as a zombie and its write \
                is accepted after the new holder's (C13, C3, C8)",

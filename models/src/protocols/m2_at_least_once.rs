@@ -17,8 +17,8 @@
 
 use sim_core::{Step, Store};
 
+use super::AT_LEAST_ONCE_CLAIMS;
 use super::{AFTER_EFFECT_BEFORE_OFFSET_COMMIT, Gate, ModelId, ModelInfo, Record, apply_effect};
-use crate::check::CheckId;
 use crate::matrix::FaultClass;
 use crate::roles::ConsumerDb;
 
@@ -30,13 +30,7 @@ pub const INFO: ModelInfo = ModelInfo {
     guarantee: "at-least-once",
     mechanism: "the producer retries until acked; the consumer applies the effect, then commits \
                 the offset; uncommitted records are redelivered",
-    claims: &[
-        CheckId::C1,
-        CheckId::C2,
-        CheckId::C5,
-        CheckId::C6,
-        CheckId::C16,
-    ],
+    claims: AT_LEAST_ONCE_CLAIMS,
     survives: &FaultClass::ALL,
     breakers: "a lost ack (duplicate append), a lost offset commit, a network duplicate, or a \
                crash at after-effect-before-offset-commit apply a message twice (C3, C8)",

@@ -28,9 +28,9 @@
 
 use sim_core::{Step, Store};
 
+use super::NETWORK_FAULTS;
 use super::{Gate, ModelId, ModelInfo, Record, apply_effect};
 use crate::check::CheckId;
-use crate::matrix::FaultClass;
 use crate::roles::ConsumerDb;
 use crate::vocab::IdSet;
 
@@ -60,14 +60,6 @@ const CLAIMS: &[CheckId] = &[
     CheckId::C16,
 ];
 
-/// Network faults are absorbed by the seen-set; crashes are not.
-const SURVIVES: &[FaultClass] = &[
-    FaultClass::Loss,
-    FaultClass::Duplicate,
-    FaultClass::Reorder,
-    FaultClass::Partition,
-];
-
 /// The catalogue entry of the durable variant.
 pub const DURABLE: ModelInfo = ModelInfo {
     id: ModelId::M3,
@@ -77,7 +69,7 @@ pub const DURABLE: ModelInfo = ModelInfo {
     mechanism: "the consumer skips ids in its seen-set, else applies the effect and then \
                 records the id in a durable table, as a separate write",
     claims: CLAIMS,
-    survives: SURVIVES,
+    survives: NETWORK_FAULTS,
     breakers: "a crash at after-effect-before-record leaves the effect without its record: \
                the redelivery is applied again (C3, C8)",
     anchor: "microservices.io Idempotent Consumer (breaks when the id store is in a different \
@@ -98,7 +90,7 @@ pub const MEMORY: ModelInfo = ModelInfo {
     guarantee: "exactly-once effect against duplicates, until the process restarts",
     mechanism: "as M3, but the seen-set is kept in memory and lost on a crash",
     claims: CLAIMS,
-    survives: SURVIVES,
+    survives: NETWORK_FAULTS,
     breakers: "any crash empties the seen-set: records applied but not yet offset-committed \
                are redelivered and applied again (C3, C8)",
     anchor: "DOMAIN F-restart(vol): volatile dedup state lost on restart",

@@ -28,9 +28,9 @@
 //!   `max.in.flight.requests.per.connection <= 5`; "idempotence for messages
 //!   sent within a single session" (KafkaProducer javadoc).
 
+use super::NETWORK_FAULTS;
 use super::{AFTER_EFFECT_BEFORE_OFFSET_COMMIT, ModelId, ModelInfo};
 use crate::check::CheckId;
-use crate::matrix::FaultClass;
 
 /// The producer crashed while waiting for an ack: it restarts with a new
 /// session and re-sends what was not acked.
@@ -56,12 +56,7 @@ pub const INFO: ModelInfo = ModelInfo {
         CheckId::C6,
         CheckId::C16,
     ],
-    survives: &[
-        FaultClass::Loss,
-        FaultClass::Duplicate,
-        FaultClass::Reorder,
-        FaultClass::Partition,
-    ],
+    survives: NETWORK_FAULTS,
     breakers: "a producer restart (new PID) or more than 5 in flight appends a message again \
                (C4); consumers still repeat effects (C3, C8)",
     anchor: "Kafka KIP-98 (NUM_BATCHES_TO_RETAIN = 5, max.in.flight <= 5); KAFKA-17926; \

@@ -24,8 +24,7 @@
 //!   outbox (the problem it solves).
 
 use super::{AFTER_EFFECT_BEFORE_OFFSET_COMMIT, ModelId, ModelInfo};
-use crate::check::CheckId;
-use crate::matrix::FaultClass;
+use super::{AT_LEAST_ONCE_CLAIMS, NETWORK_FAULTS};
 
 /// The producer crashed after committing the business row, before
 /// publishing its event: the event is lost.
@@ -43,19 +42,8 @@ pub const INFO: ModelInfo = ModelInfo {
     guarantee: "at-least-once, for events that were published",
     mechanism: "the producer commits a business row and acks its client, then publishes the \
                 event with retries tracked in memory; the consumer is M2's",
-    claims: &[
-        CheckId::C1,
-        CheckId::C2,
-        CheckId::C5,
-        CheckId::C6,
-        CheckId::C16,
-    ],
-    survives: &[
-        FaultClass::Loss,
-        FaultClass::Duplicate,
-        FaultClass::Reorder,
-        FaultClass::Partition,
-    ],
+    claims: AT_LEAST_ONCE_CLAIMS,
+    survives: NETWORK_FAULTS,
     breakers: "a producer crash at after-db-commit-before-publish (or while a publish awaits \
                its ack) loses the event of a committed row (C1, C2, C8)",
     anchor: "DOMAIN §4 dual write anti-pattern; microservices.io Transactional outbox",
@@ -73,19 +61,8 @@ pub const REVERSE: ModelInfo = ModelInfo {
     guarantee: "at-least-once, for operations that committed",
     mechanism: "the producer publishes the event, and commits the business row and acks its \
                 client once the broker acked; the consumer is M2's",
-    claims: &[
-        CheckId::C1,
-        CheckId::C2,
-        CheckId::C5,
-        CheckId::C6,
-        CheckId::C16,
-    ],
-    survives: &[
-        FaultClass::Loss,
-        FaultClass::Duplicate,
-        FaultClass::Reorder,
-        FaultClass::Partition,
-    ],
+    claims: AT_LEAST_ONCE_CLAIMS,
+    survives: NETWORK_FAULTS,
     breakers: "a producer crash at after-publish-before-db-commit rolls the operation back \
                while its event takes effect: a phantom (C7, C8)",
     anchor: "DOMAIN §4 dual write anti-pattern: \"publish-then-DB gives a phantom event for \

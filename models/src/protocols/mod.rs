@@ -13,6 +13,7 @@
 //! | M5 | [`m5_dedup_window`] | exactly-once effect within the window |
 //! | M6 | [`m6_idempotent_producer`] | no duplicate append within a session |
 //! | M11 | [`m11_idempotency_key`] | exactly-once execution within the retention |
+//! | M8, M8-alo | [`m8_checkpoint`] | exactly-once effect / at-least-once |
 //! | M12, M12-lease | [`m12_lease`] | no zombie write / at-least-once |
 //! | M9 | [`m9_dual_write`] | at-least-once for published events |
 //! | M10, M10-plain | [`m10_outbox`] | exactly-once effect / at-least-once |
@@ -27,6 +28,7 @@ pub mod m3_consumer_dedup;
 pub mod m4_inbox;
 pub mod m5_dedup_window;
 pub mod m6_idempotent_producer;
+pub mod m8_checkpoint;
 pub mod m9_dual_write;
 
 use serde::{Deserialize, Serialize};
@@ -60,6 +62,10 @@ pub enum ModelId {
     M6,
     /// Idempotency key with a stored response and retention.
     M11,
+    /// Checkpoint barriers and a two-phase-commit sink.
+    M8,
+    /// Checkpoint barriers, effects applied at once (at-least-once mode).
+    M8AtLeastOnce,
     /// Naive dual write: database commit, then publish.
     M9,
     /// Naive dual write reversed: publish, then database commit.
@@ -107,7 +113,7 @@ pub struct ModelInfo {
 
 impl ModelId {
     /// Every model, in teaching order.
-    pub const ALL: [ModelId; 16] = [
+    pub const ALL: [ModelId; 18] = [
         ModelId::M1,
         ModelId::M2,
         ModelId::M0Naive,
@@ -118,6 +124,8 @@ impl ModelId {
         ModelId::M5,
         ModelId::M6,
         ModelId::M11,
+        ModelId::M8,
+        ModelId::M8AtLeastOnce,
         ModelId::M9,
         ModelId::M9Reverse,
         ModelId::M10,
@@ -139,6 +147,8 @@ impl ModelId {
             ModelId::M5 => &m5_dedup_window::INFO,
             ModelId::M6 => &m6_idempotent_producer::INFO,
             ModelId::M11 => &m11_idempotency_key::INFO,
+            ModelId::M8 => &m8_checkpoint::TWO_PHASE,
+            ModelId::M8AtLeastOnce => &m8_checkpoint::AT_LEAST_ONCE,
             ModelId::M9 => &m9_dual_write::INFO,
             ModelId::M9Reverse => &m9_dual_write::REVERSE,
             ModelId::M10 => &m10_outbox::INFO,
@@ -167,6 +177,11 @@ impl ModelId {
             ModelId::M10 | ModelId::M10Plain => Source::Outbox,
             _ => Source::Memory,
         }
+    }
+
+    /// Whether the consumer is a streaming job with checkpoints (M8).
+    pub fn streams(self) -> bool {
+        matches!(self, ModelId::M8 | ModelId::M8AtLeastOnce)
     }
 
     /// Whether two consumers compete for partition 0 under a lease (M12).
@@ -243,6 +258,9 @@ pub fn process(
         ModelId::M12 | ModelId::M12LeaseOnly => {
             unreachable!("M12's consumers write to the storage under their lease")
         }
+        ModelId::M8 | ModelId::M8AtLeastOnce => {
+            unreachable!("M8's effects apply at checkpoints, not per record")
+        }
     }
 }
 
@@ -283,6 +301,25 @@ pub const EXACTLY_ONCE_CLAIMS: &[CheckId] = &[
     CheckId::C14,
     CheckId::C15,
     CheckId::C16,
+];
+
+/// What an at-least-once model claims: no loss (C1, C2), consistent offsets
+/// (C5), no phantom (C6) and liveness (C16).
+pub const AT_LEAST_ONCE_CLAIMS: &[CheckId] = &[
+    CheckId::C1,
+    CheckId::C2,
+    CheckId::C5,
+    CheckId::C6,
+    CheckId::C16,
+];
+
+/// The network's fault classes: what a model survives when only crashes
+/// break it.
+pub const NETWORK_FAULTS: &[FaultClass] = &[
+    FaultClass::Loss,
+    FaultClass::Duplicate,
+    FaultClass::Reorder,
+    FaultClass::Partition,
 ];
 
 /// The crash point every strategy but M1 passes last, before it sends the

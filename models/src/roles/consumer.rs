@@ -7,6 +7,7 @@ use std::collections::BTreeMap;
 
 use sim_core::{ActorId, Choices, Ctx, SimDuration, SimTime, Step, Store};
 
+use super::checkpoint::{CheckpointDb, CheckpointVol};
 use super::{Msg, Node, Timer};
 use crate::check::law;
 use crate::history::Obs;
@@ -93,6 +94,8 @@ pub struct ConsumerDb {
     window_entries: BTreeMap<u64, (SimTime, MsgKey)>,
     /// M12: the write this consumer is about to send.
     pub pending_write: Option<PendingWrite>,
+    /// M8: completed checkpoints and the staged sink transaction.
+    pub checkpoint: CheckpointDb,
 }
 
 impl Clone for ConsumerDb {
@@ -114,6 +117,7 @@ impl Clone for ConsumerDb {
         self.dedup_window = source.dedup_window;
         self.window_entries.clone_from(&source.window_entries);
         self.pending_write = source.pending_write;
+        self.checkpoint.clone_from(&source.checkpoint);
     }
 }
 
@@ -131,6 +135,7 @@ impl ConsumerDb {
             dedup_window: SimDuration::default(),
             window_entries: BTreeMap::new(),
             pending_write: None,
+            checkpoint: CheckpointDb::default(),
         }
     }
 
@@ -300,6 +305,8 @@ fn effects(n: u32) -> String {
 pub struct ConsumerVol {
     /// Dedup ids seen since the last start (M3-memory).
     seen: IdSet,
+    /// M8's open sink transaction.
+    pub(super) stream: CheckpointVol,
     /// Scratch databases the law probe clones into.
     scratch: Option<Box<law::Scratch>>,
     /// By request id.
@@ -324,14 +331,8 @@ struct CtxGate<'c, 'a, C: Choices> {
 }
 
 impl<C: Choices> Gate for CtxGate<'_, '_, C> {
-    /// A crash that fires is recorded with the message it interrupted, so
-    /// that explanations name the right one.
     fn crash_point(&mut self, key: MsgKey, point: &'static str) -> Step {
-        let step = self.ctx.crash_point(point);
-        if step.is_err() {
-            self.ctx.observe(Obs::Crashed { key, point });
-        }
-        step
+        super::crash_point(self.ctx, key, point)
     }
 
     fn effect(&mut self, key: MsgKey, count: u32) {
@@ -372,7 +373,8 @@ impl Consumer {
             self.model.uses_recovery() && !db.keys_with(RowStatus::Unprocessed).is_empty();
         // A lease holder back from a pause resumes the write it was about to
         // send (M12).
-        if unprocessed || db.pending_write.is_some() {
+        let dangling = db.checkpoint.staged.is_some();
+        if unprocessed || db.pending_write.is_some() || dangling {
             ctx.set_timer(SimDuration::from_us(0), Timer::Work);
         }
         ConsumerVol::default()
@@ -398,6 +400,9 @@ impl Consumer {
                     partition,
                     offset,
                 });
+                if self.model.streams() {
+                    return self.on_streamed(&mut db, v, ctx, key, offset);
+                }
                 self.on_record(&mut db, v, ctx, offset, Record { key, dedup_id })
             }
             // Only the ack of the commit that stored the offset releases the
@@ -502,16 +507,21 @@ impl Consumer {
     pub(super) fn on_timer<C: Choices>(
         &self,
         mut db: Store<'_, ConsumerDb>,
-        _: &mut ConsumerVol,
+        v: &mut ConsumerVol,
         ctx: &mut Ctx<'_, Node, C>,
         timer: Timer,
     ) -> Step {
         match timer {
             Timer::Work if self.model.uses_recovery() => self.process_unprocessed(&mut db, ctx),
+            Timer::Work if self.model.streams() => {
+                self.restore(&mut db, ctx);
+                Ok(())
+            }
             Timer::Work => {
                 self.write(&mut db, ctx);
                 Ok(())
             }
+            Timer::Checkpoint => self.checkpoint(&mut db, v, ctx),
             _ => Ok(()),
         }
     }

@@ -5,8 +5,8 @@
 
 use sim_core::{Choices, Ctx, Step, Store};
 
-use super::producer::{ProducerDb, ProducerVol, Row, crash_point};
-use super::{Msg, Node, Producer, Timer};
+use super::producer::{ProducerDb, ProducerVol, Row};
+use super::{Msg, Node, Producer, Timer, crash_point};
 use crate::history::Obs;
 use crate::protocols::m6_idempotent_producer::AFTER_SEND_BEFORE_ACK;
 use crate::vocab::SendOutcome;

@@ -20,7 +20,7 @@ use sim_core::{ActorId, Choices, Ctx, SimDuration, SimTime, Step, Store};
 
 use super::broker::{Broker, BrokerDb, BrokerVol};
 use super::consumer::{Consumer, ConsumerDb, PendingWrite};
-use super::{Msg, Node, Timer};
+use super::{Msg, Node, Timer, crash_point};
 use crate::history::Obs;
 use crate::protocols::m12_lease::PAUSED_BEFORE_WRITE;
 use crate::vocab::MsgKey;
@@ -154,14 +154,7 @@ impl Consumer {
         write: PendingWrite,
     ) -> Step {
         db.transaction(|d| d.pending_write = Some(write));
-        let step = ctx.crash_point(PAUSED_BEFORE_WRITE);
-        if step.is_err() {
-            ctx.observe(Obs::Crashed {
-                key: write.key,
-                point: PAUSED_BEFORE_WRITE,
-            });
-        }
-        step?;
+        crash_point(ctx, write.key, PAUSED_BEFORE_WRITE)?;
         self.write(db, ctx);
         Ok(())
     }

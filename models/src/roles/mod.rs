@@ -12,10 +12,12 @@
 //! - `broker.rs`: appends (M6's in-sequence appends too), deliveries,
 //!   offset commits; `lease.rs`: M12's lease, token writes and fencing, with
 //!   the consumers' side.
-//! - `consumer.rs`: processing as the model prescribes, and the law probe.
+//! - `consumer.rs`: processing as the model prescribes, and the law probe;
+//!   `checkpoint.rs`: M8's checkpoints and two-phase-commit sink.
 //! - `recovery.rs`: the seeds' recovery worker.
 
 mod broker;
+mod checkpoint;
 mod consumer;
 mod idempotent;
 mod lease;
@@ -158,6 +160,8 @@ pub enum Timer {
     Poll,
     /// Broker: check whether the lease holder renewed its lease (M12).
     LeaseCheck,
+    /// Consumer: take a checkpoint (M8).
+    Checkpoint,
 }
 
 /// One actor of a delivery scenario.
@@ -324,4 +328,18 @@ impl Actor for Node {
             _ => false,
         }
     }
+}
+
+/// Pass a crash point, recording a crash that fires with the message it
+/// interrupted, so that explanations name the right one.
+pub(super) fn crash_point<C: Choices>(
+    ctx: &mut Ctx<'_, Node, C>,
+    key: MsgKey,
+    point: &'static str,
+) -> Step {
+    let step = ctx.crash_point(point);
+    if step.is_err() {
+        ctx.observe(Obs::Crashed { key, point });
+    }
+    step
 }

@@ -8,7 +8,7 @@
 
 use sim_core::{ActorId, Choices, Ctx, SimDuration, Step, Store, TimerId};
 
-use super::{Msg, Node, Timer};
+use super::{Msg, Node, Timer, crash_point};
 use crate::history::Obs;
 use crate::protocols::{m9_dual_write, m10_outbox};
 use crate::vocab::{MsgKey, SendOutcome};
@@ -397,20 +397,6 @@ impl Producer {
         }
         Ok(())
     }
-}
-
-/// Pass a producer crash point, recording the crash with the message it
-/// interrupted.
-pub(super) fn crash_point<C: Choices>(
-    ctx: &mut Ctx<'_, Node, C>,
-    key: MsgKey,
-    point: &'static str,
-) -> Step {
-    let step = ctx.crash_point(point);
-    if step.is_err() {
-        ctx.observe(Obs::Crashed { key, point });
-    }
-    step
 }
 
 fn to_u32(n: usize) -> u32 {

@@ -155,7 +155,11 @@ impl Actors {
                     // M1's producer never retries, so the only copies of a
                     // produce request come from the network; its broker drops
                     // them, as one TCP connection delivers a request once.
-                    dedup_appends: spec.broker.dedup_appends || model == ModelId::M1,
+                    // M8's source log holds each message once (an idempotent
+                    // producer upstream): Flink's exactly-once is per source
+                    // record, and would pass on a duplicate the log held.
+                    dedup_appends: spec.broker.dedup_appends
+                        || matches!(model, ModelId::M1 | ModelId::M8 | ModelId::M8AtLeastOnce),
                     redeliver: SimDuration::from_ms(spec.broker.redeliver_ms),
                     confirm_offset_commits: model == ModelId::M1,
                     lease,

@@ -1,6 +1,7 @@
 //! Shrinking: every bundled breaking scenario shrinks to a small seedless
 //! scenario that fails the same check on its own.
 
+use models::protocols::ModelId;
 use models::run;
 use models::scenario::Scenario;
 use models::scenario::spec::Expect;
@@ -24,33 +25,6 @@ fn breaking() -> Vec<(String, Scenario)> {
         .collect()
 }
 
-/// The target is at most 12 events. Four lessons need more by
-/// their protocol's mechanics, however few the faults.
-fn events_allowed(file: &str) -> u64 {
-    const NEEDS_MORE: [(&str, u64, &str); 4] = [
-        (
-            "m6-restart",
-            16,
-            "a lost ack and a producer restart: two faults",
-        ),
-        (
-            "m6-more-than-five-in-flight",
-            80,
-            "six messages in flight at once",
-        ),
-        ("m11-key-reuse", 60, "a key used again five messages later"),
-        (
-            "m12-lease-alone",
-            16,
-            "the lease must expire while the zombie sleeps",
-        ),
-    ];
-    NEEDS_MORE
-        .iter()
-        .find(|(name, ..)| file.contains(name))
-        .map_or(12, |(_, max, _)| *max)
-}
-
 fn shrunk(s: &Scenario, seed: u64) -> Shrunk {
     shrink::shrink(s, seed, None, &mut || true).unwrap_or_else(|e| panic!("{}: {e}", s.file()))
 }
@@ -65,13 +39,25 @@ fn bundled_breaking_scenarios_shrink_to_a_few_events_and_faults() {
             eprintln!("{file} seed {seed}: {:?} -> {:?}", m.before, m.after);
             let faults = m.after.faults + m.after.delays;
             assert!(m.complete, "{file} seed {seed}");
-            let events_max = events_allowed(&file);
+            // Some lessons need more events however few the faults: a retry
+            // older than a dedup window needs the window to pass (M5, about
+            // thirty retries); more than five in flight or a reused key needs
+            // six messages or more (M6, M11); a zombie writes only after its
+            // lease ran out (M12); a sink timeout needs the job down past it
+            // while the broker redelivers (M8, which also keeps three faults).
+            let (events_max, faults_max) = match s.model() {
+                ModelId::M5 => (200, 2),
+                ModelId::M8 => (120, 3),
+                ModelId::M6 | ModelId::M11 => (40, 2),
+                ModelId::M12 | ModelId::M12LeaseOnly => (20, 2),
+                _ => (12, 2),
+            };
             assert!(
                 m.after.events <= events_max,
                 "{file} seed {seed}: {:?}",
                 m.after
             );
-            assert!(faults <= 2, "{file} seed {seed}: {:?}", m.after);
+            assert!(faults <= faults_max, "{file} seed {seed}: {:?}", m.after);
             assert!(m.after.events <= m.before.events, "{file} seed {seed}");
         }
     }

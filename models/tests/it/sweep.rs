@@ -384,3 +384,30 @@ fn m9_reversed_keeps_at_least_once_but_publishes_phantoms_on_a_crash() {
                  ratio: Ratio(1, 10))]), ";
     assert_breaks(&scenario("M9Reverse", crash), CheckId::C7, 10);
 }
+
+#[test]
+fn m8_two_phase_sink_keeps_exactly_once_under_crashes_and_network_faults() {
+    let s = scenario(
+        "M8",
+        &format!("{LOSSY}faults: (crash: [(ratio: Ratio(1, 8))]), "),
+    );
+    assert_claims_hold(ModelId::M8, &s, &[]);
+}
+
+#[test]
+fn m8_duplicates_in_at_least_once_mode_and_loses_past_the_sink_timeout() {
+    let alo = scenario(
+        "M8AtLeastOnce",
+        "faults: (crash: [(ratio: Ratio(1, 10))]), ",
+    );
+    assert_claims_hold(ModelId::M8AtLeastOnce, &alo, &[]);
+    assert_breaks(&alo, CheckId::C3, 10);
+    // A checkpoint's crash point is passed once per checkpoint (every
+    // 20 ms), far more rarely than a per-record one.
+    let timeout = scenario(
+        "M8",
+        "faults: (restart_after_ms: 1500, crash: [(at_point: \
+         \"after-precommit-before-commit\", ratio: Ratio(1, 2))]), ",
+    );
+    assert_breaks(&timeout, CheckId::C1, 10);
+}
