@@ -1,6 +1,8 @@
-//! `eosim diff <run-a> <run-b>`: where two run folders part ways. Events are
-//! compared in order on what happened (time, actor, kind, peer, message,
-//! detail), not on the states recorded with them.
+//! `eosim diff <run-a> <run-b> [--html FILE]`: where two run folders part
+//! ways. Events are compared in order on what happened (time, actor, kind,
+//! peer, message, detail), not on the states recorded with them; from the
+//! first difference on they are shown side by side, and `--html` writes a
+//! page with the two space-time pictures side by side.
 
 use std::path::Path;
 
@@ -10,9 +12,15 @@ use serde_json::Value;
 /// Events of context shown before the first difference.
 const CONTEXT: usize = 3;
 
+/// Events shown side by side from the first difference on.
+const SIDE_BY_SIDE: usize = 8;
+
+/// Width of one column of the side-by-side view (80 columns in all).
+const COLUMN: usize = 37;
+
 /// Compare the runs in folders `a` and `b`; returns the exit code (0 the
 /// same, 1 they differ, 2 no such folder, 4 unreadable events).
-pub fn diff(a: &str, b: &str) -> u8 {
+pub fn diff(a: &str, b: &str, html: Option<&str>) -> u8 {
     for dir in [a, b] {
         if !Path::new(dir).is_dir() {
             eprintln!("error: {dir} is not a run folder (no such directory)");
@@ -33,9 +41,73 @@ pub fn diff(a: &str, b: &str) -> u8 {
         }
         Some(at) => {
             crate::out(describe(&ea, &eb, at, (a, b)));
+            crate::out(side_by_side(&ea, &eb, at));
+            if let Some(path) = html {
+                match write_page(path, (a, b), &describe(&ea, &eb, at, (a, b))) {
+                    Ok(()) => crate::outln(format!("  picture  {path}")),
+                    Err(msg) => {
+                        eprintln!("error: {msg}");
+                        return 4;
+                    }
+                }
+            }
             1
         }
     }
+}
+
+/// The events from the first difference on, `a` left and `b` right, each
+/// cut to its column.
+fn side_by_side(a: &[String], b: &[String], at: usize) -> String {
+    let cut = |e: Option<&String>| e.map_or(String::new(), |e| fit(e, COLUMN));
+    let mut out = format!("\n  {:<COLUMN$} │ {}\n", "a", "b");
+    for i in at..(at + SIDE_BY_SIDE).min(a.len().max(b.len())) {
+        let marker = if a.get(i) == b.get(i) { ' ' } else { '≠' };
+        out.push_str(&format!(
+            "{marker} {:<COLUMN$} │ {}\n",
+            cut(a.get(i)),
+            cut(b.get(i))
+        ));
+    }
+    out
+}
+
+/// `text` in at most `width` characters, ending in `…` if cut.
+fn fit(text: &str, width: usize) -> String {
+    if text.chars().count() <= width {
+        return text.to_string();
+    }
+    let mut cut: String = text.chars().take(width - 1).collect();
+    cut.push('…');
+    cut
+}
+
+/// A page with the two runs' space-time pictures side by side, under the
+/// first difference.
+fn write_page(path: &str, (a, b): (&str, &str), difference: &str) -> Result<(), String> {
+    let picture = |dir: &str| {
+        let file = Path::new(dir).join(reports::bundle::SPACETIME_SVG);
+        std::fs::read_to_string(&file).map_err(|e| {
+            format!(
+                "cannot read {} ({e}); re-render with `eosim report {dir}`",
+                file.display()
+            )
+        })
+    };
+    let (left, right) = (picture(a)?, picture(b)?);
+    let esc = reports::svg::esc;
+    let page = format!(
+        "<!doctype html><html lang=\"en\"><head><meta charset=\"utf-8\">\
+         <title>eosim diff</title><style>body{{font:14px system-ui,sans-serif;margin:1em}}\
+         pre{{background:#f4f4f4;padding:.6em}}.pair{{display:flex;gap:1em}}\
+         .pair>div{{flex:1;overflow:auto;border:1px solid #ddd}}</style></head><body>\
+         <h1>eosim diff</h1><pre>{}</pre><div class=\"pair\"><div><h2>a: {}</h2>{left}</div>\
+         <div><h2>b: {}</h2>{right}</div></div></body></html>\n",
+        esc(difference),
+        esc(a),
+        esc(b)
+    );
+    std::fs::write(path, page).map_err(|e| format!("cannot write {path}: {e}"))
 }
 
 /// The events of a folder's `events.jsonl`, each as one comparable line.
@@ -86,9 +158,9 @@ fn describe(a: &[String], b: &[String], at: usize, (da, db): (&str, &str)) -> St
     let mut out = format!("DIFFER at event #{at} (the first {at} events are the same)\n");
     let from = at.saturating_sub(CONTEXT);
     for (i, e) in a.iter().enumerate().take(at).skip(from) {
-        out.push_str(&format!("    #{i:<5} {e}\n"));
+        out.push_str(&format!("    #{i:<5} {}\n", fit(e, 69)));
     }
-    let show = |e: Option<&String>| e.map_or("(no more events)".to_string(), Clone::clone);
+    let show = |e: Option<&String>| e.map_or("(no more events)".to_string(), |e| fit(e, 69));
     out.push_str(&format!("  a #{at:<5} {}\n", show(a.get(at))));
     out.push_str(&format!("  b #{at:<5} {}\n", show(b.get(at))));
     out.push_str(&format!("  a = {da}\n  b = {db}\n"));
@@ -107,6 +179,11 @@ mod tests {
         assert_eq!(first_divergence(&a, &b), Some(2));
         assert_eq!(first_divergence(&a, &a[..2]), Some(2));
         let text = describe(&a, &b, 2, ("A", "B"));
+        let columns = side_by_side(&a, &b, 2);
+        assert!(
+            columns.contains("≠ z") && columns.contains("│ w"),
+            "{columns}"
+        );
         assert!(
             text.contains("a #2     z") && text.contains("b #2     w"),
             "{text}"

@@ -124,6 +124,9 @@ enum Command {
         a: String,
         /// The second run folder.
         b: String,
+        /// Also write a page with both space-time pictures side by side.
+        #[arg(long, value_name = "FILE")]
+        html: Option<String>,
     },
     /// Write a commented scenario to start from
     ///
@@ -336,7 +339,7 @@ fn main() -> ExitCode {
                 open,
             },
         ),
-        Command::Diff { a, b } => diff_cmd::diff(&a, &b),
+        Command::Diff { a, b, html } => diff_cmd::diff(&a, &b, html.as_deref()),
         Command::Check { path, format } => check_cmd::check(&path, format),
         Command::Sweep {
             path,

@@ -862,13 +862,26 @@ fn a_reported_run_renders_again_and_diffs_against_another_seed() {
     assert_ne!(first, second, "latest points at the newest run");
     let same = eosim(&["diff", &first.to_string_lossy(), &first.to_string_lossy()]);
     assert_eq!(same.status.code(), Some(0));
-    let diff = eosim(&["diff", &first.to_string_lossy(), &second.to_string_lossy()]);
+    let page = format!("{out}/diff.html");
+    let diff = eosim(&[
+        "diff",
+        &first.to_string_lossy(),
+        &second.to_string_lossy(),
+        "--html",
+        &page,
+    ]);
     assert_eq!(diff.status.code(), Some(1), "{}", stderr(&diff));
+    let said = stdout(&diff);
+    assert!(said.contains("DIFFER at event #"), "{said}");
     assert!(
-        stdout(&diff).contains("DIFFER at event #"),
-        "{}",
-        stdout(&diff)
+        said.contains(" │ ") && said.contains("≠ "),
+        "side by side: {said}"
     );
+    let long =
+        |l: &&str| l.chars().count() > 80 && !l.starts_with("  a = ") && !l.starts_with("  b = ");
+    assert!(!said.lines().any(|l| long(&l)), "80 columns: {said}");
+    let html = std::fs::read_to_string(&page).unwrap();
+    assert_eq!(html.matches("<svg").count(), 2, "both pictures: {html}");
 
     let verdict = first.join("verdict.json");
     let json = std::fs::read_to_string(&verdict).unwrap();
