@@ -387,6 +387,21 @@ fn parse_seed(s: &str) -> Result<u64, String> {
     parsed.map_err(|_| format!("`{s}` is not a seed: expected a decimal or 0x-hex u64"))
 }
 
+/// A rayon pool of `jobs` workers (default: every core), and its size; a
+/// pool that cannot start is reported and gives exit code 2.
+fn worker_pool(jobs: Option<usize>) -> Result<(rayon::ThreadPool, usize), u8> {
+    let jobs = jobs
+        .unwrap_or_else(|| std::thread::available_parallelism().map_or(1, usize::from))
+        .max(1);
+    match rayon::ThreadPoolBuilder::new().num_threads(jobs).build() {
+        Ok(pool) => Ok((pool, jobs)),
+        Err(e) => {
+            eprintln!("error: cannot start {jobs} worker threads: {e}");
+            Err(2)
+        }
+    }
+}
+
 /// A check by code (`C3`) or name (`no-duplicate-effect`).
 fn parse_check(s: &str) -> Result<models::check::CheckId, String> {
     let all = models::check::CheckId::ALL;

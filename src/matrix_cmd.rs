@@ -35,16 +35,9 @@ fn cell_width() -> usize {
 /// Compute and print the matrix; returns the exit code (1 when a model's
 /// claimed check broke under a fault class it claims to survive).
 pub fn matrix(seeds: u64, jobs: Option<usize>, format: MatrixFormat) -> u8 {
-    let jobs = jobs.unwrap_or_else(|| std::thread::available_parallelism().map_or(1, usize::from));
-    let pool = match rayon::ThreadPoolBuilder::new()
-        .num_threads(jobs.max(1))
-        .build()
-    {
-        Ok(pool) => pool,
-        Err(e) => {
-            eprintln!("error: cannot start {jobs} worker threads: {e}");
-            return 2;
-        }
+    let (pool, jobs) = match crate::worker_pool(jobs) {
+        Ok(found) => found,
+        Err(code) => return code,
     };
     eprintln!(
         "running {} cells × {seeds} seeds on {jobs} threads",

@@ -78,18 +78,9 @@ pub fn sweep(args: &SweepArgs) -> u8 {
         shard,
         first: regressions,
     };
-    let jobs = args
-        .jobs
-        .unwrap_or_else(|| std::thread::available_parallelism().map_or(1, usize::from));
-    let pool = match rayon::ThreadPoolBuilder::new()
-        .num_threads(jobs.max(1))
-        .build()
-    {
-        Ok(pool) => pool,
-        Err(e) => {
-            eprintln!("error: cannot start {jobs} worker threads: {e}");
-            return 2;
-        }
+    let (pool, jobs) = match crate::worker_pool(args.jobs) {
+        Ok(found) => found,
+        Err(code) => return code,
     };
     if args.format == Format::Human {
         crate::outln(header(&scenario, &args.seeds, random_start, jobs));
