@@ -39,7 +39,7 @@ use sim_core::Realized;
 use crate::check::CheckId;
 use crate::run::{self, RunReport};
 use crate::scenario::Scenario;
-use crate::scenario::spec::{Expect, FaultEvent, RatioSpec, ScenarioSpec};
+use crate::scenario::spec::{Expect, FaultEvent, RatioSpec, ScenarioSpec, WorkloadSpec};
 
 /// The most candidate runs one shrink tries.
 pub const ATTEMPTS_MAX: u32 = 20_000;
@@ -389,7 +389,7 @@ impl Search<'_> {
         mut spec: ScenarioSpec,
         mut last: RunReport,
     ) -> (ScenarioSpec, RunReport, bool) {
-        let passes: [fn(&ScenarioSpec) -> Vec<ScenarioSpec>; 5] = [
+        let passes: [fn(&ScenarioSpec) -> Vec<Edit>; 5] = [
             |s| remove_chunks(s, true),
             |s| remove_chunks(s, false),
             earlier_positions,
@@ -398,10 +398,11 @@ impl Search<'_> {
         ];
         'improve: loop {
             for pass in passes {
-                for candidate in pass(&spec) {
+                for edit in pass(&spec) {
                     if !self.may_continue() {
                         return (spec, last, false);
                     }
+                    let candidate = edit.apply(&spec);
                     if let Some(report) = self.attempt(&candidate) {
                         (spec, last) = (candidate, report);
                         continue 'improve;
@@ -417,67 +418,84 @@ fn is_delay(e: &FaultEvent) -> bool {
     matches!(e, FaultEvent::Delay { .. })
 }
 
-/// Candidates without a chunk of the delays (`delays`) or of the other
-/// faults: first half of them at a time, then quarters, down to one.
-fn remove_chunks(spec: &ScenarioSpec, delays: bool) -> Vec<ScenarioSpec> {
+/// One candidate change to a spec. Passes list edits, small, and a
+/// candidate spec is built only when it is tried: a long run's schedule can
+/// hold tens of thousands of delays, too many to copy once per candidate.
+enum Edit {
+    /// Remove these schedule entries (indices, ascending).
+    Remove(Vec<usize>),
+    /// Replace one schedule entry.
+    Replace(usize, FaultEvent),
+    /// Another workload.
+    Workload(WorkloadSpec),
+}
+
+impl Edit {
+    fn apply(&self, spec: &ScenarioSpec) -> ScenarioSpec {
+        let mut c = spec.clone();
+        match self {
+            Edit::Remove(gone) => {
+                let mut i = 0;
+                c.faults.schedule.retain(|_| {
+                    let keep = gone.binary_search(&i).is_err();
+                    i += 1;
+                    keep
+                });
+            }
+            Edit::Replace(i, event) => c.faults.schedule[*i] = event.clone(),
+            Edit::Workload(w) => c.workload = w.clone(),
+        }
+        c
+    }
+}
+
+/// Remove a chunk of the delays (`delays`) or of the other faults: first
+/// all of them, then halves, quarters, … down to one at a time.
+fn remove_chunks(spec: &ScenarioSpec, delays: bool) -> Vec<Edit> {
     let schedule = &spec.faults.schedule;
     let picked: Vec<usize> = (0..schedule.len())
         .filter(|&i| is_delay(&schedule[i]) == delays)
         .collect();
-    let mut candidates = Vec::new();
+    let mut edits = Vec::new();
     let mut chunk = picked.len();
     while chunk >= 1 {
-        for group in picked.chunks(chunk) {
-            let mut c = spec.clone();
-            let mut i = 0;
-            c.faults.schedule.retain(|_| {
-                let keep = !group.contains(&i);
-                i += 1;
-                keep
-            });
-            candidates.push(c);
-        }
+        edits.extend(picked.chunks(chunk).map(|g| Edit::Remove(g.to_vec())));
         if chunk == 1 {
             break;
         }
         chunk = chunk.div_ceil(2).min(chunk - 1);
     }
-    candidates
+    edits
 }
 
 /// Candidates with one fault moved to an earlier datagram or pass (the
 /// first, half-way, one earlier), one partition half as long, or one delay
 /// shortened towards the link minimum.
-fn earlier_positions(spec: &ScenarioSpec) -> Vec<ScenarioSpec> {
-    let mut candidates = Vec::new();
+fn earlier_positions(spec: &ScenarioSpec) -> Vec<Edit> {
+    let mut edits = Vec::new();
     for (i, event) in spec.faults.schedule.iter().enumerate() {
-        let nth = position(event);
-        for smaller in smaller_than(nth) {
-            let mut c = spec.clone();
-            set_position(&mut c.faults.schedule[i], smaller);
-            candidates.push(c);
+        for smaller in smaller_than(position(event)) {
+            let mut moved = event.clone();
+            set_position(&mut moved, smaller);
+            edits.push(Edit::Replace(i, moved));
         }
-        if let FaultEvent::Partition { from_ms, to_ms, .. } = event
-            && to_ms - from_ms > 1
-        {
-            let mut c = spec.clone();
-            if let FaultEvent::Partition { to_ms: end, .. } = &mut c.faults.schedule[i] {
-                *end = from_ms + (to_ms - from_ms) / 2;
+        let mut shorter = event.clone();
+        match &mut shorter {
+            FaultEvent::Partition { from_ms, to_ms, .. } if *to_ms - *from_ms > 1 => {
+                *to_ms = *from_ms + (*to_ms - *from_ms) / 2;
             }
-            candidates.push(c);
-        }
-        if let FaultEvent::Delay { link, delay_us, .. } = event {
-            let min = link_delay_min(spec, link);
-            if *delay_us > min + 1 {
-                let mut c = spec.clone();
-                if let FaultEvent::Delay { delay_us, .. } = &mut c.faults.schedule[i] {
-                    *delay_us = min + (*delay_us - min) / 2;
+            FaultEvent::Delay { link, delay_us, .. } => {
+                let min = link_delay_min(spec, link);
+                if *delay_us <= min + 1 {
+                    continue;
                 }
-                candidates.push(c);
+                *delay_us = min + (*delay_us - min) / 2;
             }
+            _ => continue,
         }
+        edits.push(Edit::Replace(i, shorter));
     }
-    candidates
+    edits
 }
 
 /// The smallest delay of `link` (`"a->b"`): its override's, else the
@@ -526,8 +544,8 @@ fn set_position(event: &mut FaultEvent, to: u64) {
 
 /// Candidates with one fault moved to the first actor of its role
 /// (`producer-2` → `producer-1`), so that the workload can lose the others.
-fn first_actors(spec: &ScenarioSpec) -> Vec<ScenarioSpec> {
-    let mut candidates = Vec::new();
+fn first_actors(spec: &ScenarioSpec) -> Vec<Edit> {
+    let mut edits = Vec::new();
     for (i, event) in spec.faults.schedule.iter().enumerate() {
         let moved = match event {
             FaultEvent::Crash {
@@ -561,12 +579,10 @@ fn first_actors(spec: &ScenarioSpec) -> Vec<ScenarioSpec> {
             FaultEvent::Partition { .. } => continue,
         };
         if &moved != event {
-            let mut c = spec.clone();
-            c.faults.schedule[i] = moved;
-            candidates.push(c);
+            edits.push(Edit::Replace(i, moved));
         }
     }
-    candidates
+    edits
 }
 
 /// `producer-3` → `producer-1`; other names unchanged.
@@ -587,25 +603,33 @@ fn first_on_link(link: &str) -> String {
 }
 
 /// Candidates with fewer messages, producers or partitions.
-fn smaller_workloads(spec: &ScenarioSpec) -> Vec<ScenarioSpec> {
+fn smaller_workloads(spec: &ScenarioSpec) -> Vec<Edit> {
     let w = &spec.workload;
-    let mut candidates = Vec::new();
-    for m in smaller_than(u64::from(w.messages)) {
-        let mut c = spec.clone();
-        c.workload.messages = u32::try_from(m).unwrap_or(u32::MAX);
-        candidates.push(c);
+    let fewer = |n: u32| {
+        smaller_than(u64::from(n))
+            .into_iter()
+            .map(move |m| u32::try_from(m).unwrap_or(n))
+    };
+    let mut edits = Vec::new();
+    for messages in fewer(w.messages) {
+        edits.push(Edit::Workload(WorkloadSpec {
+            messages,
+            ..w.clone()
+        }));
     }
-    for p in smaller_than(u64::from(w.producers)) {
-        let mut c = spec.clone();
-        c.workload.producers = u32::try_from(p).unwrap_or(u32::MAX);
-        candidates.push(c);
+    for producers in fewer(w.producers) {
+        edits.push(Edit::Workload(WorkloadSpec {
+            producers,
+            ..w.clone()
+        }));
     }
-    for p in smaller_than(u64::from(w.partitions)) {
-        let mut c = spec.clone();
-        c.workload.partitions = u32::try_from(p).unwrap_or(u32::MAX);
-        candidates.push(c);
+    for partitions in fewer(w.partitions) {
+        edits.push(Edit::Workload(WorkloadSpec {
+            partitions,
+            ..w.clone()
+        }));
     }
-    candidates
+    edits
 }
 
 /// The minimal scenario as a file: a comment saying where it comes from and
@@ -791,7 +815,7 @@ mod tests {
         let s = Scenario::parse("c.ron", text).unwrap();
         let sizes: Vec<usize> = remove_chunks(s.spec(), false)
             .iter()
-            .map(|c| c.faults.schedule.len())
+            .map(|e| e.apply(s.spec()).faults.schedule.len())
             .collect();
         assert_eq!(sizes, [0, 1, 2, 2, 2, 2]);
         assert!(remove_chunks(s.spec(), true).is_empty(), "no delays");

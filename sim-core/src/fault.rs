@@ -146,21 +146,35 @@ impl FaultPlan {
         self.partitions.iter().any(|p| p.cuts(src, dst, now))
     }
 
-    /// Whether `datagram` is scheduled to be lost.
+    /// Sort the per-datagram schedules so that each lookup is a binary
+    /// search (a shrunk long run can schedule tens of thousands of delays).
+    /// The engine calls this before a run.
+    pub fn sort(&mut self) {
+        self.drops.sort_unstable();
+        self.duplicates.sort_unstable();
+        self.delays.sort_unstable();
+    }
+
+    /// Whether `datagram` is scheduled to be lost (schedules sorted).
     pub fn drop_scheduled(&self, datagram: Datagram) -> bool {
-        self.drops.contains(&datagram)
+        self.drops.binary_search(&datagram).is_ok()
     }
 
-    /// Whether `datagram` is scheduled to be delivered twice.
+    /// Whether `datagram` is scheduled to be delivered twice (schedules
+    /// sorted).
     pub fn duplicate_scheduled(&self, datagram: Datagram) -> bool {
-        self.duplicates.contains(&datagram)
+        self.duplicates.binary_search(&datagram).is_ok()
     }
 
-    /// The fixed delay of `datagram` (or of its duplicate, if `copy`).
+    /// The fixed delay of `datagram` (or of its duplicate, if `copy`), the
+    /// shortest if several are scheduled (schedules sorted).
     pub fn delay_scheduled(&self, datagram: Datagram, copy: bool) -> Option<SimDuration> {
+        let at = self
+            .delays
+            .partition_point(|d| (d.datagram, d.copy) < (datagram, copy));
         self.delays
-            .iter()
-            .find(|d| d.datagram == datagram && d.copy == copy)
+            .get(at)
+            .filter(|d| d.datagram == datagram && d.copy == copy)
             .map(|d| d.delay)
     }
 

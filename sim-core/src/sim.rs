@@ -490,6 +490,8 @@ impl<A: Actor, C: Choices> Sim<A, C> {
         limits: Limits,
         choices: C,
     ) -> Self {
+        let mut faults = faults;
+        faults.sort();
         assert_eq!(names.len(), actors.len(), "one name per actor");
         assert_eq!(
             topology.actor_count(),
