@@ -9,8 +9,8 @@
 //!   input of every picture.
 //! - [`causality`]: the happens-before graph of the events (petgraph):
 //!   program order, send → delivery, handler → what it did.
-//! - [`explain`]: the causal story of each violation (`explain.txt`), with
-//!   a [`minidiagram`] of it for the terminal.
+//! - [`explain`]: the causal story of each violation (`explain.txt`), read
+//!   from that graph, with a [`minidiagram`] of it for the terminal.
 //! - [`svg`]: the ledger, space-time and timeline pictures.
 //! - [`html`]: the single-file interactive report (`index.html`).
 //! - [`mermaid`], [`dot`], [`stats`]: the sequence diagram, the topology
