@@ -510,12 +510,14 @@ fn mark_violations(rec: &Recording, events: &mut [Event]) {
     }
 }
 
-/// The events that show a violation of `check` on message `key`.
+/// The events that show a violation of `check` on message `key`, by
+/// position in `events`.
 pub fn violating(events: &[Event], check: CheckId, key: &str) -> Vec<usize> {
     let about: Vec<usize> = events
         .iter()
-        .filter(|e| e.msg.as_deref() == Some(key))
-        .map(|e| e.step)
+        .enumerate()
+        .filter(|(_, e)| e.msg.as_deref() == Some(key))
+        .map(|(i, _)| i)
         .collect();
     violating_among(events, &about, check).collect()
 }

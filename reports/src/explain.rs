@@ -140,8 +140,9 @@ fn story(events: &[Event], hb: &Causality, check: CheckId, key: &str) -> Vec<(us
     }
     events
         .iter()
-        .filter(|e| keep[e.step])
-        .filter_map(|e| tell(e).map(|what| (e.step, line(e, &what))))
+        .enumerate()
+        .filter(|(i, _)| keep[*i])
+        .filter_map(|(i, e)| tell(e).map(|what| (i, line(e, &what))))
         .collect()
 }
 
@@ -159,22 +160,25 @@ fn chosen(events: &[Event], hb: &Causality, check: CheckId, key: &str) -> Vec<bo
     let rests_on = premises(events, check, key);
     let past = hb.ancestors(&rests_on);
     let first = events.iter().position(about).unwrap_or(events.len());
-    let lanes: BTreeSet<usize> = rests_on.iter().map(|s| events[*s].lane).collect();
+    let lanes: BTreeSet<usize> = rests_on
+        .iter()
+        .filter_map(|s| events.get(*s))
+        .map(|e| e.lane)
+        .collect();
     let mut keep: Vec<bool> = events
         .iter()
-        .map(|e| {
-            past[e.step]
-                && (about(e)
-                    || (e.kind == Kind::Crash && e.step > first && lanes.contains(&e.lane)))
+        .enumerate()
+        .map(|(i, e)| {
+            past[i] && (about(e) || (e.kind == Kind::Crash && i > first && lanes.contains(&e.lane)))
         })
         .collect();
     let mut down: BTreeSet<usize> = BTreeSet::new();
-    for e in events {
+    for (i, e) in events.iter().enumerate() {
         match e.kind {
-            Kind::Crash if keep[e.step] => {
+            Kind::Crash if keep[i] => {
                 down.insert(e.lane);
             }
-            Kind::Restart if down.remove(&e.lane) => keep[e.step] = true,
+            Kind::Restart if down.remove(&e.lane) => keep[i] = true,
             _ => {}
         }
     }
@@ -200,8 +204,9 @@ fn premises(events: &[Event], check: CheckId, key: &str) -> Vec<usize> {
     steps.extend(
         events
             .iter()
-            .filter(|e| e.msg.as_deref() == Some(key) && compared.contains(&e.kind))
-            .map(|e| e.step),
+            .enumerate()
+            .filter(|(_, e)| e.msg.as_deref() == Some(key) && compared.contains(&e.kind))
+            .map(|(i, _)| i),
     );
     steps
 }
@@ -215,22 +220,26 @@ fn premises(events: &[Event], check: CheckId, key: &str) -> Vec<usize> {
 /// could show a retry without its reason.
 fn why_retried(events: &[Event], hb: &Causality, key: &str, keep: &[bool]) -> Vec<bool> {
     let mut why = vec![false; events.len()];
-    let attempts: Vec<&Event> = events
+    let attempts: Vec<(usize, &Event)> = events
         .iter()
-        .filter(|e| e.kind == Kind::SendAttempt && e.msg.as_deref() == Some(key))
+        .enumerate()
+        .filter(|(_, e)| e.kind == Kind::SendAttempt && e.msg.as_deref() == Some(key))
         .collect();
-    for (i, retry) in attempts.iter().enumerate().filter(|(_, r)| keep[r.step]) {
-        let Some(before) = attempts[..i].iter().rev().find(|a| a.lane == retry.lane) else {
+    for (n, &(at, retry)) in attempts.iter().enumerate().filter(|(_, (at, _))| keep[*at]) {
+        let Some(&(since, _)) = attempts[..n]
+            .iter()
+            .rev()
+            .find(|(_, a)| a.lane == retry.lane)
+        else {
             continue;
         };
-        let future = hb.descendants(before.step);
-        for e in &events[before.step..retry.step] {
+        let future = hb.descendants(since);
+        for (i, e) in events.iter().enumerate().take(at).skip(since) {
             let lost_on_the_way = matches!(e.kind, Kind::Lost | Kind::Cut)
                 && (e.lane == retry.lane || e.peer_lane == Some(retry.lane));
             let came_while_down = e.kind == Kind::DeliverToCrashed && e.lane == retry.lane;
-            why[e.step] |= (lost_on_the_way || came_while_down)
-                && future[e.step]
-                && e.msg.as_deref() == Some(key);
+            why[i] |=
+                (lost_on_the_way || came_while_down) && future[i] && e.msg.as_deref() == Some(key);
         }
     }
     why
@@ -568,5 +577,14 @@ mod tests {
             lines[5].1.contains("restarted from durable state"),
             "{lines:?}"
         );
+    }
+
+    #[test]
+    fn events_numbered_out_of_place_do_not_panic() {
+        let mut events = retried_elsewhere();
+        for e in &mut events {
+            e.step = 1000;
+        }
+        assert_eq!(told(&events), [0, 3, 4, 7, 10], "by position");
     }
 }
