@@ -82,7 +82,7 @@ fn run_one(file: &str, options: &RunOptions, brief: bool) -> u8 {
             again.end.digest
         );
     }
-    let explained = format == Format::Human && !brief && report.violations().next().is_some();
+    let explained = !brief && report.violations().next().is_some();
     let wants_folder =
         options.out.is_some() && (report.verdict == run::Verdict::Fail || options.report_always);
     let recording =
@@ -91,16 +91,18 @@ fn run_one(file: &str, options: &RunOptions, brief: bool) -> u8 {
         .as_ref()
         .filter(|_| wants_folder)
         .and_then(|rec| run_folder(&scenario, rec, file, options));
+    let told = recording
+        .as_ref()
+        .filter(|_| explained)
+        .map(|rec| reports::bundle::Rendered::new(&scenario, rec).explanations)
+        .unwrap_or_default();
     match format {
-        Format::Json => reports::jsonl::lines(&scenario, &report, file, folder.as_deref())
+        Format::Json => reports::jsonl::lines(&scenario, &report, file, folder.as_deref(), &told)
             .iter()
             .for_each(crate::outln),
         Format::Human if brief => crate::outln(reports::text::summary_line(&scenario, &report)),
         Format::Human => {
-            let why = recording
-                .as_ref()
-                .filter(|_| explained)
-                .map(|rec| first_story(&scenario, rec));
+            let why = told.first().map(first_story);
             crate::out(reports::text::render_with(
                 &scenario,
                 &report,
@@ -140,12 +142,9 @@ fn replay_regressions(scenario: &Scenario, file: &str, format: Format) -> u8 {
 }
 
 /// The causal story of the first violation, for the terminal.
-fn first_story(scenario: &Scenario, rec: &models::record::Recording) -> String {
-    let rendered = reports::bundle::Rendered::new(scenario, rec);
+fn first_story(first: &reports::explain::Explanation) -> String {
     let mut text = String::new();
-    if let Some(first) = rendered.explanations.first() {
-        reports::explain::render_one(&mut text, first);
-    }
+    reports::explain::render_one(&mut text, first);
     text
 }
 

@@ -188,6 +188,43 @@ fn json_violations_name_the_check_and_whether_it_was_expected() {
 }
 
 #[test]
+fn json_violations_carry_their_causal_story() {
+    let out = eosim(&[
+        "run",
+        "scenarios/05-m2-lost-ack-duplicates.ron",
+        "--format",
+        "json",
+    ]);
+    let violations: Vec<serde_json::Value> = stdout(&out)
+        .lines()
+        .map(|l| serde_json::from_str::<serde_json::Value>(l).unwrap())
+        .filter(|v| v["type"] == "violation")
+        .collect();
+    let c3 = violations
+        .iter()
+        .find(|v| v["data"]["check"] == "C3")
+        .expect("a C3 violation");
+    let x = &c3["data"]["explanation"];
+    let subject = c3["data"]["subject"].as_str().unwrap();
+    assert_eq!(x["let"], format!("m = {subject}"), "{x}");
+    let steps = x["steps"].as_array().unwrap();
+    let texts: Vec<&str> = steps.iter().map(|s| s["text"].as_str().unwrap()).collect();
+    assert!(
+        texts.iter().any(|t| t.contains("LOST ProduceAck of m")),
+        "{texts:?}"
+    );
+    assert!(
+        texts.last().unwrap().ends_with("applied m effect #2"),
+        "{texts:?}"
+    );
+    let events: Vec<u64> = steps.iter().map(|s| s["event"].as_u64().unwrap()).collect();
+    assert!(events.windows(2).all(|w| w[0] < w[1]), "{events:?}");
+    assert_eq!(steps[0]["n"], 1);
+    assert!(x["conclusion"].as_str().unwrap().starts_with("However, "));
+    assert!(x["hint"].as_str().unwrap().starts_with("hint: "));
+}
+
+#[test]
 fn seeds_can_be_given_in_hex() {
     let dec = eosim(&[
         "run",

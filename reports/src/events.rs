@@ -510,19 +510,22 @@ fn mark_violations(rec: &Recording, events: &mut [Event]) {
     }
 }
 
-/// The events that show a violation of `check` on message `key`.
+/// The events that show a violation of `check` on message `key`, by
+/// position in `events`.
 pub fn violating(events: &[Event], check: CheckId, key: &str) -> Vec<usize> {
     let about: Vec<usize> = events
         .iter()
-        .filter(|e| e.msg.as_deref() == Some(key))
-        .map(|e| e.step)
+        .enumerate()
+        .filter(|(_, e)| e.msg.as_deref() == Some(key))
+        .map(|(i, _)| i)
         .collect();
     violating_among(events, &about, check).collect()
 }
 
 /// The events among `about` (the steps of one message's events, in order)
 /// that show a violation of `check`: the repeated effects of a duplicate,
-/// the last event of a lost message, the law probe's difference.
+/// the repeated appends of a duplicate append, the last event of a lost
+/// message, the law probe's difference.
 fn violating_among<'e>(
     events: &'e [Event],
     about: &'e [usize],
@@ -538,10 +541,12 @@ fn violating_among<'e>(
         .filter(|i| events[*i].effect.is_some_and(|n| n >= 2))
         .collect();
     let effects: Vec<usize> = of(Kind::Effect).collect();
+    let appended_again: Vec<usize> = of(Kind::Append).skip(1).collect();
     let last = about.last().copied();
     let chosen: Vec<usize> = match check {
         CheckId::C1 | CheckId::C16 => last.into_iter().collect(),
         CheckId::C14 | CheckId::C15 => of(Kind::LawDiffers).next().or(last).into_iter().collect(),
+        CheckId::C4 if !appended_again.is_empty() => appended_again,
         _ if !repeats.is_empty() => repeats,
         _ if !effects.is_empty() => effects,
         _ => last.into_iter().collect(),
@@ -628,6 +633,23 @@ mod tests {
         assert_eq!(window(&events, 20), 35..55);
         let quiet: Vec<Event> = (0..100).map(|i| event(i, false)).collect();
         assert_eq!(window(&quiet, 20), 0..20);
+    }
+
+    #[test]
+    fn a_duplicate_append_is_shown_by_the_repeated_append_not_the_effect() {
+        let kinds = [Kind::Append, Kind::Effect, Kind::Append, Kind::Append];
+        let events: Vec<Event> = kinds
+            .iter()
+            .enumerate()
+            .map(|(i, kind)| Event {
+                kind: *kind,
+                msg: Some("p1#1".into()),
+                effect: (*kind == Kind::Effect).then_some(1),
+                ..event(i, false)
+            })
+            .collect();
+        assert_eq!(violating(&events, CheckId::C4, "p1#1"), [2, 3]);
+        assert_eq!(violating(&events, CheckId::C3, "p1#1"), [1]);
     }
 
     #[test]

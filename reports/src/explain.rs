@@ -3,13 +3,24 @@
 //! contradiction with the check and the model's claimed guarantee, and a
 //! hint naming the protocol that avoids it (after Elle's Let/Then/because
 //! proofs).
+//!
+//! A story's steps come from the happens-before graph of
+//! [`crate::causality`]: the events that show the violation (and those the
+//! check compares them with) and, of their causal past, those about m and
+//! the crashes of the actors where it shows, plus the lost or cut
+//! datagrams of m that made its producer retry (not causally before the
+//! retry: it fired because nothing came). Steps are listed by step, a
+//! topological order of the graph, so a duplicate's story ends at the
+//! violation (a crash's restart aside).
 
+use std::collections::BTreeSet;
 use std::fmt::Write as _;
 
 use models::check::{CheckId, Violation};
 use models::record::Recording;
 use models::scenario::Scenario;
 
+use crate::causality::Causality;
 use crate::events::{Event, Kind};
 use crate::text::wrap;
 
@@ -47,10 +58,11 @@ pub struct Explanation {
 /// Explain every violation of a recorded run (the first few per check).
 pub fn explain(scenario: &Scenario, rec: &Recording, events: &[Event]) -> Vec<Explanation> {
     let mut out: Vec<Explanation> = Vec::new();
+    let hb = Causality::build(events);
     for (v, expected) in rec.report.violations() {
         let told = out.iter().filter(|x| x.check == v.check).count();
         if told < TOLD_PER_CHECK {
-            let mut x = one(scenario, events, v, expected);
+            let mut x = one(scenario, events, &hb, v, expected);
             let steps: Vec<usize> = x.steps.iter().map(|(s, _)| *s).collect();
             x.diagram = crate::minidiagram::render(events, &steps, &rec.report.names);
             out.push(x);
@@ -59,11 +71,17 @@ pub fn explain(scenario: &Scenario, rec: &Recording, events: &[Event]) -> Vec<Ex
     out
 }
 
-fn one(scenario: &Scenario, events: &[Event], v: &Violation, expected: bool) -> Explanation {
+fn one(
+    scenario: &Scenario,
+    events: &[Event],
+    hb: &Causality,
+    v: &Violation,
+    expected: bool,
+) -> Explanation {
     let subject = v.subject.map(|k| k.to_string());
     let mut steps: Vec<(usize, String)> = match subject.as_deref() {
         Some(k) if v.check.is_law() => law_story(events, k, v),
-        Some(k) => story(events, k),
+        Some(k) => story(events, hb, v.check, k),
         None => Vec::new(),
     };
     let elided = shorten(&mut steps, events);
@@ -110,28 +128,121 @@ fn one(scenario: &Scenario, events: &[Event], v: &Violation, expected: bool) -> 
     }
 }
 
-/// The events about message `key` that tell what happened to it, as lines.
-fn story(events: &[Event], key: &str) -> Vec<(usize, String)> {
-    let mut lines = Vec::new();
-    let mut crashed_lanes: Vec<usize> = Vec::new();
-    for e in events {
-        let about = e.msg.as_deref() == Some(key);
-        if e.kind == Kind::Restart && crashed_lanes.contains(&e.lane) {
-            crashed_lanes.retain(|l| *l != e.lane);
-            lines.push((e.step, line(e, "restarted from durable state")));
-            continue;
-        }
-        if !about || e.kind == Kind::LawDiffers {
-            continue;
-        }
-        if e.kind == Kind::Crash {
-            crashed_lanes.push(e.lane);
-        }
-        if let Some(what) = phrase(e) {
-            lines.push((e.step, line(e, &what)));
+/// The story of message `key` under `check`, read from the happens-before
+/// graph: the events the contradiction rests on ([`premises`]) and their
+/// causal past, keeping what concerns m and the crashes where the
+/// violation shows ([`chosen`]), plus what made the producer retry
+/// ([`why_retried`]); listed by step, a topological order of the graph.
+fn story(events: &[Event], hb: &Causality, check: CheckId, key: &str) -> Vec<(usize, String)> {
+    let mut keep = chosen(events, hb, check, key);
+    for (i, why) in why_retried(events, hb, key, &keep).into_iter().enumerate() {
+        keep[i] |= why;
+    }
+    events
+        .iter()
+        .enumerate()
+        .filter(|(i, _)| keep[*i])
+        .filter_map(|(i, e)| tell(e).map(|what| (i, line(e, &what))))
+        .collect()
+}
+
+/// Per step, whether the event is in m's story before retries are
+/// explained: the causal past of the [`premises`], narrowed to the
+/// events about m and, after m first appears, the crashes of the actors
+/// where the violation shows (a crash there may have lost what the actor
+/// knew about m). Lost datagrams of other messages, and crashes elsewhere
+/// while handling other messages, are left out: they are causally before
+/// the violation only through later, unrelated traffic. The restart after
+/// a kept crash is kept too, even past the violation, so a crash is never
+/// left hanging.
+fn chosen(events: &[Event], hb: &Causality, check: CheckId, key: &str) -> Vec<bool> {
+    let about = |e: &Event| e.msg.as_deref() == Some(key) && e.kind != Kind::LawDiffers;
+    let rests_on = premises(events, check, key);
+    let past = hb.ancestors(&rests_on);
+    let first = events.iter().position(about).unwrap_or(events.len());
+    let lanes: BTreeSet<usize> = rests_on
+        .iter()
+        .filter_map(|s| events.get(*s))
+        .map(|e| e.lane)
+        .collect();
+    let mut keep: Vec<bool> = events
+        .iter()
+        .enumerate()
+        .map(|(i, e)| {
+            past[i] && (about(e) || (e.kind == Kind::Crash && i > first && lanes.contains(&e.lane)))
+        })
+        .collect();
+    let mut down: BTreeSet<usize> = BTreeSet::new();
+    for (i, e) in events.iter().enumerate() {
+        match e.kind {
+            Kind::Crash if keep[i] => {
+                down.insert(e.lane);
+            }
+            Kind::Restart if down.remove(&e.lane) => keep[i] = true,
+            _ => {}
         }
     }
-    lines
+    keep
+}
+
+/// The events the contradiction rests on: those that show the violation
+/// (see [`crate::events::violating`]) and the other events of m the check
+/// compares them with: every effect of a duplicate, every append of a
+/// duplicate append, and what the producer learned (acks, failures) for
+/// the checks that hold effects against it; for no-aborted-effect also
+/// the crashes during m's send that rolled it back.
+fn premises(events: &[Event], check: CheckId, key: &str) -> Vec<usize> {
+    let compared: &[Kind] = match check {
+        CheckId::C1 | CheckId::C2 | CheckId::C16 => &[Kind::Ack, Kind::SendFailed],
+        CheckId::C3 => &[Kind::Effect],
+        CheckId::C4 => &[Kind::Append],
+        CheckId::C7 => &[Kind::Effect, Kind::Ack, Kind::SendFailed, Kind::Crash],
+        CheckId::C8 => &[Kind::Effect, Kind::Ack, Kind::SendFailed],
+        _ => &[],
+    };
+    let mut steps = crate::events::violating(events, check, key);
+    steps.extend(
+        events
+            .iter()
+            .enumerate()
+            .filter(|(_, e)| e.msg.as_deref() == Some(key) && compared.contains(&e.kind))
+            .map(|(i, _)| i),
+    );
+    steps
+}
+
+/// Per step, the faults that explain the retries in m's story: for each
+/// kept re-send of m, the datagrams of m to or from the retrying actor
+/// that were lost, cut, or arrived while it was down, after the attempt it
+/// repeats and caused by it (its causal future), before the re-send. A
+/// lost ack does not happen before the retry (no datagram links them; the
+/// retry timer fired because nothing came), so without this the story
+/// could show a retry without its reason.
+fn why_retried(events: &[Event], hb: &Causality, key: &str, keep: &[bool]) -> Vec<bool> {
+    let mut why = vec![false; events.len()];
+    let attempts: Vec<(usize, &Event)> = events
+        .iter()
+        .enumerate()
+        .filter(|(_, e)| e.kind == Kind::SendAttempt && e.msg.as_deref() == Some(key))
+        .collect();
+    for (n, &(at, retry)) in attempts.iter().enumerate().filter(|(_, (at, _))| keep[*at]) {
+        let Some(&(since, _)) = attempts[..n]
+            .iter()
+            .rev()
+            .find(|(_, a)| a.lane == retry.lane)
+        else {
+            continue;
+        };
+        let future = hb.descendants(since);
+        for (i, e) in events.iter().enumerate().take(at).skip(since) {
+            let lost_on_the_way = matches!(e.kind, Kind::Lost | Kind::Cut)
+                && (e.lane == retry.lane || e.peer_lane == Some(retry.lane));
+            let came_while_down = e.kind == Kind::DeliverToCrashed && e.lane == retry.lane;
+            why[i] |=
+                (lost_on_the_way || came_while_down) && future[i] && e.msg.as_deref() == Some(key);
+        }
+    }
+    why
 }
 
 /// Leave out steps until at most [`STEPS_MAX`] remain: first the least
@@ -189,8 +300,8 @@ fn line(e: &Event, what: &str) -> String {
     )
 }
 
-/// What an event did to message m, or `None` for events that only carry it.
-fn phrase(e: &Event) -> Option<String> {
+/// What an event in m's story did, or `None` for events that only carry m.
+fn tell(e: &Event) -> Option<String> {
     let variant = e.detail.split([' ', '{', '(']).next().unwrap_or_default();
     let peer = e.peer.as_deref().unwrap_or("?");
     Some(match e.kind {
@@ -212,7 +323,8 @@ fn phrase(e: &Event) -> Option<String> {
         Kind::Compensate => "returned m from processing to unprocessed".into(),
         Kind::Crash => format!("CRASHED at {} (volatile state lost)", e.detail),
         Kind::LawDiffers => format!("law probe on m: {}", e.detail),
-        Kind::Send | Kind::Deliver | Kind::Timer | Kind::Restart => return None,
+        Kind::Restart => "restarted from durable state".into(),
+        Kind::Send | Kind::Deliver | Kind::Timer => return None,
     })
 }
 
@@ -380,4 +492,99 @@ pub fn render_one(out: &mut String, x: &Explanation) {
         out.push_str(&x.diagram);
     }
     out.push('\n');
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::causality::tests::event;
+
+    /// `event` about message `m` (`p1#1`), with `detail`, sent to `peer`.
+    fn about(mut e: Event, detail: &str, peer: Option<usize>) -> Event {
+        e.msg = Some("p1#1".into());
+        e.detail = detail.into();
+        e.peer_lane = peer;
+        e
+    }
+
+    /// The producer (lane 0) sends m to replica A (lane 1), which applies
+    /// it and loses the ack; another actor (lane 3) crashes; the producer
+    /// times out and re-sends m to replica B (lane 2), which applies it
+    /// again. Replica A never talks to B: its lost ack is not causally
+    /// before the second effect.
+    fn retried_elsewhere() -> Vec<Event> {
+        let mut effect_2 = about(event(10, 2, Kind::Effect, Some(9)), "effect #2", None);
+        effect_2.effect = Some(2);
+        let mut effect_1 = about(event(3, 1, Kind::Effect, Some(2)), "effect #1", None);
+        effect_1.effect = Some(1);
+        vec![
+            about(event(0, 0, Kind::SendAttempt, None), "attempt 1", None),
+            about(event(1, 0, Kind::Send, None), "Produce", Some(1)),
+            about(event(2, 1, Kind::Deliver, Some(1)), "Produce", Some(0)),
+            effect_1,
+            about(event(4, 1, Kind::Lost, Some(2)), "ProduceAck", Some(0)),
+            event(5, 3, Kind::Crash, None),
+            event(6, 0, Kind::Timer, None),
+            about(event(7, 0, Kind::SendAttempt, Some(6)), "attempt 2", None),
+            about(event(8, 0, Kind::Send, Some(6)), "Produce", Some(2)),
+            about(event(9, 2, Kind::Deliver, Some(8)), "Produce", Some(0)),
+            effect_2,
+        ]
+    }
+
+    fn told(events: &[Event]) -> Vec<usize> {
+        let hb = Causality::build(events);
+        story(events, &hb, CheckId::C3, "p1#1")
+            .into_iter()
+            .map(|(s, _)| s)
+            .collect()
+    }
+
+    #[test]
+    fn a_retry_brings_the_lost_ack_that_caused_it_but_not_unrelated_crashes() {
+        let events = retried_elsewhere();
+        assert_eq!(told(&events), [0, 3, 4, 7, 10]);
+        let hb = Causality::build(&events);
+        assert!(
+            !hb.ancestors(&[10])[4],
+            "the lost ack is only why, not before"
+        );
+    }
+
+    #[test]
+    fn the_story_stops_at_the_violation() {
+        let mut events = retried_elsewhere();
+        let mut late = about(event(11, 0, Kind::Ack, Some(6)), "acked", None);
+        late.time_us = 20_000;
+        events.push(late);
+        assert_eq!(told(&events).last(), Some(&10));
+    }
+
+    #[test]
+    fn a_crash_of_the_actor_that_applied_m_twice_is_told_with_its_restart() {
+        let mut events = retried_elsewhere();
+        events.insert(9, event(9, 2, Kind::Crash, None));
+        events.insert(10, event(10, 2, Kind::Restart, None));
+        for (i, e) in events.iter_mut().enumerate() {
+            e.step = i;
+        }
+        events[11].cause = Some(8);
+        events[12].cause = Some(11);
+        let lines = story(&events, &Causality::build(&events), CheckId::C3, "p1#1");
+        let steps: Vec<usize> = lines.iter().map(|(s, _)| *s).collect();
+        assert_eq!(steps, [0, 3, 4, 7, 9, 10, 12]);
+        assert!(
+            lines[5].1.contains("restarted from durable state"),
+            "{lines:?}"
+        );
+    }
+
+    #[test]
+    fn events_numbered_out_of_place_do_not_panic() {
+        let mut events = retried_elsewhere();
+        for e in &mut events {
+            e.step = 1000;
+        }
+        assert_eq!(told(&events), [0, 3, 4, 7, 10], "by position");
+    }
 }

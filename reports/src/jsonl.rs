@@ -1,11 +1,18 @@
 //! JSON Lines for machines: every line is `{"type": …, "data": {…}}`, and
 //! `run_start` carries `schema: 1`.
+//!
+//! A `violation` line of an explained run (one scenario, not a folder)
+//! also carries `explanation`: the causal story of [`crate::explain`] as
+//! data, `{"let", "steps": [{"n", "event", "text"}], "elided", "because",
+//! "conclusion", "claim", "hint"}`, where `event` is the step's line in
+//! `events.jsonl`; violations past the first few of a check have none.
 
 use models::check::Violation;
 use models::run::RunReport;
 use models::scenario::Scenario;
 use serde_json::{Value, json};
 
+use crate::explain::Explanation;
 use crate::{VERSION, repro_command};
 
 /// Everything about one run in one JSON object, for `verdict.json`:
@@ -22,20 +29,30 @@ pub fn verdict(scenario: &Scenario, report: &RunReport, file: &str) -> Value {
     all
 }
 
-/// The lines of one run: `run_start`, one `violation` each, `run_end`
-/// (with the run folder, if one was written).
+/// The lines of one run: `run_start`, one `violation` each (with its
+/// story, if `explained` tells it), `run_end` (with the run folder, if one
+/// was written).
 pub fn lines(
     scenario: &Scenario,
     report: &RunReport,
     file: &str,
     report_dir: Option<&str>,
+    explained: &[Explanation],
 ) -> Vec<String> {
     let mut out = vec![envelope(
         "run_start",
         &run_start(scenario, report.seed, file),
     )];
     for (v, expected) in report.violations() {
-        out.push(envelope("violation", &violation(v, expected)));
+        let mut data = violation(v, expected);
+        let subject = v.subject.map(|k| k.to_string());
+        let told = explained
+            .iter()
+            .find(|x| x.check == v.check && x.subject == subject);
+        if let (Some(x), Some(fields)) = (told, data.as_object_mut()) {
+            fields.insert("explanation".into(), explanation(x));
+        }
+        out.push(envelope("violation", &data));
     }
     out.push(envelope(
         "run_end",
@@ -73,6 +90,31 @@ fn violation(v: &Violation, expected: bool) -> Value {
         "summary": v.summary,
         "story": v.story,
         "crash_point": v.crash_point,
+    })
+}
+
+/// A story as data; each step's text with its column padding squeezed.
+fn explanation(x: &Explanation) -> Value {
+    let steps: Vec<Value> = x
+        .steps
+        .iter()
+        .enumerate()
+        .map(|(i, (event, text))| {
+            json!({
+                "n": i + 1,
+                "event": event,
+                "text": text.split_whitespace().collect::<Vec<_>>().join(" "),
+            })
+        })
+        .collect();
+    json!({
+        "let": x.subject.as_ref().map(|k| format!("m = {k}")),
+        "steps": steps,
+        "elided": x.elided,
+        "because": x.because,
+        "conclusion": x.conclusion,
+        "claim": x.claim,
+        "hint": x.hint,
     })
 }
 

@@ -7,8 +7,10 @@
 //! - [`jsonl`]: JSON Lines (`schema: 1`): `run_start`, `violation`, `run_end`.
 //! - [`events`]: the run as one ordered list of events (`events.jsonl`), the
 //!   input of every picture.
-//! - [`explain`]: the causal story of each violation (`explain.txt`), with
-//!   a [`minidiagram`] of it for the terminal.
+//! - [`causality`]: the happens-before graph of the events (petgraph):
+//!   program order, send → delivery, handler → what it did.
+//! - [`explain`]: the causal story of each violation (`explain.txt`), read
+//!   from that graph, with a [`minidiagram`] of it for the terminal.
 //! - [`svg`]: the ledger, space-time and timeline pictures.
 //! - [`html`]: the single-file interactive report (`index.html`).
 //! - [`mermaid`], [`dot`], [`stats`]: the sequence diagram, the topology
@@ -40,6 +42,7 @@
 //! hash-container iteration, so the same run always renders to the same bytes.
 
 pub mod bundle;
+pub mod causality;
 pub mod dot;
 pub mod events;
 pub mod explain;

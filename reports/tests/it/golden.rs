@@ -3,6 +3,7 @@
 //! with `tests/golden/<file>.explain.txt`. `UPDATE_GOLDEN=1` rewrites them;
 //! review the diff like code.
 
+use models::check::CheckId;
 use reports::bundle::Rendered;
 
 use crate::{recorded, root};
@@ -69,4 +70,41 @@ fn every_story_ends_in_a_contradiction_and_a_hint() {
     let text = reports::explain::render(&explained);
     assert!(text.contains("appended m at partition 0"), "{text}");
     assert!(text.contains("effect #2"), "{text}");
+}
+
+#[test]
+fn duplicate_stories_keep_their_cause_and_end_at_the_second_effect() {
+    for (rel, cause) in [
+        (
+            "scenarios/05-m2-lost-ack-duplicates.ron",
+            "the network LOST ProduceAck of m",
+        ),
+        (
+            "scenarios/06-m2-crash-after-effect.ron",
+            "CRASHED at after-effect-before-offset-commit",
+        ),
+    ] {
+        let (scenario, rec) = recorded(rel);
+        let rendered = Rendered::new(&scenario, &rec);
+        let told: Vec<_> = rendered
+            .explanations
+            .iter()
+            .filter(|x| x.check == CheckId::C3)
+            .collect();
+        assert!(!told.is_empty(), "{rel}");
+        for x in told {
+            let text: String = x.steps.iter().map(|(_, l)| format!("{l}\n")).collect();
+            assert!(text.contains(cause), "{rel}: no {cause:?} in\n{text}");
+            let (last, _) = x.steps.last().unwrap();
+            let code = x.check.code();
+            assert!(
+                rendered.events[*last].violates.iter().any(|c| c == code),
+                "{rel}: the story of {code} ends at step {last}, not at a violation"
+            );
+            assert!(
+                x.steps.windows(2).all(|w| w[0].0 < w[1].0),
+                "{rel}: in order"
+            );
+        }
+    }
 }
