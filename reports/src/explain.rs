@@ -321,6 +321,9 @@ fn tell(e: &Event) -> Option<String> {
         ),
         Kind::OffsetCommit => "stored the offset commit of m".into(),
         Kind::Compensate => "returned m from processing to unprocessed".into(),
+        Kind::Crash if e.detail == models::protocols::m12_lease::PAUSED_BEFORE_WRITE => {
+            format!("PAUSED at {} while its lease runs out", e.detail)
+        }
         Kind::Crash => format!("CRASHED at {} (volatile state lost)", e.detail),
         Kind::LawDiffers => format!("law probe on m: {}", e.detail),
         Kind::Restart => "restarted from durable state".into(),
