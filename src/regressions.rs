@@ -15,9 +15,14 @@ pub fn path(scenario_file: &str) -> PathBuf {
 /// stderr and skipped.
 pub fn read(scenario_file: &str) -> Vec<u64> {
     let file = path(scenario_file);
-    let Ok(text) = std::fs::read_to_string(&file) else {
-        return Vec::new();
-    };
+    match std::fs::read_to_string(&file) {
+        Ok(text) => seeds_in(&text, &file),
+        Err(_) => Vec::new(),
+    }
+}
+
+/// The seeds in the text of a regressions file, once each, in order.
+fn seeds_in(text: &str, file: &std::path::Path) -> Vec<u64> {
     let mut seeds = Vec::new();
     for (i, line) in text.lines().enumerate() {
         let seed = line.split('#').next().unwrap_or("").trim();
@@ -38,34 +43,44 @@ pub fn read(scenario_file: &str) -> Vec<u64> {
 }
 
 /// Append the seeds not yet in the file, each with its comment; returns
-/// how many were added. The file is rewritten through a temporary file.
+/// how many were added. The file is locked while it is read and appended
+/// to, so two sweeps saving at once both keep their seeds.
 ///
 /// # Errors
-/// A readable message if the file cannot be written.
+/// A readable message if the file cannot be opened, locked or written.
 pub fn append(scenario_file: &str, entries: &[(u64, String)]) -> Result<usize, String> {
-    let mut known = read(scenario_file);
-    let mut new: Vec<&(u64, String)> = Vec::new();
-    for entry in entries {
-        if !known.contains(&entry.0) {
-            known.push(entry.0);
-            new.push(entry);
-        }
-    }
-    if new.is_empty() {
+    use std::io::{Read as _, Write as _};
+    if entries.is_empty() {
         return Ok(0);
     }
     let file = path(scenario_file);
-    let mut text = std::fs::read_to_string(&file).unwrap_or_default();
+    let fail = |e: std::io::Error| format!("cannot write {}: {e}", file.display());
+    let mut handle = std::fs::OpenOptions::new()
+        .read(true)
+        .append(true)
+        .create(true)
+        .open(&file)
+        .map_err(fail)?;
+    handle.lock().map_err(fail)?;
+    let mut text = String::new();
+    handle.read_to_string(&mut text).map_err(fail)?;
+    let mut known = seeds_in(&text, &file);
+    let mut added = String::new();
     if !text.is_empty() && !text.ends_with('\n') {
-        text.push('\n');
+        added.push('\n');
     }
-    for (seed, comment) in &new {
-        text.push_str(&format!("{seed}  # {comment}\n"));
+    let mut count = 0;
+    for (seed, comment) in entries {
+        if !known.contains(seed) {
+            known.push(*seed);
+            added.push_str(&format!("{seed}  # {comment}\n"));
+            count += 1;
+        }
     }
-    let tmp = file.with_extension("regressions.tmp");
-    std::fs::write(&tmp, text).map_err(|e| format!("cannot write {}: {e}", tmp.display()))?;
-    std::fs::rename(&tmp, &file).map_err(|e| format!("cannot write {}: {e}", file.display()))?;
-    Ok(new.len())
+    if count > 0 {
+        handle.write_all(added.as_bytes()).map_err(fail)?;
+    }
+    Ok(count)
 }
 
 #[cfg(test)]
@@ -93,6 +108,28 @@ mod tests {
         assert_eq!(read(&scenario), [7, 3, 9]);
         let text = std::fs::read_to_string(path(&scenario)).unwrap();
         assert!(text.starts_with("7  # C3\n"), "{text}");
+        std::fs::remove_dir_all(&dir).unwrap();
+    }
+
+    #[test]
+    fn sweeps_saving_at_once_keep_every_seed() {
+        let dir = std::env::temp_dir().join(format!("eosim-regr-race-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let scenario = dir.join("y.ron").to_string_lossy().into_owned();
+        // Every writer saves the same eight seeds: with the lock, each seed
+        // is written once, by whichever writer comes first.
+        let entries: Vec<(u64, String)> = (0..8).map(|s| (s, "C3".to_string())).collect();
+        let writers: Vec<_> = (0..8)
+            .map(|_| {
+                let (scenario, entries) = (scenario.clone(), entries.clone());
+                std::thread::spawn(move || append(&scenario, &entries).unwrap())
+            })
+            .collect();
+        let added: usize = writers.into_iter().map(|w| w.join().unwrap()).sum();
+        assert_eq!(added, 8);
+        let text = std::fs::read_to_string(path(&scenario)).unwrap();
+        assert_eq!(text.lines().count(), 8, "{text}");
+        assert_eq!(append(&scenario, &[]).unwrap(), 0);
         std::fs::remove_dir_all(&dir).unwrap();
     }
 }
