@@ -191,10 +191,30 @@ fn shrink_into_folder(
             ));
             crate::outln(format!("{indent}min        {}", min.display()));
         }
-        Ok(_) => {}
+        Ok((shrunk, min)) => crate::outln(shrunk_line(&shrunk, &min)),
         Err(crate::shrink_cmd::Failure::Shrink(e)) => eprintln!("error: shrinking: {e}"),
         Err(crate::shrink_cmd::Failure::Write(msg)) => eprintln!("error: {msg}"),
     }
+}
+
+/// The JSON Lines record of a shrink: `{"type":"shrunk","data":{…}}`.
+fn shrunk_line(shrunk: &models::shrink::Shrunk, min: &std::path::Path) -> String {
+    let size = |s: models::shrink::Size| {
+        serde_json::json!({
+            "events": s.events, "faults": s.faults, "delays": s.delays, "messages": s.messages,
+        })
+    };
+    serde_json::json!({
+        "type": "shrunk",
+        "data": {
+            "check": shrunk.check.code(),
+            "min": min.to_string_lossy(),
+            "before": size(shrunk.before),
+            "after": size(shrunk.after),
+            "complete": shrunk.complete,
+        }
+    })
+    .to_string()
 }
 
 #[derive(Default)]

@@ -958,3 +958,30 @@ fn new_writes_a_commented_scenario_that_checks_and_runs() {
     assert!(stderr(&typo).contains("did you mean `partition`?"));
     std::fs::remove_dir_all(&dir).unwrap();
 }
+
+/// With `--format json`, a shrunk failure adds a `shrunk` line naming the
+/// minimal scenario and the sizes before and after.
+#[test]
+fn json_output_names_the_shrunk_scenario() {
+    let dir = std::env::temp_dir().join(format!("eosim-json-shrink-{}", std::process::id()));
+    let out = dir.to_string_lossy().into_owned();
+    let run = eosim(&[
+        "run",
+        "tests/fixtures/m2-claims-too-much.ron",
+        "--format",
+        "json",
+        "--out",
+        &out,
+    ]);
+    assert_eq!(run.status.code(), Some(1));
+    let shrunk = stdout(&run)
+        .lines()
+        .map(|l| serde_json::from_str::<serde_json::Value>(l).unwrap())
+        .find(|v| v["type"] == "shrunk")
+        .expect("a shrunk line");
+    let data = &shrunk["data"];
+    assert_eq!(data["check"], "C3");
+    assert!(Path::new(data["min"].as_str().unwrap()).is_file(), "{data}");
+    assert!(data["after"]["events"].as_u64() < data["before"]["events"].as_u64());
+    std::fs::remove_dir_all(&dir).unwrap();
+}
