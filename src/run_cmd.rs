@@ -190,10 +190,34 @@ fn shrink_into_folder(
                 counted(a.delays as u64, "delay"),
             ));
             crate::outln(format!("{indent}min        {}", min.display()));
+            if !brief {
+                crate::out(shrunk_story(&shrunk));
+            }
         }
         Ok((shrunk, min)) => crate::outln(shrunk_line(&shrunk, &min)),
         Err(crate::shrink_cmd::Failure::Shrink(e)) => eprintln!("error: shrinking: {e}"),
         Err(crate::shrink_cmd::Failure::Write(msg)) => eprintln!("error: {msg}"),
+    }
+}
+
+/// The first story of the shrunk run, under a heading: the counterexample
+/// in its fewest events, drawn as a terminal sketch.
+fn shrunk_story(shrunk: &models::shrink::Shrunk) -> String {
+    let Ok(min) = Scenario::from_spec(crate::shrink_cmd::MIN, shrunk.spec.clone()) else {
+        return String::new();
+    };
+    let rec = reports::bundle::record(&min, 0);
+    let told = reports::bundle::Rendered::new(&min, &rec).explanations;
+    match told
+        .iter()
+        .find(|x| x.check == shrunk.check)
+        .or(told.first())
+    {
+        Some(x) => format!(
+            "\nthe shrunk counterexample, step by step\n{}",
+            first_story(x)
+        ),
+        None => String::new(),
     }
 }
 

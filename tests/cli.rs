@@ -602,6 +602,10 @@ fn a_failing_run_shrinks_to_a_seedless_scenario_that_fails_on_its_own() {
     assert_eq!(run.status.code(), Some(1));
     let text = stdout(&run);
     assert!(text.contains("shrunk     "), "{text}");
+    assert!(
+        text.contains("the shrunk counterexample, step by step\nC3 no-duplicate-effect"),
+        "{text}"
+    );
     let min = text
         .lines()
         .find_map(|l| l.trim().strip_prefix("min        "))
