@@ -17,6 +17,11 @@ fn eosim(args: &[&str]) -> Output {
         .expect("the binary runs")
 }
 
+/// A folder for one test's files, unique to this test process.
+fn scratch(name: &str) -> std::path::PathBuf {
+    std::env::temp_dir().join(format!("eosim-{name}-{}", std::process::id()))
+}
+
 fn stdout(o: &Output) -> String {
     String::from_utf8_lossy(&o.stdout).into_owned()
 }
@@ -280,7 +285,7 @@ fn check_prints_the_actors_and_crash_points() {
 
 #[test]
 fn a_sweep_gives_the_same_summary_on_one_thread_and_on_two() {
-    let dir = std::env::temp_dir().join(format!("eosim-same-{}", std::process::id()));
+    let dir = scratch("same");
     let tmp = dir.to_string_lossy().into_owned();
     let sweep = |jobs: &str| {
         let out = eosim(&[
@@ -315,7 +320,7 @@ fn a_sweep_gives_the_same_summary_on_one_thread_and_on_two() {
 
 #[test]
 fn a_sweep_exits_1_on_an_unexpected_violation_saves_a_regression_seed_and_run_replays_it() {
-    let dir = std::env::temp_dir().join(format!("eosim-sweep-{}", std::process::id()));
+    let dir = scratch("sweep");
     std::fs::create_dir_all(&dir).unwrap();
     let file = dir.join("claims.ron").to_string_lossy().into_owned();
     let fixture =
@@ -399,7 +404,7 @@ fn check_determinism_runs_every_scenario_twice_and_finds_them_equal() {
 /// in one process.
 #[test]
 fn three_shards_merged_equal_the_single_sweep() {
-    let dir = std::env::temp_dir().join(format!("eosim-shards-{}", std::process::id()));
+    let dir = scratch("shards");
     let out = dir.to_string_lossy().into_owned();
     let scenario = "scenarios/06-m2-crash-after-effect.ron";
     let base = [
@@ -471,7 +476,7 @@ fn three_shards_merged_equal_the_single_sweep() {
 /// tampered folder is caught (exit 5), an unreadable one is an error (4).
 #[test]
 fn a_failing_run_folder_replays_and_tampering_is_detected() {
-    let dir = std::env::temp_dir().join(format!("eosim-runs-{}", std::process::id()));
+    let dir = scratch("runs");
     let out = dir.to_string_lossy().into_owned();
     let run = eosim(&[
         "run",
@@ -548,7 +553,7 @@ fn a_failing_run_folder_replays_and_tampering_is_detected() {
 #[test]
 fn an_interrupted_sweep_summarises_what_finished() {
     use std::io::BufRead;
-    let dir = std::env::temp_dir().join(format!("eosim-interrupt-{}", std::process::id()));
+    let dir = scratch("interrupt");
     let mut child = Command::new(env!("CARGO_BIN_EXE_eosim"))
         .args([
             "sweep",
@@ -595,7 +600,7 @@ fn an_interrupted_sweep_summarises_what_finished() {
 /// does the same for a folder or a scenario and seed.
 #[test]
 fn a_failing_run_shrinks_to_a_seedless_scenario_that_fails_on_its_own() {
-    let dir = std::env::temp_dir().join(format!("eosim-shrink-{}", std::process::id()));
+    let dir = scratch("shrink");
     let out = dir.to_string_lossy().into_owned();
     let fixture = "tests/fixtures/m2-claims-too-much.ron";
     let run = eosim(&["run", fixture, "--seed", "2", "--out", &out]);
@@ -707,7 +712,7 @@ fn a_scenario_replays_at_a_seed_against_a_digest() {
 /// alike, and the merge saves the same regression seeds as the single sweep.
 #[test]
 fn sharded_unexpected_failures_merge_to_the_single_sweeps_clusters_and_regressions() {
-    let dir = std::env::temp_dir().join(format!("eosim-shard-fail-{}", std::process::id()));
+    let dir = scratch("shard-fail");
     std::fs::create_dir_all(&dir).unwrap();
     let file = dir.join("claims.ron").to_string_lossy().into_owned();
     let fixture =
@@ -838,7 +843,7 @@ fn the_matrix_prints_a_row_per_model_as_a_table_and_as_markdown() {
 /// `eosim diff` names the first diverging event.
 #[test]
 fn a_reported_run_renders_again_and_diffs_against_another_seed() {
-    let dir = std::env::temp_dir().join(format!("eosim-report-{}", std::process::id()));
+    let dir = scratch("report");
     let out = dir.to_string_lossy().into_owned();
     let file = "scenarios/08-m0-naive-crash-duplicates.ron";
     let run = eosim(&["run", file, "--report", "--out", &out]);
@@ -940,7 +945,7 @@ fn a_reported_run_renders_again_and_diffs_against_another_seed() {
 /// passes at seed 0, and refuses to overwrite a file.
 #[test]
 fn new_writes_a_commented_scenario_that_checks_and_runs() {
-    let dir = std::env::temp_dir().join(format!("eosim-new-{}", std::process::id()));
+    let dir = scratch("new");
     std::fs::create_dir_all(&dir).unwrap();
     let path = dir.join("mine.ron").to_string_lossy().into_owned();
     let args = ["new", &path, "--model", "M4", "--faults", "loss,dup,crash"];
@@ -967,7 +972,7 @@ fn new_writes_a_commented_scenario_that_checks_and_runs() {
 /// minimal scenario and the sizes before and after.
 #[test]
 fn json_output_names_the_shrunk_scenario() {
-    let dir = std::env::temp_dir().join(format!("eosim-json-shrink-{}", std::process::id()));
+    let dir = scratch("json-shrink");
     let out = dir.to_string_lossy().into_owned();
     let run = eosim(&[
         "run",
