@@ -6,6 +6,7 @@ use std::collections::BTreeMap;
 use sim_core::{ActorId, Observed, SimDuration, SimTime};
 use smallvec::SmallVec;
 
+use crate::roles::TxnTag;
 use crate::vocab::{MsgKey, SendOutcome};
 
 /// One observation, recorded by the actor where it happened.
@@ -92,6 +93,40 @@ pub enum Obs {
         /// Whether the storage accepted it.
         accepted: bool,
     },
+    /// The downstream reader read an output record of a transaction (M7):
+    /// an effect of its message.
+    TxnRead {
+        /// The input message the output was produced for.
+        key: MsgKey,
+        /// The attempt that produced it.
+        tag: TxnTag,
+        /// Whether its transaction had committed when it was read.
+        committed: bool,
+        /// Whether the reader is `read_committed`.
+        read_committed: bool,
+    },
+    /// The broker ended the transaction holding an output record (M7).
+    TxnEnded {
+        /// The input message the output was produced for.
+        key: MsgKey,
+        /// The attempt that produced it.
+        tag: TxnTag,
+        /// The attempt whose EndTxn ended it (`session` 0: the next
+        /// session's `initTransactions`); another attempt than `tag` means
+        /// a request crossed a transaction boundary.
+        by: TxnTag,
+        /// Committed (else aborted).
+        committed: bool,
+    },
+    /// A task learned how its transaction attempt ended (M7).
+    TxnOutcome {
+        /// The input message.
+        key: MsgKey,
+        /// The attempt.
+        tag: TxnTag,
+        /// Committed (else aborted).
+        committed: bool,
+    },
     /// A consumer crashed at a named point while handling a message.
     Crashed {
         /// The message it was handling.
@@ -167,6 +202,10 @@ pub struct MsgLedger {
     pub late_copies: Vec<(SimDuration, SimDuration)>,
     /// Requests refused because their key was stored for another message.
     pub key_mismatches: Vec<MsgKey>,
+    /// Transaction outputs the broker ended by another attempt's EndTxn
+    /// (M7 before KIP-890): (the output's attempt, the ending attempt,
+    /// committed).
+    pub txn_crossings: Vec<(TxnTag, TxnTag, bool)>,
 }
 
 impl MsgLedger {
@@ -250,6 +289,59 @@ pub struct Ledger {
     pub idempotence_probes: u64,
     /// C15 comparisons run.
     pub retry_probes: u64,
+    /// M7's transactions.
+    pub txn: TxnHistory,
+}
+
+/// A read of an output record of a transaction (M7).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct TxnReadEvent {
+    /// When.
+    pub time: SimTime,
+    /// The input message the output was produced for.
+    pub key: MsgKey,
+    /// The attempt that produced it.
+    pub tag: TxnTag,
+    /// Whether its transaction had committed when it was read.
+    pub committed: bool,
+    /// Whether the reader is `read_committed`.
+    pub read_committed: bool,
+}
+
+/// What M7's transactions did: how each attempt ended for its task and at
+/// the broker, and what the reader read.
+#[derive(Clone, Debug, Default)]
+pub struct TxnHistory {
+    /// How each attempt ended, as its task learned it (true: committed).
+    pub outcomes: BTreeMap<(MsgKey, TxnTag), bool>,
+    /// How the broker ended each attempt's output: by which attempt's
+    /// EndTxn, and whether it committed.
+    pub ended: BTreeMap<(MsgKey, TxnTag), (TxnTag, bool)>,
+    /// Every read of an output record, in time order.
+    pub reads: Vec<TxnReadEvent>,
+}
+
+impl TxnHistory {
+    /// Whether any transaction ran.
+    pub fn is_empty(&self) -> bool {
+        self.outcomes.is_empty() && self.ended.is_empty() && self.reads.is_empty()
+    }
+
+    /// Whether the attempt's transaction aborted, for its task or at the
+    /// broker.
+    pub fn aborted(&self, key: MsgKey, tag: TxnTag) -> bool {
+        self.outcomes.get(&(key, tag)) == Some(&false) || self.broker_aborted(key, tag)
+    }
+
+    /// Whether the broker aborted the attempt's output.
+    pub fn broker_aborted(&self, key: MsgKey, tag: TxnTag) -> bool {
+        matches!(self.ended.get(&(key, tag)), Some((_, false)))
+    }
+
+    /// How many outputs the broker aborted.
+    pub fn aborted_outputs(&self) -> usize {
+        self.ended.values().filter(|(_, c)| !c).count()
+    }
 }
 
 impl Ledger {
@@ -396,6 +488,40 @@ impl Builder {
                     self.ledger.stale_writes.push(w);
                 }
             }
+            Obs::TxnRead {
+                key,
+                tag,
+                committed,
+                read_committed,
+            } => self.ledger.txn.reads.push(TxnReadEvent {
+                time: o.time,
+                key: *key,
+                tag: *tag,
+                committed: *committed,
+                read_committed: *read_committed,
+            }),
+            Obs::TxnEnded {
+                key,
+                tag,
+                by,
+                committed,
+            } => {
+                self.ledger
+                    .txn
+                    .ended
+                    .insert((*key, *tag), (*by, *committed));
+                let crossed = by != tag && by.session != 0;
+                if let Some(m) = self.existing(*key).filter(|_| crossed) {
+                    m.txn_crossings.push((*tag, *by, *committed));
+                }
+            }
+            Obs::TxnOutcome {
+                key,
+                tag,
+                committed,
+            } => {
+                self.ledger.txn.outcomes.insert((*key, *tag), *committed);
+            }
             Obs::Probe(report) => self.add_probe(o, report),
         }
     }
@@ -490,6 +616,9 @@ pub fn subject(obs: &Obs) -> Option<MsgKey> {
         | Obs::LateCopy { key, .. }
         | Obs::KeyMismatch { key, .. }
         | Obs::TokenWrite { key, .. }
+        | Obs::TxnRead { key, .. }
+        | Obs::TxnEnded { key, .. }
+        | Obs::TxnOutcome { key, .. }
         | Obs::Crashed { key, .. } => Some(*key),
         Obs::Probe(r) => Some(r.key),
         Obs::OffsetCommit { .. } => None,

@@ -13,6 +13,7 @@ use std::collections::BTreeMap;
 use models::check::CheckId;
 use models::history::Obs;
 use models::record::{ActorState, Recording};
+use models::roles::TxnTag;
 use models::vocab::{MsgKey, SendOutcome};
 use serde::Serialize;
 use sim_core::{TraceEvent, TraceKind};
@@ -55,6 +56,8 @@ pub enum Kind {
     OffsetCommit,
     /// The recovery worker returned a stuck message to `unprocessed`.
     Compensate,
+    /// A transaction ended, as its task learned or as the broker did it (M7).
+    TxnEnd,
     /// The law probe found that a retry does not act like one clean attempt.
     LawDiffers,
 }
@@ -80,6 +83,7 @@ impl Kind {
             Kind::Effect => "effect",
             Kind::OffsetCommit => "offset_commit",
             Kind::Compensate => "compensate",
+            Kind::TxnEnd => "txn_end",
             Kind::LawDiffers => "law_differs",
         }
     }
@@ -433,7 +437,22 @@ impl<'a> Builder<'a> {
                 "processing → unprocessed".into(),
                 None,
             ),
+            Obs::TxnOutcome {
+                key,
+                tag,
+                committed,
+            } => {
+                let how = if *committed { "committed" } else { "aborted" };
+                (Kind::TxnEnd, Some(*key), format!("{tag} {how}"), None)
+            }
+            Obs::TxnEnded {
+                key,
+                tag,
+                by,
+                committed,
+            } => (Kind::TxnEnd, Some(*key), ended(*tag, *by, *committed), None),
             Obs::Crashed { .. }
+            | Obs::TxnRead { .. }
             | Obs::LateCopy { .. }
             | Obs::KeyMismatch { .. }
             | Obs::TokenWrite { .. } => return None,
@@ -580,6 +599,20 @@ pub fn jsonl(events: &[Event]) -> Result<String, serde_json::Error> {
         out.push('\n');
     }
     Ok(out)
+}
+
+/// How the broker ended an attempt's output, naming the attempt whose
+/// EndTxn did it when that is another one (a request crossed a transaction
+/// boundary).
+fn ended(tag: TxnTag, by: TxnTag, committed: bool) -> String {
+    let how = if committed { "committed" } else { "aborted" };
+    if by == tag {
+        format!("{tag}'s output {how}")
+    } else if by.session == 0 {
+        format!("{tag}'s output {how} by initTransactions")
+    } else {
+        format!("{tag}'s output {how} by {by}'s EndTxn")
+    }
 }
 
 #[cfg(test)]

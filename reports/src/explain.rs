@@ -321,6 +321,7 @@ fn tell(e: &Event) -> Option<String> {
         ),
         Kind::OffsetCommit => "stored the offset commit of m".into(),
         Kind::Compensate => "returned m from processing to unprocessed".into(),
+        Kind::TxnEnd => format!("{} (m's transaction)", e.detail),
         Kind::Crash if e.detail == models::protocols::m12_lease::PAUSED_BEFORE_WRITE => {
             format!("PAUSED at {} while its lease runs out", e.detail)
         }
@@ -404,6 +405,16 @@ fn conclusion(v: &Violation, events: &[Event]) -> String {
         CheckId::C7 => format!(
             "However, no-aborted-effect allows no effect for an operation that failed, and {m} \
              took effect {times} ({}): a contradiction.",
+            v.summary
+        ),
+        CheckId::C9 => format!(
+            "However, transaction-atomicity requires a transaction's output and input offset \
+             commit to be seen together or not at all ({}): a contradiction.",
+            v.summary
+        ),
+        CheckId::C10 => format!(
+            "However, no-early-read requires a read_committed reader to read only committed \
+             records ({}): a contradiction.",
             v.summary
         ),
         CheckId::C13 => format!(

@@ -87,6 +87,7 @@ fn row(e: &Event, lanes: &[usize], down: &BTreeSet<usize>) -> (String, String) {
         Kind::Ack => ('✓', "acked".to_string()),
         Kind::OffsetCommit => ('▪', "offset commit".to_string()),
         Kind::Compensate => ('↺', "compensate".to_string()),
+        Kind::TxnEnd => ('◇', e.detail.clone()),
         Kind::LawDiffers => ('≠', "law differs".to_string()),
         Kind::DeliverToCrashed => ('✕', format!("{variant} to the crashed")),
         Kind::Lost | Kind::Cut | Kind::Dup => ('✕', format!("{} {variant}", e.kind.word())),

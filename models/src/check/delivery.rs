@@ -76,14 +76,15 @@ pub fn no_phantom(input: &CheckInput<'_>) -> Status {
 }
 
 /// C7: no message whose operation definitely failed (was rolled back)
-/// takes effect (Jepsen's G1a, aborted read).
+/// takes effect, and no output of an aborted transaction is read (Jepsen's
+/// G1a, aborted read).
 pub fn no_aborted_effect(input: &CheckInput<'_>) -> Status {
     let failed = input
         .ledger
         .messages
         .iter()
         .filter(|(_, m)| m.final_outcome() == SendOutcome::Failed);
-    let bad: Vec<Violation> = failed
+    let mut bad: Vec<Violation> = failed
         .clone()
         .filter(|(_, m)| m.effect_count() > 0)
         .map(|(key, m)| {
@@ -93,9 +94,16 @@ pub fn no_aborted_effect(input: &CheckInput<'_>) -> Status {
             v
         })
         .collect();
+    bad.extend(super::txn::aborted_reads(input));
     if bad.is_empty() {
+        let aborted = input.ledger.txn.aborted_outputs();
+        let txns = if input.ledger.txn.is_empty() {
+            String::new()
+        } else {
+            format!("; {aborted} aborted outputs, none read")
+        };
         Status::Held(format!(
-            "{} failed operations, none applied",
+            "{} failed operations, none applied{txns}",
             failed.count()
         ))
     } else {
@@ -239,6 +247,7 @@ fn cause(m: &MsgLedger) -> &'static str {
     match m.effect_count() {
         0 if !m.key_mismatches.is_empty() => "key reused for another request",
         2.. if !m.late_copies.is_empty() => "a copy arrived after the dedup window",
+        _ if !m.txn_crossings.is_empty() => "a request crossed a transaction boundary",
         0 if m.appends.is_empty() => "request lost, never retried",
         0 if m.offset_commits > 0 => "offset committed, effect never ran",
         0 => "appended, never processed",
@@ -304,6 +313,13 @@ fn causes(m: &MsgLedger) -> Vec<String> {
     if m.final_outcome() == SendOutcome::Failed && m.effect_count() > 0 {
         why.push("why: its operation was rolled back after its event had been published".into());
     }
+    if let Some((tag, by, committed)) = m.txn_crossings.first() {
+        let how = if *committed { "committed" } else { "aborted" };
+        why.push(format!(
+            "why: {by}'s EndTxn {how} {tag}'s output: with one epoch per session the broker \
+             took a request of one transaction attempt for another's"
+        ));
+    }
     if let Some(first) = m.key_mismatches.first() {
         why.push(format!(
             "why: its idempotency key was already stored for {first}: the server answered \
@@ -330,7 +346,8 @@ fn causes(m: &MsgLedger) -> Vec<String> {
                 .into(),
         );
     }
-    if m.deliveries.len() > m.appends.len() && m.crashes.is_empty() {
+    let redelivered = m.deliveries.len() > m.appends.len();
+    if redelivered && m.crashes.is_empty() && m.txn_crossings.is_empty() {
         why.push(
             "why: a record was delivered again (an offset commit was lost or late, or the \
              network duplicated the delivery)"

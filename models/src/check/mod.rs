@@ -6,12 +6,15 @@
 //! - [`log`]: C2, C4 and C5 on the partition logs, and C13 on the storage's
 //!   lease-token writes.
 //! - [`order`]: C11 and C12, order per key and per consumer.
+//! - [`txn`]: C9 and C10 on M7's transactions (and the aborted reads C7
+//!   counts).
 //! - [`law`]: the probe itself; C14 and C15 read its reports.
 
 pub mod delivery;
 pub mod law;
 pub mod log;
 pub mod order;
+pub mod txn;
 
 use std::fmt;
 
@@ -42,6 +45,12 @@ pub enum CheckId {
     C7,
     /// Exactly-once: acked → one effect, indeterminate → at most one, failed → none.
     C8,
+    /// A transaction's output and input offset commit are seen together or
+    /// not at all.
+    C9,
+    /// A `read_committed` reader never reads a record before its
+    /// transaction commits.
+    C10,
     /// A message acked before the next was sent is appended and applied
     /// first.
     C11,
@@ -59,7 +68,7 @@ pub enum CheckId {
 
 impl CheckId {
     /// Every check, in report order.
-    pub const ALL: [CheckId; 14] = [
+    pub const ALL: [CheckId; 16] = [
         CheckId::C1,
         CheckId::C2,
         CheckId::C3,
@@ -68,6 +77,8 @@ impl CheckId {
         CheckId::C6,
         CheckId::C7,
         CheckId::C8,
+        CheckId::C9,
+        CheckId::C10,
         CheckId::C11,
         CheckId::C12,
         CheckId::C13,
@@ -87,6 +98,8 @@ impl CheckId {
             CheckId::C6 => "no-phantom",
             CheckId::C7 => "no-aborted-effect",
             CheckId::C8 => "exactly-once",
+            CheckId::C9 => "transaction-atomicity",
+            CheckId::C10 => "no-early-read",
             CheckId::C11 => "order-per-key",
             CheckId::C12 => "consumer-monotonic",
             CheckId::C13 => "fencing",
@@ -106,6 +119,8 @@ impl CheckId {
             CheckId::C5 => Some("inconsistent-offsets"),
             CheckId::C6 => Some("unexpected"),
             CheckId::C7 => Some("G1a"),
+            CheckId::C9 => Some("G1b"),
+            CheckId::C10 => Some("precommitted-read"),
             CheckId::C11 => Some("nonmonotonic-send"),
             CheckId::C12 => Some("nonmonotonic-poll, poll-skip"),
             CheckId::C13 => Some("zombie write"),
@@ -125,6 +140,8 @@ impl CheckId {
             CheckId::C6 => "C6",
             CheckId::C7 => "C7",
             CheckId::C8 => "C8",
+            CheckId::C9 => "C9",
+            CheckId::C10 => "C10",
             CheckId::C11 => "C11",
             CheckId::C12 => "C12",
             CheckId::C13 => "C13",
@@ -246,6 +263,8 @@ fn run_one(check: CheckId, input: &CheckInput<'_>) -> Status {
         CheckId::C6 => delivery::no_phantom(input),
         CheckId::C7 => delivery::no_aborted_effect(input),
         CheckId::C8 => delivery::exactly_once(input),
+        CheckId::C9 => txn::atomicity(input),
+        CheckId::C10 => txn::no_early_read(input),
         CheckId::C11 => order::order_per_key(input),
         CheckId::C12 => order::consumer_monotonic(input),
         CheckId::C13 => log::fencing(input),

@@ -13,6 +13,7 @@
 //! | M5 | [`m5_dedup_window`] | exactly-once effect within the window |
 //! | M6 | [`m6_idempotent_producer`] | no duplicate append within a session |
 //! | M11 | [`m11_idempotency_key`] | exactly-once execution within the retention |
+//! | M7, M7-pre890, M7-uncommitted | [`m7_transactions`] | exactly-once effect log to log / at-least-once |
 //! | M8, M8-alo | [`m8_checkpoint`] | exactly-once effect / at-least-once |
 //! | M12, M12-lease | [`m12_lease`] | no zombie write / at-least-once |
 //! | M9 | [`m9_dual_write`] | at-least-once for published events |
@@ -28,6 +29,7 @@ pub mod m3_consumer_dedup;
 pub mod m4_inbox;
 pub mod m5_dedup_window;
 pub mod m6_idempotent_producer;
+pub mod m7_transactions;
 pub mod m8_checkpoint;
 pub mod m9_dual_write;
 
@@ -62,6 +64,13 @@ pub enum ModelId {
     M6,
     /// Idempotency key with a stored response and retention.
     M11,
+    /// Transactional consume-process-produce with KIP-890's defence.
+    M7,
+    /// Transactional consume-process-produce before KIP-890.
+    M7Pre890,
+    /// Transactional consume-process-produce, read by a `read_uncommitted`
+    /// reader.
+    M7ReadUncommitted,
     /// Checkpoint barriers and a two-phase-commit sink.
     M8,
     /// Checkpoint barriers, effects applied at once (at-least-once mode).
@@ -113,7 +122,7 @@ pub struct ModelInfo {
 
 impl ModelId {
     /// Every model, in teaching order.
-    pub const ALL: [ModelId; 18] = [
+    pub const ALL: [ModelId; 21] = [
         ModelId::M1,
         ModelId::M2,
         ModelId::M0Naive,
@@ -124,6 +133,9 @@ impl ModelId {
         ModelId::M5,
         ModelId::M6,
         ModelId::M11,
+        ModelId::M7,
+        ModelId::M7Pre890,
+        ModelId::M7ReadUncommitted,
         ModelId::M8,
         ModelId::M8AtLeastOnce,
         ModelId::M9,
@@ -147,6 +159,9 @@ impl ModelId {
             ModelId::M5 => &m5_dedup_window::INFO,
             ModelId::M6 => &m6_idempotent_producer::INFO,
             ModelId::M11 => &m11_idempotency_key::INFO,
+            ModelId::M7 => &m7_transactions::TRANSACTIONAL,
+            ModelId::M7Pre890 => &m7_transactions::PRE_KIP_890,
+            ModelId::M7ReadUncommitted => &m7_transactions::READ_UNCOMMITTED,
             ModelId::M8 => &m8_checkpoint::TWO_PHASE,
             ModelId::M8AtLeastOnce => &m8_checkpoint::AT_LEAST_ONCE,
             ModelId::M9 => &m9_dual_write::INFO,
@@ -182,6 +197,11 @@ impl ModelId {
     /// Whether the consumer is a streaming job with checkpoints (M8).
     pub fn streams(self) -> bool {
         matches!(self, ModelId::M8 | ModelId::M8AtLeastOnce)
+    }
+
+    /// Whether the consumers are transactional tasks (M7).
+    pub fn transactional(self) -> bool {
+        m7_transactions::rules(self).is_some()
     }
 
     /// Whether two consumers compete for partition 0 under a lease (M12).
@@ -260,6 +280,9 @@ pub fn process(
         }
         ModelId::M8 | ModelId::M8AtLeastOnce => {
             unreachable!("M8's effects apply at checkpoints, not per record")
+        }
+        ModelId::M7 | ModelId::M7Pre890 | ModelId::M7ReadUncommitted => {
+            unreachable!("M7's effects are output records read downstream")
         }
     }
 }

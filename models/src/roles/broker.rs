@@ -7,9 +7,11 @@ use std::collections::BTreeMap;
 use sim_core::{ActorId, Choices, Ctx, SimDuration, Step, Store, TimerId};
 
 use super::lease::{LeaseCfg, LeaseDb, LeaseVol};
+use super::txn::{EndTxn, TxnDb, TxnLog};
 use super::{Msg, Node, Timer};
 use crate::history::Obs;
 use crate::protocols::Record;
+use crate::protocols::m7_transactions::TxnRules;
 use crate::vocab::{IdSet, MsgKey};
 
 /// The broker's program.
@@ -28,6 +30,8 @@ pub struct Broker {
     pub confirm_offset_commits: bool,
     /// M12: a lease over partition 0 between two consumers.
     pub lease: Option<LeaseCfg>,
+    /// M7: the transaction rules (the broker is the coordinator).
+    pub txn: Option<TxnRules>,
 }
 
 /// One partition's log and its offset commits.
@@ -50,6 +54,8 @@ pub struct BrokerDb {
     pub sessions: BTreeMap<(u32, u32, u32), SeqWindow>,
     /// M12: the lease and the storage.
     pub lease: LeaseDb,
+    /// M7: transactional ids and their output logs.
+    pub txn: TxnDb,
 }
 
 impl BrokerDb {
@@ -158,6 +164,10 @@ impl Broker {
                 token: 1,
                 ..LeaseDb::default()
             },
+            txn: TxnDb {
+                ids: vec![TxnLog::default(); self.consumers.len()],
+                ..TxnDb::default()
+            },
         }
     }
 
@@ -223,6 +233,33 @@ impl Broker {
                 partition,
                 offset,
             } => self.on_write(&mut db, v, ctx, src, (key, token, partition, offset)),
+            Msg::InitTxn { partition, nonce } => {
+                self.on_init_txn(&mut db, ctx, src, (partition, nonce));
+            }
+            Msg::TxnProduce {
+                partition,
+                key,
+                tag,
+                epoch,
+            } => self.on_txn_produce(&mut db, ctx, src, (partition, key, tag, epoch)),
+            Msg::EndTxn {
+                partition,
+                offset,
+                key,
+                tag,
+                epoch,
+                commit,
+            } => {
+                let end = EndTxn {
+                    partition,
+                    offset,
+                    key,
+                    tag,
+                    epoch,
+                    commit,
+                };
+                self.on_end_txn(&mut db, v, ctx, src, end);
+            }
             Msg::OffsetCommit {
                 partition,
                 offset,

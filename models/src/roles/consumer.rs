@@ -8,6 +8,7 @@ use std::collections::BTreeMap;
 use sim_core::{ActorId, Choices, Ctx, SimDuration, SimTime, Step, Store};
 
 use super::checkpoint::{CheckpointDb, CheckpointVol};
+use super::txn::TxnVol;
 use super::{Msg, Node, Timer};
 use crate::check::law;
 use crate::history::Obs;
@@ -307,6 +308,8 @@ pub struct ConsumerVol {
     seen: IdSet,
     /// M8's open sink transaction.
     pub(super) stream: CheckpointVol,
+    /// M7's transactional task.
+    pub(super) txn: TxnVol,
     /// Scratch databases the law probe clones into.
     scratch: Option<Box<law::Scratch>>,
     /// By request id.
@@ -316,6 +319,9 @@ pub struct ConsumerVol {
 impl ConsumerVol {
     /// The volatile state in a few words, for reports.
     pub fn describe(&self) -> String {
+        if let Some(task) = self.txn.describe() {
+            return task;
+        }
         let awaiting: Vec<String> = self.awaiting.values().map(ToString::to_string).collect();
         if awaiting.is_empty() {
             "nothing in memory".to_string()
@@ -377,7 +383,11 @@ impl Consumer {
         if unprocessed || db.pending_write.is_some() || dangling {
             ctx.set_timer(SimDuration::from_us(0), Timer::Work);
         }
-        ConsumerVol::default()
+        let mut v = ConsumerVol::default();
+        if self.model.transactional() {
+            self.txn_start(&mut v, ctx);
+        }
+        v
     }
 
     pub(super) fn on_msg<C: Choices>(
@@ -403,6 +413,9 @@ impl Consumer {
                 if self.model.streams() {
                     return self.on_streamed(&mut db, v, ctx, key, offset);
                 }
+                if self.model.transactional() {
+                    return self.on_txn_record(v, ctx, offset, key);
+                }
                 self.on_record(&mut db, v, ctx, offset, Record { key, dedup_id })
             }
             // Only the ack of the commit that stored the offset releases the
@@ -419,6 +432,10 @@ impl Consumer {
                 None => Ok(()),
             },
             Msg::RecoverStuck => self.recover_stuck(&mut db, ctx),
+            Msg::InitTxnAck { .. }
+            | Msg::TxnProduceAck { .. }
+            | Msg::EndTxnAck { .. }
+            | Msg::TxnFenced { .. } => self.on_txn_msg(v, ctx, msg),
             Msg::DeliverLeased {
                 partition,
                 offset,
@@ -522,6 +539,7 @@ impl Consumer {
                 Ok(())
             }
             Timer::Checkpoint => self.checkpoint(&mut db, v, ctx),
+            Timer::TxnTimeout(wait) => self.on_txn_timeout(v, ctx, wait),
             _ => Ok(()),
         }
     }

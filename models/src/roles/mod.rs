@@ -13,7 +13,8 @@
 //!   offset commits; `lease.rs`: M12's lease, token writes and fencing, with
 //!   the consumers' side.
 //! - `consumer.rs`: processing as the model prescribes, and the law probe;
-//!   `checkpoint.rs`: M8's checkpoints and two-phase-commit sink.
+//!   `checkpoint.rs`: M8's checkpoints and two-phase-commit sink;
+//!   `txn.rs`: M7's transactions, at the broker and at the tasks.
 //! - `recovery.rs`: the seeds' recovery worker.
 
 mod broker;
@@ -23,6 +24,7 @@ mod idempotent;
 mod lease;
 mod producer;
 mod recovery;
+mod txn;
 
 use sim_core::{Actor, ActorId, Choices, Ctx, Step, Store};
 
@@ -31,6 +33,7 @@ pub use consumer::{Consumer, ConsumerDb, ConsumerVol, PendingWrite, RowStatus};
 pub use lease::{LeaseCfg, LeaseDb};
 pub use producer::{Producer, ProducerDb, ProducerVol, Row, Source};
 pub use recovery::Recovery;
+pub use txn::{OutRecord, OutState, TxnDb, TxnLog, TxnTag};
 
 use crate::history::Obs;
 use crate::vocab::MsgKey;
@@ -138,6 +141,71 @@ pub enum Msg {
         /// The record's offset, committed with the effect.
         offset: u64,
     },
+    /// task → broker: `initTransactions` for the partition's transactional
+    /// id (M7).
+    InitTxn {
+        /// The partition (the transactional id).
+        partition: u32,
+        /// Identifies the request, so that a stale answer is ignored.
+        nonce: u64,
+    },
+    /// broker → task: the new epoch, and the committed input position.
+    InitTxnAck {
+        /// The partition.
+        partition: u32,
+        /// The request this answers.
+        nonce: u64,
+        /// The epoch to send from now on.
+        epoch: u32,
+        /// The first input offset not committed.
+        position: u64,
+    },
+    /// task → broker: produce an output record in the open transaction.
+    TxnProduce {
+        /// The partition (the transactional id).
+        partition: u32,
+        /// The input message the output is for.
+        key: MsgKey,
+        /// The task's attempt.
+        tag: TxnTag,
+        /// The task's epoch.
+        epoch: u32,
+    },
+    /// broker → task: the output record is appended.
+    TxnProduceAck {
+        /// The attempt.
+        tag: TxnTag,
+    },
+    /// task → broker: end the open transaction; a commit also commits the
+    /// input offset (`sendOffsetsToTransaction`).
+    EndTxn {
+        /// The partition (the transactional id).
+        partition: u32,
+        /// The input record's offset.
+        offset: u64,
+        /// The input message.
+        key: MsgKey,
+        /// The task's attempt.
+        tag: TxnTag,
+        /// The task's epoch.
+        epoch: u32,
+        /// Commit (else abort).
+        commit: bool,
+    },
+    /// broker → task: the transaction ended.
+    EndTxnAck {
+        /// The attempt.
+        tag: TxnTag,
+        /// Whether it committed.
+        commit: bool,
+        /// The epoch to send from now on.
+        epoch: u32,
+    },
+    /// broker → task: the request's epoch is old (`ProducerFenced`).
+    TxnFenced {
+        /// The attempt.
+        tag: TxnTag,
+    },
 }
 
 /// Timer tags.
@@ -162,6 +230,9 @@ pub enum Timer {
     LeaseCheck,
     /// Consumer: take a checkpoint (M8).
     Checkpoint,
+    /// Consumer: a transactional request went unanswered (M7); the number
+    /// tells the current timeout from stale ones.
+    TxnTimeout(u64),
 }
 
 /// One actor of a delivery scenario.

@@ -7,7 +7,9 @@ use sim_core::{
 };
 
 use super::spec::{FaultEvent, LinkSpec, OrderingSpec, RatioSpec, ScenarioSpec};
-use crate::protocols::{ModelId, m5_dedup_window, m6_idempotent_producer, m12_lease};
+use crate::protocols::{
+    ModelId, m5_dedup_window, m6_idempotent_producer, m7_transactions, m12_lease,
+};
 use crate::roles::{Broker, Consumer, LeaseCfg, Node, Producer, Recovery};
 
 /// What part an actor plays.
@@ -155,14 +157,17 @@ impl Actors {
                     // M1's producer never retries, so the only copies of a
                     // produce request come from the network; its broker drops
                     // them, as one TCP connection delivers a request once.
-                    // M8's source log holds each message once (an idempotent
-                    // producer upstream): Flink's exactly-once is per source
-                    // record, and would pass on a duplicate the log held.
+                    // M7's and M8's source logs hold each message once (an
+                    // idempotent producer upstream): Kafka's and Flink's
+                    // exactly-once is per source record, and would pass on a
+                    // duplicate the log held.
                     dedup_appends: spec.broker.dedup_appends
+                        || model.transactional()
                         || matches!(model, ModelId::M1 | ModelId::M8 | ModelId::M8AtLeastOnce),
                     redeliver: SimDuration::from_ms(spec.broker.redeliver_ms),
                     confirm_offset_commits: model == ModelId::M1,
                     lease,
+                    txn: m7_transactions::rules(model),
                     expected_records: (w.producers as usize * w.messages as usize)
                         .div_ceil(w.partitions.max(1) as usize),
                 }),

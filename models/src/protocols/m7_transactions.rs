@@ -1,0 +1,184 @@
+//! **M7: transactional consume-process-produce (Kafka transactions).**
+//!
+//! - *Mechanism.* Each consumer is a Kafka Streams-style task with a
+//!   `transactional.id` (its partition). At start it calls
+//!   `initTransactions`: the coordinator (the broker) bumps the id's
+//!   **epoch**, aborts the transaction a previous instance left open, and
+//!   answers with the epoch and the committed position. The task then reads
+//!   its partition in offset order and handles each record in its own
+//!   transaction: it **produces** the output record (carrying its epoch),
+//!   waits for the produce ack, then sends **EndTxn(commit)** carrying the
+//!   record's offset (`sendOffsetsToTransaction`), so that the output
+//!   record and the input offset commit become visible together. A produce
+//!   unacked after [`TXN_REQUEST_TIMEOUT`] makes it abort the transaction
+//!   (EndTxn(abort)) and try the record again. The broker refuses requests
+//!   from an older epoch (fencing, KIP-98/KIP-447). Downstream, a reader
+//!   reads the output log; each output record it reads is the message's
+//!   **effect** (a `read_committed` reader reads only committed records
+//!   below the last stable offset, LSO). Three variants:
+//!   - `M7`: KIP-890 server-side defence (the epoch is bumped at every
+//!     EndTxn, so a request of an ended transaction is refused), a
+//!     `read_committed` reader;
+//!   - `M7Pre890`: the epoch stays the same for a whole session, so a late
+//!     request joins whatever transaction is open when it arrives;
+//!   - `M7ReadUncommitted`: as `M7`, with a `read_uncommitted` reader,
+//!     which reads records as they are appended.
+//! - *Source.* The broker appends each input message once (an idempotent
+//!   producer upstream): Kafka's exactly-once is per input record.
+//! - *Claimed guarantee.* `M7`: exactly-once effect (C1, C2, C3, C5, C6,
+//!   C7, C8), atomic transactions (C9), no read of an uncommitted record
+//!   (C10), fencing (C13) and liveness (C16), under every network fault and
+//!   every crash point. It does not claim the laws C14 and C15: the effect
+//!   lives in the output log, not in the consumer's database the probe
+//!   clones (as for M8 and M12).
+//!   `M7Pre890` claims the same while requests arrive in order: under
+//!   loss, duplication, crashes and partitions on FIFO links, not under
+//!   reordering (the fault matrix's 200-seed run found C1, C2 and C9 broken
+//!   under reordering in 15 of 200 seeds). `M7ReadUncommitted` claims
+//!   at-least-once (C1, C2, C5, C6, C16).
+//! - *Expected violations.* None for `M7`.
+//! - *Breakers.*
+//!   - `M7Pre890`, F-reorder past the request timeout: a produce delayed
+//!     past its transaction's abort lands in the next transaction, which
+//!     commits it: the aborted attempt's output is read (C7, G1a) beside
+//!     the retry's (C3, C8). A delayed EndTxn(abort) resent after a lost
+//!     ack can abort the *next* transaction, whose commit then stores the
+//!     offset without the output: a torn transaction and a lost write (C9,
+//!     C1).
+//!   - `M7ReadUncommitted`, F-drop or F-reorder: the reader reads a record
+//!     whose transaction later aborts (C7, G1a), then the retry's (C3).
+//!   - Not modelled: an external side effect inside "process", a
+//!     coordinator timeout, rebalances and `transactional.id` reuse.
+//! - *Anchor.* KIP-98 (transactions, control records, `read_committed`,
+//!   LSO); `sendOffsetsToTransaction` and KIP-447 (epoch and generation
+//!   fencing); KIP-890 "Transactions Server-Side Defense" (a delayed
+//!   produce crosses a transaction boundary; bump the epoch per
+//!   transaction); Kingsbury, KAFKA-17754 and Jepsen's Bufstream analysis
+//!   ("aborted transactions can actually succeed", torn transactions).
+
+use sim_core::SimDuration;
+
+use super::AT_LEAST_ONCE_CLAIMS;
+use super::{ModelId, ModelInfo};
+use crate::check::CheckId;
+use crate::matrix::FaultClass;
+
+/// The produce was acked; the task stops before it sends EndTxn(commit).
+/// Harmless: the restart's `initTransactions` aborts the open transaction.
+pub const AFTER_PRODUCE_BEFORE_END_TXN: &str = "after-produce-before-end-txn";
+/// EndTxn(commit) is sent; the task stops before its ack. Harmless: the
+/// commit either lands before the restart's `initTransactions`, or is
+/// refused for its old epoch after it.
+pub const AFTER_END_TXN_BEFORE_ACK: &str = "after-end-txn-before-ack";
+
+/// How long the task waits for an answer (produce ack, EndTxn ack, init
+/// ack) before it aborts, or asks again.
+pub const TXN_REQUEST_TIMEOUT: SimDuration = SimDuration::from_ms(30);
+
+/// What M7 claims: exactly-once effect, atomic transactions, no early read,
+/// fencing and liveness.
+const TRANSACTIONAL_CLAIMS: &[CheckId] = &[
+    CheckId::C1,
+    CheckId::C2,
+    CheckId::C3,
+    CheckId::C5,
+    CheckId::C6,
+    CheckId::C7,
+    CheckId::C8,
+    CheckId::C9,
+    CheckId::C10,
+    CheckId::C13,
+    CheckId::C16,
+];
+
+const CRASH_POINTS: &[&str] = &[AFTER_PRODUCE_BEFORE_END_TXN, AFTER_END_TXN_BEFORE_ACK];
+
+/// The catalogue entry with KIP-890's defence and a `read_committed`
+/// reader.
+pub const TRANSACTIONAL: ModelInfo = ModelInfo {
+    id: ModelId::M7,
+    code: "M7",
+    title: "transactional consume-process-produce (Kafka exactly_once_v2, KIP-890)",
+    guarantee: "exactly-once effect for log-to-log processing",
+    mechanism: "each record is processed in a transaction: produce the output, then EndTxn \
+                commits it with the input offset; epochs fence old instances and old \
+                transactions; the reader is read_committed",
+    claims: TRANSACTIONAL_CLAIMS,
+    survives: &FaultClass::ALL,
+    breakers: "none among the network faults and crash points; an external side effect in \
+               the processing step would not be rolled back (not modelled)",
+    anchor: "KIP-98, sendOffsetsToTransaction, KIP-447 fencing, KIP-890 server-side defense",
+    consumer_crash_points: CRASH_POINTS,
+    producer_crash_points: &[],
+    remedy: "keep every effect inside the Kafka transaction",
+};
+
+/// The catalogue entry before KIP-890.
+pub const PRE_KIP_890: ModelInfo = ModelInfo {
+    id: ModelId::M7Pre890,
+    code: "M7-pre890",
+    title: "Kafka transactions before KIP-890: one epoch per session",
+    guarantee: "exactly-once while requests arrive in order",
+    mechanism: "as M7, but the epoch changes only at initTransactions, so a request of an \
+                ended transaction is taken for one of the open transaction",
+    claims: TRANSACTIONAL_CLAIMS,
+    survives: &[
+        FaultClass::Loss,
+        FaultClass::Duplicate,
+        FaultClass::Crash,
+        FaultClass::Partition,
+    ],
+    breakers: "a produce delayed past its transaction's abort joins the next transaction and \
+               commits (C7 G1a, C3, C8); a late abort aborts the next transaction, whose \
+               commit stores only the offset (C9, C1)",
+    anchor: "KIP-890; Kingsbury on users@kafka, KAFKA-17754; Jepsen Bufstream 0.1.0",
+    consumer_crash_points: CRASH_POINTS,
+    producer_crash_points: &[],
+    remedy: "M7: bump the epoch at every transaction end (KIP-890)",
+};
+
+/// The catalogue entry with a `read_uncommitted` reader.
+pub const READ_UNCOMMITTED: ModelInfo = ModelInfo {
+    id: ModelId::M7ReadUncommitted,
+    code: "M7-uncommitted",
+    title: "Kafka transactions read by a read_uncommitted consumer",
+    guarantee: "at-least-once for the reader",
+    mechanism: "as M7, but the downstream reader uses isolation.level=read_uncommitted (the \
+                default) and reads records as they are appended",
+    claims: AT_LEAST_ONCE_CLAIMS,
+    survives: &FaultClass::ALL,
+    breakers: "a transaction that aborts after its output was appended: the reader has read \
+               it (C7 G1a), and reads the retry's output too (C3, C8)",
+    anchor: "Kafka docs: isolation.level defaults to read_uncommitted; KIP-98 read_committed",
+    consumer_crash_points: CRASH_POINTS,
+    producer_crash_points: &[],
+    remedy: "M7: set isolation.level=read_committed",
+};
+
+/// The transaction rules of a model of the M7 family.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct TxnRules {
+    /// Bump the epoch at every EndTxn (KIP-890).
+    pub epoch_per_transaction: bool,
+    /// The reader reads only committed records below the LSO.
+    pub read_committed: bool,
+}
+
+/// The rules of `model`, if it is of the M7 family.
+pub fn rules(model: ModelId) -> Option<TxnRules> {
+    match model {
+        ModelId::M7 => Some(TxnRules {
+            epoch_per_transaction: true,
+            read_committed: true,
+        }),
+        ModelId::M7Pre890 => Some(TxnRules {
+            epoch_per_transaction: false,
+            read_committed: true,
+        }),
+        ModelId::M7ReadUncommitted => Some(TxnRules {
+            epoch_per_transaction: true,
+            read_committed: false,
+        }),
+        _ => None,
+    }
+}

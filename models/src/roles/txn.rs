@@ -1,0 +1,587 @@
+//! M7's transactions, split between the broker (transaction coordinator,
+//! output log and its downstream reader) and the consumers (transactional
+//! tasks). See [`crate::protocols::m7_transactions`].
+//!
+//! A task reads its partition in offset order and handles one record per
+//! transaction: produce the output, EndTxn(commit) with the input offset.
+//! The broker keeps one output log per transactional id (one per
+//! partition). Its reader reads a `read_committed` log up to the last
+//! stable offset (the first record of a transaction still open), and a
+//! `read_uncommitted` log as records are appended; every output record read
+//! is its message's effect.
+
+use std::collections::BTreeMap;
+use std::fmt;
+
+use sim_core::{ActorId, Choices, Ctx, Step, Store};
+
+use super::broker::{Broker, BrokerDb, BrokerVol};
+use super::consumer::{Consumer, ConsumerVol};
+use super::{Msg, Node, Timer, crash_point};
+use crate::history::Obs;
+use crate::protocols::m7_transactions::{
+    AFTER_END_TXN_BEFORE_ACK, AFTER_PRODUCE_BEFORE_END_TXN, TXN_REQUEST_TIMEOUT, TxnRules,
+};
+use crate::vocab::MsgKey;
+
+/// Names one transaction attempt of a task: the epoch its session began
+/// with, and the attempt's number in that session (from 1).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct TxnTag {
+    /// The epoch `initTransactions` returned to the session.
+    pub session: u32,
+    /// The attempt's number within the session.
+    pub attempt: u32,
+}
+
+impl fmt::Display for TxnTag {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "txn {}.{}", self.session, self.attempt)
+    }
+}
+
+/// Where an output record's transaction stands at the broker.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum OutState {
+    /// Its transaction is open.
+    Open,
+    /// Its transaction committed.
+    Committed,
+    /// Its transaction aborted.
+    Aborted,
+}
+
+/// A record of an output log.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct OutRecord {
+    /// The input message it was produced for.
+    pub key: MsgKey,
+    /// The task's attempt that produced it.
+    pub tag: TxnTag,
+    /// Its transaction's state.
+    pub state: OutState,
+}
+
+/// One transactional id at the broker: its epoch, its output log and its
+/// open transaction.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct TxnLog {
+    /// The current producer epoch.
+    pub epoch: u32,
+    /// The output records, by offset.
+    pub output: Vec<OutRecord>,
+    /// Offsets of the open transaction's records.
+    pub open: Vec<usize>,
+    /// The last transaction ended: the attempt that ended it, and whether
+    /// it committed (KIP-890 answers a retried EndTxn from this).
+    pub last_end: Option<(TxnTag, bool)>,
+    /// The last stable offset: every record below it has ended.
+    pub lso: usize,
+}
+
+/// M7's durable state at the broker.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct TxnDb {
+    /// One per transactional id (partition).
+    pub ids: Vec<TxnLog>,
+    /// How many output records the reader has read, per message.
+    pub reads: BTreeMap<MsgKey, u32>,
+}
+
+impl TxnLog {
+    /// End the open transaction; returns the records it held.
+    fn end_open(&mut self, commit: bool) -> Vec<OutRecord> {
+        let state = if commit {
+            OutState::Committed
+        } else {
+            OutState::Aborted
+        };
+        std::mem::take(&mut self.open)
+            .into_iter()
+            .map(|o| {
+                self.output[o].state = state;
+                self.output[o]
+            })
+            .collect()
+    }
+
+    /// Move the LSO past every ended record; returns the committed records
+    /// passed.
+    fn advance_lso(&mut self) -> Vec<OutRecord> {
+        let mut passed = Vec::new();
+        while let Some(r) = self.output.get(self.lso) {
+            match r.state {
+                OutState::Open => break,
+                OutState::Committed => passed.push(*r),
+                OutState::Aborted => {}
+            }
+            self.lso += 1;
+        }
+        passed
+    }
+}
+
+/// A transaction's end, as the broker handles it.
+#[derive(Clone, Copy, Debug)]
+pub(super) struct EndTxn {
+    pub partition: u32,
+    pub offset: u64,
+    pub key: MsgKey,
+    pub tag: TxnTag,
+    pub epoch: u32,
+    pub commit: bool,
+}
+
+impl Broker {
+    fn rules(&self) -> TxnRules {
+        self.txn.expect("only M7's broker handles transactions")
+    }
+
+    /// `initTransactions`: bump the epoch, abort what a previous instance
+    /// left open, answer with the epoch and the committed position.
+    pub(super) fn on_init_txn<C: Choices>(
+        &self,
+        db: &mut Store<'_, BrokerDb>,
+        ctx: &mut Ctx<'_, Node, C>,
+        task: ActorId,
+        (partition, nonce): (u32, u64),
+    ) {
+        let p = partition as usize;
+        let (epoch, aborted) = db.transaction(|d| {
+            let t = &mut d.txn.ids[p];
+            t.epoch += 1;
+            (t.epoch, t.end_open(false))
+        });
+        self.ended(db, ctx, p, &aborted, TxnTag::default());
+        let log = &db.get().partitions[p];
+        let position = log
+            .committed
+            .iter()
+            .position(|c| !c)
+            .unwrap_or(log.committed.len());
+        let ack = Msg::InitTxnAck {
+            partition,
+            nonce,
+            epoch,
+            position: position as u64,
+        };
+        ctx.send(task, ack);
+    }
+
+    /// A produce within a transaction: refused from an old epoch, else
+    /// appended to the open transaction (once per attempt: the idempotent
+    /// producer's sequence numbers drop a network duplicate).
+    pub(super) fn on_txn_produce<C: Choices>(
+        &self,
+        db: &mut Store<'_, BrokerDb>,
+        ctx: &mut Ctx<'_, Node, C>,
+        task: ActorId,
+        (partition, key, tag, epoch): (u32, MsgKey, TxnTag, u32),
+    ) {
+        let p = partition as usize;
+        if !self.admitted(db.get(), ctx, p, key, epoch) {
+            ctx.send(task, Msg::TxnFenced { tag });
+            return;
+        }
+        let appended = db.transaction(|d| {
+            let t = &mut d.txn.ids[p];
+            let known = t.open.iter().any(|o| t.output[*o].tag == tag);
+            (!known).then(|| {
+                t.open.push(t.output.len());
+                let rec = OutRecord {
+                    key,
+                    tag,
+                    state: OutState::Open,
+                };
+                t.output.push(rec);
+                rec
+            })
+        });
+        if let Some(rec) = appended.filter(|_| !self.rules().read_committed) {
+            self.read(db, ctx, rec, false);
+        }
+        ctx.send(task, Msg::TxnProduceAck { tag });
+    }
+
+    /// EndTxn: refused from an old epoch (KIP-890 answers the retry of the
+    /// transaction that just ended instead); else end the open
+    /// transaction, storing the input offset with a commit.
+    pub(super) fn on_end_txn<C: Choices>(
+        &self,
+        db: &mut Store<'_, BrokerDb>,
+        v: &mut BrokerVol,
+        ctx: &mut Ctx<'_, Node, C>,
+        task: ActorId,
+        end: EndTxn,
+    ) {
+        let p = end.partition as usize;
+        let rules = self.rules();
+        let t = &db.get().txn.ids[p];
+        let retried = rules.epoch_per_transaction
+            && end.epoch + 1 == t.epoch
+            && t.last_end == Some((end.tag, end.commit));
+        if retried {
+            let epoch = t.epoch;
+            ctx.send(task, end_ack(end, epoch));
+            return;
+        }
+        if !self.admitted(db.get(), ctx, p, end.key, end.epoch) {
+            ctx.send(task, Msg::TxnFenced { tag: end.tag });
+            return;
+        }
+        let (epoch, ended) = db.transaction(|d| {
+            let t = &mut d.txn.ids[p];
+            let ended = t.end_open(end.commit);
+            t.last_end = Some((end.tag, end.commit));
+            if rules.epoch_per_transaction {
+                t.epoch += 1;
+            }
+            (t.epoch, ended)
+        });
+        if end.commit {
+            self.on_offset_commit(db, v, ctx, task, (end.partition, end.offset, 0));
+        }
+        self.ended(db, ctx, p, &ended, end.tag);
+        ctx.send(task, end_ack(end, epoch));
+    }
+
+    /// Whether a request of `epoch` is current (fencing); observed as a
+    /// write under a token, for C13.
+    fn admitted<C: Choices>(
+        &self,
+        db: &BrokerDb,
+        ctx: &mut Ctx<'_, Node, C>,
+        p: usize,
+        key: MsgKey,
+        epoch: u32,
+    ) -> bool {
+        let current = db.txn.ids[p].epoch;
+        let accepted = epoch >= current;
+        ctx.observe(Obs::TokenWrite {
+            key,
+            token: u64::from(epoch),
+            highest: u64::from(current),
+            accepted,
+        });
+        accepted
+    }
+
+    /// Records whose transaction `by` ended (`session` 0: by
+    /// `initTransactions`): report them, and let a `read_committed` reader
+    /// read up to the new LSO.
+    fn ended<C: Choices>(
+        &self,
+        db: &mut Store<'_, BrokerDb>,
+        ctx: &mut Ctx<'_, Node, C>,
+        p: usize,
+        ended: &[OutRecord],
+        by: TxnTag,
+    ) {
+        for r in ended {
+            ctx.observe(Obs::TxnEnded {
+                key: r.key,
+                tag: r.tag,
+                by,
+                committed: r.state == OutState::Committed,
+            });
+        }
+        let passed = db.transaction(|d| d.txn.ids[p].advance_lso());
+        if self.rules().read_committed {
+            for r in passed {
+                self.read(db, ctx, r, true);
+            }
+        }
+    }
+
+    /// The downstream reader reads `rec`: an effect of its message.
+    fn read<C: Choices>(
+        &self,
+        db: &mut Store<'_, BrokerDb>,
+        ctx: &mut Ctx<'_, Node, C>,
+        rec: OutRecord,
+        committed: bool,
+    ) {
+        let count = db.transaction(|d| {
+            let n = d.txn.reads.entry(rec.key).or_default();
+            *n += 1;
+            *n
+        });
+        ctx.observe(Obs::TxnRead {
+            key: rec.key,
+            tag: rec.tag,
+            committed,
+            read_committed: self.rules().read_committed,
+        });
+        ctx.observe(Obs::Effect {
+            key: rec.key,
+            count,
+        });
+    }
+}
+
+fn end_ack(end: EndTxn, epoch: u32) -> Msg {
+    Msg::EndTxnAck {
+        tag: end.tag,
+        commit: end.commit,
+        epoch,
+    }
+}
+
+/// The transaction a task is in.
+#[derive(Clone, Copy, Debug)]
+struct Current {
+    tag: TxnTag,
+    key: MsgKey,
+    offset: u64,
+    stage: Stage,
+}
+
+impl Stage {
+    fn describe(self) -> &'static str {
+        match self {
+            Stage::Producing => "awaiting the produce ack",
+            Stage::Committing => "awaiting the commit ack",
+            Stage::Aborting => "awaiting the abort ack",
+        }
+    }
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Stage {
+    /// The output is produced; waiting for its ack.
+    Producing,
+    /// EndTxn(commit) is sent; waiting for its ack.
+    Committing,
+    /// EndTxn(abort) is sent; waiting for its ack.
+    Aborting,
+}
+
+/// A task's volatile state, lost on a crash.
+#[derive(Debug, Default)]
+pub struct TxnVol {
+    /// The epoch to send (none until `initTransactions` is answered).
+    epoch: Option<u32>,
+    /// The epoch the session began with.
+    session: u32,
+    /// Attempts made in this session.
+    attempts: u32,
+    /// The `initTransactions` request awaiting its answer.
+    init_nonce: u64,
+    /// The next input offset to process.
+    position: u64,
+    /// Records received ahead of `position`, by offset.
+    buffered: BTreeMap<u64, MsgKey>,
+    current: Option<Current>,
+    /// Numbers the armed timeout; an older one is stale.
+    wait: u64,
+}
+
+impl TxnVol {
+    /// The task's state in a few words, for reports; `None` for a consumer
+    /// that is not a transactional task.
+    pub fn describe(&self) -> Option<String> {
+        if self.init_nonce == 0 {
+            return None;
+        }
+        let text = match (self.epoch, &self.current) {
+            (None, _) => "initialising transactions".to_string(),
+            (Some(e), None) => format!("epoch {e}, position {}, idle", self.position),
+            (Some(e), Some(c)) => format!(
+                "epoch {e}, position {}, {} for {} {:?}",
+                self.position,
+                c.tag,
+                c.key,
+                c.stage.describe()
+            ),
+        };
+        Some(text)
+    }
+}
+
+impl Consumer {
+    /// At a (re)start: `initTransactions`.
+    pub(super) fn txn_start<C: Choices>(&self, v: &mut ConsumerVol, ctx: &mut Ctx<'_, Node, C>) {
+        let t = &mut v.txn;
+        t.epoch = None;
+        t.init_nonce = ctx.now().as_us() + 1;
+        let init = Msg::InitTxn {
+            partition: self.partition,
+            nonce: t.init_nonce,
+        };
+        ctx.send(self.broker, init);
+        arm(t, ctx);
+    }
+
+    /// A delivered record: keep it until its turn.
+    pub(super) fn on_txn_record<C: Choices>(
+        &self,
+        v: &mut ConsumerVol,
+        ctx: &mut Ctx<'_, Node, C>,
+        offset: u64,
+        key: MsgKey,
+    ) -> Step {
+        let t = &mut v.txn;
+        let current = t.current.is_some_and(|c| c.offset == offset);
+        if offset >= t.position && !current {
+            t.buffered.insert(offset, key);
+        }
+        self.txn_next(v, ctx)
+    }
+
+    /// The answers of the broker.
+    pub(super) fn on_txn_msg<C: Choices>(
+        &self,
+        v: &mut ConsumerVol,
+        ctx: &mut Ctx<'_, Node, C>,
+        msg: Msg,
+    ) -> Step {
+        let t = &mut v.txn;
+        match msg {
+            Msg::InitTxnAck {
+                nonce,
+                epoch,
+                position,
+                ..
+            } if t.epoch.is_none() && nonce == t.init_nonce => {
+                t.epoch = Some(epoch);
+                t.session = epoch;
+                t.attempts = 0;
+                t.position = position;
+                t.buffered = t.buffered.split_off(&position);
+            }
+            Msg::TxnProduceAck { tag } => {
+                let Some(c) = t
+                    .current
+                    .filter(|c| c.tag == tag && c.stage == Stage::Producing)
+                else {
+                    return Ok(());
+                };
+                crash_point(ctx, c.key, AFTER_PRODUCE_BEFORE_END_TXN)?;
+                self.end_txn(v, ctx, c, true);
+                crash_point(ctx, c.key, AFTER_END_TXN_BEFORE_ACK)?;
+            }
+            Msg::EndTxnAck { tag, commit, epoch } => {
+                let Some(c) = t.current.filter(|c| c.tag == tag) else {
+                    return Ok(());
+                };
+                let expected = if commit {
+                    Stage::Committing
+                } else {
+                    Stage::Aborting
+                };
+                if c.stage != expected {
+                    return Ok(());
+                }
+                t.epoch = Some(epoch);
+                t.current = None;
+                ctx.observe(Obs::TxnOutcome {
+                    key: c.key,
+                    tag,
+                    committed: commit,
+                });
+                if commit {
+                    t.position = c.offset + 1;
+                    t.buffered = t.buffered.split_off(&t.position);
+                } else {
+                    t.buffered.insert(c.offset, c.key);
+                }
+            }
+            Msg::TxnFenced { tag } if t.current.is_some_and(|c| c.tag == tag) => {
+                // `ProducerFencedException` is fatal: start a new session.
+                let c = t.current.take().expect("checked above");
+                t.buffered.insert(c.offset, c.key);
+                self.txn_start(v, ctx);
+                return Ok(());
+            }
+            _ => return Ok(()),
+        }
+        self.txn_next(v, ctx)
+    }
+
+    /// A timeout: ask `initTransactions` again, abort a transaction whose
+    /// produce went unanswered, or send its EndTxn again.
+    pub(super) fn on_txn_timeout<C: Choices>(
+        &self,
+        v: &mut ConsumerVol,
+        ctx: &mut Ctx<'_, Node, C>,
+        wait: u64,
+    ) -> Step {
+        if wait != v.txn.wait {
+            return Ok(());
+        }
+        if v.txn.epoch.is_none() {
+            self.txn_start(v, ctx);
+            return Ok(());
+        }
+        if let Some(c) = v.txn.current {
+            let commit = c.stage == Stage::Committing;
+            self.end_txn(v, ctx, c, commit);
+        }
+        self.txn_next(v, ctx)
+    }
+
+    /// Begin the transaction of the record at the position, if it is here
+    /// and none is open.
+    fn txn_next<C: Choices>(&self, v: &mut ConsumerVol, ctx: &mut Ctx<'_, Node, C>) -> Step {
+        let t = &mut v.txn;
+        let Some(epoch) = t.epoch.filter(|_| t.current.is_none()) else {
+            return Ok(());
+        };
+        let Some(key) = t.buffered.remove(&t.position) else {
+            return Ok(());
+        };
+        t.attempts += 1;
+        let tag = TxnTag {
+            session: t.session,
+            attempt: t.attempts,
+        };
+        t.current = Some(Current {
+            tag,
+            key,
+            offset: t.position,
+            stage: Stage::Producing,
+        });
+        let produce = Msg::TxnProduce {
+            partition: self.partition,
+            key,
+            tag,
+            epoch,
+        };
+        ctx.send(self.broker, produce);
+        arm(t, ctx);
+        Ok(())
+    }
+
+    /// Send EndTxn for `c` (commit or abort) and wait for its ack.
+    fn end_txn<C: Choices>(
+        &self,
+        v: &mut ConsumerVol,
+        ctx: &mut Ctx<'_, Node, C>,
+        c: Current,
+        commit: bool,
+    ) {
+        let t = &mut v.txn;
+        let stage = if commit {
+            Stage::Committing
+        } else {
+            Stage::Aborting
+        };
+        t.current = Some(Current { stage, ..c });
+        let end = Msg::EndTxn {
+            partition: self.partition,
+            offset: c.offset,
+            key: c.key,
+            tag: c.tag,
+            epoch: t.epoch.expect("a transaction runs within a session"),
+            commit,
+        };
+        ctx.send(self.broker, end);
+        arm(t, ctx);
+    }
+}
+
+/// Arm the request timeout, making older ones stale.
+fn arm<C: Choices>(t: &mut TxnVol, ctx: &mut Ctx<'_, Node, C>) {
+    t.wait += 1;
+    ctx.set_timer(TXN_REQUEST_TIMEOUT, Timer::TxnTimeout(t.wait));
+}
