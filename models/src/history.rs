@@ -93,6 +93,17 @@ pub enum Obs {
         /// Whether the storage accepted it.
         accepted: bool,
     },
+    /// The broker appended an output record to a transaction (M7).
+    TxnAppend {
+        /// The input message the output was produced for.
+        key: MsgKey,
+        /// The attempt that produced it.
+        tag: TxnTag,
+        /// The output log (the transactional id's partition).
+        log: u32,
+        /// Its offset in the output log.
+        offset: u64,
+    },
     /// The downstream reader read an output record of a transaction (M7):
     /// an effect of its message.
     TxnRead {
@@ -111,6 +122,10 @@ pub enum Obs {
         key: MsgKey,
         /// The attempt that produced it.
         tag: TxnTag,
+        /// The output log (the transactional id's partition).
+        log: u32,
+        /// Its offset in the output log.
+        offset: u64,
         /// The attempt whose EndTxn ended it (`session` 0: the next
         /// session's `initTransactions`); another attempt than `tag` means
         /// a request crossed a transaction boundary.
@@ -314,6 +329,11 @@ pub struct TxnReadEvent {
 pub struct TxnHistory {
     /// How each attempt ended, as its task learned it (true: committed).
     pub outcomes: BTreeMap<(MsgKey, TxnTag), bool>,
+    /// Output records whose transaction has not ended, by (output log,
+    /// offset).
+    pub open: BTreeMap<(u32, u64), (MsgKey, TxnTag)>,
+    /// Output records appended.
+    pub appended: u64,
     /// How the broker ended each attempt's output: by which attempt's
     /// EndTxn, and whether it committed.
     pub ended: BTreeMap<(MsgKey, TxnTag), (TxnTag, bool)>,
@@ -324,7 +344,7 @@ pub struct TxnHistory {
 impl TxnHistory {
     /// Whether any transaction ran.
     pub fn is_empty(&self) -> bool {
-        self.outcomes.is_empty() && self.ended.is_empty() && self.reads.is_empty()
+        self.outcomes.is_empty() && self.appended == 0 && self.reads.is_empty()
     }
 
     /// Whether the attempt's transaction aborted, for its task or at the
@@ -336,6 +356,14 @@ impl TxnHistory {
     /// Whether the broker aborted the attempt's output.
     pub fn broker_aborted(&self, key: MsgKey, tag: TxnTag) -> bool {
         matches!(self.ended.get(&(key, tag)), Some((_, false)))
+    }
+
+    /// Outputs whose transaction never ended (hanging transactions, which
+    /// hold the LSO): (message, attempt, output offset).
+    pub fn hanging(&self) -> impl Iterator<Item = (MsgKey, TxnTag, u64)> + '_ {
+        self.open
+            .iter()
+            .map(|((_, offset), (key, tag))| (*key, *tag, *offset))
     }
 
     /// How many outputs the broker aborted.
@@ -500,12 +528,24 @@ impl Builder {
                 committed: *committed,
                 read_committed: *read_committed,
             }),
+            Obs::TxnAppend {
+                key,
+                tag,
+                log,
+                offset,
+            } => {
+                self.ledger.txn.appended += 1;
+                self.ledger.txn.open.insert((*log, *offset), (*key, *tag));
+            }
             Obs::TxnEnded {
                 key,
                 tag,
+                log,
+                offset,
                 by,
                 committed,
             } => {
+                self.ledger.txn.open.remove(&(*log, *offset));
                 self.ledger
                     .txn
                     .ended
@@ -616,6 +656,7 @@ pub fn subject(obs: &Obs) -> Option<MsgKey> {
         | Obs::LateCopy { key, .. }
         | Obs::KeyMismatch { key, .. }
         | Obs::TokenWrite { key, .. }
+        | Obs::TxnAppend { key, .. }
         | Obs::TxnRead { key, .. }
         | Obs::TxnEnded { key, .. }
         | Obs::TxnOutcome { key, .. }

@@ -450,7 +450,16 @@ impl<'a> Builder<'a> {
                 tag,
                 by,
                 committed,
+                ..
             } => (Kind::TxnEnd, Some(*key), ended(*tag, *by, *committed), None),
+            Obs::TxnAppend {
+                key, tag, offset, ..
+            } => (
+                Kind::Append,
+                Some(*key),
+                format!("output offset {offset} ({tag})"),
+                None,
+            ),
             Obs::Crashed { .. }
             | Obs::TxnRead { .. }
             | Obs::LateCopy { .. }

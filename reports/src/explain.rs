@@ -374,6 +374,12 @@ fn conclusion(v: &Violation, events: &[Event]) -> String {
              plus a retry to leave the state of one clean attempt: {}.",
             v.summary
         ),
+        CheckId::C16 if v.cause == models::check::delivery::HANGING_TRANSACTION => format!(
+            "However, liveness requires every transaction to end, so that a read_committed \
+             reader can read past it, and {m}'s output is in one that never will ({}): a \
+             contradiction.",
+            v.summary
+        ),
         CheckId::C16 => format!(
             "However, liveness requires every acked message to take effect once the faults \
              heal, and {m} never did: a contradiction."

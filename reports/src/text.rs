@@ -187,16 +187,21 @@ pub fn join_wrapped(parts: &[String], sep: &str, indent: &str) -> String {
     out
 }
 
+/// Where a check's detail starts (and the claim, when it fits).
+const CHECKS_COLUMN: usize = 37;
+
 fn checks(out: &mut String, scenario: &Scenario, report: &RunReport) {
     let claim = format!("claim: {}", scenario.model().info().guarantee);
-    let _ = writeln!(out, "{:<38}{claim}", "checks");
+    let pad = CHECKS_COLUMN.min(WIDTH.saturating_sub(claim.chars().count()));
+    let _ = writeln!(out, "{:<pad$}{claim}", "checks");
     for j in &report.checks {
         let word = j.judgement.word();
         let detail = match &j.judgement {
             Judgement::Pass(why) | Judgement::Missing(why) | Judgement::Skip(why) => why.clone(),
             Judgement::Fail(v) | Judgement::Expected(v) => violation_brief(v),
         };
-        let head = format!("  {word:<9}{:<4}{:<21}", j.check.code(), j.check.name());
+        let head = format!("  {word:<9}{:<4}{:<22}", j.check.code(), j.check.name());
+        debug_assert_eq!(head.chars().count(), CHECKS_COLUMN);
         let room = WIDTH.saturating_sub(head.chars().count());
         let _ = writeln!(out, "{head}{}", truncate(&detail, room));
     }
@@ -326,8 +331,8 @@ pub fn summary_line(scenario: &Scenario, report: &RunReport) -> String {
         broken.join(",")
     };
     format!(
-        "{word:<8}{:<32} {:<9} s{:<4} {:<13} {}",
-        truncate(scenario.name(), 32),
+        "{word:<8}{:<27} {:<14} s{:<4} {:<13} {}",
+        truncate(scenario.name(), 27),
         scenario.model().info().code,
         report.seed,
         truncate(&what, 13),

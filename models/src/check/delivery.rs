@@ -154,9 +154,7 @@ pub fn exactly_once(input: &CheckInput<'_>) -> Status {
 /// effect.
 pub fn liveness(input: &CheckInput<'_>) -> Status {
     let when = match input.end.reason {
-        EndReason::Quiet | EndReason::Stopped => {
-            return Status::Held(format!("drained at t={}", input.end.time));
-        }
+        EndReason::Quiet | EndReason::Stopped => return hanging_transactions(input),
         EndReason::TimeBound | EndReason::EventBound => {
             return Status::Skipped("a time or event bound cut the run short".into());
         }
@@ -191,6 +189,40 @@ pub fn liveness(input: &CheckInput<'_>) -> Status {
         });
     }
     Status::Violated(crashes_first(stuck))
+}
+
+/// The cause of a C16 violation by a transaction left open.
+pub const HANGING_TRANSACTION: &str = "a hanging transaction holds the LSO";
+
+/// A drained run is live unless a transaction was left open: a hanging
+/// transaction holds the last stable offset, so a `read_committed` reader
+/// reads nothing past it (M7's stuck LSO).
+fn hanging_transactions(input: &CheckInput<'_>) -> Status {
+    let hanging: Vec<Violation> = input
+        .ledger
+        .txn
+        .hanging()
+        .map(|(key, tag, offset)| Violation {
+            check: CheckId::C16,
+            subject: Some(key),
+            summary: format!(
+                "{tag} ({key}'s output at output offset {offset}) is still open when the run \
+                 drained: a hanging transaction; the LSO is stuck at {offset}"
+            ),
+            story: vec![
+                "why: the produce arrived after its transaction had ended, and with one epoch \
+                 per session the broker opened a transaction for it that nobody will end"
+                    .into(),
+            ],
+            crash_point: None,
+            cause: HANGING_TRANSACTION,
+        })
+        .collect();
+    if hanging.is_empty() {
+        Status::Held(format!("drained at t={}", input.end.time))
+    } else {
+        Status::Violated(hanging)
+    }
 }
 
 /// Violations with a crash point first: they carry the most telling story.
@@ -325,7 +357,7 @@ fn causes(m: &MsgLedger) -> Vec<String> {
             "why: its idempotency key was already stored for {first}: the server answered \
              key-mismatch and never executed it"
         ));
-    } else if m.effect_count() == 0 && m.acked_at.is_some() {
+    } else if m.effect_count() == 0 && m.acked_at.is_some() && m.txn_crossings.is_empty() {
         why.push(if m.appends.is_empty() {
             "why: it was never appended: the produce request was lost and nothing retried it".into()
         } else if m.offset_commits > 0 {

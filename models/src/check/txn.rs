@@ -164,6 +164,8 @@ mod tests {
         let obs = Obs::TxnEnded {
             key: key(0),
             tag: tag(attempt),
+            log: 0,
+            offset: u64::from(attempt),
             by: tag(attempt),
             committed: false,
         };
@@ -222,6 +224,8 @@ mod tests {
         let crossed = Obs::TxnEnded {
             key: key(0),
             tag: tag(1),
+            log: 0,
+            offset: 0,
             by: tag(2),
             committed: true,
         };

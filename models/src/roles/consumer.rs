@@ -539,7 +539,7 @@ impl Consumer {
                 Ok(())
             }
             Timer::Checkpoint => self.checkpoint(&mut db, v, ctx),
-            Timer::TxnTimeout(wait) => self.on_txn_timeout(v, ctx, wait),
+            Timer::TxnTimeout => self.on_txn_timeout(v, ctx),
             _ => Ok(()),
         }
     }

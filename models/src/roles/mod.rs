@@ -173,6 +173,8 @@ pub enum Msg {
     },
     /// broker → task: the output record is appended.
     TxnProduceAck {
+        /// The input message.
+        key: MsgKey,
         /// The attempt.
         tag: TxnTag,
     },
@@ -194,6 +196,8 @@ pub enum Msg {
     },
     /// broker → task: the transaction ended.
     EndTxnAck {
+        /// The input message.
+        key: MsgKey,
         /// The attempt.
         tag: TxnTag,
         /// Whether it committed.
@@ -203,6 +207,8 @@ pub enum Msg {
     },
     /// broker → task: the request's epoch is old (`ProducerFenced`).
     TxnFenced {
+        /// The input message.
+        key: MsgKey,
         /// The attempt.
         tag: TxnTag,
     },
@@ -230,9 +236,8 @@ pub enum Timer {
     LeaseCheck,
     /// Consumer: take a checkpoint (M8).
     Checkpoint,
-    /// Consumer: a transactional request went unanswered (M7); the number
-    /// tells the current timeout from stale ones.
-    TxnTimeout(u64),
+    /// Consumer: a transactional request went unanswered (M7).
+    TxnTimeout,
 }
 
 /// One actor of a delivery scenario.

@@ -13,7 +13,7 @@
 use std::collections::BTreeMap;
 use std::fmt;
 
-use sim_core::{ActorId, Choices, Ctx, Step, Store};
+use sim_core::{ActorId, Choices, Ctx, Step, Store, TimerId};
 
 use super::broker::{Broker, BrokerDb, BrokerVol};
 use super::consumer::{Consumer, ConsumerVol};
@@ -58,6 +58,8 @@ pub struct OutRecord {
     pub key: MsgKey,
     /// The task's attempt that produced it.
     pub tag: TxnTag,
+    /// Its offset in the output log.
+    pub offset: u64,
     /// Its transaction's state.
     pub state: OutState,
 }
@@ -180,27 +182,36 @@ impl Broker {
     ) {
         let p = partition as usize;
         if !self.admitted(db.get(), ctx, p, key, epoch) {
-            ctx.send(task, Msg::TxnFenced { tag });
+            ctx.send(task, Msg::TxnFenced { key, tag });
             return;
         }
         let appended = db.transaction(|d| {
             let t = &mut d.txn.ids[p];
             let known = t.open.iter().any(|o| t.output[*o].tag == tag);
             (!known).then(|| {
-                t.open.push(t.output.len());
                 let rec = OutRecord {
                     key,
                     tag,
+                    offset: t.output.len() as u64,
                     state: OutState::Open,
                 };
+                t.open.push(t.output.len());
                 t.output.push(rec);
                 rec
             })
         });
-        if let Some(rec) = appended.filter(|_| !self.rules().read_committed) {
-            self.read(db, ctx, rec, false);
+        if let Some(rec) = appended {
+            ctx.observe(Obs::TxnAppend {
+                key,
+                tag,
+                log: partition,
+                offset: rec.offset,
+            });
+            if !self.rules().read_committed {
+                self.read(db, ctx, rec, false);
+            }
         }
-        ctx.send(task, Msg::TxnProduceAck { tag });
+        ctx.send(task, Msg::TxnProduceAck { key, tag });
     }
 
     /// EndTxn: refused from an old epoch (KIP-890 answers the retry of the
@@ -226,7 +237,11 @@ impl Broker {
             return;
         }
         if !self.admitted(db.get(), ctx, p, end.key, end.epoch) {
-            ctx.send(task, Msg::TxnFenced { tag: end.tag });
+            let fenced = Msg::TxnFenced {
+                key: end.key,
+                tag: end.tag,
+            };
+            ctx.send(task, fenced);
             return;
         }
         let (epoch, ended) = db.transaction(|d| {
@@ -281,6 +296,8 @@ impl Broker {
             ctx.observe(Obs::TxnEnded {
                 key: r.key,
                 tag: r.tag,
+                log: u32::try_from(p).expect("few partitions"),
+                offset: r.offset,
                 by,
                 committed: r.state == OutState::Committed,
             });
@@ -321,6 +338,7 @@ impl Broker {
 
 fn end_ack(end: EndTxn, epoch: u32) -> Msg {
     Msg::EndTxnAck {
+        key: end.key,
         tag: end.tag,
         commit: end.commit,
         epoch,
@@ -372,8 +390,8 @@ pub struct TxnVol {
     /// Records received ahead of `position`, by offset.
     buffered: BTreeMap<u64, MsgKey>,
     current: Option<Current>,
-    /// Numbers the armed timeout; an older one is stale.
-    wait: u64,
+    /// The armed request timeout.
+    timer: Option<TimerId>,
 }
 
 impl TxnVol {
@@ -449,7 +467,7 @@ impl Consumer {
                 t.position = position;
                 t.buffered = t.buffered.split_off(&position);
             }
-            Msg::TxnProduceAck { tag } => {
+            Msg::TxnProduceAck { tag, .. } => {
                 let Some(c) = t
                     .current
                     .filter(|c| c.tag == tag && c.stage == Stage::Producing)
@@ -460,7 +478,9 @@ impl Consumer {
                 self.end_txn(v, ctx, c, true);
                 crash_point(ctx, c.key, AFTER_END_TXN_BEFORE_ACK)?;
             }
-            Msg::EndTxnAck { tag, commit, epoch } => {
+            Msg::EndTxnAck {
+                tag, commit, epoch, ..
+            } => {
                 let Some(c) = t.current.filter(|c| c.tag == tag) else {
                     return Ok(());
                 };
@@ -486,7 +506,7 @@ impl Consumer {
                     t.buffered.insert(c.offset, c.key);
                 }
             }
-            Msg::TxnFenced { tag } if t.current.is_some_and(|c| c.tag == tag) => {
+            Msg::TxnFenced { tag, .. } if t.current.is_some_and(|c| c.tag == tag) => {
                 // `ProducerFencedException` is fatal: start a new session.
                 let c = t.current.take().expect("checked above");
                 t.buffered.insert(c.offset, c.key);
@@ -504,11 +524,8 @@ impl Consumer {
         &self,
         v: &mut ConsumerVol,
         ctx: &mut Ctx<'_, Node, C>,
-        wait: u64,
     ) -> Step {
-        if wait != v.txn.wait {
-            return Ok(());
-        }
+        v.txn.timer = None;
         if v.txn.epoch.is_none() {
             self.txn_start(v, ctx);
             return Ok(());
@@ -580,8 +597,10 @@ impl Consumer {
     }
 }
 
-/// Arm the request timeout, making older ones stale.
+/// Arm the request timeout, cancelling the one armed before.
 fn arm<C: Choices>(t: &mut TxnVol, ctx: &mut Ctx<'_, Node, C>) {
-    t.wait += 1;
-    ctx.set_timer(TXN_REQUEST_TIMEOUT, Timer::TxnTimeout(t.wait));
+    if let Some(old) = t.timer.take() {
+        ctx.cancel_timer(old);
+    }
+    t.timer = Some(ctx.set_timer(TXN_REQUEST_TIMEOUT, Timer::TxnTimeout));
 }

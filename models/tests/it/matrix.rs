@@ -48,8 +48,16 @@ fn the_matrix_agrees_with_every_models_claims() {
     assert!(breaks(ModelId::M0Naive, FaultClass::Crash, CheckId::C3));
     assert!(breaks(ModelId::M7Pre890, FaultClass::Reorder, CheckId::C9));
     assert!(breaks(ModelId::M7Pre890, FaultClass::Reorder, CheckId::C1));
-    assert!(breaks(ModelId::M7ReadUncommitted, FaultClass::Loss, CheckId::C7));
-    assert!(breaks(ModelId::M7ReadUncommitted, FaultClass::Crash, CheckId::C3));
+    assert!(breaks(
+        ModelId::M7ReadUncommitted,
+        FaultClass::Loss,
+        CheckId::C7
+    ));
+    assert!(breaks(
+        ModelId::M7ReadUncommitted,
+        FaultClass::Crash,
+        CheckId::C3
+    ));
     for f in FaultClass::ALL {
         assert!(breaks(ModelId::M0Naive, f, CheckId::C15), "{f}");
     }

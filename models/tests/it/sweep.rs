@@ -411,3 +411,41 @@ fn m8_duplicates_in_at_least_once_mode_and_loses_past_the_sink_timeout() {
     );
     assert_breaks(&timeout, CheckId::C1, 10);
 }
+
+/// Delays past M7's 30 ms request timeout, with loss and duplicates.
+const LATE: &str = "network: (default: (loss: Ratio(1, 5), duplicate: Ratio(1, 5), \
+                    delay_us_min: 1000, delay_us_max: 45000)), ";
+
+#[test]
+fn m7_keeps_exactly_once_under_late_requests_crashes_and_network_faults() {
+    let s = scenario(
+        "M7",
+        &format!("{LATE}faults: (crash: [(ratio: Ratio(1, 8))]), "),
+    );
+    assert_claims_hold(ModelId::M7, &s, &[]);
+}
+
+#[test]
+fn m7_before_kip_890_holds_in_order_and_breaks_on_late_requests() {
+    let in_order = scenario(
+        "M7Pre890",
+        "network: (default: (ordering: Fifo, loss: Ratio(1, 5), duplicate: Ratio(1, 5))), \
+         faults: (crash: [(ratio: Ratio(1, 8))]), ",
+    );
+    assert_claims_hold(ModelId::M7Pre890, &in_order, &[]);
+    let late = scenario(
+        "M7Pre890",
+        "network: (default: (delay_us_min: 1000, delay_us_max: 45000)), ",
+    );
+    assert_breaks(&late, CheckId::C9, 5);
+    assert_breaks(&late, CheckId::C7, 5);
+    assert_breaks(&late, CheckId::C1, 5);
+}
+
+#[test]
+fn m7_read_uncommitted_keeps_at_least_once_and_reads_aborted_output() {
+    let s = scenario("M7ReadUncommitted", LOSSY);
+    assert_claims_hold(ModelId::M7ReadUncommitted, &s, &[]);
+    assert_breaks(&s, CheckId::C7, 10);
+    assert_breaks(&s, CheckId::C3, 10);
+}
