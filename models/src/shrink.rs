@@ -224,6 +224,7 @@ fn fault_kind(event: &FaultEvent) -> String {
         FaultEvent::Duplicate { link: l, .. } => format!("duplicate {}", link(l)),
         FaultEvent::Delay { link: l, .. } => format!("delay {}", link(l)),
         FaultEvent::Partition { .. } => "partition".into(),
+        FaultEvent::ClockJump { actor, .. } => format!("clock jump {}", role(actor)),
     }
 }
 
@@ -322,6 +323,7 @@ pub fn seedless_spec(scenario: &Scenario, realized: &[Realized]) -> ScenarioSpec
     net.links
         .retain(|l| l.delay_us_min.is_some() || l.delay_us_step.is_some() || l.ordering.is_some());
     spec.faults.crash.clear();
+    spec.faults.clock_jump_ms_max = None;
     spec.faults
         .schedule
         .retain(|e| matches!(e, FaultEvent::Partition { .. }));
@@ -355,6 +357,11 @@ fn scheduled(names: &[String], fault: &Realized) -> FaultEvent {
             actor: names[c.actor.index()].clone(),
             at_point: c.point.clone(),
             nth: c.nth,
+        },
+        Realized::ClockJump(j) => FaultEvent::ClockJump {
+            actor: names[j.actor.index()].clone(),
+            at_ms: j.at.as_us() / 1_000,
+            by_ms: j.by_us / 1_000,
         },
     }
 }
@@ -528,7 +535,7 @@ fn position(event: &FaultEvent) -> u64 {
         FaultEvent::Drop { nth, .. }
         | FaultEvent::Duplicate { nth, .. }
         | FaultEvent::Delay { nth, .. } => *nth,
-        FaultEvent::Partition { .. } => 1,
+        FaultEvent::Partition { .. } | FaultEvent::ClockJump { .. } => 1,
     }
 }
 
@@ -538,7 +545,7 @@ fn set_position(event: &mut FaultEvent, to: u64) {
         FaultEvent::Drop { nth, .. }
         | FaultEvent::Duplicate { nth, .. }
         | FaultEvent::Delay { nth, .. } => *nth = to,
-        FaultEvent::Partition { .. } => {}
+        FaultEvent::Partition { .. } | FaultEvent::ClockJump { .. } => {}
     }
 }
 
@@ -575,6 +582,15 @@ fn first_actors(spec: &ScenarioSpec) -> Vec<Edit> {
                 nth: *nth,
                 delay_us: *delay_us,
                 copy: *copy,
+            },
+            FaultEvent::ClockJump {
+                actor,
+                at_ms,
+                by_ms,
+            } => FaultEvent::ClockJump {
+                actor: first_of_role(actor),
+                at_ms: *at_ms,
+                by_ms: *by_ms,
             },
             FaultEvent::Partition { .. } => continue,
         };

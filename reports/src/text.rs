@@ -132,7 +132,15 @@ pub fn fault_parts(scenario: &Scenario) -> Vec<String> {
                     and.join(",")
                 )
             }
+            FaultEvent::ClockJump {
+                actor,
+                at_ms,
+                by_ms,
+            } => format!("clock of {actor} off by {by_ms:+}ms from {at_ms}ms"),
         });
+    }
+    if let Some(max) = f.clock_jump_ms_max {
+        parts.push(format!("every clock jumps once by up to ±{max}ms"));
     }
     if f.crash.is_empty() && f.schedule.is_empty() {
         parts.push("no crashes".into());

@@ -165,6 +165,14 @@ impl<A: Actor, C: Choices> Ctx<'_, A, C> {
         self.core.now
     }
 
+    /// What this actor's own clock reads: the simulated time, off by its
+    /// clock jumps (F-clock). Read it for wall-clock logic (TTLs, dedup
+    /// windows, leases); timers always run on the true time.
+    pub fn clock(&self) -> SimTime {
+        let offset = self.core.faults.clock_offset(self.id, self.core.now);
+        SimTime(self.core.now.0.saturating_add_signed(offset))
+    }
+
     /// Send `msg` to `dst`; the network decides whether and when it arrives.
     ///
     /// # Panics

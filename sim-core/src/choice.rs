@@ -81,6 +81,8 @@ pub enum Site {
     Crash,
     /// A decision an actor makes (for example which key to write).
     Actor,
+    /// When an actor's clock jumps, and by how much.
+    Clock,
 }
 
 /// One non-default decision, as recorded by [`Seeded`] and replayed by [`Tape`].

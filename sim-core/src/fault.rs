@@ -46,6 +46,21 @@ pub struct ScheduledDelay {
     pub delay: SimDuration,
 }
 
+/// From `at` on, `actor`'s clock reads `by_us` microseconds off the true
+/// time (F-clock: a jump, or a skew from the start; negative: behind). The
+/// latest jump of an actor replaces the ones before. Only what an actor
+/// reads from its clock changes (TTLs, windows, leases), never when its
+/// timers fire.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct ClockJump {
+    /// The actor whose clock jumps.
+    pub actor: ActorId,
+    /// When it jumps.
+    pub at: SimTime,
+    /// Its offset from the true time from then on.
+    pub by_us: i64,
+}
+
 /// A fault or delay that happened in a run, named so that it can be
 /// scheduled: the run's faults written down as a seedless schedule.
 #[derive(Clone, Debug, PartialEq, Eq, Hash)]
@@ -58,6 +73,8 @@ pub enum Realized {
     Delay(ScheduledDelay),
     /// An actor crashed at a named point.
     Crash(ScheduledCrash),
+    /// An actor's clock jumped (drawn at the start of the run).
+    ClockJump(ClockJump),
 }
 
 /// A stochastic crash knob: at each pass of a matching crash point, crash
@@ -117,6 +134,11 @@ pub struct FaultPlan {
     pub delays: Vec<ScheduledDelay>,
     /// Scheduled partitions.
     pub partitions: Vec<Partition>,
+    /// Scheduled clock jumps.
+    pub clock_jumps: Vec<ClockJump>,
+    /// Stochastic clock jumps: each actor's clock jumps once, at a time
+    /// drawn within the faulty phase, by up to this much either way.
+    pub clock_jump_max: Option<SimDuration>,
 }
 
 impl Default for FaultPlan {
@@ -131,6 +153,8 @@ impl Default for FaultPlan {
             duplicates: Vec::new(),
             delays: Vec::new(),
             partitions: Vec::new(),
+            clock_jumps: Vec::new(),
+            clock_jump_max: None,
         }
     }
 }
@@ -176,6 +200,16 @@ impl FaultPlan {
             .get(at)
             .filter(|d| d.datagram == datagram && d.copy == copy)
             .map(|d| d.delay)
+    }
+
+    /// How far `actor`'s clock reads off the true time at `now`, in
+    /// microseconds: its latest jump at or before `now`.
+    pub fn clock_offset(&self, actor: ActorId, now: SimTime) -> i64 {
+        self.clock_jumps
+            .iter()
+            .filter(|j| j.actor == actor && j.at <= now)
+            .max_by_key(|j| j.at)
+            .map_or(0, |j| j.by_us)
     }
 
     /// Whether a crash is scheduled for the `nth` pass of `point` by `actor`.
@@ -240,5 +274,22 @@ mod tests {
             ..FaultPlan::default()
         };
         assert_eq!(plan.knobs_for(ActorId(4), "anywhere").count(), 1);
+    }
+
+    #[test]
+    fn an_actors_clock_reads_its_latest_jump() {
+        let jump = |at, by_us| ClockJump {
+            actor: ActorId(1),
+            at: SimTime(at),
+            by_us,
+        };
+        let plan = FaultPlan {
+            clock_jumps: vec![jump(30, -5), jump(10, 7)],
+            ..FaultPlan::default()
+        };
+        assert_eq!(plan.clock_offset(ActorId(1), SimTime(9)), 0);
+        assert_eq!(plan.clock_offset(ActorId(1), SimTime(10)), 7);
+        assert_eq!(plan.clock_offset(ActorId(1), SimTime(30)), -5);
+        assert_eq!(plan.clock_offset(ActorId(0), SimTime(30)), 0);
     }
 }

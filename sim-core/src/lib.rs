@@ -74,7 +74,7 @@ pub mod trace;
 pub use actor::{Actor, ActorId, Crashed, Ctx, Step, Store, TimerId};
 pub use choice::{Choices, Ratio, Seeded, Site, Stream, Tape, TapeEntry};
 pub use fault::{
-    CrashKnob, Datagram, FaultPlan, Partition, Realized, ScheduledCrash, ScheduledDelay,
+    ClockJump, CrashKnob, Datagram, FaultPlan, Partition, Realized, ScheduledCrash, ScheduledDelay,
 };
 pub use network::{LinkConfig, Ordering, Topology};
 pub use sim::{Buffers, EndReason, Lifecycle, LifecycleKind, Limits, Observed, RunEnd, Sim, Stats};

@@ -8,7 +8,7 @@
 
 use crate::actor::{Actor, ActorId, Crashed, Ctx, Step, Store, TimerId};
 use crate::choice::{Choices, Site, Stream};
-use crate::fault::{Datagram, FaultPlan, Realized, ScheduledCrash, ScheduledDelay};
+use crate::fault::{ClockJump, Datagram, FaultPlan, Realized, ScheduledCrash, ScheduledDelay};
 use crate::network::{LinkConfig, LinkState, Ordering, Topology};
 use crate::queue::EventQueue;
 use crate::time::{SimDuration, SimTime};
@@ -266,7 +266,7 @@ pub(crate) struct Core<A: Actor, C: Choices> {
     queue: EventQueue<Event<A>>,
     topology: Topology,
     links: Vec<LinkState>,
-    faults: FaultPlan,
+    pub(crate) faults: FaultPlan,
     passes: Vec<(ActorId, &'static str, u32)>,
     timers: Timers,
     /// Deliveries, progress timers and restarts still in the queue.
@@ -492,6 +492,8 @@ impl<A: Actor, C: Choices> Sim<A, C> {
     ) -> Self {
         let mut faults = faults;
         faults.sort();
+        let mut choices = choices;
+        draw_clock_jumps(&mut faults, actors.len(), &mut choices);
         assert_eq!(names.len(), actors.len(), "one name per actor");
         assert_eq!(
             topology.actor_count(),
@@ -543,7 +545,9 @@ impl<A: Actor, C: Choices> Sim<A, C> {
     /// (see [`Sim::realized`]). Must be called before the run starts.
     pub fn record_faults(&mut self) {
         assert!(!self.started, "recording is chosen before the run starts");
-        self.core.realized = Some(Vec::new());
+        // Clock jumps, scheduled or drawn, are known from the start.
+        let jumps = self.core.faults.clock_jumps.iter();
+        self.core.realized = Some(jumps.map(|j| Realized::ClockJump(*j)).collect());
     }
 
     /// The faults that happened so far, in order, if
@@ -830,6 +834,30 @@ impl<A: Actor, C: Choices> Sim<A, C> {
 
 fn actor_id(i: usize) -> ActorId {
     ActorId(u32::try_from(i).expect("fewer than 2^32 actors"))
+}
+
+/// Draw each actor's clock jump when the plan has the stochastic knob: a
+/// whole millisecond within the faulty phase, and an offset of whole
+/// milliseconds up to the knob either way (so that a schedule in
+/// milliseconds reproduces it). Nothing is drawn without the knob, so other
+/// runs keep their draws.
+fn draw_clock_jumps<C: Choices>(faults: &mut FaultPlan, actors: usize, choices: &mut C) {
+    let Some(max) = faults.clock_jump_max else {
+        return;
+    };
+    let span_ms = (faults.faults_until.as_us() / 1_000).max(1);
+    let max_ms = max.as_us() / 1_000;
+    for a in 0..actors {
+        let at_ms = choices.pick(Stream::Faults, Site::Clock, span_ms);
+        let by_ms = choices.pick(Stream::Faults, Site::Clock, 2 * max_ms + 1);
+        let by_ms = i64::try_from(by_ms).expect("a clock offset in ms fits")
+            - i64::try_from(max_ms).expect("a clock offset in ms fits");
+        faults.clock_jumps.push(ClockJump {
+            actor: ActorId(u32::try_from(a).expect("few actors")),
+            at: SimTime::from_ms(at_ms),
+            by_us: by_ms * 1_000,
+        });
+    }
 }
 
 #[cfg(test)]

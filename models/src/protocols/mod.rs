@@ -227,7 +227,8 @@ pub trait Gate {
     fn effect(&mut self, key: MsgKey, count: u32);
     /// The recovery worker returned `key` to `unprocessed`.
     fn compensate(&mut self, key: MsgKey);
-    /// The current time (dedup windows expire).
+    /// The time on the actor's own clock (dedup windows expire; a clock
+    /// jump moves it).
     fn now(&self) -> SimTime;
     /// A copy of `key` arrived `age` after its dedup entry was recorded,
     /// past the `window`, and was taken for a new message (M5).

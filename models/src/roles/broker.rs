@@ -265,7 +265,7 @@ impl Broker {
                 offset,
                 request,
             } => {
-                self.renew(db.get(), v, ctx.now(), src);
+                self.renew(db.get(), v, ctx.clock(), src);
                 let commit = (partition, offset, request);
                 self.on_offset_commit(&mut db, v, ctx, src, commit);
             }

@@ -93,7 +93,7 @@ impl Consumer {
             return Ok(());
         };
         let two_phase = self.model == ModelId::M8;
-        let now = ctx.now();
+        let now = ctx.clock();
         db.transaction(|d| {
             for (_, o) in &records {
                 d.checkpoint.done.insert(*o);
@@ -153,7 +153,7 @@ impl Consumer {
         let Some(staged) = db.get().checkpoint.staged.as_ref() else {
             return;
         };
-        let expired = ctx.now().since(staged.at).as_us() > SINK_TIMEOUT_MS * 1_000;
+        let expired = ctx.clock().since(staged.at).as_us() > SINK_TIMEOUT_MS * 1_000;
         if expired {
             // The sink aborted it; the checkpoint already stored its
             // offsets, so its records are never replayed: they are lost.

@@ -350,7 +350,7 @@ impl<C: Choices> Gate for CtxGate<'_, '_, C> {
     }
 
     fn now(&self) -> SimTime {
-        self.ctx.now()
+        self.ctx.clock()
     }
 
     fn late_copy(&mut self, key: MsgKey, age: SimDuration, window: SimDuration) {
@@ -486,7 +486,7 @@ impl Consumer {
             let scratch = v
                 .scratch
                 .get_or_insert_with(|| Box::new(law::Scratch::new(db.get())));
-            let report = law::probe(self.model, db.get(), rec, scratch, ctx.now());
+            let report = law::probe(self.model, db.get(), rec, scratch, ctx.clock());
             ctx.observe(Obs::Probe(Box::new(report)));
         }
         let gate = &mut CtxGate { ctx: &mut *ctx };

@@ -68,7 +68,7 @@ impl Broker {
     /// Start checking the lease (at a start or restart of the broker).
     pub(super) fn lease_start<C: Choices>(&self, v: &mut BrokerVol, ctx: &mut Ctx<'_, Node, C>) {
         if let Some(l) = self.lease {
-            v.lease.renewed = ctx.now();
+            v.lease.renewed = ctx.clock();
             ctx.set_poll_timer(l.duration, Timer::LeaseCheck);
         }
     }
@@ -93,14 +93,14 @@ impl Broker {
     ) {
         let Some(l) = self.lease else { return };
         ctx.set_poll_timer(l.duration, Timer::LeaseCheck);
-        if ctx.now().since(v.lease.renewed) < l.duration {
+        if ctx.clock().since(v.lease.renewed) < l.duration {
             return;
         }
         db.transaction(|d| {
             d.lease.holder = 1 - d.lease.holder;
             d.lease.token += 1;
         });
-        v.lease.renewed = ctx.now();
+        v.lease.renewed = ctx.clock();
         self.redeliver_all(db.get(), v, ctx);
     }
 
@@ -132,7 +132,7 @@ impl Broker {
                 *n
             });
             ctx.observe(Obs::Effect { key, count });
-            self.renew(db.get(), v, ctx.now(), writer);
+            self.renew(db.get(), v, ctx.clock(), writer);
             self.on_offset_commit(db, v, ctx, writer, (partition, offset, 0));
         }
     }

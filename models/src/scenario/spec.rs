@@ -334,6 +334,17 @@ pub enum FaultEvent {
         #[serde(default)]
         one_way: bool,
     },
+    /// From `at_ms` on, `actor`'s clock reads `by_ms` off the true time
+    /// (F-clock; negative: behind). Its TTLs, dedup windows and leases
+    /// read that clock; its timers do not.
+    ClockJump {
+        /// The actor.
+        actor: String,
+        /// When its clock jumps.
+        at_ms: u64,
+        /// Its offset from the true time from then on.
+        by_ms: i64,
+    },
 }
 
 /// Faults.
@@ -346,6 +357,10 @@ pub struct FaultsSpec {
     pub restart_after_ms: u64,
     /// Stochastic crash knobs.
     pub crash: Vec<CrashKnobSpec>,
+    /// Stochastic clock jumps (F-clock): every actor's clock jumps once,
+    /// at a time drawn before `until_ms`, by up to this much either way.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub clock_jump_ms_max: Option<u64>,
     /// The explicit schedule.
     pub schedule: Vec<FaultEvent>,
 }
@@ -356,6 +371,7 @@ impl Default for FaultsSpec {
             until_ms: 10_000,
             restart_after_ms: 50,
             crash: Vec::new(),
+            clock_jump_ms_max: None,
             schedule: Vec::new(),
         }
     }

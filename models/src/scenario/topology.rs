@@ -2,8 +2,8 @@
 //! the translation of a checked spec into engine types.
 
 use sim_core::{
-    ActorId, CrashKnob, Datagram, FaultPlan, Limits, LinkConfig, Ordering, Partition, Ratio,
-    ScheduledCrash, ScheduledDelay, SimDuration, SimTime, Topology,
+    ActorId, ClockJump, CrashKnob, Datagram, FaultPlan, Limits, LinkConfig, Ordering, Partition,
+    Ratio, ScheduledCrash, ScheduledDelay, SimDuration, SimTime, Topology,
 };
 
 use super::spec::{FaultEvent, LinkSpec, OrderingSpec, RatioSpec, ScenarioSpec};
@@ -231,6 +231,7 @@ impl Actors {
                     ratio: ratio(k.ratio),
                 })
                 .collect(),
+            clock_jump_max: f.clock_jump_ms_max.map(SimDuration::from_ms),
             ..FaultPlan::default()
         };
         for event in &f.schedule {
@@ -295,6 +296,15 @@ impl Actors {
                     }
                 }
             }
+            FaultEvent::ClockJump {
+                actor,
+                at_ms,
+                by_ms,
+            } => plan.clock_jumps.push(ClockJump {
+                actor: self.id(actor),
+                at: SimTime::from_ms(*at_ms),
+                by_us: by_ms.saturating_mul(1_000),
+            }),
         }
     }
 }

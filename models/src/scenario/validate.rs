@@ -466,6 +466,9 @@ impl<'a> Validator<'a> {
                 self.check_link_name(&format!("{path}.link"), link, actors);
                 self.positive(&format!("{path}.nth"), *nth);
             }
+            FaultEvent::ClockJump { actor, .. } => {
+                self.actor(&format!("{path}.actor"), actor, actors);
+            }
             FaultEvent::Partition {
                 between,
                 and,

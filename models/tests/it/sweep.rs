@@ -449,3 +449,13 @@ fn m7_read_uncommitted_keeps_at_least_once_and_reads_aborted_output() {
     assert_breaks(&s, CheckId::C7, 10);
     assert_breaks(&s, CheckId::C3, 10);
 }
+
+/// F-clock: every actor's clock jumps once by up to ±400 s, with loss.
+const CLOCK: &str = "network: (default: (loss: Ratio(1, 5))), \
+                     faults: (clock_jump_ms_max: 400000), ";
+
+#[test]
+fn clock_jumps_expire_m5_windows_early_and_leave_m4_alone() {
+    assert_breaks(&scenario("M5", CLOCK), CheckId::C3, SEEDS);
+    assert_claims_hold(ModelId::M4, &scenario("M4", CLOCK), &[]);
+}

@@ -323,6 +323,7 @@ fn seedless_plan(realized: &[Realized]) -> FaultPlan {
             Realized::Duplicate(d) => plan.duplicates.push(*d),
             Realized::Delay(d) => plan.delays.push(*d),
             Realized::Crash(c) => plan.crashes.push(c.clone()),
+            Realized::ClockJump(j) => plan.clock_jumps.push(*j),
         }
     }
     plan
@@ -336,6 +337,7 @@ fn realized_faults_replay_the_run_without_randomness() {
             point: None,
             ratio: Ratio::new(1, 4),
         }],
+        clock_jump_max: Some(SimDuration::from_ms(5)),
         ..faulty()
     };
     let mut seeded = sim_with(30, lossy(), plan, Seeded::new(11));
@@ -347,6 +349,11 @@ fn realized_faults_replay_the_run_without_randomness() {
     assert!(kinds(|r| matches!(r, Realized::Duplicate(_))) > 0);
     assert!(kinds(|r| matches!(r, Realized::Crash(_))) > 0);
     assert!(kinds(|r| matches!(r, Realized::Delay(_))) > 0);
+    assert_eq!(
+        kinds(|r| matches!(r, Realized::ClockJump(_))),
+        2,
+        "one per actor"
+    );
 
     let fixed = LinkConfig {
         drop: Ratio::NEVER,
