@@ -142,6 +142,11 @@ pub enum Obs {
         /// Committed (else aborted).
         committed: bool,
     },
+    /// An actor's dedup state was evicted (F-expire).
+    Evicted {
+        /// How many entries it lost.
+        entries: u64,
+    },
     /// A consumer crashed at a named point while handling a message.
     Crashed {
         /// The message it was handling.
@@ -306,6 +311,8 @@ pub struct Ledger {
     pub retry_probes: u64,
     /// M7's transactions.
     pub txn: TxnHistory,
+    /// Evictions of dedup state: (time, actor, entries lost).
+    pub evictions: Vec<(SimTime, ActorId, u64)>,
 }
 
 /// A read of an output record of a transaction (M7).
@@ -562,6 +569,7 @@ impl Builder {
             } => {
                 self.ledger.txn.outcomes.insert((*key, *tag), *committed);
             }
+            Obs::Evicted { entries } => self.ledger.evictions.push((o.time, o.actor, *entries)),
             Obs::Probe(report) => self.add_probe(o, report),
         }
     }
@@ -662,6 +670,6 @@ pub fn subject(obs: &Obs) -> Option<MsgKey> {
         | Obs::TxnOutcome { key, .. }
         | Obs::Crashed { key, .. } => Some(*key),
         Obs::Probe(r) => Some(r.key),
-        Obs::OffsetCommit { .. } => None,
+        Obs::OffsetCommit { .. } | Obs::Evicted { .. } => None,
     }
 }

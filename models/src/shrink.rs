@@ -225,6 +225,7 @@ fn fault_kind(event: &FaultEvent) -> String {
         FaultEvent::Delay { link: l, .. } => format!("delay {}", link(l)),
         FaultEvent::Partition { .. } => "partition".into(),
         FaultEvent::ClockJump { actor, .. } => format!("clock jump {}", role(actor)),
+        FaultEvent::Expire { actor, .. } => format!("expire {}", role(actor)),
     }
 }
 
@@ -324,6 +325,7 @@ pub fn seedless_spec(scenario: &Scenario, realized: &[Realized]) -> ScenarioSpec
         .retain(|l| l.delay_us_min.is_some() || l.delay_us_step.is_some() || l.ordering.is_some());
     spec.faults.crash.clear();
     spec.faults.clock_jump_ms_max = None;
+    spec.faults.expire = None;
     spec.faults
         .schedule
         .retain(|e| matches!(e, FaultEvent::Partition { .. }));
@@ -357,6 +359,10 @@ fn scheduled(names: &[String], fault: &Realized) -> FaultEvent {
             actor: names[c.actor.index()].clone(),
             at_point: c.point.clone(),
             nth: c.nth,
+        },
+        Realized::Expire(e) => FaultEvent::Expire {
+            actor: names[e.actor.index()].clone(),
+            at_ms: e.at.as_us() / 1_000,
         },
         Realized::ClockJump(j) => FaultEvent::ClockJump {
             actor: names[j.actor.index()].clone(),
@@ -535,7 +541,9 @@ fn position(event: &FaultEvent) -> u64 {
         FaultEvent::Drop { nth, .. }
         | FaultEvent::Duplicate { nth, .. }
         | FaultEvent::Delay { nth, .. } => *nth,
-        FaultEvent::Partition { .. } | FaultEvent::ClockJump { .. } => 1,
+        FaultEvent::Partition { .. } | FaultEvent::ClockJump { .. } | FaultEvent::Expire { .. } => {
+            1
+        }
     }
 }
 
@@ -545,7 +553,8 @@ fn set_position(event: &mut FaultEvent, to: u64) {
         FaultEvent::Drop { nth, .. }
         | FaultEvent::Duplicate { nth, .. }
         | FaultEvent::Delay { nth, .. } => *nth = to,
-        FaultEvent::Partition { .. } | FaultEvent::ClockJump { .. } => {}
+        FaultEvent::Partition { .. } | FaultEvent::ClockJump { .. } | FaultEvent::Expire { .. } => {
+        }
     }
 }
 
@@ -591,6 +600,10 @@ fn first_actors(spec: &ScenarioSpec) -> Vec<Edit> {
                 actor: first_of_role(actor),
                 at_ms: *at_ms,
                 by_ms: *by_ms,
+            },
+            FaultEvent::Expire { actor, at_ms } => FaultEvent::Expire {
+                actor: first_of_role(actor),
+                at_ms: *at_ms,
             },
             FaultEvent::Partition { .. } => continue,
         };

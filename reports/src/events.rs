@@ -58,6 +58,8 @@ pub enum Kind {
     Compensate,
     /// A transaction ended, as its task learned or as the broker did it (M7).
     TxnEnd,
+    /// An actor's dedup state was evicted (F-expire).
+    Expire,
     /// The law probe found that a retry does not act like one clean attempt.
     LawDiffers,
 }
@@ -84,6 +86,7 @@ impl Kind {
             Kind::OffsetCommit => "offset_commit",
             Kind::Compensate => "compensate",
             Kind::TxnEnd => "txn_end",
+            Kind::Expire => "expire",
             Kind::LawDiffers => "law_differs",
         }
     }
@@ -350,6 +353,7 @@ impl<'a> Builder<'a> {
             TraceKind::Timer => Kind::Timer,
             TraceKind::Crash(_) => Kind::Crash,
             TraceKind::Restart => Kind::Restart,
+            TraceKind::Expire => Kind::Expire,
         };
         let mut e = self.blank(t.time.0, t.actor.index(), kind);
         e.peer_lane = t.peer.map(sim_core::ActorId::index);
@@ -461,6 +465,7 @@ impl<'a> Builder<'a> {
                 None,
             ),
             Obs::Crashed { .. }
+            | Obs::Evicted { .. }
             | Obs::TxnRead { .. }
             | Obs::LateCopy { .. }
             | Obs::KeyMismatch { .. }

@@ -322,6 +322,7 @@ fn tell(e: &Event) -> Option<String> {
         Kind::OffsetCommit => "stored the offset commit of m".into(),
         Kind::Compensate => "returned m from processing to unprocessed".into(),
         Kind::TxnEnd => format!("{} (m's transaction)", e.detail),
+        Kind::Expire => "EVICTED its dedup state (F-expire)".into(),
         Kind::Crash if e.detail == models::protocols::m12_lease::PAUSED_BEFORE_WRITE => {
             format!("PAUSED at {} while its lease runs out", e.detail)
         }

@@ -137,7 +137,13 @@ pub fn fault_parts(scenario: &Scenario) -> Vec<String> {
                 at_ms,
                 by_ms,
             } => format!("clock of {actor} off by {by_ms:+}ms from {at_ms}ms"),
+            FaultEvent::Expire { actor, at_ms } => {
+                format!("{actor} loses its dedup state at {at_ms}ms")
+            }
         });
+    }
+    if let Some(r) = f.expire {
+        parts.push(format!("dedup state evicted {} per actor", percent(r)));
     }
     if let Some(max) = f.clock_jump_ms_max {
         parts.push(format!("every clock jumps once by up to ±{max}ms"));

@@ -126,6 +126,17 @@ pub trait Actor: Sized {
         msg: Self::Msg,
     ) -> Step;
 
+    /// Evict the actor's dedup state (F-expire), durable or volatile
+    /// (`volatile` is `None` while it is down). By default there is none.
+    fn expire<C: Choices>(
+        &self,
+        durable: Store<'_, Self::Durable>,
+        volatile: Option<&mut Self::Volatile>,
+        ctx: &mut Ctx<'_, Self, C>,
+    ) {
+        let _ = (durable, volatile, ctx);
+    }
+
     /// Handle a timer that expired.
     ///
     /// # Errors

@@ -83,6 +83,8 @@ pub enum Site {
     Actor,
     /// When an actor's clock jumps, and by how much.
     Clock,
+    /// Whether and when an actor's dedup state is evicted.
+    Expire,
 }
 
 /// One non-default decision, as recorded by [`Seeded`] and replayed by [`Tape`].

@@ -61,6 +61,17 @@ pub struct ClockJump {
     pub by_us: i64,
 }
 
+/// At `at`, `actor` loses its dedup state (F-expire: a window elapsed,
+/// producer state evicted, a failover without a snapshot). What that state
+/// is, the actor says ([`crate::Actor::expire`]).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct ScheduledExpiry {
+    /// The actor.
+    pub actor: ActorId,
+    /// When.
+    pub at: SimTime,
+}
+
 /// A fault or delay that happened in a run, named so that it can be
 /// scheduled: the run's faults written down as a seedless schedule.
 #[derive(Clone, Debug, PartialEq, Eq, Hash)]
@@ -73,8 +84,11 @@ pub enum Realized {
     Delay(ScheduledDelay),
     /// An actor crashed at a named point.
     Crash(ScheduledCrash),
-    /// An actor's clock jumped (drawn at the start of the run).
+    /// An actor's clock jumped (scheduled, or drawn at the start).
     ClockJump(ClockJump),
+    /// An actor's dedup state was evicted (scheduled, or drawn at the
+    /// start).
+    Expire(ScheduledExpiry),
 }
 
 /// A stochastic crash knob: at each pass of a matching crash point, crash
@@ -139,6 +153,11 @@ pub struct FaultPlan {
     /// Stochastic clock jumps: each actor's clock jumps once, at a time
     /// drawn within the faulty phase, by up to this much either way.
     pub clock_jump_max: Option<SimDuration>,
+    /// Scheduled evictions of dedup state.
+    pub expiries: Vec<ScheduledExpiry>,
+    /// Stochastic evictions: each actor loses its dedup state once, with
+    /// this probability, at a time drawn within the faulty phase.
+    pub expiry_ratio: Option<Ratio>,
 }
 
 impl Default for FaultPlan {
@@ -155,6 +174,8 @@ impl Default for FaultPlan {
             partitions: Vec::new(),
             clock_jumps: Vec::new(),
             clock_jump_max: None,
+            expiries: Vec::new(),
+            expiry_ratio: None,
         }
     }
 }

@@ -8,7 +8,9 @@
 
 use crate::actor::{Actor, ActorId, Crashed, Ctx, Step, Store, TimerId};
 use crate::choice::{Choices, Site, Stream};
-use crate::fault::{ClockJump, Datagram, FaultPlan, Realized, ScheduledCrash, ScheduledDelay};
+use crate::fault::{
+    ClockJump, Datagram, FaultPlan, Realized, ScheduledCrash, ScheduledDelay, ScheduledExpiry,
+};
 use crate::network::{LinkConfig, LinkState, Ordering, Topology};
 use crate::queue::EventQueue;
 use crate::time::{SimDuration, SimTime};
@@ -153,6 +155,9 @@ pub(crate) enum Event<A: Actor> {
         timer: A::Timer,
     },
     Restart {
+        actor: ActorId,
+    },
+    Expire {
         actor: ActorId,
     },
 }
@@ -494,6 +499,7 @@ impl<A: Actor, C: Choices> Sim<A, C> {
         faults.sort();
         let mut choices = choices;
         draw_clock_jumps(&mut faults, actors.len(), &mut choices);
+        draw_expiries(&mut faults, actors.len(), &mut choices);
         assert_eq!(names.len(), actors.len(), "one name per actor");
         assert_eq!(
             topology.actor_count(),
@@ -545,9 +551,12 @@ impl<A: Actor, C: Choices> Sim<A, C> {
     /// (see [`Sim::realized`]). Must be called before the run starts.
     pub fn record_faults(&mut self) {
         assert!(!self.started, "recording is chosen before the run starts");
-        // Clock jumps, scheduled or drawn, are known from the start.
-        let jumps = self.core.faults.clock_jumps.iter();
-        self.core.realized = Some(jumps.map(|j| Realized::ClockJump(*j)).collect());
+        // Clock jumps and evictions, scheduled or drawn, are known from the
+        // start.
+        let faults = &self.core.faults;
+        let jumps = faults.clock_jumps.iter().map(|j| Realized::ClockJump(*j));
+        let expiries = faults.expiries.iter().map(|e| Realized::Expire(*e));
+        self.core.realized = Some(jumps.chain(expiries).collect());
     }
 
     /// The faults that happened so far, in order, if
@@ -622,6 +631,10 @@ impl<A: Actor, C: Choices> Sim<A, C> {
         for i in 0..self.actors.len() {
             self.start_actor(actor_id(i));
         }
+        // Evictions are not pending work: a run may end quiet before them.
+        for e in &self.core.faults.expiries {
+            self.core.queue.push(e.at, Event::Expire { actor: e.actor });
+        }
     }
 
     fn start_actor(&mut self, id: ActorId) {
@@ -656,6 +669,7 @@ impl<A: Actor, C: Choices> Sim<A, C> {
             } => self.deliver(src, dst, msg, send_id),
             Event::Timer { actor, id, timer } => self.fire_timer(actor, id, timer),
             Event::Restart { actor } => self.restart(actor),
+            Event::Expire { actor } => self.expire(actor),
         }
         None
     }
@@ -769,6 +783,22 @@ impl<A: Actor, C: Choices> Sim<A, C> {
         self.start_actor(actor);
     }
 
+    fn expire(&mut self, actor: ActorId) {
+        let core = &mut self.core;
+        core.trace
+            .note(core.now, actor, None, TraceKind::Expire, None, &());
+        let slot = &mut self.slots[actor.index()];
+        let mut ctx = Ctx {
+            id: actor,
+            core: &mut self.core,
+        };
+        self.actors[actor.index()].expire(
+            Store::new(&mut slot.durable),
+            slot.volatile.as_mut(),
+            &mut ctx,
+        );
+    }
+
     fn any_busy(&self) -> bool {
         self.actors
             .iter()
@@ -834,6 +864,25 @@ impl<A: Actor, C: Choices> Sim<A, C> {
 
 fn actor_id(i: usize) -> ActorId {
     ActorId(u32::try_from(i).expect("fewer than 2^32 actors"))
+}
+
+/// Draw each actor's eviction when the plan has the stochastic knob: with
+/// the knob's probability, at a whole millisecond within the faulty phase.
+/// Nothing is drawn without the knob.
+fn draw_expiries<C: Choices>(faults: &mut FaultPlan, actors: usize, choices: &mut C) {
+    let Some(ratio) = faults.expiry_ratio else {
+        return;
+    };
+    let span_ms = (faults.faults_until.as_us() / 1_000).max(1);
+    for a in 0..actors {
+        if choices.flip(Stream::Faults, Site::Expire, ratio) {
+            let at_ms = choices.pick(Stream::Faults, Site::Expire, span_ms);
+            faults.expiries.push(ScheduledExpiry {
+                actor: ActorId(u32::try_from(a).expect("few actors")),
+                at: SimTime::from_ms(at_ms),
+            });
+        }
+    }
 }
 
 /// Draw each actor's clock jump when the plan has the stochastic knob: a

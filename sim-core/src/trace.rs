@@ -114,6 +114,8 @@ pub enum TraceKind {
     Crash(&'static str),
     /// A crashed actor restarted from durable state.
     Restart,
+    /// An actor's dedup state was evicted (F-expire).
+    Expire,
 }
 
 impl TraceKind {
@@ -129,6 +131,7 @@ impl TraceKind {
             TraceKind::Timer => 8,
             TraceKind::Crash(_) => 9,
             TraceKind::Restart => 10,
+            TraceKind::Expire => 11,
         }
     }
 
@@ -145,6 +148,7 @@ impl TraceKind {
             TraceKind::Timer => "timer",
             TraceKind::Crash(_) => "crash",
             TraceKind::Restart => "restart",
+            TraceKind::Expire => "expire",
         }
     }
 }

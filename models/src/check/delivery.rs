@@ -2,7 +2,7 @@
 //! no-duplicate-effect, C6 no-phantom, C7 no-aborted-effect, C8 exactly-once
 //! and C16 liveness.
 
-use sim_core::{EndReason, SimDuration};
+use sim_core::{EndReason, SimDuration, SimTime};
 
 use super::{CheckId, CheckInput, Status, Violation};
 use crate::history::MsgLedger;
@@ -336,7 +336,35 @@ pub fn story(input: &CheckInput<'_>, m: &MsgLedger) -> Vec<String> {
         ));
     }
     lines.extend(causes(m));
+    lines.extend(eviction_between_copies(input, m));
     lines
+}
+
+/// An eviction of dedup state (F-expire) between a message's first and
+/// last effect, or first and last append: why a later copy looked new.
+fn eviction_between_copies(input: &CheckInput<'_>, m: &MsgLedger) -> Option<String> {
+    let times: Vec<SimTime> = if m.effects.len() > 1 {
+        m.effects.iter().map(|(t, _)| *t).collect()
+    } else if m.appends.len() > 1 {
+        m.deliveries.iter().map(|(t, _)| *t).collect()
+    } else {
+        return None;
+    };
+    let (first, last) = (times.iter().min()?, times.iter().max()?);
+    let (t, actor, entries) = input
+        .ledger
+        .evictions
+        .iter()
+        .find(|(t, ..)| t >= first && t <= last)?;
+    let lost = match entries {
+        1 => "1 entry".to_string(),
+        n => format!("{n} entries"),
+    };
+    Some(format!(
+        "why: {}'s dedup state was evicted at t={t} ({lost} lost, F-expire), so a later \
+         copy looked new",
+        input.name(*actor)
+    ))
 }
 
 /// Why a message was applied more than once, where the ledger shows it.

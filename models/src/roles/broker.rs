@@ -54,11 +54,25 @@ pub struct BrokerDb {
     pub sessions: BTreeMap<(u32, u32, u32), SeqWindow>,
     /// M12: the lease and the storage.
     pub lease: LeaseDb,
+    /// Whether producer state was ever evicted (F-expire), so that an
+    /// unknown session may start at any sequence number.
+    pub producer_state_lost: bool,
     /// M7: transactional ids and their output logs.
     pub txn: TxnDb,
 }
 
 impl BrokerDb {
+    /// Forget the dedup state (F-expire: producer state evicted, a failover
+    /// without a snapshot): M6's sessions and the appended ids; returns how
+    /// many entries went.
+    pub fn evict_dedup_state(&mut self) -> u64 {
+        let n = self.sessions.len() + self.appended_ids.len();
+        self.sessions.clear();
+        self.appended_ids = IdSet::default();
+        self.producer_state_lost = true;
+        n as u64
+    }
+
     /// Append `rec` to `partition`; returns its offset.
     fn append(&mut self, partition: u32, rec: Record) -> u64 {
         let log = &mut self.partitions[partition as usize];
@@ -168,6 +182,7 @@ impl Broker {
                 ids: vec![TxnLog::default(); self.consumers.len()],
                 ..TxnDb::default()
             },
+            producer_state_lost: false,
         }
     }
 
@@ -328,7 +343,14 @@ impl Broker {
         let partition = self.partition_of(rec.key);
         let id = (rec.key.producer, session, partition);
         let admit = db.transaction(|d| {
-            let admit = Admit::of(d.sessions.get(&id), seq);
+            let admit = match Admit::of(d.sessions.get(&id), seq) {
+                // Once producer state was evicted, a sequence the broker
+                // cannot place (an unknown session not at 0, or a gap) is
+                // taken as the next: after Kafka's UNKNOWN_PRODUCER_ID the
+                // client resets its sequence numbers.
+                Admit::Gap if d.producer_state_lost => Admit::Append,
+                admit => admit,
+            };
             if admit == Admit::Append {
                 let w = d.sessions.entry(id).or_default();
                 w.last = seq;

@@ -152,6 +152,15 @@ impl ConsumerDb {
         self.window_entries.insert(id, (now, key));
     }
 
+    /// Forget the dedup state (F-expire): the inbox or seen-set and the
+    /// dedup window; returns how many entries went. Effects stay.
+    pub fn evict_dedup_state(&mut self) -> u64 {
+        let n = self.inbox.len() + self.window_entries.len();
+        self.inbox = IdSet::default();
+        self.window_entries.clear();
+        n as u64
+    }
+
     /// Apply one effect of `key`; returns how many times it is now applied.
     pub fn add_effect(&mut self, key: MsgKey) -> u32 {
         let i = key.index(self.messages);
@@ -317,6 +326,14 @@ pub struct ConsumerVol {
 }
 
 impl ConsumerVol {
+    /// Forget the in-memory seen-set (M3-memory); returns how many entries
+    /// went.
+    pub fn evict_dedup_state(&mut self) -> u64 {
+        let n = self.seen.len();
+        self.seen = IdSet::default();
+        n as u64
+    }
+
     /// The volatile state in a few words, for reports.
     pub fn describe(&self) -> String {
         if let Some(task) = self.txn.describe() {

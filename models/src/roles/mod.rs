@@ -398,6 +398,26 @@ impl Actor for Node {
         }
     }
 
+    fn expire<C: Choices>(
+        &self,
+        d: Store<'_, NodeDb>,
+        v: Option<&mut NodeVol>,
+        ctx: &mut Ctx<'_, Self, C>,
+    ) {
+        let evicted = match self {
+            Node::Broker(_) => broker_db(d).transaction(BrokerDb::evict_dedup_state),
+            Node::Consumer(_) => {
+                let memory = match v {
+                    Some(NodeVol::Consumer(v)) => v.evict_dedup_state(),
+                    _ => 0,
+                };
+                memory + consumer_db(d).transaction(ConsumerDb::evict_dedup_state)
+            }
+            Node::Producer(_) | Node::Recovery(_) => 0,
+        };
+        ctx.observe(Obs::Evicted { entries: evicted });
+    }
+
     fn is_busy(&self, d: &NodeDb, _: Option<&NodeVol>) -> bool {
         match (self, d) {
             (Node::Consumer(c), NodeDb::Consumer(db)) => c.is_busy(db),

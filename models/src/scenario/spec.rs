@@ -334,6 +334,15 @@ pub enum FaultEvent {
         #[serde(default)]
         one_way: bool,
     },
+    /// At `at_ms`, `actor` loses its dedup state (F-expire): the broker its
+    /// producer sessions (M6) and appended ids, a consumer its inbox,
+    /// seen-set and dedup window (M3, M4, M5, M11).
+    Expire {
+        /// The actor.
+        actor: String,
+        /// When.
+        at_ms: u64,
+    },
     /// From `at_ms` on, `actor`'s clock reads `by_ms` off the true time
     /// (F-clock; negative: behind). Its TTLs, dedup windows and leases
     /// read that clock; its timers do not.
@@ -361,6 +370,10 @@ pub struct FaultsSpec {
     /// at a time drawn before `until_ms`, by up to this much either way.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub clock_jump_ms_max: Option<u64>,
+    /// Stochastic evictions (F-expire): each actor loses its dedup state
+    /// once with this probability, at a time drawn before `until_ms`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub expire: Option<RatioSpec>,
     /// The explicit schedule.
     pub schedule: Vec<FaultEvent>,
 }
@@ -372,6 +385,7 @@ impl Default for FaultsSpec {
             restart_after_ms: 50,
             crash: Vec::new(),
             clock_jump_ms_max: None,
+            expire: None,
             schedule: Vec::new(),
         }
     }

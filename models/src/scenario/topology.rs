@@ -3,7 +3,7 @@
 
 use sim_core::{
     ActorId, ClockJump, CrashKnob, Datagram, FaultPlan, Limits, LinkConfig, Ordering, Partition,
-    Ratio, ScheduledCrash, ScheduledDelay, SimDuration, SimTime, Topology,
+    Ratio, ScheduledCrash, ScheduledDelay, ScheduledExpiry, SimDuration, SimTime, Topology,
 };
 
 use super::spec::{FaultEvent, LinkSpec, OrderingSpec, RatioSpec, ScenarioSpec};
@@ -232,6 +232,7 @@ impl Actors {
                 })
                 .collect(),
             clock_jump_max: f.clock_jump_ms_max.map(SimDuration::from_ms),
+            expiry_ratio: f.expire.map(ratio),
             ..FaultPlan::default()
         };
         for event in &f.schedule {
@@ -296,6 +297,10 @@ impl Actors {
                     }
                 }
             }
+            FaultEvent::Expire { actor, at_ms } => plan.expiries.push(ScheduledExpiry {
+                actor: self.id(actor),
+                at: SimTime::from_ms(*at_ms),
+            }),
             FaultEvent::ClockJump {
                 actor,
                 at_ms,

@@ -466,8 +466,24 @@ impl<'a> Validator<'a> {
                 self.check_link_name(&format!("{path}.link"), link, actors);
                 self.positive(&format!("{path}.nth"), *nth);
             }
-            FaultEvent::ClockJump { actor, .. } => {
+            FaultEvent::ClockJump { actor, at_ms, .. } | FaultEvent::Expire { actor, at_ms } => {
                 self.actor(&format!("{path}.actor"), actor, actors);
+                if *at_ms >= until_ms {
+                    let msg = format!(
+                        "at_ms {at_ms} is not before faults.until_ms {until_ms}: the fault would \
+                         come after the heal"
+                    );
+                    let help = Some(
+                        "faults, scheduled ones too, happen only before faults.until_ms".into(),
+                    );
+                    self.report(
+                        &format!("{path}.at_ms"),
+                        "scenario::after-heal",
+                        msg,
+                        "after the heal",
+                        help,
+                    );
+                }
             }
             FaultEvent::Partition {
                 between,

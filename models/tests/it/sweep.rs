@@ -459,3 +459,16 @@ fn clock_jumps_expire_m5_windows_early_and_leave_m4_alone() {
     assert_breaks(&scenario("M5", CLOCK), CheckId::C3, SEEDS);
     assert_claims_hold(ModelId::M4, &scenario("M4", CLOCK), &[]);
 }
+
+/// F-expire: each actor loses its dedup state once, within the first
+/// 200 ms (while retries are still on their way), with lost acks and
+/// duplicated deliveries over FIFO links.
+const EXPIRE: &str = "network: (default: (ordering: Fifo, loss: Ratio(1, 5), \
+                      duplicate: Ratio(1, 5))), faults: (until_ms: 200, expire: Ratio(1, 1)), ";
+
+#[test]
+fn evicted_dedup_state_breaks_m6_and_m4_and_leaves_m2_at_least_once() {
+    assert_breaks(&scenario("M6", EXPIRE), CheckId::C4, 10);
+    assert_breaks(&scenario("M4", EXPIRE), CheckId::C3, 10);
+    assert_claims_hold(ModelId::M2, &scenario("M2", EXPIRE), &[]);
+}

@@ -324,6 +324,7 @@ fn seedless_plan(realized: &[Realized]) -> FaultPlan {
             Realized::Delay(d) => plan.delays.push(*d),
             Realized::Crash(c) => plan.crashes.push(c.clone()),
             Realized::ClockJump(j) => plan.clock_jumps.push(*j),
+            Realized::Expire(e) => plan.expiries.push(*e),
         }
     }
     plan
@@ -338,6 +339,7 @@ fn realized_faults_replay_the_run_without_randomness() {
             ratio: Ratio::new(1, 4),
         }],
         clock_jump_max: Some(SimDuration::from_ms(5)),
+        expiry_ratio: Some(Ratio::new(1, 1)),
         ..faulty()
     };
     let mut seeded = sim_with(30, lossy(), plan, Seeded::new(11));
@@ -349,11 +351,10 @@ fn realized_faults_replay_the_run_without_randomness() {
     assert!(kinds(|r| matches!(r, Realized::Duplicate(_))) > 0);
     assert!(kinds(|r| matches!(r, Realized::Crash(_))) > 0);
     assert!(kinds(|r| matches!(r, Realized::Delay(_))) > 0);
-    assert_eq!(
-        kinds(|r| matches!(r, Realized::ClockJump(_))),
-        2,
-        "one per actor"
-    );
+    let clock = |r: &Realized| matches!(r, Realized::ClockJump(_));
+    assert_eq!(kinds(clock), 2, "one jump per actor");
+    let expire = |r: &Realized| matches!(r, Realized::Expire(_));
+    assert_eq!(kinds(expire), 2, "one eviction per actor");
 
     let fixed = LinkConfig {
         drop: Ratio::NEVER,
