@@ -28,7 +28,7 @@ fi
 runs="$(mktemp -d)"
 trap 'rm -rf "$runs"' EXIT
 cargo build -q --bin eosim
-target/debug/eosim run scenarios/08-m0-naive-crash-duplicates.ron --report --out "$runs" >/dev/null
+target/debug/eosim run scenarios/09-m0-naive-crash-duplicates.ron --report --out "$runs" >/dev/null
 dir="$(cd "$runs/latest" && pwd -P)"
 page="file://$dir/index.html"
 

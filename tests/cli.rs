@@ -138,7 +138,7 @@ fn the_same_seed_prints_the_same_digest_and_json_lines_carry_schema_1() {
     let run = || {
         eosim(&[
             "run",
-            "scenarios/14-m4-inbox-holds.ron",
+            "scenarios/15-m4-inbox-holds.ron",
             "--seed",
             "42",
             "--format",
@@ -160,7 +160,7 @@ fn the_same_seed_prints_the_same_digest_and_json_lines_carry_schema_1() {
     assert_eq!(end["data"]["digest"].as_str().unwrap().len(), 16);
     let other = eosim(&[
         "run",
-        "scenarios/14-m4-inbox-holds.ron",
+        "scenarios/15-m4-inbox-holds.ron",
         "--seed",
         "43",
         "--format",
@@ -173,7 +173,7 @@ fn the_same_seed_prints_the_same_digest_and_json_lines_carry_schema_1() {
 fn json_violations_name_the_check_and_whether_it_was_expected() {
     let out = eosim(&[
         "run",
-        "scenarios/08-m0-naive-crash-duplicates.ron",
+        "scenarios/09-m0-naive-crash-duplicates.ron",
         "--format",
         "json",
     ]);
@@ -233,7 +233,7 @@ fn json_violations_carry_their_causal_story() {
 fn seeds_can_be_given_in_hex() {
     let dec = eosim(&[
         "run",
-        "scenarios/14-m4-inbox-holds.ron",
+        "scenarios/15-m4-inbox-holds.ron",
         "--seed",
         "255",
         "--format",
@@ -241,7 +241,7 @@ fn seeds_can_be_given_in_hex() {
     ]);
     let hex = eosim(&[
         "run",
-        "scenarios/14-m4-inbox-holds.ron",
+        "scenarios/15-m4-inbox-holds.ron",
         "--seed",
         "0xff",
         "--format",
@@ -273,7 +273,7 @@ fn a_usage_error_exits_2() {
 
 #[test]
 fn check_prints_the_actors_and_crash_points() {
-    let out = eosim(&["check", "scenarios/08-m0-naive-crash-duplicates.ron"]);
+    let out = eosim(&["check", "scenarios/09-m0-naive-crash-duplicates.ron"]);
     let text = stdout(&out);
     assert_eq!(out.status.code(), Some(0));
     assert!(
@@ -539,7 +539,7 @@ fn a_failing_run_folder_replays_and_tampering_is_detected() {
         Some(4),
         "a folder without its verdict"
     );
-    let passing = eosim(&["run", "scenarios/14-m4-inbox-holds.ron", "--out", &out]);
+    let passing = eosim(&["run", "scenarios/15-m4-inbox-holds.ron", "--out", &out]);
     assert_eq!(passing.status.code(), Some(0));
     assert!(
         !dir.join("m4-inbox-holds").exists(),
@@ -845,7 +845,7 @@ fn the_matrix_prints_a_row_per_model_as_a_table_and_as_markdown() {
 fn a_reported_run_renders_again_and_diffs_against_another_seed() {
     let dir = scratch("report");
     let out = dir.to_string_lossy().into_owned();
-    let file = "scenarios/08-m0-naive-crash-duplicates.ron";
+    let file = "scenarios/09-m0-naive-crash-duplicates.ron";
     let run = eosim(&["run", file, "--report", "--out", &out]);
     assert_eq!(run.status.code(), Some(0), "{}", stderr(&run));
     let text = stdout(&run);

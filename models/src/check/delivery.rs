@@ -6,6 +6,7 @@ use sim_core::{EndReason, SimDuration, SimTime};
 
 use super::{CheckId, CheckInput, Status, Violation};
 use crate::history::MsgLedger;
+use crate::protocols::ModelId;
 use crate::vocab::{MsgKey, SendOutcome};
 
 /// C1: once the run drained, every acked message has taken effect.
@@ -335,7 +336,16 @@ pub fn story(input: &CheckInput<'_>, m: &MsgLedger) -> Vec<String> {
             input.name(*a)
         ));
     }
-    lines.extend(causes(m));
+    if input.model == ModelId::M2Set && m.effect_count() > 1 {
+        lines.push(
+            "why: its set operation changed the set again after a later operation on the same \
+             element undid it: each handler is idempotent on its own, but a retried add(x) \
+             that arrives after remove(x) puts x back"
+                .into(),
+        );
+    } else {
+        lines.extend(causes(m));
+    }
     lines.extend(eviction_between_copies(input, m));
     lines
 }

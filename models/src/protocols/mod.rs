@@ -8,6 +8,7 @@
 //! | M0-naive, M0-atomic | [`m0_seeds`] | exactly-once (the seeds' protocol) |
 //! | M1 | [`m1_at_most_once`] | at-most-once |
 //! | M2 | [`m2_at_least_once`] | at-least-once |
+//! | M2-set | [`m2_set`] | each handler lawful on its own (not under interleaving) |
 //! | M3, M3-memory | [`m3_consumer_dedup`] | exactly-once effect against duplicates |
 //! | M4 | [`m4_inbox`] | exactly-once effect |
 //! | M5 | [`m5_dedup_window`] | exactly-once effect within the window |
@@ -25,6 +26,7 @@ pub mod m11_idempotency_key;
 pub mod m12_lease;
 pub mod m1_at_most_once;
 pub mod m2_at_least_once;
+pub mod m2_set;
 pub mod m3_consumer_dedup;
 pub mod m4_inbox;
 pub mod m5_dedup_window;
@@ -52,6 +54,8 @@ pub enum ModelId {
     M1,
     /// Retry, process, then offset commit.
     M2,
+    /// As M2, with an idempotent set handler (add, remove).
+    M2Set,
     /// Consumer dedup: seen-set written after the effect.
     M3,
     /// Consumer dedup: seen-set in memory.
@@ -122,9 +126,10 @@ pub struct ModelInfo {
 
 impl ModelId {
     /// Every model, in teaching order.
-    pub const ALL: [ModelId; 21] = [
+    pub const ALL: [ModelId; 22] = [
         ModelId::M1,
         ModelId::M2,
+        ModelId::M2Set,
         ModelId::M0Naive,
         ModelId::M0Atomic,
         ModelId::M3,
@@ -153,6 +158,7 @@ impl ModelId {
             ModelId::M0Atomic => &m0_seeds::ATOMIC,
             ModelId::M1 => &m1_at_most_once::INFO,
             ModelId::M2 => &m2_at_least_once::INFO,
+            ModelId::M2Set => &m2_set::INFO,
             ModelId::M3 => &m3_consumer_dedup::DURABLE,
             ModelId::M3Memory => &m3_consumer_dedup::MEMORY,
             ModelId::M4 => &m4_inbox::INFO,
@@ -273,6 +279,7 @@ pub fn process(
             m2_at_least_once::process(db, rec, gate)
         }
         ModelId::M4 | ModelId::M10 => m4_inbox::process(db, rec, gate),
+        ModelId::M2Set => m2_set::process(db, rec, gate),
         ModelId::M5 => m5_dedup_window::process(db, rec, gate),
         ModelId::M11 => m11_idempotency_key::process(db, rec, gate),
         ModelId::M1 => unreachable!("M1 processes after its offset commit is acked"),

@@ -3,7 +3,7 @@
 //! Before processing a record, a consumer of an exactly-once model runs the
 //! law probe on the durable state it has reached.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 
 use sim_core::{ActorId, Choices, Ctx, SimDuration, SimTime, Step, Store};
 
@@ -12,6 +12,7 @@ use super::txn::TxnVol;
 use super::{Msg, Node, Timer};
 use crate::check::law;
 use crate::history::Obs;
+use crate::protocols::m2_set::SetOp;
 use crate::protocols::{self, Gate, ModelId, Record, m0_seeds, m1_at_most_once};
 use crate::vocab::{CowTable, IdSet, MsgKey};
 
@@ -97,6 +98,8 @@ pub struct ConsumerDb {
     pub pending_write: Option<PendingWrite>,
     /// M8: completed checkpoints and the staged sink transaction.
     pub checkpoint: CheckpointDb,
+    /// M2-set: the set the operations act on, as (producer, element).
+    pub set: BTreeSet<(u32, u32)>,
 }
 
 impl Clone for ConsumerDb {
@@ -119,6 +122,7 @@ impl Clone for ConsumerDb {
         self.window_entries.clone_from(&source.window_entries);
         self.pending_write = source.pending_write;
         self.checkpoint.clone_from(&source.checkpoint);
+        self.set.clone_from(&source.set);
     }
 }
 
@@ -137,6 +141,7 @@ impl ConsumerDb {
             window_entries: BTreeMap::new(),
             pending_write: None,
             checkpoint: CheckpointDb::default(),
+            set: BTreeSet::new(),
         }
     }
 
@@ -159,6 +164,15 @@ impl ConsumerDb {
         self.inbox = IdSet::default();
         self.window_entries.clear();
         n as u64
+    }
+
+    /// Apply a set operation of `producer` (M2-set); returns whether it
+    /// changed the set.
+    pub fn apply_set_op(&mut self, producer: u32, op: SetOp) -> bool {
+        match op {
+            SetOp::Add(x) => self.set.insert((producer, x)),
+            SetOp::Remove(x) => self.set.remove(&(producer, x)),
+        }
     }
 
     /// Apply one effect of `key`; returns how many times it is now applied.
@@ -239,6 +253,10 @@ impl ConsumerDb {
             );
             return Some((format!("{}'s row", self.key_at(i)), a, b));
         }
+        if self.set != other.set {
+            let show = |s: &BTreeSet<(u32, u32)>| format!("{} elements", s.len());
+            return Some(("the set".to_string(), show(&self.set), show(&other.set)));
+        }
         if self.window_entries != other.window_entries {
             let (a, b) = (self.window_entries.len(), other.window_entries.len());
             let ids = |n| format!("{n} ids");
@@ -286,6 +304,14 @@ impl ConsumerDb {
         }
         if !self.inbox.is_empty() {
             parts.push(format!("inbox: {} ids", self.inbox.len()));
+        }
+        if !self.set.is_empty() {
+            let elements: Vec<String> = self
+                .set
+                .iter()
+                .map(|(p, x)| format!("p{}:x{x}", p + 1))
+                .collect();
+            parts.push(format!("set: {{{}}}", listed(&elements)));
         }
         parts.join(" · ")
     }

@@ -51,5 +51,5 @@ fn golden_trace_of_m2_crash_after_effect() {
 
 #[test]
 fn golden_trace_of_m0_naive_crash_duplicates() {
-    golden("scenarios/08-m0-naive-crash-duplicates.ron", 0);
+    golden("scenarios/09-m0-naive-crash-duplicates.ron", 0);
 }

@@ -71,7 +71,7 @@ fn each_bundled_scenario_starts_with_a_comment_saying_what_it_teaches() {
 
 #[test]
 fn stochastic_scenarios_differ_between_seeds() {
-    let s = load("scenarios/14-m4-inbox-holds.ron");
+    let s = load("scenarios/15-m4-inbox-holds.ron");
     let digests: std::collections::BTreeSet<_> = (0..5)
         .map(|seed| run::run(&s, seed, false).end.digest)
         .collect();
@@ -80,7 +80,7 @@ fn stochastic_scenarios_differ_between_seeds() {
 
 #[test]
 fn the_naive_seeds_protocol_is_caught_by_the_retry_law_with_the_crash_point_named() {
-    let s = load("scenarios/07-m0-naive-looks-fine.ron");
+    let s = load("scenarios/08-m0-naive-looks-fine.ron");
     let report = run::run(&s, 0, false);
     let c15: Vec<_> = report
         .violations()
@@ -97,8 +97,8 @@ fn the_naive_seeds_protocol_is_caught_by_the_retry_law_with_the_crash_point_name
 #[test]
 fn the_atomic_seeds_protocol_and_the_inbox_pass_the_law_with_probes_counted() {
     for file in [
-        "scenarios/09-m0-atomic-holds.ron",
-        "scenarios/14-m4-inbox-holds.ron",
+        "scenarios/10-m0-atomic-holds.ron",
+        "scenarios/15-m4-inbox-holds.ron",
     ] {
         let s = load(file);
         let report = run::run(&s, 0, false);
@@ -160,10 +160,10 @@ fn resolved_scenarios_replay_with_the_same_hash_and_digest() {
 #[test]
 fn the_m7_breaking_lessons_hold_once_the_model_is_m7() {
     let lessons = [
-        "scenarios/27-m7-pre890-late-produce-joins-next-transaction.ron",
-        "scenarios/28-m7-pre890-late-produce-hangs-the-lso.ron",
-        "scenarios/29-m7-pre890-late-abort-tears-a-transaction.ron",
-        "scenarios/30-m7-read-uncommitted-reads-an-aborted-transaction.ron",
+        "scenarios/28-m7-pre890-late-produce-joins-next-transaction.ron",
+        "scenarios/29-m7-pre890-late-produce-hangs-the-lso.ron",
+        "scenarios/30-m7-pre890-late-abort-tears-a-transaction.ron",
+        "scenarios/31-m7-read-uncommitted-reads-an-aborted-transaction.ron",
     ];
     for file in lessons {
         let broken = load(file);

@@ -56,7 +56,7 @@ fn a_run_with_drops_draws_a_lost_message_ending_in_a_cross() {
 
 #[test]
 fn a_run_with_a_crash_draws_a_hatched_band_labelled_with_what_was_lost() {
-    let (s, rec) = recorded("scenarios/08-m0-naive-crash-duplicates.ron");
+    let (s, rec) = recorded("scenarios/09-m0-naive-crash-duplicates.ron");
     let svg = artifact(&s, &rec, bundle::SPACETIME_SVG, Theme::Color);
     let doc = roxmltree::Document::parse(&svg).unwrap();
     let bands = groups(&doc, "crash-band");
@@ -161,7 +161,7 @@ fn the_mono_theme_uses_no_colour() {
 
 #[test]
 fn events_jsonl_holds_every_trace_event_in_time_order() {
-    let (s, rec) = recorded("scenarios/08-m0-naive-crash-duplicates.ron");
+    let (s, rec) = recorded("scenarios/09-m0-naive-crash-duplicates.ron");
     let text = artifact(&s, &rec, bundle::EVENTS_JSONL, Theme::Color);
     let events: Vec<serde_json::Value> = text
         .lines()
@@ -202,7 +202,7 @@ fn events_jsonl_holds_every_trace_event_in_time_order() {
 
 #[test]
 fn the_page_is_self_contained_with_tabs_a_slider_and_every_actor() {
-    let (s, rec) = recorded("scenarios/08-m0-naive-crash-duplicates.ron");
+    let (s, rec) = recorded("scenarios/09-m0-naive-crash-duplicates.ron");
     let html = artifact(&s, &rec, bundle::INDEX, Theme::Color);
     let page = scraper::Html::parse_document(&html);
     let select = |css: &str| {
