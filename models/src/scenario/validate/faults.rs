@@ -1,0 +1,235 @@
+//! Validation of the fault plan: crash knobs and points, scheduled faults,
+//! their actors and links, and the heal.
+
+use crate::scenario::error::nearest;
+use crate::scenario::spec::{CrashKnobSpec, FaultEvent, ScenarioSpec};
+use crate::scenario::topology::Actors;
+use super::Validator;
+
+impl Validator<'_> {
+    pub(super) fn check_faults(&mut self, spec: &ScenarioSpec, actors: &Actors) {
+        for (i, knob) in spec.faults.crash.iter().enumerate() {
+            self.check_knob(&format!("faults.crash[{i}]"), knob, actors);
+        }
+        if let Some(r) = spec.faults.expire {
+            self.check_ratio("faults.expire", r);
+        }
+        if let Some(max) = spec.faults.clock_jump_ms_max {
+            self.in_range("faults.clock_jump_ms_max", max, 1, 86_400_000);
+        }
+        for (i, event) in spec.faults.schedule.iter().enumerate() {
+            self.check_event(
+                &format!("faults.schedule[{i}]"),
+                event,
+                actors,
+                spec.faults.until_ms,
+            );
+        }
+        if spec.faults.until_ms > spec.limits.time_ms_max {
+            let msg = format!(
+                "faults.until_ms {} is after limits.time_ms_max {}",
+                spec.faults.until_ms, spec.limits.time_ms_max
+            );
+            self.report(
+                "faults.until_ms",
+                "scenario::out-of-range",
+                msg,
+                "never heals",
+                None,
+            );
+        }
+    }
+
+    fn check_knob(&mut self, path: &str, knob: &CrashKnobSpec, actors: &Actors) {
+        self.check_ratio(&format!("{path}.ratio"), knob.ratio);
+        let actor = match &knob.actor {
+            Some(name) => match self.actor(&format!("{path}.actor"), name, actors) {
+                Some(a) => Some(a),
+                None => return,
+            },
+            None => None,
+        };
+        if let Some(point) = &knob.at_point {
+            let points = actor.map_or_else(
+                || actors.all_crash_points(),
+                |a| actors.crash_points(a).to_vec(),
+            );
+            self.crash_point(
+                &format!("{path}.at_point"),
+                point,
+                &points,
+                actor.map(|a| actors.names()[a].as_str()),
+            );
+        } else if actor.is_some_and(|a| actors.crash_points(a).is_empty()) {
+            let name = &actors.names()[actor.unwrap_or_default()];
+            let msg = format!("`{name}` has no crash points in this model");
+            self.report(
+                &format!("{path}.actor"),
+                "scenario::no-crash-points",
+                msg,
+                "never crashes",
+                None,
+            );
+        }
+    }
+
+    fn crash_point(
+        &mut self,
+        path: &str,
+        point: &str,
+        valid: &[&'static str],
+        actor: Option<&str>,
+    ) {
+        if valid.contains(&point) {
+            return;
+        }
+        let whose = actor.map_or_else(|| "this model".to_string(), |a| format!("`{a}`"));
+        let msg = if valid.is_empty() {
+            format!("unknown crash point `{point}`: {whose} has no crash points")
+        } else {
+            format!(
+                "unknown crash point `{point}` for {whose}; valid: {}",
+                valid.join(", ")
+            )
+        };
+        let help = nearest(point, valid.iter().copied()).map(|n| format!("did you mean `{n}`?"));
+        self.report(
+            path,
+            "scenario::unknown-crash-point",
+            msg,
+            "unknown crash point",
+            help,
+        );
+    }
+
+    fn check_event(&mut self, path: &str, event: &FaultEvent, actors: &Actors, until_ms: u64) {
+        match event {
+            FaultEvent::Crash {
+                actor,
+                at_point,
+                nth,
+            } => {
+                if let Some(a) = self.actor(&format!("{path}.actor"), actor, actors) {
+                    let points = actors.crash_points(a).to_vec();
+                    self.crash_point(&format!("{path}.at_point"), at_point, &points, Some(actor));
+                }
+                self.positive(&format!("{path}.nth"), u64::from(*nth));
+            }
+            FaultEvent::Drop { link, nth }
+            | FaultEvent::Duplicate { link, nth }
+            | FaultEvent::Delay { link, nth, .. } => {
+                self.check_link_name(&format!("{path}.link"), link, actors);
+                self.positive(&format!("{path}.nth"), *nth);
+            }
+            FaultEvent::ClockJump { actor, at_ms, .. } | FaultEvent::Expire { actor, at_ms } => {
+                self.actor(&format!("{path}.actor"), actor, actors);
+                if *at_ms >= until_ms {
+                    let msg = format!(
+                        "at_ms {at_ms} is not before faults.until_ms {until_ms}: the fault would \
+                         come after the heal"
+                    );
+                    let help = Some(
+                        "faults, scheduled ones too, happen only before faults.until_ms".into(),
+                    );
+                    self.report(
+                        &format!("{path}.at_ms"),
+                        "scenario::after-heal",
+                        msg,
+                        "after the heal",
+                        help,
+                    );
+                }
+            }
+            FaultEvent::Partition {
+                between,
+                and,
+                from_ms,
+                to_ms,
+                ..
+            } => {
+                self.check_partition(path, between, and, actors);
+                if *from_ms >= until_ms {
+                    let msg = format!(
+                        "partition from_ms {from_ms} is not before faults.until_ms {until_ms}: it would never cut"
+                    );
+                    let help = Some(
+                        "faults, scheduled ones too, happen only before faults.until_ms".into(),
+                    );
+                    self.report(
+                        &format!("{path}.from_ms"),
+                        "scenario::after-heal",
+                        msg,
+                        "after the heal",
+                        help,
+                    );
+                }
+                if from_ms >= to_ms {
+                    let msg = format!("partition from_ms {from_ms} is not before to_ms {to_ms}");
+                    self.report(
+                        &format!("{path}.to_ms"),
+                        "scenario::min-above-max",
+                        msg,
+                        "empty partition",
+                        None,
+                    );
+                }
+            }
+        }
+    }
+
+    fn positive(&mut self, path: &str, nth: u64) {
+        if nth == 0 {
+            let help = Some("counting starts at 1 (the first pass or datagram)".into());
+            self.report(
+                path,
+                "scenario::out-of-range",
+                "`nth` is 0".into(),
+                "must be 1 or more",
+                help,
+            );
+        }
+    }
+
+    fn check_link_name(&mut self, path: &str, link: &str, actors: &Actors) {
+        let Some((a, b)) = link.split_once("->") else {
+            let msg = format!("link `{link}` should be written `\"sender->receiver\"`");
+            let help = Some("for example `\"broker->consumer-1\"`".into());
+            self.report(path, "scenario::bad-link", msg, "not a link", help);
+            return;
+        };
+        let (a, b) = (a.trim(), b.trim());
+        let ia = self.actor(path, a, actors);
+        let ib = self.actor(path, b, actors);
+        if let (Some(ia), Some(ib)) = (ia, ib) {
+            self.linked(path, ia, ib, actors);
+        }
+    }
+
+    fn check_partition(&mut self, path: &str, between: &[String], and: &[String], actors: &Actors) {
+        for (side, names) in [("between", between), ("and", and)] {
+            if names.is_empty() {
+                let msg = format!("partition side `{side}` is empty");
+                self.report(
+                    &format!("{path}.{side}"),
+                    "scenario::empty",
+                    msg,
+                    "empty",
+                    None,
+                );
+            }
+            for (i, name) in names.iter().enumerate() {
+                self.actor(&format!("{path}.{side}[{i}]"), name, actors);
+                if side == "and" && between.contains(name) {
+                    let msg = format!("`{name}` is on both sides of the partition");
+                    self.report(
+                        &format!("{path}.and[{i}]"),
+                        "scenario::both-sides",
+                        msg,
+                        "on both sides",
+                        None,
+                    );
+                }
+            }
+        }
+    }
+}
