@@ -226,6 +226,7 @@ fn fault_kind(event: &FaultEvent) -> String {
         FaultEvent::Partition { .. } => "partition".into(),
         FaultEvent::ClockJump { actor, .. } => format!("clock jump {}", role(actor)),
         FaultEvent::Expire { actor, .. } => format!("expire {}", role(actor)),
+        FaultEvent::Pause { actor, .. } => format!("pause {}", role(actor)),
     }
 }
 
@@ -326,6 +327,7 @@ pub fn seedless_spec(scenario: &Scenario, realized: &[Realized]) -> ScenarioSpec
     spec.faults.crash.clear();
     spec.faults.clock_jump_ms_max = None;
     spec.faults.expire = None;
+    spec.faults.pause.clear();
     spec.faults
         .schedule
         .retain(|e| matches!(e, FaultEvent::Partition { .. }));
@@ -359,6 +361,11 @@ fn scheduled(names: &[String], fault: &Realized) -> FaultEvent {
             actor: names[c.actor.index()].clone(),
             at_point: c.point.clone(),
             nth: c.nth,
+        },
+        Realized::Pause(p) => FaultEvent::Pause {
+            actor: names[p.actor.index()].clone(),
+            from_ms: p.from.as_us() / 1_000,
+            to_ms: p.to.as_us() / 1_000,
         },
         Realized::Expire(e) => FaultEvent::Expire {
             actor: names[e.actor.index()].clone(),
@@ -541,9 +548,10 @@ fn position(event: &FaultEvent) -> u64 {
         FaultEvent::Drop { nth, .. }
         | FaultEvent::Duplicate { nth, .. }
         | FaultEvent::Delay { nth, .. } => *nth,
-        FaultEvent::Partition { .. } | FaultEvent::ClockJump { .. } | FaultEvent::Expire { .. } => {
-            1
-        }
+        FaultEvent::Partition { .. }
+        | FaultEvent::ClockJump { .. }
+        | FaultEvent::Expire { .. }
+        | FaultEvent::Pause { .. } => 1,
     }
 }
 
@@ -553,8 +561,10 @@ fn set_position(event: &mut FaultEvent, to: u64) {
         FaultEvent::Drop { nth, .. }
         | FaultEvent::Duplicate { nth, .. }
         | FaultEvent::Delay { nth, .. } => *nth = to,
-        FaultEvent::Partition { .. } | FaultEvent::ClockJump { .. } | FaultEvent::Expire { .. } => {
-        }
+        FaultEvent::Partition { .. }
+        | FaultEvent::ClockJump { .. }
+        | FaultEvent::Expire { .. }
+        | FaultEvent::Pause { .. } => {}
     }
 }
 
@@ -604,6 +614,15 @@ fn first_actors(spec: &ScenarioSpec) -> Vec<Edit> {
             FaultEvent::Expire { actor, at_ms } => FaultEvent::Expire {
                 actor: first_of_role(actor),
                 at_ms: *at_ms,
+            },
+            FaultEvent::Pause {
+                actor,
+                from_ms,
+                to_ms,
+            } => FaultEvent::Pause {
+                actor: first_of_role(actor),
+                from_ms: *from_ms,
+                to_ms: *to_ms,
             },
             FaultEvent::Partition { .. } => continue,
         };

@@ -60,6 +60,10 @@ pub enum Kind {
     TxnEnd,
     /// An actor's dedup state was evicted (F-expire).
     Expire,
+    /// An actor was paused (F-pause).
+    Pause,
+    /// A paused actor resumed, with its memory.
+    Resume,
     /// The law probe found that a retry does not act like one clean attempt.
     LawDiffers,
 }
@@ -87,6 +91,8 @@ impl Kind {
             Kind::Compensate => "compensate",
             Kind::TxnEnd => "txn_end",
             Kind::Expire => "expire",
+            Kind::Pause => "pause",
+            Kind::Resume => "resume",
             Kind::LawDiffers => "law_differs",
         }
     }
@@ -354,6 +360,8 @@ impl<'a> Builder<'a> {
             TraceKind::Crash(_) => Kind::Crash,
             TraceKind::Restart => Kind::Restart,
             TraceKind::Expire => Kind::Expire,
+            TraceKind::Pause => Kind::Pause,
+            TraceKind::Resume => Kind::Resume,
         };
         let mut e = self.blank(t.time.0, t.actor.index(), kind);
         e.peer_lane = t.peer.map(sim_core::ActorId::index);

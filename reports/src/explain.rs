@@ -150,7 +150,8 @@ fn story(events: &[Event], hb: &Causality, check: CheckId, key: &str) -> Vec<(us
 /// explained: the causal past of the [`premises`], narrowed to the
 /// events about m and, after m first appears, the crashes of the actors
 /// where the violation shows (a crash there may have lost what the actor
-/// knew about m). Lost datagrams of other messages, and crashes elsewhere
+/// knew about m), and the pauses of actors that handled m while m was in
+/// play (a pause held m up). Lost datagrams of other messages, and crashes elsewhere
 /// while handling other messages, are left out: they are causally before
 /// the violation only through later, unrelated traffic. The restart after
 /// a kept crash is kept too, even past the violation, so a crash is never
@@ -165,20 +166,37 @@ fn chosen(events: &[Event], hb: &Causality, check: CheckId, key: &str) -> Vec<bo
         .filter_map(|s| events.get(*s))
         .map(|e| e.lane)
         .collect();
+    // A pause matters while m is in play: it may start before m appears.
+    let resumed_after = |i: usize, lane: usize| {
+        let resume = events[i..]
+            .iter()
+            .position(|e| e.kind == Kind::Resume && e.lane == lane);
+        resume.is_none_or(|k| i + k > first)
+    };
+    // The actors that handled m, where a pause held it up.
+    let handled: BTreeSet<usize> = events
+        .iter()
+        .enumerate()
+        .filter(|(i, e)| past[*i] && about(e))
+        .map(|(_, e)| e.lane)
+        .collect();
     let mut keep: Vec<bool> = events
         .iter()
         .enumerate()
         .map(|(i, e)| {
-            past[i] && (about(e) || (e.kind == Kind::Crash && i > first && lanes.contains(&e.lane)))
+            let crash = e.kind == Kind::Crash && i > first && lanes.contains(&e.lane);
+            let pause =
+                e.kind == Kind::Pause && handled.contains(&e.lane) && resumed_after(i, e.lane);
+            (past[i] && (about(e) || crash)) || pause
         })
         .collect();
     let mut down: BTreeSet<usize> = BTreeSet::new();
     for (i, e) in events.iter().enumerate() {
         match e.kind {
-            Kind::Crash if keep[i] => {
+            Kind::Crash | Kind::Pause if keep[i] => {
                 down.insert(e.lane);
             }
-            Kind::Restart if down.remove(&e.lane) => keep[i] = true,
+            Kind::Restart | Kind::Resume if down.remove(&e.lane) => keep[i] = true,
             _ => {}
         }
     }
@@ -323,9 +341,8 @@ fn tell(e: &Event) -> Option<String> {
         Kind::Compensate => "returned m from processing to unprocessed".into(),
         Kind::TxnEnd => format!("{} (m's transaction)", e.detail),
         Kind::Expire => "EVICTED its dedup state (F-expire)".into(),
-        Kind::Crash if e.detail == models::protocols::m12_lease::PAUSED_BEFORE_WRITE => {
-            format!("PAUSED at {} while its lease runs out", e.detail)
-        }
+        Kind::Pause => "PAUSED (F-pause): it handles nothing, its memory kept".into(),
+        Kind::Resume => "RESUMED with the memory and beliefs it had".into(),
         Kind::Crash => format!("CRASHED at {} (volatile state lost)", e.detail),
         Kind::LawDiffers => format!("law probe on m: {}", e.detail),
         Kind::Restart => "restarted from durable state".into(),

@@ -137,10 +137,23 @@ pub fn fault_parts(scenario: &Scenario) -> Vec<String> {
                 at_ms,
                 by_ms,
             } => format!("clock of {actor} off by {by_ms:+}ms from {at_ms}ms"),
+            FaultEvent::Pause {
+                actor,
+                from_ms,
+                to_ms,
+            } => format!("pause {actor} {from_ms}..{to_ms}ms"),
             FaultEvent::Expire { actor, at_ms } => {
                 format!("{actor} loses its dedup state at {at_ms}ms")
             }
         });
+    }
+    for k in &f.pause {
+        let actor = k.actor.as_deref().unwrap_or("any actor");
+        parts.push(format!(
+            "pause {actor} {} for {}ms",
+            percent(k.ratio),
+            k.for_ms
+        ));
     }
     if let Some(r) = f.expire {
         parts.push(format!("dedup state evicted {} per actor", percent(r)));
@@ -148,7 +161,7 @@ pub fn fault_parts(scenario: &Scenario) -> Vec<String> {
     if let Some(max) = f.clock_jump_ms_max {
         parts.push(format!("every clock jumps once by up to ±{max}ms"));
     }
-    if f.crash.is_empty() && f.schedule.is_empty() {
+    if f.crash.is_empty() && f.schedule.is_empty() && f.pause.is_empty() {
         parts.push("no crashes".into());
     }
     parts

@@ -85,6 +85,8 @@ pub enum Site {
     Clock,
     /// Whether and when an actor's dedup state is evicted.
     Expire,
+    /// Whether and when an actor is paused.
+    Pause,
 }
 
 /// One non-default decision, as recorded by [`Seeded`] and replayed by [`Tape`].

@@ -72,6 +72,32 @@ pub struct ScheduledExpiry {
     pub at: SimTime,
 }
 
+/// From `from` until `to`, `actor` is paused (F-pause: a stop-the-world
+/// GC, a stalled VM): it handles nothing, and the datagrams and timers that
+/// come due wait for it; then it resumes with its memory, and with the
+/// beliefs it had (a lease it no longer holds: a zombie).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct ScheduledPause {
+    /// The actor.
+    pub actor: ActorId,
+    /// Start of the pause.
+    pub from: SimTime,
+    /// End of the pause (exclusive).
+    pub to: SimTime,
+}
+
+/// Stochastic pauses: each matching actor is paused once, with probability
+/// `ratio`, for `duration`, from a time drawn within the faulty phase.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub struct PauseKnob {
+    /// Only this actor, or every actor.
+    pub actor: Option<ActorId>,
+    /// Probability per actor.
+    pub ratio: Ratio,
+    /// How long the pause lasts.
+    pub duration: SimDuration,
+}
+
 /// A fault or delay that happened in a run, named so that it can be
 /// scheduled: the run's faults written down as a seedless schedule.
 #[derive(Clone, Debug, PartialEq, Eq, Hash)]
@@ -89,6 +115,8 @@ pub enum Realized {
     /// An actor's dedup state was evicted (scheduled, or drawn at the
     /// start).
     Expire(ScheduledExpiry),
+    /// An actor was paused (scheduled, or drawn at the start).
+    Pause(ScheduledPause),
 }
 
 /// A stochastic crash knob: at each pass of a matching crash point, crash
@@ -158,6 +186,10 @@ pub struct FaultPlan {
     /// Stochastic evictions: each actor loses its dedup state once, with
     /// this probability, at a time drawn within the faulty phase.
     pub expiry_ratio: Option<Ratio>,
+    /// Scheduled pauses.
+    pub pauses: Vec<ScheduledPause>,
+    /// Stochastic pauses.
+    pub pause_knobs: Vec<PauseKnob>,
 }
 
 impl Default for FaultPlan {
@@ -176,6 +208,8 @@ impl Default for FaultPlan {
             clock_jump_max: None,
             expiries: Vec::new(),
             expiry_ratio: None,
+            pauses: Vec::new(),
+            pause_knobs: Vec::new(),
         }
     }
 }
@@ -231,6 +265,15 @@ impl FaultPlan {
             .filter(|j| j.actor == actor && j.at <= now)
             .max_by_key(|j| j.at)
             .map_or(0, |j| j.by_us)
+    }
+
+    /// When `actor`'s pause ends, if it is paused at `now`.
+    pub fn paused_until(&self, actor: ActorId, now: SimTime) -> Option<SimTime> {
+        self.pauses
+            .iter()
+            .filter(|p| p.actor == actor && p.from <= now && now < p.to)
+            .map(|p| p.to)
+            .max()
     }
 
     /// Whether a crash is scheduled for the `nth` pass of `point` by `actor`.

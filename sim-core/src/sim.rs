@@ -10,6 +10,7 @@ use crate::actor::{Actor, ActorId, Crashed, Ctx, Step, Store, TimerId};
 use crate::choice::{Choices, Site, Stream};
 use crate::fault::{
     ClockJump, Datagram, FaultPlan, Realized, ScheduledCrash, ScheduledDelay, ScheduledExpiry,
+    ScheduledPause,
 };
 use crate::network::{LinkConfig, LinkState, Ordering, Topology};
 use crate::queue::EventQueue;
@@ -89,6 +90,8 @@ pub struct Stats {
     pub crashes: u64,
     /// Restarts.
     pub restarts: u64,
+    /// Pauses (F-pause) that began.
+    pub pauses: u64,
 }
 
 impl Stats {
@@ -159,6 +162,10 @@ pub(crate) enum Event<A: Actor> {
     },
     Expire {
         actor: ActorId,
+    },
+    Pause {
+        actor: ActorId,
+        resumes: bool,
     },
 }
 
@@ -500,6 +507,7 @@ impl<A: Actor, C: Choices> Sim<A, C> {
         let mut choices = choices;
         draw_clock_jumps(&mut faults, actors.len(), &mut choices);
         draw_expiries(&mut faults, actors.len(), &mut choices);
+        draw_pauses(&mut faults, actors.len(), &mut choices);
         assert_eq!(names.len(), actors.len(), "one name per actor");
         assert_eq!(
             topology.actor_count(),
@@ -556,7 +564,8 @@ impl<A: Actor, C: Choices> Sim<A, C> {
         let faults = &self.core.faults;
         let jumps = faults.clock_jumps.iter().map(|j| Realized::ClockJump(*j));
         let expiries = faults.expiries.iter().map(|e| Realized::Expire(*e));
-        self.core.realized = Some(jumps.chain(expiries).collect());
+        let pauses = faults.pauses.iter().map(|p| Realized::Pause(*p));
+        self.core.realized = Some(jumps.chain(expiries).chain(pauses).collect());
     }
 
     /// The faults that happened so far, in order, if
@@ -631,9 +640,25 @@ impl<A: Actor, C: Choices> Sim<A, C> {
         for i in 0..self.actors.len() {
             self.start_actor(actor_id(i));
         }
-        // Evictions are not pending work: a run may end quiet before them.
+        // Evictions and pauses are not pending work: a run may end quiet
+        // before them.
         for e in &self.core.faults.expiries {
             self.core.queue.push(e.at, Event::Expire { actor: e.actor });
+        }
+        for p in &self.core.faults.pauses {
+            let actor = p.actor;
+            let start = Event::Pause {
+                actor,
+                resumes: false,
+            };
+            self.core.queue.push(p.from, start);
+            self.core.queue.push(
+                p.to,
+                Event::Pause {
+                    actor,
+                    resumes: true,
+                },
+            );
         }
     }
 
@@ -660,6 +685,8 @@ impl<A: Actor, C: Choices> Sim<A, C> {
         }
         debug_assert!(time >= self.core.now, "time never goes backwards");
         self.core.now = time;
+        // A deferred event ends this step with nothing else to do.
+        let event = self.defer_while_paused(event)?;
         match event {
             Event::Deliver {
                 src,
@@ -670,6 +697,16 @@ impl<A: Actor, C: Choices> Sim<A, C> {
             Event::Timer { actor, id, timer } => self.fire_timer(actor, id, timer),
             Event::Restart { actor } => self.restart(actor),
             Event::Expire { actor } => self.expire(actor),
+            Event::Pause { actor, resumes } => {
+                let kind = if resumes {
+                    TraceKind::Resume
+                } else {
+                    self.core.stats.pauses += 1;
+                    TraceKind::Pause
+                };
+                let core = &mut self.core;
+                core.trace.note(core.now, actor, None, kind, None, &());
+            }
         }
         None
     }
@@ -783,6 +820,25 @@ impl<A: Actor, C: Choices> Sim<A, C> {
         self.start_actor(actor);
     }
 
+    /// A datagram or timer for a paused actor waits until the pause ends
+    /// (`None`: deferred); everything else happens now.
+    fn defer_while_paused(&mut self, event: Event<A>) -> Option<Event<A>> {
+        let actor = match &event {
+            Event::Deliver { dst, .. } => *dst,
+            Event::Timer { actor, .. } => *actor,
+            Event::Restart { .. } | Event::Expire { .. } | Event::Pause { .. } => {
+                return Some(event);
+            }
+        };
+        match self.core.faults.paused_until(actor, self.core.now) {
+            Some(until) => {
+                self.core.queue.push(until, event);
+                None
+            }
+            None => Some(event),
+        }
+    }
+
     fn expire(&mut self, actor: ActorId) {
         let core = &mut self.core;
         core.trace
@@ -864,6 +920,27 @@ impl<A: Actor, C: Choices> Sim<A, C> {
 
 fn actor_id(i: usize) -> ActorId {
     ActorId(u32::try_from(i).expect("fewer than 2^32 actors"))
+}
+
+/// Draw each actor's pause, for every knob that applies to it: with the
+/// knob's probability, from a whole millisecond within the faulty phase,
+/// for the knob's duration. Nothing is drawn without knobs.
+fn draw_pauses<C: Choices>(faults: &mut FaultPlan, actors: usize, choices: &mut C) {
+    let span_ms = (faults.faults_until.as_us() / 1_000).max(1);
+    let knobs = faults.pause_knobs.clone();
+    for a in 0..actors {
+        let actor = ActorId(u32::try_from(a).expect("few actors"));
+        for k in knobs.iter().filter(|k| k.actor.is_none_or(|x| x == actor)) {
+            if choices.flip(Stream::Faults, Site::Pause, k.ratio) {
+                let from = SimTime::from_ms(choices.pick(Stream::Faults, Site::Pause, span_ms));
+                faults.pauses.push(ScheduledPause {
+                    actor,
+                    from,
+                    to: from + k.duration,
+                });
+            }
+        }
+    }
 }
 
 /// Draw each actor's eviction when the plan has the stochastic knob: with

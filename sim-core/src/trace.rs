@@ -116,6 +116,10 @@ pub enum TraceKind {
     Restart,
     /// An actor's dedup state was evicted (F-expire).
     Expire,
+    /// An actor was paused (F-pause).
+    Pause,
+    /// A paused actor resumed, with its memory.
+    Resume,
 }
 
 impl TraceKind {
@@ -132,6 +136,8 @@ impl TraceKind {
             TraceKind::Crash(_) => 9,
             TraceKind::Restart => 10,
             TraceKind::Expire => 11,
+            TraceKind::Pause => 12,
+            TraceKind::Resume => 13,
         }
     }
 
@@ -149,6 +155,8 @@ impl TraceKind {
             TraceKind::Crash(_) => "crash",
             TraceKind::Restart => "restart",
             TraceKind::Expire => "expire",
+            TraceKind::Pause => "pause",
+            TraceKind::Resume => "resume",
         }
     }
 }

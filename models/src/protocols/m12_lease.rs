@@ -5,9 +5,9 @@
 //!   the holder renews it with each offset commit, and when a lease check
 //!   finds it unrenewed for `broker.lease_ms` (default 100 ms), the lease
 //!   moves to the other consumer with the next token and the uncommitted
-//!   records are delivered to it. A consumer applies a record's effect by a
-//!   write to the storage (the broker), carrying the token of the delivery
-//!   and the record's offset, which the storage commits with the effect (a
+//!   records are delivered to it. A consumer computes a record's effect for
+//!   [`PROCESSING_TIME`] and applies it by a write to the storage (the
+//!   broker), carrying the token of the delivery and the record's offset, which the storage commits with the effect (a
 //!   first version sent the offset commit apart; the 200-seed sweep found a
 //!   refused zombie committing a record that never took effect, a loss, at
 //!   seed 3). Two variants:
@@ -20,27 +20,31 @@
 //! - *Expected violations.* C3 and C8 under loss, as for M2: fencing
 //!   excludes zombies, it does not deduplicate.
 //! - *Breakers.* F-pause longer than the lease without fencing: the holder
-//!   stops at `paused-before-write`, its lease passes to the other consumer,
-//!   which applies the record; the paused one wakes and writes with its old
-//!   token, and the storage accepts it (C13, and a duplicate effect: C3,
-//!   C8). The pause is modelled as a stop at that point whose restart, after
-//!   `faults.restart_after_ms`, resumes the interrupted write with the token
-//!   the consumer held (a paused process keeps its memory; the engine's stop
-//!   does not, so the consumer keeps the write durably). F-clock is not
-//!   modelled.
+//!   pauses (a stop-the-world GC, a stalled VM: the engine holds its
+//!   datagrams and timers and it keeps its memory) while it computes a
+//!   write; its lease passes to the other consumer, which applies the
+//!   record; the paused one resumes and writes with its old token, and the
+//!   storage accepts it (C13, and a duplicate effect: C3, C8). F-clock: a
+//!   forward jump of the broker's clock ends a lease early, with the same
+//!   zombie. A crash at `before-write` loses the write in memory, which is
+//!   harmless: the lease passes and the record is delivered again.
 //! - *Anchor.* Kleppmann, "How to do distributed locking" (2016): the lock
 //!   service issues a monotonically increasing token; storage rejects a write
 //!   with a token below the highest seen (33 after 34). Kafka's producer
 //!   epochs and consumer generations are the same idea.
+
+use sim_core::SimDuration;
 
 use super::AT_LEAST_ONCE_CLAIMS;
 use super::{ModelId, ModelInfo};
 use crate::check::CheckId;
 use crate::matrix::FaultClass;
 
-/// The lease holder stops before its write: a pause (a GC pause, a stalled
-/// VM) that lasts `faults.restart_after_ms`.
-pub const PAUSED_BEFORE_WRITE: &str = "paused-before-write";
+/// The lease holder crashes before it sends its write.
+pub const BEFORE_WRITE: &str = "before-write";
+
+/// How long a consumer computes a record's effect before it writes it.
+pub const PROCESSING_TIME: SimDuration = SimDuration::from_ms(2);
 
 /// The lease duration when the scenario sets none.
 pub const DEFAULT_LEASE_MS: u64 = 100;
@@ -65,7 +69,7 @@ pub const FENCED: ModelInfo = ModelInfo {
     breakers: "none for zombies; duplicates from redelivery remain (C3, C8): fencing is not \
                dedup",
     anchor: "Kleppmann 2016, fencing tokens; Kafka epochs and generations",
-    consumer_crash_points: &[PAUSED_BEFORE_WRITE],
+    consumer_crash_points: &[BEFORE_WRITE],
     producer_crash_points: &[],
     remedy: "add an inbox (M4) at the storage for exactly-once effects",
 };
@@ -82,7 +86,7 @@ pub const UNFENCED: ModelInfo = ModelInfo {
     breakers: "a pause longer than the lease: the old holder wakes as a zombie and its write \
                is accepted after the new holder's (C13, C3, C8)",
     anchor: "Kleppmann 2016: a lease/TTL lock alone is unsafe",
-    consumer_crash_points: &[PAUSED_BEFORE_WRITE],
+    consumer_crash_points: &[BEFORE_WRITE],
     producer_crash_points: &[],
     remedy: "M12: make the storage check a fencing token",
 };

@@ -61,8 +61,7 @@ impl std::fmt::Display for RowStatus {
     }
 }
 
-/// A write a lease holder is about to send (M12): kept durably, because a
-/// pause keeps it (see `lease.rs`).
+/// A write a lease holder is about to send (M12), in its memory.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct PendingWrite {
     /// The message.
@@ -94,8 +93,6 @@ pub struct ConsumerDb {
     /// When each dedup id was last recorded, and for which message (M5,
     /// M11), by id.
     window_entries: BTreeMap<u64, (SimTime, MsgKey)>,
-    /// M12: the write this consumer is about to send.
-    pub pending_write: Option<PendingWrite>,
     /// M8: completed checkpoints and the staged sink transaction.
     pub checkpoint: CheckpointDb,
     /// M2-set: the set the operations act on, as (producer, element).
@@ -120,7 +117,6 @@ impl Clone for ConsumerDb {
         self.inbox.clone_from(&source.inbox);
         self.dedup_window = source.dedup_window;
         self.window_entries.clone_from(&source.window_entries);
-        self.pending_write = source.pending_write;
         self.checkpoint.clone_from(&source.checkpoint);
         self.set.clone_from(&source.set);
     }
@@ -139,7 +135,6 @@ impl ConsumerDb {
             inbox: IdSet::default(),
             dedup_window: SimDuration::default(),
             window_entries: BTreeMap::new(),
-            pending_write: None,
             checkpoint: CheckpointDb::default(),
             set: BTreeSet::new(),
         }
@@ -343,6 +338,8 @@ pub struct ConsumerVol {
     seen: IdSet,
     /// M8's open sink transaction.
     pub(super) stream: CheckpointVol,
+    /// M12: the write this lease holder is about to send.
+    pub(super) write: Option<PendingWrite>,
     /// M7's transactional task.
     pub(super) txn: TxnVol,
     /// Scratch databases the law probe clones into.
@@ -420,10 +417,8 @@ impl Consumer {
     ) -> ConsumerVol {
         let unprocessed =
             self.model.uses_recovery() && !db.keys_with(RowStatus::Unprocessed).is_empty();
-        // A lease holder back from a pause resumes the write it was about to
-        // send (M12).
         let dangling = db.checkpoint.staged.is_some();
-        if unprocessed || db.pending_write.is_some() || dangling {
+        if unprocessed || dangling {
             ctx.set_timer(SimDuration::from_us(0), Timer::Work);
         }
         let mut v = ConsumerVol::default();
@@ -492,7 +487,8 @@ impl Consumer {
                     offset,
                 });
                 let write = PendingWrite { key, offset, token };
-                self.on_leased(&mut db, ctx, write)
+                self.on_leased(v, ctx, write);
+                Ok(())
             }
             _ => Ok(()),
         }
@@ -577,10 +573,7 @@ impl Consumer {
                 self.restore(&mut db, ctx);
                 Ok(())
             }
-            Timer::Work => {
-                self.write(&mut db, ctx);
-                Ok(())
-            }
+            Timer::Work => self.write(v, ctx),
             Timer::Checkpoint => self.checkpoint(&mut db, v, ctx),
             Timer::TxnTimeout => self.on_txn_timeout(v, ctx),
             _ => Ok(()),

@@ -19,10 +19,10 @@ use std::collections::BTreeMap;
 use sim_core::{ActorId, Choices, Ctx, SimDuration, SimTime, Step, Store};
 
 use super::broker::{Broker, BrokerDb, BrokerVol};
-use super::consumer::{Consumer, ConsumerDb, PendingWrite};
+use super::consumer::{Consumer, ConsumerVol, PendingWrite};
 use super::{Msg, Node, Timer, crash_point};
 use crate::history::Obs;
-use crate::protocols::m12_lease::PAUSED_BEFORE_WRITE;
+use crate::protocols::m12_lease::{BEFORE_WRITE, PROCESSING_TIME};
 use crate::vocab::MsgKey;
 
 /// The lease, as the broker runs it.
@@ -139,35 +139,34 @@ impl Broker {
 }
 
 impl Consumer {
-    /// A record delivered under the lease: remember the write, pass the
-    /// pause point, then write and commit its offset. A pause there keeps
-    /// the write (a paused process keeps its memory; the engine's stop does
-    /// not, so it is kept durably) and resumes it after the pause, with the
-    /// token the consumer held before it: a zombie write.
-    ///
-    /// # Errors
-    /// `Crashed` at `paused-before-write`: the pause.
+    /// A record delivered under the lease: remember the write, and send it
+    /// after the work of computing it ([`PROCESSING_TIME`]). A pause
+    /// (F-pause) in between delays the write with the token it was
+    /// delivered under: if the lease passed on meanwhile, a zombie write.
     pub(super) fn on_leased<C: Choices>(
         &self,
-        db: &mut Store<'_, ConsumerDb>,
+        v: &mut ConsumerVol,
         ctx: &mut Ctx<'_, Node, C>,
         write: PendingWrite,
-    ) -> Step {
-        db.transaction(|d| d.pending_write = Some(write));
-        crash_point(ctx, write.key, PAUSED_BEFORE_WRITE)?;
-        self.write(db, ctx);
-        Ok(())
+    ) {
+        v.write = Some(write);
+        ctx.set_timer(PROCESSING_TIME, Timer::Work);
     }
 
     /// Send the remembered write (which carries the offset commit).
+    ///
+    /// # Errors
+    /// `Crashed` at `before-write` (the write in memory is lost; the lease
+    /// passes on and the record is delivered again).
     pub(super) fn write<C: Choices>(
         &self,
-        db: &mut Store<'_, ConsumerDb>,
+        v: &mut ConsumerVol,
         ctx: &mut Ctx<'_, Node, C>,
-    ) {
-        let Some(w) = db.transaction(|d| d.pending_write.take()) else {
-            return;
+    ) -> Step {
+        let Some(w) = v.write.take() else {
+            return Ok(());
         };
+        crash_point(ctx, w.key, BEFORE_WRITE)?;
         let write = Msg::Write {
             key: w.key,
             token: w.token,
@@ -175,5 +174,6 @@ impl Consumer {
             offset: w.offset,
         };
         ctx.send(self.broker, write);
+        Ok(())
     }
 }

@@ -280,6 +280,20 @@ pub struct CrashKnobSpec {
     pub ratio: RatioSpec,
 }
 
+/// A stochastic pause knob (F-pause).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct PauseKnobSpec {
+    /// Only this actor (default: every actor).
+    #[serde(default)]
+    pub actor: Option<String>,
+    /// Probability that an actor pauses once, from a time drawn before
+    /// `faults.until_ms`.
+    pub ratio: RatioSpec,
+    /// How long the pause lasts.
+    pub for_ms: u64,
+}
+
 /// One scheduled fault.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -334,6 +348,16 @@ pub enum FaultEvent {
         #[serde(default)]
         one_way: bool,
     },
+    /// From `from_ms` to `to_ms`, `actor` is paused (F-pause): its
+    /// datagrams and timers wait, and it resumes with its memory.
+    Pause {
+        /// The actor.
+        actor: String,
+        /// Start.
+        from_ms: u64,
+        /// End (exclusive).
+        to_ms: u64,
+    },
     /// At `at_ms`, `actor` loses its dedup state (F-expire): the broker its
     /// producer sessions (M6) and appended ids, a consumer its inbox,
     /// seen-set and dedup window (M3, M4, M5, M11).
@@ -370,6 +394,9 @@ pub struct FaultsSpec {
     /// at a time drawn before `until_ms`, by up to this much either way.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub clock_jump_ms_max: Option<u64>,
+    /// Stochastic pauses (F-pause).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub pause: Vec<PauseKnobSpec>,
     /// Stochastic evictions (F-expire): each actor loses its dedup state
     /// once with this probability, at a time drawn before `until_ms`.
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -386,6 +413,7 @@ impl Default for FaultsSpec {
             crash: Vec::new(),
             clock_jump_ms_max: None,
             expire: None,
+            pause: Vec::new(),
             schedule: Vec::new(),
         }
     }

@@ -3,7 +3,8 @@
 
 use sim_core::{
     ActorId, ClockJump, CrashKnob, Datagram, FaultPlan, Limits, LinkConfig, Ordering, Partition,
-    Ratio, ScheduledCrash, ScheduledDelay, ScheduledExpiry, SimDuration, SimTime, Topology,
+    PauseKnob, Ratio, ScheduledCrash, ScheduledDelay, ScheduledExpiry, ScheduledPause, SimDuration,
+    SimTime, Topology,
 };
 
 use super::spec::{FaultEvent, LinkSpec, OrderingSpec, RatioSpec, ScenarioSpec};
@@ -233,6 +234,15 @@ impl Actors {
                 .collect(),
             clock_jump_max: f.clock_jump_ms_max.map(SimDuration::from_ms),
             expiry_ratio: f.expire.map(ratio),
+            pause_knobs: f
+                .pause
+                .iter()
+                .map(|k| PauseKnob {
+                    actor: k.actor.as_deref().map(|a| self.id(a)),
+                    ratio: ratio(k.ratio),
+                    duration: SimDuration::from_ms(k.for_ms),
+                })
+                .collect(),
             ..FaultPlan::default()
         };
         for event in &f.schedule {
@@ -297,6 +307,15 @@ impl Actors {
                     }
                 }
             }
+            FaultEvent::Pause {
+                actor,
+                from_ms,
+                to_ms,
+            } => plan.pauses.push(ScheduledPause {
+                actor: self.id(actor),
+                from: SimTime::from_ms(*from_ms),
+                to: SimTime::from_ms(*to_ms),
+            }),
             FaultEvent::Expire { actor, at_ms } => plan.expiries.push(ScheduledExpiry {
                 actor: self.id(actor),
                 at: SimTime::from_ms(*at_ms),

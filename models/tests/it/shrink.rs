@@ -53,7 +53,7 @@ fn bundled_breaking_scenarios_shrink_to_a_few_events_and_faults() {
                 ModelId::M5 => (200, 2),
                 ModelId::M8 => (120, 3),
                 ModelId::M6 | ModelId::M11 => (40, 2),
-                ModelId::M12 | ModelId::M12LeaseOnly => (20, 2),
+                ModelId::M12 | ModelId::M12LeaseOnly => (30, 2),
                 _ => (12, 2),
             };
             assert!(

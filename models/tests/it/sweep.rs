@@ -45,7 +45,8 @@ fn assert_claims_hold(model: ModelId, s: &Scenario, except: &[CheckId]) {
     let mut faults = 0;
     for seed in 0..SEEDS {
         let report = run::run(s, seed, false);
-        faults += report.end.stats.dropped + report.end.stats.duplicated + report.end.stats.crashes;
+        let stats = report.end.stats;
+        faults += stats.dropped + stats.duplicated + stats.crashes + stats.pauses;
         for (check, status) in statuses(s, seed) {
             if claims.contains(&check) {
                 assert!(
@@ -358,10 +359,9 @@ fn m11_executes_again_after_pruning_and_refuses_a_reused_key() {
     );
 }
 
-/// M12's pause: the lease holder stops at `paused-before-write` for longer
-/// than the 100 ms lease.
-const PAUSE: &str = "faults: (restart_after_ms: 300, crash: [(at_point: \
-                     \"paused-before-write\", ratio: Ratio(1, 10))]), ";
+/// M12's pause (F-pause): every actor pauses once within the first 100 ms
+/// for longer than the 100 ms lease.
+const PAUSE: &str = "faults: (until_ms: 100, pause: [(ratio: Ratio(1, 1), for_ms: 300)]), ";
 
 #[test]
 fn m12_fencing_refuses_every_zombie_write() {

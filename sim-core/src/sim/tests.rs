@@ -325,6 +325,7 @@ fn seedless_plan(realized: &[Realized]) -> FaultPlan {
             Realized::Crash(c) => plan.crashes.push(c.clone()),
             Realized::ClockJump(j) => plan.clock_jumps.push(*j),
             Realized::Expire(e) => plan.expiries.push(*e),
+            Realized::Pause(p) => plan.pauses.push(*p),
         }
     }
     plan
@@ -340,6 +341,11 @@ fn realized_faults_replay_the_run_without_randomness() {
         }],
         clock_jump_max: Some(SimDuration::from_ms(5)),
         expiry_ratio: Some(Ratio::new(1, 1)),
+        pause_knobs: vec![crate::fault::PauseKnob {
+            actor: None,
+            ratio: Ratio::new(1, 1),
+            duration: SimDuration::from_ms(30),
+        }],
         ..faulty()
     };
     let mut seeded = sim_with(30, lossy(), plan, Seeded::new(11));
@@ -355,6 +361,8 @@ fn realized_faults_replay_the_run_without_randomness() {
     assert_eq!(kinds(clock), 2, "one jump per actor");
     let expire = |r: &Realized| matches!(r, Realized::Expire(_));
     assert_eq!(kinds(expire), 2, "one eviction per actor");
+    let pause = |r: &Realized| matches!(r, Realized::Pause(_));
+    assert_eq!(kinds(pause), 2, "one pause per actor");
 
     let fixed = LinkConfig {
         drop: Ratio::NEVER,
@@ -369,4 +377,37 @@ fn realized_faults_replay_the_run_without_randomness() {
     assert_eq!(first.stats, second.stats);
     assert_eq!(first.time, second.time);
     assert_eq!(seedless.realized(), Some(&realized[..]));
+}
+
+#[test]
+fn a_paused_actor_handles_nothing_until_it_resumes_with_its_memory() {
+    let reliable = LinkConfig::reliable(1_000);
+    let pause = crate::fault::ScheduledPause {
+        actor: ActorId(1),
+        from: SimTime::ZERO,
+        to: SimTime::from_ms(200),
+    };
+    let plan = FaultPlan {
+        pauses: vec![pause],
+        ..faulty()
+    };
+    let mut sim = sim_with(5, reliable, plan, Seeded::new(3));
+    sim.record_trace();
+    sim.run();
+    let handled: Vec<SimTime> = sim.history().iter().map(|o| o.time).collect();
+    assert!(
+        handled.len() > 5,
+        "the pings and the retransmissions waited"
+    );
+    assert!(
+        handled.iter().all(|t| *t >= SimTime::from_ms(200)),
+        "nothing is handled during the pause: {handled:?}"
+    );
+    assert_eq!(
+        sim.durable(ActorId(1)).len(),
+        handled.len(),
+        "nothing was lost"
+    );
+    let kinds: Vec<TraceKind> = sim.trace().iter().map(|e| e.kind).collect();
+    assert!(kinds.contains(&TraceKind::Pause) && kinds.contains(&TraceKind::Resume));
 }

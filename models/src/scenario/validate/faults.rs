@@ -1,15 +1,23 @@
 //! Validation of the fault plan: crash knobs and points, scheduled faults,
 //! their actors and links, and the heal.
 
+use super::Validator;
 use crate::scenario::error::nearest;
 use crate::scenario::spec::{CrashKnobSpec, FaultEvent, ScenarioSpec};
 use crate::scenario::topology::Actors;
-use super::Validator;
 
 impl Validator<'_> {
     pub(super) fn check_faults(&mut self, spec: &ScenarioSpec, actors: &Actors) {
         for (i, knob) in spec.faults.crash.iter().enumerate() {
             self.check_knob(&format!("faults.crash[{i}]"), knob, actors);
+        }
+        for (i, knob) in spec.faults.pause.iter().enumerate() {
+            let path = format!("faults.pause[{i}]");
+            self.check_ratio(&format!("{path}.ratio"), knob.ratio);
+            if let Some(name) = &knob.actor {
+                self.actor(&format!("{path}.actor"), name, actors);
+            }
+            self.in_range(&format!("{path}.for_ms"), knob.for_ms, 1, 86_400_000);
         }
         if let Some(r) = spec.faults.expire {
             self.check_ratio("faults.expire", r);
@@ -121,7 +129,28 @@ impl Validator<'_> {
                 self.check_link_name(&format!("{path}.link"), link, actors);
                 self.positive(&format!("{path}.nth"), *nth);
             }
-            FaultEvent::ClockJump { actor, at_ms, .. } | FaultEvent::Expire { actor, at_ms } => {
+            FaultEvent::Pause {
+                actor,
+                from_ms: at_ms,
+                to_ms,
+            } if to_ms <= at_ms => {
+                self.actor(&format!("{path}.actor"), actor, actors);
+                let msg = format!("pause from_ms {at_ms} is not before to_ms {to_ms}");
+                self.report(
+                    &format!("{path}.to_ms"),
+                    "scenario::min-above-max",
+                    msg,
+                    "empty pause",
+                    None,
+                );
+            }
+            FaultEvent::ClockJump { actor, at_ms, .. }
+            | FaultEvent::Expire { actor, at_ms }
+            | FaultEvent::Pause {
+                actor,
+                from_ms: at_ms,
+                ..
+            } => {
                 self.actor(&format!("{path}.actor"), actor, actors);
                 if *at_ms >= until_ms {
                     let msg = format!(
