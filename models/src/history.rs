@@ -255,23 +255,26 @@ pub struct Ledger {
 impl Ledger {
     /// Build the ledger from a run's observations.
     pub fn build(history: &[Observed<Obs>]) -> Ledger {
-        let mut b = Builder::default();
+        let mut b = Builder::sized_for(history);
         for o in history {
             b.add(o);
         }
-        let messages = b
-            .messages
-            .into_iter()
-            .enumerate()
-            .flat_map(|(producer, row)| {
-                let producer = u32::try_from(producer).expect("few producers");
-                row.into_iter().enumerate().filter_map(move |(seq, m)| {
-                    let seq = u32::try_from(seq).expect("validated workload size");
-                    m.map(|m| (MsgKey { producer, seq }, m))
-                })
-            });
+        // Entries are large: move each once into a list of exactly the right
+        // size, already in key order, which the map takes over without
+        // copying or reordering before it builds its nodes.
+        let count = b.messages.iter().flatten().filter(|m| m.is_some()).count();
+        let mut messages = Vec::with_capacity(count);
+        for (producer, row) in b.messages.into_iter().enumerate() {
+            let producer = u32::try_from(producer).expect("few producers");
+            for (seq, m) in row.into_iter().enumerate() {
+                let seq = u32::try_from(seq).expect("validated workload size");
+                if let Some(m) = m {
+                    messages.push((MsgKey { producer, seq }, m));
+                }
+            }
+        }
         Ledger {
-            messages: messages.collect(),
+            messages: messages.into_iter().collect(),
             ..b.ledger
         }
     }
@@ -304,6 +307,34 @@ fn cell<T>(table: &mut Vec<Vec<Option<T>>>, i: usize, j: usize) -> &mut Option<T
 }
 
 impl Builder {
+    /// A builder whose message table already has a row, of full length, for
+    /// every producer that sends in `history`, so that filling it never moves
+    /// the (large) entries.
+    fn sized_for(history: &[Observed<Obs>]) -> Builder {
+        let mut rows: Vec<usize> = Vec::new();
+        for o in history {
+            if let Obs::SendAttempt { key, .. } | Obs::SendOutcome { key, .. } = &o.obs {
+                let (i, len) = (key.producer as usize, key.seq as usize + 1);
+                if rows.len() <= i {
+                    rows.resize(i + 1, 0);
+                }
+                rows[i] = rows[i].max(len);
+            }
+        }
+        let messages = rows
+            .into_iter()
+            .map(|len| {
+                let mut row = Vec::with_capacity(len);
+                row.resize_with(len, || None);
+                row
+            })
+            .collect();
+        Builder {
+            messages,
+            ..Builder::default()
+        }
+    }
+
     fn entry(&mut self, key: MsgKey) -> &mut MsgLedger {
         cell(&mut self.messages, key.producer as usize, key.seq as usize)
             .get_or_insert_with(MsgLedger::default)
