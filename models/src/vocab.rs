@@ -195,20 +195,15 @@ impl IdSet {
     pub fn is_empty(&self) -> bool {
         self.words.iter().all(|w| *w == 0)
     }
-
-    fn trimmed(&self) -> &[u64] {
-        let end = self
-            .words
-            .iter()
-            .rposition(|w| *w != 0)
-            .map_or(0, |i| i + 1);
-        &self.words[..end]
-    }
 }
 
 impl PartialEq for IdSet {
+    /// Equal words where both sets have them, and only empty words beyond
+    /// (one pass, without first trimming each side).
     fn eq(&self, other: &Self) -> bool {
-        self.trimmed() == other.trimmed()
+        let (a, b) = (self.words.as_slice(), other.words.as_slice());
+        let n = a.len().min(b.len());
+        a[..n] == b[..n] && a[n..].iter().all(|w| *w == 0) && b[n..].iter().all(|w| *w == 0)
     }
 }
 

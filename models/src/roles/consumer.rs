@@ -115,7 +115,11 @@ impl Clone for ConsumerDb {
         self.table.clone_from(&source.table);
         self.inbox.clone_from(&source.inbox);
         self.dedup_window = source.dedup_window;
-        self.window_entries.clone_from(&source.window_entries);
+        // The map's `clone_from` rebuilds it even when both sides are empty
+        // (every model but M5 and M11).
+        if !(self.window_entries.is_empty() && source.window_entries.is_empty()) {
+            self.window_entries.clone_from(&source.window_entries);
+        }
         self.pending_write = source.pending_write;
         self.checkpoint.clone_from(&source.checkpoint);
     }
