@@ -259,19 +259,13 @@ impl Ledger {
         for o in history {
             b.add(o);
         }
-        // Entries are large: move each once into a list of exactly the right
-        // size, already in key order, which the map takes over without
-        // copying or reordering before it builds its nodes.
-        let count = b.messages.iter().flatten().filter(|m| m.is_some()).count();
-        let mut messages = Vec::with_capacity(count);
-        for (producer, row) in b.messages.into_iter().enumerate() {
-            let producer = u32::try_from(producer).expect("few producers");
-            for (seq, m) in row.into_iter().enumerate() {
-                let seq = u32::try_from(seq).expect("validated workload size");
-                if let Some(m) = m {
-                    messages.push((MsgKey { producer, seq }, m));
-                }
-            }
+        // Entries are large: each was made in place in a list of the right
+        // size, in the order messages were first sent, which is key order in
+        // most runs; the map takes the list over without copying it and
+        // moves each entry once, into its nodes.
+        let mut messages = b.messages;
+        if !messages.is_sorted_by_key(|(key, _)| *key) {
+            messages.sort_unstable_by_key(|(key, _)| *key);
         }
         Ledger {
             messages: messages.into_iter().collect(),
@@ -285,8 +279,11 @@ impl Ledger {
 #[derive(Default)]
 struct Builder {
     ledger: Ledger,
-    /// By producer, then sequence number.
-    messages: Vec<Vec<Option<MsgLedger>>>,
+    /// Each message's entry, in the order they were first seen.
+    messages: Vec<(MsgKey, MsgLedger)>,
+    /// Where each message's entry is in `messages`, plus one (0: none yet),
+    /// by producer, then sequence number.
+    index: Vec<Vec<u32>>,
     /// The message at each offset, by partition, then offset.
     offsets: Vec<Vec<Option<MsgKey>>>,
     /// The offset each consumer was last delivered on each partition in its
@@ -307,37 +304,44 @@ fn cell<T>(table: &mut Vec<Vec<Option<T>>>, i: usize, j: usize) -> &mut Option<T
 }
 
 impl Builder {
-    /// A builder whose message table already has a row, of full length, for
-    /// every producer that sends in `history`, so that filling it never moves
-    /// the (large) entries.
+    /// A builder with room for an entry for every message sent in
+    /// `history`, so that adding entries never moves the (large) ones
+    /// already made.
     fn sized_for(history: &[Observed<Obs>]) -> Builder {
-        let mut rows: Vec<usize> = Vec::new();
+        let mut rows: Vec<u32> = Vec::new();
         for o in history {
             if let Obs::SendAttempt { key, .. } | Obs::SendOutcome { key, .. } = &o.obs {
-                let (i, len) = (key.producer as usize, key.seq as usize + 1);
+                let i = key.producer as usize;
                 if rows.len() <= i {
                     rows.resize(i + 1, 0);
                 }
-                rows[i] = rows[i].max(len);
+                rows[i] = rows[i].max(key.seq + 1);
             }
         }
-        let messages = rows
-            .into_iter()
-            .map(|len| {
-                let mut row = Vec::with_capacity(len);
-                row.resize_with(len, || None);
-                row
-            })
-            .collect();
+        let index: Vec<Vec<u32>> = rows.iter().map(|len| vec![0; *len as usize]).collect();
+        let count = rows.iter().map(|len| *len as usize).sum();
         Builder {
-            messages,
+            messages: Vec::with_capacity(count),
+            index,
             ..Builder::default()
         }
     }
 
     fn entry(&mut self, key: MsgKey) -> &mut MsgLedger {
-        cell(&mut self.messages, key.producer as usize, key.seq as usize)
-            .get_or_insert_with(MsgLedger::default)
+        let (p, seq) = (key.producer as usize, key.seq as usize);
+        if self.index.len() <= p {
+            self.index.resize_with(p + 1, Vec::new);
+        }
+        let row = &mut self.index[p];
+        if row.len() <= seq {
+            row.resize(seq + 1, 0);
+        }
+        if row[seq] == 0 {
+            self.messages.push((key, MsgLedger::default()));
+            row[seq] = u32::try_from(self.messages.len()).expect("fewer than 2^32 messages");
+        }
+        let at = row[seq] as usize - 1;
+        &mut self.messages[at].1
     }
 
     fn add(&mut self, o: &Observed<Obs>) {
@@ -482,10 +486,12 @@ impl Builder {
     }
 
     fn existing(&mut self, key: MsgKey) -> Option<&mut MsgLedger> {
-        self.messages
-            .get_mut(key.producer as usize)?
-            .get_mut(key.seq as usize)?
-            .as_mut()
+        let at = *self
+            .index
+            .get(key.producer as usize)?
+            .get(key.seq as usize)?;
+        let at = (at as usize).checked_sub(1)?;
+        Some(&mut self.messages[at].1)
     }
 
     /// The ledger of a sent message, or a phantom noted if it was never sent.
