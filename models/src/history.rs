@@ -255,7 +255,22 @@ pub struct Ledger {
 impl Ledger {
     /// Build the ledger from a run's observations.
     pub fn build(history: &[Observed<Obs>]) -> Ledger {
-        let mut b = Builder::sized_for(history);
+        Ledger::build_from(history, Builder::sized_for(history))
+    }
+
+    /// [`Ledger::build`], for a run whose workload sends about `messages`
+    /// messages: room for their entries is made up front instead of by a
+    /// first pass over the history. The ledger is the same whatever the
+    /// estimate.
+    pub fn build_expecting(history: &[Observed<Obs>], messages: usize) -> Ledger {
+        let b = Builder {
+            messages: Vec::with_capacity(messages),
+            ..Builder::default()
+        };
+        Ledger::build_from(history, b)
+    }
+
+    fn build_from(history: &[Observed<Obs>], mut b: Builder) -> Ledger {
         for o in history {
             b.add(o);
         }
@@ -530,5 +545,101 @@ pub fn subject(obs: &Obs) -> Option<MsgKey> {
         | Obs::Crashed { key, .. } => Some(*key),
         Obs::Probe(r) => Some(r.key),
         Obs::OffsetCommit { .. } => None,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn at(ms: u64, actor: u32, obs: Obs) -> Observed<Obs> {
+        Observed {
+            time: SimTime::from_ms(ms),
+            actor: ActorId(actor),
+            obs,
+        }
+    }
+
+    #[test]
+    fn the_ledger_is_in_key_order_whatever_the_send_order_and_the_estimate() {
+        let key = |producer, seq| MsgKey { producer, seq };
+        let history = vec![
+            at(
+                0,
+                1,
+                Obs::SendAttempt {
+                    key: key(1, 0),
+                    attempt: 1,
+                },
+            ),
+            at(
+                0,
+                0,
+                Obs::SendAttempt {
+                    key: key(0, 2),
+                    attempt: 1,
+                },
+            ),
+            at(
+                1,
+                0,
+                Obs::SendAttempt {
+                    key: key(0, 0),
+                    attempt: 1,
+                },
+            ),
+            at(
+                2,
+                2,
+                Obs::Append {
+                    key: key(0, 2),
+                    partition: 0,
+                    offset: 0,
+                },
+            ),
+            at(
+                3,
+                3,
+                Obs::Deliver {
+                    key: key(0, 2),
+                    partition: 0,
+                    offset: 0,
+                },
+            ),
+            at(
+                3,
+                3,
+                Obs::Effect {
+                    key: key(0, 2),
+                    count: 1,
+                },
+            ),
+            at(
+                4,
+                3,
+                Obs::Effect {
+                    key: key(5, 5),
+                    count: 1,
+                },
+            ),
+            at(
+                5,
+                0,
+                Obs::SendOutcome {
+                    key: key(0, 2),
+                    outcome: SendOutcome::Acked,
+                },
+            ),
+        ];
+        let built = format!("{:?}", Ledger::build(&history));
+        for estimate in [0, 1, 3, 1000] {
+            let expecting = format!("{:?}", Ledger::build_expecting(&history, estimate));
+            assert_eq!(expecting, built, "estimate {estimate}");
+        }
+        let ledger = Ledger::build(&history);
+        let keys: Vec<MsgKey> = ledger.messages.keys().copied().collect();
+        assert_eq!(keys, [key(0, 0), key(0, 2), key(1, 0)]);
+        assert_eq!(ledger.messages[&key(0, 2)].effects.len(), 1);
+        assert_eq!(ledger.phantoms.len(), 1);
     }
 }
