@@ -11,7 +11,8 @@
 //! goes to a general heap. A lane takes an event only if it is not earlier
 //! than the lane's last, so every lane stays sorted whatever the delays are,
 //! and popping the earlier of the two heaps' tops yields exactly the order of
-//! one big heap, with far shorter sifts.
+//! one big heap, with far shorter sifts. A lane holds its events themselves,
+//! so that they are read in the order they were written.
 
 use std::cmp::Reverse;
 use std::collections::binary_heap::PeekMut;
@@ -24,10 +25,10 @@ const LANES_MAX: usize = 16;
 
 /// A pending event's place packed into one number, so that a comparison is
 /// one wide comparison and an entry takes 16 bytes: the time in the high 64
-/// bits, then the scheduling sequence number (32 bits), then the slot where
-/// the event waits (32 bits). Events stay put in a slab while only these
-/// entries move. The slot never decides the order: sequence numbers of
-/// pending events are distinct.
+/// bits, then the scheduling sequence number (32 bits), then, for an event
+/// in the general heap, the slot where it waits (32 bits): events there stay
+/// put in a slab while only these entries move. The slot never decides the
+/// order: sequence numbers of pending events are distinct.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
 struct Entry(u128);
 
@@ -50,20 +51,21 @@ impl Entry {
     }
 }
 
-/// Entries scheduled with one delay, in order.
-#[derive(Default)]
-struct Lane {
+/// Events scheduled with one delay, in order, each with its entry (whose
+/// slot is unused: the event is right there, read in order as the lane
+/// drains, rather than from a slot written long before).
+struct Lane<E> {
     delay: u64,
-    entries: VecDeque<Entry>,
+    events: VecDeque<(Entry, E)>,
 }
 
 /// Pending events, earliest first, ties in scheduling order.
 pub struct EventQueue<E> {
-    lanes: Vec<Lane>,
+    lanes: Vec<Lane<E>>,
     /// The head of every non-empty lane, with its lane; reversed, so that
     /// the standard max-heap pops the earliest.
     heads: BinaryHeap<Reverse<(Entry, u32)>>,
-    /// Events that fit no lane.
+    /// Events that fit no lane; they wait in `slab`.
     others: BinaryHeap<Reverse<Entry>>,
     slab: Vec<Option<E>>,
     free: Vec<u32>,
@@ -97,7 +99,7 @@ impl<E> EventQueue<E> {
     /// Remove every event, keeping the allocated memory.
     pub fn clear(&mut self) {
         for lane in &mut self.lanes {
-            lane.entries.clear();
+            lane.events.clear();
         }
         self.heads.clear();
         self.others.clear();
@@ -119,6 +121,30 @@ impl<E> EventQueue<E> {
     /// With 2^32 events pending at once.
     #[inline]
     pub fn push(&mut self, time: SimTime, event: E) {
+        if self.next_seq == u32::MAX {
+            self.renumber();
+        }
+        let seq = self.next_seq;
+        self.next_seq += 1;
+        self.len += 1;
+        let entry = Entry::new(time, seq, 0);
+        let delay = time.0.saturating_sub(self.now.0);
+        if let Some(i) = self.lane_for(delay) {
+            let lane = &mut self.lanes[i].events;
+            match lane.back() {
+                Some((last, _)) if *last > entry => {}
+                Some(_) => {
+                    lane.push_back((entry, event));
+                    return;
+                }
+                None => {
+                    lane.push_back((entry, event));
+                    let i = u32::try_from(i).expect("few lanes");
+                    self.heads.push(Reverse((entry, i)));
+                    return;
+                }
+            }
+        }
         let slot = match self.free.pop() {
             Some(slot) => {
                 self.slab[slot as usize] = Some(event);
@@ -129,34 +155,7 @@ impl<E> EventQueue<E> {
                 u32::try_from(self.slab.len() - 1).expect("fewer than 2^32 pending events")
             }
         };
-        if self.next_seq == u32::MAX {
-            self.renumber();
-        }
-        let seq = self.next_seq;
-        self.next_seq += 1;
-        self.len += 1;
-        self.enqueue(Entry::new(time, seq, slot));
-    }
-
-    /// Put `entry` at the end of the lane of its delay if it keeps that
-    /// lane in order, else in the general heap.
-    #[inline]
-    fn enqueue(&mut self, entry: Entry) {
-        let delay = entry.time().0.saturating_sub(self.now.0);
-        let Some(i) = self.lane_for(delay) else {
-            self.others.push(Reverse(entry));
-            return;
-        };
-        let lane = &mut self.lanes[i];
-        match lane.entries.back() {
-            Some(last) if *last > entry => self.others.push(Reverse(entry)),
-            Some(_) => lane.entries.push_back(entry),
-            None => {
-                lane.entries.push_back(entry);
-                let i = u32::try_from(i).expect("few lanes");
-                self.heads.push(Reverse((entry, i)));
-            }
-        }
+        self.others.push(Reverse(Entry::new(time, seq, slot)));
     }
 
     /// The lane for `delay`: its own, an empty one to take it, or a new one
@@ -166,14 +165,14 @@ impl<E> EventQueue<E> {
         if let Some(i) = self.lanes.iter().position(|l| l.delay == delay) {
             return Some(i);
         }
-        if let Some(i) = self.lanes.iter().position(|l| l.entries.is_empty()) {
+        if let Some(i) = self.lanes.iter().position(|l| l.events.is_empty()) {
             self.lanes[i].delay = delay;
             return Some(i);
         }
         if self.lanes.len() < LANES_MAX {
             self.lanes.push(Lane {
                 delay,
-                entries: VecDeque::new(),
+                events: VecDeque::new(),
             });
             return Some(self.lanes.len() - 1);
         }
@@ -182,22 +181,40 @@ impl<E> EventQueue<E> {
 
     /// Give the pending events the sequence numbers `0..len` in their
     /// order, so that numbering can go on after 2^32 - 1 events were
-    /// scheduled; the order of every pending event is kept.
+    /// scheduled; the order of every pending event is kept, and so is the
+    /// order within each lane.
     #[cold]
     fn renumber(&mut self) {
-        let mut entries: Vec<Entry> = self.others.drain().map(|Reverse(e)| e).collect();
-        for lane in &mut self.lanes {
-            entries.extend(lane.entries.drain(..));
+        // Every entry with where it is: (lane, position), or no lane.
+        let mut all: Vec<(Entry, u32, usize)> = self
+            .others
+            .drain()
+            .map(|Reverse(e)| (e, u32::MAX, 0))
+            .collect();
+        for (i, lane) in self.lanes.iter().enumerate() {
+            let i = u32::try_from(i).expect("few lanes");
+            all.extend(lane.events.iter().enumerate().map(|(j, (e, _))| (*e, i, j)));
         }
-        self.heads.clear();
-        entries.sort_unstable();
+        all.sort_unstable_by_key(|(e, ..)| *e);
+        let mut others = Vec::new();
         let mut seq = 0;
-        for e in &mut entries {
-            *e = e.with_seq(seq);
+        for (e, lane, j) in all {
+            let e = e.with_seq(seq);
             seq += 1;
+            match self.lanes.get_mut(lane as usize) {
+                Some(l) => l.events[j].0 = e,
+                None => others.push(Reverse(e)),
+            }
         }
         self.next_seq = seq;
-        self.others = entries.into_iter().map(Reverse).collect();
+        self.others = others.into();
+        self.heads.clear();
+        for (i, lane) in self.lanes.iter().enumerate() {
+            if let Some((e, _)) = lane.events.front() {
+                let i = u32::try_from(i).expect("few lanes");
+                self.heads.push(Reverse((*e, i)));
+            }
+        }
     }
 
     /// Remove and return the earliest event.
@@ -207,37 +224,37 @@ impl<E> EventQueue<E> {
             (Some(Reverse((head, _))), Some(Reverse(other))) => head < other,
             (head, _) => head.is_some(),
         };
-        let entry = if lane_first {
+        let (entry, event) = if lane_first {
             self.pop_lane()
         } else {
             let Reverse(entry) = self.others.pop().expect("peeked");
-            entry
+            let slot = entry.slot();
+            self.free.push(slot);
+            let event = self.slab[slot as usize]
+                .take()
+                .expect("a queued slot holds its event");
+            (entry, event)
         };
         self.now = entry.time();
         self.len -= 1;
-        let slot = entry.slot();
-        self.free.push(slot);
-        let event = self.slab[slot as usize]
-            .take()
-            .expect("a queued slot holds its event");
         Some((entry.time(), event))
     }
 
     /// Take the earliest lane head, and put that lane's next entry, if any,
     /// among the heads.
-    fn pop_lane(&mut self) -> Entry {
+    fn pop_lane(&mut self) -> (Entry, E) {
         let mut top = self.heads.peek_mut().expect("a head to pop");
-        let Reverse((entry, i)) = *top;
-        let lane = &mut self.lanes[i as usize].entries;
-        let popped = lane.pop_front();
-        debug_assert_eq!(popped, Some(entry), "a lane's head is its first entry");
+        let Reverse((head, i)) = *top;
+        let lane = &mut self.lanes[i as usize].events;
+        let (entry, event) = lane.pop_front().expect("a lane with a head");
+        debug_assert_eq!(entry, head, "a lane's head is its first entry");
         match lane.front() {
-            Some(next) => *top = Reverse((*next, i)),
+            Some((next, _)) => *top = Reverse((*next, i)),
             None => {
                 PeekMut::pop(top);
             }
         }
-        entry
+        (entry, event)
     }
 
     /// The time of the earliest event, if any.
