@@ -382,23 +382,35 @@ impl TxnHistory {
 impl Ledger {
     /// Build the ledger from a run's observations.
     pub fn build(history: &[Observed<Obs>]) -> Ledger {
-        let mut b = Builder::default();
+        Ledger::build_from(history, Builder::sized_for(history))
+    }
+
+    /// [`Ledger::build`], for a run whose workload sends about `messages`
+    /// messages: room for their entries is made up front instead of by a
+    /// first pass over the history. The ledger is the same whatever the
+    /// estimate.
+    pub fn build_expecting(history: &[Observed<Obs>], messages: usize) -> Ledger {
+        let b = Builder {
+            messages: Vec::with_capacity(messages),
+            ..Builder::default()
+        };
+        Ledger::build_from(history, b)
+    }
+
+    fn build_from(history: &[Observed<Obs>], mut b: Builder) -> Ledger {
         for o in history {
             b.add(o);
         }
-        let messages = b
-            .messages
-            .into_iter()
-            .enumerate()
-            .flat_map(|(producer, row)| {
-                let producer = u32::try_from(producer).expect("few producers");
-                row.into_iter().enumerate().filter_map(move |(seq, m)| {
-                    let seq = u32::try_from(seq).expect("validated workload size");
-                    m.map(|m| (MsgKey { producer, seq }, m))
-                })
-            });
+        // Entries are large: each was made in place in a list of the right
+        // size, in the order messages were first sent, which is key order in
+        // most runs; the map takes the list over without copying it and
+        // moves each entry once, into its nodes.
+        let mut messages = b.messages;
+        if !messages.is_sorted_by_key(|(key, _)| *key) {
+            messages.sort_unstable_by_key(|(key, _)| *key);
+        }
         Ledger {
-            messages: messages.collect(),
+            messages: messages.into_iter().collect(),
             ..b.ledger
         }
     }
@@ -409,8 +421,11 @@ impl Ledger {
 #[derive(Default)]
 struct Builder {
     ledger: Ledger,
-    /// By producer, then sequence number.
-    messages: Vec<Vec<Option<MsgLedger>>>,
+    /// Each message's entry, in the order they were first seen.
+    messages: Vec<(MsgKey, MsgLedger)>,
+    /// Where each message's entry is in `messages`, plus one (0: none yet),
+    /// by producer, then sequence number.
+    index: Vec<Vec<u32>>,
     /// The message at each offset, by partition, then offset.
     offsets: Vec<Vec<Option<MsgKey>>>,
     /// The offset each consumer was last delivered on each partition in its
@@ -431,9 +446,44 @@ fn cell<T>(table: &mut Vec<Vec<Option<T>>>, i: usize, j: usize) -> &mut Option<T
 }
 
 impl Builder {
+    /// A builder with room for an entry for every message sent in
+    /// `history`, so that adding entries never moves the (large) ones
+    /// already made.
+    fn sized_for(history: &[Observed<Obs>]) -> Builder {
+        let mut rows: Vec<u32> = Vec::new();
+        for o in history {
+            if let Obs::SendAttempt { key, .. } | Obs::SendOutcome { key, .. } = &o.obs {
+                let i = key.producer as usize;
+                if rows.len() <= i {
+                    rows.resize(i + 1, 0);
+                }
+                rows[i] = rows[i].max(key.seq + 1);
+            }
+        }
+        let index: Vec<Vec<u32>> = rows.iter().map(|len| vec![0; *len as usize]).collect();
+        let count = rows.iter().map(|len| *len as usize).sum();
+        Builder {
+            messages: Vec::with_capacity(count),
+            index,
+            ..Builder::default()
+        }
+    }
+
     fn entry(&mut self, key: MsgKey) -> &mut MsgLedger {
-        cell(&mut self.messages, key.producer as usize, key.seq as usize)
-            .get_or_insert_with(MsgLedger::default)
+        let (p, seq) = (key.producer as usize, key.seq as usize);
+        if self.index.len() <= p {
+            self.index.resize_with(p + 1, Vec::new);
+        }
+        let row = &mut self.index[p];
+        if row.len() <= seq {
+            row.resize(seq + 1, 0);
+        }
+        if row[seq] == 0 {
+            self.messages.push((key, MsgLedger::default()));
+            row[seq] = u32::try_from(self.messages.len()).expect("fewer than 2^32 messages");
+        }
+        let at = row[seq] as usize - 1;
+        &mut self.messages[at].1
     }
 
     fn add(&mut self, o: &Observed<Obs>) {
@@ -625,10 +675,12 @@ impl Builder {
     }
 
     fn existing(&mut self, key: MsgKey) -> Option<&mut MsgLedger> {
-        self.messages
-            .get_mut(key.producer as usize)?
-            .get_mut(key.seq as usize)?
-            .as_mut()
+        let at = *self
+            .index
+            .get(key.producer as usize)?
+            .get(key.seq as usize)?;
+        let at = (at as usize).checked_sub(1)?;
+        Some(&mut self.messages[at].1)
     }
 
     /// The ledger of a sent message, or a phantom noted if it was never sent.
@@ -671,5 +723,101 @@ pub fn subject(obs: &Obs) -> Option<MsgKey> {
         | Obs::Crashed { key, .. } => Some(*key),
         Obs::Probe(r) => Some(r.key),
         Obs::OffsetCommit { .. } | Obs::Evicted { .. } => None,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn at(ms: u64, actor: u32, obs: Obs) -> Observed<Obs> {
+        Observed {
+            time: SimTime::from_ms(ms),
+            actor: ActorId(actor),
+            obs,
+        }
+    }
+
+    #[test]
+    fn the_ledger_is_in_key_order_whatever_the_send_order_and_the_estimate() {
+        let key = |producer, seq| MsgKey { producer, seq };
+        let history = vec![
+            at(
+                0,
+                1,
+                Obs::SendAttempt {
+                    key: key(1, 0),
+                    attempt: 1,
+                },
+            ),
+            at(
+                0,
+                0,
+                Obs::SendAttempt {
+                    key: key(0, 2),
+                    attempt: 1,
+                },
+            ),
+            at(
+                1,
+                0,
+                Obs::SendAttempt {
+                    key: key(0, 0),
+                    attempt: 1,
+                },
+            ),
+            at(
+                2,
+                2,
+                Obs::Append {
+                    key: key(0, 2),
+                    partition: 0,
+                    offset: 0,
+                },
+            ),
+            at(
+                3,
+                3,
+                Obs::Deliver {
+                    key: key(0, 2),
+                    partition: 0,
+                    offset: 0,
+                },
+            ),
+            at(
+                3,
+                3,
+                Obs::Effect {
+                    key: key(0, 2),
+                    count: 1,
+                },
+            ),
+            at(
+                4,
+                3,
+                Obs::Effect {
+                    key: key(5, 5),
+                    count: 1,
+                },
+            ),
+            at(
+                5,
+                0,
+                Obs::SendOutcome {
+                    key: key(0, 2),
+                    outcome: SendOutcome::Acked,
+                },
+            ),
+        ];
+        let built = format!("{:?}", Ledger::build(&history));
+        for estimate in [0, 1, 3, 1000] {
+            let expecting = format!("{:?}", Ledger::build_expecting(&history, estimate));
+            assert_eq!(expecting, built, "estimate {estimate}");
+        }
+        let ledger = Ledger::build(&history);
+        let keys: Vec<MsgKey> = ledger.messages.keys().copied().collect();
+        assert_eq!(keys, [key(0, 0), key(0, 2), key(1, 0)]);
+        assert_eq!(ledger.messages[&key(0, 2)].effects.len(), 1);
+        assert_eq!(ledger.phantoms.len(), 1);
     }
 }

@@ -187,7 +187,9 @@ pub(crate) fn report_of(
     end: RunEnd,
     sim: &Sim<Node, Seeded>,
 ) -> RunReport {
-    let ledger = Ledger::build(sim.history());
+    let w = &scenario.spec().workload;
+    let messages = w.producers as usize * w.messages as usize;
+    let ledger = Ledger::build_expecting(sim.history(), messages);
     let healed_at = scenario.plan().faults_until;
     let input = CheckInput {
         model: scenario.model(),

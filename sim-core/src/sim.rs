@@ -524,7 +524,7 @@ impl<A: Actor, C: Choices> Sim<A, C> {
         let core = Core {
             now: SimTime::ZERO,
             choices,
-            queue: EventQueue::with_capacity(1024),
+            queue: EventQueue::default(),
             links: topology.link_states(),
             topology,
             faults,

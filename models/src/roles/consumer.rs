@@ -116,9 +116,15 @@ impl Clone for ConsumerDb {
         self.table.clone_from(&source.table);
         self.inbox.clone_from(&source.inbox);
         self.dedup_window = source.dedup_window;
-        self.window_entries.clone_from(&source.window_entries);
+        // A map's `clone_from` rebuilds it even when both sides are empty
+        // (every model but M5 and M11; M2-set's set likewise).
+        if !(self.window_entries.is_empty() && source.window_entries.is_empty()) {
+            self.window_entries.clone_from(&source.window_entries);
+        }
         self.checkpoint.clone_from(&source.checkpoint);
-        self.set.clone_from(&source.set);
+        if !(self.set.is_empty() && source.set.is_empty()) {
+            self.set.clone_from(&source.set);
+        }
     }
 }
 
