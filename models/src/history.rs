@@ -100,9 +100,9 @@ pub enum Obs {
         /// The attempt that produced it.
         tag: TxnTag,
         /// The output log (the transactional id's partition).
-        log: u32,
+        log: u16,
         /// Its offset in the output log.
-        offset: u64,
+        offset: u32,
     },
     /// The downstream reader read an output record of a transaction (M7):
     /// an effect of its message.
@@ -123,9 +123,9 @@ pub enum Obs {
         /// The attempt that produced it.
         tag: TxnTag,
         /// The output log (the transactional id's partition).
-        log: u32,
+        log: u16,
         /// Its offset in the output log.
-        offset: u64,
+        offset: u32,
         /// The attempt whose EndTxn ended it (`session` 0: the next
         /// session's `initTransactions`); another attempt than `tag` means
         /// a request crossed a transaction boundary.
@@ -222,10 +222,10 @@ pub struct MsgLedger {
     pub late_copies: Vec<(SimDuration, SimDuration)>,
     /// Requests refused because their key was stored for another message.
     pub key_mismatches: Vec<MsgKey>,
-    /// Transaction outputs the broker ended by another attempt's EndTxn
-    /// (M7 before KIP-890): (the output's attempt, the ending attempt,
-    /// committed).
-    pub txn_crossings: Vec<(TxnTag, TxnTag, bool)>,
+    /// The first transaction output the broker ended by another attempt's
+    /// EndTxn (M7 before KIP-890): (the output's attempt, the ending
+    /// attempt, committed). Boxed: rare, and entries are moved around.
+    pub txn_crossing: Option<Box<(TxnTag, TxnTag, bool)>>,
 }
 
 impl MsgLedger {
@@ -338,7 +338,7 @@ pub struct TxnHistory {
     pub outcomes: BTreeMap<(MsgKey, TxnTag), bool>,
     /// Output records whose transaction has not ended, by (output log,
     /// offset).
-    pub open: BTreeMap<(u32, u64), (MsgKey, TxnTag)>,
+    pub open: BTreeMap<(u16, u32), (MsgKey, TxnTag)>,
     /// Output records appended.
     pub appended: u64,
     /// How the broker ended each attempt's output: by which attempt's
@@ -367,7 +367,7 @@ impl TxnHistory {
 
     /// Outputs whose transaction never ended (hanging transactions, which
     /// hold the LSO): (message, attempt, output offset).
-    pub fn hanging(&self) -> impl Iterator<Item = (MsgKey, TxnTag, u64)> + '_ {
+    pub fn hanging(&self) -> impl Iterator<Item = (MsgKey, TxnTag, u32)> + '_ {
         self.open
             .iter()
             .map(|((_, offset), (key, tag))| (*key, *tag, *offset))
@@ -609,7 +609,8 @@ impl Builder {
                     .insert((*key, *tag), (*by, *committed));
                 let crossed = by != tag && by.session != 0;
                 if let Some(m) = self.existing(*key).filter(|_| crossed) {
-                    m.txn_crossings.push((*tag, *by, *committed));
+                    m.txn_crossing
+                        .get_or_insert_with(|| Box::new((*tag, *by, *committed)));
                 }
             }
             Obs::TxnOutcome {

@@ -280,7 +280,7 @@ fn cause(m: &MsgLedger) -> &'static str {
     match m.effect_count() {
         0 if !m.key_mismatches.is_empty() => "key reused for another request",
         2.. if !m.late_copies.is_empty() => "a copy arrived after the dedup window",
-        _ if !m.txn_crossings.is_empty() => "a request crossed a transaction boundary",
+        _ if m.txn_crossing.is_some() => "a request crossed a transaction boundary",
         0 if m.appends.is_empty() => "request lost, never retried",
         0 if m.offset_commits > 0 => "offset committed, effect never ran",
         0 => "appended, never processed",
@@ -383,7 +383,7 @@ fn causes(m: &MsgLedger) -> Vec<String> {
     if m.final_outcome() == SendOutcome::Failed && m.effect_count() > 0 {
         why.push("why: its operation was rolled back after its event had been published".into());
     }
-    if let Some((tag, by, committed)) = m.txn_crossings.first() {
+    if let Some((tag, by, committed)) = m.txn_crossing.as_deref() {
         let how = if *committed { "committed" } else { "aborted" };
         why.push(format!(
             "why: {by}'s EndTxn {how} {tag}'s output: with one epoch per session the broker \
@@ -395,7 +395,7 @@ fn causes(m: &MsgLedger) -> Vec<String> {
             "why: its idempotency key was already stored for {first}: the server answered \
              key-mismatch and never executed it"
         ));
-    } else if m.effect_count() == 0 && m.acked_at.is_some() && m.txn_crossings.is_empty() {
+    } else if m.effect_count() == 0 && m.acked_at.is_some() && m.txn_crossing.is_none() {
         why.push(if m.appends.is_empty() {
             "why: it was never appended: the produce request was lost and nothing retried it".into()
         } else if m.offset_commits > 0 {
@@ -417,7 +417,7 @@ fn causes(m: &MsgLedger) -> Vec<String> {
         );
     }
     let redelivered = m.deliveries.len() > m.appends.len();
-    if redelivered && m.crashes.is_empty() && m.txn_crossings.is_empty() {
+    if redelivered && m.crashes.is_empty() && m.txn_crossing.is_none() {
         why.push(
             "why: a record was delivered again (an offset commit was lost or late, or the \
              network duplicated the delivery)"

@@ -165,7 +165,7 @@ mod tests {
             key: key(0),
             tag: tag(attempt),
             log: 0,
-            offset: u64::from(attempt),
+            offset: attempt,
             by: tag(attempt),
             committed: false,
         };

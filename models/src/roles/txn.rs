@@ -204,8 +204,8 @@ impl Broker {
             ctx.observe(Obs::TxnAppend {
                 key,
                 tag,
-                log: partition,
-                offset: rec.offset,
+                log: u16::try_from(partition).expect("few partitions"),
+                offset: u32::try_from(rec.offset).expect("an output log under 2^32 records"),
             });
             if !self.rules().read_committed {
                 self.read(db, ctx, rec, false);
@@ -296,8 +296,8 @@ impl Broker {
             ctx.observe(Obs::TxnEnded {
                 key: r.key,
                 tag: r.tag,
-                log: u32::try_from(p).expect("few partitions"),
-                offset: r.offset,
+                log: u16::try_from(p).expect("few partitions"),
+                offset: u32::try_from(r.offset).expect("an output log under 2^32 records"),
                 by,
                 committed: r.state == OutState::Committed,
             });
