@@ -7,7 +7,7 @@ use std::collections::BTreeMap;
 use sim_core::{ActorId, Choices, Ctx, SimDuration, Step, Store, TimerId};
 
 use super::lease::{LeaseCfg, LeaseDb, LeaseVol};
-use super::txn::{EndTxn, TxnDb, TxnLog};
+use super::txn::{TxnDb, TxnLog};
 use super::{Msg, Node, Timer};
 use crate::history::Obs;
 use crate::protocols::Record;
@@ -257,24 +257,7 @@ impl Broker {
                 tag,
                 epoch,
             } => self.on_txn_produce(&mut db, ctx, src, (partition, key, tag, epoch)),
-            Msg::EndTxn {
-                partition,
-                offset,
-                key,
-                tag,
-                epoch,
-                commit,
-            } => {
-                let end = EndTxn {
-                    partition,
-                    offset,
-                    key,
-                    tag,
-                    epoch,
-                    commit,
-                };
-                self.on_end_txn(&mut db, v, ctx, src, end);
-            }
+            Msg::EndTxn(end) => self.on_end_txn(&mut db, v, ctx, src, end),
             Msg::OffsetCommit {
                 partition,
                 offset,

@@ -144,7 +144,11 @@ impl PartialEq for ConsumerDb {
             && self.effects == other.effects
             && self.table == other.table
             && self.inbox == other.inbox
-            && same(&self.window_entries, &other.window_entries, BTreeMap::is_empty)
+            && same(
+                &self.window_entries,
+                &other.window_entries,
+                BTreeMap::is_empty,
+            )
             && same(&self.set, &other.set, BTreeSet::is_empty)
             && self.checkpoint == other.checkpoint
     }

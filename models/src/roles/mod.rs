@@ -33,7 +33,7 @@ pub use consumer::{Consumer, ConsumerDb, ConsumerVol, PendingWrite, RowStatus};
 pub use lease::{LeaseCfg, LeaseDb};
 pub use producer::{Producer, ProducerDb, ProducerVol, Row, Source};
 pub use recovery::Recovery;
-pub use txn::{OutRecord, OutState, TxnDb, TxnLog, TxnTag};
+pub use txn::{EndTxn, OutRecord, OutState, TxnDb, TxnLog, TxnTag};
 
 use crate::history::Obs;
 use crate::vocab::MsgKey;
@@ -180,20 +180,7 @@ pub enum Msg {
     },
     /// task → broker: end the open transaction; a commit also commits the
     /// input offset (`sendOffsetsToTransaction`).
-    EndTxn {
-        /// The partition (the transactional id).
-        partition: u32,
-        /// The input record's offset.
-        offset: u64,
-        /// The input message.
-        key: MsgKey,
-        /// The task's attempt.
-        tag: TxnTag,
-        /// The task's epoch.
-        epoch: u32,
-        /// Commit (else abort).
-        commit: bool,
-    },
+    EndTxn(EndTxn),
     /// broker → task: the transaction ended.
     EndTxnAck {
         /// The input message.

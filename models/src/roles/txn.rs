@@ -123,14 +123,20 @@ impl TxnLog {
     }
 }
 
-/// A transaction's end, as the broker handles it.
-#[derive(Clone, Copy, Debug)]
-pub(super) struct EndTxn {
+/// A task's request to end its open transaction.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub struct EndTxn {
+    /// The partition (the transactional id).
     pub partition: u32,
+    /// The input record's offset.
     pub offset: u64,
+    /// The input message.
     pub key: MsgKey,
+    /// The task's attempt.
     pub tag: TxnTag,
+    /// The task's epoch.
     pub epoch: u32,
+    /// Commit (else abort).
     pub commit: bool,
 }
 
@@ -584,14 +590,14 @@ impl Consumer {
             Stage::Aborting
         };
         t.current = Some(Current { stage, ..c });
-        let end = Msg::EndTxn {
+        let end = Msg::EndTxn(EndTxn {
             partition: self.partition,
             offset: c.offset,
             key: c.key,
             tag: c.tag,
             epoch: t.epoch.expect("a transaction runs within a session"),
             commit,
-        };
+        });
         ctx.send(self.broker, end);
         arm(t, ctx);
     }
