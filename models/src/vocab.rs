@@ -56,7 +56,7 @@ pub enum SendOutcome {
 const CHUNK: usize = 252;
 
 /// A fixed-length table whose clones share storage until written: chunks of
-/// [`CHUNK`] entries behind `Rc`, copied on the first write after a clone. Cloning
+/// `CHUNK` (252) entries behind `Rc`, copied on the first write after a clone. Cloning
 /// and comparing two tables that differ in a few entries costs a pointer per
 /// chunk, which is what lets the law probe clone a consumer's whole durable
 /// state before every record and compare it with `Eq`.
