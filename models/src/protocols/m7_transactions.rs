@@ -47,6 +47,10 @@
 //!     C1).
 //!   - `M7ReadUncommitted`, F-drop or F-reorder: the reader reads a record
 //!     whose transaction later aborts (C7, G1a), then the retry's (C3).
+//!   - Any variant, F-expire at the broker: the idempotent producer
+//!     upstream loses its state, the input log holds a message twice, and
+//!     each copy is processed exactly once (C4, C3, C8): exactly-once is
+//!     per input record.
 //!   - Not modelled: an external side effect inside "process", a
 //!     coordinator timeout, rebalances and `transactional.id` reuse.
 //! - *Anchor.* KIP-98 (transactions, control records, `read_committed`,
@@ -105,8 +109,10 @@ pub const TRANSACTIONAL: ModelInfo = ModelInfo {
                 transactions; the reader is read_committed",
     claims: TRANSACTIONAL_CLAIMS,
     survives: &FaultClass::ALL,
-    breakers: "none among the network faults and crash points; an external side effect in \
-               the processing step would not be rolled back (not modelled)",
+    breakers: "none among the network faults, crash points, pauses and clock jumps; evicted \
+               producer state upstream (F-expire) appends an input twice, and each copy is \
+               processed once (C4, C3); an external side effect in the processing step would \
+               not be rolled back (not modelled)",
     anchor: "KIP-98, sendOffsetsToTransaction, KIP-447 fencing, KIP-890 server-side defense",
     consumer_crash_points: CRASH_POINTS,
     producer_crash_points: &[],

@@ -470,5 +470,8 @@ const EXPIRE: &str = "network: (default: (ordering: Fifo, loss: Ratio(1, 5), \
 fn evicted_dedup_state_breaks_m6_and_m4_and_leaves_m2_at_least_once() {
     assert_breaks(&scenario("M6", EXPIRE), CheckId::C4, 10);
     assert_breaks(&scenario("M4", EXPIRE), CheckId::C3, 10);
+    // M7's exactly-once is per input record: an input appended twice is
+    // processed twice.
+    assert_breaks(&scenario("M7", EXPIRE), CheckId::C4, 10);
     assert_claims_hold(ModelId::M2, &scenario("M2", EXPIRE), &[]);
 }
