@@ -105,10 +105,7 @@ fn human(matrix: &Matrix) -> String {
         ),
         "a cell lists the checks that broke on some seed; holds: none did".into(),
         String::new(),
-        row_line(
-            "model",
-            FaultClass::ALL.iter().map(|f| f.name().to_string()),
-        ),
+        row_line("model", FaultClass::ALL.iter().map(|f| header(*f))),
         row_line(
             &"─".repeat(model_width() - 1),
             FaultClass::ALL.iter().map(|_| "─".repeat(cell_width() - 1)),
@@ -141,10 +138,24 @@ fn row_line(label: &str, cells: impl Iterator<Item = String>) -> String {
 }
 
 /// The knobs behind the columns and the verdict on the claims.
+/// A column's header, shortened to fit its cell (the legend gives the
+/// full name).
+fn header(f: FaultClass) -> String {
+    let name = f.name();
+    if name.chars().count() < cell_width() {
+        return name.to_string();
+    }
+    let short: String = name.chars().take(cell_width() - 2).collect();
+    short + "."
+}
+
 fn legend(matrix: &Matrix) -> Vec<String> {
     let knobs: Vec<String> = FaultClass::ALL
         .iter()
-        .map(|f| format!("{}: {}", f.name(), f.knob()))
+        .map(|f| match header(*f) {
+            h if h == f.name() => format!("{h}: {}", f.knob()),
+            h => format!("{h} ({}): {}", f.name(), f.knob()),
+        })
         .collect();
     let mut lines = vec![reports::text::join_wrapped(
         &prefixed("columns  ", &knobs),

@@ -22,8 +22,8 @@ use crate::protocols::ModelId;
 use crate::run::{self, Judgement, Verdict};
 use crate::scenario::Scenario;
 use crate::scenario::spec::{
-    CrashKnobSpec, Expect, FaultEvent, FaultsSpec, LinkSpec, NetworkSpec, OrderingSpec, RatioSpec,
-    ScenarioSpec, WorkloadSpec,
+    CrashKnobSpec, Expect, FaultEvent, FaultsSpec, LinkSpec, NetworkSpec, OrderingSpec,
+    PauseKnobSpec, RatioSpec, ScenarioSpec, WorkloadSpec,
 };
 
 /// A class of fault, as a matrix column: one knob of the scenario format.
@@ -44,16 +44,24 @@ pub enum FaultClass {
     Crash,
     /// F-part: the broker is cut off from everyone from 5 ms to 120 ms.
     Partition,
+    /// F-pause: every actor pauses once, in one run in two, for 300 ms
+    /// (longer than M12's 100 ms lease), from a time within the first 2 s.
+    Pause,
+    /// F-clock: every actor's clock jumps once, by up to ten minutes either
+    /// way (past M5's five-minute window), at a time within the first 2 s.
+    Clock,
 }
 
 impl FaultClass {
     /// Every class, in column order.
-    pub const ALL: [FaultClass; 5] = [
+    pub const ALL: [FaultClass; 7] = [
         FaultClass::Loss,
         FaultClass::Duplicate,
         FaultClass::Reorder,
         FaultClass::Crash,
         FaultClass::Partition,
+        FaultClass::Pause,
+        FaultClass::Clock,
     ];
 
     /// The column name (`loss`, `dup`, …).
@@ -64,6 +72,8 @@ impl FaultClass {
             FaultClass::Reorder => "reorder",
             FaultClass::Crash => "crash",
             FaultClass::Partition => "partition",
+            FaultClass::Pause => "pause",
+            FaultClass::Clock => "clock",
         }
     }
 
@@ -80,6 +90,8 @@ impl FaultClass {
             FaultClass::Reorder => "links reorder, delays 1-20 ms (others: FIFO)",
             FaultClass::Crash => "every crash point fires 1 pass in 10",
             FaultClass::Partition => "the broker is cut off from 5 ms to 120 ms",
+            FaultClass::Pause => "every actor pauses 300 ms, in one run in two",
+            FaultClass::Clock => "every clock jumps once, by up to ±10 min",
         }
     }
 
@@ -138,6 +150,12 @@ impl FaultClass {
                 to_ms: 120,
                 one_way: false,
             }),
+            FaultClass::Pause => spec.faults.pause.push(PauseKnobSpec {
+                actor: None,
+                ratio: RatioSpec(1, 2),
+                for_ms: 300,
+            }),
+            FaultClass::Clock => spec.faults.clock_jump_ms_max = Some(600_000),
         }
     }
 

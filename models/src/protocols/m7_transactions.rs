@@ -32,7 +32,8 @@
 //!   lives in the output log, not in the consumer's database the probe
 //!   clones (as for M8 and M12).
 //!   `M7Pre890` claims the same while requests arrive in order: under
-//!   loss, duplication, crashes and partitions on FIFO links, not under
+//!   loss, duplication, crashes, partitions, pauses and clock jumps on FIFO
+//!   links, not under
 //!   reordering (the fault matrix's 200-seed run found C1, C2 and C9 broken
 //!   under reordering in 15 of 200 seeds). `M7ReadUncommitted` claims
 //!   at-least-once (C1, C2, C5, C6, C16).
@@ -133,6 +134,8 @@ pub const PRE_KIP_890: ModelInfo = ModelInfo {
         FaultClass::Duplicate,
         FaultClass::Crash,
         FaultClass::Partition,
+        FaultClass::Pause,
+        FaultClass::Clock,
     ],
     breakers: "a produce delayed past its transaction's abort joins the next transaction and \
                commits (C7 G1a, C3, C8); a late abort aborts the next transaction, whose \

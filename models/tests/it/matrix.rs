@@ -47,6 +47,12 @@ fn the_matrix_agrees_with_every_models_claims() {
     assert!(breaks(ModelId::M2, FaultClass::Crash, CheckId::C3));
     assert!(breaks(ModelId::M0Naive, FaultClass::Crash, CheckId::C3));
     assert!(breaks(ModelId::M2Set, FaultClass::Loss, CheckId::C3));
+    assert!(breaks(
+        ModelId::M12LeaseOnly,
+        FaultClass::Pause,
+        CheckId::C13
+    ));
+    assert!(!breaks(ModelId::M12, FaultClass::Pause, CheckId::C13));
     assert!(breaks(ModelId::M2Set, FaultClass::Reorder, CheckId::C1));
     assert!(breaks(ModelId::M7Pre890, FaultClass::Reorder, CheckId::C9));
     assert!(breaks(ModelId::M7Pre890, FaultClass::Reorder, CheckId::C1));
