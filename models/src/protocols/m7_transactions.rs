@@ -33,10 +33,9 @@
 //!   clones (as for M8 and M12).
 //!   `M7Pre890` claims the same while requests arrive in order: under
 //!   loss, duplication, crashes, partitions, pauses and clock jumps on FIFO
-//!   links, not under
-//!   reordering (the fault matrix's 200-seed run found C1, C2 and C9 broken
-//!   under reordering in 15 of 200 seeds). `M7ReadUncommitted` claims
-//!   at-least-once (C1, C2, C5, C6, C16).
+//!   links, not under reordering (the fault matrix's 200-seed run found C1,
+//!   C2 and C9 broken under reordering in 15 of 200 seeds).
+//!   `M7ReadUncommitted` claims at-least-once (C1, C2, C5, C6, C16).
 //! - *Expected violations.* None for `M7`.
 //! - *Breakers.*
 //!   - `M7Pre890`, F-reorder past the request timeout: a produce delayed
