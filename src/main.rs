@@ -141,7 +141,7 @@ enum Command {
         #[arg(long)]
         model: String,
         /// Fault classes, comma-separated: loss, dup, reorder, crash,
-        /// partition (none: a fault-free run).
+        /// partition, pause, clock (none: a fault-free run).
         #[arg(long, default_value = "")]
         faults: String,
         /// Overwrite the file if it exists.

@@ -753,6 +753,16 @@ pub fn compact_ron(spec: &ScenarioSpec) -> String {
         let knobs: Vec<String> = f.crash.iter().map(crash_knob_ron).collect();
         faults.push_str(&format!("crash: [{}], ", knobs.join(", ")));
     }
+    if let Some(max) = f.clock_jump_ms_max {
+        faults.push_str(&format!("clock_jump_ms_max: {max}, "));
+    }
+    if let Some(r) = f.expire {
+        faults.push_str(&format!("expire: Ratio({}, {}), ", r.0, r.1));
+    }
+    if !f.pause.is_empty() {
+        let knobs: Vec<String> = f.pause.iter().map(pause_knob_ron).collect();
+        faults.push_str(&format!("pause: [{}], ", knobs.join(", ")));
+    }
     if f.schedule.is_empty() {
         faults.push_str("schedule: [])");
     } else {
@@ -820,6 +830,19 @@ fn crash_knob_ron(knob: &crate::scenario::spec::CrashKnobSpec) -> String {
     format!("({})", parts.join(", "))
 }
 
+fn pause_knob_ron(knob: &crate::scenario::spec::PauseKnobSpec) -> String {
+    let actor = knob
+        .actor
+        .as_ref()
+        .map(|a| format!("actor: {}, ", one_line(a)))
+        .unwrap_or_default();
+    let r = knob.ratio;
+    format!(
+        "({actor}ratio: Ratio({}, {}), for_ms: {})",
+        r.0, r.1, knob.for_ms
+    )
+}
+
 /// A value as RON on one line, as people write it.
 fn one_line<T: serde::Serialize>(value: &T) -> String {
     let config = ron::ser::PrettyConfig::new()
@@ -831,6 +854,21 @@ fn one_line<T: serde::Serialize>(value: &T) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_compact_file_keeps_every_fault_knob() {
+        use crate::matrix::{FaultClass, combined_spec};
+        for model in [
+            crate::protocols::ModelId::M2,
+            crate::protocols::ModelId::M12LeaseOnly,
+        ] {
+            let mut spec = combined_spec("all", model, &FaultClass::ALL);
+            spec.faults.expire = Some(crate::scenario::spec::RatioSpec(1, 3));
+            let text = compact_ron(&spec);
+            let back = Scenario::parse("all.ron", &text).unwrap_or_else(|e| panic!("{e}\n{text}"));
+            assert_eq!(back.spec(), &spec, "{text}");
+        }
+    }
 
     #[test]
     fn fault_kinds_name_actors_by_role_in_a_fixed_order() {
