@@ -129,43 +129,25 @@ impl Validator<'_> {
                 self.check_link_name(&format!("{path}.link"), link, actors);
                 self.positive(&format!("{path}.nth"), *nth);
             }
+            FaultEvent::ClockJump { actor, at_ms, .. } | FaultEvent::Expire { actor, at_ms } => {
+                self.actor(&format!("{path}.actor"), actor, actors);
+                self.before_heal(path, ("at_ms", *at_ms), until_ms);
+            }
             FaultEvent::Pause {
                 actor,
-                from_ms: at_ms,
+                from_ms,
                 to_ms,
-            } if to_ms <= at_ms => {
-                self.actor(&format!("{path}.actor"), actor, actors);
-                let msg = format!("pause from_ms {at_ms} is not before to_ms {to_ms}");
-                self.report(
-                    &format!("{path}.to_ms"),
-                    "scenario::min-above-max",
-                    msg,
-                    "empty pause",
-                    None,
-                );
-            }
-            FaultEvent::ClockJump { actor, at_ms, .. }
-            | FaultEvent::Expire { actor, at_ms }
-            | FaultEvent::Pause {
-                actor,
-                from_ms: at_ms,
-                ..
             } => {
                 self.actor(&format!("{path}.actor"), actor, actors);
-                if *at_ms >= until_ms {
-                    let msg = format!(
-                        "at_ms {at_ms} is not before faults.until_ms {until_ms}: the fault would \
-                         come after the heal"
-                    );
-                    let help = Some(
-                        "faults, scheduled ones too, happen only before faults.until_ms".into(),
-                    );
+                self.before_heal(path, ("from_ms", *from_ms), until_ms);
+                if to_ms <= from_ms {
+                    let msg = format!("pause from_ms {from_ms} is not before to_ms {to_ms}");
                     self.report(
-                        &format!("{path}.at_ms"),
-                        "scenario::after-heal",
+                        &format!("{path}.to_ms"),
+                        "scenario::min-above-max",
                         msg,
-                        "after the heal",
-                        help,
+                        "empty pause",
+                        None,
                     );
                 }
             }
@@ -177,21 +159,7 @@ impl Validator<'_> {
                 ..
             } => {
                 self.check_partition(path, between, and, actors);
-                if *from_ms >= until_ms {
-                    let msg = format!(
-                        "partition from_ms {from_ms} is not before faults.until_ms {until_ms}: it would never cut"
-                    );
-                    let help = Some(
-                        "faults, scheduled ones too, happen only before faults.until_ms".into(),
-                    );
-                    self.report(
-                        &format!("{path}.from_ms"),
-                        "scenario::after-heal",
-                        msg,
-                        "after the heal",
-                        help,
-                    );
-                }
+                self.before_heal(path, ("from_ms", *from_ms), until_ms);
                 if from_ms >= to_ms {
                     let msg = format!("partition from_ms {from_ms} is not before to_ms {to_ms}");
                     self.report(
@@ -204,6 +172,26 @@ impl Validator<'_> {
                 }
             }
         }
+    }
+
+    /// A scheduled fault starts before the heal: its `field` (name, value)
+    /// is before `faults.until_ms`.
+    fn before_heal(&mut self, path: &str, (field, at): (&str, u64), until_ms: u64) {
+        if at < until_ms {
+            return;
+        }
+        let msg = format!(
+            "{field} {at} is not before faults.until_ms {until_ms}: the fault would come after \
+             the heal"
+        );
+        let help = Some("faults, scheduled ones too, happen only before faults.until_ms".into());
+        self.report(
+            &format!("{path}.{field}"),
+            "scenario::after-heal",
+            msg,
+            "after the heal",
+            help,
+        );
     }
 
     fn positive(&mut self, path: &str, nth: u64) {
