@@ -137,6 +137,19 @@ pub trait Actor: Sized {
         let _ = (durable, volatile, ctx);
     }
 
+    /// As a group's coordinator, take `member`'s partitions away and assign
+    /// them to another member (F-rebalance; `volatile` is `None` while
+    /// down). By default the actor coordinates no group.
+    fn rebalance<C: Choices>(
+        &self,
+        durable: Store<'_, Self::Durable>,
+        volatile: Option<&mut Self::Volatile>,
+        ctx: &mut Ctx<'_, Self, C>,
+        member: ActorId,
+    ) {
+        let _ = (durable, volatile, ctx, member);
+    }
+
     /// Handle a timer that expired.
     ///
     /// # Errors

@@ -87,6 +87,8 @@ pub enum Site {
     Expire,
     /// Whether and when an actor is paused.
     Pause,
+    /// Whether and when a group member loses its partitions.
+    Rebalance,
 }
 
 /// One non-default decision, as recorded by [`Seeded`] and replayed by [`Tape`].

@@ -72,6 +72,28 @@ pub struct ScheduledExpiry {
     pub at: SimTime,
 }
 
+/// A consumer group: the members that share its partitions, and the actor
+/// that assigns them (F-rebalance moves a member's partitions to another).
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+pub struct Group {
+    /// The actor that assigns partitions (its [`crate::Actor::rebalance`]
+    /// is called).
+    pub coordinator: ActorId,
+    /// The members.
+    pub members: Vec<ActorId>,
+}
+
+/// At `at`, the group's coordinator takes `member`'s partitions away and
+/// assigns them to another member (F-rebalance: the member's session timed
+/// out, or it was too slow between polls). The member is not told.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct ScheduledRebalance {
+    /// The member that loses its partitions.
+    pub member: ActorId,
+    /// When.
+    pub at: SimTime,
+}
+
 /// From `from` until `to`, `actor` is paused (F-pause: a stop-the-world
 /// GC, a stalled VM): it handles nothing, and the datagrams and timers that
 /// come due wait for it; then it resumes with its memory, and with the
@@ -117,6 +139,9 @@ pub enum Realized {
     Expire(ScheduledExpiry),
     /// An actor was paused (scheduled, or drawn at the start).
     Pause(ScheduledPause),
+    /// A group member lost its partitions (scheduled, or drawn at the
+    /// start).
+    Rebalance(ScheduledRebalance),
 }
 
 /// A stochastic crash knob: at each pass of a matching crash point, crash
@@ -190,6 +215,13 @@ pub struct FaultPlan {
     pub pauses: Vec<ScheduledPause>,
     /// Stochastic pauses.
     pub pause_knobs: Vec<PauseKnob>,
+    /// The consumer group, if the actors form one.
+    pub group: Option<Group>,
+    /// Scheduled rebalances (only with a group).
+    pub rebalances: Vec<ScheduledRebalance>,
+    /// Stochastic rebalances: each group member loses its partitions once,
+    /// with this probability, at a time drawn within the faulty phase.
+    pub rebalance_ratio: Option<Ratio>,
 }
 
 impl Default for FaultPlan {
@@ -210,6 +242,9 @@ impl Default for FaultPlan {
             expiry_ratio: None,
             pauses: Vec::new(),
             pause_knobs: Vec::new(),
+            group: None,
+            rebalances: Vec::new(),
+            rebalance_ratio: None,
         }
     }
 }

@@ -10,7 +10,7 @@ use crate::actor::{Actor, ActorId, Crashed, Ctx, Step, Store, TimerId};
 use crate::choice::{Choices, Site, Stream};
 use crate::fault::{
     ClockJump, Datagram, FaultPlan, Realized, ScheduledCrash, ScheduledDelay, ScheduledExpiry,
-    ScheduledPause,
+    ScheduledPause, ScheduledRebalance,
 };
 use crate::network::{LinkConfig, LinkState, Ordering, Topology};
 use crate::queue::EventQueue;
@@ -92,6 +92,8 @@ pub struct Stats {
     pub restarts: u64,
     /// Pauses (F-pause) that began.
     pub pauses: u64,
+    /// Rebalances (F-rebalance).
+    pub rebalances: u64,
 }
 
 impl Stats {
@@ -166,6 +168,10 @@ pub(crate) enum Event<A: Actor> {
     Pause {
         actor: ActorId,
         resumes: bool,
+    },
+    Rebalance {
+        coordinator: ActorId,
+        member: ActorId,
     },
 }
 
@@ -473,7 +479,9 @@ impl<A: Actor, C: Choices> Core<A, C> {
 }
 
 struct Slot<A: Actor> {
-    durable: A::Durable,
+    /// The index of the actor's durable state in `Sim::stores` (actors that
+    /// share a database share an index; see [`Sim::share_durable`]).
+    store: usize,
     volatile: Option<A::Volatile>,
 }
 
@@ -482,6 +490,7 @@ pub struct Sim<A: Actor, C: Choices> {
     names: Vec<String>,
     actors: Vec<A>,
     slots: Vec<Slot<A>>,
+    stores: Vec<A::Durable>,
     core: Core<A, C>,
     limits: Limits,
     started: bool,
@@ -508,19 +517,20 @@ impl<A: Actor, C: Choices> Sim<A, C> {
         draw_clock_jumps(&mut faults, actors.len(), &mut choices);
         draw_expiries(&mut faults, actors.len(), &mut choices);
         draw_pauses(&mut faults, actors.len(), &mut choices);
+        draw_rebalances(&mut faults, &mut choices);
         assert_eq!(names.len(), actors.len(), "one name per actor");
         assert_eq!(
             topology.actor_count(),
             actors.len(),
             "one topology node per actor"
         );
-        let slots = actors
-            .iter()
-            .map(|a| Slot {
-                durable: a.init_durable(),
+        let slots = (0..actors.len())
+            .map(|store| Slot {
+                store,
                 volatile: None,
             })
             .collect();
+        let stores = actors.iter().map(Actor::init_durable).collect();
         let core = Core {
             now: SimTime::ZERO,
             choices,
@@ -542,9 +552,25 @@ impl<A: Actor, C: Choices> Sim<A, C> {
             names,
             actors,
             slots,
+            stores,
             core,
             limits,
             started: false,
+        }
+    }
+
+    /// Let `actors` share the first one's durable state, as processes of
+    /// one service share its database: a transaction of one is seen by the
+    /// others at once, and a crash of one loses none of it. Must be called
+    /// before the run starts.
+    ///
+    /// # Panics
+    /// If the run has started, or `actors` is empty.
+    pub fn share_durable(&mut self, actors: &[ActorId]) {
+        assert!(!self.started, "sharing is chosen before the run starts");
+        let store = self.slots[actors[0].index()].store;
+        for a in actors {
+            self.slots[a.index()].store = store;
         }
     }
 
@@ -565,7 +591,14 @@ impl<A: Actor, C: Choices> Sim<A, C> {
         let jumps = faults.clock_jumps.iter().map(|j| Realized::ClockJump(*j));
         let expiries = faults.expiries.iter().map(|e| Realized::Expire(*e));
         let pauses = faults.pauses.iter().map(|p| Realized::Pause(*p));
-        self.core.realized = Some(jumps.chain(expiries).chain(pauses).collect());
+        let rebalances = faults.rebalances.iter().map(|r| Realized::Rebalance(*r));
+        self.core.realized = Some(
+            jumps
+                .chain(expiries)
+                .chain(pauses)
+                .chain(rebalances)
+                .collect(),
+        );
     }
 
     /// The faults that happened so far, in order, if
@@ -640,10 +673,21 @@ impl<A: Actor, C: Choices> Sim<A, C> {
         for i in 0..self.actors.len() {
             self.start_actor(actor_id(i));
         }
-        // Evictions and pauses are not pending work: a run may end quiet
-        // before them.
+        // Evictions, pauses and rebalances are not pending work: a run may
+        // end quiet before them.
         for e in &self.core.faults.expiries {
             self.core.queue.push(e.at, Event::Expire { actor: e.actor });
+        }
+        if let Some(group) = &self.core.faults.group {
+            for r in &self.core.faults.rebalances {
+                let coordinator = group.coordinator;
+                let member = r.member;
+                let event = Event::Rebalance {
+                    coordinator,
+                    member,
+                };
+                self.core.queue.push(r.at, event);
+            }
         }
         for p in &self.core.faults.pauses {
             let actor = p.actor;
@@ -668,7 +712,8 @@ impl<A: Actor, C: Choices> Sim<A, C> {
             id,
             core: &mut self.core,
         };
-        slot.volatile = Some(self.actors[id.index()].start(&slot.durable, &mut ctx));
+        let durable = &self.stores[slot.store];
+        slot.volatile = Some(self.actors[id.index()].start(durable, &mut ctx));
     }
 
     /// Dispatch the next event; `Some` when the run must end.
@@ -697,6 +742,10 @@ impl<A: Actor, C: Choices> Sim<A, C> {
             Event::Timer { actor, id, timer } => self.fire_timer(actor, id, timer),
             Event::Restart { actor } => self.restart(actor),
             Event::Expire { actor } => self.expire(actor),
+            Event::Rebalance {
+                coordinator,
+                member,
+            } => self.rebalance(coordinator, member),
             Event::Pause { actor, resumes } => {
                 let kind = if resumes {
                     TraceKind::Resume
@@ -743,7 +792,7 @@ impl<A: Actor, C: Choices> Sim<A, C> {
             core: &mut self.core,
         };
         let step = self.actors[dst.index()].on_msg(
-            Store::new(&mut slot.durable),
+            Store::new(&mut self.stores[slot.store]),
             volatile,
             &mut ctx,
             src,
@@ -774,7 +823,7 @@ impl<A: Actor, C: Choices> Sim<A, C> {
             core: &mut self.core,
         };
         let step = self.actors[actor.index()].on_timer(
-            Store::new(&mut slot.durable),
+            Store::new(&mut self.stores[slot.store]),
             volatile,
             &mut ctx,
             timer,
@@ -826,6 +875,9 @@ impl<A: Actor, C: Choices> Sim<A, C> {
         let actor = match &event {
             Event::Deliver { dst, .. } => *dst,
             Event::Timer { actor, .. } => *actor,
+            // The coordinator acts on a rebalance; while it is paused, the
+            // rebalance waits.
+            Event::Rebalance { coordinator, .. } => *coordinator,
             Event::Restart { .. } | Event::Expire { .. } | Event::Pause { .. } => {
                 return Some(event);
             }
@@ -849,9 +901,27 @@ impl<A: Actor, C: Choices> Sim<A, C> {
             core: &mut self.core,
         };
         self.actors[actor.index()].expire(
-            Store::new(&mut slot.durable),
+            Store::new(&mut self.stores[slot.store]),
             slot.volatile.as_mut(),
             &mut ctx,
+        );
+    }
+
+    fn rebalance(&mut self, coordinator: ActorId, member: ActorId) {
+        let core = &mut self.core;
+        core.stats.rebalances += 1;
+        core.trace
+            .note(core.now, member, None, TraceKind::Rebalance, None, &());
+        let slot = &mut self.slots[coordinator.index()];
+        let mut ctx = Ctx {
+            id: coordinator,
+            core: &mut self.core,
+        };
+        self.actors[coordinator.index()].rebalance(
+            Store::new(&mut self.stores[slot.store]),
+            slot.volatile.as_mut(),
+            &mut ctx,
+            member,
         );
     }
 
@@ -859,7 +929,7 @@ impl<A: Actor, C: Choices> Sim<A, C> {
         self.actors
             .iter()
             .zip(&self.slots)
-            .any(|(a, s)| a.is_busy(&s.durable, s.volatile.as_ref()))
+            .any(|(a, s)| a.is_busy(&self.stores[s.store], s.volatile.as_ref()))
     }
 
     /// The actors' names, by id.
@@ -874,7 +944,7 @@ impl<A: Actor, C: Choices> Sim<A, C> {
 
     /// An actor's durable state.
     pub fn durable(&self, id: ActorId) -> &A::Durable {
-        &self.slots[id.index()].durable
+        &self.stores[self.slots[id.index()].store]
     }
 
     /// An actor's volatile state (`None` while crashed).
@@ -939,6 +1009,25 @@ fn draw_pauses<C: Choices>(faults: &mut FaultPlan, actors: usize, choices: &mut 
                     to: from + k.duration,
                 });
             }
+        }
+    }
+}
+
+/// Draw each group member's rebalance when the plan has the stochastic
+/// knob: with the knob's probability, at a whole millisecond within the
+/// faulty phase. Nothing is drawn without the knob or a group.
+fn draw_rebalances<C: Choices>(faults: &mut FaultPlan, choices: &mut C) {
+    let (Some(ratio), Some(group)) = (faults.rebalance_ratio, &faults.group) else {
+        return;
+    };
+    let span_ms = (faults.faults_until.as_us() / 1_000).max(1);
+    for &member in &group.members {
+        if choices.flip(Stream::Faults, Site::Rebalance, ratio) {
+            let at_ms = choices.pick(Stream::Faults, Site::Rebalance, span_ms);
+            faults.rebalances.push(ScheduledRebalance {
+                member,
+                at: SimTime::from_ms(at_ms),
+            });
         }
     }
 }

@@ -120,6 +120,8 @@ pub enum TraceKind {
     Pause,
     /// A paused actor resumed, with its memory.
     Resume,
+    /// A group member lost its partitions (F-rebalance).
+    Rebalance,
 }
 
 impl TraceKind {
@@ -138,6 +140,7 @@ impl TraceKind {
             TraceKind::Expire => 11,
             TraceKind::Pause => 12,
             TraceKind::Resume => 13,
+            TraceKind::Rebalance => 14,
         }
     }
 
@@ -157,6 +160,7 @@ impl TraceKind {
             TraceKind::Expire => "expire",
             TraceKind::Pause => "pause",
             TraceKind::Resume => "resume",
+            TraceKind::Rebalance => "rebalance",
         }
     }
 }

@@ -9,7 +9,8 @@ use crate::network::LinkConfig;
 /// Actor 0 sends `count` numbered pings to actor 1 at start, each with a
 /// retransmission timer; actor 1 applies each ping to durable state and
 /// counts deliveries in volatile state, passing a crash point in between,
-/// and acks every copy.
+/// and acks every copy. As a group's coordinator, an actor writes
+/// `1000 + member` to durable state at each rebalance.
 #[derive(Clone)]
 struct Node {
     count: u32,
@@ -73,6 +74,17 @@ impl Actor for Node {
             }
         }
         Ok(())
+    }
+
+    fn rebalance<C: Choices>(
+        &self,
+        mut d: Store<'_, Vec<u32>>,
+        _: Option<&mut Vol>,
+        ctx: &mut Ctx<'_, Self, C>,
+        member: ActorId,
+    ) {
+        d.transaction(|d| d.push(1000 + member.0));
+        ctx.observe(1000 + member.0);
     }
 
     fn on_timer<C: Choices>(
@@ -314,6 +326,19 @@ fn an_event_bound_ends_the_run_as_inconclusive() {
     assert!(end.reason.is_bound());
 }
 
+/// `plan` with a group of one member (actor 1) coordinated by actor 0, and
+/// stochastic rebalances that always happen.
+fn with_group(plan: FaultPlan) -> FaultPlan {
+    FaultPlan {
+        group: Some(crate::fault::Group {
+            coordinator: ActorId(0),
+            members: vec![ActorId(1)],
+        }),
+        rebalance_ratio: Some(Ratio::new(1, 1)),
+        ..plan
+    }
+}
+
 /// The plan that replays `realized` with every stochastic knob off.
 fn seedless_plan(realized: &[Realized]) -> FaultPlan {
     let mut plan = faulty();
@@ -326,6 +351,7 @@ fn seedless_plan(realized: &[Realized]) -> FaultPlan {
             Realized::ClockJump(j) => plan.clock_jumps.push(*j),
             Realized::Expire(e) => plan.expiries.push(*e),
             Realized::Pause(p) => plan.pauses.push(*p),
+            Realized::Rebalance(r) => plan.rebalances.push(*r),
         }
     }
     plan
@@ -346,7 +372,7 @@ fn realized_faults_replay_the_run_without_randomness() {
             ratio: Ratio::new(1, 1),
             duration: SimDuration::from_ms(30),
         }],
-        ..faulty()
+        ..with_group(faulty())
     };
     let mut seeded = sim_with(30, lossy(), plan, Seeded::new(11));
     seeded.record_faults();
@@ -363,6 +389,8 @@ fn realized_faults_replay_the_run_without_randomness() {
     assert_eq!(kinds(expire), 2, "one eviction per actor");
     let pause = |r: &Realized| matches!(r, Realized::Pause(_));
     assert_eq!(kinds(pause), 2, "one pause per actor");
+    let rebalance = |r: &Realized| matches!(r, Realized::Rebalance(_));
+    assert_eq!(kinds(rebalance), 1, "one rebalance per member");
 
     let fixed = LinkConfig {
         drop: Ratio::NEVER,
@@ -370,7 +398,11 @@ fn realized_faults_replay_the_run_without_randomness() {
         delay_us_max: 1_000,
         ..lossy()
     };
-    let mut seedless = sim_with(30, fixed, seedless_plan(&realized), Seeded::new(99));
+    let replay = FaultPlan {
+        rebalance_ratio: None,
+        ..with_group(seedless_plan(&realized))
+    };
+    let mut seedless = sim_with(30, fixed, replay, Seeded::new(99));
     seedless.record_faults();
     let second = seedless.run();
     assert_eq!(seeded.history(), seedless.history());
@@ -410,4 +442,47 @@ fn a_paused_actor_handles_nothing_until_it_resumes_with_its_memory() {
     );
     let kinds: Vec<TraceKind> = sim.trace().iter().map(|e| e.kind).collect();
     assert!(kinds.contains(&TraceKind::Pause) && kinds.contains(&TraceKind::Resume));
+}
+
+#[test]
+fn a_rebalance_reaches_the_coordinator_and_names_the_member() {
+    let plan = FaultPlan {
+        rebalances: vec![crate::fault::ScheduledRebalance {
+            member: ActorId(1),
+            at: SimTime::from_ms(7),
+        }],
+        rebalance_ratio: None,
+        ..with_group(faulty())
+    };
+    let mut sim = sim_with(0, LinkConfig::reliable(1_000), plan, Seeded::new(5));
+    sim.record_trace();
+    let end = sim.run();
+    assert_eq!(end.stats.rebalances, 1);
+    assert_eq!(sim.durable(ActorId(0)), &[1001], "the coordinator acted");
+    let note = sim
+        .trace()
+        .iter()
+        .find(|e| e.kind == TraceKind::Rebalance)
+        .expect("noted");
+    assert_eq!((note.actor, note.time), (ActorId(1), SimTime::from_ms(7)));
+}
+
+#[test]
+fn actors_sharing_a_database_see_each_others_transactions() {
+    let reliable = LinkConfig::reliable(1_000);
+    let mut shared = sim_with(3, reliable, faulty(), Seeded::new(4));
+    shared.share_durable(&[ActorId(0), ActorId(1)]);
+    shared.run();
+    assert_eq!(
+        shared.durable(ActorId(0)),
+        &[0, 1, 2],
+        "the receiver's writes"
+    );
+    assert_eq!(shared.durable(ActorId(0)), shared.durable(ActorId(1)));
+    let mut apart = sim_with(3, reliable, faulty(), Seeded::new(4));
+    apart.run();
+    assert!(
+        apart.durable(ActorId(0)).is_empty(),
+        "the sender writes nothing"
+    );
 }
