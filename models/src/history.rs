@@ -142,6 +142,16 @@ pub enum Obs {
         /// Committed (else aborted).
         committed: bool,
     },
+    /// The group coordinator moved a partition to another consumer
+    /// (F-rebalance).
+    Rebalance {
+        /// The partition.
+        partition: u32,
+        /// Its owner until now.
+        from: ActorId,
+        /// Its new owner.
+        to: ActorId,
+    },
     /// An actor's dedup state was evicted (F-expire).
     Evicted {
         /// How many entries it lost.
@@ -313,6 +323,9 @@ pub struct Ledger {
     pub txn: TxnHistory,
     /// Evictions of dedup state: (time, actor, entries lost).
     pub evictions: Vec<(SimTime, ActorId, u64)>,
+    /// Partitions moved by rebalances (F-rebalance): (time, partition,
+    /// from, to).
+    pub rebalances: Vec<(SimTime, u32, ActorId, ActorId)>,
 }
 
 /// A read of an output record of a transaction (M7).
@@ -621,6 +634,17 @@ impl Builder {
                 self.ledger.txn.outcomes.insert((*key, *tag), *committed);
             }
             Obs::Evicted { entries } => self.ledger.evictions.push((o.time, o.actor, *entries)),
+            // A new assignment: the partition's deliveries start afresh at
+            // every consumer (C12 resets at a rebalance).
+            Obs::Rebalance {
+                partition,
+                from,
+                to,
+            } => {
+                self.last_polled.retain(|(_, p, _)| p != partition);
+                let moved = (o.time, *partition, *from, *to);
+                self.ledger.rebalances.push(moved);
+            }
             Obs::Probe(report) => self.add_probe(o, report),
         }
     }
@@ -723,7 +747,7 @@ pub fn subject(obs: &Obs) -> Option<MsgKey> {
         | Obs::TxnOutcome { key, .. }
         | Obs::Crashed { key, .. } => Some(*key),
         Obs::Probe(r) => Some(r.key),
-        Obs::OffsetCommit { .. } | Obs::Evicted { .. } => None,
+        Obs::OffsetCommit { .. } | Obs::Evicted { .. } | Obs::Rebalance { .. } => None,
     }
 }
 

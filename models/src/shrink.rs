@@ -227,6 +227,7 @@ fn fault_kind(event: &FaultEvent) -> String {
         FaultEvent::ClockJump { actor, .. } => format!("clock jump {}", role(actor)),
         FaultEvent::Expire { actor, .. } => format!("expire {}", role(actor)),
         FaultEvent::Pause { actor, .. } => format!("pause {}", role(actor)),
+        FaultEvent::Rebalance { consumer, .. } => format!("rebalance {}", role(consumer)),
     }
 }
 
@@ -327,6 +328,7 @@ pub fn seedless_spec(scenario: &Scenario, realized: &[Realized]) -> ScenarioSpec
     spec.faults.crash.clear();
     spec.faults.clock_jump_ms_max = None;
     spec.faults.expire = None;
+    spec.faults.rebalance = None;
     spec.faults.pause.clear();
     spec.faults
         .schedule
@@ -370,6 +372,10 @@ fn scheduled(names: &[String], fault: &Realized) -> FaultEvent {
         Realized::Expire(e) => FaultEvent::Expire {
             actor: names[e.actor.index()].clone(),
             at_ms: e.at.as_us() / 1_000,
+        },
+        Realized::Rebalance(r) => FaultEvent::Rebalance {
+            consumer: names[r.member.index()].clone(),
+            at_ms: r.at.as_us() / 1_000,
         },
         Realized::ClockJump(j) => FaultEvent::ClockJump {
             actor: names[j.actor.index()].clone(),
@@ -551,6 +557,7 @@ fn position(event: &FaultEvent) -> u64 {
         FaultEvent::Partition { .. }
         | FaultEvent::ClockJump { .. }
         | FaultEvent::Expire { .. }
+        | FaultEvent::Rebalance { .. }
         | FaultEvent::Pause { .. } => 1,
     }
 }
@@ -564,6 +571,7 @@ fn set_position(event: &mut FaultEvent, to: u64) {
         FaultEvent::Partition { .. }
         | FaultEvent::ClockJump { .. }
         | FaultEvent::Expire { .. }
+        | FaultEvent::Rebalance { .. }
         | FaultEvent::Pause { .. } => {}
     }
 }
@@ -623,6 +631,10 @@ fn first_actors(spec: &ScenarioSpec) -> Vec<Edit> {
                 actor: first_of_role(actor),
                 from_ms: *from_ms,
                 to_ms: *to_ms,
+            },
+            FaultEvent::Rebalance { consumer, at_ms } => FaultEvent::Rebalance {
+                consumer: first_of_role(consumer),
+                at_ms: *at_ms,
             },
             FaultEvent::Partition { .. } => continue,
         };
@@ -758,6 +770,9 @@ pub fn compact_ron(spec: &ScenarioSpec) -> String {
     }
     if let Some(r) = f.expire {
         faults.push_str(&format!("expire: Ratio({}, {}), ", r.0, r.1));
+    }
+    if let Some(r) = f.rebalance {
+        faults.push_str(&format!("rebalance: Ratio({}, {}), ", r.0, r.1));
     }
     if !f.pause.is_empty() {
         let knobs: Vec<String> = f.pause.iter().map(pause_knob_ron).collect();

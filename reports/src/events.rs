@@ -64,6 +64,10 @@ pub enum Kind {
     Pause,
     /// A paused actor resumed, with its memory.
     Resume,
+    /// A consumer lost its partitions in a rebalance (F-rebalance).
+    Rebalance,
+    /// The group coordinator assigned a partition to another consumer.
+    Assign,
     /// The law probe found that a retry does not act like one clean attempt.
     LawDiffers,
 }
@@ -93,6 +97,8 @@ impl Kind {
             Kind::Expire => "expire",
             Kind::Pause => "pause",
             Kind::Resume => "resume",
+            Kind::Rebalance => "rebalance",
+            Kind::Assign => "assign",
             Kind::LawDiffers => "law_differs",
         }
     }
@@ -362,6 +368,7 @@ impl<'a> Builder<'a> {
             TraceKind::Expire => Kind::Expire,
             TraceKind::Pause => Kind::Pause,
             TraceKind::Resume => Kind::Resume,
+            TraceKind::Rebalance => Kind::Rebalance,
         };
         let mut e = self.blank(t.time.0, t.actor.index(), kind);
         e.peer_lane = t.peer.map(sim_core::ActorId::index);
@@ -470,6 +477,20 @@ impl<'a> Builder<'a> {
                 Kind::Append,
                 Some(*key),
                 format!("output offset {offset} ({tag})"),
+                None,
+            ),
+            Obs::Rebalance {
+                partition,
+                from,
+                to,
+            } => (
+                Kind::Assign,
+                None,
+                format!(
+                    "partition {partition} to {} (was {})",
+                    self.name(to.index()),
+                    self.name(from.index())
+                ),
                 None,
             ),
             Obs::Crashed { .. }

@@ -187,9 +187,23 @@ fn chosen(events: &[Event], hb: &Causality, check: CheckId, key: &str) -> Vec<bo
             let crash = e.kind == Kind::Crash && i > first && lanes.contains(&e.lane);
             let pause =
                 e.kind == Kind::Pause && handled.contains(&e.lane) && resumed_after(i, e.lane);
-            (past[i] && (about(e) || crash)) || pause
+            // A rebalance that took m's partition from an actor holding m.
+            let rebalance = e.kind == Kind::Rebalance && i > first && handled.contains(&e.lane);
+            (past[i] && (about(e) || crash)) || pause || rebalance
         })
         .collect();
+    // With a kept rebalance, the assignment it made.
+    let rebalanced: BTreeSet<u64> = events
+        .iter()
+        .zip(&keep)
+        .filter(|(e, k)| **k && e.kind == Kind::Rebalance)
+        .map(|(e, _)| e.time_us)
+        .collect();
+    for (i, e) in events.iter().enumerate() {
+        if e.kind == Kind::Assign && rebalanced.contains(&e.time_us) {
+            keep[i] = true;
+        }
+    }
     let mut down: BTreeSet<usize> = BTreeSet::new();
     for (i, e) in events.iter().enumerate() {
         match e.kind {
@@ -343,6 +357,10 @@ fn tell(e: &Event) -> Option<String> {
         Kind::Expire => "EVICTED its dedup state (F-expire)".into(),
         Kind::Pause => "PAUSED (F-pause): it handles nothing, its memory kept".into(),
         Kind::Resume => "RESUMED with the memory and beliefs it had".into(),
+        Kind::Rebalance => {
+            "LOST ITS PARTITIONS in a rebalance (F-rebalance); nobody tells it".into()
+        }
+        Kind::Assign => format!("assigned {}", e.detail),
         Kind::Crash => format!("CRASHED at {} (volatile state lost)", e.detail),
         Kind::LawDiffers => format!("law probe on m: {}", e.detail),
         Kind::Restart => "restarted from durable state".into(),

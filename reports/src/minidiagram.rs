@@ -91,6 +91,8 @@ fn row(e: &Event, lanes: &[usize], down: &BTreeSet<usize>) -> (String, String) {
         Kind::Expire => ('⌫', "dedup state evicted".to_string()),
         Kind::Pause => ('‖', "PAUSE".to_string()),
         Kind::Resume => ('▷', "resume".to_string()),
+        Kind::Rebalance => ('⇄', "REBALANCE".to_string()),
+        Kind::Assign => ('⇄', "assign".to_string()),
         Kind::LawDiffers => ('≠', "law differs".to_string()),
         Kind::DeliverToCrashed => ('✕', format!("{variant} to the crashed")),
         Kind::Lost | Kind::Cut | Kind::Dup => ('✕', format!("{} {variant}", e.kind.word())),

@@ -53,7 +53,12 @@ fn header(out: &mut String, scenario: &Scenario, seed: u64) {
     let spec = scenario.spec();
     let w = &spec.workload;
     let producers = range_name("producer", w.producers);
-    let consumers = range_name("consumer", w.partitions);
+    let consumers = if spec.faults.rebalances() {
+        let n = u32::try_from(scenario.actors().consumers().len()).unwrap_or(u32::MAX);
+        format!("{} (a group, one database)", range_name("consumer", n))
+    } else {
+        range_name("consumer", w.partitions)
+    };
     let partitions = plural(u64::from(w.partitions), "partition");
     let recovery = if scenario.actors().index_of("recovery").is_some() {
         " ← recovery"
@@ -145,6 +150,9 @@ pub fn fault_parts(scenario: &Scenario) -> Vec<String> {
             FaultEvent::Expire { actor, at_ms } => {
                 format!("{actor} loses its dedup state at {at_ms}ms")
             }
+            FaultEvent::Rebalance { consumer, at_ms } => {
+                format!("{consumer} loses its partitions at {at_ms}ms")
+            }
         });
     }
     for k in &f.pause {
@@ -157,6 +165,9 @@ pub fn fault_parts(scenario: &Scenario) -> Vec<String> {
     }
     if let Some(r) = f.expire {
         parts.push(format!("dedup state evicted {} per actor", percent(r)));
+    }
+    if let Some(r) = f.rebalance {
+        parts.push(format!("rebalance {} per consumer", percent(r)));
     }
     if let Some(max) = f.clock_jump_ms_max {
         parts.push(format!("every clock jumps once by up to ±{max}ms"));

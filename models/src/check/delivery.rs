@@ -2,7 +2,7 @@
 //! no-duplicate-effect, C6 no-phantom, C7 no-aborted-effect, C8 exactly-once
 //! and C16 liveness.
 
-use sim_core::{EndReason, SimDuration, SimTime};
+use sim_core::{ActorId, EndReason, SimDuration, SimTime};
 
 use super::{CheckId, CheckInput, Status, Violation};
 use crate::history::MsgLedger;
@@ -344,10 +344,35 @@ pub fn story(input: &CheckInput<'_>, m: &MsgLedger) -> Vec<String> {
                 .into(),
         );
     } else {
-        lines.extend(causes(m));
+        let moved = rebalance_between_copies(input, m);
+        lines.extend(causes(m, moved.is_some()));
+        lines.extend(moved);
     }
     lines.extend(eviction_between_copies(input, m));
     lines
+}
+
+/// A rebalance (F-rebalance) that moved a message's partition from one
+/// consumer that applied it to another that applied it too.
+fn rebalance_between_copies(input: &CheckInput<'_>, m: &MsgLedger) -> Option<String> {
+    let applied_by = |a: ActorId| m.effects.iter().any(|(_, b)| *b == a);
+    let (t, partition, from, to) = input
+        .ledger
+        .rebalances
+        .iter()
+        .find(|(_, _, from, to)| applied_by(*from) && applied_by(*to))?;
+    let both = if matches!(input.model, ModelId::M3 | ModelId::M3Memory) {
+        "both passed the seen-set check before either recorded the id"
+    } else {
+        "both processed it"
+    };
+    Some(format!(
+        "why: a rebalance at t={t} moved partition {partition} from {} to {} while {} still \
+         held the record: {both}",
+        input.name(*from),
+        input.name(*to),
+        input.name(*from),
+    ))
 }
 
 /// An eviction of dedup state (F-expire) between a message's first and
@@ -377,8 +402,9 @@ fn eviction_between_copies(input: &CheckInput<'_>, m: &MsgLedger) -> Option<Stri
     ))
 }
 
-/// Why a message was applied more than once, where the ledger shows it.
-fn causes(m: &MsgLedger) -> Vec<String> {
+/// Why a message was applied more than once, where the ledger shows it
+/// (`rebalanced`: a rebalance explains its redelivery).
+fn causes(m: &MsgLedger, rebalanced: bool) -> Vec<String> {
     let mut why = Vec::new();
     if m.final_outcome() == SendOutcome::Failed && m.effect_count() > 0 {
         why.push("why: its operation was rolled back after its event had been published".into());
@@ -417,7 +443,7 @@ fn causes(m: &MsgLedger) -> Vec<String> {
         );
     }
     let redelivered = m.deliveries.len() > m.appends.len();
-    if redelivered && m.crashes.is_empty() && m.txn_crossing.is_none() {
+    if redelivered && m.crashes.is_empty() && m.txn_crossing.is_none() && !rebalanced {
         why.push(
             "why: a record was delivered again (an offset commit was lost or late, or the \
              network duplicated the delivery)"

@@ -91,7 +91,8 @@ fn attempt(
     };
     // Exactly-once models keep no volatile dedup state: an empty memory.
     let mut memory = IdSet::default();
-    let outcome = protocols::process(model, &mut Store::new(db), &mut memory, rec, &mut gate);
+    let record = (rec, None);
+    let outcome = protocols::process(model, &mut Store::new(db), &mut memory, record, &mut gate);
     debug_assert_eq!(
         outcome.is_err(),
         crash_at.is_some_and(|k| k < gate.passed.len)

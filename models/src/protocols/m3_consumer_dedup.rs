@@ -111,23 +111,29 @@ pub fn seen_set(model: ModelId) -> SeenSet {
     }
 }
 
-/// Check the seen-set, apply, record, then pass the last crash point.
+/// The check: whether the seen-set holds `id`.
+pub fn seen(db: &ConsumerDb, memory: &IdSet, id: u64, seen_set: SeenSet) -> bool {
+    match seen_set {
+        SeenSet::Durable => db.inbox.contains(id),
+        SeenSet::Memory => memory.contains(id),
+    }
+}
+
+/// Check the seen-set (unless `checked` holds what the check found when
+/// work on the record began), apply, record, then pass the last crash
+/// point.
 ///
 /// # Errors
 /// `Crashed` at either crash point.
 pub fn process(
     db: &mut Store<'_, ConsumerDb>,
     memory: &mut IdSet,
-    rec: Record,
+    (rec, checked): (Record, Option<bool>),
     seen_set: SeenSet,
     gate: &mut impl Gate,
 ) -> Step {
     let id = rec.dedup_id;
-    let seen = match seen_set {
-        SeenSet::Durable => db.get().inbox.contains(id),
-        SeenSet::Memory => memory.contains(id),
-    };
-    if seen {
+    if checked.unwrap_or_else(|| seen(db.get(), memory, id, seen_set)) {
         return Ok(());
     }
     apply_effect(db, rec.key, gate);

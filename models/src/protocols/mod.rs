@@ -215,6 +215,13 @@ impl ModelId {
         matches!(self, ModelId::M12 | ModelId::M12LeaseOnly)
     }
 
+    /// Whether its consumers can form a group whose partitions move
+    /// between them (F-rebalance): not M0's worker, M7's tasks, M8's job or
+    /// M12's lease holders.
+    pub fn has_consumer_group(self) -> bool {
+        !(self.uses_recovery() || self.streams() || self.transactional() || self.uses_lease())
+    }
+
     /// Whether the model uses the seeds' recovery worker.
     pub fn uses_recovery(self) -> bool {
         matches!(self, ModelId::M0Naive | ModelId::M0Atomic)
@@ -265,13 +272,13 @@ pub fn process(
     model: ModelId,
     db: &mut Store<'_, ConsumerDb>,
     memory: &mut IdSet,
-    rec: Record,
+    (rec, checked): (Record, Option<bool>),
     gate: &mut impl Gate,
 ) -> Step {
     match model {
         ModelId::M3 | ModelId::M3Memory => {
             let seen_set = m3_consumer_dedup::seen_set(model);
-            m3_consumer_dedup::process(db, memory, rec, seen_set, gate)
+            m3_consumer_dedup::process(db, memory, (rec, checked), seen_set, gate)
         }
         ModelId::M0Naive => m0_seeds::process(db, rec, m0_seeds::Variant::Naive, gate),
         ModelId::M0Atomic => m0_seeds::process(db, rec, m0_seeds::Variant::Atomic, gate),

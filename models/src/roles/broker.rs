@@ -17,8 +17,12 @@ use crate::vocab::{IdSet, MsgKey};
 /// The broker's program.
 #[derive(Clone, Debug)]
 pub struct Broker {
-    /// The consumer owning each partition (partition `i` → `consumers[i]`).
+    /// The consumer each partition starts with (partition `i` →
+    /// `consumers[i]`); their number is the number of partitions.
     pub consumers: Vec<ActorId>,
+    /// The consumer group, when the scenario rebalances (empty otherwise):
+    /// partitions move between these consumers.
+    pub group: Vec<ActorId>,
     /// Append each dedup id at most once (an idempotent broker).
     pub dedup_appends: bool,
     /// How long to wait for an offset commit before redelivering.
@@ -59,6 +63,9 @@ pub struct BrokerDb {
     pub producer_state_lost: bool,
     /// M7: transactional ids and their output logs.
     pub txn: TxnDb,
+    /// The consumer each partition is assigned to (F-rebalance moves
+    /// them).
+    pub owners: Vec<ActorId>,
 }
 
 impl BrokerDb {
@@ -183,6 +190,7 @@ impl Broker {
                 ..TxnDb::default()
             },
             producer_state_lost: false,
+            owners: self.consumers.clone(),
         }
     }
 
@@ -212,11 +220,23 @@ impl Broker {
         v: &mut BrokerVol,
         ctx: &mut Ctx<'_, Node, C>,
     ) {
-        for (p, log) in db.partitions.iter().enumerate() {
-            for (o, rec) in log.records.iter().enumerate() {
-                if !log.committed[o] {
-                    self.deliver(db, v, ctx, to_u32(p), o as u64, *rec);
-                }
+        for p in 0..db.partitions.len() {
+            self.redeliver_partition(db, v, ctx, p);
+        }
+    }
+
+    /// Deliver every uncommitted record of partition `p`.
+    pub(super) fn redeliver_partition<C: Choices>(
+        &self,
+        db: &BrokerDb,
+        v: &mut BrokerVol,
+        ctx: &mut Ctx<'_, Node, C>,
+        p: usize,
+    ) {
+        let log = &db.partitions[p];
+        for (o, rec) in log.records.iter().enumerate() {
+            if !log.committed[o] {
+                self.deliver(db, v, ctx, to_u32(p), o as u64, *rec);
             }
         }
     }
@@ -465,7 +485,7 @@ impl Broker {
     }
 }
 
-fn to_u32(n: usize) -> u32 {
+pub(super) fn to_u32(n: usize) -> u32 {
     u32::try_from(n).expect("partition counts are validated")
 }
 

@@ -3,11 +3,12 @@
 //! Before processing a record, a consumer of an exactly-once model runs the
 //! law probe on the durable state it has reached.
 
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::{BTreeMap, BTreeSet, VecDeque};
 
 use sim_core::{ActorId, Choices, Ctx, SimDuration, SimTime, Step, Store};
 
 use super::checkpoint::{CheckpointDb, CheckpointVol};
+use super::group::Taken;
 use super::txn::TxnVol;
 use super::{Msg, Node, Timer};
 use crate::check::law;
@@ -33,6 +34,9 @@ pub struct Consumer {
     pub probe: bool,
     /// How long a dedup entry counts (M5).
     pub dedup_window: SimDuration,
+    /// How long processing one record takes (zero: it is processed the
+    /// moment it arrives); see `group.rs`.
+    pub processing: SimDuration,
 }
 
 /// A row's status in the seeds' message table.
@@ -367,7 +371,7 @@ fn effects(n: u32) -> String {
 #[derive(Debug, Default)]
 pub struct ConsumerVol {
     /// Dedup ids seen since the last start (M3-memory).
-    seen: IdSet,
+    pub(super) seen: IdSet,
     /// M8's open sink transaction.
     pub(super) stream: CheckpointVol,
     /// M12: the write this lease holder is about to send.
@@ -378,6 +382,9 @@ pub struct ConsumerVol {
     scratch: Option<Box<law::Scratch>>,
     /// By request id.
     awaiting: BTreeMap<u64, MsgKey>,
+    /// The record in hand, then the queued ones (when processing takes
+    /// time).
+    pub(super) queue: VecDeque<Taken>,
 }
 
 impl ConsumerVol {
@@ -395,10 +402,14 @@ impl ConsumerVol {
             return task;
         }
         let awaiting: Vec<String> = self.awaiting.values().map(ToString::to_string).collect();
-        if awaiting.is_empty() {
-            "nothing in memory".to_string()
-        } else {
-            format!("awaiting offset-commit ack: {}", listed(&awaiting))
+        let taken: Vec<String> = self.queue.iter().map(|t| t.rec.key.to_string()).collect();
+        match (awaiting.is_empty(), taken.split_first()) {
+            (false, _) => format!("awaiting offset-commit ack: {}", listed(&awaiting)),
+            (true, Some((hand, []))) => format!("working on {hand}"),
+            (true, Some((hand, queued))) => {
+                format!("working on {hand}, queued: {}", listed(queued))
+            }
+            (true, None) => "nothing in memory".to_string(),
         }
     }
 }
@@ -486,7 +497,17 @@ impl Consumer {
                 if self.model.transactional() {
                     return self.on_txn_record(v, ctx, offset, key);
                 }
-                self.on_record(&mut db, v, ctx, offset, Record { key, dedup_id })
+                let taken = Taken {
+                    partition,
+                    offset,
+                    rec: Record { key, dedup_id },
+                    seen: None,
+                };
+                if self.processing.0 == 0 || self.model == ModelId::M1 {
+                    return self.on_record(&mut db, v, ctx, taken);
+                }
+                self.take(db.get(), v, ctx, taken);
+                Ok(())
             }
             // Only the ack of the commit that stored the offset releases the
             // record, once: a duplicated commit is answered twice (once
@@ -526,18 +547,23 @@ impl Consumer {
         }
     }
 
-    fn on_record<C: Choices>(
+    /// Process a record as the model prescribes, then commit its offset.
+    pub(super) fn on_record<C: Choices>(
         &self,
         db: &mut Store<'_, ConsumerDb>,
         v: &mut ConsumerVol,
         ctx: &mut Ctx<'_, Node, C>,
-        offset: u64,
-        rec: Record,
+        taken: Taken,
     ) -> Step {
+        let Taken {
+            partition,
+            offset,
+            rec,
+            seen,
+        } = taken;
         if self.model == ModelId::M1 {
             let request = db.transaction(ConsumerDb::next_request);
             v.awaiting.insert(request, rec.key);
-            let partition = self.partition;
             ctx.send(
                 self.broker,
                 Msg::OffsetCommit {
@@ -549,7 +575,7 @@ impl Consumer {
             return Ok(());
         }
         let commit = Msg::OffsetCommit {
-            partition: self.partition,
+            partition,
             offset,
             request: 0,
         };
@@ -561,7 +587,7 @@ impl Consumer {
             ctx.observe(Obs::Probe(Box::new(report)));
         }
         let gate = &mut CtxGate { ctx: &mut *ctx };
-        protocols::process(self.model, db, &mut v.seen, rec, gate)?;
+        protocols::process(self.model, db, &mut v.seen, (rec, seen), gate)?;
         ctx.send(self.broker, commit);
         Ok(())
     }
@@ -608,6 +634,7 @@ impl Consumer {
             Timer::Work => self.write(v, ctx),
             Timer::Checkpoint => self.checkpoint(&mut db, v, ctx),
             Timer::TxnTimeout => self.on_txn_timeout(v, ctx),
+            Timer::Processed => self.finish(&mut db, v, ctx),
             _ => Ok(()),
         }
     }

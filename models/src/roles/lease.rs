@@ -57,11 +57,11 @@ pub struct LeaseVol {
 
 impl Broker {
     /// The consumer that holds the lease, and its token (the partition's
-    /// consumer and no token without a lease).
+    /// assigned consumer and no token without a lease).
     pub(super) fn lease_target(&self, db: &BrokerDb, partition: u32) -> (ActorId, Option<u64>) {
         match self.lease {
             Some(l) => (l.holders[db.lease.holder], Some(db.lease.token)),
-            None => (self.consumers[partition as usize], None),
+            None => (db.owners[partition as usize], None),
         }
     }
 

@@ -15,11 +15,14 @@
 //! - `consumer.rs`: processing as the model prescribes, and the law probe;
 //!   `checkpoint.rs`: M8's checkpoints and two-phase-commit sink;
 //!   `txn.rs`: M7's transactions, at the broker and at the tasks.
+//! - `group.rs`: the consumer group (F-rebalance) and record processing
+//!   that takes time.
 //! - `recovery.rs`: the seeds' recovery worker.
 
 mod broker;
 mod checkpoint;
 mod consumer;
+mod group;
 mod idempotent;
 mod lease;
 mod producer;
@@ -225,6 +228,8 @@ pub enum Timer {
     Checkpoint,
     /// Consumer: a transactional request went unanswered (M7).
     TxnTimeout,
+    /// Consumer: the work on the record in hand is done.
+    Processed,
 }
 
 /// One actor of a delivery scenario.
@@ -403,6 +408,22 @@ impl Actor for Node {
             Node::Producer(_) | Node::Recovery(_) => 0,
         };
         ctx.observe(Obs::Evicted { entries: evicted });
+    }
+
+    fn rebalance<C: Choices>(
+        &self,
+        d: Store<'_, NodeDb>,
+        v: Option<&mut NodeVol>,
+        ctx: &mut Ctx<'_, Self, C>,
+        member: ActorId,
+    ) {
+        if let Node::Broker(b) = self {
+            let v = match v {
+                Some(NodeVol::Broker(v)) => Some(v),
+                _ => None,
+            };
+            b.rebalance(&mut broker_db(d), v, ctx, member);
+        }
     }
 
     fn is_busy(&self, d: &NodeDb, _: Option<&NodeVol>) -> bool {

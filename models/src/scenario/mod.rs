@@ -122,6 +122,11 @@ impl Scenario {
             choices,
         );
         sim.reuse(buffers);
+        if self.spec.faults.rebalances() {
+            // The group's consumers are processes of one service, with one
+            // database.
+            sim.share_durable(&self.actors.consumers());
+        }
         // About eight observations per message, and as many queued events.
         let w = &self.spec.workload;
         sim.reserve(w.producers as usize * w.messages as usize * 8);

@@ -156,6 +156,12 @@ pub struct ConsumerSpec {
     /// FIFO's five minutes. Left out of the resolved file when unset.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub dedup_window_ms: Option<u64>,
+    /// How long processing one record takes. Default 0: a record is
+    /// processed the moment it arrives. Above 0, a consumer works on one
+    /// record at a time and queues the rest in memory; M3 checks its
+    /// seen-set when it starts on a record and records the id when done.
+    #[serde(skip_serializing_if = "is_zero")]
+    pub processing_ms: u64,
 }
 
 impl Default for ConsumerSpec {
@@ -163,6 +169,7 @@ impl Default for ConsumerSpec {
         ConsumerSpec {
             law_probe: true,
             dedup_window_ms: None,
+            processing_ms: 0,
         }
     }
 }
@@ -367,6 +374,16 @@ pub enum FaultEvent {
         /// When.
         at_ms: u64,
     },
+    /// At `at_ms`, the broker (the group coordinator) takes `consumer`'s
+    /// partitions away and assigns them to the group's idle consumer
+    /// (F-rebalance: the consumer's session timed out). The consumer is not
+    /// told: it finishes the records it holds.
+    Rebalance {
+        /// The consumer that loses its partitions.
+        consumer: String,
+        /// When.
+        at_ms: u64,
+    },
     /// From `at_ms` on, `actor`'s clock reads `by_ms` off the true time
     /// (F-clock; negative: behind). Its TTLs, dedup windows and leases
     /// read that clock; its timers do not.
@@ -401,8 +418,26 @@ pub struct FaultsSpec {
     /// once with this probability, at a time drawn before `until_ms`.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub expire: Option<RatioSpec>,
+    /// Stochastic rebalances (F-rebalance): each consumer of the group
+    /// loses its partitions once with this probability, at a time drawn
+    /// before `until_ms`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub rebalance: Option<RatioSpec>,
     /// The explicit schedule.
     pub schedule: Vec<FaultEvent>,
+}
+
+impl FaultsSpec {
+    /// Whether the scenario rebalances its consumer group (a knob or a
+    /// scheduled rebalance): then the group has one idle consumer more than
+    /// there are partitions, and its consumers share one database.
+    pub fn rebalances(&self) -> bool {
+        self.rebalance.is_some()
+            || self
+                .schedule
+                .iter()
+                .any(|e| matches!(e, FaultEvent::Rebalance { .. }))
+    }
 }
 
 impl Default for FaultsSpec {
@@ -413,6 +448,7 @@ impl Default for FaultsSpec {
             crash: Vec::new(),
             clock_jump_ms_max: None,
             expire: None,
+            rebalance: None,
             pause: Vec::new(),
             schedule: Vec::new(),
         }
@@ -443,4 +479,8 @@ impl Default for LimitsSpec {
 
 fn is_false(b: &bool) -> bool {
     !*b
+}
+
+fn is_zero(n: &u64) -> bool {
+    *n == 0
 }

@@ -2,9 +2,9 @@
 //! the translation of a checked spec into engine types.
 
 use sim_core::{
-    ActorId, ClockJump, CrashKnob, Datagram, FaultPlan, Limits, LinkConfig, Ordering, Partition,
-    PauseKnob, Ratio, ScheduledCrash, ScheduledDelay, ScheduledExpiry, ScheduledPause, SimDuration,
-    SimTime, Topology,
+    ActorId, ClockJump, CrashKnob, Datagram, FaultPlan, Group, Limits, LinkConfig, Ordering,
+    Partition, PauseKnob, Ratio, ScheduledCrash, ScheduledDelay, ScheduledExpiry, ScheduledPause,
+    ScheduledRebalance, SimDuration, SimTime, Topology,
 };
 
 use super::spec::{FaultEvent, LinkSpec, OrderingSpec, RatioSpec, ScenarioSpec};
@@ -23,7 +23,8 @@ enum Role {
 }
 
 /// The actors of a scenario: `producer-1..P`, `broker`, `consumer-1..C`,
-/// and `recovery` for the M0 models.
+/// and `recovery` for the M0 models. A scenario that rebalances has one
+/// consumer more than partitions: the group's idle member.
 #[derive(Clone, Debug)]
 pub struct Actors {
     names: Vec<String>,
@@ -39,6 +40,8 @@ impl Actors {
         // M12: two consumers compete for partition 0 under a lease.
         let consumers = if spec.model.uses_lease() {
             2
+        } else if spec.faults.rebalances() {
+            partitions + 1
         } else {
             partitions
         };
@@ -74,6 +77,16 @@ impl Actors {
         self.names.iter().position(|n| n == name)
     }
 
+    /// The consumers, in order.
+    pub fn consumers(&self) -> Vec<ActorId> {
+        self.ids_where(|r| matches!(r, Role::Consumer(_)))
+    }
+
+    /// Whether actor `a` is a consumer.
+    pub fn is_consumer(&self, a: usize) -> bool {
+        matches!(self.roles[a], Role::Consumer(_))
+    }
+
     /// Whether there is a link from `a` to `b`.
     pub fn has_link(&self, a: usize, b: usize) -> bool {
         use Role::{Broker, Consumer, Producer, Recovery};
@@ -103,6 +116,10 @@ impl Actors {
         [info.consumer_crash_points, info.producer_crash_points].concat()
     }
 
+    fn broker(&self) -> ActorId {
+        self.ids_where(|r| r == Role::Broker)[0]
+    }
+
     fn id(&self, name: &str) -> ActorId {
         let i = self.index_of(name).expect("validated actor name");
         ActorId(u32::try_from(i).expect("few actors"))
@@ -117,8 +134,13 @@ impl Actors {
 
     /// The actor programs of a validated spec.
     pub(super) fn nodes(&self, spec: &ScenarioSpec) -> Vec<Node> {
-        let broker = self.ids_where(|r| r == Role::Broker)[0];
-        let mut consumers = self.ids_where(|r| matches!(r, Role::Consumer(_)));
+        let broker = self.broker();
+        let group = if spec.faults.rebalances() {
+            self.consumers()
+        } else {
+            Vec::new()
+        };
+        let mut consumers = self.consumers();
         let lease = spec.model.uses_lease().then(|| LeaseCfg {
             holders: [consumers[0], consumers[1]],
             duration: SimDuration::from_ms(
@@ -130,6 +152,9 @@ impl Actors {
             // Partition 0 is the only one; the lease decides who gets it.
             consumers.truncate(1);
         }
+        // Partition `i` starts with consumer `i`; a group's last consumer
+        // starts idle.
+        consumers.truncate(spec.workload.partitions.clamp(1, 16) as usize);
         let w = &spec.workload;
         let model = spec.model;
         self.roles
@@ -155,6 +180,7 @@ impl Actors {
                 }),
                 Role::Broker => Node::Broker(Broker {
                     consumers: consumers.clone(),
+                    group: group.clone(),
                     // M1's producer never retries, so the only copies of a
                     // produce request come from the network; its broker drops
                     // them, as one TCP connection delivers a request once.
@@ -180,6 +206,7 @@ impl Actors {
                     producers: w.producers,
                     probe: spec.consumer.law_probe,
                     dedup_window: m5_dedup_window::window(model, spec.consumer.dedup_window_ms),
+                    processing: SimDuration::from_ms(spec.consumer.processing_ms),
                 }),
                 Role::Recovery => Node::Recovery(Recovery {
                     consumers: consumers.clone(),
@@ -243,6 +270,11 @@ impl Actors {
                     duration: SimDuration::from_ms(k.for_ms),
                 })
                 .collect(),
+            group: f.rebalances().then(|| Group {
+                coordinator: self.broker(),
+                members: self.consumers(),
+            }),
+            rebalance_ratio: f.rebalance.map(ratio),
             ..FaultPlan::default()
         };
         for event in &f.schedule {
@@ -316,6 +348,12 @@ impl Actors {
                 from: SimTime::from_ms(*from_ms),
                 to: SimTime::from_ms(*to_ms),
             }),
+            FaultEvent::Rebalance { consumer, at_ms } => {
+                plan.rebalances.push(ScheduledRebalance {
+                    member: self.id(consumer),
+                    at: SimTime::from_ms(*at_ms),
+                });
+            }
             FaultEvent::Expire { actor, at_ms } => plan.expiries.push(ScheduledExpiry {
                 actor: self.id(actor),
                 at: SimTime::from_ms(*at_ms),

@@ -22,6 +22,12 @@ impl Validator<'_> {
         if let Some(r) = spec.faults.expire {
             self.check_ratio("faults.expire", r);
         }
+        if let Some(r) = spec.faults.rebalance {
+            self.check_ratio("faults.rebalance", r);
+        }
+        if spec.faults.rebalances() && !spec.model.has_consumer_group() {
+            self.no_group(spec);
+        }
         if let Some(max) = spec.faults.clock_jump_ms_max {
             self.in_range("faults.clock_jump_ms_max", max, 1, 86_400_000);
         }
@@ -133,6 +139,13 @@ impl Validator<'_> {
                 self.actor(&format!("{path}.actor"), actor, actors);
                 self.before_heal(path, ("at_ms", *at_ms), until_ms);
             }
+            FaultEvent::Rebalance { consumer, at_ms } => {
+                let path_consumer = format!("{path}.consumer");
+                if let Some(a) = self.actor(&path_consumer, consumer, actors) {
+                    self.consumer(&path_consumer, a, actors);
+                }
+                self.before_heal(path, ("at_ms", *at_ms), until_ms);
+            }
             FaultEvent::Pause {
                 actor,
                 from_ms,
@@ -172,6 +185,43 @@ impl Validator<'_> {
                 }
             }
         }
+    }
+
+    /// A rebalance in a model whose consumers form no group.
+    fn no_group(&mut self, spec: &ScenarioSpec) {
+        let path = match spec
+            .faults
+            .schedule
+            .iter()
+            .position(|e| matches!(e, FaultEvent::Rebalance { .. }))
+        {
+            Some(i) if spec.faults.rebalance.is_none() => format!("faults.schedule[{i}]"),
+            _ => "faults.rebalance".to_string(),
+        };
+        let code = spec.model.info().code;
+        let msg = format!(
+            "model {code} has no consumer group to rebalance: M0's worker, M7's tasks, M8's job \
+             and M12's lease holders keep their partitions"
+        );
+        let help = Some("rebalances apply to M1-M6 and M9-M11".into());
+        self.report(&path, "scenario::no-group", msg, "no consumer group", help);
+    }
+
+    /// Actor `a`, named at `path`, is a consumer.
+    fn consumer(&mut self, path: &str, a: usize, actors: &Actors) {
+        if actors.is_consumer(a) {
+            return;
+        }
+        let name = &actors.names()[a];
+        let msg = format!("`{name}` is not a consumer: a rebalance moves a consumer's partitions");
+        let help = Some("name a consumer, e.g. `\"consumer-1\"`".into());
+        self.report(
+            path,
+            "scenario::not-a-consumer",
+            msg,
+            "not a consumer",
+            help,
+        );
     }
 
     /// A scheduled fault starts before the heal: its `field` (name, value)
