@@ -61,6 +61,9 @@ pub fn matrix(seeds: u64, jobs: Option<usize>, format: MatrixFormat) -> u8 {
 /// What a cell says: the checks that broke (`!` marks a claimed check under
 /// a survived fault), or `holds`.
 fn cell_words(cell: &Cell, counts: bool) -> Vec<String> {
+    if !cell.applies() {
+        return vec!["n/a".into()];
+    }
     if cell.broken.is_empty() {
         return vec!["holds".into()];
     }
@@ -104,6 +107,7 @@ fn human(matrix: &Matrix) -> String {
             matrix.seeds
         ),
         "a cell lists the checks that broke on some seed; holds: none did".into(),
+        "n/a: the model has no such fault (no consumer group to rebalance)".into(),
         String::new(),
         row_line("model", FaultClass::ALL.iter().map(|f| header(*f))),
         row_line(
@@ -209,7 +213,8 @@ fn markdown(matrix: &Matrix) -> String {
             "Fault matrix: {} seeds per cell, 15 messages, faults until 2 s. \
              A cell lists the checks that broke, with the number of seeds they \
              broke on; `!` marks a claimed check under a fault the model claims \
-             to survive.",
+             to survive; n/a: the model has no such fault (no consumer group to \
+             rebalance).",
             matrix.seeds
         ),
         String::new(),
@@ -244,6 +249,7 @@ fn json_lines(matrix: &Matrix) {
             "fault": cell.fault.name(),
             "seeds": cell.seeds,
             "broken": broken,
+            "applies": cell.applies(),
             "survived_by_claim": cell.survived_by_claim(),
             "claims_broken": claims,
             "inconclusive": cell.inconclusive,

@@ -89,6 +89,13 @@ fn path_and_name(given: &str) -> Result<(String, String), String> {
 
 /// The commented scenario, its `expect` filled in from a run at seed 0.
 fn scenario_text(name: &str, model: ModelId, faults: &[FaultClass]) -> Result<String, String> {
+    if let Some(f) = faults.iter().find(|f| !f.applies_to(model)) {
+        return Err(format!(
+            "{} has no `{f}` fault: its consumers form no group to rebalance (rebalances apply \
+             to M1-M6 and M9-M11)",
+            model.info().code
+        ));
+    }
     let mut spec = combined_spec(name, model, faults);
     let scenario = Scenario::from_spec(name, spec.clone()).map_err(|e| e.to_string())?;
     let report = models::run::run(&scenario, 0, false);
@@ -154,6 +161,11 @@ mod tests {
     fn every_model_and_fault_class_gives_a_valid_scenario_that_runs_as_it_says() {
         for model in ModelId::ALL {
             for fault in FaultClass::ALL {
+                if !fault.applies_to(model) {
+                    let e = scenario_text("t", model, &[fault]).unwrap_err();
+                    assert!(e.contains("no group to rebalance"), "{e}");
+                    continue;
+                }
                 let text = scenario_text("t", model, &[fault]).unwrap();
                 let s = Scenario::parse("t.ron", &text).unwrap();
                 let report = models::run::run(&s, 0, false);

@@ -877,7 +877,11 @@ mod tests {
             crate::protocols::ModelId::M2,
             crate::protocols::ModelId::M12LeaseOnly,
         ] {
-            let mut spec = combined_spec("all", model, &FaultClass::ALL);
+            let faults: Vec<FaultClass> = FaultClass::ALL
+                .into_iter()
+                .filter(|f| f.applies_to(model))
+                .collect();
+            let mut spec = combined_spec("all", model, &faults);
             spec.faults.expire = Some(crate::scenario::spec::RatioSpec(1, 3));
             let text = compact_ron(&spec);
             let back = Scenario::parse("all.ron", &text).unwrap_or_else(|e| panic!("{e}\n{text}"));
