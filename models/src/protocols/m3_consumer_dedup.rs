@@ -20,8 +20,12 @@
 //!   again. F-restart(vol) for `M3Memory`: a crash at any point, even
 //!   `after-record-before-offset-commit`, empties the in-memory set, and
 //!   every record applied but not yet offset-committed is applied again.
-//!   F-rebalance (two consumers both passing the check) is not modelled:
-//!   each partition has one consumer.
+//!   F-rebalance, when processing takes time (`consumer.processing_ms`):
+//!   the consumer checks the set when it starts on a record and records
+//!   the id when done; a rebalance moves the partition to another consumer
+//!   of the group while the first still works on the record, the new owner
+//!   checks the same (shared) set before the id is recorded, and both pass
+//!   the check (C3, C8).
 //! - *Anchor.* DOMAIN §4 "Idempotent consumer / inbox": it breaks when "the
 //!   id store is in a *different* transaction from the effect";
 //!   microservices.io, "Idempotent Consumer".
@@ -71,7 +75,8 @@ pub const DURABLE: ModelInfo = ModelInfo {
     claims: CLAIMS,
     survives: NETWORK_FAULTS,
     breakers: "a crash at after-effect-before-record leaves the effect without its record: \
-               the redelivery is applied again (C3, C8)",
+               the redelivery is applied again (C3, C8); a rebalance while a record is in \
+               hand lets two consumers both pass the check (C3, C8)",
     anchor: "microservices.io Idempotent Consumer (breaks when the id store is in a different \
              transaction from the effect)",
     consumer_crash_points: &[

@@ -6,7 +6,9 @@
 //! - *Claimed guarantee.* Exactly-once effect: every crash point, every
 //!   duplicate append, redelivery or network duplicate is harmless (C1, C2,
 //!   C3, C5, C6, C8, C14, C15, C16). The log itself may hold a message twice
-//!   (C4): the inbox makes that harmless.
+//!   (C4): the inbox makes that harmless. So is a rebalance (F-rebalance):
+//!   the group's consumers share the database, and the one whose
+//!   transaction comes second finds the id in the inbox.
 //! - *Expected violations.* None on the atomic path.
 //! - *Breakers.* A producer that re-sends with a **new** id (an app-level
 //!   resend) defeats the inbox: C3 and C8. A side effect outside the
