@@ -138,7 +138,7 @@ fn the_same_seed_prints_the_same_digest_and_json_lines_carry_schema_1() {
     let run = || {
         eosim(&[
             "run",
-            "scenarios/15-m4-inbox-holds.ron",
+            "scenarios/16-m4-inbox-holds.ron",
             "--seed",
             "42",
             "--format",
@@ -160,7 +160,7 @@ fn the_same_seed_prints_the_same_digest_and_json_lines_carry_schema_1() {
     assert_eq!(end["data"]["digest"].as_str().unwrap().len(), 16);
     let other = eosim(&[
         "run",
-        "scenarios/15-m4-inbox-holds.ron",
+        "scenarios/16-m4-inbox-holds.ron",
         "--seed",
         "43",
         "--format",
@@ -233,7 +233,7 @@ fn json_violations_carry_their_causal_story() {
 fn seeds_can_be_given_in_hex() {
     let dec = eosim(&[
         "run",
-        "scenarios/15-m4-inbox-holds.ron",
+        "scenarios/16-m4-inbox-holds.ron",
         "--seed",
         "255",
         "--format",
@@ -241,7 +241,7 @@ fn seeds_can_be_given_in_hex() {
     ]);
     let hex = eosim(&[
         "run",
-        "scenarios/15-m4-inbox-holds.ron",
+        "scenarios/16-m4-inbox-holds.ron",
         "--seed",
         "0xff",
         "--format",
@@ -539,7 +539,7 @@ fn a_failing_run_folder_replays_and_tampering_is_detected() {
         Some(4),
         "a folder without its verdict"
     );
-    let passing = eosim(&["run", "scenarios/15-m4-inbox-holds.ron", "--out", &out]);
+    let passing = eosim(&["run", "scenarios/16-m4-inbox-holds.ron", "--out", &out]);
     assert_eq!(passing.status.code(), Some(0));
     assert!(
         !dir.join("m4-inbox-holds").exists(),

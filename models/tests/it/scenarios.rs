@@ -71,7 +71,7 @@ fn each_bundled_scenario_starts_with_a_comment_saying_what_it_teaches() {
 
 #[test]
 fn stochastic_scenarios_differ_between_seeds() {
-    let s = load("scenarios/15-m4-inbox-holds.ron");
+    let s = load("scenarios/16-m4-inbox-holds.ron");
     let digests: std::collections::BTreeSet<_> = (0..5)
         .map(|seed| run::run(&s, seed, false).end.digest)
         .collect();
@@ -98,7 +98,7 @@ fn the_naive_seeds_protocol_is_caught_by_the_retry_law_with_the_crash_point_name
 fn the_atomic_seeds_protocol_and_the_inbox_pass_the_law_with_probes_counted() {
     for file in [
         "scenarios/10-m0-atomic-holds.ron",
-        "scenarios/15-m4-inbox-holds.ron",
+        "scenarios/16-m4-inbox-holds.ron",
     ] {
         let s = load(file);
         let report = run::run(&s, 0, false);
@@ -160,10 +160,10 @@ fn resolved_scenarios_replay_with_the_same_hash_and_digest() {
 #[test]
 fn the_m7_breaking_lessons_hold_once_the_model_is_m7() {
     let lessons = [
-        "scenarios/28-m7-pre890-late-produce-joins-next-transaction.ron",
-        "scenarios/29-m7-pre890-late-produce-hangs-the-lso.ron",
-        "scenarios/30-m7-pre890-late-abort-tears-a-transaction.ron",
-        "scenarios/31-m7-read-uncommitted-reads-an-aborted-transaction.ron",
+        "scenarios/30-m7-pre890-late-produce-joins-next-transaction.ron",
+        "scenarios/31-m7-pre890-late-produce-hangs-the-lso.ron",
+        "scenarios/32-m7-pre890-late-abort-tears-a-transaction.ron",
+        "scenarios/33-m7-read-uncommitted-reads-an-aborted-transaction.ron",
     ];
     for file in lessons {
         let broken = load(file);
