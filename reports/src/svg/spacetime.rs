@@ -43,6 +43,11 @@ fn drawn(kind: Kind) -> bool {
             | Kind::Effect
             | Kind::Compensate
             | Kind::LawDiffers
+            | Kind::Pause
+            | Kind::Resume
+            | Kind::Expire
+            | Kind::Rebalance
+            | Kind::Assign
     )
 }
 
@@ -116,6 +121,8 @@ pub fn render(
     d.lifelines(names);
     d.breaks(&breaks, width);
     d.crashes();
+    d.pauses();
+    d.marks();
     d.arrows();
     d.effects();
     d.rings(callouts);
@@ -263,6 +270,75 @@ impl Drawing<'_> {
                 .and_then(|r| self.shown[r].state.get(&self.shown[r].actor))
                 .map(|s| s.durable.clone());
             self.band(i, restart, lost, kept);
+        }
+    }
+
+    /// A dashed band from each pause to its resume: the actor handles
+    /// nothing and keeps its memory.
+    fn pauses(&mut self) {
+        for (i, e) in self.shown.iter().enumerate() {
+            if e.kind != Kind::Pause {
+                continue;
+            }
+            let resume = self.shown[i..]
+                .iter()
+                .position(|r| r.kind == Kind::Resume && r.lane == e.lane)
+                .map(|j| i + j);
+            let x = lane_x(e.lane);
+            let top = self.ys[i];
+            let end = resume.map_or(self.bottom, |r| self.ys[r]);
+            let until = resume.map_or_else(
+                || "past the end of this window".to_string(),
+                |r| format!("until t={}ms", self.shown[r].time_ms()),
+            );
+            let _ = writeln!(
+                self.svg,
+                "<g class=\"pause-band\" data-step=\"{}\"><title>{} paused at t={}ms {until}: \
+                 it handles nothing, and its datagrams and timers wait; it resumes with its \
+                 memory.</title><rect x=\"{}\" y=\"{top}\" width=\"28\" height=\"{}\" \
+                 fill=\"#eeeeee\" stroke=\"#666\" stroke-dasharray=\"4,3\"/><text x=\"{}\" \
+                 y=\"{}\" font-weight=\"bold\">‖ PAUSED (memory kept)</text></g>",
+                e.step,
+                esc(&e.actor),
+                e.time_ms(),
+                x - 14,
+                end.saturating_sub(top).max(4),
+                x + 18,
+                top + 4,
+            );
+        }
+    }
+
+    /// A labelled mark for each fault that is neither a crash nor a pause:
+    /// a resume, an eviction of dedup state, a rebalance and the
+    /// assignment it made.
+    fn marks(&mut self) {
+        let red = alarm(self.theme);
+        for (e, y) in self.shown.iter().zip(&self.ys) {
+            let (class, text, colour) = match e.kind {
+                Kind::Resume => ("resume", "▷ RESUME".to_string(), "#000"),
+                Kind::Expire => ("expire", "⌫ dedup state EVICTED".to_string(), red),
+                Kind::Rebalance => (
+                    "rebalance",
+                    "⇄ REBALANCE: loses its partitions".to_string(),
+                    red,
+                ),
+                Kind::Assign => ("assign", format!("⇄ assigns {}", e.detail), "#000"),
+                _ => continue,
+            };
+            let _ = writeln!(
+                self.svg,
+                "<g class=\"{class}\" data-step=\"{}\"><title>t={}ms {}: {}</title>\
+                 <text x=\"{}\" y=\"{}\" fill=\"{colour}\" font-size=\"11\" \
+                 font-weight=\"bold\">{}</text></g>",
+                e.step,
+                e.time_ms(),
+                esc(&e.actor),
+                esc(&text),
+                lane_x(e.lane) + 8,
+                y + 4,
+                esc(&text)
+            );
         }
     }
 

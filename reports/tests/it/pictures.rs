@@ -101,6 +101,31 @@ fn a_run_with_a_crash_draws_a_hatched_band_labelled_with_what_was_lost() {
 }
 
 #[test]
+fn a_rebalance_and_a_pause_are_drawn_where_they_happen() {
+    let (s, rec) = recorded("scenarios/15-m3-rebalance-two-consumers-pass-the-check.ron");
+    let svg = artifact(&s, &rec, bundle::SPACETIME_SVG, Theme::Color);
+    let doc = roxmltree::Document::parse(&svg).unwrap();
+    let lost = groups(&doc, "rebalance");
+    assert_eq!(lost.len(), 1, "consumer-1 loses its partition once");
+    assert!(text_of(lost[0]).contains("REBALANCE"));
+    let assigned: Vec<String> = groups(&doc, "assign").into_iter().map(text_of).collect();
+    assert!(
+        assigned
+            .iter()
+            .any(|t| t.contains("partition 0 to consumer-2 (was consumer-1)")),
+        "{assigned:?}"
+    );
+
+    let (s, rec) = recorded("scenarios/42-m12-lease-alone-lets-the-zombie-write.ron");
+    let svg = artifact(&s, &rec, bundle::SPACETIME_SVG, Theme::Color);
+    let doc = roxmltree::Document::parse(&svg).unwrap();
+    let bands = groups(&doc, "pause-band");
+    assert_eq!(bands.len(), 1, "one pause");
+    assert!(text_of(bands[0]).contains("PAUSED"));
+    assert_eq!(groups(&doc, "resume").len(), 1);
+}
+
+#[test]
 fn a_duplicate_effect_is_a_red_ledger_cell_with_a_shape_and_a_count() {
     let (s, rec) = recorded("scenarios/05-m2-lost-ack-duplicates.ron");
     let svg = artifact(&s, &rec, bundle::LEDGER_SVG, Theme::Color);
