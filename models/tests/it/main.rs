@@ -6,6 +6,7 @@
 
 mod golden;
 mod matrix;
+mod rebalance;
 mod scenarios;
 mod shrink;
 mod sweep;
