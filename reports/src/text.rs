@@ -55,7 +55,7 @@ fn header(out: &mut String, scenario: &Scenario, seed: u64) {
     let producers = range_name("producer", w.producers);
     let consumers = if spec.faults.rebalances() {
         let n = u32::try_from(scenario.actors().consumers().len()).unwrap_or(u32::MAX);
-        format!("{} (a group, one database)", range_name("consumer", n))
+        format!("{} (group, shared db)", range_name("consumer", n))
     } else {
         range_name("consumer", w.partitions)
     };
