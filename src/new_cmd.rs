@@ -92,7 +92,7 @@ fn scenario_text(name: &str, model: ModelId, faults: &[FaultClass]) -> Result<St
     if let Some(f) = faults.iter().find(|f| !f.applies_to(model)) {
         return Err(format!(
             "{} has no `{f}` fault: its consumers form no group to rebalance (rebalances apply \
-             to M1-M6 and M9-M11)",
+             to M1-M7 and M9-M11)",
             model.info().code
         ));
     }

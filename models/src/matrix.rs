@@ -85,8 +85,8 @@ impl FaultClass {
     }
 
     /// Whether the class can be injected into `model` at all: a rebalance
-    /// needs consumers that form a group (not M0's worker, M7's tasks,
-    /// M8's job or M12's lease holders). Other cells are `n/a`.
+    /// needs consumers that form a group (not M0's worker, M8's job or
+    /// M12's lease holders). Other cells are `n/a`.
     pub fn applies_to(self, model: ModelId) -> bool {
         self != FaultClass::Rebalance || model.has_consumer_group()
     }

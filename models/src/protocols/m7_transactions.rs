@@ -12,7 +12,13 @@
 //!   record and the input offset commit become visible together. A produce
 //!   unacked after [`TXN_REQUEST_TIMEOUT`] makes it abort the transaction
 //!   (EndTxn(abort)) and try the record again. The broker refuses requests
-//!   from an older epoch (fencing, KIP-98/KIP-447). Downstream, a reader
+//!   from an older epoch (fencing, KIP-98/KIP-447). In a consumer group
+//!   (F-rebalance), a task starts when a record of a partition reaches its
+//!   consumer, and the broker, as group coordinator, also refuses every
+//!   transactional request from a consumer that no longer owns the
+//!   partition (KIP-447's generation fencing): the zombie left behind by a
+//!   rebalance is fenced, and the new owner's `initTransactions` aborts the
+//!   zombie's open transaction. Downstream, a reader
 //!   reads the output log; each output record it reads is the message's
 //!   **effect** (a `read_committed` reader reads only committed records
 //!   below the last stable offset, LSO). Three variants:
@@ -52,7 +58,8 @@
 //!     each copy is processed exactly once (C4, C3, C8): exactly-once is
 //!     per input record.
 //!   - Not modelled: an external side effect inside "process", a
-//!     coordinator timeout, rebalances and `transactional.id` reuse.
+//!     coordinator timeout, `transactional.id` reuse, and fencing switched
+//!     off (a rebalance's zombie is always fenced).
 //! - *Anchor.* KIP-98 (transactions, control records, `read_committed`,
 //!   LSO); `sendOffsetsToTransaction` and KIP-447 (epoch and generation
 //!   fencing); KIP-890 "Transactions Server-Side Defense" (a delayed
@@ -135,6 +142,7 @@ pub const PRE_KIP_890: ModelInfo = ModelInfo {
         FaultClass::Partition,
         FaultClass::Pause,
         FaultClass::Clock,
+        FaultClass::Rebalance,
     ],
     breakers: "a produce delayed past its transaction's abort joins the next transaction and \
                commits (C7 G1a, C3, C8); a late abort aborts the next transaction, whose \

@@ -216,10 +216,10 @@ impl ModelId {
     }
 
     /// Whether its consumers can form a group whose partitions move
-    /// between them (F-rebalance): not M0's worker, M7's tasks, M8's job or
-    /// M12's lease holders.
+    /// between them (F-rebalance): not M0's worker, M8's job or M12's lease
+    /// holders.
     pub fn has_consumer_group(self) -> bool {
-        !(self.uses_recovery() || self.streams() || self.transactional() || self.uses_lease())
+        !(self.uses_recovery() || self.streams() || self.uses_lease())
     }
 
     /// Whether the model uses the seeds' recovery worker.

@@ -37,6 +37,8 @@ pub struct Consumer {
     /// How long processing one record takes (zero: it is processed the
     /// moment it arrives); see `group.rs`.
     pub processing: SimDuration,
+    /// A member of a consumer group whose partitions move (F-rebalance).
+    pub group: bool,
 }
 
 /// A row's status in the seeds' message table.
@@ -465,7 +467,10 @@ impl Consumer {
             ctx.set_timer(SimDuration::from_us(0), Timer::Work);
         }
         let mut v = ConsumerVol::default();
-        if self.model.transactional() {
+        // A group's task starts when a record of its partition arrives: a
+        // restarted consumer may no longer own the one it had.
+        if self.model.transactional() && !self.group {
+            v.txn.partition = Some(self.partition);
             self.txn_start(&mut v, ctx);
         }
         v
@@ -495,7 +500,7 @@ impl Consumer {
                     return self.on_streamed(&mut db, v, ctx, key, offset);
                 }
                 if self.model.transactional() {
-                    return self.on_txn_record(v, ctx, offset, key);
+                    return self.on_txn_record(v, ctx, (partition, offset), key);
                 }
                 let taken = Taken {
                     partition,
@@ -526,7 +531,8 @@ impl Consumer {
             Msg::InitTxnAck { .. }
             | Msg::TxnProduceAck { .. }
             | Msg::EndTxnAck { .. }
-            | Msg::TxnFenced { .. } => self.on_txn_msg(v, ctx, msg),
+            | Msg::TxnFenced { .. }
+            | Msg::NotAssigned { .. } => self.on_txn_msg(v, ctx, msg),
             Msg::DeliverLeased {
                 partition,
                 offset,

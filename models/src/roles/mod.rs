@@ -195,12 +195,20 @@ pub enum Msg {
         /// The epoch to send from now on.
         epoch: u32,
     },
-    /// broker → task: the request's epoch is old (`ProducerFenced`).
+    /// broker → task: the request's epoch is old (`ProducerFenced`), or
+    /// the task's consumer no longer owns the partition (generation
+    /// fencing, after a rebalance).
     TxnFenced {
         /// The input message.
         key: MsgKey,
         /// The attempt.
         tag: TxnTag,
+    },
+    /// broker → task: `initTransactions` refused, because the consumer is
+    /// not the partition's owner in the group (a rebalance moved it).
+    NotAssigned {
+        /// The partition.
+        partition: u32,
     },
 }
 

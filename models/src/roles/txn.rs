@@ -13,7 +13,7 @@
 use std::collections::BTreeMap;
 use std::fmt;
 
-use sim_core::{ActorId, Choices, Ctx, Step, Store, TimerId};
+use sim_core::{ActorId, Choices, Ctx, SimTime, Step, Store, TimerId};
 
 use super::broker::{Broker, BrokerDb, BrokerVol};
 use super::consumer::{Consumer, ConsumerVol};
@@ -155,6 +155,10 @@ impl Broker {
         (partition, nonce): (u32, u64),
     ) {
         let p = partition as usize;
+        if !self.owns(db.get(), p, task) {
+            ctx.send(task, Msg::NotAssigned { partition });
+            return;
+        }
         let (epoch, aborted) = db.transaction(|d| {
             let t = &mut d.txn.ids[p];
             t.epoch += 1;
@@ -187,7 +191,7 @@ impl Broker {
         (partition, key, tag, epoch): (u32, MsgKey, TxnTag, u32),
     ) {
         let p = partition as usize;
-        if !self.admitted(db.get(), ctx, p, key, epoch) {
+        if !self.owns(db.get(), p, task) || !self.admitted(db.get(), ctx, p, key, epoch) {
             ctx.send(task, Msg::TxnFenced { key, tag });
             return;
         }
@@ -232,6 +236,14 @@ impl Broker {
         end: EndTxn,
     ) {
         let p = end.partition as usize;
+        if !self.owns(db.get(), p, task) {
+            let fenced = Msg::TxnFenced {
+                key: end.key,
+                tag: end.tag,
+            };
+            ctx.send(task, fenced);
+            return;
+        }
         let rules = self.rules();
         let t = &db.get().txn.ids[p];
         let retried = rules.epoch_per_transaction
@@ -268,6 +280,13 @@ impl Broker {
 
     /// Whether a request of `epoch` is current (fencing); observed as a
     /// write under a token, for C13.
+    /// Whether `task` may act for partition `p`: without a group always; in
+    /// a group only the partition's owner (KIP-447's generation fencing:
+    /// the group coordinator refuses a consumer whose generation is past).
+    fn owns(&self, db: &BrokerDb, p: usize, task: ActorId) -> bool {
+        self.group.is_empty() || db.owners[p] == task
+    }
+
     fn admitted<C: Choices>(
         &self,
         db: &BrokerDb,
@@ -383,6 +402,9 @@ enum Stage {
 /// A task's volatile state, lost on a crash.
 #[derive(Debug, Default)]
 pub struct TxnVol {
+    /// The partition (the transactional id) the task works for: its own,
+    /// or in a group the one whose records arrive (none yet).
+    pub(super) partition: Option<u32>,
     /// The epoch to send (none until `initTransactions` is answered).
     epoch: Option<u32>,
     /// The epoch the session began with.
@@ -395,6 +417,9 @@ pub struct TxnVol {
     position: u64,
     /// Records received ahead of `position`, by offset.
     buffered: BTreeMap<u64, MsgKey>,
+    /// In a group: when the task last asked `initTransactions` again
+    /// because records past its position arrived and none at it.
+    recheck: Option<SimTime>,
     current: Option<Current>,
     /// The armed request timeout.
     timer: Option<TimerId>,
@@ -423,27 +448,34 @@ impl TxnVol {
 }
 
 impl Consumer {
-    /// At a (re)start: `initTransactions`.
+    /// At a (re)start: `initTransactions` for the task's partition.
     pub(super) fn txn_start<C: Choices>(&self, v: &mut ConsumerVol, ctx: &mut Ctx<'_, Node, C>) {
         let t = &mut v.txn;
         t.epoch = None;
         t.init_nonce = ctx.now().as_us() + 1;
         let init = Msg::InitTxn {
-            partition: self.partition,
+            partition: task_partition(t),
             nonce: t.init_nonce,
         };
         ctx.send(self.broker, init);
         arm(t, ctx);
     }
 
-    /// A delivered record: keep it until its turn.
+    /// A delivered record: keep it until its turn. In a group, the first
+    /// record of another partition than the task's starts a task for it
+    /// (a rebalance assigned it here).
     pub(super) fn on_txn_record<C: Choices>(
         &self,
         v: &mut ConsumerVol,
         ctx: &mut Ctx<'_, Node, C>,
-        offset: u64,
+        (partition, offset): (u32, u64),
         key: MsgKey,
     ) -> Step {
+        if v.txn.partition != Some(partition) {
+            drop_task(&mut v.txn, ctx);
+            v.txn.partition = Some(partition);
+            self.txn_start(v, ctx);
+        }
         let t = &mut v.txn;
         let current = t.current.is_some_and(|c| c.offset == offset);
         if offset >= t.position && !current {
@@ -512,6 +544,12 @@ impl Consumer {
                     t.buffered.insert(c.offset, c.key);
                 }
             }
+            // The group gave the partition to another consumer: forget the
+            // task until a record of a partition arrives.
+            Msg::NotAssigned { partition } if t.partition == Some(partition) => {
+                drop_task(t, ctx);
+                return Ok(());
+            }
             Msg::TxnFenced { tag, .. } if t.current.is_some_and(|c| c.tag == tag) => {
                 // `ProducerFencedException` is fatal: start a new session.
                 let c = t.current.take().expect("checked above");
@@ -551,6 +589,18 @@ impl Consumer {
             return Ok(());
         };
         let Some(key) = t.buffered.remove(&t.position) else {
+            // In a group, records past the position and none at it: the
+            // partition may have been away and come back, with its
+            // committed position moved on by another consumer. Ask again
+            // (initTransactions answers with the position), at most once per
+            // request timeout.
+            let due = t
+                .recheck
+                .is_none_or(|at| ctx.now().since(at) >= TXN_REQUEST_TIMEOUT);
+            if self.group && !t.buffered.is_empty() && due {
+                t.recheck = Some(ctx.now());
+                self.txn_start(v, ctx);
+            }
             return Ok(());
         };
         t.attempts += 1;
@@ -565,7 +615,7 @@ impl Consumer {
             stage: Stage::Producing,
         });
         let produce = Msg::TxnProduce {
-            partition: self.partition,
+            partition: task_partition(t),
             key,
             tag,
             epoch,
@@ -591,7 +641,7 @@ impl Consumer {
         };
         t.current = Some(Current { stage, ..c });
         let end = Msg::EndTxn(EndTxn {
-            partition: self.partition,
+            partition: task_partition(t),
             offset: c.offset,
             key: c.key,
             tag: c.tag,
@@ -601,6 +651,19 @@ impl Consumer {
         ctx.send(self.broker, end);
         arm(t, ctx);
     }
+}
+
+/// The partition a running task works for.
+fn task_partition(t: &TxnVol) -> u32 {
+    t.partition.expect("a task runs for a partition")
+}
+
+/// Forget the task (its partition moved away), with its timeout.
+fn drop_task<C: Choices>(t: &mut TxnVol, ctx: &mut Ctx<'_, Node, C>) {
+    if let Some(timer) = t.timer.take() {
+        ctx.cancel_timer(timer);
+    }
+    *t = TxnVol::default();
 }
 
 /// Arm the request timeout, cancelling the one armed before.

@@ -207,6 +207,7 @@ impl Actors {
                     probe: spec.consumer.law_probe,
                     dedup_window: m5_dedup_window::window(model, spec.consumer.dedup_window_ms),
                     processing: SimDuration::from_ms(spec.consumer.processing_ms),
+                    group: !group.is_empty(),
                 }),
                 Role::Recovery => Node::Recovery(Recovery {
                     consumers: consumers.clone(),

@@ -45,11 +45,28 @@ fn drawn_rebalances_break_m3_and_shrink_to_a_scheduled_rebalance() {
 
 #[test]
 fn m4_keeps_its_claims_under_drawn_rebalances_with_loss_and_duplicates() {
-    let s = drawn("M4");
+    keeps_its_claims(&drawn("M4"));
+}
+
+#[test]
+fn m7_fences_every_zombie_a_drawn_rebalance_leaves() {
+    let s = drawn("M7");
+    keeps_its_claims(&s);
+    let fenced_zombies = (0..50)
+        .map(|seed| run::run(&s, seed, true))
+        .filter(|r| r.trace.iter().any(|e| e.label.starts_with("NotAssigned")))
+        .count();
+    assert!(
+        fenced_zombies > 0,
+        "some zombie asked to rejoin and was refused"
+    );
+}
+
+fn keeps_its_claims(s: &Scenario) {
     let claims = s.model().info().claims;
     let mut moved = 0;
     for seed in 0..200 {
-        let report = run::run(&s, seed, false);
+        let report = run::run(s, seed, false);
         moved += report.ledger.rebalances.len();
         let broken: Vec<CheckId> = report
             .violations()

@@ -200,10 +200,10 @@ impl Validator<'_> {
         };
         let code = spec.model.info().code;
         let msg = format!(
-            "model {code} has no consumer group to rebalance: M0's worker, M7's tasks, M8's job \
-             and M12's lease holders keep their partitions"
+            "model {code} has no consumer group to rebalance: M0's worker, M8's job and M12's \
+             lease holders keep their partitions"
         );
-        let help = Some("rebalances apply to M1-M6 and M9-M11".into());
+        let help = Some("rebalances apply to M1-M7 and M9-M11".into());
         self.report(&path, "scenario::no-group", msg, "no consumer group", help);
     }
 
