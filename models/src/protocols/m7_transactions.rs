@@ -28,7 +28,10 @@
 //!   - `M7Pre890`: the epoch stays the same for a whole session, so a late
 //!     request joins whatever transaction is open when it arrives;
 //!   - `M7ReadUncommitted`: as `M7`, with a `read_uncommitted` reader,
-//!     which reads records as they are appended.
+//!     which reads records as they are appended;
+//!   - `M7Unfenced`: as `M7`, but each consumer process has its own
+//!     `transactional.id` and sends offsets without the group's metadata
+//!     (before KIP-447), so nothing fences a rebalance's zombie.
 //! - *Source.* The broker appends each input message once (an idempotent
 //!   producer upstream): Kafka's exactly-once is per input record.
 //! - *Claimed guarantee.* `M7`: exactly-once effect (C1, C2, C3, C5, C6,
@@ -42,6 +45,8 @@
 //!   links, not under reordering (the fault matrix's 200-seed run found C1,
 //!   C2 and C9 broken under reordering in 15 of 200 seeds).
 //!   `M7ReadUncommitted` claims at-least-once (C1, C2, C5, C6, C16).
+//!   `M7Unfenced` claims what `M7` claims while partitions stay where they
+//!   are: under every fault class but rebalances.
 //! - *Expected violations.* None for `M7`.
 //! - *Breakers.*
 //!   - `M7Pre890`, F-reorder past the request timeout: a produce delayed
@@ -53,13 +58,17 @@
 //!     C1).
 //!   - `M7ReadUncommitted`, F-drop or F-reorder: the reader reads a record
 //!     whose transaction later aborts (C7, G1a), then the retry's (C3).
+//!   - `M7Unfenced`, F-rebalance (with F-pause, the usual cause): the
+//!     consumer that lost its partition still commits the transaction it
+//!     had open, under its own id, after the new owner processed the same
+//!     record: the output is read twice (C3, C8).
 //!   - Any variant, F-expire at the broker: the idempotent producer
 //!     upstream loses its state, the input log holds a message twice, and
 //!     each copy is processed exactly once (C4, C3, C8): exactly-once is
 //!     per input record.
 //!   - Not modelled: an external side effect inside "process", a
-//!     coordinator timeout, `transactional.id` reuse, and fencing switched
-//!     off (a rebalance's zombie is always fenced).
+//!     coordinator timeout (a hanging transaction stays open), and
+//!     `transactional.id` reuse across unrelated tasks.
 //! - *Anchor.* KIP-98 (transactions, control records, `read_committed`,
 //!   LSO); `sendOffsetsToTransaction` and KIP-447 (epoch and generation
 //!   fencing); KIP-890 "Transactions Server-Side Defense" (a delayed
@@ -171,6 +180,37 @@ pub const READ_UNCOMMITTED: ModelInfo = ModelInfo {
     remedy: "M7: set isolation.level=read_committed",
 };
 
+/// The catalogue entry whose transactional id is not the partition's.
+pub const UNFENCED: ModelInfo = ModelInfo {
+    id: ModelId::M7Unfenced,
+    code: "M7-unfenced",
+    title: "Kafka transactions with a transactional.id per process, not per partition",
+    guarantee: "exactly-once while partitions stay where they are",
+    mechanism: "as M7, but each consumer process uses its own transactional.id and sends its \
+                offsets without the group's metadata (before KIP-447), so the task that takes \
+                over a partition cannot fence the one that had it",
+    claims: TRANSACTIONAL_CLAIMS,
+    survives: &[
+        FaultClass::Loss,
+        FaultClass::Duplicate,
+        FaultClass::Reorder,
+        FaultClass::Crash,
+        FaultClass::Partition,
+        FaultClass::Pause,
+        FaultClass::Clock,
+    ],
+    breakers: "a consumer paused past its session loses its partition in a rebalance; the new \
+               owner processes its record, and the zombie resumes and commits its own \
+               transaction too: the output is read twice (C3, C8)",
+    anchor: "Kafka docs: transactional.id must stay the same across restarts for fencing; \
+             KIP-447 (sendOffsetsToTransaction with the group's metadata fences by \
+             generation)",
+    consumer_crash_points: CRASH_POINTS,
+    producer_crash_points: &[],
+    remedy: "M7: one transactional.id per input partition, or offsets sent with the \
+             group's metadata (KIP-447)",
+};
+
 /// The transaction rules of a model of the M7 family.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct TxnRules {
@@ -178,6 +218,11 @@ pub struct TxnRules {
     pub epoch_per_transaction: bool,
     /// The reader reads only committed records below the LSO.
     pub read_committed: bool,
+    /// The transactional id is the input partition's, and offsets go with
+    /// the group's metadata (KIP-447): a zombie is fenced by epoch and by
+    /// generation. Off: the id is the consumer process's, and offsets go
+    /// without the group's metadata, so nothing fences a zombie.
+    pub fenced: bool,
 }
 
 /// The rules of `model`, if it is of the M7 family.
@@ -186,14 +231,22 @@ pub fn rules(model: ModelId) -> Option<TxnRules> {
         ModelId::M7 => Some(TxnRules {
             epoch_per_transaction: true,
             read_committed: true,
+            fenced: true,
         }),
         ModelId::M7Pre890 => Some(TxnRules {
             epoch_per_transaction: false,
             read_committed: true,
+            fenced: true,
         }),
         ModelId::M7ReadUncommitted => Some(TxnRules {
             epoch_per_transaction: true,
             read_committed: false,
+            fenced: true,
+        }),
+        ModelId::M7Unfenced => Some(TxnRules {
+            epoch_per_transaction: true,
+            read_committed: true,
+            fenced: false,
         }),
         _ => None,
     }

@@ -186,7 +186,7 @@ impl Broker {
                 ..LeaseDb::default()
             },
             txn: TxnDb {
-                ids: vec![TxnLog::default(); self.consumers.len()],
+                ids: vec![TxnLog::default(); self.txn_logs()],
                 ..TxnDb::default()
             },
             producer_state_lost: false,

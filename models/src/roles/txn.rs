@@ -159,12 +159,13 @@ impl Broker {
             ctx.send(task, Msg::NotAssigned { partition });
             return;
         }
+        let l = self.txn_log(p, task);
         let (epoch, aborted) = db.transaction(|d| {
-            let t = &mut d.txn.ids[p];
+            let t = &mut d.txn.ids[l];
             t.epoch += 1;
             (t.epoch, t.end_open(false))
         });
-        self.ended(db, ctx, p, &aborted, TxnTag::default());
+        self.ended(db, ctx, l, &aborted, TxnTag::default());
         let log = &db.get().partitions[p];
         let position = log
             .committed
@@ -191,12 +192,13 @@ impl Broker {
         (partition, key, tag, epoch): (u32, MsgKey, TxnTag, u32),
     ) {
         let p = partition as usize;
-        if !self.owns(db.get(), p, task) || !self.admitted(db.get(), ctx, p, key, epoch) {
+        let l = self.txn_log(p, task);
+        if !self.owns(db.get(), p, task) || !self.admitted(db.get(), ctx, l, key, epoch) {
             ctx.send(task, Msg::TxnFenced { key, tag });
             return;
         }
         let appended = db.transaction(|d| {
-            let t = &mut d.txn.ids[p];
+            let t = &mut d.txn.ids[l];
             let known = t.open.iter().any(|o| t.output[*o].tag == tag);
             (!known).then(|| {
                 let rec = OutRecord {
@@ -214,7 +216,7 @@ impl Broker {
             ctx.observe(Obs::TxnAppend {
                 key,
                 tag,
-                log: u16::try_from(partition).expect("few partitions"),
+                log: u16::try_from(l).expect("few transactional ids"),
                 offset: u32::try_from(rec.offset).expect("an output log under 2^32 records"),
             });
             if !self.rules().read_committed {
@@ -245,7 +247,8 @@ impl Broker {
             return;
         }
         let rules = self.rules();
-        let t = &db.get().txn.ids[p];
+        let l = self.txn_log(p, task);
+        let t = &db.get().txn.ids[l];
         let retried = rules.epoch_per_transaction
             && end.epoch + 1 == t.epoch
             && t.last_end == Some((end.tag, end.commit));
@@ -254,7 +257,7 @@ impl Broker {
             ctx.send(task, end_ack(end, epoch));
             return;
         }
-        if !self.admitted(db.get(), ctx, p, end.key, end.epoch) {
+        if !self.admitted(db.get(), ctx, l, end.key, end.epoch) {
             let fenced = Msg::TxnFenced {
                 key: end.key,
                 tag: end.tag,
@@ -263,7 +266,7 @@ impl Broker {
             return;
         }
         let (epoch, ended) = db.transaction(|d| {
-            let t = &mut d.txn.ids[p];
+            let t = &mut d.txn.ids[l];
             let ended = t.end_open(end.commit);
             t.last_end = Some((end.tag, end.commit));
             if rules.epoch_per_transaction {
@@ -274,28 +277,54 @@ impl Broker {
         if end.commit {
             self.on_offset_commit(db, v, ctx, task, (end.partition, end.offset, 0));
         }
-        self.ended(db, ctx, p, &ended, end.tag);
+        self.ended(db, ctx, l, &ended, end.tag);
         ctx.send(task, end_ack(end, epoch));
     }
 
-    /// Whether a request of `epoch` is current (fencing); observed as a
-    /// write under a token, for C13.
     /// Whether `task` may act for partition `p`: without a group always; in
     /// a group only the partition's owner (KIP-447's generation fencing:
-    /// the group coordinator refuses a consumer whose generation is past).
+    /// the group coordinator refuses a consumer whose generation is past),
+    /// unless the model sends offsets without the group's metadata.
     fn owns(&self, db: &BrokerDb, p: usize, task: ActorId) -> bool {
-        self.group.is_empty() || db.owners[p] == task
+        !self.rules().fenced || self.group.is_empty() || db.owners[p] == task
     }
 
+    /// The transactional id (an index of `TxnDb::ids`) `task` uses for
+    /// partition `p`: the partition's own, or with an id per consumer
+    /// process, one per (consumer, partition).
+    pub(super) fn txn_log(&self, p: usize, task: ActorId) -> usize {
+        if self.rules().fenced {
+            return p;
+        }
+        let members = if self.group.is_empty() {
+            &self.consumers
+        } else {
+            &self.group
+        };
+        let member = members.iter().position(|m| *m == task).unwrap_or(0);
+        member * self.consumers.len() + p
+    }
+
+    /// How many transactional ids there are (see [`Broker::txn_log`]).
+    pub(super) fn txn_logs(&self) -> usize {
+        let partitions = self.consumers.len();
+        match self.txn {
+            Some(r) if !r.fenced => partitions * self.group.len().max(partitions),
+            _ => partitions,
+        }
+    }
+
+    /// Whether a request of `epoch` is current for transactional id `l`
+    /// (fencing); observed as a write under a token, for C13.
     fn admitted<C: Choices>(
         &self,
         db: &BrokerDb,
         ctx: &mut Ctx<'_, Node, C>,
-        p: usize,
+        l: usize,
         key: MsgKey,
         epoch: u32,
     ) -> bool {
-        let current = db.txn.ids[p].epoch;
+        let current = db.txn.ids[l].epoch;
         let accepted = epoch >= current;
         ctx.observe(Obs::TokenWrite {
             key,
@@ -313,7 +342,7 @@ impl Broker {
         &self,
         db: &mut Store<'_, BrokerDb>,
         ctx: &mut Ctx<'_, Node, C>,
-        p: usize,
+        l: usize,
         ended: &[OutRecord],
         by: TxnTag,
     ) {
@@ -321,13 +350,13 @@ impl Broker {
             ctx.observe(Obs::TxnEnded {
                 key: r.key,
                 tag: r.tag,
-                log: u16::try_from(p).expect("few partitions"),
+                log: u16::try_from(l).expect("few transactional ids"),
                 offset: u32::try_from(r.offset).expect("an output log under 2^32 records"),
                 by,
                 committed: r.state == OutState::Committed,
             });
         }
-        let passed = db.transaction(|d| d.txn.ids[p].advance_lso());
+        let passed = db.transaction(|d| d.txn.ids[l].advance_lso());
         if self.rules().read_committed {
             for r in passed {
                 self.read(db, ctx, r, true);

@@ -73,8 +73,14 @@ fn the_matrix_agrees_with_every_models_claims() {
     assert!(breaks(ModelId::M2, FaultClass::Rebalance, CheckId::C3));
     assert!(breaks(ModelId::M3, FaultClass::Rebalance, CheckId::C3));
     assert!(!breaks(ModelId::M4, FaultClass::Rebalance, CheckId::C3));
-    // M7's zombie task is fenced: its transaction commits nothing.
+    // M7's zombie task is fenced: its transaction commits nothing; with a
+    // transactional id per process, nothing fences it.
     assert!(!breaks(ModelId::M7, FaultClass::Rebalance, CheckId::C3));
+    assert!(breaks(
+        ModelId::M7Unfenced,
+        FaultClass::Rebalance,
+        CheckId::C3
+    ));
     assert!(!cell(&matrix, ModelId::M8, FaultClass::Rebalance).applies());
     for f in FaultClass::ALL
         .into_iter()

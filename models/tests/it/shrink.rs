@@ -47,9 +47,12 @@ fn bundled_breaking_scenarios_shrink_to_a_few_events_and_faults() {
             // while the broker redelivers (M8, which also keeps three faults);
             // a transaction's late request must outlast the 30 ms request
             // timeout, an abort and a retry (M7: init, produce, abort, retry
-            // and commit are about fifteen events for one message).
+            // and commit are about fifteen events for one message); an
+            // unfenced zombie needs a pause, a rebalance, and the two delays
+            // that keep its transaction open across them (M7-unfenced).
             let (events_max, faults_max) = match s.model() {
                 ModelId::M7Pre890 | ModelId::M7ReadUncommitted => (40, 2),
+                ModelId::M7Unfenced => (40, 4),
                 ModelId::M5 => (200, 2),
                 ModelId::M8 => (120, 3),
                 ModelId::M6 | ModelId::M11 => (40, 2),
