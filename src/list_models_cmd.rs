@@ -54,15 +54,20 @@ pub(crate) fn find(name: &str) -> Result<ModelId, String> {
     })
 }
 
-/// One model's entry, wrapped at 80 columns.
-fn entry(info: &ModelInfo) -> String {
-    let checks: Vec<String> = info.claims.iter().map(|c| c.label()).collect();
-    let survives: Vec<&str> = info
-        .survives
+/// The fault classes the model claims to survive, among those it can
+/// meet (a model without a consumer group meets no rebalance).
+fn survived(info: &ModelInfo) -> Vec<&'static str> {
+    info.survives
         .iter()
         .filter(|f| f.applies_to(info.id))
         .map(|f| f.name())
-        .collect();
+        .collect()
+}
+
+/// One model's entry, wrapped at 80 columns.
+fn entry(info: &ModelInfo) -> String {
+    let checks: Vec<String> = info.claims.iter().map(|c| c.label()).collect();
+    let survives = survived(info);
     let survives = if survives.is_empty() {
         "no fault class (see breakers)".to_string()
     } else {
@@ -106,12 +111,7 @@ fn data(info: &ModelInfo) -> serde_json::Value {
         .iter()
         .map(|c| json!({ "code": c.code(), "name": c.name(), "jepsen": c.jepsen() }))
         .collect();
-    let survives: Vec<&str> = info
-        .survives
-        .iter()
-        .filter(|f| f.applies_to(info.id))
-        .map(|f| f.name())
-        .collect();
+    let survives = survived(info);
     json!({
         "code": info.code,
         "model": format!("{:?}", info.id),
