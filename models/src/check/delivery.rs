@@ -343,6 +343,12 @@ pub fn story(input: &CheckInput<'_>, m: &MsgLedger) -> Vec<String> {
              that arrives after remove(x) puts x back"
                 .into(),
         );
+    } else if input.model == ModelId::M7External && m.effect_count() > 1 {
+        lines.push(
+            "why: the task called the external service in each attempt; an abort or a crash \
+             rolled back the transaction, not the call"
+                .into(),
+        );
     } else {
         let moved = rebalance_between_copies(input, m);
         lines.extend(causes(m, moved.is_some()));

@@ -31,7 +31,9 @@
 //!     which reads records as they are appended;
 //!   - `M7Unfenced`: as `M7`, but each consumer process has its own
 //!     `transactional.id` and sends offsets without the group's metadata
-//!     (before KIP-447), so nothing fences a rebalance's zombie.
+//!     (before KIP-447), so nothing fences a rebalance's zombie;
+//!   - `M7External`: as `M7`, but the message's effect is an external call
+//!     the task makes when it starts on a record, outside the transaction.
 //! - *Source.* The broker appends each input message once (an idempotent
 //!   producer upstream): Kafka's exactly-once is per input record.
 //! - *Claimed guarantee.* `M7`: exactly-once effect (C1, C2, C3, C5, C6,
@@ -46,7 +48,8 @@
 //!   C2 and C9 broken under reordering in 15 of 200 seeds).
 //!   `M7ReadUncommitted` claims at-least-once (C1, C2, C5, C6, C16).
 //!   `M7Unfenced` claims what `M7` claims while partitions stay where they
-//!   are: under every fault class but rebalances.
+//!   are: under every fault class but rebalances. `M7External` claims
+//!   at-least-once for its call.
 //! - *Expected violations.* None for `M7`.
 //! - *Breakers.*
 //!   - `M7Pre890`, F-reorder past the request timeout: a produce delayed
@@ -62,13 +65,15 @@
 //!     consumer that lost its partition still commits the transaction it
 //!     had open, under its own id, after the new owner processed the same
 //!     record: the output is read twice (C3, C8).
+//!   - `M7External`, any abort or crash after the call (a lost produce ack,
+//!     a crash at `after-produce-before-end-txn`): the transaction rolls
+//!     back, the call does not, and the retry calls again (C3, C8).
 //!   - Any variant, F-expire at the broker: the idempotent producer
 //!     upstream loses its state, the input log holds a message twice, and
 //!     each copy is processed exactly once (C4, C3, C8): exactly-once is
 //!     per input record.
-//!   - Not modelled: an external side effect inside "process", a
-//!     coordinator timeout (a hanging transaction stays open), and
-//!     `transactional.id` reuse across unrelated tasks.
+//!   - Not modelled: a coordinator timeout (a hanging transaction stays
+//!     open), and `transactional.id` reuse across unrelated tasks.
 //! - *Anchor.* KIP-98 (transactions, control records, `read_committed`,
 //!   LSO); `sendOffsetsToTransaction` and KIP-447 (epoch and generation
 //!   fencing); KIP-890 "Transactions Server-Side Defense" (a delayed
@@ -211,6 +216,27 @@ pub const UNFENCED: ModelInfo = ModelInfo {
              group's metadata (KIP-447)",
 };
 
+/// The catalogue entry whose processing step calls an external service.
+pub const EXTERNAL: ModelInfo = ModelInfo {
+    id: ModelId::M7External,
+    code: "M7-external",
+    title: "Kafka transactions around an external call",
+    guarantee: "at-least-once for the external call",
+    mechanism: "as M7, but processing a record calls an external service (an e-mail, a \
+                payment API) before producing the output; the Kafka transaction cannot roll \
+                the call back",
+    claims: AT_LEAST_ONCE_CLAIMS,
+    survives: &FaultClass::ALL,
+    breakers: "an attempt that aborts or crashes after the call: the retry calls again (C3, \
+               C8)",
+    anchor: "Kafka's exactly-once covers reads and writes of Kafka topics only \
+             (KIP-98, Kafka Streams docs); DOMAIN §1.3",
+    consumer_crash_points: CRASH_POINTS,
+    producer_crash_points: &[],
+    remedy: "make the call idempotent (an idempotency key, M11), or call it from a consumer \
+             of the output topic with an inbox (M4)",
+};
+
 /// The transaction rules of a model of the M7 family.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct TxnRules {
@@ -223,6 +249,10 @@ pub struct TxnRules {
     /// generation. Off: the id is the consumer process's, and offsets go
     /// without the group's metadata, so nothing fences a zombie.
     pub fenced: bool,
+    /// The message's effect is an external call the task makes when it
+    /// starts processing a record, outside the transaction; otherwise it
+    /// is the reader's read of the output.
+    pub external_effect: bool,
 }
 
 /// The rules of `model`, if it is of the M7 family.
@@ -232,21 +262,31 @@ pub fn rules(model: ModelId) -> Option<TxnRules> {
             epoch_per_transaction: true,
             read_committed: true,
             fenced: true,
+            external_effect: false,
         }),
         ModelId::M7Pre890 => Some(TxnRules {
             epoch_per_transaction: false,
             read_committed: true,
             fenced: true,
+            external_effect: false,
         }),
         ModelId::M7ReadUncommitted => Some(TxnRules {
             epoch_per_transaction: true,
             read_committed: false,
             fenced: true,
+            external_effect: false,
         }),
         ModelId::M7Unfenced => Some(TxnRules {
             epoch_per_transaction: true,
             read_committed: true,
             fenced: false,
+            external_effect: false,
+        }),
+        ModelId::M7External => Some(TxnRules {
+            epoch_per_transaction: true,
+            read_committed: true,
+            fenced: true,
+            external_effect: true,
         }),
         _ => None,
     }

@@ -14,7 +14,7 @@
 //! | M5 | [`m5_dedup_window`] | exactly-once effect within the window |
 //! | M6 | [`m6_idempotent_producer`] | no duplicate append within a session |
 //! | M11 | [`m11_idempotency_key`] | exactly-once execution within the retention |
-//! | M7, M7-pre890, M7-uncommitted, M7-unfenced | [`m7_transactions`] | exactly-once effect log to log / at-least-once |
+//! | M7, M7-pre890, M7-uncommitted, M7-unfenced, M7-external | [`m7_transactions`] | exactly-once effect log to log / at-least-once |
 //! | M8, M8-alo | [`m8_checkpoint`] | exactly-once effect / at-least-once |
 //! | M12, M12-lease | [`m12_lease`] | no zombie write / at-least-once |
 //! | M9 | [`m9_dual_write`] | at-least-once for published events |
@@ -78,6 +78,8 @@ pub enum ModelId {
     /// M7 with a transactional id per consumer process: nothing fences a
     /// zombie.
     M7Unfenced,
+    /// M7 whose processing calls an external service.
+    M7External,
     /// Checkpoint barriers and a two-phase-commit sink.
     M8,
     /// Checkpoint barriers, effects applied at once (at-least-once mode).
@@ -129,7 +131,7 @@ pub struct ModelInfo {
 
 impl ModelId {
     /// Every model, in teaching order.
-    pub const ALL: [ModelId; 23] = [
+    pub const ALL: [ModelId; 24] = [
         ModelId::M1,
         ModelId::M2,
         ModelId::M2Set,
@@ -145,6 +147,7 @@ impl ModelId {
         ModelId::M7Pre890,
         ModelId::M7ReadUncommitted,
         ModelId::M7Unfenced,
+        ModelId::M7External,
         ModelId::M8,
         ModelId::M8AtLeastOnce,
         ModelId::M9,
@@ -173,6 +176,7 @@ impl ModelId {
             ModelId::M7Pre890 => &m7_transactions::PRE_KIP_890,
             ModelId::M7ReadUncommitted => &m7_transactions::READ_UNCOMMITTED,
             ModelId::M7Unfenced => &m7_transactions::UNFENCED,
+            ModelId::M7External => &m7_transactions::EXTERNAL,
             ModelId::M8 => &m8_checkpoint::TWO_PHASE,
             ModelId::M8AtLeastOnce => &m8_checkpoint::AT_LEAST_ONCE,
             ModelId::M9 => &m9_dual_write::INFO,
@@ -301,7 +305,11 @@ pub fn process(
         ModelId::M8 | ModelId::M8AtLeastOnce => {
             unreachable!("M8's effects apply at checkpoints, not per record")
         }
-        ModelId::M7 | ModelId::M7Pre890 | ModelId::M7ReadUncommitted | ModelId::M7Unfenced => {
+        ModelId::M7
+        | ModelId::M7Pre890
+        | ModelId::M7ReadUncommitted
+        | ModelId::M7Unfenced
+        | ModelId::M7External => {
             unreachable!("M7's effects are output records read downstream")
         }
     }

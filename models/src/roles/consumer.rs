@@ -500,7 +500,7 @@ impl Consumer {
                     return self.on_streamed(&mut db, v, ctx, key, offset);
                 }
                 if self.model.transactional() {
-                    return self.on_txn_record(v, ctx, (partition, offset), key);
+                    return self.on_txn_record(&mut db, v, ctx, (partition, offset), key);
                 }
                 let taken = Taken {
                     partition,
@@ -532,7 +532,7 @@ impl Consumer {
             | Msg::TxnProduceAck { .. }
             | Msg::EndTxnAck { .. }
             | Msg::TxnFenced { .. }
-            | Msg::NotAssigned { .. } => self.on_txn_msg(v, ctx, msg),
+            | Msg::NotAssigned { .. } => self.on_txn_msg(&mut db, v, ctx, msg),
             Msg::DeliverLeased {
                 partition,
                 offset,
@@ -639,7 +639,7 @@ impl Consumer {
             }
             Timer::Work => self.write(v, ctx),
             Timer::Checkpoint => self.checkpoint(&mut db, v, ctx),
-            Timer::TxnTimeout => self.on_txn_timeout(v, ctx),
+            Timer::TxnTimeout => self.on_txn_timeout(&mut db, v, ctx),
             Timer::Processed => self.finish(&mut db, v, ctx),
             _ => Ok(()),
         }

@@ -16,11 +16,11 @@ use std::fmt;
 use sim_core::{ActorId, Choices, Ctx, SimTime, Step, Store, TimerId};
 
 use super::broker::{Broker, BrokerDb, BrokerVol};
-use super::consumer::{Consumer, ConsumerVol};
+use super::consumer::{Consumer, ConsumerDb, ConsumerVol};
 use super::{Msg, Node, Timer, crash_point};
 use crate::history::Obs;
 use crate::protocols::m7_transactions::{
-    AFTER_END_TXN_BEFORE_ACK, AFTER_PRODUCE_BEFORE_END_TXN, TXN_REQUEST_TIMEOUT, TxnRules,
+    self, AFTER_END_TXN_BEFORE_ACK, AFTER_PRODUCE_BEFORE_END_TXN, TXN_REQUEST_TIMEOUT, TxnRules,
 };
 use crate::vocab::MsgKey;
 
@@ -383,10 +383,12 @@ impl Broker {
             committed,
             read_committed: self.rules().read_committed,
         });
-        ctx.observe(Obs::Effect {
-            key: rec.key,
-            count,
-        });
+        if !self.rules().external_effect {
+            ctx.observe(Obs::Effect {
+                key: rec.key,
+                count,
+            });
+        }
     }
 }
 
@@ -495,6 +497,7 @@ impl Consumer {
     /// (a rebalance assigned it here).
     pub(super) fn on_txn_record<C: Choices>(
         &self,
+        db: &mut Store<'_, ConsumerDb>,
         v: &mut ConsumerVol,
         ctx: &mut Ctx<'_, Node, C>,
         (partition, offset): (u32, u64),
@@ -510,12 +513,13 @@ impl Consumer {
         if offset >= t.position && !current {
             t.buffered.insert(offset, key);
         }
-        self.txn_next(v, ctx)
+        self.txn_next(db, v, ctx)
     }
 
     /// The answers of the broker.
     pub(super) fn on_txn_msg<C: Choices>(
         &self,
+        db: &mut Store<'_, ConsumerDb>,
         v: &mut ConsumerVol,
         ctx: &mut Ctx<'_, Node, C>,
         msg: Msg,
@@ -588,13 +592,14 @@ impl Consumer {
             }
             _ => return Ok(()),
         }
-        self.txn_next(v, ctx)
+        self.txn_next(db, v, ctx)
     }
 
     /// A timeout: ask `initTransactions` again, abort a transaction whose
     /// produce went unanswered, or send its EndTxn again.
     pub(super) fn on_txn_timeout<C: Choices>(
         &self,
+        db: &mut Store<'_, ConsumerDb>,
         v: &mut ConsumerVol,
         ctx: &mut Ctx<'_, Node, C>,
     ) -> Step {
@@ -607,12 +612,17 @@ impl Consumer {
             let commit = c.stage == Stage::Committing;
             self.end_txn(v, ctx, c, commit);
         }
-        self.txn_next(v, ctx)
+        self.txn_next(db, v, ctx)
     }
 
     /// Begin the transaction of the record at the position, if it is here
     /// and none is open.
-    fn txn_next<C: Choices>(&self, v: &mut ConsumerVol, ctx: &mut Ctx<'_, Node, C>) -> Step {
+    fn txn_next<C: Choices>(
+        &self,
+        db: &mut Store<'_, ConsumerDb>,
+        v: &mut ConsumerVol,
+        ctx: &mut Ctx<'_, Node, C>,
+    ) -> Step {
         let t = &mut v.txn;
         let Some(epoch) = t.epoch.filter(|_| t.current.is_none()) else {
             return Ok(());
@@ -643,6 +653,12 @@ impl Consumer {
             offset: t.position,
             stage: Stage::Producing,
         });
+        if m7_transactions::rules(self.model).is_some_and(|r| r.external_effect) {
+            // The external call: outside the transaction, never rolled back.
+            let count = db.transaction(|d| d.add_effect(key));
+            ctx.observe(Obs::Effect { key, count });
+        }
+        let t = &mut v.txn;
         let produce = Msg::TxnProduce {
             partition: task_partition(t),
             key,

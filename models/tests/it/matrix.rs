@@ -81,6 +81,9 @@ fn the_matrix_agrees_with_every_models_claims() {
         FaultClass::Rebalance,
         CheckId::C3
     ));
+    // An external call in M7's processing step is not rolled back.
+    assert!(breaks(ModelId::M7External, FaultClass::Crash, CheckId::C3));
+    assert!(breaks(ModelId::M7External, FaultClass::Loss, CheckId::C3));
     assert!(!cell(&matrix, ModelId::M8, FaultClass::Rebalance).applies());
     for f in FaultClass::ALL
         .into_iter()

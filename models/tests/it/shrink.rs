@@ -51,7 +51,7 @@ fn bundled_breaking_scenarios_shrink_to_a_few_events_and_faults() {
             // unfenced zombie needs a pause, a rebalance, and the two delays
             // that keep its transaction open across them (M7-unfenced).
             let (events_max, faults_max) = match s.model() {
-                ModelId::M7Pre890 | ModelId::M7ReadUncommitted => (40, 2),
+                ModelId::M7Pre890 | ModelId::M7ReadUncommitted | ModelId::M7External => (40, 2),
                 ModelId::M7Unfenced => (40, 4),
                 ModelId::M5 => (200, 2),
                 ModelId::M8 => (120, 3),
