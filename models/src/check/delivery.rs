@@ -349,6 +349,12 @@ pub fn story(input: &CheckInput<'_>, m: &MsgLedger) -> Vec<String> {
              rolled back the transaction, not the call"
                 .into(),
         );
+    } else if input.model == ModelId::M4External && m.effect_count() > 1 {
+        lines.push(
+            "why: the consumer called the external service before the inbox recorded the id, \
+             in a transaction of its own: the redelivery found no id and called again"
+                .into(),
+        );
     } else {
         let moved = rebalance_between_copies(input, m);
         lines.extend(causes(m, moved.is_some()));

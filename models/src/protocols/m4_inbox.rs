@@ -11,15 +11,19 @@
 //!   transaction comes second finds the id in the inbox.
 //! - *Expected violations.* None on the atomic path.
 //! - *Breakers.* A producer that re-sends with a **new** id (an app-level
-//!   resend) defeats the inbox: C3 and C8. A side effect outside the
-//!   transaction would too.
+//!   resend) defeats the inbox: C3 and C8. So does a side effect outside
+//!   the transaction: the variant `M4External` calls an external service
+//!   (the effect) and then records the id in the inbox; a crash at
+//!   [`AFTER_CALL_BEFORE_INBOX`] leaves the call without its inbox row, and
+//!   the redelivery calls again (C3, C8).
 //! - *Anchor.* microservices.io, "Idempotent Consumer"; Kafka's advice to
 //!   store the consumer's progress in the same place as its output.
 
 use sim_core::{Step, Store};
 
 use super::{
-    AFTER_EFFECT_BEFORE_OFFSET_COMMIT, EXACTLY_ONCE_CLAIMS, Gate, ModelId, ModelInfo, Record,
+    AFTER_EFFECT_BEFORE_OFFSET_COMMIT, AT_LEAST_ONCE_CLAIMS, EXACTLY_ONCE_CLAIMS, Gate, ModelId,
+    ModelInfo, Record,
 };
 use crate::matrix::FaultClass;
 use crate::roles::ConsumerDb;
@@ -41,6 +45,49 @@ pub const INFO: ModelInfo = ModelInfo {
     producer_crash_points: &[],
     remedy: "keep the message id stable across retries (the producer's key, not a fresh id)",
 };
+
+/// `M4External` called the external service, and stops before the inbox
+/// transaction: the call happened, the id is not recorded.
+pub const AFTER_CALL_BEFORE_INBOX: &str = "after-call-before-inbox";
+
+/// The catalogue entry of the variant with an external call.
+pub const EXTERNAL: ModelInfo = ModelInfo {
+    id: ModelId::M4External,
+    code: "M4-external",
+    title: "inbox, with the effect an external call outside its transaction",
+    guarantee: "at-least-once for the external call",
+    mechanism: "the consumer skips ids in its inbox, else calls an external service (the \
+                effect) and then records the id in the inbox: the call cannot join the \
+                database transaction",
+    claims: AT_LEAST_ONCE_CLAIMS,
+    survives: &FaultClass::ALL,
+    breakers: "a crash at after-call-before-inbox: the call happened, the id was never \
+               recorded, and the redelivery calls again (C3, C8)",
+    anchor: "microservices.io Idempotent Consumer (the inbox works only inside the \
+             transaction); DOMAIN §6.2 M4 breakers",
+    consumer_crash_points: &[AFTER_CALL_BEFORE_INBOX, AFTER_EFFECT_BEFORE_OFFSET_COMMIT],
+    producer_crash_points: &[],
+    remedy: "pass the message id to the service as an idempotency key (M11), or keep the \
+             effect in the database transaction (M4)",
+};
+
+/// `M4External`: if the id is new, call the external service, then record
+/// the id in the inbox, in a transaction of its own.
+///
+/// # Errors
+/// `Crashed` at `after-call-before-inbox` (the redelivery calls again) or
+/// at `after-effect-before-offset-commit` (harmless).
+pub fn process_external(db: &mut Store<'_, ConsumerDb>, rec: Record, gate: &mut impl Gate) -> Step {
+    if !db.get().inbox.contains(rec.dedup_id) {
+        // The external service keeps its own record of each call: a
+        // durable write, apart from the inbox.
+        let count = db.transaction(|d| d.add_effect(rec.key));
+        gate.effect(rec.key, count);
+        gate.crash_point(rec.key, AFTER_CALL_BEFORE_INBOX)?;
+        db.transaction(|d| d.inbox.insert(rec.dedup_id));
+    }
+    gate.crash_point(rec.key, AFTER_EFFECT_BEFORE_OFFSET_COMMIT)
+}
 
 /// In one transaction: if the id is new, apply the effect and record the id.
 ///

@@ -10,7 +10,7 @@
 //! | M2 | [`m2_at_least_once`] | at-least-once |
 //! | M2-set | [`m2_set`] | each handler lawful on its own (not under interleaving) |
 //! | M3, M3-memory | [`m3_consumer_dedup`] | exactly-once effect against duplicates |
-//! | M4 | [`m4_inbox`] | exactly-once effect |
+//! | M4, M4-external | [`m4_inbox`] | exactly-once effect / at-least-once |
 //! | M5 | [`m5_dedup_window`] | exactly-once effect within the window |
 //! | M6 | [`m6_idempotent_producer`] | no duplicate append within a session |
 //! | M11 | [`m11_idempotency_key`] | exactly-once execution within the retention |
@@ -62,6 +62,8 @@ pub enum ModelId {
     M3Memory,
     /// Inbox: dedup record and effect in one transaction.
     M4,
+    /// Inbox whose effect is an external call outside the transaction.
+    M4External,
     /// Inbox whose entries expire after a dedup window.
     M5,
     /// Idempotent producer: session and sequence numbers.
@@ -131,7 +133,7 @@ pub struct ModelInfo {
 
 impl ModelId {
     /// Every model, in teaching order.
-    pub const ALL: [ModelId; 24] = [
+    pub const ALL: [ModelId; 25] = [
         ModelId::M1,
         ModelId::M2,
         ModelId::M2Set,
@@ -140,6 +142,7 @@ impl ModelId {
         ModelId::M3,
         ModelId::M3Memory,
         ModelId::M4,
+        ModelId::M4External,
         ModelId::M5,
         ModelId::M6,
         ModelId::M11,
@@ -169,6 +172,7 @@ impl ModelId {
             ModelId::M3 => &m3_consumer_dedup::DURABLE,
             ModelId::M3Memory => &m3_consumer_dedup::MEMORY,
             ModelId::M4 => &m4_inbox::INFO,
+            ModelId::M4External => &m4_inbox::EXTERNAL,
             ModelId::M5 => &m5_dedup_window::INFO,
             ModelId::M6 => &m6_idempotent_producer::INFO,
             ModelId::M11 => &m11_idempotency_key::INFO,
@@ -295,6 +299,7 @@ pub fn process(
             m2_at_least_once::process(db, rec, gate)
         }
         ModelId::M4 | ModelId::M10 => m4_inbox::process(db, rec, gate),
+        ModelId::M4External => m4_inbox::process_external(db, rec, gate),
         ModelId::M2Set => m2_set::process(db, rec, gate),
         ModelId::M5 => m5_dedup_window::process(db, rec, gate),
         ModelId::M11 => m11_idempotency_key::process(db, rec, gate),

@@ -81,7 +81,8 @@ fn the_matrix_agrees_with_every_models_claims() {
         FaultClass::Rebalance,
         CheckId::C3
     ));
-    // An external call in M7's processing step is not rolled back.
+    // An external call is in neither M4's nor M7's transaction.
+    assert!(breaks(ModelId::M4External, FaultClass::Crash, CheckId::C3));
     assert!(breaks(ModelId::M7External, FaultClass::Crash, CheckId::C3));
     assert!(breaks(ModelId::M7External, FaultClass::Loss, CheckId::C3));
     assert!(!cell(&matrix, ModelId::M8, FaultClass::Rebalance).applies());
