@@ -160,10 +160,10 @@ fn resolved_scenarios_replay_with_the_same_hash_and_digest() {
 #[test]
 fn the_m7_breaking_lessons_hold_once_the_model_is_m7() {
     let lessons = [
-        "scenarios/33-m7-pre890-late-produce-joins-next-transaction.ron",
-        "scenarios/34-m7-pre890-late-produce-hangs-the-lso.ron",
-        "scenarios/35-m7-pre890-late-abort-tears-a-transaction.ron",
-        "scenarios/36-m7-read-uncommitted-reads-an-aborted-transaction.ron",
+        "scenarios/34-m7-pre890-late-produce-joins-next-transaction.ron",
+        "scenarios/35-m7-pre890-late-produce-hangs-the-lso.ron",
+        "scenarios/36-m7-pre890-late-abort-tears-a-transaction.ron",
+        "scenarios/37-m7-read-uncommitted-reads-an-aborted-transaction.ron",
     ];
     for file in lessons {
         let broken = load(file);

@@ -116,7 +116,7 @@ fn a_rebalance_and_a_pause_are_drawn_where_they_happen() {
         "{assigned:?}"
     );
 
-    let (s, rec) = recorded("scenarios/45-m12-lease-alone-lets-the-zombie-write.ron");
+    let (s, rec) = recorded("scenarios/46-m12-lease-alone-lets-the-zombie-write.ron");
     let svg = artifact(&s, &rec, bundle::SPACETIME_SVG, Theme::Color);
     let doc = roxmltree::Document::parse(&svg).unwrap();
     let bands = groups(&doc, "pause-band");
