@@ -74,7 +74,8 @@ pub struct WorkloadSpec {
     /// Time between two messages of one producer; 0 sends all at once.
     /// Default 1000 µs.
     pub interval_us: u64,
-    /// Partitions, one consumer each (`consumer-1` …). Default 1.
+    /// Partitions, one consumer each (`consumer-1` …; a scenario that
+    /// rebalances has one idle consumer more). Default 1.
     pub partitions: u32,
 }
 
