@@ -99,7 +99,7 @@ pub enum Obs {
         key: MsgKey,
         /// The attempt that produced it.
         tag: TxnTag,
-        /// The output log (the transactional id's partition).
+        /// The output log (its transactional id's index).
         log: u16,
         /// Its offset in the output log.
         offset: u32,
@@ -122,7 +122,7 @@ pub enum Obs {
         key: MsgKey,
         /// The attempt that produced it.
         tag: TxnTag,
-        /// The output log (the transactional id's partition).
+        /// The output log (its transactional id's index).
         log: u16,
         /// Its offset in the output log.
         offset: u32,

@@ -139,15 +139,17 @@ pub trait Actor: Sized {
 
     /// As a group's coordinator, take `member`'s partitions away and assign
     /// them to another member (F-rebalance; `volatile` is `None` while
-    /// down). By default the actor coordinates no group.
+    /// down); returns whether anything moved (a member that owns nothing
+    /// loses nothing). By default the actor coordinates no group.
     fn rebalance<C: Choices>(
         &self,
         durable: Store<'_, Self::Durable>,
         volatile: Option<&mut Self::Volatile>,
         ctx: &mut Ctx<'_, Self, C>,
         member: ActorId,
-    ) {
+    ) -> bool {
         let _ = (durable, volatile, ctx, member);
+        false
     }
 
     /// Handle a timer that expired.

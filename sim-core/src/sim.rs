@@ -907,22 +907,26 @@ impl<A: Actor, C: Choices> Sim<A, C> {
         );
     }
 
+    /// A rebalance is noted and counted only when the coordinator moved
+    /// something (a member that owns nothing loses nothing).
     fn rebalance(&mut self, coordinator: ActorId, member: ActorId) {
-        let core = &mut self.core;
-        core.stats.rebalances += 1;
-        core.trace
-            .note(core.now, member, None, TraceKind::Rebalance, None, &());
         let slot = &mut self.slots[coordinator.index()];
         let mut ctx = Ctx {
             id: coordinator,
             core: &mut self.core,
         };
-        self.actors[coordinator.index()].rebalance(
+        let moved = self.actors[coordinator.index()].rebalance(
             Store::new(&mut self.stores[slot.store]),
             slot.volatile.as_mut(),
             &mut ctx,
             member,
         );
+        if moved {
+            let core = &mut self.core;
+            core.stats.rebalances += 1;
+            core.trace
+                .note(core.now, member, None, TraceKind::Rebalance, None, &());
+        }
     }
 
     fn any_busy(&self) -> bool {

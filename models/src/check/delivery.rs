@@ -6,7 +6,7 @@ use sim_core::{ActorId, EndReason, SimDuration, SimTime};
 
 use super::{CheckId, CheckInput, Status, Violation};
 use crate::history::MsgLedger;
-use crate::protocols::ModelId;
+use crate::protocols::{ModelId, m7_transactions};
 use crate::vocab::{MsgKey, SendOutcome};
 
 /// C1: once the run drained, every acked message has taken effect.
@@ -382,9 +382,11 @@ fn rebalance_between_copies(input: &CheckInput<'_>, m: &MsgLedger) -> Option<Str
         ModelId::M3 | ModelId::M3Memory => {
             "both passed the seen-set check before either recorded the id"
         }
-        model if model.transactional() => {
+        model if m7_transactions::rules(model).is_some_and(|r| !r.fenced) => {
             "nothing fenced the old owner, and both transactions committed"
         }
+        // A fenced M7 variant's duplicate has another cause.
+        model if model.transactional() => return None,
         _ => "both processed it",
     };
     Some(format!(

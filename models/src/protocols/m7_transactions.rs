@@ -21,7 +21,7 @@
 //!   zombie's open transaction. Downstream, a reader
 //!   reads the output log; each output record it reads is the message's
 //!   **effect** (a `read_committed` reader reads only committed records
-//!   below the last stable offset, LSO). Three variants:
+//!   below the last stable offset, LSO). Five variants:
 //!   - `M7`: KIP-890 server-side defence (the epoch is bumped at every
 //!     EndTxn, so a request of an ended transaction is refused), a
 //!     `read_committed` reader;
@@ -127,13 +127,15 @@ pub const TRANSACTIONAL: ModelInfo = ModelInfo {
     guarantee: "exactly-once effect for log-to-log processing",
     mechanism: "each record is processed in a transaction: produce the output, then EndTxn \
                 commits it with the input offset; epochs fence old instances and old \
-                transactions; the reader is read_committed",
+                transactions, and the group's generation fences a rebalance's zombie; the \
+                reader is read_committed",
     claims: TRANSACTIONAL_CLAIMS,
     survives: &FaultClass::ALL,
-    breakers: "none among the network faults, crash points, pauses and clock jumps; evicted \
-               producer state upstream (F-expire) appends an input twice, and each copy is \
-               processed once (C4, C3); an external side effect in the processing step would \
-               not be rolled back (not modelled)",
+    breakers: "none among the network faults, crash points, pauses, clock jumps and \
+               rebalances; evicted producer state upstream (F-expire) appends an input twice, \
+               and each copy is processed once (C4, C3); an external call in the processing \
+               step is not rolled back (M7-external); a transactional.id per process lets a \
+               rebalance's zombie commit (M7-unfenced)",
     anchor: "KIP-98, sendOffsetsToTransaction, KIP-447 fencing, KIP-890 server-side defense",
     consumer_crash_points: CRASH_POINTS,
     producer_crash_points: &[],

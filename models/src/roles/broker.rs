@@ -1,6 +1,6 @@
 //! The broker: appends produced messages to partition logs, acks every copy,
-//! and delivers each record to the consumer owning its partition until that
-//! consumer's offset commit for it arrives.
+//! and delivers each record to the consumer its partition is assigned to
+//! until an offset commit for it arrives.
 
 use std::collections::BTreeMap;
 

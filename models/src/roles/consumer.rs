@@ -1,5 +1,6 @@
 //! The consumer: receives the records of its partition, processes them as its
-//! model prescribes against its own database, and commits their offsets.
+//! model prescribes against its database (its own, or the group's shared
+//! one), and commits their offsets.
 //! Before processing a record, a consumer of an exactly-once model runs the
 //! law probe on the durable state it has reached.
 
@@ -22,7 +23,9 @@ use crate::vocab::{CowTable, IdSet, MsgKey};
 pub struct Consumer {
     /// The protocol model.
     pub model: ModelId,
-    /// The partition it owns.
+    /// The partition it starts with (in a group whose last consumer starts
+    /// idle, that one's is past the last partition; records name their
+    /// partition).
     pub partition: u32,
     /// The broker.
     pub broker: ActorId,

@@ -41,19 +41,20 @@ pub struct Taken {
 impl Broker {
     /// Move `member`'s partitions to the group's idle consumer and deliver
     /// it their uncommitted records (`v` is `None` while the broker is
-    /// down: its restart delivers them).
+    /// down: its restart delivers them); returns whether any moved.
     pub(super) fn rebalance<C: Choices>(
         &self,
         db: &mut Store<'_, BrokerDb>,
         v: Option<&mut BrokerVol>,
         ctx: &mut Ctx<'_, Node, C>,
         member: ActorId,
-    ) {
+    ) -> bool {
         let moved: Vec<usize> = (0..db.get().owners.len())
             .filter(|p| db.get().owners[*p] == member)
             .collect();
-        let Some(to) = self.idle_member(db.get(), member) else {
-            return;
+        let to = self.idle_member(db.get(), member);
+        let Some(to) = to.filter(|_| !moved.is_empty()) else {
+            return false;
         };
         db.transaction(|d| {
             for &p in &moved {
@@ -73,6 +74,7 @@ impl Broker {
                 self.redeliver_partition(db.get(), v, ctx, p);
             }
         }
+        true
     }
 
     /// The first member other than `leaving` that owns no partition.
@@ -102,15 +104,17 @@ impl Consumer {
 
     /// Begin work on the first queued record: M3 checks its seen-set now.
     fn begin<C: Choices>(&self, db: &ConsumerDb, v: &mut ConsumerVol, ctx: &mut Ctx<'_, Node, C>) {
-        let Some(head) = v.queue.front() else {
+        let Some(head) = v.queue.front_mut() else {
             return;
         };
-        let seen = matches!(self.model, ModelId::M3 | ModelId::M3Memory).then(|| {
+        if matches!(self.model, ModelId::M3 | ModelId::M3Memory) {
             let seen_set = m3_consumer_dedup::seen_set(self.model);
-            m3_consumer_dedup::seen(db, &v.seen, head.rec.dedup_id, seen_set)
-        });
-        if let Some(head) = v.queue.front_mut() {
-            head.seen = seen;
+            head.seen = Some(m3_consumer_dedup::seen(
+                db,
+                &v.seen,
+                head.rec.dedup_id,
+                seen_set,
+            ));
         }
         ctx.set_timer(self.processing, Timer::Processed);
     }

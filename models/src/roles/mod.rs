@@ -3,8 +3,8 @@
 //! without dynamic dispatch.
 //!
 //! Datagrams are pushed: the broker forwards each appended record to the
-//! consumer that owns its partition and redelivers it until that consumer's
-//! offset commit for it arrives (per-record offset commits, as with
+//! consumer its partition is assigned to and redelivers it until an offset
+//! commit for it arrives (per-record offset commits, as with
 //! individual acknowledgements).
 //!
 //! - `producer.rs`: sending, with the database-backed sources of M9 and
@@ -424,14 +424,15 @@ impl Actor for Node {
         v: Option<&mut NodeVol>,
         ctx: &mut Ctx<'_, Self, C>,
         member: ActorId,
-    ) {
-        if let Node::Broker(b) = self {
-            let v = match v {
-                Some(NodeVol::Broker(v)) => Some(v),
-                _ => None,
-            };
-            b.rebalance(&mut broker_db(d), v, ctx, member);
-        }
+    ) -> bool {
+        let Node::Broker(b) = self else {
+            return false;
+        };
+        let v = match v {
+            Some(NodeVol::Broker(v)) => Some(v),
+            _ => None,
+        };
+        b.rebalance(&mut broker_db(d), v, ctx, member)
     }
 
     fn is_busy(&self, d: &NodeDb, _: Option<&NodeVol>) -> bool {

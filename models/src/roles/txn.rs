@@ -5,7 +5,7 @@
 //! A task reads its partition in offset order and handles one record per
 //! transaction: produce the output, EndTxn(commit) with the input offset.
 //! The broker keeps one output log per transactional id (one per
-//! partition). Its reader reads a `read_committed` log up to the last
+//! partition; with `M7Unfenced`, one per consumer and partition). Its reader reads a `read_committed` log up to the last
 //! stable offset (the first record of a transaction still open), and a
 //! `read_uncommitted` log as records are appended; every output record read
 //! is its message's effect.
@@ -84,7 +84,7 @@ pub struct TxnLog {
 /// M7's durable state at the broker.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct TxnDb {
-    /// One per transactional id (partition).
+    /// One per transactional id (see `Broker::txn_log`).
     pub ids: Vec<TxnLog>,
     /// How many output records the reader has read, per message.
     pub reads: BTreeMap<MsgKey, u32>,
@@ -160,9 +160,18 @@ impl Broker {
             return;
         }
         let l = self.txn_log(p, task);
+        let fenced = self.rules().fenced;
         let (epoch, aborted) = db.transaction(|d| {
+            // Distinct transactional ids get distinct producer ids: with
+            // several ids per partition, a session's epoch is new across
+            // all of them, so that no two sessions share a name.
+            let next = if fenced {
+                d.txn.ids[l].epoch + 1
+            } else {
+                d.txn.ids.iter().map(|t| t.epoch).max().unwrap_or(0) + 1
+            };
             let t = &mut d.txn.ids[l];
-            t.epoch += 1;
+            t.epoch = next;
             (t.epoch, t.end_open(false))
         });
         self.ended(db, ctx, l, &aborted, TxnTag::default());
@@ -291,7 +300,7 @@ impl Broker {
 
     /// The transactional id (an index of `TxnDb::ids`) `task` uses for
     /// partition `p`: the partition's own, or with an id per consumer
-    /// process, one per (consumer, partition).
+    /// process (`M7Unfenced`), one per (consumer, partition).
     pub(super) fn txn_log(&self, p: usize, task: ActorId) -> usize {
         if self.rules().fenced {
             return p;
@@ -301,7 +310,10 @@ impl Broker {
         } else {
             &self.group
         };
-        let member = members.iter().position(|m| *m == task).unwrap_or(0);
+        let member = members
+            .iter()
+            .position(|m| *m == task)
+            .expect("transactional requests come from consumers");
         member * self.consumers.len() + p
     }
 
@@ -504,6 +516,11 @@ impl Consumer {
         key: MsgKey,
     ) -> Step {
         if v.txn.partition != Some(partition) {
+            if v.txn.current.is_some() {
+                // A late record of another partition than the open
+                // transaction's: finish (or be fenced in) that one first.
+                return Ok(());
+            }
             drop_task(&mut v.txn, ctx);
             v.txn.partition = Some(partition);
             self.txn_start(v, ctx);

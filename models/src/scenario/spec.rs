@@ -161,6 +161,8 @@ pub struct ConsumerSpec {
     /// processed the moment it arrives. Above 0, a consumer works on one
     /// record at a time and queues the rest in memory; M3 checks its
     /// seen-set when it starts on a record and records the id when done.
+    /// Models that do not process records one by one on arrival ignore
+    /// it: M0's worker, M1 (which commits first), M7's tasks, M8 and M12.
     #[serde(skip_serializing_if = "is_zero")]
     pub processing_ms: u64,
 }

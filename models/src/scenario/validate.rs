@@ -151,10 +151,8 @@ impl<'a> Validator<'a> {
                 None,
             );
         }
-        if spec.consumer.processing_ms > 0 {
-            let ms = spec.consumer.processing_ms;
-            self.in_range("consumer.processing_ms", ms, 0, 60_000);
-        }
+        let ms = spec.consumer.processing_ms;
+        self.in_range("consumer.processing_ms", ms, 0, 60_000);
         if let Some(w) = spec.consumer.dedup_window_ms {
             self.in_range("consumer.dedup_window_ms", w, 1, 86_400_000);
             let windowed = [ModelId::M5, ModelId::M11];

@@ -82,9 +82,10 @@ impl Actor for Node {
         _: Option<&mut Vol>,
         ctx: &mut Ctx<'_, Self, C>,
         member: ActorId,
-    ) {
+    ) -> bool {
         d.transaction(|d| d.push(1000 + member.0));
         ctx.observe(1000 + member.0);
+        true
     }
 
     fn on_timer<C: Choices>(
