@@ -1,0 +1,472 @@
+//! The `eosim` command line as a library: [`main`] is the whole command
+//! line, so that a crate with protocols of its own gets `run`, `sweep`,
+//! `shrink`, `replay` and `report` for them in a few lines.
+//!
+//! Each command is a thin module; the logic lives in the libraries
+//! (`sim-core`, `models`, `reports`).
+
+// The command line prints to the terminal and may use what the libraries
+// may not.
+#![allow(clippy::disallowed_types, clippy::disallowed_methods)]
+
+mod check_cmd;
+mod diagnostics;
+mod diff_cmd;
+mod list_models_cmd;
+mod matrix_cmd;
+mod new_cmd;
+mod regressions;
+mod replay_cmd;
+mod report_cmd;
+mod run_cmd;
+mod runfolder;
+mod shard;
+mod shrink_cmd;
+mod sweep_cmd;
+mod sweepfolder;
+
+use std::process::ExitCode;
+
+use clap::{Parser, Subcommand, ValueEnum};
+
+/// Exit codes, as in the design: one table for `--help` and the docs.
+const EXIT_CODES: &str = "\
+Exit codes:
+  0  every result as expected (expected violations count as matches)
+  1  unexpected violation: a claimed guarantee was broken
+  2  usage error
+  3  inconclusive: an expected violation did not occur, or a bound was hit
+  4  invalid scenario (parse or validation error)
+  5  non-determinism: a replay or --check-determinism found a run that differs
+  130  a sweep stopped by Ctrl-C (what finished is summarised)";
+
+/// A deterministic simulator of message delivery: is your protocol really
+/// exactly-once?
+#[derive(Parser, Debug)]
+#[command(name = "eosim", version, after_help = EXIT_CODES)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+/// Output format.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+enum Format {
+    /// For people, 80 columns.
+    Human,
+    /// JSON Lines, `schema: 1`.
+    Json,
+}
+
+#[derive(Subcommand, Debug)]
+enum Command {
+    /// Run a scenario file, or every scenario in a folder, and check it.
+    #[command(after_help = EXIT_CODES)]
+    Run {
+        /// A `.ron` scenario file, or a folder of them (searched recursively).
+        path: String,
+        /// The seed, decimal or `0x…` hex (default: the scenario's own
+        /// `seed`, or 0).
+        #[arg(long, env = "EOSIM_SEED", value_parser = parse_seed)]
+        seed: Option<u64>,
+        /// Output format.
+        #[arg(long, value_enum, default_value_t = Format::Human)]
+        format: Format,
+        /// Run each scenario twice and compare the runs event by event
+        /// (exit 5 and the first diverging event if they differ).
+        #[arg(long)]
+        check_determinism: bool,
+        /// Where a run with an unexpected violation writes its run folder.
+        #[arg(long, default_value = "runs")]
+        out: String,
+        /// Write no run folder.
+        #[arg(long, conflicts_with = "report")]
+        no_report: bool,
+        /// Do not shrink an unexpected violation to `min/scenario.ron`.
+        #[arg(long)]
+        no_shrink: bool,
+        /// Write a run folder (with index.html and diagrams) even when the
+        /// run is as expected; by default only unexpected violations do.
+        #[arg(long)]
+        report: bool,
+    },
+    /// Re-render the report of a run folder
+    ///
+    /// The saved scenario and seed are run again and checked against the
+    /// saved digest.
+    #[command(after_help = EXIT_CODES)]
+    Report {
+        /// A run folder (`runs/<scenario>/<time>-s<seed>`, or `runs/latest`).
+        dir: String,
+        /// Print one artifact to stdout instead of rewriting the folder:
+        /// html (index.html), md (README.md), svg (space-time), mermaid,
+        /// dot, json (events.jsonl).
+        #[arg(long, value_enum)]
+        format: Option<report_cmd::ReportFormat>,
+        /// Colours, or greys only.
+        #[arg(long, value_enum, default_value_t = report_cmd::ThemeArg::Color)]
+        theme: report_cmd::ThemeArg,
+        /// Draw the space-time picture, the timeline and the page for the
+        /// simulated milliseconds `A..B` only (default: around the first
+        /// violation).
+        #[arg(long, value_parser = report_cmd::parse_window)]
+        window: Option<(u64, u64)>,
+        /// Open index.html in the desktop's browser afterwards.
+        #[arg(long)]
+        open: bool,
+    },
+    /// Show where two run folders first differ, event by event.
+    #[command(after_help = EXIT_CODES)]
+    Diff {
+        /// The first run folder.
+        a: String,
+        /// The second run folder.
+        b: String,
+        /// Also write a page with both space-time pictures side by side.
+        #[arg(long, value_name = "FILE")]
+        html: Option<String>,
+    },
+    /// Write a commented scenario to start from
+    ///
+    /// A model under some fault classes, its `expect` filled in from a run
+    /// at seed 0.
+    #[command(after_help = EXIT_CODES)]
+    New {
+        /// The scenario's name (`my-test` writes `my-test.ron`), or a path
+        /// ending in `.ron`.
+        name: String,
+        /// The model, e.g. `M2` or `M0-naive` (see `eosim list-models`).
+        #[arg(long)]
+        model: String,
+        /// Fault classes, comma-separated: loss, dup, reorder, crash,
+        /// partition, pause, clock (none: a fault-free run).
+        #[arg(long, default_value = "")]
+        faults: String,
+        /// Overwrite the file if it exists.
+        #[arg(long)]
+        force: bool,
+    },
+    /// Shrink a failing run to a seedless min/scenario.ron
+    ///
+    /// The minimal scenario has an explicit fault schedule and no
+    /// randomness: any seed gives the same run.
+    #[command(after_help = EXIT_CODES)]
+    Shrink {
+        /// A run folder, or a scenario file (then `--seed` picks the run and
+        /// a run folder is written first).
+        target: String,
+        /// The seed, for a scenario file (default: its own `seed`).
+        #[arg(long, value_parser = parse_seed)]
+        seed: Option<u64>,
+        /// The check that must keep failing, e.g. `C3` (default: the first
+        /// unexpected violation, else the first violation).
+        #[arg(long, value_parser = parse_check)]
+        check: Option<models::check::CheckId>,
+        /// Stop searching after this many seconds and keep the smallest so
+        /// far.
+        #[arg(long, default_value_t = 60)]
+        budget: u64,
+        /// Where a scenario file's run folder goes.
+        #[arg(long, default_value = "runs")]
+        out: String,
+    },
+    /// Re-run a run folder (or scenario and seed): is it the same run?
+    ///
+    /// A difference prints the first diverging event and exits 5.
+    #[command(after_help = EXIT_CODES)]
+    Replay {
+        /// A run folder (`runs/<scenario>/<time>-s<seed>`), or a scenario
+        /// file (then `--seed` picks the run).
+        target: String,
+        /// The seed, for a scenario file (default: its own `seed`).
+        #[arg(long, value_parser = parse_seed)]
+        seed: Option<u64>,
+        /// The digest the run must have (as printed by `run`), for a
+        /// scenario file.
+        #[arg(long)]
+        digest: Option<String>,
+    },
+    /// Run many seeds of a scenario in parallel and summarise them.
+    #[command(after_help = EXIT_CODES)]
+    Sweep {
+        /// A `.ron` scenario file.
+        path: String,
+        /// Seeds: `A..B` (end exclusive), `1,5,9`, or `random:K`.
+        #[arg(long, default_value = "0..1000", value_parser = models::sweep::SeedSpec::parse)]
+        seeds: models::sweep::SeedSpec,
+        /// Worker threads (default: every core).
+        #[arg(long)]
+        jobs: Option<usize>,
+        /// Stop starting new seeds after the first unexpected violation.
+        #[arg(long)]
+        stop_on_first: bool,
+        /// Output format (JSON: one `seed_result` per seed, then `sweep_end`).
+        #[arg(long, value_enum, default_value_t = Format::Human)]
+        format: Format,
+        /// Progress on stderr.
+        #[arg(long, value_enum, default_value_t = sweep_cmd::Progress::Auto)]
+        progress: sweep_cmd::Progress,
+        /// Run only the seeds ≡ i (mod n) and write a shard result file;
+        /// `env` reads i and n from Kubernetes or Slurm variables.
+        #[arg(long, value_parser = shard::ShardArg::parse)]
+        shard: Option<shard::ShardArg>,
+        /// Where the sweep folder (or a shard's result file) goes.
+        #[arg(long, default_value = "runs")]
+        out: String,
+        /// Failure folders to keep per unexpected cluster (at most 8).
+        #[arg(long, default_value_t = 3, value_parser = clap::value_parser!(u64).range(0..=8))]
+        keep: u64,
+    },
+    /// Join the result files of a sharded sweep into one summary.
+    #[command(after_help = EXIT_CODES)]
+    Merge {
+        /// The shard result files (`runs/<scenario>/shard-<i>-of-<n>.json`).
+        #[arg(required = true)]
+        files: Vec<String>,
+        /// Output format.
+        #[arg(long, value_enum, default_value_t = Format::Human)]
+        format: Format,
+    },
+    /// Print the protocol catalogue
+    ///
+    /// Mechanism, guarantee, the checks each model claims, the faults it
+    /// survives, its breakers and its anchor.
+    #[command(alias = "models", after_help = EXIT_CODES)]
+    ListModels {
+        /// Only this model (`M4`, `M0-naive`, or its scenario name `M0Naive`).
+        #[arg(long)]
+        model: Option<String>,
+        /// Output format (JSON: one `model` line per model).
+        #[arg(long, value_enum, default_value_t = Format::Human)]
+        format: Format,
+    },
+    /// Run every model against every fault class: the semantics matrix
+    ///
+    /// Each cell lists the checks that broke. Exit 1 if a model broke a
+    /// check it claims under a fault class it claims to survive.
+    #[command(after_help = EXIT_CODES)]
+    Matrix {
+        /// Seeds per cell (0..N).
+        #[arg(long, default_value_t = 200, value_parser = clap::value_parser!(u64).range(1..=100_000))]
+        seeds: u64,
+        /// Worker threads (default: every core).
+        #[arg(long)]
+        jobs: Option<usize>,
+        /// Output format.
+        #[arg(long, value_enum, default_value_t = matrix_cmd::MatrixFormat::Human)]
+        format: matrix_cmd::MatrixFormat,
+    },
+    /// Validate a scenario file (or folder) and print its resolved plan.
+    #[command(alias = "validate", after_help = EXIT_CODES)]
+    Check {
+        /// A `.ron` scenario file, or a folder of them.
+        path: String,
+        /// Output format.
+        #[arg(long, value_enum, default_value_t = Format::Human)]
+        format: Format,
+    },
+}
+
+/// Parse the process's arguments and run the command they name; the
+/// returned code follows the design's exit codes.
+#[must_use]
+pub fn main() -> ExitCode {
+    let cli = Cli::parse();
+    let code = match cli.command {
+        Command::Run {
+            path,
+            seed,
+            format,
+            check_determinism,
+            out,
+            no_report,
+            no_shrink,
+            report,
+        } => {
+            let out = (!no_report).then_some(out);
+            run_cmd::run(
+                &path,
+                &run_cmd::RunOptions {
+                    seed,
+                    format,
+                    check_determinism,
+                    out,
+                    shrink: !no_shrink,
+                    report_always: report,
+                },
+            )
+        }
+        Command::New {
+            name,
+            model,
+            faults,
+            force,
+        } => new_cmd::new(&new_cmd::NewArgs {
+            name,
+            model,
+            faults,
+            force,
+        }),
+        Command::Shrink {
+            target,
+            seed,
+            check,
+            budget,
+            out,
+        } => shrink_cmd::shrink(&shrink_cmd::ShrinkArgs {
+            target,
+            seed,
+            check,
+            budget: std::time::Duration::from_secs(budget),
+            out,
+        }),
+        Command::Replay {
+            target,
+            seed,
+            digest,
+        } => replay_cmd::replay(&target, seed, digest.as_deref()),
+        Command::Report {
+            dir,
+            format,
+            theme,
+            window,
+            open,
+        } => report_cmd::report(
+            &dir,
+            &report_cmd::Options {
+                format,
+                theme,
+                window,
+                open,
+            },
+        ),
+        Command::Diff { a, b, html } => diff_cmd::diff(&a, &b, html.as_deref()),
+        Command::Check { path, format } => check_cmd::check(&path, format),
+        Command::Sweep {
+            path,
+            seeds,
+            jobs,
+            stop_on_first,
+            format,
+            progress,
+            shard,
+            out,
+            keep,
+        } => {
+            let args = sweep_cmd::SweepArgs {
+                file: path,
+                seeds,
+                shard,
+                out,
+                jobs,
+                stop_on_first,
+                format,
+                progress,
+                keep: usize::try_from(keep).unwrap_or(8),
+            };
+            sweep_cmd::sweep(&args)
+        }
+        Command::Merge { files, format } => shard::merge(&files, format),
+        Command::Matrix {
+            seeds,
+            jobs,
+            format,
+        } => matrix_cmd::matrix(seeds, jobs, format),
+        Command::ListModels { model, format } => {
+            list_models_cmd::list_models(model.as_deref(), format)
+        }
+    };
+    ExitCode::from(code)
+}
+
+/// A seed in decimal or `0x` hexadecimal.
+fn parse_seed(s: &str) -> Result<u64, String> {
+    let parsed = match s.strip_prefix("0x").or_else(|| s.strip_prefix("0X")) {
+        Some(hex) => u64::from_str_radix(hex, 16),
+        None => s.parse(),
+    };
+    parsed.map_err(|_| format!("`{s}` is not a seed: expected a decimal or 0x-hex u64"))
+}
+
+/// A rayon pool of `jobs` workers (default: every core), and its size; a
+/// pool that cannot start is reported and gives exit code 2.
+fn worker_pool(jobs: Option<usize>) -> Result<(rayon::ThreadPool, usize), u8> {
+    let jobs = jobs
+        .unwrap_or_else(|| std::thread::available_parallelism().map_or(1, usize::from))
+        .max(1);
+    match rayon::ThreadPoolBuilder::new().num_threads(jobs).build() {
+        Ok(pool) => Ok((pool, jobs)),
+        Err(e) => {
+            eprintln!("error: cannot start {jobs} worker threads: {e}");
+            Err(2)
+        }
+    }
+}
+
+/// A check by code (`C3`) or name (`no-duplicate-effect`).
+fn parse_check(s: &str) -> Result<models::check::CheckId, String> {
+    let all = models::check::CheckId::ALL;
+    all.into_iter()
+        .find(|c| c.code().eq_ignore_ascii_case(s) || c.name() == s)
+        .ok_or_else(|| {
+            let codes: Vec<&str> = all.iter().map(|c| c.code()).collect();
+            format!("`{s}` is not a check; expected one of {}", codes.join(", "))
+        })
+}
+
+/// Write to stdout; when the reader has gone (`eosim … | head`), stop
+/// quietly instead of panicking.
+fn out(text: impl std::fmt::Display) {
+    use std::io::Write as _;
+    let mut stdout = std::io::stdout().lock();
+    let written = write!(stdout, "{text}").and_then(|()| stdout.flush());
+    if written.is_err_and(|e| e.kind() == std::io::ErrorKind::BrokenPipe) {
+        std::process::exit(0);
+    }
+}
+
+/// [`out`] and a newline.
+fn outln(text: impl std::fmt::Display) {
+    out(format_args!("{text}\n"));
+}
+
+/// The `.ron` files under `path` (sorted), or `path` itself if it is a file.
+///
+/// # Errors
+/// A readable message if the folder cannot be listed.
+fn scenario_files(path: &str) -> Result<Vec<String>, String> {
+    let p = std::path::Path::new(path);
+    if !p.is_dir() {
+        return Ok(vec![path.to_string()]);
+    }
+    let mut files = Vec::new();
+    collect_ron(p, &mut files).map_err(|e| format!("cannot list {path}: {e}"))?;
+    files.sort();
+    Ok(files)
+}
+
+fn collect_ron(dir: &std::path::Path, out: &mut Vec<String>) -> std::io::Result<()> {
+    for entry in std::fs::read_dir(dir)? {
+        let path = entry?.path();
+        if path.is_dir() {
+            collect_ron(&path, out)?;
+        } else if path.extension().is_some_and(|e| e == "ron") {
+            out.push(path.to_string_lossy().into_owned());
+        }
+    }
+    Ok(())
+}
+
+/// Exit-code severity when several scenarios run: an unexpected violation
+/// outranks an invalid file, which outranks an inconclusive run.
+fn worst(a: u8, b: u8) -> u8 {
+    let rank = |c: u8| match c {
+        5 => 5,
+        1 => 4,
+        4 => 3,
+        3 => 2,
+        0 => 0,
+        _ => 1,
+    };
+    if rank(b) > rank(a) { b } else { a }
+}
