@@ -2,7 +2,7 @@
 //! [`ModelInfo`]: mechanism, guarantee, the checks it claims, the fault
 //! classes it survives, its breakers and its anchor.
 
-use models::protocols::{ModelId, ModelInfo};
+use models::protocols::{Model, ModelInfo, registry};
 use models::scenario::nearest;
 use serde_json::json;
 
@@ -14,7 +14,7 @@ const INDENT: &str = "             ";
 /// Print the catalogue, or one model's entry; returns the exit code.
 pub fn list_models(model: Option<&str>, format: Format) -> u8 {
     let models = match model {
-        None => ModelId::ALL.to_vec(),
+        None => registry().models().to_vec(),
         Some(name) => match find(name) {
             Ok(m) => vec![m],
             Err(msg) => {
@@ -25,12 +25,12 @@ pub fn list_models(model: Option<&str>, format: Format) -> u8 {
     };
     match format {
         Format::Human => {
-            let blocks: Vec<String> = models.iter().map(|m| entry(m.info())).collect();
+            let blocks: Vec<String> = models.iter().map(|m| entry(*m)).collect();
             crate::out(blocks.join("\n"));
         }
         Format::Json => {
             for m in &models {
-                crate::outln(json!({ "type": "model", "data": data(m.info()) }));
+                crate::outln(json!({ "type": "model", "data": data(*m) }));
             }
         }
     }
@@ -39,12 +39,9 @@ pub fn list_models(model: Option<&str>, format: Format) -> u8 {
 
 /// The model called `name`: its printed code (`M0-naive`) or its scenario
 /// name (`M0Naive`), in any case.
-pub(crate) fn find(name: &str) -> Result<ModelId, String> {
-    let found = ModelId::ALL.into_iter().find(|m| {
-        name.eq_ignore_ascii_case(m.info().code) || name.eq_ignore_ascii_case(&format!("{m:?}"))
-    });
-    found.ok_or_else(|| {
-        let codes: Vec<&str> = ModelId::ALL.iter().map(|m| m.info().code).collect();
+pub(crate) fn find(name: &str) -> Result<Model, String> {
+    registry().find(name).ok_or_else(|| {
+        let codes: Vec<&str> = registry().models().iter().map(|m| m.info().code).collect();
         let hint = nearest(name, codes.iter().copied())
             .map_or_else(String::new, |n| format!("; did you mean `{n}`?"));
         format!(
@@ -56,18 +53,21 @@ pub(crate) fn find(name: &str) -> Result<ModelId, String> {
 
 /// The fault classes the model claims to survive, among those it can
 /// meet (a model without a consumer group meets no rebalance).
-fn survived(info: &ModelInfo) -> Vec<&'static str> {
-    info.survives
+fn survived(model: Model) -> Vec<&'static str> {
+    model
+        .info()
+        .survives
         .iter()
-        .filter(|f| f.applies_to(info.id))
+        .filter(|f| f.applies_to(model))
         .map(|f| f.name())
         .collect()
 }
 
 /// One model's entry, wrapped at 80 columns.
-fn entry(info: &ModelInfo) -> String {
+fn entry(model: Model) -> String {
+    let info = model.info();
     let checks: Vec<String> = info.claims.iter().map(|c| c.label()).collect();
-    let survives = survived(info);
+    let survives = survived(model);
     let survives = if survives.is_empty() {
         "no fault class (see breakers)".to_string()
     } else {
@@ -83,7 +83,7 @@ fn entry(info: &ModelInfo) -> String {
         labelled("anchor", info.anchor),
         labelled("remedy", info.remedy),
         labelled("crash at", &crash_points(info)),
-        labelled("scenario", &format!("model: {:?}", info.id)),
+        labelled("scenario", &format!("model: {}", info.name)),
     ];
     lines.join("\n") + "\n"
 }
@@ -105,16 +105,17 @@ fn labelled(label: &str, text: &str) -> String {
     reports::text::wrap(&format!("  {label:<10} {text}"), INDENT)
 }
 
-fn data(info: &ModelInfo) -> serde_json::Value {
+fn data(model: Model) -> serde_json::Value {
+    let info = model.info();
     let claims: Vec<serde_json::Value> = info
         .claims
         .iter()
         .map(|c| json!({ "code": c.code(), "name": c.name(), "jepsen": c.jepsen() }))
         .collect();
-    let survives = survived(info);
+    let survives = survived(model);
     json!({
         "code": info.code,
-        "model": format!("{:?}", info.id),
+        "model": info.name,
         "title": info.title,
         "guarantee": info.guarantee,
         "mechanism": info.mechanism,

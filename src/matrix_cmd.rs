@@ -3,7 +3,7 @@
 //! Markdown or as JSON Lines.
 
 use models::matrix::{Cell, FaultClass, Matrix};
-use models::protocols::ModelId;
+use models::protocols::registry;
 use rayon::prelude::*;
 use serde_json::json;
 
@@ -23,7 +23,11 @@ const WIDTH: usize = 80;
 
 /// Width of the model column: the longest model code and a space.
 fn model_width() -> usize {
-    let longest = ModelId::ALL.iter().map(|m| m.info().code.len()).max();
+    let longest = registry()
+        .models()
+        .iter()
+        .map(|m| m.info().code.len())
+        .max();
     longest.unwrap_or(0) + 1
 }
 

@@ -7,7 +7,7 @@ use std::path::Path;
 
 use models::check::CheckId;
 use models::matrix::{FaultClass, combined_spec};
-use models::protocols::ModelId;
+use models::protocols::Model;
 use models::scenario::Scenario;
 use models::scenario::spec::Expect;
 
@@ -88,7 +88,7 @@ fn path_and_name(given: &str) -> Result<(String, String), String> {
 }
 
 /// The commented scenario, its `expect` filled in from a run at seed 0.
-fn scenario_text(name: &str, model: ModelId, faults: &[FaultClass]) -> Result<String, String> {
+fn scenario_text(name: &str, model: Model, faults: &[FaultClass]) -> Result<String, String> {
     if let Some(f) = faults.iter().find(|f| !f.applies_to(model)) {
         return Err(format!(
             "{} has no `{f}` fault: its consumers form no group to rebalance (rebalances apply \
@@ -114,7 +114,7 @@ fn scenario_text(name: &str, model: ModelId, faults: &[FaultClass]) -> Result<St
 
 /// The leading comment: what the model claims, what the faults are, and
 /// where `expect` came from.
-fn header(name: &str, model: ModelId, faults: &[FaultClass], expect: &Expect) -> String {
+fn header(name: &str, model: Model, faults: &[FaultClass], expect: &Expect) -> String {
     let info = model.info();
     let knobs: Vec<&str> = faults.iter().map(|f| f.knob()).collect();
     let faults_line = if knobs.is_empty() {
@@ -159,7 +159,7 @@ mod tests {
 
     #[test]
     fn every_model_and_fault_class_gives_a_valid_scenario_that_runs_as_it_says() {
-        for model in ModelId::ALL {
+        for model in models::protocols::registry().models().iter().copied() {
             for fault in FaultClass::ALL {
                 if !fault.applies_to(model) {
                     let e = scenario_text("t", model, &[fault]).unwrap_err();

@@ -767,7 +767,7 @@ fn list_models_prints_every_model_within_80_columns() {
     let text = stdout(&out);
     assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
     assert!(text.lines().all(|l| l.chars().count() <= 80), "{text}");
-    for model in models::protocols::ModelId::ALL {
+    for model in models::protocols::registry().models() {
         let info = model.info();
         assert!(
             text.contains(&format!("{} · ", info.code)),
@@ -836,7 +836,7 @@ fn the_matrix_prints_a_row_per_model_as_a_table_and_as_markdown() {
     assert!(text.contains("claims   every claimed check held"), "{text}");
     let md = stdout(&eosim(&["matrix", "--seeds", "5", "--format", "md"]));
     let rows: Vec<&str> = md.lines().filter(|l| l.starts_with("| M")).collect();
-    assert_eq!(rows.len(), models::protocols::ModelId::ALL.len(), "{md}");
+    assert_eq!(rows.len(), models::protocols::registry().models().len(), "{md}");
     let m2 = rows.iter().find(|r| r.starts_with("| M2 |")).unwrap();
     let loss = m2.split('|').nth(2).unwrap();
     assert!(

@@ -18,7 +18,7 @@ use std::ops::Range;
 use serde::Serialize;
 
 use crate::check::CheckId;
-use crate::protocols::ModelId;
+use crate::protocols::{Model, registry};
 use crate::run::{self, Judgement, Verdict};
 use crate::scenario::Scenario;
 use crate::scenario::spec::{
@@ -87,7 +87,7 @@ impl FaultClass {
     /// Whether the class can be injected into `model` at all: a rebalance
     /// needs consumers that form a group (not M0's worker, M8's job or
     /// M12's lease holders). Other cells are `n/a`.
-    pub fn applies_to(self, model: ModelId) -> bool {
+    pub fn applies_to(self, model: Model) -> bool {
         self != FaultClass::Rebalance || model.has_consumer_group()
     }
 
@@ -113,7 +113,7 @@ impl FaultClass {
     /// The generated scenario of this class for `model`: 15 messages from
     /// one producer to one consumer over FIFO links with delays of 1 to
     /// 10 ms, faults until 2 s, this knob on.
-    pub fn spec(self, model: ModelId) -> ScenarioSpec {
+    pub fn spec(self, model: Model) -> ScenarioSpec {
         let mut spec = ScenarioSpec {
             name: format!("matrix-{}-{}", model.info().code, self.name()),
             seed: 0,
@@ -183,7 +183,7 @@ impl FaultClass {
     /// # Panics
     /// If the generated spec is invalid (a bug in this module: every
     /// generated spec is validated by the tests).
-    pub fn scenario(self, model: ModelId) -> Scenario {
+    pub fn scenario(self, model: Model) -> Scenario {
         let spec = self.spec(model);
         let file = format!("<matrix {} × {}>", model.info().code, self.name());
         Scenario::from_spec(&file, spec).expect("generated matrix scenarios are valid")
@@ -200,7 +200,7 @@ impl fmt::Display for FaultClass {
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Cell {
     /// The row.
-    pub model: ModelId,
+    pub model: Model,
     /// The column.
     pub fault: FaultClass,
     /// Seeds run.
@@ -214,7 +214,7 @@ pub struct Cell {
 impl Cell {
     /// Run `model` under `fault` at every seed of `seeds` (none where the
     /// class does not apply).
-    pub fn run(model: ModelId, fault: FaultClass, seeds: Range<u64>) -> Cell {
+    pub fn run(model: Model, fault: FaultClass, seeds: Range<u64>) -> Cell {
         let mut cell = Cell::empty(model, fault);
         if !cell.applies() {
             return cell;
@@ -227,7 +227,7 @@ impl Cell {
     }
 
     /// A cell with no seeds yet.
-    pub fn empty(model: ModelId, fault: FaultClass) -> Cell {
+    pub fn empty(model: Model, fault: FaultClass) -> Cell {
         Cell {
             model,
             fault,
@@ -277,7 +277,8 @@ impl Cell {
     }
 }
 
-/// The whole matrix: a row per model (teaching order), a cell per class.
+/// The whole matrix: a row per model of the installed registry (the
+/// catalogue in teaching order, then any added), a cell per class.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Matrix {
     /// Seeds per cell.
@@ -289,8 +290,9 @@ pub struct Matrix {
 impl Matrix {
     /// Every (model, fault class) pair, in row and column order: the units of
     /// work a caller may run in parallel and hand to [`Matrix::assemble`].
-    pub fn pairs() -> Vec<(ModelId, FaultClass)> {
-        ModelId::ALL
+    pub fn pairs() -> Vec<(Model, FaultClass)> {
+        registry()
+            .models()
             .iter()
             .flat_map(|m| FaultClass::ALL.iter().map(move |f| (*m, *f)))
             .collect()
@@ -316,7 +318,8 @@ impl Matrix {
             assert_eq!((cell.model, cell.fault), (*m, *f), "cells in pair order");
         }
         let mut cells = cells.into_iter();
-        let rows = ModelId::ALL
+        let rows = registry()
+            .models()
             .iter()
             .map(|_| cells.by_ref().take(FaultClass::ALL.len()).collect())
             .collect();
@@ -336,7 +339,7 @@ impl Matrix {
 /// A scenario for `model` with every class in `faults` turned on, as the
 /// matrix generates them one at a time (what `eosim new` writes). Links stay
 /// FIFO unless `faults` has [`FaultClass::Reorder`].
-pub fn combined_spec(name: &str, model: ModelId, faults: &[FaultClass]) -> ScenarioSpec {
+pub fn combined_spec(name: &str, model: Model, faults: &[FaultClass]) -> ScenarioSpec {
     let mut spec = FaultClass::Loss.spec(model);
     spec.name = name.to_string();
     spec.network.default.loss = RatioSpec(0, 1);
@@ -372,13 +375,16 @@ mod tests {
 
     #[test]
     fn a_claimed_check_broken_under_a_survived_fault_is_a_contradiction() {
-        let mut cell = Cell::empty(ModelId::M2, FaultClass::Crash);
+        let mut cell = Cell::empty(
+            crate::protocols::registry().get("M2").unwrap(),
+            FaultClass::Crash,
+        );
         cell.broken.insert(CheckId::C3, 4);
         assert!(cell.claims_broken().is_empty(), "M2 does not claim C3");
         cell.broken.insert(CheckId::C1, 1);
         assert_eq!(cell.claims_broken(), [CheckId::C1]);
         let naive = Cell {
-            model: ModelId::M0Naive,
+            model: crate::protocols::registry().get("M0Naive").unwrap(),
             ..cell
         };
         assert!(

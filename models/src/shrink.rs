@@ -874,8 +874,8 @@ mod tests {
     fn a_compact_file_keeps_every_fault_knob() {
         use crate::matrix::{FaultClass, combined_spec};
         for model in [
-            crate::protocols::ModelId::M2,
-            crate::protocols::ModelId::M12LeaseOnly,
+            crate::protocols::registry().get("M2").unwrap(),
+            crate::protocols::registry().get("M12LeaseOnly").unwrap(),
         ] {
             let faults: Vec<FaultClass> = FaultClass::ALL
                 .into_iter()

@@ -6,7 +6,6 @@ use sim_core::{ActorId, EndReason, SimDuration, SimTime};
 
 use super::{CheckId, CheckInput, Status, Violation};
 use crate::history::MsgLedger;
-use crate::protocols::{ModelId, m7_transactions};
 use crate::vocab::{MsgKey, SendOutcome};
 
 /// C1: once the run drained, every acked message has taken effect.
@@ -336,25 +335,14 @@ pub fn story(input: &CheckInput<'_>, m: &MsgLedger) -> Vec<String> {
             input.name(*a)
         ));
     }
-    if input.model == ModelId::M2Set && m.effect_count() > 1 {
-        lines.push(
-            "why: its set operation changed the set again after a later operation on the same \
-             element undid it: each handler is idempotent on its own, but a retried add(x) \
-             that arrives after remove(x) puts x back"
-                .into(),
-        );
-    } else if input.model == ModelId::M7External && m.effect_count() > 1 {
-        lines.push(
-            "why: the task called the external service in each attempt; an abort or a crash \
-             rolled back the transaction, not the call"
-                .into(),
-        );
-    } else if input.model == ModelId::M4External && m.effect_count() > 1 {
-        lines.push(
-            "why: the consumer called the external service before the inbox recorded the id, \
-             in a transaction of its own: the redelivery found no id and called again"
-                .into(),
-        );
+    if let Some(why) = input
+        .model
+        .unit()
+        .hints()
+        .duplicate_effect
+        .filter(|_| m.effect_count() > 1)
+    {
+        lines.push(format!("why: {why}"));
     } else {
         let moved = rebalance_between_copies(input, m);
         lines.extend(causes(m, moved.is_some()));
@@ -378,17 +366,7 @@ fn rebalance_between_copies(input: &CheckInput<'_>, m: &MsgLedger) -> Option<Str
         .rebalances
         .iter()
         .find(|(_, _, from, to)| processed_by(*from) && processed_by(*to))?;
-    let both = match input.model {
-        ModelId::M3 | ModelId::M3Memory => {
-            "both passed the seen-set check before either recorded the id"
-        }
-        model if m7_transactions::rules(model).is_some_and(|r| !r.fenced) => {
-            "nothing fenced the old owner, and both transactions committed"
-        }
-        // A fenced M7 variant's duplicate has another cause.
-        model if model.transactional() => return None,
-        _ => "both processed it",
-    };
+    let both = input.model.unit().hints().rebalance_duplicate?;
     Some(format!(
         "why: a rebalance at t={t} moved partition {partition} from {} to {} while {} still \
          held the record: {both}",

@@ -16,7 +16,7 @@
 use sim_core::{Crashed, SimDuration, SimTime, Step, Store};
 
 use crate::history::{Law, LawFailure, ProbeReport};
-use crate::protocols::{self, Gate, ModelId, Record};
+use crate::protocols::{Gate, Model, Record};
 use crate::roles::ConsumerDb;
 use crate::vocab::{IdSet, MsgKey};
 
@@ -78,7 +78,7 @@ impl Gate for ProbeGate {
 /// One attempt of the model's processing on `db`; returns the crash points
 /// passed.
 fn attempt(
-    model: ModelId,
+    model: Model,
     db: &mut ConsumerDb,
     rec: Record,
     crash_at: Option<usize>,
@@ -91,8 +91,8 @@ fn attempt(
     };
     // Exactly-once models keep no volatile dedup state: an empty memory.
     let mut memory = IdSet::default();
-    let record = (rec, None);
-    let outcome = protocols::process(model, &mut Store::new(db), &mut memory, record, &mut gate);
+    let unit = model.unit();
+    let outcome = unit.process(&mut Store::new(db), &mut memory, rec, None, &mut gate);
     debug_assert_eq!(
         outcome.is_err(),
         crash_at.is_some_and(|k| k < gate.passed.len)
@@ -122,7 +122,7 @@ impl Scratch {
 
 /// Probe both laws for processing `rec` from state `s` at time `now`.
 pub fn probe(
-    model: ModelId,
+    model: Model,
     s: &ConsumerDb,
     rec: Record,
     scratch: &mut Scratch,
@@ -152,7 +152,8 @@ pub fn probe(
         retried.clone_from(s);
         attempt(model, retried, rec, Some(k), now);
         let mut store = Store::new(&mut *retried);
-        protocols::compensate(model, &mut store, Some(rec.key), &mut ProbeGate::default());
+        let gate = &mut ProbeGate::default();
+        model.unit().compensate(&mut store, Some(rec.key), gate);
         attempt(model, retried, rec, None, now);
         if retried != clean {
             let difference = describe(retried, clean, "after the retry", "after one clean attempt");
@@ -201,7 +202,7 @@ mod tests {
     #[test]
     fn the_naive_seeds_protocol_breaks_the_retry_law_between_effect_and_status() {
         let report = probe(
-            ModelId::M0Naive,
+            crate::protocols::registry().get("M0Naive").unwrap(),
             &ConsumerDb::new(1, 3),
             rec(),
             &mut Scratch::new(&ConsumerDb::new(1, 3)),
@@ -222,7 +223,10 @@ mod tests {
 
     #[test]
     fn the_atomic_seeds_protocol_and_the_inbox_keep_both_laws() {
-        for model in [ModelId::M0Atomic, ModelId::M4] {
+        for model in [
+            crate::protocols::registry().get("M0Atomic").unwrap(),
+            crate::protocols::registry().get("M4").unwrap(),
+        ] {
             let report = probe(
                 model,
                 &ConsumerDb::new(1, 3),
@@ -242,7 +246,7 @@ mod tests {
     #[test]
     fn at_least_once_processing_is_not_idempotent() {
         let report = probe(
-            ModelId::M2,
+            crate::protocols::registry().get("M2").unwrap(),
             &ConsumerDb::new(1, 3),
             rec(),
             &mut Scratch::new(&ConsumerDb::new(1, 3)),
@@ -257,7 +261,7 @@ mod tests {
         let s = ConsumerDb::new(1, 3);
         let before = s.clone();
         probe(
-            ModelId::M0Naive,
+            crate::protocols::registry().get("M0Naive").unwrap(),
             &s,
             rec(),
             &mut Scratch::new(&s),

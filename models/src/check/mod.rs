@@ -22,7 +22,7 @@ use serde::{Deserialize, Serialize};
 use sim_core::{ActorId, RunEnd, SimTime};
 
 use crate::history::{Law, Ledger};
-use crate::protocols::ModelId;
+use crate::protocols::Model;
 use crate::vocab::MsgKey;
 
 /// A check, as named in scenario files (`expect: Violates([C3, C8])`).
@@ -213,7 +213,7 @@ pub struct CheckResult {
 /// What the checkers read.
 pub struct CheckInput<'a> {
     /// The protocol model.
-    pub model: ModelId,
+    pub model: Model,
     /// The per-message ledger.
     pub ledger: &'a Ledger,
     /// How the run ended.
@@ -360,7 +360,6 @@ pub(crate) mod test_support {
 
     use super::{CheckInput, Status};
     use crate::history::{Ledger, Obs};
-    use crate::protocols::ModelId;
     use crate::vocab::{MsgKey, SendOutcome};
 
     /// The `seq`-th message of producer 1.
@@ -401,7 +400,7 @@ pub(crate) mod test_support {
         };
         let names = ["producer-1", "broker", "consumer-1"].map(String::from);
         let input = CheckInput {
-            model: ModelId::M4,
+            model: crate::protocols::registry().get("M4").unwrap(),
             ledger: &ledger,
             end: &end,
             healed_at: SimTime::ZERO,

@@ -24,11 +24,11 @@
 
 use sim_core::{Step, Store};
 
-use super::{EXACTLY_ONCE_CLAIMS, Gate, ModelId, ModelInfo, Record, apply_effect};
+use super::{EXACTLY_ONCE_CLAIMS, Gate, ModelInfo, Protocol, Record, Wiring, apply_effect};
 use crate::check::CheckId;
 use crate::matrix::FaultClass;
 use crate::roles::{ConsumerDb, RowStatus};
-use crate::vocab::MsgKey;
+use crate::vocab::{IdSet, MsgKey};
 
 /// Crashed after claiming a message, before its effect: compensation makes
 /// it `unprocessed` again, harmlessly.
@@ -51,50 +51,63 @@ pub enum Variant {
     Atomic,
 }
 
+/// The seeds' protocol, as one unit per variant.
+#[derive(Debug)]
+pub struct Seeds {
+    info: ModelInfo,
+    variant: Variant,
+}
+
 /// The seeds claim exactly-once.
 const CLAIMS: &[CheckId] = EXACTLY_ONCE_CLAIMS;
 
-/// The catalogue entry of the naive variant.
-pub const NAIVE: ModelInfo = ModelInfo {
-    id: ModelId::M0Naive,
-    code: "M0-naive",
-    title: "the seeds' message table, effect and status update as separate writes",
-    guarantee: "exactly-once (claimed by the seeds)",
-    mechanism: "insert as unprocessed unless present, claim as processing, apply the effect, \
+/// The naive variant.
+pub static NAIVE: Seeds = Seeds {
+    variant: Variant::Naive,
+    info: ModelInfo {
+        name: "M0Naive",
+        code: "M0-naive",
+        title: "the seeds' message table, effect and status update as separate writes",
+        guarantee: "exactly-once (claimed by the seeds)",
+        mechanism: "insert as unprocessed unless present, claim as processing, apply the effect, \
                 then set processed; a recovery worker returns stuck messages to unprocessed",
-    claims: CLAIMS,
-    // The law probe finds C15 broken before every record, whatever the
-    // faults: the seeds' claim holds under no fault class.
-    survives: &[],
-    breakers: "a crash at after-effect-before-status-update: compensation re-runs an effect \
+        claims: CLAIMS,
+        // The law probe finds C15 broken before every record, whatever the
+        // faults: the seeds' claim holds under no fault class.
+        survives: &[],
+        breakers: "a crash at after-effect-before-status-update: compensation re-runs an effect \
                that already happened (C3, C8, C15)",
-    anchor: "seeds/ (message storage + idempotent processing + compensation)",
-    consumer_crash_points: &[
-        AFTER_CLAIM_BEFORE_EFFECT,
-        AFTER_EFFECT_BEFORE_STATUS_UPDATE,
-        AFTER_STATUS_UPDATE_BEFORE_OFFSET_COMMIT,
-    ],
-    producer_crash_points: &[],
-    remedy: "M0-atomic (or M4) writes the effect and the status in one transaction",
+        anchor: "seeds/ (message storage + idempotent processing + compensation)",
+        consumer_crash_points: &[
+            AFTER_CLAIM_BEFORE_EFFECT,
+            AFTER_EFFECT_BEFORE_STATUS_UPDATE,
+            AFTER_STATUS_UPDATE_BEFORE_OFFSET_COMMIT,
+        ],
+        producer_crash_points: &[],
+        remedy: "M0-atomic (or M4) writes the effect and the status in one transaction",
+    },
 };
 
-/// The catalogue entry of the atomic variant.
-pub const ATOMIC: ModelInfo = ModelInfo {
-    id: ModelId::M0Atomic,
-    code: "M0-atomic",
-    title: "the seeds' message table, effect and status update in one transaction",
-    guarantee: "exactly-once",
-    mechanism: "as M0-naive, but the effect and the status update are one durable transaction",
-    claims: CLAIMS,
-    survives: &FaultClass::ALL,
-    breakers: "no recovery worker: a message stuck in processing never finishes (C16)",
-    anchor: "seeds/ (the law f(f(s,false),true) = f(s,true))",
-    consumer_crash_points: &[
-        AFTER_CLAIM_BEFORE_EFFECT,
-        AFTER_STATUS_UPDATE_BEFORE_OFFSET_COMMIT,
-    ],
-    producer_crash_points: &[],
-    remedy: "keep a recovery worker running so that stuck messages are compensated",
+/// The atomic variant.
+pub static ATOMIC: Seeds = Seeds {
+    variant: Variant::Atomic,
+    info: ModelInfo {
+        name: "M0Atomic",
+        code: "M0-atomic",
+        title: "the seeds' message table, effect and status update in one transaction",
+        guarantee: "exactly-once",
+        mechanism: "as M0-naive, but the effect and the status update are one durable transaction",
+        claims: CLAIMS,
+        survives: &FaultClass::ALL,
+        breakers: "no recovery worker: a message stuck in processing never finishes (C16)",
+        anchor: "seeds/ (the law f(f(s,false),true) = f(s,true))",
+        consumer_crash_points: &[
+            AFTER_CLAIM_BEFORE_EFFECT,
+            AFTER_STATUS_UPDATE_BEFORE_OFFSET_COMMIT,
+        ],
+        producer_crash_points: &[],
+        remedy: "keep a recovery worker running so that stuck messages are compensated",
+    },
 };
 
 /// Insert the record into the message table unless it is there, then
@@ -106,7 +119,7 @@ pub fn process(
     db: &mut Store<'_, ConsumerDb>,
     rec: Record,
     variant: Variant,
-    gate: &mut impl Gate,
+    gate: &mut dyn Gate,
 ) -> Step {
     db.transaction(|d| {
         if d.status(rec.key) == RowStatus::Absent {
@@ -125,7 +138,7 @@ pub fn process_row(
     db: &mut Store<'_, ConsumerDb>,
     key: MsgKey,
     variant: Variant,
-    gate: &mut impl Gate,
+    gate: &mut dyn Gate,
 ) -> Step {
     if db.get().status(key) != RowStatus::Unprocessed {
         return Ok(());
@@ -154,7 +167,7 @@ pub fn process_row(
 /// worker never leaves one behind) and goes back to `unprocessed`. With
 /// `only`, just that message's row (the law probe compensates the attempt
 /// it crashed, not other messages' rows).
-pub fn compensate(db: &mut Store<'_, ConsumerDb>, only: Option<MsgKey>, gate: &mut impl Gate) {
+pub fn compensate(db: &mut Store<'_, ConsumerDb>, only: Option<MsgKey>, gate: &mut dyn Gate) {
     let mut stuck = db.get().keys_with(RowStatus::Processing);
     stuck.retain(|k| only.is_none_or(|o| o == *k));
     db.transaction(|d| {
@@ -165,11 +178,43 @@ pub fn compensate(db: &mut Store<'_, ConsumerDb>, only: Option<MsgKey>, gate: &m
     stuck.into_iter().for_each(|k| gate.compensate(k));
 }
 
-/// The variant of an M0 model.
-pub fn variant(model: ModelId) -> Variant {
-    if model == ModelId::M0Naive {
-        Variant::Naive
-    } else {
-        Variant::Atomic
+impl Protocol for Seeds {
+    fn info(&self) -> &ModelInfo {
+        &self.info
+    }
+
+    fn wiring(&self) -> Wiring {
+        Wiring {
+            recovery: true,
+            ..Wiring::PER_RECORD
+        }
+    }
+
+    fn process(
+        &self,
+        db: &mut Store<'_, ConsumerDb>,
+        _memory: &mut IdSet,
+        rec: Record,
+        _checked: Option<bool>,
+        gate: &mut dyn Gate,
+    ) -> Step {
+        process(db, rec, self.variant, gate)
+    }
+
+    fn compensate(
+        &self,
+        db: &mut Store<'_, ConsumerDb>,
+        only: Option<MsgKey>,
+        gate: &mut dyn Gate,
+    ) {
+        compensate(db, only, gate);
+    }
+
+    /// Every row left `unprocessed` is processed at once.
+    fn resume(&self, db: &mut Store<'_, ConsumerDb>, gate: &mut dyn Gate) -> Step {
+        for key in db.get().keys_with(RowStatus::Unprocessed) {
+            process_row(db, key, self.variant, gate)?;
+        }
+        Ok(())
     }
 }

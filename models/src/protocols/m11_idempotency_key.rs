@@ -25,33 +25,41 @@
 use sim_core::{SimDuration, Step, Store};
 
 use super::{
-    AFTER_EFFECT_BEFORE_OFFSET_COMMIT, EXACTLY_ONCE_CLAIMS, Gate, ModelId, ModelInfo, Record,
+    AFTER_EFFECT_BEFORE_OFFSET_COMMIT, EXACTLY_ONCE_CLAIMS, Gate, Knob, ModelInfo, Protocol, Record,
 };
 use crate::matrix::FaultClass;
 use crate::roles::ConsumerDb;
-use crate::vocab::MsgKey;
+use crate::vocab::{IdSet, MsgKey};
 
 /// The retention when the scenario sets none: 24 hours.
 pub const DEFAULT_RETENTION_MS: u64 = 86_400_000;
 
-/// The catalogue entry.
-pub const INFO: ModelInfo = ModelInfo {
-    id: ModelId::M11,
-    code: "M11",
-    title: "idempotency key with a stored response (Stripe)",
-    guarantee: "exactly-once execution for retries within the key retention",
-    mechanism: "the server stores key, parameters and response with the effect; a stored \
+/// M11 as a protocol unit.
+#[derive(Debug)]
+pub struct IdempotencyKey {
+    info: ModelInfo,
+}
+
+/// The model.
+pub static M11: IdempotencyKey = IdempotencyKey {
+    info: ModelInfo {
+        name: "M11",
+        code: "M11",
+        title: "idempotency key with a stored response (Stripe)",
+        guarantee: "exactly-once execution for retries within the key retention",
+        mechanism: "the server stores key, parameters and response with the effect; a stored \
                 key replays the response, or answers key-mismatch if the parameters differ; \
                 keys are pruned after the retention (default 24 h)",
-    claims: EXACTLY_ONCE_CLAIMS,
-    survives: &FaultClass::ALL,
-    breakers: "a retry after the key was pruned executes again (C3, C8); a key reused for a \
+        claims: EXACTLY_ONCE_CLAIMS,
+        survives: &FaultClass::ALL,
+        breakers: "a retry after the key was pruned executes again (C3, C8); a key reused for a \
                different request is a key-mismatch and never executes (C1, C8)",
-    anchor: "Stripe idempotent requests (docs.stripe.com/idempotency): first response \
+        anchor: "Stripe idempotent requests (docs.stripe.com/idempotency): first response \
              replayed, keys pruned after >= 24 h, parameter mismatch is an error",
-    consumer_crash_points: &[AFTER_EFFECT_BEFORE_OFFSET_COMMIT],
-    producer_crash_points: &[],
-    remedy: "one fresh key per distinct request, kept longer than any retry can take",
+        consumer_crash_points: &[AFTER_EFFECT_BEFORE_OFFSET_COMMIT],
+        producer_crash_points: &[],
+        remedy: "one fresh key per distinct request, kept longer than any retry can take",
+    },
 };
 
 /// What the server does with a request.
@@ -74,7 +82,7 @@ enum Answer {
 /// # Errors
 /// `Crashed` at `after-effect-before-offset-commit` (harmless: the retry
 /// gets the stored response).
-pub fn process(db: &mut Store<'_, ConsumerDb>, rec: Record, gate: &mut impl Gate) -> Step {
+pub fn process(db: &mut Store<'_, ConsumerDb>, rec: Record, gate: &mut dyn Gate) -> Step {
     let now = gate.now();
     let retention = db.get().dedup_window;
     let answer = db.transaction(|d| match d.window_entry(rec.dedup_id) {
@@ -100,4 +108,27 @@ pub fn process(db: &mut Store<'_, ConsumerDb>, rec: Record, gate: &mut impl Gate
         Answer::Replayed => {}
     }
     gate.crash_point(rec.key, AFTER_EFFECT_BEFORE_OFFSET_COMMIT)
+}
+
+impl Protocol for IdempotencyKey {
+    fn info(&self) -> &ModelInfo {
+        &self.info
+    }
+
+    fn knobs(&self) -> &'static [Knob] {
+        &[Knob::DedupWindowMs {
+            default_ms: DEFAULT_RETENTION_MS,
+        }]
+    }
+
+    fn process(
+        &self,
+        db: &mut Store<'_, ConsumerDb>,
+        _memory: &mut IdSet,
+        rec: Record,
+        _checked: Option<bool>,
+        gate: &mut dyn Gate,
+    ) -> Step {
+        process(db, rec, gate)
+    }
 }

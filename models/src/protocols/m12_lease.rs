@@ -33,12 +33,14 @@
 //!   with a token below the highest seen (33 after 34). Kafka's producer
 //!   epochs and consumer generations are the same idea.
 
-use sim_core::SimDuration;
+use sim_core::{SimDuration, Step, Store};
 
 use super::AT_LEAST_ONCE_CLAIMS;
-use super::{ModelId, ModelInfo};
+use super::{ConsumerRole, Gate, Knob, ModelInfo, Protocol, Record, Wiring};
 use crate::check::CheckId;
 use crate::matrix::FaultClass;
+use crate::roles::ConsumerDb;
+use crate::vocab::IdSet;
 
 /// The lease holder crashes before it sends its write.
 pub const BEFORE_WRITE: &str = "before-write";
@@ -49,44 +51,88 @@ pub const PROCESSING_TIME: SimDuration = SimDuration::from_ms(2);
 /// The lease duration when the scenario sets none.
 pub const DEFAULT_LEASE_MS: u64 = 100;
 
+/// M12 as a protocol unit, with or without a fencing token.
+#[derive(Debug)]
+pub struct Lease {
+    info: ModelInfo,
+    fencing: bool,
+}
+
 /// The catalogue entry with fencing.
-pub const FENCED: ModelInfo = ModelInfo {
-    id: ModelId::M12,
-    code: "M12",
-    title: "lease lock with a fencing token",
-    guarantee: "no write from a stale lease holder; at-least-once delivery",
-    mechanism: "the broker leases partition 0 to one of two consumers with an increasing \
+pub static FENCED: Lease = Lease {
+    fencing: true,
+    info: ModelInfo {
+        name: "M12",
+        code: "M12",
+        title: "lease lock with a fencing token",
+        guarantee: "no write from a stale lease holder; at-least-once delivery",
+        mechanism: "the broker leases partition 0 to one of two consumers with an increasing \
                 token; writes carry the token and the storage refuses one below the highest seen",
-    claims: &[
-        CheckId::C1,
-        CheckId::C2,
-        CheckId::C5,
-        CheckId::C6,
-        CheckId::C13,
-        CheckId::C16,
-    ],
-    survives: &FaultClass::ALL,
-    breakers: "none for zombies; duplicates from redelivery remain (C3, C8): fencing is not \
+        claims: &[
+            CheckId::C1,
+            CheckId::C2,
+            CheckId::C5,
+            CheckId::C6,
+            CheckId::C13,
+            CheckId::C16,
+        ],
+        survives: &FaultClass::ALL,
+        breakers: "none for zombies; duplicates from redelivery remain (C3, C8): fencing is not \
                dedup",
-    anchor: "Kleppmann 2016, fencing tokens; Kafka epochs and generations",
-    consumer_crash_points: &[BEFORE_WRITE],
-    producer_crash_points: &[],
-    remedy: "add an inbox (M4) at the storage for exactly-once effects",
+        anchor: "Kleppmann 2016, fencing tokens; Kafka epochs and generations",
+        consumer_crash_points: &[BEFORE_WRITE],
+        producer_crash_points: &[],
+        remedy: "add an inbox (M4) at the storage for exactly-once effects",
+    },
 };
 
 /// The catalogue entry without fencing.
-pub const UNFENCED: ModelInfo = ModelInfo {
-    id: ModelId::M12LeaseOnly,
-    code: "M12-lease",
-    title: "lease lock without a fencing token",
-    guarantee: "at-least-once; mutual exclusion only while no holder pauses",
-    mechanism: "as M12, but the storage accepts every write",
-    claims: AT_LEAST_ONCE_CLAIMS,
-    survives: &FaultClass::ALL,
-    breakers: "a pause longer than the lease: the old holder wakes as a zombie and its write \
+pub static UNFENCED: Lease = Lease {
+    fencing: false,
+    info: ModelInfo {
+        name: "M12LeaseOnly",
+        code: "M12-lease",
+        title: "lease lock without a fencing token",
+        guarantee: "at-least-once; mutual exclusion only while no holder pauses",
+        mechanism: "as M12, but the storage accepts every write",
+        claims: AT_LEAST_ONCE_CLAIMS,
+        survives: &FaultClass::ALL,
+        breakers: "a pause longer than the lease: the old holder wakes as a zombie and its write \
                is accepted after the new holder's (C13, C3, C8)",
-    anchor: "Kleppmann 2016: a lease/TTL lock alone is unsafe",
-    consumer_crash_points: &[BEFORE_WRITE],
-    producer_crash_points: &[],
-    remedy: "M12: make the storage check a fencing token",
+        anchor: "Kleppmann 2016: a lease/TTL lock alone is unsafe",
+        consumer_crash_points: &[BEFORE_WRITE],
+        producer_crash_points: &[],
+        remedy: "M12: make the storage check a fencing token",
+    },
 };
+
+impl Protocol for Lease {
+    fn info(&self) -> &ModelInfo {
+        &self.info
+    }
+
+    fn wiring(&self) -> Wiring {
+        Wiring {
+            consumer: ConsumerRole::Leased {
+                fencing: self.fencing,
+            },
+            ..Wiring::PER_RECORD
+        }
+    }
+
+    fn knobs(&self) -> &'static [Knob] {
+        &[Knob::LeaseMs]
+    }
+
+    /// Never called: M12's consumers write to the storage under their lease (see `roles/lease.rs`).
+    fn process(
+        &self,
+        _db: &mut Store<'_, ConsumerDb>,
+        _memory: &mut IdSet,
+        _rec: Record,
+        _checked: Option<bool>,
+        _gate: &mut dyn Gate,
+    ) -> Step {
+        Ok(())
+    }
+}

@@ -21,34 +21,42 @@
 //! - *Anchor.* Kafka documentation, design §4.6: a crash after saving the
 //!   position but before the output is written loses messages.
 
-use sim_core::Step;
+use sim_core::{Step, Store};
 
-use super::{Gate, ModelId, ModelInfo, apply_effect};
+use super::{ConsumerRole, Gate, ModelInfo, Protocol, Record, Wiring, apply_effect};
 use crate::check::CheckId;
 use crate::matrix::FaultClass;
 use crate::roles::ConsumerDb;
-use crate::vocab::MsgKey;
+use crate::vocab::{IdSet, MsgKey};
 
 /// The consumer crashed after the broker stored its offset commit, before
 /// the effect: the message is lost.
 pub const AFTER_OFFSET_COMMIT_BEFORE_EFFECT: &str = "after-offset-commit-before-effect";
 
-/// The catalogue entry.
-pub const INFO: ModelInfo = ModelInfo {
-    id: ModelId::M1,
-    code: "M1",
-    title: "at-most-once (offset commit, then process)",
-    guarantee: "at-most-once",
-    mechanism: "fire-and-forget producer; the consumer commits the offset and waits for the \
+/// M1 as a protocol unit.
+#[derive(Debug)]
+pub struct AtMostOnce {
+    info: ModelInfo,
+}
+
+/// The model.
+pub static M1: AtMostOnce = AtMostOnce {
+    info: ModelInfo {
+        name: "M1",
+        code: "M1",
+        title: "at-most-once (offset commit, then process)",
+        guarantee: "at-most-once",
+        mechanism: "fire-and-forget producer; the consumer commits the offset and waits for the \
                 broker's confirmation before it applies the effect",
-    claims: &[CheckId::C3, CheckId::C5, CheckId::C6, CheckId::C16],
-    survives: &FaultClass::ALL,
-    breakers: "loss of a produce request or of the offset-commit ack, and a crash at \
+        claims: &[CheckId::C3, CheckId::C5, CheckId::C6, CheckId::C16],
+        survives: &FaultClass::ALL,
+        breakers: "loss of a produce request or of the offset-commit ack, and a crash at \
                after-offset-commit-before-effect, lose messages (C1, C8)",
-    anchor: "Kafka design §4.6, \"save position, then process\"",
-    consumer_crash_points: &[AFTER_OFFSET_COMMIT_BEFORE_EFFECT],
-    producer_crash_points: &[],
-    remedy: "M2 (retry, process, then offset commit) never loses; M4 adds dedup",
+        anchor: "Kafka design §4.6, \"save position, then process\"",
+        consumer_crash_points: &[AFTER_OFFSET_COMMIT_BEFORE_EFFECT],
+        producer_crash_points: &[],
+        remedy: "M2 (retry, process, then offset commit) never loses; M4 adds dedup",
+    },
 };
 
 /// The broker confirmed that this consumer's offset commit stored the
@@ -58,11 +66,40 @@ pub const INFO: ModelInfo = ModelInfo {
 /// # Errors
 /// `Crashed` at `after-offset-commit-before-effect`.
 pub fn after_offset_commit(
-    db: &mut sim_core::Store<'_, ConsumerDb>,
+    db: &mut Store<'_, ConsumerDb>,
     key: MsgKey,
-    gate: &mut impl Gate,
+    gate: &mut dyn Gate,
 ) -> Step {
     gate.crash_point(key, AFTER_OFFSET_COMMIT_BEFORE_EFFECT)?;
     apply_effect(db, key, gate);
     Ok(())
+}
+
+impl Protocol for AtMostOnce {
+    fn info(&self) -> &ModelInfo {
+        &self.info
+    }
+
+    /// A fire-and-forget producer: every copy the broker sees comes from
+    /// the network, and it appends one.
+    fn wiring(&self) -> Wiring {
+        Wiring {
+            consumer: ConsumerRole::CommitFirst,
+            producer_retries: false,
+            dedup_appends: true,
+            ..Wiring::PER_RECORD
+        }
+    }
+
+    /// Called once the broker confirmed the offset commit.
+    fn process(
+        &self,
+        db: &mut Store<'_, ConsumerDb>,
+        _memory: &mut IdSet,
+        rec: Record,
+        _checked: Option<bool>,
+        gate: &mut dyn Gate,
+    ) -> Step {
+        after_offset_commit(db, rec.key, gate)
+    }
 }

@@ -25,29 +25,37 @@
 
 use sim_core::{Step, Store};
 
-use super::{AFTER_EFFECT_BEFORE_OFFSET_COMMIT, Gate, ModelId, ModelInfo, Record};
+use super::{AFTER_EFFECT_BEFORE_OFFSET_COMMIT, Gate, Hints, ModelInfo, Protocol, Record};
 use crate::check::CheckId;
 use crate::matrix::FaultClass;
 use crate::roles::ConsumerDb;
-use crate::vocab::MsgKey;
+use crate::vocab::{IdSet, MsgKey};
 
-/// The catalogue entry.
-pub const INFO: ModelInfo = ModelInfo {
-    id: ModelId::M2Set,
-    code: "M2-set",
-    title: "at-least-once with an idempotent set handler (add, remove)",
-    guarantee: "each handler idempotent and retry-safe on its own",
-    mechanism: "as M2, but messages add and remove set elements; re-adding or re-removing \
+/// M2-set as a protocol unit.
+#[derive(Debug)]
+pub struct SetHandler {
+    info: ModelInfo,
+}
+
+/// The model.
+pub static M2_SET: SetHandler = SetHandler {
+    info: ModelInfo {
+        name: "M2Set",
+        code: "M2-set",
+        title: "at-least-once with an idempotent set handler (add, remove)",
+        guarantee: "each handler idempotent and retry-safe on its own",
+        mechanism: "as M2, but messages add and remove set elements; re-adding or re-removing \
                 changes nothing",
-    claims: &[CheckId::C5, CheckId::C6, CheckId::C14, CheckId::C15],
-    survives: &FaultClass::ALL,
-    breakers: "a retried add(x) after remove(x) resurrects x (C3, C8); a remove that overtakes \
+        claims: &[CheckId::C5, CheckId::C6, CheckId::C14, CheckId::C15],
+        survives: &FaultClass::ALL,
+        breakers: "a retried add(x) after remove(x) resurrects x (C3, C8); a remove that overtakes \
                its add changes nothing (C1)",
-    anchor: "Kafka design §4.6 (upserts make replays harmless); pointwise idempotence is not \
+        anchor: "Kafka design §4.6 (upserts make replays harmless); pointwise idempotence is not \
              enough under interleaving",
-    consumer_crash_points: &[AFTER_EFFECT_BEFORE_OFFSET_COMMIT],
-    producer_crash_points: &[],
-    remedy: "M4 (inbox): record each message id with its effect, so a retry never re-runs",
+        consumer_crash_points: &[AFTER_EFFECT_BEFORE_OFFSET_COMMIT],
+        producer_crash_points: &[],
+        remedy: "M4 (inbox): record each message id with its effect, so a retry never re-runs",
+    },
 };
 
 /// A set operation.
@@ -77,7 +85,7 @@ impl SetOp {
 ///
 /// # Errors
 /// `Crashed` at `after-effect-before-offset-commit`.
-pub fn process(db: &mut Store<'_, ConsumerDb>, rec: Record, gate: &mut impl Gate) -> Step {
+pub fn process(db: &mut Store<'_, ConsumerDb>, rec: Record, gate: &mut dyn Gate) -> Step {
     let op = SetOp::of(rec.key);
     let changed = db.transaction(|d| {
         let changed = d.apply_set_op(rec.key.producer, op);
@@ -87,4 +95,32 @@ pub fn process(db: &mut Store<'_, ConsumerDb>, rec: Record, gate: &mut impl Gate
         gate.effect(rec.key, count);
     }
     gate.crash_point(rec.key, AFTER_EFFECT_BEFORE_OFFSET_COMMIT)
+}
+
+impl Protocol for SetHandler {
+    fn info(&self) -> &ModelInfo {
+        &self.info
+    }
+
+    fn process(
+        &self,
+        db: &mut Store<'_, ConsumerDb>,
+        _memory: &mut IdSet,
+        rec: Record,
+        _checked: Option<bool>,
+        gate: &mut dyn Gate,
+    ) -> Step {
+        process(db, rec, gate)
+    }
+
+    fn hints(&self) -> Hints {
+        Hints {
+            duplicate_effect: Some(
+                "its set operation changed the set again after a later operation on the same \
+                 element undid it: each handler is idempotent on its own, but a retried add(x) \
+                 that arrives after remove(x) puts x back",
+            ),
+            ..Hints::DEFAULT
+        }
+    }
 }

@@ -33,7 +33,7 @@
 use sim_core::{Step, Store};
 
 use super::NETWORK_FAULTS;
-use super::{Gate, ModelId, ModelInfo, Record, apply_effect};
+use super::{Gate, Hints, ModelInfo, Protocol, Record, apply_effect};
 use crate::check::CheckId;
 use crate::roles::ConsumerDb;
 use crate::vocab::IdSet;
@@ -54,6 +54,13 @@ pub enum SeenSet {
     Memory,
 }
 
+/// M3 as a protocol unit, one per place the seen-set lives.
+#[derive(Debug)]
+pub struct ConsumerDedup {
+    info: ModelInfo,
+    seen_set: SeenSet,
+}
+
 const CLAIMS: &[CheckId] = &[
     CheckId::C1,
     CheckId::C2,
@@ -64,57 +71,54 @@ const CLAIMS: &[CheckId] = &[
     CheckId::C16,
 ];
 
-/// The catalogue entry of the durable variant.
-pub const DURABLE: ModelInfo = ModelInfo {
-    id: ModelId::M3,
-    code: "M3",
-    title: "consumer dedup, non-atomic (check, apply, then record the id)",
-    guarantee: "exactly-once effect against duplicates, not against crashes",
-    mechanism: "the consumer skips ids in its seen-set, else applies the effect and then \
+/// The durable variant.
+pub static DURABLE: ConsumerDedup = ConsumerDedup {
+    seen_set: SeenSet::Durable,
+    info: ModelInfo {
+        name: "M3",
+        code: "M3",
+        title: "consumer dedup, non-atomic (check, apply, then record the id)",
+        guarantee: "exactly-once effect against duplicates, not against crashes",
+        mechanism: "the consumer skips ids in its seen-set, else applies the effect and then \
                 records the id in a durable table, as a separate write",
-    claims: CLAIMS,
-    survives: NETWORK_FAULTS,
-    breakers: "a crash at after-effect-before-record leaves the effect without its record: \
+        claims: CLAIMS,
+        survives: NETWORK_FAULTS,
+        breakers: "a crash at after-effect-before-record leaves the effect without its record: \
                the redelivery is applied again (C3, C8); a rebalance while a record is in \
                hand lets two consumers both pass the check (C3, C8)",
-    anchor: "microservices.io Idempotent Consumer (breaks when the id store is in a different \
+        anchor: "microservices.io Idempotent Consumer (breaks when the id store is in a different \
              transaction from the effect)",
-    consumer_crash_points: &[
-        AFTER_EFFECT_BEFORE_RECORD,
-        AFTER_RECORD_BEFORE_OFFSET_COMMIT,
-    ],
-    producer_crash_points: &[],
-    remedy: "M4 (inbox) records the id in the same transaction as the effect",
+        consumer_crash_points: &[
+            AFTER_EFFECT_BEFORE_RECORD,
+            AFTER_RECORD_BEFORE_OFFSET_COMMIT,
+        ],
+        producer_crash_points: &[],
+        remedy: "M4 (inbox) records the id in the same transaction as the effect",
+    },
 };
 
-/// The catalogue entry of the in-memory variant.
-pub const MEMORY: ModelInfo = ModelInfo {
-    id: ModelId::M3Memory,
-    code: "M3-memory",
-    title: "consumer dedup with an in-memory seen-set",
-    guarantee: "exactly-once effect against duplicates, until the process restarts",
-    mechanism: "as M3, but the seen-set is kept in memory and lost on a crash",
-    claims: CLAIMS,
-    survives: NETWORK_FAULTS,
-    breakers: "any crash empties the seen-set: records applied but not yet offset-committed \
+/// The in-memory variant.
+pub static MEMORY: ConsumerDedup = ConsumerDedup {
+    seen_set: SeenSet::Memory,
+    info: ModelInfo {
+        name: "M3Memory",
+        code: "M3-memory",
+        title: "consumer dedup with an in-memory seen-set",
+        guarantee: "exactly-once effect against duplicates, until the process restarts",
+        mechanism: "as M3, but the seen-set is kept in memory and lost on a crash",
+        claims: CLAIMS,
+        survives: NETWORK_FAULTS,
+        breakers: "any crash empties the seen-set: records applied but not yet offset-committed \
                are redelivered and applied again (C3, C8)",
-    anchor: "DOMAIN F-restart(vol): volatile dedup state lost on restart",
-    consumer_crash_points: &[
-        AFTER_EFFECT_BEFORE_RECORD,
-        AFTER_RECORD_BEFORE_OFFSET_COMMIT,
-    ],
-    producer_crash_points: &[],
-    remedy: "keep the seen-set durable and write it with the effect (M4)",
+        anchor: "DOMAIN F-restart(vol): volatile dedup state lost on restart",
+        consumer_crash_points: &[
+            AFTER_EFFECT_BEFORE_RECORD,
+            AFTER_RECORD_BEFORE_OFFSET_COMMIT,
+        ],
+        producer_crash_points: &[],
+        remedy: "keep the seen-set durable and write it with the effect (M4)",
+    },
 };
-
-/// The variant of an M3 model.
-pub fn seen_set(model: ModelId) -> SeenSet {
-    if model == ModelId::M3Memory {
-        SeenSet::Memory
-    } else {
-        SeenSet::Durable
-    }
-}
 
 /// The check: whether the seen-set holds `id`.
 pub fn seen(db: &ConsumerDb, memory: &IdSet, id: u64, seen_set: SeenSet) -> bool {
@@ -135,7 +139,7 @@ pub fn process(
     memory: &mut IdSet,
     (rec, checked): (Record, Option<bool>),
     seen_set: SeenSet,
-    gate: &mut impl Gate,
+    gate: &mut dyn Gate,
 ) -> Step {
     let id = rec.dedup_id;
     if checked.unwrap_or_else(|| seen(db.get(), memory, id, seen_set)) {
@@ -152,4 +156,35 @@ pub fn process(
         }
     }
     gate.crash_point(rec.key, AFTER_RECORD_BEFORE_OFFSET_COMMIT)
+}
+
+impl Protocol for ConsumerDedup {
+    fn info(&self) -> &ModelInfo {
+        &self.info
+    }
+
+    fn process(
+        &self,
+        db: &mut Store<'_, ConsumerDb>,
+        memory: &mut IdSet,
+        rec: Record,
+        checked: Option<bool>,
+        gate: &mut dyn Gate,
+    ) -> Step {
+        process(db, memory, (rec, checked), self.seen_set, gate)
+    }
+
+    /// The seen-set is checked when work on a record begins.
+    fn check_on_start(&self, db: &ConsumerDb, memory: &IdSet, rec: Record) -> Option<bool> {
+        Some(seen(db, memory, rec.dedup_id, self.seen_set))
+    }
+
+    fn hints(&self) -> Hints {
+        Hints {
+            rebalance_duplicate: Some(
+                "both passed the seen-set check before either recorded the id",
+            ),
+            ..Hints::DEFAULT
+        }
+    }
 }

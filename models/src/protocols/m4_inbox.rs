@@ -22,53 +22,68 @@
 use sim_core::{Step, Store};
 
 use super::{
-    AFTER_EFFECT_BEFORE_OFFSET_COMMIT, AT_LEAST_ONCE_CLAIMS, EXACTLY_ONCE_CLAIMS, Gate, ModelId,
-    ModelInfo, Record,
+    AFTER_EFFECT_BEFORE_OFFSET_COMMIT, AT_LEAST_ONCE_CLAIMS, EXACTLY_ONCE_CLAIMS, Gate, Hints,
+    ModelInfo, Protocol, Record,
 };
 use crate::matrix::FaultClass;
 use crate::roles::ConsumerDb;
+use crate::vocab::IdSet;
 
-/// The catalogue entry.
-pub const INFO: ModelInfo = ModelInfo {
-    id: ModelId::M4,
-    code: "M4",
-    title: "inbox (dedup record and effect in one transaction)",
-    guarantee: "exactly-once effect",
-    mechanism: "the consumer inserts the message id into an inbox and applies the effect in \
+/// M4 as a protocol unit: the inbox, with the effect inside its
+/// transaction or an external call outside it.
+#[derive(Debug)]
+pub struct Inbox {
+    info: ModelInfo,
+    external: bool,
+}
+
+/// The model.
+pub static INBOX: Inbox = Inbox {
+    external: false,
+    info: ModelInfo {
+        name: "M4",
+        code: "M4",
+        title: "inbox (dedup record and effect in one transaction)",
+        guarantee: "exactly-once effect",
+        mechanism: "the consumer inserts the message id into an inbox and applies the effect in \
                 one transaction, skipping ids already in the inbox",
-    claims: EXACTLY_ONCE_CLAIMS,
-    survives: &FaultClass::ALL,
-    breakers: "a producer that re-sends with a new id (new_id_on_retry) gets a second effect \
+        claims: EXACTLY_ONCE_CLAIMS,
+        survives: &FaultClass::ALL,
+        breakers: "a producer that re-sends with a new id (new_id_on_retry) gets a second effect \
                (C3, C8)",
-    anchor: "microservices.io Idempotent Consumer; Kafka design §4.6 (offset with the output)",
-    consumer_crash_points: &[AFTER_EFFECT_BEFORE_OFFSET_COMMIT],
-    producer_crash_points: &[],
-    remedy: "keep the message id stable across retries (the producer's key, not a fresh id)",
+        anchor: "microservices.io Idempotent Consumer; Kafka design §4.6 (offset with the output)",
+        consumer_crash_points: &[AFTER_EFFECT_BEFORE_OFFSET_COMMIT],
+        producer_crash_points: &[],
+        remedy: "keep the message id stable across retries (the producer's key, not a fresh id)",
+    },
 };
 
 /// `M4External` called the external service, and stops before the inbox
 /// transaction: the call happened, the id is not recorded.
 pub const AFTER_CALL_BEFORE_INBOX: &str = "after-call-before-inbox";
 
-/// The catalogue entry of the variant with an external call.
-pub const EXTERNAL: ModelInfo = ModelInfo {
-    id: ModelId::M4External,
-    code: "M4-external",
-    title: "inbox, with the effect an external call outside its transaction",
-    guarantee: "at-least-once for the external call",
-    mechanism: "the consumer skips ids in its inbox, else calls an external service (the \
+/// The variant with an external call.
+pub static EXTERNAL: Inbox = Inbox {
+    external: true,
+    info: ModelInfo {
+        name: "M4External",
+        code: "M4-external",
+        title: "inbox, with the effect an external call outside its transaction",
+        guarantee: "at-least-once for the external call",
+        mechanism: "the consumer skips ids in its inbox, else calls an external service (the \
                 effect) and then records the id in the inbox: the call cannot join the \
                 database transaction",
-    claims: AT_LEAST_ONCE_CLAIMS,
-    survives: &FaultClass::ALL,
-    breakers: "a crash at after-call-before-inbox: the call happened, the id was never \
+        claims: AT_LEAST_ONCE_CLAIMS,
+        survives: &FaultClass::ALL,
+        breakers: "a crash at after-call-before-inbox: the call happened, the id was never \
                recorded, and the redelivery calls again (C3, C8)",
-    anchor: "microservices.io Idempotent Consumer (the inbox works only inside the \
+        anchor: "microservices.io Idempotent Consumer (the inbox works only inside the \
              transaction); DOMAIN §6.2 M4 breakers",
-    consumer_crash_points: &[AFTER_CALL_BEFORE_INBOX, AFTER_EFFECT_BEFORE_OFFSET_COMMIT],
-    producer_crash_points: &[],
-    remedy: "pass the message id to the service as an idempotency key (M11), or keep the \
+        consumer_crash_points: &[AFTER_CALL_BEFORE_INBOX, AFTER_EFFECT_BEFORE_OFFSET_COMMIT],
+        producer_crash_points: &[],
+        remedy: "pass the message id to the service as an idempotency key (M11), or keep the \
              effect in the database transaction (M4)",
+    },
 };
 
 /// `M4External`: if the id is new, call the external service, then record
@@ -77,7 +92,7 @@ pub const EXTERNAL: ModelInfo = ModelInfo {
 /// # Errors
 /// `Crashed` at `after-call-before-inbox` (the redelivery calls again) or
 /// at `after-effect-before-offset-commit` (harmless).
-pub fn process_external(db: &mut Store<'_, ConsumerDb>, rec: Record, gate: &mut impl Gate) -> Step {
+pub fn process_external(db: &mut Store<'_, ConsumerDb>, rec: Record, gate: &mut dyn Gate) -> Step {
     if !db.get().inbox.contains(rec.dedup_id) {
         // The external service keeps its own record of each call: a
         // durable write, apart from the inbox.
@@ -94,10 +109,41 @@ pub fn process_external(db: &mut Store<'_, ConsumerDb>, rec: Record, gate: &mut 
 /// # Errors
 /// `Crashed` at `after-effect-before-offset-commit` (harmless: the retry
 /// finds the id in the inbox).
-pub fn process(db: &mut Store<'_, ConsumerDb>, rec: Record, gate: &mut impl Gate) -> Step {
+pub fn process(db: &mut Store<'_, ConsumerDb>, rec: Record, gate: &mut dyn Gate) -> Step {
     let applied = db.transaction(|d| d.inbox.insert(rec.dedup_id).then(|| d.add_effect(rec.key)));
     if let Some(count) = applied {
         gate.effect(rec.key, count);
     }
     gate.crash_point(rec.key, AFTER_EFFECT_BEFORE_OFFSET_COMMIT)
+}
+
+impl Protocol for Inbox {
+    fn info(&self) -> &ModelInfo {
+        &self.info
+    }
+
+    fn process(
+        &self,
+        db: &mut Store<'_, ConsumerDb>,
+        _memory: &mut IdSet,
+        rec: Record,
+        _checked: Option<bool>,
+        gate: &mut dyn Gate,
+    ) -> Step {
+        if self.external {
+            process_external(db, rec, gate)
+        } else {
+            process(db, rec, gate)
+        }
+    }
+
+    fn hints(&self) -> Hints {
+        let external = "the consumer called the external service before the inbox recorded the \
+                        id, in a transaction of its own: the redelivery found no id and called \
+                        again";
+        Hints {
+            duplicate_effect: self.external.then_some(external),
+            ..Hints::DEFAULT
+        }
+    }
 }

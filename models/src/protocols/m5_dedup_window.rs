@@ -19,35 +19,44 @@
 //!   NATS JetStream duplicate window (2 minutes); Azure Service Bus duplicate
 //!   detection (10 minutes).
 
-use sim_core::{SimDuration, Step, Store};
+use sim_core::{Step, Store};
 
 use super::{
-    AFTER_EFFECT_BEFORE_OFFSET_COMMIT, EXACTLY_ONCE_CLAIMS, Gate, ModelId, ModelInfo, Record,
+    AFTER_EFFECT_BEFORE_OFFSET_COMMIT, EXACTLY_ONCE_CLAIMS, Gate, Knob, ModelInfo, Protocol, Record,
 };
 use crate::matrix::FaultClass;
 use crate::roles::ConsumerDb;
+use crate::vocab::IdSet;
 
 /// The window when the scenario sets none: SQS FIFO's five minutes.
 pub const DEFAULT_WINDOW_MS: u64 = 300_000;
 
-/// The catalogue entry.
-pub const INFO: ModelInfo = ModelInfo {
-    id: ModelId::M5,
-    code: "M5",
-    title: "bounded dedup window (inbox entries expire after W)",
-    guarantee: "exactly-once effect within the dedup window",
-    mechanism: "the consumer records each id with the effect, in one transaction, and skips \
+/// M5 as a protocol unit.
+#[derive(Debug)]
+pub struct DedupWindow {
+    info: ModelInfo,
+}
+
+/// The model.
+pub static M5: DedupWindow = DedupWindow {
+    info: ModelInfo {
+        name: "M5",
+        code: "M5",
+        title: "bounded dedup window (inbox entries expire after W)",
+        guarantee: "exactly-once effect within the dedup window",
+        mechanism: "the consumer records each id with the effect, in one transaction, and skips \
                 ids recorded less than W ago (consumer.dedup_window_ms, default 5 minutes)",
-    claims: EXACTLY_ONCE_CLAIMS,
-    survives: &FaultClass::ALL,
-    breakers: "a retry or redelivery that arrives more than W after the first copy is applied \
+        claims: EXACTLY_ONCE_CLAIMS,
+        survives: &FaultClass::ALL,
+        breakers: "a retry or redelivery that arrives more than W after the first copy is applied \
                again (C3, C8): an ack partition, a delay or a stuck offset commit past W",
-    anchor: "AWS SQS FIFO deduplication interval (5 min); NATS JetStream duplicate window \
+        anchor: "AWS SQS FIFO deduplication interval (5 min); NATS JetStream duplicate window \
              (2 min); Azure Service Bus duplicate detection (10 min)",
-    consumer_crash_points: &[AFTER_EFFECT_BEFORE_OFFSET_COMMIT],
-    producer_crash_points: &[],
-    remedy: "keep dedup state for longer than any retry can take (M4 never forgets), or \
+        consumer_crash_points: &[AFTER_EFFECT_BEFORE_OFFSET_COMMIT],
+        producer_crash_points: &[],
+        remedy: "keep dedup state for longer than any retry can take (M4 never forgets), or \
              bound retries by the window",
+    },
 };
 
 /// In one transaction: unless the id was recorded less than `window` ago,
@@ -56,7 +65,7 @@ pub const INFO: ModelInfo = ModelInfo {
 /// # Errors
 /// `Crashed` at `after-effect-before-offset-commit` (harmless within the
 /// window).
-pub fn process(db: &mut Store<'_, ConsumerDb>, rec: Record, gate: &mut impl Gate) -> Step {
+pub fn process(db: &mut Store<'_, ConsumerDb>, rec: Record, gate: &mut dyn Gate) -> Step {
     let now = gate.now();
     let applied = db.transaction(|d| {
         let window = d.dedup_window;
@@ -76,13 +85,25 @@ pub fn process(db: &mut Store<'_, ConsumerDb>, rec: Record, gate: &mut impl Gate
     gate.crash_point(rec.key, AFTER_EFFECT_BEFORE_OFFSET_COMMIT)
 }
 
-/// How long a scenario's consumer keeps a dedup entry: the file's
-/// `consumer.dedup_window_ms`, else M5's window or M11's retention.
-pub fn window(model: ModelId, dedup_window_ms: Option<u64>) -> SimDuration {
-    let default = if model == ModelId::M11 {
-        super::m11_idempotency_key::DEFAULT_RETENTION_MS
-    } else {
-        DEFAULT_WINDOW_MS
-    };
-    SimDuration::from_ms(dedup_window_ms.unwrap_or(default))
+impl Protocol for DedupWindow {
+    fn info(&self) -> &ModelInfo {
+        &self.info
+    }
+
+    fn knobs(&self) -> &'static [Knob] {
+        &[Knob::DedupWindowMs {
+            default_ms: DEFAULT_WINDOW_MS,
+        }]
+    }
+
+    fn process(
+        &self,
+        db: &mut Store<'_, ConsumerDb>,
+        _memory: &mut IdSet,
+        rec: Record,
+        _checked: Option<bool>,
+        gate: &mut dyn Gate,
+    ) -> Step {
+        process(db, rec, gate)
+    }
 }

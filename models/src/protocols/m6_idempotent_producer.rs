@@ -28,9 +28,13 @@
 //!   `max.in.flight.requests.per.connection <= 5`; "idempotence for messages
 //!   sent within a single session" (KafkaProducer javadoc).
 
-use super::NETWORK_FAULTS;
-use super::{AFTER_EFFECT_BEFORE_OFFSET_COMMIT, ModelId, ModelInfo};
+use sim_core::{Step, Store};
+
+use super::{AFTER_EFFECT_BEFORE_OFFSET_COMMIT, Gate, Knob, ModelInfo, Protocol, Record, Wiring};
+use super::{NETWORK_FAULTS, m2_at_least_once};
 use crate::check::CheckId;
+use crate::roles::{ConsumerDb, Source};
+use crate::vocab::IdSet;
 
 /// The producer crashed while waiting for an ack: it restarts with a new
 /// session and re-sends what was not acked.
@@ -39,30 +43,67 @@ pub const AFTER_SEND_BEFORE_ACK: &str = "after-send-before-ack";
 /// Kafka's limit on unacked requests, and the default.
 pub const MAX_IN_FLIGHT_DEFAULT: u32 = 5;
 
-/// The catalogue entry.
-pub const INFO: ModelInfo = ModelInfo {
-    id: ModelId::M6,
-    code: "M6",
-    title: "idempotent producer (session, sequence numbers, last 5 batches)",
-    guarantee: "no duplicate append within a producer session; at-least-once delivery",
-    mechanism: "the broker appends each session's batches once and in sequence, remembering \
+/// M6 as a protocol unit.
+#[derive(Debug)]
+pub struct IdempotentProducer {
+    info: ModelInfo,
+}
+
+/// The model.
+pub static M6: IdempotentProducer = IdempotentProducer {
+    info: ModelInfo {
+        name: "M6",
+        code: "M6",
+        title: "idempotent producer (session, sequence numbers, last 5 batches)",
+        guarantee: "no duplicate append within a producer session; at-least-once delivery",
+        mechanism: "the broker appends each session's batches once and in sequence, remembering \
                 the last 5; at most 5 unacked; OutOfOrderSequence starts a new session; the \
                 consumer is M2's",
-    claims: &[
-        CheckId::C1,
-        CheckId::C2,
-        CheckId::C4,
-        CheckId::C5,
-        CheckId::C6,
-        CheckId::C16,
-    ],
-    survives: NETWORK_FAULTS,
-    breakers: "a producer restart (new PID) or more than 5 in flight appends a message again \
+        claims: &[
+            CheckId::C1,
+            CheckId::C2,
+            CheckId::C4,
+            CheckId::C5,
+            CheckId::C6,
+            CheckId::C16,
+        ],
+        survives: NETWORK_FAULTS,
+        breakers: "a producer restart (new PID) or more than 5 in flight appends a message again \
                (C4); consumers still repeat effects (C3, C8)",
-    anchor: "Kafka KIP-98 (NUM_BATCHES_TO_RETAIN = 5, max.in.flight <= 5); KAFKA-17926; \
+        anchor: "Kafka KIP-98 (NUM_BATCHES_TO_RETAIN = 5, max.in.flight <= 5); KAFKA-17926; \
              Redpanda #3039",
-    consumer_crash_points: &[AFTER_EFFECT_BEFORE_OFFSET_COMMIT],
-    producer_crash_points: &[AFTER_SEND_BEFORE_ACK],
-    remedy: "a stable transactional.id (fenced epochs, M7) across restarts, at most 5 in \
+        consumer_crash_points: &[AFTER_EFFECT_BEFORE_OFFSET_COMMIT],
+        producer_crash_points: &[AFTER_SEND_BEFORE_ACK],
+        remedy: "a stable transactional.id (fenced epochs, M7) across restarts, at most 5 in \
              flight, and an inbox (M4) at the consumer",
+    },
 };
+
+impl Protocol for IdempotentProducer {
+    fn info(&self) -> &ModelInfo {
+        &self.info
+    }
+
+    fn wiring(&self) -> Wiring {
+        Wiring {
+            producer: Source::Idempotent,
+            ..Wiring::PER_RECORD
+        }
+    }
+
+    fn knobs(&self) -> &'static [Knob] {
+        &[Knob::MaxInFlight]
+    }
+
+    /// M2's consumer.
+    fn process(
+        &self,
+        db: &mut Store<'_, ConsumerDb>,
+        _memory: &mut IdSet,
+        rec: Record,
+        _checked: Option<bool>,
+        gate: &mut dyn Gate,
+    ) -> Step {
+        m2_at_least_once::process(db, rec, gate)
+    }
+}

@@ -81,12 +81,14 @@
 //!   transaction); Kingsbury, KAFKA-17754 and Jepsen's Bufstream analysis
 //!   ("aborted transactions can actually succeed", torn transactions).
 
-use sim_core::SimDuration;
+use sim_core::{SimDuration, Step, Store};
 
 use super::AT_LEAST_ONCE_CLAIMS;
-use super::{ModelId, ModelInfo};
+use super::{ConsumerRole, Gate, Hints, ModelInfo, Protocol, Record, Wiring};
 use crate::check::CheckId;
 use crate::matrix::FaultClass;
+use crate::roles::ConsumerDb;
+use crate::vocab::IdSet;
 
 /// The produce was acked; the task stops before it sends EndTxn(commit).
 /// Harmless: the restart's `initTransactions` aborts the open transaction.
@@ -119,124 +121,146 @@ const TRANSACTIONAL_CLAIMS: &[CheckId] = &[
 const CRASH_POINTS: &[&str] = &[AFTER_PRODUCE_BEFORE_END_TXN, AFTER_END_TXN_BEFORE_ACK];
 
 /// The catalogue entry with KIP-890's defence and a `read_committed`
+/// M7 as a protocol unit, one per set of transaction rules.
+#[derive(Debug)]
+pub struct Transactions {
+    info: ModelInfo,
+    rules: TxnRules,
+}
+
 /// reader.
-pub const TRANSACTIONAL: ModelInfo = ModelInfo {
-    id: ModelId::M7,
-    code: "M7",
-    title: "transactional consume-process-produce (Kafka exactly_once_v2, KIP-890)",
-    guarantee: "exactly-once effect for log-to-log processing",
-    mechanism: "each record is processed in a transaction: produce the output, then EndTxn \
+pub static TRANSACTIONAL: Transactions = Transactions {
+    rules: RULES_TRANSACTIONAL,
+    info: ModelInfo {
+        name: "M7",
+        code: "M7",
+        title: "transactional consume-process-produce (Kafka exactly_once_v2, KIP-890)",
+        guarantee: "exactly-once effect for log-to-log processing",
+        mechanism: "each record is processed in a transaction: produce the output, then EndTxn \
                 commits it with the input offset; epochs fence old instances and old \
                 transactions, and the group's generation fences a rebalance's zombie; the \
                 reader is read_committed",
-    claims: TRANSACTIONAL_CLAIMS,
-    survives: &FaultClass::ALL,
-    breakers: "none among the network faults, crash points, pauses, clock jumps and \
+        claims: TRANSACTIONAL_CLAIMS,
+        survives: &FaultClass::ALL,
+        breakers: "none among the network faults, crash points, pauses, clock jumps and \
                rebalances; evicted producer state upstream (F-expire) appends an input twice, \
                and each copy is processed once (C4, C3); an external call in the processing \
                step is not rolled back (M7-external); a transactional.id per process lets a \
                rebalance's zombie commit (M7-unfenced)",
-    anchor: "KIP-98, sendOffsetsToTransaction, KIP-447 fencing, KIP-890 server-side defense",
-    consumer_crash_points: CRASH_POINTS,
-    producer_crash_points: &[],
-    remedy: "keep every effect inside the Kafka transaction",
+        anchor: "KIP-98, sendOffsetsToTransaction, KIP-447 fencing, KIP-890 server-side defense",
+        consumer_crash_points: CRASH_POINTS,
+        producer_crash_points: &[],
+        remedy: "keep every effect inside the Kafka transaction",
+    },
 };
 
 /// The catalogue entry before KIP-890.
-pub const PRE_KIP_890: ModelInfo = ModelInfo {
-    id: ModelId::M7Pre890,
-    code: "M7-pre890",
-    title: "Kafka transactions before KIP-890: one epoch per session",
-    guarantee: "exactly-once while requests arrive in order",
-    mechanism: "as M7, but the epoch changes only at initTransactions, so a request of an \
+pub static PRE_KIP_890: Transactions = Transactions {
+    rules: RULES_PRE_KIP_890,
+    info: ModelInfo {
+        name: "M7Pre890",
+        code: "M7-pre890",
+        title: "Kafka transactions before KIP-890: one epoch per session",
+        guarantee: "exactly-once while requests arrive in order",
+        mechanism: "as M7, but the epoch changes only at initTransactions, so a request of an \
                 ended transaction is taken for one of the open transaction",
-    claims: TRANSACTIONAL_CLAIMS,
-    survives: &[
-        FaultClass::Loss,
-        FaultClass::Duplicate,
-        FaultClass::Crash,
-        FaultClass::Partition,
-        FaultClass::Pause,
-        FaultClass::Clock,
-        FaultClass::Rebalance,
-    ],
-    breakers: "a produce delayed past its transaction's abort joins the next transaction and \
+        claims: TRANSACTIONAL_CLAIMS,
+        survives: &[
+            FaultClass::Loss,
+            FaultClass::Duplicate,
+            FaultClass::Crash,
+            FaultClass::Partition,
+            FaultClass::Pause,
+            FaultClass::Clock,
+            FaultClass::Rebalance,
+        ],
+        breakers: "a produce delayed past its transaction's abort joins the next transaction and \
                commits (C7 G1a, C3, C8); a late abort aborts the next transaction, whose \
                commit stores only the offset (C9, C1)",
-    anchor: "KIP-890; Kingsbury on users@kafka, KAFKA-17754; Jepsen Bufstream 0.1.0",
-    consumer_crash_points: CRASH_POINTS,
-    producer_crash_points: &[],
-    remedy: "M7: bump the epoch at every transaction end (KIP-890)",
+        anchor: "KIP-890; Kingsbury on users@kafka, KAFKA-17754; Jepsen Bufstream 0.1.0",
+        consumer_crash_points: CRASH_POINTS,
+        producer_crash_points: &[],
+        remedy: "M7: bump the epoch at every transaction end (KIP-890)",
+    },
 };
 
 /// The catalogue entry with a `read_uncommitted` reader.
-pub const READ_UNCOMMITTED: ModelInfo = ModelInfo {
-    id: ModelId::M7ReadUncommitted,
-    code: "M7-uncommitted",
-    title: "Kafka transactions read by a read_uncommitted consumer",
-    guarantee: "at-least-once for the reader",
-    mechanism: "as M7, but the downstream reader uses isolation.level=read_uncommitted (the \
+pub static READ_UNCOMMITTED: Transactions = Transactions {
+    rules: RULES_READ_UNCOMMITTED,
+    info: ModelInfo {
+        name: "M7ReadUncommitted",
+        code: "M7-uncommitted",
+        title: "Kafka transactions read by a read_uncommitted consumer",
+        guarantee: "at-least-once for the reader",
+        mechanism: "as M7, but the downstream reader uses isolation.level=read_uncommitted (the \
                 default) and reads records as they are appended",
-    claims: AT_LEAST_ONCE_CLAIMS,
-    survives: &FaultClass::ALL,
-    breakers: "a transaction that aborts after its output was appended: the reader has read \
+        claims: AT_LEAST_ONCE_CLAIMS,
+        survives: &FaultClass::ALL,
+        breakers: "a transaction that aborts after its output was appended: the reader has read \
                it (C7 G1a), and reads the retry's output too (C3, C8)",
-    anchor: "Kafka docs: isolation.level defaults to read_uncommitted; KIP-98 read_committed",
-    consumer_crash_points: CRASH_POINTS,
-    producer_crash_points: &[],
-    remedy: "M7: set isolation.level=read_committed",
+        anchor: "Kafka docs: isolation.level defaults to read_uncommitted; KIP-98 read_committed",
+        consumer_crash_points: CRASH_POINTS,
+        producer_crash_points: &[],
+        remedy: "M7: set isolation.level=read_committed",
+    },
 };
 
 /// The catalogue entry whose transactional id is not the partition's.
-pub const UNFENCED: ModelInfo = ModelInfo {
-    id: ModelId::M7Unfenced,
-    code: "M7-unfenced",
-    title: "Kafka transactions with a transactional.id per process, not per partition",
-    guarantee: "exactly-once while partitions stay where they are",
-    mechanism: "as M7, but each consumer process uses its own transactional.id and sends its \
+pub static UNFENCED: Transactions = Transactions {
+    rules: RULES_UNFENCED,
+    info: ModelInfo {
+        name: "M7Unfenced",
+        code: "M7-unfenced",
+        title: "Kafka transactions with a transactional.id per process, not per partition",
+        guarantee: "exactly-once while partitions stay where they are",
+        mechanism: "as M7, but each consumer process uses its own transactional.id and sends its \
                 offsets without the group's metadata (before KIP-447), so the task that takes \
                 over a partition cannot fence the one that had it",
-    claims: TRANSACTIONAL_CLAIMS,
-    survives: &[
-        FaultClass::Loss,
-        FaultClass::Duplicate,
-        FaultClass::Reorder,
-        FaultClass::Crash,
-        FaultClass::Partition,
-        FaultClass::Pause,
-        FaultClass::Clock,
-    ],
-    breakers: "a consumer paused past its session loses its partition in a rebalance; the new \
+        claims: TRANSACTIONAL_CLAIMS,
+        survives: &[
+            FaultClass::Loss,
+            FaultClass::Duplicate,
+            FaultClass::Reorder,
+            FaultClass::Crash,
+            FaultClass::Partition,
+            FaultClass::Pause,
+            FaultClass::Clock,
+        ],
+        breakers: "a consumer paused past its session loses its partition in a rebalance; the new \
                owner processes its record, and the zombie resumes and commits its own \
                transaction too: the output is read twice (C3, C8)",
-    anchor: "Kafka docs: transactional.id must stay the same across restarts for fencing; \
+        anchor: "Kafka docs: transactional.id must stay the same across restarts for fencing; \
              KIP-447 (sendOffsetsToTransaction with the group's metadata fences by \
              generation)",
-    consumer_crash_points: CRASH_POINTS,
-    producer_crash_points: &[],
-    remedy: "M7: one transactional.id per input partition, or offsets sent with the \
+        consumer_crash_points: CRASH_POINTS,
+        producer_crash_points: &[],
+        remedy: "M7: one transactional.id per input partition, or offsets sent with the \
              group's metadata (KIP-447)",
+    },
 };
 
 /// The catalogue entry whose processing step calls an external service.
-pub const EXTERNAL: ModelInfo = ModelInfo {
-    id: ModelId::M7External,
-    code: "M7-external",
-    title: "Kafka transactions around an external call",
-    guarantee: "at-least-once for the external call",
-    mechanism: "as M7, but processing a record calls an external service (an e-mail, a \
+pub static EXTERNAL: Transactions = Transactions {
+    rules: RULES_EXTERNAL,
+    info: ModelInfo {
+        name: "M7External",
+        code: "M7-external",
+        title: "Kafka transactions around an external call",
+        guarantee: "at-least-once for the external call",
+        mechanism: "as M7, but processing a record calls an external service (an e-mail, a \
                 payment API) before producing the output; the Kafka transaction cannot roll \
                 the call back",
-    claims: AT_LEAST_ONCE_CLAIMS,
-    survives: &FaultClass::ALL,
-    breakers: "an attempt that aborts or crashes after the call: the retry calls again (C3, \
+        claims: AT_LEAST_ONCE_CLAIMS,
+        survives: &FaultClass::ALL,
+        breakers: "an attempt that aborts or crashes after the call: the retry calls again (C3, \
                C8)",
-    anchor: "Kafka's exactly-once covers reads and writes of Kafka topics only \
+        anchor: "Kafka's exactly-once covers reads and writes of Kafka topics only \
              (KIP-98, Kafka Streams docs); DOMAIN §1.3",
-    consumer_crash_points: CRASH_POINTS,
-    producer_crash_points: &[],
-    remedy: "make the call idempotent (an idempotency key, M11), or call it from a consumer \
+        consumer_crash_points: CRASH_POINTS,
+        producer_crash_points: &[],
+        remedy: "make the call idempotent (an idempotency key, M11), or call it from a consumer \
              of the output topic with an inbox (M4)",
+    },
 };
 
 /// The transaction rules of a model of the M7 family.
@@ -257,39 +281,82 @@ pub struct TxnRules {
     pub external_effect: bool,
 }
 
-/// The rules of `model`, if it is of the M7 family.
-pub fn rules(model: ModelId) -> Option<TxnRules> {
-    match model {
-        ModelId::M7 => Some(TxnRules {
-            epoch_per_transaction: true,
-            read_committed: true,
-            fenced: true,
-            external_effect: false,
-        }),
-        ModelId::M7Pre890 => Some(TxnRules {
-            epoch_per_transaction: false,
-            read_committed: true,
-            fenced: true,
-            external_effect: false,
-        }),
-        ModelId::M7ReadUncommitted => Some(TxnRules {
-            epoch_per_transaction: true,
-            read_committed: false,
-            fenced: true,
-            external_effect: false,
-        }),
-        ModelId::M7Unfenced => Some(TxnRules {
-            epoch_per_transaction: true,
-            read_committed: true,
-            fenced: false,
-            external_effect: false,
-        }),
-        ModelId::M7External => Some(TxnRules {
-            epoch_per_transaction: true,
-            read_committed: true,
-            fenced: true,
-            external_effect: true,
-        }),
-        _ => None,
+/// M7: kIP-890's defence, a `read_committed` reader, fenced.
+const RULES_TRANSACTIONAL: TxnRules = TxnRules {
+    epoch_per_transaction: true,
+    read_committed: true,
+    fenced: true,
+    external_effect: false,
+};
+
+/// M7Pre890: before KIP-890: one epoch for every transaction of a producer.
+const RULES_PRE_KIP_890: TxnRules = TxnRules {
+    epoch_per_transaction: false,
+    read_committed: true,
+    fenced: true,
+    external_effect: false,
+};
+
+/// M7ReadUncommitted: a `read_uncommitted` reader.
+const RULES_READ_UNCOMMITTED: TxnRules = TxnRules {
+    epoch_per_transaction: true,
+    read_committed: false,
+    fenced: true,
+    external_effect: false,
+};
+
+/// M7Unfenced: a transactional id per consumer process: nothing fences a zombie.
+const RULES_UNFENCED: TxnRules = TxnRules {
+    epoch_per_transaction: true,
+    read_committed: true,
+    fenced: false,
+    external_effect: false,
+};
+
+/// M7External: an external call in the processing step.
+const RULES_EXTERNAL: TxnRules = TxnRules {
+    epoch_per_transaction: true,
+    read_committed: true,
+    fenced: true,
+    external_effect: true,
+};
+
+impl Protocol for Transactions {
+    fn info(&self) -> &ModelInfo {
+        &self.info
+    }
+
+    fn wiring(&self) -> Wiring {
+        Wiring {
+            consumer: ConsumerRole::Transactional(self.rules),
+            // The source log holds each message once (an idempotent
+            // producer upstream): exactly-once here is per source record.
+            dedup_appends: true,
+            ..Wiring::PER_RECORD
+        }
+    }
+
+    /// Never called: M7's effects are output records read downstream (see
+    /// `roles/txn.rs`).
+    fn process(
+        &self,
+        _db: &mut Store<'_, ConsumerDb>,
+        _memory: &mut IdSet,
+        _rec: Record,
+        _checked: Option<bool>,
+        _gate: &mut dyn Gate,
+    ) -> Step {
+        Ok(())
+    }
+
+    fn hints(&self) -> Hints {
+        let unfenced = "nothing fenced the old owner, and both transactions committed";
+        let external = "the task called the external service in each attempt; an abort or a \
+                        crash rolled back the transaction, not the call";
+        Hints {
+            duplicate_effect: self.rules.external_effect.then_some(external),
+            // A fenced variant's duplicate has another cause.
+            rebalance_duplicate: (!self.rules.fenced).then_some(unfenced),
+        }
     }
 }

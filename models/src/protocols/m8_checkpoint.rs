@@ -37,12 +37,14 @@
 //!   flink-connector-kafka (`transaction.timeout.ms` must exceed checkpoint
 //!   plus restart time "or data loss may happen").
 
-use sim_core::SimDuration;
+use sim_core::{SimDuration, Step, Store};
 
 use super::AT_LEAST_ONCE_CLAIMS;
-use super::{ModelId, ModelInfo};
+use super::{ConsumerRole, Gate, ModelInfo, Protocol, Record, Wiring};
 use crate::check::CheckId;
 use crate::matrix::FaultClass;
+use crate::roles::ConsumerDb;
+use crate::vocab::IdSet;
 
 /// A record joined the open sink transaction; the job crashed before the
 /// checkpoint (harmless: the transaction is gone and the record replayed).
@@ -59,52 +61,95 @@ pub const CHECKPOINT_INTERVAL: SimDuration = SimDuration::from_ms(20);
 /// How long the sink keeps a staged transaction before it aborts it.
 pub const SINK_TIMEOUT_MS: u64 = 1_000;
 
+/// M8 as a protocol unit, with a two-phase-commit sink or effects applied at once.
+#[derive(Debug)]
+pub struct Checkpoint {
+    info: ModelInfo,
+    two_phase: bool,
+}
+
 /// The catalogue entry of the two-phase-commit sink.
-pub const TWO_PHASE: ModelInfo = ModelInfo {
-    id: ModelId::M8,
-    code: "M8",
-    title: "checkpoint barriers and a two-phase-commit sink (Flink exactly-once)",
-    guarantee: "exactly-once effect",
-    mechanism: "records join an open sink transaction; at each checkpoint it is \
+pub static TWO_PHASE: Checkpoint = Checkpoint {
+    two_phase: true,
+    info: ModelInfo {
+        name: "M8",
+        code: "M8",
+        title: "checkpoint barriers and a two-phase-commit sink (Flink exactly-once)",
+        guarantee: "exactly-once effect",
+        mechanism: "records join an open sink transaction; at each checkpoint it is \
                 pre-committed, the offsets are stored, then it commits; restore commits a \
                 completed checkpoint's staged transaction and replays the rest",
-    claims: &[
-        CheckId::C1,
-        CheckId::C2,
-        CheckId::C3,
-        CheckId::C5,
-        CheckId::C6,
-        CheckId::C7,
-        CheckId::C8,
-        CheckId::C16,
-    ],
-    survives: &FaultClass::ALL,
-    breakers: "a crash at after-precommit-before-commit that outlasts the sink's transaction \
+        claims: &[
+            CheckId::C1,
+            CheckId::C2,
+            CheckId::C3,
+            CheckId::C5,
+            CheckId::C6,
+            CheckId::C7,
+            CheckId::C8,
+            CheckId::C16,
+        ],
+        survives: &FaultClass::ALL,
+        breakers: "a crash at after-precommit-before-commit that outlasts the sink's transaction \
                timeout (1 s): the sink aborts what the checkpoint already counted (C1, C8)",
-    anchor: "Flink aligned checkpoints; TwoPhaseCommitSinkFunction; flink-connector-kafka \
+        anchor: "Flink aligned checkpoints; TwoPhaseCommitSinkFunction; flink-connector-kafka \
              transaction.timeout.ms",
-    consumer_crash_points: &[
-        AFTER_RECORD_BEFORE_CHECKPOINT,
-        AFTER_PRECOMMIT_BEFORE_COMMIT,
-    ],
-    producer_crash_points: &[],
-    remedy: "a sink transaction timeout well above checkpoint plus restart time",
+        consumer_crash_points: &[
+            AFTER_RECORD_BEFORE_CHECKPOINT,
+            AFTER_PRECOMMIT_BEFORE_COMMIT,
+        ],
+        producer_crash_points: &[],
+        remedy: "a sink transaction timeout well above checkpoint plus restart time",
+    },
 };
 
 /// The catalogue entry of at-least-once mode.
-pub const AT_LEAST_ONCE: ModelInfo = ModelInfo {
-    id: ModelId::M8AtLeastOnce,
-    code: "M8-alo",
-    title: "checkpoint barriers without a transactional sink (Flink at-least-once)",
-    guarantee: "at-least-once",
-    mechanism: "effects apply as records arrive; offsets are stored at each checkpoint; a \
+pub static AT_LEAST_ONCE: Checkpoint = Checkpoint {
+    two_phase: false,
+    info: ModelInfo {
+        name: "M8AtLeastOnce",
+        code: "M8-alo",
+        title: "checkpoint barriers without a transactional sink (Flink at-least-once)",
+        guarantee: "at-least-once",
+        mechanism: "effects apply as records arrive; offsets are stored at each checkpoint; a \
                 restore replays everything after the last checkpoint",
-    claims: AT_LEAST_ONCE_CLAIMS,
-    survives: &FaultClass::ALL,
-    breakers: "a crash between an effect and the next checkpoint replays the record (C3, C8)",
-    anchor: "Flink docs: at-least-once mode, \"on a restore, these records will occur as \
+        claims: AT_LEAST_ONCE_CLAIMS,
+        survives: &FaultClass::ALL,
+        breakers: "a crash between an effect and the next checkpoint replays the record (C3, C8)",
+        anchor: "Flink docs: at-least-once mode, \"on a restore, these records will occur as \
              duplicates\"",
-    consumer_crash_points: &[AFTER_EFFECT_BEFORE_CHECKPOINT],
-    producer_crash_points: &[],
-    remedy: "M8: a two-phase-commit sink",
+        consumer_crash_points: &[AFTER_EFFECT_BEFORE_CHECKPOINT],
+        producer_crash_points: &[],
+        remedy: "M8: a two-phase-commit sink",
+    },
 };
+
+impl Protocol for Checkpoint {
+    fn info(&self) -> &ModelInfo {
+        &self.info
+    }
+
+    fn wiring(&self) -> Wiring {
+        Wiring {
+            consumer: ConsumerRole::Streaming {
+                two_phase: self.two_phase,
+            },
+            // The source log holds each message once (an idempotent
+            // producer upstream): exactly-once here is per source record.
+            dedup_appends: true,
+            ..Wiring::PER_RECORD
+        }
+    }
+
+    /// Never called: M8's effects apply at checkpoints, not per record (see `roles/checkpoint.rs`).
+    fn process(
+        &self,
+        _db: &mut Store<'_, ConsumerDb>,
+        _memory: &mut IdSet,
+        _rec: Record,
+        _checked: Option<bool>,
+        _gate: &mut dyn Gate,
+    ) -> Step {
+        Ok(())
+    }
+}

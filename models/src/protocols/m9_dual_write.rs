@@ -23,8 +23,12 @@
 //!   DB-then-publish gives a lost event"; microservices.io, Transactional
 //!   outbox (the problem it solves).
 
-use super::{AFTER_EFFECT_BEFORE_OFFSET_COMMIT, ModelId, ModelInfo};
-use super::{AT_LEAST_ONCE_CLAIMS, NETWORK_FAULTS};
+use sim_core::{Step, Store};
+
+use super::{AFTER_EFFECT_BEFORE_OFFSET_COMMIT, Gate, ModelInfo, Protocol, Record, Wiring};
+use super::{AT_LEAST_ONCE_CLAIMS, NETWORK_FAULTS, m2_at_least_once};
+use crate::roles::{ConsumerDb, Source};
+use crate::vocab::IdSet;
 
 /// The producer crashed after committing the business row, before
 /// publishing its event: the event is lost.
@@ -34,40 +38,78 @@ pub const AFTER_DB_COMMIT_BEFORE_PUBLISH: &str = "after-db-commit-before-publish
 /// is out: a phantom.
 pub const AFTER_PUBLISH_BEFORE_DB_COMMIT: &str = "after-publish-before-db-commit";
 
-/// The catalogue entry.
-pub const INFO: ModelInfo = ModelInfo {
-    id: ModelId::M9,
-    code: "M9",
-    title: "naive dual write (database commit, then publish)",
-    guarantee: "at-least-once, for events that were published",
-    mechanism: "the producer commits a business row and acks its client, then publishes the \
+/// M9 as a protocol unit, one per order of the two writes.
+#[derive(Debug)]
+pub struct DualWrite {
+    info: ModelInfo,
+    source: Source,
+}
+
+/// Database commit, then publish.
+pub static DUAL_WRITE: DualWrite = DualWrite {
+    source: Source::DualWrite,
+    info: ModelInfo {
+        name: "M9",
+        code: "M9",
+        title: "naive dual write (database commit, then publish)",
+        guarantee: "at-least-once, for events that were published",
+        mechanism: "the producer commits a business row and acks its client, then publishes the \
                 event with retries tracked in memory; the consumer is M2's",
-    claims: AT_LEAST_ONCE_CLAIMS,
-    survives: NETWORK_FAULTS,
-    breakers: "a producer crash at after-db-commit-before-publish (or while a publish awaits \
+        claims: AT_LEAST_ONCE_CLAIMS,
+        survives: NETWORK_FAULTS,
+        breakers: "a producer crash at after-db-commit-before-publish (or while a publish awaits \
                its ack) loses the event of a committed row (C1, C2, C8)",
-    anchor: "DOMAIN §4 dual write anti-pattern; microservices.io Transactional outbox",
-    consumer_crash_points: &[AFTER_EFFECT_BEFORE_OFFSET_COMMIT],
-    producer_crash_points: &[AFTER_DB_COMMIT_BEFORE_PUBLISH],
-    remedy: "M10 writes the event into an outbox in the business transaction; a relay \
+        anchor: "DOMAIN §4 dual write anti-pattern; microservices.io Transactional outbox",
+        consumer_crash_points: &[AFTER_EFFECT_BEFORE_OFFSET_COMMIT],
+        producer_crash_points: &[AFTER_DB_COMMIT_BEFORE_PUBLISH],
+        remedy: "M10 writes the event into an outbox in the business transaction; a relay \
              publishes it",
+    },
 };
 
-/// The catalogue entry of the reverse order.
-pub const REVERSE: ModelInfo = ModelInfo {
-    id: ModelId::M9Reverse,
-    code: "M9-rev",
-    title: "naive dual write, reversed (publish, then database commit)",
-    guarantee: "at-least-once, for operations that committed",
-    mechanism: "the producer publishes the event, and commits the business row and acks its \
+/// Publish, then database commit.
+pub static REVERSE: DualWrite = DualWrite {
+    source: Source::DualWriteReverse,
+    info: ModelInfo {
+        name: "M9Reverse",
+        code: "M9-rev",
+        title: "naive dual write, reversed (publish, then database commit)",
+        guarantee: "at-least-once, for operations that committed",
+        mechanism: "the producer publishes the event, and commits the business row and acks its \
                 client once the broker acked; the consumer is M2's",
-    claims: AT_LEAST_ONCE_CLAIMS,
-    survives: NETWORK_FAULTS,
-    breakers: "a producer crash at after-publish-before-db-commit rolls the operation back \
+        claims: AT_LEAST_ONCE_CLAIMS,
+        survives: NETWORK_FAULTS,
+        breakers: "a producer crash at after-publish-before-db-commit rolls the operation back \
                while its event takes effect: a phantom (C7, C8)",
-    anchor: "DOMAIN §4 dual write anti-pattern: \"publish-then-DB gives a phantom event for \
+        anchor: "DOMAIN §4 dual write anti-pattern: \"publish-then-DB gives a phantom event for \
              state that rolled back\"",
-    consumer_crash_points: &[AFTER_EFFECT_BEFORE_OFFSET_COMMIT],
-    producer_crash_points: &[AFTER_PUBLISH_BEFORE_DB_COMMIT],
-    remedy: "M10 writes the event into an outbox in the business transaction",
+        consumer_crash_points: &[AFTER_EFFECT_BEFORE_OFFSET_COMMIT],
+        producer_crash_points: &[AFTER_PUBLISH_BEFORE_DB_COMMIT],
+        remedy: "M10 writes the event into an outbox in the business transaction",
+    },
 };
+
+impl Protocol for DualWrite {
+    fn info(&self) -> &ModelInfo {
+        &self.info
+    }
+
+    fn wiring(&self) -> Wiring {
+        Wiring {
+            producer: self.source,
+            ..Wiring::PER_RECORD
+        }
+    }
+
+    /// M2's consumer.
+    fn process(
+        &self,
+        db: &mut Store<'_, ConsumerDb>,
+        _memory: &mut IdSet,
+        rec: Record,
+        _checked: Option<bool>,
+        gate: &mut dyn Gate,
+    ) -> Step {
+        m2_at_least_once::process(db, rec, gate)
+    }
+}

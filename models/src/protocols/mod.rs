@@ -35,6 +35,8 @@ pub mod m7_transactions;
 pub mod m8_checkpoint;
 pub mod m9_dual_write;
 
+use std::sync::OnceLock;
+
 use serde::{Deserialize, Serialize};
 use sim_core::{SimDuration, SimTime, Step, Store};
 
@@ -43,68 +45,524 @@ use crate::matrix::FaultClass;
 use crate::roles::{ConsumerDb, Source};
 use crate::vocab::{IdSet, MsgKey};
 
-/// A protocol model, as named in scenario files.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
-pub enum ModelId {
-    /// The seeds' message table; effect and status update are separate writes.
-    M0Naive,
-    /// The seeds' message table; effect and status update in one transaction.
-    M0Atomic,
-    /// Offset commit, then process.
-    M1,
-    /// Retry, process, then offset commit.
-    M2,
-    /// As M2, with an idempotent set handler (add, remove).
-    M2Set,
-    /// Consumer dedup: seen-set written after the effect.
-    M3,
-    /// Consumer dedup: seen-set in memory.
-    M3Memory,
-    /// Inbox: dedup record and effect in one transaction.
-    M4,
-    /// Inbox whose effect is an external call outside the transaction.
-    M4External,
-    /// Inbox whose entries expire after a dedup window.
-    M5,
-    /// Idempotent producer: session and sequence numbers.
-    M6,
-    /// Idempotency key with a stored response and retention.
-    M11,
-    /// Transactional consume-process-produce with KIP-890's defence.
-    M7,
-    /// Transactional consume-process-produce before KIP-890.
-    M7Pre890,
-    /// Transactional consume-process-produce, read by a `read_uncommitted`
-    /// reader.
-    M7ReadUncommitted,
-    /// M7 with a transactional id per consumer process: nothing fences a
-    /// zombie.
-    M7Unfenced,
-    /// M7 whose processing calls an external service.
-    M7External,
-    /// Checkpoint barriers and a two-phase-commit sink.
-    M8,
-    /// Checkpoint barriers, effects applied at once (at-least-once mode).
-    M8AtLeastOnce,
-    /// Naive dual write: database commit, then publish.
-    M9,
-    /// Naive dual write reversed: publish, then database commit.
-    M9Reverse,
-    /// Transactional outbox and relay, inbox downstream.
-    M10,
-    /// Transactional outbox and relay, plain (M2) consumer.
-    M10Plain,
-    /// Lease lock with a fencing token.
-    M12,
-    /// Lease lock without a fencing token.
-    M12LeaseOnly,
+pub use m7_transactions::TxnRules;
+
+/// A delivery protocol as one unit: its catalogue entry, how its roles are
+/// wired, the scenario knobs it reads, its record handler with named crash
+/// points, its compensation, and the hints its explanations use.
+///
+/// The built-in models implement it in their own files; a protocol outside
+/// this repository implements it the same way and is added to a
+/// [`Registry`]. Only [`Protocol::info`] and [`Protocol::process`] are
+/// required: the defaults describe a consumer that processes each record,
+/// then commits its offset, fed by a producer that retries until acked.
+///
+/// The consumer's durable state is its database, [`ConsumerDb`]: effects,
+/// the seeds' message table, a seen-set ([`ConsumerDb::inbox`]), a window
+/// table and a key-value table ([`ConsumerDb::kv_get`]) for protocols
+/// outside the catalogue. Its volatile state is `memory`, an id set lost
+/// on a crash. Every durable write goes through [`Store::transaction`]:
+/// one call is one atomic write, and a crash point fires only between them.
+///
+/// ```
+/// use models::protocols::{Gate, ModelInfo, Protocol, Record, Registry, apply_effect};
+/// use models::roles::ConsumerDb;
+/// use models::vocab::IdSet;
+/// use sim_core::{Step, Store};
+///
+/// /// Apply, then commit: at-least-once.
+/// struct ApplyThenCommit;
+///
+/// static INFO: ModelInfo = ModelInfo {
+///     claims: models::protocols::AT_LEAST_ONCE_CLAIMS,
+///     consumer_crash_points: &["after-effect"],
+///     ..ModelInfo::new("ApplyThenCommit", "apply, then commit")
+/// };
+///
+/// impl Protocol for ApplyThenCommit {
+///     fn info(&self) -> &ModelInfo {
+///         &INFO
+///     }
+///
+///     fn process(
+///         &self,
+///         db: &mut Store<'_, ConsumerDb>,
+///         _memory: &mut IdSet,
+///         rec: Record,
+///         _checked: Option<bool>,
+///         gate: &mut dyn Gate,
+///     ) -> Step {
+///         apply_effect(db, rec.key, gate);
+///         gate.crash_point(rec.key, "after-effect")
+///     }
+/// }
+///
+/// static UNIT: ApplyThenCommit = ApplyThenCommit;
+/// let registry = Registry::builtin().with(&UNIT);
+/// assert!(registry.find("ApplyThenCommit").is_some());
+/// ```
+pub trait Protocol: Sync + 'static {
+    /// The catalogue entry: name, mechanism, claims, breakers, anchor,
+    /// crash points.
+    fn info(&self) -> &ModelInfo;
+
+    /// How the roles are wired (default: [`Wiring::PER_RECORD`]).
+    fn wiring(&self) -> Wiring {
+        Wiring::PER_RECORD
+    }
+
+    /// The model-specific scenario knobs it reads; any other is an error
+    /// in a scenario that names it (default: none).
+    fn knobs(&self) -> &'static [Knob] {
+        &[]
+    }
+
+    /// Handle one delivered record, from durable state `db` and volatile
+    /// `memory`, up to (not including) the offset commit; pass each crash
+    /// point through `gate`, and report each effect (see [`apply_effect`]).
+    /// `checked` is what [`Protocol::check_on_start`] found when work on
+    /// the record began, if it checked.
+    /// A [`ConsumerRole::CommitFirst`] consumer calls it after its offset
+    /// commit is confirmed; transactional, streaming and leased consumers
+    /// never call it.
+    ///
+    /// # Errors
+    /// `Crashed` when a crash point fired.
+    fn process(
+        &self,
+        db: &mut Store<'_, ConsumerDb>,
+        memory: &mut IdSet,
+        rec: Record,
+        checked: Option<bool>,
+        gate: &mut dyn Gate,
+    ) -> Step;
+
+    /// When processing takes time (`consumer.processing_ms`), what a check
+    /// made when work on `rec` begins found (M3 checks its seen-set then);
+    /// [`Protocol::process`] then gets it as `checked`. Default: nothing
+    /// is checked early.
+    fn check_on_start(&self, db: &ConsumerDb, memory: &IdSet, rec: Record) -> Option<bool> {
+        let _ = (db, memory, rec);
+        None
+    }
+
+    /// What runs between a crashed attempt and its retry: the recovery
+    /// worker's compensation, limited to `only`'s row when given (the law
+    /// probe compensates the attempt it crashed). Default: nothing.
+    fn compensate(
+        &self,
+        db: &mut Store<'_, ConsumerDb>,
+        only: Option<MsgKey>,
+        gate: &mut dyn Gate,
+    ) {
+        let _ = (db, only, gate);
+    }
+
+    /// Work a restart or a compensation leaves in durable state, done at
+    /// once (M0 processes every row left `unprocessed`). Default: none.
+    ///
+    /// # Errors
+    /// `Crashed` when a crash point fired.
+    fn resume(&self, db: &mut Store<'_, ConsumerDb>, gate: &mut dyn Gate) -> Step {
+        let _ = (db, gate);
+        Ok(())
+    }
+
+    /// What explanations may say about this protocol's failures.
+    fn hints(&self) -> Hints {
+        Hints::DEFAULT
+    }
+}
+
+/// How a protocol's roles are wired.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Wiring {
+    /// What the consumers do with a record.
+    pub consumer: ConsumerRole,
+    /// Where the producer's messages come from.
+    pub producer: Source,
+    /// Whether the producer retries until acked (otherwise it fires and
+    /// forgets).
+    pub producer_retries: bool,
+    /// Whether the seeds' recovery worker runs beside the consumers.
+    pub recovery: bool,
+    /// Whether the broker appends each message once: its source log is
+    /// written by an idempotent producer upstream, or one connection
+    /// delivers a request once.
+    pub dedup_appends: bool,
+}
+
+impl Wiring {
+    /// A consumer that handles each record with [`Protocol::process`], then
+    /// commits its offset; a producer that retries until acked.
+    pub const PER_RECORD: Wiring = Wiring {
+        consumer: ConsumerRole::PerRecord,
+        producer: Source::Memory,
+        producer_retries: true,
+        recovery: false,
+        dedup_appends: false,
+    };
+}
+
+/// What a consumer does with the records of its partition.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum ConsumerRole {
+    /// Process, then commit the offset.
+    PerRecord,
+    /// Commit the offset, wait for the broker to confirm that this commit
+    /// stored it, then process (M1).
+    CommitFirst,
+    /// A transactional consume-process-produce task (M7).
+    Transactional(TxnRules),
+    /// A streaming job with checkpoint barriers (M8); `two_phase`: its sink
+    /// commits in two phases, otherwise effects apply at once.
+    Streaming {
+        /// Whether the sink is transactional.
+        two_phase: bool,
+    },
+    /// Two consumers compete for partition 0 under a lease and write to the
+    /// storage under it (M12); `fencing`: the storage refuses stale tokens.
+    Leased {
+        /// Whether writes carry a fencing token.
+        fencing: bool,
+    },
+}
+
+/// A scenario knob that only some protocols read.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Knob {
+    /// `producer.max_in_flight`.
+    MaxInFlight,
+    /// `broker.lease_ms`.
+    LeaseMs,
+    /// `consumer.dedup_window_ms`, with the protocol's default.
+    DedupWindowMs {
+        /// The window when the scenario gives none.
+        default_ms: u64,
+    },
+}
+
+impl Knob {
+    /// The knob's path in a scenario file.
+    pub fn path(self) -> &'static str {
+        match self {
+            Knob::MaxInFlight => "producer.max_in_flight",
+            Knob::LeaseMs => "broker.lease_ms",
+            Knob::DedupWindowMs { .. } => "consumer.dedup_window_ms",
+        }
+    }
+}
+
+/// What explanations may say about a protocol's failures; a hint is said
+/// only where the run shows the failure it explains.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Hints {
+    /// Why a message took effect more than once, when the protocol's own
+    /// mechanism is the cause whatever the faults were.
+    pub duplicate_effect: Option<&'static str>,
+    /// What let two consumers both process a record that a rebalance moved
+    /// between them; `None` when a rebalance cannot cause a duplicate.
+    pub rebalance_duplicate: Option<&'static str>,
+}
+
+impl Hints {
+    /// No cause of the protocol's own; a rebalance duplicates because both
+    /// consumers processed the record.
+    pub const DEFAULT: Hints = Hints {
+        duplicate_effect: None,
+        rebalance_duplicate: Some("both processed it"),
+    };
+}
+
+/// A protocol as a scenario names it: a handle to its unit in a
+/// [`Registry`]. Two handles are equal when they name the same protocol.
+#[derive(Clone, Copy)]
+pub struct Model(&'static dyn Protocol);
+
+impl Model {
+    /// The handle of `unit`.
+    pub const fn of(unit: &'static dyn Protocol) -> Model {
+        Model(unit)
+    }
+
+    /// The unit.
+    pub fn unit(self) -> &'static dyn Protocol {
+        self.0
+    }
+
+    /// The catalogue entry.
+    pub fn info(self) -> &'static ModelInfo {
+        self.0.info()
+    }
+
+    /// The name scenario files use (`M0Naive`).
+    pub fn name(self) -> &'static str {
+        self.info().name
+    }
+
+    /// How the roles are wired.
+    pub fn wiring(self) -> Wiring {
+        self.0.wiring()
+    }
+
+    /// Whether the model claims exactly-once, so that the law probe applies.
+    pub fn claims_exactly_once(self) -> bool {
+        self.info().claims.contains(&CheckId::C15)
+    }
+
+    /// Whether the producer retries until acked (otherwise fire-and-forget).
+    pub fn producer_retries(self) -> bool {
+        self.wiring().producer_retries
+    }
+
+    /// Where the producer's messages come from.
+    pub fn producer_source(self) -> Source {
+        self.wiring().producer
+    }
+
+    /// Whether the consumer is a streaming job with checkpoints (M8).
+    pub fn streams(self) -> bool {
+        matches!(self.wiring().consumer, ConsumerRole::Streaming { .. })
+    }
+
+    /// The transaction rules, if the consumers are transactional tasks (M7).
+    pub fn txn_rules(self) -> Option<TxnRules> {
+        match self.wiring().consumer {
+            ConsumerRole::Transactional(rules) => Some(rules),
+            _ => None,
+        }
+    }
+
+    /// Whether the consumers are transactional tasks (M7).
+    pub fn transactional(self) -> bool {
+        self.txn_rules().is_some()
+    }
+
+    /// Whether two consumers compete for partition 0 under a lease (M12).
+    pub fn uses_lease(self) -> bool {
+        matches!(self.wiring().consumer, ConsumerRole::Leased { .. })
+    }
+
+    /// Whether its consumers can form a group whose partitions move
+    /// between them (F-rebalance): not M0's worker, M8's job or M12's lease
+    /// holders.
+    pub fn has_consumer_group(self) -> bool {
+        !(self.uses_recovery() || self.streams() || self.uses_lease())
+    }
+
+    /// Whether the model uses the seeds' recovery worker.
+    pub fn uses_recovery(self) -> bool {
+        self.wiring().recovery
+    }
+
+    /// Whether the model reads `knob` (compared by kind).
+    pub fn reads(self, knob: Knob) -> bool {
+        let same = |k: &Knob| std::mem::discriminant(k) == std::mem::discriminant(&knob);
+        self.0.knobs().iter().any(same)
+    }
+
+    /// How long its consumer keeps a dedup entry: the scenario's
+    /// `consumer.dedup_window_ms`, else the model's default, else M5's.
+    pub fn dedup_window(self, dedup_window_ms: Option<u64>) -> SimDuration {
+        let default = self.0.knobs().iter().find_map(|k| match k {
+            Knob::DedupWindowMs { default_ms } => Some(*default_ms),
+            _ => None,
+        });
+        let ms = dedup_window_ms
+            .or(default)
+            .unwrap_or(m5_dedup_window::DEFAULT_WINDOW_MS);
+        SimDuration::from_ms(ms)
+    }
+}
+
+impl PartialEq for Model {
+    fn eq(&self, other: &Model) -> bool {
+        self.name() == other.name()
+    }
+}
+
+impl Eq for Model {}
+
+impl std::fmt::Debug for Model {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.name())
+    }
+}
+
+impl Serialize for Model {
+    /// As its name, spelled as a unit variant (`model: M2` in RON).
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_unit_variant("ModelId", 0, self.name())
+    }
+}
+
+impl<'de> Deserialize<'de> for Model {
+    /// By name, from the installed [`registry`].
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Model, D::Error> {
+        d.deserialize_enum("ModelId", registry().names(), ModelVisitor)
+    }
+}
+
+struct ModelVisitor;
+
+impl<'de> serde::de::Visitor<'de> for ModelVisitor {
+    type Value = Model;
+
+    fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("a model name")
+    }
+
+    fn visit_str<E: serde::de::Error>(self, name: &str) -> Result<Model, E> {
+        let registry = registry();
+        registry
+            .get(name)
+            .ok_or_else(|| E::unknown_variant(name, registry.names()))
+    }
+
+    fn visit_enum<A: serde::de::EnumAccess<'de>>(self, data: A) -> Result<Model, A::Error> {
+        use serde::de::VariantAccess as _;
+        let (model, variant) = data.variant_seed(self)?;
+        variant.unit_variant()?;
+        Ok(model)
+    }
+}
+
+impl<'de> serde::de::DeserializeSeed<'de> for ModelVisitor {
+    type Value = Model;
+
+    /// The variant's name, as an identifier.
+    fn deserialize<D: serde::Deserializer<'de>>(self, d: D) -> Result<Model, D::Error> {
+        d.deserialize_identifier(self)
+    }
+}
+
+/// The protocols scenarios can name: the built-in catalogue, and any a
+/// user adds.
+#[derive(Clone)]
+pub struct Registry {
+    models: Vec<Model>,
+    names: Vec<&'static str>,
+}
+
+impl Registry {
+    /// The built-in catalogue, in teaching order. Adding a protocol to the
+    /// catalogue is one file in `protocols/`, its `mod` line above, and
+    /// one line here.
+    pub fn builtin() -> Registry {
+        let units: [&'static dyn Protocol; 25] = [
+            &m1_at_most_once::M1,
+            &m2_at_least_once::M2,
+            &m2_set::M2_SET,
+            &m0_seeds::NAIVE,
+            &m0_seeds::ATOMIC,
+            &m3_consumer_dedup::DURABLE,
+            &m3_consumer_dedup::MEMORY,
+            &m4_inbox::INBOX,
+            &m4_inbox::EXTERNAL,
+            &m5_dedup_window::M5,
+            &m6_idempotent_producer::M6,
+            &m11_idempotency_key::M11,
+            &m7_transactions::TRANSACTIONAL,
+            &m7_transactions::PRE_KIP_890,
+            &m7_transactions::READ_UNCOMMITTED,
+            &m7_transactions::UNFENCED,
+            &m7_transactions::EXTERNAL,
+            &m8_checkpoint::TWO_PHASE,
+            &m8_checkpoint::AT_LEAST_ONCE,
+            &m9_dual_write::DUAL_WRITE,
+            &m9_dual_write::REVERSE,
+            &m10_outbox::OUTBOX,
+            &m10_outbox::PLAIN,
+            &m12_lease::FENCED,
+            &m12_lease::UNFENCED,
+        ];
+        units.into_iter().fold(Registry::empty(), Registry::with)
+    }
+
+    /// A registry with no protocol in it.
+    pub fn empty() -> Registry {
+        Registry {
+            models: Vec::new(),
+            names: Vec::new(),
+        }
+    }
+
+    /// This registry with `unit` added after the others.
+    ///
+    /// # Panics
+    /// If a protocol of the same name (or printed code) is already in it:
+    /// a scenario could not tell them apart.
+    #[must_use]
+    pub fn with(mut self, unit: &'static dyn Protocol) -> Registry {
+        let info = unit.info();
+        let clash = self.models.iter().find(|m| {
+            let other = m.info();
+            other.name.eq_ignore_ascii_case(info.name) || other.code.eq_ignore_ascii_case(info.code)
+        });
+        assert!(
+            clash.is_none(),
+            "protocol `{}` ({}) is already registered",
+            info.name,
+            info.code
+        );
+        self.models.push(Model(unit));
+        self.names.push(info.name);
+        self
+    }
+
+    /// Every model, in registration order.
+    pub fn models(&self) -> &[Model] {
+        &self.models
+    }
+
+    /// Every model's scenario name, in registration order.
+    pub fn names(&self) -> &[&'static str] {
+        &self.names
+    }
+
+    /// The model a scenario file names exactly (`M0Naive`).
+    pub fn get(&self, name: &str) -> Option<Model> {
+        self.models.iter().copied().find(|m| m.name() == name)
+    }
+
+    /// The model with scenario name or printed code `name`, in any case
+    /// (`M0Naive`, `m0-naive`).
+    pub fn find(&self, name: &str) -> Option<Model> {
+        self.models.iter().copied().find(|m| {
+            m.name().eq_ignore_ascii_case(name) || m.info().code.eq_ignore_ascii_case(name)
+        })
+    }
+
+    /// Make this the registry that scenario files are read against in this
+    /// process. Call it once, before any scenario is read.
+    ///
+    /// # Errors
+    /// Gives the registry back if one is already installed or in use (the
+    /// built-in catalogue is installed by the first read otherwise).
+    pub fn install(self) -> Result<(), Registry> {
+        INSTALLED.set(self)
+    }
+}
+
+impl std::fmt::Debug for Registry {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_list().entries(&self.names).finish()
+    }
+}
+
+static INSTALLED: OnceLock<Registry> = OnceLock::new();
+
+/// The registry scenario files are read against: the one installed with
+/// [`Registry::install`], else the built-in catalogue.
+pub fn registry() -> &'static Registry {
+    INSTALLED.get_or_init(Registry::builtin)
 }
 
 /// What the catalogue says about a model.
 #[derive(Clone, Copy, Debug)]
 pub struct ModelInfo {
-    /// The model.
-    pub id: ModelId,
+    /// The name scenario files use (`M0Naive`): letters and digits.
+    pub name: &'static str,
     /// Short code, as printed (`M0-naive`).
     pub code: &'static str,
     /// One-line title.
@@ -131,113 +589,25 @@ pub struct ModelInfo {
     pub remedy: &'static str,
 }
 
-impl ModelId {
-    /// Every model, in teaching order.
-    pub const ALL: [ModelId; 25] = [
-        ModelId::M1,
-        ModelId::M2,
-        ModelId::M2Set,
-        ModelId::M0Naive,
-        ModelId::M0Atomic,
-        ModelId::M3,
-        ModelId::M3Memory,
-        ModelId::M4,
-        ModelId::M4External,
-        ModelId::M5,
-        ModelId::M6,
-        ModelId::M11,
-        ModelId::M7,
-        ModelId::M7Pre890,
-        ModelId::M7ReadUncommitted,
-        ModelId::M7Unfenced,
-        ModelId::M7External,
-        ModelId::M8,
-        ModelId::M8AtLeastOnce,
-        ModelId::M9,
-        ModelId::M9Reverse,
-        ModelId::M10,
-        ModelId::M10Plain,
-        ModelId::M12,
-        ModelId::M12LeaseOnly,
-    ];
-
-    /// The catalogue entry.
-    pub fn info(self) -> &'static ModelInfo {
-        match self {
-            ModelId::M0Naive => &m0_seeds::NAIVE,
-            ModelId::M0Atomic => &m0_seeds::ATOMIC,
-            ModelId::M1 => &m1_at_most_once::INFO,
-            ModelId::M2 => &m2_at_least_once::INFO,
-            ModelId::M2Set => &m2_set::INFO,
-            ModelId::M3 => &m3_consumer_dedup::DURABLE,
-            ModelId::M3Memory => &m3_consumer_dedup::MEMORY,
-            ModelId::M4 => &m4_inbox::INFO,
-            ModelId::M4External => &m4_inbox::EXTERNAL,
-            ModelId::M5 => &m5_dedup_window::INFO,
-            ModelId::M6 => &m6_idempotent_producer::INFO,
-            ModelId::M11 => &m11_idempotency_key::INFO,
-            ModelId::M7 => &m7_transactions::TRANSACTIONAL,
-            ModelId::M7Pre890 => &m7_transactions::PRE_KIP_890,
-            ModelId::M7ReadUncommitted => &m7_transactions::READ_UNCOMMITTED,
-            ModelId::M7Unfenced => &m7_transactions::UNFENCED,
-            ModelId::M7External => &m7_transactions::EXTERNAL,
-            ModelId::M8 => &m8_checkpoint::TWO_PHASE,
-            ModelId::M8AtLeastOnce => &m8_checkpoint::AT_LEAST_ONCE,
-            ModelId::M9 => &m9_dual_write::INFO,
-            ModelId::M9Reverse => &m9_dual_write::REVERSE,
-            ModelId::M10 => &m10_outbox::INFO,
-            ModelId::M10Plain => &m10_outbox::PLAIN,
-            ModelId::M12 => &m12_lease::FENCED,
-            ModelId::M12LeaseOnly => &m12_lease::UNFENCED,
+impl ModelInfo {
+    /// An entry named `name` (also its printed code) with `title`, claiming
+    /// nothing and with no crash points: fill in the rest with struct
+    /// update syntax.
+    pub const fn new(name: &'static str, title: &'static str) -> ModelInfo {
+        ModelInfo {
+            name,
+            code: name,
+            title,
+            guarantee: "",
+            mechanism: "",
+            claims: &[],
+            survives: &[],
+            breakers: "",
+            anchor: "",
+            consumer_crash_points: &[],
+            producer_crash_points: &[],
+            remedy: "",
         }
-    }
-
-    /// Whether the model claims exactly-once, so that the law probe applies.
-    pub fn claims_exactly_once(self) -> bool {
-        self.info().claims.contains(&CheckId::C15)
-    }
-
-    /// Whether the producer retries until acked (otherwise fire-and-forget).
-    pub fn producer_retries(self) -> bool {
-        self != ModelId::M1
-    }
-
-    /// Where the producer's messages come from.
-    pub fn producer_source(self) -> Source {
-        match self {
-            ModelId::M6 => Source::Idempotent,
-            ModelId::M9 => Source::DualWrite,
-            ModelId::M9Reverse => Source::DualWriteReverse,
-            ModelId::M10 | ModelId::M10Plain => Source::Outbox,
-            _ => Source::Memory,
-        }
-    }
-
-    /// Whether the consumer is a streaming job with checkpoints (M8).
-    pub fn streams(self) -> bool {
-        matches!(self, ModelId::M8 | ModelId::M8AtLeastOnce)
-    }
-
-    /// Whether the consumers are transactional tasks (M7).
-    pub fn transactional(self) -> bool {
-        m7_transactions::rules(self).is_some()
-    }
-
-    /// Whether two consumers compete for partition 0 under a lease (M12).
-    pub fn uses_lease(self) -> bool {
-        matches!(self, ModelId::M12 | ModelId::M12LeaseOnly)
-    }
-
-    /// Whether its consumers can form a group whose partitions move
-    /// between them (F-rebalance): not M0's worker, M8's job or M12's lease
-    /// holders.
-    pub fn has_consumer_group(self) -> bool {
-        !(self.uses_recovery() || self.streams() || self.uses_lease())
-    }
-
-    /// Whether the model uses the seeds' recovery worker.
-    pub fn uses_recovery(self) -> bool {
-        matches!(self, ModelId::M0Naive | ModelId::M0Atomic)
     }
 }
 
@@ -274,68 +644,8 @@ pub struct Record {
     pub dedup_id: u64,
 }
 
-/// Process one delivered record from durable state (and `memory`, the
-/// consumer's volatile dedup state, lost on a crash), as the model
-/// prescribes, up to (not including) the offset commit. M1 is not here: it
-/// commits before processing, across two messages.
-///
-/// # Errors
-/// `Crashed` when a crash point fired.
-pub fn process(
-    model: ModelId,
-    db: &mut Store<'_, ConsumerDb>,
-    memory: &mut IdSet,
-    (rec, checked): (Record, Option<bool>),
-    gate: &mut impl Gate,
-) -> Step {
-    match model {
-        ModelId::M3 | ModelId::M3Memory => {
-            let seen_set = m3_consumer_dedup::seen_set(model);
-            m3_consumer_dedup::process(db, memory, (rec, checked), seen_set, gate)
-        }
-        ModelId::M0Naive => m0_seeds::process(db, rec, m0_seeds::Variant::Naive, gate),
-        ModelId::M0Atomic => m0_seeds::process(db, rec, m0_seeds::Variant::Atomic, gate),
-        ModelId::M2 | ModelId::M6 | ModelId::M9 | ModelId::M9Reverse | ModelId::M10Plain => {
-            m2_at_least_once::process(db, rec, gate)
-        }
-        ModelId::M4 | ModelId::M10 => m4_inbox::process(db, rec, gate),
-        ModelId::M4External => m4_inbox::process_external(db, rec, gate),
-        ModelId::M2Set => m2_set::process(db, rec, gate),
-        ModelId::M5 => m5_dedup_window::process(db, rec, gate),
-        ModelId::M11 => m11_idempotency_key::process(db, rec, gate),
-        ModelId::M1 => unreachable!("M1 processes after its offset commit is acked"),
-        ModelId::M12 | ModelId::M12LeaseOnly => {
-            unreachable!("M12's consumers write to the storage under their lease")
-        }
-        ModelId::M8 | ModelId::M8AtLeastOnce => {
-            unreachable!("M8's effects apply at checkpoints, not per record")
-        }
-        ModelId::M7
-        | ModelId::M7Pre890
-        | ModelId::M7ReadUncommitted
-        | ModelId::M7Unfenced
-        | ModelId::M7External => {
-            unreachable!("M7's effects are output records read downstream")
-        }
-    }
-}
-
-/// What runs between a crashed attempt and its retry: the model's
-/// compensation (the seeds' recovery worker), or nothing. `only` limits it
-/// to one message's row.
-pub fn compensate(
-    model: ModelId,
-    db: &mut Store<'_, ConsumerDb>,
-    only: Option<MsgKey>,
-    gate: &mut impl Gate,
-) {
-    if model.uses_recovery() {
-        m0_seeds::compensate(db, only, gate);
-    }
-}
-
-/// Apply one effect of `key` and report it.
-pub(crate) fn apply_effect(db: &mut Store<'_, ConsumerDb>, key: MsgKey, gate: &mut impl Gate) {
+/// Apply one effect of `key` in one durable write, and report it.
+pub fn apply_effect(db: &mut Store<'_, ConsumerDb>, key: MsgKey, gate: &mut dyn Gate) {
     let count = db.transaction(|d| d.add_effect(key));
     gate.effect(key, count);
 }

@@ -7,7 +7,7 @@ use sim_core::{Choices, Ctx, SimTime, Step, Store};
 use super::consumer::{Consumer, ConsumerDb, ConsumerVol};
 use super::{Msg, Node, Timer, crash_point};
 use crate::history::Obs;
-use crate::protocols::ModelId;
+use crate::protocols::ConsumerRole;
 use crate::protocols::m8_checkpoint::{
     AFTER_EFFECT_BEFORE_CHECKPOINT, AFTER_PRECOMMIT_BEFORE_COMMIT, AFTER_RECORD_BEFORE_CHECKPOINT,
     CHECKPOINT_INTERVAL, SINK_TIMEOUT_MS,
@@ -44,6 +44,12 @@ pub struct CheckpointVol {
 }
 
 impl Consumer {
+    /// Whether the job's sink commits in two phases (M8), or applies
+    /// effects at once (M8's at-least-once mode).
+    fn two_phase_sink(&self) -> bool {
+        self.model.wiring().consumer == ConsumerRole::Streaming { two_phase: true }
+    }
+
     /// A record: skip it if a checkpoint or the open transaction already has
     /// it; else add it to the open transaction (at-least-once mode applies
     /// its effect at once).
@@ -70,7 +76,7 @@ impl Consumer {
             v.stream.timer = true;
             ctx.set_timer(CHECKPOINT_INTERVAL, Timer::Checkpoint);
         }
-        if self.model == ModelId::M8AtLeastOnce {
+        if !self.two_phase_sink() {
             let count = db.transaction(|d| d.add_effect(key));
             ctx.observe(Obs::Effect { key, count });
             return crash_point(ctx, key, AFTER_EFFECT_BEFORE_CHECKPOINT);
@@ -92,7 +98,7 @@ impl Consumer {
         let Some(&(last, _)) = records.last() else {
             return Ok(());
         };
-        let two_phase = self.model == ModelId::M8;
+        let two_phase = self.two_phase_sink();
         let now = ctx.clock();
         db.transaction(|d| {
             for (_, o) in &records {

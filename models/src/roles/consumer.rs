@@ -15,14 +15,14 @@ use super::{Msg, Node, Timer};
 use crate::check::law;
 use crate::history::Obs;
 use crate::protocols::m2_set::SetOp;
-use crate::protocols::{self, Gate, ModelId, Record, m0_seeds, m1_at_most_once};
+use crate::protocols::{ConsumerRole, Gate, Model, Record};
 use crate::vocab::{CowTable, IdSet, MsgKey};
 
 /// A consumer's program.
 #[derive(Clone, Debug)]
 pub struct Consumer {
     /// The protocol model.
-    pub model: ModelId,
+    pub model: Model,
     /// The partition it starts with (in a group whose last consumer starts
     /// idle, that one's is past the last partition; records name their
     /// partition).
@@ -386,7 +386,7 @@ pub struct ConsumerVol {
     /// Scratch databases the law probe clones into.
     scratch: Option<Box<law::Scratch>>,
     /// By request id.
-    awaiting: BTreeMap<u64, MsgKey>,
+    awaiting: BTreeMap<u64, Record>,
     /// The record in hand, then the queued ones (when processing takes
     /// time).
     pub(super) queue: VecDeque<Taken>,
@@ -406,7 +406,7 @@ impl ConsumerVol {
         if let Some(task) = self.txn.describe() {
             return task;
         }
-        let awaiting: Vec<String> = self.awaiting.values().map(ToString::to_string).collect();
+        let awaiting: Vec<String> = self.awaiting.values().map(|r| r.key.to_string()).collect();
         let taken: Vec<String> = self.queue.iter().map(|t| t.rec.key.to_string()).collect();
         match (awaiting.is_empty(), taken.split_first()) {
             (false, _) => format!("awaiting offset-commit ack: {}", listed(&awaiting)),
@@ -511,7 +511,7 @@ impl Consumer {
                     rec: Record { key, dedup_id },
                     seen: None,
                 };
-                if self.processing.0 == 0 || self.model == ModelId::M1 {
+                if self.processing.0 == 0 || self.commits_first() {
                     return self.on_record(&mut db, v, ctx, taken);
                 }
                 self.take(db.get(), v, ctx, taken);
@@ -525,8 +525,11 @@ impl Consumer {
                 request,
                 ..
             } => match v.awaiting.remove(&request) {
-                Some(key) => {
-                    m1_at_most_once::after_offset_commit(&mut db, key, &mut CtxGate { ctx })
+                Some(rec) => {
+                    let gate = &mut CtxGate { ctx };
+                    self.model
+                        .unit()
+                        .process(&mut db, &mut v.seen, rec, None, gate)
                 }
                 None => Ok(()),
             },
@@ -570,9 +573,9 @@ impl Consumer {
             rec,
             seen,
         } = taken;
-        if self.model == ModelId::M1 {
+        if self.commits_first() {
             let request = db.transaction(ConsumerDb::next_request);
-            v.awaiting.insert(request, rec.key);
+            v.awaiting.insert(request, rec);
             ctx.send(
                 self.broker,
                 Msg::OffsetCommit {
@@ -596,7 +599,9 @@ impl Consumer {
             ctx.observe(Obs::Probe(Box::new(report)));
         }
         let gate = &mut CtxGate { ctx: &mut *ctx };
-        protocols::process(self.model, db, &mut v.seen, (rec, seen), gate)?;
+        self.model
+            .unit()
+            .process(db, &mut v.seen, rec, seen, gate)?;
         ctx.send(self.broker, commit);
         Ok(())
     }
@@ -611,20 +616,15 @@ impl Consumer {
         if !self.model.uses_recovery() {
             return Ok(());
         }
-        protocols::compensate(self.model, db, None, &mut CtxGate { ctx: &mut *ctx });
-        self.process_unprocessed(db, ctx)
+        let gate = &mut CtxGate { ctx };
+        self.model.unit().compensate(db, None, gate);
+        self.model.unit().resume(db, gate)
     }
 
-    fn process_unprocessed<C: Choices>(
-        &self,
-        db: &mut Store<'_, ConsumerDb>,
-        ctx: &mut Ctx<'_, Node, C>,
-    ) -> Step {
-        let variant = m0_seeds::variant(self.model);
-        for key in db.get().keys_with(RowStatus::Unprocessed) {
-            m0_seeds::process_row(db, key, variant, &mut CtxGate { ctx: &mut *ctx })?;
-        }
-        Ok(())
+    /// The model commits the offset first and processes once the commit
+    /// is confirmed (M1).
+    fn commits_first(&self) -> bool {
+        self.model.wiring().consumer == ConsumerRole::CommitFirst
     }
 
     pub(super) fn on_timer<C: Choices>(
@@ -635,7 +635,9 @@ impl Consumer {
         timer: Timer,
     ) -> Step {
         match timer {
-            Timer::Work if self.model.uses_recovery() => self.process_unprocessed(&mut db, ctx),
+            Timer::Work if self.model.uses_recovery() => {
+                self.model.unit().resume(&mut db, &mut CtxGate { ctx })
+            }
             Timer::Work if self.model.streams() => {
                 self.restore(&mut db, ctx);
                 Ok(())

@@ -22,7 +22,7 @@ use super::broker::{Broker, BrokerDb, BrokerVol, to_u32};
 use super::consumer::{Consumer, ConsumerDb, ConsumerVol};
 use super::{Node, Timer};
 use crate::history::Obs;
-use crate::protocols::{ModelId, Record, m3_consumer_dedup};
+use crate::protocols::Record;
 
 /// A record a consumer took from the broker: in hand, or queued.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -107,15 +107,7 @@ impl Consumer {
         let Some(head) = v.queue.front_mut() else {
             return;
         };
-        if matches!(self.model, ModelId::M3 | ModelId::M3Memory) {
-            let seen_set = m3_consumer_dedup::seen_set(self.model);
-            head.seen = Some(m3_consumer_dedup::seen(
-                db,
-                &v.seen,
-                head.rec.dedup_id,
-                seen_set,
-            ));
-        }
+        head.seen = self.model.unit().check_on_start(db, &v.seen, head.rec);
         ctx.set_timer(self.processing, Timer::Processed);
     }
 

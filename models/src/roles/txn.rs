@@ -20,7 +20,7 @@ use super::consumer::{Consumer, ConsumerDb, ConsumerVol};
 use super::{Msg, Node, Timer, crash_point};
 use crate::history::Obs;
 use crate::protocols::m7_transactions::{
-    self, AFTER_END_TXN_BEFORE_ACK, AFTER_PRODUCE_BEFORE_END_TXN, TXN_REQUEST_TIMEOUT, TxnRules,
+    AFTER_END_TXN_BEFORE_ACK, AFTER_PRODUCE_BEFORE_END_TXN, TXN_REQUEST_TIMEOUT, TxnRules,
 };
 use crate::vocab::MsgKey;
 
@@ -670,7 +670,7 @@ impl Consumer {
             offset: t.position,
             stage: Stage::Producing,
         });
-        if m7_transactions::rules(self.model).is_some_and(|r| r.external_effect) {
+        if self.model.txn_rules().is_some_and(|r| r.external_effect) {
             // The external call: outside the transaction, never rolled back.
             let count = db.transaction(|d| d.add_effect(key));
             ctx.observe(Obs::Effect { key, count });

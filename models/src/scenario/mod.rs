@@ -22,7 +22,7 @@ pub use spec::{Expect, ScenarioSpec};
 pub use topology::Actors;
 
 use crate::check::CheckId;
-use crate::protocols::ModelId;
+use crate::protocols::Model;
 use crate::roles::Node;
 
 /// A validated scenario, ready to run at any seed.
@@ -159,7 +159,7 @@ impl Scenario {
     }
 
     /// The protocol model.
-    pub fn model(&self) -> ModelId {
+    pub fn model(&self) -> Model {
         self.spec.model
     }
 
@@ -233,10 +233,13 @@ fn parse_error(file: &str, text: &str, e: &ron::error::SpannedError) -> Scenario
         } if outer.as_deref() == Some("ModelId") => (
             "scenario::unknown-model",
             "unknown model",
-            Some(format!(
-                "`{found}` is not in this version; the models are {}",
-                quoted(expected)
-            )),
+            Some(match nearest(found, expected.iter().copied()) {
+                Some(n) => format!("did you mean `{n}`? (list them: eosim list-models)"),
+                None => format!(
+                    "`{found}` is not a registered model; the models are {}",
+                    quoted(expected)
+                ),
+            }),
         ),
         E::NoSuchEnumVariant {
             expected, outer, ..

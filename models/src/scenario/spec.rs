@@ -8,7 +8,7 @@
 use serde::{Deserialize, Serialize};
 
 use crate::check::CheckId;
-use crate::protocols::ModelId;
+use crate::protocols::Model;
 
 /// A whole scenario file.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -20,7 +20,7 @@ pub struct ScenarioSpec {
     #[serde(default)]
     pub seed: u64,
     /// The protocol model.
-    pub model: ModelId,
+    pub model: Model,
     /// Who sends how much.
     #[serde(default)]
     pub workload: WorkloadSpec,

@@ -8,9 +8,7 @@ use sim_core::{
 };
 
 use super::spec::{FaultEvent, LinkSpec, OrderingSpec, RatioSpec, ScenarioSpec};
-use crate::protocols::{
-    ModelId, m5_dedup_window, m6_idempotent_producer, m7_transactions, m12_lease,
-};
+use crate::protocols::{ConsumerRole, Model, m6_idempotent_producer, m12_lease};
 use crate::roles::{Broker, Consumer, LeaseCfg, Node, Producer, Recovery};
 
 /// What part an actor plays.
@@ -29,7 +27,7 @@ enum Role {
 pub struct Actors {
     names: Vec<String>,
     roles: Vec<Role>,
-    model: ModelId,
+    model: Model,
 }
 
 impl Actors {
@@ -146,7 +144,7 @@ impl Actors {
             duration: SimDuration::from_ms(
                 spec.broker.lease_ms.unwrap_or(m12_lease::DEFAULT_LEASE_MS),
             ),
-            fencing: spec.model == ModelId::M12,
+            fencing: spec.model.wiring().consumer == ConsumerRole::Leased { fencing: true },
         });
         if lease.is_some() {
             // Partition 0 is the only one; the lease decides who gets it.
@@ -181,20 +179,11 @@ impl Actors {
                 Role::Broker => Node::Broker(Broker {
                     consumers: consumers.clone(),
                     group: group.clone(),
-                    // M1's producer never retries, so the only copies of a
-                    // produce request come from the network; its broker drops
-                    // them, as one TCP connection delivers a request once.
-                    // M7's and M8's source logs hold each message once (an
-                    // idempotent producer upstream): Kafka's and Flink's
-                    // exactly-once is per source record, and would pass on a
-                    // duplicate the log held.
-                    dedup_appends: spec.broker.dedup_appends
-                        || model.transactional()
-                        || matches!(model, ModelId::M1 | ModelId::M8 | ModelId::M8AtLeastOnce),
+                    dedup_appends: spec.broker.dedup_appends || model.wiring().dedup_appends,
                     redeliver: SimDuration::from_ms(spec.broker.redeliver_ms),
-                    confirm_offset_commits: model == ModelId::M1,
+                    confirm_offset_commits: model.wiring().consumer == ConsumerRole::CommitFirst,
                     lease,
-                    txn: m7_transactions::rules(model),
+                    txn: model.txn_rules(),
                     expected_records: (w.producers as usize * w.messages as usize)
                         .div_ceil(w.partitions.max(1) as usize),
                 }),
@@ -205,7 +194,7 @@ impl Actors {
                     messages: w.messages,
                     producers: w.producers,
                     probe: spec.consumer.law_probe,
-                    dedup_window: m5_dedup_window::window(model, spec.consumer.dedup_window_ms),
+                    dedup_window: model.dedup_window(spec.consumer.dedup_window_ms),
                     processing: SimDuration::from_ms(spec.consumer.processing_ms),
                     group: !group.is_empty(),
                 }),

@@ -6,7 +6,7 @@ use super::error::{Diagnostic, ScenarioError, nearest};
 use super::locate::Locations;
 use super::spec::{Expect, LinkOverride, RatioSpec, ScenarioSpec};
 use super::topology::Actors;
-use crate::protocols::ModelId;
+use crate::protocols::{Knob, registry};
 
 mod faults;
 
@@ -128,15 +128,11 @@ impl<'a> Validator<'a> {
         }
         if let Some(n) = spec.producer.max_in_flight {
             self.in_range("producer.max_in_flight", u64::from(n), 1, 1_000);
-            self.only_for(spec, "producer.max_in_flight", &[ModelId::M6]);
+            self.only_for(spec, Knob::MaxInFlight);
         }
         if let Some(l) = spec.broker.lease_ms {
             self.in_range("broker.lease_ms", l, 1, 3_600_000);
-            self.only_for(
-                spec,
-                "broker.lease_ms",
-                &[ModelId::M12, ModelId::M12LeaseOnly],
-            );
+            self.only_for(spec, Knob::LeaseMs);
         }
         if spec.model.uses_lease() && spec.workload.partitions != 1 {
             let msg = format!(
@@ -155,8 +151,7 @@ impl<'a> Validator<'a> {
         self.in_range("consumer.processing_ms", ms, 0, 60_000);
         if let Some(w) = spec.consumer.dedup_window_ms {
             self.in_range("consumer.dedup_window_ms", w, 1, 86_400_000);
-            let windowed = [ModelId::M5, ModelId::M11];
-            self.only_for(spec, "consumer.dedup_window_ms", &windowed);
+            self.only_for(spec, Knob::DedupWindowMs { default_ms: w });
         }
         self.in_range(
             "broker.redeliver_ms",
@@ -188,11 +183,13 @@ impl<'a> Validator<'a> {
     }
 
     /// A knob that only `models` read is an error with any other model.
-    fn only_for(&mut self, spec: &ScenarioSpec, path: &str, models: &[ModelId]) {
-        if models.contains(&spec.model) {
+    fn only_for(&mut self, spec: &ScenarioSpec, knob: Knob) {
+        if spec.model.reads(knob) {
             return;
         }
-        let codes: Vec<String> = models.iter().map(|m| format!("{m:?}")).collect();
+        let path = knob.path();
+        let readers = registry().models().iter().filter(|m| m.reads(knob));
+        let codes: Vec<String> = readers.map(|m| m.name().to_string()).collect();
         let msg = format!(
             "`{path}` is read only by {}; {} ignores it",
             codes.join(" and "),

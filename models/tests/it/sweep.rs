@@ -4,7 +4,12 @@
 
 use models::check::{CheckId, Status};
 use models::history::Ledger;
-use models::protocols::ModelId;
+use models::protocols::{Model, registry};
+
+/// A built-in model by its scenario name.
+fn model(name: &str) -> Model {
+    registry().get(name).expect("a built-in model")
+}
 use models::run;
 use models::scenario::Scenario;
 
@@ -34,7 +39,7 @@ fn statuses(s: &Scenario, seed: u64) -> Vec<(CheckId, Status)> {
         .collect()
 }
 
-fn assert_claims_hold(model: ModelId, s: &Scenario, except: &[CheckId]) {
+fn assert_claims_hold(model: Model, s: &Scenario, except: &[CheckId]) {
     let claims: Vec<CheckId> = model
         .info()
         .claims
@@ -89,7 +94,7 @@ fn m1_never_duplicates_under_duplicated_and_reordered_deliveries() {
             (from: \"broker\", to: \"consumer-1\", duplicate: Ratio(1, 3)),
             (from: \"consumer-1\", to: \"broker\", duplicate: Ratio(1, 3))]), ",
     );
-    assert_claims_hold(ModelId::M1, &s, &[]);
+    assert_claims_hold(model("M1"), &s, &[]);
 }
 
 #[test]
@@ -98,7 +103,7 @@ fn m1_never_duplicates_when_every_link_duplicates() {
         "M1",
         "network: (default: (duplicate: Ratio(1, 4), delay_us_max: 30000)), ",
     );
-    assert_claims_hold(ModelId::M1, &s, &[]);
+    assert_claims_hold(model("M1"), &s, &[]);
 }
 
 #[test]
@@ -121,7 +126,7 @@ fn m2_never_loses_under_loss_duplication_and_crashes() {
         "M2",
         &format!("{LOSSY}faults: (crash: [(ratio: Ratio(1, 10))]), "),
     );
-    assert_claims_hold(ModelId::M2, &s, &[]);
+    assert_claims_hold(model("M2"), &s, &[]);
 }
 
 #[test]
@@ -142,7 +147,7 @@ fn m2_duplicates_on_lost_acks_crashes_and_network_duplicates() {
 
 #[test]
 fn m0_atomic_and_m4_keep_every_claim_under_every_fault() {
-    for (model, name) in [(ModelId::M0Atomic, "M0Atomic"), (ModelId::M4, "M4")] {
+    for (model, name) in [(model("M0Atomic"), "M0Atomic"), (model("M4"), "M4")] {
         let s = scenario(
             name,
             &format!("{LOSSY}faults: (crash: [(ratio: Ratio(1, 8))]), "),
@@ -154,7 +159,7 @@ fn m0_atomic_and_m4_keep_every_claim_under_every_fault() {
 #[test]
 fn m0_naive_holds_its_history_without_crashes_but_always_breaks_the_law() {
     let s = scenario("M0Naive", LOSSY);
-    assert_claims_hold(ModelId::M0Naive, &s, &[CheckId::C15]);
+    assert_claims_hold(model("M0Naive"), &s, &[CheckId::C15]);
     for seed in 0..SEEDS {
         let broken = statuses(&s, seed)
             .into_iter()
@@ -217,7 +222,7 @@ fn the_ledger_counts_every_effect_the_consumer_applied() {
 
 #[test]
 fn m3_dedup_keeps_its_claims_under_loss_and_duplication() {
-    for (model, name) in [(ModelId::M3, "M3"), (ModelId::M3Memory, "M3Memory")] {
+    for (model, name) in [(model("M3"), "M3"), (model("M3Memory"), "M3Memory")] {
         let s = scenario(name, LOSSY);
         assert_claims_hold(model, &s, &[]);
     }
@@ -236,13 +241,13 @@ fn m3_duplicates_on_a_crash_between_the_effect_and_the_record() {
 fn m3_survives_a_crash_after_the_record_only_when_the_seen_set_is_durable() {
     let after_record = "faults: (crash: [(at_point: \"after-record-before-offset-commit\", \
                         ratio: Ratio(1, 10))]), ";
-    assert_claims_hold(ModelId::M3, &scenario("M3", after_record), &[]);
+    assert_claims_hold(model("M3"), &scenario("M3", after_record), &[]);
     assert_breaks(&scenario("M3Memory", after_record), CheckId::C3, 10);
 }
 
 #[test]
 fn m9_keeps_at_least_once_under_network_faults() {
-    assert_claims_hold(ModelId::M9, &scenario("M9", LOSSY), &[]);
+    assert_claims_hold(model("M9"), &scenario("M9", LOSSY), &[]);
 }
 
 #[test]
@@ -257,7 +262,7 @@ fn m9_loses_the_event_on_a_crash_between_the_commit_and_the_publish() {
 #[test]
 fn m10_outbox_keeps_its_claims_under_crashes_on_both_sides() {
     let faults = format!("{LOSSY}faults: (crash: [(ratio: Ratio(1, 8))]), ");
-    for (model, name) in [(ModelId::M10, "M10"), (ModelId::M10Plain, "M10Plain")] {
+    for (model, name) in [(model("M10"), "M10"), (model("M10Plain"), "M10Plain")] {
         assert_claims_hold(model, &scenario(name, &faults), &[]);
     }
 }
@@ -276,7 +281,7 @@ fn m5_keeps_its_claims_when_retries_come_back_within_the_window() {
         "M5",
         &format!("{LOSSY}faults: (crash: [(ratio: Ratio(1, 8))]), "),
     );
-    assert_claims_hold(ModelId::M5, &s, &[]);
+    assert_claims_hold(model("M5"), &s, &[]);
 }
 
 /// Acks are cut for longer than the window, so retries outlive the dedup
@@ -309,9 +314,9 @@ const FIFO_LOSSY: &str = "network: (default: (ordering: Fifo, loss: Ratio(1, 5),
 
 #[test]
 fn m6_never_appends_twice_within_a_session_under_loss_and_duplication() {
-    assert_claims_hold(ModelId::M6, &scenario("M6", FIFO_LOSSY), &[]);
+    assert_claims_hold(model("M6"), &scenario("M6", FIFO_LOSSY), &[]);
     // Over reordering links batches arrive out of sequence and are retried.
-    assert_claims_hold(ModelId::M6, &scenario("M6", LOSSY), &[]);
+    assert_claims_hold(model("M6"), &scenario("M6", LOSSY), &[]);
 }
 
 #[test]
@@ -337,7 +342,7 @@ fn m11_executes_each_request_once_while_keys_are_kept() {
         "M11",
         &format!("{LOSSY}faults: (crash: [(ratio: Ratio(1, 8))]), "),
     );
-    assert_claims_hold(ModelId::M11, &s, &[]);
+    assert_claims_hold(model("M11"), &s, &[]);
 }
 
 #[test]
@@ -365,21 +370,21 @@ const PAUSE: &str = "faults: (until_ms: 100, pause: [(ratio: Ratio(1, 1), for_ms
 
 #[test]
 fn m12_fencing_refuses_every_zombie_write() {
-    assert_claims_hold(ModelId::M12, &scenario("M12", PAUSE), &[]);
+    assert_claims_hold(model("M12"), &scenario("M12", PAUSE), &[]);
     let lossy = format!("{LOSSY}faults: (crash: [(ratio: Ratio(1, 10))]), ");
-    assert_claims_hold(ModelId::M12, &scenario("M12", &lossy), &[]);
+    assert_claims_hold(model("M12"), &scenario("M12", &lossy), &[]);
 }
 
 #[test]
 fn m12_without_fencing_accepts_a_zombie_write_after_a_pause() {
     let s = scenario("M12LeaseOnly", PAUSE);
-    assert_claims_hold(ModelId::M12LeaseOnly, &s, &[]);
+    assert_claims_hold(model("M12LeaseOnly"), &s, &[]);
     assert_breaks(&s, CheckId::C13, 10);
 }
 
 #[test]
 fn m9_reversed_keeps_at_least_once_but_publishes_phantoms_on_a_crash() {
-    assert_claims_hold(ModelId::M9Reverse, &scenario("M9Reverse", LOSSY), &[]);
+    assert_claims_hold(model("M9Reverse"), &scenario("M9Reverse", LOSSY), &[]);
     let crash = "faults: (crash: [(at_point: \"after-publish-before-db-commit\", \
                  ratio: Ratio(1, 10))]), ";
     assert_breaks(&scenario("M9Reverse", crash), CheckId::C7, 10);
@@ -391,7 +396,7 @@ fn m8_two_phase_sink_keeps_exactly_once_under_crashes_and_network_faults() {
         "M8",
         &format!("{LOSSY}faults: (crash: [(ratio: Ratio(1, 8))]), "),
     );
-    assert_claims_hold(ModelId::M8, &s, &[]);
+    assert_claims_hold(model("M8"), &s, &[]);
 }
 
 #[test]
@@ -400,7 +405,7 @@ fn m8_duplicates_in_at_least_once_mode_and_loses_past_the_sink_timeout() {
         "M8AtLeastOnce",
         "faults: (crash: [(ratio: Ratio(1, 10))]), ",
     );
-    assert_claims_hold(ModelId::M8AtLeastOnce, &alo, &[]);
+    assert_claims_hold(model("M8AtLeastOnce"), &alo, &[]);
     assert_breaks(&alo, CheckId::C3, 10);
     // A checkpoint's crash point is passed once per checkpoint (every
     // 20 ms), far more rarely than a per-record one.
@@ -422,7 +427,7 @@ fn m7_keeps_exactly_once_under_late_requests_crashes_and_network_faults() {
         "M7",
         &format!("{LATE}faults: (crash: [(ratio: Ratio(1, 8))]), "),
     );
-    assert_claims_hold(ModelId::M7, &s, &[]);
+    assert_claims_hold(model("M7"), &s, &[]);
 }
 
 #[test]
@@ -432,7 +437,7 @@ fn m7_before_kip_890_holds_in_order_and_breaks_on_late_requests() {
         "network: (default: (ordering: Fifo, loss: Ratio(1, 5), duplicate: Ratio(1, 5))), \
          faults: (crash: [(ratio: Ratio(1, 8))]), ",
     );
-    assert_claims_hold(ModelId::M7Pre890, &in_order, &[]);
+    assert_claims_hold(model("M7Pre890"), &in_order, &[]);
     let late = scenario(
         "M7Pre890",
         "network: (default: (delay_us_min: 1000, delay_us_max: 45000)), ",
@@ -445,7 +450,7 @@ fn m7_before_kip_890_holds_in_order_and_breaks_on_late_requests() {
 #[test]
 fn m7_read_uncommitted_keeps_at_least_once_and_reads_aborted_output() {
     let s = scenario("M7ReadUncommitted", LOSSY);
-    assert_claims_hold(ModelId::M7ReadUncommitted, &s, &[]);
+    assert_claims_hold(model("M7ReadUncommitted"), &s, &[]);
     assert_breaks(&s, CheckId::C7, 10);
     assert_breaks(&s, CheckId::C3, 10);
 }
@@ -457,7 +462,7 @@ const CLOCK: &str = "network: (default: (loss: Ratio(1, 5))), \
 #[test]
 fn clock_jumps_expire_m5_windows_early_and_leave_m4_alone() {
     assert_breaks(&scenario("M5", CLOCK), CheckId::C3, SEEDS);
-    assert_claims_hold(ModelId::M4, &scenario("M4", CLOCK), &[]);
+    assert_claims_hold(model("M4"), &scenario("M4", CLOCK), &[]);
 }
 
 /// F-expire: each actor loses its dedup state once, within the first
@@ -473,5 +478,5 @@ fn evicted_dedup_state_breaks_m6_and_m4_and_leaves_m2_at_least_once() {
     // M7's exactly-once is per input record: an input appended twice is
     // processed twice.
     assert_breaks(&scenario("M7", EXPIRE), CheckId::C4, 10);
-    assert_claims_hold(ModelId::M2, &scenario("M2", EXPIRE), &[]);
+    assert_claims_hold(model("M2"), &scenario("M2", EXPIRE), &[]);
 }
