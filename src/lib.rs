@@ -10,6 +10,7 @@
 #![allow(clippy::disallowed_types, clippy::disallowed_methods)]
 
 mod check_cmd;
+mod completions_cmd;
 mod diagnostics;
 mod diff_cmd;
 mod list_models_cmd;
@@ -265,6 +266,12 @@ enum Command {
         #[arg(long, value_enum, default_value_t = Format::Human)]
         format: Format,
     },
+    /// Print a shell completion script to stdout.
+    #[command(after_help = completions_cmd::COMPLETIONS_HELP)]
+    Completions(completions_cmd::CompletionsArgs),
+    /// Print the man page to stdout, or write one page per command.
+    #[command(after_help = completions_cmd::MAN_HELP)]
+    Man(completions_cmd::ManArgs),
 }
 
 /// Parse the process's arguments and run the command they name; the
@@ -375,6 +382,8 @@ pub fn main() -> ExitCode {
         Command::ListModels { model, format } => {
             list_models_cmd::list_models(model.as_deref(), format)
         }
+        Command::Completions(args) => completions_cmd::completions(&args),
+        Command::Man(args) => completions_cmd::man(&args),
     };
     ExitCode::from(code)
 }

@@ -1001,3 +1001,141 @@ fn json_output_names_the_shrunk_scenario() {
     assert!(data["after"]["events"].as_u64() < data["before"]["events"].as_u64());
     std::fs::remove_dir_all(&dir).unwrap();
 }
+
+/// The subcommands `eosim --help` lists (without `help`), so that a new
+/// command is covered by the completion and man-page tests on its own.
+fn subcommands() -> Vec<String> {
+    let help = stdout(&eosim(&["--help"]));
+    let names: Vec<String> = help
+        .lines()
+        .skip_while(|l| !l.starts_with("Commands:"))
+        .skip(1)
+        .take_while(|l| !l.trim().is_empty())
+        .filter_map(|l| l.split_whitespace().next().map(str::to_string))
+        .filter(|n| n != "help")
+        .collect();
+    assert!(names.len() >= 12, "{help}");
+    names
+}
+
+/// `program args` with `input` on stdin: `None` when the program is not
+/// installed, else its exit status and stderr.
+fn pipe_to(program: &str, args: &[&str], input: &str) -> Option<(bool, String)> {
+    use std::io::Write as _;
+    let mut child = Command::new(program)
+        .args(args)
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .ok()?;
+    let mut stdin = child.stdin.take().unwrap();
+    stdin.write_all(input.as_bytes()).unwrap();
+    drop(stdin);
+    let out = child.wait_with_output().unwrap();
+    Some((out.status.success(), stderr(&out)))
+}
+
+#[test]
+fn completions_for_every_shell_name_the_subcommands_and_their_flags() {
+    for shell in ["bash", "zsh", "fish", "powershell", "elvish"] {
+        let out = eosim(&["completions", shell]);
+        let script = stdout(&out);
+        assert_eq!(out.status.code(), Some(0), "{shell}: {}", stderr(&out));
+        for name in subcommands() {
+            assert!(script.contains(&name), "{shell}: no `{name}`");
+        }
+        // fish names long flags without their dashes (`-l seeds`).
+        let flag = if shell == "fish" {
+            "-l seeds"
+        } else {
+            "--seeds"
+        };
+        assert!(script.contains(flag), "{shell}: no `{flag}`");
+        assert!(script.contains("eosim"), "{shell}");
+    }
+    let bash = stdout(&eosim(&["completions", "bash"]));
+    if let Some((ok, err)) = pipe_to("bash", &["-n"], &bash) {
+        assert!(ok && err.is_empty(), "bash -n rejects the script:\n{err}");
+    }
+}
+
+#[test]
+fn an_unknown_shell_is_a_usage_error() {
+    let out = eosim(&["completions", "tcsh"]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(stderr(&out).contains("possible values"), "{}", stderr(&out));
+    assert!(stdout(&out).is_empty());
+    assert_eq!(eosim(&["completions"]).status.code(), Some(2));
+}
+
+#[test]
+fn the_man_page_is_roff_and_names_every_subcommand() {
+    let out = eosim(&["man"]);
+    let page = stdout(&out);
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    assert!(
+        page.starts_with(".ie \\n(.g .ds Aq") || page.starts_with(".TH"),
+        "{page}"
+    );
+    assert!(page.lines().any(|l| l.starts_with(".TH eosim 1")), "{page}");
+    assert!(
+        page.contains(".SH NAME") && page.contains(".SH SYNOPSIS"),
+        "{page}"
+    );
+    // roff escapes a hyphen as `\-`.
+    let unescaped = page.replace("\\-", "-");
+    for name in subcommands() {
+        assert!(
+            unescaped.contains(&format!("eosim-{name}(1)")),
+            "no `{name}`:\n{page}"
+        );
+    }
+    // groff (with preconv for the UTF-8 text, as `man` runs it) formats the
+    // page without a warning, where groff is installed.
+    if let Some((ok, err)) = pipe_to("groff", &["-k", "-man", "-Tutf8", "-z"], &page) {
+        assert!(ok && err.is_empty(), "groff warns:\n{err}");
+    }
+}
+
+#[test]
+fn man_out_writes_a_page_per_subcommand() {
+    let dir = scratch("man");
+    let out = eosim(&["man", "--out", &dir.to_string_lossy()]);
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    let main = std::fs::read_to_string(dir.join("eosim.1")).unwrap();
+    assert_eq!(
+        main,
+        stdout(&eosim(&["man"])),
+        "eosim.1 is what `eosim man` prints"
+    );
+    for name in subcommands() {
+        let page = std::fs::read_to_string(dir.join(format!("eosim-{name}.1"))).unwrap();
+        let th = format!(".TH eosim-{name} 1");
+        assert!(page.lines().any(|l| l.starts_with(&th)), "{name}:\n{page}");
+        assert!(
+            stdout(&out).contains(&format!("eosim-{name}.1")),
+            "{}",
+            stdout(&out)
+        );
+    }
+    let sweep = std::fs::read_to_string(dir.join("eosim-sweep.1")).unwrap();
+    assert!(sweep.contains("\\-\\-seeds"), "{sweep}");
+    let run = std::fs::read_to_string(dir.join("eosim-run.1")).unwrap();
+    assert!(
+        run.contains("EOSIM_SEED"),
+        "the environment is documented:\n{run}"
+    );
+    let names: Vec<String> = std::fs::read_dir(&dir)
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .collect();
+    assert!(
+        names
+            .iter()
+            .all(|n| n.ends_with(".1") && !n.starts_with('.')),
+        "no temporary files are left: {names:?}"
+    );
+    assert!(!names.contains(&"eosim-help.1".to_string()), "{names:?}");
+    std::fs::remove_dir_all(&dir).unwrap();
+}
