@@ -335,13 +335,14 @@ pub fn story(input: &CheckInput<'_>, m: &MsgLedger) -> Vec<String> {
             input.name(*a)
         ));
     }
-    if let Some(why) = input
-        .model
-        .unit()
-        .hints()
-        .duplicate_effect
-        .filter(|_| m.effect_count() > 1)
-    {
+    let hints = input.model.unit().hints();
+    let duplicated = hints.duplicate_effect.filter(|_| m.effect_count() > 1);
+    let crashed_at = |at: &str| m.crashes.iter().any(|(_, _, point)| *point == at);
+    let lost = hints
+        .lost_effect
+        .filter(|c| m.effect_count() == 0 && crashed_at(c.at))
+        .map(|c| c.why);
+    if let Some(why) = duplicated.or(lost) {
         lines.push(format!("why: {why}"));
     } else {
         let moved = rebalance_between_copies(input, m);

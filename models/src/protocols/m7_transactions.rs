@@ -355,6 +355,7 @@ impl Protocol for Transactions {
                         crash rolled back the transaction, not the call";
         Hints {
             duplicate_effect: self.rules.external_effect.then_some(external),
+            lost_effect: None,
             // A fenced variant's duplicate has another cause.
             rebalance_duplicate: (!self.rules.fenced).then_some(unfenced),
         }

@@ -260,6 +260,9 @@ pub struct Hints {
     /// Why a message took effect more than once, when the protocol's own
     /// mechanism is the cause whatever the faults were.
     pub duplicate_effect: Option<&'static str>,
+    /// Why a message was never applied, said when a consumer crashed at
+    /// the named point while handling it.
+    pub lost_effect: Option<CrashCause>,
     /// What let two consumers both process a record that a rebalance moved
     /// between them; `None` when a rebalance cannot cause a duplicate.
     pub rebalance_duplicate: Option<&'static str>,
@@ -270,8 +273,19 @@ impl Hints {
     /// consumers processed the record.
     pub const DEFAULT: Hints = Hints {
         duplicate_effect: None,
+        lost_effect: None,
         rebalance_duplicate: Some("both processed it"),
     };
+}
+
+/// A cause tied to a crash point: said only for a message whose handler
+/// crashed there.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct CrashCause {
+    /// The crash point.
+    pub at: &'static str,
+    /// What a crash there did, in a sentence.
+    pub why: &'static str,
 }
 
 /// A protocol as a scenario names it: a handle to its unit in a

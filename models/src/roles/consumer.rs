@@ -106,6 +106,8 @@ pub struct ConsumerDb {
     pub checkpoint: CheckpointDb,
     /// M2-set: the set the operations act on, as (producer, element).
     pub set: BTreeSet<(u32, u32)>,
+    /// A key-value table for protocols outside the catalogue.
+    kv: BTreeMap<u64, u64>,
 }
 
 impl Clone for ConsumerDb {
@@ -134,6 +136,9 @@ impl Clone for ConsumerDb {
         if !(self.set.is_empty() && source.set.is_empty()) {
             self.set.clone_from(&source.set);
         }
+        if !(self.kv.is_empty() && source.kv.is_empty()) {
+            self.kv.clone_from(&source.kv);
+        }
     }
 }
 
@@ -159,6 +164,7 @@ impl PartialEq for ConsumerDb {
                 BTreeMap::is_empty,
             )
             && same(&self.set, &other.set, BTreeSet::is_empty)
+            && same(&self.kv, &other.kv, BTreeMap::is_empty)
             && self.checkpoint == other.checkpoint
     }
 }
@@ -178,7 +184,35 @@ impl ConsumerDb {
             window_entries: BTreeMap::new(),
             checkpoint: CheckpointDb::default(),
             set: BTreeSet::new(),
+            kv: BTreeMap::new(),
         }
+    }
+
+    /// The value stored under `key` in the key-value table.
+    pub fn kv_get(&self, key: u64) -> Option<u64> {
+        self.kv.get(&key).copied()
+    }
+
+    /// Store `value` under `key`; returns the value it replaced.
+    pub fn kv_set(&mut self, key: u64, value: u64) -> Option<u64> {
+        self.kv.insert(key, value)
+    }
+
+    /// Store `value` under `key` unless the key holds a value (Redis
+    /// `SET NX`); returns whether it stored it.
+    pub fn kv_set_if_absent(&mut self, key: u64, value: u64) -> bool {
+        match self.kv.entry(key) {
+            std::collections::btree_map::Entry::Vacant(e) => {
+                e.insert(value);
+                true
+            }
+            std::collections::btree_map::Entry::Occupied(_) => false,
+        }
+    }
+
+    /// Remove `key` from the key-value table; returns its value.
+    pub fn kv_remove(&mut self, key: u64) -> Option<u64> {
+        self.kv.remove(&key)
     }
 
     /// When dedup id `id` was last recorded in the window table, and for
@@ -293,6 +327,20 @@ impl ConsumerDb {
             let show = |s: &BTreeSet<(u32, u32)>| format!("{} elements", s.len());
             return Some(("the set".to_string(), show(&self.set), show(&other.set)));
         }
+        if self.kv != other.kv {
+            let differs = self.kv.iter().find(|(k, v)| other.kv.get(k) != Some(v));
+            let key = differs.map_or_else(
+                || other.kv.keys().find(|k| !self.kv.contains_key(k)),
+                |(k, _)| Some(k),
+            );
+            let show = |kv: &BTreeMap<u64, u64>, k: Option<&u64>| match k.and_then(|k| kv.get(k)) {
+                Some(v) => v.to_string(),
+                None => "absent".to_string(),
+            };
+            let what =
+                key.map_or_else(|| "the key-value table".to_string(), |k| format!("key {k}"));
+            return Some((what, show(&self.kv, key), show(&other.kv, key)));
+        }
         if self.window_entries != other.window_entries {
             let (a, b) = (self.window_entries.len(), other.window_entries.len());
             let ids = |n| format!("{n} ids");
@@ -340,6 +388,9 @@ impl ConsumerDb {
         }
         if !self.inbox.is_empty() {
             parts.push(format!("inbox: {} ids", self.inbox.len()));
+        }
+        if !self.kv.is_empty() {
+            parts.push(format!("key-value table: {} keys", self.kv.len()));
         }
         if !self.set.is_empty() {
             let elements: Vec<String> = self
