@@ -1,9 +1,29 @@
-//! The `eosim` command line as a library: [`main`] is the whole command
-//! line, so that a crate with protocols of its own gets `run`, `sweep`,
-//! `shrink`, `replay` and `report` for them in a few lines.
+//! eosim as a library: the whole `eosim` command line as one function,
+//! [`main_with`], for a crate that adds protocols of its own, and the
+//! libraries it is built on, re-exported.
 //!
-//! Each command is a thin module; the logic lives in the libraries
-//! (`sim-core`, `models`, `reports`).
+//! - [`sim_core`]: the deterministic engine (time, choice source, actors,
+//!   network, faults, trace).
+//! - [`models`]: the delivery domain: the [`Protocol`](models::protocols::Protocol)
+//!   trait and the [`Registry`] of protocols, roles, checkers, the law
+//!   probe, scenario files, and the harness ([`models::run`],
+//!   [`models::sweep`], [`models::shrink`], [`models::record`]).
+//! - [`reports`]: renders a finished run (text, JSON Lines, SVG, HTML).
+//! - [`runfolder`]: writes a run folder, as `eosim run` does for a failure.
+//!
+//! A crate with its own protocol gets `my-eosim run`, `sweep`, `shrink`,
+//! `replay`, `report` and the rest with:
+//!
+//! ```no_run
+//! use eosim::models::protocols::Registry;
+//!
+//! fn main() -> std::process::ExitCode {
+//!     // Registry::builtin().with(&my_protocol::UNIT) adds a protocol.
+//!     eosim::main_with(Registry::builtin())
+//! }
+//! ```
+//!
+//! Each command is a thin module; the logic lives in the libraries.
 
 // The command line prints to the terminal and may use what the libraries
 // may not.
@@ -20,7 +40,7 @@ mod regressions;
 mod replay_cmd;
 mod report_cmd;
 mod run_cmd;
-mod runfolder;
+pub mod runfolder;
 mod shard;
 mod shrink_cmd;
 mod sweep_cmd;
@@ -29,6 +49,11 @@ mod sweepfolder;
 use std::process::ExitCode;
 
 use clap::{Parser, Subcommand, ValueEnum};
+use models::protocols::Registry;
+
+pub use models;
+pub use reports;
+pub use sim_core;
 
 /// Exit codes, as in the design: one table for `--help` and the docs.
 const EXIT_CODES: &str = "\
@@ -274,10 +299,25 @@ enum Command {
     Man(completions_cmd::ManArgs),
 }
 
-/// Parse the process's arguments and run the command they name; the
-/// returned code follows the design's exit codes.
+/// The `eosim` command line over the built-in catalogue.
 #[must_use]
 pub fn main() -> ExitCode {
+    main_with(Registry::builtin())
+}
+
+/// The `eosim` command line over the protocols of `registry`: parse the
+/// process's arguments and run the command they name, with every scenario
+/// read against `registry`. The returned code follows the design's exit
+/// codes (2 if a registry was already installed in this process).
+#[must_use]
+pub fn main_with(registry: Registry) -> ExitCode {
+    if registry.install().is_err() {
+        eprintln!("error: a protocol registry is already installed in this process");
+        return ExitCode::from(2);
+    }
+    if let Some(name) = program_name() {
+        reports::set_command(&name);
+    }
     let cli = Cli::parse();
     let code = match cli.command {
         Command::Run {
@@ -386,6 +426,14 @@ pub fn main() -> ExitCode {
         Command::Man(args) => completions_cmd::man(&args),
     };
     ExitCode::from(code)
+}
+
+/// The name the process was started by (`kv-eosim` for a binary built with
+/// [`main_with`]), for the commands it prints.
+fn program_name() -> Option<String> {
+    let arg0 = std::env::args_os().next()?;
+    let stem = std::path::Path::new(&arg0).file_stem()?;
+    Some(stem.to_string_lossy().into_owned())
 }
 
 /// A seed in decimal or `0x` hexadecimal.

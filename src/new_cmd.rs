@@ -29,8 +29,9 @@ pub fn new(args: &NewArgs) -> u8 {
     match write(args) {
         Ok(path) => {
             crate::outln(format!("wrote {path}"));
-            crate::outln(format!("  check it  eosim check {path}"));
-            crate::outln(format!("  run it    eosim run {path}"));
+            let command = reports::command();
+            crate::outln(format!("  check it  {command} check {path}"));
+            crate::outln(format!("  run it    {command} run {path}"));
             0
         }
         Err(msg) => {

@@ -115,7 +115,8 @@ fn run_one(file: &str, options: &RunOptions, brief: bool) -> u8 {
         let indent = if brief { "        " } else { "  " };
         crate::outln(format!("{indent}run folder {dir}"));
         crate::outln(format!("{indent}report     {dir}/index.html"));
-        crate::outln(format!("{indent}replay     eosim replay {dir}"));
+        let command = reports::command();
+        crate::outln(format!("{indent}replay     {command} replay {dir}"));
     }
     let unexpected = report.verdict == run::Verdict::Fail;
     if let (Some(dir), true) = (&folder, options.shrink && unexpected) {

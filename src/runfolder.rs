@@ -164,7 +164,7 @@ fn repro(scenario: &Scenario, report: &RunReport, file: &str) -> String {
     format!(
         "{}\nreplay {}\nseed {}\nhash {:016x}\nversion {}\ndigest {}\n",
         reports::repro_command(file, report.seed),
-        "eosim replay <this folder>",
+        format!("{} replay <this folder>", reports::command()),
         report.seed,
         scenario.hash(),
         reports::VERSION,

@@ -198,7 +198,8 @@ pub fn describe(source: &str, seed: u64, shrunk: &Shrunk, min: &Path) -> String 
     };
     out.push_str(&format!("  faults   {schedule}\n"));
     out.push_str(&format!("  min      {}\n", min.display()));
-    out.push_str(&format!("  run it   eosim run {}\n", min.display()));
+    let command = reports::command();
+    out.push_str(&format!("  run it   {command} run {}\n", min.display()));
     out
 }
 
