@@ -125,13 +125,14 @@ pub fn report(dir: &str, options: &Options) -> u8 {
             .to_string_lossy(),
     )
     .ok();
+    let min_rec = min.as_ref().map(|m| crate::runfolder::record(m, 0));
     let files = match bundle::files_shrunk(
         &saved.scenario,
         &saved.recording,
         &saved.file,
         theme,
         window,
-        min.as_ref(),
+        min.as_ref().zip(min_rec.as_ref()),
     ) {
         Ok(files) => files,
         Err(e) => {
@@ -183,7 +184,7 @@ pub fn load(dir: &Path) -> Result<Result<Saved, String>, String> {
     let file = verdict["repro"]["argv"][2]
         .as_str()
         .map_or_else(|| scenario_file.clone(), str::to_string);
-    let recording = bundle::record(&scenario, seed);
+    let recording = crate::runfolder::record(&scenario, seed);
     let now = recording.report.end.digest.to_string();
     if now != digest {
         return Ok(Err(format!("digest {now} now, {digest} recorded")));

@@ -86,7 +86,7 @@ fn run_one(file: &str, options: &RunOptions, brief: bool) -> u8 {
     let wants_folder =
         options.out.is_some() && (report.verdict == run::Verdict::Fail || options.report_always);
     let recording =
-        (explained || wants_folder).then(|| reports::bundle::record(&scenario, report.seed));
+        (explained || wants_folder).then(|| crate::runfolder::record(&scenario, report.seed));
     let folder = recording
         .as_ref()
         .filter(|_| wants_folder)
@@ -207,7 +207,7 @@ fn shrunk_story(shrunk: &models::shrink::Shrunk) -> String {
     let Ok(min) = Scenario::from_spec(crate::shrink_cmd::MIN, shrunk.spec.clone()) else {
         return String::new();
     };
-    let rec = reports::bundle::record(&min, 0);
+    let rec = crate::runfolder::record(&min, 0);
     let told = reports::bundle::Rendered::new(&min, &rec).explanations;
     match told
         .iter()

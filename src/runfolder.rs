@@ -23,6 +23,17 @@ pub const VERDICT: &str = "verdict.json";
 /// One line per event.
 pub const EVENTS: &str = "events.txt";
 
+/// Record `scenario` at `seed` for its run folder: every actor state of a
+/// short run, else those of the window the report's pictures show.
+pub fn record(scenario: &Scenario, seed: u64) -> Recording {
+    models::record::record_for_report(
+        scenario,
+        seed,
+        reports::bundle::FULL_STATES_MAX,
+        reports::bundle::shown_window,
+    )
+}
+
 /// Write the run folder of the recorded run `rec` under
 /// `out/<scenario>/<UTC time>-s<seed>` and point `out/latest` at it;
 /// returns its path.
@@ -162,9 +173,9 @@ fn write_file(dir: &Path, name: &str, text: &str) -> Result<(), String> {
 
 fn repro(scenario: &Scenario, report: &RunReport, file: &str) -> String {
     format!(
-        "{}\nreplay {}\nseed {}\nhash {:016x}\nversion {}\ndigest {}\n",
+        "{}\nreplay {} replay <this folder>\nseed {}\nhash {:016x}\nversion {}\ndigest {}\n",
         reports::repro_command(file, report.seed),
-        format!("{} replay <this folder>", reports::command()),
+        reports::command(),
         report.seed,
         scenario.hash(),
         reports::VERSION,

@@ -76,7 +76,7 @@ fn resolve(args: &ShrinkArgs) -> Result<(Scenario, u64, String, PathBuf), u8> {
         eprintln!("error: {} at seed {seed}: {e}", args.target);
         return Err(2);
     }
-    let recording = reports::bundle::record(&scenario, seed);
+    let recording = crate::runfolder::record(&scenario, seed);
     let dir =
         crate::runfolder::write(&args.out, &scenario, &recording, &args.target).map_err(|m| {
             eprintln!("error: {m}");
@@ -156,10 +156,12 @@ fn redraw_with_min(
     shrunk: &Shrunk,
 ) -> Result<(), String> {
     let min = Scenario::from_spec(MIN, shrunk.spec.clone()).map_err(|e| e.to_string())?;
-    let recording = reports::bundle::record(scenario, seed);
+    let recording = crate::runfolder::record(scenario, seed);
+    let min_recording = crate::runfolder::record(&min, 0);
     let theme = reports::svg::Theme::Color;
+    let shrunk_run = Some((&min, &min_recording));
     let files =
-        reports::bundle::files_shrunk(scenario, &recording, source, theme, None, Some(&min))
+        reports::bundle::files_shrunk(scenario, &recording, source, theme, None, shrunk_run)
             .map_err(|e| e.to_string())?;
     crate::runfolder::write_files(dir, files)
 }

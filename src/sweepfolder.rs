@@ -107,7 +107,7 @@ impl SweepFolder {
         kept.sort_unstable();
         kept.dedup();
         for &seed in &kept {
-            let recording = reports::bundle::record(scenario, seed);
+            let recording = crate::runfolder::record(scenario, seed);
             let dir = self.tmp.join("failures").join(seed.to_string());
             crate::runfolder::write_at(&dir, scenario, &recording, file)?;
             if let Some((.., s)) = shrunk.iter().find(|(_, _, at, _)| *at == seed) {

@@ -25,7 +25,12 @@ const SCENARIO: &str = r#"Scenario(
 
 fn report(c: &mut Criterion) {
     let scenario = Scenario::parse("report-100k.ron", SCENARIO).expect("a valid scenario");
-    let rec = bundle::record(&scenario, 1);
+    let rec = models::record::record_for_report(
+        &scenario,
+        1,
+        bundle::FULL_STATES_MAX,
+        bundle::shown_window,
+    );
     let events = reports::events::build(&rec).len();
     assert!(events >= 100_000, "about 100,000 events, not {events}");
     let files = bundle::files(&scenario, &rec, "report-100k.ron", Theme::Color).expect("renders");

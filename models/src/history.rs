@@ -6,8 +6,7 @@ use std::collections::BTreeMap;
 use sim_core::{ActorId, Observed, SimDuration, SimTime};
 use smallvec::SmallVec;
 
-use crate::roles::TxnTag;
-use crate::vocab::{MsgKey, SendOutcome};
+use crate::vocab::{MsgKey, SendOutcome, TxnTag};
 
 /// One observation, recorded by the actor where it happened.
 #[derive(Clone, Debug, PartialEq, Eq)]

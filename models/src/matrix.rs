@@ -15,8 +15,6 @@ use std::collections::BTreeMap;
 use std::fmt;
 use std::ops::Range;
 
-use serde::Serialize;
-
 use crate::check::CheckId;
 use crate::protocols::{Model, registry};
 use crate::run::{self, Judgement, Verdict};
@@ -25,89 +23,14 @@ use crate::scenario::spec::{
     CrashKnobSpec, Expect, FaultEvent, FaultsSpec, LinkSpec, NetworkSpec, OrderingSpec,
     PauseKnobSpec, RatioSpec, ScenarioSpec, WorkloadSpec,
 };
-
-/// A class of fault, as a matrix column: one knob of the scenario format.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
-pub enum FaultClass {
-    /// F-drop: every link loses one datagram in five (requests and acks).
-    Loss,
-    /// F-dup: every link delivers one datagram in five twice.
-    Duplicate,
-    /// F-reorder: reordering links with delays of 1 to 20 ms, so later
-    /// datagrams overtake earlier ones (round trips stay under the 50 ms
-    /// timeouts). Every other column keeps links FIFO, so that each column
-    /// shows one fault alone.
-    Reorder,
-    /// F-crash: every crash point (consumers', and producers' where the
-    /// model has them) fires one pass in ten; the actor restarts from
-    /// durable state 50 ms later.
-    Crash,
-    /// F-part: the broker is cut off from everyone from 5 ms to 120 ms.
-    Partition,
-    /// F-pause: every actor pauses once, in one run in two, for 300 ms
-    /// (longer than M12's 100 ms lease), from a time within the first 2 s.
-    Pause,
-    /// F-clock: every actor's clock jumps once, by up to ten minutes either
-    /// way (past M5's five-minute window), at a time within the first 2 s.
-    Clock,
-    /// F-rebalance: a group of two consumers on one partition, each losing
-    /// it once, at a time within the first 2 s; processing a record takes
-    /// 10 ms, so a rebalance can catch a record in hand. Only for models
-    /// whose consumers form a group ([`FaultClass::applies_to`]).
-    Rebalance,
-}
+pub use crate::vocab::FaultClass;
 
 impl FaultClass {
-    /// Every class, in column order.
-    pub const ALL: [FaultClass; 8] = [
-        FaultClass::Loss,
-        FaultClass::Duplicate,
-        FaultClass::Reorder,
-        FaultClass::Crash,
-        FaultClass::Partition,
-        FaultClass::Pause,
-        FaultClass::Clock,
-        FaultClass::Rebalance,
-    ];
-
-    /// The column name (`loss`, `dup`, …).
-    pub fn name(self) -> &'static str {
-        match self {
-            FaultClass::Loss => "loss",
-            FaultClass::Duplicate => "dup",
-            FaultClass::Reorder => "reorder",
-            FaultClass::Crash => "crash",
-            FaultClass::Partition => "partition",
-            FaultClass::Pause => "pause",
-            FaultClass::Clock => "clock",
-            FaultClass::Rebalance => "rebalance",
-        }
-    }
-
     /// Whether the class can be injected into `model` at all: a rebalance
     /// needs consumers that form a group (not M0's worker, M8's job or
     /// M12's lease holders). Other cells are `n/a`.
     pub fn applies_to(self, model: Model) -> bool {
         self != FaultClass::Rebalance || model.has_consumer_group()
-    }
-
-    /// The class named `name` (as printed by [`FaultClass::name`]).
-    pub fn from_name(name: &str) -> Option<FaultClass> {
-        FaultClass::ALL.into_iter().find(|f| f.name() == name)
-    }
-
-    /// The knob this class turns on, in words.
-    pub fn knob(self) -> &'static str {
-        match self {
-            FaultClass::Loss => "every link loses 1 datagram in 5",
-            FaultClass::Duplicate => "every link duplicates 1 datagram in 5",
-            FaultClass::Reorder => "links reorder, delays 1-20 ms (others: FIFO)",
-            FaultClass::Crash => "every crash point fires 1 pass in 10",
-            FaultClass::Partition => "the broker is cut off from 5 ms to 120 ms",
-            FaultClass::Pause => "every actor pauses 300 ms, in one run in two",
-            FaultClass::Clock => "every clock jumps once, by up to ±10 min",
-            FaultClass::Rebalance => "2 consumers lose it once each; 10 ms per record",
-        }
     }
 
     /// The generated scenario of this class for `model`: 15 messages from

@@ -56,6 +56,23 @@ pub fn record(scenario: &Scenario, seed: u64) -> Recording {
     record_states_in(scenario, seed, 0..usize::MAX)
 }
 
+/// Record `scenario` at `seed` for a report: with every actor state if the
+/// run has at most `full_max` trace events, else with the states of the
+/// window `shown` picks from a first, cheaper recording without states.
+pub fn record_for_report(
+    scenario: &Scenario,
+    seed: u64,
+    full_max: usize,
+    shown: impl FnOnce(&Recording) -> Range<usize>,
+) -> Recording {
+    let traced = run::run(scenario, seed, true);
+    if traced.trace.len() <= full_max {
+        return record(scenario, seed);
+    }
+    let bare = record_states_in(scenario, seed, 0..0);
+    record_states_in(scenario, seed, shown(&bare))
+}
+
 /// Like [`record`], but describe actor states only for the steps whose
 /// trace events fall in `window` (positions in the trace): describing every
 /// state of a long run costs more than the run. The first step in the

@@ -265,3 +265,195 @@ mod tests {
         assert_eq!(b.len(), 2);
     }
 }
+
+/// A class of fault, as a matrix column: one knob of the scenario format.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, serde::Serialize)]
+pub enum FaultClass {
+    /// F-drop: every link loses one datagram in five (requests and acks).
+    Loss,
+    /// F-dup: every link delivers one datagram in five twice.
+    Duplicate,
+    /// F-reorder: reordering links with delays of 1 to 20 ms, so later
+    /// datagrams overtake earlier ones (round trips stay under the 50 ms
+    /// timeouts). Every other column keeps links FIFO, so that each column
+    /// shows one fault alone.
+    Reorder,
+    /// F-crash: every crash point (consumers', and producers' where the
+    /// model has them) fires one pass in ten; the actor restarts from
+    /// durable state 50 ms later.
+    Crash,
+    /// F-part: the broker is cut off from everyone from 5 ms to 120 ms.
+    Partition,
+    /// F-pause: every actor pauses once, in one run in two, for 300 ms
+    /// (longer than M12's 100 ms lease), from a time within the first 2 s.
+    Pause,
+    /// F-clock: every actor's clock jumps once, by up to ten minutes either
+    /// way (past M5's five-minute window), at a time within the first 2 s.
+    Clock,
+    /// F-rebalance: a group of two consumers on one partition, each losing
+    /// it once, at a time within the first 2 s; processing a record takes
+    /// 10 ms, so a rebalance can catch a record in hand. Only for models
+    /// whose consumers form a group ([`FaultClass::applies_to`]).
+    Rebalance,
+}
+
+impl FaultClass {
+    /// Every class, in column order.
+    pub const ALL: [FaultClass; 8] = [
+        FaultClass::Loss,
+        FaultClass::Duplicate,
+        FaultClass::Reorder,
+        FaultClass::Crash,
+        FaultClass::Partition,
+        FaultClass::Pause,
+        FaultClass::Clock,
+        FaultClass::Rebalance,
+    ];
+
+    /// The column name (`loss`, `dup`, …).
+    pub fn name(self) -> &'static str {
+        match self {
+            FaultClass::Loss => "loss",
+            FaultClass::Duplicate => "dup",
+            FaultClass::Reorder => "reorder",
+            FaultClass::Crash => "crash",
+            FaultClass::Partition => "partition",
+            FaultClass::Pause => "pause",
+            FaultClass::Clock => "clock",
+            FaultClass::Rebalance => "rebalance",
+        }
+    }
+
+    /// The class named `name` (as printed by [`FaultClass::name`]).
+    pub fn from_name(name: &str) -> Option<FaultClass> {
+        FaultClass::ALL.into_iter().find(|f| f.name() == name)
+    }
+
+    /// The knob this class turns on, in words.
+    pub fn knob(self) -> &'static str {
+        match self {
+            FaultClass::Loss => "every link loses 1 datagram in 5",
+            FaultClass::Duplicate => "every link duplicates 1 datagram in 5",
+            FaultClass::Reorder => "links reorder, delays 1-20 ms (others: FIFO)",
+            FaultClass::Crash => "every crash point fires 1 pass in 10",
+            FaultClass::Partition => "the broker is cut off from 5 ms to 120 ms",
+            FaultClass::Pause => "every actor pauses 300 ms, in one run in two",
+            FaultClass::Clock => "every clock jumps once, by up to ±10 min",
+            FaultClass::Rebalance => "2 consumers lose it once each; 10 ms per record",
+        }
+    }
+}
+
+/// A check, as named in scenario files (`expect: Violates([C3, C8])`).
+#[derive(
+    Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, serde::Serialize, serde::Deserialize,
+)]
+pub enum CheckId {
+    /// No acked message is left without effect once the run drained.
+    C1,
+    /// No acked message is left unapplied while a later offset of its
+    /// partition took effect.
+    C2,
+    /// No message takes effect twice.
+    C3,
+    /// No message is appended twice.
+    C4,
+    /// No offset holds two messages.
+    C5,
+    /// Nothing takes effect that was never sent.
+    C6,
+    /// Nothing takes effect whose operation failed (was rolled back).
+    C7,
+    /// Exactly-once: acked → one effect, indeterminate → at most one, failed → none.
+    C8,
+    /// A transaction's output and input offset commit are seen together or
+    /// not at all.
+    C9,
+    /// A `read_committed` reader never reads a record before its
+    /// transaction commits.
+    C10,
+    /// A message acked before the next was sent is appended and applied
+    /// first.
+    C11,
+    /// A consumer's deliveries on a partition never go back or skip.
+    C12,
+    /// No write under a lease token below one already established.
+    C13,
+    /// Idempotence law `h(h(s,m),m) = h(s,m)`.
+    C14,
+    /// The seeds' retry law `f(f(s,false),true) = f(s,true)`.
+    C15,
+    /// Liveness: after the faults heal, every acked message takes effect.
+    C16,
+}
+
+impl CheckId {
+    /// Every check, in report order.
+    pub const ALL: [CheckId; 16] = [
+        CheckId::C1,
+        CheckId::C2,
+        CheckId::C3,
+        CheckId::C4,
+        CheckId::C5,
+        CheckId::C6,
+        CheckId::C7,
+        CheckId::C8,
+        CheckId::C9,
+        CheckId::C10,
+        CheckId::C11,
+        CheckId::C12,
+        CheckId::C13,
+        CheckId::C14,
+        CheckId::C15,
+        CheckId::C16,
+    ];
+
+    /// The check's code (`C3`).
+    pub fn code(self) -> &'static str {
+        match self {
+            CheckId::C1 => "C1",
+            CheckId::C2 => "C2",
+            CheckId::C3 => "C3",
+            CheckId::C4 => "C4",
+            CheckId::C5 => "C5",
+            CheckId::C6 => "C6",
+            CheckId::C7 => "C7",
+            CheckId::C8 => "C8",
+            CheckId::C9 => "C9",
+            CheckId::C10 => "C10",
+            CheckId::C11 => "C11",
+            CheckId::C12 => "C12",
+            CheckId::C13 => "C13",
+            CheckId::C14 => "C14",
+            CheckId::C15 => "C15",
+            CheckId::C16 => "C16",
+        }
+    }
+
+    /// Whether the check is a law probe (run only for exactly-once models).
+    pub fn is_law(self) -> bool {
+        matches!(self, CheckId::C14 | CheckId::C15)
+    }
+}
+
+impl fmt::Display for CheckId {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.code())
+    }
+}
+
+/// Names one transaction attempt of a task: the epoch its session began
+/// with, and the attempt's number in that session (from 1).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct TxnTag {
+    /// The epoch `initTransactions` returned to the session.
+    pub session: u32,
+    /// The attempt's number within the session.
+    pub attempt: u32,
+}
+
+impl fmt::Display for TxnTag {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "txn {}.{}", self.session, self.attempt)
+    }
+}

@@ -4,6 +4,7 @@
 
 use std::collections::BTreeMap;
 use std::fmt::Write as _;
+use std::ops::Range;
 
 use models::record::Recording;
 use models::run::Verdict;
@@ -37,29 +38,20 @@ pub const MERMAID: &str = "diagrams/counterexample.mmd";
 /// The topology.
 pub const DOT: &str = "diagrams/model.dot";
 
-/// Runs of at most this many trace events record every actor state;
-/// longer ones only those in the window the pictures show.
-const FULL_STATES_MAX: usize = 4 * crate::svg::spacetime::EVENTS_MAX;
+/// Runs of at most this many trace events are recorded with every actor
+/// state for a report; longer ones only with the states of
+/// [`shown_window`] (see `models::record::record_for_report`).
+pub const FULL_STATES_MAX: usize = 4 * crate::svg::spacetime::EVENTS_MAX;
 
-/// Record `scenario` at `seed` for a report: with every actor state if the
-/// run is short, else with the states of the window the pictures and the
-/// step slider show (found by a first, cheaper recording).
-pub fn record(scenario: &Scenario, seed: u64) -> Recording {
-    let traced = models::run::run(scenario, seed, true);
-    if traced.trace.len() <= FULL_STATES_MAX {
-        return models::record::record(scenario, seed);
-    }
-    let bare = models::record::record_states_in(scenario, seed, 0..0);
-    let events = events::build(&bare);
+/// The trace positions whose actor states a report shows (the pictures'
+/// and the step slider's window), read off a recording without states.
+pub fn shown_window(bare: &Recording) -> Range<usize> {
+    let events = events::build(bare);
     let shown = &events[events::window(&events, crate::svg::spacetime::EVENTS_MAX)];
     let ids = shown.iter().filter_map(|e| e.trace_id);
     let lo = ids.clone().min().unwrap_or(0);
     let hi = ids.max().map_or(0, |i| i + 1);
-    let (lo, hi) = (
-        usize::try_from(lo).unwrap_or(usize::MAX),
-        usize::try_from(hi).unwrap_or(usize::MAX),
-    );
-    models::record::record_states_in(scenario, seed, lo..hi)
+    usize::try_from(lo).unwrap_or(usize::MAX)..usize::try_from(hi).unwrap_or(usize::MAX)
 }
 
 /// A recorded run, rendered.
@@ -187,18 +179,17 @@ pub fn files(
 }
 
 /// The Mermaid diagram and the counterexample picture of the shrunk run
-/// `min` (seedless, so any seed gives it).
-fn shrunk_counterexample(min: &Scenario, theme: Theme) -> (String, String) {
-    let rec = record(min, 0);
-    let r = Rendered::new(min, &rec);
+/// `min`, recorded as `rec` (seedless, so any seed gives it).
+fn shrunk_counterexample(min: &Scenario, rec: &Recording, theme: Theme) -> (String, String) {
+    let r = Rendered::new(min, rec);
     let mmd = format!(
         "%% The shrunk counterexample (min/scenario.ron): the fewest faults and\n\
          %% events that still break the check.\n{}",
-        r.mermaid(&rec)
+        r.mermaid(rec)
     );
     let svg = r
-        .counterexample(&rec, theme)
-        .unwrap_or_else(|| r.spacetime(&rec, theme));
+        .counterexample(rec, theme)
+        .unwrap_or_else(|| r.spacetime(rec, theme));
     (mmd, svg)
 }
 
@@ -246,7 +237,7 @@ pub fn files_shrunk(
     file: &str,
     theme: Theme,
     span: Option<(u64, u64)>,
-    min: Option<&Scenario>,
+    min: Option<(&Scenario, &Recording)>,
 ) -> Result<Vec<(&'static str, String)>, serde_json::Error> {
     let r = Rendered::new(scenario, rec);
     let range = shown(&r.events, span);
@@ -263,7 +254,7 @@ pub fn files_shrunk(
         svg::timeline::render(timeline_events, &rec.report.names, healed, theme),
     );
     let (mmd, counterexample) = match min {
-        Some(min) => shrunk_counterexample(min, theme),
+        Some((min, min_rec)) => shrunk_counterexample(min, min_rec, theme),
         None => (
             r.mermaid(rec),
             r.counterexample(rec, theme)

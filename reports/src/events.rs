@@ -13,8 +13,8 @@ use std::collections::BTreeMap;
 use models::check::CheckId;
 use models::history::Obs;
 use models::record::{ActorState, Recording};
-use models::roles::TxnTag;
-use models::vocab::{MsgKey, SendOutcome};
+
+use models::vocab::{MsgKey, SendOutcome, TxnTag};
 use serde::Serialize;
 use sim_core::{TraceEvent, TraceKind};
 

@@ -35,7 +35,12 @@ fn a_sweep_of_the_atomic_variant_keeps_its_claims_on_every_seed() {
     let mut crashed = 0;
     for seed in 0..40 {
         let result = sweep::run_seed(&s, seed, &mut buffers);
-        assert_eq!(result.verdict, Verdict::Pass, "seed {seed}: {:?}", result.found);
+        assert_eq!(
+            result.verdict,
+            Verdict::Pass,
+            "seed {seed}: {:?}",
+            result.found
+        );
         let report = run::run(&s, seed, false);
         crashed += u64::from(report.end.stats.crashes > 0);
     }
@@ -65,7 +70,10 @@ fn the_report_folder_tells_the_protocols_own_cause() {
     let rec = record::record(&s, 0);
     let dir = eosim::runfolder::write(out.to_str().unwrap(), &s, &rec, "kv.ron").unwrap();
     let explain = std::fs::read_to_string(dir.join("explain.txt")).unwrap();
-    assert!(explain.contains("redelivery found the key taken"), "{explain}");
+    assert!(
+        explain.contains("redelivery found the key taken"),
+        "{explain}"
+    );
     let html = std::fs::read_to_string(dir.join("index.html")).unwrap();
     assert!(html.contains("KV-setnx"), "the page names the protocol");
     std::fs::remove_dir_all(out).unwrap();

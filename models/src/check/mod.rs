@@ -8,85 +8,22 @@
 //! - [`order`]: C11 and C12, order per key and per consumer.
 //! - [`txn`]: C9 and C10 on M7's transactions (and the aborted reads C7
 //!   counts).
-//! - [`law`]: the probe itself; C14 and C15 read its reports.
+//! - C14 and C15 here read the reports of the law probe, which the
+//!   consumer role runs before each record (`roles/law_probe.rs`).
 
 pub mod delivery;
-pub mod law;
 pub mod log;
 pub mod order;
 pub mod txn;
 
-use std::fmt;
-
-use serde::{Deserialize, Serialize};
 use sim_core::{ActorId, RunEnd, SimTime};
 
 use crate::history::{Law, Ledger};
 use crate::protocols::Model;
+pub use crate::vocab::CheckId;
 use crate::vocab::MsgKey;
 
-/// A check, as named in scenario files (`expect: Violates([C3, C8])`).
-#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
-pub enum CheckId {
-    /// No acked message is left without effect once the run drained.
-    C1,
-    /// No acked message is left unapplied while a later offset of its
-    /// partition took effect.
-    C2,
-    /// No message takes effect twice.
-    C3,
-    /// No message is appended twice.
-    C4,
-    /// No offset holds two messages.
-    C5,
-    /// Nothing takes effect that was never sent.
-    C6,
-    /// Nothing takes effect whose operation failed (was rolled back).
-    C7,
-    /// Exactly-once: acked → one effect, indeterminate → at most one, failed → none.
-    C8,
-    /// A transaction's output and input offset commit are seen together or
-    /// not at all.
-    C9,
-    /// A `read_committed` reader never reads a record before its
-    /// transaction commits.
-    C10,
-    /// A message acked before the next was sent is appended and applied
-    /// first.
-    C11,
-    /// A consumer's deliveries on a partition never go back or skip.
-    C12,
-    /// No write under a lease token below one already established.
-    C13,
-    /// Idempotence law `h(h(s,m),m) = h(s,m)`.
-    C14,
-    /// The seeds' retry law `f(f(s,false),true) = f(s,true)`.
-    C15,
-    /// Liveness: after the faults heal, every acked message takes effect.
-    C16,
-}
-
 impl CheckId {
-    /// Every check, in report order.
-    pub const ALL: [CheckId; 16] = [
-        CheckId::C1,
-        CheckId::C2,
-        CheckId::C3,
-        CheckId::C4,
-        CheckId::C5,
-        CheckId::C6,
-        CheckId::C7,
-        CheckId::C8,
-        CheckId::C9,
-        CheckId::C10,
-        CheckId::C11,
-        CheckId::C12,
-        CheckId::C13,
-        CheckId::C14,
-        CheckId::C15,
-        CheckId::C16,
-    ];
-
     /// The check's name (`no-duplicate-effect`).
     pub fn name(self) -> &'static str {
         match self {
@@ -129,28 +66,6 @@ impl CheckId {
         }
     }
 
-    /// The check's code (`C3`).
-    pub fn code(self) -> &'static str {
-        match self {
-            CheckId::C1 => "C1",
-            CheckId::C2 => "C2",
-            CheckId::C3 => "C3",
-            CheckId::C4 => "C4",
-            CheckId::C5 => "C5",
-            CheckId::C6 => "C6",
-            CheckId::C7 => "C7",
-            CheckId::C8 => "C8",
-            CheckId::C9 => "C9",
-            CheckId::C10 => "C10",
-            CheckId::C11 => "C11",
-            CheckId::C12 => "C12",
-            CheckId::C13 => "C13",
-            CheckId::C14 => "C14",
-            CheckId::C15 => "C15",
-            CheckId::C16 => "C16",
-        }
-    }
-
     /// Number, name and Jepsen anomaly, as printed in catalogues:
     /// `C3 no-duplicate-effect (duplicated)`.
     pub fn label(self) -> String {
@@ -158,17 +73,6 @@ impl CheckId {
             Some(j) => format!("{} {} ({j})", self.code(), self.name()),
             None => format!("{} {}", self.code(), self.name()),
         }
-    }
-
-    /// Whether the check is a law probe (run only for exactly-once models).
-    pub fn is_law(self) -> bool {
-        matches!(self, CheckId::C14 | CheckId::C15)
-    }
-}
-
-impl fmt::Display for CheckId {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(self.code())
     }
 }
 

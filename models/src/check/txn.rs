@@ -132,7 +132,7 @@ mod tests {
     use crate::check::delivery::no_aborted_effect;
     use crate::check::test_support::{at, check, key};
     use crate::history::Obs;
-    use crate::roles::TxnTag;
+    use crate::vocab::TxnTag;
 
     fn tag(attempt: u32) -> TxnTag {
         TxnTag {

@@ -25,10 +25,8 @@
 use sim_core::{Step, Store};
 
 use super::{EXACTLY_ONCE_CLAIMS, Gate, ModelInfo, Protocol, Record, Wiring, apply_effect};
-use crate::check::CheckId;
-use crate::matrix::FaultClass;
 use crate::roles::{ConsumerDb, RowStatus};
-use crate::vocab::{IdSet, MsgKey};
+use crate::vocab::{CheckId, FaultClass, IdSet, MsgKey};
 
 /// Crashed after claiming a message, before its effect: compensation makes
 /// it `unprocessed` again, harmlessly.

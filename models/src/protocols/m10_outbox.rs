@@ -25,9 +25,8 @@ use sim_core::{Step, Store};
 
 use super::{AFTER_EFFECT_BEFORE_OFFSET_COMMIT, EXACTLY_ONCE_CLAIMS, ModelInfo};
 use super::{AT_LEAST_ONCE_CLAIMS, Gate, Protocol, Record, Wiring, m2_at_least_once, m4_inbox};
-use crate::matrix::FaultClass;
 use crate::roles::{ConsumerDb, Source};
-use crate::vocab::IdSet;
+use crate::vocab::{FaultClass, IdSet};
 
 /// The relay crashed after the broker acked a publish, before marking the
 /// outbox row sent: the row is published again after the restart.

@@ -27,9 +27,8 @@ use sim_core::{SimDuration, Step, Store};
 use super::{
     AFTER_EFFECT_BEFORE_OFFSET_COMMIT, EXACTLY_ONCE_CLAIMS, Gate, Knob, ModelInfo, Protocol, Record,
 };
-use crate::matrix::FaultClass;
 use crate::roles::ConsumerDb;
-use crate::vocab::{IdSet, MsgKey};
+use crate::vocab::{FaultClass, IdSet, MsgKey};
 
 /// The retention when the scenario sets none: 24 hours.
 pub const DEFAULT_RETENTION_MS: u64 = 86_400_000;

@@ -37,10 +37,8 @@ use sim_core::{SimDuration, Step, Store};
 
 use super::AT_LEAST_ONCE_CLAIMS;
 use super::{ConsumerRole, Gate, Knob, ModelInfo, Protocol, Record, Wiring};
-use crate::check::CheckId;
-use crate::matrix::FaultClass;
 use crate::roles::ConsumerDb;
-use crate::vocab::IdSet;
+use crate::vocab::{CheckId, FaultClass, IdSet};
 
 /// The lease holder crashes before it sends its write.
 pub const BEFORE_WRITE: &str = "before-write";

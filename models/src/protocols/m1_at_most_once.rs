@@ -24,10 +24,8 @@
 use sim_core::{Step, Store};
 
 use super::{ConsumerRole, Gate, ModelInfo, Protocol, Record, Wiring, apply_effect};
-use crate::check::CheckId;
-use crate::matrix::FaultClass;
 use crate::roles::ConsumerDb;
-use crate::vocab::{IdSet, MsgKey};
+use crate::vocab::{CheckId, FaultClass, IdSet, MsgKey};
 
 /// The consumer crashed after the broker stored its offset commit, before
 /// the effect: the message is lost.

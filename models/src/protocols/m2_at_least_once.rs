@@ -19,9 +19,8 @@ use sim_core::{Step, Store};
 
 use super::AT_LEAST_ONCE_CLAIMS;
 use super::{AFTER_EFFECT_BEFORE_OFFSET_COMMIT, Gate, ModelInfo, Protocol, Record, apply_effect};
-use crate::matrix::FaultClass;
 use crate::roles::ConsumerDb;
-use crate::vocab::IdSet;
+use crate::vocab::{FaultClass, IdSet};
 
 /// M2 as a protocol unit.
 #[derive(Debug)]

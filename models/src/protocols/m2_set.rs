@@ -26,10 +26,8 @@
 use sim_core::{Step, Store};
 
 use super::{AFTER_EFFECT_BEFORE_OFFSET_COMMIT, Gate, Hints, ModelInfo, Protocol, Record};
-use crate::check::CheckId;
-use crate::matrix::FaultClass;
 use crate::roles::ConsumerDb;
-use crate::vocab::{IdSet, MsgKey};
+use crate::vocab::{CheckId, FaultClass, IdSet, MsgKey};
 
 /// M2-set as a protocol unit.
 #[derive(Debug)]

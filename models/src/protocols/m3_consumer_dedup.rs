@@ -34,9 +34,8 @@ use sim_core::{Step, Store};
 
 use super::NETWORK_FAULTS;
 use super::{Gate, Hints, ModelInfo, Protocol, Record, apply_effect};
-use crate::check::CheckId;
 use crate::roles::ConsumerDb;
-use crate::vocab::IdSet;
+use crate::vocab::{CheckId, IdSet};
 
 /// Crashed after the effect, before the id was added to the seen-set: the
 /// redelivered record passes the check and is applied again.

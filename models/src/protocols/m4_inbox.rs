@@ -25,9 +25,8 @@ use super::{
     AFTER_EFFECT_BEFORE_OFFSET_COMMIT, AT_LEAST_ONCE_CLAIMS, EXACTLY_ONCE_CLAIMS, Gate, Hints,
     ModelInfo, Protocol, Record,
 };
-use crate::matrix::FaultClass;
 use crate::roles::ConsumerDb;
-use crate::vocab::IdSet;
+use crate::vocab::{FaultClass, IdSet};
 
 /// M4 as a protocol unit: the inbox, with the effect inside its
 /// transaction or an external call outside it.

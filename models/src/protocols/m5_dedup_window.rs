@@ -24,9 +24,8 @@ use sim_core::{Step, Store};
 use super::{
     AFTER_EFFECT_BEFORE_OFFSET_COMMIT, EXACTLY_ONCE_CLAIMS, Gate, Knob, ModelInfo, Protocol, Record,
 };
-use crate::matrix::FaultClass;
 use crate::roles::ConsumerDb;
-use crate::vocab::IdSet;
+use crate::vocab::{FaultClass, IdSet};
 
 /// The window when the scenario sets none: SQS FIFO's five minutes.
 pub const DEFAULT_WINDOW_MS: u64 = 300_000;

@@ -32,9 +32,8 @@ use sim_core::{Step, Store};
 
 use super::{AFTER_EFFECT_BEFORE_OFFSET_COMMIT, Gate, Knob, ModelInfo, Protocol, Record, Wiring};
 use super::{NETWORK_FAULTS, m2_at_least_once};
-use crate::check::CheckId;
 use crate::roles::{ConsumerDb, Source};
-use crate::vocab::IdSet;
+use crate::vocab::{CheckId, IdSet};
 
 /// The producer crashed while waiting for an ack: it restarts with a new
 /// session and re-sends what was not acked.

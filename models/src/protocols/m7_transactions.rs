@@ -85,10 +85,8 @@ use sim_core::{SimDuration, Step, Store};
 
 use super::AT_LEAST_ONCE_CLAIMS;
 use super::{ConsumerRole, Gate, Hints, ModelInfo, Protocol, Record, Wiring};
-use crate::check::CheckId;
-use crate::matrix::FaultClass;
 use crate::roles::ConsumerDb;
-use crate::vocab::IdSet;
+use crate::vocab::{CheckId, FaultClass, IdSet};
 
 /// The produce was acked; the task stops before it sends EndTxn(commit).
 /// Harmless: the restart's `initTransactions` aborts the open transaction.

@@ -41,10 +41,8 @@ use sim_core::{SimDuration, Step, Store};
 
 use super::AT_LEAST_ONCE_CLAIMS;
 use super::{ConsumerRole, Gate, ModelInfo, Protocol, Record, Wiring};
-use crate::check::CheckId;
-use crate::matrix::FaultClass;
 use crate::roles::ConsumerDb;
-use crate::vocab::IdSet;
+use crate::vocab::{CheckId, FaultClass, IdSet};
 
 /// A record joined the open sink transaction; the job crashed before the
 /// checkpoint (harmless: the transaction is gone and the record replayed).

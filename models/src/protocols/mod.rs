@@ -40,10 +40,8 @@ use std::sync::OnceLock;
 use serde::{Deserialize, Serialize};
 use sim_core::{SimDuration, SimTime, Step, Store};
 
-use crate::check::CheckId;
-use crate::matrix::FaultClass;
 use crate::roles::{ConsumerDb, Source};
-use crate::vocab::{IdSet, MsgKey};
+use crate::vocab::{CheckId, FaultClass, IdSet, MsgKey};
 
 pub use m7_transactions::TxnRules;
 

@@ -10,9 +10,9 @@ use sim_core::{ActorId, Choices, Ctx, SimDuration, SimTime, Step, Store};
 
 use super::checkpoint::{CheckpointDb, CheckpointVol};
 use super::group::Taken;
+use super::law_probe;
 use super::txn::TxnVol;
 use super::{Msg, Node, Timer};
-use crate::check::law;
 use crate::history::Obs;
 use crate::protocols::m2_set::SetOp;
 use crate::protocols::{ConsumerRole, Gate, Model, Record};
@@ -435,7 +435,7 @@ pub struct ConsumerVol {
     /// M7's transactional task.
     pub(super) txn: TxnVol,
     /// Scratch databases the law probe clones into.
-    scratch: Option<Box<law::Scratch>>,
+    scratch: Option<Box<law_probe::Scratch>>,
     /// By request id.
     awaiting: BTreeMap<u64, Record>,
     /// The record in hand, then the queued ones (when processing takes
@@ -645,8 +645,8 @@ impl Consumer {
         if self.probe && self.model.claims_exactly_once() {
             let scratch = v
                 .scratch
-                .get_or_insert_with(|| Box::new(law::Scratch::new(db.get())));
-            let report = law::probe(self.model, db.get(), rec, scratch, ctx.clock());
+                .get_or_insert_with(|| Box::new(law_probe::Scratch::new(db.get())));
+            let report = law_probe::probe(self.model, db.get(), rec, scratch, ctx.clock());
             ctx.observe(Obs::Probe(Box::new(report)));
         }
         let gate = &mut CtxGate { ctx: &mut *ctx };

@@ -24,6 +24,7 @@ mod checkpoint;
 mod consumer;
 mod group;
 mod idempotent;
+mod law_probe;
 mod lease;
 mod producer;
 mod recovery;
@@ -36,10 +37,10 @@ pub use consumer::{Consumer, ConsumerDb, ConsumerVol, PendingWrite, RowStatus};
 pub use lease::{LeaseCfg, LeaseDb};
 pub use producer::{Producer, ProducerDb, ProducerVol, Row, Source};
 pub use recovery::Recovery;
-pub use txn::{EndTxn, OutRecord, OutState, TxnDb, TxnLog, TxnTag};
+pub use txn::{EndTxn, OutRecord, OutState, TxnDb, TxnLog};
 
 use crate::history::Obs;
-use crate::vocab::MsgKey;
+use crate::vocab::{MsgKey, TxnTag};
 
 /// Datagrams between roles.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]

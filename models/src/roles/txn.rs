@@ -11,7 +11,6 @@
 //! is its message's effect.
 
 use std::collections::BTreeMap;
-use std::fmt;
 
 use sim_core::{ActorId, Choices, Ctx, SimTime, Step, Store, TimerId};
 
@@ -22,23 +21,7 @@ use crate::history::Obs;
 use crate::protocols::m7_transactions::{
     AFTER_END_TXN_BEFORE_ACK, AFTER_PRODUCE_BEFORE_END_TXN, TXN_REQUEST_TIMEOUT, TxnRules,
 };
-use crate::vocab::MsgKey;
-
-/// Names one transaction attempt of a task: the epoch its session began
-/// with, and the attempt's number in that session (from 1).
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, PartialOrd, Ord, Hash)]
-pub struct TxnTag {
-    /// The epoch `initTransactions` returned to the session.
-    pub session: u32,
-    /// The attempt's number within the session.
-    pub attempt: u32,
-}
-
-impl fmt::Display for TxnTag {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "txn {}.{}", self.session, self.attempt)
-    }
-}
+use crate::vocab::{MsgKey, TxnTag};
 
 /// Where an output record's transaction stands at the broker.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]

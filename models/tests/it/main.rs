@@ -5,6 +5,7 @@
 #![allow(clippy::unwrap_used)]
 
 mod golden;
+mod layers;
 mod matrix;
 mod rebalance;
 mod scenarios;
