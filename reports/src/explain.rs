@@ -16,7 +16,7 @@
 use std::collections::BTreeSet;
 use std::fmt::Write as _;
 
-use models::check::{CheckId, Violation};
+use models::check::{CheckId, Violation, Witness};
 use models::record::Recording;
 use models::scenario::Scenario;
 
@@ -382,89 +382,12 @@ fn conclusion(v: &Violation, events: &[Event]) -> String {
         2 => "twice".to_string(),
         n => format!("{n} times"),
     };
-    match v.check {
-        CheckId::C1 => format!(
-            "However, no-loss requires every acked message to take effect, and {m} was acked \
-             but never applied: a contradiction."
-        ),
-        CheckId::C3 => format!(
-            "However, no-duplicate-effect allows one effect per message, and {m} took effect \
-             {times}: a contradiction."
-        ),
-        CheckId::C6 => format!(
-            "However, only messages that were sent may take effect, and {m} never was: a \
-             contradiction."
-        ),
-        CheckId::C8 => format!(
-            "However, exactly-once allows one effect for an acked message, at most one if \
-             never acked and none if failed, and {m} took effect {times} ({}): a contradiction.",
-            v.summary
-        ),
-        CheckId::C14 => format!(
-            "However, the idempotence law h(h(s,m),m) = h(s,m) requires processing {m} twice \
-             to leave the state of processing it once: {}.",
-            v.summary
-        ),
-        CheckId::C15 => format!(
-            "However, the retry law f(f(s,false),true) = f(s,true) requires a crashed attempt \
-             plus a retry to leave the state of one clean attempt: {}.",
-            v.summary
-        ),
-        CheckId::C16 if v.cause == models::check::delivery::HANGING_TRANSACTION => format!(
-            "However, liveness requires every transaction to end, so that a read_committed \
-             reader can read past it, and {m}'s output is in one that never will ({}): a \
-             contradiction.",
-            v.summary
-        ),
-        CheckId::C16 => format!(
-            "However, liveness requires every acked message to take effect once the faults \
-             heal, and {m} never did: a contradiction."
-        ),
-        CheckId::C2 => format!(
-            "However, prefix-no-loss requires every acked message before a consumed offset \
-             to be consumed too, and {m} was skipped ({}): a contradiction.",
-            v.summary
-        ),
-        CheckId::C4 => format!(
-            "However, no-duplicate-append allows one append per message, and {m} was \
-             appended more than once ({}): a contradiction.",
-            v.summary
-        ),
-        CheckId::C5 => format!(
-            "However, offset-uniqueness allows one message per offset ({}): a contradiction.",
-            v.summary
-        ),
-        CheckId::C11 => format!(
-            "However, order-per-key requires a later message of a key to come after an \
-             earlier acked one ({}): a contradiction.",
-            v.summary
-        ),
-        CheckId::C12 => format!(
-            "However, consumer-monotonic requires a consumer's offsets to move forward ({}): a \
-             contradiction.",
-            v.summary
-        ),
-        CheckId::C7 => format!(
-            "However, no-aborted-effect allows no effect for an operation that failed, and {m} \
-             took effect {times} ({}): a contradiction.",
-            v.summary
-        ),
-        CheckId::C9 => format!(
-            "However, transaction-atomicity requires a transaction's output and input offset \
-             commit to be seen together or not at all ({}): a contradiction.",
-            v.summary
-        ),
-        CheckId::C10 => format!(
-            "However, no-early-read requires a read_committed reader to read only committed \
-             records ({}): a contradiction.",
-            v.summary
-        ),
-        CheckId::C13 => format!(
-            "However, fencing refuses a write under a token older than one already seen ({}): \
-             a contradiction.",
-            v.summary
-        ),
-    }
+    let witness = Witness {
+        message: &m,
+        times: &times,
+        violation: v,
+    };
+    (v.check.checker().contradiction)(&witness)
 }
 
 /// The explanations as text, 80 columns; a message's story is told once.

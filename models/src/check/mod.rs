@@ -1,6 +1,8 @@
 //! Checkers: pure functions from a run's history to verdicts, numbered and
 //! named as in the catalogue (C1 no-loss … C16 liveness), plus the law probes
-//! C14 and C15.
+//! C14 and C15. Each is one [`Checker`] unit in [`CHECKERS`]: its name,
+//! Jepsen name, meaning, evaluation and the sentence that explains a
+//! violation; the families below hold the evaluations.
 //!
 //! - [`delivery`]: C1, C3, C6, C7, C8 and C16 on the per-message ledger.
 //! - [`log`]: C2, C4 and C5 on the partition logs, and C13 on the storage's
@@ -23,47 +25,291 @@ use crate::protocols::Model;
 pub use crate::vocab::CheckId;
 use crate::vocab::MsgKey;
 
+/// A checker as one unit: what the check is called, what it means, how a
+/// run is judged, and the sentence that states a violation's contradiction.
+/// Every checker is registered in [`CHECKERS`], in report order.
+pub struct Checker {
+    /// The check.
+    pub id: CheckId,
+    /// Its name (`no-duplicate-effect`).
+    pub name: &'static str,
+    /// The Jepsen anomaly name, where one exists.
+    pub jepsen: Option<&'static str>,
+    /// What it requires, in a sentence.
+    pub means: &'static str,
+    /// Judge a run.
+    pub evaluate: fn(&CheckInput<'_>) -> Status,
+    /// The last sentence of a violation's explanation: the rule, and the
+    /// fact of the run that contradicts it.
+    pub contradiction: fn(&Witness<'_>) -> String,
+}
+
+/// What a violation's last sentence rests on.
+pub struct Witness<'a> {
+    /// The message concerned (`p1#3`), or "a message".
+    pub message: &'a str,
+    /// How many times it took effect, in words (`twice`).
+    pub times: &'a str,
+    /// The violation.
+    pub violation: &'a Violation,
+}
+
+/// Every checker, in report order (the order of [`CheckId::ALL`]).
+pub static CHECKERS: [Checker; 16] = [
+    Checker {
+        id: CheckId::C1,
+        name: "no-loss",
+        jepsen: Some("lost"),
+        means: "no acked message is left without effect once the run drained",
+        evaluate: delivery::no_loss,
+        contradiction: |w| {
+            format!(
+                "However, no-loss requires every acked message to take effect, and {} was acked \
+                 but never applied: a contradiction.",
+                w.message
+            )
+        },
+    },
+    Checker {
+        id: CheckId::C2,
+        name: "prefix-no-loss",
+        jepsen: Some("lost-write"),
+        means: "no acked message is left unapplied while a later offset of its partition \
+                took effect",
+        evaluate: log::prefix_no_loss,
+        contradiction: |w| {
+            format!(
+                "However, prefix-no-loss requires every acked message before a consumed offset \
+                 to be consumed too, and {} was skipped ({}): a contradiction.",
+                w.message, w.violation.summary
+            )
+        },
+    },
+    Checker {
+        id: CheckId::C3,
+        name: "no-duplicate-effect",
+        jepsen: Some("duplicated"),
+        means: "no message takes effect twice",
+        evaluate: delivery::no_duplicate_effect,
+        contradiction: |w| {
+            format!(
+                "However, no-duplicate-effect allows one effect per message, and {} took effect \
+                 {}: a contradiction.",
+                w.message, w.times
+            )
+        },
+    },
+    Checker {
+        id: CheckId::C4,
+        name: "no-duplicate-append",
+        jepsen: Some("duplicate"),
+        means: "no message is appended twice",
+        evaluate: log::no_duplicate_append,
+        contradiction: |w| {
+            format!(
+                "However, no-duplicate-append allows one append per message, and {} was \
+                 appended more than once ({}): a contradiction.",
+                w.message, w.violation.summary
+            )
+        },
+    },
+    Checker {
+        id: CheckId::C5,
+        name: "offset-uniqueness",
+        jepsen: Some("inconsistent-offsets"),
+        means: "no offset holds two messages",
+        evaluate: log::offset_uniqueness,
+        contradiction: |w| {
+            format!(
+                "However, offset-uniqueness allows one message per offset ({}): a contradiction.",
+                w.violation.summary
+            )
+        },
+    },
+    Checker {
+        id: CheckId::C6,
+        name: "no-phantom",
+        jepsen: Some("unexpected"),
+        means: "nothing takes effect that was never sent",
+        evaluate: delivery::no_phantom,
+        contradiction: |w| {
+            format!(
+                "However, only messages that were sent may take effect, and {} never was: a \
+                 contradiction.",
+                w.message
+            )
+        },
+    },
+    Checker {
+        id: CheckId::C7,
+        name: "no-aborted-effect",
+        jepsen: Some("G1a"),
+        means: "nothing takes effect whose operation failed (was rolled back)",
+        evaluate: delivery::no_aborted_effect,
+        contradiction: |w| {
+            format!(
+                "However, no-aborted-effect allows no effect for an operation that failed, and {} \
+                 took effect {} ({}): a contradiction.",
+                w.message, w.times, w.violation.summary
+            )
+        },
+    },
+    Checker {
+        id: CheckId::C8,
+        name: "exactly-once",
+        jepsen: None,
+        means: "an acked message takes effect once, an indeterminate one at most once, a \
+                failed one never",
+        evaluate: delivery::exactly_once,
+        contradiction: |w| {
+            format!(
+                "However, exactly-once allows one effect for an acked message, at most one if \
+                 never acked and none if failed, and {} took effect {} ({}): a contradiction.",
+                w.message, w.times, w.violation.summary
+            )
+        },
+    },
+    Checker {
+        id: CheckId::C9,
+        name: "transaction-atomicity",
+        jepsen: Some("G1b"),
+        means: "a transaction's output and input offset commit are seen together or not at all",
+        evaluate: txn::atomicity,
+        contradiction: |w| {
+            format!(
+                "However, transaction-atomicity requires a transaction's output and input offset \
+                 commit to be seen together or not at all ({}): a contradiction.",
+                w.violation.summary
+            )
+        },
+    },
+    Checker {
+        id: CheckId::C10,
+        name: "no-early-read",
+        jepsen: Some("precommitted-read"),
+        means: "a read_committed reader never reads a record before its transaction commits",
+        evaluate: txn::no_early_read,
+        contradiction: |w| {
+            format!(
+                "However, no-early-read requires a read_committed reader to read only committed \
+                 records ({}): a contradiction.",
+                w.violation.summary
+            )
+        },
+    },
+    Checker {
+        id: CheckId::C11,
+        name: "order-per-key",
+        jepsen: Some("nonmonotonic-send"),
+        means: "a message acked before the next was sent is appended and applied first",
+        evaluate: order::order_per_key,
+        contradiction: |w| {
+            format!(
+                "However, order-per-key requires a later message of a key to come after an \
+                 earlier acked one ({}): a contradiction.",
+                w.violation.summary
+            )
+        },
+    },
+    Checker {
+        id: CheckId::C12,
+        name: "consumer-monotonic",
+        jepsen: Some("nonmonotonic-poll, poll-skip"),
+        means: "a consumer's deliveries on a partition never go back or skip",
+        evaluate: order::consumer_monotonic,
+        contradiction: |w| {
+            format!(
+                "However, consumer-monotonic requires a consumer's offsets to move forward ({}): \
+                 a contradiction.",
+                w.violation.summary
+            )
+        },
+    },
+    Checker {
+        id: CheckId::C13,
+        name: "fencing",
+        jepsen: Some("zombie write"),
+        means: "no write under a lease token below one already established",
+        evaluate: log::fencing,
+        contradiction: |w| {
+            format!(
+                "However, fencing refuses a write under a token older than one already seen \
+                 ({}): a contradiction.",
+                w.violation.summary
+            )
+        },
+    },
+    Checker {
+        id: CheckId::C14,
+        name: "idempotence-law",
+        jepsen: None,
+        means: "processing a record twice leaves the state of processing it once: \
+                h(h(s,m),m) = h(s,m)",
+        evaluate: |input| law_status(input, Law::Idempotence),
+        contradiction: |w| {
+            format!(
+                "However, the idempotence law h(h(s,m),m) = h(s,m) requires processing {} twice \
+                 to leave the state of processing it once: {}.",
+                w.message, w.violation.summary
+            )
+        },
+    },
+    Checker {
+        id: CheckId::C15,
+        name: "retry-law",
+        jepsen: None,
+        means: "a failed attempt followed by a completed retry equals one completed attempt: \
+                f(f(s,false),true) = f(s,true)",
+        evaluate: |input| law_status(input, Law::Retry),
+        contradiction: |w| {
+            format!(
+                "However, the retry law f(f(s,false),true) = f(s,true) requires a crashed attempt \
+                 plus a retry to leave the state of one clean attempt: {}.",
+                w.violation.summary
+            )
+        },
+    },
+    Checker {
+        id: CheckId::C16,
+        name: "liveness",
+        jepsen: Some("unseen"),
+        means: "after the faults heal, every acked message takes effect",
+        evaluate: delivery::liveness,
+        contradiction: |w| {
+            if w.violation.cause == delivery::HANGING_TRANSACTION {
+                format!(
+                    "However, liveness requires every transaction to end, so that a \
+                     read_committed reader can read past it, and {}'s output is in one that \
+                     never will ({}): a contradiction.",
+                    w.message, w.violation.summary
+                )
+            } else {
+                format!(
+                    "However, liveness requires every acked message to take effect once the \
+                     faults heal, and {} never did: a contradiction.",
+                    w.message
+                )
+            }
+        },
+    },
+];
+
 impl CheckId {
+    /// The check's unit in [`CHECKERS`].
+    pub fn checker(self) -> &'static Checker {
+        let unit = &CHECKERS[self as usize];
+        debug_assert_eq!(unit.id, self, "CHECKERS is in CheckId order");
+        unit
+    }
+
     /// The check's name (`no-duplicate-effect`).
     pub fn name(self) -> &'static str {
-        match self {
-            CheckId::C1 => "no-loss",
-            CheckId::C2 => "prefix-no-loss",
-            CheckId::C3 => "no-duplicate-effect",
-            CheckId::C4 => "no-duplicate-append",
-            CheckId::C5 => "offset-uniqueness",
-            CheckId::C6 => "no-phantom",
-            CheckId::C7 => "no-aborted-effect",
-            CheckId::C8 => "exactly-once",
-            CheckId::C9 => "transaction-atomicity",
-            CheckId::C10 => "no-early-read",
-            CheckId::C11 => "order-per-key",
-            CheckId::C12 => "consumer-monotonic",
-            CheckId::C13 => "fencing",
-            CheckId::C14 => "idempotence-law",
-            CheckId::C15 => "retry-law",
-            CheckId::C16 => "liveness",
-        }
+        self.checker().name
     }
 
     /// The Jepsen anomaly name, where one exists.
     pub fn jepsen(self) -> Option<&'static str> {
-        match self {
-            CheckId::C1 => Some("lost"),
-            CheckId::C2 => Some("lost-write"),
-            CheckId::C3 => Some("duplicated"),
-            CheckId::C4 => Some("duplicate"),
-            CheckId::C5 => Some("inconsistent-offsets"),
-            CheckId::C6 => Some("unexpected"),
-            CheckId::C7 => Some("G1a"),
-            CheckId::C9 => Some("G1b"),
-            CheckId::C10 => Some("precommitted-read"),
-            CheckId::C11 => Some("nonmonotonic-send"),
-            CheckId::C12 => Some("nonmonotonic-poll, poll-skip"),
-            CheckId::C13 => Some("zombie write"),
-            CheckId::C16 => Some("unseen"),
-            CheckId::C8 | CheckId::C14 | CheckId::C15 => None,
-        }
+        self.checker().jepsen
     }
 
     /// Number, name and Jepsen anomaly, as printed in catalogues:
@@ -148,34 +394,13 @@ impl CheckInput<'_> {
 
 /// Run every check.
 pub fn run_all(input: &CheckInput<'_>) -> Vec<CheckResult> {
-    CheckId::ALL
+    CHECKERS
         .iter()
         .map(|c| CheckResult {
-            check: *c,
-            status: run_one(*c, input),
+            check: c.id,
+            status: (c.evaluate)(input),
         })
         .collect()
-}
-
-fn run_one(check: CheckId, input: &CheckInput<'_>) -> Status {
-    match check {
-        CheckId::C1 => delivery::no_loss(input),
-        CheckId::C2 => log::prefix_no_loss(input),
-        CheckId::C3 => delivery::no_duplicate_effect(input),
-        CheckId::C4 => log::no_duplicate_append(input),
-        CheckId::C5 => log::offset_uniqueness(input),
-        CheckId::C6 => delivery::no_phantom(input),
-        CheckId::C7 => delivery::no_aborted_effect(input),
-        CheckId::C8 => delivery::exactly_once(input),
-        CheckId::C9 => txn::atomicity(input),
-        CheckId::C10 => txn::no_early_read(input),
-        CheckId::C11 => order::order_per_key(input),
-        CheckId::C12 => order::consumer_monotonic(input),
-        CheckId::C13 => log::fencing(input),
-        CheckId::C14 => law_status(input, Law::Idempotence),
-        CheckId::C15 => law_status(input, Law::Retry),
-        CheckId::C16 => delivery::liveness(input),
-    }
 }
 
 fn law_status(input: &CheckInput<'_>, law: Law) -> Status {
@@ -362,5 +587,24 @@ pub(crate) mod test_support {
                 },
             ),
         ]
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_check_has_one_checker_in_report_order_with_its_own_name() {
+        let ids: Vec<CheckId> = CHECKERS.iter().map(|c| c.id).collect();
+        assert_eq!(ids, CheckId::ALL);
+        for (i, c) in CHECKERS.iter().enumerate() {
+            assert!(!c.means.is_empty(), "{}", c.id);
+            assert!(
+                CHECKERS[..i].iter().all(|d| d.name != c.name),
+                "{} repeats a name",
+                c.id
+            );
+        }
     }
 }
