@@ -1,25 +1,29 @@
 //! The delivery domain of eosim: message vocabulary, the run's history, the
-//! roles as actors, protocol models, checkers, the law probe, and scenario
-//! files.
+//! roles as actors, the protocols, the checkers and the law probe, scenario
+//! files, and the harness that runs them.
 //!
-//! # Module map
-//! - [`vocab`]: message keys, send outcomes, id sets.
-//! - [`history`]: observations ([`history::Obs`]) and the per-message
-//!   [`history::Ledger`].
-//! - [`roles`]: producer, broker, consumer and recovery worker as one
-//!   [`roles::Node`] actor type.
-//! - [`protocols`]: one file per model (M0 naive and atomic, M1, M2, M3, M4,
-//!   M5, M6, M9, M10, M11, M12), each opening with its guarantee, breakers and
-//!   anchor.
-//! - [`check`]: C1–C8, C11–C13 and C16 on the ledger; C14 and C15 from the
-//!   law probe.
-//! - [`scenario`]: RON files → validated [`scenario::Scenario`].
-//! - [`run`]: run a scenario at a seed and judge it.
-//! - [`shrink`]: a failing run → a seedless minimal scenario.
-//! - [`matrix`]: every model against every fault class, from runs.
-//! - [`record`]: re-run with the trace, history and per-step actor states
-//!   recorded, for reports.
-//! - [`sweep`]: seed sets, per-seed results and an order-independent summary.
+//! # Module map, by layer
+//! A module imports only from its own layer or the ones before it (a test,
+//! `tests/it/layers.rs`, reads the imports and holds this true).
+//! 1. [`vocab`]: message keys, send outcomes, id sets, check ids
+//!    ([`vocab::CheckId`]), fault classes, transaction tags.
+//! 2. [`history`]: observations ([`history::Obs`]) and the per-message
+//!    [`history::Ledger`].
+//! 3. [`roles`] and [`protocols`]: producer, broker, consumer and recovery
+//!    worker as one [`roles::Node`] actor type, with the law probe the
+//!    consumer runs before each record; and the protocols, each one unit
+//!    implementing [`protocols::Protocol`] in its own file (M0-naive,
+//!    M0-atomic, M1, M2, M2-set, M3, M3-memory, M4, M4-external, M5, M6,
+//!    M7 and its four variants, M8, M8-alo, M9, M9-rev, M10, M10-plain,
+//!    M11, M12, M12-lease), gathered in a [`protocols::Registry`].
+//! 4. [`check`]: one [`check::Checker`] unit per check, C1–C16 (C9 and C10
+//!    on transactions; C14 and C15 from the law probe's reports).
+//! 5. [`scenario`]: RON files → validated [`scenario::Scenario`].
+//! 6. The harness: [`run`] (a scenario at a seed, judged), [`record`]
+//!    (re-run with trace, history and actor states, for reports),
+//!    [`sweep`] (seed sets, per-seed results, an order-independent
+//!    summary), [`shrink`] (a failing run → a seedless minimal scenario)
+//!    and [`matrix`] (every model against every fault class).
 //!
 //! # Example
 //! ```
