@@ -344,10 +344,11 @@ impl FaultClass {
     }
 }
 
-/// A check, as named in scenario files (`expect: Violates([C3, C8])`).
-#[derive(
-    Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, serde::Serialize, serde::Deserialize,
-)]
+/// A check, as named in scenario files (`expect: Violates([C3, C8])`):
+/// one of the catalogue's, or a property of the scenario's protocol, by its
+/// name (`Violates([C1, DeliveredTakesEffect])`). Both are written as the
+/// code; reading one needs the protocols, so it is implemented in `check`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub enum CheckId {
     /// No acked message is left without effect once the run drained.
     C1,
@@ -385,6 +386,8 @@ pub enum CheckId {
     C15,
     /// Liveness: after the faults heal, every acked message takes effect.
     C16,
+    /// A property of the protocol's own, by its name.
+    Property(&'static str),
 }
 
 impl CheckId {
@@ -427,12 +430,21 @@ impl CheckId {
             CheckId::C14 => "C14",
             CheckId::C15 => "C15",
             CheckId::C16 => "C16",
+            CheckId::Property(name) => name,
         }
     }
 
     /// Whether the check is a law probe (run only for exactly-once models).
     pub fn is_law(self) -> bool {
         matches!(self, CheckId::C14 | CheckId::C15)
+    }
+}
+
+impl serde::Serialize for CheckId {
+    /// As its code, spelled as a unit variant (`C3` in RON, `"C3"` in
+    /// JSON, a map key too).
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_unit_variant("CheckId", 0, self.code())
     }
 }
 

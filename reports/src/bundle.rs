@@ -314,7 +314,7 @@ fn verdict(rec: &Recording) -> (&'static str, String) {
         .violations()
         .map(|(v, expected)| {
             let tag = if expected { "expected" } else { "UNEXPECTED" };
-            format!("{} {} ({tag})", v.check.code(), v.check.name())
+            format!("{} ({tag})", v.check.heading())
         })
         .collect::<std::collections::BTreeSet<_>>()
         .into_iter()

@@ -86,7 +86,9 @@ fn one(
     };
     let elided = shorten(&mut steps, events);
     let info = scenario.model().info();
-    let claim = match (info.claims.contains(&v.check), expected) {
+    // A protocol's own property is a promise it makes, as its claims are.
+    let promised = info.claims.contains(&v.check) || matches!(v.check, CheckId::Property(_));
+    let claim = match (promised, expected) {
         (true, true) => format!(
             "{} claims {}, so this breaks its promise, as this lesson expects.",
             info.code, info.guarantee
@@ -387,7 +389,7 @@ fn conclusion(v: &Violation, events: &[Event]) -> String {
         times: &times,
         violation: v,
     };
-    (v.check.checker().contradiction)(&witness)
+    v.check.contradiction(&witness)
 }
 
 /// The explanations as text, 80 columns; a message's story is told once.
@@ -419,12 +421,7 @@ fn heading(out: &mut String, x: &Explanation) {
         .as_deref()
         .map(|k| format!(" · {k}"))
         .unwrap_or_default();
-    let _ = writeln!(
-        out,
-        "{} {}{jepsen}{about} · {tag}",
-        x.check.code(),
-        x.check.name()
-    );
+    let _ = writeln!(out, "{}{jepsen}{about} · {tag}", x.check.heading());
 }
 
 /// An explanation whose message's story was told above: the heading and

@@ -238,7 +238,11 @@ fn checks(out: &mut String, scenario: &Scenario, report: &RunReport) {
             Judgement::Pass(why) | Judgement::Missing(why) | Judgement::Skip(why) => why.clone(),
             Judgement::Fail(v) | Judgement::Expected(v) => violation_brief(v),
         };
-        let head = format!("  {word:<9}{:<4}{:<22}", j.check.code(), j.check.name());
+        let head = match j.check {
+            // A property's code is its name: shown once, in both columns.
+            CheckId::Property(name) => format!("  {word:<9}{:<26}", truncate(name, 25)),
+            _ => format!("  {word:<9}{:<4}{:<22}", j.check.code(), j.check.name()),
+        };
         debug_assert_eq!(head.chars().count(), CHECKS_COLUMN);
         let room = WIDTH.saturating_sub(head.chars().count());
         let _ = writeln!(out, "{head}{}", truncate(&detail, room));
@@ -269,12 +273,7 @@ fn violations(out: &mut String, report: &RunReport) {
                 .jepsen()
                 .map(|j| format!(" ({j})"))
                 .unwrap_or_default();
-            let _ = writeln!(
-                out,
-                "\n{} {}{jepsen}: {tag}",
-                v.check.code(),
-                v.check.name()
-            );
+            let _ = writeln!(out, "\n{}{jepsen}: {tag}", v.check.heading());
         }
         total += 1;
         if shown < SHOWN_PER_CHECK {

@@ -21,12 +21,13 @@
 //!   consumers; microservices.io, "Idempotent Consumer" (the id store must
 //!   be in the same transaction as the effect).
 
+use eosim::models::history::Ledger;
 use eosim::models::protocols::{
-    CrashCause, EXACTLY_ONCE_CLAIMS, Gate, Hints, ModelInfo, NETWORK_FAULTS, Protocol, Record,
-    Registry, apply_effect,
+    CrashCause, EXACTLY_ONCE_CLAIMS, Gate, Hints, ModelInfo, NETWORK_FAULTS, Property, Protocol,
+    Record, Registry, apply_effect,
 };
 use eosim::models::roles::ConsumerDb;
-use eosim::models::vocab::IdSet;
+use eosim::models::vocab::{IdSet, MsgKey};
 use eosim::sim_core::{Step, Store};
 
 /// Crashed after the key was set, before the effect: the record is lost.
@@ -82,6 +83,29 @@ pub static ATOMIC: KvDedup = KvDedup {
     },
 };
 
+/// The protocol's own property: a message the consumer was handed takes
+/// effect. The naive variant breaks it when the key outlives a crash.
+pub static DELIVERED_TAKES_EFFECT: Property = Property {
+    name: "DeliveredTakesEffect",
+    means: "every message delivered to a consumer takes effect",
+    evaluate: delivered_without_effect,
+};
+
+/// The messages delivered at least once and never applied.
+fn delivered_without_effect(ledger: &Ledger) -> Vec<(MsgKey, String)> {
+    ledger
+        .messages
+        .iter()
+        .filter(|(_, m)| !m.deliveries.is_empty() && m.effect_count() == 0)
+        .map(|(key, m)| {
+            (
+                *key,
+                format!("delivered {}×, never applied", m.deliveries.len()),
+            )
+        })
+        .collect()
+}
+
 impl Protocol for KvDedup {
     fn info(&self) -> &ModelInfo {
         &self.info
@@ -108,6 +132,10 @@ impl Protocol for KvDedup {
             apply_effect(db, rec.key, gate);
         }
         gate.crash_point(rec.key, AFTER_EFFECT_BEFORE_OFFSET_COMMIT)
+    }
+
+    fn properties(&self) -> &'static [Property] {
+        std::slice::from_ref(&DELIVERED_TAKES_EFFECT)
     }
 
     fn hints(&self) -> Hints {

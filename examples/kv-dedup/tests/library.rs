@@ -15,15 +15,16 @@ fn scenario(file: &str) -> Scenario {
 }
 
 #[test]
-fn the_law_probe_breaks_the_naive_variant_and_holds_for_the_atomic_one() {
+fn the_law_probe_and_the_own_property_break_the_naive_variant_only() {
     let naive = run::run(&scenario("kv-dedup-crash-loses.ron"), 0, false);
     assert_eq!(naive.verdict, Verdict::Pass, "every expected check broke");
-    for check in [CheckId::C1, CheckId::C8, CheckId::C15] {
+    let own = CheckId::Property("DeliveredTakesEffect");
+    for check in [CheckId::C1, CheckId::C8, CheckId::C15, own] {
         assert!(naive.violates(check), "{check}");
     }
     let atomic = run::run(&scenario("kv-dedup-atomic-holds.ron"), 0, false);
     assert_eq!(atomic.verdict, Verdict::Pass);
-    for check in [CheckId::C1, CheckId::C3, CheckId::C14, CheckId::C15] {
+    for check in [CheckId::C1, CheckId::C3, CheckId::C14, CheckId::C15, own] {
         assert!(!atomic.violates(check), "{check}");
     }
 }

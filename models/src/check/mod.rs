@@ -21,7 +21,9 @@ pub mod txn;
 use sim_core::{ActorId, RunEnd, SimTime};
 
 use crate::history::{Law, Ledger};
-use crate::protocols::Model;
+use serde::Deserialize;
+
+use crate::protocols::{Model, Property, registry};
 pub use crate::vocab::CheckId;
 use crate::vocab::MsgKey;
 
@@ -295,29 +297,61 @@ pub static CHECKERS: [Checker; 16] = [
 ];
 
 impl CheckId {
-    /// The check's unit in [`CHECKERS`].
-    pub fn checker(self) -> &'static Checker {
-        let unit = &CHECKERS[self as usize];
-        debug_assert_eq!(unit.id, self, "CHECKERS is in CheckId order");
-        unit
+    /// The check's unit in [`CHECKERS`]; `None` for a protocol's property.
+    pub fn checker(self) -> Option<&'static Checker> {
+        CHECKERS.iter().find(|c| c.id == self)
     }
 
-    /// The check's name (`no-duplicate-effect`).
+    /// The check's name (`no-duplicate-effect`; a property's own name).
     pub fn name(self) -> &'static str {
-        self.checker().name
+        match self {
+            CheckId::Property(name) => name,
+            _ => self.checker().map_or("", |c| c.name),
+        }
     }
 
     /// The Jepsen anomaly name, where one exists.
     pub fn jepsen(self) -> Option<&'static str> {
-        self.checker().jepsen
+        self.checker().and_then(|c| c.jepsen)
+    }
+
+    /// What the check requires, in a sentence.
+    pub fn means(self) -> &'static str {
+        match self {
+            CheckId::Property(name) => registry().property(name).map_or("", |p| p.means),
+            _ => self.checker().map_or("", |c| c.means),
+        }
+    }
+
+    /// The last sentence of `w`'s explanation: the rule and the fact that
+    /// contradicts it.
+    pub fn contradiction(self, w: &Witness<'_>) -> String {
+        match self.checker() {
+            Some(c) => (c.contradiction)(w),
+            None => format!(
+                "However, {} requires that {}, and {} broke it ({}): a contradiction.",
+                self.name(),
+                self.means(),
+                w.message,
+                w.violation.summary
+            ),
+        }
+    }
+
+    /// Number and name (`C3 no-duplicate-effect`); a property's name alone.
+    pub fn heading(self) -> String {
+        match self {
+            CheckId::Property(name) => name.to_string(),
+            _ => format!("{} {}", self.code(), self.name()),
+        }
     }
 
     /// Number, name and Jepsen anomaly, as printed in catalogues:
     /// `C3 no-duplicate-effect (duplicated)`.
     pub fn label(self) -> String {
         match self.jepsen() {
-            Some(j) => format!("{} {} ({j})", self.code(), self.name()),
-            None => format!("{} {}", self.code(), self.name()),
+            Some(j) => format!("{} ({j})", self.heading()),
+            None => self.heading(),
         }
     }
 }
@@ -392,15 +426,90 @@ impl CheckInput<'_> {
     }
 }
 
-/// Run every check.
+/// Run every check, then the protocol's own properties.
 pub fn run_all(input: &CheckInput<'_>) -> Vec<CheckResult> {
-    CHECKERS
-        .iter()
-        .map(|c| CheckResult {
-            check: c.id,
-            status: (c.evaluate)(input),
+    let checks = CHECKERS.iter().map(|c| CheckResult {
+        check: c.id,
+        status: (c.evaluate)(input),
+    });
+    let properties = input.model.unit().properties().iter().map(|p| CheckResult {
+        check: CheckId::Property(p.name),
+        status: property_status(input, p),
+    });
+    checks.chain(properties).collect()
+}
+
+/// Judge a protocol's property on the run's ledger.
+fn property_status(input: &CheckInput<'_>, p: &Property) -> Status {
+    let broken = (p.evaluate)(input.ledger);
+    if broken.is_empty() {
+        let n = input.ledger.messages.len();
+        return Status::Held(format!("held on {n} messages"));
+    }
+    let violations = broken
+        .into_iter()
+        .map(|(key, what)| match input.ledger.messages.get(&key) {
+            Some(m) => delivery::violation(input, CheckId::Property(p.name), key, m, &what),
+            None => Violation {
+                check: CheckId::Property(p.name),
+                subject: Some(key),
+                summary: format!("{key} {what}"),
+                story: Vec::new(),
+                crash_point: None,
+                cause: p.name,
+            },
         })
-        .collect()
+        .collect();
+    Status::Violated(violations)
+}
+
+impl<'de> Deserialize<'de> for CheckId {
+    /// By code (`C3`), or by the name of a property of a registered
+    /// protocol.
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<CheckId, D::Error> {
+        d.deserialize_enum("CheckId", CHECK_CODES, CheckIdVisitor)
+    }
+}
+
+/// The catalogue's check codes, for "expected one of" errors.
+const CHECK_CODES: &[&str] = &[
+    "C1", "C2", "C3", "C4", "C5", "C6", "C7", "C8", "C9", "C10", "C11", "C12", "C13", "C14", "C15",
+    "C16",
+];
+
+struct CheckIdVisitor;
+
+impl<'de> serde::de::Visitor<'de> for CheckIdVisitor {
+    type Value = CheckId;
+
+    fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("a check (C1 … C16) or a property name")
+    }
+
+    fn visit_str<E: serde::de::Error>(self, code: &str) -> Result<CheckId, E> {
+        if let Some(c) = CheckId::ALL.into_iter().find(|c| c.code() == code) {
+            return Ok(c);
+        }
+        registry()
+            .property(code)
+            .map(|p| CheckId::Property(p.name))
+            .ok_or_else(|| E::unknown_variant(code, CHECK_CODES))
+    }
+
+    fn visit_enum<A: serde::de::EnumAccess<'de>>(self, data: A) -> Result<CheckId, A::Error> {
+        use serde::de::VariantAccess as _;
+        let (check, variant) = data.variant_seed(self)?;
+        variant.unit_variant()?;
+        Ok(check)
+    }
+}
+
+impl<'de> serde::de::DeserializeSeed<'de> for CheckIdVisitor {
+    type Value = CheckId;
+
+    fn deserialize<D: serde::Deserializer<'de>>(self, d: D) -> Result<CheckId, D::Error> {
+        d.deserialize_identifier(self)
+    }
 }
 
 fn law_status(input: &CheckInput<'_>, law: Law) -> Status {

@@ -40,6 +40,7 @@ use std::sync::OnceLock;
 use serde::{Deserialize, Serialize};
 use sim_core::{SimDuration, SimTime, Step, Store};
 
+use crate::history::Ledger;
 use crate::roles::{ConsumerDb, Source};
 use crate::vocab::{CheckId, FaultClass, IdSet, MsgKey};
 
@@ -170,6 +171,28 @@ pub trait Protocol: Sync + 'static {
     fn hints(&self) -> Hints {
         Hints::DEFAULT
     }
+
+    /// Properties of its own, checked on every run beside the catalogue's
+    /// checks; a scenario expects one broken by its name (default: none).
+    fn properties(&self) -> &'static [Property] {
+        &[]
+    }
+}
+
+/// A property a protocol adds to the catalogue's checks, in the spirit of
+/// stateright's `Property::always`: it must hold on every run, unless the
+/// scenario expects it broken (`expect: Violates([DeliveredTakesEffect])`).
+#[derive(Clone, Copy, Debug)]
+pub struct Property {
+    /// Its name, as scenario files and reports write it: letters and
+    /// digits, unique among the registry's properties.
+    pub name: &'static str,
+    /// What it requires, in a sentence (`every delivered message takes
+    /// effect`).
+    pub means: &'static str,
+    /// The messages that break it in a run's ledger, each with what is
+    /// wrong in a few words (`delivered, never applied`); none: it held.
+    pub evaluate: fn(&Ledger) -> Vec<(MsgKey, String)>,
 }
 
 /// How a protocol's roles are wired.
@@ -502,8 +525,9 @@ impl Registry {
     /// This registry with `unit` added after the others.
     ///
     /// # Panics
-    /// If a protocol of the same name (or printed code) is already in it:
-    /// a scenario could not tell them apart.
+    /// If a protocol of the same name (or printed code) is already in it,
+    /// or one of its properties is named like a catalogue check: a scenario
+    /// could not tell them apart.
     #[must_use]
     pub fn with(mut self, unit: &'static dyn Protocol) -> Registry {
         let info = unit.info();
@@ -517,6 +541,16 @@ impl Registry {
             info.name,
             info.code
         );
+        for p in unit.properties() {
+            assert!(
+                CheckId::ALL
+                    .iter()
+                    .all(|c| !c.code().eq_ignore_ascii_case(p.name)),
+                "property `{}` of `{}` is named like a catalogue check",
+                p.name,
+                info.name
+            );
+        }
         self.models.push(Model(unit));
         self.names.push(info.name);
         self
@@ -525,6 +559,14 @@ impl Registry {
     /// Every model, in registration order.
     pub fn models(&self) -> &[Model] {
         &self.models
+    }
+
+    /// The property named `name`, among every registered protocol's.
+    pub fn property(&self, name: &str) -> Option<&'static Property> {
+        self.models
+            .iter()
+            .flat_map(|m| m.unit().properties())
+            .find(|p| p.name == name)
     }
 
     /// Every model's scenario name, in registration order.

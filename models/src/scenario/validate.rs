@@ -7,6 +7,7 @@ use super::locate::Locations;
 use super::spec::{Expect, LinkOverride, RatioSpec, ScenarioSpec};
 use super::topology::Actors;
 use crate::protocols::{Knob, registry};
+use crate::vocab::CheckId;
 
 mod faults;
 
@@ -396,6 +397,20 @@ impl<'a> Validator<'a> {
                     "listed twice",
                     None,
                 );
+            } else if let CheckId::Property(name) = c
+                && !spec
+                    .model
+                    .unit()
+                    .properties()
+                    .iter()
+                    .any(|p| p.name == *name)
+            {
+                let msg = format!(
+                    "{name} can never be violated here: it is a property of another protocol, \
+                     not of {}",
+                    spec.model.info().code
+                );
+                self.report(&path, "scenario::never-checked", msg, "never checked", None);
             } else if c.is_law() && !spec.model.claims_exactly_once() {
                 let msg = format!(
                     "{c} can never be violated here: {} does not claim exactly-once, so the law probe does not run",
