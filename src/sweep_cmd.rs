@@ -1,16 +1,19 @@
 //! `eosim sweep`: many seeds of one scenario in parallel, with progress on
 //! stderr and the totals, per-check counts and failure clusters on stdout.
+//! Seeds finish in any order, but their results are written in seed order
+//! (JSON lines, `seeds.csv`), so that everything a sweep writes is the same
+//! whatever `--jobs` is.
 
 use std::io::IsTerminal;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::{Condvar, Mutex, MutexGuard};
 use std::time::{Duration, Instant};
 
 use indicatif::{ProgressBar, ProgressStyle};
 use models::check::CheckId;
 use models::scenario::Scenario;
 use models::shrink::Shrunk;
-use models::sweep::{self, SeedResult, SeedSpec, Summary};
-use rayon::prelude::*;
+use models::sweep::{self, Reorder, SeedResult, SeedSpec, Summary};
 use sim_core::Buffers;
 
 use crate::shard::{ShardArg, resolve_shard, write_shard};
@@ -109,12 +112,12 @@ pub fn sweep(args: &SweepArgs) -> u8 {
     // Regression seeds get their own summary: the sweep's own summary covers
     // exactly the requested seeds, so it equals the merge of its shards.
     let (regressed, summary) = pool.install(|| {
-        let first = seeds.first.par_iter().copied();
+        let first = SeedOrder::listed(seeds.first.clone());
         let regressed =
-            (!seeds.first.is_empty()).then(|| run_all(&scenario, first, args, &watch, None));
+            (!seeds.first.is_empty()).then(|| run_all(&scenario, &first, args, &watch, None));
         (
             regressed,
-            run_all(&scenario, seeds.rest(), args, &watch, folder.as_ref()),
+            run_all(&scenario, &seeds.rest(), args, &watch, folder.as_ref()),
         )
     });
     watch.finish();
@@ -272,9 +275,9 @@ struct Seeds {
 
 impl Seeds {
     /// The requested seeds (the regression seeds run before, in a pass of
-    /// their own), in parallel. A shard steps through its range rather than
+    /// their own), in order. A shard steps through its range rather than
     /// filtering all of it.
-    fn rest(&self) -> impl ParallelIterator<Item = u64> + '_ {
+    fn rest(&self) -> SeedOrder {
         let (range, list) = match &self.spec {
             SeedSpec::Range(a, b) => (*a..*b, Vec::new()),
             SeedSpec::Random { count } => {
@@ -291,11 +294,16 @@ impl Seeds {
         } else {
             0
         };
-        let stepped = (0..steps).into_par_iter().map(move |j| first + j * step);
-        stepped.chain(
-            list.into_par_iter()
-                .filter(move |s| self.shard.is_none_or(|sh| s % sh.count == sh.index)),
-        )
+        let list = list
+            .into_iter()
+            .filter(|s| self.shard.is_none_or(|sh| s % sh.count == sh.index))
+            .collect();
+        SeedOrder {
+            first,
+            step,
+            steps,
+            list,
+        }
     }
 
     /// How many seeds in all.
@@ -313,6 +321,43 @@ impl Seeds {
                 .count() as u64,
         };
         all + self.first.len() as u64
+    }
+}
+
+/// Seeds in the order a sweep reports them, by position: `steps` seeds from
+/// `first` on, `step` apart (a range, or a shard's share of it), then the
+/// `list` (listed seeds, in the order given). Only a list is held in memory.
+struct SeedOrder {
+    first: u64,
+    step: u64,
+    steps: u64,
+    list: Vec<u64>,
+}
+
+impl SeedOrder {
+    /// Just `list`, in its order.
+    fn listed(list: Vec<u64>) -> SeedOrder {
+        SeedOrder {
+            first: 0,
+            step: 1,
+            steps: 0,
+            list,
+        }
+    }
+
+    /// The seed at `position`, if there are that many.
+    fn get(&self, position: u64) -> Option<u64> {
+        if position < self.steps {
+            return Some(self.first + position * self.step);
+        }
+        let at = usize::try_from(position - self.steps).ok()?;
+        self.list.get(at).copied()
+    }
+
+    /// Every seed, in order.
+    #[cfg(test)]
+    fn iter(&self) -> impl Iterator<Item = u64> + '_ {
+        (0..).map_while(|position| self.get(position))
     }
 }
 
@@ -345,39 +390,94 @@ fn below(x: u64, sh: crate::shard::Shard) -> u64 {
 /// Set by Ctrl-C: no new seed starts, and what finished is summarised.
 static INTERRUPTED: AtomicBool = AtomicBool::new(false);
 
+/// How many finished results a sweep may hold per worker while an earlier
+/// seed is still running: a seed this far ahead of the earliest unfinished
+/// one waits to start. This bounds the memory of putting results in seed
+/// order, however many seeds the sweep runs, and leaves room for a slow seed
+/// (one shrunk for its cluster runs dozens of times).
+const HELD_PER_JOB: u64 = 256;
+
+/// A seed's output, rendered by the worker that ran it so that little is
+/// done in seed order: its JSON line and its `seeds.csv` row (neither for a
+/// seed skipped after a stop).
+#[derive(Default)]
+struct Lines {
+    json: Option<String>,
+    csv: Option<String>,
+}
+
+/// Run `order`'s seeds on every thread of the current pool and write each
+/// one's output (JSON line, `seeds.csv` row) in seed order: a worker takes
+/// the next seed, runs it, and writes whatever outputs that makes
+/// contiguous. The summary does not depend on order, so each worker keeps
+/// its own and they are merged at the end.
 fn run_all(
     scenario: &Scenario,
-    seeds: impl ParallelIterator<Item = u64>,
+    order: &SeedOrder,
     args: &SweepArgs,
     watch: &Watch,
     folder: Option<&SweepFolder>,
 ) -> Summary {
-    let stop = &watch.stop;
-    seeds
-        .map_init(Buffers::default, |buffers, seed| {
-            if stop.load(Ordering::Relaxed) || INTERRUPTED.load(Ordering::Relaxed) {
-                return None;
+    let window = HELD_PER_JOB * rayon::current_num_threads() as u64;
+    let taken = AtomicU64::new(0);
+    let waiting = Mutex::new(Reorder::default());
+    let advanced = Condvar::new();
+    let summaries = rayon::broadcast(|_| {
+        let mut buffers = Buffers::default();
+        let mut summary = Summary::default();
+        // Every seed taken is handed back, run or skipped, so the earliest
+        // one taken always comes back and no worker waits for ever.
+        while !stopped(watch) {
+            let position = taken.fetch_add(1, Ordering::Relaxed);
+            let Some(seed) = order.get(position) else {
+                break;
+            };
+            let room = advanced.wait_while(lock(&waiting), |w| position >= w.next() + window);
+            drop(room.unwrap_or_else(std::sync::PoisonError::into_inner));
+            let mut lines = Lines::default();
+            if !stopped(watch) {
+                let r = sweep::run_seed(scenario, seed, &mut buffers);
+                watch.finished(&r, args.stop_on_first);
+                lines.json = (args.format == Format::Json).then(|| seed_result(&r));
+                lines.csv = folder.map(|_| SweepFolder::row(&r));
+                summary.add(&r);
             }
-            let result = sweep::run_seed(scenario, seed, buffers);
-            let failed = result.verdict == models::run::Verdict::Fail;
-            if failed && args.stop_on_first {
-                stop.store(true, Ordering::Relaxed);
+            let mut w = lock(&waiting);
+            w.insert(position, lines);
+            while let Some(next) = w.pop() {
+                write_lines(next, folder);
             }
-            watch.tick(failed);
-            if args.format == Format::Json {
-                crate::outln(seed_result(&result));
-            }
-            if let Some(folder) = folder {
-                folder.seed(&result);
-            }
-            Some(result)
-        })
-        .while_some()
-        .fold(Summary::default, |mut s, r| {
-            s.add(&r);
-            s
-        })
-        .reduce(Summary::default, Summary::merge)
+            drop(w);
+            advanced.notify_all();
+        }
+        summary
+    });
+    debug_assert_eq!(lock(&waiting).waiting(), 0, "every output written");
+    summaries
+        .into_iter()
+        .fold(Summary::default(), Summary::merge)
+}
+
+/// Whether the sweep stops: Ctrl-C, or `--stop-on-first` after a failure.
+fn stopped(watch: &Watch) -> bool {
+    watch.stop.load(Ordering::Relaxed) || INTERRUPTED.load(Ordering::Relaxed)
+}
+
+fn lock(waiting: &Mutex<Reorder<Lines>>) -> MutexGuard<'_, Reorder<Lines>> {
+    waiting
+        .lock()
+        .unwrap_or_else(std::sync::PoisonError::into_inner)
+}
+
+/// Write one seed's output: its JSON line on stdout, its row in the
+/// folder's `seeds.csv`.
+fn write_lines(lines: Lines, folder: Option<&SweepFolder>) {
+    if let Some(json) = lines.json {
+        crate::outln(json);
+    }
+    if let (Some(folder), Some(row)) = (folder, lines.csv) {
+        folder.write_row(&row);
+    }
 }
 
 /// Progress on stderr: an indicatif bar, or a status line every five
@@ -417,6 +517,15 @@ impl Watch {
             lines,
             last_line: std::sync::Mutex::new(Instant::now()),
         }
+    }
+
+    /// Count a finished seed, and stop the sweep at a failure if asked.
+    fn finished(&self, r: &SeedResult, stop_on_first: bool) {
+        let failed = r.verdict == models::run::Verdict::Fail;
+        if failed && stop_on_first {
+            self.stop.store(true, Ordering::Relaxed);
+        }
+        self.tick(failed);
     }
 
     fn tick(&self, failed: bool) {
@@ -607,8 +716,7 @@ mod tests {
                 for index in 0..count {
                     let sh = Shard { index, count };
                     let s = seeds(SeedSpec::Range(a, b), Some(sh));
-                    let mut stepped: Vec<u64> = s.rest().collect();
-                    stepped.sort_unstable();
+                    let stepped: Vec<u64> = s.rest().iter().collect();
                     let filtered: Vec<u64> = (a..b).filter(|x| x % count == index).collect();
                     assert_eq!(stepped, filtered, "{a}..{b} shard {index}/{count}");
                     assert_eq!(
@@ -628,6 +736,7 @@ mod tests {
             .flat_map(|index| {
                 seeds(list.clone(), Some(Shard { index, count: 3 }))
                     .rest()
+                    .iter()
                     .collect::<Vec<_>>()
             })
             .collect();

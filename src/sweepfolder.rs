@@ -1,5 +1,5 @@
 //! The folder an unsharded sweep leaves: `runs/<scenario>/sweep-<UTC>/`
-//! with `seeds.csv` (one line per seed, in the order they finished),
+//! with `seeds.csv` (one line per seed, in seed order whatever `--jobs`),
 //! `summary.json` (the `sweep_end` data) and `failures/<seed>/`, a full run
 //! folder for the smallest examples of each unexpected cluster. It is built
 //! under a temporary name and renamed when complete.
@@ -55,23 +55,28 @@ impl SweepFolder {
         })
     }
 
-    /// Record one seed in `seeds.csv`.
-    pub fn seed(&self, r: &SeedResult) {
+    /// One seed's row of `seeds.csv`.
+    pub fn row(r: &SeedResult) -> String {
         let violations: Vec<String> = r.found.iter().map(|f| f.check.code().to_string()).collect();
-        let line = format!(
+        format!(
             "{},{},{},{},{}",
             r.seed,
             r.verdict.word(),
             violations.join(" "),
             r.events,
             r.digest
-        );
+        )
+    }
+
+    /// Append a [`SweepFolder::row`] to `seeds.csv`; the caller gives the
+    /// rows in seed order.
+    pub fn write_row(&self, row: &str) {
         let mut seeds = self
             .seeds
             .lock()
             .unwrap_or_else(std::sync::PoisonError::into_inner);
         // A failed write shows up when the file is flushed in `finish`.
-        let _ = writeln!(seeds, "{line}");
+        let _ = writeln!(seeds, "{row}");
     }
 
     /// Write the summary and up to `keep` failure folders per unexpected

@@ -318,6 +318,104 @@ fn a_sweep_gives_the_same_summary_on_one_thread_and_on_two() {
     );
 }
 
+/// Every file under `dir`, as (path relative to `dir`, bytes), by path.
+fn files_under(dir: &Path) -> Vec<(String, Vec<u8>)> {
+    let mut files = Vec::new();
+    let mut todo = vec![dir.to_path_buf()];
+    while let Some(at) = todo.pop() {
+        for entry in std::fs::read_dir(&at).unwrap() {
+            let path = entry.unwrap().path();
+            if path.is_dir() {
+                todo.push(path);
+            } else {
+                let name = path
+                    .strip_prefix(dir)
+                    .unwrap()
+                    .to_string_lossy()
+                    .into_owned();
+                files.push((name, std::fs::read(&path).unwrap()));
+            }
+        }
+    }
+    files.sort();
+    files
+}
+
+/// Seeds finish in any order on two threads, but a sweep writes their
+/// results in seed order (regression seeds first, in file order): its JSON
+/// lines and every file of its folder, `seeds.csv` included, are the same
+/// bytes on one thread and on two.
+#[test]
+fn a_sweep_writes_the_same_bytes_on_one_thread_and_on_two() {
+    let dir = scratch("bytes");
+    std::fs::create_dir_all(&dir).unwrap();
+    let file = dir.join("lesson.ron").to_string_lossy().into_owned();
+    let lesson =
+        Path::new(env!("CARGO_MANIFEST_DIR")).join("scenarios/06-m2-crash-after-effect.ron");
+    std::fs::copy(lesson, &file).unwrap();
+    std::fs::write(
+        dir.join("lesson.regressions"),
+        "91 # one\n7 # two\n40 # three\n",
+    )
+    .unwrap();
+    let sweep = |jobs: &str| {
+        let out = dir.join(format!("jobs-{jobs}"));
+        let o = eosim(&[
+            "sweep",
+            &file,
+            "--seeds",
+            "0..80",
+            "--jobs",
+            jobs,
+            "--format",
+            "json",
+            "--progress",
+            "none",
+            "--out",
+            &out.to_string_lossy(),
+        ]);
+        assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+        let runs = out.join("m2-crash-after-effect");
+        let folders: Vec<_> = std::fs::read_dir(&runs).unwrap().collect();
+        assert_eq!(folders.len(), 1, "one sweep folder");
+        let folder = folders.into_iter().next().unwrap().unwrap().path();
+        (stdout(&o), files_under(&folder))
+    };
+    let (json_one, files_one) = sweep("1");
+    let (json_two, files_two) = sweep("2");
+    let seeds: Vec<u64> = json_one
+        .lines()
+        .map(|l| serde_json::from_str::<serde_json::Value>(l).unwrap())
+        .filter(|v| v["type"] == "seed_result")
+        .map(|v| v["data"]["seed"].as_u64().unwrap())
+        .collect();
+    let expected: Vec<u64> = [91, 7, 40].into_iter().chain(0..80).collect();
+    assert_eq!(
+        seeds, expected,
+        "regression seeds, then the sweep's, in order"
+    );
+    assert_eq!(json_one, json_two, "JSON lines");
+    let csv = files_one
+        .iter()
+        .find(|(name, _)| name == "seeds.csv")
+        .unwrap();
+    let csv_seeds: Vec<String> = String::from_utf8_lossy(&csv.1)
+        .lines()
+        .skip(1)
+        .map(|l| l.split(',').next().unwrap().to_string())
+        .collect();
+    let in_order: Vec<String> = (0..80).map(|s| s.to_string()).collect();
+    assert_eq!(csv_seeds, in_order, "seeds.csv in seed order");
+    let names = |files: &[(String, Vec<u8>)]| -> Vec<String> {
+        files.iter().map(|(name, _)| name.clone()).collect()
+    };
+    assert_eq!(names(&files_one), names(&files_two));
+    for ((name, one), (_, two)) in files_one.iter().zip(&files_two) {
+        assert!(one == two, "{name} differs between --jobs 1 and --jobs 2");
+    }
+    std::fs::remove_dir_all(&dir).unwrap();
+}
+
 #[test]
 fn a_sweep_exits_1_on_an_unexpected_violation_saves_a_regression_seed_and_run_replays_it() {
     let dir = scratch("sweep");

@@ -1,6 +1,7 @@
-//! Many seeds of one scenario: seed specifications, one result per seed, and
-//! a summary that does not depend on the order results arrive in, so that a
-//! parallel sweep, a sequential one and (later) merged shards agree.
+//! Many seeds of one scenario: seed specifications, one result per seed, a
+//! [`Reorder`] buffer that gives results back in seed order, and a summary
+//! that does not depend on the order results arrive in, so that a parallel
+//! sweep, a sequential one and merged shards agree.
 
 use std::collections::BTreeMap;
 
@@ -441,9 +442,76 @@ impl Summary {
     }
 }
 
+/// Results that finish in any order, given back in the order their work
+/// was handed out, so that a parallel sweep writes its seeds' results in
+/// seed order whatever the number of threads. Only results that finished
+/// ahead of an earlier, slower one wait here; the caller bounds how far
+/// ahead of [`Reorder::next`] it lets work start, and so the memory held.
+#[derive(Clone, Debug)]
+pub struct Reorder<T> {
+    next: u64,
+    waiting: BTreeMap<u64, T>,
+}
+
+impl<T> Default for Reorder<T> {
+    /// Nothing given back yet: position 0 comes first.
+    fn default() -> Self {
+        Reorder {
+            next: 0,
+            waiting: BTreeMap::new(),
+        }
+    }
+}
+
+impl<T> Reorder<T> {
+    /// The position given back next.
+    pub fn next(&self) -> u64 {
+        self.next
+    }
+
+    /// How many results wait for an earlier one.
+    pub fn waiting(&self) -> usize {
+        self.waiting.len()
+    }
+
+    /// Add the result of the work at `position`.
+    ///
+    /// # Panics
+    /// If `position` was added before.
+    pub fn insert(&mut self, position: u64, item: T) {
+        assert!(position >= self.next, "position {position} was given back");
+        let old = self.waiting.insert(position, item);
+        assert!(old.is_none(), "position {position} is added once");
+    }
+
+    /// The result at [`Reorder::next`], if it has arrived.
+    pub fn pop(&mut self) -> Option<T> {
+        let item = self.waiting.remove(&self.next)?;
+        self.next += 1;
+        Some(item)
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn results_come_back_in_position_order_as_soon_as_they_are_contiguous() {
+        let mut r = Reorder::default();
+        r.insert(2, "c");
+        r.insert(1, "b");
+        assert_eq!(r.pop(), None, "0 is still running");
+        assert_eq!(r.waiting(), 2);
+        r.insert(0, "a");
+        assert_eq!(
+            [r.pop(), r.pop(), r.pop(), r.pop()],
+            [Some("a"), Some("b"), Some("c"), None]
+        );
+        assert_eq!((r.next(), r.waiting()), (3, 0));
+        r.insert(3, "d");
+        assert_eq!(r.pop(), Some("d"));
+    }
 
     #[test]
     fn seed_specs_parse_ranges_lists_and_random_counts() {
