@@ -25,6 +25,7 @@
 use sim_core::{Step, Store};
 
 use super::{EXACTLY_ONCE_CLAIMS, Gate, ModelInfo, Protocol, Record, Wiring, apply_effect};
+use crate::history::Obs;
 use crate::roles::{ConsumerDb, RowStatus};
 use crate::vocab::{CheckId, FaultClass, IdSet, MsgKey};
 
@@ -173,7 +174,9 @@ pub fn compensate(db: &mut Store<'_, ConsumerDb>, only: Option<MsgKey>, gate: &m
             d.set_status(*key, RowStatus::Unprocessed);
         }
     });
-    stuck.into_iter().for_each(|k| gate.compensate(k));
+    stuck
+        .into_iter()
+        .for_each(|key| gate.observe(Obs::Compensate { key }));
 }
 
 impl Protocol for Seeds {

@@ -27,6 +27,7 @@ use sim_core::{SimDuration, Step, Store};
 use super::{
     AFTER_EFFECT_BEFORE_OFFSET_COMMIT, EXACTLY_ONCE_CLAIMS, Gate, Knob, ModelInfo, Protocol, Record,
 };
+use crate::history::Obs;
 use crate::roles::ConsumerDb;
 use crate::vocab::{FaultClass, IdSet, MsgKey};
 
@@ -99,11 +100,18 @@ pub fn process(db: &mut Store<'_, ConsumerDb>, rec: Record, gate: &mut dyn Gate)
     match answer {
         Answer::Executed { prior, age, count } => {
             if prior.is_some() {
-                gate.late_copy(rec.key, age, retention);
+                gate.observe(Obs::LateCopy {
+                    key: rec.key,
+                    age,
+                    window: retention,
+                });
             }
             gate.effect(rec.key, count);
         }
-        Answer::Mismatch(first) => gate.key_mismatch(rec.key, first),
+        Answer::Mismatch(first) => gate.observe(Obs::KeyMismatch {
+            key: rec.key,
+            first,
+        }),
         Answer::Replayed => {}
     }
     gate.crash_point(rec.key, AFTER_EFFECT_BEFORE_OFFSET_COMMIT)

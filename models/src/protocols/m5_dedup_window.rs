@@ -24,6 +24,7 @@ use sim_core::{Step, Store};
 use super::{
     AFTER_EFFECT_BEFORE_OFFSET_COMMIT, EXACTLY_ONCE_CLAIMS, Gate, Knob, ModelInfo, Protocol, Record,
 };
+use crate::history::Obs;
 use crate::roles::ConsumerDb;
 use crate::vocab::{FaultClass, IdSet};
 
@@ -77,7 +78,12 @@ pub fn process(db: &mut Store<'_, ConsumerDb>, rec: Record, gate: &mut dyn Gate)
     });
     if let Some((prior, count, window)) = applied {
         if let Some(first) = prior {
-            gate.late_copy(rec.key, now.since(first), window);
+            let age = now.since(first);
+            gate.observe(Obs::LateCopy {
+                key: rec.key,
+                age,
+                window,
+            });
         }
         gate.effect(rec.key, count);
     }

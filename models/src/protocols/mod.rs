@@ -40,7 +40,7 @@ use std::sync::OnceLock;
 use serde::{Deserialize, Serialize};
 use sim_core::{SimDuration, SimTime, Step, Store};
 
-use crate::history::Ledger;
+use crate::history::{Ledger, Obs};
 use crate::roles::{ConsumerDb, Source};
 use crate::vocab::{CheckId, FaultClass, IdSet, MsgKey};
 
@@ -675,17 +675,14 @@ pub trait Gate {
     fn crash_point(&mut self, key: MsgKey, point: &'static str) -> Step;
     /// An effect of `key` was applied; it has now been applied `count` times.
     fn effect(&mut self, key: MsgKey, count: u32);
-    /// The recovery worker returned `key` to `unprocessed`.
-    fn compensate(&mut self, key: MsgKey);
     /// The time on the actor's own clock (dedup windows expire; a clock
     /// jump moves it).
     fn now(&self) -> SimTime;
-    /// A copy of `key` arrived `age` after its dedup entry was recorded,
-    /// past the `window`, and was taken for a new message (M5).
-    fn late_copy(&mut self, key: MsgKey, age: SimDuration, window: SimDuration);
-    /// A request for `key` came with an idempotency key already stored for
-    /// `first`, and was refused without executing (M11).
-    fn key_mismatch(&mut self, key: MsgKey, first: MsgKey);
+    /// Record something the history should know besides effects (a
+    /// compensation, a copy taken after its dedup window, a refused
+    /// request), for the checkers and the explanations; the law probe's
+    /// gate ignores it.
+    fn observe(&mut self, obs: Obs);
 }
 
 /// A record as a consumer receives it.

@@ -484,20 +484,12 @@ impl<C: Choices> Gate for CtxGate<'_, '_, C> {
         self.ctx.observe(Obs::Effect { key, count });
     }
 
-    fn compensate(&mut self, key: MsgKey) {
-        self.ctx.observe(Obs::Compensate { key });
-    }
-
     fn now(&self) -> SimTime {
         self.ctx.clock()
     }
 
-    fn late_copy(&mut self, key: MsgKey, age: SimDuration, window: SimDuration) {
-        self.ctx.observe(Obs::LateCopy { key, age, window });
-    }
-
-    fn key_mismatch(&mut self, key: MsgKey, first: MsgKey) {
-        self.ctx.observe(Obs::KeyMismatch { key, first });
+    fn observe(&mut self, obs: Obs) {
+        self.ctx.observe(obs);
     }
 }
 

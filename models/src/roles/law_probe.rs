@@ -13,8 +13,9 @@
 //! that differs. The probe never touches the run itself: it works on clones,
 //! with a gate that records crash points instead of asking the choice source.
 
-use sim_core::{Crashed, SimDuration, SimTime, Step, Store};
+use sim_core::{Crashed, SimTime, Step, Store};
 
+use crate::history::Obs;
 use crate::history::{Law, LawFailure, ProbeReport};
 use crate::protocols::{Gate, Model, Record};
 use crate::roles::ConsumerDb;
@@ -64,15 +65,11 @@ impl Gate for ProbeGate {
 
     fn effect(&mut self, _: MsgKey, _: u32) {}
 
-    fn compensate(&mut self, _: MsgKey) {}
-
     fn now(&self) -> SimTime {
         self.now
     }
 
-    fn late_copy(&mut self, _: MsgKey, _: SimDuration, _: SimDuration) {}
-
-    fn key_mismatch(&mut self, _: MsgKey, _: MsgKey) {}
+    fn observe(&mut self, _: Obs) {}
 }
 
 /// One attempt of the model's processing on `db`; returns the crash points
