@@ -73,19 +73,25 @@ fn entry(model: Model) -> String {
     } else {
         survives.join(", ")
     };
-    let lines = [
-        reports::text::wrap(&format!("{} · {}", info.code, info.title), "  "),
-        labelled("guarantee", info.guarantee),
-        labelled("mechanism", info.mechanism),
-        labelled("holds", &checks.join(", ")),
-        labelled("survives", &survives),
-        labelled("breakers", info.breakers),
-        labelled("anchor", info.anchor),
-        labelled("remedy", info.remedy),
-        labelled("crash at", &crash_points(info)),
-        labelled("scenario", &format!("model: {}", info.name)),
+    let fields = [
+        ("guarantee", info.guarantee.to_string()),
+        ("mechanism", info.mechanism.to_string()),
+        ("holds", checks.join(", ")),
+        ("survives", survives),
+        ("breakers", info.breakers.to_string()),
+        ("anchor", info.anchor.to_string()),
+        ("remedy", info.remedy.to_string()),
+        ("crash at", crash_points(info)),
+        ("scenario", format!("model: {}", info.name)),
     ];
-    lines.join("\n") + "\n"
+    // A protocol outside the catalogue may leave some fields empty.
+    let filled = fields.iter().filter(|(_, text)| !text.is_empty());
+    let title = reports::text::wrap(&format!("{} · {}", info.code, info.title), "  ");
+    std::iter::once(title)
+        .chain(filled.map(|(label, text)| labelled(label, text)))
+        .collect::<Vec<_>>()
+        .join("\n")
+        + "\n"
 }
 
 /// The crash points a scenario may name, by role.

@@ -41,6 +41,8 @@
 //! a `BTreeMap`, never a hash container, so the history of a run, the ledger
 //! and every checker's output depend only on the scenario and the seed.
 
+pub use vocab::{command, set_command};
+
 pub mod check;
 pub mod history;
 pub mod matrix;

@@ -469,3 +469,17 @@ impl fmt::Display for TxnTag {
         write!(f, "txn {}.{}", self.session, self.attempt)
     }
 }
+
+static COMMAND: std::sync::OnceLock<String> = std::sync::OnceLock::new();
+
+/// Name the command that printed commands call (`eosim` unless set): a
+/// binary built with its own protocols prints its own name, so that a
+/// pasted command finds them. Only the first call counts.
+pub fn set_command(name: &str) {
+    let _ = COMMAND.set(name.to_string());
+}
+
+/// The command that printed commands call.
+pub fn command() -> &'static str {
+    COMMAND.get().map_or("eosim", String::as_str)
+}

@@ -147,7 +147,7 @@ fn run_end(scenario: &Scenario, report: &RunReport, file: &str, report_dir: Opti
             "result": j.judgement.word().to_lowercase(),
         })).collect::<Vec<_>>(),
         "repro": {
-            "argv": ["eosim", "run", file, "--seed", report.seed.to_string()],
+            "argv": [crate::command(), "run", file, "--seed", report.seed.to_string()],
             "string": repro,
             "hash": format!("{:016x}", scenario.hash()),
             "version": VERSION,

@@ -58,19 +58,7 @@ pub mod text;
 /// The version printed in headers and reproduce keys.
 pub const VERSION: &str = env!("CARGO_PKG_VERSION");
 
-static COMMAND: std::sync::OnceLock<String> = std::sync::OnceLock::new();
-
-/// Name the command that printed commands call (`eosim` unless set): a
-/// binary built with its own protocols prints its own name, so that a
-/// pasted replay command finds them. Only the first call counts.
-pub fn set_command(name: &str) {
-    let _ = COMMAND.set(name.to_string());
-}
-
-/// The command that printed commands call.
-pub fn command() -> &'static str {
-    COMMAND.get().map_or("eosim", String::as_str)
-}
+pub use models::{command, set_command};
 
 /// The command that reproduces a run exactly, ready to paste into a shell.
 pub fn repro_command(file: &str, seed: u64) -> String {

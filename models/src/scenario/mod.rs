@@ -234,7 +234,10 @@ fn parse_error(file: &str, text: &str, e: &ron::error::SpannedError) -> Scenario
             "scenario::unknown-model",
             "unknown model",
             Some(match nearest(found, expected.iter().copied()) {
-                Some(n) => format!("did you mean `{n}`? (list them: eosim list-models)"),
+                Some(n) => format!(
+                    "did you mean `{n}`? (list them: {} list-models)",
+                    crate::vocab::command()
+                ),
                 None => format!(
                     "`{found}` is not a registered model; the models are {}",
                     quoted(expected)

@@ -344,8 +344,10 @@ impl<'a> Validator<'a> {
         if found.is_none() {
             let known = actors.names().join(", ");
             let msg = format!("unknown actor `{name}`; this scenario has {known}");
-            let help = nearest(name, actors.names().iter().map(String::as_str))
-                .map(|n| format!("did you mean `{n}`? (list actors: eosim check <file>)"));
+            let help = nearest(name, actors.names().iter().map(String::as_str)).map(|n| {
+                let command = crate::vocab::command();
+                format!("did you mean `{n}`? (list actors: {command} check <file>)")
+            });
             self.report(path, "scenario::unknown-actor", msg, "unknown actor", help);
         }
         found
