@@ -19,8 +19,8 @@
 //!
 //! Reports read a [`models::run::RunReport`] (or, for the teaching report,
 //! a [`models::record::Recording`] with actor states described in words)
-//! and the [`models::scenario::Scenario`] it ran; they never reach into a
-//! model's internals.
+//! and the [`models::scenario::Scenario`] it ran; they never run a
+//! simulation and never reach into a model's internals.
 //!
 //! # Example
 //! ```
@@ -32,7 +32,7 @@
 //! assert!(text.contains("PASS"));
 //!
 //! // The teaching report: every file of a run folder, by name.
-//! let rec = reports::bundle::record(&scenario, 0);
+//! let rec = models::record::record(&scenario, 0);
 //! let files = reports::bundle::files(&scenario, &rec, "doc.ron", reports::svg::Theme::Color).unwrap();
 //! assert!(files.iter().any(|(name, _)| *name == "diagrams/spacetime.svg"));
 //! ```
