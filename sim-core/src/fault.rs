@@ -204,7 +204,8 @@ pub struct FaultPlan {
     /// Scheduled clock jumps.
     pub clock_jumps: Vec<ClockJump>,
     /// Stochastic clock jumps: each actor's clock jumps once, at a time
-    /// drawn within the faulty phase, by up to this much either way.
+    /// drawn within the faulty phase, by up to this much either way (the
+    /// default choice, `0`, is no jump).
     pub clock_jump_max: Option<SimDuration>,
     /// Scheduled evictions of dedup state.
     pub expiries: Vec<ScheduledExpiry>,

@@ -1060,6 +1060,11 @@ fn draw_expiries<C: Choices>(faults: &mut FaultPlan, actors: usize, choices: &mu
 /// milliseconds up to the knob either way (so that a schedule in
 /// milliseconds reproduces it). Nothing is drawn without the knob, so other
 /// runs keep their draws.
+///
+/// Choice `0` is the fault-free default here as everywhere: the offset's
+/// choice counts outwards from no jump (`0, +1, -1, +2, -2, …` ms), and an
+/// actor whose offset is `0` gets no jump at all (a jump by `0` would undo
+/// a scheduled one).
 fn draw_clock_jumps<C: Choices>(faults: &mut FaultPlan, actors: usize, choices: &mut C) {
     let Some(max) = faults.clock_jump_max else {
         return;
@@ -1068,15 +1073,23 @@ fn draw_clock_jumps<C: Choices>(faults: &mut FaultPlan, actors: usize, choices: 
     let max_ms = max.as_us() / 1_000;
     for a in 0..actors {
         let at_ms = choices.pick(Stream::Faults, Site::Clock, span_ms);
-        let by_ms = choices.pick(Stream::Faults, Site::Clock, 2 * max_ms + 1);
-        let by_ms = i64::try_from(by_ms).expect("a clock offset in ms fits")
-            - i64::try_from(max_ms).expect("a clock offset in ms fits");
-        faults.clock_jumps.push(ClockJump {
-            actor: ActorId(u32::try_from(a).expect("few actors")),
-            at: SimTime::from_ms(at_ms),
-            by_us: by_ms * 1_000,
-        });
+        let by_ms = clock_offset_ms(choices.pick(Stream::Faults, Site::Clock, 2 * max_ms + 1));
+        if by_ms != 0 {
+            faults.clock_jumps.push(ClockJump {
+                actor: ActorId(u32::try_from(a).expect("few actors")),
+                at: SimTime::from_ms(at_ms),
+                by_us: by_ms * 1_000,
+            });
+        }
     }
+}
+
+/// The clock offset in milliseconds that choice `k` stands for: `0` for
+/// `0`, then outwards, `+1, -1, +2, -2, …`, so that choices `0..2m + 1` are
+/// exactly the offsets `-m..=m` and a smaller choice is a smaller jump.
+fn clock_offset_ms(k: u64) -> i64 {
+    let magnitude = i64::try_from(k.div_ceil(2)).expect("a clock offset in ms fits");
+    if k % 2 == 1 { magnitude } else { -magnitude }
 }
 
 #[cfg(test)]

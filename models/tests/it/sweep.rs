@@ -455,9 +455,11 @@ fn m7_read_uncommitted_keeps_at_least_once_and_reads_aborted_output() {
     assert_breaks(&s, CheckId::C3, 10);
 }
 
-/// F-clock: every actor's clock jumps once by up to ±400 s, with loss.
+/// F-clock: every actor's clock jumps once by up to ±400 s, within the
+/// first 200 ms (while retries are still on their way: a jump must fall
+/// between two copies of a message to expire a window), with loss.
 const CLOCK: &str = "network: (default: (loss: Ratio(1, 5))), \
-                     faults: (clock_jump_ms_max: 400000), ";
+                     faults: (until_ms: 200, clock_jump_ms_max: 400000), ";
 
 #[test]
 fn clock_jumps_expire_m5_windows_early_and_leave_m4_alone() {

@@ -171,6 +171,34 @@ fn an_empty_tape_is_the_fault_free_run() {
     assert_eq!(end.stats.delivered, 20, "ten pings and ten acks");
 }
 
+/// DESIGN §3: choice `0` is the fault-free default, the clock jump's too.
+#[test]
+fn the_default_choice_is_no_clock_jump() {
+    let plan = FaultPlan {
+        clock_jump_max: Some(SimDuration::from_ms(400_000)),
+        ..faulty()
+    };
+    let mut sim = sim_with(10, lossy(), plan, Tape::default());
+    sim.record_faults();
+    sim.run();
+    assert_eq!(sim.faults().clock_jumps, [], "no jump drawn");
+    assert_eq!(sim.realized(), Some(&[][..]), "no fault at all");
+    for actor in [ActorId(0), ActorId(1)] {
+        assert_eq!(sim.faults().clock_offset(actor, SimTime::from_ms(2_000)), 0);
+    }
+}
+
+#[test]
+fn clock_offset_choices_count_outwards_from_no_jump() {
+    let offsets: Vec<i64> = (0..7).map(clock_offset_ms).collect();
+    assert_eq!(offsets, [0, 1, -1, 2, -2, 3, -3]);
+    let max_ms = 1_000;
+    let mut all: Vec<i64> = (0..2 * max_ms + 1).map(clock_offset_ms).collect();
+    all.sort_unstable();
+    let expected: Vec<i64> = (-1_000..=1_000).collect();
+    assert_eq!(all, expected, "every offset in ±max once");
+}
+
 #[test]
 fn a_crash_loses_volatile_state_and_timers_but_keeps_durable_state() {
     let faults = FaultPlan {
@@ -385,7 +413,9 @@ fn realized_faults_replay_the_run_without_randomness() {
     assert!(kinds(|r| matches!(r, Realized::Crash(_))) > 0);
     assert!(kinds(|r| matches!(r, Realized::Delay(_))) > 0);
     let clock = |r: &Realized| matches!(r, Realized::ClockJump(_));
-    assert_eq!(kinds(clock), 2, "one jump per actor");
+    // At most one jump per actor: an actor that draws an offset of 0 (here
+    // one of the two) does not jump.
+    assert_eq!(kinds(clock), 1, "one jump per actor, bar an offset of 0");
     let expire = |r: &Realized| matches!(r, Realized::Expire(_));
     assert_eq!(kinds(expire), 2, "one eviction per actor");
     let pause = |r: &Realized| matches!(r, Realized::Pause(_));
