@@ -14,7 +14,7 @@
 //! - [`actor`]: the [`Actor`] trait, its [`Ctx`], crash points and timers.
 //! - [`network`]: links from a petgraph topology, loss, duplication, delay, FIFO.
 //! - [`fault`]: the [`FaultPlan`]: phases, scheduled and stochastic faults.
-//! - [`trace`]: trace events and the stable FNV-1a [`Digest`].
+//! - [`trace`]: trace events and the [`Digest`], a stable FNV-1a-derived hash.
 //! - [`sim`]: the run loop, phases and bounds.
 //!
 //! # Example

@@ -1,8 +1,9 @@
 //! Trace events and the run digest.
 //!
-//! The digest is a stable FNV-1a hash (never `DefaultHasher`, which changes
-//! between Rust releases) over every trace event, whether or not the trace is
-//! recorded: recording can be switched off for speed, the digest cannot.
+//! The digest is a stable in-crate hash derived from FNV-1a (see [`Fnv64`];
+//! never `DefaultHasher`, which changes between Rust releases) over every
+//! trace event, whether or not the trace is recorded: recording can be
+//! switched off for speed, the digest cannot.
 
 use std::fmt;
 use std::hash::{Hash, Hasher};
@@ -10,9 +11,15 @@ use std::hash::{Hash, Hasher};
 use crate::actor::ActorId;
 use crate::time::SimTime;
 
-/// A stable 64-bit hasher: FNV-1a's xor-then-multiply step applied to whole
-/// 64-bit words (bytes are packed little-endian), with a rotation so high
-/// bits feed back. Integers of every width, `usize` and `isize` included,
+/// A stable 64-bit hasher derived from FNV-1a, but not FNV-1a: it starts
+/// from FNV-1a's 64-bit offset basis and, per 64-bit word rather than per
+/// byte, xors the word in and multiplies by FNV-1a's 64-bit prime, then
+/// rotates left by 23 bits so that high bits feed back into the low ones.
+/// Its values therefore differ from FNV-1a's for the same input; the name
+/// only records where it comes from.
+///
+/// Bytes are packed into little-endian words, a short last word marked
+/// with its length. Integers of every width, `usize` and `isize` included,
 /// are hashed as 64-bit words, so the result is the same on every platform
 /// and release (unlike `DefaultHasher`).
 #[derive(Clone, Copy, Debug)]
