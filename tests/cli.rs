@@ -934,7 +934,11 @@ fn the_matrix_prints_a_row_per_model_as_a_table_and_as_markdown() {
     assert!(text.contains("claims   every claimed check held"), "{text}");
     let md = stdout(&eosim(&["matrix", "--seeds", "5", "--format", "md"]));
     let rows: Vec<&str> = md.lines().filter(|l| l.starts_with("| M")).collect();
-    assert_eq!(rows.len(), models::protocols::registry().models().len(), "{md}");
+    assert_eq!(
+        rows.len(),
+        models::protocols::registry().models().len(),
+        "{md}"
+    );
     let m2 = rows.iter().find(|r| r.starts_with("| M2 |")).unwrap();
     let loss = m2.split('|').nth(2).unwrap();
     assert!(
