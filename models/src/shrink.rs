@@ -40,6 +40,7 @@ use crate::check::CheckId;
 use crate::run::{self, RunReport};
 use crate::scenario::Scenario;
 use crate::scenario::spec::{Expect, FaultEvent, RatioSpec, ScenarioSpec, WorkloadSpec};
+use crate::vocab::{EXPIRE, REBALANCE};
 
 /// The most candidate runs one shrink tries.
 pub const ATTEMPTS_MAX: u32 = 20_000;
@@ -336,15 +337,16 @@ pub fn seedless_spec(scenario: &Scenario, realized: &[Realized]) -> ScenarioSpec
     let names = scenario.actors().names();
     spec.faults
         .schedule
-        .extend(realized.iter().map(|r| scheduled(names, r)));
+        .extend(realized.iter().filter_map(|r| scheduled(names, r)));
     spec
 }
 
-/// A realized fault as a schedule entry.
-fn scheduled(names: &[String], fault: &Realized) -> FaultEvent {
+/// A realized fault as a schedule entry (every signal this domain sends
+/// has one).
+fn scheduled(names: &[String], fault: &Realized) -> Option<FaultEvent> {
     let link =
         |d: &sim_core::Datagram| format!("{}->{}", names[d.src.index()], names[d.dst.index()]);
-    match fault {
+    Some(match fault {
         Realized::Drop(d) => FaultEvent::Drop {
             link: link(d),
             nth: d.nth,
@@ -369,20 +371,21 @@ fn scheduled(names: &[String], fault: &Realized) -> FaultEvent {
             from_ms: p.from.as_us() / 1_000,
             to_ms: p.to.as_us() / 1_000,
         },
-        Realized::Expire(e) => FaultEvent::Expire {
-            actor: names[e.actor.index()].clone(),
-            at_ms: e.at.as_us() / 1_000,
+        Realized::Signal(s) if s.kind == EXPIRE => FaultEvent::Expire {
+            actor: names[s.about.index()].clone(),
+            at_ms: s.at.as_us() / 1_000,
         },
-        Realized::Rebalance(r) => FaultEvent::Rebalance {
-            consumer: names[r.member.index()].clone(),
-            at_ms: r.at.as_us() / 1_000,
+        Realized::Signal(s) if s.kind == REBALANCE => FaultEvent::Rebalance {
+            consumer: names[s.about.index()].clone(),
+            at_ms: s.at.as_us() / 1_000,
         },
+        Realized::Signal(_) => return None,
         Realized::ClockJump(j) => FaultEvent::ClockJump {
             actor: names[j.actor.index()].clone(),
             at_ms: j.at.as_us() / 1_000,
             by_ms: j.by_us / 1_000,
         },
-    }
+    })
 }
 
 /// The greedy search.

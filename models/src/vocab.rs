@@ -8,6 +8,8 @@
 use std::fmt;
 use std::rc::Rc;
 
+use sim_core::SignalKind;
+
 /// A logical message: the `seq`-th message (0-based) of producer `producer`
 /// (0-based). Shown 1-based, as `p1#17`, in `Display` and `Debug` alike.
 #[derive(Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
@@ -483,3 +485,13 @@ pub fn set_command(name: &str) {
 pub fn command() -> &'static str {
     COMMAND.get().map_or("eosim", String::as_str)
 }
+
+/// The engine signal of F-expire: the receiving actor loses its dedup
+/// state. Its code is the one eviction events always had in the digest.
+pub const EXPIRE: SignalKind = SignalKind::new(11, "expire");
+
+/// The engine signal of F-rebalance: the group's coordinator (the broker)
+/// takes the partitions of the consumer it is about away and assigns them
+/// to another member. Its code is the one rebalances always had in the
+/// digest.
+pub const REBALANCE: SignalKind = SignalKind::new(14, "rebalance");

@@ -14,7 +14,7 @@ use models::check::CheckId;
 use models::history::Obs;
 use models::record::{ActorState, Recording};
 
-use models::vocab::{MsgKey, SendOutcome, TxnTag};
+use models::vocab::{EXPIRE, MsgKey, REBALANCE, SendOutcome, TxnTag};
 use serde::Serialize;
 use sim_core::{TraceEvent, TraceKind};
 
@@ -365,10 +365,12 @@ impl<'a> Builder<'a> {
             TraceKind::Timer => Kind::Timer,
             TraceKind::Crash(_) => Kind::Crash,
             TraceKind::Restart => Kind::Restart,
-            TraceKind::Expire => Kind::Expire,
             TraceKind::Pause => Kind::Pause,
             TraceKind::Resume => Kind::Resume,
-            TraceKind::Rebalance => Kind::Rebalance,
+            TraceKind::Signal(EXPIRE) => Kind::Expire,
+            TraceKind::Signal(REBALANCE) => Kind::Rebalance,
+            // The delivery domain sends no other signal.
+            TraceKind::Signal(_) => return,
         };
         let mut e = self.blank(t.time.0, t.actor.index(), kind);
         e.peer_lane = t.peer.map(sim_core::ActorId::index);

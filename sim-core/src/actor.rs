@@ -12,6 +12,7 @@ use std::fmt::Debug;
 use std::hash::Hash;
 
 use crate::choice::{Choices, Ratio, Site, Stream};
+use crate::fault::SignalKind;
 use crate::sim::Core;
 use crate::time::{SimDuration, SimTime};
 
@@ -126,29 +127,20 @@ pub trait Actor: Sized {
         msg: Self::Msg,
     ) -> Step;
 
-    /// Evict the actor's dedup state (F-expire), durable or volatile
-    /// (`volatile` is `None` while it is down). By default there is none.
-    fn expire<C: Choices>(
+    /// Receive the signal `kind` about `about` (itself, or another actor;
+    /// `volatile` is `None` while it is down); returns whether it took
+    /// effect, so that the trace notes it at `about` (a coordinator told to
+    /// move a member's partitions moves nothing if the member owns none).
+    /// What a signal means is the model's; by default nothing happens.
+    fn signal<C: Choices>(
         &self,
         durable: Store<'_, Self::Durable>,
         volatile: Option<&mut Self::Volatile>,
         ctx: &mut Ctx<'_, Self, C>,
-    ) {
-        let _ = (durable, volatile, ctx);
-    }
-
-    /// As a group's coordinator, take `member`'s partitions away and assign
-    /// them to another member (F-rebalance; `volatile` is `None` while
-    /// down); returns whether anything moved (a member that owns nothing
-    /// loses nothing). By default the actor coordinates no group.
-    fn rebalance<C: Choices>(
-        &self,
-        durable: Store<'_, Self::Durable>,
-        volatile: Option<&mut Self::Volatile>,
-        ctx: &mut Ctx<'_, Self, C>,
-        member: ActorId,
+        kind: SignalKind,
+        about: ActorId,
     ) -> bool {
-        let _ = (durable, volatile, ctx, member);
+        let _ = (durable, volatile, ctx, kind, about);
         false
     }
 

@@ -83,12 +83,10 @@ pub enum Site {
     Actor,
     /// When an actor's clock jumps, and by how much.
     Clock,
-    /// Whether and when an actor's dedup state is evicted.
-    Expire,
     /// Whether and when an actor is paused.
     Pause,
-    /// Whether and when a group member loses its partitions.
-    Rebalance,
+    /// Whether and when a signal a model defines is sent.
+    Signal,
 }
 
 /// One non-default decision, as recorded by [`Seeded`] and replayed by [`Tape`].

@@ -61,37 +61,61 @@ pub struct ClockJump {
     pub by_us: i64,
 }
 
-/// At `at`, `actor` loses its dedup state (F-expire: a window elapsed,
-/// producer state evicted, a failover without a snapshot). What that state
-/// is, the actor says ([`crate::Actor::expire`]).
+/// A kind of signal a model defines: the engine delivers it at a
+/// scheduled or drawn time and leaves its meaning to the receiving actor
+/// ([`crate::Actor::signal`]); a model's fault that is neither a crash, a
+/// network fault, a pause nor a clock jump (say, "evict your dedup state",
+/// or "take this member's partitions away") is one.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
-pub struct ScheduledExpiry {
-    /// The actor.
-    pub actor: ActorId,
+pub struct SignalKind {
+    /// Hashed into the run's digest in place of the name; distinct per
+    /// kind, and none of the engine's own event codes
+    /// ([`SignalKind::new`] checks).
+    pub code: u8,
+    /// Written in traces (`expire`).
+    pub name: &'static str,
+}
+
+impl SignalKind {
+    /// The kind `name`, hashed as `code`.
+    ///
+    /// # Panics
+    /// If `code` is one the engine uses for its own events (1 to 10, 12,
+    /// 13), at compile time when used in a constant.
+    pub const fn new(code: u8, name: &'static str) -> SignalKind {
+        assert!(
+            !crate::trace::engine_code(code),
+            "a signal's code must not be an engine event's"
+        );
+        SignalKind { code, name }
+    }
+}
+
+/// At `at`, `target` receives the signal `kind` about `about` (itself, or
+/// another actor: a coordinator told to take a member's partitions). While
+/// the target is paused, the signal waits for it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct ScheduledSignal {
+    /// What the signal is.
+    pub kind: SignalKind,
+    /// The actor that receives it.
+    pub target: ActorId,
+    /// The actor it is about.
+    pub about: ActorId,
     /// When.
     pub at: SimTime,
 }
 
-/// A consumer group: the members that share its partitions, and the actor
-/// that assigns them (F-rebalance moves a member's partitions to another).
+/// Stochastic signals: each `(target, about)` pair receives `kind` once,
+/// with probability `ratio`, at a time drawn within the faulty phase.
 #[derive(Clone, Debug, PartialEq, Eq, Hash)]
-pub struct Group {
-    /// The actor that assigns partitions (its [`crate::Actor::rebalance`]
-    /// is called).
-    pub coordinator: ActorId,
-    /// The members.
-    pub members: Vec<ActorId>,
-}
-
-/// At `at`, the group's coordinator takes `member`'s partitions away and
-/// assigns them to another member (F-rebalance: the member's session timed
-/// out, or it was too slow between polls). The member is not told.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
-pub struct ScheduledRebalance {
-    /// The member that loses its partitions.
-    pub member: ActorId,
-    /// When.
-    pub at: SimTime,
+pub struct SignalKnob {
+    /// What the signal is.
+    pub kind: SignalKind,
+    /// Probability per pair.
+    pub ratio: Ratio,
+    /// The `(target, about)` pairs, in the order they are drawn.
+    pub pairs: Vec<(ActorId, ActorId)>,
 }
 
 /// From `from` until `to`, `actor` is paused (F-pause: a stop-the-world
@@ -134,14 +158,10 @@ pub enum Realized {
     Crash(ScheduledCrash),
     /// An actor's clock jumped (scheduled, or drawn at the start).
     ClockJump(ClockJump),
-    /// An actor's dedup state was evicted (scheduled, or drawn at the
-    /// start).
-    Expire(ScheduledExpiry),
     /// An actor was paused (scheduled, or drawn at the start).
     Pause(ScheduledPause),
-    /// A group member lost its partitions (scheduled, or drawn at the
-    /// start).
-    Rebalance(ScheduledRebalance),
+    /// A signal took effect (scheduled, or drawn at the start).
+    Signal(ScheduledSignal),
 }
 
 /// A stochastic crash knob: at each pass of a matching crash point, crash
@@ -207,22 +227,14 @@ pub struct FaultPlan {
     /// drawn within the faulty phase, by up to this much either way (the
     /// default choice, `0`, is no jump).
     pub clock_jump_max: Option<SimDuration>,
-    /// Scheduled evictions of dedup state.
-    pub expiries: Vec<ScheduledExpiry>,
-    /// Stochastic evictions: each actor loses its dedup state once, with
-    /// this probability, at a time drawn within the faulty phase.
-    pub expiry_ratio: Option<Ratio>,
     /// Scheduled pauses.
     pub pauses: Vec<ScheduledPause>,
     /// Stochastic pauses.
     pub pause_knobs: Vec<PauseKnob>,
-    /// The consumer group, if the actors form one.
-    pub group: Option<Group>,
-    /// Scheduled rebalances (only with a group).
-    pub rebalances: Vec<ScheduledRebalance>,
-    /// Stochastic rebalances: each group member loses its partitions once,
-    /// with this probability, at a time drawn within the faulty phase.
-    pub rebalance_ratio: Option<Ratio>,
+    /// Scheduled signals, delivered in this order when due together.
+    pub signals: Vec<ScheduledSignal>,
+    /// Stochastic signals, drawn in this order after the pauses.
+    pub signal_knobs: Vec<SignalKnob>,
 }
 
 impl Default for FaultPlan {
@@ -239,13 +251,10 @@ impl Default for FaultPlan {
             partitions: Vec::new(),
             clock_jumps: Vec::new(),
             clock_jump_max: None,
-            expiries: Vec::new(),
-            expiry_ratio: None,
             pauses: Vec::new(),
             pause_knobs: Vec::new(),
-            group: None,
-            rebalances: Vec::new(),
-            rebalance_ratio: None,
+            signals: Vec::new(),
+            signal_knobs: Vec::new(),
         }
     }
 }

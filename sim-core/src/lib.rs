@@ -74,8 +74,8 @@ pub mod trace;
 pub use actor::{Actor, ActorId, Crashed, Ctx, Step, Store, TimerId};
 pub use choice::{Choices, Ratio, Seeded, Site, Stream, Tape, TapeEntry};
 pub use fault::{
-    ClockJump, CrashKnob, Datagram, FaultPlan, Group, Partition, PauseKnob, Realized,
-    ScheduledCrash, ScheduledDelay, ScheduledExpiry, ScheduledPause, ScheduledRebalance,
+    ClockJump, CrashKnob, Datagram, FaultPlan, Partition, PauseKnob, Realized, ScheduledCrash,
+    ScheduledDelay, ScheduledPause, ScheduledSignal, SignalKind, SignalKnob,
 };
 pub use network::{LinkConfig, Ordering, Topology};
 pub use sim::{Buffers, EndReason, Lifecycle, LifecycleKind, Limits, Observed, RunEnd, Sim, Stats};

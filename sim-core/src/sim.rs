@@ -9,8 +9,8 @@
 use crate::actor::{Actor, ActorId, Crashed, Ctx, Step, Store, TimerId};
 use crate::choice::{Choices, Site, Stream};
 use crate::fault::{
-    ClockJump, Datagram, FaultPlan, Realized, ScheduledCrash, ScheduledDelay, ScheduledExpiry,
-    ScheduledPause, ScheduledRebalance,
+    ClockJump, Datagram, FaultPlan, Realized, ScheduledCrash, ScheduledDelay, ScheduledPause,
+    ScheduledSignal,
 };
 use crate::network::{LinkConfig, LinkState, Ordering, Topology};
 use crate::queue::EventQueue;
@@ -92,8 +92,8 @@ pub struct Stats {
     pub restarts: u64,
     /// Pauses (F-pause) that began.
     pub pauses: u64,
-    /// Rebalances (F-rebalance).
-    pub rebalances: u64,
+    /// Signals that took effect.
+    pub signals: u64,
 }
 
 impl Stats {
@@ -162,17 +162,11 @@ pub(crate) enum Event<A: Actor> {
     Restart {
         actor: ActorId,
     },
-    Expire {
-        actor: ActorId,
-    },
     Pause {
         actor: ActorId,
         resumes: bool,
     },
-    Rebalance {
-        coordinator: ActorId,
-        member: ActorId,
-    },
+    Signal(ScheduledSignal),
 }
 
 #[derive(Clone, Copy, Debug)]
@@ -515,9 +509,8 @@ impl<A: Actor, C: Choices> Sim<A, C> {
         faults.sort();
         let mut choices = choices;
         draw_clock_jumps(&mut faults, actors.len(), &mut choices);
-        draw_expiries(&mut faults, actors.len(), &mut choices);
         draw_pauses(&mut faults, actors.len(), &mut choices);
-        draw_rebalances(&mut faults, &mut choices);
+        draw_signals(&mut faults, &mut choices);
         assert_eq!(names.len(), actors.len(), "one name per actor");
         assert_eq!(
             topology.actor_count(),
@@ -585,20 +578,13 @@ impl<A: Actor, C: Choices> Sim<A, C> {
     /// (see [`Sim::realized`]). Must be called before the run starts.
     pub fn record_faults(&mut self) {
         assert!(!self.started, "recording is chosen before the run starts");
-        // Clock jumps and evictions, scheduled or drawn, are known from the
-        // start.
+        // Clock jumps, pauses and signals, scheduled or drawn, are known
+        // from the start.
         let faults = &self.core.faults;
         let jumps = faults.clock_jumps.iter().map(|j| Realized::ClockJump(*j));
-        let expiries = faults.expiries.iter().map(|e| Realized::Expire(*e));
         let pauses = faults.pauses.iter().map(|p| Realized::Pause(*p));
-        let rebalances = faults.rebalances.iter().map(|r| Realized::Rebalance(*r));
-        self.core.realized = Some(
-            jumps
-                .chain(expiries)
-                .chain(pauses)
-                .chain(rebalances)
-                .collect(),
-        );
+        let signals = faults.signals.iter().map(|s| Realized::Signal(*s));
+        self.core.realized = Some(jumps.chain(pauses).chain(signals).collect());
     }
 
     /// The faults that happened so far, in order, if
@@ -673,21 +659,10 @@ impl<A: Actor, C: Choices> Sim<A, C> {
         for i in 0..self.actors.len() {
             self.start_actor(actor_id(i));
         }
-        // Evictions, pauses and rebalances are not pending work: a run may
-        // end quiet before them.
-        for e in &self.core.faults.expiries {
-            self.core.queue.push(e.at, Event::Expire { actor: e.actor });
-        }
-        if let Some(group) = &self.core.faults.group {
-            for r in &self.core.faults.rebalances {
-                let coordinator = group.coordinator;
-                let member = r.member;
-                let event = Event::Rebalance {
-                    coordinator,
-                    member,
-                };
-                self.core.queue.push(r.at, event);
-            }
+        // Signals and pauses are not pending work: a run may end quiet
+        // before them.
+        for signal in &self.core.faults.signals {
+            self.core.queue.push(signal.at, Event::Signal(*signal));
         }
         for p in &self.core.faults.pauses {
             let actor = p.actor;
@@ -741,11 +716,7 @@ impl<A: Actor, C: Choices> Sim<A, C> {
             } => self.deliver(src, dst, msg, send_id),
             Event::Timer { actor, id, timer } => self.fire_timer(actor, id, timer),
             Event::Restart { actor } => self.restart(actor),
-            Event::Expire { actor } => self.expire(actor),
-            Event::Rebalance {
-                coordinator,
-                member,
-            } => self.rebalance(coordinator, member),
+            Event::Signal(signal) => self.signal(signal),
             Event::Pause { actor, resumes } => {
                 let kind = if resumes {
                     TraceKind::Resume
@@ -875,10 +846,8 @@ impl<A: Actor, C: Choices> Sim<A, C> {
         let actor = match &event {
             Event::Deliver { dst, .. } => *dst,
             Event::Timer { actor, .. } => *actor,
-            // The coordinator acts on a rebalance; while it is paused, the
-            // rebalance waits.
-            Event::Rebalance { coordinator, .. } => *coordinator,
-            Event::Restart { .. } | Event::Expire { .. } | Event::Pause { .. } => {
+            Event::Signal(signal) => signal.target,
+            Event::Restart { .. } | Event::Pause { .. } => {
                 return Some(event);
             }
         };
@@ -891,41 +860,28 @@ impl<A: Actor, C: Choices> Sim<A, C> {
         }
     }
 
-    fn expire(&mut self, actor: ActorId) {
-        let core = &mut self.core;
-        core.trace
-            .note(core.now, actor, None, TraceKind::Expire, None, &());
-        let slot = &mut self.slots[actor.index()];
+    /// A signal is noted, at the actor it is about, and counted only when
+    /// it took effect.
+    fn signal(&mut self, signal: ScheduledSignal) {
+        let target = signal.target;
+        let slot = &mut self.slots[target.index()];
         let mut ctx = Ctx {
-            id: actor,
+            id: target,
             core: &mut self.core,
         };
-        self.actors[actor.index()].expire(
+        let took_effect = self.actors[target.index()].signal(
             Store::new(&mut self.stores[slot.store]),
             slot.volatile.as_mut(),
             &mut ctx,
+            signal.kind,
+            signal.about,
         );
-    }
-
-    /// A rebalance is noted and counted only when the coordinator moved
-    /// something (a member that owns nothing loses nothing).
-    fn rebalance(&mut self, coordinator: ActorId, member: ActorId) {
-        let slot = &mut self.slots[coordinator.index()];
-        let mut ctx = Ctx {
-            id: coordinator,
-            core: &mut self.core,
-        };
-        let moved = self.actors[coordinator.index()].rebalance(
-            Store::new(&mut self.stores[slot.store]),
-            slot.volatile.as_mut(),
-            &mut ctx,
-            member,
-        );
-        if moved {
+        if took_effect {
             let core = &mut self.core;
-            core.stats.rebalances += 1;
+            core.stats.signals += 1;
+            let kind = TraceKind::Signal(signal.kind);
             core.trace
-                .note(core.now, member, None, TraceKind::Rebalance, None, &());
+                .note(core.now, signal.about, None, kind, None, &());
         }
     }
 
@@ -1017,40 +973,22 @@ fn draw_pauses<C: Choices>(faults: &mut FaultPlan, actors: usize, choices: &mut 
     }
 }
 
-/// Draw each group member's rebalance when the plan has the stochastic
-/// knob: with the knob's probability, at a whole millisecond within the
-/// faulty phase. Nothing is drawn without the knob or a group.
-fn draw_rebalances<C: Choices>(faults: &mut FaultPlan, choices: &mut C) {
-    let (Some(ratio), Some(group)) = (faults.rebalance_ratio, &faults.group) else {
-        return;
-    };
+/// Draw the signals of each stochastic knob, in plan order: for each pair,
+/// with the knob's probability, at a whole millisecond within the faulty
+/// phase. Nothing is drawn without a knob.
+fn draw_signals<C: Choices>(faults: &mut FaultPlan, choices: &mut C) {
     let span_ms = (faults.faults_until.as_us() / 1_000).max(1);
-    for &member in &group.members {
-        if choices.flip(Stream::Faults, Site::Rebalance, ratio) {
-            let at_ms = choices.pick(Stream::Faults, Site::Rebalance, span_ms);
-            faults.rebalances.push(ScheduledRebalance {
-                member,
-                at: SimTime::from_ms(at_ms),
-            });
-        }
-    }
-}
-
-/// Draw each actor's eviction when the plan has the stochastic knob: with
-/// the knob's probability, at a whole millisecond within the faulty phase.
-/// Nothing is drawn without the knob.
-fn draw_expiries<C: Choices>(faults: &mut FaultPlan, actors: usize, choices: &mut C) {
-    let Some(ratio) = faults.expiry_ratio else {
-        return;
-    };
-    let span_ms = (faults.faults_until.as_us() / 1_000).max(1);
-    for a in 0..actors {
-        if choices.flip(Stream::Faults, Site::Expire, ratio) {
-            let at_ms = choices.pick(Stream::Faults, Site::Expire, span_ms);
-            faults.expiries.push(ScheduledExpiry {
-                actor: ActorId(u32::try_from(a).expect("few actors")),
-                at: SimTime::from_ms(at_ms),
-            });
+    for knob in &faults.signal_knobs {
+        for &(target, about) in &knob.pairs {
+            if choices.flip(Stream::Faults, Site::Signal, knob.ratio) {
+                let at_ms = choices.pick(Stream::Faults, Site::Signal, span_ms);
+                faults.signals.push(ScheduledSignal {
+                    kind: knob.kind,
+                    target,
+                    about,
+                    at: SimTime::from_ms(at_ms),
+                });
+            }
         }
     }
 }

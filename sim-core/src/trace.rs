@@ -9,6 +9,7 @@ use std::fmt;
 use std::hash::{Hash, Hasher};
 
 use crate::actor::ActorId;
+use crate::fault::SignalKind;
 use crate::time::SimTime;
 
 /// A stable 64-bit hasher derived from FNV-1a, but not FNV-1a: it starts
@@ -121,14 +122,17 @@ pub enum TraceKind {
     Crash(&'static str),
     /// A crashed actor restarted from durable state.
     Restart,
-    /// An actor's dedup state was evicted (F-expire).
-    Expire,
     /// An actor was paused (F-pause).
     Pause,
     /// A paused actor resumed, with its memory.
     Resume,
-    /// A group member lost its partitions (F-rebalance).
-    Rebalance,
+    /// A signal a model defines took effect at the actor it is about.
+    Signal(SignalKind),
+}
+
+/// Whether `code` is one the engine hashes for its own events.
+pub(crate) const fn engine_code(code: u8) -> bool {
+    matches!(code, 1..=10 | 12 | 13)
 }
 
 impl TraceKind {
@@ -144,10 +148,9 @@ impl TraceKind {
             TraceKind::Timer => 8,
             TraceKind::Crash(_) => 9,
             TraceKind::Restart => 10,
-            TraceKind::Expire => 11,
             TraceKind::Pause => 12,
             TraceKind::Resume => 13,
-            TraceKind::Rebalance => 14,
+            TraceKind::Signal(kind) => kind.code,
         }
     }
 
@@ -164,10 +167,9 @@ impl TraceKind {
             TraceKind::Timer => "timer",
             TraceKind::Crash(_) => "crash",
             TraceKind::Restart => "restart",
-            TraceKind::Expire => "expire",
             TraceKind::Pause => "pause",
             TraceKind::Resume => "resume",
-            TraceKind::Rebalance => "rebalance",
+            TraceKind::Signal(kind) => kind.name,
         }
     }
 }

@@ -30,7 +30,7 @@ mod producer;
 mod recovery;
 mod txn;
 
-use sim_core::{Actor, ActorId, Choices, Ctx, Step, Store};
+use sim_core::{Actor, ActorId, Choices, Ctx, SignalKind, Step, Store};
 
 pub use broker::{Broker, BrokerDb, BrokerVol, PartitionLog};
 pub use consumer::{Consumer, ConsumerDb, ConsumerVol, PendingWrite, RowStatus};
@@ -40,7 +40,7 @@ pub use recovery::Recovery;
 pub use txn::{EndTxn, OutRecord, OutState, TxnDb, TxnLog};
 
 use crate::history::Obs;
-use crate::vocab::{MsgKey, TxnTag};
+use crate::vocab::{EXPIRE, MsgKey, REBALANCE, TxnTag};
 
 /// Datagrams between roles.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
@@ -399,41 +399,42 @@ impl Actor for Node {
         }
     }
 
-    fn expire<C: Choices>(
+    /// F-expire evicts the receiver's dedup state (always noted, even
+    /// when there was none); F-rebalance, at the broker, moves the
+    /// partitions of the consumer it is about.
+    fn signal<C: Choices>(
         &self,
         d: Store<'_, NodeDb>,
         v: Option<&mut NodeVol>,
         ctx: &mut Ctx<'_, Self, C>,
-    ) {
-        let evicted = match self {
-            Node::Broker(_) => broker_db(d).transaction(BrokerDb::evict_dedup_state),
-            Node::Consumer(_) => {
-                let memory = match v {
-                    Some(NodeVol::Consumer(v)) => v.evict_dedup_state(),
-                    _ => 0,
-                };
-                memory + consumer_db(d).transaction(ConsumerDb::evict_dedup_state)
-            }
-            Node::Producer(_) | Node::Recovery(_) => 0,
-        };
-        ctx.observe(Obs::Evicted { entries: evicted });
-    }
-
-    fn rebalance<C: Choices>(
-        &self,
-        d: Store<'_, NodeDb>,
-        v: Option<&mut NodeVol>,
-        ctx: &mut Ctx<'_, Self, C>,
-        member: ActorId,
+        kind: SignalKind,
+        about: ActorId,
     ) -> bool {
-        let Node::Broker(b) = self else {
-            return false;
-        };
-        let v = match v {
-            Some(NodeVol::Broker(v)) => Some(v),
-            _ => None,
-        };
-        b.rebalance(&mut broker_db(d), v, ctx, member)
+        match (kind, self, v) {
+            (EXPIRE, node, v) => {
+                let evicted = match (node, v) {
+                    (Node::Broker(_), _) => broker_db(d).transaction(BrokerDb::evict_dedup_state),
+                    (Node::Consumer(_), v) => {
+                        let memory = match v {
+                            Some(NodeVol::Consumer(v)) => v.evict_dedup_state(),
+                            _ => 0,
+                        };
+                        memory + consumer_db(d).transaction(ConsumerDb::evict_dedup_state)
+                    }
+                    (Node::Producer(_) | Node::Recovery(_), _) => 0,
+                };
+                ctx.observe(Obs::Evicted { entries: evicted });
+                true
+            }
+            (REBALANCE, Node::Broker(b), v) => {
+                let v = match v {
+                    Some(NodeVol::Broker(v)) => Some(v),
+                    _ => None,
+                };
+                b.rebalance(&mut broker_db(d), v, ctx, about)
+            }
+            _ => false,
+        }
     }
 
     fn is_busy(&self, d: &NodeDb, _: Option<&NodeVol>) -> bool {

@@ -2,14 +2,15 @@
 //! the translation of a checked spec into engine types.
 
 use sim_core::{
-    ActorId, ClockJump, CrashKnob, Datagram, FaultPlan, Group, Limits, LinkConfig, Ordering,
-    Partition, PauseKnob, Ratio, ScheduledCrash, ScheduledDelay, ScheduledExpiry, ScheduledPause,
-    ScheduledRebalance, SimDuration, SimTime, Topology,
+    ActorId, ClockJump, CrashKnob, Datagram, FaultPlan, Limits, LinkConfig, Ordering, Partition,
+    PauseKnob, Ratio, ScheduledCrash, ScheduledDelay, ScheduledPause, ScheduledSignal, SignalKnob,
+    SimDuration, SimTime, Topology,
 };
 
 use super::spec::{FaultEvent, LinkSpec, OrderingSpec, RatioSpec, ScenarioSpec};
 use crate::protocols::{ConsumerRole, Model, m6_idempotent_producer, m12_lease};
 use crate::roles::{Broker, Consumer, LeaseCfg, Node, Producer, Recovery};
+use crate::vocab::{EXPIRE, REBALANCE};
 
 /// What part an actor plays.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -250,7 +251,6 @@ impl Actors {
                 })
                 .collect(),
             clock_jump_max: f.clock_jump_ms_max.map(SimDuration::from_ms),
-            expiry_ratio: f.expire.map(ratio),
             pause_knobs: f
                 .pause
                 .iter()
@@ -260,17 +260,38 @@ impl Actors {
                     duration: SimDuration::from_ms(k.for_ms),
                 })
                 .collect(),
-            group: f.rebalances().then(|| Group {
-                coordinator: self.broker(),
-                members: self.consumers(),
-            }),
-            rebalance_ratio: f.rebalance.map(ratio),
+            signal_knobs: self.signal_knobs(spec),
             ..FaultPlan::default()
         };
         for event in &f.schedule {
             self.schedule(&mut plan, event);
         }
+        // Evictions before rebalances when due together, each in schedule
+        // order.
+        plan.signals.sort_by_key(|s| s.kind.code);
         plan
+    }
+
+    /// F-expire reaches every actor; F-rebalance reaches the broker, as the
+    /// group's coordinator, once about each consumer.
+    fn signal_knobs(&self, spec: &ScenarioSpec) -> Vec<SignalKnob> {
+        let f = &spec.faults;
+        let every_actor = (0..self.roles.len()).map(|i| {
+            let a = ActorId(u32::try_from(i).expect("few actors"));
+            (a, a)
+        });
+        let expire = f.expire.map(|r| SignalKnob {
+            kind: EXPIRE,
+            ratio: ratio(r),
+            pairs: every_actor.collect(),
+        });
+        let broker = self.broker();
+        let rebalance = f.rebalance.map(|r| SignalKnob {
+            kind: REBALANCE,
+            ratio: ratio(r),
+            pairs: self.consumers().into_iter().map(|c| (broker, c)).collect(),
+        });
+        expire.into_iter().chain(rebalance).collect()
     }
 
     /// The `nth` datagram on a validated `"sender->receiver"` link.
@@ -338,14 +359,16 @@ impl Actors {
                 from: SimTime::from_ms(*from_ms),
                 to: SimTime::from_ms(*to_ms),
             }),
-            FaultEvent::Rebalance { consumer, at_ms } => {
-                plan.rebalances.push(ScheduledRebalance {
-                    member: self.id(consumer),
-                    at: SimTime::from_ms(*at_ms),
-                });
-            }
-            FaultEvent::Expire { actor, at_ms } => plan.expiries.push(ScheduledExpiry {
-                actor: self.id(actor),
+            FaultEvent::Rebalance { consumer, at_ms } => plan.signals.push(ScheduledSignal {
+                kind: REBALANCE,
+                target: self.broker(),
+                about: self.id(consumer),
+                at: SimTime::from_ms(*at_ms),
+            }),
+            FaultEvent::Expire { actor, at_ms } => plan.signals.push(ScheduledSignal {
+                kind: EXPIRE,
+                target: self.id(actor),
+                about: self.id(actor),
                 at: SimTime::from_ms(*at_ms),
             }),
             FaultEvent::ClockJump {

@@ -147,3 +147,45 @@ fn outside_the_protocol_files_no_code_names_a_built_in_model() {
         found.join("\n")
     );
 }
+
+#[test]
+fn the_engine_speaks_no_delivery_word() {
+    // sim-core is a general engine: what a model's faults mean (an
+    // eviction, a rebalance) reaches it only as a signal the model defines.
+    let words = [
+        "expire",
+        "expiry",
+        "rebalance",
+        "group",
+        "dedup",
+        "consumer",
+        "broker",
+        "producer",
+        "lease",
+        "inbox",
+        "offset_commit",
+    ];
+    let mut found = Vec::new();
+    for (rel, text) in sources(&root().join("sim-core/src")) {
+        for line in text.lines() {
+            // `Vec::dedup` is Rust's word, not the domain's.
+            let code = line
+                .split("//")
+                .next()
+                .unwrap()
+                .to_lowercase()
+                .replace(".dedup()", "");
+            found.extend(
+                words
+                    .iter()
+                    .filter(|w| code.contains(*w))
+                    .map(|w| format!("sim-core/src/{rel}: `{w}` in {}", line.trim())),
+            );
+        }
+    }
+    assert!(
+        found.is_empty(),
+        "delivery words in the engine:\n{}",
+        found.join("\n")
+    );
+}

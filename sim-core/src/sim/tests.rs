@@ -3,14 +3,23 @@
 use super::*;
 use crate::actor::Store;
 use crate::choice::{Ratio, Seeded, Tape};
-use crate::fault::{CrashKnob, Datagram, Partition, Realized, ScheduledCrash};
+use crate::fault::{
+    CrashKnob, Datagram, Partition, Realized, ScheduledCrash, ScheduledSignal, SignalKind,
+    SignalKnob,
+};
 use crate::network::LinkConfig;
 
 /// Actor 0 sends `count` numbered pings to actor 1 at start, each with a
 /// retransmission timer; actor 1 applies each ping to durable state and
 /// counts deliveries in volatile state, passing a crash point in between,
-/// and acks every copy. As a group's coordinator, an actor writes
-/// `1000 + member` to durable state at each rebalance.
+/// and acks every copy. On a [`MOVE`] signal about another actor, an actor
+/// writes `1000 + that actor` to durable state; an [`EVICT`] signal takes
+/// effect and changes nothing.
+/// A signal that takes effect and changes nothing.
+const EVICT: SignalKind = SignalKind::new(20, "evict");
+/// A signal that writes `1000 + about` at its target.
+const MOVE: SignalKind = SignalKind::new(21, "move");
+
 #[derive(Clone)]
 struct Node {
     count: u32,
@@ -76,15 +85,18 @@ impl Actor for Node {
         Ok(())
     }
 
-    fn rebalance<C: Choices>(
+    fn signal<C: Choices>(
         &self,
         mut d: Store<'_, Vec<u32>>,
         _: Option<&mut Vol>,
         ctx: &mut Ctx<'_, Self, C>,
-        member: ActorId,
+        kind: SignalKind,
+        about: ActorId,
     ) -> bool {
-        d.transaction(|d| d.push(1000 + member.0));
-        ctx.observe(1000 + member.0);
+        if kind == MOVE {
+            d.transaction(|d| d.push(1000 + about.0));
+            ctx.observe(1000 + about.0);
+        }
         true
     }
 
@@ -355,15 +367,24 @@ fn an_event_bound_ends_the_run_as_inconclusive() {
     assert!(end.reason.is_bound());
 }
 
-/// `plan` with a group of one member (actor 1) coordinated by actor 0, and
-/// stochastic rebalances that always happen.
-fn with_group(plan: FaultPlan) -> FaultPlan {
+/// `plan` with stochastic signals that always happen: an [`EVICT`] to each
+/// actor, then a [`MOVE`] to actor 0 about actor 1.
+fn with_signals(plan: FaultPlan) -> FaultPlan {
+    let always = Ratio::new(1, 1);
+    let every = vec![(ActorId(0), ActorId(0)), (ActorId(1), ActorId(1))];
     FaultPlan {
-        group: Some(crate::fault::Group {
-            coordinator: ActorId(0),
-            members: vec![ActorId(1)],
-        }),
-        rebalance_ratio: Some(Ratio::new(1, 1)),
+        signal_knobs: vec![
+            SignalKnob {
+                kind: EVICT,
+                ratio: always,
+                pairs: every,
+            },
+            SignalKnob {
+                kind: MOVE,
+                ratio: always,
+                pairs: vec![(ActorId(0), ActorId(1))],
+            },
+        ],
         ..plan
     }
 }
@@ -378,9 +399,8 @@ fn seedless_plan(realized: &[Realized]) -> FaultPlan {
             Realized::Delay(d) => plan.delays.push(*d),
             Realized::Crash(c) => plan.crashes.push(c.clone()),
             Realized::ClockJump(j) => plan.clock_jumps.push(*j),
-            Realized::Expire(e) => plan.expiries.push(*e),
             Realized::Pause(p) => plan.pauses.push(*p),
-            Realized::Rebalance(r) => plan.rebalances.push(*r),
+            Realized::Signal(s) => plan.signals.push(*s),
         }
     }
     plan
@@ -395,13 +415,12 @@ fn realized_faults_replay_the_run_without_randomness() {
             ratio: Ratio::new(1, 4),
         }],
         clock_jump_max: Some(SimDuration::from_ms(5)),
-        expiry_ratio: Some(Ratio::new(1, 1)),
         pause_knobs: vec![crate::fault::PauseKnob {
             actor: None,
             ratio: Ratio::new(1, 1),
             duration: SimDuration::from_ms(30),
         }],
-        ..with_group(faulty())
+        ..with_signals(faulty())
     };
     let mut seeded = sim_with(30, lossy(), plan, Seeded::new(11));
     seeded.record_faults();
@@ -416,12 +435,12 @@ fn realized_faults_replay_the_run_without_randomness() {
     // At most one jump per actor: an actor that draws an offset of 0 (here
     // one of the two) does not jump.
     assert_eq!(kinds(clock), 1, "one jump per actor, bar an offset of 0");
-    let expire = |r: &Realized| matches!(r, Realized::Expire(_));
-    assert_eq!(kinds(expire), 2, "one eviction per actor");
+    let evict = |r: &Realized| matches!(r, Realized::Signal(s) if s.kind == EVICT);
+    assert_eq!(kinds(evict), 2, "one eviction per actor");
     let pause = |r: &Realized| matches!(r, Realized::Pause(_));
     assert_eq!(kinds(pause), 2, "one pause per actor");
-    let rebalance = |r: &Realized| matches!(r, Realized::Rebalance(_));
-    assert_eq!(kinds(rebalance), 1, "one rebalance per member");
+    let moved = |r: &Realized| matches!(r, Realized::Signal(s) if s.kind == MOVE);
+    assert_eq!(kinds(moved), 1, "one move per pair");
 
     let fixed = LinkConfig {
         drop: Ratio::NEVER,
@@ -429,10 +448,7 @@ fn realized_faults_replay_the_run_without_randomness() {
         delay_us_max: 1_000,
         ..lossy()
     };
-    let replay = FaultPlan {
-        rebalance_ratio: None,
-        ..with_group(seedless_plan(&realized))
-    };
+    let replay = seedless_plan(&realized);
     let mut seedless = sim_with(30, fixed, replay, Seeded::new(99));
     seedless.record_faults();
     let second = seedless.run();
@@ -476,26 +492,54 @@ fn a_paused_actor_handles_nothing_until_it_resumes_with_its_memory() {
 }
 
 #[test]
-fn a_rebalance_reaches_the_coordinator_and_names_the_member() {
+fn a_signal_reaches_its_target_and_is_noted_at_the_actor_it_is_about() {
     let plan = FaultPlan {
-        rebalances: vec![crate::fault::ScheduledRebalance {
-            member: ActorId(1),
+        signals: vec![ScheduledSignal {
+            kind: MOVE,
+            target: ActorId(0),
+            about: ActorId(1),
             at: SimTime::from_ms(7),
         }],
-        rebalance_ratio: None,
-        ..with_group(faulty())
+        ..faulty()
     };
     let mut sim = sim_with(0, LinkConfig::reliable(1_000), plan, Seeded::new(5));
     sim.record_trace();
     let end = sim.run();
-    assert_eq!(end.stats.rebalances, 1);
-    assert_eq!(sim.durable(ActorId(0)), &[1001], "the coordinator acted");
+    assert_eq!(end.stats.signals, 1);
+    assert_eq!(sim.durable(ActorId(0)), &[1001], "the target acted");
     let note = sim
         .trace()
         .iter()
-        .find(|e| e.kind == TraceKind::Rebalance)
+        .find(|e| e.kind == TraceKind::Signal(MOVE))
         .expect("noted");
     assert_eq!((note.actor, note.time), (ActorId(1), SimTime::from_ms(7)));
+}
+
+#[test]
+fn a_signal_waits_while_its_target_is_paused() {
+    let plan = FaultPlan {
+        signals: vec![ScheduledSignal {
+            kind: MOVE,
+            target: ActorId(1),
+            about: ActorId(0),
+            at: SimTime::from_ms(7),
+        }],
+        pauses: vec![crate::fault::ScheduledPause {
+            actor: ActorId(1),
+            from: SimTime::ZERO,
+            to: SimTime::from_ms(40),
+        }],
+        ..faulty()
+    };
+    let mut sim = sim_with(3, LinkConfig::reliable(1_000), plan, Seeded::new(5));
+    sim.record_trace();
+    sim.run();
+    let note = sim
+        .trace()
+        .iter()
+        .find(|e| e.kind == TraceKind::Signal(MOVE))
+        .expect("noted");
+    assert_eq!((note.actor, note.time), (ActorId(0), SimTime::from_ms(40)));
 }
 
 #[test]
