@@ -460,15 +460,24 @@ fn worker_pool(jobs: Option<usize>) -> Result<(rayon::ThreadPool, usize), u8> {
     }
 }
 
-/// A check by code (`C3`) or name (`no-duplicate-effect`).
+/// A check by code (`C3`) or name (`no-duplicate-effect`), or a property
+/// of a registered protocol by its name.
 fn parse_check(s: &str) -> Result<models::check::CheckId, String> {
     let all = models::check::CheckId::ALL;
-    all.into_iter()
-        .find(|c| c.code().eq_ignore_ascii_case(s) || c.name() == s)
-        .ok_or_else(|| {
-            let codes: Vec<&str> = all.iter().map(|c| c.code()).collect();
-            format!("`{s}` is not a check; expected one of {}", codes.join(", "))
-        })
+    let builtin = all
+        .into_iter()
+        .find(|c| c.code().eq_ignore_ascii_case(s) || c.name() == s);
+    let property = || {
+        let p = models::protocols::registry().property(s)?;
+        Some(models::check::CheckId::Property(p.name))
+    };
+    builtin.or_else(property).ok_or_else(|| {
+        let codes: Vec<&str> = all.iter().map(|c| c.code()).collect();
+        format!(
+            "`{s}` is not a check; expected one of {}, or a protocol's property",
+            codes.join(", ")
+        )
+    })
 }
 
 /// Write to stdout; when the reader has gone (`eosim … | head`), stop
