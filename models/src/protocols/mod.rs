@@ -1,7 +1,17 @@
-//! The protocol models: strategies for the producer, broker and consumer
-//! roles, each in its own file opening with its mechanism, the guarantee it
-//! claims, the checks it is expected to break and the faults that break them,
-//! and its real-world anchor.
+//! The protocols: each one unit implementing [`Protocol`] in its own file,
+//! opening with its mechanism, the guarantee it claims, the checks it is
+//! expected to break and the faults that break them, and its real-world
+//! anchor; the unit holds its catalogue entry ([`ModelInfo`]), its role
+//! wiring ([`Wiring`]), the scenario knobs it reads ([`Knob`]), its record
+//! handler with named crash points, its compensation, its explanation
+//! hints ([`Hints`]) and any [`Property`] of its own.
+//!
+//! A scenario's `model` names a unit through the installed [`Registry`]
+//! ([`registry`]); the rest of eosim holds a [`Model`] handle and asks it,
+//! never matching on a model. Adding a protocol to the catalogue is its
+//! file, its `pub mod` line below, and one line in [`Registry::builtin`].
+//! A protocol outside this crate implements the same trait and is added
+//! with [`Registry::with`].
 //!
 //! | model | file | claims |
 //! |---|---|---|
