@@ -26,9 +26,30 @@ use eosim::models::protocols::{
     CrashCause, EXACTLY_ONCE_CLAIMS, Gate, Hints, ModelInfo, NETWORK_FAULTS, Property, Protocol,
     Record, Registry, apply_effect,
 };
-use eosim::models::roles::ConsumerDb;
+use eosim::models::roles::{ConsumerDb, ProtocolState};
 use eosim::models::vocab::{IdSet, MsgKey};
 use eosim::sim_core::{Step, Store};
+
+/// The key-value store the consumer claims ids in: its durable state, of
+/// the protocol's own type.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct KeyStore {
+    keys: std::collections::BTreeSet<u64>,
+}
+
+impl KeyStore {
+    /// Redis `SET key 1 NX`: store `key` unless it is there; returns
+    /// whether it stored it.
+    pub fn set_if_absent(&mut self, key: u64) -> bool {
+        self.keys.insert(key)
+    }
+}
+
+/// Claim `id` in the consumer's key store; returns whether it was free.
+fn claim(d: &mut ConsumerDb, id: u64) -> bool {
+    d.own_mut::<KeyStore>()
+        .is_some_and(|store| store.set_if_absent(id))
+}
 
 /// Crashed after the key was set, before the effect: the record is lost.
 pub const AFTER_CLAIM_BEFORE_EFFECT: &str = "after-claim-before-effect";
@@ -120,18 +141,19 @@ impl Protocol for KvDedup {
         gate: &mut dyn Gate,
     ) -> Step {
         if self.atomic {
-            let applied = db.transaction(|d| {
-                d.kv_set_if_absent(rec.dedup_id, 1)
-                    .then(|| d.add_effect(rec.key))
-            });
+            let applied = db.transaction(|d| claim(d, rec.dedup_id).then(|| d.add_effect(rec.key)));
             if let Some(count) = applied {
                 gate.effect(rec.key, count);
             }
-        } else if db.transaction(|d| d.kv_set_if_absent(rec.dedup_id, 1)) {
+        } else if db.transaction(|d| claim(d, rec.dedup_id)) {
             gate.crash_point(rec.key, AFTER_CLAIM_BEFORE_EFFECT)?;
             apply_effect(db, rec.key, gate);
         }
         gate.crash_point(rec.key, AFTER_EFFECT_BEFORE_OFFSET_COMMIT)
+    }
+
+    fn durable_state(&self) -> Option<Box<dyn ProtocolState>> {
+        Some(Box::new(KeyStore::default()))
     }
 
     fn properties(&self) -> &'static [Property] {

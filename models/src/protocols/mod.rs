@@ -51,7 +51,7 @@ use serde::{Deserialize, Serialize};
 use sim_core::{SimDuration, SimTime, Step, Store};
 
 use crate::history::{Ledger, Obs};
-use crate::roles::{ConsumerDb, Source};
+use crate::roles::{ConsumerDb, ProtocolState, Source};
 use crate::vocab::{CheckId, FaultClass, IdSet, MsgKey};
 
 pub use m7_transactions::TxnRules;
@@ -68,9 +68,9 @@ pub use m7_transactions::TxnRules;
 ///
 /// The consumer's durable state is its database, [`ConsumerDb`]: effects,
 /// the seeds' message table, a seen-set ([`ConsumerDb::inbox`]), a window
-/// table and a key-value table ([`ConsumerDb::kv_get`]) for protocols
-/// outside the catalogue. Its volatile state is `memory`, an id set lost
-/// on a crash. Every durable write goes through [`Store::transaction`]:
+/// table, and state of the protocol's own type
+/// ([`Protocol::durable_state`]). Its volatile state is `memory`, an id set
+/// lost on a crash. Every durable write goes through [`Store::transaction`]:
 /// one call is one atomic write, and a crash point fires only between them.
 ///
 /// ```
@@ -175,6 +175,14 @@ pub trait Protocol: Sync + 'static {
     fn resume(&self, db: &mut Store<'_, ConsumerDb>, gate: &mut dyn Gate) -> Step {
         let _ = (db, gate);
         Ok(())
+    }
+
+    /// Durable state of the protocol's own type, as it starts: kept in the
+    /// consumer's database, read with [`ConsumerDb::own`] and changed with
+    /// [`ConsumerDb::own_mut`] inside a transaction (default: none; the
+    /// shared tables serve the catalogue).
+    fn durable_state(&self) -> Option<Box<dyn ProtocolState>> {
+        None
     }
 
     /// What explanations may say about this protocol's failures.

@@ -81,8 +81,45 @@ pub struct PendingWrite {
     pub token: u64,
 }
 
+/// Durable state of a protocol's own type, kept in the consumer's database
+/// beside its shared tables: any `Clone + PartialEq + Debug` type is one.
+/// The law probe clones and compares it with the rest of the database, and
+/// reports describe it with `Debug`.
+pub trait ProtocolState: std::any::Any + std::fmt::Debug + Send {
+    /// A copy, boxed.
+    fn clone_box(&self) -> Box<dyn ProtocolState>;
+    /// Whether `other` is the same type with the same value.
+    fn eq_dyn(&self, other: &dyn ProtocolState) -> bool;
+    /// The state, for reports and the law probe's differences.
+    fn describe(&self) -> String {
+        format!("{self:?}")
+    }
+    /// As `Any`, to read it back as its type.
+    fn as_any(&self) -> &dyn std::any::Any;
+    /// As `Any`, to change it as its type.
+    fn as_any_mut(&mut self) -> &mut dyn std::any::Any;
+}
+
+impl<T: Clone + PartialEq + std::fmt::Debug + Send + 'static> ProtocolState for T {
+    fn clone_box(&self) -> Box<dyn ProtocolState> {
+        Box::new(self.clone())
+    }
+
+    fn eq_dyn(&self, other: &dyn ProtocolState) -> bool {
+        other.as_any().downcast_ref::<T>() == Some(self)
+    }
+
+    fn as_any(&self) -> &dyn std::any::Any {
+        self
+    }
+
+    fn as_any_mut(&mut self) -> &mut dyn std::any::Any {
+        self
+    }
+}
+
 /// The consumer's database: its durable state.
-#[derive(Debug, Eq)]
+#[derive(Debug)]
 pub struct ConsumerDb {
     messages: u32,
     /// How many times each message's effect was applied.
@@ -106,8 +143,9 @@ pub struct ConsumerDb {
     pub checkpoint: CheckpointDb,
     /// M2-set: the set the operations act on, as (producer, element).
     pub set: BTreeSet<(u32, u32)>,
-    /// A key-value table for protocols outside the catalogue.
-    kv: BTreeMap<u64, u64>,
+    /// The durable state of the protocol's own type, if it has one (see
+    /// [`ProtocolState`]).
+    own: Option<Box<dyn ProtocolState>>,
 }
 
 impl Clone for ConsumerDb {
@@ -136,8 +174,8 @@ impl Clone for ConsumerDb {
         if !(self.set.is_empty() && source.set.is_empty()) {
             self.set.clone_from(&source.set);
         }
-        if !(self.kv.is_empty() && source.kv.is_empty()) {
-            self.kv.clone_from(&source.kv);
+        if self.own.is_some() || source.own.is_some() {
+            self.own = source.own.as_ref().map(|s| s.clone_box());
         }
     }
 }
@@ -147,6 +185,8 @@ impl Clone for ConsumerDb {
 fn same<T: PartialEq>(a: &T, b: &T, empty: impl Fn(&T) -> bool) -> bool {
     (empty(a) && empty(b)) || a == b
 }
+
+impl Eq for ConsumerDb {}
 
 impl PartialEq for ConsumerDb {
     /// Field by field, the cheap comparisons first.
@@ -164,7 +204,10 @@ impl PartialEq for ConsumerDb {
                 BTreeMap::is_empty,
             )
             && same(&self.set, &other.set, BTreeSet::is_empty)
-            && same(&self.kv, &other.kv, BTreeMap::is_empty)
+            && match (&self.own, &other.own) {
+                (Some(a), Some(b)) => a.eq_dyn(b.as_ref()),
+                (a, b) => a.is_none() && b.is_none(),
+            }
             && self.checkpoint == other.checkpoint
     }
 }
@@ -184,35 +227,26 @@ impl ConsumerDb {
             window_entries: BTreeMap::new(),
             checkpoint: CheckpointDb::default(),
             set: BTreeSet::new(),
-            kv: BTreeMap::new(),
+            own: None,
         }
     }
 
-    /// The value stored under `key` in the key-value table.
-    pub fn kv_get(&self, key: u64) -> Option<u64> {
-        self.kv.get(&key).copied()
+    /// This database with `state` as the protocol's own durable state.
+    #[must_use]
+    pub fn with_own(mut self, state: Option<Box<dyn ProtocolState>>) -> ConsumerDb {
+        self.own = state;
+        self
     }
 
-    /// Store `value` under `key`; returns the value it replaced.
-    pub fn kv_set(&mut self, key: u64, value: u64) -> Option<u64> {
-        self.kv.insert(key, value)
+    /// The protocol's own durable state, if it is a `T` (see
+    /// [`crate::protocols::Protocol::durable_state`]).
+    pub fn own<T: ProtocolState>(&self) -> Option<&T> {
+        self.own.as_deref()?.as_any().downcast_ref()
     }
 
-    /// Store `value` under `key` unless the key holds a value (Redis
-    /// `SET NX`); returns whether it stored it.
-    pub fn kv_set_if_absent(&mut self, key: u64, value: u64) -> bool {
-        match self.kv.entry(key) {
-            std::collections::btree_map::Entry::Vacant(e) => {
-                e.insert(value);
-                true
-            }
-            std::collections::btree_map::Entry::Occupied(_) => false,
-        }
-    }
-
-    /// Remove `key` from the key-value table; returns its value.
-    pub fn kv_remove(&mut self, key: u64) -> Option<u64> {
-        self.kv.remove(&key)
+    /// The protocol's own durable state, to change inside a transaction.
+    pub fn own_mut<T: ProtocolState>(&mut self) -> Option<&mut T> {
+        self.own.as_deref_mut()?.as_any_mut().downcast_mut()
     }
 
     /// When dedup id `id` was last recorded in the window table, and for
@@ -327,19 +361,11 @@ impl ConsumerDb {
             let show = |s: &BTreeSet<(u32, u32)>| format!("{} elements", s.len());
             return Some(("the set".to_string(), show(&self.set), show(&other.set)));
         }
-        if self.kv != other.kv {
-            let differs = self.kv.iter().find(|(k, v)| other.kv.get(k) != Some(v));
-            let key = differs.map_or_else(
-                || other.kv.keys().find(|k| !self.kv.contains_key(k)),
-                |(k, _)| Some(k),
-            );
-            let show = |kv: &BTreeMap<u64, u64>, k: Option<&u64>| match k.and_then(|k| kv.get(k)) {
-                Some(v) => v.to_string(),
-                None => "absent".to_string(),
-            };
-            let what =
-                key.map_or_else(|| "the key-value table".to_string(), |k| format!("key {k}"));
-            return Some((what, show(&self.kv, key), show(&other.kv, key)));
+        if let (Some(a), Some(b)) = (&self.own, &other.own)
+            && !a.eq_dyn(b.as_ref())
+        {
+            let what = "the protocol's state".to_string();
+            return Some((what, a.describe(), b.describe()));
         }
         if self.window_entries != other.window_entries {
             let (a, b) = (self.window_entries.len(), other.window_entries.len());
@@ -389,8 +415,8 @@ impl ConsumerDb {
         if !self.inbox.is_empty() {
             parts.push(format!("inbox: {} ids", self.inbox.len()));
         }
-        if !self.kv.is_empty() {
-            parts.push(format!("key-value table: {} keys", self.kv.len()));
+        if let Some(own) = &self.own {
+            parts.push(own.describe());
         }
         if !self.set.is_empty() {
             let elements: Vec<String> = self
@@ -495,7 +521,8 @@ impl<C: Choices> Gate for CtxGate<'_, '_, C> {
 
 impl Consumer {
     pub(super) fn init_durable(&self) -> ConsumerDb {
-        let mut db = ConsumerDb::new(self.producers, self.messages);
+        let own = self.model.unit().durable_state();
+        let mut db = ConsumerDb::new(self.producers, self.messages).with_own(own);
         db.dedup_window = self.dedup_window;
         db
     }
