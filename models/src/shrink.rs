@@ -371,11 +371,11 @@ fn scheduled(names: &[String], fault: &Realized) -> Option<FaultEvent> {
             from_ms: p.from.as_us() / 1_000,
             to_ms: p.to.as_us() / 1_000,
         },
-        Realized::Signal(s) if s.kind == EXPIRE => FaultEvent::Expire {
+        Realized::Signal(s) if *s.kind == EXPIRE => FaultEvent::Expire {
             actor: names[s.about.index()].clone(),
             at_ms: s.at.as_us() / 1_000,
         },
-        Realized::Signal(s) if s.kind == REBALANCE => FaultEvent::Rebalance {
+        Realized::Signal(s) if *s.kind == REBALANCE => FaultEvent::Rebalance {
             consumer: names[s.about.index()].clone(),
             at_ms: s.at.as_us() / 1_000,
         },

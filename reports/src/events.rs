@@ -367,8 +367,8 @@ impl<'a> Builder<'a> {
             TraceKind::Restart => Kind::Restart,
             TraceKind::Pause => Kind::Pause,
             TraceKind::Resume => Kind::Resume,
-            TraceKind::Signal(EXPIRE) => Kind::Expire,
-            TraceKind::Signal(REBALANCE) => Kind::Rebalance,
+            TraceKind::Signal(&EXPIRE) => Kind::Expire,
+            TraceKind::Signal(&REBALANCE) => Kind::Rebalance,
             // The delivery domain sends no other signal.
             TraceKind::Signal(_) => return,
         };

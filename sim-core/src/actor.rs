@@ -137,7 +137,7 @@ pub trait Actor: Sized {
         durable: Store<'_, Self::Durable>,
         volatile: Option<&mut Self::Volatile>,
         ctx: &mut Ctx<'_, Self, C>,
-        kind: SignalKind,
+        kind: &'static SignalKind,
         about: ActorId,
     ) -> bool {
         let _ = (durable, volatile, ctx, kind, about);

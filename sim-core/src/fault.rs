@@ -97,7 +97,7 @@ impl SignalKind {
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub struct ScheduledSignal {
     /// What the signal is.
-    pub kind: SignalKind,
+    pub kind: &'static SignalKind,
     /// The actor that receives it.
     pub target: ActorId,
     /// The actor it is about.
@@ -111,7 +111,7 @@ pub struct ScheduledSignal {
 #[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub struct SignalKnob {
     /// What the signal is.
-    pub kind: SignalKind,
+    pub kind: &'static SignalKind,
     /// Probability per pair.
     pub ratio: Ratio,
     /// The `(target, about)` pairs, in the order they are drawn.

@@ -739,6 +739,7 @@ impl<A: Actor, C: Choices> Sim<A, C> {
         (self.core.now > drain_end).then_some(EndReason::DrainBound)
     }
 
+    #[inline]
     fn deliver(&mut self, src: ActorId, dst: ActorId, msg: A::Msg, send_id: u64) {
         self.core.pending -= 1;
         let now = self.core.now;

@@ -127,7 +127,7 @@ pub enum TraceKind {
     /// A paused actor resumed, with its memory.
     Resume,
     /// A signal a model defines took effect at the actor it is about.
-    Signal(SignalKind),
+    Signal(&'static SignalKind),
 }
 
 /// Whether `code` is one the engine hashes for its own events.

@@ -328,24 +328,34 @@ pub struct CrashCause {
 }
 
 /// A protocol as a scenario names it: a handle to its unit in a
-/// [`Registry`]. Two handles are equal when they name the same protocol.
+/// [`Registry`], with what the roles ask of it on every record read once
+/// (its wiring, whether it claims exactly-once). Two handles are equal when
+/// they name the same protocol.
 #[derive(Clone, Copy)]
-pub struct Model(&'static dyn Protocol);
+pub struct Model {
+    unit: &'static dyn Protocol,
+    wiring: Wiring,
+    exactly_once: bool,
+}
 
 impl Model {
     /// The handle of `unit`.
-    pub const fn of(unit: &'static dyn Protocol) -> Model {
-        Model(unit)
+    pub fn of(unit: &'static dyn Protocol) -> Model {
+        Model {
+            unit,
+            wiring: unit.wiring(),
+            exactly_once: unit.info().claims.contains(&CheckId::C15),
+        }
     }
 
     /// The unit.
     pub fn unit(self) -> &'static dyn Protocol {
-        self.0
+        self.unit
     }
 
     /// The catalogue entry.
     pub fn info(self) -> &'static ModelInfo {
-        self.0.info()
+        self.unit.info()
     }
 
     /// The name scenario files use (`M0Naive`).
@@ -355,12 +365,12 @@ impl Model {
 
     /// How the roles are wired.
     pub fn wiring(self) -> Wiring {
-        self.0.wiring()
+        self.wiring
     }
 
     /// Whether the model claims exactly-once, so that the law probe applies.
     pub fn claims_exactly_once(self) -> bool {
-        self.info().claims.contains(&CheckId::C15)
+        self.exactly_once
     }
 
     /// Whether the producer retries until acked (otherwise fire-and-forget).
@@ -411,13 +421,13 @@ impl Model {
     /// Whether the model reads `knob` (compared by kind).
     pub fn reads(self, knob: Knob) -> bool {
         let same = |k: &Knob| std::mem::discriminant(k) == std::mem::discriminant(&knob);
-        self.0.knobs().iter().any(same)
+        self.unit.knobs().iter().any(same)
     }
 
     /// How long its consumer keeps a dedup entry: the scenario's
     /// `consumer.dedup_window_ms`, else the model's default, else M5's.
     pub fn dedup_window(self, dedup_window_ms: Option<u64>) -> SimDuration {
-        let default = self.0.knobs().iter().find_map(|k| match k {
+        let default = self.unit.knobs().iter().find_map(|k| match k {
             Knob::DedupWindowMs { default_ms } => Some(*default_ms),
             _ => None,
         });
@@ -569,7 +579,7 @@ impl Registry {
                 info.name
             );
         }
-        self.models.push(Model(unit));
+        self.models.push(Model::of(unit));
         self.names.push(info.name);
         self
     }

@@ -407,10 +407,10 @@ impl Actor for Node {
         d: Store<'_, NodeDb>,
         v: Option<&mut NodeVol>,
         ctx: &mut Ctx<'_, Self, C>,
-        kind: SignalKind,
+        kind: &'static SignalKind,
         about: ActorId,
     ) -> bool {
-        match (kind, self, v) {
+        match (*kind, self, v) {
             (EXPIRE, node, v) => {
                 let evicted = match (node, v) {
                     (Node::Broker(_), _) => broker_db(d).transaction(BrokerDb::evict_dedup_state),

@@ -281,13 +281,13 @@ impl Actors {
             (a, a)
         });
         let expire = f.expire.map(|r| SignalKnob {
-            kind: EXPIRE,
+            kind: &EXPIRE,
             ratio: ratio(r),
             pairs: every_actor.collect(),
         });
         let broker = self.broker();
         let rebalance = f.rebalance.map(|r| SignalKnob {
-            kind: REBALANCE,
+            kind: &REBALANCE,
             ratio: ratio(r),
             pairs: self.consumers().into_iter().map(|c| (broker, c)).collect(),
         });
@@ -360,13 +360,13 @@ impl Actors {
                 to: SimTime::from_ms(*to_ms),
             }),
             FaultEvent::Rebalance { consumer, at_ms } => plan.signals.push(ScheduledSignal {
-                kind: REBALANCE,
+                kind: &REBALANCE,
                 target: self.broker(),
                 about: self.id(consumer),
                 at: SimTime::from_ms(*at_ms),
             }),
             FaultEvent::Expire { actor, at_ms } => plan.signals.push(ScheduledSignal {
-                kind: EXPIRE,
+                kind: &EXPIRE,
                 target: self.id(actor),
                 about: self.id(actor),
                 at: SimTime::from_ms(*at_ms),

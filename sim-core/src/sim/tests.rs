@@ -90,10 +90,10 @@ impl Actor for Node {
         mut d: Store<'_, Vec<u32>>,
         _: Option<&mut Vol>,
         ctx: &mut Ctx<'_, Self, C>,
-        kind: SignalKind,
+        kind: &'static SignalKind,
         about: ActorId,
     ) -> bool {
-        if kind == MOVE {
+        if *kind == MOVE {
             d.transaction(|d| d.push(1000 + about.0));
             ctx.observe(1000 + about.0);
         }
@@ -375,12 +375,12 @@ fn with_signals(plan: FaultPlan) -> FaultPlan {
     FaultPlan {
         signal_knobs: vec![
             SignalKnob {
-                kind: EVICT,
+                kind: &EVICT,
                 ratio: always,
                 pairs: every,
             },
             SignalKnob {
-                kind: MOVE,
+                kind: &MOVE,
                 ratio: always,
                 pairs: vec![(ActorId(0), ActorId(1))],
             },
@@ -435,11 +435,11 @@ fn realized_faults_replay_the_run_without_randomness() {
     // At most one jump per actor: an actor that draws an offset of 0 (here
     // one of the two) does not jump.
     assert_eq!(kinds(clock), 1, "one jump per actor, bar an offset of 0");
-    let evict = |r: &Realized| matches!(r, Realized::Signal(s) if s.kind == EVICT);
+    let evict = |r: &Realized| matches!(r, Realized::Signal(s) if *s.kind == EVICT);
     assert_eq!(kinds(evict), 2, "one eviction per actor");
     let pause = |r: &Realized| matches!(r, Realized::Pause(_));
     assert_eq!(kinds(pause), 2, "one pause per actor");
-    let moved = |r: &Realized| matches!(r, Realized::Signal(s) if s.kind == MOVE);
+    let moved = |r: &Realized| matches!(r, Realized::Signal(s) if *s.kind == MOVE);
     assert_eq!(kinds(moved), 1, "one move per pair");
 
     let fixed = LinkConfig {
@@ -495,7 +495,7 @@ fn a_paused_actor_handles_nothing_until_it_resumes_with_its_memory() {
 fn a_signal_reaches_its_target_and_is_noted_at_the_actor_it_is_about() {
     let plan = FaultPlan {
         signals: vec![ScheduledSignal {
-            kind: MOVE,
+            kind: &MOVE,
             target: ActorId(0),
             about: ActorId(1),
             at: SimTime::from_ms(7),
@@ -510,7 +510,7 @@ fn a_signal_reaches_its_target_and_is_noted_at_the_actor_it_is_about() {
     let note = sim
         .trace()
         .iter()
-        .find(|e| e.kind == TraceKind::Signal(MOVE))
+        .find(|e| e.kind == TraceKind::Signal(&MOVE))
         .expect("noted");
     assert_eq!((note.actor, note.time), (ActorId(1), SimTime::from_ms(7)));
 }
@@ -519,7 +519,7 @@ fn a_signal_reaches_its_target_and_is_noted_at_the_actor_it_is_about() {
 fn a_signal_waits_while_its_target_is_paused() {
     let plan = FaultPlan {
         signals: vec![ScheduledSignal {
-            kind: MOVE,
+            kind: &MOVE,
             target: ActorId(1),
             about: ActorId(0),
             at: SimTime::from_ms(7),
@@ -537,7 +537,7 @@ fn a_signal_waits_while_its_target_is_paused() {
     let note = sim
         .trace()
         .iter()
-        .find(|e| e.kind == TraceKind::Signal(MOVE))
+        .find(|e| e.kind == TraceKind::Signal(&MOVE))
         .expect("noted");
     assert_eq!((note.actor, note.time), (ActorId(0), SimTime::from_ms(40)));
 }
