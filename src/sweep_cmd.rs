@@ -221,7 +221,7 @@ fn save_regressions(
         .filter(|(_, c)| !c.expected)
         .map(|((check, cause), c)| {
             let seed = c.smallest().1;
-            let mut comment = format!("violates {} {} ({cause})", check.code(), check.name());
+            let mut comment = format!("violates {} ({cause})", check.heading());
             let found = shrunk
                 .iter()
                 .find(|(c, because, at, _)| c == check && because == cause && *at == seed);
@@ -602,7 +602,7 @@ pub(crate) fn report(file: &str, s: &Summary, took: Option<Duration>) -> String 
         let by: Vec<String> = s
             .by_check
             .iter()
-            .map(|(c, n)| format!("{} {} {n}", c.code(), c.name()))
+            .map(|(c, n)| format!("{} {n}", c.heading()))
             .collect();
         let mut by = by;
         by[0] = format!("  by check   {}", by[0]);

@@ -256,10 +256,9 @@ fn summary(page: &Page<'_>) -> String {
         let word = j.judgement.word();
         let _ = write!(
             s,
-            "<tr class=\"{}\"><td><strong>{word}</strong></td><td>{} {}</td><td>{}</td></tr>",
+            "<tr class=\"{}\"><td><strong>{word}</strong></td><td>{}</td><td>{}</td></tr>",
             word.to_lowercase(),
-            j.check.code(),
-            j.check.name(),
+            esc(&j.check.heading()),
             esc(&detail)
         );
     }
