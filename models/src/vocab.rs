@@ -492,6 +492,6 @@ pub const EXPIRE: SignalKind = SignalKind::new(11, "expire");
 
 /// The engine signal of F-rebalance: the group's coordinator (the broker)
 /// takes the partitions of the consumer it is about away and assigns them
-/// to another member. Its code is the one rebalances always had in the
-/// digest.
-pub const REBALANCE: SignalKind = SignalKind::new(14, "rebalance");
+/// to another member. Its code, and its draws after the pauses', are what
+/// rebalances always had.
+pub const REBALANCE: SignalKind = SignalKind::new(14, "rebalance").after_pauses();

@@ -74,6 +74,10 @@ pub struct SignalKind {
     pub code: u8,
     /// Written in traces (`expire`).
     pub name: &'static str,
+    /// Whether its draws, its place among the realized faults and among
+    /// the signals due at the same time come after the pauses' (otherwise
+    /// before): part of what a seed means, so a model keeps it fixed.
+    pub after_pauses: bool,
 }
 
 impl SignalKind {
@@ -87,13 +91,27 @@ impl SignalKind {
             !crate::trace::engine_code(code),
             "a signal's code must not be an engine event's"
         );
-        SignalKind { code, name }
+        SignalKind {
+            code,
+            name,
+            after_pauses: false,
+        }
+    }
+
+    /// This kind, drawn and listed after the pauses.
+    #[must_use]
+    pub const fn after_pauses(self) -> SignalKind {
+        SignalKind {
+            after_pauses: true,
+            ..self
+        }
     }
 }
 
 /// At `at`, `target` receives the signal `kind` about `about` (itself, or
-/// another actor: a coordinator told to take a member's partitions). While
-/// the target is paused, the signal waits for it.
+/// another actor: a coordinator told to take a member's partitions). A
+/// signal about another actor waits while its target is paused (the target
+/// acts on it); a signal about the target itself happens to it at once.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub struct ScheduledSignal {
     /// What the signal is.
@@ -231,9 +249,11 @@ pub struct FaultPlan {
     pub pauses: Vec<ScheduledPause>,
     /// Stochastic pauses.
     pub pause_knobs: Vec<PauseKnob>,
-    /// Scheduled signals, delivered in this order when due together.
+    /// Scheduled signals; those due together are delivered in this order,
+    /// the kinds drawn after the pauses last.
     pub signals: Vec<ScheduledSignal>,
-    /// Stochastic signals, drawn in this order after the pauses.
+    /// Stochastic signals, drawn in this order, before or after the pauses
+    /// as their kind says.
     pub signal_knobs: Vec<SignalKnob>,
 }
 

@@ -509,8 +509,9 @@ impl<A: Actor, C: Choices> Sim<A, C> {
         faults.sort();
         let mut choices = choices;
         draw_clock_jumps(&mut faults, actors.len(), &mut choices);
+        draw_signals(&mut faults, false, &mut choices);
         draw_pauses(&mut faults, actors.len(), &mut choices);
-        draw_signals(&mut faults, &mut choices);
+        draw_signals(&mut faults, true, &mut choices);
         assert_eq!(names.len(), actors.len(), "one name per actor");
         assert_eq!(
             topology.actor_count(),
@@ -582,9 +583,22 @@ impl<A: Actor, C: Choices> Sim<A, C> {
         // from the start.
         let faults = &self.core.faults;
         let jumps = faults.clock_jumps.iter().map(|j| Realized::ClockJump(*j));
+        let signals = |after: bool| {
+            let of_kind = move |s: &&ScheduledSignal| s.kind.after_pauses == after;
+            faults
+                .signals
+                .iter()
+                .filter(of_kind)
+                .map(|s| Realized::Signal(*s))
+        };
         let pauses = faults.pauses.iter().map(|p| Realized::Pause(*p));
-        let signals = faults.signals.iter().map(|s| Realized::Signal(*s));
-        self.core.realized = Some(jumps.chain(pauses).chain(signals).collect());
+        self.core.realized = Some(
+            jumps
+                .chain(signals(false))
+                .chain(pauses)
+                .chain(signals(true))
+                .collect(),
+        );
     }
 
     /// The faults that happened so far, in order, if
@@ -661,8 +675,12 @@ impl<A: Actor, C: Choices> Sim<A, C> {
         }
         // Signals and pauses are not pending work: a run may end quiet
         // before them.
-        for signal in &self.core.faults.signals {
-            self.core.queue.push(signal.at, Event::Signal(*signal));
+        for after_pauses in [false, true] {
+            for signal in &self.core.faults.signals {
+                if signal.kind.after_pauses == after_pauses {
+                    self.core.queue.push(signal.at, Event::Signal(*signal));
+                }
+            }
         }
         for p in &self.core.faults.pauses {
             let actor = p.actor;
@@ -847,8 +865,10 @@ impl<A: Actor, C: Choices> Sim<A, C> {
         let actor = match &event {
             Event::Deliver { dst, .. } => *dst,
             Event::Timer { actor, .. } => *actor,
-            Event::Signal(signal) => signal.target,
-            Event::Restart { .. } | Event::Pause { .. } => {
+            // The target acts on a signal about another actor; one about
+            // itself happens to it, paused or not.
+            Event::Signal(signal) if signal.target != signal.about => signal.target,
+            Event::Signal(_) | Event::Restart { .. } | Event::Pause { .. } => {
                 return Some(event);
             }
         };
@@ -974,12 +994,14 @@ fn draw_pauses<C: Choices>(faults: &mut FaultPlan, actors: usize, choices: &mut 
     }
 }
 
-/// Draw the signals of each stochastic knob, in plan order: for each pair,
-/// with the knob's probability, at a whole millisecond within the faulty
-/// phase. Nothing is drawn without a knob.
-fn draw_signals<C: Choices>(faults: &mut FaultPlan, choices: &mut C) {
+/// Draw the signals of each stochastic knob whose kind comes `after_pauses`
+/// (or before), in plan order: for each pair, with the knob's probability,
+/// at a whole millisecond within the faulty phase. Nothing is drawn without
+/// a knob.
+fn draw_signals<C: Choices>(faults: &mut FaultPlan, after_pauses: bool, choices: &mut C) {
     let span_ms = (faults.faults_until.as_us() / 1_000).max(1);
-    for knob in &faults.signal_knobs {
+    let knobs = faults.signal_knobs.iter();
+    for knob in knobs.filter(|k| k.kind.after_pauses == after_pauses) {
         for &(target, about) in &knob.pairs {
             if choices.flip(Stream::Faults, Site::Signal, knob.ratio) {
                 let at_ms = choices.pick(Stream::Faults, Site::Signal, span_ms);

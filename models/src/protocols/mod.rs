@@ -27,7 +27,7 @@
 //! | M7, M7-pre890, M7-uncommitted, M7-unfenced, M7-external | [`m7_transactions`] | exactly-once effect log to log / at-least-once |
 //! | M8, M8-alo | [`m8_checkpoint`] | exactly-once effect / at-least-once |
 //! | M12, M12-lease | [`m12_lease`] | no zombie write / at-least-once |
-//! | M9 | [`m9_dual_write`] | at-least-once for published events |
+//! | M9, M9-rev | [`m9_dual_write`] | at-least-once for published events |
 //! | M10, M10-plain | [`m10_outbox`] | exactly-once effect / at-least-once |
 
 pub mod m0_seeds;
@@ -157,7 +157,9 @@ pub trait Protocol: Sync + 'static {
 
     /// What runs between a crashed attempt and its retry: the recovery
     /// worker's compensation, limited to `only`'s row when given (the law
-    /// probe compensates the attempt it crashed). Default: nothing.
+    /// probe compensates the attempt it crashed). Called only when
+    /// [`Wiring::recovery`] is set: by the recovery worker in a run, and by
+    /// the law probe. Default: nothing.
     fn compensate(
         &self,
         db: &mut Store<'_, ConsumerDb>,
@@ -167,8 +169,9 @@ pub trait Protocol: Sync + 'static {
         let _ = (db, only, gate);
     }
 
-    /// Work a restart or a compensation leaves in durable state, done at
-    /// once (M0 processes every row left `unprocessed`). Default: none.
+    /// Work a restart or a compensation leaves in the seeds' message table,
+    /// done at once (M0 processes every row left `unprocessed`). Called
+    /// only when [`Wiring::recovery`] is set. Default: none.
     ///
     /// # Errors
     /// `Crashed` when a crash point fired.
@@ -512,7 +515,7 @@ impl Registry {
     /// catalogue is one file in `protocols/`, its `mod` line above, and
     /// one line here.
     pub fn builtin() -> Registry {
-        let units: [&'static dyn Protocol; 25] = [
+        let units: &[&'static dyn Protocol] = &[
             &m1_at_most_once::M1,
             &m2_at_least_once::M2,
             &m2_set::M2_SET,
@@ -539,7 +542,10 @@ impl Registry {
             &m12_lease::FENCED,
             &m12_lease::UNFENCED,
         ];
-        units.into_iter().fold(Registry::empty(), Registry::with)
+        units
+            .iter()
+            .copied()
+            .fold(Registry::empty(), Registry::with)
     }
 
     /// A registry with no protocol in it.
@@ -554,8 +560,9 @@ impl Registry {
     ///
     /// # Panics
     /// If a protocol of the same name (or printed code) is already in it,
-    /// or one of its properties is named like a catalogue check: a scenario
-    /// could not tell them apart.
+    /// or one of its properties is named like a catalogue check or like a
+    /// different property already in it: a scenario could not tell them
+    /// apart (variants of one protocol may share one `static` property).
     #[must_use]
     pub fn with(mut self, unit: &'static dyn Protocol) -> Registry {
         let info = unit.info();
@@ -575,6 +582,13 @@ impl Registry {
                     .iter()
                     .all(|c| !c.code().eq_ignore_ascii_case(p.name)),
                 "property `{}` of `{}` is named like a catalogue check",
+                p.name,
+                info.name
+            );
+            let other = self.property(p.name);
+            assert!(
+                other.is_none_or(|o| std::ptr::eq(o, p)),
+                "property `{}` of `{}` has another property's name",
                 p.name,
                 info.name
             );

@@ -14,33 +14,28 @@
 //! with a gate that records crash points instead of asking the choice source.
 
 use sim_core::{Crashed, SimTime, Step, Store};
+use smallvec::SmallVec;
 
-use crate::history::Obs;
-use crate::history::{Law, LawFailure, ProbeReport};
+use crate::history::{Law, LawFailure, Obs, ProbeReport};
 use crate::protocols::{Gate, Model, Record};
 use crate::roles::ConsumerDb;
 use crate::vocab::{IdSet, MsgKey};
 
-/// Most crash points one handler passes (an attempt is a few steps).
-const POINTS_MAX: usize = 8;
-
-/// The crash points an attempt passed, in order, without allocating (the
-/// probe runs several attempts before every record).
-#[derive(Clone, Copy, Default)]
+/// The crash points an attempt passed, in order: inline for the few a
+/// handler usually passes (the probe runs several attempts before every
+/// record), on the heap for a handler that passes more.
+#[derive(Clone, Default)]
 struct Passed {
-    points: [&'static str; POINTS_MAX],
-    len: usize,
+    points: SmallVec<[&'static str; 8]>,
 }
 
 impl Passed {
     fn push(&mut self, point: &'static str) {
-        assert!(self.len < POINTS_MAX, "a handler passes few crash points");
-        self.points[self.len] = point;
-        self.len += 1;
+        self.points.push(point);
     }
 
     fn as_slice(&self) -> &[&'static str] {
-        &self.points[..self.len]
+        &self.points
     }
 }
 
@@ -56,7 +51,7 @@ struct ProbeGate {
 impl Gate for ProbeGate {
     fn crash_point(&mut self, _: MsgKey, point: &'static str) -> Step {
         self.passed.push(point);
-        if self.crash_at == Some(self.passed.len - 1) {
+        if self.crash_at == Some(self.passed.points.len() - 1) {
             Err(Crashed { point })
         } else {
             Ok(())
@@ -92,7 +87,7 @@ fn attempt(
     let outcome = unit.process(&mut Store::new(db), &mut memory, rec, None, &mut gate);
     debug_assert_eq!(
         outcome.is_err(),
-        crash_at.is_some_and(|k| k < gate.passed.len)
+        crash_at.is_some_and(|k| k < gate.passed.points.len())
     );
     gate.passed
 }
@@ -148,9 +143,11 @@ pub fn probe(
     for (k, point) in points.as_slice().iter().enumerate() {
         retried.clone_from(s);
         attempt(model, retried, rec, Some(k), now);
-        let mut store = Store::new(&mut *retried);
-        let gate = &mut ProbeGate::default();
-        model.unit().compensate(&mut store, Some(rec.key), gate);
+        if model.uses_recovery() {
+            let mut store = Store::new(&mut *retried);
+            let gate = &mut ProbeGate::default();
+            model.unit().compensate(&mut store, Some(rec.key), gate);
+        }
         attempt(model, retried, rec, None, now);
         if retried != clean {
             let difference = describe(retried, clean, "after the retry", "after one clean attempt");
@@ -164,7 +161,7 @@ pub fn probe(
     ProbeReport {
         key: rec.key,
         idempotence_probes: 1,
-        retry_probes: to_u32(points.len),
+        retry_probes: to_u32(points.points.len()),
         failures,
     }
 }

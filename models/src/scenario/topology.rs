@@ -266,9 +266,6 @@ impl Actors {
         for event in &f.schedule {
             self.schedule(&mut plan, event);
         }
-        // Evictions before rebalances when due together, each in schedule
-        // order.
-        plan.signals.sort_by_key(|s| s.kind.code);
         plan
     }
 

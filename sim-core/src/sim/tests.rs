@@ -561,3 +561,30 @@ fn actors_sharing_a_database_see_each_others_transactions() {
         "the sender writes nothing"
     );
 }
+
+#[test]
+fn a_signal_about_its_paused_target_itself_happens_at_once() {
+    let plan = FaultPlan {
+        signals: vec![ScheduledSignal {
+            kind: &EVICT,
+            target: ActorId(1),
+            about: ActorId(1),
+            at: SimTime::from_ms(7),
+        }],
+        pauses: vec![crate::fault::ScheduledPause {
+            actor: ActorId(1),
+            from: SimTime::ZERO,
+            to: SimTime::from_ms(40),
+        }],
+        ..faulty()
+    };
+    let mut sim = sim_with(3, LinkConfig::reliable(1_000), plan, Seeded::new(5));
+    sim.record_trace();
+    sim.run();
+    let note = sim
+        .trace()
+        .iter()
+        .find(|e| e.kind == TraceKind::Signal(&EVICT))
+        .expect("noted");
+    assert_eq!((note.actor, note.time), (ActorId(1), SimTime::from_ms(7)));
+}
