@@ -422,6 +422,7 @@ fn run_all(
     let taken = AtomicU64::new(0);
     let waiting = Mutex::new(Reorder::default());
     let advanced = Condvar::new();
+    let panicked = Mutex::new(None);
     let summaries = rayon::broadcast(|_| {
         let mut buffers = Buffers::default();
         let mut summary = Summary::default();
@@ -432,17 +433,28 @@ fn run_all(
             let Some(seed) = order.get(position) else {
                 break;
             };
-            let room = advanced.wait_while(lock(&waiting), |w| position >= w.next() + window);
+            let room = advanced.wait_while(lock_any(&waiting), |w| position >= w.next() + window);
             drop(room.unwrap_or_else(std::sync::PoisonError::into_inner));
             let mut lines = Lines::default();
             if !stopped(watch) {
-                let r = sweep::run_seed(scenario, seed, &mut buffers);
-                watch.finished(&r, args.stop_on_first);
-                lines.json = (args.format == Format::Json).then(|| seed_result(&r));
-                lines.csv = folder.map(|_| SweepFolder::row(&r));
-                summary.add(&r);
+                // A panicking seed (a protocol's bug) still hands its
+                // position back, or the other workers would wait for it for
+                // ever; the sweep then stops and the panic goes on.
+                let run = || sweep::run_seed(scenario, seed, &mut buffers);
+                match std::panic::catch_unwind(std::panic::AssertUnwindSafe(run)) {
+                    Ok(r) => {
+                        watch.finished(&r, args.stop_on_first);
+                        lines.json = (args.format == Format::Json).then(|| seed_result(&r));
+                        lines.csv = folder.map(|_| SweepFolder::row(&r));
+                        summary.add(&r);
+                    }
+                    Err(payload) => {
+                        watch.stop.store(true, Ordering::Relaxed);
+                        lock_any(&panicked).get_or_insert(payload);
+                    }
+                }
             }
-            let mut w = lock(&waiting);
+            let mut w = lock_any(&waiting);
             w.insert(position, lines);
             while let Some(next) = w.pop() {
                 write_lines(next, folder);
@@ -452,7 +464,10 @@ fn run_all(
         }
         summary
     });
-    debug_assert_eq!(lock(&waiting).waiting(), 0, "every output written");
+    if let Some(payload) = lock_any(&panicked).take() {
+        std::panic::resume_unwind(payload);
+    }
+    debug_assert_eq!(lock_any(&waiting).waiting(), 0, "every output written");
     summaries
         .into_iter()
         .fold(Summary::default(), Summary::merge)
@@ -463,10 +478,9 @@ fn stopped(watch: &Watch) -> bool {
     watch.stop.load(Ordering::Relaxed) || INTERRUPTED.load(Ordering::Relaxed)
 }
 
-fn lock(waiting: &Mutex<Reorder<Lines>>) -> MutexGuard<'_, Reorder<Lines>> {
-    waiting
-        .lock()
-        .unwrap_or_else(std::sync::PoisonError::into_inner)
+/// Lock `m`, whatever a panicking holder left in it.
+fn lock_any<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
+    m.lock().unwrap_or_else(std::sync::PoisonError::into_inner)
 }
 
 /// Write one seed's output: its JSON line on stdout, its row in the
