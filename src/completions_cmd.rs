@@ -4,7 +4,7 @@
 
 use std::path::{Path, PathBuf};
 
-use clap::{Args, CommandFactory as _};
+use clap::Args;
 use clap_complete::Shell;
 use clap_mangen::Man;
 
@@ -44,7 +44,7 @@ pub struct ManArgs {
 
 /// Print the completion script for the chosen shell to stdout; exit code 0.
 pub fn completions(args: &CompletionsArgs) -> u8 {
-    let mut cmd = crate::Cli::command();
+    let mut cmd = crate::cli_command();
     let name = cmd.get_name().to_string();
     let mut script = Vec::new();
     clap_complete::generate(args.shell, &mut cmd, name, &mut script);
@@ -72,7 +72,7 @@ pub fn man(args: &ManArgs) -> u8 {
 /// are named `eosim-run` and so on, and without the `help` subcommand,
 /// which needs no page of its own.
 fn command() -> clap::Command {
-    let mut cmd = crate::Cli::command().disable_help_subcommand(true);
+    let mut cmd = crate::cli_command().disable_help_subcommand(true);
     cmd.build();
     cmd
 }

@@ -48,7 +48,7 @@ mod sweepfolder;
 
 use std::process::ExitCode;
 
-use clap::{Parser, Subcommand, ValueEnum};
+use clap::{CommandFactory as _, FromArgMatches as _, Parser, Subcommand, ValueEnum};
 use models::protocols::Registry;
 
 pub use models;
@@ -318,7 +318,8 @@ pub fn main_with(registry: Registry) -> ExitCode {
     if let Some(name) = program_name() {
         reports::set_command(&name);
     }
-    let cli = Cli::parse();
+    let matches = cli_command().get_matches();
+    let cli = Cli::from_arg_matches(&matches).unwrap_or_else(|e| e.exit());
     let code = match cli.command {
         Command::Run {
             path,
@@ -426,6 +427,13 @@ pub fn main_with(registry: Registry) -> ExitCode {
         Command::Man(args) => completions_cmd::man(&args),
     };
     ExitCode::from(code)
+}
+
+/// The command line, named after the binary that runs it (`kv-eosim
+/// --version`, its completions and its man pages name `kv-eosim`).
+fn cli_command() -> clap::Command {
+    let name = reports::command();
+    Cli::command().name(name).bin_name(name)
 }
 
 /// The name the process was started by (`kv-eosim` for a binary built with

@@ -102,3 +102,16 @@ fn find(dir: &Path, name: &str, parent: &str) -> Option<PathBuf> {
     }
     None
 }
+
+#[test]
+fn its_version_completions_and_man_page_name_this_binary() {
+    assert!(stdout(&kv_eosim(&["--version"])).starts_with("kv-eosim "));
+    let script = stdout(&kv_eosim(&["completions", "bash"]));
+    assert!(script.contains("-o default kv-eosim"), "{script}");
+    let page = stdout(&kv_eosim(&["man"]));
+    assert!(
+        page.contains(".TH kv-eosim 1"),
+        "{}",
+        &page[..page.len().min(400)]
+    );
+}
