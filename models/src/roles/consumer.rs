@@ -239,7 +239,9 @@ impl ConsumerDb {
     }
 
     /// The protocol's own durable state, if it is a `T` (see
-    /// [`crate::protocols::Protocol::durable_state`]).
+    /// [`crate::protocols::Protocol::durable_state`]). `None` means the
+    /// protocol has none, or that it is of another type than `T`: ask for
+    /// exactly the type `durable_state` boxes.
     pub fn own<T: ProtocolState>(&self) -> Option<&T> {
         self.own.as_deref()?.as_any().downcast_ref()
     }

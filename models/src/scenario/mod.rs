@@ -51,7 +51,11 @@ impl Scenario {
         Scenario::parse(path, &text)
     }
 
-    /// Parse and validate scenario text; `file` names it in errors.
+    /// Parse and validate scenario text; `file` names it in errors. Model
+    /// and property names are looked up in the process's installed
+    /// [`crate::protocols::registry`]: install one with
+    /// [`crate::protocols::Registry::install`] before the first scenario
+    /// is read, or the built-in catalogue is installed for good.
     ///
     /// # Errors
     /// [`ScenarioError::Invalid`] with every problem found.
