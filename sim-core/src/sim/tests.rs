@@ -515,17 +515,13 @@ fn a_signal_reaches_its_target_and_is_noted_at_the_actor_it_is_about() {
     assert_eq!((note.actor, note.time), (ActorId(1), SimTime::from_ms(7)));
 }
 
-#[test]
-fn a_signal_waits_while_its_target_is_paused() {
+/// Where and when `signal`, sent to actor 1 while actor 1 is paused from
+/// 0 to 40 ms, is noted (three pings keep the run going past the pause).
+fn noted_while_target_paused(signal: ScheduledSignal) -> (ActorId, SimTime) {
     let plan = FaultPlan {
-        signals: vec![ScheduledSignal {
-            kind: &MOVE,
-            target: ActorId(1),
-            about: ActorId(0),
-            at: SimTime::from_ms(7),
-        }],
+        signals: vec![signal],
         pauses: vec![crate::fault::ScheduledPause {
-            actor: ActorId(1),
+            actor: signal.target,
             from: SimTime::ZERO,
             to: SimTime::from_ms(40),
         }],
@@ -534,12 +530,33 @@ fn a_signal_waits_while_its_target_is_paused() {
     let mut sim = sim_with(3, LinkConfig::reliable(1_000), plan, Seeded::new(5));
     sim.record_trace();
     sim.run();
-    let note = sim
-        .trace()
-        .iter()
-        .find(|e| e.kind == TraceKind::Signal(&MOVE))
-        .expect("noted");
-    assert_eq!((note.actor, note.time), (ActorId(0), SimTime::from_ms(40)));
+    let kind = TraceKind::Signal(signal.kind);
+    let note = sim.trace().iter().find(|e| e.kind == kind).expect("noted");
+    (note.actor, note.time)
+}
+
+#[test]
+fn a_signal_about_another_actor_waits_while_its_target_is_paused() {
+    let signal = ScheduledSignal {
+        kind: &MOVE,
+        target: ActorId(1),
+        about: ActorId(0),
+        at: SimTime::from_ms(7),
+    };
+    let noted = noted_while_target_paused(signal);
+    assert_eq!(noted, (ActorId(0), SimTime::from_ms(40)));
+}
+
+#[test]
+fn a_signal_about_its_paused_target_itself_happens_at_once() {
+    let signal = ScheduledSignal {
+        kind: &EVICT,
+        target: ActorId(1),
+        about: ActorId(1),
+        at: SimTime::from_ms(7),
+    };
+    let noted = noted_while_target_paused(signal);
+    assert_eq!(noted, (ActorId(1), SimTime::from_ms(7)));
 }
 
 #[test]
@@ -560,31 +577,4 @@ fn actors_sharing_a_database_see_each_others_transactions() {
         apart.durable(ActorId(0)).is_empty(),
         "the sender writes nothing"
     );
-}
-
-#[test]
-fn a_signal_about_its_paused_target_itself_happens_at_once() {
-    let plan = FaultPlan {
-        signals: vec![ScheduledSignal {
-            kind: &EVICT,
-            target: ActorId(1),
-            about: ActorId(1),
-            at: SimTime::from_ms(7),
-        }],
-        pauses: vec![crate::fault::ScheduledPause {
-            actor: ActorId(1),
-            from: SimTime::ZERO,
-            to: SimTime::from_ms(40),
-        }],
-        ..faulty()
-    };
-    let mut sim = sim_with(3, LinkConfig::reliable(1_000), plan, Seeded::new(5));
-    sim.record_trace();
-    sim.run();
-    let note = sim
-        .trace()
-        .iter()
-        .find(|e| e.kind == TraceKind::Signal(&EVICT))
-        .expect("noted");
-    assert_eq!((note.actor, note.time), (ActorId(1), SimTime::from_ms(7)));
 }
