@@ -22,6 +22,16 @@ fn scratch(name: &str) -> std::path::PathBuf {
     std::env::temp_dir().join(format!("eosim-{name}-{}", std::process::id()))
 }
 
+/// A scratch folder holding a copy of the repository's `source` named
+/// `name`: the folder, and the copy's path.
+fn scratch_copy(test: &str, source: &str, name: &str) -> (std::path::PathBuf, String) {
+    let dir = scratch(test);
+    std::fs::create_dir_all(&dir).unwrap();
+    let file = dir.join(name).to_string_lossy().into_owned();
+    std::fs::copy(Path::new(env!("CARGO_MANIFEST_DIR")).join(source), &file).unwrap();
+    (dir, file)
+}
+
 fn stdout(o: &Output) -> String {
     String::from_utf8_lossy(&o.stdout).into_owned()
 }
@@ -347,12 +357,11 @@ fn files_under(dir: &Path) -> Vec<(String, Vec<u8>)> {
 /// bytes on one thread and on two.
 #[test]
 fn a_sweep_writes_the_same_bytes_on_one_thread_and_on_two() {
-    let dir = scratch("bytes");
-    std::fs::create_dir_all(&dir).unwrap();
-    let file = dir.join("lesson.ron").to_string_lossy().into_owned();
-    let lesson =
-        Path::new(env!("CARGO_MANIFEST_DIR")).join("scenarios/06-m2-crash-after-effect.ron");
-    std::fs::copy(lesson, &file).unwrap();
+    let (dir, file) = scratch_copy(
+        "bytes",
+        "scenarios/06-m2-crash-after-effect.ron",
+        "lesson.ron",
+    );
     std::fs::write(
         dir.join("lesson.regressions"),
         "91 # one\n7 # two\n40 # three\n",
@@ -418,12 +427,11 @@ fn a_sweep_writes_the_same_bytes_on_one_thread_and_on_two() {
 
 #[test]
 fn a_sweep_exits_1_on_an_unexpected_violation_saves_a_regression_seed_and_run_replays_it() {
-    let dir = scratch("sweep");
-    std::fs::create_dir_all(&dir).unwrap();
-    let file = dir.join("claims.ron").to_string_lossy().into_owned();
-    let fixture =
-        Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/m2-claims-too-much.ron");
-    std::fs::copy(fixture, &file).unwrap();
+    let (dir, file) = scratch_copy(
+        "sweep",
+        "tests/fixtures/m2-claims-too-much.ron",
+        "claims.ron",
+    );
     let runs = dir.join("runs").to_string_lossy().into_owned();
     let out = eosim(&[
         "sweep",
@@ -810,12 +818,11 @@ fn a_scenario_replays_at_a_seed_against_a_digest() {
 /// alike, and the merge saves the same regression seeds as the single sweep.
 #[test]
 fn sharded_unexpected_failures_merge_to_the_single_sweeps_clusters_and_regressions() {
-    let dir = scratch("shard-fail");
-    std::fs::create_dir_all(&dir).unwrap();
-    let file = dir.join("claims.ron").to_string_lossy().into_owned();
-    let fixture =
-        Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/m2-claims-too-much.ron");
-    std::fs::copy(fixture, &file).unwrap();
+    let (dir, file) = scratch_copy(
+        "shard-fail",
+        "tests/fixtures/m2-claims-too-much.ron",
+        "claims.ron",
+    );
     let out = dir.join("runs").to_string_lossy().into_owned();
     let sweep = |extra: &[&str]| {
         let mut args = vec![
