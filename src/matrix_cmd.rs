@@ -112,6 +112,7 @@ fn human(matrix: &Matrix) -> String {
         ),
         "a cell lists the checks that broke on some seed; holds: none did".into(),
         "n/a: the model has no such fault (no consumer group to rebalance)".into(),
+        "C14, C15 are listed only where claimed: the others break them unfaulted".into(),
         String::new(),
         row_line("model", FaultClass::ALL.iter().map(|f| header(*f))),
         row_line(
@@ -218,7 +219,8 @@ fn markdown(matrix: &Matrix) -> String {
              A cell lists the checks that broke, with the number of seeds they \
              broke on; `!` marks a claimed check under a fault the model claims \
              to survive; n/a: the model has no such fault (no consumer group to \
-             rebalance).",
+             rebalance). The laws C14 and C15 are listed only for the models that \
+             claim them: the others break them with no fault at all.",
             matrix.seeds
         ),
         String::new(),

@@ -124,7 +124,7 @@ fn a_failing_run_shows_the_message_the_crash_point_and_the_reproduce_command() {
     ]);
     let text = stdout(&out);
     assert_eq!(out.status.code(), Some(1), "{text}");
-    assert!(text.contains("FAIL     C3  no-duplicate-effect"), "{text}");
+    assert!(text.contains("FAIL      C3  no-duplicate-effect"), "{text}");
     assert!(
         text.contains("crashed at after-effect-before-offset-commit"),
         "{text}"
@@ -140,7 +140,7 @@ fn an_expected_violation_that_does_not_happen_is_inconclusive() {
     let out = eosim(&["run", "tests/fixtures/m4-expects-a-duplicate.ron"]);
     let text = stdout(&out);
     assert_eq!(out.status.code(), Some(3), "{text}");
-    assert!(text.contains("MISSING  C3"), "{text}");
+    assert!(text.contains("MISSING   C3"), "{text}");
 }
 
 #[test]
@@ -734,7 +734,11 @@ fn a_failing_run_shrinks_to_a_seedless_scenario_that_fails_on_its_own() {
     for seed in ["0", "99"] {
         let again = eosim(&["run", &min, "--seed", seed, "--no-report"]);
         assert_eq!(again.status.code(), Some(1), "{}", stdout(&again));
-        assert!(stdout(&again).contains("FAIL     C3"), "{}", stdout(&again));
+        assert!(
+            stdout(&again).contains("FAIL      C3"),
+            "{}",
+            stdout(&again)
+        );
     }
     let folder = Path::new(&min).parent().unwrap().parent().unwrap();
     std::fs::remove_dir_all(Path::new(&min).parent().unwrap()).unwrap();
@@ -759,14 +763,14 @@ fn a_failing_run_shrinks_to_a_seedless_scenario_that_fails_on_its_own() {
     );
     let nothing = eosim(&[
         "shrink",
-        "scenarios/04-m2-retries-repair-lost-requests.ron",
+        "scenarios/30-m7-transactions-hold.ron",
         "--out",
         &out,
     ]);
     assert_eq!(nothing.status.code(), Some(2));
     assert!(stderr(&nothing).contains("nothing to shrink"));
     assert!(
-        !dir.join("m2-retries-repair-lost-requests").exists(),
+        !dir.join("m7-transactions-hold").exists(),
         "no folder for a passing run"
     );
 

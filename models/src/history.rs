@@ -184,8 +184,75 @@ pub struct LawFailure {
     pub law: Law,
     /// For C15, the crash point forced in the failed attempt.
     pub crash_point: Option<&'static str>,
+    /// For C15, when the retry came after the failed attempt.
+    pub retry: RetryAt,
     /// How the durable states differ, in words.
     pub difference: String,
+    /// The durable state field by field: the fields that differ between
+    /// the three states, and the message's own entries.
+    pub state: Vec<StateField>,
+}
+
+/// When a probe's retry came, after the failed attempt.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct RetryAt {
+    /// How long after the failed attempt (zero: at once).
+    pub after: SimDuration,
+    /// What made a retry come then, when it did not come at once (`the
+    /// producer's retry timeout`, `past the dedup window of 300 s`).
+    pub why: Option<RetryReason>,
+}
+
+/// Why a probe's retry came when it did.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum RetryReason {
+    /// A timeout of the run's roles (`the producer's retry timeout`).
+    Timeout(&'static str),
+    /// Just past a horizon of the protocol's durable state (`dedup
+    /// window`), which lasts the given time.
+    PastHorizon(&'static str, SimDuration),
+}
+
+impl std::fmt::Display for RetryAt {
+    /// `at once`, `+0.050 s (the producer's retry timeout)`, `+300.001 s,
+    /// past the 300 s dedup window`.
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let after = seconds(self.after);
+        match self.why {
+            None => f.write_str("at once"),
+            Some(RetryReason::Timeout(what)) => write!(f, "at +{after} s ({what})"),
+            Some(RetryReason::PastHorizon(what, lasts)) => {
+                write!(f, "at +{after} s, past the {} s {what}", seconds(lasts))
+            }
+        }
+    }
+}
+
+/// `300`, `0.05`, `300.001`: seconds with the milliseconds only where
+/// there are some.
+fn seconds(d: SimDuration) -> String {
+    let ms = d.0 / 1000;
+    let (s, rest) = (ms / 1000, ms % 1000);
+    if rest == 0 {
+        s.to_string()
+    } else {
+        format!("{s}.{rest:03}")
+    }
+}
+
+/// One field of the durable state in the three states a law compares: `s`
+/// before the message, one clean attempt from `s`, and the failed attempt
+/// then the retry (for C14: processing twice).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct StateField {
+    /// The field (`effects[p1#4]`, `row[p1#4]`, `inbox`).
+    pub field: String,
+    /// Its value in `s`.
+    pub before: String,
+    /// After one clean attempt.
+    pub clean: String,
+    /// After the failed attempt and the retry (C14: after processing twice).
+    pub retried: String,
 }
 
 /// The result of probing the laws on one message at one reached state.

@@ -20,12 +20,16 @@ pub enum Judgement {
     /// The scenario expects it to break, but it did not (or could not be
     /// judged).
     Missing(String),
-    /// It could not be judged on this run.
+    /// It does not apply to this run.
     Skip(String),
+    /// It applies but was not evaluated (the law probe is off, a handler
+    /// cannot be probed).
+    Unchecked(String),
 }
 
 impl Judgement {
-    /// The judgement as a word: `PASS`, `FAIL`, `EXPECTED`, `MISSING`, `SKIP`.
+    /// The judgement as a word: `PASS`, `FAIL`, `EXPECTED`, `MISSING`, `SKIP`,
+    /// `UNCHECKED`.
     pub fn word(&self) -> &'static str {
         match self {
             Judgement::Pass(_) => "PASS",
@@ -33,6 +37,7 @@ impl Judgement {
             Judgement::Expected(_) => "EXPECTED",
             Judgement::Missing(_) => "MISSING",
             Judgement::Skip(_) => "SKIP",
+            Judgement::Unchecked(_) => "UNCHECKED",
         }
     }
 }
@@ -92,6 +97,9 @@ pub struct RunReport {
     pub checks: Vec<Judged>,
     /// The verdict.
     pub verdict: Verdict,
+    /// The checks the model claims that were not evaluated, each with why:
+    /// a pass with these is not a plain pass.
+    pub unchecked: Vec<(CheckId, String)>,
     /// Actor names, by id.
     pub names: Vec<String>,
     /// The trace, if recorded.
@@ -203,7 +211,9 @@ pub(crate) fn report_of(
     let results = check::run_all(&input);
     let checks = judge(&results, scenario.expected());
     let verdict = verdict(&checks, end.reason);
+    let unchecked = unchecked_claims(&checks, scenario.model().info().claims);
     RunReport {
+        unchecked,
         seed,
         end,
         healed_at,
@@ -226,7 +236,8 @@ pub fn judge(results: &[CheckResult], expected: &[CheckId]) -> Vec<Judged> {
                 (Status::Violated(v), false) => Judgement::Fail(v.clone()),
                 (Status::Held(why), false) => Judgement::Pass(why.clone()),
                 (Status::Skipped(why), false) => Judgement::Skip(why.clone()),
-                (Status::Held(why) | Status::Skipped(why), true) => {
+                (Status::Unchecked(why), false) => Judgement::Unchecked(why.clone()),
+                (Status::Held(why) | Status::Skipped(why) | Status::Unchecked(why), true) => {
                     Judgement::Missing(format!("expected a violation, but: {why}"))
                 }
             };
@@ -234,6 +245,18 @@ pub fn judge(results: &[CheckResult], expected: &[CheckId]) -> Vec<Judged> {
                 check: r.check,
                 judgement,
             }
+        })
+        .collect()
+}
+
+/// The checks among `claims` that were not evaluated, each with why.
+fn unchecked_claims(checks: &[Judged], claims: &[CheckId]) -> Vec<(CheckId, String)> {
+    checks
+        .iter()
+        .filter(|j| claims.contains(&j.check))
+        .filter_map(|j| match &j.judgement {
+            Judgement::Unchecked(why) => Some((j.check, why.clone())),
+            _ => None,
         })
         .collect()
 }

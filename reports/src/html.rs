@@ -246,7 +246,10 @@ fn summary(page: &Page<'_>) -> String {
     );
     for j in page.checks {
         let detail = match &j.judgement {
-            Judgement::Pass(w) | Judgement::Missing(w) | Judgement::Skip(w) => w.clone(),
+            Judgement::Pass(w)
+            | Judgement::Missing(w)
+            | Judgement::Skip(w)
+            | Judgement::Unchecked(w) => w.clone(),
             Judgement::Fail(v) | Judgement::Expected(v) => match (v.first(), v.len()) {
                 (Some(first), 1) => first.summary.clone(),
                 (Some(first), n) => format!("{n}×, e.g. {}", first.summary),

@@ -226,7 +226,7 @@ pub fn join_wrapped(parts: &[String], sep: &str, indent: &str) -> String {
 }
 
 /// Where a check's detail starts (and the claim, when it fits).
-const CHECKS_COLUMN: usize = 37;
+const CHECKS_COLUMN: usize = 38;
 
 fn checks(out: &mut String, scenario: &Scenario, report: &RunReport) {
     let claim = format!("claim: {}", scenario.model().info().guarantee);
@@ -235,13 +235,16 @@ fn checks(out: &mut String, scenario: &Scenario, report: &RunReport) {
     for j in &report.checks {
         let word = j.judgement.word();
         let detail = match &j.judgement {
-            Judgement::Pass(why) | Judgement::Missing(why) | Judgement::Skip(why) => why.clone(),
+            Judgement::Pass(why)
+            | Judgement::Missing(why)
+            | Judgement::Skip(why)
+            | Judgement::Unchecked(why) => why.clone(),
             Judgement::Fail(v) | Judgement::Expected(v) => violation_brief(v),
         };
         let head = match j.check {
             // A property's code is its name: shown once, in both columns.
-            CheckId::Property(name) => format!("  {word:<9}{:<26}", truncate(name, 25)),
-            _ => format!("  {word:<9}{:<4}{:<22}", j.check.code(), j.check.name()),
+            CheckId::Property(name) => format!("  {word:<10}{:<26}", truncate(name, 25)),
+            _ => format!("  {word:<10}{:<4}{:<22}", j.check.code(), j.check.name()),
         };
         debug_assert_eq!(head.chars().count(), CHECKS_COLUMN);
         let room = WIDTH.saturating_sub(head.chars().count());
@@ -306,7 +309,11 @@ fn footer(out: &mut String, scenario: &Scenario, report: &RunReport, file: &str)
     let passed = count(|j| matches!(j, Judgement::Pass(_)));
     let skipped = count(|j| matches!(j, Judgement::Skip(_)));
     let missing = count(|j| matches!(j, Judgement::Missing(_)));
+    let unchecked = count(|j| matches!(j, Judgement::Unchecked(_)));
     let word = match report.verdict {
+        Verdict::Pass if !report.unchecked.is_empty() => {
+            "PASS  on what was checked: claimed checks went unchecked"
+        }
         Verdict::Pass if expected > 0 => "PASS  violations match the scenario's expect",
         Verdict::Pass => "PASS",
         Verdict::Fail => "FAIL",
@@ -319,12 +326,17 @@ fn footer(out: &mut String, scenario: &Scenario, report: &RunReport, file: &str)
         (missing, "missing"),
         (passed, "passed"),
         (skipped, "skipped"),
+        (unchecked, "unchecked"),
     ] {
         if n > 0 {
             tally.push(format!("{n} {what}"));
         }
     }
     let _ = writeln!(out, "\n{word}");
+    for (check, why) in &report.unchecked {
+        let line = format!("  unchecked  {} {}: {why}", check.code(), check.name());
+        let _ = writeln!(out, "{}", wrap(&line, "             "));
+    }
     let _ = writeln!(
         out,
         "  {} · digest {}",
@@ -362,7 +374,10 @@ pub fn summary_line(scenario: &Scenario, report: &RunReport) -> String {
             _ => j.check.code(),
         })
         .collect();
-    let what = if broken.is_empty() {
+    let unchecked: Vec<&str> = report.unchecked.iter().map(|(c, _)| c.code()).collect();
+    let what = if broken.is_empty() && !unchecked.is_empty() {
+        format!("{} unchecked", unchecked.join(","))
+    } else if broken.is_empty() {
         "holds".to_string()
     } else {
         broken.join(",")

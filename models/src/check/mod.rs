@@ -381,8 +381,13 @@ pub enum Status {
     Held(String),
     /// It was violated.
     Violated(Vec<Violation>),
-    /// It could not be judged on this run; the text says why.
+    /// It does not apply to this run (no transaction ran, no write carried
+    /// a token); the text says why.
     Skipped(String),
+    /// It applies to this run but was not evaluated (the law probe is off,
+    /// or the handler cannot be probed); the text says why. A check a model
+    /// claims is never left unchecked silently: runs and sweeps say so.
+    Unchecked(String),
 }
 
 /// A check and its outcome.
@@ -513,19 +518,19 @@ impl<'de> serde::de::DeserializeSeed<'de> for CheckIdVisitor {
 }
 
 fn law_status(input: &CheckInput<'_>, law: Law) -> Status {
-    if !input.model.claims_exactly_once() {
-        let code = input.model.info().code;
-        return Status::Skipped(format!("{code} does not claim exactly-once"));
-    }
+    let unprobed = input.model.unit().unprobed();
     if !input.probe {
-        return Status::Skipped("the law probe is off".into());
+        return Status::Unchecked("the law probe is off (consumer.law_probe: false)".into());
     }
     let ran = match law {
         Law::Idempotence => input.ledger.idempotence_probes,
         Law::Retry => input.ledger.retry_probes,
     };
     if ran == 0 {
-        return Status::Skipped("no record was processed, so no probe ran".into());
+        return match unprobed.first() {
+            Some(u) => Status::Unchecked(format!("not probed: {}: {}", u.handler, u.why)),
+            None => Status::Skipped("no record was processed, so no probe ran".into()),
+        };
     }
     let violations: Vec<Violation> = input
         .ledger
@@ -534,10 +539,16 @@ fn law_status(input: &CheckInput<'_>, law: Law) -> Status {
         .filter(|(.., f)| f.law == law)
         .map(|(time, actor, key, f)| law_violation(input, *time, *actor, *key, f))
         .collect();
-    if violations.is_empty() {
-        Status::Held(format!("{ran} probes, all equal"))
-    } else {
-        Status::Violated(first_per_point(violations, ran))
+    if !violations.is_empty() {
+        return Status::Violated(first_per_point(violations, ran));
+    }
+    let handlers: Vec<&str> = unprobed.iter().map(|u| u.handler).collect();
+    match handlers.as_slice() {
+        [] => Status::Held(format!("{ran} probes, all equal")),
+        _ => Status::Held(format!(
+            "{ran} probes, all equal; not probed: {}",
+            handlers.join(", ")
+        )),
     }
 }
 
@@ -567,8 +578,8 @@ fn law_violation(
     let (summary, check) = match (f.law, f.crash_point) {
         (Law::Retry, Some(point)) => (
             format!(
-                "f(f(s,false),true) ≠ f(s,true) with a crash at {point}: {}",
-                f.difference
+                "f(f(s,false),true) ≠ f(s,true) with a crash at {point} and the retry {}: {}",
+                f.retry, f.difference
             ),
             CheckId::C15,
         ),
@@ -577,10 +588,11 @@ fn law_violation(
             CheckId::C14,
         ),
     };
-    let story = vec![format!(
+    let mut story = vec![format!(
         "probed at t={time} on the state {} reached before processing {key}",
         input.name(actor)
     )];
+    story.extend(state_table(f));
     Violation {
         check,
         subject: Some(key),
@@ -589,6 +601,45 @@ fn law_violation(
         crash_point: f.crash_point,
         cause: f.crash_point.unwrap_or("processing twice differs"),
     }
+}
+
+/// The state a law compared, as aligned lines: a heading naming the three
+/// states, then one line per field.
+fn state_table(f: &crate::history::LawFailure) -> Vec<String> {
+    let third = match f.law {
+        Law::Retry => "f(f(s,false),true)",
+        Law::Idempotence => "h(h(s,m),m)",
+    };
+    let second = match f.law {
+        Law::Retry => "f(s,true)",
+        Law::Idempotence => "h(s,m)",
+    };
+    let rows: Vec<[&str; 4]> = std::iter::once(["field", "s", second, third])
+        .chain(f.state.iter().map(|s| {
+            [
+                s.field.as_str(),
+                s.before.as_str(),
+                s.clean.as_str(),
+                s.retried.as_str(),
+            ]
+        }))
+        .collect();
+    let width = |i: usize| rows.iter().map(|r| r[i].chars().count()).max().unwrap_or(0);
+    let widths = [width(0), width(1), width(2)];
+    rows.iter()
+        .map(|r| {
+            format!(
+                "{:w0$}  {:w1$}  {:w2$}  {}",
+                r[0],
+                r[1],
+                r[2],
+                r[3],
+                w0 = widths[0],
+                w1 = widths[1],
+                w2 = widths[2]
+            )
+        })
+        .collect()
 }
 
 /// Hand-built histories for the checkers' unit tests.

@@ -25,7 +25,8 @@
 use sim_core::{SimDuration, Step, Store};
 
 use super::{
-    AFTER_EFFECT_BEFORE_OFFSET_COMMIT, EXACTLY_ONCE_CLAIMS, Gate, Knob, ModelInfo, Protocol, Record,
+    AFTER_EFFECT_BEFORE_OFFSET_COMMIT, EXACTLY_ONCE_CLAIMS, Gate, Horizon, Knob, ModelInfo,
+    Protocol, Record,
 };
 use crate::history::Obs;
 use crate::roles::ConsumerDb;
@@ -125,6 +126,13 @@ impl Protocol for IdempotencyKey {
     fn knobs(&self) -> &'static [Knob] {
         &[Knob::DedupWindowMs {
             default_ms: DEFAULT_RETENTION_MS,
+        }]
+    }
+
+    fn horizons(&self, db: &ConsumerDb) -> Vec<Horizon> {
+        vec![Horizon {
+            name: "key retention",
+            lasts: db.dedup_window,
         }]
     }
 

@@ -22,7 +22,8 @@
 use sim_core::{Step, Store};
 
 use super::{
-    AFTER_EFFECT_BEFORE_OFFSET_COMMIT, EXACTLY_ONCE_CLAIMS, Gate, Knob, ModelInfo, Protocol, Record,
+    AFTER_EFFECT_BEFORE_OFFSET_COMMIT, EXACTLY_ONCE_CLAIMS, Gate, Horizon, Knob, ModelInfo,
+    Protocol, Record,
 };
 use crate::history::Obs;
 use crate::roles::ConsumerDb;
@@ -47,9 +48,18 @@ pub static M5: DedupWindow = DedupWindow {
         mechanism: "the consumer records each id with the effect, in one transaction, and skips \
                 ids recorded less than W ago (consumer.dedup_window_ms, default 5 minutes)",
         claims: EXACTLY_ONCE_CLAIMS,
-        survives: &FaultClass::ALL,
+        survives: &[
+            FaultClass::Loss,
+            FaultClass::Duplicate,
+            FaultClass::Reorder,
+            FaultClass::Crash,
+            FaultClass::Partition,
+            FaultClass::Pause,
+            FaultClass::Rebalance,
+        ],
         breakers: "a retry or redelivery that arrives more than W after the first copy is applied \
-               again (C3, C8): an ack partition, a delay or a stuck offset commit past W",
+               again (C3, C8, C15): an ack partition, a delay or a stuck offset commit past W, \
+               or a clock that jumps ahead by more than W",
         anchor: "AWS SQS FIFO deduplication interval (5 min); NATS JetStream duplicate window \
              (2 min); Azure Service Bus duplicate detection (10 min)",
         consumer_crash_points: &[AFTER_EFFECT_BEFORE_OFFSET_COMMIT],
@@ -98,6 +108,13 @@ impl Protocol for DedupWindow {
     fn knobs(&self) -> &'static [Knob] {
         &[Knob::DedupWindowMs {
             default_ms: DEFAULT_WINDOW_MS,
+        }]
+    }
+
+    fn horizons(&self, db: &ConsumerDb) -> Vec<Horizon> {
+        vec![Horizon {
+            name: "dedup window",
+            lasts: db.dedup_window,
         }]
     }
 

@@ -101,7 +101,8 @@ pub const AFTER_END_TXN_BEFORE_ACK: &str = "after-end-txn-before-ack";
 pub const TXN_REQUEST_TIMEOUT: SimDuration = SimDuration::from_ms(30);
 
 /// What M7 claims: exactly-once effect, atomic transactions, no early read,
-/// fencing and liveness.
+/// fencing, the laws (which the probe cannot check on its task: runs say
+/// so) and liveness.
 const TRANSACTIONAL_CLAIMS: &[CheckId] = &[
     CheckId::C1,
     CheckId::C2,
@@ -113,6 +114,8 @@ const TRANSACTIONAL_CLAIMS: &[CheckId] = &[
     CheckId::C9,
     CheckId::C10,
     CheckId::C13,
+    CheckId::C14,
+    CheckId::C15,
     CheckId::C16,
 ];
 

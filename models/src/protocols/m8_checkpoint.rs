@@ -85,6 +85,8 @@ pub static TWO_PHASE: Checkpoint = Checkpoint {
             CheckId::C6,
             CheckId::C7,
             CheckId::C8,
+            CheckId::C14,
+            CheckId::C15,
             CheckId::C16,
         ],
         survives: &FaultClass::ALL,

@@ -188,6 +188,22 @@ pub trait Protocol: Sync + 'static {
         None
     }
 
+    /// The horizons of the durable state `db`: times after which it treats
+    /// a message's copy as new (M5's dedup window, M11's key retention).
+    /// The law probe retries just past each, when a retry can come that
+    /// late (default: none).
+    fn horizons(&self, db: &ConsumerDb) -> Vec<Horizon> {
+        let _ = db;
+        Vec::new()
+    }
+
+    /// The handlers that change durable state on a message but that the law
+    /// probe cannot replay, each with why; the law's verdict names them
+    /// (default: read from the wiring, see [`unprobed_by_wiring`]).
+    fn unprobed(&self) -> Vec<Unprobed> {
+        unprobed_by_wiring(self.wiring(), self.info())
+    }
+
     /// What explanations may say about this protocol's failures.
     fn hints(&self) -> Hints {
         Hints::DEFAULT
@@ -214,6 +230,60 @@ pub struct Property {
     /// The messages that break it in a run's ledger, each with what is
     /// wrong in a few words (`delivered, never applied`); none: it held.
     pub evaluate: fn(&Ledger) -> Vec<(MsgKey, String)>,
+}
+
+/// A time after which a protocol's durable state treats a copy of a
+/// message as new.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Horizon {
+    /// What it is, as a sentence names it (`dedup window`).
+    pub name: &'static str,
+    /// How long it lasts.
+    pub lasts: SimDuration,
+}
+
+/// A handler the law probe cannot replay, and why.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Unprobed {
+    /// The handler (`the transactional task`).
+    pub handler: &'static str,
+    /// Why the probe cannot replay it, in a clause.
+    pub why: &'static str,
+}
+
+/// The handlers the law probe cannot replay, read from a protocol's
+/// wiring: the probe replays [`Protocol::process`] (and the compensation
+/// between a crashed attempt and its retry) on a clone of one consumer's
+/// database; handlers whose state spans several actors are out of its
+/// reach.
+pub fn unprobed_by_wiring(wiring: Wiring, info: &ModelInfo) -> Vec<Unprobed> {
+    let mut out = Vec::new();
+    match wiring.consumer {
+        ConsumerRole::PerRecord | ConsumerRole::CommitFirst => {}
+        ConsumerRole::Transactional(_) => out.push(Unprobed {
+            handler: "the transactional task",
+            why: "its read, produce and offset commit form one transaction held by the broker \
+                  and the transaction coordinator, not by the consumer's database",
+        }),
+        ConsumerRole::Streaming { .. } => out.push(Unprobed {
+            handler: "the streaming job's sink",
+            why: "its effects commit at checkpoint barriers that span many records, not one \
+                  record at a time",
+        }),
+        ConsumerRole::Leased { .. } => out.push(Unprobed {
+            handler: "the lease holder's write",
+            why: "the storage accepts or refuses it by the lease token, outside the \
+                  consumer's database",
+        }),
+    }
+    if !info.producer_crash_points.is_empty() {
+        out.push(Unprobed {
+            handler: "the producer's durable steps",
+            why: "they write the producer's database and the broker, two stores the probe \
+                  cannot clone together",
+        });
+    }
+    out
 }
 
 /// How a protocol's roles are wired.
@@ -332,13 +402,12 @@ pub struct CrashCause {
 
 /// A protocol as a scenario names it: a handle to its unit in a
 /// [`Registry`], with what the roles ask of it on every record read once
-/// (its wiring, whether it claims exactly-once). Two handles are equal when
+/// (its wiring). Two handles are equal when
 /// they name the same protocol.
 #[derive(Clone, Copy)]
 pub struct Model {
     unit: &'static dyn Protocol,
     wiring: Wiring,
-    exactly_once: bool,
 }
 
 impl Model {
@@ -347,7 +416,6 @@ impl Model {
         Model {
             unit,
             wiring: unit.wiring(),
-            exactly_once: unit.info().claims.contains(&CheckId::C15),
         }
     }
 
@@ -369,11 +437,6 @@ impl Model {
     /// How the roles are wired.
     pub fn wiring(self) -> Wiring {
         self.wiring
-    }
-
-    /// Whether the model claims exactly-once, so that the law probe applies.
-    pub fn claims_exactly_once(self) -> bool {
-        self.exactly_once
     }
 
     /// Whether the producer retries until acked (otherwise fire-and-forget).
@@ -419,6 +482,15 @@ impl Model {
     /// Whether the model uses the seeds' recovery worker.
     pub fn uses_recovery(self) -> bool {
         self.wiring().recovery
+    }
+
+    /// Whether the law probe replays its consumer's record handler
+    /// ([`Protocol::process`]): a per-record or commit-first consumer.
+    pub fn probed(self) -> bool {
+        matches!(
+            self.wiring().consumer,
+            ConsumerRole::PerRecord | ConsumerRole::CommitFirst
+        )
     }
 
     /// Whether the model reads `knob` (compared by kind).

@@ -1,8 +1,8 @@
 //! The consumer: receives the records of its partition, processes them as its
 //! model prescribes against its database (its own, or the group's shared
 //! one), and commits their offsets.
-//! Before processing a record, a consumer of an exactly-once model runs the
-//! law probe on the durable state it has reached.
+//! Before processing a record, a consumer runs the law probe on the durable
+//! state it has reached, whatever its model claims.
 
 use std::collections::{BTreeMap, BTreeSet, VecDeque};
 
@@ -13,7 +13,7 @@ use super::group::Taken;
 use super::law_probe;
 use super::txn::TxnVol;
 use super::{Msg, Node, Timer};
-use crate::history::Obs;
+use crate::history::{Obs, StateField};
 use crate::protocols::m2_set::SetOp;
 use crate::protocols::{ConsumerRole, Gate, Model, Record};
 use crate::vocab::{CowTable, IdSet, MsgKey};
@@ -33,8 +33,9 @@ pub struct Consumer {
     pub messages: u32,
     /// Number of producers.
     pub producers: u32,
-    /// Run the law probe before processing each record.
-    pub probe: bool,
+    /// Run the law probe before processing each record, retrying when
+    /// the plan says a retry can come; `None`: the probe is off.
+    pub probe: Option<law_probe::RetryPlan>,
     /// How long a dedup entry counts (M5).
     pub dedup_window: SimDuration,
     /// How long processing one record takes (zero: it is processed the
@@ -385,7 +386,64 @@ impl ConsumerDb {
     }
 }
 
+/// Three values of one field, as the law probe shows them.
+type Three = [String; 3];
+
 impl ConsumerDb {
+    /// The three states a law compares, field by field: every field whose
+    /// value differs between them, and message `key`'s own entries (its
+    /// effects, its row, its dedup id `id`) whatever their values. The
+    /// order of `states` is kept in each [`StateField`]: `s`, one clean
+    /// attempt, the failed attempt then the retry.
+    pub fn field_diff(states: [&ConsumerDb; 3], key: MsgKey, id: u64) -> Vec<StateField> {
+        let mut out = Vec::new();
+        let mut push = |field: String, [before, clean, retried]: Three, own: bool| {
+            if own || before != clean || clean != retried {
+                out.push(StateField {
+                    field,
+                    before,
+                    clean,
+                    retried,
+                });
+            }
+        };
+        let first = states[0];
+        let own_index = key.index(first.messages);
+        // Compared before formatted: the tables have a row per message.
+        for i in 0..first.effects.len() {
+            let counts = states.map(|d| d.effects.get(i));
+            if i == own_index || counts.iter().any(|c| *c != counts[0]) {
+                let k = first.key_at(i);
+                push(format!("effects[{k}]"), counts.map(|c| c.to_string()), true);
+            }
+        }
+        for i in 0..first.table.len() {
+            let rows = states.map(|d| d.table.get(i));
+            let used = i == own_index && rows.iter().any(|r| *r != RowStatus::Absent);
+            if used || rows.iter().any(|r| *r != rows[0]) {
+                let k = first.key_at(i);
+                push(format!("row[{k}]"), rows.map(|r| r.to_string()), true);
+            }
+        }
+        let recorded = states.map(|d| d.inbox.contains(id));
+        let inbox = states.map(|d| inbox_entry(d, id));
+        push("inbox".into(), inbox, recorded.contains(&true));
+        let window = states.map(|d| window_entry(d, id));
+        let windowed = states.iter().any(|d| d.window_entry(id).is_some());
+        push(format!("window[id {id}]"), window, windowed);
+        push("set".into(), states.map(|d| set_elements(&d.set)), false);
+        let own = states.map(|d| d.own.as_ref().map_or_else(String::new, |o| o.describe()));
+        push("protocol state".into(), own, false);
+        let checkpoint = states.map(|d| format!("{:?}", d.checkpoint));
+        push("checkpoint".into(), checkpoint, false);
+        push(
+            "requests".into(),
+            states.map(|d| d.requests.to_string()),
+            false,
+        );
+        out
+    }
+
     /// The database in a few words, for reports: messages applied (with
     /// repeats marked `×n`), rows of the seeds' table that are not
     /// processed, and the inbox size.
@@ -421,15 +479,36 @@ impl ConsumerDb {
             parts.push(own.describe());
         }
         if !self.set.is_empty() {
-            let elements: Vec<String> = self
-                .set
-                .iter()
-                .map(|(p, x)| format!("p{}:x{x}", p + 1))
-                .collect();
-            parts.push(format!("set: {{{}}}", listed(&elements)));
+            parts.push(format!("set: {}", set_elements(&self.set)));
         }
         parts.join(" · ")
     }
+}
+
+/// The inbox as the law probe shows it: its size, and whether it holds
+/// `id`.
+fn inbox_entry(db: &ConsumerDb, id: u64) -> String {
+    let with = if db.inbox.contains(id) {
+        "with"
+    } else {
+        "without"
+    };
+    format!("{} ids, {with} id {id}", db.inbox.len())
+}
+
+/// `id`'s entry in the dedup window: when it was recorded, or none.
+fn window_entry(db: &ConsumerDb, id: u64) -> String {
+    db.window_entry(id)
+        .map_or_else(|| "none".into(), |(t, _)| format!("recorded at t={t}"))
+}
+
+/// M2-set's set, element by element.
+fn set_elements(set: &BTreeSet<(u32, u32)>) -> String {
+    let elements: Vec<String> = set
+        .iter()
+        .map(|(p, x)| format!("p{}:x{x}", p + 1))
+        .collect();
+    format!("{{{}}}", listed(&elements))
 }
 
 /// Up to eight items, then a count of the rest; `none` for no items.
@@ -598,6 +677,7 @@ impl Consumer {
                 ..
             } => match v.awaiting.remove(&request) {
                 Some(rec) => {
+                    self.probe_laws(db.get(), v, ctx, rec);
                     let gate = &mut CtxGate { ctx };
                     self.model
                         .unit()
@@ -663,19 +743,37 @@ impl Consumer {
             offset,
             request: 0,
         };
-        if self.probe && self.model.claims_exactly_once() {
-            let scratch = v
-                .scratch
-                .get_or_insert_with(|| Box::new(law_probe::Scratch::new(db.get())));
-            let report = law_probe::probe(self.model, db.get(), rec, scratch, ctx.clock());
-            ctx.observe(Obs::Probe(Box::new(report)));
-        }
+        self.probe_laws(db.get(), v, ctx, rec);
         let gate = &mut CtxGate { ctx: &mut *ctx };
         self.model
             .unit()
             .process(db, &mut v.seen, rec, seen, gate)?;
         ctx.send(self.broker, commit);
         Ok(())
+    }
+
+    /// Probe the laws on processing `rec` from the state reached, if the
+    /// probe is on.
+    fn probe_laws<C: Choices>(
+        &self,
+        db: &ConsumerDb,
+        v: &mut ConsumerVol,
+        ctx: &mut Ctx<'_, Node, C>,
+        rec: Record,
+    ) {
+        let Some(plan) = &self.probe else {
+            return;
+        };
+        let scratch = v
+            .scratch
+            .get_or_insert_with(|| Box::new(law_probe::Scratch::new(db)));
+        let reached = law_probe::Reached {
+            db,
+            memory: &v.seen,
+            now: ctx.clock(),
+        };
+        let report = law_probe::probe(self.model, reached, rec, scratch, plan);
+        ctx.observe(Obs::Probe(Box::new(report)));
     }
 
     /// The recovery worker's request: compensate stuck rows, then process

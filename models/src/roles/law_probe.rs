@@ -1,7 +1,7 @@
 //! The law probes, checked literally on the states a run reaches.
 //!
-//! Before a consumer of an exactly-once model processes a record, the probe
-//! clones its durable state `s` and compares, with `Eq`:
+//! Before a consumer processes a record, whatever its model claims, the
+//! probe clones its durable state `s` and compares, with `Eq`:
 //! - **C14** idempotence: processing twice, `h(h(s, m), m)`, against once,
 //!   `h(s, m)`;
 //! - **C15** the seeds' law: for each crash point the clean attempt passes, an
@@ -9,17 +9,64 @@
 //!   clean retry, `f(f(s, false), true)`, against one clean attempt
 //!   `f(s, true)`.
 //!
-//! A difference is a [`LawFailure`] naming the crash point and the state
-//! that differs. The probe never touches the run itself: it works on clones,
-//! with a gate that records crash points instead of asking the choice source.
+//! The retry comes at once, and, when the handler reads its clock, at each
+//! moment a retry can really come ([`RetryPlan`]): after the run's
+//! timeouts, and just past each horizon of the protocol's state (M5's
+//! dedup window, M11's key retention) that a retry can still reach. A
+//! retry at a later moment passes the law when it equals a clean attempt
+//! made either when the failed attempt was, or when the retry is.
+//!
+//! The memory a crash loses is lost in the probe too: the clean attempt
+//! and the failed attempt start from the consumer's memory, the retry
+//! from an empty one (so M3-memory's seen-set shows why it breaks).
+//!
+//! A difference is a [`LawFailure`] naming the crash point, the retry's
+//! moment and the state, field by field. The probe never touches the run
+//! itself: it works on clones, with a gate that records crash points
+//! instead of asking the choice source.
 
-use sim_core::{Crashed, SimTime, Step, Store};
+use sim_core::{Crashed, SimDuration, SimTime, Step, Store};
 use smallvec::SmallVec;
 
-use crate::history::{Law, LawFailure, Obs, ProbeReport};
+use crate::history::{Law, LawFailure, Obs, ProbeReport, RetryAt, RetryReason};
 use crate::protocols::{Gate, Model, Record};
 use crate::roles::ConsumerDb;
 use crate::vocab::{IdSet, MsgKey};
+
+/// When a retry can come in a run, read from its scenario.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct RetryPlan {
+    /// The run's timeouts after which a retry comes, each named (`the
+    /// producer's retry timeout`).
+    pub timeouts: Vec<(SimDuration, &'static str)>,
+    /// The latest moment, on an actor's clock, at which a retry can still
+    /// come: faults end, then the slowest way back.
+    pub latest: SimTime,
+}
+
+impl RetryPlan {
+    /// The moments the probe retries at, for a failed attempt at `now` on
+    /// a protocol whose state has `horizons`: at once first, then each
+    /// later moment a retry can reach, each once.
+    fn moments(&self, now: SimTime, horizons: &[crate::protocols::Horizon]) -> Vec<RetryAt> {
+        let timeouts = self.timeouts.iter().map(|(after, what)| RetryAt {
+            after: *after,
+            why: Some(RetryReason::Timeout(what)),
+        });
+        let past = horizons.iter().map(|h| RetryAt {
+            after: h.lasts + SimDuration::from_ms(1),
+            why: Some(RetryReason::PastHorizon(h.name, h.lasts)),
+        });
+        let mut moments = vec![RetryAt::default()];
+        for m in timeouts.chain(past) {
+            let reachable = now + m.after <= self.latest;
+            if reachable && moments.iter().all(|k| k.after != m.after) {
+                moments.push(m);
+            }
+        }
+        moments
+    }
+}
 
 /// The crash points an attempt passed, in order: inline for the few a
 /// handler usually passes (the probe runs several attempts before every
@@ -40,12 +87,14 @@ impl Passed {
 }
 
 /// A gate that records the crash points passed and fires the `crash_at`-th;
-/// time stands still at `now`, the time of the probe.
+/// time stands still at `now`, and the gate notes whether the handler read
+/// it.
 #[derive(Default)]
 struct ProbeGate {
     crash_at: Option<usize>,
     passed: Passed,
     now: SimTime,
+    read_clock: std::cell::Cell<bool>,
 }
 
 impl Gate for ProbeGate {
@@ -61,35 +110,44 @@ impl Gate for ProbeGate {
     fn effect(&mut self, _: MsgKey, _: u32) {}
 
     fn now(&self) -> SimTime {
+        self.read_clock.set(true);
         self.now
     }
 
     fn observe(&mut self, _: Obs) {}
 }
 
-/// One attempt of the model's processing on `db`; returns the crash points
-/// passed.
+/// What one attempt did: the crash points it passed, and whether it read
+/// the clock.
+struct Attempt {
+    passed: Passed,
+    read_clock: bool,
+}
+
+/// One attempt of the model's processing on `db` and `memory`.
 fn attempt(
     model: Model,
     db: &mut ConsumerDb,
+    memory: &mut IdSet,
     rec: Record,
     crash_at: Option<usize>,
     now: SimTime,
-) -> Passed {
+) -> Attempt {
     let mut gate = ProbeGate {
         crash_at,
-        passed: Passed::default(),
         now,
+        ..ProbeGate::default()
     };
-    // Exactly-once models keep no volatile dedup state: an empty memory.
-    let mut memory = IdSet::default();
     let unit = model.unit();
-    let outcome = unit.process(&mut Store::new(db), &mut memory, rec, None, &mut gate);
+    let outcome = unit.process(&mut Store::new(db), memory, rec, None, &mut gate);
     debug_assert_eq!(
         outcome.is_err(),
         crash_at.is_some_and(|k| k < gate.passed.points.len())
     );
-    gate.passed
+    Attempt {
+        passed: gate.passed,
+        read_clock: gate.read_clock.get(),
+    }
 }
 
 /// Databases the probe clones into, kept between records so that each
@@ -99,6 +157,7 @@ pub struct Scratch {
     clean: ConsumerDb,
     twice: ConsumerDb,
     retried: ConsumerDb,
+    clean_later: ConsumerDb,
 }
 
 impl Scratch {
@@ -108,62 +167,121 @@ impl Scratch {
             clean: s.clone(),
             twice: s.clone(),
             retried: s.clone(),
+            clean_later: s.clone(),
         }
     }
 }
 
-/// Probe both laws for processing `rec` from state `s` at time `now`.
+/// What the consumer had when the probe ran: its durable state and its
+/// memory, at time `now` on its clock.
+#[derive(Clone, Copy)]
+pub struct Reached<'a> {
+    /// The durable state `s`.
+    pub db: &'a ConsumerDb,
+    /// The memory a crash loses.
+    pub memory: &'a IdSet,
+    /// The consumer's clock.
+    pub now: SimTime,
+}
+
+/// Probe both laws for processing `rec` from `reached`, retrying at the
+/// moments `plan` allows.
 pub fn probe(
     model: Model,
-    s: &ConsumerDb,
+    reached: Reached<'_>,
     rec: Record,
     scratch: &mut Scratch,
-    now: SimTime,
+    plan: &RetryPlan,
 ) -> ProbeReport {
-    let Scratch {
-        clean,
-        twice,
-        retried,
-    } = scratch;
-    clean.clone_from(s);
-    let points = attempt(model, clean, rec, None, now);
+    let Reached { db: s, memory, now } = reached;
+    scratch.clean.clone_from(s);
+    let mut clean_memory = memory.clone();
+    let first = attempt(model, &mut scratch.clean, &mut clean_memory, rec, None, now);
     let mut failures = Vec::new();
 
-    twice.clone_from(clean);
-    attempt(model, twice, rec, None, now);
-    if twice != clean {
-        let difference = describe(twice, clean, "after processing twice", "after once");
+    scratch.twice.clone_from(&scratch.clean);
+    attempt(model, &mut scratch.twice, &mut clean_memory, rec, None, now);
+    if scratch.twice != scratch.clean {
+        let (twice, clean) = (&scratch.twice, &scratch.clean);
         failures.push(LawFailure {
             law: Law::Idempotence,
             crash_point: None,
-            difference,
+            retry: RetryAt::default(),
+            difference: describe(twice, clean, "after processing twice", "after once"),
+            state: ConsumerDb::field_diff([s, clean, twice], rec.key, rec.dedup_id),
         });
     }
 
-    for (k, point) in points.as_slice().iter().enumerate() {
-        retried.clone_from(s);
-        attempt(model, retried, rec, Some(k), now);
-        if model.uses_recovery() {
-            let mut store = Store::new(&mut *retried);
-            let gate = &mut ProbeGate::default();
-            model.unit().compensate(&mut store, Some(rec.key), gate);
-        }
-        attempt(model, retried, rec, None, now);
-        if retried != clean {
-            let difference = describe(retried, clean, "after the retry", "after one clean attempt");
-            failures.push(LawFailure {
-                law: Law::Retry,
-                crash_point: Some(point),
-                difference,
-            });
+    let moments = if first.read_clock {
+        plan.moments(now, &model.unit().horizons(s))
+    } else {
+        vec![RetryAt::default()]
+    };
+    let mut retry_probes = 0;
+    for (k, point) in first.passed.as_slice().iter().enumerate() {
+        for retry in &moments {
+            retry_probes += 1;
+            if let Some(failure) = retry_differs(model, reached, rec, scratch, (k, point), *retry) {
+                failures.push(failure);
+                break;
+            }
         }
     }
     ProbeReport {
         key: rec.key,
         idempotence_probes: 1,
-        retry_probes: to_u32(points.points.len()),
+        retry_probes,
         failures,
     }
+}
+
+/// Crash the attempt at its `k`-th crash point, compensate, retry at
+/// `retry`; the failure if the result equals no clean attempt.
+fn retry_differs(
+    model: Model,
+    reached: Reached<'_>,
+    rec: Record,
+    scratch: &mut Scratch,
+    (k, point): (usize, &'static str),
+    retry: RetryAt,
+) -> Option<LawFailure> {
+    let Reached { db: s, memory, now } = reached;
+    let retried = &mut scratch.retried;
+    retried.clone_from(s);
+    attempt(model, retried, &mut memory.clone(), rec, Some(k), now);
+    if model.uses_recovery() {
+        let mut store = Store::new(&mut *retried);
+        let gate = &mut ProbeGate::default();
+        model.unit().compensate(&mut store, Some(rec.key), gate);
+    }
+    let later = now + retry.after;
+    attempt(model, retried, &mut IdSet::default(), rec, None, later);
+    if *retried == scratch.clean {
+        return None;
+    }
+    let mut compared = &scratch.clean;
+    if retry.after > SimDuration::default() {
+        scratch.clean_later.clone_from(s);
+        let clean_later = &mut scratch.clean_later;
+        attempt(model, clean_later, &mut memory.clone(), rec, None, later);
+        if *retried == *clean_later {
+            return None;
+        }
+        compared = &scratch.clean_later;
+    }
+    let retried = &scratch.retried;
+    Some(LawFailure {
+        law: Law::Retry,
+        crash_point: Some(point),
+        retry,
+        difference: describe(
+            retried,
+            compared,
+            "after the retry",
+            "after one clean attempt",
+        ),
+        state: ConsumerDb::field_diff([s, compared, retried], rec.key, rec.dedup_id),
+    })
 }
 
 /// The states differ (by `Eq`); say where, in words.
@@ -174,14 +292,12 @@ fn describe(left: &ConsumerDb, right: &ConsumerDb, left_is: &str, right_is: &str
     }
 }
 
-fn to_u32(n: usize) -> u32 {
-    u32::try_from(n).expect("a handler passes few crash points")
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::history::StateField;
     use crate::protocols::m0_seeds::AFTER_EFFECT_BEFORE_STATUS_UPDATE;
+    use crate::protocols::registry;
 
     fn rec() -> Record {
         Record {
@@ -193,15 +309,29 @@ mod tests {
         }
     }
 
+    /// Probe `model` on `s` with an empty memory at t=0, retries allowed
+    /// up to `plan.latest`.
+    fn probe_on(model: &str, s: &ConsumerDb, plan: &RetryPlan) -> ProbeReport {
+        let reached = Reached {
+            db: s,
+            memory: &IdSet::default(),
+            now: SimTime::ZERO,
+        };
+        let model = registry().get(model).unwrap();
+        probe(model, reached, rec(), &mut Scratch::new(s), plan)
+    }
+
+    fn field(f: &LawFailure, name: &str) -> StateField {
+        f.state
+            .iter()
+            .find(|s| s.field == name)
+            .unwrap_or_else(|| panic!("no {name} in {:?}", f.state))
+            .clone()
+    }
+
     #[test]
     fn the_naive_seeds_protocol_breaks_the_retry_law_between_effect_and_status() {
-        let report = probe(
-            crate::protocols::registry().get("M0Naive").unwrap(),
-            &ConsumerDb::new(1, 3),
-            rec(),
-            &mut Scratch::new(&ConsumerDb::new(1, 3)),
-            SimTime::ZERO,
-        );
+        let report = probe_on("M0Naive", &ConsumerDb::new(1, 3), &RetryPlan::default());
         assert_eq!(report.retry_probes, 3);
         assert_eq!(report.failures.len(), 1, "{:?}", report.failures);
         let f = &report.failures[0];
@@ -213,54 +343,115 @@ mod tests {
             f.difference,
             "p1#2: 2 effects after the retry, 1 effect after one clean attempt"
         );
+        let effects = field(f, "effects[p1#2]");
+        assert_eq!(
+            (effects.before, effects.clean, effects.retried),
+            ("0".into(), "1".into(), "2".into())
+        );
+        let row = field(f, "row[p1#2]");
+        assert_eq!(
+            (row.before, row.clean),
+            ("absent".into(), "processed".into())
+        );
+        assert!(f.state.iter().all(|s| !s.field.contains("p1#1")));
     }
 
     #[test]
     fn the_atomic_seeds_protocol_and_the_inbox_keep_both_laws() {
-        for model in [
-            crate::protocols::registry().get("M0Atomic").unwrap(),
-            crate::protocols::registry().get("M4").unwrap(),
-        ] {
-            let report = probe(
-                model,
-                &ConsumerDb::new(1, 3),
-                rec(),
-                &mut Scratch::new(&ConsumerDb::new(1, 3)),
-                SimTime::ZERO,
-            );
-            assert!(
-                report.failures.is_empty(),
-                "{model:?}: {:?}",
-                report.failures
-            );
+        for model in ["M0Atomic", "M4"] {
+            let report = probe_on(model, &ConsumerDb::new(1, 3), &RetryPlan::default());
+            assert!(report.failures.is_empty(), "{model}: {:?}", report.failures);
             assert!(report.retry_probes >= 1);
         }
     }
 
     #[test]
     fn at_least_once_processing_is_not_idempotent() {
-        let report = probe(
-            crate::protocols::registry().get("M2").unwrap(),
-            &ConsumerDb::new(1, 3),
-            rec(),
-            &mut Scratch::new(&ConsumerDb::new(1, 3)),
-            SimTime::ZERO,
-        );
+        let report = probe_on("M2", &ConsumerDb::new(1, 3), &RetryPlan::default());
         let laws: Vec<Law> = report.failures.iter().map(|f| f.law).collect();
         assert_eq!(laws, [Law::Idempotence, Law::Retry]);
+    }
+
+    fn windowed(ms: u64) -> ConsumerDb {
+        let mut s = ConsumerDb::new(1, 3);
+        s.dedup_window = SimDuration::from_ms(ms);
+        s
+    }
+
+    #[test]
+    fn a_dedup_window_breaks_the_law_only_when_a_retry_can_come_past_it() {
+        let short = RetryPlan {
+            timeouts: vec![(SimDuration::from_ms(50), "the producer's retry timeout")],
+            latest: SimTime::from_ms(100),
+        };
+        let report = probe_on("M5", &windowed(300_000), &short);
+        assert!(report.failures.is_empty(), "{:?}", report.failures);
+        assert_eq!(report.retry_probes, 2, "at once, and after the timeout");
+
+        let long = RetryPlan {
+            latest: SimTime::from_ms(400_000),
+            ..short
+        };
+        let report = probe_on("M5", &windowed(300_000), &long);
+        assert_eq!(report.failures.len(), 1, "{:?}", report.failures);
+        let f = &report.failures[0];
+        assert_eq!(f.law, Law::Retry);
+        assert_eq!(
+            f.retry.to_string(),
+            "at +300.001 s, past the 300 s dedup window"
+        );
+        let effects = field(f, "effects[p1#2]");
+        assert_eq!((effects.clean, effects.retried), ("1".into(), "2".into()));
+    }
+
+    #[test]
+    fn a_pruned_idempotency_key_breaks_the_law() {
+        let plan = RetryPlan {
+            timeouts: Vec::new(),
+            latest: SimTime::from_ms(5_000),
+        };
+        let report = probe_on("M11", &windowed(2_000), &plan);
+        let f = &report.failures[0];
+        assert_eq!(
+            f.retry.to_string(),
+            "at +2.001 s, past the 2 s key retention"
+        );
+    }
+
+    #[test]
+    fn a_handler_that_never_reads_its_clock_is_retried_at_once_only() {
+        let plan = RetryPlan {
+            timeouts: vec![(SimDuration::from_ms(50), "the producer's retry timeout")],
+            latest: SimTime::from_ms(400_000),
+        };
+        let report = probe_on("M4", &ConsumerDb::new(1, 3), &plan);
+        assert_eq!(report.retry_probes, 1);
+    }
+
+    #[test]
+    fn a_seen_set_in_memory_is_lost_with_the_crash() {
+        // A crash after recording the id breaks the law only when the
+        // record was in memory: the durable seen-set survives it.
+        let points = |model| {
+            let report = probe_on(model, &ConsumerDb::new(1, 3), &RetryPlan::default());
+            let retries = report.failures.iter().filter(|f| f.law == Law::Retry);
+            retries.filter_map(|f| f.crash_point).collect::<Vec<_>>()
+        };
+        assert_eq!(points("M3"), ["after-effect-before-record"]);
+        assert_eq!(
+            points("M3Memory"),
+            [
+                "after-effect-before-record",
+                "after-record-before-offset-commit"
+            ]
+        );
     }
 
     #[test]
     fn the_probe_works_on_clones_and_leaves_the_state_alone() {
         let s = ConsumerDb::new(1, 3);
         let before = s.clone();
-        probe(
-            crate::protocols::registry().get("M0Naive").unwrap(),
-            &s,
-            rec(),
-            &mut Scratch::new(&s),
-            SimTime::ZERO,
-        );
+        probe_on("M0Naive", &s, &RetryPlan::default());
         assert_eq!(s, before);
     }
 }

@@ -34,6 +34,7 @@ use sim_core::{Actor, ActorId, Choices, Ctx, SignalKind, Step, Store};
 
 pub use broker::{Broker, BrokerDb, BrokerVol, PartitionLog};
 pub use consumer::{Consumer, ConsumerDb, ConsumerVol, PendingWrite, ProtocolState, RowStatus};
+pub use law_probe::RetryPlan;
 pub use lease::{LeaseCfg, LeaseDb};
 pub use producer::{Producer, ProducerDb, ProducerVol, Row, Source};
 pub use recovery::Recovery;

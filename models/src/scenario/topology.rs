@@ -9,7 +9,7 @@ use sim_core::{
 
 use super::spec::{FaultEvent, LinkSpec, OrderingSpec, RatioSpec, ScenarioSpec};
 use crate::protocols::{ConsumerRole, Model, m6_idempotent_producer, m12_lease};
-use crate::roles::{Broker, Consumer, LeaseCfg, Node, Producer, Recovery};
+use crate::roles::{Broker, Consumer, LeaseCfg, Node, Producer, Recovery, RetryPlan};
 use crate::vocab::{EXPIRE, REBALANCE};
 
 /// What part an actor plays.
@@ -194,7 +194,7 @@ impl Actors {
                     broker,
                     messages: w.messages,
                     producers: w.producers,
-                    probe: spec.consumer.law_probe,
+                    probe: spec.consumer.law_probe.then(|| retry_plan(spec, model)),
                     dedup_window: model.dedup_window(spec.consumer.dedup_window_ms),
                     processing: SimDuration::from_ms(spec.consumer.processing_ms),
                     group: !group.is_empty(),
@@ -400,6 +400,69 @@ fn workload_after_heal(spec: &ScenarioSpec) -> SimDuration {
 
 fn ratio(r: RatioSpec) -> Ratio {
     Ratio::new(r.0, r.1)
+}
+
+/// When a retry can come in a run of `spec`: after the producer's retry
+/// timeout (if it retries), the broker's redelivery timeout and a
+/// consumer's restart; and at the latest once faults have ended, the
+/// slowest of those has passed, a datagram has crossed the slowest link
+/// both ways, a record has been processed, and a clock that jumped ahead
+/// reads its jump.
+fn retry_plan(spec: &ScenarioSpec, model: Model) -> RetryPlan {
+    let ms = SimDuration::from_ms;
+    let mut timeouts = vec![
+        (
+            ms(spec.broker.redeliver_ms),
+            "the broker's redelivery timeout",
+        ),
+        (ms(spec.faults.restart_after_ms), "a restart after a crash"),
+    ];
+    if model.producer_retries() {
+        timeouts.push((ms(spec.producer.retry_ms), "the producer's retry timeout"));
+    }
+    let slowest_timeout = timeouts.iter().map(|(t, _)| *t).max().unwrap_or_default();
+    let faults_end = spec
+        .faults
+        .schedule
+        .iter()
+        .filter_map(|e| match e {
+            FaultEvent::Partition { to_ms, .. } | FaultEvent::Pause { to_ms, .. } => Some(*to_ms),
+            _ => None,
+        })
+        .chain(
+            spec.faults
+                .pause
+                .iter()
+                .map(|p| spec.faults.until_ms.saturating_add(p.for_ms)),
+        )
+        .fold(spec.faults.until_ms, u64::max);
+    let latest = SimTime::from_ms(faults_end)
+        + slowest_timeout
+        + SimDuration(slowest_delay_us(spec).saturating_mul(2))
+        + ms(spec.consumer.processing_ms)
+        + ms(largest_jump_ahead_ms(spec));
+    RetryPlan { timeouts, latest }
+}
+
+/// The longest a datagram can take on any link, scheduled delays included.
+fn slowest_delay_us(spec: &ScenarioSpec) -> u64 {
+    let links = spec.network.links.iter().filter_map(|l| l.delay_us_max);
+    let scheduled = spec.faults.schedule.iter().filter_map(|e| match e {
+        FaultEvent::Delay { delay_us, .. } => Some(*delay_us),
+        _ => None,
+    });
+    links
+        .chain(scheduled)
+        .fold(spec.network.default.delay_us_max, u64::max)
+}
+
+/// The furthest ahead an actor's clock can jump.
+fn largest_jump_ahead_ms(spec: &ScenarioSpec) -> u64 {
+    let scheduled = spec.faults.schedule.iter().filter_map(|e| match e {
+        FaultEvent::ClockJump { by_ms, .. } => u64::try_from(*by_ms).ok(),
+        _ => None,
+    });
+    scheduled.fold(spec.faults.clock_jump_ms_max.unwrap_or(0), u64::max)
 }
 
 fn link_config(l: &LinkSpec) -> LinkConfig {

@@ -93,15 +93,12 @@ impl<'a> Validator<'a> {
         self.in_range("workload.messages", u64::from(w.messages), 1, 1_000_000);
         self.in_range("workload.interval_us", w.interval_us, 0, 3_600_000_000);
         let total = u64::from(w.producers) * u64::from(w.messages);
-        if spec.consumer.law_probe
-            && spec.model.claims_exactly_once()
-            && total > PROBED_MESSAGES_MAX
-        {
+        if spec.consumer.law_probe && spec.model.probed() && total > PROBED_MESSAGES_MAX {
             let msg = format!(
                 "the law probe clones the consumer's state before each of {total} records; \
                  above {PROBED_MESSAGES_MAX} messages that is too slow"
             );
-            let help = Some("set `consumer: (law_probe: false)` (C14 and C15 are then skipped), or send fewer messages".into());
+            let help = Some("set `consumer: (law_probe: false)` (C14 and C15 then go unchecked, and the run says so), or send fewer messages".into());
             self.report(
                 "workload.messages",
                 "scenario::too-large",
@@ -413,10 +410,14 @@ impl<'a> Validator<'a> {
                     spec.model.info().code
                 );
                 self.report(&path, "scenario::never-checked", msg, "never checked", None);
-            } else if c.is_law() && !spec.model.claims_exactly_once() {
+            } else if c.is_law() && !spec.model.probed() {
+                let unprobed = spec.model.unit().unprobed();
+                let handlers: Vec<&str> = unprobed.iter().map(|u| u.handler).collect();
                 let msg = format!(
-                    "{c} can never be violated here: {} does not claim exactly-once, so the law probe does not run",
-                    spec.model.info().code
+                    "{c} can never be violated here: the law probe cannot replay the handlers \
+                     of {} ({})",
+                    spec.model.info().code,
+                    handlers.join(", ")
                 );
                 self.report(&path, "scenario::never-checked", msg, "never checked", None);
             } else if c.is_law() && !spec.consumer.law_probe {

@@ -126,7 +126,7 @@ fn shrinking_is_deterministic() {
 
 #[test]
 fn a_run_without_violations_has_nothing_to_shrink() {
-    let s = load("scenarios/04-m2-retries-repair-lost-requests.ron");
+    let s = load("scenarios/30-m7-transactions-hold.ron");
     let e = shrink::shrink(&s, 0, None, &mut || true).unwrap_err();
     assert_eq!(e, shrink::ShrinkError::NothingToShrink { check: None });
 }
@@ -153,7 +153,7 @@ fn scheduled_duplicates_and_delays_take_effect() {
             Duplicate(link: "producer-1->broker", nth: 1),
             Delay(link: "producer-1->broker", nth: 2, delay_us: 9000),
         ]),
-        expect: Violates([C3, C4, C8]),
+        expect: Violates([C3, C4, C8, C14, C15]),
     )"#;
     let s = Scenario::parse("dup.ron", text).unwrap();
     let report = run::run(&s, 0, true);

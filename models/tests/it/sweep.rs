@@ -33,6 +33,7 @@ fn statuses(s: &Scenario, seed: u64) -> Vec<(CheckId, Status)> {
                 run::Judgement::Fail(v) | run::Judgement::Expected(v) => Status::Violated(v),
                 run::Judgement::Pass(w) => Status::Held(w),
                 run::Judgement::Skip(w) | run::Judgement::Missing(w) => Status::Skipped(w),
+                run::Judgement::Unchecked(w) => Status::Unchecked(w),
             };
             (j.check, status)
         })
