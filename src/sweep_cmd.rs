@@ -639,6 +639,12 @@ pub(crate) fn report(file: &str, s: &Summary, took: Option<Duration>) -> String 
         );
         label = "";
     }
+    let mut label = "  unchecked";
+    for ((check, why), seeds) in &s.unchecked {
+        let line = format!("{label:<13}{} on {seeds} seeds: {why}", check.heading());
+        let _ = writeln!(out, "{}", reports::text::wrap(&line, "               "));
+        label = "";
+    }
     let mut label = "  missing";
     for (check, c) in &s.missing {
         let what = format!("{} expected, did not happen", check.code());

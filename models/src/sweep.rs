@@ -104,6 +104,8 @@ pub struct SeedResult {
     pub found: Vec<Found>,
     /// Checks the scenario expects to break that did not.
     pub missing: Vec<CheckId>,
+    /// Checks the model claims that were not evaluated, each with why.
+    pub unchecked: Vec<(CheckId, String)>,
 }
 
 /// Run one seed of `scenario` on reused `buffers`.
@@ -153,6 +155,7 @@ pub fn run_seed(scenario: &Scenario, seed: u64, buffers: &mut Buffers<Node>) -> 
         events: report.events(),
         found,
         missing,
+        unchecked: report.unchecked,
     }
 }
 
@@ -225,6 +228,9 @@ pub struct Summary {
     pub clusters: BTreeMap<(CheckId, String), Cluster>,
     /// Seeds where an expected violation did not happen, by check.
     pub missing: BTreeMap<CheckId, Cluster>,
+    /// Seeds where a check the model claims was not evaluated, by check
+    /// and why.
+    pub unchecked: BTreeMap<(CheckId, String), u64>,
     /// Wrapping sum of every seed's digest: equal sweeps have equal sums.
     pub digest_sum: u64,
 }
@@ -243,6 +249,9 @@ impl Summary {
         checks.dedup();
         for c in checks {
             *self.by_check.entry(c).or_default() += 1;
+        }
+        for (c, why) in &r.unchecked {
+            *self.unchecked.entry((*c, why.clone())).or_default() += 1;
         }
         for c in &r.missing {
             let example = (r.events, r.seed);
@@ -284,6 +293,9 @@ impl Summary {
         self.digest_sum = self.digest_sum.wrapping_add(other.digest_sum);
         for (c, n) in other.by_check {
             *self.by_check.entry(c).or_default() += n;
+        }
+        for (c, n) in other.unchecked {
+            *self.unchecked.entry(c).or_default() += n;
         }
         for (key, c) in other.missing {
             self.missing
@@ -336,8 +348,22 @@ pub struct SummaryRecord {
     pub clusters: Vec<ClusterRecord>,
     /// One row per check expected to break that did not, in some seeds.
     pub missing: Vec<ClusterRecord>,
+    /// One row per claimed check left unchecked, with why, in some seeds.
+    #[serde(default)]
+    pub unchecked: Vec<UncheckedRecord>,
     /// Wrapping sum of the seeds' digests, as 16 hex digits.
     pub digest_sum: String,
+}
+
+/// Seeds where a claimed check was not evaluated, for one reason.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct UncheckedRecord {
+    /// The check.
+    pub check: CheckId,
+    /// Why it was not evaluated.
+    pub why: String,
+    /// How many seeds.
+    pub seeds: u64,
 }
 
 /// One cluster as plain data.
@@ -389,6 +415,15 @@ impl Summary {
             by_check: self.by_check.clone(),
             clusters,
             missing,
+            unchecked: self
+                .unchecked
+                .iter()
+                .map(|((check, why), seeds)| UncheckedRecord {
+                    check: *check,
+                    why: why.clone(),
+                    seeds: *seeds,
+                })
+                .collect(),
             digest_sum: format!("{:016x}", self.digest_sum),
         }
     }
@@ -437,6 +472,11 @@ impl Summary {
             by_check: r.by_check,
             clusters,
             missing,
+            unchecked: r
+                .unchecked
+                .into_iter()
+                .map(|u| ((u.check, u.why), u.seeds))
+                .collect(),
             digest_sum,
         })
     }

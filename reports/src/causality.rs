@@ -134,6 +134,7 @@ pub(crate) mod tests {
             clock: Vec::new(),
             violates: Vec::new(),
             state: BTreeMap::new(),
+            law: Vec::new(),
         }
     }
 

@@ -11,7 +11,7 @@
 use std::collections::BTreeMap;
 
 use models::check::CheckId;
-use models::history::Obs;
+use models::history::{Law, LawFailure, Obs};
 use models::record::{ActorState, Recording};
 
 use models::vocab::{EXPIRE, MsgKey, REBALANCE, SendOutcome, TxnTag};
@@ -167,6 +167,60 @@ pub struct Event {
     pub violates: Vec<String>,
     /// The new state of every actor that changed here, by name.
     pub state: BTreeMap<String, StateView>,
+    /// For a law probe that found a difference: each law it broke, with
+    /// the three durable states compared, field by field.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub law: Vec<LawView>,
+}
+
+/// A law the probe found broken, as `events.jsonl` shows it.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct LawView {
+    /// `C14` or `C15`.
+    pub check: &'static str,
+    /// The crash point of the failed attempt (C15).
+    pub crash_point: Option<&'static str>,
+    /// When the retry came (`at once`, `at +300.001 s, past …`).
+    pub retry: String,
+    /// The fields that differ, and the message's own: `s`, one clean
+    /// attempt, the failed attempt then the retry (C14: twice).
+    pub state: Vec<FieldView>,
+}
+
+/// One field in the three states a law compares.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct FieldView {
+    /// The field (`effects[p1#4]`).
+    pub field: String,
+    /// In `s`.
+    pub s: String,
+    /// After one clean attempt.
+    pub clean: String,
+    /// After the failed attempt and the retry.
+    pub retried: String,
+}
+
+impl From<&LawFailure> for LawView {
+    fn from(f: &LawFailure) -> Self {
+        LawView {
+            check: match f.law {
+                Law::Idempotence => "C14",
+                Law::Retry => "C15",
+            },
+            crash_point: f.crash_point,
+            retry: f.retry.to_string(),
+            state: f
+                .state
+                .iter()
+                .map(|s| FieldView {
+                    field: s.field.clone(),
+                    s: s.before.clone(),
+                    clean: s.clean.clone(),
+                    retried: s.retried.clone(),
+                })
+                .collect(),
+        }
+    }
 }
 
 impl Event {
@@ -351,6 +405,7 @@ impl<'a> Builder<'a> {
             clock: Vec::new(),
             violates: Vec::new(),
             state: BTreeMap::new(),
+            law: Vec::new(),
         }
     }
 
@@ -525,6 +580,9 @@ impl<'a> Builder<'a> {
         e.detail = detail;
         e.effect = effect;
         e.cause = trigger;
+        if let Obs::Probe(p) = &o.obs {
+            e.law = p.failures.iter().map(LawView::from).collect();
+        }
         self.push(e);
     }
 }
@@ -701,6 +759,7 @@ mod tests {
                 Vec::new()
             },
             state: BTreeMap::new(),
+            law: Vec::new(),
         }
     }
 

@@ -309,12 +309,19 @@ fn law_story(events: &[Event], key: &str, v: &Violation) -> Vec<(usize, String)>
     };
     let mut lines = vec![line(e, "was about to process m from durable state s")];
     let probe = |what: &str| format!("{:<21}{what}", "law probe");
+    let found = e
+        .law
+        .iter()
+        .find(|l| l.check == v.check.code() && l.crash_point == v.crash_point);
     match (v.check, v.crash_point) {
         (CheckId::C15, Some(point)) => {
+            let retry = found.map_or("", |l| l.retry.as_str());
             lines.push(probe(&format!(
                 "f(s,false): process m from a copy of s, crash at {point}, recover"
             )));
-            lines.push(probe("…then f(·,true): process m again, to the end"));
+            lines.push(probe(&format!(
+                "…then f(·,true): process m again, the retry {retry}, to the end"
+            )));
             lines.push(probe("f(s,true): one clean attempt from another copy of s"));
         }
         _ => {
@@ -323,6 +330,19 @@ fn law_story(events: &[Event], key: &str, v: &Violation) -> Vec<(usize, String)>
         }
     }
     lines.push(probe(&format!("the durable states differ: {}", e.detail)));
+    if let Some(l) = found {
+        let (clean, retried) = if v.check == CheckId::C15 {
+            ("one clean attempt", "the retry")
+        } else {
+            ("once", "twice")
+        };
+        lines.extend(l.state.iter().map(|f| {
+            probe(&format!(
+                "  {}: {} in s, {} after {clean}, {} after {retried}",
+                f.field, f.s, f.clean, f.retried
+            ))
+        }));
+    }
     lines.into_iter().map(|l| (e.step, l)).collect()
 }
 
@@ -398,7 +418,9 @@ pub fn render(explanations: &[Explanation]) -> String {
     let mut told: Vec<&str> = Vec::new();
     for x in explanations {
         match x.subject.as_deref() {
-            Some(k) if told.contains(&k) => render_brief(&mut out, x),
+            // A law's story is the probe's experiment, not what happened
+            // to m in the run: always told.
+            Some(k) if told.contains(&k) && !x.check.is_law() => render_brief(&mut out, x),
             _ => render_one(&mut out, x),
         }
         told.extend(x.subject.as_deref());

@@ -7,7 +7,8 @@
 //! "conclusion", "claim", "hint"}`, where `event` is the step's line in
 //! `events.jsonl`; violations past the first few of a check have none.
 
-use models::check::Violation;
+use models::check::{CheckId, Violation};
+use models::history::{Law, LawFailure, StateField};
 use models::run::RunReport;
 use models::scenario::Scenario;
 use serde_json::{Value, json};
@@ -23,7 +24,10 @@ pub fn verdict(scenario: &Scenario, report: &RunReport, file: &str) -> Value {
         (all.as_object_mut(), run_end(scenario, report, file, None))
     {
         all.extend(end);
-        let violations: Vec<Value> = report.violations().map(|(v, e)| violation(v, e)).collect();
+        let violations: Vec<Value> = report
+            .violations()
+            .map(|(v, e)| violation(report, v, e))
+            .collect();
         all.insert("violations".into(), Value::from(violations));
     }
     all
@@ -44,7 +48,7 @@ pub fn lines(
         &run_start(scenario, report.seed, file),
     )];
     for (v, expected) in report.violations() {
-        let mut data = violation(v, expected);
+        let mut data = violation(report, v, expected);
         let subject = v.subject.map(|k| k.to_string());
         let told = explained
             .iter()
@@ -80,8 +84,8 @@ fn run_start(scenario: &Scenario, seed: u64, file: &str) -> Value {
     })
 }
 
-fn violation(v: &Violation, expected: bool) -> Value {
-    json!({
+fn violation(report: &RunReport, v: &Violation, expected: bool) -> Value {
+    let mut data = json!({
         "check": v.check.code(),
         "name": v.check.name(),
         "jepsen": v.check.jepsen(),
@@ -90,7 +94,40 @@ fn violation(v: &Violation, expected: bool) -> Value {
         "summary": v.summary,
         "story": v.story,
         "crash_point": v.crash_point,
-    })
+    });
+    if let (Some(law), Some(fields)) = (law_failure(report, v), data.as_object_mut()) {
+        fields.insert("retry".into(), law.retry.to_string().into());
+        fields.insert("state".into(), state(&law.state));
+    }
+    data
+}
+
+/// The law probe's failure a C14 or C15 violation reports.
+fn law_failure<'r>(report: &'r RunReport, v: &Violation) -> Option<&'r LawFailure> {
+    if !v.check.is_law() {
+        return None;
+    }
+    let law = if v.check == CheckId::C14 {
+        Law::Idempotence
+    } else {
+        Law::Retry
+    };
+    report
+        .ledger
+        .law_failures
+        .iter()
+        .map(|(.., key, f)| (key, f))
+        .find(|(key, f)| Some(**key) == v.subject && f.law == law && f.crash_point == v.crash_point)
+        .map(|(_, f)| f)
+}
+
+/// A law's three states, field by field: `s`, one clean attempt, and the
+/// failed attempt then the retry (for C14: processing twice).
+fn state(fields: &[StateField]) -> Value {
+    fields
+        .iter()
+        .map(|f| json!({ "field": f.field, "s": f.before, "clean": f.clean, "retried": f.retried }))
+        .collect()
 }
 
 /// A story as data; each step's text with its column padding squeezed.
@@ -123,6 +160,11 @@ fn run_end(scenario: &Scenario, report: &RunReport, file: &str, report_dir: Opti
     let repro = repro_command(file, report.seed);
     json!({
         "verdict": report.verdict.word(),
+        "unchecked": report
+            .unchecked
+            .iter()
+            .map(|(check, why)| json!({ "check": check.code(), "why": why }))
+            .collect::<Vec<_>>(),
         "report_dir": report_dir,
         "exit_code": report.verdict.exit_code(),
         "digest": report.end.digest.to_string(),
