@@ -9,7 +9,7 @@ use smallvec::SmallVec;
 use crate::vocab::{MsgKey, SendOutcome, TxnTag};
 
 /// One observation, recorded by the actor where it happened.
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub enum Obs {
     /// A producer sent (or re-sent) a message.
     SendAttempt {
@@ -178,7 +178,7 @@ pub enum Law {
 }
 
 /// A probe whose two sides differed.
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub struct LawFailure {
     /// The law.
     pub law: Law,
@@ -194,7 +194,7 @@ pub struct LawFailure {
 }
 
 /// When a probe's retry came, after the failed attempt.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash)]
 pub struct RetryAt {
     /// How long after the failed attempt (zero: at once).
     pub after: SimDuration,
@@ -204,7 +204,7 @@ pub struct RetryAt {
 }
 
 /// Why a probe's retry came when it did.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub enum RetryReason {
     /// A timeout of the run's roles (`the producer's retry timeout`).
     Timeout(&'static str),
@@ -243,7 +243,7 @@ fn seconds(d: SimDuration) -> String {
 /// One field of the durable state in the three states a law compares: `s`
 /// before the message, one clean attempt from `s`, and the failed attempt
 /// then the retry (for C14: processing twice).
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub struct StateField {
     /// The field (`effects[p1#4]`, `row[p1#4]`, `inbox`).
     pub field: String,
@@ -256,7 +256,7 @@ pub struct StateField {
 }
 
 /// The result of probing the laws on one message at one reached state.
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub struct ProbeReport {
     /// The message processed.
     pub key: MsgKey,

@@ -104,7 +104,7 @@ impl Stats {
 }
 
 /// An observation an actor recorded, with when and where.
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub struct Observed<O> {
     /// When.
     pub time: SimTime,

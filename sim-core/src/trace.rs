@@ -3,7 +3,8 @@
 //! The digest is a stable in-crate hash derived from FNV-1a (see [`Fnv64`];
 //! never `DefaultHasher`, which changes between Rust releases) over every
 //! trace event, whether or not the trace is recorded: recording can be
-//! switched off for speed, the digest cannot.
+//! switched off for speed, the digest cannot. A harness extends it over
+//! what the run's actors observed ([`Digest::covering`]).
 
 use std::fmt;
 use std::hash::{Hash, Hasher};
@@ -91,6 +92,18 @@ impl Hasher for Fnv64 {
 /// The digest of a run: equal digests mean the same run, event for event.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub struct Digest(pub u64);
+
+impl Digest {
+    /// This digest, extended over `more` with the same stable hash: what a
+    /// run's actors observed, so that runs whose events agree but whose
+    /// outcomes differ never share a digest.
+    #[must_use]
+    pub fn covering<T: Hash + ?Sized>(self, more: &T) -> Digest {
+        let mut h = Fnv64(self.0);
+        more.hash(&mut h);
+        Digest(h.finish())
+    }
+}
 
 impl fmt::Display for Digest {
     /// Sixteen lowercase hex digits.
@@ -363,5 +376,13 @@ mod tests {
         };
         assert_ne!(digest(1, "x"), digest(2, "x"));
         assert_ne!(digest(1, "x"), digest(1, "y"));
+    }
+
+    #[test]
+    fn a_digest_covering_different_outcomes_differs() {
+        let d = Digest(7);
+        assert_eq!(d.covering(&[1u32, 2]), d.covering(&[1u32, 2]));
+        assert_ne!(d.covering(&[1u32, 2]), d.covering(&[1u32, 3]));
+        assert_ne!(d.covering(&[1u32, 2]), d);
     }
 }

@@ -41,6 +41,26 @@ fn every_bundled_scenario_gives_the_same_digest_twice() {
 }
 
 /// `scenarios/README.md` lists every lesson file, in file order, once.
+/// M12 and M12-lease make the same moves; only the storage's answers (a
+/// stale write refused, or applied) tell them apart, and so must the
+/// digest.
+#[test]
+fn runs_with_the_same_events_and_different_outcomes_have_different_digests() {
+    let fenced = run::run(
+        &load("scenarios/45-m12-fencing-refuses-the-zombie.ron"),
+        0,
+        false,
+    );
+    let unfenced = run::run(
+        &load("scenarios/46-m12-lease-alone-lets-the-zombie-write.ron"),
+        0,
+        false,
+    );
+    let c3 = models::check::CheckId::C3;
+    assert!(!fenced.violates(c3) && unfenced.violates(c3));
+    assert_ne!(fenced.end.digest, unfenced.end.digest);
+}
+
 #[test]
 fn the_course_readme_lists_every_lesson_in_order() {
     let readme = std::fs::read_to_string(root().join("scenarios/README.md")).unwrap();
