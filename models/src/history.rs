@@ -11,11 +11,12 @@ use crate::vocab::{MsgKey, SendOutcome, TxnTag};
 /// One observation, recorded by the actor where it happened.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum Obs {
-    /// A producer sent (or re-sent) a message.
+    /// A producer sent (or re-sent) a message: one observation per send.
     SendAttempt {
         /// The message.
         key: MsgKey,
-        /// 1 for the first send, 2 for the first retry, …
+        /// 1 for the first send, 2 for the first retry, …, as the producer
+        /// counts in memory: a restarted producer counts from 1 again.
         attempt: u32,
     },
     /// A producer learned the outcome of its send.
@@ -204,8 +205,13 @@ pub struct ProbeReport {
 /// Everything that happened to one message.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct MsgLedger {
-    /// Send attempts (1 + retries).
+    /// Sends: the first, its retries, and re-sends after a restart of its
+    /// producer (one per [`Obs::SendAttempt`]).
     pub attempts: u32,
+    /// Sends made by a producer that had crashed and restarted since its
+    /// previous send of this message (not retries: the producer re-sent
+    /// what its durable state still held as unsent).
+    pub resent_after_restart: u32,
     /// When it was first sent.
     pub first_sent: Option<SimTime>,
     /// The outcome the producer saw, if it saw one.
@@ -247,6 +253,14 @@ impl MsgLedger {
     /// `Eff(m)`: how many times the effect was applied.
     pub fn effect_count(&self) -> usize {
         self.effects.len()
+    }
+
+    /// Re-sends by a producer that had not restarted since its previous
+    /// send of the message: retries after a timeout.
+    pub fn retries(&self) -> u32 {
+        self.attempts
+            .saturating_sub(1)
+            .saturating_sub(self.resent_after_restart)
     }
 }
 
@@ -435,6 +449,11 @@ struct Builder {
     ledger: Ledger,
     /// Each message's entry, in the order they were first seen.
     messages: Vec<(MsgKey, MsgLedger)>,
+    /// Per entry of `messages`, who sent the message last and how many
+    /// times that actor had crashed by then.
+    last_send: Vec<Option<(ActorId, u32)>>,
+    /// How many times each actor crashed so far, by actor index.
+    crashes: Vec<u32>,
     /// Where each message's entry is in `messages`, plus one (0: none yet),
     /// by producer, then sequence number.
     index: Vec<Vec<u32>>,
@@ -482,6 +501,12 @@ impl Builder {
     }
 
     fn entry(&mut self, key: MsgKey) -> &mut MsgLedger {
+        let at = self.entry_index(key);
+        &mut self.messages[at].1
+    }
+
+    /// The position of `key`'s entry in `messages`, made if new.
+    fn entry_index(&mut self, key: MsgKey) -> usize {
         let (p, seq) = (key.producer as usize, key.seq as usize);
         if self.index.len() <= p {
             self.index.resize_with(p + 1, Vec::new);
@@ -492,19 +517,34 @@ impl Builder {
         }
         if row[seq] == 0 {
             self.messages.push((key, MsgLedger::default()));
+            self.last_send.push(None);
             row[seq] = u32::try_from(self.messages.len()).expect("fewer than 2^32 messages");
         }
-        let at = row[seq] as usize - 1;
-        &mut self.messages[at].1
+        row[seq] as usize - 1
+    }
+
+    /// How many times `actor` has crashed so far.
+    fn crashes_of(&self, actor: ActorId) -> u32 {
+        self.crashes.get(actor.index()).copied().unwrap_or(0)
+    }
+
+    /// A send of `key` by `actor`: a re-send after a restart if the actor
+    /// crashed since it last sent the message.
+    fn sent_by(&mut self, o: &Observed<Obs>, key: MsgKey) {
+        let at = self.entry_index(key);
+        let now = (o.actor, self.crashes_of(o.actor));
+        let before = self.last_send[at].replace(now);
+        let m = &mut self.messages[at].1;
+        m.attempts += 1;
+        if before.is_some_and(|(actor, crashes)| actor == now.0 && crashes < now.1) {
+            m.resent_after_restart += 1;
+        }
+        m.first_sent.get_or_insert(o.time);
     }
 
     fn add(&mut self, o: &Observed<Obs>) {
         match &o.obs {
-            Obs::SendAttempt { key, attempt } => {
-                let m = self.entry(*key);
-                m.attempts = m.attempts.max(*attempt);
-                m.first_sent.get_or_insert(o.time);
-            }
+            Obs::SendAttempt { key, .. } => self.sent_by(o, *key),
             Obs::SendOutcome { key, outcome } => {
                 let m = self.entry(*key);
                 m.outcome = Some(*outcome);
@@ -559,6 +599,11 @@ impl Builder {
                 // A crash ends the consumer's session: after the restart its
                 // deliveries start afresh, as after an assignment.
                 self.last_polled.retain(|(c, ..)| *c != o.actor);
+                let a = o.actor.index();
+                if self.crashes.len() <= a {
+                    self.crashes.resize(a + 1, 0);
+                }
+                self.crashes[a] += 1;
                 if let Some(m) = self.sent(*key, o) {
                     m.crashes.push((o.time, o.actor, point));
                 }
@@ -760,6 +805,35 @@ mod tests {
             actor: ActorId(actor),
             obs,
         }
+    }
+
+    #[test]
+    fn a_send_after_its_senders_crash_counts_as_a_resend_after_a_restart() {
+        let key = MsgKey {
+            producer: 0,
+            seq: 0,
+        };
+        let send = |ms, attempt| at(ms, 0, Obs::SendAttempt { key, attempt });
+        let crash = |ms, actor| {
+            let point = "p";
+            at(ms, actor, Obs::Crashed { key, point })
+        };
+        // Sent, retried, the consumer crashed (not the sender), the sender
+        // crashed and restarted: it counts from 1 again.
+        let history = vec![
+            send(0, 1),
+            send(1, 2),
+            crash(2, 2),
+            send(3, 3),
+            crash(4, 0),
+            send(5, 1),
+            send(6, 2),
+        ];
+        let ledger = Ledger::build(&history);
+        let m = &ledger.messages[&key];
+        assert_eq!(m.attempts, 5);
+        assert_eq!(m.resent_after_restart, 1);
+        assert_eq!(m.retries(), 3);
     }
 
     #[test]

@@ -140,6 +140,9 @@ fn story(events: &[Event], hb: &Causality, check: CheckId, key: &str) -> Vec<(us
     for (i, why) in why_retried(events, hb, key, &keep).into_iter().enumerate() {
         keep[i] |= why;
     }
+    for i in why_resent_after_restart(events, key, &keep) {
+        keep[i] = true;
+    }
     events
         .iter()
         .enumerate()
@@ -274,6 +277,33 @@ fn why_retried(events: &[Event], hb: &Causality, key: &str, keep: &[bool]) -> Ve
             let came_while_down = e.kind == Kind::DeliverToCrashed && e.lane == retry.lane;
             why[i] |=
                 (lost_on_the_way || came_while_down) && future[i] && e.msg.as_deref() == Some(key);
+        }
+    }
+    why
+}
+
+/// The crash and restart behind each kept re-send of m after a restart
+/// (see [`crate::events::RESENT_AFTER_RESTART`]): the last restart of the
+/// re-sending actor before it, and that actor's crash before the restart,
+/// so that the story shows why the producer sent m again. Positions in
+/// `events`.
+fn why_resent_after_restart(events: &[Event], key: &str, keep: &[bool]) -> Vec<usize> {
+    let mut why = Vec::new();
+    let resent = events.iter().enumerate().filter(|(i, e)| {
+        keep[*i]
+            && e.kind == Kind::SendAttempt
+            && e.msg.as_deref() == Some(key)
+            && e.detail == crate::events::RESENT_AFTER_RESTART
+    });
+    for (at, e) in resent {
+        let last_on_lane = |kind: Kind, before: usize| {
+            events[..before]
+                .iter()
+                .rposition(|r| r.kind == kind && r.lane == e.lane)
+        };
+        if let Some(restart) = last_on_lane(Kind::Restart, at) {
+            why.push(restart);
+            why.extend(last_on_lane(Kind::Crash, restart));
         }
     }
     why

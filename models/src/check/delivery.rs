@@ -294,14 +294,10 @@ fn cause(m: &MsgLedger) -> &'static str {
 /// What happened to a message, in delivery vocabulary, one fact a line.
 pub fn story(input: &CheckInput<'_>, m: &MsgLedger) -> Vec<String> {
     let mut lines = Vec::new();
-    let retries = match m.attempts.saturating_sub(1) {
-        1 => "1 retry".to_string(),
-        n => format!("{n} retries"),
-    };
     let acked = m
         .acked_at
         .map_or_else(|| "never acked".to_string(), |t| format!("acked t={t}"));
-    lines.push(format!("sent {}× ({retries}), {acked}", m.attempts));
+    lines.push(format!("sent {}× ({}), {acked}", m.attempts, resends(m)));
     let offsets: Vec<String> = m.appends.iter().map(|(p, o)| format!("{p}:{o}")).collect();
     lines.push(match offsets.len() {
         0 => "never appended".to_string(),
@@ -351,6 +347,23 @@ pub fn story(input: &CheckInput<'_>, m: &MsgLedger) -> Vec<String> {
     }
     lines.extend(eviction_between_copies(input, m));
     lines
+}
+
+/// How a message's re-sends came about: retries, and sends after its
+/// producer restarted (`1 retry, 1 after a restart`); `0 retries` if none.
+fn resends(m: &MsgLedger) -> String {
+    let (retries, restarted) = (m.retries(), m.resent_after_restart);
+    let mut parts = Vec::new();
+    if retries > 0 || restarted == 0 {
+        parts.push(match retries {
+            1 => "1 retry".to_string(),
+            n => format!("{n} retries"),
+        });
+    }
+    if restarted > 0 {
+        parts.push(format!("{restarted} after a restart"));
+    }
+    parts.join(", ")
 }
 
 /// A rebalance (F-rebalance) that moved a message's partition from one
