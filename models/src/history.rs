@@ -34,6 +34,9 @@ pub enum Obs {
         partition: u32,
         /// Where in the log.
         offset: u64,
+        /// Whether the produce request appended was a second copy the
+        /// network made (F-dup), not a datagram its producer sent.
+        copy: bool,
     },
     /// A consumer received a record.
     Deliver {
@@ -222,6 +225,9 @@ pub struct MsgLedger {
     /// below: a run builds one ledger entry per message, and most messages
     /// are appended, delivered and applied once or twice.
     pub appends: SmallVec<[(u32, u64); 2]>,
+    /// Appends of a network copy of a produce request (F-dup): the others
+    /// each appended a datagram the producer sent.
+    pub copy_appends: u32,
     /// Every delivery to a consumer: (time, consumer).
     pub deliveries: SmallVec<[(SimTime, ActorId); 2]>,
     /// Every effect: (time, consumer).
@@ -261,6 +267,79 @@ impl MsgLedger {
         self.attempts
             .saturating_sub(1)
             .saturating_sub(self.resent_after_restart)
+    }
+
+    /// What made the broker append the message more than once, read from
+    /// its sends and appends; `None` if it was appended at most once.
+    pub fn reappended(&self) -> Option<Reappended> {
+        let appends = u32::try_from(self.appends.len()).unwrap_or(u32::MAX);
+        if appends < 2 {
+            return None;
+        }
+        // Each append not of a network copy appended a datagram the
+        // producer sent: two of them are two sends, so it re-sent the
+        // message (how, its sends say).
+        let resent = appends.saturating_sub(self.copy_appends) >= 2;
+        Some(Reappended {
+            retried: resent && self.retries() > 0,
+            restarted: resent && self.resent_after_restart > 0,
+            network_copy: self.copy_appends > 0,
+        })
+    }
+}
+
+/// What made the broker append a message more than once (see
+/// [`MsgLedger::reappended`]); several can be true at once.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Reappended {
+    /// Sends of its that the broker appended were two or more, and its
+    /// producer retried it after a timeout (no ack came in time).
+    pub retried: bool,
+    /// Sends of its that the broker appended were two or more, and its
+    /// producer sent it again after a crash and restart.
+    pub restarted: bool,
+    /// The broker appended a second copy of a produce request that the
+    /// network made (F-dup).
+    pub network_copy: bool,
+}
+
+impl Reappended {
+    /// The cause in a few words, for clusters of violations.
+    pub fn cause(self) -> &'static str {
+        match (self.retried, self.restarted, self.network_copy) {
+            (false, false, true) => "the network duplicated the produce request",
+            (true, false, false) => "re-sent after a lost or late ack",
+            (false, true, false) => "re-sent after its producer restarted",
+            (true, true, false) => "re-sent after a lost or late ack and after a restart",
+            (true, false, true) => "re-sent after a lost or late ack, and a network copy",
+            (false, true, true) => "re-sent after its producer restarted, and a network copy",
+            (true, true, true) => "re-sent after a lost ack and a restart, and a network copy",
+            // Two sends appended, yet the history shows no re-send: say
+            // nothing rather than guess.
+            (false, false, false) => "appended again",
+        }
+    }
+
+    /// Why, in a sentence (without the leading `why: `).
+    pub fn why(self) -> String {
+        let mut how = Vec::new();
+        if self.retried {
+            how.push("the producer re-sent it (an ack was lost or late)");
+        }
+        if self.restarted {
+            how.push("its producer re-sent it after a crash and a restart");
+        }
+        if self.network_copy {
+            how.push("the network duplicated a produce request");
+        }
+        match how.split_last() {
+            None => "it was appended more than once".to_string(),
+            Some((last, [])) => format!("{last} and the broker appended every copy"),
+            Some((last, rest)) => format!(
+                "{} and {last}; the broker appended every copy",
+                rest.join(", ")
+            ),
+        }
     }
 }
 
@@ -556,10 +635,12 @@ impl Builder {
                 key,
                 partition,
                 offset,
+                copy,
             } => {
                 self.at_offset(o, *partition, *offset, *key);
                 if let Some(m) = self.sent(*key, o) {
                     m.appends.push((*partition, *offset));
+                    m.copy_appends += u32::from(*copy);
                 }
             }
             Obs::Deliver {
@@ -871,6 +952,7 @@ mod tests {
                     key: key(0, 2),
                     partition: 0,
                     offset: 0,
+                    copy: false,
                 },
             ),
             at(

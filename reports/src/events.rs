@@ -253,6 +253,7 @@ impl<'a> Builder<'a> {
                     key,
                     partition,
                     offset,
+                    ..
                 } => Some(((partition, offset), key)),
                 _ => None,
             })
@@ -437,6 +438,7 @@ impl<'a> Builder<'a> {
                 key,
                 partition,
                 offset,
+                ..
             } => (
                 Kind::Append,
                 Some(*key),

@@ -284,7 +284,7 @@ fn cause(m: &MsgLedger) -> &'static str {
         0 if m.offset_commits > 0 => "offset committed, effect never ran",
         0 => "appended, never processed",
         1 => "applied once",
-        _ if m.appends.len() > 1 => "duplicate append after a lost ack",
+        _ if let Some(again) = m.reappended() => again.cause(),
         _ if m.compensations > 0 => "compensation re-ran the effect",
         _ if m.deliveries.len() > m.appends.len() => "redelivered",
         _ => "applied again",
@@ -450,12 +450,8 @@ fn causes(m: &MsgLedger, rebalanced: bool) -> Vec<String> {
     if m.effect_count() < 2 {
         return why;
     }
-    if m.appends.len() > 1 {
-        why.push(
-            "why: the producer re-sent it (an ack was lost or late) and the broker appended \
-             every copy"
-                .into(),
-        );
+    if let Some(again) = m.reappended() {
+        why.push(format!("why: {}", again.why()));
     }
     let redelivered = m.deliveries.len() > m.appends.len();
     if redelivered && m.crashes.is_empty() && m.txn_crossing.is_none() && !rebalanced {

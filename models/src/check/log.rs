@@ -10,7 +10,7 @@ use std::collections::BTreeMap;
 
 use super::delivery::{crashes_first, violation};
 use super::{CheckId, CheckInput, Status, Violation};
-use crate::history::MsgLedger;
+use crate::history::{MsgLedger, Reappended};
 use crate::vocab::{MsgKey, SendOutcome};
 
 /// The message's first (lowest) append, as (partition, offset).
@@ -67,11 +67,7 @@ pub fn no_duplicate_append(input: &CheckInput<'_>) -> Status {
             let at: Vec<String> = m.appends.iter().map(|(p, o)| format!("{p}:{o}")).collect();
             let what = format!("appended {}× at {}", m.appends.len(), at.join(", "));
             let mut v = violation(input, CheckId::C4, *key, m, &what);
-            v.cause = if m.attempts > 1 {
-                "re-sent after a lost or late ack"
-            } else {
-                "the network duplicated the produce request"
-            };
+            v.cause = m.reappended().map_or("appended again", Reappended::cause);
             v
         })
         .collect();
