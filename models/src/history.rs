@@ -96,6 +96,18 @@ pub enum Obs {
         /// Whether the storage accepted it.
         accepted: bool,
     },
+    /// The group coordinator (the broker) refused a transactional request
+    /// of a consumer that no longer owns the partition: generation fencing
+    /// after a rebalance (KIP-447; M7).
+    GenerationFenced {
+        /// The message the request was about (`None` for
+        /// `initTransactions`).
+        key: Option<MsgKey>,
+        /// The partition.
+        partition: u32,
+        /// The consumer whose request was refused.
+        from: ActorId,
+    },
     /// The broker appended an output record to a transaction (M7).
     TxnAppend {
         /// The input message the output was produced for.
@@ -405,6 +417,9 @@ pub struct Ledger {
     /// Writes whose token was below the highest already seen: (time, actor,
     /// message, token, highest, accepted).
     pub stale_writes: Vec<(SimTime, ActorId, MsgKey, u64, u64, bool)>,
+    /// Requests refused because their sender no longer owned the partition
+    /// (generation fencing): (time, the sender, the message if any).
+    pub generation_fenced: Vec<(SimTime, ActorId, Option<MsgKey>)>,
     /// Law probe reports that found a difference.
     pub law_failures: Vec<(SimTime, ActorId, MsgKey, LawFailure)>,
     /// C14 comparisons run.
@@ -711,6 +726,9 @@ impl Builder {
                     self.ledger.stale_writes.push(w);
                 }
             }
+            Obs::GenerationFenced { key, from, .. } => {
+                self.ledger.generation_fenced.push((o.time, *from, *key));
+            }
             Obs::TxnRead {
                 key,
                 tag,
@@ -872,6 +890,7 @@ pub fn subject(obs: &Obs) -> Option<MsgKey> {
         | Obs::TxnOutcome { key, .. }
         | Obs::Crashed { key, .. } => Some(*key),
         Obs::Probe(r) => Some(r.key),
+        Obs::GenerationFenced { key, .. } => *key,
         Obs::OffsetCommit { .. } | Obs::Evicted { .. } | Obs::Rebalance { .. } => None,
     }
 }

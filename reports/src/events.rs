@@ -515,7 +515,8 @@ impl<'a> Builder<'a> {
             | Obs::TxnRead { .. }
             | Obs::LateCopy { .. }
             | Obs::KeyMismatch { .. }
-            | Obs::TokenWrite { .. } => return None,
+            | Obs::TokenWrite { .. }
+            | Obs::GenerationFenced { .. } => return None,
             Obs::Probe(p) if p.failures.is_empty() => return None,
             Obs::Probe(p) => (
                 Kind::LawDiffers,

@@ -5,7 +5,7 @@
 use std::collections::BTreeSet;
 
 use models::check::CheckId;
-use models::run::{self, RunReport};
+use models::run::{self, Judgement, RunReport};
 use models::scenario::Scenario;
 use models::sweep::{self, Summary};
 use sim_core::Buffers;
@@ -172,5 +172,26 @@ fn a_retry_the_network_duplicated_is_not_blamed_on_a_lost_ack() {
         !c3.story.iter().any(|l| l.contains("ack was lost")),
         "{:#?}",
         c3.story
+    );
+}
+
+#[test]
+fn fencing_counts_the_zombie_requests_a_rebalance_fenced() {
+    // Lesson 31: consumer-1 resumes after the rebalance and sends EndTxn,
+    // then initTransactions; the coordinator refuses both, as consumer-1
+    // no longer owns the partition.
+    let s = load("scenarios/31-m7-rebalance-fences-the-zombie.ron");
+    let report = run::run(&s, s.seed(), false);
+    let c13 = report
+        .checks
+        .iter()
+        .find(|j| j.check == CheckId::C13)
+        .unwrap();
+    let Judgement::Pass(summary) = &c13.judgement else {
+        panic!("C13 holds: {c13:?}")
+    };
+    assert_eq!(
+        summary,
+        "7 token writes, 2 stale requests refused (2 by generation)"
     );
 }
