@@ -96,6 +96,19 @@ pub enum Obs {
         /// Whether the storage accepted it.
         accepted: bool,
     },
+    /// On a restore, the job found that the sink had aborted the staged
+    /// (pre-committed) transaction holding a message's record: the sink's
+    /// transaction timeout passed before the job came back to commit it
+    /// (M8). The checkpoint stored the record's offset already, so it is
+    /// never replayed.
+    SinkAborted {
+        /// The message.
+        key: MsgKey,
+        /// When the transaction was pre-committed, on the job's clock.
+        staged_at: SimTime,
+        /// The sink's transaction timeout.
+        timeout: SimDuration,
+    },
     /// The group coordinator (the broker) refused a transactional request
     /// of a consumer that no longer owns the partition: generation fencing
     /// after a rebalance (KIP-447; M7).
@@ -255,6 +268,9 @@ pub struct MsgLedger {
     pub late_copies: Vec<(SimDuration, SimDuration)>,
     /// Requests refused because their key was stored for another message.
     pub key_mismatches: Vec<MsgKey>,
+    /// Staged sink transactions holding its record that the sink aborted
+    /// after its timeout (M8): (pre-committed at, timeout).
+    pub sink_aborts: Vec<(SimTime, SimDuration)>,
     /// The first transaction output the broker ended by another attempt's
     /// EndTxn (M7 before KIP-890): (the output's attempt, the ending
     /// attempt, committed). Boxed: rare, and entries are moved around.
@@ -726,6 +742,15 @@ impl Builder {
                     self.ledger.stale_writes.push(w);
                 }
             }
+            Obs::SinkAborted {
+                key,
+                staged_at,
+                timeout,
+            } => {
+                if let Some(m) = self.sent(*key, o) {
+                    m.sink_aborts.push((*staged_at, *timeout));
+                }
+            }
             Obs::GenerationFenced { key, from, .. } => {
                 self.ledger.generation_fenced.push((o.time, *from, *key));
             }
@@ -888,6 +913,7 @@ pub fn subject(obs: &Obs) -> Option<MsgKey> {
         | Obs::TxnRead { key, .. }
         | Obs::TxnEnded { key, .. }
         | Obs::TxnOutcome { key, .. }
+        | Obs::SinkAborted { key, .. }
         | Obs::Crashed { key, .. } => Some(*key),
         Obs::Probe(r) => Some(r.key),
         Obs::GenerationFenced { key, .. } => *key,

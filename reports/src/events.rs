@@ -70,6 +70,9 @@ pub enum Kind {
     Assign,
     /// The law probe found that a retry does not act like one clean attempt.
     LawDiffers,
+    /// On a restore, a streaming job found that its sink had aborted the
+    /// staged transaction holding a record, after the sink's timeout (M8).
+    SinkAbort,
 }
 
 impl Kind {
@@ -100,6 +103,7 @@ impl Kind {
             Kind::Rebalance => "rebalance",
             Kind::Assign => "assign",
             Kind::LawDiffers => "law_differs",
+            Kind::SinkAbort => "sink_abort",
         }
     }
 
@@ -494,6 +498,15 @@ impl<'a> Builder<'a> {
                 Kind::Append,
                 Some(*key),
                 format!("output offset {offset} ({tag})"),
+                None,
+            ),
+            Obs::SinkAborted { key, timeout, .. } => (
+                Kind::SinkAbort,
+                Some(*key),
+                format!(
+                    "after the sink's {} ms transaction timeout",
+                    timeout.as_us() / 1_000
+                ),
                 None,
             ),
             Obs::Rebalance {

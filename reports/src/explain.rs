@@ -230,7 +230,9 @@ fn chosen(events: &[Event], hb: &Causality, check: CheckId, key: &str) -> Vec<bo
 /// the crashes during m's send that rolled it back.
 fn premises(events: &[Event], check: CheckId, key: &str) -> Vec<usize> {
     let compared: &[Kind] = match check {
-        CheckId::C1 | CheckId::C2 | CheckId::C16 => &[Kind::Ack, Kind::SendFailed],
+        CheckId::C1 | CheckId::C2 | CheckId::C16 => {
+            &[Kind::Ack, Kind::SendFailed, Kind::OffsetCommit]
+        }
         CheckId::C3 => &[Kind::Effect],
         CheckId::C4 => &[Kind::Append],
         CheckId::C7 => &[Kind::Effect, Kind::Ack, Kind::SendFailed, Kind::Crash],
@@ -395,6 +397,10 @@ fn tell(e: &Event) -> Option<String> {
         Kind::Assign => format!("assigned {}", e.detail),
         Kind::Crash => format!("CRASHED at {} (volatile state lost)", e.detail),
         Kind::LawDiffers => format!("law probe on m: {}", e.detail),
+        Kind::SinkAbort => format!(
+            "restored: the sink had ABORTED m's staged transaction, {}",
+            e.detail
+        ),
         Kind::Restart => "restarted from durable state".into(),
         Kind::Send | Kind::Deliver | Kind::Timer => return None,
     })

@@ -281,6 +281,7 @@ fn cause(m: &MsgLedger) -> &'static str {
         2.. if !m.late_copies.is_empty() => "a copy arrived after the dedup window",
         _ if m.txn_crossing.is_some() => "a request crossed a transaction boundary",
         0 if m.appends.is_empty() => "request lost, never retried",
+        0 if !m.sink_aborts.is_empty() => "the sink's timeout aborted its staged transaction",
         0 if m.offset_commits > 0 => "offset committed, effect never ran",
         0 => "appended, never processed",
         1 => "applied once",
@@ -439,6 +440,13 @@ fn causes(m: &MsgLedger, rebalanced: bool) -> Vec<String> {
     } else if m.effect_count() == 0 && m.acked_at.is_some() && m.txn_crossing.is_none() {
         why.push(if m.appends.is_empty() {
             "why: it was never appended: the produce request was lost and nothing retried it".into()
+        } else if let Some((_, timeout)) = m.sink_aborts.first() {
+            format!(
+                "why: a checkpoint stored its offset, but when the job restored, the sink had \
+                 aborted the staged transaction holding it: its {} ms timeout passed before the \
+                 job came back to commit it",
+                timeout.as_us() / 1_000
+            )
         } else if m.offset_commits > 0 {
             "why: its offset was committed but its effect never ran (a crash between the two, or \
              a restarted consumer that forgot the confirmation)"

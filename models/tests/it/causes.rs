@@ -195,3 +195,34 @@ fn fencing_counts_the_zombie_requests_a_rebalance_fenced() {
         "7 token writes, 2 stale requests refused (2 by generation)"
     );
 }
+
+#[test]
+fn a_sink_timeout_is_in_the_history_and_names_the_loss() {
+    // Lesson 40: the job crashed between the checkpoint and the sink's
+    // commit and stayed down past the sink's 1 s timeout.
+    let s = load("scenarios/40-m8-sink-timeout-loses-data.ron");
+    let report = run::run(&s, s.seed(), false);
+    let lost: Vec<_> = report
+        .violations()
+        .filter(|(v, _)| v.check == CheckId::C1)
+        .map(|(v, _)| v.clone())
+        .collect();
+    assert!(!lost.is_empty());
+    for v in lost {
+        let m = &report.ledger.messages[&v.subject.unwrap()];
+        assert_eq!(
+            m.sink_aborts.len(),
+            1,
+            "{}: its record was staged",
+            v.summary
+        );
+        let why = v.story.iter().find(|l| l.starts_with("why: ")).unwrap();
+        assert!(
+            why.contains("the sink had aborted the staged transaction"),
+            "{why}"
+        );
+        if m.crashes.is_empty() {
+            assert_eq!(v.cause, "the sink's timeout aborted its staged transaction");
+        }
+    }
+}
