@@ -11,11 +11,12 @@ use crate::vocab::{MsgKey, SendOutcome, TxnTag};
 /// One observation, recorded by the actor where it happened.
 #[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub enum Obs {
-    /// A producer sent (or re-sent) a message.
+    /// A producer sent (or re-sent) a message: one observation per send.
     SendAttempt {
         /// The message.
         key: MsgKey,
-        /// 1 for the first send, 2 for the first retry, …
+        /// 1 for the first send, 2 for the first retry, …, as the producer
+        /// counts in memory: a restarted producer counts from 1 again.
         attempt: u32,
     },
     /// A producer learned the outcome of its send.
@@ -33,6 +34,9 @@ pub enum Obs {
         partition: u32,
         /// Where in the log.
         offset: u64,
+        /// Whether the produce request appended was a second copy the
+        /// network made (F-dup), not a datagram its producer sent.
+        copy: bool,
     },
     /// A consumer received a record.
     Deliver {
@@ -91,6 +95,31 @@ pub enum Obs {
         highest: u64,
         /// Whether the storage accepted it.
         accepted: bool,
+    },
+    /// On a restore, the job found that the sink had aborted the staged
+    /// (pre-committed) transaction holding a message's record: the sink's
+    /// transaction timeout passed before the job came back to commit it
+    /// (M8). The checkpoint stored the record's offset already, so it is
+    /// never replayed.
+    SinkAborted {
+        /// The message.
+        key: MsgKey,
+        /// When the transaction was pre-committed, on the job's clock.
+        staged_at: SimTime,
+        /// The sink's transaction timeout.
+        timeout: SimDuration,
+    },
+    /// The group coordinator (the broker) refused a transactional request
+    /// of a consumer that no longer owns the partition: generation fencing
+    /// after a rebalance (KIP-447; M7).
+    GenerationFenced {
+        /// The message the request was about (`None` for
+        /// `initTransactions`).
+        key: Option<MsgKey>,
+        /// The partition.
+        partition: u32,
+        /// The consumer whose request was refused.
+        from: ActorId,
     },
     /// The broker appended an output record to a transaction (M7).
     TxnAppend {
@@ -271,8 +300,13 @@ pub struct ProbeReport {
 /// Everything that happened to one message.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct MsgLedger {
-    /// Send attempts (1 + retries).
+    /// Sends: the first, its retries, and re-sends after a restart of its
+    /// producer (one per [`Obs::SendAttempt`]).
     pub attempts: u32,
+    /// Sends made by a producer that had crashed and restarted since its
+    /// previous send of this message (not retries: the producer re-sent
+    /// what its durable state still held as unsent).
+    pub resent_after_restart: u32,
     /// When it was first sent.
     pub first_sent: Option<SimTime>,
     /// The outcome the producer saw, if it saw one.
@@ -283,6 +317,9 @@ pub struct MsgLedger {
     /// below: a run builds one ledger entry per message, and most messages
     /// are appended, delivered and applied once or twice.
     pub appends: SmallVec<[(u32, u64); 2]>,
+    /// Appends of a network copy of a produce request (F-dup): the others
+    /// each appended a datagram the producer sent.
+    pub copy_appends: u32,
     /// Every delivery to a consumer: (time, consumer).
     pub deliveries: SmallVec<[(SimTime, ActorId); 2]>,
     /// Every effect: (time, consumer).
@@ -298,6 +335,9 @@ pub struct MsgLedger {
     pub late_copies: Vec<(SimDuration, SimDuration)>,
     /// Requests refused because their key was stored for another message.
     pub key_mismatches: Vec<MsgKey>,
+    /// Staged sink transactions holding its record that the sink aborted
+    /// after its timeout (M8): (pre-committed at, timeout).
+    pub sink_aborts: Vec<(SimTime, SimDuration)>,
     /// The first transaction output the broker ended by another attempt's
     /// EndTxn (M7 before KIP-890): (the output's attempt, the ending
     /// attempt, committed). Boxed: rare, and entries are moved around.
@@ -314,6 +354,87 @@ impl MsgLedger {
     /// `Eff(m)`: how many times the effect was applied.
     pub fn effect_count(&self) -> usize {
         self.effects.len()
+    }
+
+    /// Re-sends by a producer that had not restarted since its previous
+    /// send of the message: retries after a timeout.
+    pub fn retries(&self) -> u32 {
+        self.attempts
+            .saturating_sub(1)
+            .saturating_sub(self.resent_after_restart)
+    }
+
+    /// What made the broker append the message more than once, read from
+    /// its sends and appends; `None` if it was appended at most once.
+    pub fn reappended(&self) -> Option<Reappended> {
+        let appends = u32::try_from(self.appends.len()).unwrap_or(u32::MAX);
+        if appends < 2 {
+            return None;
+        }
+        // Each append not of a network copy appended a datagram the
+        // producer sent: two of them are two sends, so it re-sent the
+        // message (how, its sends say).
+        let resent = appends.saturating_sub(self.copy_appends) >= 2;
+        Some(Reappended {
+            retried: resent && self.retries() > 0,
+            restarted: resent && self.resent_after_restart > 0,
+            network_copy: self.copy_appends > 0,
+        })
+    }
+}
+
+/// What made the broker append a message more than once (see
+/// [`MsgLedger::reappended`]); several can be true at once.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Reappended {
+    /// Sends of its that the broker appended were two or more, and its
+    /// producer retried it after a timeout (no ack came in time).
+    pub retried: bool,
+    /// Sends of its that the broker appended were two or more, and its
+    /// producer sent it again after a crash and restart.
+    pub restarted: bool,
+    /// The broker appended a second copy of a produce request that the
+    /// network made (F-dup).
+    pub network_copy: bool,
+}
+
+impl Reappended {
+    /// The cause in a few words, for clusters of violations.
+    pub fn cause(self) -> &'static str {
+        match (self.retried, self.restarted, self.network_copy) {
+            (false, false, true) => "the network duplicated the produce request",
+            (true, false, false) => "re-sent after a lost or late ack",
+            (false, true, false) => "re-sent after its producer restarted",
+            (true, true, false) => "re-sent after a lost or late ack and after a restart",
+            (true, false, true) => "re-sent after a lost or late ack, and a network copy",
+            (false, true, true) => "re-sent after its producer restarted, and a network copy",
+            (true, true, true) => "re-sent after a lost ack and a restart, and a network copy",
+            // Two sends appended, yet the history shows no re-send: say
+            // nothing rather than guess.
+            (false, false, false) => "appended again",
+        }
+    }
+
+    /// Why, in a sentence (without the leading `why: `).
+    pub fn why(self) -> String {
+        let mut how = Vec::new();
+        if self.retried {
+            how.push("the producer re-sent it (an ack was lost or late)");
+        }
+        if self.restarted {
+            how.push("its producer re-sent it after a crash and a restart");
+        }
+        if self.network_copy {
+            how.push("the network duplicated a produce request");
+        }
+        match how.split_last() {
+            None => "it was appended more than once".to_string(),
+            Some((last, [])) => format!("{last} and the broker appended every copy"),
+            Some((last, rest)) => format!(
+                "{} and {last}; the broker appended every copy",
+                rest.join(", ")
+            ),
+        }
     }
 }
 
@@ -379,6 +500,9 @@ pub struct Ledger {
     /// Writes whose token was below the highest already seen: (time, actor,
     /// message, token, highest, accepted).
     pub stale_writes: Vec<(SimTime, ActorId, MsgKey, u64, u64, bool)>,
+    /// Requests refused because their sender no longer owned the partition
+    /// (generation fencing): (time, the sender, the message if any).
+    pub generation_fenced: Vec<(SimTime, ActorId, Option<MsgKey>)>,
     /// Law probe reports that found a difference.
     pub law_failures: Vec<(SimTime, ActorId, MsgKey, LawFailure)>,
     /// C14 comparisons run.
@@ -502,6 +626,11 @@ struct Builder {
     ledger: Ledger,
     /// Each message's entry, in the order they were first seen.
     messages: Vec<(MsgKey, MsgLedger)>,
+    /// Per entry of `messages`, who sent the message last and how many
+    /// times that actor had crashed by then.
+    last_send: Vec<Option<(ActorId, u32)>>,
+    /// How many times each actor crashed so far, by actor index.
+    crashes: Vec<u32>,
     /// Where each message's entry is in `messages`, plus one (0: none yet),
     /// by producer, then sequence number.
     index: Vec<Vec<u32>>,
@@ -549,6 +678,12 @@ impl Builder {
     }
 
     fn entry(&mut self, key: MsgKey) -> &mut MsgLedger {
+        let at = self.entry_index(key);
+        &mut self.messages[at].1
+    }
+
+    /// The position of `key`'s entry in `messages`, made if new.
+    fn entry_index(&mut self, key: MsgKey) -> usize {
         let (p, seq) = (key.producer as usize, key.seq as usize);
         if self.index.len() <= p {
             self.index.resize_with(p + 1, Vec::new);
@@ -559,19 +694,34 @@ impl Builder {
         }
         if row[seq] == 0 {
             self.messages.push((key, MsgLedger::default()));
+            self.last_send.push(None);
             row[seq] = u32::try_from(self.messages.len()).expect("fewer than 2^32 messages");
         }
-        let at = row[seq] as usize - 1;
-        &mut self.messages[at].1
+        row[seq] as usize - 1
+    }
+
+    /// How many times `actor` has crashed so far.
+    fn crashes_of(&self, actor: ActorId) -> u32 {
+        self.crashes.get(actor.index()).copied().unwrap_or(0)
+    }
+
+    /// A send of `key` by `actor`: a re-send after a restart if the actor
+    /// crashed since it last sent the message.
+    fn sent_by(&mut self, o: &Observed<Obs>, key: MsgKey) {
+        let at = self.entry_index(key);
+        let now = (o.actor, self.crashes_of(o.actor));
+        let before = self.last_send[at].replace(now);
+        let m = &mut self.messages[at].1;
+        m.attempts += 1;
+        if before.is_some_and(|(actor, crashes)| actor == now.0 && crashes < now.1) {
+            m.resent_after_restart += 1;
+        }
+        m.first_sent.get_or_insert(o.time);
     }
 
     fn add(&mut self, o: &Observed<Obs>) {
         match &o.obs {
-            Obs::SendAttempt { key, attempt } => {
-                let m = self.entry(*key);
-                m.attempts = m.attempts.max(*attempt);
-                m.first_sent.get_or_insert(o.time);
-            }
+            Obs::SendAttempt { key, .. } => self.sent_by(o, *key),
             Obs::SendOutcome { key, outcome } => {
                 let m = self.entry(*key);
                 m.outcome = Some(*outcome);
@@ -583,10 +733,12 @@ impl Builder {
                 key,
                 partition,
                 offset,
+                copy,
             } => {
                 self.at_offset(o, *partition, *offset, *key);
                 if let Some(m) = self.sent(*key, o) {
                     m.appends.push((*partition, *offset));
+                    m.copy_appends += u32::from(*copy);
                 }
             }
             Obs::Deliver {
@@ -626,6 +778,11 @@ impl Builder {
                 // A crash ends the consumer's session: after the restart its
                 // deliveries start afresh, as after an assignment.
                 self.last_polled.retain(|(c, ..)| *c != o.actor);
+                let a = o.actor.index();
+                if self.crashes.len() <= a {
+                    self.crashes.resize(a + 1, 0);
+                }
+                self.crashes[a] += 1;
                 if let Some(m) = self.sent(*key, o) {
                     m.crashes.push((o.time, o.actor, point));
                 }
@@ -651,6 +808,18 @@ impl Builder {
                     let w = (o.time, o.actor, *key, *token, *highest, *accepted);
                     self.ledger.stale_writes.push(w);
                 }
+            }
+            Obs::SinkAborted {
+                key,
+                staged_at,
+                timeout,
+            } => {
+                if let Some(m) = self.sent(*key, o) {
+                    m.sink_aborts.push((*staged_at, *timeout));
+                }
+            }
+            Obs::GenerationFenced { key, from, .. } => {
+                self.ledger.generation_fenced.push((o.time, *from, *key));
             }
             Obs::TxnRead {
                 key,
@@ -811,8 +980,10 @@ pub fn subject(obs: &Obs) -> Option<MsgKey> {
         | Obs::TxnRead { key, .. }
         | Obs::TxnEnded { key, .. }
         | Obs::TxnOutcome { key, .. }
+        | Obs::SinkAborted { key, .. }
         | Obs::Crashed { key, .. } => Some(*key),
         Obs::Probe(r) => Some(r.key),
+        Obs::GenerationFenced { key, .. } => *key,
         Obs::OffsetCommit { .. } | Obs::Evicted { .. } | Obs::Rebalance { .. } => None,
     }
 }
@@ -827,6 +998,35 @@ mod tests {
             actor: ActorId(actor),
             obs,
         }
+    }
+
+    #[test]
+    fn a_send_after_its_senders_crash_counts_as_a_resend_after_a_restart() {
+        let key = MsgKey {
+            producer: 0,
+            seq: 0,
+        };
+        let send = |ms, attempt| at(ms, 0, Obs::SendAttempt { key, attempt });
+        let crash = |ms, actor| {
+            let point = "p";
+            at(ms, actor, Obs::Crashed { key, point })
+        };
+        // Sent, retried, the consumer crashed (not the sender), the sender
+        // crashed and restarted: it counts from 1 again.
+        let history = vec![
+            send(0, 1),
+            send(1, 2),
+            crash(2, 2),
+            send(3, 3),
+            crash(4, 0),
+            send(5, 1),
+            send(6, 2),
+        ];
+        let ledger = Ledger::build(&history);
+        let m = &ledger.messages[&key];
+        assert_eq!(m.attempts, 5);
+        assert_eq!(m.resent_after_restart, 1);
+        assert_eq!(m.retries(), 3);
     }
 
     #[test]
@@ -864,6 +1064,7 @@ mod tests {
                     key: key(0, 2),
                     partition: 0,
                     offset: 0,
+                    copy: false,
                 },
             ),
             at(

@@ -119,12 +119,13 @@ impl RunReport {
         s.delivered + s.dropped + s.timers + s.crashes + s.restarts
     }
 
-    /// Retries over all messages.
+    /// Retries over all messages (re-sends after a producer's restart are
+    /// not retries).
     pub fn retries(&self) -> u64 {
         self.ledger
             .messages
             .values()
-            .map(|m| u64::from(m.attempts.saturating_sub(1)))
+            .map(|m| u64::from(m.retries()))
             .sum()
     }
 

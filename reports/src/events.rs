@@ -70,6 +70,9 @@ pub enum Kind {
     Assign,
     /// The law probe found that a retry does not act like one clean attempt.
     LawDiffers,
+    /// On a restore, a streaming job found that its sink had aborted the
+    /// staged transaction holding a record, after the sink's timeout (M8).
+    SinkAbort,
 }
 
 impl Kind {
@@ -100,6 +103,7 @@ impl Kind {
             Kind::Rebalance => "rebalance",
             Kind::Assign => "assign",
             Kind::LawDiffers => "law_differs",
+            Kind::SinkAbort => "sink_abort",
         }
     }
 
@@ -242,6 +246,10 @@ pub fn ms(us: u64) -> String {
     }
 }
 
+/// The detail of a send attempt by an actor that restarted since it last
+/// sent the message (its attempt count starts over in a new incarnation).
+pub const RESENT_AFTER_RESTART: &str = "after a restart";
+
 /// Every event of a recorded run, in order, with violating events marked.
 pub fn build(rec: &Recording) -> Vec<Event> {
     let mut b = Builder::new(rec);
@@ -287,6 +295,10 @@ struct Builder<'a> {
     by_trace: BTreeMap<u64, usize>,
     /// (partition, offset) → the message appended there.
     offsets: BTreeMap<(u32, u64), MsgKey>,
+    /// Restarts so far, by lane.
+    restarts: BTreeMap<usize, u32>,
+    /// (lane, message) → the lane's restarts when it last sent the message.
+    sent: BTreeMap<(usize, MsgKey), u32>,
 }
 
 impl<'a> Builder<'a> {
@@ -299,6 +311,7 @@ impl<'a> Builder<'a> {
                     key,
                     partition,
                     offset,
+                    ..
                 } => Some(((partition, offset), key)),
                 _ => None,
             })
@@ -308,6 +321,8 @@ impl<'a> Builder<'a> {
             events: Vec::new(),
             by_trace: BTreeMap::new(),
             offsets,
+            restarts: BTreeMap::new(),
+            sent: BTreeMap::new(),
         }
     }
 
@@ -427,6 +442,9 @@ impl<'a> Builder<'a> {
             // The delivery domain sends no other signal.
             TraceKind::Signal(_) => return,
         };
+        if kind == Kind::Restart {
+            *self.restarts.entry(t.actor.index()).or_default() += 1;
+        }
         let mut e = self.blank(t.time.0, t.actor.index(), kind);
         e.peer_lane = t.peer.map(sim_core::ActorId::index);
         e.peer = e.peer_lane.map(|p| self.name(p));
@@ -479,6 +497,7 @@ impl<'a> Builder<'a> {
                 key,
                 partition,
                 offset,
+                ..
             } => (
                 Kind::Append,
                 Some(*key),
@@ -536,6 +555,15 @@ impl<'a> Builder<'a> {
                 format!("output offset {offset} ({tag})"),
                 None,
             ),
+            Obs::SinkAborted { key, timeout, .. } => (
+                Kind::SinkAbort,
+                Some(*key),
+                format!(
+                    "after the sink's {} ms transaction timeout",
+                    timeout.as_us() / 1_000
+                ),
+                None,
+            ),
             Obs::Rebalance {
                 partition,
                 from,
@@ -555,7 +583,8 @@ impl<'a> Builder<'a> {
             | Obs::TxnRead { .. }
             | Obs::LateCopy { .. }
             | Obs::KeyMismatch { .. }
-            | Obs::TokenWrite { .. } => return None,
+            | Obs::TokenWrite { .. }
+            | Obs::GenerationFenced { .. } => return None,
             Obs::Probe(p) if p.failures.is_empty() => return None,
             Obs::Probe(p) => (
                 Kind::LawDiffers,
@@ -570,6 +599,15 @@ impl<'a> Builder<'a> {
         })
     }
 
+    /// Note that `lane` sends `key` now: whether it restarted since it last
+    /// sent it (its attempts count from 1 again, so the attempt number
+    /// cannot tell).
+    fn resent_after_restart(&mut self, lane: usize, key: MsgKey) -> bool {
+        let restarts = self.restarts.get(&lane).copied().unwrap_or(0);
+        let before = self.sent.insert((lane, key), restarts);
+        before.is_some_and(|b| b < restarts)
+    }
+
     fn observation(&mut self, o: &sim_core::Observed<Obs>, trigger: Option<usize>) {
         let Some((kind, key, detail, effect)) = self.parts(&o.obs) else {
             return;
@@ -577,7 +615,12 @@ impl<'a> Builder<'a> {
         let lane = o.actor.index();
         let mut e = self.blank(o.time.0, lane, kind);
         e.msg = key.map(|k| k.to_string());
-        e.detail = detail;
+        e.detail = match (&o.obs, key) {
+            (Obs::SendAttempt { .. }, Some(k)) if self.resent_after_restart(lane, k) => {
+                RESENT_AFTER_RESTART.to_string()
+            }
+            _ => detail,
+        };
         e.effect = effect;
         e.cause = trigger;
         if let Obs::Probe(p) = &o.obs {

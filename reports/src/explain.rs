@@ -140,6 +140,9 @@ fn story(events: &[Event], hb: &Causality, check: CheckId, key: &str) -> Vec<(us
     for (i, why) in why_retried(events, hb, key, &keep).into_iter().enumerate() {
         keep[i] |= why;
     }
+    for i in why_resent_after_restart(events, key, &keep) {
+        keep[i] = true;
+    }
     events
         .iter()
         .enumerate()
@@ -227,7 +230,9 @@ fn chosen(events: &[Event], hb: &Causality, check: CheckId, key: &str) -> Vec<bo
 /// the crashes during m's send that rolled it back.
 fn premises(events: &[Event], check: CheckId, key: &str) -> Vec<usize> {
     let compared: &[Kind] = match check {
-        CheckId::C1 | CheckId::C2 | CheckId::C16 => &[Kind::Ack, Kind::SendFailed],
+        CheckId::C1 | CheckId::C2 | CheckId::C16 => {
+            &[Kind::Ack, Kind::SendFailed, Kind::OffsetCommit]
+        }
         CheckId::C3 => &[Kind::Effect],
         CheckId::C4 => &[Kind::Append],
         CheckId::C7 => &[Kind::Effect, Kind::Ack, Kind::SendFailed, Kind::Crash],
@@ -274,6 +279,33 @@ fn why_retried(events: &[Event], hb: &Causality, key: &str, keep: &[bool]) -> Ve
             let came_while_down = e.kind == Kind::DeliverToCrashed && e.lane == retry.lane;
             why[i] |=
                 (lost_on_the_way || came_while_down) && future[i] && e.msg.as_deref() == Some(key);
+        }
+    }
+    why
+}
+
+/// The crash and restart behind each kept re-send of m after a restart
+/// (see [`crate::events::RESENT_AFTER_RESTART`]): the last restart of the
+/// re-sending actor before it, and that actor's crash before the restart,
+/// so that the story shows why the producer sent m again. Positions in
+/// `events`.
+fn why_resent_after_restart(events: &[Event], key: &str, keep: &[bool]) -> Vec<usize> {
+    let mut why = Vec::new();
+    let resent = events.iter().enumerate().filter(|(i, e)| {
+        keep[*i]
+            && e.kind == Kind::SendAttempt
+            && e.msg.as_deref() == Some(key)
+            && e.detail == crate::events::RESENT_AFTER_RESTART
+    });
+    for (at, e) in resent {
+        let last_on_lane = |kind: Kind, before: usize| {
+            events[..before]
+                .iter()
+                .rposition(|r| r.kind == kind && r.lane == e.lane)
+        };
+        if let Some(restart) = last_on_lane(Kind::Restart, at) {
+            why.push(restart);
+            why.extend(last_on_lane(Kind::Crash, restart));
         }
     }
     why
@@ -385,6 +417,10 @@ fn tell(e: &Event) -> Option<String> {
         Kind::Assign => format!("assigned {}", e.detail),
         Kind::Crash => format!("CRASHED at {} (volatile state lost)", e.detail),
         Kind::LawDiffers => format!("law probe on m: {}", e.detail),
+        Kind::SinkAbort => format!(
+            "restored: the sink had ABORTED m's staged transaction, {}",
+            e.detail
+        ),
         Kind::Restart => "restarted from durable state".into(),
         Kind::Send | Kind::Deliver | Kind::Timer => return None,
     })

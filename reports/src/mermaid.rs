@@ -72,6 +72,10 @@ fn line(e: &Event) -> Option<String> {
             e.effect.unwrap_or(0),
             label(e.msg.as_deref().unwrap_or("?"))
         ),
+        Kind::SinkAbort => format!(
+            "Note over A{a}: the sink ABORTED the staged transaction of {}",
+            label(e.msg.as_deref().unwrap_or("?"))
+        ),
         _ => return None,
     })
 }

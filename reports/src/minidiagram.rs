@@ -94,6 +94,7 @@ fn row(e: &Event, lanes: &[usize], down: &BTreeSet<usize>) -> (String, String) {
         Kind::Rebalance => ('⇄', "REBALANCE".to_string()),
         Kind::Assign => ('⇄', "assign".to_string()),
         Kind::LawDiffers => ('≠', "law differs".to_string()),
+        Kind::SinkAbort => ('✕', "sink ABORTED staged txn".to_string()),
         Kind::DeliverToCrashed => ('✕', format!("{variant} to the crashed")),
         Kind::Lost | Kind::Cut | Kind::Dup => ('✕', format!("{} {variant}", e.kind.word())),
         _ => ('·', e.kind.word().to_string()),

@@ -234,6 +234,14 @@ impl<A: Actor, C: Choices> Ctx<'_, A, C> {
         self.core.observe(self.id, obs);
     }
 
+    /// Whether the datagram being handled is a second copy the network made
+    /// (a duplicate), not the one its sender sent. No real process can tell:
+    /// this is the simulator's omniscience, for observations that let the
+    /// history say what made an event happen. A handler must not act on it.
+    pub fn is_network_copy(&self) -> bool {
+        self.core.network_copy
+    }
+
     /// A yes/no decision of this actor's own, from its own stream.
     pub fn flip(&mut self, p: Ratio) -> bool {
         self.core

@@ -153,6 +153,8 @@ pub(crate) enum Event<A: Actor> {
         dst: ActorId,
         msg: A::Msg,
         send_id: u64,
+        /// A second copy the network made (F-dup), not the datagram sent.
+        copy: bool,
     },
     Timer {
         actor: ActorId,
@@ -284,6 +286,9 @@ pub(crate) struct Core<A: Actor, C: Choices> {
     /// Deliveries, progress timers and restarts still in the queue.
     pending: u64,
     cause: Option<u64>,
+    /// Whether the handler running now handles a network copy of a
+    /// datagram (see [`Ctx::is_network_copy`]).
+    pub(crate) network_copy: bool,
     stats: Stats,
     trace: Trace,
     history: Vec<Observed<A::Obs>>,
@@ -395,6 +400,7 @@ impl<A: Actor, C: Choices> Core<A, C> {
                 dst,
                 msg,
                 send_id,
+                copy,
             },
         );
     }
@@ -536,6 +542,7 @@ impl<A: Actor, C: Choices> Sim<A, C> {
             timers: Timers::default(),
             pending: 0,
             cause: None,
+            network_copy: false,
             stats: Stats::default(),
             trace: Trace::new(false),
             history: Vec::new(),
@@ -731,7 +738,8 @@ impl<A: Actor, C: Choices> Sim<A, C> {
                 dst,
                 msg,
                 send_id,
-            } => self.deliver(src, dst, msg, send_id),
+                copy,
+            } => self.deliver(src, dst, msg, send_id, copy),
             Event::Timer { actor, id, timer } => self.fire_timer(actor, id, timer),
             Event::Restart { actor } => self.restart(actor),
             Event::Signal(signal) => self.signal(signal),
@@ -758,7 +766,7 @@ impl<A: Actor, C: Choices> Sim<A, C> {
     }
 
     #[inline]
-    fn deliver(&mut self, src: ActorId, dst: ActorId, msg: A::Msg, send_id: u64) {
+    fn deliver(&mut self, src: ActorId, dst: ActorId, msg: A::Msg, send_id: u64, copy: bool) {
         self.core.pending -= 1;
         let now = self.core.now;
         if self.slots[dst.index()].volatile.is_none() {
@@ -775,6 +783,7 @@ impl<A: Actor, C: Choices> Sim<A, C> {
             .trace
             .note(now, dst, Some(src), TraceKind::Deliver, Some(send_id), &msg);
         self.core.cause = Some(id);
+        self.core.network_copy = copy;
         let slot = &mut self.slots[dst.index()];
         let volatile = slot.volatile.as_mut().expect("checked above");
         let mut ctx = Ctx {
@@ -823,6 +832,7 @@ impl<A: Actor, C: Choices> Sim<A, C> {
 
     fn after_handler(&mut self, actor: ActorId, step: Step) {
         self.core.cause = None;
+        self.core.network_copy = false;
         if let Err(Crashed { point }) = step {
             self.crash(actor, point);
         }

@@ -281,10 +281,11 @@ fn cause(m: &MsgLedger) -> &'static str {
         2.. if !m.late_copies.is_empty() => "a copy arrived after the dedup window",
         _ if m.txn_crossing.is_some() => "a request crossed a transaction boundary",
         0 if m.appends.is_empty() => "request lost, never retried",
+        0 if !m.sink_aborts.is_empty() => "the sink's timeout aborted its staged transaction",
         0 if m.offset_commits > 0 => "offset committed, effect never ran",
         0 => "appended, never processed",
         1 => "applied once",
-        _ if m.appends.len() > 1 => "duplicate append after a lost ack",
+        _ if let Some(again) = m.reappended() => again.cause(),
         _ if m.compensations > 0 => "compensation re-ran the effect",
         _ if m.deliveries.len() > m.appends.len() => "redelivered",
         _ => "applied again",
@@ -294,14 +295,10 @@ fn cause(m: &MsgLedger) -> &'static str {
 /// What happened to a message, in delivery vocabulary, one fact a line.
 pub fn story(input: &CheckInput<'_>, m: &MsgLedger) -> Vec<String> {
     let mut lines = Vec::new();
-    let retries = match m.attempts.saturating_sub(1) {
-        1 => "1 retry".to_string(),
-        n => format!("{n} retries"),
-    };
     let acked = m
         .acked_at
         .map_or_else(|| "never acked".to_string(), |t| format!("acked t={t}"));
-    lines.push(format!("sent {}× ({retries}), {acked}", m.attempts));
+    lines.push(format!("sent {}× ({}), {acked}", m.attempts, resends(m)));
     let offsets: Vec<String> = m.appends.iter().map(|(p, o)| format!("{p}:{o}")).collect();
     lines.push(match offsets.len() {
         0 => "never appended".to_string(),
@@ -351,6 +348,23 @@ pub fn story(input: &CheckInput<'_>, m: &MsgLedger) -> Vec<String> {
     }
     lines.extend(eviction_between_copies(input, m));
     lines
+}
+
+/// How a message's re-sends came about: retries, and sends after its
+/// producer restarted (`1 retry, 1 after a restart`); `0 retries` if none.
+fn resends(m: &MsgLedger) -> String {
+    let (retries, restarted) = (m.retries(), m.resent_after_restart);
+    let mut parts = Vec::new();
+    if retries > 0 || restarted == 0 {
+        parts.push(match retries {
+            1 => "1 retry".to_string(),
+            n => format!("{n} retries"),
+        });
+    }
+    if restarted > 0 {
+        parts.push(format!("{restarted} after a restart"));
+    }
+    parts.join(", ")
 }
 
 /// A rebalance (F-rebalance) that moved a message's partition from one
@@ -426,6 +440,13 @@ fn causes(m: &MsgLedger, rebalanced: bool) -> Vec<String> {
     } else if m.effect_count() == 0 && m.acked_at.is_some() && m.txn_crossing.is_none() {
         why.push(if m.appends.is_empty() {
             "why: it was never appended: the produce request was lost and nothing retried it".into()
+        } else if let Some((_, timeout)) = m.sink_aborts.first() {
+            format!(
+                "why: a checkpoint stored its offset, but when the job restored, the sink had \
+                 aborted the staged transaction holding it: its {} ms timeout passed before the \
+                 job came back to commit it",
+                timeout.as_us() / 1_000
+            )
         } else if m.offset_commits > 0 {
             "why: its offset was committed but its effect never ran (a crash between the two, or \
              a restarted consumer that forgot the confirmation)"
@@ -437,12 +458,8 @@ fn causes(m: &MsgLedger, rebalanced: bool) -> Vec<String> {
     if m.effect_count() < 2 {
         return why;
     }
-    if m.appends.len() > 1 {
-        why.push(
-            "why: the producer re-sent it (an ack was lost or late) and the broker appended \
-             every copy"
-                .into(),
-        );
+    if let Some(again) = m.reappended() {
+        why.push(format!("why: {}", again.why()));
     }
     let redelivered = m.deliveries.len() > m.appends.len();
     if redelivered && m.crashes.is_empty() && m.txn_crossing.is_none() && !rebalanced {

@@ -1,7 +1,8 @@
 //! The checks on the partition logs: C2 prefix no-loss (Jepsen's
 //! `lost-write`), C4 no duplicate append (`duplicate`) and C5 offset
 //! uniqueness (`inconsistent-offsets`); and C13 fencing (`zombie write`) on
-//! the writes M12's storage receives under lease tokens.
+//! the writes M12's storage receives under lease tokens and M7's broker
+//! under producer epochs, and the requests it refuses by generation.
 //!
 //! A message's offset is its first append (its lowest offset): a copy
 //! appended again later does not move it.
@@ -10,7 +11,7 @@ use std::collections::BTreeMap;
 
 use super::delivery::{crashes_first, violation};
 use super::{CheckId, CheckInput, Status, Violation};
-use crate::history::MsgLedger;
+use crate::history::{MsgLedger, Reappended};
 use crate::vocab::{MsgKey, SendOutcome};
 
 /// The message's first (lowest) append, as (partition, offset).
@@ -67,11 +68,7 @@ pub fn no_duplicate_append(input: &CheckInput<'_>) -> Status {
             let at: Vec<String> = m.appends.iter().map(|(p, o)| format!("{p}:{o}")).collect();
             let what = format!("appended {}× at {}", m.appends.len(), at.join(", "));
             let mut v = violation(input, CheckId::C4, *key, m, &what);
-            v.cause = if m.attempts > 1 {
-                "re-sent after a lost or late ack"
-            } else {
-                "the network duplicated the produce request"
-            };
+            v.cause = m.reappended().map_or("appended again", Reappended::cause);
             v
         })
         .collect();
@@ -118,10 +115,12 @@ pub fn offset_uniqueness(input: &CheckInput<'_>) -> Status {
 }
 
 /// C13: the storage accepted a write whose lease token was below one a
-/// write had already carried: a zombie's write.
+/// write had already carried: a zombie's write. When none was, every stale
+/// request was refused, and the summary counts them all: writes under an
+/// old token or epoch, and requests of a consumer past its generation.
 pub fn fencing(input: &CheckInput<'_>) -> Status {
     let ledger = input.ledger;
-    if ledger.token_writes == 0 {
+    if ledger.token_writes == 0 && ledger.generation_fenced.is_empty() {
         return Status::Skipped("no write carried a lease token".into());
     }
     let zombies: Vec<Violation> = ledger
@@ -146,14 +145,24 @@ pub fn fencing(input: &CheckInput<'_>) -> Status {
         })
         .collect();
     if zombies.is_empty() {
-        let refused = match ledger.stale_writes.len() {
-            1 => "1 stale write refused".to_string(),
-            n => format!("{n} stale writes refused"),
+        let (stale, generation) = (ledger.stale_writes.len(), ledger.generation_fenced.len());
+        let refused = match (stale, generation) {
+            (1, 0) => "1 stale write refused".to_string(),
+            (n, 0) => format!("{n} stale writes refused"),
+            (0, g) => format!("{g} stale {} refused ({g} by generation)", plural(g)),
+            (n, g) => format!(
+                "{} stale requests refused ({n} by token or epoch, {g} by generation)",
+                n + g
+            ),
         };
         Status::Held(format!("{} token writes, {refused}", ledger.token_writes))
     } else {
         Status::Violated(zombies)
     }
+}
+
+fn plural(n: usize) -> &'static str {
+    if n == 1 { "request" } else { "requests" }
 }
 
 #[cfg(test)]
@@ -213,6 +222,42 @@ mod tests {
         };
         assert_eq!(v.len(), 1);
         assert!(v[0].summary.contains("lease token 1"), "{}", v[0].summary);
+    }
+
+    #[test]
+    fn every_refused_stale_request_is_counted() {
+        let write = |seq, token, highest| {
+            let obs = Obs::TokenWrite {
+                key: key(seq),
+                token,
+                highest,
+                accepted: token >= highest,
+            };
+            at(5, obs)
+        };
+        let fenced = |seq: Option<u32>| {
+            let obs = Obs::GenerationFenced {
+                key: seq.map(key),
+                partition: 0,
+                from: ActorId(3),
+            };
+            at(6, obs)
+        };
+        let held = |h: &[Observed<Obs>]| match check(h, fencing) {
+            Status::Held(s) => s,
+            other => panic!("C13 holds: {other:?}"),
+        };
+        let mut h = sent_and_acked(0).to_vec();
+        h.push(fenced(None));
+        assert_eq!(
+            held(&h),
+            "0 token writes, 1 stale request refused (1 by generation)"
+        );
+        h.extend([write(0, 2, 2), write(0, 1, 2), fenced(Some(0))]);
+        assert_eq!(
+            held(&h),
+            "2 token writes, 3 stale requests refused (1 by token or epoch, 2 by generation)"
+        );
     }
 
     #[test]

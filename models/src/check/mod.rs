@@ -706,6 +706,7 @@ pub(crate) mod test_support {
             key: key(seq),
             partition: 0,
             offset,
+            copy: false,
         };
         at(ms, obs)
     }

@@ -328,6 +328,7 @@ impl Broker {
             key: rec.key,
             partition,
             offset,
+            copy: ctx.is_network_copy(),
         });
         v.timers[partition as usize].push(None);
         self.deliver(db, v, ctx, partition, offset, rec);

@@ -2,7 +2,7 @@
 //! a checkpoint timer, the durable staged transaction and the offsets of
 //! completed checkpoints. See [`crate::protocols::m8_checkpoint`].
 
-use sim_core::{Choices, Ctx, SimTime, Step, Store};
+use sim_core::{Choices, Ctx, SimDuration, SimTime, Step, Store};
 
 use super::consumer::{Consumer, ConsumerDb, ConsumerVol};
 use super::{Msg, Node, Timer, crash_point};
@@ -163,7 +163,15 @@ impl Consumer {
         if expired {
             // The sink aborted it; the checkpoint already stored its
             // offsets, so its records are never replayed: they are lost.
-            db.transaction(|d| d.checkpoint.staged = None);
+            let staged_at = staged.at;
+            let aborted = db.transaction(|d| d.checkpoint.staged.take());
+            for (key, _) in aborted.map(|s| s.records).unwrap_or_default() {
+                ctx.observe(Obs::SinkAborted {
+                    key,
+                    staged_at,
+                    timeout: SimDuration::from_ms(SINK_TIMEOUT_MS),
+                });
+            }
         } else {
             self.commit_staged(db, ctx);
         }

@@ -177,7 +177,7 @@ impl Producer {
             let relay = self.source == Source::Outbox;
             let rows = db.rows.iter().enumerate();
             for (seq, _) in rows.filter(|(_, r)| relay && **r == Row::Pending) {
-                self.publish(&mut v, ctx, to_u32(seq));
+                self.republish(&mut v, ctx, to_u32(seq));
             }
             // Business operations run in a handler, where they may crash.
             if v.next < self.messages || self.source == Source::Idempotent {
@@ -313,6 +313,16 @@ impl Producer {
     pub(super) fn plain_id(&self, key: MsgKey) -> u64 {
         let id = key.index(self.messages) as u64;
         self.key_space.map_or(id, |k| id % k)
+    }
+
+    /// M10: the restarted relay publishes a row its crash left unsent. The
+    /// business operation's send happened before the crash: this one is a
+    /// send of its own (the first of the new incarnation, so `publish` does
+    /// not observe it).
+    fn republish<C: Choices>(&self, v: &mut ProducerVol, ctx: &mut Ctx<'_, Node, C>, seq: u32) {
+        let key = self.key(seq);
+        ctx.observe(Obs::SendAttempt { key, attempt: 1 });
+        self.publish(v, ctx, seq);
     }
 
     /// Send message `seq` to the broker (again), and arm its retry timer.

@@ -138,7 +138,7 @@ impl Broker {
         (partition, nonce): (u32, u64),
     ) {
         let p = partition as usize;
-        if !self.owns(db.get(), p, task) {
+        if !self.owner_or_fenced(db.get(), ctx, (partition, task), None) {
             ctx.send(task, Msg::NotAssigned { partition });
             return;
         }
@@ -185,7 +185,8 @@ impl Broker {
     ) {
         let p = partition as usize;
         let l = self.txn_log(p, task);
-        if !self.owns(db.get(), p, task) || !self.admitted(db.get(), ctx, l, key, epoch) {
+        let owner = self.owner_or_fenced(db.get(), ctx, (partition, task), Some(key));
+        if !owner || !self.admitted(db.get(), ctx, l, key, epoch) {
             ctx.send(task, Msg::TxnFenced { key, tag });
             return;
         }
@@ -230,7 +231,7 @@ impl Broker {
         end: EndTxn,
     ) {
         let p = end.partition as usize;
-        if !self.owns(db.get(), p, task) {
+        if !self.owner_or_fenced(db.get(), ctx, (end.partition, task), Some(end.key)) {
             let fenced = Msg::TxnFenced {
                 key: end.key,
                 tag: end.tag,
@@ -279,6 +280,27 @@ impl Broker {
     /// unless the model sends offsets without the group's metadata.
     fn owns(&self, db: &BrokerDb, p: usize, task: ActorId) -> bool {
         !self.rules().fenced || self.group.is_empty() || db.owners[p] == task
+    }
+
+    /// Whether `task` may act for `partition` (see [`Broker::owns`]); a
+    /// refusal is observed, for C13, with the message the request was
+    /// about.
+    fn owner_or_fenced<C: Choices>(
+        &self,
+        db: &BrokerDb,
+        ctx: &mut Ctx<'_, Node, C>,
+        (partition, task): (u32, ActorId),
+        key: Option<MsgKey>,
+    ) -> bool {
+        let owner = self.owns(db, partition as usize, task);
+        if !owner {
+            ctx.observe(Obs::GenerationFenced {
+                key,
+                partition,
+                from: task,
+            });
+        }
+        owner
     }
 
     /// The transactional id (an index of `TxnDb::ids`) `task` uses for

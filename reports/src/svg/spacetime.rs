@@ -48,6 +48,7 @@ fn drawn(kind: Kind) -> bool {
             | Kind::Expire
             | Kind::Rebalance
             | Kind::Assign
+            | Kind::SinkAbort
     )
 }
 
@@ -311,7 +312,8 @@ impl Drawing<'_> {
 
     /// A labelled mark for each fault that is neither a crash nor a pause:
     /// a resume, an eviction of dedup state, a rebalance and the
-    /// assignment it made.
+    /// assignment it made; and a sink's abort of a staged transaction
+    /// (M8) that a restore found.
     fn marks(&mut self) {
         let red = alarm(self.theme);
         for (e, y) in self.shown.iter().zip(&self.ys) {
@@ -324,6 +326,14 @@ impl Drawing<'_> {
                     red,
                 ),
                 Kind::Assign => ("assign", format!("⇄ assigns {}", e.detail), "#000"),
+                Kind::SinkAbort => (
+                    "sink-abort",
+                    format!(
+                        "✕ sink ABORTED {}'s staged txn",
+                        e.msg.as_deref().unwrap_or("?")
+                    ),
+                    red,
+                ),
                 _ => continue,
             };
             let _ = writeln!(

@@ -108,3 +108,40 @@ fn duplicate_stories_keep_their_cause_and_end_at_the_second_effect() {
         }
     }
 }
+
+#[test]
+fn the_sink_aborting_a_staged_transaction_is_an_event_and_in_the_story() {
+    // Lesson 40: the job crashed between the checkpoint and the sink's
+    // commit and stayed down past the sink's timeout; on restore the staged
+    // transaction was gone.
+    let (scenario, rec) = recorded("scenarios/40-m8-sink-timeout-loses-data.ron");
+    let rendered = Rendered::new(&scenario, &rec);
+    let aborts: Vec<_> = rendered
+        .events
+        .iter()
+        .filter(|e| e.kind.word() == "sink_abort")
+        .collect();
+    assert!(!aborts.is_empty(), "the abort is an event");
+    let jsonl = reports::events::jsonl(&rendered.events).unwrap();
+    assert!(jsonl.contains("\"kind\":\"sink_abort\""), "in events.jsonl");
+    let lost: Vec<_> = rendered
+        .explanations
+        .iter()
+        .filter(|x| x.check == CheckId::C1)
+        .collect();
+    assert!(!lost.is_empty());
+    for x in lost {
+        let m = x.subject.as_deref().unwrap();
+        assert!(
+            aborts.iter().any(|e| e.msg.as_deref() == Some(m)),
+            "{m}'s record was in the aborted transaction"
+        );
+        let text: String = x.steps.iter().map(|(_, l)| format!("{l}\n")).collect();
+        assert!(
+            text.contains("ABORTED"),
+            "{m}'s story shows the abort:\n{text}"
+        );
+        let because = x.because.join(" ");
+        assert!(because.contains("timeout"), "{m}: {because}");
+    }
+}

@@ -320,3 +320,18 @@ fn a_datagram_overtaken_on_its_link_is_drawn_thick_and_labelled() {
     assert_eq!(line.attribute("stroke-width"), Some("2"));
     assert!(text_of(reordered[0]).contains("overtaken"));
 }
+
+#[test]
+fn a_sink_timeout_draws_the_aborted_transaction() {
+    let (s, rec) = recorded("scenarios/40-m8-sink-timeout-loses-data.ron");
+    let svg = artifact(&s, &rec, bundle::SPACETIME_SVG, Theme::Color);
+    let doc = roxmltree::Document::parse(&svg).unwrap();
+    let aborts = groups(&doc, "sink-abort");
+    assert!(!aborts.is_empty(), "the sink's abort is drawn");
+    assert!(text_of(aborts[0]).contains("sink ABORTED"), "{svg}");
+    let mmd = artifact(&s, &rec, bundle::MERMAID, Theme::Color);
+    assert!(
+        mmd.contains("the sink ABORTED the staged transaction"),
+        "{mmd}"
+    );
+}

@@ -12,13 +12,16 @@ use crate::network::LinkConfig;
 /// Actor 0 sends `count` numbered pings to actor 1 at start, each with a
 /// retransmission timer; actor 1 applies each ping to durable state and
 /// counts deliveries in volatile state, passing a crash point in between,
-/// and acks every copy. On a [`MOVE`] signal about another actor, an actor
+/// and acks every copy; it observes each ping's number, plus [`COPY`] for a
+/// network copy. On a [`MOVE`] signal about another actor, an actor
 /// writes `1000 + that actor` to durable state; an [`EVICT`] signal takes
 /// effect and changes nothing.
 /// A signal that takes effect and changes nothing.
 const EVICT: SignalKind = SignalKind::new(20, "evict");
 /// A signal that writes `1000 + about` at its target.
 const MOVE: SignalKind = SignalKind::new(21, "move");
+/// Added to the number a receiver observes for a network copy of a ping.
+const COPY: u32 = 100;
 
 #[derive(Clone)]
 struct Node {
@@ -72,7 +75,7 @@ impl Actor for Node {
             Msg::Ping(i) => {
                 v.seen += 1;
                 d.transaction(|d| d.push(i));
-                ctx.observe(i);
+                ctx.observe(if ctx.is_network_copy() { COPY + i } else { i });
                 ctx.crash_point("after-apply-before-ack")?;
                 ctx.send(src, Msg::Ack(i));
             }
@@ -305,6 +308,24 @@ fn a_scheduled_drop_loses_exactly_the_nth_datagram() {
         .unwrap();
     assert_eq!(lost.label, "Ping(1)");
     assert_eq!(end.stats.timers, 1, "one retransmission repairs it");
+}
+
+#[test]
+fn a_handler_is_told_only_of_the_copy_the_network_made() {
+    let faults = FaultPlan {
+        duplicates: vec![Datagram {
+            src: ActorId(0),
+            dst: ActorId(1),
+            nth: 2,
+        }],
+        ..faulty()
+    };
+    let mut sim = sim_with(3, LinkConfig::reliable(1_000), faults, Seeded::new(0));
+    let end = sim.run();
+    assert_eq!(end.stats.duplicated, 1);
+    let mut seen: Vec<u32> = sim.history().iter().map(|o| o.obs).collect();
+    seen.sort_unstable();
+    assert_eq!(seen, [0, 1, 2, COPY + 1], "the original is no copy");
 }
 
 #[test]
