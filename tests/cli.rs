@@ -135,6 +135,64 @@ fn a_failing_run_shows_the_message_the_crash_point_and_the_reproduce_command() {
     );
 }
 
+/// A claimed check that was not evaluated is never a plain PASS: the law
+/// probe off in a sweep of a known law-breaker, and a model whose handler
+/// the probe cannot replay.
+#[test]
+fn a_claimed_check_left_unchecked_is_said_in_runs_sweeps_and_json() {
+    let dir = scratch("unchecked");
+    std::fs::create_dir_all(&dir).unwrap();
+    let file = dir.join("naive-unprobed.ron");
+    let text = "Scenario(name: \"naive-unprobed\", model: M0Naive, workload: (messages: 5), \
+                consumer: (law_probe: false), expect: Pass)";
+    std::fs::write(&file, text).unwrap();
+    let file = file.to_string_lossy().into_owned();
+    let out = dir.to_string_lossy().into_owned();
+    let sweep = eosim(&["sweep", &file, "--seeds", "0..5", "--out", &out]);
+    let said = stdout(&sweep);
+    assert_eq!(sweep.status.code(), Some(0), "{said}{}", stderr(&sweep));
+    assert!(
+        said.contains("unchecked  C14 idempotence-law on 5 seeds: the law probe is off"),
+        "{said}"
+    );
+    let summary = std::fs::read_dir(dir.join("naive-unprobed"))
+        .unwrap()
+        .map(|e| e.unwrap().path().join("summary.json"))
+        .find(|p| p.is_file())
+        .unwrap();
+    let summary: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(summary).unwrap()).unwrap();
+    let codes: Vec<&str> = summary["unchecked"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|u| u["check"].as_str().unwrap())
+        .collect();
+    assert_eq!(codes, ["C14", "C15"]);
+
+    let run = eosim(&["run", "scenarios/38-m8-two-phase-sink-holds.ron"]);
+    let said = stdout(&run);
+    assert_eq!(run.status.code(), Some(0), "{said}");
+    assert!(
+        said.contains("PASS  on what was checked: claimed checks went unchecked"),
+        "{said}"
+    );
+    assert!(said.contains("UNCHECKED C15 retry-law"), "{said}");
+    let json = eosim(&[
+        "run",
+        "scenarios/38-m8-two-phase-sink-holds.ron",
+        "--format",
+        "json",
+    ]);
+    let end = stdout(&json)
+        .lines()
+        .map(|l| serde_json::from_str::<serde_json::Value>(l).unwrap())
+        .find(|v| v["type"] == "run_end")
+        .unwrap();
+    assert_eq!(end["data"]["unchecked"][1]["check"], "C15");
+    std::fs::remove_dir_all(&dir).unwrap();
+}
+
 #[test]
 fn an_expected_violation_that_does_not_happen_is_inconclusive() {
     let out = eosim(&["run", "tests/fixtures/m4-expects-a-duplicate.ron"]);

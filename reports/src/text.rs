@@ -333,8 +333,8 @@ fn footer(out: &mut String, scenario: &Scenario, report: &RunReport, file: &str)
         }
     }
     let _ = writeln!(out, "\n{word}");
-    for (check, why) in &report.unchecked {
-        let line = format!("  unchecked  {} {}: {why}", check.code(), check.name());
+    for (checks, why) in unchecked_by_reason(&report.unchecked) {
+        let line = format!("  unchecked  {}: {why}", checks.join(", "));
         let _ = writeln!(out, "{}", wrap(&line, "             "));
     }
     let _ = writeln!(
@@ -350,6 +350,19 @@ fn footer(out: &mut String, scenario: &Scenario, report: &RunReport, file: &str)
         "  key        seed {} · hash {hash} · eosim {VERSION}",
         report.seed
     );
+}
+
+/// The unchecked claims grouped by why, in check order: `(["C14", "C15"],
+/// "the law probe is off")`.
+fn unchecked_by_reason(unchecked: &[(CheckId, String)]) -> Vec<(Vec<&'static str>, &str)> {
+    let mut groups: Vec<(Vec<&'static str>, &str)> = Vec::new();
+    for (check, why) in unchecked {
+        match groups.iter_mut().find(|(_, w)| *w == why.as_str()) {
+            Some((checks, _)) => checks.push(check.code()),
+            None => groups.push((vec![check.code()], why)),
+        }
+    }
+    groups
 }
 
 /// One line for a scenario in a folder run.

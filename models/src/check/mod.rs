@@ -528,7 +528,10 @@ fn law_status(input: &CheckInput<'_>, law: Law) -> Status {
     };
     if ran == 0 {
         return match unprobed.first() {
-            Some(u) => Status::Unchecked(format!("not probed: {}: {}", u.handler, u.why)),
+            Some(u) => Status::Unchecked(format!(
+                "the law probe cannot replay {}: {}",
+                u.handler, u.why
+            )),
             None => Status::Skipped("no record was processed, so no probe ran".into()),
         };
     }

@@ -58,12 +58,15 @@ impl RetryPlan {
             why: Some(RetryReason::PastHorizon(h.name, h.lasts)),
         });
         let mut moments = vec![RetryAt::default()];
-        for m in timeouts.chain(past) {
+        for m in past.chain(timeouts) {
             let reachable = now + m.after <= self.latest;
             if reachable && moments.iter().all(|k| k.after != m.after) {
                 moments.push(m);
             }
         }
+        // Earliest first: a failure names the first moment that breaks the
+        // law (just past a window, rather than a later timeout).
+        moments.sort_by_key(|m| m.after);
         moments
     }
 }

@@ -61,6 +61,42 @@ fn runs_with_the_same_events_and_different_outcomes_have_different_digests() {
     assert_ne!(fenced.end.digest, unfenced.end.digest);
 }
 
+/// A retry can come after M5's window or M11's retention: the law probe
+/// retries just past them and names the moment; a window longer than any
+/// retry can take keeps the law.
+#[test]
+fn a_window_a_retry_can_outlast_breaks_the_retry_law_at_the_moment_past_it() {
+    let law = |model: &str, window_ms: u64| {
+        let text = format!(
+            "Scenario(name: \"w\", model: {model}, workload: (messages: 5), \
+             consumer: (dedup_window_ms: {window_ms}), faults: (until_ms: 1000), expect: Pass)"
+        );
+        let s = Scenario::parse("w.ron", &text).unwrap_or_else(|e| panic!("{e}"));
+        let report = run::run(&s, 0, false);
+        let c15 = report
+            .checks
+            .iter()
+            .find(|j| j.check == models::check::CheckId::C15)
+            .unwrap();
+        match &c15.judgement {
+            run::Judgement::Fail(v) => v[0].summary.clone(),
+            other => format!("{other:?}"),
+        }
+    };
+    let m5 = law("M5", 1);
+    assert!(
+        m5.contains("the retry at +0.002 s, past the 0.001 s dedup window"),
+        "{m5}"
+    );
+    let m11 = law("M11", 20);
+    assert!(
+        m11.contains("the retry at +0.021 s, past the 0.020 s key retention"),
+        "{m11}"
+    );
+    let held = law("M5", 300_000);
+    assert!(held.starts_with("Pass("), "{held}");
+}
+
 #[test]
 fn the_course_readme_lists_every_lesson_in_order() {
     let readme = std::fs::read_to_string(root().join("scenarios/README.md")).unwrap();
