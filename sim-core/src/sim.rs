@@ -151,6 +151,8 @@ pub(crate) enum Event<A: Actor> {
     Deliver {
         src: ActorId,
         dst: ActorId,
+        /// The life of `dst` the datagram was sent to (see [`Ctx::life`]).
+        life: u32,
         msg: A::Msg,
         send_id: u64,
     },
@@ -290,6 +292,11 @@ pub(crate) struct Core<A: Actor, C: Choices> {
     lifecycle: Vec<Lifecycle>,
     /// The faults that happened, when kept (see [`Sim::record_faults`]).
     realized: Option<Vec<Realized>>,
+    /// Each actor's life: how many times it has restarted.
+    pub(crate) lives: Vec<u32>,
+    /// Whether the datagram being handled was sent to an earlier life of
+    /// its receiver (see [`Ctx::sent_to_earlier_life`]).
+    pub(crate) earlier_life: bool,
 }
 
 impl<A: Actor, C: Choices> Core<A, C> {
@@ -388,11 +395,13 @@ impl<A: Actor, C: Choices> Core<A, C> {
             .trace
             .note(self.now, src, Some(dst), kind, self.cause, &msg);
         self.pending += 1;
+        let life = self.lives[dst.index()];
         self.queue.push(
             at,
             Event::Deliver {
                 src,
                 dst,
+                life,
                 msg,
                 send_id,
             },
@@ -541,6 +550,8 @@ impl<A: Actor, C: Choices> Sim<A, C> {
             history: Vec::new(),
             lifecycle: Vec::new(),
             realized: None,
+            lives: vec![0; actors.len()],
+            earlier_life: false,
         };
         Sim {
             names,
@@ -729,9 +740,10 @@ impl<A: Actor, C: Choices> Sim<A, C> {
             Event::Deliver {
                 src,
                 dst,
+                life,
                 msg,
                 send_id,
-            } => self.deliver(src, dst, msg, send_id),
+            } => self.deliver(src, dst, life, msg, send_id),
             Event::Timer { actor, id, timer } => self.fire_timer(actor, id, timer),
             Event::Restart { actor } => self.restart(actor),
             Event::Signal(signal) => self.signal(signal),
@@ -758,7 +770,7 @@ impl<A: Actor, C: Choices> Sim<A, C> {
     }
 
     #[inline]
-    fn deliver(&mut self, src: ActorId, dst: ActorId, msg: A::Msg, send_id: u64) {
+    fn deliver(&mut self, src: ActorId, dst: ActorId, life: u32, msg: A::Msg, send_id: u64) {
         self.core.pending -= 1;
         let now = self.core.now;
         if self.slots[dst.index()].volatile.is_none() {
@@ -775,6 +787,7 @@ impl<A: Actor, C: Choices> Sim<A, C> {
             .trace
             .note(now, dst, Some(src), TraceKind::Deliver, Some(send_id), &msg);
         self.core.cause = Some(id);
+        self.core.earlier_life = life != self.core.lives[dst.index()];
         let slot = &mut self.slots[dst.index()];
         let volatile = slot.volatile.as_mut().expect("checked above");
         let mut ctx = Ctx {
@@ -823,6 +836,7 @@ impl<A: Actor, C: Choices> Sim<A, C> {
 
     fn after_handler(&mut self, actor: ActorId, step: Step) {
         self.core.cause = None;
+        self.core.earlier_life = false;
         if let Err(Crashed { point }) = step {
             self.crash(actor, point);
         }
@@ -849,6 +863,7 @@ impl<A: Actor, C: Choices> Sim<A, C> {
         let core = &mut self.core;
         core.pending -= 1;
         core.stats.restarts += 1;
+        core.lives[actor.index()] += 1;
         core.trace
             .note(core.now, actor, None, TraceKind::Restart, None, &());
         core.lifecycle.push(Lifecycle {

@@ -278,6 +278,7 @@ impl Broker {
                 epoch,
             } => self.on_txn_produce(&mut db, ctx, src, (partition, key, tag, epoch)),
             Msg::EndTxn(end) => self.on_end_txn(&mut db, v, ctx, src, end),
+            Msg::Fetch { nonce } => self.on_fetch(db.get(), v, ctx, src, nonce),
             Msg::OffsetCommit {
                 partition,
                 offset,
@@ -385,6 +386,25 @@ impl Broker {
             // A gap: an earlier batch is still on its way; the producer
             // retries this one.
             _ => {}
+        }
+    }
+
+    /// A restarted consumer's fetch: answer it, then deliver again, in
+    /// offset order, every uncommitted record of the partitions it is
+    /// assigned (or holds the lease of).
+    fn on_fetch<C: Choices>(
+        &self,
+        db: &BrokerDb,
+        v: &mut BrokerVol,
+        ctx: &mut Ctx<'_, Node, C>,
+        consumer: ActorId,
+        nonce: u64,
+    ) {
+        ctx.send(consumer, Msg::Fetched { nonce });
+        for p in 0..db.partitions.len() {
+            if self.lease_target(db, to_u32(p)).0 == consumer {
+                self.redeliver_partition(db, v, ctx, p);
+            }
         }
     }
 

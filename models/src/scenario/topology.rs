@@ -198,6 +198,7 @@ impl Actors {
                     dedup_window: model.dedup_window(spec.consumer.dedup_window_ms),
                     processing: SimDuration::from_ms(spec.consumer.processing_ms),
                     group: !group.is_empty(),
+                    fetch_timeout: SimDuration::from_ms(spec.broker.redeliver_ms),
                 }),
                 Role::Recovery => Node::Recovery(Recovery {
                     consumers: consumers.clone(),

@@ -11,6 +11,7 @@ mod rebalance;
 mod scenarios;
 mod shrink;
 mod sweep;
+mod verdicts;
 
 use std::path::{Path, PathBuf};
 

@@ -34,6 +34,10 @@ enum Msg {
 #[derive(Default)]
 struct Vol {
     seen: u32,
+    /// Pings handled that were sent to an earlier life of this actor.
+    stale: u32,
+    /// The life this volatile state was built in.
+    life: u32,
     timers: Vec<Option<TimerId>>,
 }
 
@@ -49,7 +53,10 @@ impl Actor for Node {
     }
 
     fn start<C: Choices>(&self, _: &Vec<u32>, ctx: &mut Ctx<'_, Self, C>) -> Vol {
-        let mut v = Vol::default();
+        let mut v = Vol {
+            life: ctx.life(),
+            ..Vol::default()
+        };
         if ctx.id() == ActorId(0) {
             for i in 0..self.count {
                 ctx.send(ActorId(1), Msg::Ping(i));
@@ -71,6 +78,7 @@ impl Actor for Node {
         match msg {
             Msg::Ping(i) => {
                 v.seen += 1;
+                v.stale += u32::from(ctx.sent_to_earlier_life());
                 d.transaction(|d| d.push(i));
                 ctx.observe(i);
                 ctx.crash_point("after-apply-before-ack")?;
@@ -238,6 +246,43 @@ fn a_crash_loses_volatile_state_and_timers_but_keeps_durable_state() {
     // retransmissions of pings 1 and 2.
     assert_eq!(sim.volatile(ActorId(1)).unwrap().seen, 2);
     assert!(end.reason.is_quiet());
+}
+
+#[test]
+fn a_datagram_sent_before_a_restart_reaches_the_new_life_marked_as_such() {
+    // The receiver crashes on ping 0 at 1 ms and restarts at 6 ms. Ping 1,
+    // sent at 0 ms and held on the wire until 20 ms, reaches the new life;
+    // ping 0's retransmission at 50 ms is sent to it.
+    let held = ScheduledDelay {
+        datagram: Datagram {
+            src: ActorId(0),
+            dst: ActorId(1),
+            nth: 2,
+        },
+        copy: false,
+        delay: SimDuration::from_ms(20),
+    };
+    let faults = FaultPlan {
+        restart_after: SimDuration::from_ms(5),
+        crashes: vec![ScheduledCrash {
+            actor: ActorId(1),
+            point: "after-apply-before-ack".into(),
+            nth: 1,
+        }],
+        delays: vec![held],
+        ..faulty()
+    };
+    let mut sim = sim_with(2, LinkConfig::reliable(1_000), faults, Seeded::new(0));
+    let end = sim.run();
+    assert_eq!(end.stats.restarts, 1);
+    let receiver = sim.volatile(ActorId(1)).unwrap();
+    assert_eq!(receiver.life, 1, "one restart");
+    assert_eq!(receiver.seen, 2, "ping 1, then ping 0 again");
+    assert_eq!(
+        receiver.stale, 1,
+        "only ping 1 was sent to the life that crashed"
+    );
+    assert_eq!(sim.volatile(ActorId(0)).unwrap().life, 0, "never restarted");
 }
 
 #[test]
