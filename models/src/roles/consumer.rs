@@ -462,8 +462,8 @@ pub struct ConsumerVol {
     pub(super) seen: IdSet,
     /// M8's open sink transaction.
     pub(super) stream: CheckpointVol,
-    /// M12: the write this lease holder is about to send.
-    pub(super) write: Option<PendingWrite>,
+    /// M12: the writes this lease holder is computing, oldest first.
+    pub(super) writes: VecDeque<PendingWrite>,
     /// M7's transactional task.
     pub(super) txn: TxnVol,
     /// Scratch databases the law probe clones into.

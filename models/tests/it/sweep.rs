@@ -364,9 +364,10 @@ fn m11_executes_again_after_pruning_and_refuses_a_reused_key() {
     );
 }
 
-/// M12's pause (F-pause): every actor pauses once within the first 100 ms
-/// for longer than the 100 ms lease.
-const PAUSE: &str = "faults: (until_ms: 100, pause: [(ratio: Ratio(1, 1), for_ms: 300)]), ";
+/// M12's pause (F-pause): every actor pauses once within the first 30 ms,
+/// while the workload's records are still being written, for longer than
+/// the 100 ms lease.
+const PAUSE: &str = "faults: (until_ms: 30, pause: [(ratio: Ratio(1, 1), for_ms: 300)]), ";
 
 #[test]
 fn m12_fencing_refuses_every_zombie_write() {
