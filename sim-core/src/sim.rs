@@ -520,6 +520,7 @@ impl<A: Actor, C: Choices> Sim<A, C> {
         draw_clock_jumps(&mut faults, actors.len(), &mut choices);
         draw_signals(&mut faults, false, &mut choices);
         draw_pauses(&mut faults, actors.len(), &mut choices);
+        faults.end_pauses_at_heal();
         draw_signals(&mut faults, true, &mut choices);
         assert_eq!(names.len(), actors.len(), "one name per actor");
         assert_eq!(

@@ -113,3 +113,32 @@ fn a_lease_holder_writes_every_record_it_is_delivered() {
         }
     }
 }
+
+/// A pause (F-pause) is a fault: like a partition, it ends at the heal,
+/// however long it was scheduled or drawn for. A consumer paused past the
+/// heal used to sleep through the drain, and C16 blamed the model.
+#[test]
+fn a_pause_ends_at_the_heal() {
+    let faults = [
+        "schedule: [Pause(actor: \"consumer-1\", from_ms: 10, to_ms: 100000)]",
+        "pause: [(actor: \"consumer-1\", ratio: Ratio(1, 1), for_ms: 100000)]",
+    ];
+    for f in faults {
+        let s = parse(&format!(
+            "Scenario(name: \"long-pause\", model: M4, workload: (messages: 150),
+                faults: (until_ms: 100, {f}),
+                expect: Pass)"
+        ));
+        for seed in 0..5 {
+            let report = run::run(&s, seed, false);
+            assert_eq!(violated(&s, seed), [], "{f} seed {seed}");
+            assert_eq!(report.end.stats.pauses, 1, "{f} seed {seed}");
+            assert!(report.end.reason.is_quiet(), "{f} seed {seed}");
+            assert!(
+                report.end.time < sim_core::SimTime::from_ms(1_000),
+                "{f} seed {seed}: drained soon after the heal, at {}",
+                report.end.time
+            );
+        }
+    }
+}

@@ -537,6 +537,60 @@ fn a_paused_actor_handles_nothing_until_it_resumes_with_its_memory() {
 }
 
 #[test]
+fn a_pause_that_outlasts_the_heal_ends_at_the_heal() {
+    // Scheduled to 5 s and drawn for 5 s, in a run that heals at 1 s:
+    // like a partition, the pause is over when the faults are. The
+    // receiver sleeps from the start, so the pings wait for it.
+    let pause = crate::fault::ScheduledPause {
+        actor: ActorId(1),
+        from: SimTime::ZERO,
+        to: SimTime::from_ms(5_000),
+    };
+    let knob = crate::fault::PauseKnob {
+        actor: Some(ActorId(0)),
+        ratio: Ratio::new(1, 1),
+        duration: SimDuration::from_ms(5_000),
+    };
+    let plan = FaultPlan {
+        pauses: vec![pause],
+        pause_knobs: vec![knob],
+        ..faulty()
+    };
+    let heal = plan.faults_until;
+    let mut sim = sim_with(5, LinkConfig::reliable(1_000), plan, Seeded::new(3));
+    sim.record_trace();
+    sim.record_faults();
+    let end = sim.run();
+    assert!(end.reason.is_quiet());
+    assert_eq!(end.stats.pauses, 2);
+    let resumed: Vec<SimTime> = sim
+        .trace()
+        .iter()
+        .filter(|e| e.kind == TraceKind::Resume)
+        .map(|e| e.time)
+        .collect();
+    assert_eq!(resumed, [heal, heal], "both resume at the heal");
+    assert!(
+        end.time < SimTime::from_ms(1_100),
+        "drained at {}",
+        end.time
+    );
+    for p in &sim.faults().pauses {
+        assert_eq!(p.to, heal, "{p:?}");
+    }
+    let realized = sim.realized().unwrap().iter();
+    assert!(
+        realized
+            .filter_map(|r| match r {
+                Realized::Pause(p) => Some(p.to),
+                _ => None,
+            })
+            .all(|to| to == heal),
+        "a shrunk schedule names the pause as it was"
+    );
+}
+
+#[test]
 fn a_signal_reaches_its_target_and_is_noted_at_the_actor_it_is_about() {
     let plan = FaultPlan {
         signals: vec![ScheduledSignal {
