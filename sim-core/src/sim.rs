@@ -49,7 +49,8 @@ pub enum EndReason {
     Stalled,
     /// The caller's stop condition held.
     Stopped,
-    /// The healed phase ran for [`Limits::drain_max`] without going quiet.
+    /// The healed phase ran for [`Limits::drain_max`] without going quiet:
+    /// the next event was due after it (the run's time is the drain bound).
     DrainBound,
     /// The next event was after [`Limits::time_max`].
     TimeBound,
@@ -139,7 +140,8 @@ pub enum LifecycleKind {
 pub struct RunEnd {
     /// Why it ended.
     pub reason: EndReason,
-    /// The simulated time of the last dispatched event.
+    /// The simulated time of the last dispatched event, or the drain bound
+    /// when the run ended there.
     pub time: SimTime,
     /// Counters.
     pub stats: Stats,
@@ -730,8 +732,8 @@ impl<A: Actor, C: Choices> Sim<A, C> {
                 EndReason::Quiet
             });
         };
-        if time > self.limits.time_max {
-            return Some(EndReason::TimeBound);
+        if let Some(reason) = self.bound_before(time) {
+            return Some(reason);
         }
         debug_assert!(time >= self.core.now, "time never goes backwards");
         self.core.now = time;
@@ -763,11 +765,22 @@ impl<A: Actor, C: Choices> Sim<A, C> {
     }
 
     fn bound_hit(&self) -> Option<EndReason> {
-        if self.core.trace.len() >= self.limits.events_max {
-            return Some(EndReason::EventBound);
-        }
+        (self.core.trace.len() >= self.limits.events_max).then_some(EndReason::EventBound)
+    }
+
+    /// The bound the run meets before an event due at `time`, if any; the
+    /// event is then not dispatched. The drain bound comes first when it is
+    /// not after the time bound: the run then ends at the drain bound,
+    /// where it was cut (the healed phase drained for all it may, so
+    /// liveness is judged), even if the next event is past the time bound
+    /// too. Otherwise an event past the time bound ends the run short.
+    fn bound_before(&mut self, time: SimTime) -> Option<EndReason> {
         let drain_end = self.core.faults.faults_until + self.limits.drain_max;
-        (self.core.now > drain_end).then_some(EndReason::DrainBound)
+        if time > drain_end && drain_end <= self.limits.time_max {
+            self.core.now = self.core.now.max(drain_end);
+            return Some(EndReason::DrainBound);
+        }
+        (time > self.limits.time_max).then_some(EndReason::TimeBound)
     }
 
     #[inline]

@@ -142,3 +142,35 @@ fn a_pause_ends_at_the_heal() {
         }
     }
 }
+
+/// A run cut by `limits.drain_ms_max` ended at the drain bound, whatever
+/// came next in the queue: it is judged as the design says, C16 at
+/// T_heal + D, not skipped as if a time bound had cut it short.
+#[test]
+fn a_drain_cut_by_its_limit_is_judged_at_the_drain_bound() {
+    // A delivery is lost and its redelivery (like the producer's retries)
+    // is due after `time_ms_max`: the drain ends at 5 + 25 (+ 4 ms of
+    // workload after the heal) = 34 ms, long before that.
+    let s = parse(
+        "Scenario(name: \"drain-limit\", model: M2, workload: (messages: 10),
+            producer: (retry_ms: 700000),
+            broker: (redeliver_ms: 700000),
+            network: (links: [(from: \"broker\", to: \"consumer-1\", loss: Ratio(1, 3))]),
+            faults: (until_ms: 5, restart_after_ms: 10),
+            limits: (drain_ms_max: 25),
+            expect: Pass)",
+    );
+    let report = run::run(&s, 0, false);
+    assert_eq!(report.end.reason, sim_core::EndReason::DrainBound);
+    assert_eq!(report.end.time, sim_core::SimTime::from_ms(34));
+    assert_eq!(report.verdict, run::Verdict::Fail, "not inconclusive");
+    let c16 = report
+        .checks
+        .iter()
+        .find(|j| j.check == CheckId::C16)
+        .unwrap();
+    assert!(
+        matches!(&c16.judgement, run::Judgement::Fail(v) if v[0].summary.contains("drain bound")),
+        "{c16:?}"
+    );
+}

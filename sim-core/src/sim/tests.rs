@@ -590,6 +590,46 @@ fn a_pause_that_outlasts_the_heal_ends_at_the_heal() {
     );
 }
 
+/// How a run ends when its pings are all cut until the heal at 20 ms and
+/// the retransmissions are due at 50 ms, with a drain of 10 ms (until
+/// 30 ms) and a time bound of `time_max_ms`.
+fn cut_short(time_max_ms: u64) -> RunEnd {
+    let plan = FaultPlan {
+        faults_until: SimTime::from_ms(20),
+        partitions: vec![Partition {
+            a: ActorId(0),
+            b: ActorId(1),
+            from: SimTime::ZERO,
+            to: SimTime::from_ms(20),
+            one_way: false,
+        }],
+        ..FaultPlan::default()
+    };
+    let limits = Limits {
+        time_max: SimTime::from_ms(time_max_ms),
+        drain_max: SimDuration::from_ms(10),
+        ..Limits::default()
+    };
+    let topology = Topology::full_mesh(&names(), LinkConfig::reliable(1_000));
+    let actors = vec![Node { count: 3 }, Node { count: 3 }];
+    Sim::new(names(), actors, topology, plan, limits, Seeded::new(1)).run()
+}
+
+#[test]
+fn a_run_ends_at_the_drain_bound_when_it_comes_before_the_time_bound() {
+    // The next event (a retransmission at 50 ms) is past both bounds: the
+    // drain bound came first, and the run ends there, nothing dispatched.
+    let end = cut_short(40);
+    assert_eq!(end.reason, EndReason::DrainBound);
+    assert_eq!(end.time, SimTime::from_ms(30), "the drain bound");
+    assert_eq!(end.stats.timers, 0, "the retransmission is not dispatched");
+    assert!(!end.reason.is_bound(), "judged, not inconclusive");
+    // Had the drain ended after the time bound, the time bound cut it.
+    let end = cut_short(25);
+    assert_eq!(end.reason, EndReason::TimeBound);
+    assert!(end.reason.is_bound());
+}
+
 #[test]
 fn a_signal_reaches_its_target_and_is_noted_at_the_actor_it_is_about() {
     let plan = FaultPlan {
