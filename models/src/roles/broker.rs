@@ -10,13 +10,15 @@ use super::lease::{LeaseCfg, LeaseDb, LeaseVol};
 use super::txn::{TxnDb, TxnLog};
 use super::{Msg, Node, Timer};
 use crate::history::Obs;
-use crate::protocols::Record;
 use crate::protocols::m7_transactions::TxnRules;
+use crate::protocols::{Model, Record};
 use crate::vocab::{IdSet, MsgKey};
 
 /// The broker's program.
 #[derive(Clone, Debug)]
 pub struct Broker {
+    /// The protocol model (it says which partition a message goes to).
+    pub model: Model,
     /// The consumer each partition starts with (partition `i` →
     /// `consumers[i]`); their number is the number of partitions.
     pub consumers: Vec<ActorId>,
@@ -501,7 +503,7 @@ impl Broker {
     }
 
     fn partition_of(&self, key: MsgKey) -> u32 {
-        key.seq % to_u32(self.consumers.len())
+        self.model.partition_of(key, to_u32(self.consumers.len()))
     }
 }
 

@@ -160,6 +160,7 @@ impl Actors {
             .iter()
             .map(|role| match *role {
                 Role::Producer(index) => Node::Producer(Producer {
+                    model,
                     index,
                     broker,
                     messages: w.messages,
@@ -178,6 +179,7 @@ impl Actors {
                     partitions: w.partitions,
                 }),
                 Role::Broker => Node::Broker(Broker {
+                    model,
                     consumers: consumers.clone(),
                     group: group.clone(),
                     dedup_appends: spec.broker.dedup_appends || model.wiring().dedup_appends,

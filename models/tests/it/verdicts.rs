@@ -174,3 +174,28 @@ fn a_drain_cut_by_its_limit_is_judged_at_the_drain_bound() {
         "{c16:?}"
     );
 }
+
+/// M2-set's add(x) and remove(x) are operations on one element: like
+/// records with one key in Kafka, they go to one partition, whose consumer
+/// applies them in order. Routed apart, every remove raced its add on
+/// another consumer and C1 failed on every seed with no fault at all.
+#[test]
+fn operations_on_one_element_share_a_partition() {
+    let s = parse(
+        "Scenario(name: \"m2-set-two-partitions\", model: M2Set,
+            workload: (producers: 2, messages: 6, partitions: 2),
+            network: (default: (ordering: Fifo)),
+            expect: Pass)",
+    );
+    for seed in 0..50 {
+        assert_eq!(violated(&s, seed), [], "seed {seed}");
+        let report = run::run(&s, seed, false);
+        let partitions: std::collections::BTreeSet<u32> = report
+            .ledger
+            .messages
+            .values()
+            .flat_map(|m| m.appends.iter().map(|(p, _)| *p))
+            .collect();
+        assert_eq!(partitions.len(), 2, "seed {seed}: both partitions used");
+    }
+}
