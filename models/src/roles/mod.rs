@@ -5,7 +5,10 @@
 //! Datagrams are pushed: the broker forwards each appended record to the
 //! consumer its partition is assigned to and redelivers it until an offset
 //! commit for it arrives (per-record offset commits, as with
-//! individual acknowledgements). A restarted consumer fetches from its
+//! individual acknowledgements); M7's transactional tasks read their
+//! partition in offset order, so theirs is delivered again, in order, only
+//! when it stalls (no transaction's request and no offset commit for the
+//! redelivery timeout). A restarted consumer fetches from its
 //! committed position: it asks the broker, which answers and delivers every
 //! uncommitted record of its partitions again, in offset order; what
 //! reaches it before the answer, or was sent to the process that crashed,
@@ -258,6 +261,13 @@ pub enum Timer {
     Processed,
     /// Consumer: the broker has not answered a `Fetch` in time.
     FetchTimeout,
+    /// Broker: a transactional task's partition made no progress (no
+    /// transaction's request, no offset committed) for a redelivery
+    /// timeout (M7).
+    Stalled {
+        /// The partition.
+        partition: u32,
+    },
 }
 
 /// One actor of a delivery scenario.
