@@ -4,6 +4,7 @@
 // Tests unwrap freely: a failure should stop the test with its message.
 #![allow(clippy::unwrap_used)]
 
+mod fault_free;
 mod golden;
 mod layers;
 mod matrix;
