@@ -523,7 +523,7 @@ fn a_sweep_exits_1_on_an_unexpected_violation_saves_a_regression_seed_and_run_re
     );
     assert!(
         saved.contains(
-            "shrinks to: 8 events · crash consumer-1 at after-effect-before-offset-commit (pass #1)"
+            "shrinks to: 11 events · crash consumer-1 at after-effect-before-offset-commit (pass #1)"
         ),
         "{saved}"
     );
@@ -538,7 +538,7 @@ fn a_sweep_exits_1_on_an_unexpected_violation_saves_a_regression_seed_and_run_re
         page.contains("/index.html\">seed "),
         "links the kept failure: {page}"
     );
-    assert!(page.contains("shrinks to: 8 events"), "{page}");
+    assert!(page.contains("shrinks to: 11 events"), "{page}");
     let seed = saved.split_whitespace().next().unwrap();
     let again = eosim(&["run", &file, "--no-report"]);
     let first = stdout(&again).lines().next().unwrap().to_string();

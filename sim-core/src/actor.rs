@@ -229,6 +229,22 @@ impl<A: Actor, C: Choices> Ctx<'_, A, C> {
         }
     }
 
+    /// This actor's life: how many times it has restarted (0 until its
+    /// first crash's restart).
+    pub fn life(&self) -> u32 {
+        self.core.lives[self.id.index()]
+    }
+
+    /// Whether the datagram being handled was sent to an earlier life of
+    /// this actor: sent before its last restart, to the process that
+    /// crashed (false in a timer's handler, and in every handler of an
+    /// actor that never restarted). What such a datagram means is the
+    /// model's to say: a reply on a connection that died with the process
+    /// would never reach the new one.
+    pub fn sent_to_earlier_life(&self) -> bool {
+        self.core.earlier_life
+    }
+
     /// Record an observation in the run's history.
     pub fn observe(&mut self, obs: A::Obs) {
         self.core.observe(self.id, obs);

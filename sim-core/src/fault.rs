@@ -136,10 +136,11 @@ pub struct SignalKnob {
     pub pairs: Vec<(ActorId, ActorId)>,
 }
 
-/// From `from` until `to`, `actor` is paused (F-pause: a stop-the-world
-/// GC, a stalled VM): it handles nothing, and the datagrams and timers that
-/// come due wait for it; then it resumes with its memory, and with the
-/// beliefs it had (a lease it no longer holds: a zombie).
+/// From `from` until `to` (or until the run heals, whichever is first),
+/// `actor` is paused (F-pause: a stop-the-world GC, a stalled VM): it
+/// handles nothing, and the datagrams and timers that come due wait for
+/// it; then it resumes with its memory, and with the beliefs it had (a
+/// lease it no longer holds: a zombie).
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub struct ScheduledPause {
     /// The actor.
@@ -283,6 +284,18 @@ impl FaultPlan {
     /// Whether faults may still happen at `now`.
     pub fn is_faulty(&self, now: SimTime) -> bool {
         now < self.faults_until
+    }
+
+    /// Cut every pause at the heal, as partitions are: a pause is a fault,
+    /// and none outlasts the faulty phase. A pause that would begin at or
+    /// after the heal is dropped. The engine calls this before a run, once
+    /// the stochastic pauses are drawn.
+    pub fn end_pauses_at_heal(&mut self) {
+        let heal = self.faults_until;
+        for p in &mut self.pauses {
+            p.to = p.to.min(heal);
+        }
+        self.pauses.retain(|p| p.from < p.to);
     }
 
     /// Whether a scheduled partition cuts `src -> dst` at `now`.

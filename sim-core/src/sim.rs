@@ -49,7 +49,8 @@ pub enum EndReason {
     Stalled,
     /// The caller's stop condition held.
     Stopped,
-    /// The healed phase ran for [`Limits::drain_max`] without going quiet.
+    /// The healed phase ran for [`Limits::drain_max`] without going quiet:
+    /// the next event was due after it (the run's time is the drain bound).
     DrainBound,
     /// The next event was after [`Limits::time_max`].
     TimeBound,
@@ -139,7 +140,8 @@ pub enum LifecycleKind {
 pub struct RunEnd {
     /// Why it ended.
     pub reason: EndReason,
-    /// The simulated time of the last dispatched event.
+    /// The simulated time of the last dispatched event, or the drain bound
+    /// when the run ended there.
     pub time: SimTime,
     /// Counters.
     pub stats: Stats,
@@ -151,6 +153,8 @@ pub(crate) enum Event<A: Actor> {
     Deliver {
         src: ActorId,
         dst: ActorId,
+        /// The life of `dst` the datagram was sent to (see [`Ctx::life`]).
+        life: u32,
         msg: A::Msg,
         send_id: u64,
         /// A second copy the network made (F-dup), not the datagram sent.
@@ -295,6 +299,11 @@ pub(crate) struct Core<A: Actor, C: Choices> {
     lifecycle: Vec<Lifecycle>,
     /// The faults that happened, when kept (see [`Sim::record_faults`]).
     realized: Option<Vec<Realized>>,
+    /// Each actor's life: how many times it has restarted.
+    pub(crate) lives: Vec<u32>,
+    /// Whether the datagram being handled was sent to an earlier life of
+    /// its receiver (see [`Ctx::sent_to_earlier_life`]).
+    pub(crate) earlier_life: bool,
 }
 
 impl<A: Actor, C: Choices> Core<A, C> {
@@ -393,11 +402,13 @@ impl<A: Actor, C: Choices> Core<A, C> {
             .trace
             .note(self.now, src, Some(dst), kind, self.cause, &msg);
         self.pending += 1;
+        let life = self.lives[dst.index()];
         self.queue.push(
             at,
             Event::Deliver {
                 src,
                 dst,
+                life,
                 msg,
                 send_id,
                 copy,
@@ -517,6 +528,7 @@ impl<A: Actor, C: Choices> Sim<A, C> {
         draw_clock_jumps(&mut faults, actors.len(), &mut choices);
         draw_signals(&mut faults, false, &mut choices);
         draw_pauses(&mut faults, actors.len(), &mut choices);
+        faults.end_pauses_at_heal();
         draw_signals(&mut faults, true, &mut choices);
         assert_eq!(names.len(), actors.len(), "one name per actor");
         assert_eq!(
@@ -548,6 +560,8 @@ impl<A: Actor, C: Choices> Sim<A, C> {
             history: Vec::new(),
             lifecycle: Vec::new(),
             realized: None,
+            lives: vec![0; actors.len()],
+            earlier_life: false,
         };
         Sim {
             names,
@@ -725,8 +739,8 @@ impl<A: Actor, C: Choices> Sim<A, C> {
                 EndReason::Quiet
             });
         };
-        if time > self.limits.time_max {
-            return Some(EndReason::TimeBound);
+        if let Some(reason) = self.bound_before(time) {
+            return Some(reason);
         }
         debug_assert!(time >= self.core.now, "time never goes backwards");
         self.core.now = time;
@@ -736,10 +750,11 @@ impl<A: Actor, C: Choices> Sim<A, C> {
             Event::Deliver {
                 src,
                 dst,
+                life,
                 msg,
                 send_id,
                 copy,
-            } => self.deliver(src, dst, msg, send_id, copy),
+            } => self.deliver(src, dst, (life, copy), msg, send_id),
             Event::Timer { actor, id, timer } => self.fire_timer(actor, id, timer),
             Event::Restart { actor } => self.restart(actor),
             Event::Signal(signal) => self.signal(signal),
@@ -758,15 +773,35 @@ impl<A: Actor, C: Choices> Sim<A, C> {
     }
 
     fn bound_hit(&self) -> Option<EndReason> {
-        if self.core.trace.len() >= self.limits.events_max {
-            return Some(EndReason::EventBound);
-        }
+        (self.core.trace.len() >= self.limits.events_max).then_some(EndReason::EventBound)
+    }
+
+    /// The bound the run meets before an event due at `time`, if any; the
+    /// event is then not dispatched. The drain bound comes first when it is
+    /// not after the time bound: the run then ends at the drain bound,
+    /// where it was cut (the healed phase drained for all it may, so
+    /// liveness is judged), even if the next event is past the time bound
+    /// too. Otherwise an event past the time bound ends the run short.
+    fn bound_before(&mut self, time: SimTime) -> Option<EndReason> {
         let drain_end = self.core.faults.faults_until + self.limits.drain_max;
-        (self.core.now > drain_end).then_some(EndReason::DrainBound)
+        if time > drain_end && drain_end <= self.limits.time_max {
+            self.core.now = self.core.now.max(drain_end);
+            return Some(EndReason::DrainBound);
+        }
+        (time > self.limits.time_max).then_some(EndReason::TimeBound)
     }
 
     #[inline]
-    fn deliver(&mut self, src: ActorId, dst: ActorId, msg: A::Msg, send_id: u64, copy: bool) {
+    /// Deliver `msg` to `dst`, sent to its `life`-th life; `copy`: a second
+    /// copy the network made.
+    fn deliver(
+        &mut self,
+        src: ActorId,
+        dst: ActorId,
+        (life, copy): (u32, bool),
+        msg: A::Msg,
+        send_id: u64,
+    ) {
         self.core.pending -= 1;
         let now = self.core.now;
         if self.slots[dst.index()].volatile.is_none() {
@@ -784,6 +819,7 @@ impl<A: Actor, C: Choices> Sim<A, C> {
             .note(now, dst, Some(src), TraceKind::Deliver, Some(send_id), &msg);
         self.core.cause = Some(id);
         self.core.network_copy = copy;
+        self.core.earlier_life = life != self.core.lives[dst.index()];
         let slot = &mut self.slots[dst.index()];
         let volatile = slot.volatile.as_mut().expect("checked above");
         let mut ctx = Ctx {
@@ -833,6 +869,7 @@ impl<A: Actor, C: Choices> Sim<A, C> {
     fn after_handler(&mut self, actor: ActorId, step: Step) {
         self.core.cause = None;
         self.core.network_copy = false;
+        self.core.earlier_life = false;
         if let Err(Crashed { point }) = step {
             self.crash(actor, point);
         }
@@ -859,6 +896,7 @@ impl<A: Actor, C: Choices> Sim<A, C> {
         let core = &mut self.core;
         core.pending -= 1;
         core.stats.restarts += 1;
+        core.lives[actor.index()] += 1;
         core.trace
             .note(core.now, actor, None, TraceKind::Restart, None, &());
         core.lifecycle.push(Lifecycle {

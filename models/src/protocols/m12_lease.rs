@@ -6,8 +6,10 @@
 //!   finds it unrenewed for `broker.lease_ms` (default 100 ms), the lease
 //!   moves to the other consumer with the next token and the uncommitted
 //!   records are delivered to it. A consumer computes a record's effect for
-//!   [`PROCESSING_TIME`] and applies it by a write to the storage (the
-//!   broker), carrying the token of the delivery and the record's offset, which the storage commits with the effect (a
+//!   [`PROCESSING_TIME`] (records that arrive meanwhile are computed
+//!   alongside, their writes sent in arrival order) and applies it by a
+//!   write to the storage (the broker), carrying the token of the delivery
+//!   and the record's offset, which the storage commits with the effect (a
 //!   first version sent the offset commit apart; the 200-seed sweep found a
 //!   refused zombie committing a record that never took effect, a loss, at
 //!   seed 3). Two variants:
@@ -26,8 +28,8 @@
 //!   record; the paused one resumes and writes with its old token, and the
 //!   storage accepts it (C13, and a duplicate effect: C3, C8). F-clock: a
 //!   forward jump of the broker's clock ends a lease early, with the same
-//!   zombie. A crash at `before-write` loses the write in memory, which is
-//!   harmless: the lease passes and the record is delivered again.
+//!   zombie. A crash at `before-write` loses the writes in memory, which is
+//!   harmless: the lease passes and the records are delivered again.
 //! - *Anchor.* Kleppmann, "How to do distributed locking" (2016): the lock
 //!   service issues a monotonically increasing token; storage rejects a write
 //!   with a token below the highest seen (33 after 34). Kafka's producer

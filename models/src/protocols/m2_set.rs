@@ -3,7 +3,8 @@
 //!
 //! - *Mechanism.* As M2 (retry, process, then offset commit), but the
 //!   messages are operations on a set: the `2i`-th message of a producer
-//!   adds element `i`, the `2i+1`-th removes it. Both handlers are
+//!   adds element `i`, the `2i+1`-th removes it, both keyed by the element
+//!   (one partition, as Kafka's partitioner sends one key). Both handlers are
 //!   idempotent: adding an element already there, or removing one that is
 //!   not, changes nothing, so an operation's *effect* is a change of the
 //!   set. ("Primary-key upserts make the replay harmless", Kafka design
@@ -109,6 +110,12 @@ impl Protocol for SetHandler {
         gate: &mut dyn Gate,
     ) -> Step {
         process(db, rec, gate)
+    }
+
+    /// Both operations on an element are keyed by it: add(x) and
+    /// remove(x) go to one partition, in the order they were sent.
+    fn partition_key(&self, key: MsgKey) -> u32 {
+        key.seq / 2
     }
 
     fn hints(&self) -> Hints {

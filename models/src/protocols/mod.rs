@@ -209,6 +209,14 @@ pub trait Protocol: Sync + 'static {
         Hints::DEFAULT
     }
 
+    /// What a message is partitioned by, as a record's key is in Kafka:
+    /// messages with the same value go to the same partition, whose one
+    /// consumer keeps their order (default: the message's sequence number,
+    /// so a producer's messages take the partitions in turn).
+    fn partition_key(&self, key: MsgKey) -> u32 {
+        key.seq
+    }
+
     /// Properties of its own, checked on every run beside the catalogue's
     /// checks; a scenario expects one broken by its name (default: none).
     fn properties(&self) -> &'static [Property] {
@@ -491,6 +499,12 @@ impl Model {
             self.wiring().consumer,
             ConsumerRole::PerRecord | ConsumerRole::CommitFirst
         )
+    }
+
+    /// The partition, of `partitions`, that `key` goes to (see
+    /// [`Protocol::partition_key`]).
+    pub fn partition_of(self, key: MsgKey, partitions: u32) -> u32 {
+        self.unit.partition_key(key) % partitions.max(1)
     }
 
     /// Whether the model reads `knob` (compared by kind).

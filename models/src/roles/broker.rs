@@ -7,16 +7,18 @@ use std::collections::BTreeMap;
 use sim_core::{ActorId, Choices, Ctx, SimDuration, Step, Store, TimerId};
 
 use super::lease::{LeaseCfg, LeaseDb, LeaseVol};
-use super::txn::{TxnDb, TxnLog};
+use super::txn::{EndTxn, TxnDb, TxnLog};
 use super::{Msg, Node, Timer};
 use crate::history::Obs;
-use crate::protocols::Record;
 use crate::protocols::m7_transactions::TxnRules;
+use crate::protocols::{Model, Record};
 use crate::vocab::{IdSet, MsgKey};
 
 /// The broker's program.
 #[derive(Clone, Debug)]
 pub struct Broker {
+    /// The protocol model (it says which partition a message goes to).
+    pub model: Model,
     /// The consumer each partition starts with (partition `i` →
     /// `consumers[i]`); their number is the number of partitions.
     pub consumers: Vec<ActorId>,
@@ -128,10 +130,14 @@ impl Admit {
     }
 }
 
-/// The broker's volatile state: one redelivery timer per uncommitted record.
+/// The broker's volatile state: one redelivery timer per uncommitted record
+/// (per partition for M7's transactional tasks).
 #[derive(Debug, Default)]
 pub struct BrokerVol {
     timers: Vec<Vec<Option<TimerId>>>,
+    /// M7: per partition, the timer that redelivers its uncommitted records
+    /// when none was committed for a redelivery timeout.
+    stalled: Vec<Option<TimerId>>,
     /// M12: when the lease was last renewed.
     pub(super) lease: LeaseVol,
 }
@@ -166,7 +172,13 @@ impl BrokerDb {
 impl BrokerVol {
     /// The volatile state in a few words, for reports.
     pub fn describe(&self) -> String {
-        let armed: usize = self.timers.iter().flatten().filter(|t| t.is_some()).count();
+        let armed: usize = self
+            .timers
+            .iter()
+            .flatten()
+            .chain(&self.stalled)
+            .filter(|t| t.is_some())
+            .count();
         format!("redelivery timers armed: {armed}")
     }
 }
@@ -206,6 +218,7 @@ impl Broker {
                     timers
                 })
                 .collect(),
+            stalled: vec![None; db.partitions.len()],
             lease: LeaseVol::default(),
         };
         self.lease_start(&mut v, ctx);
@@ -233,6 +246,10 @@ impl Broker {
         ctx: &mut Ctx<'_, Node, C>,
         p: usize,
     ) {
+        // The partition's stall timeout starts again with the deliveries.
+        if let Some(t) = v.stalled.get_mut(p).and_then(Option::take) {
+            ctx.cancel_timer(t);
+        }
         let log = &db.partitions[p];
         for (o, rec) in log.records.iter().enumerate() {
             if !log.committed[o] {
@@ -249,6 +266,9 @@ impl Broker {
         src: ActorId,
         msg: Msg,
     ) -> Step {
+        if let Msg::TxnProduce { partition, .. } | Msg::EndTxn(EndTxn { partition, .. }) = msg {
+            self.heard_from_task(db.get(), v, ctx, src, partition);
+        }
         match msg {
             Msg::Produce { key, dedup_id } => {
                 self.on_produce(&mut db, v, ctx, src, Record { key, dedup_id });
@@ -278,6 +298,7 @@ impl Broker {
                 epoch,
             } => self.on_txn_produce(&mut db, ctx, src, (partition, key, tag, epoch)),
             Msg::EndTxn(end) => self.on_end_txn(&mut db, v, ctx, src, end),
+            Msg::Fetch { nonce } => self.on_fetch(db.get(), v, ctx, src, nonce),
             Msg::OffsetCommit {
                 partition,
                 offset,
@@ -389,6 +410,25 @@ impl Broker {
         }
     }
 
+    /// A restarted consumer's fetch: answer it, then deliver again, in
+    /// offset order, every uncommitted record of the partitions it is
+    /// assigned (or holds the lease of).
+    fn on_fetch<C: Choices>(
+        &self,
+        db: &BrokerDb,
+        v: &mut BrokerVol,
+        ctx: &mut Ctx<'_, Node, C>,
+        consumer: ActorId,
+        nonce: u64,
+    ) {
+        ctx.send(consumer, Msg::Fetched { nonce });
+        for p in 0..db.partitions.len() {
+            if self.lease_target(db, to_u32(p)).0 == consumer {
+                self.redeliver_partition(db, v, ctx, p);
+            }
+        }
+    }
+
     pub(super) fn on_offset_commit<C: Choices>(
         &self,
         db: &mut Store<'_, BrokerDb>,
@@ -404,6 +444,15 @@ impl Broker {
         }
         if let Some(t) = v.timers[p][o].take() {
             ctx.cancel_timer(t);
+        }
+        if self.txn.is_some() {
+            // Progress: the stall timeout starts again, if anything is left.
+            if let Some(t) = v.stalled[p].take() {
+                ctx.cancel_timer(t);
+            }
+            if db.get().partitions[p].committed.contains(&false) {
+                self.arm_stalled(v, ctx, partition);
+            }
         }
         if self.confirm_offset_commits {
             ctx.send(
@@ -434,6 +483,10 @@ impl Broker {
                 }
             }
             Timer::LeaseCheck => self.lease_check(&mut db, v, ctx),
+            Timer::Stalled { partition } => {
+                v.stalled[partition as usize] = None;
+                self.redeliver_partition(db.get(), v, ctx, partition as usize);
+            }
             _ => {}
         }
         Ok(())
@@ -471,6 +524,19 @@ impl Broker {
             ),
         };
         ctx.send(msg.0, msg.1);
+        if self.txn.is_some() {
+            // A transactional task reads its partition in offset order, as a
+            // Kafka consumer fetches it: the broker delivers a record again
+            // only when the partition stalls (nothing heard from its task
+            // and no offset committed for a redelivery timeout: a delivery
+            // or the task was lost), and then every uncommitted record, in
+            // order. Per-record timers would send a task that is merely
+            // behind records it already has.
+            if v.stalled[partition as usize].is_none() {
+                self.arm_stalled(v, ctx, partition);
+            }
+            return;
+        }
         // One redelivery timer per record: a delivery made early (to a new
         // lease holder) replaces the one pending.
         let slot = &mut v.timers[partition as usize][to_usize(offset)];
@@ -481,8 +547,41 @@ impl Broker {
         v.timers[partition as usize][to_usize(offset)] = Some(timer);
     }
 
+    /// A transaction's request from the task that owns `partition`: it is
+    /// at work on a record, so the partition's stall timeout starts again.
+    /// (Not `initTransactions`: a task waiting for a record it lost asks
+    /// that again and again, and must get its records.)
+    fn heard_from_task<C: Choices>(
+        &self,
+        db: &BrokerDb,
+        v: &mut BrokerVol,
+        ctx: &mut Ctx<'_, Node, C>,
+        task: ActorId,
+        partition: u32,
+    ) {
+        let p = partition as usize;
+        if db.owners.get(p) != Some(&task) {
+            return;
+        }
+        if let Some(t) = v.stalled[p].take() {
+            ctx.cancel_timer(t);
+            self.arm_stalled(v, ctx, partition);
+        }
+    }
+
+    /// Arm the stall timeout of a transactional task's partition.
+    fn arm_stalled<C: Choices>(
+        &self,
+        v: &mut BrokerVol,
+        ctx: &mut Ctx<'_, Node, C>,
+        partition: u32,
+    ) {
+        let timer = ctx.set_timer(self.redeliver, Timer::Stalled { partition });
+        v.stalled[partition as usize] = Some(timer);
+    }
+
     fn partition_of(&self, key: MsgKey) -> u32 {
-        key.seq % to_u32(self.consumers.len())
+        self.model.partition_of(key, to_u32(self.consumers.len()))
     }
 }
 

@@ -6,7 +6,7 @@
 
 use std::collections::{BTreeMap, BTreeSet, VecDeque};
 
-use sim_core::{ActorId, Choices, Ctx, SimDuration, SimTime, Step, Store};
+use sim_core::{ActorId, Choices, Ctx, SimDuration, SimTime, Step, Store, TimerId};
 
 use super::checkpoint::{CheckpointDb, CheckpointVol};
 use super::group::Taken;
@@ -43,6 +43,10 @@ pub struct Consumer {
     pub processing: SimDuration,
     /// A member of a consumer group whose partitions move (F-rebalance).
     pub group: bool,
+    /// How long a restarted consumer waits for the broker to answer its
+    /// fetch before it takes deliveries as they come (the broker's
+    /// redelivery timeout).
+    pub fetch_timeout: SimDuration,
 }
 
 /// A row's status in the seeds' message table.
@@ -537,8 +541,8 @@ pub struct ConsumerVol {
     pub(super) seen: IdSet,
     /// M8's open sink transaction.
     pub(super) stream: CheckpointVol,
-    /// M12: the write this lease holder is about to send.
-    pub(super) write: Option<PendingWrite>,
+    /// M12: the writes this lease holder is computing, oldest first.
+    pub(super) writes: VecDeque<PendingWrite>,
     /// M7's transactional task.
     pub(super) txn: TxnVol,
     /// Scratch databases the law probe clones into.
@@ -548,6 +552,10 @@ pub struct ConsumerVol {
     /// The record in hand, then the queued ones (when processing takes
     /// time).
     pub(super) queue: VecDeque<Taken>,
+    /// After a restart, the fetch awaiting the broker's answer (its nonce)
+    /// and its timeout: deliveries that arrive before the answer left the
+    /// broker before the fetch, so they are dropped.
+    fetching: Option<(u64, TimerId)>,
 }
 
 impl ConsumerVol {
@@ -627,7 +635,23 @@ impl Consumer {
             v.txn.partition = Some(self.partition);
             self.txn_start(&mut v, ctx);
         }
+        if ctx.life() > 0 {
+            self.fetch(&mut v, ctx);
+        }
         v
+    }
+
+    /// A restarted consumer fetches from its committed position, as a
+    /// Kafka consumer does when it rejoins: the broker answers, then
+    /// delivers every uncommitted record of its partitions again, in
+    /// offset order. What the broker sent before it had the fetch (to the
+    /// crashed process, or on redelivery timers armed for it, in no order
+    /// a fetch would have) is not read.
+    fn fetch<C: Choices>(&self, v: &mut ConsumerVol, ctx: &mut Ctx<'_, Node, C>) {
+        let nonce = ctx.now().as_us() + 1;
+        ctx.send(self.broker, Msg::Fetch { nonce });
+        let timer = ctx.set_timer(self.fetch_timeout, Timer::FetchTimeout);
+        v.fetching = Some((nonce, timer));
     }
 
     pub(super) fn on_msg<C: Choices>(
@@ -638,6 +662,13 @@ impl Consumer {
         _src: ActorId,
         msg: Msg,
     ) -> Step {
+        // A record sent to the crashed process (its connection died with
+        // it), or before the broker had this process's fetch, is not read.
+        if matches!(msg, Msg::Deliver { .. } | Msg::DeliverLeased { .. })
+            && (ctx.sent_to_earlier_life() || v.fetching.is_some())
+        {
+            return Ok(());
+        }
         match msg {
             Msg::Deliver {
                 partition,
@@ -686,6 +717,13 @@ impl Consumer {
                 None => Ok(()),
             },
             Msg::RecoverStuck => self.recover_stuck(&mut db, ctx),
+            Msg::Fetched { nonce } => {
+                if let Some((_, timer)) = v.fetching.filter(|(n, _)| *n == nonce) {
+                    ctx.cancel_timer(timer);
+                    v.fetching = None;
+                }
+                Ok(())
+            }
             Msg::InitTxnAck { .. }
             | Msg::TxnProduceAck { .. }
             | Msg::EndTxnAck { .. }
@@ -816,6 +854,10 @@ impl Consumer {
             Timer::Checkpoint => self.checkpoint(&mut db, v, ctx),
             Timer::TxnTimeout => self.on_txn_timeout(&mut db, v, ctx),
             Timer::Processed => self.finish(&mut db, v, ctx),
+            Timer::FetchTimeout => {
+                v.fetching = None;
+                Ok(())
+            }
             _ => Ok(()),
         }
     }

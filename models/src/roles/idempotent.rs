@@ -110,7 +110,7 @@ impl Producer {
             next_seq,
             ..
         } = &mut v.idem;
-        let partition = (seq % self.partitions.max(1)) as usize;
+        let partition = self.model.partition_of(key, self.partitions) as usize;
         let batch = *batch[i].get_or_insert_with(|| {
             next_seq[partition] += 1;
             next_seq[partition] - 1

@@ -140,30 +140,33 @@ impl Broker {
 
 impl Consumer {
     /// A record delivered under the lease: remember the write, and send it
-    /// after the work of computing it ([`PROCESSING_TIME`]). A pause
-    /// (F-pause) in between delays the write with the token it was
-    /// delivered under: if the lease passed on meanwhile, a zombie write.
+    /// after the work of computing it ([`PROCESSING_TIME`]). Records that
+    /// arrive meanwhile are computed alongside, their writes queued in
+    /// arrival order (each timer sends the oldest), so none takes another's
+    /// place. A pause (F-pause) in between delays the writes with the token
+    /// they were delivered under: if the lease passed on meanwhile, zombie
+    /// writes.
     pub(super) fn on_leased<C: Choices>(
         &self,
         v: &mut ConsumerVol,
         ctx: &mut Ctx<'_, Node, C>,
         write: PendingWrite,
     ) {
-        v.write = Some(write);
+        v.writes.push_back(write);
         ctx.set_timer(PROCESSING_TIME, Timer::Work);
     }
 
-    /// Send the remembered write (which carries the offset commit).
+    /// Send the oldest remembered write (which carries the offset commit).
     ///
     /// # Errors
-    /// `Crashed` at `before-write` (the write in memory is lost; the lease
-    /// passes on and the record is delivered again).
+    /// `Crashed` at `before-write` (the writes in memory are lost; the
+    /// lease passes on and the records are delivered again).
     pub(super) fn write<C: Choices>(
         &self,
         v: &mut ConsumerVol,
         ctx: &mut Ctx<'_, Node, C>,
     ) -> Step {
-        let Some(w) = v.write.take() else {
+        let Some(w) = v.writes.pop_front() else {
             return Ok(());
         };
         crash_point(ctx, w.key, BEFORE_WRITE)?;

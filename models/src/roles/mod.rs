@@ -5,7 +5,14 @@
 //! Datagrams are pushed: the broker forwards each appended record to the
 //! consumer its partition is assigned to and redelivers it until an offset
 //! commit for it arrives (per-record offset commits, as with
-//! individual acknowledgements).
+//! individual acknowledgements); M7's transactional tasks read their
+//! partition in offset order, so theirs is delivered again, in order, only
+//! when it stalls (no transaction's request and no offset commit for the
+//! redelivery timeout). A restarted consumer fetches from its
+//! committed position: it asks the broker, which answers and delivers every
+//! uncommitted record of its partitions again, in offset order; what
+//! reaches it before the answer, or was sent to the process that crashed,
+//! it does not read.
 //!
 //! - `producer.rs`: sending, with the database-backed sources of M9 and
 //!   M10; `idempotent.rs`: M6's sessions and sequence numbers.
@@ -212,6 +219,19 @@ pub enum Msg {
         /// The partition.
         partition: u32,
     },
+    /// consumer → broker, at a restart: deliver again, in offset order,
+    /// every uncommitted record of the partitions this consumer is assigned
+    /// (a restarted consumer fetches from its committed position).
+    Fetch {
+        /// Identifies the request, so that a stale answer is ignored.
+        nonce: u64,
+    },
+    /// broker → consumer: the answer to a `Fetch`, sent ahead of the
+    /// records it delivers again.
+    Fetched {
+        /// The request this answers.
+        nonce: u64,
+    },
 }
 
 /// Timer tags.
@@ -240,6 +260,15 @@ pub enum Timer {
     TxnTimeout,
     /// Consumer: the work on the record in hand is done.
     Processed,
+    /// Consumer: the broker has not answered a `Fetch` in time.
+    FetchTimeout,
+    /// Broker: a transactional task's partition made no progress (no
+    /// transaction's request, no offset committed) for a redelivery
+    /// timeout (M7).
+    Stalled {
+        /// The partition.
+        partition: u32,
+    },
 }
 
 /// One actor of a delivery scenario.

@@ -10,7 +10,7 @@ use sim_core::{ActorId, Choices, Ctx, SimDuration, Step, Store, TimerId};
 
 use super::{Msg, Node, Timer, crash_point};
 use crate::history::Obs;
-use crate::protocols::{m9_dual_write, m10_outbox};
+use crate::protocols::{Model, m9_dual_write, m10_outbox};
 use crate::vocab::{MsgKey, SendOutcome};
 
 /// Where the producer's messages come from.
@@ -78,6 +78,8 @@ impl ProducerDb {
 /// A producer's program.
 #[derive(Clone, Debug)]
 pub struct Producer {
+    /// The protocol model (it says which partition a message goes to).
+    pub model: Model,
     /// This producer's index (0-based).
     pub index: u32,
     /// The broker.

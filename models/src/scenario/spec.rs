@@ -300,7 +300,8 @@ pub struct PauseKnobSpec {
     /// Probability that an actor pauses once, from a time drawn before
     /// `faults.until_ms`.
     pub ratio: RatioSpec,
-    /// How long the pause lasts.
+    /// How long the pause lasts (it ends at `faults.until_ms` at the
+    /// latest, as every fault does).
     pub for_ms: u64,
 }
 
@@ -359,7 +360,8 @@ pub enum FaultEvent {
         one_way: bool,
     },
     /// From `from_ms` to `to_ms`, `actor` is paused (F-pause): its
-    /// datagrams and timers wait, and it resumes with its memory.
+    /// datagrams and timers wait, and it resumes with its memory. Like a
+    /// partition, the pause ends at `faults.until_ms` at the latest.
     Pause {
         /// The actor.
         actor: String,

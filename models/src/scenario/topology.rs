@@ -160,6 +160,7 @@ impl Actors {
             .iter()
             .map(|role| match *role {
                 Role::Producer(index) => Node::Producer(Producer {
+                    model,
                     index,
                     broker,
                     messages: w.messages,
@@ -178,6 +179,7 @@ impl Actors {
                     partitions: w.partitions,
                 }),
                 Role::Broker => Node::Broker(Broker {
+                    model,
                     consumers: consumers.clone(),
                     group: group.clone(),
                     dedup_appends: spec.broker.dedup_appends || model.wiring().dedup_appends,
@@ -198,6 +200,7 @@ impl Actors {
                     dedup_window: model.dedup_window(spec.consumer.dedup_window_ms),
                     processing: SimDuration::from_ms(spec.consumer.processing_ms),
                     group: !group.is_empty(),
+                    fetch_timeout: SimDuration::from_ms(spec.broker.redeliver_ms),
                 }),
                 Role::Recovery => Node::Recovery(Recovery {
                     consumers: consumers.clone(),

@@ -5,6 +5,7 @@
 #![allow(clippy::unwrap_used)]
 
 mod causes;
+mod fault_free;
 mod golden;
 mod layers;
 mod matrix;
@@ -12,6 +13,7 @@ mod rebalance;
 mod scenarios;
 mod shrink;
 mod sweep;
+mod verdicts;
 
 use std::path::{Path, PathBuf};
 

@@ -37,6 +37,10 @@ enum Msg {
 #[derive(Default)]
 struct Vol {
     seen: u32,
+    /// Pings handled that were sent to an earlier life of this actor.
+    stale: u32,
+    /// The life this volatile state was built in.
+    life: u32,
     timers: Vec<Option<TimerId>>,
 }
 
@@ -52,7 +56,10 @@ impl Actor for Node {
     }
 
     fn start<C: Choices>(&self, _: &Vec<u32>, ctx: &mut Ctx<'_, Self, C>) -> Vol {
-        let mut v = Vol::default();
+        let mut v = Vol {
+            life: ctx.life(),
+            ..Vol::default()
+        };
         if ctx.id() == ActorId(0) {
             for i in 0..self.count {
                 ctx.send(ActorId(1), Msg::Ping(i));
@@ -74,6 +81,7 @@ impl Actor for Node {
         match msg {
             Msg::Ping(i) => {
                 v.seen += 1;
+                v.stale += u32::from(ctx.sent_to_earlier_life());
                 d.transaction(|d| d.push(i));
                 ctx.observe(if ctx.is_network_copy() { COPY + i } else { i });
                 ctx.crash_point("after-apply-before-ack")?;
@@ -241,6 +249,43 @@ fn a_crash_loses_volatile_state_and_timers_but_keeps_durable_state() {
     // retransmissions of pings 1 and 2.
     assert_eq!(sim.volatile(ActorId(1)).unwrap().seen, 2);
     assert!(end.reason.is_quiet());
+}
+
+#[test]
+fn a_datagram_sent_before_a_restart_reaches_the_new_life_marked_as_such() {
+    // The receiver crashes on ping 0 at 1 ms and restarts at 6 ms. Ping 1,
+    // sent at 0 ms and held on the wire until 20 ms, reaches the new life;
+    // ping 0's retransmission at 50 ms is sent to it.
+    let held = ScheduledDelay {
+        datagram: Datagram {
+            src: ActorId(0),
+            dst: ActorId(1),
+            nth: 2,
+        },
+        copy: false,
+        delay: SimDuration::from_ms(20),
+    };
+    let faults = FaultPlan {
+        restart_after: SimDuration::from_ms(5),
+        crashes: vec![ScheduledCrash {
+            actor: ActorId(1),
+            point: "after-apply-before-ack".into(),
+            nth: 1,
+        }],
+        delays: vec![held],
+        ..faulty()
+    };
+    let mut sim = sim_with(2, LinkConfig::reliable(1_000), faults, Seeded::new(0));
+    let end = sim.run();
+    assert_eq!(end.stats.restarts, 1);
+    let receiver = sim.volatile(ActorId(1)).unwrap();
+    assert_eq!(receiver.life, 1, "one restart");
+    assert_eq!(receiver.seen, 2, "ping 1, then ping 0 again");
+    assert_eq!(
+        receiver.stale, 1,
+        "only ping 1 was sent to the life that crashed"
+    );
+    assert_eq!(sim.volatile(ActorId(0)).unwrap().life, 0, "never restarted");
 }
 
 #[test]
@@ -510,6 +555,100 @@ fn a_paused_actor_handles_nothing_until_it_resumes_with_its_memory() {
     );
     let kinds: Vec<TraceKind> = sim.trace().iter().map(|e| e.kind).collect();
     assert!(kinds.contains(&TraceKind::Pause) && kinds.contains(&TraceKind::Resume));
+}
+
+#[test]
+fn a_pause_that_outlasts_the_heal_ends_at_the_heal() {
+    // Scheduled to 5 s and drawn for 5 s, in a run that heals at 1 s:
+    // like a partition, the pause is over when the faults are. The
+    // receiver sleeps from the start, so the pings wait for it.
+    let pause = crate::fault::ScheduledPause {
+        actor: ActorId(1),
+        from: SimTime::ZERO,
+        to: SimTime::from_ms(5_000),
+    };
+    let knob = crate::fault::PauseKnob {
+        actor: Some(ActorId(0)),
+        ratio: Ratio::new(1, 1),
+        duration: SimDuration::from_ms(5_000),
+    };
+    let plan = FaultPlan {
+        pauses: vec![pause],
+        pause_knobs: vec![knob],
+        ..faulty()
+    };
+    let heal = plan.faults_until;
+    let mut sim = sim_with(5, LinkConfig::reliable(1_000), plan, Seeded::new(3));
+    sim.record_trace();
+    sim.record_faults();
+    let end = sim.run();
+    assert!(end.reason.is_quiet());
+    assert_eq!(end.stats.pauses, 2);
+    let resumed: Vec<SimTime> = sim
+        .trace()
+        .iter()
+        .filter(|e| e.kind == TraceKind::Resume)
+        .map(|e| e.time)
+        .collect();
+    assert_eq!(resumed, [heal, heal], "both resume at the heal");
+    assert!(
+        end.time < SimTime::from_ms(1_100),
+        "drained at {}",
+        end.time
+    );
+    for p in &sim.faults().pauses {
+        assert_eq!(p.to, heal, "{p:?}");
+    }
+    let realized = sim.realized().unwrap().iter();
+    assert!(
+        realized
+            .filter_map(|r| match r {
+                Realized::Pause(p) => Some(p.to),
+                _ => None,
+            })
+            .all(|to| to == heal),
+        "a shrunk schedule names the pause as it was"
+    );
+}
+
+/// How a run ends when its pings are all cut until the heal at 20 ms and
+/// the retransmissions are due at 50 ms, with a drain of 10 ms (until
+/// 30 ms) and a time bound of `time_max_ms`.
+fn cut_short(time_max_ms: u64) -> RunEnd {
+    let plan = FaultPlan {
+        faults_until: SimTime::from_ms(20),
+        partitions: vec![Partition {
+            a: ActorId(0),
+            b: ActorId(1),
+            from: SimTime::ZERO,
+            to: SimTime::from_ms(20),
+            one_way: false,
+        }],
+        ..FaultPlan::default()
+    };
+    let limits = Limits {
+        time_max: SimTime::from_ms(time_max_ms),
+        drain_max: SimDuration::from_ms(10),
+        ..Limits::default()
+    };
+    let topology = Topology::full_mesh(&names(), LinkConfig::reliable(1_000));
+    let actors = vec![Node { count: 3 }, Node { count: 3 }];
+    Sim::new(names(), actors, topology, plan, limits, Seeded::new(1)).run()
+}
+
+#[test]
+fn a_run_ends_at_the_drain_bound_when_it_comes_before_the_time_bound() {
+    // The next event (a retransmission at 50 ms) is past both bounds: the
+    // drain bound came first, and the run ends there, nothing dispatched.
+    let end = cut_short(40);
+    assert_eq!(end.reason, EndReason::DrainBound);
+    assert_eq!(end.time, SimTime::from_ms(30), "the drain bound");
+    assert_eq!(end.stats.timers, 0, "the retransmission is not dispatched");
+    assert!(!end.reason.is_bound(), "judged, not inconclusive");
+    // Had the drain ended after the time bound, the time bound cut it.
+    let end = cut_short(25);
+    assert_eq!(end.reason, EndReason::TimeBound);
+    assert!(end.reason.is_bound());
 }
 
 #[test]
