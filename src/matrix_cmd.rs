@@ -179,6 +179,22 @@ fn legend(matrix: &Matrix) -> Vec<String> {
             "         ",
         ));
     }
+    let unprobed: Vec<&str> = matrix
+        .rows
+        .iter()
+        .filter_map(|row| row.first())
+        .map(|cell| cell.model)
+        .filter(|m| m.info().claims.iter().any(|c| c.is_law()) && !m.probed())
+        .map(|m| m.info().code)
+        .collect();
+    if !unprobed.is_empty() {
+        let line = format!(
+            "unchecked  the laws (C14, C15) that {} claim: the law probe cannot replay \
+             their handlers (eosim run on one of their lessons says why)",
+            unprobed.join(", ")
+        );
+        lines.push(reports::text::wrap(&line, "           "));
+    }
     for cell in contradictions {
         let checks: Vec<String> = cell
             .claims_broken()

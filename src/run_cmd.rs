@@ -42,8 +42,9 @@ pub fn run(path: &str, options: &RunOptions) -> u8 {
     let many = std::path::Path::new(path).is_dir();
     let mut tally = Tally::default();
     for file in &files {
-        let code = run_one(file, options, many);
+        let (code, unchecked) = run_one(file, options, many);
         tally.add(code);
+        tally.unchecked += u32::from(unchecked);
     }
     if many && format == Format::Human {
         crate::outln(tally.line());
@@ -51,7 +52,9 @@ pub fn run(path: &str, options: &RunOptions) -> u8 {
     tally.worst
 }
 
-fn run_one(file: &str, options: &RunOptions, brief: bool) -> u8 {
+/// Run one scenario file; its exit code, and whether a check its model
+/// claims went unchecked.
+fn run_one(file: &str, options: &RunOptions, brief: bool) -> (u8, bool) {
     let format = options.format;
     let scenario = match Scenario::load(file) {
         Ok(s) => s,
@@ -60,7 +63,7 @@ fn run_one(file: &str, options: &RunOptions, brief: bool) -> u8 {
             if brief && format == Format::Human {
                 crate::outln(format!("INVALID {file}"));
             }
-            return diagnostics::exit_code(&e);
+            return (diagnostics::exit_code(&e), false);
         }
     };
     let seed = options.seed.unwrap_or(scenario.seed());
@@ -74,7 +77,7 @@ fn run_one(file: &str, options: &RunOptions, brief: bool) -> u8 {
         let again = run::run(&scenario, seed, true);
         if let Some(divergence) = divergence(&report, &again) {
             eprintln!("NON-DETERMINISM in {file} at seed {seed}: {divergence}");
-            return 5;
+            return (5, false);
         }
         eprintln!(
             "deterministic: {file} seed {seed} ran twice, {} trace events identical, digest {}",
@@ -122,7 +125,8 @@ fn run_one(file: &str, options: &RunOptions, brief: bool) -> u8 {
     if let (Some(dir), true) = (&folder, options.shrink && unexpected) {
         shrink_into_folder(&scenario, seed, file, dir, format, brief);
     }
-    crate::worst(report.verdict.exit_code(), regression_code)
+    let code = crate::worst(report.verdict.exit_code(), regression_code);
+    (code, !report.unchecked.is_empty())
 }
 
 /// Run the scenario's regression seeds first, one line each (human
@@ -249,6 +253,8 @@ struct Tally {
     fail: u32,
     inconclusive: u32,
     invalid: u32,
+    /// Scenarios where a check the model claims went unchecked.
+    unchecked: u32,
     worst: u8,
 }
 
@@ -266,10 +272,17 @@ impl Tally {
 
     fn line(&self) -> String {
         let verdict = if self.worst == 0 { "PASS" } else { "FAIL" };
-        format!(
+        let mut line = format!(
             "{verdict} {} scenarios · {} as expected · {} failed · {} inconclusive · {} invalid",
             self.total, self.pass, self.fail, self.inconclusive, self.invalid
-        )
+        );
+        if self.unchecked > 0 {
+            let n = self.unchecked;
+            line.push_str(&format!(
+                "\n  * {n} with claimed checks unchecked: run one alone for why"
+            ));
+        }
+        line
     }
 }
 

@@ -690,8 +690,10 @@ fn seed_result(r: &SeedResult) -> String {
         .iter()
         .map(|f| serde_json::json!({ "check": f.check.code(), "cause": f.cause, "expected": f.expected }))
         .collect();
+    let unchecked: Vec<&str> = r.unchecked.iter().map(|(c, _)| c.code()).collect();
     let data = serde_json::json!({
         "seed": r.seed,
+        "unchecked": unchecked,
         "verdict": r.verdict.word(),
         "digest": r.digest.to_string(),
         "events": r.events,

@@ -20,7 +20,8 @@ const SCENARIO: &str = r#"Scenario(
     workload: (producers: 1, messages: 12000, interval_us: 0, partitions: 1),
     network: (default: (loss: Ratio(1, 20), delay_us_min: 1000, delay_us_max: 10000)),
     faults: (until_ms: 600000),
-    expect: Violates([C3, C8]),
+    consumer: (law_probe: false),
+    expect: Violates([C3, C4, C8]),
 )"#;
 
 fn report(c: &mut Criterion) {

@@ -5,6 +5,7 @@ use sim_core::{Buffers, EndReason, Realized, RunEnd, Seeded, Sim, SimTime, Trace
 
 use crate::check::{self, CheckId, CheckInput, CheckResult, Status, Violation};
 use crate::history::Ledger;
+use crate::protocols::Model;
 use crate::roles::Node;
 use crate::scenario::Scenario;
 
@@ -216,7 +217,7 @@ pub(crate) fn report_of(
     let results = check::run_all(&input);
     let checks = judge(&results, scenario.expected());
     let verdict = verdict(&checks, end.reason);
-    let unchecked = unchecked_claims(&checks, scenario.model().info().claims);
+    let unchecked = unchecked_claims(&checks, scenario.model());
     RunReport {
         unchecked,
         seed,
@@ -254,13 +255,25 @@ pub fn judge(results: &[CheckResult], expected: &[CheckId]) -> Vec<Judged> {
         .collect()
 }
 
-/// The checks among `claims` that were not evaluated, each with why.
-fn unchecked_claims(checks: &[Judged], claims: &[CheckId]) -> Vec<(CheckId, String)> {
+/// The checks `model` claims that were not evaluated, or only in part (a
+/// law that held on the handlers the probe replays, while others it
+/// cannot), each with why.
+fn unchecked_claims(checks: &[Judged], model: Model) -> Vec<(CheckId, String)> {
+    let claims = model.info().claims;
+    let unprobed = model.unit().unprobed();
+    let partly = |check: CheckId| {
+        let u = unprobed.first().filter(|_| check.is_law())?;
+        Some(format!(
+            "checked only where probed: the law probe cannot replay {}: {}",
+            u.handler, u.why
+        ))
+    };
     checks
         .iter()
         .filter(|j| claims.contains(&j.check))
         .filter_map(|j| match &j.judgement {
             Judgement::Unchecked(why) => Some((j.check, why.clone())),
+            Judgement::Pass(_) => partly(j.check).map(|why| (j.check, why)),
             _ => None,
         })
         .collect()

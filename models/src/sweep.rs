@@ -348,8 +348,9 @@ pub struct SummaryRecord {
     pub clusters: Vec<ClusterRecord>,
     /// One row per check expected to break that did not, in some seeds.
     pub missing: Vec<ClusterRecord>,
-    /// One row per claimed check left unchecked, with why, in some seeds.
-    #[serde(default)]
+    /// One row per claimed check left unchecked, with why, in some seeds
+    /// (required: a shard file without it was written by a version whose
+    /// digests differ, and must not be merged).
     pub unchecked: Vec<UncheckedRecord>,
     /// Wrapping sum of the seeds' digests, as 16 hex digits.
     pub digest_sum: String,

@@ -436,7 +436,7 @@ impl CheckId {
         }
     }
 
-    /// Whether the check is a law probe (run only for exactly-once models).
+    /// Whether the check is a law the probe checks (C14, C15).
     pub fn is_law(self) -> bool {
         matches!(self, CheckId::C14 | CheckId::C15)
     }

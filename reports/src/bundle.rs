@@ -319,11 +319,15 @@ fn verdict(rec: &Recording) -> (&'static str, String) {
         .collect::<std::collections::BTreeSet<_>>()
         .into_iter()
         .collect();
-    let line = if broken.is_empty() {
+    let mut line = if broken.is_empty() {
         format!("no violations · digest {}", r.end.digest)
     } else {
         format!("{} · digest {}", broken.join(" · "), r.end.digest)
     };
+    if !r.unchecked.is_empty() {
+        let codes: Vec<&str> = r.unchecked.iter().map(|(c, _)| c.code()).collect();
+        line = format!("{line} · claimed, unchecked: {}", codes.join(", "));
+    }
     (word, line)
 }
 

@@ -462,7 +462,7 @@ pub fn render(explanations: &[Explanation]) -> String {
         told.extend(x.subject.as_deref());
     }
     if explanations.is_empty() {
-        out.push_str("No violations: every check held, or was skipped.\n");
+        out.push_str("No violations: every check held, was skipped or went unchecked.\n");
     }
     out
 }

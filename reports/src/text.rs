@@ -395,6 +395,13 @@ pub fn summary_line(scenario: &Scenario, report: &RunReport) -> String {
     } else {
         broken.join(",")
     };
+    // A claimed check unchecked is marked, whatever else broke; the word
+    // keeps a space after it.
+    let word = match (unchecked.is_empty(), word) {
+        (true, w) => w.to_string(),
+        (false, "INCONCL") => "INCONC*".to_string(),
+        (false, w) => format!("{w}*"),
+    };
     format!(
         "{word:<8}{:<27} {:<14} s{:<4} {:<13} {}",
         truncate(scenario.name(), 27),

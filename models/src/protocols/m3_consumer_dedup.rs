@@ -11,8 +11,9 @@
 //!   commit (redelivery) or a network duplicate finds the id in the set
 //!   (C1, C2, C3, C5, C6, C8, C16). It does not claim the laws C14 and C15:
 //!   the check, the effect and the record are separate steps, so a crash
-//!   between them breaks `f(f(s,false),true) = f(s,true)` by construction;
-//!   the law probe would flag every record, as it does for M0-naive.
+//!   between them breaks `f(f(s,false),true) = f(s,true)` by construction,
+//!   and the law probe shows it on every record, as for M0-naive (an
+//!   unclaimed violation: lessons expect it).
 //! - *Expected violations.* C4 (the log holds duplicate appends; the
 //!   seen-set makes them harmless). Under crashes: C3 and C8.
 //! - *Breakers.* F-crash at `after-effect-before-record`: the effect is

@@ -39,9 +39,10 @@
 //! - *Claimed guarantee.* `M7`: exactly-once effect (C1, C2, C3, C5, C6,
 //!   C7, C8), atomic transactions (C9), no read of an uncommitted record
 //!   (C10), fencing (C13) and liveness (C16), under every network fault and
-//!   every crash point. It does not claim the laws C14 and C15: the effect
-//!   lives in the output log, not in the consumer's database the probe
-//!   clones (as for M8 and M12).
+//!   every crash point. It claims the laws C14 and C15 too, as an
+//!   exactly-once model, but the probe cannot replay its task (the effect
+//!   lives in the output log and the coordinator, not in the consumer's
+//!   database the probe clones): runs report them UNCHECKED and say so.
 //!   `M7Pre890` claims the same while requests arrive in order: under
 //!   loss, duplication, crashes, partitions, pauses and clock jumps on FIFO
 //!   links, not under reordering (the fault matrix's 200-seed run found C1,

@@ -20,9 +20,10 @@
 //!   producer fed the source topic): Flink's exactly-once is per source
 //!   record, and a duplicate the log held would take effect twice (C3).
 //! - *Claimed guarantee.* `M8`: exactly-once effect (C1, C2, C3, C5, C6, C7,
-//!   C8, C16) under every crash point and network fault. It does not claim
-//!   the laws C14 and C15: their probe runs per record, and here a record
-//!   alone changes no durable state (its effect waits for the checkpoint).
+//!   C8, C16) under every crash point and network fault, and the laws C14
+//!   and C15, which the probe cannot check here: it replays one record's
+//!   handler, and a record alone changes no durable state (its effect waits
+//!   for the checkpoint); runs report them UNCHECKED and say so.
 //!   `M8AtLeastOnce`: at-least-once (C1, C2, C5, C6, C16).
 //! - *Expected violations.* `M8AtLeastOnce`: C3 and C8 after a crash.
 //! - *Breakers.* The sink's transaction timeout ([`SINK_TIMEOUT_MS`], 1 s):

@@ -809,6 +809,7 @@ impl Consumer {
             db,
             memory: &v.seen,
             now: ctx.clock(),
+            true_now: ctx.now(),
         };
         let report = law_probe::probe(self.model, reached, rec, scratch, plan);
         ctx.observe(Obs::Probe(Box::new(report)));

@@ -28,7 +28,7 @@
 use sim_core::{Crashed, SimDuration, SimTime, Step, Store};
 use smallvec::SmallVec;
 
-use crate::history::{Law, LawFailure, Obs, ProbeReport, RetryAt, RetryReason};
+use crate::history::{Law, LawFailure, Obs, ProbeReport, RetryAt, RetryReason, StateField};
 use crate::protocols::{Gate, Model, Record};
 use crate::roles::ConsumerDb;
 use crate::vocab::{IdSet, MsgKey};
@@ -39,15 +39,29 @@ pub struct RetryPlan {
     /// The run's timeouts after which a retry comes, each named (`the
     /// producer's retry timeout`).
     pub timeouts: Vec<(SimDuration, &'static str)>,
-    /// The latest moment, on an actor's clock, at which a retry can still
-    /// come: faults end, then the slowest way back.
-    pub latest: SimTime,
+    /// The slowest way back once nothing holds a message up: the longest
+    /// timeout, a round trip on the slowest link, a record's processing.
+    pub slack: SimDuration,
+    /// When the run's faults can no longer hold a message up (the heal, or
+    /// the end of the last scheduled partition or pause), plus how far
+    /// ahead a clock can jump; `None`: the scenario injects no fault.
+    pub faults_end: Option<SimTime>,
 }
 
 impl RetryPlan {
-    /// The moments the probe retries at, for a failed attempt at `now` on
-    /// a protocol whose state has `horizons`: at once first, then each
-    /// later moment a retry can reach, each once.
+    /// Whether a retry `after` a failed attempt at true time `now` can
+    /// come: within the slack of the attempt, or within the slack of the
+    /// faults' end.
+    fn reaches(&self, now: SimTime, after: SimDuration) -> bool {
+        after <= self.slack
+            || self
+                .faults_end
+                .is_some_and(|end| now + after <= end + self.slack)
+    }
+
+    /// The moments the probe retries at, for a failed attempt at true time
+    /// `now` on a protocol whose state has `horizons`: at once first, then
+    /// each later moment a retry can reach, each once.
     fn moments(&self, now: SimTime, horizons: &[crate::protocols::Horizon]) -> Vec<RetryAt> {
         let timeouts = self.timeouts.iter().map(|(after, what)| RetryAt {
             after: *after,
@@ -59,8 +73,7 @@ impl RetryPlan {
         });
         let mut moments = vec![RetryAt::default()];
         for m in past.chain(timeouts) {
-            let reachable = now + m.after <= self.latest;
-            if reachable && moments.iter().all(|k| k.after != m.after) {
+            if self.reaches(now, m.after) && moments.iter().all(|k| k.after != m.after) {
                 moments.push(m);
             }
         }
@@ -154,13 +167,45 @@ fn attempt(
 }
 
 /// Databases the probe clones into, kept between records so that each
-/// probe reuses their allocations.
+/// probe reuses their allocations; and the failures whose state was
+/// already shown.
 #[derive(Debug)]
 pub struct Scratch {
     clean: ConsumerDb,
     twice: ConsumerDb,
     retried: ConsumerDb,
     clean_later: ConsumerDb,
+    /// The (law, crash point) pairs whose first failure carries its state:
+    /// reports show the first failure of each, and a field-by-field diff
+    /// costs a pass over every table, so later ones carry none.
+    shown: Vec<(Law, Option<&'static str>)>,
+}
+
+impl Scratch {
+    /// The clean attempt a retry is compared with: made when the retry
+    /// came (`later`), or when the failed attempt was.
+    fn clean_one(&self, later: bool) -> &ConsumerDb {
+        if later {
+            &self.clean_later
+        } else {
+            &self.clean
+        }
+    }
+
+    /// The state to attach to a failure of `law` at `point`: `diff()` the
+    /// first time, nothing after.
+    fn state_once(
+        &mut self,
+        law: Law,
+        point: Option<&'static str>,
+        diff: impl FnOnce(&Scratch) -> Vec<StateField>,
+    ) -> Vec<StateField> {
+        if self.shown.contains(&(law, point)) {
+            return Vec::new();
+        }
+        self.shown.push((law, point));
+        diff(self)
+    }
 }
 
 impl Scratch {
@@ -171,6 +216,7 @@ impl Scratch {
             twice: s.clone(),
             retried: s.clone(),
             clean_later: s.clone(),
+            shown: Vec::new(),
         }
     }
 }
@@ -183,8 +229,11 @@ pub struct Reached<'a> {
     pub db: &'a ConsumerDb,
     /// The memory a crash loses.
     pub memory: &'a IdSet,
-    /// The consumer's clock.
+    /// The consumer's clock, as the handler reads it (a clock jump moves
+    /// it).
     pub now: SimTime,
+    /// The true time, which says whether a retry can still come.
+    pub true_now: SimTime,
 }
 
 /// Probe both laws for processing `rec` from `reached`, retrying at the
@@ -196,7 +245,12 @@ pub fn probe(
     scratch: &mut Scratch,
     plan: &RetryPlan,
 ) -> ProbeReport {
-    let Reached { db: s, memory, now } = reached;
+    let Reached {
+        db: s,
+        memory,
+        now,
+        true_now,
+    } = reached;
     scratch.clean.clone_from(s);
     let mut clean_memory = memory.clone();
     let first = attempt(model, &mut scratch.clean, &mut clean_memory, rec, None, now);
@@ -206,17 +260,21 @@ pub fn probe(
     attempt(model, &mut scratch.twice, &mut clean_memory, rec, None, now);
     if scratch.twice != scratch.clean {
         let (twice, clean) = (&scratch.twice, &scratch.clean);
+        let difference = describe(twice, clean, "after processing twice", "after once");
+        let state = scratch.state_once(Law::Idempotence, None, |d| {
+            ConsumerDb::field_diff([s, &d.clean, &d.twice], rec.key, rec.dedup_id)
+        });
         failures.push(LawFailure {
             law: Law::Idempotence,
             crash_point: None,
             retry: RetryAt::default(),
-            difference: describe(twice, clean, "after processing twice", "after once"),
-            state: ConsumerDb::field_diff([s, clean, twice], rec.key, rec.dedup_id),
+            difference,
+            state,
         });
     }
 
     let moments = if first.read_clock {
-        plan.moments(now, &model.unit().horizons(s))
+        plan.moments(true_now, &model.unit().horizons(s))
     } else {
         vec![RetryAt::default()]
     };
@@ -248,7 +306,9 @@ fn retry_differs(
     (k, point): (usize, &'static str),
     retry: RetryAt,
 ) -> Option<LawFailure> {
-    let Reached { db: s, memory, now } = reached;
+    let Reached {
+        db: s, memory, now, ..
+    } = reached;
     let retried = &mut scratch.retried;
     retried.clone_from(s);
     attempt(model, retried, &mut memory.clone(), rec, Some(k), now);
@@ -262,28 +322,31 @@ fn retry_differs(
     if *retried == scratch.clean {
         return None;
     }
-    let mut compared = &scratch.clean;
-    if retry.after > SimDuration::default() {
+    let later_clean = retry.after > SimDuration::default();
+    if later_clean {
         scratch.clean_later.clone_from(s);
         let clean_later = &mut scratch.clean_later;
         attempt(model, clean_later, &mut memory.clone(), rec, None, later);
         if *retried == *clean_later {
             return None;
         }
-        compared = &scratch.clean_later;
     }
-    let retried = &scratch.retried;
+    let difference = describe(
+        &scratch.retried,
+        scratch.clean_one(later_clean),
+        "after the retry",
+        "after one clean attempt",
+    );
+    let state = scratch.state_once(Law::Retry, Some(point), |d| {
+        let clean = d.clean_one(later_clean);
+        ConsumerDb::field_diff([s, clean, &d.retried], rec.key, rec.dedup_id)
+    });
     Some(LawFailure {
         law: Law::Retry,
         crash_point: Some(point),
         retry,
-        difference: describe(
-            retried,
-            compared,
-            "after the retry",
-            "after one clean attempt",
-        ),
-        state: ConsumerDb::field_diff([s, compared, retried], rec.key, rec.dedup_id),
+        difference,
+        state,
     })
 }
 
@@ -313,12 +376,13 @@ mod tests {
     }
 
     /// Probe `model` on `s` with an empty memory at t=0, retries allowed
-    /// up to `plan.latest`.
+    /// as far as `plan` reaches.
     fn probe_on(model: &str, s: &ConsumerDb, plan: &RetryPlan) -> ProbeReport {
         let reached = Reached {
             db: s,
             memory: &IdSet::default(),
             now: SimTime::ZERO,
+            true_now: SimTime::ZERO,
         };
         let model = registry().get(model).unwrap();
         probe(model, reached, rec(), &mut Scratch::new(s), plan)
@@ -385,14 +449,15 @@ mod tests {
     fn a_dedup_window_breaks_the_law_only_when_a_retry_can_come_past_it() {
         let short = RetryPlan {
             timeouts: vec![(SimDuration::from_ms(50), "the producer's retry timeout")],
-            latest: SimTime::from_ms(100),
+            slack: SimDuration::from_ms(60),
+            faults_end: Some(SimTime::from_ms(40)),
         };
         let report = probe_on("M5", &windowed(300_000), &short);
         assert!(report.failures.is_empty(), "{:?}", report.failures);
         assert_eq!(report.retry_probes, 2, "at once, and after the timeout");
 
         let long = RetryPlan {
-            latest: SimTime::from_ms(400_000),
+            faults_end: Some(SimTime::from_ms(400_000)),
             ..short
         };
         let report = probe_on("M5", &windowed(300_000), &long);
@@ -411,7 +476,8 @@ mod tests {
     fn a_pruned_idempotency_key_breaks_the_law() {
         let plan = RetryPlan {
             timeouts: Vec::new(),
-            latest: SimTime::from_ms(5_000),
+            slack: SimDuration::default(),
+            faults_end: Some(SimTime::from_ms(5_000)),
         };
         let report = probe_on("M11", &windowed(2_000), &plan);
         let f = &report.failures[0];
@@ -425,7 +491,8 @@ mod tests {
     fn a_handler_that_never_reads_its_clock_is_retried_at_once_only() {
         let plan = RetryPlan {
             timeouts: vec![(SimDuration::from_ms(50), "the producer's retry timeout")],
-            latest: SimTime::from_ms(400_000),
+            slack: SimDuration::from_ms(60),
+            faults_end: Some(SimTime::from_ms(400_000)),
         };
         let report = probe_on("M4", &ConsumerDb::new(1, 3), &plan);
         assert_eq!(report.retry_probes, 1);

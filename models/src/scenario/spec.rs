@@ -150,8 +150,8 @@ impl Default for BrokerSpec {
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields, default)]
 pub struct ConsumerSpec {
-    /// Probe C14 and C15 before processing each record (exactly-once models
-    /// only). Default true.
+    /// Probe C14 and C15 before processing each record, whatever the model
+    /// claims. Default true.
     pub law_probe: bool,
     /// How long a dedup entry counts (M5 only). Default 300000 ms, SQS
     /// FIFO's five minutes. Left out of the resolved file when unset.

@@ -407,10 +407,10 @@ fn ratio(r: RatioSpec) -> Ratio {
 
 /// When a retry can come in a run of `spec`: after the producer's retry
 /// timeout (if it retries), the broker's redelivery timeout and a
-/// consumer's restart; and at the latest once faults have ended, the
-/// slowest of those has passed, a datagram has crossed the slowest link
-/// both ways, a record has been processed, and a clock that jumped ahead
-/// reads its jump.
+/// consumer's restart; within the slowest of those, a round trip on the
+/// slowest link and a record's processing (the slack) of the failed
+/// attempt; and, if the scenario injects faults, as late as the slack
+/// after they end, a clock that jumped ahead reading its jump.
 fn retry_plan(spec: &ScenarioSpec, model: Model) -> RetryPlan {
     let ms = SimDuration::from_ms;
     let mut timeouts = vec![
@@ -424,27 +424,53 @@ fn retry_plan(spec: &ScenarioSpec, model: Model) -> RetryPlan {
         timeouts.push((ms(spec.producer.retry_ms), "the producer's retry timeout"));
     }
     let slowest_timeout = timeouts.iter().map(|(t, _)| *t).max().unwrap_or_default();
-    let faults_end = spec
-        .faults
-        .schedule
-        .iter()
-        .filter_map(|e| match e {
-            FaultEvent::Partition { to_ms, .. } | FaultEvent::Pause { to_ms, .. } => Some(*to_ms),
-            _ => None,
-        })
-        .chain(
-            spec.faults
-                .pause
-                .iter()
-                .map(|p| spec.faults.until_ms.saturating_add(p.for_ms)),
-        )
-        .fold(spec.faults.until_ms, u64::max);
-    let latest = SimTime::from_ms(faults_end)
-        + slowest_timeout
+    let slack = slowest_timeout
         + SimDuration(slowest_delay_us(spec).saturating_mul(2))
-        + ms(spec.consumer.processing_ms)
-        + ms(largest_jump_ahead_ms(spec));
-    RetryPlan { timeouts, latest }
+        + ms(spec.consumer.processing_ms);
+    let faults_end = injects_faults(spec).then(|| {
+        let end = spec
+            .faults
+            .schedule
+            .iter()
+            .filter_map(|e| match e {
+                FaultEvent::Partition { to_ms, .. } | FaultEvent::Pause { to_ms, .. } => {
+                    Some(*to_ms)
+                }
+                _ => None,
+            })
+            .fold(spec.faults.until_ms, u64::max);
+        SimTime::from_ms(end) + ms(largest_jump_ahead_ms(spec))
+    });
+    RetryPlan {
+        timeouts,
+        slack,
+        faults_end,
+    }
+}
+
+/// Whether the scenario injects any fault that can hold a message up or
+/// make an actor retry: loss or duplication on a link, a crash, pause,
+/// clock jump, eviction or rebalance knob, or a scheduled fault (a delay
+/// is not a fault: the slack covers it).
+fn injects_faults(spec: &ScenarioSpec) -> bool {
+    let lossy = |loss: RatioSpec, dup: RatioSpec| loss.0 > 0 || dup.0 > 0;
+    let net = &spec.network;
+    let f = &spec.faults;
+    lossy(net.default.loss, net.default.duplicate)
+        || net.links.iter().any(|l| {
+            lossy(
+                l.loss.unwrap_or(RatioSpec(0, 1)),
+                l.duplicate.unwrap_or(RatioSpec(0, 1)),
+            )
+        })
+        || !f.crash.is_empty()
+        || !f.pause.is_empty()
+        || f.clock_jump_ms_max.is_some()
+        || f.expire.is_some()
+        || f.rebalance.is_some()
+        || f.schedule
+            .iter()
+            .any(|e| !matches!(e, FaultEvent::Delay { .. }))
 }
 
 /// The longest a datagram can take on any link, scheduled delays included.
