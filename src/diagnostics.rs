@@ -79,14 +79,24 @@ pub fn report(err: &ScenarioError, format: Format) {
         return;
     };
     for d in diagnostics {
+        let offset = d.offset.min(source.len());
+        // The graphical renderer cannot format columns past 65,535; JSON
+        // keeps the true offset.
+        let long = (format == Format::Human)
+            .then(|| excerpt(source, offset, d.line))
+            .flatten();
+        let (shown, offset, label) = match long {
+            Some((text, at)) => (text, at, format!("{} (column {})", d.label, d.column)),
+            None => (source.clone(), offset, d.label.clone()),
+        };
         let located = Located {
             code: d.code,
             message: d.message.clone(),
             help: d.help.clone(),
-            label: d.label.clone(),
-            offset: d.offset.min(source.len()),
-            len: d.len,
-            source: NamedSource::new(file, source.clone()),
+            label,
+            offset,
+            len: d.len.min(EXCERPT_SIDE),
+            source: NamedSource::new(file, shown),
         };
         match format {
             Format::Human => eprintln!("{}", render(&located)),
@@ -99,6 +109,41 @@ pub fn report(err: &ScenarioError, format: Format) {
             }
         }
     }
+}
+
+/// The longest line a diagnostic shows whole; past it, an excerpt.
+const LINE_SHOWN_MAX: usize = 1000;
+
+/// How many bytes an excerpt keeps on each side of the error.
+const EXCERPT_SIDE: usize = 120;
+
+/// For an error at `offset` on line `line` (1-based) of a line longer than
+/// [`LINE_SHOWN_MAX`]: a source of that many lines whose last one is an
+/// excerpt around the error, and the error's offset in it, so that the
+/// renderer keeps the line number, shows a bounded excerpt, and never sees
+/// a column it cannot format.
+fn excerpt(source: &str, offset: usize, line: usize) -> Option<(String, usize)> {
+    let start = source[..offset].rfind('\n').map_or(0, |i| i + 1);
+    let end = source[offset..]
+        .find('\n')
+        .map_or(source.len(), |i| offset + i);
+    if end - start <= LINE_SHOWN_MAX {
+        return None;
+    }
+    let floor = |mut i: usize| {
+        while !source.is_char_boundary(i) {
+            i -= 1;
+        }
+        i
+    };
+    let from = floor(offset.saturating_sub(EXCERPT_SIDE).max(start));
+    let to = floor((offset + EXCERPT_SIDE).min(end));
+    let mut shown = "\n".repeat(line.saturating_sub(1));
+    shown.push('…');
+    let at = shown.len() + (offset - from);
+    shown.push_str(&source[from..to]);
+    shown.push('…');
+    Some((shown, at))
 }
 
 fn render(d: &Located) -> String {

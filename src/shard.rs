@@ -229,6 +229,25 @@ fn check_shard(f: &str, s: &ShardFile) -> Result<(), String> {
             r.runs, r.pass, r.fail, r.inconclusive
         ));
     }
+    // Every per-check count is a number of this shard's seeds: bounded by
+    // its runs, so that merged sums cannot wrap.
+    let counts = r.by_check.iter().map(|(c, n)| (c.code(), *n));
+    let clusters = r
+        .clusters
+        .iter()
+        .chain(&r.missing)
+        .map(|c| (c.check.code(), c.seeds));
+    let unchecked = r.unchecked.iter().map(|u| (u.check.code(), u.seeds));
+    if let Some((check, n)) = counts
+        .chain(clusters)
+        .chain(unchecked)
+        .find(|(_, n)| *n > r.runs)
+    {
+        return Err(format!(
+            "{f}: counts {n} seeds for {check}, more seeds than it ran ({})",
+            r.runs
+        ));
+    }
     Ok(())
 }
 

@@ -78,6 +78,32 @@ fn every_malformed_scenario_exits_4_and_names_its_line() {
     }
 }
 
+/// An error past column 65,535 used to panic inside the renderer: it is
+/// shown as a bounded excerpt of its line, with its column named.
+#[test]
+fn an_error_far_along_a_very_long_line_is_shown_as_an_excerpt() {
+    let dir = scratch("long-line");
+    std::fs::create_dir_all(&dir).unwrap();
+    let file = dir.join("long.ron");
+    let name = "x".repeat(70_000);
+    std::fs::write(
+        &file,
+        format!("Scenario(name: \"{name}\", model: M4, expect: Pas)"),
+    )
+    .unwrap();
+    let out = eosim(&["check", &file.to_string_lossy()]);
+    let said = stderr(&out);
+    assert_eq!(out.status.code(), Some(4), "{said}");
+    assert!(said.contains("did you mean `Pass`?"), "{said}");
+    assert!(said.contains("(column 70039)"), "{said}");
+    assert!(
+        said.len() < 2_000,
+        "a bounded excerpt: {} bytes",
+        said.len()
+    );
+    std::fs::remove_dir_all(&dir).unwrap();
+}
+
 #[test]
 fn errors_can_be_read_without_graphics() {
     let out = Command::new(env!("CARGO_BIN_EXE_eosim"))
@@ -652,6 +678,47 @@ fn three_shards_merged_equal_the_single_sweep() {
         "{}",
         stderr(&incomplete)
     );
+    std::fs::remove_dir_all(&dir).unwrap();
+}
+
+/// A shard file with a shard count of 0, or a per-check count above its
+/// seeds (which would wrap the merged sum), is refused with a clear error,
+/// never a panic or a wrong total.
+#[test]
+fn hostile_shard_files_are_refused_not_merged() {
+    let dir = scratch("hostile-shards");
+    let out = dir.to_string_lossy().into_owned();
+    let sweep = eosim(&[
+        "sweep",
+        "scenarios/05-m2-lost-ack-duplicates.ron",
+        "--seeds",
+        "0..4",
+        "--shard",
+        "0/1",
+        "--progress",
+        "none",
+        "--out",
+        &out,
+    ]);
+    assert_eq!(sweep.status.code(), Some(0), "{}", stderr(&sweep));
+    let file = dir.join("m2-lost-ack-duplicates/shard-0-of-1.json");
+    let good: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(&file).unwrap()).unwrap();
+    let hostile = |name: &str, change: &dyn Fn(&mut serde_json::Value)| {
+        let mut v = good.clone();
+        change(&mut v);
+        let path = dir.join(name);
+        std::fs::write(&path, v.to_string()).unwrap();
+        let merged = eosim(&["merge", &path.to_string_lossy()]);
+        assert_eq!(merged.status.code(), Some(2), "{name}: {}", stderr(&merged));
+        stderr(&merged)
+    };
+    let zero = hostile("zero.json", &|v| v["shard_count"] = 0.into());
+    assert!(zero.contains("0 shards"), "{zero}");
+    let huge = hostile("huge.json", &|v| {
+        v["summary"]["by_check"]["C3"] = u64::MAX.into();
+    });
+    assert!(huge.contains("more seeds than it ran"), "{huge}");
     std::fs::remove_dir_all(&dir).unwrap();
 }
 
