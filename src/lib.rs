@@ -453,12 +453,22 @@ fn parse_seed(s: &str) -> Result<u64, String> {
     parsed.map_err(|_| format!("`{s}` is not a seed: expected a decimal or 0x-hex u64"))
 }
 
-/// A rayon pool of `jobs` workers (default: every core), and its size; a
-/// pool that cannot start is reported and gives exit code 2.
+/// A rayon pool of `jobs` workers (default: every core; at most
+/// [`JOBS_PER_CORE`] per core, more only wait on each other), and its
+/// size; a pool that cannot start is reported and gives exit code 2.
+/// The most workers per core a sweep or matrix starts.
+const JOBS_PER_CORE: usize = 4;
+
 fn worker_pool(jobs: Option<usize>) -> Result<(rayon::ThreadPool, usize), u8> {
-    let jobs = jobs
-        .unwrap_or_else(|| std::thread::available_parallelism().map_or(1, usize::from))
-        .max(1);
+    let cores = std::thread::available_parallelism().map_or(1, usize::from);
+    let most = cores.saturating_mul(JOBS_PER_CORE);
+    let jobs = jobs.unwrap_or(cores).max(1);
+    let jobs = if jobs > most {
+        eprintln!("note: --jobs {jobs} capped to {most} ({JOBS_PER_CORE} per core)");
+        most
+    } else {
+        jobs
+    };
     match rayon::ThreadPoolBuilder::new().num_threads(jobs).build() {
         Ok(pool) => Ok((pool, jobs)),
         Err(e) => {

@@ -90,10 +90,14 @@ fn run_one(file: &str, options: &RunOptions, brief: bool) -> (u8, bool) {
         options.out.is_some() && (report.verdict == run::Verdict::Fail || options.report_always);
     let recording =
         (explained || wants_folder).then(|| crate::runfolder::record(&scenario, report.seed));
-    let folder = recording
+    let written = recording
         .as_ref()
         .filter(|_| wants_folder)
-        .and_then(|rec| run_folder(&scenario, rec, file, options));
+        .map(|rec| run_folder(&scenario, rec, file, options));
+    // A run folder that could not be written is an error (exit 2), after
+    // the verdict is printed.
+    let write_failed = matches!(written, Some(Err(())));
+    let folder = written.and_then(Result::ok).flatten();
     let told = recording
         .as_ref()
         .filter(|_| explained)
@@ -126,6 +130,11 @@ fn run_one(file: &str, options: &RunOptions, brief: bool) -> (u8, bool) {
         shrink_into_folder(&scenario, seed, file, dir, format, brief);
     }
     let code = crate::worst(report.verdict.exit_code(), regression_code);
+    let code = if write_failed {
+        crate::worst(code, 2)
+    } else {
+        code
+    };
     (code, !report.unchecked.is_empty())
 }
 
@@ -155,18 +164,21 @@ fn first_story(first: &reports::explain::Explanation) -> String {
 
 /// Write the run folder of a recorded run (a run with an unexpected
 /// violation, or any run with `--report`); returns its path.
+/// Write the run folder under `--out`; the folder, or the error said.
 fn run_folder(
     scenario: &Scenario,
     recorded: &models::record::Recording,
     file: &str,
     options: &RunOptions,
-) -> Option<String> {
-    let out = options.out.as_deref()?;
+) -> Result<Option<String>, ()> {
+    let Some(out) = options.out.as_deref() else {
+        return Ok(None);
+    };
     match crate::runfolder::write(out, scenario, recorded, file) {
-        Ok(dir) => Some(dir.to_string_lossy().into_owned()),
+        Ok(dir) => Ok(Some(dir.to_string_lossy().into_owned())),
         Err(msg) => {
             eprintln!("error: {msg}");
-            None
+            Err(())
         }
     }
 }

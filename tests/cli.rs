@@ -104,6 +104,42 @@ fn an_error_far_along_a_very_long_line_is_shown_as_an_excerpt() {
     std::fs::remove_dir_all(&dir).unwrap();
 }
 
+/// A run folder that cannot be written is an error, not a silent pass;
+/// a huge `--jobs` is capped, not obeyed.
+#[test]
+fn an_unwritable_run_folder_fails_and_huge_jobs_are_capped() {
+    let out = eosim(&[
+        "run",
+        "scenarios/16-m4-inbox-holds.ron",
+        "--report",
+        "--out",
+        "/dev/null/runs",
+    ]);
+    assert_eq!(out.status.code(), Some(2), "{}", stdout(&out));
+    assert!(stderr(&out).contains("error: "), "{}", stderr(&out));
+    assert!(
+        stdout(&out).contains("PASS"),
+        "the verdict is still printed"
+    );
+
+    let dir = scratch("jobs");
+    let sweep = eosim(&[
+        "sweep",
+        "scenarios/16-m4-inbox-holds.ron",
+        "--seeds",
+        "0..3",
+        "--jobs",
+        "100000",
+        "--progress",
+        "none",
+        "--out",
+        &dir.to_string_lossy(),
+    ]);
+    assert_eq!(sweep.status.code(), Some(0), "{}", stderr(&sweep));
+    assert!(stderr(&sweep).contains("capped to"), "{}", stderr(&sweep));
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
 #[test]
 fn errors_can_be_read_without_graphics() {
     let out = Command::new(env!("CARGO_BIN_EXE_eosim"))
