@@ -129,11 +129,20 @@ impl Validator<'_> {
                 }
                 self.positive(&format!("{path}.nth"), u64::from(*nth));
             }
-            FaultEvent::Drop { link, nth }
-            | FaultEvent::Duplicate { link, nth }
-            | FaultEvent::Delay { link, nth, .. } => {
+            FaultEvent::Drop { link, nth } | FaultEvent::Duplicate { link, nth } => {
                 self.check_link_name(&format!("{path}.link"), link, actors);
                 self.positive(&format!("{path}.nth"), *nth);
+            }
+            FaultEvent::Delay {
+                link,
+                nth,
+                delay_us,
+                ..
+            } => {
+                self.check_link_name(&format!("{path}.link"), link, actors);
+                self.positive(&format!("{path}.nth"), *nth);
+                // As a link's delay_us_max: at most one hour.
+                self.in_range(&format!("{path}.delay_us"), *delay_us, 0, 3_600_000_000);
             }
             FaultEvent::ClockJump { actor, at_ms, .. } | FaultEvent::Expire { actor, at_ms } => {
                 self.actor(&format!("{path}.actor"), actor, actors);
