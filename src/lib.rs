@@ -498,16 +498,26 @@ fn parse_check(s: &str) -> Result<models::check::CheckId, String> {
     })
 }
 
-/// Write to stdout; when the reader has gone (`eosim … | head`), stop
-/// quietly instead of panicking.
+/// Write to stdout; when the reader has gone (`eosim … | head`), drop
+/// this and later output quietly instead of panicking (see
+/// [`STDOUT_CLOSED`]).
 fn out(text: impl std::fmt::Display) {
     use std::io::Write as _;
+    use std::sync::atomic::Ordering::Relaxed;
+    if STDOUT_CLOSED.load(Relaxed) {
+        return;
+    }
     let mut stdout = std::io::stdout().lock();
     let written = write!(stdout, "{text}").and_then(|()| stdout.flush());
     if written.is_err_and(|e| e.kind() == std::io::ErrorKind::BrokenPipe) {
-        std::process::exit(0);
+        STDOUT_CLOSED.store(true, Relaxed);
     }
 }
+
+/// Set when the reader of stdout went away (`eosim sweep … | head -1`):
+/// later output is dropped, and the command still finishes its files and
+/// exits with the code its outcome gives.
+static STDOUT_CLOSED: std::sync::atomic::AtomicBool = std::sync::atomic::AtomicBool::new(false);
 
 /// [`out`] and a newline.
 fn outln(text: impl std::fmt::Display) {

@@ -140,6 +140,41 @@ fn an_unwritable_run_folder_fails_and_huge_jobs_are_capped() {
     let _ = std::fs::remove_dir_all(&dir);
 }
 
+/// A reader that goes away (`eosim sweep … | head -1`) neither hides the
+/// sweep's exit code nor leaves its folder unfinished.
+#[test]
+fn a_closed_stdout_keeps_the_exit_code_and_finishes_the_folder() {
+    let dir = scratch("closed-stdout");
+    let _ = std::fs::remove_dir_all(&dir);
+    let (dir, file) = scratch_copy(
+        "closed-stdout",
+        "tests/fixtures/m2-claims-too-much.ron",
+        "m2.ron",
+    );
+    let mut child = Command::new(env!("CARGO_BIN_EXE_eosim"))
+        .args([
+            "sweep", &file, "--seeds", "0..30", "--jobs", "1", "--format", "json",
+        ])
+        .args(["--progress", "none", "--out", &dir.to_string_lossy()])
+        .current_dir(env!("CARGO_MANIFEST_DIR"))
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .unwrap();
+    drop(child.stdout.take());
+    let status = child.wait().unwrap();
+    assert_eq!(status.code(), Some(1), "the sweep has unexpected failures");
+    let folders: Vec<String> = std::fs::read_dir(dir.join("m2-claims-too-much"))
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .collect();
+    assert!(
+        folders.iter().all(|f| !f.ends_with(".partial")),
+        "{folders:?}"
+    );
+    std::fs::remove_dir_all(&dir).unwrap();
+}
+
 #[test]
 fn errors_can_be_read_without_graphics() {
     let out = Command::new(env!("CARGO_BIN_EXE_eosim"))
