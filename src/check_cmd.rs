@@ -10,7 +10,7 @@ pub fn check(path: &str, format: Format) -> u8 {
     let files = match scenario_files(path) {
         Ok(files) => files,
         Err(msg) => {
-            eprintln!("error: {msg}");
+            errln!("error: {msg}");
             return 4;
         }
     };

@@ -62,7 +62,7 @@ pub fn man(args: &ManArgs) -> u8 {
     match written {
         Ok(()) => 0,
         Err(msg) => {
-            eprintln!("error: {msg}");
+            errln!("error: {msg}");
             2
         }
     }

@@ -70,7 +70,7 @@ pub fn report(err: &ScenarioError, format: Format) {
     } = err
     else {
         match format {
-            Format::Human => eprintln!("error: {err}"),
+            Format::Human => errln!("error: {err}"),
             Format::Json => {
                 let data = serde_json::json!({ "message": err.to_string(), "severity": "error" });
                 crate::outln(reports::jsonl::envelope("diagnostic", &data));
@@ -99,7 +99,7 @@ pub fn report(err: &ScenarioError, format: Format) {
             source: NamedSource::new(file, shown),
         };
         match format {
-            Format::Human => eprintln!("{}", render(&located)),
+            Format::Human => errln!("{}", render(&located)),
             Format::Json => {
                 let mut json = String::new();
                 let _ = JSONReportHandler::new().render_report(&mut json, &located);

@@ -23,14 +23,14 @@ const COLUMN: usize = 37;
 pub fn diff(a: &str, b: &str, html: Option<&str>) -> u8 {
     for dir in [a, b] {
         if !Path::new(dir).is_dir() {
-            eprintln!("error: {dir} is not a run folder (no such directory)");
+            errln!("error: {dir} is not a run folder (no such directory)");
             return 2;
         }
     }
     let (ea, eb) = match (events(a), events(b)) {
         (Ok(ea), Ok(eb)) => (ea, eb),
         (Err(msg), _) | (_, Err(msg)) => {
-            eprintln!("error: {msg}");
+            errln!("error: {msg}");
             return 4;
         }
     };
@@ -46,7 +46,7 @@ pub fn diff(a: &str, b: &str, html: Option<&str>) -> u8 {
                 match write_page(path, (a, b), &describe(&ea, &eb, at, (a, b))) {
                     Ok(()) => crate::outln(format!("  picture  {path}")),
                     Err(msg) => {
-                        eprintln!("error: {msg}");
+                        errln!("error: {msg}");
                         return 4;
                     }
                 }

@@ -29,6 +29,15 @@
 // may not.
 #![allow(clippy::disallowed_types, clippy::disallowed_methods)]
 
+/// `eprintln!` that never panics: a closed or full stderr drops the line
+/// (the exit code still says how the command ended).
+macro_rules! errln {
+    ($($arg:tt)*) => {{
+        use std::io::Write as _;
+        let _ = writeln!(std::io::stderr(), $($arg)*);
+    }};
+}
+
 mod check_cmd;
 mod completions_cmd;
 mod diagnostics;
@@ -312,7 +321,7 @@ pub fn main() -> ExitCode {
 #[must_use]
 pub fn main_with(registry: Registry) -> ExitCode {
     if registry.install().is_err() {
-        eprintln!("error: a protocol registry is already installed in this process");
+        errln!("error: a protocol registry is already installed in this process");
         return ExitCode::from(2);
     }
     if let Some(name) = program_name() {
@@ -464,7 +473,7 @@ fn worker_pool(jobs: Option<usize>) -> Result<(rayon::ThreadPool, usize), u8> {
     let most = cores.saturating_mul(JOBS_PER_CORE);
     let jobs = jobs.unwrap_or(cores).max(1);
     let jobs = if jobs > most {
-        eprintln!("note: --jobs {jobs} capped to {most} ({JOBS_PER_CORE} per core)");
+        errln!("note: --jobs {jobs} capped to {most} ({JOBS_PER_CORE} per core)");
         most
     } else {
         jobs
@@ -472,7 +481,7 @@ fn worker_pool(jobs: Option<usize>) -> Result<(rayon::ThreadPool, usize), u8> {
     match rayon::ThreadPoolBuilder::new().num_threads(jobs).build() {
         Ok(pool) => Ok((pool, jobs)),
         Err(e) => {
-            eprintln!("error: cannot start {jobs} worker threads: {e}");
+            errln!("error: cannot start {jobs} worker threads: {e}");
             Err(2)
         }
     }

@@ -18,7 +18,7 @@ pub fn list_models(model: Option<&str>, format: Format) -> u8 {
         Some(name) => match find(name) {
             Ok(m) => vec![m],
             Err(msg) => {
-                eprintln!("error: {msg}");
+                errln!("error: {msg}");
                 return 2;
             }
         },

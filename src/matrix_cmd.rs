@@ -43,7 +43,7 @@ pub fn matrix(seeds: u64, jobs: Option<usize>, format: MatrixFormat) -> u8 {
         Ok(found) => found,
         Err(code) => return code,
     };
-    eprintln!(
+    errln!(
         "running {} cells × {seeds} seeds on {jobs} threads",
         Matrix::pairs().len()
     );

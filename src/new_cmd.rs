@@ -35,7 +35,7 @@ pub fn new(args: &NewArgs) -> u8 {
             0
         }
         Err(msg) => {
-            eprintln!("error: {msg}");
+            errln!("error: {msg}");
             2
         }
     }

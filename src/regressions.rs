@@ -32,7 +32,7 @@ fn seeds_in(text: &str, file: &std::path::Path) -> Vec<u64> {
         match seed.parse() {
             Ok(s) if !seeds.contains(&s) => seeds.push(s),
             Ok(_) => {}
-            Err(_) => eprintln!(
+            Err(_) => errln!(
                 "warning: {}:{}: `{seed}` is not a seed; skipped",
                 file.display(),
                 i + 1

@@ -20,11 +20,11 @@ pub fn replay(target: &str, seed: Option<u64>, digest: Option<&str>) -> u8 {
         return replay_scenario(target, seed, digest);
     }
     if !path.is_dir() {
-        eprintln!("error: {target} is neither a run folder nor a scenario file");
+        errln!("error: {target} is neither a run folder nor a scenario file");
         return 2;
     }
     if seed.is_some() || digest.is_some() {
-        eprintln!("error: --seed and --digest are for a scenario file; a run folder has its own");
+        errln!("error: --seed and --digest are for a scenario file; a run folder has its own");
         return 2;
     }
     replay_folder(target)
@@ -48,12 +48,12 @@ fn replay_scenario(file: &str, seed: Option<u64>, digest: Option<&str>) -> u8 {
         crate::runfolder::events(&second),
     );
     if let Some(difference) = first_difference(&a, &b) {
-        eprintln!("REPLAY DIFFERS  {file} seed {seed}: two runs part ways: {difference}");
+        errln!("REPLAY DIFFERS  {file} seed {seed}: two runs part ways: {difference}");
         return 5;
     }
     let now = first.end.digest.to_string();
     if let Some(wanted) = digest.filter(|d| !d.eq_ignore_ascii_case(&now)) {
-        eprintln!(
+        errln!(
             "REPLAY DIFFERS  {file} seed {seed}: digest {now} now, {wanted} given \
              (a different scenario, version or platform)"
         );
@@ -79,11 +79,11 @@ fn replay_folder(dir: &str) -> u8 {
             0
         }
         Ok(Err(difference)) => {
-            eprintln!("REPLAY DIFFERS  {dir}: {difference}");
+            errln!("REPLAY DIFFERS  {dir}: {difference}");
             5
         }
         Err(Unreadable(msg)) => {
-            eprintln!("error: {msg}");
+            errln!("error: {msg}");
             4
         }
     }

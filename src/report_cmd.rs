@@ -101,17 +101,17 @@ pub fn report(dir: &str, options: &Options) -> u8 {
         open,
     } = *options;
     if !Path::new(dir).is_dir() {
-        eprintln!("error: {dir} is not a run folder (no such directory)");
+        errln!("error: {dir} is not a run folder (no such directory)");
         return 2;
     }
     let saved = match load(Path::new(dir)) {
         Ok(Ok(saved)) => saved,
         Ok(Err(difference)) => {
-            eprintln!("error: {dir} no longer reproduces: {difference}");
+            errln!("error: {dir} no longer reproduces: {difference}");
             return 5;
         }
         Err(msg) => {
-            eprintln!("error: {msg}");
+            errln!("error: {msg}");
             return 4;
         }
     };
@@ -136,7 +136,7 @@ pub fn report(dir: &str, options: &Options) -> u8 {
     ) {
         Ok(files) => files,
         Err(e) => {
-            eprintln!("error: {e}");
+            errln!("error: {e}");
             return 4;
         }
     };
@@ -146,7 +146,7 @@ pub fn report(dir: &str, options: &Options) -> u8 {
             .map(|()| crate::outln(format!("report {dir}/{}", bundle::INDEX))),
     };
     if let Err(msg) = written {
-        eprintln!("error: {msg}");
+        errln!("error: {msg}");
         return 4;
     }
     if open {
@@ -204,8 +204,8 @@ fn open_in_browser(page: &Path) {
         "xdg-open"
     };
     match std::process::Command::new(opener).arg(page).spawn() {
-        Ok(_) => eprintln!("opened {}", page.display()),
-        Err(e) => eprintln!(
+        Ok(_) => errln!("opened {}", page.display()),
+        Err(e) => errln!(
             "cannot open {} with {opener} ({e}); open it in a browser yourself",
             page.display()
         ),

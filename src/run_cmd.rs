@@ -31,12 +31,12 @@ pub fn run(path: &str, options: &RunOptions) -> u8 {
     let files = match scenario_files(path) {
         Ok(files) => files,
         Err(msg) => {
-            eprintln!("error: {msg}");
+            errln!("error: {msg}");
             return 4;
         }
     };
     if files.is_empty() {
-        eprintln!("error: no .ron scenario files under {path}");
+        errln!("error: no .ron scenario files under {path}");
         return 4;
     }
     let many = std::path::Path::new(path).is_dir();
@@ -76,10 +76,10 @@ fn run_one(file: &str, options: &RunOptions, brief: bool) -> (u8, bool) {
     if options.check_determinism {
         let again = run::run(&scenario, seed, true);
         if let Some(divergence) = divergence(&report, &again) {
-            eprintln!("NON-DETERMINISM in {file} at seed {seed}: {divergence}");
+            errln!("NON-DETERMINISM in {file} at seed {seed}: {divergence}");
             return (5, false);
         }
-        eprintln!(
+        errln!(
             "deterministic: {file} seed {seed} ran twice, {} trace events identical, digest {}",
             again.trace.len(),
             again.end.digest
@@ -177,7 +177,7 @@ fn run_folder(
     match crate::runfolder::write(out, scenario, recorded, file) {
         Ok(dir) => Ok(Some(dir.to_string_lossy().into_owned())),
         Err(msg) => {
-            eprintln!("error: {msg}");
+            errln!("error: {msg}");
             Err(())
         }
     }
@@ -212,8 +212,8 @@ fn shrink_into_folder(
             }
         }
         Ok((shrunk, min)) => crate::outln(shrunk_line(&shrunk, &min)),
-        Err(crate::shrink_cmd::Failure::Shrink(e)) => eprintln!("error: shrinking: {e}"),
-        Err(crate::shrink_cmd::Failure::Write(msg)) => eprintln!("error: {msg}"),
+        Err(crate::shrink_cmd::Failure::Shrink(e)) => errln!("error: shrinking: {e}"),
+        Err(crate::shrink_cmd::Failure::Write(msg)) => errln!("error: {msg}"),
     }
 }
 

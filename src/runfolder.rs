@@ -68,7 +68,7 @@ fn link_latest(out: &Path, dir: &Path) {
     #[cfg(not(unix))]
     let linked: std::io::Result<()> = Ok(());
     if let Err(e) = linked {
-        eprintln!(
+        errln!(
             "warning: cannot point {} at {}: {e}",
             latest.display(),
             dir.display()

@@ -129,7 +129,7 @@ pub(crate) fn write_shard(
     let text = serde_json::to_string_pretty(&record).map_err(|e| e.to_string())?;
     std::fs::write(&tmp, text).map_err(|e| format!("cannot write {}: {e}", tmp.display()))?;
     std::fs::rename(&tmp, &path).map_err(|e| format!("cannot write {}: {e}", path.display()))?;
-    eprintln!(
+    errln!(
         "shard {}/{} written to {}",
         sh.index,
         sh.count,
@@ -166,7 +166,7 @@ pub fn merge(files: &[String], format: Format) -> u8 {
             summary.exit_code()
         }
         Err(msg) => {
-            eprintln!("error: {msg}");
+            errln!("error: {msg}");
             2
         }
     }
@@ -182,14 +182,14 @@ fn keep_merged_failures(first: &ShardFile, summary: &Summary, format: Format) {
     let scenario = match Scenario::load(&first.file) {
         Ok(s) if format!("{:016x}", s.hash()) == first.hash => s,
         Ok(_) => {
-            eprintln!(
+            errln!(
                 "note: {} has changed since the shards ran: regression seeds not saved",
                 first.file
             );
             return;
         }
         Err(_) => {
-            eprintln!(
+            errln!(
                 "note: {} is not here: regression seeds not saved",
                 first.file
             );

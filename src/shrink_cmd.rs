@@ -42,14 +42,14 @@ pub fn shrink(args: &ShrinkArgs) -> u8 {
             0
         }
         Err(Failure::Shrink(e)) => {
-            eprintln!("error: {source} at seed {seed}: {e}");
+            errln!("error: {source} at seed {seed}: {e}");
             match e {
                 ShrinkError::NothingToShrink { .. } => 2,
                 ShrinkError::NotReproduced(_) => 5,
             }
         }
         Err(Failure::Write(msg)) => {
-            eprintln!("error: {msg}");
+            errln!("error: {msg}");
             2
         }
     }
@@ -60,7 +60,7 @@ fn resolve(args: &ShrinkArgs) -> Result<(Scenario, u64, String, PathBuf), u8> {
     let target = Path::new(&args.target);
     if target.is_dir() {
         if args.seed.is_some() {
-            eprintln!("error: --seed is for a scenario file; a run folder has its own seed");
+            errln!("error: --seed is for a scenario file; a run folder has its own seed");
             return Err(2);
         }
         return from_run_folder(target);
@@ -73,13 +73,13 @@ fn resolve(args: &ShrinkArgs) -> Result<(Scenario, u64, String, PathBuf), u8> {
     let report = models::run::run(&scenario, seed, false);
     if report.violations().next().is_none() {
         let e = ShrinkError::NothingToShrink { check: None };
-        eprintln!("error: {} at seed {seed}: {e}", args.target);
+        errln!("error: {} at seed {seed}: {e}", args.target);
         return Err(2);
     }
     let recording = crate::runfolder::record(&scenario, seed);
     let dir =
         crate::runfolder::write(&args.out, &scenario, &recording, &args.target).map_err(|m| {
-            eprintln!("error: {m}");
+            errln!("error: {m}");
             2
         })?;
     Ok((scenario, seed, args.target.clone(), dir))
@@ -91,11 +91,11 @@ fn from_run_folder(dir: &Path) -> Result<(Scenario, u64, String, PathBuf), u8> {
         .ok()
         .and_then(|t| serde_json::from_str(&t).ok())
         .ok_or_else(|| {
-            eprintln!("error: {} is missing or not JSON", verdict_file.display());
+            errln!("error: {} is missing or not JSON", verdict_file.display());
             4
         })?;
     let Some(seed) = verdict["seed"].as_u64() else {
-        eprintln!("error: {} has no seed", verdict_file.display());
+        errln!("error: {} has no seed", verdict_file.display());
         return Err(4);
     };
     let file = dir.join(SCENARIO).to_string_lossy().into_owned();
@@ -258,7 +258,7 @@ pub fn shrink_clusters(
         };
         match shrink::shrink(scenario, seed, Some(*check), &mut keep_going) {
             Ok(shrunk) => out.push((*check, cause.clone(), seed, shrunk)),
-            Err(e) => eprintln!("error: shrinking seed {seed}: {e}"),
+            Err(e) => errln!("error: shrinking seed {seed}: {e}"),
         }
     }
     out

@@ -52,7 +52,7 @@ pub fn sweep(args: &SweepArgs) -> u8 {
     // Installed before anything is printed, so that a Ctrl-C after the header
     // always stops the sweep cleanly.
     if let Err(e) = ctrlc::set_handler(|| INTERRUPTED.store(true, Ordering::Relaxed)) {
-        eprintln!("warning: Ctrl-C will not stop the sweep cleanly: {e}");
+        errln!("warning: Ctrl-C will not stop the sweep cleanly: {e}");
     }
     let scenario = match Scenario::load(&args.file) {
         Ok(s) => s,
@@ -64,7 +64,7 @@ pub fn sweep(args: &SweepArgs) -> u8 {
     let shard = match resolve_shard(args) {
         Ok(shard) => shard,
         Err(msg) => {
-            eprintln!("error: {msg}");
+            errln!("error: {msg}");
             return 2;
         }
     };
@@ -104,7 +104,7 @@ pub fn sweep(args: &SweepArgs) -> u8 {
         None => match SweepFolder::create(&args.out, &scenario) {
             Ok(folder) => Some(folder),
             Err(msg) => {
-                eprintln!("error: {msg}");
+                errln!("error: {msg}");
                 return 2;
             }
         },
@@ -124,7 +124,7 @@ pub fn sweep(args: &SweepArgs) -> u8 {
     let interrupted = INTERRUPTED.load(Ordering::Relaxed);
     let stopped = interrupted || watch.stop.load(Ordering::Relaxed);
     if interrupted {
-        eprintln!(
+        errln!(
             "interrupted: {} of {} seeds finished; summarising those",
             summary.runs,
             seeds.count()
@@ -133,7 +133,7 @@ pub fn sweep(args: &SweepArgs) -> u8 {
     // A shard file stands for its whole share of the seeds: none if cut short.
     let write = shard.filter(|_| !stopped);
     if let Some(Err(msg)) = write.map(|sh| write_shard(&scenario, args, sh, &summary)) {
-        eprintln!("error: {msg}");
+        errln!("error: {msg}");
         return 2;
     }
     if let (Some(r), Format::Human) = (&regressed, args.format) {
@@ -172,7 +172,7 @@ pub fn sweep(args: &SweepArgs) -> u8 {
                 crate::outln(format!("  folder     {}", dir.display()));
             }
             Ok(_) => {}
-            Err(msg) => eprintln!("error: {msg}"),
+            Err(msg) => errln!("error: {msg}"),
         }
     }
     let code = crate::worst(summary.exit_code(), regressed.map_or(0, |r| r.exit_code()));
@@ -242,7 +242,7 @@ fn save_regressions(
             crate::outln(reports::text::wrap(&line, "             "));
         }
         Ok(_) => {}
-        Err(msg) => eprintln!("error: {msg}"),
+        Err(msg) => errln!("error: {msg}"),
     }
 }
 
@@ -557,7 +557,7 @@ impl Watch {
                 .unwrap_or_else(std::sync::PoisonError::into_inner);
             if last.elapsed() >= Duration::from_secs(5) {
                 *last = Instant::now();
-                eprintln!("sweep: {done}/{} seeds · FAIL {fails}", self.total);
+                errln!("sweep: {done}/{} seeds · FAIL {fails}", self.total);
             }
         }
     }

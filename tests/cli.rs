@@ -175,6 +175,34 @@ fn a_closed_stdout_keeps_the_exit_code_and_finishes_the_folder() {
     std::fs::remove_dir_all(&dir).unwrap();
 }
 
+/// A stderr that cannot be written (full, or closed) drops the message;
+/// the exit code still says what happened, and nothing panics.
+#[test]
+fn an_unwritable_stderr_keeps_the_exit_code() {
+    let full = || {
+        std::fs::OpenOptions::new()
+            .write(true)
+            .open("/dev/full")
+            .unwrap()
+    };
+    for (args, code) in [
+        (&["check", "tests/malformed/09-unknown-check.ron"][..], 4),
+        (&["run", "no-such-file.ron"][..], 2),
+        (
+            &["run", "scenarios/16-m4-inbox-holds.ron", "--no-report"][..],
+            0,
+        ),
+    ] {
+        let out = Command::new(env!("CARGO_BIN_EXE_eosim"))
+            .args(args)
+            .current_dir(env!("CARGO_MANIFEST_DIR"))
+            .stderr(full())
+            .output()
+            .unwrap();
+        assert_eq!(out.status.code(), Some(code), "{args:?}");
+    }
+}
+
 #[test]
 fn errors_can_be_read_without_graphics() {
     let out = Command::new(env!("CARGO_BIN_EXE_eosim"))
