@@ -203,6 +203,42 @@ fn an_unwritable_stderr_keeps_the_exit_code() {
     }
 }
 
+/// Scenario input is bounded: a device or FIFO is refused before it is
+/// read (exit 2), a file over 1 MiB or not UTF-8 is not a scenario (exit
+/// 4, with the byte), and a byte-order mark is dropped.
+#[test]
+fn scenario_input_is_a_bounded_regular_utf8_file() {
+    let dir = scratch("bounded-input");
+    std::fs::create_dir_all(&dir).unwrap();
+    let write = |name: &str, bytes: &[u8]| {
+        let path = dir.join(name);
+        std::fs::write(&path, bytes).unwrap();
+        path.to_string_lossy().into_owned()
+    };
+    let check = |file: &str| {
+        let out = eosim(&["check", file]);
+        (out.status.code(), stderr(&out))
+    };
+    let (code, said) = check("/dev/zero");
+    assert_eq!(code, Some(2), "{said}");
+    assert!(said.contains("not a regular file"), "{said}");
+    let big = write("big.ron", &vec![b' '; 2 << 20]);
+    let (code, said) = check(&big);
+    assert_eq!(code, Some(4), "{said}");
+    assert!(said.contains("too large"), "{said}");
+    let latin1 = write("latin1.ron", b"Scenario(name: \"caf\xe9\")");
+    let (code, said) = check(&latin1);
+    assert_eq!(code, Some(4), "{said}");
+    assert!(said.contains("invalid byte at offset 19"), "{said}");
+    let bom = write(
+        "bom.ron",
+        b"\xef\xbb\xbfScenario(name: \"bom\", model: M4, expect: Pass)",
+    );
+    let (code, said) = check(&bom);
+    assert_eq!(code, Some(0), "{said}");
+    std::fs::remove_dir_all(&dir).unwrap();
+}
+
 #[test]
 fn errors_can_be_read_without_graphics() {
     let out = Command::new(env!("CARGO_BIN_EXE_eosim"))

@@ -60,6 +60,14 @@ pub enum ScenarioError {
         /// The operating system's reason.
         reason: String,
     },
+    /// The file was read but is not scenario text: too large, or not
+    /// UTF-8 (the reason names the byte).
+    NotText {
+        /// The path.
+        file: String,
+        /// What is wrong, with the byte offset where it applies.
+        reason: String,
+    },
     /// The file was read but is not a valid scenario.
     Invalid {
         /// The path.
@@ -76,6 +84,7 @@ impl fmt::Display for ScenarioError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
             ScenarioError::Unreadable { file, reason } => write!(f, "cannot read {file}: {reason}"),
+            ScenarioError::NotText { file, reason } => write!(f, "{file} is {reason}"),
             ScenarioError::Invalid {
                 file, diagnostics, ..
             } => {

@@ -44,9 +44,13 @@ impl Scenario {
     /// # Errors
     /// [`ScenarioError`] if the file cannot be read or is not valid.
     pub fn load(path: &str) -> Result<Scenario, ScenarioError> {
-        let text = std::fs::read_to_string(path).map_err(|e| ScenarioError::Unreadable {
-            file: path.to_string(),
-            reason: e.to_string(),
+        let text = read_bounded(path).map_err(|(readable, reason)| {
+            let file = path.to_string();
+            if readable {
+                ScenarioError::NotText { file, reason }
+            } else {
+                ScenarioError::Unreadable { file, reason }
+            }
         })?;
         Scenario::parse(path, &text)
     }
@@ -214,6 +218,41 @@ impl Scenario {
             Expect::Violates(v) => v,
         }
     }
+}
+
+/// The most bytes a scenario file may hold: the largest bundled one is
+/// about 2 KB.
+pub const SCENARIO_BYTES_MAX: u64 = 1 << 20;
+
+/// Read a scenario file: a regular file (a FIFO or a device is refused
+/// before it is opened for reading, so nothing waits on a writer or reads
+/// forever) of at most [`SCENARIO_BYTES_MAX`] bytes, in UTF-8, a leading
+/// byte-order mark dropped. An error says whether the file could be read
+/// (then it is not scenario text) and why.
+fn read_bounded(path: &str) -> Result<String, (bool, String)> {
+    use std::io::Read as _;
+    let unreadable = |e: std::io::Error| (false, e.to_string());
+    let meta = std::fs::metadata(path).map_err(unreadable)?;
+    if !meta.is_file() {
+        return Err((false, "not a regular file".into()));
+    }
+    let file = std::fs::File::open(path).map_err(unreadable)?;
+    let mut bytes = Vec::new();
+    file.take(SCENARIO_BYTES_MAX + 1)
+        .read_to_end(&mut bytes)
+        .map_err(unreadable)?;
+    if bytes.len() as u64 > SCENARIO_BYTES_MAX {
+        let kib = SCENARIO_BYTES_MAX / 1024;
+        return Err((
+            true,
+            format!("larger than {kib} KiB, too large for a scenario"),
+        ));
+    }
+    let text = bytes.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(&bytes);
+    String::from_utf8(text.to_vec()).map_err(|e| {
+        let at = e.utf8_error().valid_up_to() + (bytes.len() - text.len());
+        (true, format!("not UTF-8 text: invalid byte at offset {at}"))
+    })
 }
 
 /// A ron syntax or type error, located, with a suggestion where ron names
