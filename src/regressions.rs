@@ -11,14 +11,31 @@ pub fn path(scenario_file: &str) -> PathBuf {
 }
 
 /// The seeds in the regressions file of `scenario_file`, in file order
-/// (none if there is no file). Lines that are not a seed are reported on
-/// stderr and skipped.
+/// (none if there is no file). Lines that are not a seed, a file that is
+/// not UTF-8 (its other lines still count) and a file that cannot be read
+/// are reported on stderr.
 pub fn read(scenario_file: &str) -> Vec<u64> {
     let file = path(scenario_file);
-    match std::fs::read_to_string(&file) {
-        Ok(text) => seeds_in(&text, &file),
-        Err(_) => Vec::new(),
+    let bytes = match std::fs::read(&file) {
+        Ok(bytes) => bytes,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Vec::new(),
+        Err(e) => {
+            errln!(
+                "warning: cannot read {}: {e}; its seeds are not replayed",
+                file.display()
+            );
+            return Vec::new();
+        }
+    };
+    if let Err(e) = std::str::from_utf8(&bytes) {
+        errln!(
+            "warning: {} is not UTF-8 (invalid byte at offset {}); the seeds on its other \
+             lines are replayed",
+            file.display(),
+            e.valid_up_to()
+        );
     }
+    seeds_in(&String::from_utf8_lossy(&bytes), &file)
 }
 
 /// The seeds in the text of a regressions file, once each, in order.
@@ -108,6 +125,16 @@ mod tests {
         assert_eq!(read(&scenario), [7, 3, 9]);
         let text = std::fs::read_to_string(path(&scenario)).unwrap();
         assert!(text.starts_with("7  # C3\n"), "{text}");
+        std::fs::remove_dir_all(&dir).unwrap();
+    }
+
+    #[test]
+    fn a_file_that_is_not_utf8_keeps_its_readable_seeds() {
+        let dir = std::env::temp_dir().join(format!("eosim-regr-utf8-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let scenario = dir.join("z.ron").to_string_lossy().into_owned();
+        std::fs::write(path(&scenario), b"3  # C3\n\xff\n5  # caf\xe9\n").unwrap();
+        assert_eq!(read(&scenario), [3, 5]);
         std::fs::remove_dir_all(&dir).unwrap();
     }
 
