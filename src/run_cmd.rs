@@ -88,8 +88,11 @@ fn run_one(file: &str, options: &RunOptions, brief: bool) -> (u8, bool) {
     let explained = !brief && report.violations().next().is_some();
     let wants_folder =
         options.out.is_some() && (report.verdict == run::Verdict::Fail || options.report_always);
-    let recording =
-        (explained || wants_folder).then(|| crate::runfolder::record(&scenario, report.seed));
+    let recording = if wants_folder {
+        Some(crate::runfolder::record(&scenario, report.seed))
+    } else {
+        explained.then(|| record_for_the_story(&scenario, report.seed))
+    };
     let written = recording
         .as_ref()
         .filter(|_| wants_folder)
@@ -153,6 +156,13 @@ fn replay_regressions(scenario: &Scenario, file: &str, format: Format) -> u8 {
         code = crate::worst(code, report.verdict.exit_code());
     }
     code
+}
+
+/// Record a run for its causal stories alone: the stories read the trace
+/// and the history, not the actor states a report's inspector shows, so
+/// none are described.
+fn record_for_the_story(scenario: &Scenario, seed: u64) -> models::record::Recording {
+    models::record::record_states_in(scenario, seed, 0..0)
 }
 
 /// The causal story of the first violation, for the terminal.

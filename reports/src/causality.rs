@@ -26,7 +26,7 @@
 //! # Determinism contract
 //! The graph is a `DiGraph` built in step order (nodes and edges keep
 //! insertion order); reachability is answered as a `Vec<bool>` indexed by
-//! step, never as a hash set.
+//! step (from the window's first step), never as a hash set.
 
 use std::collections::BTreeMap;
 
@@ -83,10 +83,28 @@ impl Causality {
         self.reach(Reversed(&self.graph), steps)
     }
 
-    /// Per step, whether that event happens after or is `step` (its
-    /// causal future).
-    pub fn descendants(&self, step: usize) -> Vec<bool> {
-        self.reach(&self.graph, &[step])
+    /// Per step of `step..end`, whether that event happens after or is
+    /// `step` (its causal future, cut at `end`): mark *i* is for step
+    /// `step + i`. Costs the size of the window, not of the run, because
+    /// every edge goes to a later step.
+    pub fn descendants_before(&self, step: usize, end: usize) -> Vec<bool> {
+        let end = end.min(self.graph.node_count());
+        let mut marks = vec![false; end.saturating_sub(step)];
+        let mut stack = Vec::new();
+        if step < end {
+            marks[0] = true;
+            stack.push(step);
+        }
+        while let Some(at) = stack.pop() {
+            for next in self.graph.neighbors(NodeIndex::new(at)) {
+                let next = next.index();
+                if next < end && !marks[next - step] {
+                    marks[next - step] = true;
+                    stack.push(next);
+                }
+            }
+        }
+        marks
     }
 
     fn has(&self, step: usize) -> bool {
@@ -192,13 +210,32 @@ pub(crate) mod tests {
         let c = Causality::build(&run());
         assert!(!c.ancestors(&[4])[2], "earlier in time, but concurrent");
         assert!(!c.ancestors(&[4])[5], "later");
-        assert_eq!(marked(&c.descendants(2)), [2]);
+        assert_eq!(future(&c, 2, 6), [2]);
     }
 
     #[test]
     fn the_descendants_of_a_send_are_its_actors_future_and_the_receivers() {
         let c = Causality::build(&run());
-        assert_eq!(marked(&c.descendants(1)), [1, 3, 4, 5]);
+        assert_eq!(future(&c, 1, 6), [1, 3, 4, 5]);
+    }
+
+    /// The steps in the causal future of `start`, cut at `end`.
+    fn future(c: &Causality, start: usize, end: usize) -> Vec<usize> {
+        let window = c.descendants_before(start, end);
+        (0..window.len())
+            .filter(|i| window[*i])
+            .map(|i| start + i)
+            .collect()
+    }
+
+    #[test]
+    fn the_future_cut_at_a_step_stops_there() {
+        let c = Causality::build(&run());
+        assert_eq!(future(&c, 1, 6), [1, 3, 4, 5]);
+        assert_eq!(future(&c, 1, 5), [1, 3, 4]);
+        assert_eq!(future(&c, 1, 4), [1, 3]);
+        assert!(future(&c, 1, 1).is_empty(), "an empty window");
+        assert_eq!(future(&c, 3, 99), [3, 4], "an end past the run");
     }
 
     #[test]
@@ -210,6 +247,6 @@ pub(crate) mod tests {
         let c = Causality::build(&events);
         assert_eq!(c.graph.edge_count(), 0);
         assert_eq!(marked(&c.ancestors(&[1, 99])), [1]);
-        assert!(marked(&c.descendants(99)).is_empty());
+        assert!(future(&c, 99, 120).is_empty());
     }
 }

@@ -272,13 +272,14 @@ fn why_retried(events: &[Event], hb: &Causality, key: &str, keep: &[bool]) -> Ve
         else {
             continue;
         };
-        let future = hb.descendants(since);
+        let future = hb.descendants_before(since, at);
         for (i, e) in events.iter().enumerate().take(at).skip(since) {
             let lost_on_the_way = matches!(e.kind, Kind::Lost | Kind::Cut)
                 && (e.lane == retry.lane || e.peer_lane == Some(retry.lane));
             let came_while_down = e.kind == Kind::DeliverToCrashed && e.lane == retry.lane;
-            why[i] |=
-                (lost_on_the_way || came_while_down) && future[i] && e.msg.as_deref() == Some(key);
+            why[i] |= (lost_on_the_way || came_while_down)
+                && future[i - since]
+                && e.msg.as_deref() == Some(key);
         }
     }
     why
@@ -316,12 +317,13 @@ fn why_resent_after_restart(events: &[Event], key: &str, keep: &[bool]) -> Vec<u
 fn shorten(steps: &mut Vec<(usize, String)>, events: &[Event]) -> usize {
     let before = steps.len();
     for kind in [Kind::OffsetCommit, Kind::Ack, Kind::Receive] {
-        while steps.len() > STEPS_MAX {
-            let Some(i) = steps.iter().position(|(s, _)| events[*s].kind == kind) else {
-                break;
-            };
-            steps.remove(i);
-        }
+        // The earliest steps of this kind go first, in one pass.
+        let mut extra = steps.len().saturating_sub(STEPS_MAX);
+        steps.retain(|(s, _)| {
+            let leave_out = extra > 0 && events[*s].kind == kind;
+            extra -= usize::from(leave_out);
+            !leave_out
+        });
     }
     if steps.len() > STEPS_MAX {
         let extra = steps.len() - STEPS_MAX;
@@ -620,5 +622,27 @@ mod tests {
             e.step = 1000;
         }
         assert_eq!(told(&events), [0, 3, 4, 7, 10], "by position");
+    }
+
+    #[test]
+    fn a_long_story_loses_its_earliest_commits_and_acks_first_then_its_middle() {
+        let kinds = [Kind::Ack, Kind::Effect, Kind::OffsetCommit];
+        let events: Vec<Event> = (0..30).map(|i| event(i, 0, kinds[i % 3], None)).collect();
+        let mut steps: Vec<(usize, String)> = (0..30).map(|i| (i, String::new())).collect();
+        let left_out = shorten(&mut steps, &events);
+        assert_eq!(left_out, 18);
+        let kept: Vec<usize> = steps.iter().map(|(s, _)| *s).collect();
+        // The 10 commits go first, then the 8 earliest acks: 2 acks remain.
+        assert_eq!(kept, [1, 4, 7, 10, 13, 16, 19, 22, 24, 25, 27, 28]);
+
+        let effects: Vec<Event> = (0..20).map(|i| event(i, 0, Kind::Effect, None)).collect();
+        let mut steps: Vec<(usize, String)> = (0..20).map(|i| (i, String::new())).collect();
+        assert_eq!(shorten(&mut steps, &effects), 8, "no least telling kind");
+        let kept: Vec<usize> = steps.iter().map(|(s, _)| *s).collect();
+        assert_eq!(
+            kept,
+            [0, 1, 2, 3, 12, 13, 14, 15, 16, 17, 18, 19],
+            "the middle goes"
+        );
     }
 }
