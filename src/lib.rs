@@ -82,6 +82,18 @@ Exit codes:
 struct Cli {
     #[command(subcommand)]
     command: Command,
+    /// The most memory one run may take, e.g. 8G or 512M: a scenario that
+    /// may need more is refused, a run that outgrows it stops as
+    /// inconclusive, and a report that would need more is not drawn.
+    #[arg(
+        long,
+        global = true,
+        env = "EOSIM_MEMORY_BUDGET",
+        value_name = "SIZE",
+        default_value = "8G",
+        value_parser = models::scenario::memory::parse_size
+    )]
+    memory_budget: u64,
 }
 
 /// Output format.
@@ -329,6 +341,7 @@ pub fn main_with(registry: Registry) -> ExitCode {
     }
     let matches = cli_command().get_matches();
     let cli = Cli::from_arg_matches(&matches).unwrap_or_else(|e| e.exit());
+    models::scenario::memory::set_budget(cli.memory_budget);
     let code = match cli.command {
         Command::Run {
             path,

@@ -213,7 +213,7 @@ fn legend(matrix: &Matrix) -> Vec<String> {
     let inconclusive: u64 = matrix.rows.iter().flatten().map(|c| c.inconclusive).sum();
     if inconclusive > 0 {
         lines.push(format!(
-            "note     {inconclusive} runs hit a time or event bound"
+            "note     {inconclusive} runs hit a time, event or memory bound"
         ));
     }
     lines

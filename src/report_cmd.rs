@@ -125,7 +125,17 @@ pub fn report(dir: &str, options: &Options) -> u8 {
             .to_string_lossy(),
     )
     .ok();
-    let min_rec = min.as_ref().map(|m| crate::runfolder::record(m, 0));
+    let min_rec = match min
+        .as_ref()
+        .map(|m| crate::runfolder::record(m, 0))
+        .transpose()
+    {
+        Ok(rec) => rec,
+        Err(too_large) => {
+            errln!("error: the shrunk run cannot be drawn: {too_large}");
+            return 4;
+        }
+    };
     let files = match bundle::files_shrunk(
         &saved.scenario,
         &saved.recording,
@@ -184,7 +194,7 @@ pub fn load(dir: &Path) -> Result<Result<Saved, String>, String> {
     let file = verdict["repro"]["argv"][2]
         .as_str()
         .map_or_else(|| scenario_file.clone(), str::to_string);
-    let recording = crate::runfolder::record(&scenario, seed);
+    let recording = crate::runfolder::record(&scenario, seed).map_err(|e| e.to_string())?;
     let now = recording.report.end.digest.to_string();
     if now != digest {
         return Ok(Err(format!("digest {now} now, {digest} recorded")));

@@ -2,6 +2,7 @@
 
 use models::run;
 use models::scenario::Scenario;
+use models::scenario::memory::{self, TooLarge};
 
 use crate::shrink_cmd::counted;
 use crate::{Format, diagnostics, scenario_files, worst};
@@ -91,7 +92,14 @@ fn run_one(file: &str, options: &RunOptions, brief: bool) -> (u8, bool) {
     let recording = if wants_folder {
         Some(crate::runfolder::record(&scenario, report.seed))
     } else {
-        explained.then(|| record_for_the_story(&scenario, report.seed))
+        explained.then(|| record_for_the_story(&scenario, &report))
+    };
+    let recording = match recording.transpose() {
+        Ok(recording) => recording,
+        Err(too_large) => {
+            errln!("note: no run folder and no causal story: {too_large}");
+            None
+        }
     };
     let written = recording
         .as_ref()
@@ -161,8 +169,16 @@ fn replay_regressions(scenario: &Scenario, file: &str, format: Format) -> u8 {
 /// Record a run for its causal stories alone: the stories read the trace
 /// and the history, not the actor states a report's inspector shows, so
 /// none are described.
-fn record_for_the_story(scenario: &Scenario, seed: u64) -> models::record::Recording {
-    models::record::record_states_in(scenario, seed, 0..0)
+fn record_for_the_story(
+    scenario: &Scenario,
+    report: &run::RunReport,
+) -> Result<models::record::Recording, TooLarge> {
+    memory::report_fits(report.end.trace_events)?;
+    Ok(models::record::record_states_in(
+        scenario,
+        report.seed,
+        0..0,
+    ))
 }
 
 /// The causal story of the first violation, for the terminal.
@@ -233,7 +249,12 @@ fn shrunk_story(shrunk: &models::shrink::Shrunk) -> String {
     let Ok(min) = Scenario::from_spec(crate::shrink_cmd::MIN, shrunk.spec.clone()) else {
         return String::new();
     };
-    let rec = crate::runfolder::record(&min, 0);
+    let rec = match crate::runfolder::record(&min, 0) {
+        Ok(rec) => rec,
+        Err(too_large) => {
+            return format!("\nthe shrunk counterexample is not told: {too_large}\n");
+        }
+    };
     let told = reports::bundle::Rendered::new(&min, &rec).explanations;
     match told
         .iter()

@@ -12,6 +12,7 @@ use std::path::{Path, PathBuf};
 use models::record::Recording;
 use models::run::RunReport;
 use models::scenario::Scenario;
+use models::scenario::memory::TooLarge;
 use reports::svg::Theme;
 
 /// The files of a run folder.
@@ -25,7 +26,10 @@ pub const EVENTS: &str = "events.txt";
 
 /// Record `scenario` at `seed` for its run folder: every actor state of a
 /// short run, else those of the window the report's pictures show.
-pub fn record(scenario: &Scenario, seed: u64) -> Recording {
+///
+/// # Errors
+/// [`TooLarge`] if its report would not fit the memory budget.
+pub fn record(scenario: &Scenario, seed: u64) -> Result<Recording, TooLarge> {
     models::record::record_for_report(
         scenario,
         seed,

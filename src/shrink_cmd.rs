@@ -76,7 +76,13 @@ fn resolve(args: &ShrinkArgs) -> Result<(Scenario, u64, String, PathBuf), u8> {
         errln!("error: {} at seed {seed}: {e}", args.target);
         return Err(2);
     }
-    let recording = crate::runfolder::record(&scenario, seed);
+    let recording = crate::runfolder::record(&scenario, seed).map_err(|too_large| {
+        errln!(
+            "error: no run folder for {} at seed {seed}: {too_large}",
+            args.target
+        );
+        2
+    })?;
     let dir =
         crate::runfolder::write(&args.out, &scenario, &recording, &args.target).map_err(|m| {
             errln!("error: {m}");
@@ -156,8 +162,8 @@ fn redraw_with_min(
     shrunk: &Shrunk,
 ) -> Result<(), String> {
     let min = Scenario::from_spec(MIN, shrunk.spec.clone()).map_err(|e| e.to_string())?;
-    let recording = crate::runfolder::record(scenario, seed);
-    let min_recording = crate::runfolder::record(&min, 0);
+    let recording = crate::runfolder::record(scenario, seed).map_err(|e| e.to_string())?;
+    let min_recording = crate::runfolder::record(&min, 0).map_err(|e| e.to_string())?;
     let theme = reports::svg::Theme::Color;
     let shrunk_run = Some((&min, &min_recording));
     let files =

@@ -1,8 +1,10 @@
 //! The folder an unsharded sweep leaves: `runs/<scenario>/sweep-<UTC>/`
 //! with `seeds.csv` (one line per seed, in seed order whatever `--jobs`),
 //! `summary.json` (the `sweep_end` data) and `failures/<seed>/`, a full run
-//! folder for the smallest examples of each unexpected cluster. It is built
-//! under a temporary name and renamed when complete.
+//! folder for the smallest examples of each unexpected cluster (or, for a
+//! run whose report would not fit the memory budget, a `NOT-DRAWN.txt`
+//! saying so). It is built under a temporary name and renamed when
+//! complete.
 
 use std::io::Write as _;
 use std::path::{Path, PathBuf};
@@ -112,9 +114,11 @@ impl SweepFolder {
         kept.sort_unstable();
         kept.dedup();
         for &seed in &kept {
-            let recording = crate::runfolder::record(scenario, seed);
             let dir = self.tmp.join("failures").join(seed.to_string());
-            crate::runfolder::write_at(&dir, scenario, &recording, file)?;
+            match crate::runfolder::record(scenario, seed) {
+                Ok(recording) => crate::runfolder::write_at(&dir, scenario, &recording, file)?,
+                Err(too_large) => not_drawn(&dir, file, seed, &too_large)?,
+            }
             if let Some((.., s)) = shrunk.iter().find(|(_, _, at, _)| *at == seed) {
                 let text = models::shrink::min_file(s, file, seed, reports::VERSION);
                 let min = dir.join(crate::shrink_cmd::MIN);
@@ -143,4 +147,26 @@ impl SweepFolder {
             .map_err(|e| format!("cannot create {}: {e}", self.dir.display()))?;
         Ok(self.dir)
     }
+}
+
+/// The note left in place of a failure's report that was too large to draw.
+pub const NOT_DRAWN: &str = "NOT-DRAWN.txt";
+
+/// In place of a failure's run folder whose report would not fit the
+/// memory budget: a note saying so, with the command that replays it.
+fn not_drawn(
+    dir: &Path,
+    file: &str,
+    seed: u64,
+    too_large: &models::scenario::memory::TooLarge,
+) -> Result<(), String> {
+    let note = dir.join(NOT_DRAWN);
+    let command = reports::command();
+    let text = format!(
+        "No report for seed {seed}: {too_large}.\nReplay it with: {command} run {file} --seed {seed}\n"
+    );
+    errln!("note: seed {seed} has no failure report: {too_large}");
+    std::fs::create_dir_all(dir)
+        .and_then(|()| std::fs::write(&note, text))
+        .map_err(|e| format!("cannot write {}: {e}", note.display()))
 }

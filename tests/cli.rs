@@ -12,6 +12,7 @@ fn eosim(args: &[&str]) -> Output {
         .args(args)
         .current_dir(env!("CARGO_MANIFEST_DIR"))
         .env_remove("EOSIM_SEED")
+        .env_remove("EOSIM_MEMORY_BUDGET")
         .env_remove("NO_GRAPHICS")
         .output()
         .expect("the binary runs")
@@ -1530,4 +1531,51 @@ fn man_out_writes_a_page_per_subcommand() {
     );
     assert!(!names.contains(&"eosim-help.1".to_string()), "{names:?}");
     std::fs::remove_dir_all(&dir).unwrap();
+}
+
+#[test]
+fn a_scenario_that_may_outgrow_the_memory_budget_is_refused_with_the_knob() {
+    let too_many = "tests/malformed/32-too-many-events-to-keep.ron";
+    let o = eosim(&["check", too_many]);
+    assert_eq!(o.status.code(), Some(4), "{}", stderr(&o));
+    let err = stderr(&o);
+    assert!(err.contains("above the 8 GiB budget"), "{err}");
+    assert!(err.contains("lower limits.events_max to"), "{err}");
+    assert!(err.contains("--memory-budget"), "{err}");
+    let o = eosim(&["--memory-budget", "1T", "check", too_many]);
+    assert_eq!(o.status.code(), Some(0), "a larger budget admits it");
+
+    let fits_by_default = "tests/fixtures/m2-too-large-to-draw.ron";
+    assert_eq!(eosim(&["check", fits_by_default]).status.code(), Some(0));
+    let o = Command::new(env!("CARGO_BIN_EXE_eosim"))
+        .args(["check", fits_by_default])
+        .current_dir(env!("CARGO_MANIFEST_DIR"))
+        .env("EOSIM_MEMORY_BUDGET", "100M")
+        .output()
+        .unwrap();
+    assert_eq!(o.status.code(), Some(4), "the environment sets the budget");
+    assert!(
+        stderr(&o).contains("too many events to keep"),
+        "{}",
+        stderr(&o)
+    );
+}
+
+#[test]
+fn a_run_too_large_to_draw_keeps_its_verdict_and_says_why_there_is_no_report() {
+    let dir = scratch("too-large-to-draw");
+    let out = dir.to_string_lossy().into_owned();
+    let scenario = "tests/fixtures/m2-too-large-to-draw.ron";
+    let o = eosim(&["--memory-budget", "200M", "run", scenario, "--out", &out]);
+    assert_eq!(o.status.code(), Some(1), "the unexpected duplicates stand");
+    assert!(
+        stdout(&o).contains("C3  no-duplicate-effect"),
+        "{}",
+        stdout(&o)
+    );
+    let err = stderr(&o);
+    assert!(err.contains("no run folder and no causal story"), "{err}");
+    assert!(err.contains("above the 200 MiB memory budget"), "{err}");
+    assert!(!stdout(&o).contains("why, step by step"), "no story told");
+    assert!(!dir.exists(), "no run folder written");
 }

@@ -31,7 +31,8 @@ fn report(c: &mut Criterion) {
         1,
         bundle::FULL_STATES_MAX,
         bundle::shown_window,
-    );
+    )
+    .expect("within the default memory budget");
     let events = reports::events::build(&rec).len();
     assert!(events >= 100_000, "about 100,000 events, not {events}");
     let files = bundle::files(&scenario, &rec, "report-100k.ron", Theme::Color).expect("renders");

@@ -6,7 +6,8 @@
 //! A module imports only from its own layer or the ones before it (a test,
 //! `tests/it/layers.rs`, reads the imports and holds this true).
 //! 1. [`vocab`]: message keys, send outcomes, id sets, check ids
-//!    ([`vocab::CheckId`]), fault classes, transaction tags.
+//!    ([`vocab::CheckId`]), fault classes, transaction tags; [`numbers`]:
+//!    numbers and sizes as people read them.
 //! 2. [`history`]: observations ([`history::Obs`]) and the per-message
 //!    [`history::Ledger`].
 //! 3. [`roles`] and [`protocols`]: producer, broker, consumer and recovery
@@ -46,6 +47,7 @@ pub use vocab::{command, set_command};
 pub mod check;
 pub mod history;
 pub mod matrix;
+pub mod numbers;
 pub mod protocols;
 pub mod record;
 pub mod roles;

@@ -15,6 +15,7 @@ use crate::history::Obs;
 use crate::roles::Node;
 use crate::run::{self, RunReport};
 use crate::scenario::Scenario;
+use crate::scenario::memory::{self, TooLarge};
 
 /// An actor's state after a step, in words.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -59,18 +60,23 @@ pub fn record(scenario: &Scenario, seed: u64) -> Recording {
 /// Record `scenario` at `seed` for a report: with every actor state if the
 /// run has at most `full_max` trace events, else with the states of the
 /// window `shown` picks from a first, cheaper recording without states.
+///
+/// # Errors
+/// [`TooLarge`] if the report would not fit the memory budget
+/// ([`crate::scenario::memory`]); nothing is recorded then.
 pub fn record_for_report(
     scenario: &Scenario,
     seed: u64,
     full_max: usize,
     shown: impl FnOnce(&Recording) -> Range<usize>,
-) -> Recording {
-    let traced = run::run(scenario, seed, true);
-    if traced.trace.len() <= full_max {
-        return record(scenario, seed);
+) -> Result<Recording, TooLarge> {
+    let trace_events = run::run(scenario, seed, false).end.trace_events;
+    memory::report_fits(trace_events)?;
+    if usize::try_from(trace_events).is_ok_and(|n| n <= full_max) {
+        return Ok(record(scenario, seed));
     }
     let bare = record_states_in(scenario, seed, 0..0);
-    record_states_in(scenario, seed, shown(&bare))
+    Ok(record_states_in(scenario, seed, shown(&bare)))
 }
 
 /// Like [`record`], but describe actor states only for the steps whose

@@ -186,6 +186,7 @@ fn ran_line(out: &mut String, report: &RunReport) {
         EndReason::DrainBound => "drain bound hit",
         EndReason::TimeBound => "TIME BOUND hit",
         EndReason::EventBound => "EVENT BOUND hit",
+        EndReason::MemoryBound => "MEMORY BOUND hit (raise --memory-budget)",
     };
     let probes = report.ledger.idempotence_probes + report.ledger.retry_probes;
     let segments = [
@@ -457,18 +458,7 @@ fn ms(us: u64) -> String {
     }
 }
 
-/// `1234567` as `1,234,567`.
-pub fn thousands(n: u64) -> String {
-    let digits = n.to_string();
-    let mut out = String::new();
-    for (i, c) in digits.chars().enumerate() {
-        if i > 0 && (digits.len() - i).is_multiple_of(3) {
-            out.push(',');
-        }
-        out.push(c);
-    }
-    out
-}
+pub use models::numbers::thousands;
 
 fn truncate(s: &str, room: usize) -> String {
     if s.chars().count() <= room {
@@ -520,12 +510,6 @@ mod tests {
         assert_eq!(plural(3, "retry"), "3 retries");
         assert_eq!(plural(2, "crash"), "2 crashes");
         assert_eq!(plural(1_000, "probe"), "1,000 probes");
-    }
-
-    #[test]
-    fn thousands_are_grouped() {
-        assert_eq!(thousands(1_234_567), "1,234,567");
-        assert_eq!(thousands(999), "999");
     }
 
     #[test]

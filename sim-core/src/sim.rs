@@ -26,6 +26,8 @@ pub struct Limits {
     pub events_max: u64,
     /// How long the healed phase may drain before the run is called stuck.
     pub drain_max: SimDuration,
+    /// At most this many observations kept: the run's memory bound.
+    pub observations_max: u64,
 }
 
 impl Default for Limits {
@@ -35,6 +37,7 @@ impl Default for Limits {
             time_max: SimTime::from_ms(600_000),
             events_max: 10_000_000,
             drain_max: SimDuration::from_ms(60_000),
+            observations_max: u64::MAX,
         }
     }
 }
@@ -56,6 +59,9 @@ pub enum EndReason {
     TimeBound,
     /// [`Limits::events_max`] events happened.
     EventBound,
+    /// [`Limits::observations_max`] observations were kept: the run would
+    /// outgrow its memory budget.
+    MemoryBound,
 }
 
 impl EndReason {
@@ -64,9 +70,13 @@ impl EndReason {
         matches!(self, EndReason::Quiet | EndReason::Stopped)
     }
 
-    /// Whether a time or event bound cut the run short (an inconclusive run).
+    /// Whether a time, event or memory bound cut the run short (an
+    /// inconclusive run).
     pub fn is_bound(self) -> bool {
-        matches!(self, EndReason::TimeBound | EndReason::EventBound)
+        matches!(
+            self,
+            EndReason::TimeBound | EndReason::EventBound | EndReason::MemoryBound
+        )
     }
 }
 
@@ -147,6 +157,8 @@ pub struct RunEnd {
     pub stats: Stats,
     /// The digest of every event.
     pub digest: Digest,
+    /// Trace events, recorded or not (what [`Limits::events_max`] bounds).
+    pub trace_events: u64,
 }
 
 pub(crate) enum Event<A: Actor> {
@@ -686,6 +698,7 @@ impl<A: Actor, C: Choices> Sim<A, C> {
             time: self.core.now,
             stats: self.core.stats,
             digest: self.core.trace.digest(),
+            trace_events: self.core.trace.len(),
         }
     }
 
@@ -773,7 +786,11 @@ impl<A: Actor, C: Choices> Sim<A, C> {
     }
 
     fn bound_hit(&self) -> Option<EndReason> {
-        (self.core.trace.len() >= self.limits.events_max).then_some(EndReason::EventBound)
+        if self.core.trace.len() >= self.limits.events_max {
+            return Some(EndReason::EventBound);
+        }
+        (self.core.history.len() as u64 >= self.limits.observations_max)
+            .then_some(EndReason::MemoryBound)
     }
 
     /// The bound the run meets before an event due at `time`, if any; the

@@ -158,6 +158,9 @@ pub fn liveness(input: &CheckInput<'_>) -> Status {
         EndReason::TimeBound | EndReason::EventBound => {
             return Status::Skipped("a time or event bound cut the run short".into());
         }
+        EndReason::MemoryBound => {
+            return Status::Skipped("the memory budget cut the run short".into());
+        }
         EndReason::Stalled => "the run stalled with work left",
         EndReason::DrainBound => "the drain bound passed",
     };

@@ -689,6 +689,7 @@ pub(crate) mod test_support {
             time: SimTime::from_ms(9),
             stats: Stats::default(),
             digest: Digest(0),
+            trace_events: 0,
         };
         let names = ["producer-1", "broker", "consumer-1"].map(String::from);
         let input = CheckInput {

@@ -5,9 +5,11 @@
 //! - `locate.rs`: value paths to byte spans (ron keeps no spans).
 //! - `error.rs`: [`ScenarioError`] and [`Diagnostic`], "did you mean".
 //! - `topology.rs`: the actors, links and fault plan a spec implies.
+//! - `memory.rs`: the memory a scenario may take and the budget it must fit.
 
 mod error;
 mod locate;
+pub mod memory;
 pub mod spec;
 mod topology;
 mod validate;

@@ -390,6 +390,7 @@ pub(super) fn limits(spec: &ScenarioSpec) -> Limits {
         time_max: SimTime::from_ms(spec.limits.time_ms_max),
         events_max: spec.limits.events_max,
         drain_max: SimDuration::from_ms(spec.limits.drain_ms_max) + workload_after_heal(spec),
+        observations_max: super::memory::observations_max(super::memory::budget()),
     }
 }
 

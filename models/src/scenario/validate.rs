@@ -4,8 +4,10 @@
 
 use super::error::{Diagnostic, ScenarioError, nearest};
 use super::locate::Locations;
+use super::memory::{self, Estimate};
 use super::spec::{Expect, LinkOverride, RatioSpec, ScenarioSpec};
 use super::topology::Actors;
+use crate::numbers;
 use crate::protocols::{Knob, registry};
 use crate::vocab::CheckId;
 
@@ -64,6 +66,7 @@ impl<'a> Validator<'a> {
         self.check_network(spec, actors);
         self.check_faults(spec, actors);
         self.check_limits(spec);
+        self.check_memory(spec);
         self.check_drain(spec);
         self.check_expect(spec);
     }
@@ -370,6 +373,53 @@ impl<'a> Validator<'a> {
             0,
             3_600_000,
         );
+    }
+
+    /// The scenario's memory estimate fits the process's budget; if not,
+    /// the error sits on the larger part, events or messages.
+    fn check_memory(&mut self, spec: &ScenarioSpec) {
+        let estimate = Estimate::of(spec);
+        let budget = memory::budget();
+        if estimate.bytes() <= budget {
+            return;
+        }
+        let total = u64::from(spec.workload.producers) * u64::from(spec.workload.messages);
+        let msg = format!(
+            "this scenario may need about {} of memory ({} messages, up to {} events \
+             kept until checked), above the {} budget",
+            numbers::bytes(estimate.bytes()),
+            numbers::thousands(total),
+            numbers::thousands(spec.limits.events_max),
+            numbers::bytes(budget)
+        );
+        let raise = "or raise the budget with --memory-budget (or EOSIM_MEMORY_BUDGET) \
+                     if the machine has the memory";
+        if estimate.events >= estimate.messages {
+            let lower = match estimate.events_max_within(budget) {
+                Some(n) => format!(
+                    "lower limits.events_max to {} or less, ",
+                    numbers::thousands(n)
+                ),
+                None => "send fewer messages, ".into(),
+            };
+            let help = Some(format!("{lower}{raise}"));
+            self.report(
+                "limits.events_max",
+                "scenario::too-large",
+                msg,
+                "too many events to keep",
+                help,
+            );
+        } else {
+            let help = Some(format!("send fewer messages, {raise}"));
+            self.report(
+                "workload.messages",
+                "scenario::too-large",
+                msg,
+                "too many messages to keep",
+                help,
+            );
+        }
     }
 
     fn check_expect(&mut self, spec: &ScenarioSpec) {

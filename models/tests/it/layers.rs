@@ -9,8 +9,9 @@ use super::root;
 
 /// Each top-level module of `models/src` and its layer; a module may
 /// import only from its own layer or below.
-const LAYERS: [(&str, u8); 12] = [
+const LAYERS: [(&str, u8); 13] = [
     ("vocab", 0),
+    ("numbers", 0),
     ("history", 1),
     ("roles", 2),
     ("protocols", 2),

@@ -433,6 +433,26 @@ fn an_event_bound_ends_the_run_as_inconclusive() {
     assert!(end.reason.is_bound());
 }
 
+#[test]
+fn a_memory_bound_ends_the_run_as_inconclusive_with_what_it_kept() {
+    let limits = Limits {
+        observations_max: 7,
+        ..Limits::default()
+    };
+    let mut sim = Sim::new(
+        names(),
+        vec![Node { count: 50 }, Node { count: 50 }],
+        Topology::full_mesh(&names(), lossy()),
+        faulty(),
+        limits,
+        Seeded::new(1),
+    );
+    let end = sim.run();
+    assert_eq!(end.reason, EndReason::MemoryBound);
+    assert!(end.reason.is_bound());
+    assert_eq!(sim.history().len(), 7, "stopped as the bound was reached");
+}
+
 /// `plan` with stochastic signals that always happen: an [`EVICT`] to each
 /// actor, then a [`MOVE`] to actor 0 about actor 1.
 fn with_signals(plan: FaultPlan) -> FaultPlan {
