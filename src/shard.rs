@@ -7,7 +7,7 @@ use models::scenario::Scenario;
 use models::sweep::{self, SeedSpec, Summary};
 
 use crate::Format;
-use crate::sweep_cmd::{SweepArgs, report, sweep_end};
+use crate::sweep_cmd::{End, SweepArgs, report, sweep_end};
 
 /// This process's part of a sharded sweep: the seeds `≡ index (mod count)`.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -160,7 +160,7 @@ pub fn merge(files: &[String], format: Format) -> u8 {
                     ));
                     crate::out(report(&first.file, &summary, None));
                 }
-                Format::Json => crate::outln(sweep_end(&summary)),
+                Format::Json => crate::outln(sweep_end(&summary, End::complete(&summary))),
             }
             keep_merged_failures(&first, &summary, format);
             summary.exit_code()

@@ -49,8 +49,10 @@ pub struct SweepArgs {
 
 /// Run the sweep; returns the exit code.
 pub fn sweep(args: &SweepArgs) -> u8 {
-    // Installed before anything is printed, so that a Ctrl-C after the header
-    // always stops the sweep cleanly.
+    // Installed first, before anything is printed or any file created, so
+    // that a Ctrl-C either comes before the sweep has written anything (the
+    // signal ends the process, nothing is left behind) or is caught (exit
+    // 130, and a finished folder that says it was interrupted).
     if let Err(e) = ctrlc::set_handler(|| INTERRUPTED.store(true, Ordering::Relaxed)) {
         errln!("warning: Ctrl-C will not stop the sweep cleanly: {e}");
     }
@@ -123,13 +125,24 @@ pub fn sweep(args: &SweepArgs) -> u8 {
     watch.finish();
     let interrupted = INTERRUPTED.load(Ordering::Relaxed);
     let stopped = interrupted || watch.stop.load(Ordering::Relaxed);
+    // The requested seeds, which the summary counts (the regression seeds
+    // have their own line).
+    let requested = seeds.count() - seeds.first.len() as u64;
     if interrupted {
         errln!(
-            "interrupted: {} of {} seeds finished; summarising those",
+            "interrupted: {} of {requested} seeds finished; summarising those",
             summary.runs,
-            seeds.count()
         );
     }
+    // Known before anything is written, so every output says the same code.
+    let code = crate::worst(
+        summary.exit_code(),
+        regressed.as_ref().map_or(0, Summary::exit_code),
+    );
+    let end = End {
+        exit_code: if interrupted { INTERRUPTED_EXIT } else { code },
+        interrupted,
+    };
     // A shard file stands for its whole share of the seeds: none if cut short.
     let write = shard.filter(|_| !stopped);
     if let Some(Err(msg)) = write.map(|sh| write_shard(&scenario, args, sh, &summary)) {
@@ -148,8 +161,18 @@ pub fn sweep(args: &SweepArgs) -> u8 {
         crate::outln(reports::text::wrap(&line, "             "));
     }
     match args.format {
-        Format::Human => crate::out(report(&args.file, &summary, Some(started.elapsed()))),
-        Format::Json => crate::outln(sweep_end(&summary)),
+        Format::Human => {
+            crate::out(report(&args.file, &summary, Some(started.elapsed())));
+            if interrupted {
+                let line = format!(
+                    "  stopped    interrupted by Ctrl-C after {} of {requested} seeds: \
+                     the counts above are of those · exit {INTERRUPTED_EXIT}",
+                    summary.runs
+                );
+                crate::outln(reports::text::wrap(&line, "             "));
+            }
+        }
+        Format::Json => crate::outln(sweep_end(&summary, end)),
     }
     let shrunk = match shard {
         Some(_) => Vec::new(),
@@ -167,16 +190,22 @@ pub fn sweep(args: &SweepArgs) -> u8 {
             shrunk: &shrunk,
             seeds: &seeds_text,
         };
-        match folder.finish(&scenario, &args.file, &summary, &failures) {
+        match folder.finish(&scenario, &args.file, &summary, &failures, end) {
             Ok(dir) if args.format == Format::Human => {
                 crate::outln(format!("  folder     {}", dir.display()));
             }
             Ok(_) => {}
-            Err(msg) => errln!("error: {msg}"),
+            Err(msg) => {
+                // The folder stays `.partial`: unfinished, and the exit code
+                // says a file could not be written.
+                errln!("error: {msg}");
+                if !interrupted {
+                    return crate::worst(code, 2);
+                }
+            }
         }
     }
-    let code = crate::worst(summary.exit_code(), regressed.map_or(0, |r| r.exit_code()));
-    if interrupted { INTERRUPTED_EXIT } else { code }
+    end.exit_code
 }
 
 /// Shrink the smallest example of each unexpected cluster, say what it
@@ -702,17 +731,40 @@ fn seed_result(r: &SeedResult) -> String {
     reports::jsonl::envelope("seed_result", &data)
 }
 
-/// The `sweep_end` data: the summary and the exit code.
-pub(crate) fn sweep_end_data(s: &Summary) -> serde_json::Value {
+/// How a sweep ended, beyond its summary: the code the process exits with
+/// and whether Ctrl-C cut it short.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) struct End {
+    /// The process's exit code (130 after Ctrl-C).
+    pub exit_code: u8,
+    /// Whether Ctrl-C stopped the sweep: the summary then counts only the
+    /// seeds that finished.
+    pub interrupted: bool,
+}
+
+impl End {
+    /// A sweep (or merge) that ran all its seeds: its summary's code.
+    pub(crate) fn complete(s: &Summary) -> End {
+        End {
+            exit_code: s.exit_code(),
+            interrupted: false,
+        }
+    }
+}
+
+/// The `sweep_end` data: the summary, the exit code the process ends with
+/// and whether it was interrupted.
+pub(crate) fn sweep_end_data(s: &Summary, end: End) -> serde_json::Value {
     let mut data = serde_json::to_value(s.to_record()).unwrap_or_default();
     if let Some(map) = data.as_object_mut() {
-        map.insert("exit_code".into(), s.exit_code().into());
+        map.insert("exit_code".into(), end.exit_code.into());
+        map.insert("interrupted".into(), end.interrupted.into());
     }
     data
 }
 
-pub(crate) fn sweep_end(s: &Summary) -> String {
-    reports::jsonl::envelope("sweep_end", &sweep_end_data(s))
+pub(crate) fn sweep_end(s: &Summary, end: End) -> String {
+    reports::jsonl::envelope("sweep_end", &sweep_end_data(s, end))
 }
 
 #[cfg(test)]

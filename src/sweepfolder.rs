@@ -13,6 +13,8 @@ use models::scenario::Scenario;
 use models::shrink::Shrunk;
 use models::sweep::{SeedResult, Summary};
 
+use crate::sweep_cmd::End;
+
 /// Which failures a sweep folder keeps, and what they shrink to.
 pub struct Failures<'a> {
     /// Run folders per unexpected cluster.
@@ -90,6 +92,7 @@ impl SweepFolder {
         file: &str,
         summary: &Summary,
         failures: &Failures<'_>,
+        end: End,
     ) -> Result<PathBuf, String> {
         let (keep, shrunk) = (failures.keep, failures.shrunk);
         let mut seeds = self
@@ -99,8 +102,8 @@ impl SweepFolder {
         seeds
             .flush()
             .map_err(|e| format!("cannot write seeds.csv: {e}"))?;
-        let end = crate::sweep_cmd::sweep_end_data(summary);
-        let text = serde_json::to_string_pretty(&end).map_err(|e| e.to_string())?;
+        let data = crate::sweep_cmd::sweep_end_data(summary, end);
+        let text = serde_json::to_string_pretty(&data).map_err(|e| e.to_string())?;
         std::fs::write(self.tmp.join("summary.json"), text)
             .map_err(|e| format!("cannot write summary.json: {e}"))?;
         let mut kept: Vec<u64> = summary
@@ -136,6 +139,7 @@ impl SweepFolder {
             summary,
             kept: &kept,
             shrunk: &shrunk_lines,
+            interrupted: end.interrupted,
         });
         std::fs::write(self.tmp.join("index.html"), page)
             .map_err(|e| format!("cannot write index.html: {e}"))?;

@@ -28,6 +28,9 @@ pub struct SweepPage<'a> {
     pub kept: &'a [u64],
     /// What a cluster's smallest example shrinks to, by seed.
     pub shrunk: &'a [(u64, String)],
+    /// Whether Ctrl-C stopped the sweep: only the seeds that finished are
+    /// counted.
+    pub interrupted: bool,
 }
 
 const STYLE: &str = "body{font:15px/1.45 system-ui,sans-serif;margin:2em auto;max-width:60em;\
@@ -53,6 +56,15 @@ pub fn render(page: &SweepPage<'_>) -> String {
         hash = esc(page.hash),
         version = crate::VERSION,
     );
+    if page.interrupted {
+        let _ = write!(
+            out,
+            "<p class=\"tag UNEXPECTED\">Interrupted (Ctrl-C): only the {} seeds that finished \
+             are counted here, not all of <code>{}</code>; the sweep exited 130.</p>",
+            s.runs,
+            esc(page.seeds),
+        );
+    }
     let _ = write!(
         out,
         "<p><b>{}</b> seeds: <b>{}</b> as expected, <b>{}</b> with an unexpected \
@@ -204,12 +216,28 @@ mod tests {
             summary: &summary,
             kept: &[7],
             shrunk: &shrunk,
+            interrupted: false,
         });
+        assert!(!html.contains("Interrupted"), "{html}");
         assert!(html.contains(">UNEXPECTED<"), "{html}");
         assert!(html.contains("crash consumer at &lt;x&gt;"), "{html}");
         assert!(html.contains("href=\"failures/7/index.html\""), "{html}");
         assert!(html.contains("shrinks to: 8 events"), "{html}");
         assert!(html.contains("40.0%"), "{html}");
         assert!(!html.contains("http"), "no network: {html}");
+        let cut = render(&SweepPage {
+            scenario: "s",
+            file: "s.ron",
+            seeds: "0..1000",
+            hash: "00",
+            summary: &summary,
+            kept: &[7],
+            shrunk: &shrunk,
+            interrupted: true,
+        });
+        assert!(
+            cut.contains("Interrupted (Ctrl-C): only the 10 seeds that finished"),
+            "{cut}"
+        );
     }
 }
