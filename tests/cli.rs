@@ -1040,6 +1040,40 @@ fn counts_agree(folder: &Path) -> serde_json::Value {
     summary
 }
 
+/// Every count in a sweep folder agrees across its files: `seeds.csv` has
+/// its header and one row per seed run, each check listed once per seed,
+/// as `summary.json` and `index.html` count them.
+#[test]
+fn a_sweep_folders_counts_agree_in_every_file() {
+    let dir = scratch("folder-counts");
+    let _ = std::fs::remove_dir_all(&dir);
+    let out = dir.to_string_lossy().into_owned();
+    for (file, name) in [
+        ("scenarios/10-m0-atomic-holds.ron", "m0-atomic-holds"),
+        (
+            "scenarios/03-m1-crash-after-offset-commit.ron",
+            "m1-crash-after-offset-commit",
+        ),
+    ] {
+        let sweep = eosim(&[
+            "sweep",
+            file,
+            "--seeds",
+            "0..12",
+            "--progress",
+            "none",
+            "--out",
+            &out,
+        ]);
+        let code = sweep.status.code().unwrap();
+        let summary = counts_agree(&sweep_folder(&dir, name));
+        assert_eq!(summary["runs"], 12);
+        assert_eq!(summary["exit_code"], code, "{name}");
+        assert_eq!(summary["interrupted"], false, "{name}");
+    }
+    std::fs::remove_dir_all(&dir).unwrap();
+}
+
 /// Wait for `child` at most about `seconds` (polled, so no clock is
 /// read); kill it and fail if it takes longer.
 fn wait_at_most(child: &mut std::process::Child, seconds: u64) -> ExitStatus {

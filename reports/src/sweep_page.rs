@@ -79,7 +79,8 @@ pub fn render(page: &SweepPage<'_>) -> String {
     clusters(&mut out, page);
     missing(&mut out, page);
     out.push_str(
-        "<p>Every seed: <a href=\"seeds.csv\">seeds.csv</a> · the summary: \
+        "<p>Every seed: <a href=\"seeds.csv\">seeds.csv</a> (a header line, then one row \
+         per seed counted above) · the summary: \
          <a href=\"summary.json\">summary.json</a></p></body></html>\n",
     );
     out
