@@ -318,14 +318,17 @@ impl Seeds {
             Some(sh) => (sh.count, first_of_shard(range.start, sh)),
             None => (1, range.start),
         };
+        // A step of 0 (a shard count of 0, refused before) takes no seeds.
         let steps = if first < range.end {
-            (range.end - first - 1) / step + 1
+            (range.end - first - 1)
+                .checked_div(step)
+                .map_or(0, |n| n + 1)
         } else {
             0
         };
         let list = list
             .into_iter()
-            .filter(|s| self.shard.is_none_or(|sh| s % sh.count == sh.index))
+            .filter(|s| self.shard.is_none_or(|sh| in_shard(*s, sh)))
             .collect();
         SeedOrder {
             first,
@@ -346,7 +349,7 @@ impl Seeds {
             SeedSpec::Random { count } => in_range(self.start, self.start.saturating_add(*count)),
             SeedSpec::List(v) => v
                 .iter()
-                .filter(|s| self.shard.is_none_or(|sh| *s % sh.count == sh.index))
+                .filter(|s| self.shard.is_none_or(|sh| in_shard(**s, sh)))
                 .count() as u64,
         };
         all + self.first.len() as u64
@@ -401,16 +404,35 @@ pub(crate) fn seed_count(spec: &SeedSpec, sh: crate::shard::Shard) -> u64 {
     .count()
 }
 
-/// The first seed at or above `a` that belongs to shard `sh`.
+// Shard arithmetic is total: a shard count of 0 (which `--shard` and
+// `merge` refuse before) owns no seed, and nothing overflows however large
+// the index and count, so that a hostile shard file cannot panic it.
+
+/// Whether `seed` belongs to shard `sh`.
+fn in_shard(seed: u64, sh: crate::shard::Shard) -> bool {
+    seed.checked_rem(sh.count) == Some(sh.index)
+}
+
+/// The first seed at or above `a` that belongs to shard `sh` (`u64::MAX`
+/// if none can).
 fn first_of_shard(a: u64, sh: crate::shard::Shard) -> u64 {
-    let offset = (sh.index + sh.count - a % sh.count) % sh.count;
+    let Some(r) = a.checked_rem(sh.count) else {
+        return u64::MAX;
+    };
+    let offset = if sh.index >= r {
+        sh.index - r
+    } else {
+        sh.count - (r - sh.index)
+    };
     a.saturating_add(offset)
 }
 
 /// How many seeds below `x` belong to shard `sh`.
 fn below(x: u64, sh: crate::shard::Shard) -> u64 {
     if x > sh.index {
-        (x - sh.index - 1) / sh.count + 1
+        (x - sh.index - 1)
+            .checked_div(sh.count)
+            .map_or(0, |n| n + 1)
     } else {
         0
     }
@@ -801,6 +823,29 @@ mod tests {
                 }
             }
         }
+    }
+
+    /// Shard arithmetic never panics, whatever a shard file claims: a
+    /// count of 0 owns no seed, a huge index or count does not overflow.
+    #[test]
+    fn shard_arithmetic_is_total() {
+        for (index, count) in [(0, 0), (5, 0), (u64::MAX - 1, u64::MAX), (u64::MAX, 2)] {
+            let sh = Shard { index, count };
+            for spec in [
+                SeedSpec::Range(0, 10),
+                SeedSpec::Range(u64::MAX - 3, u64::MAX),
+                SeedSpec::List(vec![0, 7, u64::MAX]),
+            ] {
+                let s = seeds(spec.clone(), Some(sh));
+                let stepped: Vec<u64> = s.rest().iter().take(5).collect();
+                assert!(stepped.iter().all(|x| in_shard(*x, sh)), "{spec:?} {sh:?}");
+                let _ = seed_count(&spec, sh);
+            }
+        }
+        assert_eq!(
+            seed_count(&SeedSpec::Range(0, 10), Shard { index: 0, count: 0 }),
+            0
+        );
     }
 
     #[test]

@@ -857,6 +857,70 @@ fn hostile_shard_files_are_refused_not_merged() {
     std::fs::remove_dir_all(&dir).unwrap();
 }
 
+/// Hostile shard files beside a good one: a shard count of 0 or an index
+/// past it is refused (exit 2) naming the file, never a division by zero;
+/// a shard whose share of the seeds is empty (0 seeds) merges.
+#[test]
+fn a_zero_shard_count_beside_a_good_shard_is_refused_and_an_empty_share_merges() {
+    let dir = scratch("zero-shards");
+    let _ = std::fs::remove_dir_all(&dir);
+    let out = dir.to_string_lossy().into_owned();
+    for shard in ["0/2", "1/2"] {
+        let sweep = eosim(&[
+            "sweep",
+            "scenarios/05-m2-lost-ack-duplicates.ron",
+            "--seeds",
+            "0..1",
+            "--shard",
+            shard,
+            "--progress",
+            "none",
+            "--out",
+            &out,
+        ]);
+        assert_eq!(sweep.status.code(), Some(0), "{}", stderr(&sweep));
+    }
+    let shard = |i: u32| {
+        dir.join(format!("m2-lost-ack-duplicates/shard-{i}-of-2.json"))
+            .to_string_lossy()
+            .into_owned()
+    };
+    let empty: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(shard(1)).unwrap()).unwrap();
+    assert_eq!(empty["summary"]["runs"], 0, "seed 0 is not shard 1's");
+    let merged = eosim(&["merge", &shard(0), &shard(1)]);
+    assert_eq!(merged.status.code(), Some(0), "{}", stderr(&merged));
+    assert!(stdout(&merged).contains("1 seeds"), "{}", stdout(&merged));
+    let json = eosim(&["merge", "--format", "json", &shard(1), &shard(0)]);
+    let end: serde_json::Value = serde_json::from_str(stdout(&json).trim()).unwrap();
+    assert_eq!(end["data"]["runs"], 1);
+    assert_eq!(end["data"]["exit_code"], 0);
+    assert_eq!(end["data"]["interrupted"], false);
+    let full: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(shard(0)).unwrap()).unwrap();
+    for (name, key, value) in [
+        ("zero-count.json", "shard_count", 0_u64),
+        ("index-past-count.json", "shard_index", 2),
+        ("huge-index.json", "shard_index", u64::MAX),
+        ("huge-count.json", "shard_count", u64::MAX),
+    ] {
+        let mut v = full.clone();
+        v[key] = value.into();
+        let path = dir.join(name);
+        std::fs::write(&path, v.to_string()).unwrap();
+        let path = path.to_string_lossy().into_owned();
+        let merged = eosim(&["merge", &shard(1), &path]);
+        assert_eq!(merged.status.code(), Some(2), "{name}: {}", stderr(&merged));
+        assert!(
+            stderr(&merged).contains(name),
+            "{name}: {}",
+            stderr(&merged)
+        );
+        assert!(!stderr(&merged).contains("panicked"), "{}", stderr(&merged));
+    }
+    std::fs::remove_dir_all(&dir).unwrap();
+}
+
 /// A failing run leaves a run folder that replays to the same digest; a
 /// tampered folder is caught (exit 5), an unreadable one is an error (4).
 #[test]

@@ -90,7 +90,8 @@ fn percent(n: u64, of: u64) -> String {
     if of == 0 {
         return "0%".into();
     }
-    let tenths = n * 1000 / of;
+    // In u128: a count near u64::MAX must not overflow the product.
+    let tenths = u128::from(n) * 1000 / u128::from(of);
     format!("{}.{}%", tenths / 10, tenths % 10)
 }
 
@@ -103,7 +104,9 @@ fn rates(out: &mut String, s: &Summary) {
     }
     out.push_str("<table><tr><th>check</th><th>seeds</th><th>share</th><th></th></tr>");
     for (check, n) in &s.by_check {
-        let width = (n * 100).checked_div(s.runs).unwrap_or(0);
+        let width = (u128::from(*n) * 100)
+            .checked_div(u128::from(s.runs))
+            .unwrap_or(0);
         let _ = write!(
             out,
             "<tr><td>{}</td><td class=\"n\">{n}</td><td class=\"n\">{}</td>\
