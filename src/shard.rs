@@ -7,7 +7,7 @@ use models::scenario::Scenario;
 use models::sweep::{self, SeedSpec, Summary};
 
 use crate::Format;
-use crate::sweep_cmd::{SweepArgs, report, sweep_end};
+use crate::sweep_cmd::{End, SweepArgs, report, sweep_end};
 
 /// This process's part of a sharded sweep: the seeds `≡ index (mod count)`.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -160,7 +160,7 @@ pub fn merge(files: &[String], format: Format) -> u8 {
                     ));
                     crate::out(report(&first.file, &summary, None));
                 }
-                Format::Json => crate::outln(sweep_end(&summary)),
+                Format::Json => crate::outln(sweep_end(&summary, End::complete(&summary))),
             }
             keep_merged_failures(&first, &summary, format);
             summary.exit_code()
@@ -212,6 +212,12 @@ fn check_shard(f: &str, s: &ShardFile) -> Result<(), String> {
         return Err(format!("{f}: `{}` is not a scenario hash", s.hash));
     }
     let spec = SeedSpec::parse(&s.seeds).map_err(|e| format!("{f}: {e}"))?;
+    if s.shard_index >= s.shard_count {
+        return Err(format!(
+            "{f}: shard_index {} is not below shard_count {}: expected i/n with i < n",
+            s.shard_index, s.shard_count
+        ));
+    }
     let shard = Shard {
         index: s.shard_index,
         count: s.shard_count,
@@ -297,7 +303,10 @@ fn read_shards(files: &[String]) -> Result<(ShardFile, Summary), String> {
                 ));
             }
         }
-        summary = summary.merge(Summary::from_record(s.summary.clone())?);
+        let more = Summary::from_record(s.summary.clone()).map_err(|e| format!("{f}: {e}"))?;
+        summary = summary
+            .checked_merge(more)
+            .map_err(|e| format!("{f}: summary.{e}"))?;
     }
     let missing: Vec<String> = (0..seen.len())
         .filter(|i| !seen[*i])

@@ -49,8 +49,10 @@ pub struct SweepArgs {
 
 /// Run the sweep; returns the exit code.
 pub fn sweep(args: &SweepArgs) -> u8 {
-    // Installed before anything is printed, so that a Ctrl-C after the header
-    // always stops the sweep cleanly.
+    // Installed first, before anything is printed or any file created, so
+    // that a Ctrl-C either comes before the sweep has written anything (the
+    // signal ends the process, nothing is left behind) or is caught (exit
+    // 130, and a finished folder that says it was interrupted).
     if let Err(e) = ctrlc::set_handler(|| INTERRUPTED.store(true, Ordering::Relaxed)) {
         errln!("warning: Ctrl-C will not stop the sweep cleanly: {e}");
     }
@@ -123,13 +125,24 @@ pub fn sweep(args: &SweepArgs) -> u8 {
     watch.finish();
     let interrupted = INTERRUPTED.load(Ordering::Relaxed);
     let stopped = interrupted || watch.stop.load(Ordering::Relaxed);
+    // The requested seeds, which the summary counts (the regression seeds
+    // have their own line).
+    let requested = seeds.count() - seeds.first.len() as u64;
     if interrupted {
         errln!(
-            "interrupted: {} of {} seeds finished; summarising those",
+            "interrupted: {} of {requested} seeds finished; summarising those",
             summary.runs,
-            seeds.count()
         );
     }
+    // Known before anything is written, so every output says the same code.
+    let code = crate::worst(
+        summary.exit_code(),
+        regressed.as_ref().map_or(0, Summary::exit_code),
+    );
+    let end = End {
+        exit_code: if interrupted { INTERRUPTED_EXIT } else { code },
+        interrupted,
+    };
     // A shard file stands for its whole share of the seeds: none if cut short.
     let write = shard.filter(|_| !stopped);
     if let Some(Err(msg)) = write.map(|sh| write_shard(&scenario, args, sh, &summary)) {
@@ -148,8 +161,18 @@ pub fn sweep(args: &SweepArgs) -> u8 {
         crate::outln(reports::text::wrap(&line, "             "));
     }
     match args.format {
-        Format::Human => crate::out(report(&args.file, &summary, Some(started.elapsed()))),
-        Format::Json => crate::outln(sweep_end(&summary)),
+        Format::Human => {
+            crate::out(report(&args.file, &summary, Some(started.elapsed())));
+            if interrupted {
+                let line = format!(
+                    "  stopped    interrupted by Ctrl-C after {} of {requested} seeds: \
+                     the counts above are of those · exit {INTERRUPTED_EXIT}",
+                    summary.runs
+                );
+                crate::outln(reports::text::wrap(&line, "             "));
+            }
+        }
+        Format::Json => crate::outln(sweep_end(&summary, end)),
     }
     let shrunk = match shard {
         Some(_) => Vec::new(),
@@ -167,16 +190,22 @@ pub fn sweep(args: &SweepArgs) -> u8 {
             shrunk: &shrunk,
             seeds: &seeds_text,
         };
-        match folder.finish(&scenario, &args.file, &summary, &failures) {
+        match folder.finish(&scenario, &args.file, &summary, &failures, end) {
             Ok(dir) if args.format == Format::Human => {
                 crate::outln(format!("  folder     {}", dir.display()));
             }
             Ok(_) => {}
-            Err(msg) => errln!("error: {msg}"),
+            Err(msg) => {
+                // The folder stays `.partial`: unfinished, and the exit code
+                // says a file could not be written.
+                errln!("error: {msg}");
+                if !interrupted {
+                    return crate::worst(code, 2);
+                }
+            }
         }
     }
-    let code = crate::worst(summary.exit_code(), regressed.map_or(0, |r| r.exit_code()));
-    if interrupted { INTERRUPTED_EXIT } else { code }
+    end.exit_code
 }
 
 /// Shrink the smallest example of each unexpected cluster, say what it
@@ -289,14 +318,17 @@ impl Seeds {
             Some(sh) => (sh.count, first_of_shard(range.start, sh)),
             None => (1, range.start),
         };
+        // A step of 0 (a shard count of 0, refused before) takes no seeds.
         let steps = if first < range.end {
-            (range.end - first - 1) / step + 1
+            (range.end - first - 1)
+                .checked_div(step)
+                .map_or(0, |n| n + 1)
         } else {
             0
         };
         let list = list
             .into_iter()
-            .filter(|s| self.shard.is_none_or(|sh| s % sh.count == sh.index))
+            .filter(|s| self.shard.is_none_or(|sh| in_shard(*s, sh)))
             .collect();
         SeedOrder {
             first,
@@ -317,7 +349,7 @@ impl Seeds {
             SeedSpec::Random { count } => in_range(self.start, self.start.saturating_add(*count)),
             SeedSpec::List(v) => v
                 .iter()
-                .filter(|s| self.shard.is_none_or(|sh| *s % sh.count == sh.index))
+                .filter(|s| self.shard.is_none_or(|sh| in_shard(**s, sh)))
                 .count() as u64,
         };
         all + self.first.len() as u64
@@ -372,16 +404,35 @@ pub(crate) fn seed_count(spec: &SeedSpec, sh: crate::shard::Shard) -> u64 {
     .count()
 }
 
-/// The first seed at or above `a` that belongs to shard `sh`.
+// Shard arithmetic is total: a shard count of 0 (which `--shard` and
+// `merge` refuse before) owns no seed, and nothing overflows however large
+// the index and count, so that a hostile shard file cannot panic it.
+
+/// Whether `seed` belongs to shard `sh`.
+fn in_shard(seed: u64, sh: crate::shard::Shard) -> bool {
+    seed.checked_rem(sh.count) == Some(sh.index)
+}
+
+/// The first seed at or above `a` that belongs to shard `sh` (`u64::MAX`
+/// if none can).
 fn first_of_shard(a: u64, sh: crate::shard::Shard) -> u64 {
-    let offset = (sh.index + sh.count - a % sh.count) % sh.count;
+    let Some(r) = a.checked_rem(sh.count) else {
+        return u64::MAX;
+    };
+    let offset = if sh.index >= r {
+        sh.index - r
+    } else {
+        sh.count - (r - sh.index)
+    };
     a.saturating_add(offset)
 }
 
 /// How many seeds below `x` belong to shard `sh`.
 fn below(x: u64, sh: crate::shard::Shard) -> u64 {
     if x > sh.index {
-        (x - sh.index - 1) / sh.count + 1
+        (x - sh.index - 1)
+            .checked_div(sh.count)
+            .map_or(0, |n| n + 1)
     } else {
         0
     }
@@ -702,17 +753,40 @@ fn seed_result(r: &SeedResult) -> String {
     reports::jsonl::envelope("seed_result", &data)
 }
 
-/// The `sweep_end` data: the summary and the exit code.
-pub(crate) fn sweep_end_data(s: &Summary) -> serde_json::Value {
+/// How a sweep ended, beyond its summary: the code the process exits with
+/// and whether Ctrl-C cut it short.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) struct End {
+    /// The process's exit code (130 after Ctrl-C).
+    pub exit_code: u8,
+    /// Whether Ctrl-C stopped the sweep: the summary then counts only the
+    /// seeds that finished.
+    pub interrupted: bool,
+}
+
+impl End {
+    /// A sweep (or merge) that ran all its seeds: its summary's code.
+    pub(crate) fn complete(s: &Summary) -> End {
+        End {
+            exit_code: s.exit_code(),
+            interrupted: false,
+        }
+    }
+}
+
+/// The `sweep_end` data: the summary, the exit code the process ends with
+/// and whether it was interrupted.
+pub(crate) fn sweep_end_data(s: &Summary, end: End) -> serde_json::Value {
     let mut data = serde_json::to_value(s.to_record()).unwrap_or_default();
     if let Some(map) = data.as_object_mut() {
-        map.insert("exit_code".into(), s.exit_code().into());
+        map.insert("exit_code".into(), end.exit_code.into());
+        map.insert("interrupted".into(), end.interrupted.into());
     }
     data
 }
 
-pub(crate) fn sweep_end(s: &Summary) -> String {
-    reports::jsonl::envelope("sweep_end", &sweep_end_data(s))
+pub(crate) fn sweep_end(s: &Summary, end: End) -> String {
+    reports::jsonl::envelope("sweep_end", &sweep_end_data(s, end))
 }
 
 #[cfg(test)]
@@ -749,6 +823,29 @@ mod tests {
                 }
             }
         }
+    }
+
+    /// Shard arithmetic never panics, whatever a shard file claims: a
+    /// count of 0 owns no seed, a huge index or count does not overflow.
+    #[test]
+    fn shard_arithmetic_is_total() {
+        for (index, count) in [(0, 0), (5, 0), (u64::MAX - 1, u64::MAX), (u64::MAX, 2)] {
+            let sh = Shard { index, count };
+            for spec in [
+                SeedSpec::Range(0, 10),
+                SeedSpec::Range(u64::MAX - 3, u64::MAX),
+                SeedSpec::List(vec![0, 7, u64::MAX]),
+            ] {
+                let s = seeds(spec.clone(), Some(sh));
+                let stepped: Vec<u64> = s.rest().iter().take(5).collect();
+                assert!(stepped.iter().all(|x| in_shard(*x, sh)), "{spec:?} {sh:?}");
+                let _ = seed_count(&spec, sh);
+            }
+        }
+        assert_eq!(
+            seed_count(&SeedSpec::Range(0, 10), Shard { index: 0, count: 0 }),
+            0
+        );
     }
 
     #[test]

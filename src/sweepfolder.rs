@@ -1,10 +1,14 @@
 //! The folder an unsharded sweep leaves: `runs/<scenario>/sweep-<UTC>/`
-//! with `seeds.csv` (one line per seed, in seed order whatever `--jobs`),
-//! `summary.json` (the `sweep_end` data) and `failures/<seed>/`, a full run
-//! folder for the smallest examples of each unexpected cluster (or, for a
-//! run whose report would not fit the memory budget, a `NOT-DRAWN.txt`
-//! saying so). It is built under a temporary name and renamed when
-//! complete.
+//! with `seeds.csv` (a header line, then one row per seed the summary
+//! counts, in seed order whatever `--jobs`; each row names every check the
+//! seed violated once, as `by_check` counts it), `summary.json` (the
+//! `sweep_end` data: the totals, the exit code and whether Ctrl-C cut the
+//! sweep short), `index.html` and `failures/<seed>/`, a full run folder for
+//! the smallest examples of each unexpected cluster (or, for a run whose
+//! report would not fit the memory budget, a `NOT-DRAWN.txt` saying so).
+//! The regression seeds replayed before the sweep have their own line on
+//! stdout and are in none of these files. The folder is built under a
+//! temporary name and renamed when complete.
 
 use std::io::Write as _;
 use std::path::{Path, PathBuf};
@@ -14,6 +18,8 @@ use models::check::CheckId;
 use models::scenario::Scenario;
 use models::shrink::Shrunk;
 use models::sweep::{SeedResult, Summary};
+
+use crate::sweep_cmd::End;
 
 /// Which failures a sweep folder keeps, and what they shrink to.
 pub struct Failures<'a> {
@@ -29,7 +35,13 @@ pub struct Failures<'a> {
 pub struct SweepFolder {
     dir: PathBuf,
     tmp: PathBuf,
-    seeds: Mutex<std::io::BufWriter<std::fs::File>>,
+    seeds: Mutex<Rows>,
+}
+
+/// `seeds.csv` being written, and the first write that failed.
+struct Rows {
+    file: std::io::BufWriter<std::fs::File>,
+    failed: Option<std::io::Error>,
 }
 
 impl SweepFolder {
@@ -53,13 +65,18 @@ impl SweepFolder {
         Ok(SweepFolder {
             dir,
             tmp,
-            seeds: Mutex::new(seeds),
+            seeds: Mutex::new(Rows {
+                file: seeds,
+                failed: None,
+            }),
         })
     }
 
-    /// One seed's row of `seeds.csv`.
+    /// One seed's row of `seeds.csv`: each violated check once, however
+    /// many causes it had.
     pub fn row(r: &SeedResult) -> String {
-        let violations: Vec<String> = r.found.iter().map(|f| f.check.code().to_string()).collect();
+        let mut violations: Vec<&str> = r.found.iter().map(|f| f.check.code()).collect();
+        violations.dedup();
         format!(
             "{},{},{},{},{}",
             r.seed,
@@ -77,8 +94,12 @@ impl SweepFolder {
             .seeds
             .lock()
             .unwrap_or_else(std::sync::PoisonError::into_inner);
-        // A failed write shows up when the file is flushed in `finish`.
-        let _ = writeln!(seeds, "{row}");
+        // A failed write is kept for `finish`, which then fails: a row lost
+        // on a full disk must not leave a file that counts fewer seeds than
+        // the summary.
+        if let Err(e) = writeln!(seeds.file, "{row}") {
+            seeds.failed.get_or_insert(e);
+        }
     }
 
     /// Write the summary and up to `keep` failure folders per unexpected
@@ -92,17 +113,21 @@ impl SweepFolder {
         file: &str,
         summary: &Summary,
         failures: &Failures<'_>,
+        end: End,
     ) -> Result<PathBuf, String> {
         let (keep, shrunk) = (failures.keep, failures.shrunk);
         let mut seeds = self
             .seeds
             .into_inner()
             .unwrap_or_else(std::sync::PoisonError::into_inner);
-        seeds
-            .flush()
-            .map_err(|e| format!("cannot write seeds.csv: {e}"))?;
-        let end = crate::sweep_cmd::sweep_end_data(summary);
-        let text = serde_json::to_string_pretty(&end).map_err(|e| e.to_string())?;
+        let flushed = match seeds.failed.take() {
+            Some(e) => Err(e),
+            None => seeds.file.flush(),
+        };
+        flushed
+            .map_err(|e| format!("cannot write {}: {e}", self.tmp.join("seeds.csv").display()))?;
+        let data = crate::sweep_cmd::sweep_end_data(summary, end);
+        let text = serde_json::to_string_pretty(&data).map_err(|e| e.to_string())?;
         std::fs::write(self.tmp.join("summary.json"), text)
             .map_err(|e| format!("cannot write summary.json: {e}"))?;
         let mut kept: Vec<u64> = summary
@@ -140,6 +165,7 @@ impl SweepFolder {
             summary,
             kept: &kept,
             shrunk: &shrunk_lines,
+            interrupted: end.interrupted,
         });
         std::fs::write(self.tmp.join("index.html"), page)
             .map_err(|e| format!("cannot write index.html: {e}"))?;

@@ -5,7 +5,7 @@
 #![allow(clippy::unwrap_used)]
 
 use std::path::Path;
-use std::process::{Command, Output};
+use std::process::{Command, ExitStatus, Output};
 
 fn eosim(args: &[&str]) -> Output {
     Command::new(env!("CARGO_BIN_EXE_eosim"))
@@ -858,6 +858,70 @@ fn hostile_shard_files_are_refused_not_merged() {
     std::fs::remove_dir_all(&dir).unwrap();
 }
 
+/// Hostile shard files beside a good one: a shard count of 0 or an index
+/// past it is refused (exit 2) naming the file, never a division by zero;
+/// a shard whose share of the seeds is empty (0 seeds) merges.
+#[test]
+fn a_zero_shard_count_beside_a_good_shard_is_refused_and_an_empty_share_merges() {
+    let dir = scratch("zero-shards");
+    let _ = std::fs::remove_dir_all(&dir);
+    let out = dir.to_string_lossy().into_owned();
+    for shard in ["0/2", "1/2"] {
+        let sweep = eosim(&[
+            "sweep",
+            "scenarios/05-m2-lost-ack-duplicates.ron",
+            "--seeds",
+            "0..1",
+            "--shard",
+            shard,
+            "--progress",
+            "none",
+            "--out",
+            &out,
+        ]);
+        assert_eq!(sweep.status.code(), Some(0), "{}", stderr(&sweep));
+    }
+    let shard = |i: u32| {
+        dir.join(format!("m2-lost-ack-duplicates/shard-{i}-of-2.json"))
+            .to_string_lossy()
+            .into_owned()
+    };
+    let empty: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(shard(1)).unwrap()).unwrap();
+    assert_eq!(empty["summary"]["runs"], 0, "seed 0 is not shard 1's");
+    let merged = eosim(&["merge", &shard(0), &shard(1)]);
+    assert_eq!(merged.status.code(), Some(0), "{}", stderr(&merged));
+    assert!(stdout(&merged).contains("1 seeds"), "{}", stdout(&merged));
+    let json = eosim(&["merge", "--format", "json", &shard(1), &shard(0)]);
+    let end: serde_json::Value = serde_json::from_str(stdout(&json).trim()).unwrap();
+    assert_eq!(end["data"]["runs"], 1);
+    assert_eq!(end["data"]["exit_code"], 0);
+    assert_eq!(end["data"]["interrupted"], false);
+    let full: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(shard(0)).unwrap()).unwrap();
+    for (name, key, value) in [
+        ("zero-count.json", "shard_count", 0_u64),
+        ("index-past-count.json", "shard_index", 2),
+        ("huge-index.json", "shard_index", u64::MAX),
+        ("huge-count.json", "shard_count", u64::MAX),
+    ] {
+        let mut v = full.clone();
+        v[key] = value.into();
+        let path = dir.join(name);
+        std::fs::write(&path, v.to_string()).unwrap();
+        let path = path.to_string_lossy().into_owned();
+        let merged = eosim(&["merge", &shard(1), &path]);
+        assert_eq!(merged.status.code(), Some(2), "{name}: {}", stderr(&merged));
+        assert!(
+            stderr(&merged).contains(name),
+            "{name}: {}",
+            stderr(&merged)
+        );
+        assert!(!stderr(&merged).contains("panicked"), "{}", stderr(&merged));
+    }
+    std::fs::remove_dir_all(&dir).unwrap();
+}
+
 /// A failing run leaves a run folder that replays to the same digest; a
 /// tampered folder is caught (exit 5), an unreadable one is an error (4).
 #[test]
@@ -979,6 +1043,270 @@ fn an_interrupted_sweep_summarises_what_finished() {
         !dir.join("w1").exists(),
         "no shard file for an unfinished share"
     );
+}
+
+/// The one sweep folder under `dir/<scenario>`, finished (never `.partial`).
+fn sweep_folder(dir: &Path, scenario: &str) -> std::path::PathBuf {
+    let folders: Vec<std::path::PathBuf> = std::fs::read_dir(dir.join(scenario))
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .collect();
+    assert_eq!(folders.len(), 1, "{folders:?}");
+    let folder = folders[0].clone();
+    assert!(
+        !folder.to_string_lossy().ends_with(".partial"),
+        "{folder:?} is unfinished"
+    );
+    folder
+}
+
+/// Check that every count in a finished sweep folder agrees with the
+/// others: `seeds.csv` (a header line, then one row per seed), the totals
+/// and per-check counts of `summary.json`, and the totals of `index.html`.
+/// Returns `summary.json`.
+fn counts_agree(folder: &Path) -> serde_json::Value {
+    let summary: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(folder.join("summary.json")).unwrap())
+            .unwrap();
+    let n = |key: &str| summary[key].as_u64().unwrap();
+    let csv = std::fs::read_to_string(folder.join("seeds.csv")).unwrap();
+    let mut lines = csv.lines();
+    assert_eq!(lines.next(), Some("seed,verdict,violations,events,digest"));
+    let rows: Vec<Vec<&str>> = lines.map(|l| l.split(',').collect()).collect();
+    assert!(rows.iter().all(|r| r.len() == 5), "{csv}");
+    assert_eq!(rows.len() as u64, n("runs"), "seeds.csv data rows and runs");
+    assert_eq!(n("pass") + n("fail") + n("inconclusive"), n("runs"));
+    for verdict in ["pass", "fail", "inconclusive"] {
+        let rows = rows.iter().filter(|r| r[1] == verdict).count() as u64;
+        assert_eq!(rows, n(verdict), "{verdict} rows in seeds.csv");
+    }
+    let by_check = summary["by_check"].as_object().unwrap();
+    let mut listed = std::collections::BTreeMap::<String, u64>::new();
+    for r in &rows {
+        for check in r[2].split_whitespace() {
+            *listed.entry(check.to_string()).or_default() += 1;
+        }
+    }
+    let by_check: std::collections::BTreeMap<String, u64> = by_check
+        .iter()
+        .map(|(c, v)| (c.clone(), v.as_u64().unwrap()))
+        .collect();
+    assert_eq!(listed, by_check, "seeds.csv violations and by_check");
+    let page = std::fs::read_to_string(folder.join("index.html")).unwrap();
+    assert!(
+        page.contains(&format!(
+            "<b>{}</b> seeds: <b>{}</b> as expected, <b>{}</b>",
+            n("runs"),
+            n("pass"),
+            n("fail")
+        )),
+        "{page}"
+    );
+    summary
+}
+
+/// Every count in a sweep folder agrees across its files: `seeds.csv` has
+/// its header and one row per seed run, each check listed once per seed,
+/// as `summary.json` and `index.html` count them.
+#[test]
+fn a_sweep_folders_counts_agree_in_every_file() {
+    let dir = scratch("folder-counts");
+    let _ = std::fs::remove_dir_all(&dir);
+    let out = dir.to_string_lossy().into_owned();
+    for (file, name) in [
+        ("scenarios/10-m0-atomic-holds.ron", "m0-atomic-holds"),
+        (
+            "scenarios/03-m1-crash-after-offset-commit.ron",
+            "m1-crash-after-offset-commit",
+        ),
+    ] {
+        let sweep = eosim(&[
+            "sweep",
+            file,
+            "--seeds",
+            "0..12",
+            "--progress",
+            "none",
+            "--out",
+            &out,
+        ]);
+        let code = sweep.status.code().unwrap();
+        let summary = counts_agree(&sweep_folder(&dir, name));
+        assert_eq!(summary["runs"], 12);
+        assert_eq!(summary["exit_code"], code, "{name}");
+        assert_eq!(summary["interrupted"], false, "{name}");
+    }
+    std::fs::remove_dir_all(&dir).unwrap();
+}
+
+/// Wait for `child` at most about `seconds` (polled, so no clock is
+/// read); kill it and fail if it takes longer.
+fn wait_at_most(child: &mut std::process::Child, seconds: u64) -> ExitStatus {
+    let poll = std::time::Duration::from_millis(20);
+    for _ in 0..seconds * 50 {
+        if let Some(status) = child.try_wait().unwrap() {
+            return status;
+        }
+        std::thread::sleep(poll);
+    }
+    let _ = child.kill();
+    panic!("the sweep did not end within {seconds} s");
+}
+
+/// Ctrl-C on a sweep that has started its folder: exit 130, and the folder
+/// says so: `summary.json` carries the exit code and `interrupted`, the
+/// page says the sweep was interrupted, and every count agrees.
+#[cfg(unix)]
+#[test]
+fn an_interrupted_sweeps_folder_says_so() {
+    let dir = scratch("interrupt-folder");
+    let _ = std::fs::remove_dir_all(&dir);
+    let mut child = Command::new(env!("CARGO_BIN_EXE_eosim"))
+        .args([
+            "sweep",
+            "scenarios/bench/w1.ron",
+            "--seeds",
+            "0..1000000",
+            "--jobs",
+            "1",
+            "--progress",
+            "none",
+            "--format",
+            "json",
+            "--out",
+        ])
+        .arg(&dir)
+        .current_dir(env!("CARGO_MANIFEST_DIR"))
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    // Read the JSON lines as they come, so the pipe never fills; interrupt
+    // once a seed has finished (its folder exists by then).
+    let stdout = child.stdout.take().unwrap();
+    let (tx, rx) = std::sync::mpsc::channel();
+    let reader = std::thread::spawn(move || {
+        use std::io::BufRead;
+        let mut all = Vec::new();
+        for line in std::io::BufReader::new(stdout).lines() {
+            let line = line.unwrap();
+            let _ = tx.send(());
+            all.push(line);
+        }
+        all
+    });
+    let first = rx.recv_timeout(std::time::Duration::from_secs(120));
+    assert!(first.is_ok(), "no seed finished");
+    let pid = child.id().to_string();
+    assert!(
+        Command::new("kill")
+            .args(["-INT", &pid])
+            .status()
+            .unwrap()
+            .success()
+    );
+    let status = wait_at_most(&mut child, 120);
+    let lines = reader.join().unwrap();
+    assert_eq!(status.code(), Some(130), "{}", lines.join("\n"));
+    let end: serde_json::Value = serde_json::from_str(lines.last().unwrap()).unwrap();
+    assert_eq!(end["type"], "sweep_end");
+    assert_eq!(end["data"]["exit_code"], 130);
+    assert_eq!(end["data"]["interrupted"], true);
+    let folder = sweep_folder(&dir, "w1");
+    let summary = counts_agree(&folder);
+    assert_eq!(summary["exit_code"], 130);
+    assert_eq!(summary["interrupted"], true);
+    assert!(summary["runs"].as_u64().unwrap() >= 1);
+    let page = std::fs::read_to_string(folder.join("index.html")).unwrap();
+    assert!(page.contains("Interrupted"), "{page}");
+    std::fs::remove_dir_all(&dir).unwrap();
+}
+
+/// The human summary of an interrupted sweep says so on stdout too.
+#[cfg(unix)]
+#[test]
+fn an_interrupted_sweeps_summary_says_so() {
+    use std::io::BufRead;
+    let dir = scratch("interrupt-human");
+    let _ = std::fs::remove_dir_all(&dir);
+    let mut child = Command::new(env!("CARGO_BIN_EXE_eosim"))
+        .args([
+            "sweep",
+            "scenarios/bench/w1.ron",
+            "--seeds",
+            "0..1000000",
+            "--jobs",
+            "1",
+            "--progress",
+            "none",
+            "--out",
+        ])
+        .arg(&dir)
+        .current_dir(env!("CARGO_MANIFEST_DIR"))
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .unwrap();
+    let mut stdout = std::io::BufReader::new(child.stdout.take().unwrap());
+    let mut header = String::new();
+    stdout.read_line(&mut header).unwrap();
+    assert!(header.starts_with("sweeping w1"), "{header}");
+    let pid = child.id().to_string();
+    assert!(
+        Command::new("kill")
+            .args(["-INT", &pid])
+            .status()
+            .unwrap()
+            .success()
+    );
+    let mut rest = String::new();
+    std::io::Read::read_to_string(&mut stdout, &mut rest).unwrap();
+    let status = wait_at_most(&mut child, 120);
+    assert_eq!(status.code(), Some(130), "{rest}");
+    assert!(rest.contains("interrupted"), "{rest}");
+    assert!(rest.contains("exit 130"), "{rest}");
+    let summary = counts_agree(&sweep_folder(&dir, "w1"));
+    assert_eq!(summary["interrupted"], true);
+    std::fs::remove_dir_all(&dir).unwrap();
+}
+
+/// A Ctrl-C at any moment of a sweep's start either stops the process
+/// before it has written anything (killed by the signal, nothing left
+/// behind), or is caught: exit 130 and a finished folder that says it was
+/// interrupted. Never a `.partial` folder or another exit code.
+#[cfg(unix)]
+#[test]
+fn an_early_ctrl_c_leaves_nothing_or_a_marked_folder() {
+    use std::os::unix::process::ExitStatusExt as _;
+    for attempt in 0..6_u64 {
+        let dir = scratch(&format!("early-interrupt-{attempt}"));
+        let _ = std::fs::remove_dir_all(&dir);
+        let mut child = Command::new(env!("CARGO_BIN_EXE_eosim"))
+            .args(["sweep", "scenarios/bench/w1.ron", "--seeds", "0..1000000"])
+            .args(["--jobs", "1", "--progress", "none", "--out"])
+            .arg(&dir)
+            .current_dir(env!("CARGO_MANIFEST_DIR"))
+            .stdout(std::process::Stdio::null())
+            .stderr(std::process::Stdio::null())
+            .spawn()
+            .unwrap();
+        // From at once to a few milliseconds in: before, during and after
+        // the sweep sets up.
+        std::thread::sleep(std::time::Duration::from_millis(attempt * 3));
+        let pid = child.id().to_string();
+        let _ = Command::new("kill").args(["-INT", &pid]).status().unwrap();
+        let status = wait_at_most(&mut child, 120);
+        match (status.code(), status.signal()) {
+            (None, Some(2)) => assert!(!dir.join("w1").exists(), "killed, yet files left"),
+            (Some(130), None) => {
+                let summary = counts_agree(&sweep_folder(&dir, "w1"));
+                assert_eq!(summary["interrupted"], true);
+                assert_eq!(summary["exit_code"], 130);
+            }
+            other => panic!("attempt {attempt}: {other:?}"),
+        }
+        let _ = std::fs::remove_dir_all(&dir);
+    }
 }
 
 /// A failing run shrinks into its run folder by default; the minimal

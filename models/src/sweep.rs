@@ -318,6 +318,64 @@ impl Summary {
         self
     }
 
+    /// [`Summary::merge`] for counts read from elsewhere (a shard file):
+    /// every sum is checked, never wrapped.
+    ///
+    /// # Errors
+    /// The field whose sum does not fit in 64 bits, and its two counts.
+    pub fn checked_merge(mut self, other: Summary) -> Result<Summary, String> {
+        fn add(to: &mut u64, more: u64, field: &dyn Fn() -> String) -> Result<(), String> {
+            *to = to
+                .checked_add(more)
+                .ok_or_else(|| format!("{}: {to} + {more} overflows a 64-bit count", field()))?;
+            Ok(())
+        }
+        add(&mut self.runs, other.runs, &|| "runs".into())?;
+        add(&mut self.pass, other.pass, &|| "pass".into())?;
+        add(&mut self.fail, other.fail, &|| "fail".into())?;
+        add(&mut self.inconclusive, other.inconclusive, &|| {
+            "inconclusive".into()
+        })?;
+        self.digest_sum = self.digest_sum.wrapping_add(other.digest_sum);
+        for (c, n) in other.by_check {
+            let field = || format!("by_check {}", c.code());
+            add(self.by_check.entry(c).or_default(), n, &field)?;
+        }
+        for ((c, why), n) in other.unchecked {
+            let field = || format!("unchecked {} ({why})", c.code());
+            add(
+                self.unchecked.entry((c, why.clone())).or_default(),
+                n,
+                &field,
+            )?;
+        }
+        for (c, more) in other.missing {
+            let field = || format!("missing {}", c.code());
+            match self.missing.get_mut(&c) {
+                Some(mine) => {
+                    add(&mut mine.seeds, more.seeds, &field)?;
+                    keep_smallest(&mut mine.examples, more.examples);
+                }
+                None => {
+                    self.missing.insert(c, more);
+                }
+            }
+        }
+        for ((c, cause), more) in other.clusters {
+            let field = || format!("clusters {} ({cause})", c.code());
+            match self.clusters.get_mut(&(c, cause.clone())) {
+                Some(mine) => {
+                    add(&mut mine.seeds, more.seeds, &field)?;
+                    keep_smallest(&mut mine.examples, more.examples);
+                }
+                None => {
+                    self.clusters.insert((c, cause), more);
+                }
+            }
+        }
+        Ok(self)
+    }
+
     /// The exit code: 1 on any unexpected violation, else 3 if any seed was
     /// inconclusive, else 0.
     pub fn exit_code(&self) -> u8 {
@@ -445,6 +503,8 @@ impl Summary {
                 examples,
             }
         };
+        // A row listed twice would lose a count (the second replaces the
+        // first): refused, as rows of the clusters, missing and unchecked.
         let mut keys = std::collections::BTreeSet::new();
         for c in &r.clusters {
             if !keys.insert((c.check, c.cause.clone())) {
@@ -454,6 +514,22 @@ impl Summary {
                     c.cause
                 ));
             }
+        }
+        let mut keys = std::collections::BTreeSet::new();
+        if let Some(c) = r.missing.iter().find(|c| !keys.insert(c.check)) {
+            return Err(format!("missing {} is listed twice", c.check.code()));
+        }
+        let mut keys = std::collections::BTreeSet::new();
+        if let Some(u) = r
+            .unchecked
+            .iter()
+            .find(|u| !keys.insert((u.check, u.why.clone())))
+        {
+            return Err(format!(
+                "unchecked {} `{}` is listed twice",
+                u.check.code(),
+                u.why
+            ));
         }
         let missing = r
             .missing
@@ -562,6 +638,91 @@ mod tests {
         for bad in ["", "5..5", "a..b", "random:0", "random:x", "1,,2"] {
             assert!(SeedSpec::parse(bad).is_err(), "{bad}");
         }
+    }
+
+    /// Merging hostile counts (a shard file's) never wraps: a sum past
+    /// u64::MAX is refused, naming the field.
+    #[test]
+    fn a_checked_merge_refuses_a_sum_that_overflows_and_names_the_field() {
+        let big = |f: &dyn Fn(&mut Summary)| {
+            let mut s = Summary::default();
+            f(&mut s);
+            s
+        };
+        let one = big(&|s| {
+            s.runs = 1;
+            s.pass = 1;
+            s.by_check.insert(CheckId::C3, 1);
+            s.unchecked.insert((CheckId::C5, "why".into()), 1);
+        });
+        let cases: [(&str, Summary); 5] = [
+            ("runs", big(&|s| s.runs = u64::MAX)),
+            ("pass", big(&|s| s.pass = u64::MAX)),
+            (
+                "by_check C3",
+                big(&|s| {
+                    s.by_check.insert(CheckId::C3, u64::MAX);
+                }),
+            ),
+            (
+                "unchecked C5",
+                big(&|s| {
+                    s.unchecked.insert((CheckId::C5, "why".into()), u64::MAX);
+                }),
+            ),
+            (
+                "by_check C3",
+                big(&|s| {
+                    s.by_check.insert(CheckId::C3, u64::MAX);
+                    s.by_check.insert(CheckId::C4, 1);
+                }),
+            ),
+        ];
+        for (field, hostile) in cases {
+            let err = one.clone().checked_merge(hostile).unwrap_err();
+            assert!(err.contains(field), "{field}: {err}");
+            assert!(err.contains("overflow"), "{field}: {err}");
+        }
+        let mut cluster = Summary::default();
+        let c = Cluster {
+            seeds: u64::MAX,
+            expected: true,
+            examples: vec![(1, 1)],
+        };
+        cluster
+            .clusters
+            .insert((CheckId::C3, "x".into()), c.clone());
+        let twice = cluster.clone().checked_merge(cluster.clone()).unwrap_err();
+        assert!(twice.contains("clusters C3"), "{twice}");
+        let mut missing = Summary::default();
+        missing.missing.insert(CheckId::C3, c);
+        let twice = missing.clone().checked_merge(missing).unwrap_err();
+        assert!(twice.contains("missing C3"), "{twice}");
+        let fine = one.clone().checked_merge(one.clone()).unwrap();
+        assert_eq!(fine, one.clone().merge(one));
+    }
+
+    /// A record listing one missing check or one unchecked reason twice
+    /// would lose a count; it is refused.
+    #[test]
+    fn a_record_with_a_row_listed_twice_is_refused() {
+        let mut s = Summary::default();
+        s.unchecked.insert((CheckId::C5, "why".into()), 1);
+        s.missing.insert(
+            CheckId::C3,
+            Cluster {
+                seeds: 1,
+                expected: true,
+                examples: vec![(1, 1)],
+            },
+        );
+        let r = s.to_record();
+        let mut twice = r.clone();
+        twice.unchecked.push(twice.unchecked[0].clone());
+        assert!(Summary::from_record(twice).unwrap_err().contains("twice"));
+        let mut twice = r;
+        twice.missing.push(twice.missing[0].clone());
+        assert!(Summary::from_record(twice).unwrap_err().contains("twice"));
     }
 
     #[test]

@@ -28,6 +28,9 @@ pub struct SweepPage<'a> {
     pub kept: &'a [u64],
     /// What a cluster's smallest example shrinks to, by seed.
     pub shrunk: &'a [(u64, String)],
+    /// Whether Ctrl-C stopped the sweep: only the seeds that finished are
+    /// counted.
+    pub interrupted: bool,
 }
 
 const STYLE: &str = "body{font:15px/1.45 system-ui,sans-serif;margin:2em auto;max-width:60em;\
@@ -53,6 +56,15 @@ pub fn render(page: &SweepPage<'_>) -> String {
         hash = esc(page.hash),
         version = crate::VERSION,
     );
+    if page.interrupted {
+        let _ = write!(
+            out,
+            "<p class=\"tag UNEXPECTED\">Interrupted (Ctrl-C): only the {} seeds that finished \
+             are counted here, not all of <code>{}</code>; the sweep exited 130.</p>",
+            s.runs,
+            esc(page.seeds),
+        );
+    }
     let _ = write!(
         out,
         "<p><b>{}</b> seeds: <b>{}</b> as expected, <b>{}</b> with an unexpected \
@@ -67,7 +79,8 @@ pub fn render(page: &SweepPage<'_>) -> String {
     clusters(&mut out, page);
     missing(&mut out, page);
     out.push_str(
-        "<p>Every seed: <a href=\"seeds.csv\">seeds.csv</a> · the summary: \
+        "<p>Every seed: <a href=\"seeds.csv\">seeds.csv</a> (a header line, then one row \
+         per seed counted above) · the summary: \
          <a href=\"summary.json\">summary.json</a></p></body></html>\n",
     );
     out
@@ -77,7 +90,8 @@ fn percent(n: u64, of: u64) -> String {
     if of == 0 {
         return "0%".into();
     }
-    let tenths = n * 1000 / of;
+    // In u128: a count near u64::MAX must not overflow the product.
+    let tenths = u128::from(n) * 1000 / u128::from(of);
     format!("{}.{}%", tenths / 10, tenths % 10)
 }
 
@@ -90,7 +104,9 @@ fn rates(out: &mut String, s: &Summary) {
     }
     out.push_str("<table><tr><th>check</th><th>seeds</th><th>share</th><th></th></tr>");
     for (check, n) in &s.by_check {
-        let width = (n * 100).checked_div(s.runs).unwrap_or(0);
+        let width = (u128::from(*n) * 100)
+            .checked_div(u128::from(s.runs))
+            .unwrap_or(0);
         let _ = write!(
             out,
             "<tr><td>{}</td><td class=\"n\">{n}</td><td class=\"n\">{}</td>\
@@ -204,12 +220,28 @@ mod tests {
             summary: &summary,
             kept: &[7],
             shrunk: &shrunk,
+            interrupted: false,
         });
+        assert!(!html.contains("Interrupted"), "{html}");
         assert!(html.contains(">UNEXPECTED<"), "{html}");
         assert!(html.contains("crash consumer at &lt;x&gt;"), "{html}");
         assert!(html.contains("href=\"failures/7/index.html\""), "{html}");
         assert!(html.contains("shrinks to: 8 events"), "{html}");
         assert!(html.contains("40.0%"), "{html}");
         assert!(!html.contains("http"), "no network: {html}");
+        let cut = render(&SweepPage {
+            scenario: "s",
+            file: "s.ron",
+            seeds: "0..1000",
+            hash: "00",
+            summary: &summary,
+            kept: &[7],
+            shrunk: &shrunk,
+            interrupted: true,
+        });
+        assert!(
+            cut.contains("Interrupted (Ctrl-C): only the 10 seeds that finished"),
+            "{cut}"
+        );
     }
 }
