@@ -1683,3 +1683,24 @@ fn replay_vouches_for_every_claim_a_run_folder_makes() {
     assert_eq!(again.status.code(), Some(0), "{}", stderr(&again));
     std::fs::remove_dir_all(&dir).unwrap();
 }
+
+/// A run folder whose scenario is not UTF-8 is refused by `replay` as
+/// `check` and `run` refuse the file: exit 4, with the byte's position.
+#[test]
+fn replay_of_a_folder_with_a_non_utf8_scenario_names_the_byte() {
+    let dir = scratch("replay-latin1");
+    let out = dir.to_string_lossy().into_owned();
+    let fixture = "tests/fixtures/m2-claims-too-much.ron";
+    let run = eosim(&["run", fixture, "--seed", "4", "--out", &out, "--no-shrink"]);
+    assert_eq!(run.status.code(), Some(1), "{}", stderr(&run));
+    let folder = run_folder_of(&run);
+    let scenario = Path::new(&folder).join("scenario.ron");
+    std::fs::write(&scenario, b"Scenario(name: \"caf\xe9\")").unwrap();
+    let check = eosim(&["check", &scenario.to_string_lossy()]);
+    assert_eq!(check.status.code(), Some(4), "{}", stderr(&check));
+    let replay = eosim(&["replay", &folder]);
+    let err = stderr(&replay);
+    assert_eq!(replay.status.code(), Some(4), "{err}");
+    assert!(err.contains("invalid byte at offset 19"), "{err}");
+    std::fs::remove_dir_all(&dir).unwrap();
+}
