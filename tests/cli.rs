@@ -1317,7 +1317,7 @@ fn a_reported_run_renders_again_and_diffs_against_another_seed() {
     ]);
     assert_eq!(diff.status.code(), Some(1), "{}", stderr(&diff));
     let said = stdout(&diff);
-    assert!(said.contains("DIFFER at event #"), "{said}");
+    assert!(said.contains("DIFFER at step #"), "{said}");
     assert!(
         said.contains(" │ ") && said.contains("≠ "),
         "side by side: {said}"
@@ -1702,5 +1702,78 @@ fn replay_of_a_folder_with_a_non_utf8_scenario_names_the_byte() {
     let err = stderr(&replay);
     assert_eq!(replay.status.code(), Some(4), "{err}");
     assert!(err.contains("invalid byte at offset 19"), "{err}");
+    std::fs::remove_dir_all(&dir).unwrap();
+}
+
+/// The number just before `unit` in `text`.
+fn count_before(text: &str, unit: &str) -> u64 {
+    let at = text
+        .find(unit)
+        .unwrap_or_else(|| panic!("no `{unit}` in:\n{text}"));
+    let digits: String = text[..at]
+        .chars()
+        .rev()
+        .take_while(char::is_ascii_digit)
+        .collect::<Vec<_>>()
+        .into_iter()
+        .rev()
+        .collect();
+    digits
+        .parse()
+        .unwrap_or_else(|_| panic!("no count before `{unit}` in:\n{text}"))
+}
+
+/// Every event count shown agrees with the files (issue 14): `replay`'s
+/// events are `stats.json`'s `events`, its trace events are the lines of
+/// `events.txt` (which has no header) and `stats.json`'s `trace_events`;
+/// `diff` counts the lines of `events.jsonl`, and of them the trace events.
+#[test]
+fn replay_events_txt_and_diff_agree_on_event_counts() {
+    let dir = scratch("counts");
+    let out = dir.to_string_lossy().into_owned();
+    let file = "scenarios/05-m2-lost-ack-duplicates.ron";
+    let run = eosim(&["run", file, "--report", "--out", &out]);
+    assert_eq!(run.status.code(), Some(0), "{}", stderr(&run));
+    let folder = run_folder_of(&run);
+    let lines = |name: &str| {
+        std::fs::read_to_string(Path::new(&folder).join(name))
+            .unwrap()
+            .lines()
+            .count() as u64
+    };
+    let stats: serde_json::Value = serde_json::from_str(
+        &std::fs::read_to_string(Path::new(&folder).join("stats.json")).unwrap(),
+    )
+    .unwrap();
+    let replay = eosim(&["replay", &folder]);
+    assert_eq!(replay.status.code(), Some(0), "{}", stderr(&replay));
+    let said = stdout(&replay);
+    let events = count_before(&said, " events (");
+    let trace = count_before(&said, " trace events");
+    assert_eq!(trace, lines("events.txt"), "{said}");
+    assert_eq!(stats["trace_events"].as_u64(), Some(trace), "{stats}");
+    assert_eq!(stats["events"].as_u64(), Some(events), "{stats}");
+    assert!(events < trace, "sends are trace events, not events: {said}");
+    let by_file = eosim(&["replay", file]);
+    let said_by_file = stdout(&by_file);
+    assert_eq!(
+        count_before(&said_by_file, " events ("),
+        events,
+        "{said_by_file}"
+    );
+    assert_eq!(
+        count_before(&said_by_file, " trace events"),
+        trace,
+        "{said_by_file}"
+    );
+    let diff = eosim(&["diff", &folder, &folder]);
+    assert_eq!(diff.status.code(), Some(0), "{}", stderr(&diff));
+    let said = stdout(&diff);
+    assert_eq!(
+        count_before(&said, " steps"),
+        lines("events.jsonl"),
+        "{said}"
+    );
+    assert_eq!(count_before(&said, " trace events"), trace, "{said}");
     std::fs::remove_dir_all(&dir).unwrap();
 }
