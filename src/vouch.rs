@@ -111,7 +111,10 @@ fn vouch(dir: &Path) -> Result<Result<Proof, Vec<String>>, String> {
         .ok_or_else(|| format!("cannot read {}: no such file", dir.join(EVENTS).display()))?;
     let replayed = crate::runfolder::events(report);
     if let Some(difference) = crate::replay_cmd::first_difference(&recorded, &replayed) {
-        return Ok(Err(vec![format!("{EVENTS}: {difference}")]));
+        return Ok(Err(vec![format!(
+            "{EVENTS}: {difference}\n  (replayed at seed {}, the seed {VERDICT} records)",
+            folder.seed
+        )]));
     }
     let digest = folder.verdict["digest"].as_str().unwrap_or_default();
     if report.end.digest.to_string() != digest {
@@ -189,7 +192,8 @@ fn read_folder(dir: &Path) -> Result<Result<Folder<'_>, String>, String> {
     let now = format!("{:016x}", scenario.hash());
     if now != hash {
         return Ok(Err(format!(
-            "{SCENARIO} was changed: its hash is {now}, the recorded run's {hash}"
+            "{SCENARIO} was changed (or {VERDICT}'s hash): its hash is {now}, \
+             {VERDICT} records {hash}"
         )));
     }
     let file = verdict["file"]
