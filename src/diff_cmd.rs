@@ -34,16 +34,23 @@ pub fn diff(a: &str, b: &str, html: Option<&str>) -> u8 {
             return 4;
         }
     };
-    match first_divergence(&ea, &eb) {
+    match first_divergence(&ea.lines, &eb.lines) {
         None => {
-            crate::outln(format!("SAME  {} events, identical in order", ea.len()));
+            crate::outln(format!(
+                "SAME  {EVENTS_JSONL}: {} steps ({} trace events, the lines of \
+                 events.txt; {} observations), identical in order",
+                ea.lines.len(),
+                ea.traced,
+                ea.lines.len() - ea.traced
+            ));
             0
         }
         Some(at) => {
-            crate::out(describe(&ea, &eb, at, (a, b)));
-            crate::out(side_by_side(&ea, &eb, at));
+            let (ea, eb) = (&ea.lines, &eb.lines);
+            crate::out(describe(ea, eb, at, (a, b)));
+            crate::out(side_by_side(ea, eb, at));
             if let Some(path) = html {
-                match write_page(path, (a, b), &describe(&ea, &eb, at, (a, b))) {
+                match write_page(path, (a, b), &describe(ea, eb, at, (a, b))) {
                     Ok(()) => crate::outln(format!("  picture  {path}")),
                     Err(msg) => {
                         errln!("error: {msg}");
@@ -110,8 +117,17 @@ fn write_page(path: &str, (a, b): (&str, &str), difference: &str) -> Result<(), 
     std::fs::write(path, page).map_err(|e| format!("cannot write {path}: {e}"))
 }
 
-/// The events of a folder's `events.jsonl`, each as one comparable line.
-fn events(dir: &str) -> Result<Vec<String>, String> {
+/// The steps of a folder's `events.jsonl`: engine trace events and the
+/// actors' observations, in order.
+struct Steps {
+    /// Each step as one comparable line.
+    lines: Vec<String>,
+    /// How many of them are trace events (a line each in `events.txt`).
+    traced: usize,
+}
+
+/// The steps of a folder's `events.jsonl`.
+fn events(dir: &str) -> Result<Steps, String> {
     let path = Path::new(dir).join(EVENTS_JSONL);
     let text = std::fs::read_to_string(&path).map_err(|e| {
         format!(
@@ -119,14 +135,17 @@ fn events(dir: &str) -> Result<Vec<String>, String> {
             path.display()
         )
     })?;
-    text.lines()
-        .enumerate()
-        .map(|(i, line)| {
-            let v: Value = serde_json::from_str(line)
-                .map_err(|e| format!("{}:{}: not JSON: {e}", path.display(), i + 1))?;
-            Ok(summary(&v))
-        })
-        .collect()
+    let mut steps = Steps {
+        lines: Vec::new(),
+        traced: 0,
+    };
+    for (i, line) in text.lines().enumerate() {
+        let v: Value = serde_json::from_str(line)
+            .map_err(|e| format!("{}:{}: not JSON: {e}", path.display(), i + 1))?;
+        steps.traced += usize::from(!v["trace_id"].is_null());
+        steps.lines.push(summary(&v));
+    }
+    Ok(steps)
 }
 
 fn summary(v: &Value) -> String {
@@ -155,7 +174,8 @@ fn first_divergence(a: &[String], b: &[String]) -> Option<usize> {
 }
 
 fn describe(a: &[String], b: &[String], at: usize, (da, db): (&str, &str)) -> String {
-    let mut out = format!("DIFFER at event #{at} (the first {at} events are the same)\n");
+    let mut out =
+        format!("DIFFER at step #{at} of {EVENTS_JSONL} (the first {at} steps are the same)\n");
     let from = at.saturating_sub(CONTEXT);
     for (i, e) in a.iter().enumerate().take(at).skip(from) {
         out.push_str(&format!("    #{i:<5} {}\n", fit(e, 69)));

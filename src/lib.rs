@@ -54,6 +54,7 @@ mod shard;
 mod shrink_cmd;
 mod sweep_cmd;
 mod sweepfolder;
+mod vouch;
 
 use std::process::ExitCode;
 
@@ -219,7 +220,9 @@ enum Command {
     },
     /// Re-run a run folder (or scenario and seed): is it the same run?
     ///
-    /// A difference prints the first diverging event and exits 5.
+    /// Every file of a run folder is compared with what the run gives, or
+    /// named as not vouched for. A difference names the file and the field,
+    /// expected and found, and exits 5.
     #[command(after_help = EXIT_CODES)]
     Replay {
         /// A run folder (`runs/<scenario>/<time>-s<seed>`), or a scenario

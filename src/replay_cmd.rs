@@ -8,8 +8,7 @@ use std::path::Path;
 use models::run;
 use models::scenario::Scenario;
 
-use crate::runfolder::{EVENTS, SCENARIO, VERDICT};
-use crate::{Format, diagnostics};
+use crate::{Format, diagnostics, vouch};
 
 /// Replay the run folder or scenario file `target`; returns the exit code
 /// (0 identical, 2 no such target, 4 unreadable folder or invalid scenario,
@@ -64,83 +63,59 @@ fn replay_scenario(file: &str, seed: Option<u64>, digest: Option<&str>) -> u8 {
     } else {
         "ran twice identically"
     };
-    crate::outln(format!(
-        "REPLAY OK  {file} seed {seed}: digest {now}, {} events, {against}",
-        first.events()
-    ));
+    crate::outln(format!("REPLAY OK  {file}, {against}"));
+    crate::outln(wrap(&vouch::summary(&first)));
     0
 }
 
-/// Replay the run folder `dir`.
+/// Replay the run folder `dir`: every file it holds is compared with what
+/// the run gives, or named as not vouched for (see [`crate::vouch`]).
 fn replay_folder(dir: &str) -> u8 {
-    match check(Path::new(dir)) {
-        Ok(Ok(summary)) => {
-            crate::outln(format!("REPLAY OK  {dir}: {summary}"));
+    match vouch::replay(Path::new(dir)) {
+        vouch::Outcome::Same(proof) => {
+            let mut out = format!("REPLAY OK  {dir}\n{}\n", wrap(&proof.summary));
+            out.push_str(&listed("vouched for", &proof.vouched));
+            out.push_str(&listed("not vouched for", &proof.not_vouched));
+            crate::out(out);
             0
         }
-        Ok(Err(difference)) => {
-            errln!("REPLAY DIFFERS  {dir}: {difference}");
+        vouch::Outcome::Differs(differences) => {
+            errln!("REPLAY DIFFERS  {dir}");
+            for d in differences {
+                errln!("  {d}");
+            }
             5
         }
-        Err(Unreadable(msg)) => {
+        vouch::Outcome::Unreadable(msg) => {
             errln!("error: {msg}");
             4
         }
     }
 }
 
-/// The folder could not be read at all.
-struct Unreadable(String);
+/// `files` after `label`, wrapped at 80 columns under their first; nothing
+/// if there are none.
+fn listed(label: &str, files: &[String]) -> String {
+    const COLUMN: usize = 19;
+    let Some((first, rest)) = files.split_first() else {
+        return String::new();
+    };
+    let parts: Vec<String> = std::iter::once(format!("  {label:<w$}{first}", w = COLUMN - 2))
+        .chain(rest.iter().cloned())
+        .collect();
+    reports::text::join_wrapped(&parts, " · ", &" ".repeat(COLUMN)) + "\n"
+}
 
-/// Replay and compare: the outer error is an unreadable folder, the inner
-/// one a difference.
-fn check(dir: &Path) -> Result<Result<String, String>, Unreadable> {
-    let read = |name: &str| {
-        std::fs::read_to_string(dir.join(name))
-            .map_err(|e| Unreadable(format!("cannot read {}: {e}", dir.join(name).display())))
-    };
-    let verdict: serde_json::Value = serde_json::from_str(&read(VERDICT)?)
-        .map_err(|e| Unreadable(format!("{} is not JSON: {e}", dir.join(VERDICT).display())))?;
-    let field = |name: &str| verdict[name].as_str().map(str::to_string);
-    let (Some(seed), Some(hash), Some(digest)) =
-        (verdict["seed"].as_u64(), field("hash"), field("digest"))
-    else {
-        return Err(Unreadable(format!(
-            "{} lacks seed, hash or digest",
-            dir.join(VERDICT).display()
-        )));
-    };
-    let scenario_file = dir.join(SCENARIO).to_string_lossy().into_owned();
-    let scenario = Scenario::load(&scenario_file).map_err(|e| {
-        diagnostics::report(&e, Format::Human);
-        Unreadable(format!("{scenario_file} is not a valid scenario"))
-    })?;
-    let now = format!("{:016x}", scenario.hash());
-    if now != hash {
-        return Ok(Err(format!(
-            "{SCENARIO} was changed: its hash is {now}, the recorded run's {hash}"
-        )));
-    }
-    let report = run::run(&scenario, seed, true);
-    let recorded = read(EVENTS)?;
-    let replayed = crate::runfolder::events(&report);
-    if let Some(difference) = first_difference(&recorded, &replayed) {
-        return Ok(Err(difference));
-    }
-    if report.end.digest.to_string() != digest {
-        return Ok(Err(format!(
-            "digest {} now, {digest} recorded",
-            report.end.digest
-        )));
-    }
-    Ok(Ok(format!(
-        "seed {seed}, digest {digest}, {} events identical",
-        report.events()
-    )))
+/// `text` wrapped at 80 columns between words, indented by two.
+fn wrap(text: &str) -> String {
+    let words: Vec<String> = std::iter::once(String::from(" "))
+        .chain(text.split(' ').map(str::to_string))
+        .collect();
+    reports::text::join_wrapped(&words, " ", "  ")
 }
 
 /// The first line where two traces differ, if any.
-fn first_difference(recorded: &str, replayed: &str) -> Option<String> {
+pub(crate) fn first_difference(recorded: &str, replayed: &str) -> Option<String> {
     let (a, b): (Vec<&str>, Vec<&str>) = (recorded.lines().collect(), replayed.lines().collect());
     let at = (0..a.len().max(b.len())).find(|i| a.get(*i) != b.get(*i))?;
     let show = |l: Option<&&str>| l.map_or("(no event)".to_string(), |l| l.trim().to_string());

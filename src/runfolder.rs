@@ -175,7 +175,8 @@ fn write_file(dir: &Path, name: &str, text: &str) -> Result<(), String> {
         .map_err(|e| format!("cannot write {}: {e}", path.display()))
 }
 
-fn repro(scenario: &Scenario, report: &RunReport, file: &str) -> String {
+/// The reproduce line and key of `report`, as `repro.txt` holds them.
+pub(crate) fn repro(scenario: &Scenario, report: &RunReport, file: &str) -> String {
     format!(
         "{}\nreplay {} replay <this folder>\nseed {}\nhash {:016x}\nversion {}\ndigest {}\n",
         reports::repro_command(file, report.seed),

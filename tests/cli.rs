@@ -1646,7 +1646,7 @@ fn a_reported_run_renders_again_and_diffs_against_another_seed() {
     ]);
     assert_eq!(diff.status.code(), Some(1), "{}", stderr(&diff));
     let said = stdout(&diff);
-    assert!(said.contains("DIFFER at event #"), "{said}");
+    assert!(said.contains("DIFFER at step #"), "{said}");
     assert!(
         said.contains(" │ ") && said.contains("≠ "),
         "side by side: {said}"
@@ -1906,4 +1906,250 @@ fn a_run_too_large_to_draw_keeps_its_verdict_and_says_why_there_is_no_report() {
     assert!(err.contains("above the 200 MiB memory budget"), "{err}");
     assert!(!stdout(&o).contains("why, step by step"), "no story told");
     assert!(!dir.exists(), "no run folder written");
+}
+
+/// The run folder a `run` printed.
+fn run_folder_of(run: &Output) -> String {
+    stdout(run)
+        .lines()
+        .find_map(|l| l.trim().strip_prefix("run folder "))
+        .unwrap_or_else(|| panic!("no run folder in:\n{}", stdout(run)))
+        .to_string()
+}
+
+/// The text of `said` from the line starting with `label` (trimmed) up to
+/// the next line that starts with a different label.
+fn section(said: &str, label: &str) -> String {
+    let mut lines = said
+        .lines()
+        .skip_while(|l| !l.trim_start().starts_with(label));
+    let Some(first) = lines.next() else {
+        return String::new();
+    };
+    let rest = lines.take_while(|l| l.starts_with("                 "));
+    std::iter::once(first)
+        .chain(rest)
+        .collect::<Vec<_>>()
+        .join("\n")
+}
+
+/// `replay` vouches for every claim a run folder makes (issue 14): a change
+/// to any field of `verdict.json`, to `repro.txt`, to a report file that
+/// states results or to `min/scenario.ron` is a difference (exit 5) that
+/// names the file and the field, expected and found; what it cannot vouch
+/// for, it names.
+#[test]
+fn replay_vouches_for_every_claim_a_run_folder_makes() {
+    let dir = scratch("vouch");
+    let out = dir.to_string_lossy().into_owned();
+    let fixture = "tests/fixtures/m2-claims-too-much.ron";
+    let run = eosim(&["run", fixture, "--seed", "4", "--out", &out]);
+    assert_eq!(run.status.code(), Some(1), "{}", stderr(&run));
+    let folder = run_folder_of(&run);
+    let path = |f: &str| Path::new(&folder).join(f);
+    std::fs::write(path("notes.txt"), "my notes\n").unwrap();
+    let clean = eosim(&["replay", &folder]);
+    assert_eq!(clean.status.code(), Some(0), "{}", stderr(&clean));
+    let said = stdout(&clean);
+    assert!(said.contains("REPLAY OK"), "{said}");
+    let vouched = section(&said, "vouched for");
+    for f in [
+        "scenario.ron",
+        "verdict.json",
+        "repro.txt",
+        "events.txt",
+        "events.jsonl",
+        "explain.txt",
+        "stats.json",
+        "README.md",
+        "min/scenario.ron",
+    ] {
+        assert!(vouched.contains(f), "{f} vouched for:\n{said}");
+    }
+    assert!(
+        section(&said, "not vouched for").contains("notes.txt"),
+        "{said}"
+    );
+
+    let verdict_text = std::fs::read_to_string(path("verdict.json")).unwrap();
+    let verdict: serde_json::Value = serde_json::from_str(&verdict_text).unwrap();
+    let failed = verdict["checks"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .position(|c| c["result"] == "fail")
+        .unwrap();
+    let check = verdict["checks"][failed]["check"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    type Tamper = Box<dyn Fn(&mut serde_json::Value)>;
+    let tampers: Vec<(&str, Tamper)> = vec![
+        ("verdict", Box::new(|v| v["verdict"] = "pass".into())),
+        ("exit_code", Box::new(|v| v["exit_code"] = 0.into())),
+        (
+            &check,
+            Box::new(move |v| v["checks"][failed]["result"] = "pass".into()),
+        ),
+        (
+            "violations",
+            Box::new(|v| v["violations"][0]["subject"] = "p1#99".into()),
+        ),
+        (
+            "params",
+            Box::new(|v| {
+                let p = v["params"]
+                    .as_str()
+                    .unwrap()
+                    .replace("messages: 5", "messages: 4");
+                v["params"] = p.into();
+            }),
+        ),
+        ("schema", Box::new(|v| v["schema"] = 2.into())),
+        ("version", Box::new(|v| v["version"] = "0.0.9".into())),
+    ];
+    for (field, tamper) in &tampers {
+        let mut v = verdict.clone();
+        tamper(&mut v);
+        assert_ne!(v, verdict, "{field} was tampered with");
+        std::fs::write(
+            path("verdict.json"),
+            serde_json::to_string_pretty(&v).unwrap(),
+        )
+        .unwrap();
+        let replay = eosim(&["replay", &folder]);
+        let err = stderr(&replay);
+        assert_eq!(replay.status.code(), Some(5), "{field}: {err}");
+        assert!(
+            err.contains("verdict.json") && err.contains(field),
+            "{field} named: {err}"
+        );
+        assert!(err.contains("expected") && err.contains("found"), "{err}");
+    }
+    std::fs::write(path("verdict.json"), &verdict_text).unwrap();
+
+    let tamper_file = |name: &str, from: &str, to: &str| {
+        let original = std::fs::read_to_string(path(name)).unwrap();
+        assert!(original.contains(from), "{from} in {name}");
+        std::fs::write(path(name), original.replacen(from, to, 1)).unwrap();
+        let replay = eosim(&["replay", &folder]);
+        std::fs::write(path(name), original).unwrap();
+        replay
+    };
+    for (name, from, to) in [
+        ("repro.txt", "--seed 4", "--seed 5"),
+        ("stats.json", "\"delivered\": ", "\"delivered\": 1"),
+        ("explain.txt", "Then:", "Hence:"),
+        ("events.jsonl", "\"kind\":\"send\"", "\"kind\":\"lost\""),
+        ("min/scenario.ron", "It violates C3", "It violates C1"),
+    ] {
+        let replay = tamper_file(name, from, to);
+        let err = stderr(&replay);
+        assert_eq!(replay.status.code(), Some(5), "{name}: {err}");
+        assert!(err.contains(name), "{name} named: {err}");
+    }
+    let picture = tamper_file("index.html", "<title>", "<title>PASS ");
+    assert_eq!(picture.status.code(), Some(0), "{}", stderr(&picture));
+    assert!(
+        section(&stdout(&picture), "not vouched for").contains("index.html"),
+        "{}",
+        stdout(&picture)
+    );
+    let again = eosim(&["replay", &folder]);
+    assert_eq!(again.status.code(), Some(0), "{}", stderr(&again));
+    std::fs::remove_dir_all(&dir).unwrap();
+}
+
+/// A run folder whose scenario is not UTF-8 is refused by `replay` as
+/// `check` and `run` refuse the file: exit 4, with the byte's position.
+#[test]
+fn replay_of_a_folder_with_a_non_utf8_scenario_names_the_byte() {
+    let dir = scratch("replay-latin1");
+    let out = dir.to_string_lossy().into_owned();
+    let fixture = "tests/fixtures/m2-claims-too-much.ron";
+    let run = eosim(&["run", fixture, "--seed", "4", "--out", &out, "--no-shrink"]);
+    assert_eq!(run.status.code(), Some(1), "{}", stderr(&run));
+    let folder = run_folder_of(&run);
+    let scenario = Path::new(&folder).join("scenario.ron");
+    std::fs::write(&scenario, b"Scenario(name: \"caf\xe9\")").unwrap();
+    let check = eosim(&["check", &scenario.to_string_lossy()]);
+    assert_eq!(check.status.code(), Some(4), "{}", stderr(&check));
+    let replay = eosim(&["replay", &folder]);
+    let err = stderr(&replay);
+    assert_eq!(replay.status.code(), Some(4), "{err}");
+    assert!(err.contains("invalid byte at offset 19"), "{err}");
+    std::fs::remove_dir_all(&dir).unwrap();
+}
+
+/// The number just before `unit` in `text`.
+fn count_before(text: &str, unit: &str) -> u64 {
+    let at = text
+        .find(unit)
+        .unwrap_or_else(|| panic!("no `{unit}` in:\n{text}"));
+    let digits: String = text[..at]
+        .chars()
+        .rev()
+        .take_while(char::is_ascii_digit)
+        .collect::<Vec<_>>()
+        .into_iter()
+        .rev()
+        .collect();
+    digits
+        .parse()
+        .unwrap_or_else(|_| panic!("no count before `{unit}` in:\n{text}"))
+}
+
+/// Every event count shown agrees with the files (issue 14): `replay`'s
+/// events are `stats.json`'s `events`, its trace events are the lines of
+/// `events.txt` (which has no header) and `stats.json`'s `trace_events`;
+/// `diff` counts the lines of `events.jsonl`, and of them the trace events.
+#[test]
+fn replay_events_txt_and_diff_agree_on_event_counts() {
+    let dir = scratch("counts");
+    let out = dir.to_string_lossy().into_owned();
+    let file = "scenarios/05-m2-lost-ack-duplicates.ron";
+    let run = eosim(&["run", file, "--report", "--out", &out]);
+    assert_eq!(run.status.code(), Some(0), "{}", stderr(&run));
+    let folder = run_folder_of(&run);
+    let lines = |name: &str| {
+        std::fs::read_to_string(Path::new(&folder).join(name))
+            .unwrap()
+            .lines()
+            .count() as u64
+    };
+    let stats: serde_json::Value = serde_json::from_str(
+        &std::fs::read_to_string(Path::new(&folder).join("stats.json")).unwrap(),
+    )
+    .unwrap();
+    let replay = eosim(&["replay", &folder]);
+    assert_eq!(replay.status.code(), Some(0), "{}", stderr(&replay));
+    let said = stdout(&replay);
+    let events = count_before(&said, " events (");
+    let trace = count_before(&said, " trace events");
+    assert_eq!(trace, lines("events.txt"), "{said}");
+    assert_eq!(stats["trace_events"].as_u64(), Some(trace), "{stats}");
+    assert_eq!(stats["events"].as_u64(), Some(events), "{stats}");
+    assert!(events < trace, "sends are trace events, not events: {said}");
+    let by_file = eosim(&["replay", file]);
+    let said_by_file = stdout(&by_file);
+    assert_eq!(
+        count_before(&said_by_file, " events ("),
+        events,
+        "{said_by_file}"
+    );
+    assert_eq!(
+        count_before(&said_by_file, " trace events"),
+        trace,
+        "{said_by_file}"
+    );
+    let diff = eosim(&["diff", &folder, &folder]);
+    assert_eq!(diff.status.code(), Some(0), "{}", stderr(&diff));
+    let said = stdout(&diff);
+    assert_eq!(
+        count_before(&said, " steps"),
+        lines("events.jsonl"),
+        "{said}"
+    );
+    assert_eq!(count_before(&said, " trace events"), trace, "{said}");
+    std::fs::remove_dir_all(&dir).unwrap();
 }

@@ -46,6 +46,10 @@ pub fn stats(rec: &Recording) -> Value {
             "p99": quantile(99),
             "max": latencies.last(),
         },
+        // `events` counts what `replay`, `sweep` and `shrink` call events
+        // (deliveries, losses, timers, crashes, restarts); `trace_events`
+        // the lines of `events.txt`, sends and every fault included.
+        "events": r.events(),
         "trace_events": r.trace.len(),
     })
 }
