@@ -2153,3 +2153,29 @@ fn replay_events_txt_and_diff_agree_on_event_counts() {
     assert_eq!(count_before(&said, " trace events"), trace, "{said}");
     std::fs::remove_dir_all(&dir).unwrap();
 }
+
+#[test]
+fn a_hostile_name_gets_a_short_error_in_both_formats() {
+    let dir = scratch("hostile-names");
+    std::fs::create_dir_all(&dir).unwrap();
+    let long = "a".repeat(200_000);
+    let files = [
+        format!(r#"Scenario(name: "{long}", model: M2, expect: Pass)"#),
+        format!(r#"Scenario(name: "x", model: M{long}, expect: Pass)"#),
+        format!(
+            r#"Scenario(name: "x", model: M2, faults: (crash: [(actor: "{long}", ratio: Ratio(1, 2))]), expect: Pass)"#
+        ),
+        format!(r#"Scenario(name: "x", model: M2, expect: Violates([C{long}]))"#),
+    ];
+    for (i, text) in files.iter().enumerate() {
+        let file = dir.join(format!("{i}.ron"));
+        std::fs::write(&file, text).unwrap();
+        for format in ["human", "json"] {
+            let o = eosim(&["check", &file.to_string_lossy(), "--format", format]);
+            assert_eq!(o.status.code(), Some(4), "{i} {format}");
+            let said = o.stdout.len() + o.stderr.len();
+            assert!(said < 4096, "{i} {format}: {said} bytes of error");
+        }
+    }
+    std::fs::remove_dir_all(&dir).unwrap();
+}

@@ -38,9 +38,9 @@ impl Diagnostic {
         let len = end.saturating_sub(start);
         Diagnostic {
             code,
-            message,
+            message: bounded(&message),
             label: label.to_string(),
-            help,
+            help: help.as_deref().map(bounded),
             offset: start,
             len,
             line,
@@ -109,6 +109,49 @@ impl fmt::Display for ScenarioError {
 
 impl std::error::Error for ScenarioError {}
 
+/// The most characters of one name a diagnostic quotes.
+pub const QUOTED_CHARS_MAX: usize = 60;
+
+/// `name` as a diagnostic may quote it: whole if short, else its first
+/// characters and how long it is, so that a hostile file cannot make the
+/// error as large as itself.
+pub fn excerpt(name: &str) -> String {
+    let chars = name.chars().count();
+    if chars <= QUOTED_CHARS_MAX {
+        return name.to_string();
+    }
+    let head: String = name.chars().take(QUOTED_CHARS_MAX - 20).collect();
+    format!("{head}… ({chars} characters)")
+}
+
+/// `text` with every `` `quoted` `` part cut to an [`excerpt`]: diagnostics
+/// quote the user's names in backticks, and only those can be long.
+fn bounded(text: &str) -> String {
+    let mut out = String::with_capacity(text.len().min(1024));
+    for (i, part) in text.split('`').enumerate() {
+        if i > 0 {
+            out.push('`');
+        }
+        if i % 2 == 1 {
+            out.push_str(&excerpt(part));
+        } else {
+            out.push_str(part);
+        }
+    }
+    if out.len() > MESSAGE_BYTES_MAX {
+        let mut cut = MESSAGE_BYTES_MAX;
+        while !out.is_char_boundary(cut) {
+            cut -= 1;
+        }
+        out.truncate(cut);
+        out.push_str("… (cut)");
+    }
+    out
+}
+
+/// The longest message or help a diagnostic keeps, in bytes.
+const MESSAGE_BYTES_MAX: usize = 2048;
+
 /// 1-based line and column (in characters) of a byte offset.
 pub(crate) fn line_col(text: &str, offset: usize) -> (usize, usize) {
     let offset = floor_char_boundary(text, offset.min(text.len()));
@@ -154,6 +197,30 @@ pub fn nearest<'a>(found: &str, valid: impl IntoIterator<Item = &'a str>) -> Opt
 
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn a_long_name_is_quoted_as_an_excerpt_with_its_length() {
+        let long = "a".repeat(1_000_000);
+        let d = super::Diagnostic::at(
+            "x",
+            (0, 1),
+            "scenario::test",
+            format!("unknown actor `{long}`; this scenario has `broker`"),
+            "here",
+            Some(format!("did you mean `{long}`?")),
+        );
+        assert!(d.message.len() < 200, "{}", d.message);
+        assert!(d.message.contains("(1000000 characters)"), "{}", d.message);
+        assert!(
+            d.message.ends_with("this scenario has `broker`"),
+            "{}",
+            d.message
+        );
+        assert!(d.help.as_deref().is_some_and(|h| h.len() < 200));
+        let unquoted = "b".repeat(100_000);
+        let d = super::Diagnostic::at("x", (0, 1), "scenario::test", unquoted, "here", None);
+        assert!(d.message.len() < 2100, "a whole message is bounded too");
+    }
+
     use super::*;
 
     #[test]

@@ -17,6 +17,10 @@ mod faults;
 /// clones the consumer's durable state (linear in the messages) per record.
 const PROBED_MESSAGES_MAX: u64 = 20_000;
 
+/// The longest scenario name: it names run folders, beside a time stamp
+/// and a seed, within the 255 bytes a file name may have.
+const NAME_CHARS_MAX: usize = 100;
+
 /// Collects diagnostics, each located by its value path.
 pub(super) struct Validator<'a> {
     text: &'a str,
@@ -86,6 +90,14 @@ impl<'a> Validator<'a> {
                 "used in folder names",
                 None,
             );
+        } else if name.len() > NAME_CHARS_MAX {
+            let msg = format!(
+                "the scenario name is {} characters long; at most {NAME_CHARS_MAX} fit in folder \
+                 names",
+                name.len()
+            );
+            let help = Some("shorten the name; the file's comments can say more".into());
+            self.report("name", "scenario::bad-name", msg, "too long", help);
         }
     }
 
