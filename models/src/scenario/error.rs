@@ -38,9 +38,9 @@ impl Diagnostic {
         let len = end.saturating_sub(start);
         Diagnostic {
             code,
-            message: bounded(&message),
+            message: bounded(message),
             label: label.to_string(),
-            help: help.as_deref().map(bounded),
+            help: help.map(bounded),
             offset: start,
             len,
             line,
@@ -126,7 +126,15 @@ pub fn excerpt(name: &str) -> String {
 
 /// `text` with every `` `quoted` `` part cut to an [`excerpt`]: diagnostics
 /// quote the user's names in backticks, and only those can be long.
-fn bounded(text: &str) -> String {
+fn bounded(text: String) -> String {
+    let long_quote = text
+        .split('`')
+        .skip(1)
+        .step_by(2)
+        .any(|q| q.chars().count() > QUOTED_CHARS_MAX);
+    if !long_quote && text.len() <= MESSAGE_BYTES_MAX {
+        return text;
+    }
     let mut out = String::with_capacity(text.len().min(1024));
     for (i, part) in text.split('`').enumerate() {
         if i > 0 {
