@@ -238,11 +238,30 @@ pub fn one_line(shrunk: &Shrunk) -> String {
     if parts.len() == 1 {
         parts.push("no faults".into());
     }
+    if !shrunk.complete {
+        parts.push(format!("search cut short after {} runs", shrunk.attempts));
+    }
     parts.join(" · ")
 }
 
+/// The simulated events a sweep may spend shrinking one cluster: a large
+/// run gets fewer candidate runs, so that shrinking takes seconds, not
+/// hours, after a sweep of long runs.
+const CLUSTER_SHRINK_EVENTS: u64 = 20_000_000;
+
+/// The fewest candidate runs a cluster gets, however long its runs.
+const CLUSTER_SHRINK_ATTEMPTS_MIN: u32 = 20;
+
+/// The candidate runs for a cluster whose smallest example has `events`
+/// events: at most `attempts`, and within [`CLUSTER_SHRINK_EVENTS`].
+fn attempts_for(events: u64, attempts: u32) -> u32 {
+    let by_work = u32::try_from(CLUSTER_SHRINK_EVENTS / events.max(1)).unwrap_or(u32::MAX);
+    attempts.min(by_work.max(CLUSTER_SHRINK_ATTEMPTS_MIN))
+}
+
 /// Shrink the smallest example of each unexpected cluster of a sweep for
-/// its check, each within `attempts` candidate runs (a count, so that a
+/// its check, each within `attempts` candidate runs (fewer for long runs,
+/// see [`CLUSTER_SHRINK_EVENTS`]) (a count, so that a
 /// sweep and the merge of its shards save the same results on any
 /// machine): `(check, cause, seed, shrunk)`, in cluster order. Clusters
 /// that cannot be shrunk are left out (and reported on stderr).
@@ -256,7 +275,8 @@ pub fn shrink_clusters(
         if cluster.expected || cause == models::sweep::MISSING {
             continue;
         }
-        let seed = cluster.smallest().1;
+        let (events, seed) = cluster.smallest();
+        let attempts = attempts_for(events, attempts);
         let mut tried = 0;
         let mut keep_going = || {
             tried += 1;
@@ -268,4 +288,18 @@ pub fn shrink_clusters(
         }
     }
     out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_long_run_gets_fewer_shrinking_runs_but_never_none() {
+        assert_eq!(attempts_for(100, 2_000), 2_000, "a short run: all of them");
+        assert_eq!(attempts_for(100_000, 2_000), 200, "20 M events of work");
+        assert_eq!(attempts_for(50_000_000, 2_000), 20, "at least a few");
+        assert_eq!(attempts_for(0, 2_000), 2_000, "an empty run");
+        assert_eq!(attempts_for(100_000, 5), 5, "never more than asked");
+    }
 }
