@@ -1873,7 +1873,7 @@ fn a_scenario_that_may_outgrow_the_memory_budget_is_refused_with_the_knob() {
     let o = eosim(&["--memory-budget", "1T", "check", too_many]);
     assert_eq!(o.status.code(), Some(0), "a larger budget admits it");
 
-    let fits_by_default = "tests/fixtures/m2-too-large-to-draw.ron";
+    let fits_by_default = "tests/large/m2-too-large-to-draw.ron";
     assert_eq!(eosim(&["check", fits_by_default]).status.code(), Some(0));
     let o = Command::new(env!("CARGO_BIN_EXE_eosim"))
         .args(["check", fits_by_default])
@@ -1893,7 +1893,7 @@ fn a_scenario_that_may_outgrow_the_memory_budget_is_refused_with_the_knob() {
 fn a_run_too_large_to_draw_keeps_its_verdict_and_says_why_there_is_no_report() {
     let dir = scratch("too-large-to-draw");
     let out = dir.to_string_lossy().into_owned();
-    let scenario = "tests/fixtures/m2-too-large-to-draw.ron";
+    let scenario = "tests/large/m2-too-large-to-draw.ron";
     let o = eosim(&["--memory-budget", "200M", "run", scenario, "--out", &out]);
     assert_eq!(o.status.code(), Some(1), "the unexpected duplicates stand");
     assert!(
