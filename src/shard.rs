@@ -93,7 +93,7 @@ fn shard_from_env() -> Result<Shard, String> {
 
 /// What a shard leaves for `eosim merge`.
 #[derive(serde::Serialize, serde::Deserialize)]
-struct ShardFile {
+pub(crate) struct ShardFile {
     schema: u32,
     scenario: String,
     file: String,
@@ -253,7 +253,7 @@ fn check_shard(f: &str, s: &ShardFile) -> Result<(), String> {
 
 /// Read every shard file and check that they are the complete set of one
 /// sweep.
-fn read_shards(files: &[String]) -> Result<(ShardFile, Summary), String> {
+pub(crate) fn read_shards(files: &[String]) -> Result<(ShardFile, Summary), String> {
     let mut shards = Vec::new();
     for f in files {
         let text = std::fs::read_to_string(f).map_err(|e| format!("cannot read {f}: {e}"))?;
