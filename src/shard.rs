@@ -212,6 +212,13 @@ fn check_shard(f: &str, s: &ShardFile) -> Result<(), String> {
         return Err(format!("{f}: `{}` is not a scenario hash", s.hash));
     }
     let spec = SeedSpec::parse(&s.seeds).map_err(|e| format!("{f}: {e}"))?;
+    // Checked before its share is counted, which divides by the count.
+    if s.shard_index >= s.shard_count {
+        return Err(format!(
+            "{f}: shard {} is not a shard of {}",
+            s.shard_index, s.shard_count
+        ));
+    }
     let shard = Shard {
         index: s.shard_index,
         count: s.shard_count,

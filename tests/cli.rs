@@ -857,6 +857,54 @@ fn hostile_shard_files_are_refused_not_merged() {
     std::fs::remove_dir_all(&dir).unwrap();
 }
 
+/// A later shard file whose shard count is 0, or whose index is not below
+/// its count, is refused (exit 2), not divided by (it panicked with exit
+/// 101: found by the merge property in tests/properties.rs).
+#[test]
+fn a_later_shard_file_with_no_shards_is_refused_not_divided_by() {
+    let dir = scratch("shard-count-zero");
+    let out = dir.to_string_lossy().into_owned();
+    for shard in ["0/2", "1/2"] {
+        let sweep = eosim(&[
+            "sweep",
+            "scenarios/05-m2-lost-ack-duplicates.ron",
+            "--seeds",
+            "0..4",
+            "--shard",
+            shard,
+            "--progress",
+            "none",
+            "--out",
+            &out,
+        ]);
+        assert_eq!(sweep.status.code(), Some(0), "{}", stderr(&sweep));
+    }
+    let first = dir.join("m2-lost-ack-duplicates/shard-0-of-2.json");
+    let second = dir.join("m2-lost-ack-duplicates/shard-1-of-2.json");
+    let good: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(&second).unwrap()).unwrap();
+    let refused = |name: &str, change: &dyn Fn(&mut serde_json::Value)| {
+        let mut v = good.clone();
+        change(&mut v);
+        let path = dir.join(name);
+        std::fs::write(&path, v.to_string()).unwrap();
+        let merged = eosim(&["merge", &first.to_string_lossy(), &path.to_string_lossy()]);
+        assert_eq!(merged.status.code(), Some(2), "{name}: {}", stderr(&merged));
+        assert!(
+            stderr(&merged).contains("not a shard of"),
+            "{name}: {}",
+            stderr(&merged)
+        );
+    };
+    refused("count-zero.json", &|v| v["shard_count"] = 0.into());
+    refused("list-count-zero.json", &|v| {
+        v["seeds"] = "0,1,2,3".into();
+        v["shard_count"] = 0.into();
+    });
+    refused("index-past-count.json", &|v| v["shard_index"] = 7.into());
+    std::fs::remove_dir_all(&dir).unwrap();
+}
+
 /// A failing run leaves a run folder that replays to the same digest; a
 /// tampered folder is caught (exit 5), an unreadable one is an error (4).
 #[test]
