@@ -1,12 +1,13 @@
 //! Arbitrary bytes as the files of a run folder (`verdict.json`,
-//! `scenario.ron`, `events.txt`, `repro.txt`, in that order, cut at
-//! [`eosim_fuzz::SEPARATOR`]; a missing part is a missing file) →
+//! `scenario.ron`, `repro.txt`, `events.txt`, in that order, cut at
+//! [`eosim_fuzz::SEPARATOR`]; a missing part is a missing file; the
+//! longest last, so that an input cut short loses events) →
 //! `eosim replay <dir>`: never a panic, and an exit code of the design's.
 #![no_main]
 
 use libfuzzer_sys::fuzz_target;
 
-const FILES: [&str; 4] = ["verdict.json", "scenario.ron", "events.txt", "repro.txt"];
+const FILES: [&str; 4] = ["verdict.json", "scenario.ron", "repro.txt", "events.txt"];
 
 fuzz_target!(|data: &[u8]| {
     let parts = eosim_fuzz::split(data, FILES.len());
