@@ -197,7 +197,7 @@ proptest! {
 }
 
 proptest! {
-    #![proptest_config(config(24))]
+    #![proptest_config(config(64))]
 
     #[test]
     fn a_valid_scenario_with_small_bounds_runs_to_the_same_verdict_twice(
