@@ -63,21 +63,31 @@ pub fn exit_code(err: &ScenarioError) -> u8 {
 
 /// Print every problem of `err` to stderr (human) or stdout (JSON).
 pub fn report(err: &ScenarioError, format: Format) {
+    for text in rendered(err, format) {
+        match format {
+            Format::Human => errln!("{text}"),
+            Format::Json => crate::outln(text),
+        }
+    }
+}
+
+/// Every problem of `err` as [`report`] prints it, one text each.
+pub(crate) fn rendered(err: &ScenarioError, format: Format) -> Vec<String> {
     let ScenarioError::Invalid {
         file,
         source,
         diagnostics,
     } = err
     else {
-        match format {
-            Format::Human => errln!("error: {err}"),
+        return vec![match format {
+            Format::Human => format!("error: {err}"),
             Format::Json => {
                 let data = serde_json::json!({ "message": err.to_string(), "severity": "error" });
-                crate::outln(reports::jsonl::envelope("diagnostic", &data));
+                reports::jsonl::envelope("diagnostic", &data)
             }
-        }
-        return;
+        }];
     };
+    let mut texts = Vec::new();
     for d in diagnostics {
         let offset = d.offset.min(source.len());
         // The graphical renderer cannot format columns past 65,535; JSON
@@ -98,17 +108,18 @@ pub fn report(err: &ScenarioError, format: Format) {
             len: d.len.min(EXCERPT_SIDE),
             source: NamedSource::new(file, shown),
         };
-        match format {
-            Format::Human => errln!("{}", render(&located)),
+        texts.push(match format {
+            Format::Human => render(&located),
             Format::Json => {
                 let mut json = String::new();
                 let _ = JSONReportHandler::new().render_report(&mut json, &located);
                 let data: serde_json::Value =
                     serde_json::from_str(&json).unwrap_or(serde_json::Value::Null);
-                crate::outln(reports::jsonl::envelope("diagnostic", &data));
+                reports::jsonl::envelope("diagnostic", &data)
             }
-        }
+        });
     }
+    texts
 }
 
 /// The longest line a diagnostic shows whole; past it, an excerpt.

@@ -323,6 +323,35 @@ enum Command {
     Man(completions_cmd::ManArgs),
 }
 
+/// The command line's inner steps, without printing, for the fuzz targets
+/// (`fuzz/`) and the property tests: not a stable interface.
+#[doc(hidden)]
+pub mod fuzzing {
+    use models::scenario::ScenarioError;
+    use models::sweep::Summary;
+
+    /// Every text `eosim check` prints for `err`, graphical and JSON.
+    pub fn render_error(err: &ScenarioError) -> Vec<String> {
+        let mut texts = crate::diagnostics::rendered(err, crate::Format::Human);
+        texts.extend(crate::diagnostics::rendered(err, crate::Format::Json));
+        texts
+    }
+
+    /// `eosim merge` up to its summary: read the shard result `files`,
+    /// check that they are the complete set of one sweep, and join them.
+    ///
+    /// # Errors
+    /// What `eosim merge` prints before it exits 2.
+    pub fn merge(files: &[String]) -> Result<Summary, String> {
+        crate::shard::read_shards(files).map(|(_, summary)| summary)
+    }
+
+    /// `eosim replay <dir>`; returns its exit code.
+    pub fn replay(dir: &str) -> u8 {
+        crate::replay_cmd::replay(dir, None, None)
+    }
+}
+
 /// The `eosim` command line over the built-in catalogue.
 #[must_use]
 pub fn main() -> ExitCode {

@@ -93,7 +93,7 @@ fn shard_from_env() -> Result<Shard, String> {
 
 /// What a shard leaves for `eosim merge`.
 #[derive(serde::Serialize, serde::Deserialize)]
-struct ShardFile {
+pub(crate) struct ShardFile {
     schema: u32,
     scenario: String,
     file: String,
@@ -212,6 +212,7 @@ fn check_shard(f: &str, s: &ShardFile) -> Result<(), String> {
         return Err(format!("{f}: `{}` is not a scenario hash", s.hash));
     }
     let spec = SeedSpec::parse(&s.seeds).map_err(|e| format!("{f}: {e}"))?;
+    // Checked before its share is counted, which divides by the count.
     if s.shard_index >= s.shard_count {
         return Err(format!(
             "{f}: shard_index {} is not below shard_count {}: expected i/n with i < n",
@@ -259,7 +260,7 @@ fn check_shard(f: &str, s: &ShardFile) -> Result<(), String> {
 
 /// Read every shard file and check that they are the complete set of one
 /// sweep.
-fn read_shards(files: &[String]) -> Result<(ShardFile, Summary), String> {
+pub(crate) fn read_shards(files: &[String]) -> Result<(ShardFile, Summary), String> {
     let mut shards = Vec::new();
     for f in files {
         let text = std::fs::read_to_string(f).map_err(|e| format!("cannot read {f}: {e}"))?;

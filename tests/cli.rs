@@ -919,6 +919,15 @@ fn a_zero_shard_count_beside_a_good_shard_is_refused_and_an_empty_share_merges()
         );
         assert!(!stderr(&merged).contains("panicked"), "{}", stderr(&merged));
     }
+    // A seed list's share is counted differently, and divided by too (found
+    // by the merge property in tests/properties.rs).
+    let mut listed = full.clone();
+    listed["seeds"] = "0,1,2,3".into();
+    listed["shard_count"] = 0.into();
+    let path = dir.join("list-count-zero.json");
+    std::fs::write(&path, listed.to_string()).unwrap();
+    let merged = eosim(&["merge", &shard(1), &path.to_string_lossy()]);
+    assert_eq!(merged.status.code(), Some(2), "{}", stderr(&merged));
     std::fs::remove_dir_all(&dir).unwrap();
 }
 
