@@ -122,9 +122,9 @@ impl std::fmt::Display for TooLarge {
 /// The most memory a run of a scenario may take, by part.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct Estimate {
-    /// The messages' part: `messages ×` [`BYTES_PER_MESSAGE`].
+    /// The messages' part: 2 KiB per message.
     pub messages: u64,
-    /// The events' part: `limits.events_max ×` [`BYTES_PER_EVENT`].
+    /// The events' part: 400 bytes per event of `limits.events_max`.
     pub events: u64,
 }
 
