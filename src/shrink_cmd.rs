@@ -280,7 +280,7 @@ pub fn shrink_clusters(
         let mut tried = 0;
         let mut keep_going = || {
             tried += 1;
-            tried <= attempts
+            tried <= attempts && !crate::sweep_cmd::interrupted()
         };
         match shrink::shrink(scenario, seed, Some(*check), &mut keep_going) {
             Ok(shrunk) => out.push((*check, cause.clone(), seed, shrunk)),

@@ -441,6 +441,12 @@ fn below(x: u64, sh: crate::shard::Shard) -> u64 {
 /// Set by Ctrl-C: no new seed starts, and what finished is summarised.
 static INTERRUPTED: AtomicBool = AtomicBool::new(false);
 
+/// Whether Ctrl-C was pressed during a sweep: the shrinking after it stops
+/// early too (its result then says the search was cut short).
+pub(crate) fn interrupted() -> bool {
+    INTERRUPTED.load(Ordering::Relaxed)
+}
+
 /// How many finished results a sweep may hold per worker while an earlier
 /// seed is still running: a seed this far ahead of the earliest unfinished
 /// one waits to start. This bounds the memory of putting results in seed

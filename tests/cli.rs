@@ -2188,3 +2188,54 @@ fn a_hostile_name_gets_a_short_error_in_both_formats() {
     }
     std::fs::remove_dir_all(&dir).unwrap();
 }
+
+/// A Ctrl-C while a finished sweep shrinks its failures stops the
+/// shrinking, which says it was cut short, instead of being ignored.
+#[cfg(unix)]
+#[test]
+fn a_ctrl_c_during_a_sweeps_shrinking_cuts_it_short() {
+    use std::io::BufRead;
+    let dir = scratch("interrupt-shrinking");
+    std::fs::create_dir_all(&dir).unwrap();
+    let file = dir.join("lost-acks.ron").to_string_lossy().into_owned();
+    // Long enough to shrink for minutes, short enough to run in a second.
+    let scenario = r#"Scenario(
+        name: "lost-acks",
+        model: M2,
+        workload: (messages: 2000, interval_us: 10),
+        consumer: (law_probe: false),
+        network: (links: [(from: "broker", to: "producer-1", loss: Ratio(1, 3))]),
+        expect: Pass,
+    )"#;
+    std::fs::write(&file, scenario).unwrap();
+    let mut child = Command::new(env!("CARGO_BIN_EXE_eosim"))
+        .args(["sweep", &file, "--seeds", "0..1"])
+        .args(["--jobs", "1", "--progress", "none", "--out"])
+        .arg(dir.join("runs"))
+        .current_dir(env!("CARGO_MANIFEST_DIR"))
+        .env_remove("EOSIM_MEMORY_BUDGET")
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .unwrap();
+    let mut stdout = std::io::BufReader::new(child.stdout.take().unwrap());
+    let mut seen = String::new();
+    while !seen.contains("seeds in") {
+        let mut line = String::new();
+        assert!(stdout.read_line(&mut line).unwrap() > 0, "{seen}");
+        seen.push_str(&line);
+    }
+    let pid = child.id().to_string();
+    assert!(
+        Command::new("kill")
+            .args(["-INT", &pid])
+            .status()
+            .unwrap()
+            .success()
+    );
+    let mut rest = String::new();
+    std::io::Read::read_to_string(&mut stdout, &mut rest).unwrap();
+    wait_at_most(&mut child, 300);
+    assert!(rest.contains("search cut short"), "{seen}{rest}");
+    std::fs::remove_dir_all(&dir).unwrap();
+}
