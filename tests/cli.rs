@@ -18,6 +18,29 @@ fn eosim(args: &[&str]) -> Output {
         .expect("the binary runs")
 }
 
+/// Press Ctrl-C on `child` (send it SIGINT).
+#[cfg(unix)]
+fn ctrl_c(child: &std::process::Child) {
+    let pid = child.id().to_string();
+    let sent = Command::new("kill").args(["-INT", &pid]).status().unwrap();
+    assert!(sent.success(), "kill -INT {pid}");
+}
+
+/// Start `eosim sweep` with `args` from the repository, stdout piped, in
+/// the background.
+#[cfg(unix)]
+fn spawn_sweep(args: &[&str], stderr: std::process::Stdio) -> std::process::Child {
+    Command::new(env!("CARGO_BIN_EXE_eosim"))
+        .arg("sweep")
+        .args(args)
+        .current_dir(env!("CARGO_MANIFEST_DIR"))
+        .env_remove("EOSIM_MEMORY_BUDGET")
+        .stdout(std::process::Stdio::piped())
+        .stderr(stderr)
+        .spawn()
+        .unwrap()
+}
+
 /// A folder for one test's files, unique to this test process.
 fn scratch(name: &str) -> std::path::PathBuf {
     std::env::temp_dir().join(format!("eosim-{name}-{}", std::process::id()))
@@ -1009,6 +1032,7 @@ fn a_failing_run_folder_replays_and_tampering_is_detected() {
 
 /// Ctrl-C stops a sweep cleanly: what finished is summarised, the exit code
 /// is 130, and no shard file is left behind for an unfinished share.
+#[cfg(unix)]
 #[test]
 fn an_interrupted_sweep_summarises_what_finished() {
     use std::io::BufRead;
@@ -1035,14 +1059,7 @@ fn an_interrupted_sweep_summarises_what_finished() {
     let mut header = String::new();
     stdout.read_line(&mut header).unwrap();
     assert!(header.starts_with("sweeping w1"), "{header}");
-    let pid = child.id().to_string();
-    assert!(
-        Command::new("kill")
-            .args(["-INT", &pid])
-            .status()
-            .unwrap()
-            .success()
-    );
+    ctrl_c(&child);
     let mut rest = String::new();
     std::io::Read::read_to_string(&mut stdout, &mut rest).unwrap();
     let status = child.wait().unwrap();
@@ -1170,9 +1187,9 @@ fn wait_at_most(child: &mut std::process::Child, seconds: u64) -> ExitStatus {
 fn an_interrupted_sweeps_folder_says_so() {
     let dir = scratch("interrupt-folder");
     let _ = std::fs::remove_dir_all(&dir);
-    let mut child = Command::new(env!("CARGO_BIN_EXE_eosim"))
-        .args([
-            "sweep",
+    let dir_arg = dir.to_string_lossy().into_owned();
+    let mut child = spawn_sweep(
+        &[
             "scenarios/bench/w1.ron",
             "--seeds",
             "0..1000000",
@@ -1183,13 +1200,10 @@ fn an_interrupted_sweeps_folder_says_so() {
             "--format",
             "json",
             "--out",
-        ])
-        .arg(&dir)
-        .current_dir(env!("CARGO_MANIFEST_DIR"))
-        .stdout(std::process::Stdio::piped())
-        .stderr(std::process::Stdio::piped())
-        .spawn()
-        .unwrap();
+            &dir_arg,
+        ],
+        std::process::Stdio::piped(),
+    );
     // Read the JSON lines as they come, so the pipe never fills; interrupt
     // once a seed has finished (its folder exists by then).
     let stdout = child.stdout.take().unwrap();
@@ -1206,14 +1220,7 @@ fn an_interrupted_sweeps_folder_says_so() {
     });
     let first = rx.recv_timeout(std::time::Duration::from_secs(120));
     assert!(first.is_ok(), "no seed finished");
-    let pid = child.id().to_string();
-    assert!(
-        Command::new("kill")
-            .args(["-INT", &pid])
-            .status()
-            .unwrap()
-            .success()
-    );
+    ctrl_c(&child);
     let status = wait_at_most(&mut child, 120);
     let lines = reader.join().unwrap();
     assert_eq!(status.code(), Some(130), "{}", lines.join("\n"));
@@ -1238,9 +1245,9 @@ fn an_interrupted_sweeps_summary_says_so() {
     use std::io::BufRead;
     let dir = scratch("interrupt-human");
     let _ = std::fs::remove_dir_all(&dir);
-    let mut child = Command::new(env!("CARGO_BIN_EXE_eosim"))
-        .args([
-            "sweep",
+    let dir_arg = dir.to_string_lossy().into_owned();
+    let mut child = spawn_sweep(
+        &[
             "scenarios/bench/w1.ron",
             "--seeds",
             "0..1000000",
@@ -1249,25 +1256,15 @@ fn an_interrupted_sweeps_summary_says_so() {
             "--progress",
             "none",
             "--out",
-        ])
-        .arg(&dir)
-        .current_dir(env!("CARGO_MANIFEST_DIR"))
-        .stdout(std::process::Stdio::piped())
-        .stderr(std::process::Stdio::null())
-        .spawn()
-        .unwrap();
+            &dir_arg,
+        ],
+        std::process::Stdio::null(),
+    );
     let mut stdout = std::io::BufReader::new(child.stdout.take().unwrap());
     let mut header = String::new();
     stdout.read_line(&mut header).unwrap();
     assert!(header.starts_with("sweeping w1"), "{header}");
-    let pid = child.id().to_string();
-    assert!(
-        Command::new("kill")
-            .args(["-INT", &pid])
-            .status()
-            .unwrap()
-            .success()
-    );
+    ctrl_c(&child);
     let mut rest = String::new();
     std::io::Read::read_to_string(&mut stdout, &mut rest).unwrap();
     let status = wait_at_most(&mut child, 120);
@@ -1302,8 +1299,7 @@ fn an_early_ctrl_c_leaves_nothing_or_a_marked_folder() {
         // From at once to a few milliseconds in: before, during and after
         // the sweep sets up.
         std::thread::sleep(std::time::Duration::from_millis(attempt * 3));
-        let pid = child.id().to_string();
-        let _ = Command::new("kill").args(["-INT", &pid]).status().unwrap();
+        ctrl_c(&child);
         let status = wait_at_most(&mut child, 120);
         match (status.code(), status.signal()) {
             (None, Some(2)) => assert!(!dir.join("w1").exists(), "killed, yet files left"),
@@ -2208,16 +2204,21 @@ fn a_ctrl_c_during_a_sweeps_shrinking_cuts_it_short() {
         expect: Pass,
     )"#;
     std::fs::write(&file, scenario).unwrap();
-    let mut child = Command::new(env!("CARGO_BIN_EXE_eosim"))
-        .args(["sweep", &file, "--seeds", "0..1"])
-        .args(["--jobs", "1", "--progress", "none", "--out"])
-        .arg(dir.join("runs"))
-        .current_dir(env!("CARGO_MANIFEST_DIR"))
-        .env_remove("EOSIM_MEMORY_BUDGET")
-        .stdout(std::process::Stdio::piped())
-        .stderr(std::process::Stdio::null())
-        .spawn()
-        .unwrap();
+    let runs = dir.join("runs").to_string_lossy().into_owned();
+    let mut child = spawn_sweep(
+        &[
+            &file,
+            "--seeds",
+            "0..1",
+            "--jobs",
+            "1",
+            "--progress",
+            "none",
+            "--out",
+            &runs,
+        ],
+        std::process::Stdio::null(),
+    );
     let mut stdout = std::io::BufReader::new(child.stdout.take().unwrap());
     let mut seen = String::new();
     while !seen.contains("seeds in") {
@@ -2225,14 +2226,7 @@ fn a_ctrl_c_during_a_sweeps_shrinking_cuts_it_short() {
         assert!(stdout.read_line(&mut line).unwrap() > 0, "{seen}");
         seen.push_str(&line);
     }
-    let pid = child.id().to_string();
-    assert!(
-        Command::new("kill")
-            .args(["-INT", &pid])
-            .status()
-            .unwrap()
-            .success()
-    );
+    ctrl_c(&child);
     let mut rest = String::new();
     std::io::Read::read_to_string(&mut stdout, &mut rest).unwrap();
     wait_at_most(&mut child, 300);
