@@ -41,6 +41,21 @@ fn spawn_sweep(args: &[&str], stderr: std::process::Stdio) -> std::process::Chil
         .unwrap()
 }
 
+/// Start a sweep of W1 over a million seeds, one job at a time (a sweep
+/// that runs until interrupted), writing under `dir`, with `more` options.
+#[cfg(unix)]
+fn spawn_endless_sweep(
+    dir: &Path,
+    more: &[&str],
+    stderr: std::process::Stdio,
+) -> std::process::Child {
+    let dir = dir.to_string_lossy().into_owned();
+    let mut args = vec!["scenarios/bench/w1.ron", "--seeds", "0..1000000"];
+    args.extend(["--jobs", "1", "--progress", "none", "--out", &dir]);
+    args.extend(more);
+    spawn_sweep(&args, stderr)
+}
+
 /// A folder for one test's files, unique to this test process.
 fn scratch(name: &str) -> std::path::PathBuf {
     std::env::temp_dir().join(format!("eosim-{name}-{}", std::process::id()))
@@ -1187,23 +1202,7 @@ fn wait_at_most(child: &mut std::process::Child, seconds: u64) -> ExitStatus {
 fn an_interrupted_sweeps_folder_says_so() {
     let dir = scratch("interrupt-folder");
     let _ = std::fs::remove_dir_all(&dir);
-    let dir_arg = dir.to_string_lossy().into_owned();
-    let mut child = spawn_sweep(
-        &[
-            "scenarios/bench/w1.ron",
-            "--seeds",
-            "0..1000000",
-            "--jobs",
-            "1",
-            "--progress",
-            "none",
-            "--format",
-            "json",
-            "--out",
-            &dir_arg,
-        ],
-        std::process::Stdio::piped(),
-    );
+    let mut child = spawn_endless_sweep(&dir, &["--format", "json"], std::process::Stdio::piped());
     // Read the JSON lines as they come, so the pipe never fills; interrupt
     // once a seed has finished (its folder exists by then).
     let stdout = child.stdout.take().unwrap();
@@ -1245,21 +1244,7 @@ fn an_interrupted_sweeps_summary_says_so() {
     use std::io::BufRead;
     let dir = scratch("interrupt-human");
     let _ = std::fs::remove_dir_all(&dir);
-    let dir_arg = dir.to_string_lossy().into_owned();
-    let mut child = spawn_sweep(
-        &[
-            "scenarios/bench/w1.ron",
-            "--seeds",
-            "0..1000000",
-            "--jobs",
-            "1",
-            "--progress",
-            "none",
-            "--out",
-            &dir_arg,
-        ],
-        std::process::Stdio::null(),
-    );
+    let mut child = spawn_endless_sweep(&dir, &[], std::process::Stdio::null());
     let mut stdout = std::io::BufReader::new(child.stdout.take().unwrap());
     let mut header = String::new();
     stdout.read_line(&mut header).unwrap();
