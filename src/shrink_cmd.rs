@@ -46,6 +46,8 @@ pub fn shrink(args: &ShrinkArgs) -> u8 {
             match e {
                 ShrinkError::NothingToShrink { .. } => 2,
                 ShrinkError::NotReproduced(_) => 5,
+                // A bound was hit: inconclusive, as for a run.
+                ShrinkError::TooManyFaults(_) => 3,
             }
         }
         Err(Failure::Write(msg)) => {
@@ -250,7 +252,7 @@ pub fn one_line(shrunk: &Shrunk) -> String {
 const CLUSTER_SHRINK_EVENTS: u64 = 20_000_000;
 
 /// The fewest candidate runs a cluster gets, however long its runs.
-const CLUSTER_SHRINK_ATTEMPTS_MIN: u32 = 20;
+const CLUSTER_SHRINK_ATTEMPTS_MIN: u32 = 2;
 
 /// The candidate runs for a cluster whose smallest example has `events`
 /// events: at most `attempts`, and within [`CLUSTER_SHRINK_EVENTS`].
@@ -298,7 +300,7 @@ mod tests {
     fn a_long_run_gets_fewer_shrinking_runs_but_never_none() {
         assert_eq!(attempts_for(100, 2_000), 2_000, "a short run: all of them");
         assert_eq!(attempts_for(100_000, 2_000), 200, "20 M events of work");
-        assert_eq!(attempts_for(50_000_000, 2_000), 20, "at least a few");
+        assert_eq!(attempts_for(50_000_000, 2_000), 2, "at least a couple");
         assert_eq!(attempts_for(0, 2_000), 2_000, "an empty run");
         assert_eq!(attempts_for(100_000, 5), 5, "never more than asked");
     }

@@ -45,6 +45,11 @@ use crate::vocab::{EXPIRE, REBALANCE};
 /// The most candidate runs one shrink tries.
 pub const ATTEMPTS_MAX: u32 = 20_000;
 
+/// The most faults a run may have to be shrunk: each becomes an entry of a
+/// schedule that every candidate run parses, validates and replays, so a
+/// run with millions of them would take gigabytes and hours to shrink.
+pub const SCHEDULED_FAULTS_MAX: usize = 100_000;
+
 /// How big a run is: what shrinking makes smaller.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct Size {
@@ -86,6 +91,9 @@ pub enum ShrinkError {
     /// The seedless schedule did not reproduce the violation: a bug in the
     /// engine's fault log, reported rather than hidden.
     NotReproduced(CheckId),
+    /// The run had more faults than a schedule may hold
+    /// ([`SCHEDULED_FAULTS_MAX`]).
+    TooManyFaults(usize),
 }
 
 impl fmt::Display for ShrinkError {
@@ -101,6 +109,13 @@ impl fmt::Display for ShrinkError {
                 f,
                 "the run's faults, written as a schedule, no longer violate {c}: \
                  please report this with the scenario and seed"
+            ),
+            ShrinkError::TooManyFaults(n) => write!(
+                f,
+                "the run has {} faults, more than the {} a shrunk schedule may start \
+                 from; shrink a smaller run (fewer messages, a shorter faults.until_ms)",
+                crate::numbers::thousands(*n as u64),
+                crate::numbers::thousands(SCHEDULED_FAULTS_MAX as u64)
             ),
         }
     }
@@ -125,6 +140,9 @@ pub fn shrink(
     keep_going: &mut dyn FnMut() -> bool,
 ) -> Result<Shrunk, ShrinkError> {
     let (report, realized) = run::run_keeping_faults(scenario, seed);
+    if realized.len() > SCHEDULED_FAULTS_MAX {
+        return Err(ShrinkError::TooManyFaults(realized.len()));
+    }
     let targets: Vec<CheckId> = match check.or_else(|| first_unexpected(&report)) {
         Some(c) => vec![c],
         None => violated(&report),
