@@ -97,7 +97,8 @@ fn run_one(file: &str, options: &RunOptions, brief: bool) -> (u8, bool) {
     let recording = match recording.transpose() {
         Ok(recording) => recording,
         Err(too_large) => {
-            errln!("note: no run folder and no causal story: {too_large}");
+            let note = format!("note: no run folder and no causal story: {too_large}");
+            errln!("{}", reports::text::wrap(&note, "      "));
             None
         }
     };

@@ -191,7 +191,8 @@ fn not_drawn(
     let text = format!(
         "No report for seed {seed}: {too_large}.\nReplay it with: {command} run {file} --seed {seed}\n"
     );
-    errln!("note: seed {seed} has no failure report: {too_large}");
+    let line = format!("note: seed {seed} has no failure report: {too_large}");
+    errln!("{}", reports::text::wrap(&line, "      "));
     std::fs::create_dir_all(dir)
         .and_then(|()| std::fs::write(&note, text))
         .map_err(|e| format!("cannot write {}: {e}", note.display()))
