@@ -337,6 +337,34 @@ pub mod fuzzing {
         texts
     }
 
+    /// The first way `err` fails to point into `text`, if any: an invalid
+    /// scenario must name a problem, and each diagnostic must lie inside
+    /// the text, start on a character boundary and have a line and column
+    /// from 1. (Errors of other kinds carry no location.)
+    pub fn misplaced(text: &str, err: &ScenarioError) -> Option<String> {
+        let ScenarioError::Invalid { diagnostics, .. } = err else {
+            return None;
+        };
+        if diagnostics.is_empty() {
+            return Some("an invalid scenario names no problem".into());
+        }
+        diagnostics.iter().find_map(|d| {
+            let inside = d
+                .offset
+                .checked_add(d.len)
+                .is_some_and(|end| end <= text.len());
+            if !inside {
+                Some(format!("{d:?} lies outside a text of {} bytes", text.len()))
+            } else if !text.is_char_boundary(d.offset) {
+                Some(format!("{d:?} cuts a character"))
+            } else if d.line == 0 || d.column == 0 {
+                Some(format!("{d:?} has no line or column"))
+            } else {
+                None
+            }
+        })
+    }
+
     /// `eosim merge` up to its summary: read the shard result `files`,
     /// check that they are the complete set of one sweep, and join them.
     ///

@@ -35,26 +35,8 @@ pub fn parse(text: &str) -> Option<Scenario> {
 /// Every diagnostic of `e` lies inside `text`, on character boundaries, at
 /// a line and column from 1; and the error renders.
 pub fn check_error(text: &str, e: &ScenarioError) {
-    if let ScenarioError::Invalid { diagnostics, .. } = e {
-        assert!(
-            !diagnostics.is_empty(),
-            "an invalid scenario names no problem"
-        );
-        for d in diagnostics {
-            let end = d.offset.checked_add(d.len);
-            assert!(
-                end.is_some_and(|end| end <= text.len()),
-                "diagnostic {}..+{} outside a text of {} bytes: {d:?}",
-                d.offset,
-                d.len,
-                text.len()
-            );
-            assert!(
-                text.is_char_boundary(d.offset),
-                "offset inside a character: {d:?}"
-            );
-            assert!(d.line >= 1 && d.column >= 1, "no line or column: {d:?}");
-        }
+    if let Some(wrong) = eosim::fuzzing::misplaced(text, e) {
+        panic!("{wrong}");
     }
     let _ = eosim::fuzzing::render_error(e);
 }
