@@ -43,15 +43,10 @@ const BYTES_PER_MESSAGE: u64 = 2 << 10;
 /// event on a run of 4,000,000 events of retries).
 const BYTES_PER_EVENT: u64 = 400;
 
-/// What one kept observation stands for, for the run's memory bound: the
-/// bytes per event spread over the observations an event makes (at least
-/// one in every run measured).
-const BYTES_PER_OBSERVATION: u64 = BYTES_PER_EVENT;
-
 /// What one trace event of a recorded run takes once it is turned into a
 /// report or a causal story (measured: 1.4 to 2.2 KB per trace event,
 /// actor states and pictures included).
-pub const BYTES_PER_REPORTED_EVENT: u64 = 2560;
+const BYTES_PER_REPORTED_EVENT: u64 = 2560;
 
 static BUDGET: AtomicU64 = AtomicU64::new(BUDGET_DEFAULT);
 
@@ -65,15 +60,11 @@ pub fn budget() -> u64 {
     BUDGET.load(Ordering::Relaxed)
 }
 
-/// The most observations a run may keep within `budget` bytes.
+/// The most observations a run may keep within `budget` bytes: the bytes
+/// per event spread over the observations an event makes (at least one in
+/// every run measured).
 pub fn observations_max(budget: u64) -> u64 {
-    budget.saturating_sub(BYTES_BASE) / BYTES_PER_OBSERVATION
-}
-
-/// The memory a report or a causal story of a run with `trace_events`
-/// trace events needs, in bytes.
-pub fn report_bytes(trace_events: u64) -> u64 {
-    trace_events.saturating_mul(BYTES_PER_REPORTED_EVENT)
+    budget.saturating_sub(BYTES_BASE) / BYTES_PER_EVENT
 }
 
 /// Whether a report or causal story of a run with `trace_events` trace
@@ -82,7 +73,7 @@ pub fn report_bytes(trace_events: u64) -> u64 {
 /// # Errors
 /// [`TooLarge`], which says by how much and which knob to turn.
 pub fn report_fits(trace_events: u64) -> Result<(), TooLarge> {
-    let bytes = report_bytes(trace_events);
+    let bytes = trace_events.saturating_mul(BYTES_PER_REPORTED_EVENT);
     let budget = budget();
     if bytes <= budget {
         Ok(())
