@@ -38,10 +38,53 @@ pub struct Crashed {
 pub type Step = Result<(), Crashed>;
 
 /// A timer set by an actor; used to cancel it.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+#[derive(Clone, Copy, PartialEq, Eq, Hash)]
 pub struct TimerId {
     pub(crate) slot: u32,
     pub(crate) generation: u32,
+}
+
+impl Debug for TimerId {
+    /// `TimerId(slot.generation)`; while a state is fingerprinted, the
+    /// timer's place among the waiting timers instead (`timer#2`, or
+    /// `timer#gone` for one that already fired), which does not depend on
+    /// the path that set it.
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match TimerNames::place_of(*self) {
+            Some(Some(place)) => write!(f, "timer#{place}"),
+            Some(None) => f.write_str("timer#gone"),
+            None => write!(f, "TimerId({}.{})", self.slot, self.generation),
+        }
+    }
+}
+
+/// The names timer ids take while a state is fingerprinted (see
+/// [`Sim::fingerprint`](crate::Sim::fingerprint)).
+pub(crate) struct TimerNames;
+
+thread_local! {
+    static TIMER_NAMES: std::cell::RefCell<Option<Vec<(TimerId, u32)>>> =
+        const { std::cell::RefCell::new(None) };
+}
+
+impl TimerNames {
+    /// Run `f` with `names` in force on this thread.
+    pub(crate) fn with<T>(names: Vec<(TimerId, u32)>, f: impl FnOnce() -> T) -> T {
+        TIMER_NAMES.with(|n| *n.borrow_mut() = Some(names));
+        let out = f();
+        TIMER_NAMES.with(|n| *n.borrow_mut() = None);
+        out
+    }
+
+    /// `None` outside [`TimerNames::with`]; else the id's place, if its
+    /// timer still waits.
+    fn place_of(id: TimerId) -> Option<Option<u32>> {
+        TIMER_NAMES.with(|n| {
+            n.borrow()
+                .as_ref()
+                .map(|names| names.iter().find(|(t, _)| *t == id).map(|(_, p)| *p))
+        })
+    }
 }
 
 /// A handler's access to its durable state: reads at any time, writes only

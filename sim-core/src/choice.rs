@@ -87,6 +87,9 @@ pub enum Site {
     Pause,
     /// Whether and when a signal a model defines is sent.
     Signal,
+    /// Which of the events that may come next comes next (only when the
+    /// engine explores orders: see [`Sim::explore_orders`](crate::Sim::explore_orders)).
+    Order,
 }
 
 /// One non-default decision, as recorded by [`Seeded`] and replayed by [`Tape`].

@@ -10,6 +10,8 @@
 //! # Module map
 //! - [`time`]: [`SimTime`] and [`SimDuration`], `u64` microseconds.
 //! - [`choice`]: the choice source: [`Ratio`], [`Stream`], [`Seeded`], [`Tape`].
+//! - [`explore`]: the [`Explorer`] choice source, which enumerates every
+//!   choice of a step under a fault budget (`eosim explore`).
 //! - [`queue`]: the `(time, seq)` event queue.
 //! - [`actor`]: the [`Actor`] trait, its [`Ctx`], crash points and timers.
 //! - [`network`]: links from a petgraph topology, loss, duplication, delay, FIFO.
@@ -64,6 +66,7 @@
 
 pub mod actor;
 pub mod choice;
+pub mod explore;
 pub mod fault;
 pub mod network;
 pub mod queue;
@@ -73,11 +76,14 @@ pub mod trace;
 
 pub use actor::{Actor, ActorId, Crashed, Ctx, Step, Store, TimerId};
 pub use choice::{Choices, Ratio, Seeded, Site, Stream, Tape, TapeEntry};
+pub use explore::{Explorer, FaultBudget, FaultsUsed};
 pub use fault::{
     ClockJump, CrashKnob, Datagram, FaultPlan, Partition, PauseKnob, Realized, ScheduledCrash,
     ScheduledDelay, ScheduledPause, ScheduledSignal, SignalKind, SignalKnob,
 };
 pub use network::{LinkConfig, Ordering, Topology};
-pub use sim::{Buffers, EndReason, Lifecycle, LifecycleKind, Limits, Observed, RunEnd, Sim, Stats};
+pub use sim::{
+    Buffers, EndReason, Lifecycle, LifecycleKind, Limits, Observed, RunEnd, Sim, Stats, Timing,
+};
 pub use time::{SimDuration, SimTime};
 pub use trace::{Digest, TraceEvent, TraceKind};

@@ -54,12 +54,14 @@ impl Entry {
 /// Events scheduled with one delay, in order, each with its entry (whose
 /// slot is unused: the event is right there, read in order as the lane
 /// drains, rather than from a slot written long before).
+#[derive(Clone)]
 struct Lane<E> {
     delay: u64,
     events: VecDeque<(Entry, E)>,
 }
 
 /// Pending events, earliest first, ties in scheduling order.
+#[derive(Clone)]
 pub struct EventQueue<E> {
     lanes: Vec<Lane<E>>,
     /// The head of every non-empty lane, with its lane; reversed, so that

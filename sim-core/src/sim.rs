@@ -6,6 +6,11 @@
 //! and in drain time; hitting a bound is a reported [`EndReason`], never a
 //! hang.
 
+mod explore;
+mod orders;
+
+use std::sync::Arc;
+
 use crate::actor::{Actor, ActorId, Crashed, Ctx, Step, Store, TimerId};
 use crate::choice::{Choices, Site, Stream};
 use crate::fault::{
@@ -16,6 +21,8 @@ use crate::network::{LinkConfig, LinkState, Ordering, Topology};
 use crate::queue::EventQueue;
 use crate::time::{SimDuration, SimTime};
 use crate::trace::{Digest, Trace, TraceEvent, TraceKind};
+pub use orders::Timing;
+use orders::{Orders, Window};
 
 /// Bounds on a run.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
@@ -187,6 +194,39 @@ pub(crate) enum Event<A: Actor> {
     Signal(ScheduledSignal),
 }
 
+impl<A: Actor> Clone for Event<A> {
+    fn clone(&self) -> Self {
+        match self {
+            Event::Deliver {
+                src,
+                dst,
+                life,
+                msg,
+                send_id,
+                copy,
+            } => Event::Deliver {
+                src: *src,
+                dst: *dst,
+                life: *life,
+                msg: msg.clone(),
+                send_id: *send_id,
+                copy: *copy,
+            },
+            Event::Timer { actor, id, timer } => Event::Timer {
+                actor: *actor,
+                id: *id,
+                timer: timer.clone(),
+            },
+            Event::Restart { actor } => Event::Restart { actor: *actor },
+            Event::Pause { actor, resumes } => Event::Pause {
+                actor: *actor,
+                resumes: *resumes,
+            },
+            Event::Signal(signal) => Event::Signal(*signal),
+        }
+    }
+}
+
 #[derive(Clone, Copy, Debug)]
 struct TimerSlot {
     generation: u32,
@@ -197,7 +237,7 @@ struct TimerSlot {
 
 /// Timers with lazy deletion: a cancelled timer stays in the queue but is
 /// skipped, without counting as an event, when it comes up.
-#[derive(Default)]
+#[derive(Clone, Default)]
 struct Timers {
     slots: Vec<TimerSlot>,
     free: Vec<u32>,
@@ -294,9 +334,12 @@ pub(crate) struct Core<A: Actor, C: Choices> {
     pub(crate) now: SimTime,
     pub(crate) choices: C,
     queue: EventQueue<Event<A>>,
-    topology: Topology,
+    topology: Arc<Topology>,
     links: Vec<LinkState>,
-    pub(crate) faults: FaultPlan,
+    pub(crate) faults: Arc<FaultPlan>,
+    /// The waiting events, when the run explores orders (the queue is
+    /// then unused).
+    orders: Option<Orders<Event<A>>>,
     passes: Vec<(ActorId, &'static str, u32)>,
     timers: Timers,
     /// Deliveries, progress timers and restarts still in the queue.
@@ -319,6 +362,54 @@ pub(crate) struct Core<A: Actor, C: Choices> {
 }
 
 impl<A: Actor, C: Choices> Core<A, C> {
+    /// Schedule `event` at `at`.
+    #[inline]
+    fn schedule(&mut self, at: SimTime, event: Event<A>) {
+        match &mut self.orders {
+            None => self.queue.push(at, event),
+            Some(orders) => orders.push(at, None, event),
+        }
+    }
+
+    /// The next event and its time: the queue's earliest, or, when the
+    /// run explores orders, the one the choice source picks among those
+    /// that may come next.
+    #[inline]
+    fn next_event(&mut self) -> Option<(SimTime, Event<A>)> {
+        let Some(orders) = &mut self.orders else {
+            return self.queue.pop();
+        };
+        let enabled = orders.enabled();
+        if enabled.is_empty() {
+            return None;
+        }
+        let n = enabled.len() as u64;
+        let chosen = self.choices.pick(Stream::Faults, Site::Order, n);
+        let (time, waiting) = orders.take(enabled[usize::try_from(chosen).expect("a small index")]);
+        if let Some(window) = waiting.window {
+            self.realize_delay(window, time);
+        }
+        Some((time, waiting.event))
+    }
+
+    /// Note the delay a datagram had, when it is not its link's least.
+    fn realize_delay(&mut self, window: Window, delivered: SimTime) {
+        let index = self
+            .topology
+            .link_index(window.datagram.src, window.datagram.dst)
+            .expect("a datagram travels on a link");
+        let delay = delivered.since(window.sent);
+        if delay.0 != self.links[index].config.delay_us_min {
+            self.realize(|| {
+                Realized::Delay(ScheduledDelay {
+                    datagram: window.datagram,
+                    copy: window.copy,
+                    delay,
+                })
+            });
+        }
+    }
+
     pub(crate) fn send(&mut self, src: ActorId, dst: ActorId, msg: A::Msg) {
         self.stats.sent += 1;
         let index = self
@@ -386,6 +477,10 @@ impl<A: Actor, C: Choices> Core<A, C> {
     }
 
     fn schedule_delivery(&mut self, index: usize, datagram: Datagram, copy: bool, msg: A::Msg) {
+        if self.orders.is_some() {
+            self.wait_for_delivery(index, datagram, copy, msg);
+            return;
+        }
         let link = self.links[index].config;
         let delay = self.delay_of(link, datagram, copy);
         if delay != link.delay_us_min {
@@ -428,6 +523,50 @@ impl<A: Actor, C: Choices> Core<A, C> {
         );
     }
 
+    /// Schedule a delivery with its window, for an exploring run: its
+    /// delay is decided when it is chosen to come next.
+    fn wait_for_delivery(&mut self, index: usize, datagram: Datagram, copy: bool, msg: A::Msg) {
+        let link = self.links[index].config;
+        let (src, dst) = (datagram.src, datagram.dst);
+        let kind = if copy {
+            TraceKind::Duplicate
+        } else {
+            TraceKind::Send
+        };
+        let send_id = self
+            .trace
+            .note(self.now, src, Some(dst), kind, self.cause, &msg);
+        self.pending += 1;
+        let life = self.lives[dst.index()];
+        // A scheduled delay is kept as scheduled: that datagram has no
+        // window.
+        let (at, window) = match self.faults.delay_scheduled(datagram, copy) {
+            Some(delay) => (self.now + delay, None),
+            None => {
+                let window = Window {
+                    sent: self.now,
+                    latest: self.now + SimDuration(link.delay_us_max),
+                    datagram,
+                    copy,
+                    fifo_link: (link.ordering == Ordering::Fifo).then_some(index),
+                };
+                (self.now + SimDuration(link.delay_us_min), Some(window))
+            }
+        };
+        let event = Event::Deliver {
+            src,
+            dst,
+            life,
+            msg,
+            send_id,
+            copy,
+        };
+        self.orders
+            .as_mut()
+            .expect("only an exploring run waits")
+            .push(at, window, event);
+    }
+
     pub(crate) fn set_timer(
         &mut self,
         actor: ActorId,
@@ -437,8 +576,7 @@ impl<A: Actor, C: Choices> Core<A, C> {
     ) -> TimerId {
         let id = self.timers.add(actor, progress);
         self.pending += u64::from(progress);
-        self.queue
-            .push(self.now + after, Event::Timer { actor, id, timer });
+        self.schedule(self.now + after, Event::Timer { actor, id, timer });
         id
     }
 
@@ -510,8 +648,8 @@ struct Slot<A: Actor> {
 
 /// A deterministic run of actors `A` with choice source `C`.
 pub struct Sim<A: Actor, C: Choices> {
-    names: Vec<String>,
-    actors: Vec<A>,
+    names: Arc<[String]>,
+    actors: Arc<[A]>,
     slots: Vec<Slot<A>>,
     stores: Vec<A::Durable>,
     core: Core<A, C>,
@@ -560,8 +698,9 @@ impl<A: Actor, C: Choices> Sim<A, C> {
             choices,
             queue: EventQueue::default(),
             links: topology.link_states(),
-            topology,
-            faults,
+            topology: Arc::new(topology),
+            faults: Arc::new(faults),
+            orders: None,
             passes: Vec::new(),
             timers: Timers::default(),
             pending: 0,
@@ -576,8 +715,8 @@ impl<A: Actor, C: Choices> Sim<A, C> {
             earlier_life: false,
         };
         Sim {
-            names,
-            actors,
+            names: names.into(),
+            actors: actors.into(),
             slots,
             stores,
             core,
@@ -686,10 +825,7 @@ impl<A: Actor, C: Choices> Sim<A, C> {
             if stop(self) {
                 break EndReason::Stopped;
             }
-            if self.core.pending == 0 && !self.any_busy() {
-                break EndReason::Quiet;
-            }
-            if let Some(reason) = self.bound_hit() {
+            if let Some(reason) = self.after_step() {
                 break reason;
             }
         };
@@ -709,21 +845,22 @@ impl<A: Actor, C: Choices> Sim<A, C> {
         }
         // Signals and pauses are not pending work: a run may end quiet
         // before them.
+        let faults = Arc::clone(&self.core.faults);
         for after_pauses in [false, true] {
-            for signal in &self.core.faults.signals {
+            for signal in &faults.signals {
                 if signal.kind.after_pauses == after_pauses {
-                    self.core.queue.push(signal.at, Event::Signal(*signal));
+                    self.core.schedule(signal.at, Event::Signal(*signal));
                 }
             }
         }
-        for p in &self.core.faults.pauses {
+        for p in &faults.pauses {
             let actor = p.actor;
             let start = Event::Pause {
                 actor,
                 resumes: false,
             };
-            self.core.queue.push(p.from, start);
-            self.core.queue.push(
+            self.core.schedule(p.from, start);
+            self.core.schedule(
                 p.to,
                 Event::Pause {
                     actor,
@@ -745,7 +882,7 @@ impl<A: Actor, C: Choices> Sim<A, C> {
 
     /// Dispatch the next event; `Some` when the run must end.
     fn step(&mut self) -> Option<EndReason> {
-        let Some((time, event)) = self.core.queue.pop() else {
+        let Some((time, event)) = self.core.next_event() else {
             return Some(if self.any_busy() {
                 EndReason::Stalled
             } else {
@@ -783,6 +920,15 @@ impl<A: Actor, C: Choices> Sim<A, C> {
             }
         }
         None
+    }
+
+    /// After an event: whether the run drained or hit a bound.
+    #[inline]
+    fn after_step(&self) -> Option<EndReason> {
+        if self.core.pending == 0 && !self.any_busy() {
+            return Some(EndReason::Quiet);
+        }
+        self.bound_hit()
     }
 
     fn bound_hit(&self) -> Option<EndReason> {
@@ -906,7 +1052,7 @@ impl<A: Actor, C: Choices> Sim<A, C> {
         });
         core.pending += 1;
         let at = core.now + core.faults.restart_after;
-        core.queue.push(at, Event::Restart { actor });
+        core.schedule(at, Event::Restart { actor });
     }
 
     fn restart(&mut self, actor: ActorId) {
@@ -939,7 +1085,7 @@ impl<A: Actor, C: Choices> Sim<A, C> {
         };
         match self.core.faults.paused_until(actor, self.core.now) {
             Some(until) => {
-                self.core.queue.push(until, event);
+                self.core.schedule(until, event);
                 None
             }
             None => Some(event),

@@ -1,0 +1,230 @@
+//! What an exploration needs of a run: explore orders instead of drawing
+//! delays, advance one event at a time, copy a state, fingerprint it, and
+//! turn a path into faults a seeded run can schedule.
+
+use std::fmt::{self, Debug};
+use std::hash::{Hash, Hasher};
+use std::sync::Arc;
+
+use super::orders::{Orders, Timing};
+use super::{Actor, Choices, EndReason, Event, Sim};
+use crate::actor::TimerNames;
+use crate::trace::Fnv64;
+
+impl<A: Actor, C: Choices> Sim<A, C> {
+    /// Explore orders: keep each datagram waiting with its delivery window
+    /// instead of drawing its delay, and let the choice source pick, event
+    /// by event, which event that may come next comes next (see
+    /// [`Timing`]). Must be called before the run starts.
+    ///
+    /// # Panics
+    /// If the run has started.
+    pub fn explore_orders(&mut self, timing: Timing) {
+        assert!(!self.started, "exploring is chosen before the run starts");
+        self.core.orders = Some(Orders::new(timing));
+    }
+
+    /// Start the run, or dispatch its next event: one step of an
+    /// exploration. `Some` when the run has ended (then nothing more
+    /// happens).
+    pub fn advance(&mut self) -> Option<EndReason> {
+        if self.started {
+            if let Some(reason) = self.step() {
+                return Some(reason);
+            }
+        } else {
+            self.start_all();
+        }
+        self.after_step()
+    }
+
+    /// The choice source, to script the next step of an exploration.
+    pub fn choices_mut(&mut self) -> &mut C {
+        &mut self.core.choices
+    }
+
+    /// Note the delay of every datagram still waiting as its link's
+    /// greatest, so that the faults kept (see [`Sim::record_faults`]) give,
+    /// scheduled in a seeded run, the very events of this exploring one up
+    /// to here: a datagram that waited past every event that happened was
+    /// late enough for all of them.
+    pub fn realize_waiting(&mut self) {
+        let Some(orders) = &self.core.orders else {
+            return;
+        };
+        let windows: Vec<_> = orders.waiting.iter().filter_map(|w| w.window).collect();
+        for window in windows {
+            self.core.realize_delay(window, window.latest);
+        }
+    }
+
+    /// A stable 64-bit fingerprint of the state: every actor's durable and
+    /// volatile state, its life, the waiting events with their times and
+    /// windows, the crash-point passes and datagram counts that scheduled
+    /// faults count, the faults the path has used, and what the actors
+    /// observed (as a multiset, without times). Timer ids are named by the
+    /// place of their timer among the waiting events, so that two paths
+    /// that set the same timers agree.
+    ///
+    /// Only an exploring run (see [`Sim::explore_orders`]) has one.
+    pub fn fingerprint(&self) -> u64
+    where
+        A::Volatile: Debug,
+        A::Obs: Hash,
+        C: Hash,
+    {
+        let orders = self.core.orders.as_ref().expect("an exploring run");
+        let names = self.timer_names(orders);
+        let mut h = Fnv64::default();
+        self.core.now.hash(&mut h);
+        self.core.choices.hash(&mut h);
+        self.core.lives.hash(&mut h);
+        TimerNames::with(names, || {
+            for slot in &self.slots {
+                slot.store.hash(&mut h);
+                debug_into(&mut h, &slot.volatile);
+            }
+            for store in &self.stores {
+                debug_into(&mut h, store);
+            }
+        });
+        for w in &orders.waiting {
+            w.at.hash(&mut h);
+            w.window.map(|w| (w.sent, w.latest)).hash(&mut h);
+            self.hash_event(&w.event, &mut h);
+        }
+        self.core.passes.hash(&mut h);
+        for link in &self.core.links {
+            link.sent.hash(&mut h);
+        }
+        observed_multiset(&self.core.history, &mut h);
+        finalize(h.finish())
+    }
+
+    /// Each live or cancelled timer's id with its place among the waiting
+    /// timers.
+    fn timer_names(&self, orders: &Orders<Event<A>>) -> Vec<(crate::TimerId, u32)> {
+        orders
+            .waiting
+            .iter()
+            .filter_map(|w| match &w.event {
+                Event::Timer { id, .. } => Some(*id),
+                _ => None,
+            })
+            .zip(0..)
+            .collect()
+    }
+
+    fn hash_event(&self, event: &Event<A>, h: &mut Fnv64) {
+        match event {
+            Event::Deliver {
+                src,
+                dst,
+                life,
+                msg,
+                copy,
+                send_id: _,
+            } => (0u8, src, dst, life, msg, copy).hash(h),
+            Event::Timer { actor, id, timer } => {
+                let live = self.core.timers.slots[id.slot as usize].live;
+                (1u8, actor, timer, live).hash(h);
+            }
+            Event::Restart { actor } => (2u8, actor).hash(h),
+            Event::Pause { actor, resumes } => (3u8, actor, resumes).hash(h),
+            Event::Signal(signal) => (4u8, signal).hash(h),
+        }
+    }
+}
+
+/// Hash a value's `Debug` form (the durable and volatile states need not
+/// be `Hash`; their `Debug` forms are deterministic: no hash containers).
+fn debug_into<T: Debug>(h: &mut Fnv64, value: &T) {
+    struct Sink<'a>(&'a mut Fnv64);
+    impl fmt::Write for Sink<'_> {
+        fn write_str(&mut self, s: &str) -> fmt::Result {
+            self.0.write(s.as_bytes());
+            Ok(())
+        }
+    }
+    fmt::write(&mut Sink(h), format_args!("{value:?}")).expect("hashing cannot fail");
+}
+
+/// The observations as a multiset: the order of two observations that
+/// commute does not split a state in two.
+fn observed_multiset<O: Hash>(history: &[super::Observed<O>], h: &mut Fnv64) {
+    let sum = history.iter().fold(0u64, |sum, o| {
+        let mut one = Fnv64::default();
+        (o.actor, &o.obs).hash(&mut one);
+        sum.wrapping_add(finalize(one.finish()))
+    });
+    (history.len(), sum).hash(h);
+}
+
+/// Spread every input bit over the output (splitmix64's finalizer).
+fn finalize(mut x: u64) -> u64 {
+    x ^= x >> 30;
+    x = x.wrapping_mul(0xbf58_476d_1ce4_e5b9);
+    x ^= x >> 27;
+    x = x.wrapping_mul(0x94d0_49bb_1331_11eb);
+    x ^ (x >> 31)
+}
+
+impl<A, C> Clone for Sim<A, C>
+where
+    A: Actor,
+    A::Durable: Clone,
+    A::Volatile: Clone,
+    A::Obs: Clone,
+    C: Choices + Clone,
+{
+    /// A copy of the run as it stands, to continue it another way.
+    fn clone(&self) -> Self {
+        Sim {
+            names: Arc::clone(&self.names),
+            actors: Arc::clone(&self.actors),
+            slots: self
+                .slots
+                .iter()
+                .map(|s| super::Slot {
+                    store: s.store,
+                    volatile: s.volatile.clone(),
+                })
+                .collect(),
+            stores: self.stores.clone(),
+            core: self.core.clone(),
+            limits: self.limits,
+            started: self.started,
+        }
+    }
+}
+
+impl<A, C> Clone for super::Core<A, C>
+where
+    A: Actor,
+    A::Obs: Clone,
+    C: Choices + Clone,
+{
+    fn clone(&self) -> Self {
+        super::Core {
+            now: self.now,
+            choices: self.choices.clone(),
+            queue: self.queue.clone(),
+            topology: Arc::clone(&self.topology),
+            links: self.links.clone(),
+            faults: Arc::clone(&self.faults),
+            orders: self.orders.clone(),
+            passes: self.passes.clone(),
+            timers: self.timers.clone(),
+            pending: self.pending,
+            cause: self.cause,
+            network_copy: self.network_copy,
+            stats: self.stats,
+            trace: self.trace.clone(),
+            history: self.history.clone(),
+            lifecycle: self.lifecycle.clone(),
+            realized: self.realized.clone(),
+            lives: self.lives.clone(),
+            earlier_life: self.earlier_life,
+        }
+    }
+}
