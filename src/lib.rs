@@ -42,6 +42,7 @@ mod check_cmd;
 mod completions_cmd;
 mod diagnostics;
 mod diff_cmd;
+mod explore_cmd;
 mod list_models_cmd;
 mod matrix_cmd;
 mod new_cmd;
@@ -266,6 +267,59 @@ enum Command {
         /// Failure folders to keep per unexpected cluster (at most 8).
         #[arg(long, default_value_t = 3, value_parser = clap::value_parser!(u64).range(0..=8))]
         keep: u64,
+    },
+    /// Check every execution of a small scenario within bounds
+    ///
+    /// Every order of events the links' delays and the timers allow,
+    /// every loss, duplicate and crash within the fault bounds, breadth-
+    /// first: the first counterexample found is a shortest one. Each is
+    /// written as a seedless scenario that `run` fails the same way. Exit 3
+    /// when a bound cut the search before it covered everything.
+    #[command(after_help = EXIT_CODES)]
+    Explore {
+        /// A `.ron` scenario file.
+        path: String,
+        /// Crash points that may fire per execution.
+        #[arg(long, default_value_t = 1)]
+        crashes: u32,
+        /// Datagrams that may be lost per execution.
+        #[arg(long, default_value_t = 2)]
+        drops: u32,
+        /// Datagrams that may be duplicated per execution.
+        #[arg(long, default_value_t = 1)]
+        duplicates: u32,
+        /// Events per execution (default: as the scenario's limits allow).
+        #[arg(long)]
+        depth: Option<u32>,
+        /// Distinct states to store at most.
+        #[arg(long, default_value_t = 10_000_000)]
+        states: u64,
+        /// Messages per producer, instead of the scenario's (exploring
+        /// grows fast with them: start with 1 or 2).
+        #[arg(long)]
+        messages: Option<u32>,
+        /// Let any waiting event come next, as a model checker without a
+        /// clock does (counterexamples are not written: the scenario's
+        /// timing may forbid them).
+        #[arg(long)]
+        untimed: bool,
+        /// Depth-first: less memory, but counterexamples need not be
+        /// shortest.
+        #[arg(long)]
+        dfs: bool,
+        /// Output format (JSON: a `counterexample` line per check broken,
+        /// then `explore_end`).
+        #[arg(long, value_enum, default_value_t = Format::Human)]
+        format: Format,
+        /// Progress on stderr.
+        #[arg(long, value_enum, default_value_t = sweep_cmd::Progress::Auto)]
+        progress: sweep_cmd::Progress,
+        /// Where counterexamples' run folders go.
+        #[arg(long, default_value = "runs")]
+        out: String,
+        /// Write no run folder.
+        #[arg(long)]
+        no_report: bool,
     },
     /// Join the result files of a sharded sweep into one summary.
     #[command(after_help = EXIT_CODES)]
@@ -496,6 +550,36 @@ pub fn main_with(registry: Registry) -> ExitCode {
             };
             sweep_cmd::sweep(&args)
         }
+        Command::Explore {
+            path,
+            crashes,
+            drops,
+            duplicates,
+            depth,
+            states,
+            messages,
+            untimed,
+            dfs,
+            format,
+            progress,
+            out,
+            no_report,
+        } => explore_cmd::explore(&explore_cmd::ExploreArgs {
+            file: path,
+            faults: sim_core::FaultBudget {
+                crashes,
+                drops,
+                duplicates,
+            },
+            depth,
+            states,
+            messages,
+            untimed,
+            dfs,
+            format,
+            progress,
+            out: (!no_report).then_some(out),
+        }),
         Command::Merge { files, format } => shard::merge(&files, format),
         Command::Matrix {
             seeds,

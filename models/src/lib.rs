@@ -23,8 +23,9 @@
 //! 6. The harness: [`run`] (a scenario at a seed, judged), [`record`]
 //!    (re-run with trace, history and actor states, for reports),
 //!    [`sweep`] (seed sets, per-seed results, an order-independent
-//!    summary), [`shrink`] (a failing run → a seedless minimal scenario)
-//!    and [`matrix`] (every model against every fault class).
+//!    summary), [`shrink`] (a failing run → a seedless minimal scenario),
+//!    [`explore`] (every execution within bounds, checked) and [`matrix`]
+//!    (every model against every fault class).
 //!
 //! # Example
 //! ```
@@ -45,6 +46,7 @@
 pub use vocab::{command, set_command};
 
 pub mod check;
+pub mod explore;
 pub mod history;
 pub mod matrix;
 pub mod numbers;

@@ -1,7 +1,7 @@
 //! Running a scenario at a seed and judging the result against what the
 //! author expected.
 
-use sim_core::{Buffers, EndReason, Realized, RunEnd, Seeded, Sim, SimTime, TraceEvent};
+use sim_core::{Buffers, Choices, EndReason, Realized, RunEnd, Seeded, Sim, SimTime, TraceEvent};
 
 use crate::check::{self, CheckId, CheckInput, CheckResult, Status, Violation};
 use crate::history::Ledger;
@@ -191,44 +191,54 @@ fn finish_keeping(
 }
 
 /// Check and judge a finished run.
-pub(crate) fn report_of(
+pub(crate) fn report_of<C: Choices>(
     scenario: &Scenario,
     seed: u64,
     end: RunEnd,
-    sim: &Sim<Node, Seeded>,
+    sim: &Sim<Node, C>,
 ) -> RunReport {
     // Two runs with the same events can observe different outcomes (a
     // refused write, a probe's verdict): the digest covers both.
     let mut end = end;
     end.digest = end.digest.covering(sim.history());
-    let w = &scenario.spec().workload;
-    let messages = w.producers as usize * w.messages as usize;
-    let ledger = Ledger::build_expecting(sim.history(), messages);
-    let healed_at = scenario.plan().faults_until;
-    let input = CheckInput {
-        model: scenario.model(),
-        ledger: &ledger,
-        end: &end,
-        healed_at,
-        names: sim.names(),
-        probe: scenario.spec().consumer.law_probe,
-        ordered_delivery: scenario.ordered_delivery(),
-    };
-    let results = check::run_all(&input);
-    let checks = judge(&results, scenario.expected());
+    let (ledger, checks) = judged(scenario, &end, sim);
     let verdict = verdict(&checks, end.reason);
     let unchecked = unchecked_claims(&checks, scenario.model());
     RunReport {
         unchecked,
         seed,
         end,
-        healed_at,
+        healed_at: scenario.plan().faults_until,
         checks,
         verdict,
         names: sim.names().to_vec(),
         trace: sim.trace().to_vec(),
         ledger,
     }
+}
+
+/// The ledger of a run that ended with `end`, and every check on it,
+/// judged against the scenario's `expect`.
+pub(crate) fn judged<C: Choices>(
+    scenario: &Scenario,
+    end: &RunEnd,
+    sim: &Sim<Node, C>,
+) -> (Ledger, Vec<Judged>) {
+    let w = &scenario.spec().workload;
+    let messages = w.producers as usize * w.messages as usize;
+    let ledger = Ledger::build_expecting(sim.history(), messages);
+    let input = CheckInput {
+        model: scenario.model(),
+        ledger: &ledger,
+        end,
+        healed_at: scenario.plan().faults_until,
+        names: sim.names(),
+        probe: scenario.spec().consumer.law_probe,
+        ordered_delivery: scenario.ordered_delivery(),
+    };
+    let results = check::run_all(&input);
+    let checks = judge(&results, scenario.expected());
+    (ledger, checks)
 }
 
 /// Judge each check result against the expected violations.

@@ -152,12 +152,37 @@ impl<T: Copy + Default + Eq> PartialEq for CowTable<T> {
 
 impl<T: Copy + Default + Eq> Eq for CowTable<T> {}
 
+impl<T: Copy + Default + Eq + std::hash::Hash> std::hash::Hash for CowTable<T> {
+    /// Agrees with `Eq`: the entries, whichever chunks they share.
+    fn hash<H: std::hash::Hasher>(&self, h: &mut H) {
+        self.len.hash(h);
+        let mut left = self.len;
+        for chunk in &self.chunks {
+            let used = left.min(CHUNK);
+            chunk[..used].hash(h);
+            left -= used;
+        }
+    }
+}
+
 /// A set of small integer ids as a bitset. Equality is logical: trailing
 /// empty words do not count, so two sets with the same members are equal
 /// however they grew.
 #[derive(Debug, Default)]
 pub struct IdSet {
     words: Vec<u64>,
+}
+
+impl std::hash::Hash for IdSet {
+    /// Agrees with `Eq`: trailing empty words do not count.
+    fn hash<H: std::hash::Hasher>(&self, h: &mut H) {
+        let used = self
+            .words
+            .iter()
+            .rposition(|w| *w != 0)
+            .map_or(0, |i| i + 1);
+        self.words[..used].hash(h);
+    }
 }
 
 impl Clone for IdSet {

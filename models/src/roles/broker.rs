@@ -41,7 +41,7 @@ pub struct Broker {
 }
 
 /// One partition's log and its offset commits.
-#[derive(Clone, Debug, Default, PartialEq, Eq)]
+#[derive(Clone, Debug, Default, PartialEq, Eq, Hash)]
 pub struct PartitionLog {
     /// The records, by offset.
     pub records: Vec<Record>,
@@ -50,7 +50,7 @@ pub struct PartitionLog {
 }
 
 /// The broker's durable state.
-#[derive(Clone, Debug, Default, PartialEq, Eq)]
+#[derive(Clone, Debug, Default, PartialEq, Eq, Hash)]
 pub struct BrokerDb {
     /// One log per partition.
     pub partitions: Vec<PartitionLog>,
@@ -96,7 +96,7 @@ impl BrokerDb {
 pub const BATCHES_RETAINED: usize = 5;
 
 /// M6: what the broker remembers of one producer session on a partition.
-#[derive(Clone, Debug, Default, PartialEq, Eq)]
+#[derive(Clone, Debug, Default, PartialEq, Eq, Hash)]
 pub struct SeqWindow {
     /// The last batch appended.
     pub last: u64,
@@ -105,7 +105,7 @@ pub struct SeqWindow {
 }
 
 /// What the broker does with an idempotent batch.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 enum Admit {
     /// The next in sequence (or 0 for a new session): append it.
     Append,
@@ -132,7 +132,7 @@ impl Admit {
 
 /// The broker's volatile state: one redelivery timer per uncommitted record
 /// (per partition for M7's transactional tasks).
-#[derive(Debug, Default)]
+#[derive(Clone, Debug, Default, Hash)]
 pub struct BrokerVol {
     timers: Vec<Vec<Option<TimerId>>>,
     /// M7: per partition, the timer that redelivers its uncommitted records

@@ -17,7 +17,7 @@ use crate::vocab::{IdSet, MsgKey};
 /// A sink transaction pre-committed at a checkpoint that completed. (The
 /// job is one actor, so pre-commit and completion are one durable step:
 /// there is no staged transaction of an incomplete checkpoint to abort.)
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub struct Staged {
     /// Its records: (message, offset).
     pub records: Vec<(MsgKey, u64)>,
@@ -27,7 +27,7 @@ pub struct Staged {
 
 /// What the job keeps durably: the offsets its completed checkpoints cover
 /// and the staged transaction, if one is pending.
-#[derive(Clone, Debug, Default, PartialEq, Eq)]
+#[derive(Clone, Debug, Default, PartialEq, Eq, Hash)]
 pub struct CheckpointDb {
     /// Offsets covered by completed checkpoints (the source position).
     pub done: IdSet,
@@ -36,7 +36,7 @@ pub struct CheckpointDb {
 }
 
 /// The open sink transaction, lost on a crash.
-#[derive(Debug, Default)]
+#[derive(Clone, Debug, Default, Hash)]
 pub struct CheckpointVol {
     open: Vec<(MsgKey, u64)>,
     in_open: IdSet,

@@ -76,7 +76,7 @@ impl std::fmt::Display for RowStatus {
 }
 
 /// A write a lease holder is about to send (M12), in its memory.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub struct PendingWrite {
     /// The message.
     pub key: MsgKey,
@@ -105,6 +105,14 @@ pub trait ProtocolState: std::any::Any + std::fmt::Debug + Send {
     fn as_any_mut(&mut self) -> &mut dyn std::any::Any;
 }
 
+impl std::hash::Hash for dyn ProtocolState {
+    /// By its `Debug` form, which equal states share (for `eosim
+    /// explore`'s fingerprints).
+    fn hash<H: std::hash::Hasher>(&self, h: &mut H) {
+        self.describe().hash(h);
+    }
+}
+
 impl<T: Clone + PartialEq + std::fmt::Debug + Send + 'static> ProtocolState for T {
     fn clone_box(&self) -> Box<dyn ProtocolState> {
         Box::new(self.clone())
@@ -124,7 +132,9 @@ impl<T: Clone + PartialEq + std::fmt::Debug + Send + 'static> ProtocolState for 
 }
 
 /// The consumer's database: its durable state.
-#[derive(Debug)]
+// `PartialEq` below compares every field, so the derived `Hash` agrees.
+#[allow(clippy::derived_hash_with_manual_eq)]
+#[derive(Debug, Hash)]
 pub struct ConsumerDb {
     messages: u32,
     /// How many times each message's effect was applied.
@@ -535,7 +545,7 @@ fn effects(n: u32) -> String {
 
 /// What a consumer keeps in memory: M1's offset-commit requests awaiting
 /// confirmation, M3-memory's seen-set.
-#[derive(Debug, Default)]
+#[derive(Clone, Debug, Default, Hash)]
 pub struct ConsumerVol {
     /// Dedup ids seen since the last start (M3-memory).
     pub(super) seen: IdSet,

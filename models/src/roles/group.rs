@@ -25,7 +25,7 @@ use crate::history::Obs;
 use crate::protocols::Record;
 
 /// A record a consumer took from the broker: in hand, or queued.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub struct Taken {
     /// Its partition.
     pub partition: u32,

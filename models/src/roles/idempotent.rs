@@ -12,7 +12,7 @@ use crate::protocols::m6_idempotent_producer::AFTER_SEND_BEFORE_ACK;
 use crate::vocab::SendOutcome;
 
 /// What an M6 producer keeps in memory about its session.
-#[derive(Debug, Default)]
+#[derive(Clone, Debug, Default, Hash)]
 pub struct IdemVol {
     /// The current session, once one has begun.
     session: Option<u32>,

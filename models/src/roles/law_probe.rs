@@ -34,7 +34,7 @@ use crate::roles::ConsumerDb;
 use crate::vocab::{IdSet, MsgKey};
 
 /// When a retry can come in a run, read from its scenario.
-#[derive(Clone, Debug, Default, PartialEq, Eq)]
+#[derive(Clone, Debug, Default, PartialEq, Eq, Hash)]
 pub struct RetryPlan {
     /// The run's timeouts after which a retry comes, each named (`the
     /// producer's retry timeout`).
@@ -169,7 +169,7 @@ fn attempt(
 /// Databases the probe clones into, kept between records so that each
 /// probe reuses their allocations; and the failures whose state was
 /// already shown.
-#[derive(Debug)]
+#[derive(Clone)]
 pub struct Scratch {
     clean: ConsumerDb,
     twice: ConsumerDb,
@@ -179,6 +179,23 @@ pub struct Scratch {
     /// reports show the first failure of each, and a field-by-field diff
     /// costs a pass over every table, so later ones carry none.
     shown: Vec<(Law, Option<&'static str>)>,
+}
+
+impl std::hash::Hash for Scratch {
+    /// Only what decides later probes, as `Debug` shows.
+    fn hash<H: std::hash::Hasher>(&self, h: &mut H) {
+        self.shown.hash(h);
+    }
+}
+
+impl std::fmt::Debug for Scratch {
+    /// Only what decides later probes: the scratch databases are
+    /// overwritten before each use, so they are not part of the state.
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Scratch")
+            .field("shown", &self.shown)
+            .finish_non_exhaustive()
+    }
 }
 
 impl Scratch {

@@ -26,7 +26,7 @@ use crate::protocols::m12_lease::{BEFORE_WRITE, PROCESSING_TIME};
 use crate::vocab::MsgKey;
 
 /// The lease, as the broker runs it.
-#[derive(Clone, Copy, Debug)]
+#[derive(Clone, Copy, Debug, Hash)]
 pub struct LeaseCfg {
     /// The two consumers that compete for partition 0.
     pub holders: [ActorId; 2],
@@ -37,7 +37,7 @@ pub struct LeaseCfg {
 }
 
 /// The lease and the storage, durable at the broker.
-#[derive(Clone, Debug, Default, PartialEq, Eq)]
+#[derive(Clone, Debug, Default, PartialEq, Eq, Hash)]
 pub struct LeaseDb {
     /// Which of the two consumers holds the lease.
     pub holder: usize,
@@ -50,7 +50,7 @@ pub struct LeaseDb {
 }
 
 /// When the holder last renewed its lease.
-#[derive(Debug, Default)]
+#[derive(Clone, Debug, Default, Hash)]
 pub struct LeaseVol {
     renewed: SimTime,
 }

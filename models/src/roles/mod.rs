@@ -285,7 +285,7 @@ pub enum Node {
 }
 
 /// Durable state of a [`Node`].
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub enum NodeDb {
     /// The recovery worker keeps nothing durable.
     None,
@@ -298,7 +298,7 @@ pub enum NodeDb {
 }
 
 /// Volatile state of a [`Node`].
-#[derive(Debug)]
+#[derive(Clone, Debug, Hash)]
 pub enum NodeVol {
     /// Producer.
     Producer(ProducerVol),

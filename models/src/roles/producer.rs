@@ -14,7 +14,7 @@ use crate::protocols::{Model, m9_dual_write, m10_outbox};
 use crate::vocab::{MsgKey, SendOutcome};
 
 /// Where the producer's messages come from.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub enum Source {
     /// From memory: the send itself is the operation (M1–M6).
     Memory,
@@ -33,7 +33,7 @@ pub enum Source {
 }
 
 /// A business row in the producer's database (M9, M10).
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash)]
 pub enum Row {
     /// Not written yet.
     #[default]
@@ -51,7 +51,7 @@ pub enum Row {
 
 /// The producer's durable state: its business rows, by sequence number
 /// (empty for a [`Source::Memory`] producer).
-#[derive(Clone, Debug, Default, PartialEq, Eq)]
+#[derive(Clone, Debug, Default, PartialEq, Eq, Hash)]
 pub struct ProducerDb {
     /// One row per message.
     pub rows: Vec<Row>,
@@ -107,7 +107,7 @@ pub struct Producer {
 }
 
 /// What a producer keeps in memory.
-#[derive(Debug, Default)]
+#[derive(Clone, Debug, Default, Hash)]
 pub struct ProducerVol {
     pub(super) next: u32,
     pub(super) attempts: Vec<u32>,

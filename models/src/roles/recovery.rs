@@ -6,7 +6,7 @@ use sim_core::{ActorId, Choices, Ctx, SimDuration, Step};
 use super::{Msg, Node, Timer};
 
 /// The recovery worker's program.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, Hash)]
 pub struct Recovery {
     /// The consumers it watches.
     pub consumers: Vec<ActorId>,

@@ -24,7 +24,7 @@ use crate::protocols::m7_transactions::{
 use crate::vocab::{MsgKey, TxnTag};
 
 /// Where an output record's transaction stands at the broker.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub enum OutState {
     /// Its transaction is open.
     Open,
@@ -35,7 +35,7 @@ pub enum OutState {
 }
 
 /// A record of an output log.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub struct OutRecord {
     /// The input message it was produced for.
     pub key: MsgKey,
@@ -49,7 +49,7 @@ pub struct OutRecord {
 
 /// One transactional id at the broker: its epoch, its output log and its
 /// open transaction.
-#[derive(Clone, Debug, Default, PartialEq, Eq)]
+#[derive(Clone, Debug, Default, PartialEq, Eq, Hash)]
 pub struct TxnLog {
     /// The current producer epoch.
     pub epoch: u32,
@@ -65,7 +65,7 @@ pub struct TxnLog {
 }
 
 /// M7's durable state at the broker.
-#[derive(Clone, Debug, Default, PartialEq, Eq)]
+#[derive(Clone, Debug, Default, PartialEq, Eq, Hash)]
 pub struct TxnDb {
     /// One per transactional id (see `Broker::txn_log`).
     pub ids: Vec<TxnLog>,
@@ -419,7 +419,7 @@ fn end_ack(end: EndTxn, epoch: u32) -> Msg {
 }
 
 /// The transaction a task is in.
-#[derive(Clone, Copy, Debug)]
+#[derive(Clone, Copy, Debug, Hash)]
 struct Current {
     tag: TxnTag,
     key: MsgKey,
@@ -437,7 +437,7 @@ impl Stage {
     }
 }
 
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 enum Stage {
     /// The output is produced; waiting for its ack.
     Producing,
@@ -448,7 +448,7 @@ enum Stage {
 }
 
 /// A task's volatile state, lost on a crash.
-#[derive(Debug, Default)]
+#[derive(Clone, Debug, Default, Hash)]
 pub struct TxnVol {
     /// The partition (the transactional id) the task works for: its own,
     /// or in a group the one whose records arrive (none yet).

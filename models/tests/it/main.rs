@@ -5,6 +5,7 @@
 #![allow(clippy::unwrap_used)]
 
 mod causes;
+mod explore;
 mod fault_free;
 mod golden;
 mod layers;

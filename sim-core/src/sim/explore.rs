@@ -2,7 +2,6 @@
 //! delays, advance one event at a time, copy a state, fingerprint it, and
 //! turn a path into faults a seeded run can schedule.
 
-use std::fmt::{self, Debug};
 use std::hash::{Hash, Hasher};
 use std::sync::Arc;
 
@@ -59,7 +58,8 @@ impl<A: Actor, C: Choices> Sim<A, C> {
     }
 
     /// A stable 64-bit fingerprint of the state: every actor's durable and
-    /// volatile state, its life, the waiting events with their times and
+    /// volatile state (by their `Hash`, which must agree with their
+    /// equality and hold no hash-container order), its life, the waiting events with their times and
     /// windows, the crash-point passes and datagram counts that scheduled
     /// faults count, the faults the path has used, and what the actors
     /// observed (as a multiset, without times). Timer ids are named by the
@@ -69,7 +69,8 @@ impl<A: Actor, C: Choices> Sim<A, C> {
     /// Only an exploring run (see [`Sim::explore_orders`]) has one.
     pub fn fingerprint(&self) -> u64
     where
-        A::Volatile: Debug,
+        A::Durable: Hash,
+        A::Volatile: Hash,
         A::Obs: Hash,
         C: Hash,
     {
@@ -82,11 +83,9 @@ impl<A: Actor, C: Choices> Sim<A, C> {
         TimerNames::with(names, || {
             for slot in &self.slots {
                 slot.store.hash(&mut h);
-                debug_into(&mut h, &slot.volatile);
+                slot.volatile.hash(&mut h);
             }
-            for store in &self.stores {
-                debug_into(&mut h, store);
-            }
+            self.stores.hash(&mut h);
         });
         for w in &orders.waiting {
             w.at.hash(&mut h);
@@ -134,19 +133,6 @@ impl<A: Actor, C: Choices> Sim<A, C> {
             Event::Signal(signal) => (4u8, signal).hash(h),
         }
     }
-}
-
-/// Hash a value's `Debug` form (the durable and volatile states need not
-/// be `Hash`; their `Debug` forms are deterministic: no hash containers).
-fn debug_into<T: Debug>(h: &mut Fnv64, value: &T) {
-    struct Sink<'a>(&'a mut Fnv64);
-    impl fmt::Write for Sink<'_> {
-        fn write_str(&mut self, s: &str) -> fmt::Result {
-            self.0.write(s.as_bytes());
-            Ok(())
-        }
-    }
-    fmt::write(&mut Sink(h), format_args!("{value:?}")).expect("hashing cannot fail");
 }
 
 /// The observations as a multiset: the order of two observations that

@@ -1,0 +1,550 @@
+//! Bounded exhaustive exploration: every execution of a small scenario
+//! within stated bounds, checked, with the shortest counterexample.
+//!
+//! A state is a run between two events. From each state the search
+//! dispatches the next event once per script of the [`Explorer`] choice
+//! source (which event of those that may come next, whether each datagram
+//! sent is lost or duplicated, whether each crash point passed fires), so
+//! that every successor the scenario's faults allow is generated through
+//! the same engine, network and actors as `run` and `sweep`. A state whose
+//! fingerprint was seen is not expanded again. Breadth-first, the first
+//! counterexample found is a shortest one (in events dispatched).
+//!
+//! Every state is judged by the safety checks (the liveness checks cannot
+//! be judged before a run ends: they are judged on every execution that
+//! ends). A counterexample becomes a real run: its path is replayed with
+//! the faults kept, and the scenario with those faults as its explicit
+//! schedule ([`shrink::seedless_spec`]) violates the same check under
+//! `run` at any seed; [`counterexample`] checks that it does.
+
+// The set of fingerprints is asked for membership only, never iterated:
+// its order cannot reach a result.
+#[allow(clippy::disallowed_types)]
+use std::collections::HashSet;
+use std::collections::VecDeque;
+use std::hash::{BuildHasherDefault, Hasher};
+
+use sim_core::{EndReason, Explorer, FaultBudget, Realized, RunEnd, Sim, Timing};
+
+use crate::check::CheckId;
+use crate::roles::Node;
+use crate::run::{self, Judgement};
+use crate::scenario::spec::Expect;
+use crate::scenario::{Scenario, ScenarioError};
+use crate::shrink;
+
+/// Breadth-first (shortest counterexamples) or depth-first (less memory).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Order {
+    /// Level by level: the first counterexample is a shortest one.
+    BreadthFirst,
+    /// Deepest first: the frontier stays small; counterexamples need not
+    /// be shortest.
+    DepthFirst,
+}
+
+/// What the search may cover.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Bounds {
+    /// Faults per execution.
+    pub faults: FaultBudget,
+    /// Events per execution (`None`: as the scenario's limits allow).
+    pub depth: Option<u32>,
+    /// Distinct states stored.
+    pub states: u64,
+    /// Bytes the search may hold: the caller measures them (see
+    /// [`explore`]'s `tick`).
+    pub memory: u64,
+    /// How events are ordered.
+    pub timing: Timing,
+    /// Breadth- or depth-first.
+    pub order: Order,
+}
+
+impl Default for Bounds {
+    fn default() -> Self {
+        Bounds {
+            faults: FaultBudget {
+                crashes: 1,
+                drops: 2,
+                duplicates: 1,
+            },
+            depth: None,
+            states: 10_000_000,
+            memory: 4 << 30,
+            timing: Timing::Timed,
+            order: Order::BreadthFirst,
+        }
+    }
+}
+
+/// What cut a search before it covered every execution.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Cut {
+    /// States at the depth bound were not expanded.
+    Depth,
+    /// The state bound was reached.
+    States,
+    /// The caller stopped it (Ctrl-C).
+    Interrupted,
+    /// The caller measured more memory than [`Bounds::memory`].
+    Memory,
+}
+
+impl Cut {
+    /// What cut the search, in words.
+    pub fn describe(self) -> &'static str {
+        match self {
+            Cut::Depth => "the depth bound: deeper states were not expanded",
+            Cut::States => "the state bound",
+            Cut::Memory => "the memory bound",
+            Cut::Interrupted => "an interrupt",
+        }
+    }
+}
+
+/// A check broken on some execution, with the path to the first state
+/// found that breaks it.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Found {
+    /// The check.
+    pub check: CheckId,
+    /// Whether the scenario expects it to break.
+    pub expected: bool,
+    /// The violation's one-line summary.
+    pub summary: String,
+    /// The scripts of the path's steps, from the start.
+    pub path: Vec<Vec<u32>>,
+}
+
+impl Found {
+    /// Events dispatched on the path (the start of the run not counted).
+    pub fn events(&self) -> usize {
+        self.path.len().saturating_sub(1)
+    }
+}
+
+/// Progress, as the search goes.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct Progress {
+    /// Distinct states stored.
+    pub states: u64,
+    /// Successors generated, repeats included.
+    pub transitions: u64,
+    /// The deepest state stored.
+    pub depth: u32,
+    /// States waiting to be expanded.
+    pub frontier: u64,
+}
+
+/// The result of a search.
+#[derive(Clone, Debug)]
+pub struct Explored {
+    /// The bounds it ran under.
+    pub bounds: Bounds,
+    /// Counters at the end.
+    pub progress: Progress,
+    /// The checks broken, each with its first (breadth-first: shortest)
+    /// path; an unexpected one stops the search.
+    pub found: Vec<Found>,
+    /// What cut the search, if it did not cover every execution.
+    pub cut: Option<Cut>,
+    /// Executions that ended, by how: drained, stalled, at the drain
+    /// bound, or at the scenario's time or event bound.
+    pub ends: Ends,
+    /// Each check as judged on the executions that ended.
+    pub checks: Vec<(CheckId, Tally)>,
+}
+
+/// How a check came out on the executions that ended.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Tally {
+    /// Executions on which it held.
+    pub held: u64,
+    /// Why it was not judged on some execution (skipped or unchecked), if
+    /// it was not.
+    pub not_judged: Option<String>,
+}
+
+/// How the executions ended.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct Ends {
+    /// Drained (nothing left to do).
+    pub quiet: u64,
+    /// Stalled with work left, or cut by the drain bound: liveness judged.
+    pub stuck: u64,
+    /// Cut by the scenario's own time or event limit: liveness not judged.
+    pub bounded: u64,
+}
+
+impl Explored {
+    /// Whether a check broke that the scenario does not expect.
+    pub fn failed(&self) -> bool {
+        self.found.iter().any(|f| !f.expected)
+    }
+
+    /// The expected checks that no execution broke.
+    pub fn missing<'a>(&'a self, scenario: &'a Scenario) -> impl Iterator<Item = CheckId> + 'a {
+        scenario
+            .expected()
+            .iter()
+            .copied()
+            .filter(|c| !self.found.iter().any(|f| f.check == *c))
+    }
+
+    /// The exit code: 1 for an unexpected violation; 3 when a bound cut
+    /// the search, an expected violation was not found, or the liveness
+    /// checks could not be judged on some execution; else 0.
+    pub fn exit_code(&self, scenario: &Scenario) -> u8 {
+        if self.failed() {
+            1
+        } else if self.cut.is_some()
+            || self.missing(scenario).next().is_some()
+            || self.ends.bounded > 0
+        {
+            3
+        } else {
+            0
+        }
+    }
+}
+
+/// A scenario made small enough to explore: `messages` per producer.
+///
+/// # Errors
+/// If the changed scenario is not valid.
+pub fn with_messages(scenario: &Scenario, messages: u32) -> Result<Scenario, ScenarioError> {
+    let mut spec = scenario.spec().clone();
+    spec.workload.messages = messages;
+    Scenario::from_spec(scenario.file(), spec)
+}
+
+/// Fingerprints are already well mixed: the set hashes them as they are.
+#[derive(Default)]
+struct Identity(u64);
+
+impl Hasher for Identity {
+    fn finish(&self) -> u64 {
+        self.0
+    }
+    fn write(&mut self, _: &[u8]) {
+        unreachable!("only u64 fingerprints are hashed");
+    }
+    fn write_u64(&mut self, n: u64) {
+        self.0 = n;
+    }
+}
+
+#[allow(clippy::disallowed_types)]
+type Fingerprints = HashSet<u64, BuildHasherDefault<Identity>>;
+
+/// The stored states as a tree: each state's parent and the script that
+/// led to it, packed (a path is rebuilt by walking up).
+#[derive(Default)]
+struct Tree {
+    parent: Vec<u32>,
+    script_end: Vec<u32>,
+    scripts: Vec<u8>,
+}
+
+impl Tree {
+    fn add(&mut self, parent: u32, script: &[u32]) -> u32 {
+        let id = u32::try_from(self.parent.len()).expect("fewer than 2^32 states");
+        self.parent.push(parent);
+        for &c in script {
+            // A choice among more than 254 is rare: escape it.
+            match u8::try_from(c) {
+                Ok(b) if b < u8::MAX => self.scripts.push(b),
+                _ => {
+                    self.scripts.push(u8::MAX);
+                    self.scripts.extend_from_slice(&c.to_le_bytes());
+                }
+            }
+        }
+        self.script_end
+            .push(u32::try_from(self.scripts.len()).expect("scripts under 4 GiB"));
+        id
+    }
+
+    fn script(&self, id: u32) -> Vec<u32> {
+        let i = id as usize;
+        let start = if i == 0 {
+            0
+        } else {
+            self.script_end[i - 1] as usize
+        };
+        let bytes = &self.scripts[start..self.script_end[i] as usize];
+        let mut out = Vec::new();
+        let mut k = 0;
+        while k < bytes.len() {
+            if bytes[k] == u8::MAX {
+                let word: [u8; 4] = bytes[k + 1..k + 5].try_into().expect("4 bytes");
+                out.push(u32::from_le_bytes(word));
+                k += 5;
+            } else {
+                out.push(u32::from(bytes[k]));
+                k += 1;
+            }
+        }
+        out
+    }
+
+    /// The scripts from the start to `id`.
+    fn path(&self, id: u32) -> Vec<Vec<u32>> {
+        let mut path = Vec::new();
+        let mut at = id;
+        while at != ROOT {
+            path.push(self.script(at));
+            at = self.parent[at as usize];
+        }
+        path.reverse();
+        path
+    }
+}
+
+/// The parent of the first step's states (the run before it starts).
+const ROOT: u32 = u32::MAX;
+
+type State = Sim<Node, Explorer>;
+
+/// The run before it starts, exploring orders.
+fn root(scenario: &Scenario, bounds: &Bounds) -> State {
+    let mut sim = scenario.sim(Explorer::new(bounds.faults));
+    sim.explore_orders(bounds.timing);
+    sim
+}
+
+/// Explore `scenario` within `bounds`; `tick` is called with the progress
+/// every few thousand states, and stops the search when it returns a cut
+/// (an interrupt, or memory it measured above [`Bounds::memory`]).
+pub fn explore(
+    scenario: &Scenario,
+    bounds: Bounds,
+    tick: &mut dyn FnMut(&Progress) -> Option<Cut>,
+) -> Explored {
+    let mut search = Search {
+        scenario,
+        bounds,
+        seen: Fingerprints::default(),
+        tree: Tree::default(),
+        frontier: VecDeque::new(),
+        progress: Progress::default(),
+        found: Vec::new(),
+        cut: None,
+        ends: Ends::default(),
+        checks: Vec::new(),
+    };
+    search
+        .frontier
+        .push_back((ROOT, 0, root(scenario, &bounds)));
+    search.run(tick);
+    let checks = std::mem::take(&mut search.checks);
+    Explored {
+        bounds,
+        progress: search.progress,
+        found: search.found,
+        cut: search.cut,
+        ends: search.ends,
+        checks,
+    }
+}
+
+struct Search<'a> {
+    scenario: &'a Scenario,
+    bounds: Bounds,
+    seen: Fingerprints,
+    tree: Tree,
+    frontier: VecDeque<(u32, u32, State)>,
+    progress: Progress,
+    found: Vec<Found>,
+    cut: Option<Cut>,
+    ends: Ends,
+    checks: Vec<(CheckId, Tally)>,
+}
+
+/// How often the caller hears of progress, in states.
+const TICK_STATES: u64 = 4_096;
+
+impl Search<'_> {
+    fn run(&mut self, tick: &mut dyn FnMut(&Progress) -> Option<Cut>) {
+        let mut next_tick = TICK_STATES;
+        while let Some((id, depth, state)) = self.next() {
+            if self.bounds.depth.is_some_and(|d| depth >= d) {
+                self.cut.get_or_insert(Cut::Depth);
+                continue;
+            }
+            if self.expand(id, depth, &state) {
+                return;
+            }
+            if self.progress.states >= next_tick {
+                next_tick = self.progress.states + TICK_STATES;
+                self.measure();
+                if let Some(cut) = tick(&self.progress) {
+                    self.cut = Some(cut);
+                    return;
+                }
+            }
+        }
+        self.measure();
+    }
+
+    fn next(&mut self) -> Option<(u32, u32, State)> {
+        match self.bounds.order {
+            Order::BreadthFirst => self.frontier.pop_front(),
+            Order::DepthFirst => self.frontier.pop_back(),
+        }
+    }
+
+    fn measure(&mut self) {
+        self.progress.frontier = self.frontier.len() as u64;
+    }
+
+    /// Generate every successor of `state`; true when the search must
+    /// stop (an unexpected violation, or the state bound).
+    fn expand(&mut self, id: u32, depth: u32, state: &State) -> bool {
+        let mut script = Some(Vec::new());
+        while let Some(s) = script {
+            let mut next = state.clone();
+            next.choices_mut().begin(&s);
+            let end = next.advance();
+            let taken = next.choices().taken();
+            script = next.choices().next_script();
+            self.progress.transitions += 1;
+            if !self.seen.insert(next.fingerprint()) {
+                continue;
+            }
+            if self.progress.states >= self.bounds.states {
+                self.cut = Some(Cut::States);
+                return true;
+            }
+            let child = self.tree.add(id, &taken);
+            self.progress.states += 1;
+            self.progress.depth = self.progress.depth.max(depth + 1);
+            let observed = next.history().len() > state.history().len();
+            if (observed || end.is_some()) && self.judge(child, &next, end) {
+                return true;
+            }
+            match end {
+                Some(reason) => self.count_end(reason),
+                None => self.frontier.push_back((child, depth + 1, next)),
+            }
+        }
+        false
+    }
+
+    fn count_end(&mut self, reason: EndReason) {
+        match reason {
+            EndReason::Quiet | EndReason::Stopped => self.ends.quiet += 1,
+            EndReason::Stalled | EndReason::DrainBound => self.ends.stuck += 1,
+            EndReason::TimeBound | EndReason::EventBound | EndReason::MemoryBound => {
+                self.ends.bounded += 1;
+            }
+        }
+    }
+
+    /// Judge a new state: every check on an execution that ended, the
+    /// safety checks on one that goes on (only when its last step observed
+    /// something: a check breaks only on what was observed, and stays
+    /// broken). True when a check broke that the scenario does not expect.
+    fn judge(&mut self, id: u32, state: &State, end: Option<EndReason>) -> bool {
+        let mut unexpected = false;
+        for j in &judge_state(self.scenario, state, end) {
+            let broke = match &j.judgement {
+                Judgement::Fail(v) | Judgement::Expected(v) => v.first(),
+                _ => None,
+            };
+            if end.is_some() {
+                self.tally(j);
+            }
+            let Some(v) = broke else { continue };
+            if self.found.iter().any(|f| f.check == j.check) {
+                continue;
+            }
+            let expected = matches!(j.judgement, Judgement::Expected(_));
+            unexpected |= !expected;
+            self.found.push(Found {
+                check: j.check,
+                expected,
+                summary: v.summary.clone(),
+                path: self.tree.path(id),
+            });
+        }
+        unexpected
+    }
+
+    fn tally(&mut self, j: &run::Judged) {
+        let at = match self.checks.iter().position(|(c, _)| *c == j.check) {
+            Some(i) => i,
+            None => {
+                self.checks.push((j.check, Tally::default()));
+                self.checks.len() - 1
+            }
+        };
+        let tally = &mut self.checks[at].1;
+        match &j.judgement {
+            Judgement::Pass(_) => tally.held += 1,
+            Judgement::Skip(why) | Judgement::Unchecked(why) => {
+                tally.not_judged.get_or_insert_with(|| why.clone());
+            }
+            Judgement::Fail(_) | Judgement::Expected(_) | Judgement::Missing(_) => {}
+        }
+    }
+}
+
+/// The checks on a state: as a run that ended with `end`, or, for a state
+/// that goes on, as a run cut short (so that only safety is judged).
+fn judge_state(scenario: &Scenario, state: &State, end: Option<EndReason>) -> Vec<run::Judged> {
+    let end = RunEnd {
+        reason: end.unwrap_or(EndReason::EventBound),
+        time: state.now(),
+        stats: state.stats(),
+        digest: sim_core::Digest::default(),
+        trace_events: 0,
+    };
+    run::judged(scenario, &end, state).1
+}
+
+/// A counterexample as a real run: the scenario with the path's faults
+/// (drops, duplicates, crashes, and the delays that give its order) as its
+/// explicit schedule and every stochastic knob off, expecting `found`'s
+/// check.
+///
+/// # Errors
+/// A message if the scenario cannot be built, or its run at seed 0 does
+/// not break the check (which would be a bug in the exploration).
+pub fn counterexample(
+    scenario: &Scenario,
+    bounds: &Bounds,
+    found: &Found,
+) -> Result<Scenario, String> {
+    let realized = replay_path(scenario, bounds, &found.path);
+    let mut spec = shrink::seedless_spec(scenario, &realized);
+    spec.name = format!("{}-explored", scenario.spec().name);
+    spec.expect = Expect::Violates(vec![found.check]);
+    let min = Scenario::from_spec(scenario.file(), spec).map_err(|e| e.to_string())?;
+    let report = run::run(&min, 0, false);
+    if report.violates(found.check) {
+        Ok(min)
+    } else {
+        Err(format!(
+            "the counterexample for {} did not break it when run as a scenario: a bug in \
+             `eosim explore`, please report it",
+            found.check
+        ))
+    }
+}
+
+/// Replay `path` keeping its faults, then give every datagram still
+/// waiting its latest delay (see [`Sim::realize_waiting`]).
+fn replay_path(scenario: &Scenario, bounds: &Bounds, path: &[Vec<u32>]) -> Vec<Realized> {
+    let mut sim = root(scenario, bounds);
+    sim.record_faults();
+    for script in path {
+        sim.choices_mut().begin(script);
+        if sim.advance().is_some() {
+            break;
+        }
+    }
+    sim.realize_waiting();
+    sim.realized().unwrap_or_default().to_vec()
+}

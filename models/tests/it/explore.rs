@@ -1,0 +1,138 @@
+//! Exploration: every execution within bounds, the shortest counterexample,
+//! and counterexamples that are real runs.
+
+use models::check::CheckId;
+use models::explore::{self, Bounds, Cut, Explored, Order};
+use models::run;
+use models::scenario::Scenario;
+use sim_core::FaultBudget;
+
+/// The seeds' protocol without the atomic step: one message, consumers
+/// that may crash, a network that may lose (a lost produce ack duplicates
+/// the append: C4).
+const NAIVE: &str = r#"Scenario(
+    name: "naive-one",
+    model: M0Naive,
+    workload: (messages: 1),
+    network: (default: (loss: Ratio(1, 10))),
+    faults: (until_ms: 3000, crash: [(actor: "consumer-1", ratio: Ratio(1, 8))]),
+    expect: Violates([C3, C4, C8, C15]),
+)"#;
+
+/// The same with the effect and the status update in one transaction (a
+/// lost produce ack still duplicates the append: C4, as in lesson 10).
+const ATOMIC: &str = r#"Scenario(
+    name: "atomic-one",
+    model: M0Atomic,
+    workload: (messages: 1),
+    network: (default: (loss: Ratio(1, 10))),
+    faults: (until_ms: 3000, crash: [(actor: "consumer-1", ratio: Ratio(1, 8))]),
+    expect: Violates([C4]),
+)"#;
+
+fn scenario(text: &str) -> Scenario {
+    Scenario::parse("explore.ron", text).unwrap_or_else(|e| panic!("{e}"))
+}
+
+fn bounds(drops: u32, order: Order) -> Bounds {
+    Bounds {
+        faults: FaultBudget {
+            crashes: 1,
+            drops,
+            duplicates: 0,
+        },
+        order,
+        ..Bounds::default()
+    }
+}
+
+fn explored(s: &Scenario, b: Bounds) -> Explored {
+    explore::explore(s, b, &mut |_| None)
+}
+
+fn events_to(e: &Explored, check: CheckId) -> usize {
+    e.found
+        .iter()
+        .find(|f| f.check == check)
+        .unwrap_or_else(|| panic!("{check} not found: {:?}", e.found))
+        .events()
+}
+
+#[test]
+fn the_crash_window_is_found_and_its_counterexample_is_a_real_run() {
+    let s = scenario(NAIVE);
+    let b = bounds(1, Order::BreadthFirst);
+    let e = explored(&s, b);
+    assert_eq!(e.cut, None, "the search covered everything");
+    assert!(!e.failed(), "every check broken is expected: {:?}", e.found);
+    assert_eq!(e.missing(&s).count(), 0);
+    assert_eq!(e.exit_code(&s), 0);
+    for found in &e.found {
+        let min = explore::counterexample(&s, &b, found).unwrap();
+        let report = run::run(&min, 0, false);
+        assert!(report.violates(found.check), "{}", found.check);
+        // Seedless: any seed is the same run.
+        assert_eq!(run::run(&min, 99, false).end.digest, report.end.digest);
+    }
+}
+
+#[test]
+fn breadth_first_finds_a_shortest_counterexample() {
+    let s = scenario(NAIVE);
+    let bfs = explored(&s, bounds(1, Order::BreadthFirst));
+    let shortest = events_to(&bfs, CheckId::C3);
+    // No execution with fewer events breaks C3: a search cut one event
+    // earlier does not find it.
+    let mut shorter = bounds(1, Order::BreadthFirst);
+    shorter.depth = Some(u32::try_from(shortest).unwrap());
+    let cut = explored(&s, shorter);
+    assert!(cut.found.iter().all(|f| f.check != CheckId::C3));
+    assert_eq!(cut.cut, Some(Cut::Depth));
+    assert_eq!(cut.exit_code(&s), 3, "a cut search is inconclusive");
+    // Depth-first finds one too, never shorter.
+    let dfs = explored(&s, bounds(1, Order::DepthFirst));
+    assert!(events_to(&dfs, CheckId::C3) >= shortest);
+}
+
+#[test]
+fn the_atomic_step_holds_on_every_execution_within_the_bounds() {
+    let s = scenario(ATOMIC);
+    let e = explored(&s, bounds(1, Order::BreadthFirst));
+    assert_eq!(e.cut, None);
+    let broken: Vec<CheckId> = e.found.iter().map(|f| f.check).collect();
+    assert_eq!(broken, [CheckId::C4], "only the expected duplicate append");
+    assert_eq!(e.exit_code(&s), 0);
+    assert!(e.ends.quiet > 0);
+    let held = |c: CheckId| e.checks.iter().any(|(k, t)| *k == c && t.held > 0);
+    for claim in [CheckId::C3, CheckId::C8, CheckId::C15, CheckId::C16] {
+        assert!(held(claim), "{claim} judged and held");
+    }
+    // Fewer drops allowed: fewer states.
+    let fewer = explored(&s, bounds(0, Order::BreadthFirst));
+    assert!(fewer.progress.states < e.progress.states);
+}
+
+#[test]
+fn the_same_search_twice_is_the_same() {
+    let s = scenario(NAIVE);
+    let a = explored(&s, bounds(1, Order::BreadthFirst));
+    let b = explored(&s, bounds(1, Order::BreadthFirst));
+    assert_eq!(a.progress, b.progress);
+    assert_eq!(a.found, b.found);
+    assert_eq!(a.ends, b.ends);
+}
+
+#[test]
+fn a_state_bound_cuts_the_search_and_says_so() {
+    let s = scenario(ATOMIC);
+    let mut b = bounds(2, Order::BreadthFirst);
+    b.states = 10;
+    let e = explored(&s, b);
+    assert_eq!(e.cut, Some(Cut::States));
+    assert_eq!(e.progress.states, 10);
+    assert_eq!(
+        e.exit_code(&s),
+        3,
+        "never \"holds\" for a search that did not finish"
+    );
+}

@@ -1,0 +1,517 @@
+//! `eosim explore <scenario>`: every execution of a small scenario within
+//! stated bounds, checked, with the shortest counterexample written as a
+//! seedless scenario and a run folder.
+
+use std::io::IsTerminal as _;
+use std::path::Path;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::time::{Duration, Instant};
+
+use indicatif::{ProgressBar, ProgressStyle};
+use models::explore::{self, Bounds, Cut, Explored, Found, Order, Progress};
+use models::numbers::{bytes, thousands};
+use models::scenario::Scenario;
+use serde_json::json;
+use sim_core::{FaultBudget, Timing};
+
+use crate::{Format, diagnostics, sweep_cmd};
+
+/// What `eosim explore` was asked.
+pub struct ExploreArgs {
+    /// The scenario file.
+    pub file: String,
+    /// Faults per execution.
+    pub faults: FaultBudget,
+    /// Events per execution.
+    pub depth: Option<u32>,
+    /// Distinct states.
+    pub states: u64,
+    /// Messages per producer, replacing the scenario's.
+    pub messages: Option<u32>,
+    /// Any order, as a checker without a clock.
+    pub untimed: bool,
+    /// Depth-first.
+    pub dfs: bool,
+    /// Output format.
+    pub format: Format,
+    /// Progress on stderr.
+    pub progress: sweep_cmd::Progress,
+    /// Where counterexamples go (`None`: nowhere).
+    pub out: Option<String>,
+}
+
+/// Set by Ctrl-C: the search stops and says what it covered.
+static INTERRUPTED: AtomicBool = AtomicBool::new(false);
+
+/// Explore and print; returns the exit code.
+pub fn explore(args: &ExploreArgs) -> u8 {
+    if let Err(e) = ctrlc::set_handler(|| INTERRUPTED.store(true, Ordering::Relaxed)) {
+        errln!("warning: Ctrl-C will not stop the search cleanly: {e}");
+    }
+    let scenario = match load(args) {
+        Ok(s) => s,
+        Err(code) => return code,
+    };
+    let bounds = Bounds {
+        faults: args.faults,
+        depth: args.depth,
+        states: args.states,
+        memory: models::scenario::memory::budget(),
+        timing: if args.untimed {
+            Timing::Untimed
+        } else {
+            Timing::Timed
+        },
+        order: if args.dfs {
+            Order::DepthFirst
+        } else {
+            Order::BreadthFirst
+        },
+    };
+    if args.format == Format::Human {
+        crate::out(header(&scenario, &args.file, &bounds));
+    }
+    let started = Instant::now();
+    let mut watch = Watch::new(args.progress, args.format);
+    let explored = explore::explore(&scenario, bounds, &mut |p| watch.tick(p, bounds.memory));
+    let peak = resident_bytes();
+    watch.finish();
+    let cost = Cost {
+        took: started.elapsed(),
+        peak,
+    };
+    let mut code = explored.exit_code(&scenario);
+    let mut written = Vec::new();
+    for found in &explored.found {
+        match write_counterexample(&scenario, args, &bounds, found) {
+            Ok(dir) => written.push(dir),
+            Err(msg) => {
+                errln!("error: {msg}");
+                written.push(None);
+                code = code.max(2);
+            }
+        }
+    }
+    match args.format {
+        Format::Human => crate::out(render(&scenario, &explored, &written, &cost)),
+        Format::Json => {
+            for line in json_lines(&scenario, &args.file, &explored, &written, &cost) {
+                crate::outln(line);
+            }
+        }
+    }
+    if explored.cut == Some(Cut::Interrupted) {
+        130
+    } else {
+        code
+    }
+}
+
+fn load(args: &ExploreArgs) -> Result<Scenario, u8> {
+    let scenario = Scenario::load(&args.file).map_err(|e| {
+        diagnostics::report(&e, args.format);
+        diagnostics::exit_code(&e)
+    })?;
+    let Some(messages) = args.messages else {
+        return Ok(scenario);
+    };
+    explore::with_messages(&scenario, messages).map_err(|e| {
+        diagnostics::report(&e, args.format);
+        diagnostics::exit_code(&e)
+    })
+}
+
+/// What is explored, under which bounds.
+fn header(scenario: &Scenario, file: &str, bounds: &Bounds) -> String {
+    let w = &scenario.spec().workload;
+    let messages = w.producers * w.messages;
+    let what = format!(
+        "exploring {file}: {}, {} from {} producer{}",
+        scenario.model().name(),
+        counted(u64::from(messages), "message"),
+        w.producers,
+        if w.producers == 1 { "" } else { "s" },
+    );
+    let mut out = reports::text::wrap(&what, "  ");
+    out.push('\n');
+    out.push_str(&reports::text::wrap(
+        &format!("  bounds   {}", bounds_line(bounds)),
+        "           ",
+    ));
+    out.push('\n');
+    let order = match bounds.timing {
+        Timing::Timed => "orders the links' delays and the timers allow",
+        Timing::Untimed => {
+            "any order (untimed: counterexamples may need timing the scenario forbids)"
+        }
+    };
+    out.push_str(&reports::text::wrap(
+        &format!("  orders   {order}"),
+        "           ",
+    ));
+    out.push('\n');
+    if has_random_timing(scenario) {
+        out.push_str(&reports::text::wrap(
+            "  note     random pauses, clock jumps, expiries and rebalances are not \
+             explored (scheduled ones happen as scheduled)",
+            "           ",
+        ));
+        out.push('\n');
+    }
+    out
+}
+
+fn has_random_timing(scenario: &Scenario) -> bool {
+    let f = &scenario.spec().faults;
+    !f.pause.is_empty()
+        || f.clock_jump_ms_max.is_some()
+        || f.expire.is_some()
+        || f.rebalance.is_some()
+}
+
+/// The bounds in one line.
+fn bounds_line(bounds: &Bounds) -> String {
+    let f = bounds.faults;
+    let depth = bounds
+        .depth
+        .map_or_else(|| "the scenario's limits".to_string(), |d| d.to_string());
+    let order = match bounds.order {
+        Order::BreadthFirst => "breadth-first",
+        Order::DepthFirst => "depth-first",
+    };
+    format!(
+        "crashes ≤ {}, drops ≤ {}, duplicates ≤ {}, depth ≤ {depth}, states ≤ {}, memory ≤ {}, {order}",
+        f.crashes,
+        f.drops,
+        f.duplicates,
+        thousands(bounds.states),
+        bytes(bounds.memory),
+    )
+}
+
+fn counted(n: u64, word: &str) -> String {
+    if n == 1 {
+        format!("{n} {word}")
+    } else {
+        format!("{} {word}s", thousands(n))
+    }
+}
+
+/// Write a counterexample's seedless scenario and run folder; the folder,
+/// or `None` when the command writes none.
+fn write_counterexample(
+    scenario: &Scenario,
+    args: &ExploreArgs,
+    bounds: &Bounds,
+    found: &Found,
+) -> Result<Option<String>, String> {
+    let Some(out) = &args.out else {
+        return Ok(None);
+    };
+    if bounds.timing == Timing::Untimed {
+        return Ok(None);
+    }
+    let min = explore::counterexample(scenario, bounds, found)?;
+    let recording = crate::runfolder::record(&min, 0).map_err(|e| e.to_string())?;
+    let min_file = format!("{}-explored.ron", scenario.name());
+    let dir = crate::runfolder::write(out, &min, &recording, &min_file)?;
+    let text = min_file_text(&args.file, found, &min);
+    let path = dir.join(crate::shrink_cmd::MIN);
+    std::fs::create_dir_all(path.parent().expect("min/ has a parent"))
+        .and_then(|()| std::fs::write(&path, text))
+        .map_err(|e| format!("cannot write {}: {e}", path.display()))?;
+    Ok(Some(dir.display().to_string()))
+}
+
+fn min_file_text(source: &str, found: &Found, min: &Scenario) -> String {
+    format!(
+        "// Found by `eosim explore {source}` ({} {}), a shortest execution\n\
+         // that breaks it: {} events. Every stochastic knob is off: any seed\n\
+         // gives this very run.\n{}",
+        found.check,
+        found.check.name(),
+        found.events(),
+        models::shrink::compact_ron(min.spec()),
+    )
+}
+
+/// The process's resident memory per stored state.
+fn per_state(e: &Explored, peak: Option<u64>) -> Option<u64> {
+    peak?.checked_div(e.progress.states)
+}
+
+fn secs(took: Duration) -> String {
+    format!("{:.1} s", took.as_secs_f64())
+}
+
+/// What was covered, in one sentence's worth of numbers.
+/// What a search cost: wall time, and the process's resident memory
+/// after it (where the system says).
+struct Cost {
+    took: Duration,
+    peak: Option<u64>,
+}
+
+fn covered(e: &Explored, cost: &Cost) -> String {
+    let p = &e.progress;
+    let f = e.bounds.faults;
+    format!(
+        "{} states, {} transitions, depth {}, crashes ≤ {}, drops ≤ {}, duplicates ≤ {}, {}{}",
+        thousands(p.states),
+        thousands(p.transitions),
+        p.depth,
+        f.crashes,
+        f.drops,
+        f.duplicates,
+        secs(cost.took),
+        per_state(e, cost.peak).map_or_else(String::new, |b| format!(", {} per state", bytes(b))),
+    )
+}
+
+fn render(scenario: &Scenario, e: &Explored, written: &[Option<String>], cost: &Cost) -> String {
+    let mut out = String::new();
+    let mut line = |text: String, indent: &str| {
+        out.push_str(&reports::text::wrap(&text, indent));
+        out.push('\n');
+    };
+    for (found, dir) in e.found.iter().zip(written) {
+        let word = if found.expected { "EXPECTED" } else { "FAIL" };
+        line(
+            format!(
+                "{word} {} {} in {} events: {}",
+                found.check,
+                found.check.name(),
+                found.events(),
+                found.summary
+            ),
+            "  ",
+        );
+        if let Some(dir) = dir {
+            let min = Path::new(dir).join(crate::shrink_cmd::MIN);
+            line(format!("  scenario {}", min.display()), "           ");
+            line(format!("  report   {dir}/index.html"), "           ");
+            let command = reports::command();
+            line(
+                format!("  run it   {command} run {}", min.display()),
+                "           ",
+            );
+        }
+    }
+    for check in e.missing(scenario) {
+        line(
+            format!(
+                "MISSING {check} {}: expected to break, but no execution within the bounds \
+                 breaks it",
+                check.name()
+            ),
+            "  ",
+        );
+    }
+    for (check, tally) in &e.checks {
+        if let Some(why) = &tally.not_judged
+            && scenario.model().info().claims.contains(check)
+        {
+            line(
+                format!(
+                    "NOT JUDGED {check} {} on some executions: {why}",
+                    check.name()
+                ),
+                "  ",
+            );
+        }
+    }
+    if e.ends.bounded > 0 {
+        line(
+            format!(
+                "note: {} executions hit the scenario's time or event limit; liveness was not \
+                 judged on them",
+                thousands(e.ends.bounded)
+            ),
+            "      ",
+        );
+    }
+    line(verdict_line(scenario, e, cost), "  ");
+    out
+}
+
+/// The last line: what holds on every execution, or what cut the search.
+fn verdict_line(scenario: &Scenario, e: &Explored, cost: &Cost) -> String {
+    let covered = covered(e, cost);
+    if e.failed() {
+        return format!("FAIL: a claimed check breaks; search stopped after {covered}");
+    }
+    if let Some(cut) = e.cut {
+        return format!(
+            "INCONCLUSIVE: the search was cut by {} after {covered}; nothing is claimed for \
+             what it did not reach",
+            cut.describe()
+        );
+    }
+    let held: Vec<String> = scenario
+        .model()
+        .info()
+        .claims
+        .iter()
+        .filter(|c| {
+            e.checks
+                .iter()
+                .any(|(k, t)| k == *c && t.held > 0 && t.not_judged.is_none())
+        })
+        .map(ToString::to_string)
+        .collect();
+    if held.is_empty() {
+        format!("explored every execution: {covered}")
+    } else {
+        format!("{} hold on every execution: {covered}", held.join(", "))
+    }
+}
+
+fn json_lines(
+    scenario: &Scenario,
+    file: &str,
+    e: &Explored,
+    written: &[Option<String>],
+    cost: &Cost,
+) -> Vec<String> {
+    let mut lines = Vec::new();
+    for (found, dir) in e.found.iter().zip(written) {
+        lines.push(
+            json!({
+                "schema": 1,
+                "type": "counterexample",
+                "check": found.check.to_string(),
+                "expected": found.expected,
+                "events": found.events(),
+                "summary": found.summary,
+                "run_folder": dir,
+            })
+            .to_string(),
+        );
+    }
+    let p = &e.progress;
+    let f = e.bounds.faults;
+    let checks: serde_json::Map<String, serde_json::Value> = e
+        .checks
+        .iter()
+        .map(|(c, t)| {
+            let broke = e.found.iter().any(|f| f.check == *c);
+            let status = if broke {
+                "violated"
+            } else if t.not_judged.is_some() {
+                "not_judged"
+            } else {
+                "held"
+            };
+            (
+                c.to_string(),
+                json!({"status": status, "why_not_judged": t.not_judged}),
+            )
+        })
+        .collect();
+    lines.push(
+        json!({
+            "schema": 1,
+            "type": "explore_end",
+            "file": file,
+            "model": scenario.model().name(),
+            "exit_code": e.exit_code(scenario),
+            "complete": e.cut.is_none(),
+            "cut": e.cut.map(Cut::describe),
+            "states": p.states,
+            "transitions": p.transitions,
+            "depth": p.depth,
+            "resident_bytes": cost.peak,
+            "bytes_per_state": per_state(e, cost.peak),
+            "bounds": {
+                "crashes": f.crashes, "drops": f.drops, "duplicates": f.duplicates,
+                "depth": e.bounds.depth, "states": e.bounds.states, "memory": e.bounds.memory,
+                "timed": e.bounds.timing == Timing::Timed,
+                "breadth_first": e.bounds.order == Order::BreadthFirst,
+            },
+            "ends": {"quiet": e.ends.quiet, "stuck": e.ends.stuck, "bounded": e.ends.bounded},
+            "checks": checks,
+            "missing": e.missing(scenario).map(|c| c.to_string()).collect::<Vec<_>>(),
+            "wall_s": cost.took.as_secs_f64(),
+        })
+        .to_string(),
+    );
+    lines
+}
+
+/// The memory the process holds (resident set), where the system says.
+fn resident_bytes() -> Option<u64> {
+    let statm = std::fs::read_to_string("/proc/self/statm").ok()?;
+    let pages: u64 = statm.split_whitespace().nth(1)?.parse().ok()?;
+    Some(pages * 4096)
+}
+
+/// Progress on stderr: a spinner on a terminal, a line every five seconds
+/// otherwise, JSON lines with `--format json`.
+struct Watch {
+    bar: Option<ProgressBar>,
+    lines: bool,
+    json: bool,
+    last: Instant,
+}
+
+impl Watch {
+    fn new(progress: sweep_cmd::Progress, format: Format) -> Watch {
+        use sweep_cmd::Progress as P;
+        let terminal = std::io::stderr().is_terminal();
+        let bar = matches!(progress, P::Bar) || (progress == P::Auto && terminal);
+        let bar = bar.then(|| {
+            let bar = ProgressBar::new_spinner();
+            let style = ProgressStyle::with_template("[{elapsed}] {spinner} {msg}")
+                .unwrap_or_else(|_| ProgressStyle::default_spinner());
+            bar.set_style(style);
+            bar
+        });
+        let lines = progress == P::Lines || (progress == P::Auto && !terminal);
+        Watch {
+            bar,
+            lines,
+            json: format == Format::Json,
+            last: Instant::now(),
+        }
+    }
+
+    /// Show `p`; a cut once Ctrl-C was pressed or the process holds more
+    /// than `memory` bytes.
+    fn tick(&mut self, p: &Progress, memory: u64) -> Option<Cut> {
+        let text = format!(
+            "{} states · {} transitions · depth {} · {} waiting",
+            thousands(p.states),
+            thousands(p.transitions),
+            p.depth,
+            thousands(p.frontier)
+        );
+        if let Some(bar) = &self.bar {
+            bar.set_message(text);
+            bar.tick();
+        } else if (self.lines || self.json) && self.last.elapsed() >= Duration::from_secs(5) {
+            self.last = Instant::now();
+            if self.json {
+                let line = json!({
+                    "schema": 1, "type": "explore_progress", "states": p.states,
+                    "transitions": p.transitions, "depth": p.depth, "frontier": p.frontier,
+                });
+                errln!("{line}");
+            } else {
+                errln!("explore: {text}");
+            }
+        }
+        if INTERRUPTED.load(Ordering::Relaxed) {
+            Some(Cut::Interrupted)
+        } else if resident_bytes().is_some_and(|b| b > memory) {
+            Some(Cut::Memory)
+        } else {
+            None
+        }
+    }
+
+    fn finish(&self) {
+        if let Some(bar) = &self.bar {
+            bar.finish_and_clear();
+        }
+    }
+}
