@@ -48,8 +48,8 @@ pub fn explore(args: &ExploreArgs) -> u8 {
     if let Err(e) = ctrlc::set_handler(|| INTERRUPTED.store(true, Ordering::Relaxed)) {
         errln!("warning: Ctrl-C will not stop the search cleanly: {e}");
     }
-    let scenario = match load(args) {
-        Ok(s) => s,
+    let (scenario, widened) = match load(args) {
+        Ok(found) => found,
         Err(code) => return code,
     };
     let bounds = Bounds {
@@ -69,7 +69,7 @@ pub fn explore(args: &ExploreArgs) -> u8 {
         },
     };
     if args.format == Format::Human {
-        crate::out(header(&scenario, &args.file, &bounds));
+        crate::out(header(&scenario, &args.file, &bounds, &widened));
     }
     let started = Instant::now();
     let mut watch = Watch::new(args.progress, args.format);
@@ -107,22 +107,25 @@ pub fn explore(args: &ExploreArgs) -> u8 {
     }
 }
 
-fn load(args: &ExploreArgs) -> Result<Scenario, u8> {
+/// The scenario to explore, with the faults its schedule names made
+/// possible anywhere (and a line for each).
+fn load(args: &ExploreArgs) -> Result<(Scenario, Vec<String>), u8> {
     let scenario = Scenario::load(&args.file).map_err(|e| {
         diagnostics::report(&e, args.format);
         diagnostics::exit_code(&e)
     })?;
-    let Some(messages) = args.messages else {
-        return Ok(scenario);
+    let scenario = match args.messages {
+        Some(messages) => explore::with_messages(&scenario, messages),
+        None => Ok(scenario),
     };
-    explore::with_messages(&scenario, messages).map_err(|e| {
+    scenario.and_then(|s| explore::widened(&s)).map_err(|e| {
         diagnostics::report(&e, args.format);
         diagnostics::exit_code(&e)
     })
 }
 
 /// What is explored, under which bounds.
-fn header(scenario: &Scenario, file: &str, bounds: &Bounds) -> String {
+fn header(scenario: &Scenario, file: &str, bounds: &Bounds, widened: &[String]) -> String {
     let w = &scenario.spec().workload;
     let messages = w.producers * w.messages;
     let what = format!(
@@ -150,6 +153,13 @@ fn header(scenario: &Scenario, file: &str, bounds: &Bounds) -> String {
         "           ",
     ));
     out.push('\n');
+    for fault in widened {
+        out.push_str(&reports::text::wrap(
+            &format!("  faults   {fault} (scheduled once in the file)"),
+            "           ",
+        ));
+        out.push('\n');
+    }
     if has_random_timing(scenario) {
         out.push_str(&reports::text::wrap(
             "  note     random pauses, clock jumps, expiries and rebalances are not \
@@ -338,7 +348,10 @@ fn render(scenario: &Scenario, e: &Explored, written: &[Option<String>], cost: &
 fn verdict_line(scenario: &Scenario, e: &Explored, cost: &Cost) -> String {
     let covered = covered(e, cost);
     if e.failed() {
-        return format!("FAIL: a claimed check breaks; search stopped after {covered}");
+        return format!(
+            "FAIL: a check the scenario does not expect breaks; the search stopped after \
+             {covered}"
+        );
     }
     if let Some(cut) = e.cut {
         return format!(

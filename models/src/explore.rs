@@ -10,9 +10,10 @@
 //! fingerprint was seen is not expanded again. Breadth-first, the first
 //! counterexample found is a shortest one (in events dispatched).
 //!
-//! Every state is judged by the safety checks (the liveness checks cannot
-//! be judged before a run ends: they are judged on every execution that
-//! ends). A counterexample becomes a real run: its path is replayed with
+//! Every state is judged by the checks whose violations stay violations
+//! however the run goes on ([`CheckId::judged_on_prefixes`]: a second
+//! effect, a broken law, …); every execution that ends, by all of them (a
+//! message not yet applied may still be). A counterexample becomes a real run: its path is replayed with
 //! the faults kept, and the scenario with those faults as its explicit
 //! schedule ([`shrink::seedless_spec`]) violates the same check under
 //! `run` at any seed; [`counterexample`] checks that it does.
@@ -217,6 +218,74 @@ pub fn with_messages(scenario: &Scenario, messages: u32) -> Result<Scenario, Sce
     let mut spec = scenario.spec().clone();
     spec.workload.messages = messages;
     Scenario::from_spec(scenario.file(), spec)
+}
+
+/// The scenario with its scheduled crashes, drops and duplicates made
+/// possible anywhere: a crash scheduled at one pass of a point may happen
+/// at any pass of it, a drop or a duplicate scheduled on a link may hit any
+/// datagram on it (each within the bounds). Scheduled delays, partitions,
+/// pauses and signals stay as scheduled. Returns the scenario and, for each
+/// fault widened, a line saying so.
+///
+/// # Errors
+/// If the changed scenario is not valid.
+pub fn widened(scenario: &Scenario) -> Result<(Scenario, Vec<String>), ScenarioError> {
+    use crate::scenario::spec::{CrashKnobSpec, FaultEvent, LinkOverride, RatioSpec};
+    const EITHER: RatioSpec = RatioSpec(1, 2);
+    let mut spec = scenario.spec().clone();
+    let mut notes = Vec::new();
+    let schedule = std::mem::take(&mut spec.faults.schedule);
+    for event in schedule {
+        match event {
+            FaultEvent::Crash {
+                actor, at_point, ..
+            } => {
+                notes.push(format!("a crash of {actor} at {at_point}, at any pass"));
+                spec.faults.crash.push(CrashKnobSpec {
+                    actor: Some(actor),
+                    at_point: Some(at_point),
+                    ratio: EITHER,
+                });
+            }
+            FaultEvent::Drop { ref link, .. } | FaultEvent::Duplicate { ref link, .. } => {
+                let drop = matches!(event, FaultEvent::Drop { .. });
+                let Some((from, to)) = link.split_once("->") else {
+                    spec.faults.schedule.push(event);
+                    continue;
+                };
+                let link = link.clone();
+                let links = &mut spec.network.links;
+                // The topology takes a link's last override: change that one.
+                let at = match links.iter().rposition(|l| l.from == from && l.to == to) {
+                    Some(i) => i,
+                    None => {
+                        links.push(LinkOverride {
+                            from: from.to_string(),
+                            to: to.to_string(),
+                            loss: None,
+                            duplicate: None,
+                            delay_us_min: None,
+                            delay_us_max: None,
+                            delay_us_step: None,
+                            ordering: None,
+                        });
+                        links.len() - 1
+                    }
+                };
+                let (what, ratio) = if drop {
+                    ("a loss", &mut links[at].loss)
+                } else {
+                    ("a duplicate", &mut links[at].duplicate)
+                };
+                *ratio = Some(EITHER);
+                notes.push(format!("{what} on {link}, of any datagram"));
+            }
+            other => spec.faults.schedule.push(other),
+        }
+    }
+    notes.dedup();
+    let widened = Scenario::from_spec(scenario.file(), spec)?;
+    Ok((widened, notes))
 }
 
 /// Fingerprints are already well mixed: the set hashes them as they are.
@@ -442,15 +511,17 @@ impl Search<'_> {
         }
     }
 
-    /// Judge a new state: every check on an execution that ended, the
-    /// safety checks on one that goes on (only when its last step observed
-    /// something: a check breaks only on what was observed, and stays
-    /// broken). True when a check broke that the scenario does not expect.
+    /// Judge a new state: every check on an execution that ended, those
+    /// judged on prefixes ([`CheckId::judged_on_prefixes`]) on one that
+    /// goes on (only when its last step observed something: such a check
+    /// breaks only on what was observed, and stays broken). True when a
+    /// check broke that the scenario does not expect.
     fn judge(&mut self, id: u32, state: &State, end: Option<EndReason>) -> bool {
         let mut unexpected = false;
         for j in &judge_state(self.scenario, state, end) {
+            let judged = end.is_some() || j.check.judged_on_prefixes();
             let broke = match &j.judgement {
-                Judgement::Fail(v) | Judgement::Expected(v) => v.first(),
+                Judgement::Fail(v) | Judgement::Expected(v) if judged => v.first(),
                 _ => None,
             };
             if end.is_some() {

@@ -418,6 +418,30 @@ pub enum CheckId {
 }
 
 impl CheckId {
+    /// Whether a violation seen part-way through a run stays one however
+    /// the run goes on, so that the check can be judged on every prefix
+    /// (`eosim explore` judges these on every state, the others only on
+    /// executions that ended): a second effect, a second append, an offset
+    /// holding two messages, a phantom or aborted effect, an early read, a
+    /// delivery going back, a stale token write, a law broken. A message
+    /// not yet applied, an order not yet kept or a transaction seen in
+    /// part may still be put right.
+    pub fn judged_on_prefixes(self) -> bool {
+        matches!(
+            self,
+            CheckId::C3
+                | CheckId::C4
+                | CheckId::C5
+                | CheckId::C6
+                | CheckId::C7
+                | CheckId::C10
+                | CheckId::C12
+                | CheckId::C13
+                | CheckId::C14
+                | CheckId::C15
+        )
+    }
+
     /// Every check, in report order.
     pub const ALL: [CheckId; 16] = [
         CheckId::C1,

@@ -27,12 +27,16 @@ impl<A: Actor, C: Choices> Sim<A, C> {
     /// exploration. `Some` when the run has ended (then nothing more
     /// happens).
     pub fn advance(&mut self) -> Option<EndReason> {
-        if self.started {
-            if let Some(reason) = self.step() {
-                return Some(reason);
-            }
-        } else {
+        if !self.started {
+            // As in `run_until`: whether the run is quiet is asked only
+            // after an event (an actor may start with nothing pending but
+            // a timer that is not progress, such as a producer's first
+            // send).
             self.start_all();
+            return self.bound_hit();
+        }
+        if let Some(reason) = self.step() {
+            return Some(reason);
         }
         self.after_step()
     }

@@ -58,8 +58,8 @@ impl<E> Waiting<E> {
 pub(crate) struct Orders<E> {
     pub(crate) timing: Timing,
     next_seq: u64,
-    /// The place of the last event that happened.
-    last: (SimTime, u64),
+    /// The place of the last event that happened, once one has.
+    last: Option<(SimTime, u64)>,
     pub(crate) waiting: Vec<Waiting<E>>,
 }
 
@@ -68,7 +68,7 @@ impl<E> Orders<E> {
         Orders {
             timing,
             next_seq: 0,
-            last: (SimTime::ZERO, 0),
+            last: None,
             waiting: Vec::new(),
         }
     }
@@ -86,8 +86,11 @@ impl<E> Orders<E> {
     /// The earliest place event `i` can take after the last event.
     fn earliest(&self, i: usize) -> (SimTime, u64) {
         let w = &self.waiting[i];
-        let at = w.at.max(self.last.0);
-        if (at, w.seq) > self.last {
+        let Some(last) = self.last else {
+            return (w.at, w.seq);
+        };
+        let at = w.at.max(last.0);
+        if (at, w.seq) > last {
             (at, w.seq)
         } else {
             (at + crate::time::SimDuration(1), w.seq)
@@ -152,7 +155,7 @@ impl<E> Orders<E> {
     /// Take event `i`; it happens at the returned time.
     pub(crate) fn take(&mut self, i: usize) -> (SimTime, Waiting<E>) {
         let place = self.earliest(i);
-        self.last = place;
+        self.last = Some(place);
         (place.0, self.waiting.remove(i))
     }
 }
