@@ -130,7 +130,7 @@ fn header(scenario: &Scenario, file: &str, bounds: &Bounds, widened: &[String]) 
     let messages = w.producers * w.messages;
     let what = format!(
         "exploring {file}: {}, {} from {} producer{}",
-        scenario.model().name(),
+        scenario.model().info().code,
         counted(u64::from(messages), "message"),
         w.producers,
         if w.producers == 1 { "" } else { "s" },
@@ -224,7 +224,9 @@ fn write_counterexample(
     let min = explore::counterexample(scenario, bounds, found)?;
     let recording = crate::runfolder::record(&min, 0).map_err(|e| e.to_string())?;
     let min_file = format!("{}-explored.ron", scenario.name());
-    let dir = crate::runfolder::write(out, &min, &recording, &min_file)?;
+    let name = format!("{}-explore-{}", crate::runfolder::utc_stamp(), found.check);
+    let dir = crate::runfolder::unused(Path::new(out).join(scenario.name()).join(name));
+    crate::runfolder::write_at(&dir, &min, &recording, &min_file)?;
     let text = min_file_text(&args.file, found, &min);
     let path = dir.join(crate::shrink_cmd::MIN);
     std::fs::create_dir_all(path.parent().expect("min/ has a parent"))
@@ -235,9 +237,9 @@ fn write_counterexample(
 
 fn min_file_text(source: &str, found: &Found, min: &Scenario) -> String {
     format!(
-        "// Found by `eosim explore {source}` ({} {}), a shortest execution\n\
-         // that breaks it: {} events. Every stochastic knob is off: any seed\n\
-         // gives this very run.\n{}",
+        "// Found by `eosim explore {source}`:\n\
+         // a shortest execution that breaks {} {}, in {} events.\n\
+         // Every stochastic knob is off: any seed gives this very run.\n{}",
         found.check,
         found.check.name(),
         found.events(),
@@ -245,10 +247,16 @@ fn min_file_text(source: &str, found: &Found, min: &Scenario) -> String {
     )
 }
 
-/// The process's resident memory per stored state.
+/// The process's resident memory per stored state, once the states are
+/// many enough that the program's own memory does not decide it.
 fn per_state(e: &Explored, peak: Option<u64>) -> Option<u64> {
-    peak?.checked_div(e.progress.states)
+    (e.progress.states >= PER_STATE_FROM)
+        .then(|| peak?.checked_div(e.progress.states))
+        .flatten()
 }
+
+/// States from which memory per state is worth showing.
+const PER_STATE_FROM: u64 = 100_000;
 
 fn secs(took: Duration) -> String {
     format!("{:.1} s", took.as_secs_f64())
@@ -278,15 +286,20 @@ fn covered(e: &Explored, cost: &Cost) -> String {
     )
 }
 
+fn out_path(out: &mut String, label: &str, path: &str) {
+    out.push_str(&format!("    {label} {path}\n"));
+}
+
 fn render(scenario: &Scenario, e: &Explored, written: &[Option<String>], cost: &Cost) -> String {
     let mut out = String::new();
-    let mut line = |text: String, indent: &str| {
+    let line = |out: &mut String, text: String, indent: &str| {
         out.push_str(&reports::text::wrap(&text, indent));
         out.push('\n');
     };
     for (found, dir) in e.found.iter().zip(written) {
         let word = if found.expected { "EXPECTED" } else { "FAIL" };
         line(
+            &mut out,
             format!(
                 "{word} {} {} in {} events: {}",
                 found.check,
@@ -297,18 +310,21 @@ fn render(scenario: &Scenario, e: &Explored, written: &[Option<String>], cost: &
             "  ",
         );
         if let Some(dir) = dir {
+            // Paths are not wrapped: they must stay whole to be copied.
             let min = Path::new(dir).join(crate::shrink_cmd::MIN);
-            line(format!("  scenario {}", min.display()), "           ");
-            line(format!("  report   {dir}/index.html"), "           ");
             let command = reports::command();
-            line(
-                format!("  run it   {command} run {}", min.display()),
-                "           ",
+            out_path(&mut out, "scenario", &min.display().to_string());
+            out_path(&mut out, "report  ", &format!("{dir}/index.html"));
+            out_path(
+                &mut out,
+                "run it  ",
+                &format!("{command} run {}", min.display()),
             );
         }
     }
     for check in e.missing(scenario) {
         line(
+            &mut out,
             format!(
                 "MISSING {check} {}: expected to break, but no execution within the bounds \
                  breaks it",
@@ -322,6 +338,7 @@ fn render(scenario: &Scenario, e: &Explored, written: &[Option<String>], cost: &
             && scenario.model().info().claims.contains(check)
         {
             line(
+                &mut out,
                 format!(
                     "NOT JUDGED {check} {} on some executions: {why}",
                     check.name()
@@ -332,6 +349,7 @@ fn render(scenario: &Scenario, e: &Explored, written: &[Option<String>], cost: &
     }
     if e.ends.bounded > 0 {
         line(
+            &mut out,
             format!(
                 "note: {} executions hit the scenario's time or event limit; liveness was not \
                  judged on them",
@@ -340,7 +358,7 @@ fn render(scenario: &Scenario, e: &Explored, written: &[Option<String>], cost: &
             "      ",
         );
     }
-    line(verdict_line(scenario, e, cost), "  ");
+    line(&mut out, verdict_line(scenario, e, cost), "  ");
     out
 }
 

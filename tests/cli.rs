@@ -2218,3 +2218,62 @@ fn a_ctrl_c_during_a_sweeps_shrinking_cuts_it_short() {
     assert!(rest.contains("search cut short"), "{seen}{rest}");
     std::fs::remove_dir_all(&dir).unwrap();
 }
+
+#[test]
+fn explore_writes_shortest_counterexamples_that_run_reproduces() {
+    let out = scratch("explore-counterexample");
+    let o = eosim(&[
+        "explore",
+        "scenarios/09-m0-naive-crash-duplicates.ron",
+        "--messages",
+        "1",
+        "--progress",
+        "none",
+        "--out",
+        out.to_str().unwrap(),
+    ]);
+    let text = stdout(&o);
+    assert_eq!(o.status.code(), Some(0), "{text}{}", stderr(&o));
+    assert!(
+        text.contains("EXPECTED C3 no-duplicate-effect in 13 events"),
+        "{text}"
+    );
+    assert!(text.contains("hold on every execution"), "{text}");
+    let folder = std::fs::read_dir(out.join("m0-naive-crash-duplicates"))
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .find(|p| p.to_string_lossy().ends_with("-explore-C3"))
+        .expect("a run folder for C3");
+    assert!(folder.join("index.html").is_file());
+    let min = folder.join("min/scenario.ron");
+    let run = eosim(&["run", min.to_str().unwrap(), "--no-report"]);
+    let shown = stdout(&run);
+    assert_eq!(run.status.code(), Some(0), "{shown}");
+    assert!(shown.contains("EXPECTED  C3"), "{shown}");
+    std::fs::remove_dir_all(&out).unwrap();
+}
+
+#[test]
+fn explore_cut_by_a_bound_is_inconclusive_and_says_what_it_covered() {
+    let o = eosim(&[
+        "explore",
+        "scenarios/10-m0-atomic-holds.ron",
+        "--messages",
+        "1",
+        "--states",
+        "50",
+        "--progress",
+        "none",
+        "--no-report",
+        "--format",
+        "json",
+    ]);
+    assert_eq!(o.status.code(), Some(3), "{}", stderr(&o));
+    let text = stdout(&o);
+    let end: serde_json::Value = serde_json::from_str(text.lines().last().unwrap()).unwrap();
+    assert_eq!(end["type"], "explore_end");
+    assert_eq!(end["complete"], false);
+    assert_eq!(end["states"], 50);
+    assert_eq!(end["cut"], "the state bound");
+    assert_eq!(end["exit_code"], 3);
+}

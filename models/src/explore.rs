@@ -592,17 +592,24 @@ pub fn counterexample(
     let mut spec = shrink::seedless_spec(scenario, &realized);
     spec.name = format!("{}-explored", scenario.spec().name);
     spec.expect = Expect::Violates(vec![found.check]);
-    let min = Scenario::from_spec(scenario.file(), spec).map_err(|e| e.to_string())?;
+    let min = Scenario::from_spec(scenario.file(), spec.clone()).map_err(|e| e.to_string())?;
     let report = run::run(&min, 0, false);
-    if report.violates(found.check) {
-        Ok(min)
-    } else {
-        Err(format!(
+    if !report.violates(found.check) {
+        return Err(format!(
             "the counterexample for {} did not break it when run as a scenario: a bug in \
              `eosim explore`, please report it",
             found.check
-        ))
+        ));
     }
+    // It expects what it breaks of what the scenario expects, and the
+    // check it was found for: `run` on it passes, with those violations.
+    let broken = report.violations().map(|(v, _)| v.check);
+    let mut expected: Vec<CheckId> = broken
+        .filter(|c| *c == found.check || scenario.expected().contains(c))
+        .collect();
+    expected.dedup();
+    spec.expect = Expect::Violates(expected);
+    Scenario::from_spec(scenario.file(), spec).map_err(|e| e.to_string())
 }
 
 /// Replay `path` keeping its faults, then give every datagram still
