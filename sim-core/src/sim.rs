@@ -492,12 +492,6 @@ impl<A: Actor, C: Choices> Core<A, C> {
                 })
             });
         }
-        let (src, dst) = (datagram.src, datagram.dst);
-        let kind = if copy {
-            TraceKind::Duplicate
-        } else {
-            TraceKind::Send
-        };
         self.stats.delay_us_sum += delay;
         let mut at = self.now + SimDuration(delay);
         let state = &mut self.links[index];
@@ -505,28 +499,14 @@ impl<A: Actor, C: Choices> Core<A, C> {
             at = at.max(state.last_delivery);
         }
         state.last_delivery = state.last_delivery.max(at);
-        let send_id = self
-            .trace
-            .note(self.now, src, Some(dst), kind, self.cause, &msg);
-        self.pending += 1;
-        let life = self.lives[dst.index()];
-        self.queue.push(
-            at,
-            Event::Deliver {
-                src,
-                dst,
-                life,
-                msg,
-                send_id,
-                copy,
-            },
-        );
+        let event = self.in_flight(datagram, copy, msg);
+        self.queue.push(at, event);
     }
 
-    /// Schedule a delivery with its window, for an exploring run: its
-    /// delay is decided when it is chosen to come next.
-    fn wait_for_delivery(&mut self, index: usize, datagram: Datagram, copy: bool, msg: A::Msg) {
-        let link = self.links[index].config;
+    /// Note a datagram (or the network's copy of it) on its way, count it
+    /// as pending, and make its delivery event.
+    #[inline]
+    fn in_flight(&mut self, datagram: Datagram, copy: bool, msg: A::Msg) -> Event<A> {
         let (src, dst) = (datagram.src, datagram.dst);
         let kind = if copy {
             TraceKind::Duplicate
@@ -537,7 +517,21 @@ impl<A: Actor, C: Choices> Core<A, C> {
             .trace
             .note(self.now, src, Some(dst), kind, self.cause, &msg);
         self.pending += 1;
-        let life = self.lives[dst.index()];
+        Event::Deliver {
+            src,
+            dst,
+            life: self.lives[dst.index()],
+            msg,
+            send_id,
+            copy,
+        }
+    }
+
+    /// Schedule a delivery with its window, for an exploring run: its
+    /// delay is decided when it is chosen to come next.
+    fn wait_for_delivery(&mut self, index: usize, datagram: Datagram, copy: bool, msg: A::Msg) {
+        let link = self.links[index].config;
+        let event = self.in_flight(datagram, copy, msg);
         // A scheduled delay is kept as scheduled: that datagram has no
         // window.
         let (at, window) = match self.faults.delay_scheduled(datagram, copy) {
@@ -552,14 +546,6 @@ impl<A: Actor, C: Choices> Core<A, C> {
                 };
                 (self.now + SimDuration(link.delay_us_min), Some(window))
             }
-        };
-        let event = Event::Deliver {
-            src,
-            dst,
-            life,
-            msg,
-            send_id,
-            copy,
         };
         self.orders
             .as_mut()
