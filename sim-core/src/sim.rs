@@ -168,6 +168,9 @@ pub struct RunEnd {
     pub trace_events: u64,
 }
 
+// Copies of events are made only by an exploration, whose actors are
+// `Clone`.
+#[derive(Clone)]
 pub(crate) enum Event<A: Actor> {
     Deliver {
         src: ActorId,
@@ -192,39 +195,6 @@ pub(crate) enum Event<A: Actor> {
         resumes: bool,
     },
     Signal(ScheduledSignal),
-}
-
-impl<A: Actor> Clone for Event<A> {
-    fn clone(&self) -> Self {
-        match self {
-            Event::Deliver {
-                src,
-                dst,
-                life,
-                msg,
-                send_id,
-                copy,
-            } => Event::Deliver {
-                src: *src,
-                dst: *dst,
-                life: *life,
-                msg: msg.clone(),
-                send_id: *send_id,
-                copy: *copy,
-            },
-            Event::Timer { actor, id, timer } => Event::Timer {
-                actor: *actor,
-                id: *id,
-                timer: timer.clone(),
-            },
-            Event::Restart { actor } => Event::Restart { actor: *actor },
-            Event::Pause { actor, resumes } => Event::Pause {
-                actor: *actor,
-                resumes: *resumes,
-            },
-            Event::Signal(signal) => Event::Signal(*signal),
-        }
-    }
 }
 
 #[derive(Clone, Copy, Debug)]
@@ -376,9 +346,17 @@ impl<A: Actor, C: Choices> Core<A, C> {
     /// that may come next.
     #[inline]
     fn next_event(&mut self) -> Option<(SimTime, Event<A>)> {
-        let Some(orders) = &mut self.orders else {
+        if self.orders.is_none() {
             return self.queue.pop();
-        };
+        }
+        self.choose_next()
+    }
+
+    /// The next event of an exploring run: out of line, so that a seeded
+    /// run's loop stays as small as it was.
+    #[inline(never)]
+    fn choose_next(&mut self) -> Option<(SimTime, Event<A>)> {
+        let orders = self.orders.as_mut().expect("an exploring run");
         let enabled = orders.enabled();
         if enabled.is_empty() {
             return None;

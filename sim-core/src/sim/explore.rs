@@ -161,7 +161,7 @@ fn finalize(mut x: u64) -> u64 {
 
 impl<A, C> Clone for Sim<A, C>
 where
-    A: Actor,
+    A: Actor + Clone,
     A::Durable: Clone,
     A::Volatile: Clone,
     A::Obs: Clone,
@@ -190,7 +190,7 @@ where
 
 impl<A, C> Clone for super::Core<A, C>
 where
-    A: Actor,
+    A: Actor + Clone,
     A::Obs: Clone,
     C: Choices + Clone,
 {
