@@ -10,6 +10,11 @@
 //! fingerprint was seen is not expanded again. Breadth-first, the first
 //! counterexample found is a shortest one (in events dispatched).
 //!
+//! A stored state costs a fingerprint, its parent and the script that led
+//! to it (a few dozen bytes): a state waiting to be expanded is built again
+//! by replaying its path from the deepest ancestor still built,
+//! instead of being kept whole.
+//!
 //! Every state is judged by the checks whose violations stay violations
 //! however the run goes on ([`CheckId::judged_on_prefixes`]: a second
 //! effect, a broken law, …); every execution that ends, by all of them (a
@@ -360,14 +365,60 @@ impl Tree {
 
     /// The scripts from the start to `id`.
     fn path(&self, id: u32) -> Vec<Vec<u32>> {
-        let mut path = Vec::new();
+        self.ancestry(id)
+            .into_iter()
+            .map(|a| self.script(a))
+            .collect()
+    }
+
+    /// The states from the first step's to `id`.
+    fn ancestry(&self, id: u32) -> Vec<u32> {
+        let mut ids = Vec::new();
         let mut at = id;
         while at != ROOT {
-            path.push(self.script(at));
+            ids.push(at);
             at = self.parent[at as usize];
         }
-        path.reverse();
-        path
+        ids.reverse();
+        ids
+    }
+}
+
+/// The states built along the last path rebuilt, from the run before it
+/// starts: a waiting state is stored as its id only, and built again from
+/// its deepest ancestor on this stack by replaying the scripts below it.
+/// Breadth-first, the states of a level are taken in the order of their
+/// paths, so consecutive ones share most of their ancestors and each
+/// ancestor is replayed about once per level; depth-first, the parent is
+/// on top.
+struct Built {
+    stack: Vec<(u32, State)>,
+}
+
+impl Built {
+    fn new(root: State) -> Built {
+        Built {
+            stack: vec![(ROOT, root)],
+        }
+    }
+
+    /// State `id`, built from the tree.
+    fn get(&mut self, tree: &Tree, id: u32) -> &State {
+        let ids = tree.ancestry(id);
+        // stack[k] holds ids[k - 1]; keep the common part.
+        let common = self.stack[1..]
+            .iter()
+            .zip(&ids)
+            .take_while(|((built, _), want)| built == *want)
+            .count();
+        self.stack.truncate(common + 1);
+        for &step in &ids[common..] {
+            let mut next = self.stack[self.stack.len() - 1].1.clone();
+            next.choices_mut().begin(&tree.script(step));
+            next.advance();
+            self.stack.push((step, next));
+        }
+        &self.stack[self.stack.len() - 1].1
     }
 }
 
@@ -396,6 +447,7 @@ pub fn explore(
         bounds,
         seen: Fingerprints::default(),
         tree: Tree::default(),
+        built: Built::new(root(scenario, &bounds)),
         frontier: VecDeque::new(),
         progress: Progress::default(),
         found: Vec::new(),
@@ -403,9 +455,7 @@ pub fn explore(
         ends: Ends::default(),
         checks: Vec::new(),
     };
-    search
-        .frontier
-        .push_back((ROOT, 0, root(scenario, &bounds)));
+    search.frontier.push_back((ROOT, 0));
     search.run(tick);
     let checks = std::mem::take(&mut search.checks);
     Explored {
@@ -423,7 +473,9 @@ struct Search<'a> {
     bounds: Bounds,
     seen: Fingerprints,
     tree: Tree,
-    frontier: VecDeque<(u32, u32, State)>,
+    built: Built,
+    /// The states waiting to be expanded, with their depths.
+    frontier: VecDeque<(u32, u32)>,
     progress: Progress,
     found: Vec<Found>,
     cut: Option<Cut>,
@@ -437,11 +489,12 @@ const TICK_STATES: u64 = 4_096;
 impl Search<'_> {
     fn run(&mut self, tick: &mut dyn FnMut(&Progress) -> Option<Cut>) {
         let mut next_tick = TICK_STATES;
-        while let Some((id, depth, state)) = self.next() {
+        while let Some((id, depth)) = self.next() {
             if self.bounds.depth.is_some_and(|d| depth >= d) {
                 self.cut.get_or_insert(Cut::Depth);
                 continue;
             }
+            let state = self.built.get(&self.tree, id).clone();
             if self.expand(id, depth, &state) {
                 return;
             }
@@ -457,7 +510,7 @@ impl Search<'_> {
         self.measure();
     }
 
-    fn next(&mut self) -> Option<(u32, u32, State)> {
+    fn next(&mut self) -> Option<(u32, u32)> {
         match self.bounds.order {
             Order::BreadthFirst => self.frontier.pop_front(),
             Order::DepthFirst => self.frontier.pop_back(),
@@ -495,7 +548,7 @@ impl Search<'_> {
             }
             match end {
                 Some(reason) => self.count_end(reason),
-                None => self.frontier.push_back((child, depth + 1, next)),
+                None => self.frontier.push_back((child, depth + 1)),
             }
         }
         false
