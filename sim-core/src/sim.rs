@@ -548,6 +548,26 @@ impl<A: Actor, C: Choices> Core<A, C> {
         if self.timers.cancel(id) {
             self.pending -= 1;
         }
+        if self.orders.is_some() {
+            self.forget_dead_timers();
+        }
+    }
+
+    /// Drop dead timers from an exploring run's waiting events and free
+    /// their slots: a dead timer does nothing when it comes up, so it is
+    /// not an event to order (a seeded run skips it in its queue).
+    #[inline(never)]
+    fn forget_dead_timers(&mut self) {
+        let (Some(orders), timers) = (&mut self.orders, &mut self.timers) else {
+            return;
+        };
+        orders.waiting.retain(|w| match &w.event {
+            Event::Timer { id, .. } if !timers.slots[id.slot as usize].live => {
+                timers.take(*id);
+                false
+            }
+            _ => true,
+        });
     }
 
     pub(crate) fn crash_point_fires(&mut self, actor: ActorId, point: &'static str) -> bool {
@@ -1006,6 +1026,9 @@ impl<A: Actor, C: Choices> Sim<A, C> {
         let core = &mut self.core;
         self.slots[actor.index()].volatile = None;
         core.pending -= core.timers.kill_all(actor);
+        if core.orders.is_some() {
+            core.forget_dead_timers();
+        }
         core.stats.crashes += 1;
         core.trace
             .note(core.now, actor, None, TraceKind::Crash(point), None, &());
