@@ -2235,7 +2235,7 @@ fn explore_writes_shortest_counterexamples_that_run_reproduces() {
     let text = stdout(&o);
     assert_eq!(o.status.code(), Some(0), "{text}{}", stderr(&o));
     assert!(
-        text.contains("EXPECTED C3 no-duplicate-effect in 13 events"),
+        text.contains("EXPECTED C3 no-duplicate-effect in 11 events"),
         "{text}"
     );
     assert!(text.contains("hold on every execution"), "{text}");

@@ -28,7 +28,7 @@
 #[allow(clippy::disallowed_types)]
 use std::collections::HashSet;
 use std::collections::VecDeque;
-use std::hash::{BuildHasherDefault, Hasher};
+use std::hash::{BuildHasherDefault, Hash, Hasher};
 
 use sim_core::{EndReason, Explorer, FaultBudget, Realized, RunEnd, Sim, Timing};
 
@@ -391,19 +391,19 @@ impl Tree {
 /// paths, so consecutive ones share most of their ancestors and each
 /// ancestor is replayed about once per level; depth-first, the parent is
 /// on top.
-struct Built {
-    stack: Vec<(u32, State)>,
+struct Built<M: Model> {
+    stack: Vec<(u32, State<M>)>,
 }
 
-impl Built {
-    fn new(root: State) -> Built {
+impl<M: Model> Built<M> {
+    fn new(root: State<M>) -> Built<M> {
         Built {
             stack: vec![(ROOT, root)],
         }
     }
 
     /// State `id`, built from the tree.
-    fn get(&mut self, tree: &Tree, id: u32) -> &State {
+    fn get(&mut self, tree: &Tree, id: u32) -> &State<M> {
         let ids = tree.ancestry(id);
         // stack[k] holds ids[k - 1]; keep the common part.
         let common = self.stack[1..]
@@ -425,29 +425,66 @@ impl Built {
 /// The parent of the first step's states (the run before it starts).
 const ROOT: u32 = u32::MAX;
 
-type State = Sim<Node, Explorer>;
+/// What a search explores: a run of some actors before it starts, and the
+/// checks on each of its states. A [`Scenario`] is one; a benchmark can
+/// explore actors of its own through the same search.
+pub trait Model {
+    /// The actors.
+    type Actor: sim_core::Actor<Durable: Hash, Volatile: Clone + Hash, Obs: Clone + Hash> + Clone;
+
+    /// The run before it starts, drawing from `choices`; the search makes
+    /// it explore orders.
+    fn sim(&self, choices: Explorer) -> Sim<Self::Actor, Explorer>;
+
+    /// The checks on `state`: as a run that ended with `end`, or, for a
+    /// state that goes on (`None`), as a run cut short, so that only the
+    /// checks judged on prefixes count.
+    fn judge(&self, state: &Sim<Self::Actor, Explorer>, end: Option<EndReason>)
+    -> Vec<run::Judged>;
+}
+
+impl Model for Scenario {
+    type Actor = Node;
+
+    fn sim(&self, choices: Explorer) -> Sim<Node, Explorer> {
+        Scenario::sim(self, choices)
+    }
+
+    fn judge(&self, state: &Sim<Node, Explorer>, end: Option<EndReason>) -> Vec<run::Judged> {
+        let end = RunEnd {
+            reason: end.unwrap_or(EndReason::EventBound),
+            time: state.now(),
+            stats: state.stats(),
+            digest: sim_core::Digest::default(),
+            trace_events: 0,
+        };
+        run::judged(self, &end, state).1
+    }
+}
+
+type State<M> = Sim<<M as Model>::Actor, Explorer>;
 
 /// The run before it starts, exploring orders.
-fn root(scenario: &Scenario, bounds: &Bounds) -> State {
-    let mut sim = scenario.sim(Explorer::new(bounds.faults));
+fn root<M: Model>(model: &M, bounds: &Bounds) -> State<M> {
+    let mut sim = model.sim(Explorer::new(bounds.faults));
     sim.explore_orders(bounds.timing);
     sim
 }
 
-/// Explore `scenario` within `bounds`; `tick` is called with the progress
+/// Explore `model` (a scenario) within `bounds`; `tick` is called with the progress
 /// every few thousand states, and stops the search when it returns a cut
 /// (an interrupt, or memory it measured above [`Bounds::memory`]).
-pub fn explore(
-    scenario: &Scenario,
+pub fn explore<M: Model>(
+    model: &M,
     bounds: Bounds,
     tick: &mut dyn FnMut(&Progress) -> Option<Cut>,
 ) -> Explored {
     let mut search = Search {
-        scenario,
+        model,
         bounds,
         seen: Fingerprints::default(),
         tree: Tree::default(),
-        built: Built::new(root(scenario, &bounds)),
+        built: Built::new(root(model, &bounds)),
         frontier: VecDeque::new(),
         progress: Progress::default(),
         found: Vec::new(),
@@ -468,12 +505,12 @@ pub fn explore(
     }
 }
 
-struct Search<'a> {
-    scenario: &'a Scenario,
+struct Search<'a, M: Model> {
+    model: &'a M,
     bounds: Bounds,
     seen: Fingerprints,
     tree: Tree,
-    built: Built,
+    built: Built<M>,
     /// The states waiting to be expanded, with their depths.
     frontier: VecDeque<(u32, u32)>,
     progress: Progress,
@@ -486,7 +523,7 @@ struct Search<'a> {
 /// How often the caller hears of progress, in states.
 const TICK_STATES: u64 = 4_096;
 
-impl Search<'_> {
+impl<M: Model> Search<'_, M> {
     fn run(&mut self, tick: &mut dyn FnMut(&Progress) -> Option<Cut>) {
         let mut next_tick = TICK_STATES;
         while let Some((id, depth)) = self.next() {
@@ -523,7 +560,7 @@ impl Search<'_> {
 
     /// Generate every successor of `state`; true when the search must
     /// stop (an unexpected violation, or the state bound).
-    fn expand(&mut self, id: u32, depth: u32, state: &State) -> bool {
+    fn expand(&mut self, id: u32, depth: u32, state: &State<M>) -> bool {
         let mut script = Some(Vec::new());
         while let Some(s) = script {
             let mut next = state.clone();
@@ -569,9 +606,9 @@ impl Search<'_> {
     /// goes on (only when its last step observed something: such a check
     /// breaks only on what was observed, and stays broken). True when a
     /// check broke that the scenario does not expect.
-    fn judge(&mut self, id: u32, state: &State, end: Option<EndReason>) -> bool {
+    fn judge(&mut self, id: u32, state: &State<M>, end: Option<EndReason>) -> bool {
         let mut unexpected = false;
-        for j in &judge_state(self.scenario, state, end) {
+        for j in &self.model.judge(state, end) {
             let judged = end.is_some() || j.check.judged_on_prefixes();
             let broke = match &j.judgement {
                 Judgement::Fail(v) | Judgement::Expected(v) if judged => v.first(),
@@ -613,19 +650,6 @@ impl Search<'_> {
             Judgement::Fail(_) | Judgement::Expected(_) | Judgement::Missing(_) => {}
         }
     }
-}
-
-/// The checks on a state: as a run that ended with `end`, or, for a state
-/// that goes on, as a run cut short (so that only safety is judged).
-fn judge_state(scenario: &Scenario, state: &State, end: Option<EndReason>) -> Vec<run::Judged> {
-    let end = RunEnd {
-        reason: end.unwrap_or(EndReason::EventBound),
-        time: state.now(),
-        stats: state.stats(),
-        digest: sim_core::Digest::default(),
-        trace_events: 0,
-    };
-    run::judged(scenario, &end, state).1
 }
 
 /// A counterexample as a real run: the scenario with the path's faults

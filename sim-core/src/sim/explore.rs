@@ -5,9 +5,10 @@
 use std::hash::{Hash, Hasher};
 use std::sync::Arc;
 
-use super::orders::{Orders, Timing};
+use super::orders::{Orders, Timing, Waiting};
 use super::{Actor, Choices, EndReason, Event, Sim};
 use crate::actor::TimerNames;
+use crate::time::SimTime;
 use crate::trace::Fnv64;
 
 impl<A: Actor, C: Choices> Sim<A, C> {
@@ -21,6 +22,23 @@ impl<A: Actor, C: Choices> Sim<A, C> {
     pub fn explore_orders(&mut self, timing: Timing) {
         assert!(!self.started, "exploring is chosen before the run starts");
         self.core.orders = Some(Orders::new(timing));
+    }
+
+    /// Declare that the run's future depends on the time only through
+    /// the waiting events: the actors neither read nor keep the clock, and
+    /// no bound or fault of the run is reached by time. Fingerprints then
+    /// hash the waiting events' times relative to now (timed orders) or
+    /// not at all (untimed), so that states that differ only in when they
+    /// happen are one. Must follow [`Sim::explore_orders`].
+    ///
+    /// # Panics
+    /// If the run does not explore orders.
+    pub fn clock_free(&mut self) {
+        self.core
+            .orders
+            .as_mut()
+            .expect("exploring orders first")
+            .clock_free = true;
     }
 
     /// Start the run, or dispatch its next event: one step of an
@@ -81,7 +99,9 @@ impl<A: Actor, C: Choices> Sim<A, C> {
         let orders = self.core.orders.as_ref().expect("an exploring run");
         let names = self.timer_names(orders);
         let mut h = Fnv64::default();
-        self.core.now.hash(&mut h);
+        if !orders.clock_free {
+            self.core.now.hash(&mut h);
+        }
         self.core.choices.hash(&mut h);
         self.core.lives.hash(&mut h);
         TimerNames::with(names, || {
@@ -92,8 +112,7 @@ impl<A: Actor, C: Choices> Sim<A, C> {
             self.stores.hash(&mut h);
         });
         for w in &orders.waiting {
-            w.at.hash(&mut h);
-            w.window.map(|w| (w.sent, w.latest)).hash(&mut h);
+            self.hash_times(orders, w, &mut h);
             self.hash_event(&w.event, &mut h);
         }
         self.core.passes.hash(&mut h);
@@ -102,6 +121,23 @@ impl<A: Actor, C: Choices> Sim<A, C> {
         }
         observed_multiset(&self.core.history, &mut h);
         finalize(h.finish())
+    }
+
+    /// A waiting event's times: as they are, relative to now, or none
+    /// (see [`Sim::clock_free`]).
+    fn hash_times(&self, orders: &Orders<Event<A>>, w: &Waiting<Event<A>>, h: &mut Fnv64) {
+        let times = (w.at, w.window.map(|w| (w.sent, w.latest)));
+        let before_last = orders.before_last(w);
+        match (orders.clock_free, orders.timing) {
+            (false, _) => (times, before_last).hash(h),
+            (true, Timing::Timed) => {
+                let since = |t: SimTime| t.0.wrapping_sub(self.core.now.0);
+                let (at, window) = times;
+                let window = window.map(|(s, l)| (since(s), since(l)));
+                (since(at), window, before_last).hash(h);
+            }
+            (true, Timing::Untimed) => {}
+        }
     }
 
     /// Each live or cancelled timer's id with its place among the waiting

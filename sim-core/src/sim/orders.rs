@@ -57,6 +57,9 @@ impl<E> Waiting<E> {
 #[derive(Clone, Debug)]
 pub(crate) struct Orders<E> {
     pub(crate) timing: Timing,
+    /// Whether the run's future depends on the time only through the
+    /// waiting events (see [`Sim::clock_free`](super::Sim::clock_free)).
+    pub(crate) clock_free: bool,
     next_seq: u64,
     /// The place of the last event that happened, once one has.
     last: Option<(SimTime, u64)>,
@@ -67,6 +70,7 @@ impl<E> Orders<E> {
     pub(crate) fn new(timing: Timing) -> Orders<E> {
         Orders {
             timing,
+            clock_free: false,
             next_seq: 0,
             last: None,
             waiting: Vec::new(),
@@ -95,6 +99,12 @@ impl<E> Orders<E> {
         } else {
             (at + crate::time::SimDuration(1), w.seq)
         }
+    }
+
+    /// Whether a waiting event's own place is not after the last event's,
+    /// so that it can only happen a microsecond later.
+    pub(crate) fn before_last(&self, w: &Waiting<E>) -> bool {
+        self.last.is_some_and(|last| (w.at, w.seq) <= last)
     }
 
     /// Whether a datagram on a FIFO link waits behind an earlier one.
