@@ -82,8 +82,8 @@ impl<A: Actor, C: Choices> Sim<A, C> {
     /// A stable 64-bit fingerprint of the state: every actor's durable and
     /// volatile state (by their `Hash`, which must agree with their
     /// equality and hold no hash-container order), its life, the waiting events with their times and
-    /// windows, the crash-point passes and datagram counts that scheduled
-    /// faults count, the faults the path has used, and what the actors
+    /// windows, the crash-point passes and datagram counts when a scheduled
+    /// fault counts them, the faults the path has used, and what the actors
     /// observed (as a multiset, without times). Timer ids are named by the
     /// place of their timer among the waiting events, so that two paths
     /// that set the same timers agree.
@@ -115,9 +115,16 @@ impl<A: Actor, C: Choices> Sim<A, C> {
             self.hash_times(orders, w, &mut h);
             self.hash_event(&w.event, &mut h);
         }
-        self.core.passes.hash(&mut h);
-        for link in &self.core.links {
-            link.sent.hash(&mut h);
+        // Crash-point passes and datagrams sent matter only to faults
+        // scheduled by their count.
+        let faults = &self.core.faults;
+        if !faults.crashes.is_empty() {
+            self.core.passes.hash(&mut h);
+        }
+        if !(faults.drops.is_empty() && faults.duplicates.is_empty() && faults.delays.is_empty()) {
+            for link in &self.core.links {
+                link.sent.hash(&mut h);
+            }
         }
         observed_multiset(&self.core.history, &mut h);
         finalize(h.finish())
