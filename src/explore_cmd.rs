@@ -30,6 +30,8 @@ pub struct ExploreArgs {
     pub messages: Option<u32>,
     /// Any order, as a checker without a clock.
     pub untimed: bool,
+    /// Copies of one datagram waiting at once, at most.
+    pub copies: Option<u32>,
     /// Depth-first.
     pub dfs: bool,
     /// Output format.
@@ -67,6 +69,7 @@ pub fn explore(args: &ExploreArgs) -> u8 {
         } else {
             Order::BreadthFirst
         },
+        copies: args.copies,
     };
     if args.format == Format::Human {
         crate::out(header(&scenario, &args.file, &bounds, &widened));
@@ -190,13 +193,21 @@ fn bounds_line(bounds: &Bounds) -> String {
         Order::DepthFirst => "depth-first",
     };
     format!(
-        "crashes ≤ {}, drops ≤ {}, duplicates ≤ {}, depth ≤ {depth}, states ≤ {}, memory ≤ {}, {order}",
+        "crashes ≤ {}, drops ≤ {}, duplicates ≤ {}{}, depth ≤ {depth}, states ≤ {}, memory ≤ {}, {order}",
         f.crashes,
         f.drops,
         f.duplicates,
+        copies(bounds),
         thousands(bounds.states),
         bytes(bounds.memory),
     )
+}
+
+/// The copies bound, as a clause of the bounds line, if there is one.
+fn copies(bounds: &Bounds) -> String {
+    bounds
+        .copies
+        .map_or_else(String::new, |c| format!(", copies of a datagram ≤ {c}"))
 }
 
 fn counted(n: u64, word: &str) -> String {
@@ -274,13 +285,14 @@ fn covered(e: &Explored, cost: &Cost) -> String {
     let p = &e.progress;
     let f = e.bounds.faults;
     format!(
-        "{} states, {} transitions, depth {}, crashes ≤ {}, drops ≤ {}, duplicates ≤ {}, {}{}",
+        "{} states, {} transitions, depth {}, crashes ≤ {}, drops ≤ {}, duplicates ≤ {}{}, {}{}",
         thousands(p.states),
         thousands(p.transitions),
         p.depth,
         f.crashes,
         f.drops,
         f.duplicates,
+        copies(&e.bounds),
         secs(cost.took),
         per_state(e, cost.peak).map_or_else(String::new, |b| format!(", {} per state", bytes(b))),
     )
@@ -450,12 +462,14 @@ fn json_lines(
             "cut": e.cut.map(Cut::describe),
             "states": p.states,
             "transitions": p.transitions,
+            "outside_copies_bound": p.outside,
             "depth": p.depth,
             "resident_bytes": cost.peak,
             "bytes_per_state": per_state(e, cost.peak),
             "bounds": {
                 "crashes": f.crashes, "drops": f.drops, "duplicates": f.duplicates,
                 "depth": e.bounds.depth, "states": e.bounds.states, "memory": e.bounds.memory,
+                "copies": e.bounds.copies,
                 "timed": e.bounds.timing == Timing::Timed,
                 "breadth_first": e.bounds.order == Order::BreadthFirst,
             },

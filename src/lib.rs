@@ -303,6 +303,11 @@ enum Command {
         /// timing may forbid them).
         #[arg(long)]
         untimed: bool,
+        /// Copies of one datagram waiting at once: a state with more is
+        /// outside the bounds (untimed, periodic timers can fill the
+        /// network without end).
+        #[arg(long)]
+        copies: Option<u32>,
         /// Depth-first: less memory, but counterexamples need not be
         /// shortest.
         #[arg(long)]
@@ -559,6 +564,7 @@ pub fn main_with(registry: Registry) -> ExitCode {
             states,
             messages,
             untimed,
+            copies,
             dfs,
             format,
             progress,
@@ -575,6 +581,7 @@ pub fn main_with(registry: Registry) -> ExitCode {
             states,
             messages,
             untimed,
+            copies,
             dfs,
             format,
             progress,

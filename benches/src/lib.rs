@@ -9,6 +9,8 @@
 //! A run depends only on the scenario, `n` and the seed; wall-clock time is
 //! measured around runs, never inside one.
 
+pub mod w2;
+
 use models::roles::{Node, NodeDb, NodeVol};
 use models::run;
 use models::scenario::Scenario;

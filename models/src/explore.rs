@@ -65,6 +65,11 @@ pub struct Bounds {
     pub timing: Timing,
     /// Breadth- or depth-first.
     pub order: Order,
+    /// Copies of one datagram waiting at once (`None`: any number). A
+    /// state with more is outside the bounds: neither stored nor expanded
+    /// (a model checker's state constraint; untimed, periodic timers can
+    /// otherwise fill the network without end).
+    pub copies: Option<u32>,
 }
 
 impl Default for Bounds {
@@ -80,6 +85,7 @@ impl Default for Bounds {
             memory: 4 << 30,
             timing: Timing::Timed,
             order: Order::BreadthFirst,
+            copies: None,
         }
     }
 }
@@ -141,6 +147,9 @@ pub struct Progress {
     pub depth: u32,
     /// States waiting to be expanded.
     pub frontier: u64,
+    /// Successors outside the copies bound ([`Bounds::copies`]), repeats
+    /// included.
+    pub outside: u64,
 }
 
 /// The result of a search.
@@ -436,6 +445,12 @@ pub trait Model {
     /// it explore orders.
     fn sim(&self, choices: Explorer) -> Sim<Self::Actor, Explorer>;
 
+    /// Whether the run's future depends on the time only through its
+    /// waiting events (see [`Sim::clock_free`]); a scenario's does not.
+    fn clock_free(&self) -> bool {
+        false
+    }
+
     /// The checks on `state`: as a run that ended with `end`, or, for a
     /// state that goes on (`None`), as a run cut short, so that only the
     /// checks judged on prefixes count.
@@ -468,6 +483,9 @@ type State<M> = Sim<<M as Model>::Actor, Explorer>;
 fn root<M: Model>(model: &M, bounds: &Bounds) -> State<M> {
     let mut sim = model.sim(Explorer::new(bounds.faults));
     sim.explore_orders(bounds.timing);
+    if model.clock_free() {
+        sim.clock_free();
+    }
     sim
 }
 
@@ -569,6 +587,14 @@ impl<M: Model> Search<'_, M> {
             let taken = next.choices().taken();
             script = next.choices().next_script();
             self.progress.transitions += 1;
+            if self
+                .bounds
+                .copies
+                .is_some_and(|most| next.most_copies_waiting() > most as usize)
+            {
+                self.progress.outside += 1;
+                continue;
+            }
             if !self.seen.insert(next.fingerprint()) {
                 continue;
             }

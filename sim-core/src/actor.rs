@@ -74,13 +74,13 @@ impl Debug for TimerId {
 pub(crate) struct TimerNames;
 
 thread_local! {
-    static TIMER_NAMES: std::cell::RefCell<Option<Vec<(TimerId, u32)>>> =
+    static TIMER_NAMES: std::cell::RefCell<Option<Vec<(TimerId, u64)>>> =
         const { std::cell::RefCell::new(None) };
 }
 
 impl TimerNames {
     /// Run `f` with `names` in force on this thread.
-    pub(crate) fn with<T>(names: Vec<(TimerId, u32)>, f: impl FnOnce() -> T) -> T {
+    pub(crate) fn with<T>(names: Vec<(TimerId, u64)>, f: impl FnOnce() -> T) -> T {
         TIMER_NAMES.with(|n| *n.borrow_mut() = Some(names));
         let out = f();
         TIMER_NAMES.with(|n| *n.borrow_mut() = None);
@@ -89,7 +89,7 @@ impl TimerNames {
 
     /// `None` outside [`TimerNames::with`]; else the id's place, if its
     /// timer still waits.
-    fn place_of(id: TimerId) -> Option<Option<u32>> {
+    fn place_of(id: TimerId) -> Option<Option<u64>> {
         TIMER_NAMES.with(|n| {
             n.borrow()
                 .as_ref()

@@ -64,6 +64,31 @@ impl<A: Actor, C: Choices> Sim<A, C> {
         &mut self.core.choices
     }
 
+    /// The most copies of one datagram (the same sender, receiver and
+    /// message) waiting at once in an exploring run; 0 in a seeded one.
+    pub fn most_copies_waiting(&self) -> usize {
+        let Some(orders) = &self.core.orders else {
+            return 0;
+        };
+        let mut keys: Vec<u64> = orders
+            .waiting
+            .iter()
+            .filter_map(|w| match &w.event {
+                Event::Deliver { src, dst, msg, .. } => {
+                    let mut h = Fnv64::default();
+                    (src, dst, msg).hash(&mut h);
+                    Some(h.finish())
+                }
+                _ => None,
+            })
+            .collect();
+        keys.sort_unstable();
+        keys.chunk_by(|a, b| a == b)
+            .map(<[u64]>::len)
+            .max()
+            .unwrap_or(0)
+    }
+
     /// Note the delay of every datagram still waiting as its link's
     /// greatest, so that the faults kept (see [`Sim::record_faults`]) give,
     /// scheduled in a seeded run, the very events of this exploring one up
@@ -97,7 +122,8 @@ impl<A: Actor, C: Choices> Sim<A, C> {
         C: Hash,
     {
         let orders = self.core.orders.as_ref().expect("an exploring run");
-        let names = self.timer_names(orders);
+        let unordered = Self::order_is_moot(orders);
+        let names = self.timer_names(orders, unordered);
         let mut h = Fnv64::default();
         if !orders.clock_free {
             self.core.now.hash(&mut h);
@@ -111,9 +137,18 @@ impl<A: Actor, C: Choices> Sim<A, C> {
             }
             self.stores.hash(&mut h);
         });
-        for w in &orders.waiting {
-            self.hash_times(orders, w, &mut h);
-            self.hash_event(&w.event, &mut h);
+        if unordered {
+            let sum = orders.waiting.iter().fold(0u64, |sum, w| {
+                let mut one = Fnv64::default();
+                self.hash_event(&w.event, &mut one);
+                sum.wrapping_add(finalize(one.finish()))
+            });
+            (orders.waiting.len(), sum).hash(&mut h);
+        } else {
+            for w in &orders.waiting {
+                self.hash_times(orders, w, &mut h);
+                self.hash_event(&w.event, &mut h);
+            }
         }
         // Crash-point passes and datagrams sent matter only to faults
         // scheduled by their count.
@@ -147,17 +182,49 @@ impl<A: Actor, C: Choices> Sim<A, C> {
         }
     }
 
-    /// Each live or cancelled timer's id with its place among the waiting
-    /// timers.
-    fn timer_names(&self, orders: &Orders<Event<A>>) -> Vec<(crate::TimerId, u32)> {
-        orders
+    /// Whether the order of the waiting events cannot matter: untimed,
+    /// clock-free, and no datagram waiting on a FIFO link. They are then
+    /// hashed as a multiset.
+    fn order_is_moot(orders: &Orders<Event<A>>) -> bool {
+        orders.clock_free
+            && orders.timing == Timing::Untimed
+            && orders
+                .waiting
+                .iter()
+                .all(|w| w.window.is_none_or(|w| w.fifo_link.is_none()))
+    }
+
+    /// Each waiting timer's id with a name that does not depend on the
+    /// path that set it: its place among the waiting timers, or, when their
+    /// order is moot, its actor and tag (and its place among the timers
+    /// with both the same).
+    fn timer_names(
+        &self,
+        orders: &Orders<Event<A>>,
+        unordered: bool,
+    ) -> Vec<(crate::TimerId, u64)> {
+        let timers: Vec<_> = orders
             .waiting
             .iter()
             .filter_map(|w| match &w.event {
-                Event::Timer { id, .. } => Some(*id),
+                Event::Timer { actor, id, timer } => {
+                    let mut content = Fnv64::default();
+                    (actor, timer).hash(&mut content);
+                    Some((*id, content.finish()))
+                }
                 _ => None,
             })
-            .zip(0..)
+            .collect();
+        timers
+            .iter()
+            .enumerate()
+            .map(|(place, &(id, content))| {
+                if !unordered {
+                    return (id, place as u64);
+                }
+                let twins = timers[..place].iter().filter(|t| t.1 == content).count();
+                (id, finalize(content ^ twins as u64))
+            })
             .collect()
     }
 
