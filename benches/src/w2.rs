@@ -398,7 +398,7 @@ impl Model for W2 {
             },
             delay_us_min: 1_000,
             delay_us_max: 10_000,
-            delay_us_step: 1,
+            delay_us_step: 1_000,
             ordering: Ordering::Reordering,
         };
         let faults = FaultPlan {

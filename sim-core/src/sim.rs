@@ -520,6 +520,7 @@ impl<A: Actor, C: Choices> Core<A, C> {
                     latest: self.now + SimDuration(link.delay_us_max),
                     datagram,
                     copy,
+                    step: link.delay_us_step,
                     fifo_link: (link.ordering == Ordering::Fifo).then_some(index),
                 };
                 (self.now + SimDuration(link.delay_us_min), Some(window))
