@@ -34,6 +34,8 @@ pub struct ExploreArgs {
     pub copies: Option<u32>,
     /// Depth-first.
     pub dfs: bool,
+    /// Threads expanding states, breadth-first.
+    pub threads: usize,
     /// Output format.
     pub format: Format,
     /// Progress on stderr.
@@ -70,6 +72,7 @@ pub fn explore(args: &ExploreArgs) -> u8 {
             Order::BreadthFirst
         },
         copies: args.copies,
+        threads: args.threads,
     };
     if args.format == Format::Human {
         crate::out(header(&scenario, &args.file, &bounds, &widened));
@@ -188,9 +191,10 @@ fn bounds_line(bounds: &Bounds) -> String {
     let depth = bounds
         .depth
         .map_or_else(|| "the scenario's limits".to_string(), |d| d.to_string());
-    let order = match bounds.order {
-        Order::BreadthFirst => "breadth-first",
-        Order::DepthFirst => "depth-first",
+    let order = match (bounds.order, bounds.threads) {
+        (Order::BreadthFirst, 0 | 1) => "breadth-first".to_string(),
+        (Order::BreadthFirst, n) => format!("breadth-first on {n} threads"),
+        (Order::DepthFirst, _) => "depth-first".to_string(),
     };
     format!(
         "crashes ≤ {}, drops ≤ {}, duplicates ≤ {}{}, depth ≤ {depth}, states ≤ {}, memory ≤ {}, {order}",
@@ -472,6 +476,7 @@ fn json_lines(
                 "copies": e.bounds.copies,
                 "timed": e.bounds.timing == Timing::Timed,
                 "breadth_first": e.bounds.order == Order::BreadthFirst,
+                "threads": e.bounds.threads,
             },
             "ends": {"quiet": e.ends.quiet, "stuck": e.ends.stuck, "bounded": e.ends.bounded},
             "checks": checks,

@@ -312,6 +312,10 @@ enum Command {
         /// shortest.
         #[arg(long)]
         dfs: bool,
+        /// Threads expanding states, breadth-first (the result does not
+        /// depend on it; depth-first uses one).
+        #[arg(long, default_value_t = 1, value_parser = clap::value_parser!(u16).range(1..))]
+        threads: u16,
         /// Output format (JSON: a `counterexample` line per check broken,
         /// then `explore_end`).
         #[arg(long, value_enum, default_value_t = Format::Human)]
@@ -566,6 +570,7 @@ pub fn main_with(registry: Registry) -> ExitCode {
             untimed,
             copies,
             dfs,
+            threads,
             format,
             progress,
             out,
@@ -583,6 +588,7 @@ pub fn main_with(registry: Registry) -> ExitCode {
             untimed,
             copies,
             dfs,
+            threads: usize::from(threads),
             format,
             progress,
             out: (!no_report).then_some(out),

@@ -36,7 +36,7 @@
 //! is breadth- or depth-first over the engine's choice source, with no
 //! clock, thread or hash-container order inside it.
 
-use std::cell::Cell;
+use std::sync::atomic::{AtomicBool, Ordering::Relaxed};
 
 use models::check::{CheckId, Violation};
 use models::explore::{Bounds, Model};
@@ -352,7 +352,7 @@ pub struct W2 {
     pub n: u8,
     /// The network.
     pub network: Network,
-    all_applied: Cell<bool>,
+    all_applied: AtomicBool,
 }
 
 impl W2 {
@@ -362,14 +362,14 @@ impl W2 {
             variant,
             n,
             network,
-            all_applied: Cell::new(false),
+            all_applied: AtomicBool::new(false),
         }
     }
 
     /// Whether some state the search judged had every message applied (the
     /// peer's `sometimes` property).
     pub fn all_applied(&self) -> bool {
-        self.all_applied.get()
+        self.all_applied.load(Relaxed)
     }
 
     /// The peer's bounds where eosim can express them, and the given
@@ -435,7 +435,7 @@ impl Model for W2 {
     fn judge(&self, state: &Sim<Node, Explorer>, _end: Option<EndReason>) -> Vec<Judged> {
         let effects = &state.durable(STORAGE).effects;
         if effects.iter().all(|e| *e >= 1) {
-            self.all_applied.set(true);
+            self.all_applied.store(true, Relaxed);
         }
         let twice = effects.iter().position(|e| *e >= 2);
         let judgement = match twice {

@@ -59,6 +59,20 @@ fn atomic_holds_on_every_execution_and_applies_every_message() {
 }
 
 #[test]
+fn two_threads_find_what_one_does() {
+    let model = W2::new(Variant::Naive, 2, Network::NonDuplicating);
+    let one = Bounds {
+        copies: Some(2),
+        ..Bounds::default()
+    };
+    let a = explore::explore(&model, one, &mut |_| None);
+    let b = explore::explore(&model, Bounds { threads: 2, ..one }, &mut |_| None);
+    assert!(!a.found.is_empty());
+    assert_eq!(a.progress, b.progress);
+    assert_eq!(a.found, b.found);
+}
+
+#[test]
 fn the_same_search_twice_is_the_same() {
     let (_, a) = explored(Variant::Naive, Network::NonDuplicating, Timing::Untimed);
     let (_, b) = explored(Variant::Naive, Network::NonDuplicating, Timing::Untimed);

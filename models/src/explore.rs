@@ -70,6 +70,9 @@ pub struct Bounds {
     /// (a model checker's state constraint; untimed, periodic timers can
     /// otherwise fill the network without end).
     pub copies: Option<u32>,
+    /// Threads expanding states (breadth-first only; depth-first uses
+    /// one). The result does not depend on it.
+    pub threads: usize,
 }
 
 impl Default for Bounds {
@@ -86,6 +89,7 @@ impl Default for Bounds {
             timing: Timing::Timed,
             order: Order::BreadthFirst,
             copies: None,
+            threads: 1,
         }
     }
 }
@@ -437,9 +441,17 @@ const ROOT: u32 = u32::MAX;
 /// What a search explores: a run of some actors before it starts, and the
 /// checks on each of its states. A [`Scenario`] is one; a benchmark can
 /// explore actors of its own through the same search.
-pub trait Model {
-    /// The actors.
-    type Actor: sim_core::Actor<Durable: Hash, Volatile: Clone + Hash, Obs: Clone + Hash> + Clone;
+pub trait Model: Sync {
+    /// The actors (their runs are expanded by several threads).
+    type Actor: sim_core::Actor<
+            Durable: Hash + Send,
+            Volatile: Clone + Hash + Send,
+            Obs: Clone + Hash + Send,
+            Msg: Send,
+            Timer: Send,
+        > + Clone
+        + Send
+        + Sync;
 
     /// The run before it starts, drawing from `choices`; the search makes
     /// it explore orders.
@@ -511,7 +523,10 @@ pub fn explore<M: Model>(
         checks: Vec::new(),
     };
     search.frontier.push_back((ROOT, 0));
-    search.run(tick);
+    match (bounds.threads, bounds.order) {
+        (0 | 1, _) | (_, Order::DepthFirst) => search.run(tick),
+        (threads, Order::BreadthFirst) => search.run_parallel(threads, tick),
+    }
     let checks = std::mem::take(&mut search.checks);
     Explored {
         bounds,
@@ -541,28 +556,165 @@ struct Search<'a, M: Model> {
 /// How often the caller hears of progress, in states.
 const TICK_STATES: u64 = 4_096;
 
+/// States expanded together by the threads of a breadth-first search
+/// before their successors are merged, in order.
+const BATCH: usize = 2_048;
+
+/// A successor of a state, as the thread that expanded it found it.
+struct Successor {
+    /// The script of the step that made it.
+    taken: Vec<u32>,
+    /// Its fingerprint; `None` outside the copies bound.
+    fingerprint: Option<u64>,
+    /// How its run ended, if it did.
+    end: Option<EndReason>,
+    /// The checks on it, when its step observed something or its run
+    /// ended, and it was not seen before the expansion began.
+    judged: Option<Vec<run::Judged>>,
+}
+
+/// Every successor of `state`, in the order of the choice source's
+/// scripts. `seen` is only read: a successor already in it is not judged.
+fn successors<M: Model>(
+    model: &M,
+    bounds: &Bounds,
+    seen: &Fingerprints,
+    state: &State<M>,
+) -> Vec<Successor> {
+    let mut out = Vec::new();
+    let mut script = Some(Vec::new());
+    while let Some(s) = script {
+        let mut next = state.clone();
+        next.choices_mut().begin(&s);
+        let end = next.advance();
+        let taken = next.choices().taken();
+        script = next.choices().next_script();
+        let outside = bounds
+            .copies
+            .is_some_and(|most| next.most_copies_waiting() > most as usize);
+        let fingerprint = (!outside).then(|| next.fingerprint());
+        let fresh = fingerprint.is_some_and(|f| !seen.contains(&f));
+        let observed = next.history().len() > state.history().len();
+        let judged = (fresh && (observed || end.is_some())).then(|| model.judge(&next, end));
+        out.push(Successor {
+            taken,
+            fingerprint,
+            end,
+            judged,
+        });
+    }
+    out
+}
+
 impl<M: Model> Search<'_, M> {
     fn run(&mut self, tick: &mut dyn FnMut(&Progress) -> Option<Cut>) {
         let mut next_tick = TICK_STATES;
         while let Some((id, depth)) = self.next() {
-            if self.bounds.depth.is_some_and(|d| depth >= d) {
-                self.cut.get_or_insert(Cut::Depth);
+            if self.cut_by_depth(depth) {
                 continue;
             }
-            let state = self.built.get(&self.tree, id).clone();
-            if self.expand(id, depth, &state) {
-                return;
+            let state = self.built.get(&self.tree, id);
+            let found = successors(self.model, &self.bounds, &self.seen, state);
+            if self.merge(id, depth, found) || self.ticked(&mut next_tick, tick) {
+                break;
             }
-            if self.progress.states >= next_tick {
-                next_tick = self.progress.states + TICK_STATES;
-                self.measure();
-                if let Some(cut) = tick(&self.progress) {
-                    self.cut = Some(cut);
-                    return;
+        }
+        self.measure();
+    }
+
+    /// Breadth-first with `threads`: the frontier's states are expanded a
+    /// batch at a time, each thread taking a run of consecutive states
+    /// (which share most of their ancestors) with its own [`Built`] stack;
+    /// their successors are then merged in frontier order, so that the
+    /// search finds, stores and reports exactly what one thread would.
+    fn run_parallel(&mut self, threads: usize, tick: &mut dyn FnMut(&Progress) -> Option<Cut>)
+    where
+        M: Sync,
+        State<M>: Send,
+    {
+        let pool = match rayon::ThreadPoolBuilder::new().num_threads(threads).build() {
+            Ok(pool) => pool,
+            Err(_) => return self.run(tick),
+        };
+        let root = self.built.stack[0].1.clone();
+        let mut builts: Vec<Built<M>> = (0..threads).map(|_| Built::new(root.clone())).collect();
+        let mut next_tick = TICK_STATES;
+        'batches: loop {
+            let take = self.frontier.len().min(BATCH);
+            if take == 0 {
+                break;
+            }
+            let mut batch: Vec<(u32, u32)> = self.frontier.drain(..take).collect();
+            batch.retain(|&(_, depth)| !self.cut_by_depth(depth));
+            let expanded = self.expand_batch(&pool, &mut builts, &batch);
+            for (done, found) in expanded.into_iter().enumerate() {
+                let (id, depth) = batch[done];
+                if self.merge(id, depth, found) || self.ticked(&mut next_tick, tick) {
+                    // The states not merged still wait, as with one thread.
+                    for &waiting in batch[done + 1..].iter().rev() {
+                        self.frontier.push_front(waiting);
+                    }
+                    break 'batches;
                 }
             }
         }
         self.measure();
+    }
+
+    /// The successors of each state of `batch`, in order, expanded by the
+    /// pool's threads.
+    fn expand_batch(
+        &self,
+        pool: &rayon::ThreadPool,
+        builts: &mut [Built<M>],
+        batch: &[(u32, u32)],
+    ) -> Vec<Vec<Successor>>
+    where
+        M: Sync,
+        State<M>: Send,
+    {
+        use rayon::prelude::*;
+        let run = batch.len().div_ceil(builts.len()).max(1);
+        let (model, bounds, seen, tree) = (self.model, &self.bounds, &self.seen, &self.tree);
+        let runs: Vec<Vec<Vec<Successor>>> = pool.install(|| {
+            builts
+                .par_iter_mut()
+                .zip(batch.par_chunks(run))
+                .map(|(built, states)| {
+                    states
+                        .iter()
+                        .map(|&(id, _)| successors(model, bounds, seen, built.get(tree, id)))
+                        .collect()
+                })
+                .collect()
+        });
+        runs.into_iter().flatten().collect()
+    }
+
+    /// Whether a state at `depth` is past the depth bound (then noted).
+    fn cut_by_depth(&mut self, depth: u32) -> bool {
+        let past = self.bounds.depth.is_some_and(|d| depth >= d);
+        if past {
+            self.cut.get_or_insert(Cut::Depth);
+        }
+        past
+    }
+
+    /// Tell the caller of the progress when it is time; true when it cut
+    /// the search.
+    fn ticked(
+        &mut self,
+        next_tick: &mut u64,
+        tick: &mut dyn FnMut(&Progress) -> Option<Cut>,
+    ) -> bool {
+        if self.progress.states < *next_tick {
+            return false;
+        }
+        *next_tick = self.progress.states + TICK_STATES;
+        self.measure();
+        let cut = tick(&self.progress);
+        self.cut = cut.or(self.cut);
+        cut.is_some()
     }
 
     fn next(&mut self) -> Option<(u32, u32)> {
@@ -576,40 +728,32 @@ impl<M: Model> Search<'_, M> {
         self.progress.frontier = self.frontier.len() as u64;
     }
 
-    /// Generate every successor of `state`; true when the search must
-    /// stop (an unexpected violation, or the state bound).
-    fn expand(&mut self, id: u32, depth: u32, state: &State<M>) -> bool {
-        let mut script = Some(Vec::new());
-        while let Some(s) = script {
-            let mut next = state.clone();
-            next.choices_mut().begin(&s);
-            let end = next.advance();
-            let taken = next.choices().taken();
-            script = next.choices().next_script();
+    /// Add the successors of state `id` that were not seen, judged, to the
+    /// tree and the frontier, in order; true when the search must stop
+    /// (an unexpected violation, or the state bound).
+    fn merge(&mut self, id: u32, depth: u32, successors: Vec<Successor>) -> bool {
+        for next in successors {
             self.progress.transitions += 1;
-            if self
-                .bounds
-                .copies
-                .is_some_and(|most| next.most_copies_waiting() > most as usize)
-            {
+            let Some(fingerprint) = next.fingerprint else {
                 self.progress.outside += 1;
                 continue;
-            }
-            if !self.seen.insert(next.fingerprint()) {
+            };
+            if !self.seen.insert(fingerprint) {
                 continue;
             }
             if self.progress.states >= self.bounds.states {
                 self.cut = Some(Cut::States);
                 return true;
             }
-            let child = self.tree.add(id, &taken);
+            let child = self.tree.add(id, &next.taken);
             self.progress.states += 1;
             self.progress.depth = self.progress.depth.max(depth + 1);
-            let observed = next.history().len() > state.history().len();
-            if (observed || end.is_some()) && self.judge(child, &next, end) {
+            if let Some(judged) = &next.judged
+                && self.record(child, judged, next.end)
+            {
                 return true;
             }
-            match end {
+            match next.end {
                 Some(reason) => self.count_end(reason),
                 None => self.frontier.push_back((child, depth + 1)),
             }
@@ -627,14 +771,14 @@ impl<M: Model> Search<'_, M> {
         }
     }
 
-    /// Judge a new state: every check on an execution that ended, those
+    /// Record the checks on a new state: every check on an execution that ended, those
     /// judged on prefixes ([`CheckId::judged_on_prefixes`]) on one that
     /// goes on (only when its last step observed something: such a check
     /// breaks only on what was observed, and stays broken). True when a
     /// check broke that the scenario does not expect.
-    fn judge(&mut self, id: u32, state: &State<M>, end: Option<EndReason>) -> bool {
+    fn record(&mut self, id: u32, judged: &[run::Judged], end: Option<EndReason>) -> bool {
         let mut unexpected = false;
-        for j in &self.model.judge(state, end) {
+        for j in judged {
             let judged = end.is_some() || j.check.judged_on_prefixes();
             let broke = match &j.judgement {
                 Judgement::Fail(v) | Judgement::Expected(v) if judged => v.first(),

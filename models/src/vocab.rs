@@ -6,7 +6,7 @@
 //! is a side effect applied to durable state.
 
 use std::fmt;
-use std::rc::Rc;
+use std::sync::Arc;
 
 use sim_core::SignalKind;
 
@@ -52,19 +52,19 @@ pub enum SendOutcome {
 }
 
 /// Entries per shared chunk of a [`CowTable`]: a chunk of `u32` with its
-/// `Rc` counts takes 1024 bytes, the largest block mimalloc serves from its
+/// `Arc` counts takes 1024 bytes, the largest block mimalloc serves from its
 /// fast path (a chunk of 256 took 1040 and cost about ten times as much to
 /// allocate, on every copy-on-write).
 const CHUNK: usize = 252;
 
 /// A fixed-length table whose clones share storage until written: chunks of
-/// `CHUNK` (252) entries behind `Rc`, copied on the first write after a clone. Cloning
+/// `CHUNK` (252) entries behind `Arc`, copied on the first write after a clone. Cloning
 /// and comparing two tables that differ in a few entries costs a pointer per
 /// chunk, which is what lets the law probe clone a consumer's whole durable
 /// state before every record and compare it with `Eq`.
 #[derive(Debug)]
 pub struct CowTable<T: Copy + Default + Eq> {
-    chunks: Vec<Rc<[T; CHUNK]>>,
+    chunks: Vec<Arc<[T; CHUNK]>>,
     len: usize,
 }
 
@@ -82,7 +82,7 @@ impl<T: Copy + Default + Eq> Clone for CowTable<T> {
     fn clone_from(&mut self, source: &Self) {
         self.chunks.truncate(source.chunks.len());
         for (mine, theirs) in self.chunks.iter_mut().zip(&source.chunks) {
-            if !Rc::ptr_eq(mine, theirs) {
+            if !Arc::ptr_eq(mine, theirs) {
                 mine.clone_from(theirs);
             }
         }
@@ -95,7 +95,7 @@ impl<T: Copy + Default + Eq> Clone for CowTable<T> {
 impl<T: Copy + Default + Eq> CowTable<T> {
     /// `len` default entries.
     pub fn new(len: usize) -> CowTable<T> {
-        let chunk = Rc::new([T::default(); CHUNK]);
+        let chunk = Arc::new([T::default(); CHUNK]);
         CowTable {
             chunks: vec![chunk; len.div_ceil(CHUNK)],
             len,
@@ -127,7 +127,7 @@ impl<T: Copy + Default + Eq> CowTable<T> {
     /// If `i` is out of bounds.
     pub fn set(&mut self, i: usize, value: T) {
         assert!(i < self.len, "index {i} out of a table of {}", self.len);
-        Rc::make_mut(&mut self.chunks[i / CHUNK])[i % CHUNK] = value;
+        Arc::make_mut(&mut self.chunks[i / CHUNK])[i % CHUNK] = value;
     }
 
     /// Every entry, in order.
@@ -146,7 +146,7 @@ impl<T: Copy + Default + Eq> PartialEq for CowTable<T> {
                 .chunks
                 .iter()
                 .zip(&other.chunks)
-                .all(|(a, b)| Rc::ptr_eq(a, b) || a == b)
+                .all(|(a, b)| Arc::ptr_eq(a, b) || a == b)
     }
 }
 

@@ -46,9 +46,9 @@ struct Args {
     /// The network: each copy at most once, or duplicating.
     #[arg(long, value_enum, default_value = "nondup")]
     network: NetworkArg,
-    /// Search threads (one only, so far).
-    #[arg(long, default_value_t = 1)]
-    threads: u32,
+    /// Search threads (breadth-first; depth-first uses one).
+    #[arg(long, default_value_t = 1, value_parser = clap::value_parser!(u16).range(1..))]
+    threads: u16,
     /// Depth-first instead of breadth-first.
     #[arg(long, conflicts_with = "bfs")]
     dfs: bool,
@@ -81,13 +81,6 @@ struct Args {
 
 fn main() -> ExitCode {
     let args = Args::parse();
-    if args.threads != 1 {
-        eprintln!(
-            "w2: one search thread only so far (--threads {})",
-            args.threads
-        );
-        return ExitCode::from(2);
-    }
     let variant = match args.variant {
         VariantArg::Naive => Variant::Naive,
         VariantArg::Atomic => Variant::Atomic,
@@ -117,6 +110,7 @@ fn main() -> ExitCode {
             Order::BreadthFirst
         },
         copies: Some(args.max_copies),
+        threads: usize::from(args.threads),
     });
     let started = Instant::now();
     let explored = explore::explore(&model, bounds, &mut |_| {
@@ -140,7 +134,7 @@ fn main() -> ExitCode {
     println!(
         "TOTAL harness=eosim variant={} n={} network={} unique_states={} generated={} \
          depth_max={} wall_s={wall:.3} unique_per_s={:.0} verdict={verdict} \
-         counterexample_len={len} shortest_len={shortest} all_applied={} threads=1 \
+         counterexample_len={len} shortest_len={shortest} all_applied={} threads={} \
          search={} stop=failure timing={} crashes={} drops={} duplicates={} max_copies={} \
          outside={} complete={} \
          cut={} peak_rss_mb={} bytes_per_state={}",
@@ -158,6 +152,7 @@ fn main() -> ExitCode {
         p.depth,
         p.states as f64 / wall.max(1e-9),
         if model.all_applied() { "found" } else { "-" },
+        if args.dfs { 1 } else { args.threads },
         if args.dfs { "dfs" } else { "bfs" },
         if args.untimed { "untimed" } else { "timed" },
         bounds.faults.crashes,

@@ -123,6 +123,26 @@ fn the_same_search_twice_is_the_same() {
 }
 
 #[test]
+fn two_threads_find_store_and_report_what_one_does() {
+    for text in [NAIVE, ATOMIC] {
+        let s = scenario(text);
+        let one = explored(&s, bounds(1, Order::BreadthFirst));
+        let two = explored(
+            &s,
+            Bounds {
+                threads: 2,
+                ..bounds(1, Order::BreadthFirst)
+            },
+        );
+        assert!(one.progress.states > 100, "{:?}", one.progress);
+        assert_eq!(one.progress, two.progress);
+        assert_eq!(one.found, two.found);
+        assert_eq!(one.ends, two.ends);
+        assert_eq!(one.checks, two.checks);
+    }
+}
+
+#[test]
 fn a_state_bound_cuts_the_search_and_says_so() {
     let s = scenario(ATOMIC);
     let mut b = bounds(2, Order::BreadthFirst);
