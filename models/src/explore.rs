@@ -644,11 +644,22 @@ impl<M: Model> Search<'_, M> {
             if take == 0 {
                 break;
             }
-            let mut batch: Vec<(u32, u32)> = self.frontier.drain(..take).collect();
-            batch.retain(|&(_, depth)| !self.cut_by_depth(depth));
-            let expanded = self.expand_batch(&pool, &mut builts, &batch);
-            for (done, found) in expanded.into_iter().enumerate() {
-                let (id, depth) = batch[done];
+            let batch: Vec<(u32, u32)> = self.frontier.drain(..take).collect();
+            let within = |depth: u32| self.bounds.depth.is_none_or(|d| depth < d);
+            let expandable: Vec<(u32, u32)> =
+                batch.iter().copied().filter(|&(_, d)| within(d)).collect();
+            let mut expanded = self
+                .expand_batch(&pool, &mut builts, &expandable)
+                .into_iter();
+            for (done, &(id, depth)) in batch.iter().enumerate() {
+                // A state past the depth bound is noted where one thread
+                // would note it.
+                if self.cut_by_depth(depth) {
+                    continue;
+                }
+                let found = expanded
+                    .next()
+                    .expect("one expansion per state within the depth");
                 if self.merge(id, depth, found) || self.ticked(&mut next_tick, tick) {
                     // The states not merged still wait, as with one thread.
                     for &waiting in batch[done + 1..].iter().rev() {

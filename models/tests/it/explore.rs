@@ -124,21 +124,20 @@ fn the_same_search_twice_is_the_same() {
 
 #[test]
 fn two_threads_find_store_and_report_what_one_does() {
-    for text in [NAIVE, ATOMIC] {
+    for (text, depth) in [(NAIVE, None), (ATOMIC, None), (ATOMIC, Some(8))] {
         let s = scenario(text);
-        let one = explored(&s, bounds(1, Order::BreadthFirst));
-        let two = explored(
-            &s,
-            Bounds {
-                threads: 2,
-                ..bounds(1, Order::BreadthFirst)
-            },
-        );
+        let b = Bounds {
+            depth,
+            ..bounds(1, Order::BreadthFirst)
+        };
+        let one = explored(&s, b);
+        let two = explored(&s, Bounds { threads: 2, ..b });
         assert!(one.progress.states > 100, "{:?}", one.progress);
         assert_eq!(one.progress, two.progress);
         assert_eq!(one.found, two.found);
         assert_eq!(one.ends, two.ends);
         assert_eq!(one.checks, two.checks);
+        assert_eq!(one.cut, two.cut);
     }
 }
 
