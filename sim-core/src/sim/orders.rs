@@ -6,11 +6,16 @@
 //! An event may come next when no other waiting event must come before it:
 //! its earliest place in the run's `(time, seq)` order is before every other
 //! event's latest place. Timers, restarts, pauses and signals have no
-//! window. The chosen event happens at the earliest time its place allows,
-//! so the choices of an exploration are orders, and each order is one run
-//! the seeded engine can make: give every datagram the delay it had here
-//! and the same events happen in the same order (see
-//! [`Sim::realize_waiting`](super::Sim::realize_waiting)).
+//! window. A chosen timer happens at its time; a chosen datagram happens
+//! either as early as its place allows or as late as it allows (on its
+//! link's delay grid, before every other waiting event's latest place):
+//! when it comes decides the windows of what it causes, so a reply that
+//! is late only when its request was late too (a round trip longer than a
+//! retry timeout) is explored. Each choice is one run the seeded engine
+//! can make: give every datagram the delay it had here and the same events
+//! happen in the same order (see
+//! [`Sim::realize_waiting`](super::Sim::realize_waiting)). Times between
+//! the two ends are not explored.
 
 use crate::fault::Datagram;
 use crate::time::SimTime;
@@ -54,6 +59,14 @@ impl<E> Waiting<E> {
     fn latest(&self) -> (SimTime, u64) {
         (self.window.map_or(self.at, |w| w.latest), self.seq)
     }
+}
+
+/// An event that may come next: its index among the waiting events and
+/// the place it takes.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) struct Next {
+    pub(crate) index: usize,
+    pub(crate) place: (SimTime, u64),
 }
 
 /// The waiting events of an exploring run, in scheduling order.
@@ -123,27 +136,65 @@ impl<E> Orders<E> {
             .any(|w| w.window.and_then(|w| w.fifo_link) == Some(link))
     }
 
-    /// The events that may come next, earliest place first (so that the
-    /// first is the one a seeded run with the least delays takes).
-    pub(crate) fn enabled(&self) -> Vec<usize> {
+    /// The events that may come next, each at a place it may take,
+    /// earliest place first (so that the first is the one a seeded run with
+    /// the least delays takes). A datagram that may also come later than
+    /// its earliest place is listed twice: at its earliest place and at its
+    /// latest (see the module's docs).
+    pub(crate) fn enabled(&self) -> Vec<Next> {
         let (first, second) = self.two_latest();
-        let mut enabled: Vec<usize> = (0..self.waiting.len())
-            .filter(|&i| !self.behind_on_its_link(i))
-            .filter(|&i| {
-                if self.timing == Timing::Untimed {
-                    return true;
-                }
-                let place = self.earliest(i);
-                let others = if Some(i) == first.map(|f| f.1) {
-                    second.map(|s| s.0)
-                } else {
-                    first.map(|f| f.0)
-                };
-                place <= self.waiting[i].latest() && others.is_none_or(|o| place < o)
-            })
-            .collect();
-        enabled.sort_by_key(|&i| self.earliest(i));
+        let mut enabled = Vec::new();
+        for i in 0..self.waiting.len() {
+            if self.behind_on_its_link(i) {
+                continue;
+            }
+            let place = self.earliest(i);
+            if self.timing == Timing::Untimed {
+                enabled.push(Next { index: i, place });
+                continue;
+            }
+            let others = if Some(i) == first.map(|f| f.1) {
+                second.map(|s| s.0)
+            } else {
+                first.map(|f| f.0)
+            };
+            let own = self.waiting[i].latest();
+            if place > own || others.is_some_and(|o| place >= o) {
+                continue;
+            }
+            enabled.push(Next { index: i, place });
+            if let Some(late) = self.latest_place(i, others) {
+                enabled.push(Next {
+                    index: i,
+                    place: late,
+                });
+            }
+        }
+        enabled.sort_by_key(|n| n.place);
         enabled
+    }
+
+    /// The latest place datagram `i` may take, when it is later than its
+    /// earliest: on its delay grid, within its window, and before `others`
+    /// (the least latest place of the other waiting events).
+    fn latest_place(&self, i: usize, others: Option<(SimTime, u64)>) -> Option<(SimTime, u64)> {
+        let w = &self.waiting[i];
+        let window = w.window?;
+        let step = window.step.max(1);
+        let mut limit = window.latest;
+        if let Some((time, seq)) = others {
+            // Strictly before the other's place: at its time only when
+            // scheduled before it.
+            let before = if w.seq < seq {
+                time.0
+            } else {
+                time.0.saturating_sub(1)
+            };
+            limit = limit.min(SimTime(before));
+        }
+        let late = SimTime(w.at.0 + limit.0.checked_sub(w.at.0)? / step * step);
+        let earliest = self.earliest(i);
+        (late > earliest.0).then_some((late, w.seq))
     }
 
     /// The two smallest latest places, each with its index.
@@ -168,11 +219,11 @@ impl<E> Orders<E> {
         (first, second)
     }
 
-    /// Take event `i`; it happens at the returned time.
-    pub(crate) fn take(&mut self, i: usize) -> (SimTime, Waiting<E>) {
-        let place = self.earliest(i);
-        self.last = Some(place);
-        (place.0, self.waiting.remove(i))
+    /// Take the event `next` names, at its place; it happens at the
+    /// returned time.
+    pub(crate) fn take(&mut self, next: Next) -> (SimTime, Waiting<E>) {
+        self.last = Some(next.place);
+        (next.place.0, self.waiting.remove(next.index))
     }
 }
 
@@ -197,6 +248,40 @@ mod tests {
         orders.push(SimTime(sent + 1_000), Some(window), ());
     }
 
+    fn take_earliest(orders: &mut Orders<()>, i: usize) -> SimTime {
+        let place = orders.earliest(i);
+        orders.take(Next { index: i, place }).0
+    }
+
+    #[test]
+    fn a_datagram_comes_as_early_or_as_late_as_its_place_allows() {
+        let mut orders = Orders::new(Timing::Timed);
+        datagram_every_ms(&mut orders, 0);
+        orders.push(SimTime(7_500), None, ());
+        // The datagram at 1 ms or at 7 ms (its grid, before the timer at
+        // 7.5 ms), or the timer first.
+        let places: Vec<_> = orders
+            .enabled()
+            .iter()
+            .map(|n| (n.index, n.place.0))
+            .collect();
+        assert_eq!(
+            places,
+            [
+                (0, SimTime(1_000)),
+                (0, SimTime(7_000)),
+                (1, SimTime(7_500))
+            ]
+        );
+        // Alone, as late as its window allows.
+        orders.take(Next {
+            index: 1,
+            place: (SimTime(7_500), 1),
+        });
+        let places: Vec<_> = orders.enabled().iter().map(|n| n.place.0).collect();
+        assert_eq!(places, [SimTime(8_000), SimTime(10_000)]);
+    }
+
     #[test]
     fn a_datagram_comes_on_its_links_delay_grid() {
         let mut orders = Orders::new(Timing::Untimed);
@@ -204,7 +289,7 @@ mod tests {
         orders.push(SimTime(1_500), None, ());
         // The timer at 1.5 ms first: the datagram then comes at 2 ms, its
         // least delay plus one step, not at 1.5 ms.
-        assert_eq!(orders.take(1).0, SimTime(1_500));
+        assert_eq!(take_earliest(&mut orders, 1), SimTime(1_500));
         assert_eq!(orders.earliest(0), (SimTime(2_000), 0));
     }
 
@@ -215,7 +300,7 @@ mod tests {
         datagram_every_ms(&mut orders, 0);
         // The second first, at 1 ms: the first can no longer come at 1 ms
         // (a seeded run orders equal times by scheduling), so at 2 ms.
-        assert_eq!(orders.take(1).0, SimTime(1_000));
+        assert_eq!(take_earliest(&mut orders, 1), SimTime(1_000));
         assert_eq!(orders.earliest(0), (SimTime(2_000), 0));
     }
 }
