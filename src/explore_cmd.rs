@@ -11,6 +11,7 @@ use indicatif::{ProgressBar, ProgressStyle};
 use models::explore::{self, Bounds, Cut, Explored, Found, Order, Progress};
 use models::numbers::{bytes, thousands};
 use models::scenario::Scenario;
+use models::scenario::spec::ExploreSpec;
 use serde_json::json;
 use sim_core::{FaultBudget, Timing};
 
@@ -20,14 +21,13 @@ use crate::{Format, diagnostics, sweep_cmd};
 pub struct ExploreArgs {
     /// The scenario file.
     pub file: String,
-    /// Faults per execution.
-    pub faults: FaultBudget,
+    /// Faults per execution and messages per producer, as the flags gave
+    /// them (unset: the scenario's `explore` section's, else defaults).
+    pub asked: ExploreSpec,
     /// Events per execution.
     pub depth: Option<u32>,
     /// Distinct states.
     pub states: u64,
-    /// Messages per producer, replacing the scenario's.
-    pub messages: Option<u32>,
     /// Any order, as a checker without a clock.
     pub untimed: bool,
     /// Copies of one datagram waiting at once, at most.
@@ -52,12 +52,12 @@ pub fn explore(args: &ExploreArgs) -> u8 {
     if let Err(e) = ctrlc::set_handler(|| INTERRUPTED.store(true, Ordering::Relaxed)) {
         errln!("warning: Ctrl-C will not stop the search cleanly: {e}");
     }
-    let (scenario, widened) = match load(args) {
+    let (scenario, widened, faults) = match load(args) {
         Ok(found) => found,
         Err(code) => return code,
     };
     let bounds = Bounds {
-        faults: args.faults,
+        faults,
         depth: args.depth,
         states: args.states,
         memory: models::scenario::memory::budget(),
@@ -114,20 +114,23 @@ pub fn explore(args: &ExploreArgs) -> u8 {
 }
 
 /// The scenario to explore, with the faults its schedule names made
-/// possible anywhere (and a line for each).
-fn load(args: &ExploreArgs) -> Result<(Scenario, Vec<String>), u8> {
+/// possible anywhere (and a line for each), and the faults per execution:
+/// the flags', else the scenario's `explore` section's, else defaults.
+fn load(args: &ExploreArgs) -> Result<(Scenario, Vec<String>, FaultBudget), u8> {
     let scenario = Scenario::load(&args.file).map_err(|e| {
         diagnostics::report(&e, args.format);
         diagnostics::exit_code(&e)
     })?;
-    let scenario = match args.messages {
+    let asked = args.asked.or(scenario.spec().explore.unwrap_or_default());
+    let scenario = match asked.messages {
         Some(messages) => explore::with_messages(&scenario, messages),
         None => Ok(scenario),
     };
-    scenario.and_then(|s| explore::widened(&s)).map_err(|e| {
+    let (scenario, widened) = scenario.and_then(|s| explore::widened(&s)).map_err(|e| {
         diagnostics::report(&e, args.format);
         diagnostics::exit_code(&e)
-    })
+    })?;
+    Ok((scenario, widened, asked.faults()))
 }
 
 /// What is explored, under which bounds.
@@ -143,8 +146,13 @@ fn header(scenario: &Scenario, file: &str, bounds: &Bounds, widened: &[String]) 
     );
     let mut out = reports::text::wrap(&what, "  ");
     out.push('\n');
+    let source = if scenario.spec().explore.is_some() {
+        " (flags, else the file's `explore` section)"
+    } else {
+        ""
+    };
     out.push_str(&reports::text::wrap(
-        &format!("  bounds   {}", bounds_line(bounds)),
+        &format!("  bounds   {}{source}", bounds_line(bounds)),
         "           ",
     ));
     out.push('\n');

@@ -279,23 +279,27 @@ enum Command {
     Explore {
         /// A `.ron` scenario file.
         path: String,
-        /// Crash points that may fire per execution.
-        #[arg(long, default_value_t = 1)]
-        crashes: u32,
-        /// Datagrams that may be lost per execution.
-        #[arg(long, default_value_t = 2)]
-        drops: u32,
-        /// Datagrams that may be duplicated per execution.
-        #[arg(long, default_value_t = 1)]
-        duplicates: u32,
+        /// Crash points that may fire per execution [default: the
+        /// scenario's `explore` section, else 1]
+        #[arg(long)]
+        crashes: Option<u32>,
+        /// Datagrams that may be lost per execution [default: the
+        /// scenario's `explore` section, else 2]
+        #[arg(long)]
+        drops: Option<u32>,
+        /// Datagrams that may be duplicated per execution [default: the
+        /// scenario's `explore` section, else 1]
+        #[arg(long)]
+        duplicates: Option<u32>,
         /// Events per execution (default: as the scenario's limits allow).
         #[arg(long)]
         depth: Option<u32>,
         /// Distinct states to store at most.
         #[arg(long, default_value_t = 10_000_000)]
         states: u64,
-        /// Messages per producer, instead of the scenario's (exploring
-        /// grows fast with them: start with 1 or 2).
+        /// Messages per producer, instead of the scenario's `explore`
+        /// section's or workload's (exploring grows fast with them: start
+        /// with 1 or 2).
         #[arg(long)]
         messages: Option<u32>,
         /// Let any waiting event come next, as a model checker without a
@@ -577,14 +581,14 @@ pub fn main_with(registry: Registry) -> ExitCode {
             no_report,
         } => explore_cmd::explore(&explore_cmd::ExploreArgs {
             file: path,
-            faults: sim_core::FaultBudget {
+            asked: models::scenario::spec::ExploreSpec {
                 crashes,
                 drops,
                 duplicates,
+                messages,
             },
             depth,
             states,
-            messages,
             untimed,
             copies,
             dfs,

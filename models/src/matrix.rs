@@ -62,6 +62,7 @@ impl FaultClass {
             },
             limits: Default::default(),
             expect: Expect::Pass,
+            explore: None,
         };
         self.turn_on(&mut spec);
         spec

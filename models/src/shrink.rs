@@ -324,6 +324,8 @@ pub fn seedless_spec(scenario: &Scenario, realized: &[Realized]) -> ScenarioSpec
     let mut spec = scenario.spec().clone();
     spec.name = format!("{}-min", spec.name);
     spec.seed = 0;
+    // One run: nothing left to explore.
+    spec.explore = None;
     let net = &mut spec.network;
     net.default.loss = RatioSpec(0, 1);
     net.default.duplicate = RatioSpec(0, 1);

@@ -47,6 +47,10 @@ pub struct ScenarioSpec {
     pub limits: LimitsSpec,
     /// `Pass`, or the checks the run is meant to violate.
     pub expect: Expect,
+    /// The bounds `eosim explore` uses unless its flags say otherwise.
+    /// Left out of the resolved file when unset.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub explore: Option<ExploreSpec>,
 }
 
 /// What the author expects.
@@ -478,6 +482,57 @@ impl Default for LimitsSpec {
             time_ms_max: 600_000,
             events_max: 5_000_000,
             drain_ms_max: 60_000,
+        }
+    }
+}
+
+/// Bounds for `eosim explore`: a lesson that proves a protocol within
+/// bounds, or finds what random seeds miss, says which bounds it means.
+/// Each unset bound is the command's default.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct ExploreSpec {
+    /// Crash points that may fire per execution. Default 1.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub crashes: Option<u32>,
+    /// Datagrams that may be lost per execution. Default 2.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub drops: Option<u32>,
+    /// Datagrams that may be duplicated per execution. Default 1.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub duplicates: Option<u32>,
+    /// Messages per producer, instead of the workload's. Default: the
+    /// workload's.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub messages: Option<u32>,
+}
+
+impl ExploreSpec {
+    /// The faults per execution when nothing says otherwise.
+    pub const DEFAULT_FAULTS: sim_core::FaultBudget = sim_core::FaultBudget {
+        crashes: 1,
+        drops: 2,
+        duplicates: 1,
+    };
+
+    /// These bounds, each unset one taken from `fallback`.
+    #[must_use]
+    pub fn or(self, fallback: ExploreSpec) -> ExploreSpec {
+        ExploreSpec {
+            crashes: self.crashes.or(fallback.crashes),
+            drops: self.drops.or(fallback.drops),
+            duplicates: self.duplicates.or(fallback.duplicates),
+            messages: self.messages.or(fallback.messages),
+        }
+    }
+
+    /// The faults per execution, unset ones at their defaults.
+    pub fn faults(&self) -> sim_core::FaultBudget {
+        let d = ExploreSpec::DEFAULT_FAULTS;
+        sim_core::FaultBudget {
+            crashes: self.crashes.unwrap_or(d.crashes),
+            drops: self.drops.unwrap_or(d.drops),
+            duplicates: self.duplicates.unwrap_or(d.duplicates),
         }
     }
 }

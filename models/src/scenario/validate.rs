@@ -70,6 +70,7 @@ impl<'a> Validator<'a> {
         self.check_network(spec, actors);
         self.check_faults(spec, actors);
         self.check_limits(spec);
+        self.check_explore(spec);
         self.check_memory(spec);
         self.check_drain(spec);
         self.check_expect(spec);
@@ -371,6 +372,25 @@ impl<'a> Validator<'a> {
             let msg = format!("there is no link {} -> {}", names[a], names[b]);
             let help = Some("links join producers and consumers to the broker, and the recovery worker to consumers".into());
             self.report(path, "scenario::no-such-link", msg, "no such link", help);
+        }
+    }
+
+    fn check_explore(&mut self, spec: &ScenarioSpec) {
+        let Some(e) = &spec.explore else {
+            return;
+        };
+        let bounds = [
+            ("explore.crashes", e.crashes),
+            ("explore.drops", e.drops),
+            ("explore.duplicates", e.duplicates),
+        ];
+        for (path, bound) in bounds {
+            if let Some(n) = bound {
+                self.in_range(path, u64::from(n), 0, 16);
+            }
+        }
+        if let Some(m) = e.messages {
+            self.in_range("explore.messages", u64::from(m), 1, 1_000);
         }
     }
 
