@@ -33,7 +33,12 @@ fn bundled_breaking_scenarios_shrink_to_a_few_events_and_faults() {
     let all = breaking();
     assert!(all.len() >= 6, "the course has breaking lessons");
     for (file, s) in all {
-        for seed in 0..5 {
+        // The file's seed breaks what it expects; of the first five seeds,
+        // those that break anything (a rare race may break none: lesson 48).
+        let own = s.spec().seed;
+        let breaking =
+            (0..5).filter(|&seed| run::run(&s, seed, false).violations().next().is_some());
+        for seed in std::iter::once(own).chain(breaking.filter(|&seed| seed != own)) {
             let m = shrunk(&s, seed);
             eprintln!("{file} seed {seed}: {:?} -> {:?}", m.before, m.after);
             let faults = m.after.faults + m.after.delays;
