@@ -89,6 +89,8 @@ pub enum Obs {
     TokenWrite {
         /// The message.
         key: MsgKey,
+        /// Who sent the write (the storage observes it).
+        writer: ActorId,
         /// The writer's token.
         token: u64,
         /// The highest token a write had carried before.
@@ -415,6 +417,19 @@ impl Reappended {
         }
     }
 
+    /// What keeps the broker from appending it twice, for this cause
+    /// (without the leading `hint: `).
+    pub fn remedy(self) -> &'static str {
+        if self.restarted {
+            "a restarted producer cannot tell which of its sends were appended: keep its \
+             sequence numbers durable across restarts, or deduplicate downstream by message id \
+             (an inbox, M4)"
+        } else {
+            "an idempotent producer (M6) numbers its sends, so the broker appends a re-sent or \
+             duplicated request once"
+        }
+    }
+
     /// Why, in a sentence (without the leading `why: `).
     pub fn why(self) -> String {
         let mut how = Vec::new();
@@ -497,8 +512,8 @@ pub struct Ledger {
     pub phantoms: Vec<(SimTime, ActorId, MsgKey)>,
     /// Writes under a lease token (M12).
     pub token_writes: u64,
-    /// Writes whose token was below the highest already seen: (time, actor,
-    /// message, token, highest, accepted).
+    /// Writes whose token was below the highest already seen: (time,
+    /// writer, message, token, highest, accepted).
     pub stale_writes: Vec<(SimTime, ActorId, MsgKey, u64, u64, bool)>,
     /// Requests refused because their sender no longer owned the partition
     /// (generation fencing): (time, the sender, the message if any).
@@ -799,13 +814,14 @@ impl Builder {
             }
             Obs::TokenWrite {
                 key,
+                writer,
                 token,
                 highest,
                 accepted,
             } => {
                 self.ledger.token_writes += 1;
                 if token < highest {
-                    let w = (o.time, o.actor, *key, *token, *highest, *accepted);
+                    let w = (o.time, *writer, *key, *token, *highest, *accepted);
                     self.ledger.stale_writes.push(w);
                 }
             }

@@ -17,8 +17,10 @@ use std::collections::BTreeSet;
 use std::fmt::Write as _;
 
 use models::check::{CheckId, Violation, Witness};
+use models::protocols::ModelInfo;
 use models::record::Recording;
 use models::scenario::Scenario;
+use models::vocab::FaultClass;
 
 use crate::causality::Causality;
 use crate::events::{Event, Kind};
@@ -88,28 +90,19 @@ fn one(
     let info = scenario.model().info();
     // A protocol's own property is a promise it makes, as its claims are.
     let promised = info.claims.contains(&v.check) || matches!(v.check, CheckId::Property(_));
-    let claim = match (promised, expected) {
-        (true, true) => format!(
-            "{} claims {}, so this breaks its promise, as this lesson expects.",
+    let outside = unclaimed_fault(events, &steps, info.outside_claim);
+    let claim = match (promised, expected, outside) {
+        (true, true, Some(fault)) => format!(
+            "{} claims {}; this run has {fault}, which that claim leaves out, as this lesson \
+             shows.",
             info.code, info.guarantee
         ),
-        (true, false) => format!(
-            "{} claims {}, so this breaks its promise.",
+        (true, false, Some(fault)) => format!(
+            "{} claims {}; this run has {fault}, which that claim leaves out: the scenario \
+             expects more than the model claims.",
             info.code, info.guarantee
         ),
-        (false, true) => format!(
-            "As the model predicts: {} claims only {}, which does not promise {}.",
-            info.code,
-            info.guarantee,
-            v.check.name()
-        ),
-        (false, false) => format!(
-            "{} claims only {}, which does not promise {}: the scenario expects more than \
-             the model claims.",
-            info.code,
-            info.guarantee,
-            v.check.name()
-        ),
+        (promised, expected, _) => claim(info, v.check, promised, expected),
     };
     Explanation {
         check: v.check,
@@ -125,9 +118,66 @@ fn one(
             .collect(),
         conclusion: conclusion(v, events),
         claim,
-        hint: format!("hint: {}.", info.remedy),
+        hint: hint(v, info.remedy),
         diagram: String::new(),
     }
+}
+
+/// Whether this breaks the model's claim, or is what it allows.
+fn claim(info: &ModelInfo, check: CheckId, promised: bool, expected: bool) -> String {
+    match (promised, expected) {
+        (true, true) => format!(
+            "{} claims {}, so this breaks its promise, as this lesson expects.",
+            info.code, info.guarantee
+        ),
+        (true, false) => format!(
+            "{} claims {}, so this breaks its promise.",
+            info.code, info.guarantee
+        ),
+        (false, true) => format!(
+            "As the model predicts: {} claims only {}, which does not promise {}.",
+            info.code,
+            info.guarantee,
+            check.name()
+        ),
+        (false, false) => format!(
+            "{} claims only {}, which does not promise {}: the scenario expects more than \
+             the model claims.",
+            info.code,
+            info.guarantee,
+            check.name()
+        ),
+    }
+}
+
+/// A fault in the story that the model's claim leaves out (see
+/// [`ModelInfo::outside_claim`]), in words: a crash that caused a
+/// duplicate is not a broken promise of a model that claims nothing under
+/// crashes.
+fn unclaimed_fault(
+    events: &[Event],
+    steps: &[(usize, String)],
+    outside_claim: &[FaultClass],
+) -> Option<&'static str> {
+    steps.iter().find_map(|(i, _)| {
+        let (class, words) = match events.get(*i)?.kind {
+            Kind::Crash => (FaultClass::Crash, "a crash"),
+            Kind::Lost => (FaultClass::Loss, "a lost datagram"),
+            Kind::Dup => (FaultClass::Duplicate, "a duplicated datagram"),
+            Kind::Cut => (FaultClass::Partition, "a partition"),
+            Kind::Pause => (FaultClass::Pause, "a pause"),
+            Kind::Rebalance => (FaultClass::Rebalance, "a rebalance"),
+            _ => return None,
+        };
+        outside_claim.contains(&class).then_some(words)
+    })
+}
+
+/// The checker's hint for this violation's cause when it gave one, else
+/// the model's remedy.
+fn hint(v: &Violation, remedy: &str) -> String {
+    let own = v.story.iter().find_map(|l| l.strip_prefix("hint: "));
+    format!("hint: {}.", own.unwrap_or(remedy))
 }
 
 /// The story of message `key` under `check`, read from the happens-before

@@ -288,7 +288,8 @@ fn violations(out: &mut String, report: &RunReport) {
                 continue;
             }
             told.extend(v.subject);
-            for line in &v.story {
+            // A checker's hint is told once, with the step-by-step story.
+            for line in v.story.iter().filter(|l| !l.starts_with("hint: ")) {
                 let _ = writeln!(out, "{}", wrap(&format!("    {line}"), "      "));
             }
         }

@@ -267,7 +267,7 @@ pub(super) fn violation(
         check,
         subject: Some(key),
         summary: format!("{key} {what}"),
-        story: story(input, m),
+        story: story(input, key, m),
         crash_point: m.crashes.first().map(|c| c.2),
         cause: cause(m),
     }
@@ -296,7 +296,7 @@ fn cause(m: &MsgLedger) -> &'static str {
 }
 
 /// What happened to a message, in delivery vocabulary, one fact a line.
-pub fn story(input: &CheckInput<'_>, m: &MsgLedger) -> Vec<String> {
+pub fn story(input: &CheckInput<'_>, key: MsgKey, m: &MsgLedger) -> Vec<String> {
     let mut lines = Vec::new();
     let acked = m
         .acked_at
@@ -346,8 +346,12 @@ pub fn story(input: &CheckInput<'_>, m: &MsgLedger) -> Vec<String> {
         lines.push(format!("why: {why}"));
     } else {
         let moved = rebalance_between_copies(input, m);
-        lines.extend(causes(m, moved.is_some()));
+        let zombie = zombie_write(input, key);
+        let redelivery = redelivery_why(input.end.stats);
+        let explained = moved.is_some() || zombie.is_some();
+        lines.extend(causes(m, (!explained).then_some(redelivery)));
         lines.extend(moved);
+        lines.extend(zombie);
     }
     lines.extend(eviction_between_copies(input, m));
     lines
@@ -421,9 +425,48 @@ fn eviction_between_copies(input: &CheckInput<'_>, m: &MsgLedger) -> Option<Stri
     ))
 }
 
+/// A write of message `key` that the storage accepted under a lease token
+/// below one a write had already carried (M12 without fencing): a zombie's.
+fn zombie_write(input: &CheckInput<'_>, key: MsgKey) -> Option<String> {
+    let &(time, actor, _, token, highest, _) = input
+        .ledger
+        .stale_writes
+        .iter()
+        .find(|w| w.2 == key && w.5)?;
+    Some(format!(
+        "why: {} wrote it at t={time} under lease token {token}, after a write under token \
+         {highest}: its lease had passed to a newer holder, and the storage accepted the old token",
+        input.name(actor)
+    ))
+}
+
+/// Why a record delivered again (no crash, rebalance or zombie
+/// explaining it) was: only the causes this run had the faults for.
+fn redelivery_why(stats: sim_core::Stats) -> &'static str {
+    match (stats.dropped > 0, stats.duplicated > 0) {
+        (false, false) => {
+            "why: a record was delivered again: its offset commit came after the broker's \
+             redelivery timeout"
+        }
+        (true, false) => {
+            "why: a record was delivered again: its offset commit was lost, or came after the \
+             broker's redelivery timeout"
+        }
+        (false, true) => {
+            "why: a record was delivered again: the network duplicated the delivery, or its \
+             offset commit came after the broker's redelivery timeout"
+        }
+        (true, true) => {
+            "why: a record was delivered again: its offset commit was lost or late, or the \
+             network duplicated the delivery"
+        }
+    }
+}
+
 /// Why a message was applied more than once, where the ledger shows it
-/// (`rebalanced`: a rebalance explains its redelivery).
-fn causes(m: &MsgLedger, rebalanced: bool) -> Vec<String> {
+/// (`redelivery`: why a record delivered again was, unless something else
+/// explains it).
+fn causes(m: &MsgLedger, redelivery: Option<&str>) -> Vec<String> {
     let mut why = Vec::new();
     if m.final_outcome() == SendOutcome::Failed && m.effect_count() > 0 {
         why.push("why: its operation was rolled back after its event had been published".into());
@@ -465,12 +508,12 @@ fn causes(m: &MsgLedger, rebalanced: bool) -> Vec<String> {
         why.push(format!("why: {}", again.why()));
     }
     let redelivered = m.deliveries.len() > m.appends.len();
-    if redelivered && m.crashes.is_empty() && m.txn_crossing.is_none() && !rebalanced {
-        why.push(
-            "why: a record was delivered again (an offset commit was lost or late, or the \
-             network duplicated the delivery)"
-                .into(),
-        );
+    if let Some(why_again) = redelivery
+        && redelivered
+        && m.crashes.is_empty()
+        && m.txn_crossing.is_none()
+    {
+        why.push(why_again.into());
     }
     if m.compensations > 0 {
         why.push(

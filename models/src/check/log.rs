@@ -69,6 +69,9 @@ pub fn no_duplicate_append(input: &CheckInput<'_>) -> Status {
             let what = format!("appended {}× at {}", m.appends.len(), at.join(", "));
             let mut v = violation(input, CheckId::C4, *key, m, &what);
             v.cause = m.reappended().map_or("appended again", Reappended::cause);
+            if let Some(again) = m.reappended() {
+                v.story.push(format!("hint: {}", again.remedy()));
+            }
             v
         })
         .collect();
@@ -136,8 +139,8 @@ pub fn fencing(input: &CheckInput<'_>) -> Status {
                 input.name(actor)
             ),
             story: vec![
-                "why: its writer's lease had passed to another consumer while it was paused; \
-                 the storage does not check tokens"
+                "why: its writer's lease had passed to a newer holder, and the storage \
+                 accepted the old token"
                     .into(),
             ],
             crash_point: None,
@@ -206,6 +209,7 @@ mod tests {
         let write = |seq, token, highest, accepted| {
             let obs = Obs::TokenWrite {
                 key: key(seq),
+                writer: ActorId(2),
                 token,
                 highest,
                 accepted,
@@ -222,6 +226,10 @@ mod tests {
         };
         assert_eq!(v.len(), 1);
         assert!(v[0].summary.contains("lease token 1"), "{}", v[0].summary);
+        assert!(
+            v[0].summary.contains("by consumer-1"),
+            "the writer, not the storage"
+        );
     }
 
     #[test]
@@ -229,6 +237,7 @@ mod tests {
         let write = |seq, token, highest| {
             let obs = Obs::TokenWrite {
                 key: key(seq),
+                writer: ActorId(2),
                 token,
                 highest,
                 accepted: token >= highest,

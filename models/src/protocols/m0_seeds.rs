@@ -84,6 +84,7 @@ pub static NAIVE: Seeds = Seeds {
         ],
         producer_crash_points: &[],
         remedy: "M0-atomic (or M4) writes the effect and the status in one transaction",
+        outside_claim: &[],
     },
 };
 
@@ -106,6 +107,7 @@ pub static ATOMIC: Seeds = Seeds {
         ],
         producer_crash_points: &[],
         remedy: "keep a recovery worker running so that stuck messages are compensated",
+        outside_claim: &[],
     },
 };
 

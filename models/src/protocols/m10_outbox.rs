@@ -57,6 +57,7 @@ pub static OUTBOX: Outbox = Outbox {
         consumer_crash_points: &[AFTER_EFFECT_BEFORE_OFFSET_COMMIT],
         producer_crash_points: &[AFTER_PUBLISH_BEFORE_MARK_SENT],
         remedy: "keep the inbox: the outbox publishes at least once",
+        outside_claim: &[],
     },
 };
 
@@ -77,6 +78,7 @@ pub static PLAIN: Outbox = Outbox {
         consumer_crash_points: &[AFTER_EFFECT_BEFORE_OFFSET_COMMIT],
         producer_crash_points: &[AFTER_PUBLISH_BEFORE_MARK_SENT],
         remedy: "M10: put an inbox (M4) downstream of the outbox",
+        outside_claim: &[],
     },
 };
 

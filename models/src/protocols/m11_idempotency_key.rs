@@ -60,6 +60,7 @@ pub static M11: IdempotencyKey = IdempotencyKey {
         consumer_crash_points: &[AFTER_EFFECT_BEFORE_OFFSET_COMMIT],
         producer_crash_points: &[],
         remedy: "one fresh key per distinct request, kept longer than any retry can take",
+        outside_claim: &[],
     },
 };
 

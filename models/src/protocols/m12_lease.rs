@@ -83,6 +83,7 @@ pub static FENCED: Lease = Lease {
         consumer_crash_points: &[BEFORE_WRITE],
         producer_crash_points: &[],
         remedy: "add an inbox (M4) at the storage for exactly-once effects",
+        outside_claim: &[],
     },
 };
 
@@ -103,6 +104,7 @@ pub static UNFENCED: Lease = Lease {
         consumer_crash_points: &[BEFORE_WRITE],
         producer_crash_points: &[],
         remedy: "M12: make the storage check a fencing token",
+        outside_claim: &[FaultClass::Pause],
     },
 };
 

@@ -54,6 +54,7 @@ pub static M1: AtMostOnce = AtMostOnce {
         consumer_crash_points: &[AFTER_OFFSET_COMMIT_BEFORE_EFFECT],
         producer_crash_points: &[],
         remedy: "M2 (retry, process, then offset commit) never loses; M4 adds dedup",
+        outside_claim: &[],
     },
 };
 

@@ -45,6 +45,7 @@ pub static M2: AtLeastOnce = AtLeastOnce {
         consumer_crash_points: &[AFTER_EFFECT_BEFORE_OFFSET_COMMIT],
         producer_crash_points: &[],
         remedy: "M4 (inbox) records the message id in the same transaction as the effect",
+        outside_claim: &[],
     },
 };
 

@@ -54,6 +54,7 @@ pub static M2_SET: SetHandler = SetHandler {
         consumer_crash_points: &[AFTER_EFFECT_BEFORE_OFFSET_COMMIT],
         producer_crash_points: &[],
         remedy: "M4 (inbox): record each message id with its effect, so a retry never re-runs",
+        outside_claim: &[],
     },
 };
 

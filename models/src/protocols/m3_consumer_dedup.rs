@@ -36,6 +36,7 @@ use sim_core::{Step, Store};
 use super::NETWORK_FAULTS;
 use super::{Gate, Hints, ModelInfo, Protocol, Record, apply_effect};
 use crate::roles::ConsumerDb;
+use crate::vocab::FaultClass;
 use crate::vocab::{CheckId, IdSet};
 
 /// Crashed after the effect, before the id was added to the seen-set: the
@@ -94,6 +95,7 @@ pub static DURABLE: ConsumerDedup = ConsumerDedup {
         ],
         producer_crash_points: &[],
         remedy: "M4 (inbox) records the id in the same transaction as the effect",
+        outside_claim: &[FaultClass::Crash],
     },
 };
 
@@ -117,6 +119,7 @@ pub static MEMORY: ConsumerDedup = ConsumerDedup {
         ],
         producer_crash_points: &[],
         remedy: "keep the seen-set durable and write it with the effect (M4)",
+        outside_claim: &[FaultClass::Crash],
     },
 };
 

@@ -54,6 +54,7 @@ pub static INBOX: Inbox = Inbox {
         consumer_crash_points: &[AFTER_EFFECT_BEFORE_OFFSET_COMMIT],
         producer_crash_points: &[],
         remedy: "keep the message id stable across retries (the producer's key, not a fresh id)",
+        outside_claim: &[],
     },
 };
 
@@ -82,6 +83,7 @@ pub static EXTERNAL: Inbox = Inbox {
         producer_crash_points: &[],
         remedy: "pass the message id to the service as an idempotency key (M11), or keep the \
              effect in the database transaction (M4)",
+        outside_claim: &[],
     },
 };
 

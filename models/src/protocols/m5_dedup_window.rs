@@ -66,6 +66,7 @@ pub static M5: DedupWindow = DedupWindow {
         producer_crash_points: &[],
         remedy: "keep dedup state for longer than any retry can take (M4 never forgets), or \
              bound retries by the window",
+        outside_claim: &[],
     },
 };
 

@@ -33,6 +33,7 @@ use sim_core::{Step, Store};
 use super::{AFTER_EFFECT_BEFORE_OFFSET_COMMIT, Gate, Knob, ModelInfo, Protocol, Record, Wiring};
 use super::{NETWORK_FAULTS, m2_at_least_once};
 use crate::roles::{ConsumerDb, Source};
+use crate::vocab::FaultClass;
 use crate::vocab::{CheckId, IdSet};
 
 /// The producer crashed while waiting for an ack: it restarts with a new
@@ -75,6 +76,7 @@ pub static M6: IdempotentProducer = IdempotentProducer {
         producer_crash_points: &[AFTER_SEND_BEFORE_ACK],
         remedy: "a stable transactional.id (fenced epochs, M7) across restarts, at most 5 in \
              flight, and an inbox (M4) at the consumer",
+        outside_claim: &[FaultClass::Crash],
     },
 };
 

@@ -153,6 +153,7 @@ pub static TRANSACTIONAL: Transactions = Transactions {
         consumer_crash_points: CRASH_POINTS,
         producer_crash_points: &[],
         remedy: "keep every effect inside the Kafka transaction",
+        outside_claim: &[],
     },
 };
 
@@ -183,6 +184,7 @@ pub static PRE_KIP_890: Transactions = Transactions {
         consumer_crash_points: CRASH_POINTS,
         producer_crash_points: &[],
         remedy: "M7: bump the epoch at every transaction end (KIP-890)",
+        outside_claim: &[],
     },
 };
 
@@ -204,6 +206,7 @@ pub static READ_UNCOMMITTED: Transactions = Transactions {
         consumer_crash_points: CRASH_POINTS,
         producer_crash_points: &[],
         remedy: "M7: set isolation.level=read_committed",
+        outside_claim: &[],
     },
 };
 
@@ -238,6 +241,7 @@ pub static UNFENCED: Transactions = Transactions {
         producer_crash_points: &[],
         remedy: "M7: one transactional.id per input partition, or offsets sent with the \
              group's metadata (KIP-447)",
+        outside_claim: &[FaultClass::Rebalance],
     },
 };
 
@@ -262,6 +266,7 @@ pub static EXTERNAL: Transactions = Transactions {
         producer_crash_points: &[],
         remedy: "make the call idempotent (an idempotency key, M11), or call it from a consumer \
              of the output topic with an inbox (M4)",
+        outside_claim: &[],
     },
 };
 

@@ -101,6 +101,7 @@ pub static TWO_PHASE: Checkpoint = Checkpoint {
         ],
         producer_crash_points: &[],
         remedy: "a sink transaction timeout well above checkpoint plus restart time",
+        outside_claim: &[],
     },
 };
 
@@ -122,6 +123,7 @@ pub static AT_LEAST_ONCE: Checkpoint = Checkpoint {
         consumer_crash_points: &[AFTER_EFFECT_BEFORE_CHECKPOINT],
         producer_crash_points: &[],
         remedy: "M8: a two-phase-commit sink",
+        outside_claim: &[],
     },
 };
 

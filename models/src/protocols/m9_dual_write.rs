@@ -64,6 +64,7 @@ pub static DUAL_WRITE: DualWrite = DualWrite {
         producer_crash_points: &[AFTER_DB_COMMIT_BEFORE_PUBLISH],
         remedy: "M10 writes the event into an outbox in the business transaction; a relay \
              publishes it",
+        outside_claim: &[],
     },
 };
 
@@ -86,6 +87,7 @@ pub static REVERSE: DualWrite = DualWrite {
         consumer_crash_points: &[AFTER_EFFECT_BEFORE_OFFSET_COMMIT],
         producer_crash_points: &[AFTER_PUBLISH_BEFORE_DB_COMMIT],
         remedy: "M10 writes the event into an outbox in the business transaction",
+        outside_claim: &[],
     },
 };
 

@@ -769,6 +769,11 @@ pub struct ModelInfo {
     pub producer_crash_points: &'static [&'static str],
     /// A model that avoids its failures, for hints.
     pub remedy: &'static str,
+    /// Faults its claim leaves out, as its guarantee says ("against
+    /// duplicates, not against crashes"): a violation that one of them
+    /// caused does not break its promise. Empty when the claim is meant
+    /// to hold under every fault, even where it does not (M0-naive).
+    pub outside_claim: &'static [FaultClass],
 }
 
 impl ModelInfo {
@@ -789,6 +794,7 @@ impl ModelInfo {
             consumer_crash_points: &[],
             producer_crash_points: &[],
             remedy: "",
+            outside_claim: &[],
         }
     }
 }

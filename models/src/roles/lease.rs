@@ -120,6 +120,7 @@ impl Broker {
         let accepted = !fencing || token >= highest;
         ctx.observe(Obs::TokenWrite {
             key,
+            writer,
             token,
             highest,
             accepted,

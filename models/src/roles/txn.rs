@@ -186,7 +186,7 @@ impl Broker {
         let p = partition as usize;
         let l = self.txn_log(p, task);
         let owner = self.owner_or_fenced(db.get(), ctx, (partition, task), Some(key));
-        if !owner || !self.admitted(db.get(), ctx, l, key, epoch) {
+        if !owner || !self.admitted(db.get(), ctx, (l, task), key, epoch) {
             ctx.send(task, Msg::TxnFenced { key, tag });
             return;
         }
@@ -250,7 +250,7 @@ impl Broker {
             ctx.send(task, end_ack(end, epoch));
             return;
         }
-        if !self.admitted(db.get(), ctx, l, end.key, end.epoch) {
+        if !self.admitted(db.get(), ctx, (l, task), end.key, end.epoch) {
             let fenced = Msg::TxnFenced {
                 key: end.key,
                 tag: end.tag,
@@ -331,13 +331,14 @@ impl Broker {
         }
     }
 
-    /// Whether a request of `epoch` is current for transactional id `l`
-    /// (fencing); observed as a write under a token, for C13.
+    /// Whether a request of `epoch` from `writer` is current for
+    /// transactional id `l` (fencing); observed as a write under a token,
+    /// for C13.
     fn admitted<C: Choices>(
         &self,
         db: &BrokerDb,
         ctx: &mut Ctx<'_, Node, C>,
-        l: usize,
+        (l, writer): (usize, ActorId),
         key: MsgKey,
         epoch: u32,
     ) -> bool {
@@ -345,6 +346,7 @@ impl Broker {
         let accepted = epoch >= current;
         ctx.observe(Obs::TokenWrite {
             key,
+            writer,
             token: u64::from(epoch),
             highest: u64::from(current),
             accepted,
