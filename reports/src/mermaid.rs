@@ -30,7 +30,8 @@ pub fn render(events: &[Event], names: &[String], subject: Option<&str>) -> Stri
         }
         let relevant = match subject {
             Some(k) => e.msg.as_deref() == Some(k) || matches!(e.kind, Kind::Crash | Kind::Restart),
-            None => e.kind.is_network(),
+            // No violation: the run's first datagrams, as they arrive.
+            None => e.kind.is_network() || e.kind == Kind::Deliver,
         };
         if relevant && let Some(line) = line(e) {
             wrap_violation(&mut out, e, &line);
@@ -64,13 +65,17 @@ fn line(e: &Event) -> Option<String> {
         Kind::Deliver => format!("A{p}->>A{a}: {what}"),
         Kind::DeliverToCrashed => format!("A{p}-xA{a}: {what} (arrived while down)"),
         Kind::Lost | Kind::Cut => format!("A{a}-xA{p}: {what} (lost)"),
-        Kind::Dup => format!("A{a}-->>A{p}: dup {what}"),
+        // The copy arrives as its own delivery: a note, not a third arrow.
+        Kind::Dup => format!("Note over A{a},A{p}: the network copied {what}: it arrives twice"),
         Kind::Crash => format!("Note over A{a}: CRASH at {}", label(&e.detail)),
         Kind::Restart => format!("Note over A{a}: RESTART from durable state"),
         Kind::Effect => format!(
-            "Note right of A{a}: effect #{} of {}",
-            e.effect.unwrap_or(0),
-            label(e.msg.as_deref().unwrap_or("?"))
+            "Note right of A{a}: {}",
+            label(&format!(
+                "effect #{} of {}",
+                e.effect.unwrap_or(0),
+                e.msg.as_deref().unwrap_or("?")
+            ))
         ),
         Kind::SinkAbort => format!(
             "Note over A{a}: the sink ABORTED the staged transaction of {}",
@@ -92,6 +97,32 @@ fn label(text: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn an_effect_number_is_escaped_and_a_network_copy_is_a_note() {
+        let event = |kind, detail: &str| Event {
+            step: 0,
+            time_us: 0,
+            actor: "consumer-1".into(),
+            lane: 2,
+            peer: Some("broker".into()),
+            peer_lane: Some(1),
+            kind,
+            msg: Some("p1#3".into()),
+            detail: detail.into(),
+            trace_id: None,
+            cause: None,
+            effect: Some(1),
+            clock: Vec::new(),
+            violates: Vec::new(),
+            state: std::collections::BTreeMap::new(),
+            law: Vec::new(),
+        };
+        let effect = line(&event(Kind::Effect, "")).unwrap();
+        assert_eq!(effect, "Note right of A2: effect #35;1 of p1#35;3");
+        let copy = line(&event(Kind::Dup, "Produce")).unwrap();
+        assert!(copy.starts_with("Note over A2,A1:"), "{copy}");
+    }
 
     #[test]
     fn labels_escape_what_mermaid_would_parse() {
