@@ -24,7 +24,9 @@
 
 use sim_core::{Step, Store};
 
-use super::{EXACTLY_ONCE_CLAIMS, Gate, ModelInfo, Protocol, Record, Wiring, apply_effect};
+use super::{
+    CrashCause, EXACTLY_ONCE_CLAIMS, Gate, Hints, ModelInfo, Protocol, Record, Wiring, apply_effect,
+};
 use crate::history::Obs;
 use crate::roles::{ConsumerDb, RowStatus};
 use crate::vocab::{CheckId, FaultClass, IdSet, MsgKey};
@@ -211,6 +213,19 @@ impl Protocol for Seeds {
         gate: &mut dyn Gate,
     ) {
         compensate(db, only, gate);
+    }
+
+    fn hints(&self) -> Hints {
+        Hints {
+            lost_effect: Some(CrashCause {
+                at: AFTER_CLAIM_BEFORE_EFFECT,
+                why: "its consumer crashed after claiming it (status processing) and before \
+                      the effect; when the record came again the row still read processing, \
+                      so the consumer skipped it and committed its offset, and only the \
+                      recovery worker's compensation returns such a row to unprocessed",
+            }),
+            ..Hints::DEFAULT
+        }
     }
 
     /// Every row left `unprocessed` is processed at once.
