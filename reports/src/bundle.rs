@@ -112,24 +112,53 @@ impl Rendered {
         svg::ledger::render(&rec.report.ledger, &flagged, theme)
     }
 
-    /// The Mermaid diagram of the first violation's message.
-    pub fn mermaid(&self, rec: &Recording) -> String {
-        let subject = self.explanations.iter().find_map(|x| x.subject.as_deref());
-        mermaid::render(&self.events, &rec.report.names, subject)
+    /// The first violation that names a message, its message, and per
+    /// event whether it is in that violation's causal slice: the
+    /// message's own events (its datagrams too) and the other steps of its
+    /// story, read from happens-before (a crash, a pause, a rebalance, the
+    /// recovery worker's request), with the send of every kept delivery so
+    /// that its arrow is drawn.
+    fn slice(&self) -> Option<(&str, Vec<bool>)> {
+        let x = self.explanations.iter().find(|x| x.subject.is_some())?;
+        let subject = x.subject.as_deref()?;
+        let mut keep: Vec<bool> = self
+            .events
+            .iter()
+            .map(|e| e.msg.as_deref() == Some(subject))
+            .collect();
+        for (step, _) in &x.steps {
+            if let Some(k) = keep.get_mut(*step) {
+                *k = true;
+            }
+        }
+        for i in 0..keep.len() {
+            let e = &self.events[i];
+            if keep[i]
+                && e.kind == events::Kind::Deliver
+                && let Some(send) = e.cause.filter(|&c| c < keep.len())
+            {
+                keep[send] = true;
+            }
+        }
+        Some((subject, keep))
     }
 
-    /// The space-time picture of the first violation's message alone (its
-    /// datagrams, appends, effects, and every crash and restart), or `None`
-    /// when no violation names a message.
+    /// The Mermaid diagram of the first violation's causal slice (see
+    /// [`Rendered::slice`]), or of the run's first datagrams.
+    pub fn mermaid(&self, rec: &Recording) -> String {
+        let slice = self.slice();
+        mermaid::render(
+            &self.events,
+            &rec.report.names,
+            slice.as_ref().map(|(_, keep)| keep.as_slice()),
+        )
+    }
+
+    /// The space-time picture of the first violation's causal slice (see
+    /// [`Rendered::slice`]), or `None` when no violation names a message.
     pub fn counterexample(&self, rec: &Recording, theme: Theme) -> Option<String> {
-        let subject = self
-            .explanations
-            .iter()
-            .find_map(|x| x.subject.as_deref())?;
-        let keep = |e: &Event| {
-            e.msg.as_deref() == Some(subject)
-                || matches!(e.kind, events::Kind::Crash | events::Kind::Restart)
-        };
+        let (subject, kept) = self.slice()?;
+        let keep = |e: &Event| kept.get(e.step).copied().unwrap_or(false);
         let renumbered: BTreeMap<usize, usize> = self
             .events
             .iter()

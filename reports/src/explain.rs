@@ -208,9 +208,10 @@ fn story(events: &[Event], hb: &Causality, check: CheckId, key: &str) -> Vec<(us
 /// knew about m), and the pauses of actors that handled m while m was in
 /// play (a pause held m up). Lost datagrams of other messages, and crashes elsewhere
 /// while handling other messages, are left out: they are causally before
-/// the violation only through later, unrelated traffic. The restart after
-/// a kept crash is kept too, even past the violation, so a crash is never
-/// left hanging.
+/// the violation only through later, unrelated traffic. The request that
+/// made a kept compensation happen (the recovery worker's) is kept. The
+/// restart after a kept crash is kept too, even past the violation, so a
+/// crash is never left hanging.
 fn chosen(events: &[Event], hb: &Causality, check: CheckId, key: &str) -> Vec<bool> {
     let about = |e: &Event| e.msg.as_deref() == Some(key) && e.kind != Kind::LawDiffers;
     let rests_on = premises(events, check, key);
@@ -257,6 +258,17 @@ fn chosen(events: &[Event], hb: &Causality, check: CheckId, key: &str) -> Vec<bo
     for (i, e) in events.iter().enumerate() {
         if e.kind == Kind::Assign && rebalanced.contains(&e.time_us) {
             keep[i] = true;
+        }
+    }
+    // What made a kept event about m happen when it was not m's own
+    // traffic: the recovery worker's request behind a compensation.
+    for i in 0..events.len() {
+        let asked = |c: usize| events[c].kind == Kind::Deliver && events[c].msg.is_none();
+        if keep[i]
+            && events[i].kind == Kind::Compensate
+            && let Some(c) = events[i].cause.filter(|&c| asked(c))
+        {
+            keep[c] = true;
         }
     }
     let mut down: BTreeSet<usize> = BTreeSet::new();
@@ -474,6 +486,9 @@ fn tell(e: &Event) -> Option<String> {
             e.detail
         ),
         Kind::Restart => "restarted from durable state".into(),
+        // A request about no message, kept for what it made happen (see
+        // `chosen`).
+        Kind::Deliver if e.msg.is_none() => format!("received {variant} from {peer}"),
         Kind::Send | Kind::Deliver | Kind::Timer => return None,
     })
 }

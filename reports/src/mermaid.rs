@@ -10,10 +10,10 @@ use crate::events::{Event, Kind};
 /// Lines drawn at most.
 const LINES_MAX: usize = 60;
 
-/// The diagram of the events about `subject` (or the first datagrams of the
-/// run when there is none), with `autonumber`, `-x` for lost datagrams and
-/// notes for crashes, restarts and effects.
-pub fn render(events: &[Event], names: &[String], subject: Option<&str>) -> String {
+/// The diagram of the events `slice` keeps (per event; `None`: the first
+/// datagrams of the run), with `autonumber`, `-x` for lost datagrams and
+/// notes for crashes, restarts, pauses, rebalances and effects.
+pub fn render(events: &[Event], names: &[String], slice: Option<&[bool]>) -> String {
     let mut out = String::from(
         "%% What happened, in order. Timing is not shown: Mermaid draws every arrow\n\
          %% flat, so delays and overtaking are invisible (see spacetime.svg).\n\
@@ -28,8 +28,8 @@ pub fn render(events: &[Event], names: &[String], subject: Option<&str>) -> Stri
             out.push_str("    Note over A0: … more events not drawn (see events.jsonl)\n");
             break;
         }
-        let relevant = match subject {
-            Some(k) => e.msg.as_deref() == Some(k) || matches!(e.kind, Kind::Crash | Kind::Restart),
+        let relevant = match slice {
+            Some(keep) => keep.get(e.step).copied().unwrap_or(false),
             // No violation: the run's first datagrams, as they arrive.
             None => e.kind.is_network() || e.kind == Kind::Deliver,
         };
@@ -69,6 +69,14 @@ fn line(e: &Event) -> Option<String> {
         Kind::Dup => format!("Note over A{a},A{p}: the network copied {what}: it arrives twice"),
         Kind::Crash => format!("Note over A{a}: CRASH at {}", label(&e.detail)),
         Kind::Restart => format!("Note over A{a}: RESTART from durable state"),
+        Kind::Pause => format!("Note over A{a}: PAUSED"),
+        Kind::Resume => format!("Note over A{a}: RESUMED"),
+        Kind::Rebalance => format!("Note over A{a}: LOST ITS PARTITIONS (rebalance)"),
+        Kind::Assign => format!("Note over A{a}: assigned {}", label(&e.detail)),
+        Kind::Compensate => format!(
+            "Note over A{a}: {} back to unprocessed",
+            label(e.msg.as_deref().unwrap_or("?"))
+        ),
         Kind::Effect => format!(
             "Note right of A{a}: {}",
             label(&format!(

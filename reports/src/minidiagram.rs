@@ -96,12 +96,13 @@ fn row(e: &Event, lanes: &[usize], down: &BTreeSet<usize>) -> (String, String) {
         Kind::LawDiffers => ('≠', "law differs".to_string()),
         Kind::SinkAbort => ('✕', "sink ABORTED staged txn".to_string()),
         Kind::DeliverToCrashed => ('✕', format!("{variant} to the crashed")),
+        Kind::Deliver => ('▶', variant.to_string()),
         Kind::Lost | Kind::Cut | Kind::Dup => ('✕', format!("{} {variant}", e.kind.word())),
         _ => ('·', e.kind.word().to_string()),
     };
     let datagram = matches!(
         e.kind,
-        Kind::Lost | Kind::Cut | Kind::Dup | Kind::DeliverToCrashed
+        Kind::Lost | Kind::Cut | Kind::Dup | Kind::DeliverToCrashed | Kind::Deliver
     );
     if let (true, Some(from), Some(to)) = (datagram, col(e.lane), e.peer_lane.and_then(col)) {
         network(&mut cells, from, to, e.kind);
@@ -112,11 +113,11 @@ fn row(e: &Event, lanes: &[usize], down: &BTreeSet<usize>) -> (String, String) {
 }
 
 /// A datagram from column `from` towards `to`: a lost one stops mid-way in
-/// ✕, one that reached a crashed actor ends in ✕, a duplicate is dashed.
+/// ✕, one that reached a crashed actor ends in ✕, a duplicate is dashed, a
+/// delivery ends in an arrowhead.
 fn network(cells: &mut [char], from: usize, to: usize, kind: Kind) {
-    // A delivery to a crashed actor happens at the receiver: draw it from
-    // the sender.
-    let (from, to) = if kind == Kind::DeliverToCrashed {
+    // A delivery happens at the receiver: draw it from the sender.
+    let (from, to) = if matches!(kind, Kind::DeliverToCrashed | Kind::Deliver) {
         (to, from)
     } else {
         (from, to)
@@ -131,6 +132,8 @@ fn network(cells: &mut [char], from: usize, to: usize, kind: Kind) {
     cells[end] = match kind {
         Kind::Dup if right => '▷',
         Kind::Dup => '◁',
+        Kind::Deliver if right => '▶',
+        Kind::Deliver => '◀',
         _ => '✕',
     };
     cells[from] = if right { '├' } else { '┤' };
