@@ -95,6 +95,7 @@ impl Rendered {
     fn spacetime_of(&self, rec: &Recording, range: std::ops::Range<usize>, theme: Theme) -> String {
         svg::spacetime::render(
             "Space-time diagram",
+            svg::spacetime::Shows::Run,
             (&self.events, range),
             &rec.report.names,
             &self.callouts(),
@@ -183,6 +184,7 @@ impl Rendered {
             .collect();
         Some(svg::spacetime::render(
             &format!("Counterexample: what happened to {subject}"),
+            svg::spacetime::Shows::Slice,
             (
                 &focused,
                 events::window(&focused, svg::spacetime::EVENTS_MAX),

@@ -92,8 +92,21 @@ fn lane_x(lane: usize) -> u32 {
 /// `range` at most [`EVENTS_MAX`] of them, see [`crate::events::window`]) for actors
 /// `names`, under `heading`; `callouts` holds, by step, the sentence to put
 /// beside a violating event.
+/// What the picture shows, for what a collapsed gap says: a window of the
+/// whole run (nothing happened in a gap), or a causal slice (nothing of
+/// the slice happened; other events may have).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Shows {
+    /// Every event of a window of the run.
+    Run,
+    /// Only the events of one story.
+    Slice,
+}
+
+/// The picture of `range` of `events`.
 pub fn render(
     heading: &str,
+    shows: Shows,
     (events, range): (&[Event], std::ops::Range<usize>),
     names: &[String],
     callouts: &BTreeMap<usize, String>,
@@ -120,7 +133,7 @@ pub fn render(
     d.defs();
     d.title(heading, events.len(), &range);
     d.lifelines(names);
-    d.breaks(&breaks, width);
+    d.breaks(&breaks, width, shows);
     d.crashes();
     d.pauses();
     d.marks();
@@ -229,15 +242,22 @@ impl Drawing<'_> {
         }
     }
 
-    fn breaks(&mut self, breaks: &[(u32, u64)], width: u32) {
+    fn breaks(&mut self, breaks: &[(u32, u64)], width: u32, shows: Shows) {
+        let (title, word) = match shows {
+            Shows::Run => ("with nothing happening", "idle"),
+            Shows::Slice => (
+                "with nothing of this story (other events may have happened)",
+                "skipped (nothing of this story)",
+            ),
+        };
         for (y, idle) in breaks {
             let _ = writeln!(
                 self.svg,
-                "<g class=\"gap\"><title>{idle}ms with nothing happening, collapsed</title>\
+                "<g class=\"gap\"><title>{idle}ms {title}, collapsed</title>\
                  <path d=\"M{LEFT},{a} l10,-5 l10,10 l10,-10 l10,10 l10,-5\" fill=\"none\" \
                  stroke=\"#888\"/><line x1=\"{LEFT}\" y1=\"{y}\" x2=\"{w}\" y2=\"{y}\" \
                  stroke=\"#ccc\" stroke-dasharray=\"2,4\"/><text x=\"{t}\" y=\"{b}\" \
-                 fill=\"#666\" font-size=\"11\">≈ {idle}ms idle</text></g>",
+                 fill=\"#666\" font-size=\"11\">≈ {idle}ms {word}</text></g>",
                 idle = ms(*idle),
                 a = y,
                 w = width - RIGHT,
