@@ -273,7 +273,15 @@ pub fn files_shrunk(
     let r = Rendered::new(scenario, rec);
     let range = shown(&r.events, span);
     let healed = scenario.plan().faults_until.0;
-    let explain_txt = explain::render(&r.explanations);
+    let mut explain_txt = explain::render(&r.explanations);
+    let held = explain::held(scenario, &rec.report);
+    if !held.is_empty() {
+        explain_txt.push_str("\nWhy the claims held:\n");
+        for line in held {
+            explain_txt.push_str(&crate::text::wrap(&format!("  {line}"), "    "));
+            explain_txt.push('\n');
+        }
+    }
     let timeline_events = if span.is_some() {
         &r.events[range.clone()]
     } else {

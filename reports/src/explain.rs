@@ -17,8 +17,10 @@ use std::collections::BTreeSet;
 use std::fmt::Write as _;
 
 use models::check::{CheckId, Violation, Witness};
+use models::history::MsgLedger;
 use models::protocols::ModelInfo;
 use models::record::Recording;
+use models::run::RunReport;
 use models::scenario::Scenario;
 use models::vocab::FaultClass;
 
@@ -55,6 +57,115 @@ pub struct Explanation {
     pub hint: String,
     /// The story as a mini space-time diagram.
     pub diagram: String,
+}
+
+/// Why a run's claims held, read from its ledger: what came more than
+/// once and took effect once, which crashed handlers still took effect
+/// once, which stale writes and requests were refused. Empty when a
+/// claimed check was broken, or when no fault reached a message twice.
+pub fn held(scenario: &Scenario, report: &RunReport) -> Vec<String> {
+    let info = scenario.model().info();
+    if report
+        .violations()
+        .any(|(v, _)| info.claims.contains(&v.check))
+    {
+        return Vec::new();
+    }
+    let ledger = &report.ledger;
+    let mut lines = Vec::new();
+    let again: Vec<_> = ledger
+        .messages
+        .iter()
+        .filter(|(_, m)| m.effect_count() == 1 && (m.deliveries.len() > 1 || m.appends.len() > 1))
+        .collect();
+    if let Some((key, m)) = again.first() {
+        lines.push(format!(
+            "{} came more than once and took effect once{} (e.g. {key}: {}). {} \
+             absorbed the copies: {}.",
+            counted(again.len(), "message"),
+            if again.len() == 1 { "" } else { " each" },
+            copies(m),
+            info.code,
+            info.mechanism
+        ));
+    }
+    // A re-send appended once may only have replaced a lost request: said
+    // only where the broker can recognise re-sends.
+    let dedups = info.claims.contains(&CheckId::C4) || scenario.spec().broker.dedup_appends;
+    let resent: Vec<_> = ledger
+        .messages
+        .iter()
+        .filter(|(_, m)| dedups && m.attempts > 1 && m.appends.len() == 1)
+        .collect();
+    if let Some((key, m)) = resent.first() {
+        lines.push(format!(
+            "{} sent more than once and appended once{} (e.g. {key}: sent {}×): each \
+             re-send replaced a lost request or was recognised by the broker ({}: {}).",
+            counted(resent.len(), "message"),
+            if resent.len() == 1 { "" } else { " each" },
+            m.attempts,
+            info.code,
+            info.mechanism
+        ));
+    }
+    let survived: Vec<_> = ledger
+        .messages
+        .iter()
+        .filter(|(_, m)| m.effect_count() == 1)
+        .filter_map(|(key, m)| m.crashes.first().map(|c| (key, c)))
+        .collect();
+    if let Some((key, (_, actor, point))) = survived.first() {
+        lines.push(format!(
+            "{} crashed while handling {} and each still took effect once, e.g. {} at \
+             {point} while handling {key}.",
+            if survived.len() == 1 {
+                "A handler"
+            } else {
+                "Handlers"
+            },
+            counted(survived.len(), "message"),
+            report.names[actor.index()]
+        ));
+    }
+    let refused: Vec<_> = ledger.stale_writes.iter().filter(|w| !w.5).collect();
+    if let Some(&&(time, writer, key, token, highest, _)) = refused.first() {
+        lines.push(format!(
+            "{} under an old lease token refused, e.g. {}'s write of {key} under token \
+             {token} at t={time}, after token {highest}: fencing.",
+            counted(refused.len(), "write"),
+            report.names[writer.index()]
+        ));
+    }
+    if let Some((time, from, _)) = ledger.generation_fenced.first() {
+        lines.push(format!(
+            "{} of a consumer past its generation refused, e.g. {}'s at t={time}: the \
+             coordinator fenced it after the rebalance.",
+            counted(ledger.generation_fenced.len(), "request"),
+            report.names[from.index()]
+        ));
+    }
+    lines
+}
+
+/// How a message came more than once: its appends and their cause, its
+/// deliveries.
+fn copies(m: &MsgLedger) -> String {
+    let mut what = Vec::new();
+    if let Some(again) = m.reappended() {
+        what.push(format!("appended {}× ({})", m.appends.len(), again.cause()));
+    }
+    if m.deliveries.len() > 1 {
+        what.push(format!("delivered {}×", m.deliveries.len()));
+    }
+    what.join(", ")
+}
+
+fn counted(n: usize, what: &str) -> String {
+    if n == 1 {
+        format!("1 {what}")
+    } else {
+        format!("{n} {what}s")
+    }
 }
 
 /// Explain every violation of a recorded run (the first few per check).

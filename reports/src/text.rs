@@ -37,6 +37,13 @@ pub fn render_with(
     if let Some(why) = why {
         let _ = write!(out, "\nwhy, step by step\n{why}");
     }
+    let held = crate::explain::held(scenario, report);
+    if !held.is_empty() {
+        let _ = writeln!(out, "\nwhy the claims held");
+        for line in held {
+            let _ = writeln!(out, "{}", wrap(&format!("  {line}"), "    "));
+        }
+    }
     footer(&mut out, scenario, report, file);
     out
 }

@@ -152,3 +152,29 @@ fn the_sink_aborting_a_staged_transaction_is_an_event_and_in_the_story() {
         assert!(because.contains("timeout"), "{m}: {because}");
     }
 }
+
+/// A run whose claims held says why, from its own ledger; a re-send
+/// appended once is credited to the broker only where the broker can
+/// recognise one.
+#[test]
+fn a_run_whose_claims_held_says_why() {
+    let held = |file: &str| {
+        let (scenario, rec) = recorded(file);
+        reports::explain::held(&scenario, &rec.report).join("\n")
+    };
+    let fenced = held("scenarios/45-m12-fencing-refuses-the-zombie.ron");
+    assert!(
+        fenced.contains("under an old lease token refused"),
+        "{fenced}"
+    );
+    let atomic = held("scenarios/10-m0-atomic-holds.ron");
+    assert!(atomic.contains("took effect once each"), "{atomic}");
+    assert!(!atomic.contains("recognised by the broker"), "{atomic}");
+    let idempotent = held("scenarios/23-m6-idempotent-producer-absorbs-lost-acks.ron");
+    assert!(
+        idempotent.contains("recognised by the broker"),
+        "{idempotent}"
+    );
+    let broken = held("scenarios/09-m0-naive-crash-duplicates.ron");
+    assert!(broken.is_empty(), "a claim broke: {broken}");
+}
