@@ -144,8 +144,9 @@ impl Rendered {
         Some((subject, keep))
     }
 
-    /// The Mermaid diagram of the first violation's causal slice (see
-    /// [`Rendered::slice`]), or of the run's first datagrams.
+    /// The Mermaid diagram of the first violation's causal slice (the
+    /// message's own events and its story's other steps), or of the run's
+    /// first datagrams.
     pub fn mermaid(&self, rec: &Recording) -> String {
         let slice = self.slice();
         mermaid::render(
@@ -155,8 +156,9 @@ impl Rendered {
         )
     }
 
-    /// The space-time picture of the first violation's causal slice (see
-    /// [`Rendered::slice`]), or `None` when no violation names a message.
+    /// The space-time picture of the first violation's causal slice (the
+    /// message's own events and its story's other steps), or `None` when
+    /// no violation names a message.
     pub fn counterexample(&self, rec: &Recording, theme: Theme) -> Option<String> {
         let (subject, kept) = self.slice()?;
         let keep = |e: &Event| kept.get(e.step).copied().unwrap_or(false);
