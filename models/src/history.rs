@@ -197,6 +197,17 @@ pub enum Obs {
     /// The law probe ran on the state a consumer reached before processing a
     /// message (boxed: rare and large next to the other observations).
     Probe(Box<ProbeReport>),
+    // New variants go last: a variant's place is hashed into run digests.
+    /// The broker moved an unrenewed lease to another consumer with the
+    /// next token (M12).
+    LeaseMoved {
+        /// The holder whose lease ran out.
+        from: ActorId,
+        /// The new holder.
+        to: ActorId,
+        /// The new holder's token.
+        token: u64,
+    },
 }
 
 /// Which law a probe checked.
@@ -897,6 +908,8 @@ impl Builder {
                 self.ledger.rebalances.push(moved);
             }
             Obs::Probe(report) => self.add_probe(o, report),
+            // Told in stories; the checks read the token writes.
+            Obs::LeaseMoved { .. } => {}
         }
     }
 
@@ -1000,7 +1013,10 @@ pub fn subject(obs: &Obs) -> Option<MsgKey> {
         | Obs::Crashed { key, .. } => Some(*key),
         Obs::Probe(r) => Some(r.key),
         Obs::GenerationFenced { key, .. } => *key,
-        Obs::OffsetCommit { .. } | Obs::Evicted { .. } | Obs::Rebalance { .. } => None,
+        Obs::OffsetCommit { .. }
+        | Obs::Evicted { .. }
+        | Obs::Rebalance { .. }
+        | Obs::LeaseMoved { .. } => None,
     }
 }
 

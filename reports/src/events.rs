@@ -578,6 +578,16 @@ impl<'a> Builder<'a> {
                 ),
                 None,
             ),
+            Obs::LeaseMoved { from, to, token } => (
+                Kind::Assign,
+                None,
+                format!(
+                    "the lease, token {token}, to {} ({}'s ran out unrenewed)",
+                    self.name(to.index()),
+                    self.name(from.index())
+                ),
+                None,
+            ),
             Obs::Crashed { .. }
             | Obs::Evicted { .. }
             | Obs::TxnRead { .. }
@@ -623,6 +633,10 @@ impl<'a> Builder<'a> {
         };
         e.effect = effect;
         e.cause = trigger;
+        if let Obs::LeaseMoved { to, .. } = &o.obs {
+            e.peer = Some(self.name(to.index()));
+            e.peer_lane = Some(to.index());
+        }
         if let Obs::Probe(p) = &o.obs {
             e.law = p.failures.iter().map(LawView::from).collect();
         }

@@ -356,7 +356,12 @@ fn chosen(events: &[Event], hb: &Causality, check: CheckId, key: &str) -> Vec<bo
                 e.kind == Kind::Pause && handled.contains(&e.lane) && resumed_after(i, e.lane);
             // A rebalance that took m's partition from an actor holding m.
             let rebalance = e.kind == Kind::Rebalance && i > first && handled.contains(&e.lane);
-            (past[i] && (about(e) || crash)) || pause || rebalance
+            // A lease moved, while m was in play, to an actor that handled
+            // m (M12; a rebalance's assignment has no peer).
+            let lease = e.kind == Kind::Assign
+                && i > first
+                && e.peer_lane.is_some_and(|to| handled.contains(&to));
+            (past[i] && (about(e) || crash || lease)) || pause || rebalance
         })
         .collect();
     // With a kept rebalance, the assignment it made.

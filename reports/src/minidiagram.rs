@@ -92,6 +92,11 @@ fn row(e: &Event, lanes: &[usize], down: &BTreeSet<usize>) -> (String, String) {
         Kind::Pause => ('‖', "PAUSE".to_string()),
         Kind::Resume => ('▷', "resume".to_string()),
         Kind::Rebalance => ('⇄', "REBALANCE".to_string()),
+        // A lease moved (M12) names its new holder; a rebalance's
+        // assignment has no peer.
+        Kind::Assign if e.peer.is_some() => {
+            ('⇄', format!("lease → {}", e.peer.as_deref().unwrap_or("?")))
+        }
         Kind::Assign => ('⇄', "assign".to_string()),
         Kind::LawDiffers => ('≠', "law differs".to_string()),
         Kind::SinkAbort => ('✕', "sink ABORTED staged txn".to_string()),

@@ -96,10 +96,13 @@ impl Broker {
         if ctx.clock().since(v.lease.renewed) < l.duration {
             return;
         }
+        let from = l.holders[db.get().lease.holder];
         db.transaction(|d| {
             d.lease.holder = 1 - d.lease.holder;
             d.lease.token += 1;
         });
+        let (to, token) = (l.holders[db.get().lease.holder], db.get().lease.token);
+        ctx.observe(Obs::LeaseMoved { from, to, token });
         v.lease.renewed = ctx.clock();
         self.redeliver_all(db.get(), v, ctx);
     }
