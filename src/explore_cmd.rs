@@ -61,16 +61,8 @@ pub fn explore(args: &ExploreArgs) -> u8 {
         depth: args.depth,
         states: args.states,
         memory: models::scenario::memory::budget(),
-        timing: if args.untimed {
-            Timing::Untimed
-        } else {
-            Timing::Timed
-        },
-        order: if args.dfs {
-            Order::DepthFirst
-        } else {
-            Order::BreadthFirst
-        },
+        timing: Timing::untimed_if(args.untimed),
+        order: Order::depth_first_if(args.dfs),
         copies: args.copies,
         threads: args.threads,
     };

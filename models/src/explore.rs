@@ -49,6 +49,17 @@ pub enum Order {
     DepthFirst,
 }
 
+impl Order {
+    /// Depth-first when asked (`--dfs`), else breadth-first.
+    pub fn depth_first_if(dfs: bool) -> Order {
+        if dfs {
+            Order::DepthFirst
+        } else {
+            Order::BreadthFirst
+        }
+    }
+}
+
 /// What the search may cover.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct Bounds {

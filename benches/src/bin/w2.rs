@@ -99,16 +99,8 @@ fn main() -> ExitCode {
         depth: None,
         states: args.states,
         memory: args.memory_gb << 30,
-        timing: if args.untimed {
-            Timing::Untimed
-        } else {
-            Timing::Timed
-        },
-        order: if args.dfs {
-            Order::DepthFirst
-        } else {
-            Order::BreadthFirst
-        },
+        timing: Timing::untimed_if(args.untimed),
+        order: Order::depth_first_if(args.dfs),
         copies: Some(args.max_copies),
         threads: usize::from(args.threads),
     });

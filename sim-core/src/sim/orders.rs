@@ -31,6 +31,17 @@ pub enum Timing {
     Untimed,
 }
 
+impl Timing {
+    /// Untimed when asked (`--untimed`), else timed.
+    pub fn untimed_if(untimed: bool) -> Timing {
+        if untimed {
+            Timing::Untimed
+        } else {
+            Timing::Timed
+        }
+    }
+}
+
 /// A datagram's delivery window.
 #[derive(Clone, Copy, Debug)]
 pub(crate) struct Window {
