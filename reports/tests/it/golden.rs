@@ -167,6 +167,11 @@ fn a_run_whose_claims_held_says_why() {
         fenced.contains("under an old lease token refused"),
         "{fenced}"
     );
+    let transactions = held("scenarios/30-m7-transactions-hold.ron");
+    assert!(
+        transactions.contains("under an old producer epoch refused"),
+        "{transactions}"
+    );
     let atomic = held("scenarios/10-m0-atomic-holds.ron");
     assert!(atomic.contains("took effect once each"), "{atomic}");
     assert!(!atomic.contains("recognised by the broker"), "{atomic}");
