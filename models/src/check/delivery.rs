@@ -349,7 +349,7 @@ pub fn story(input: &CheckInput<'_>, key: MsgKey, m: &MsgLedger) -> Vec<String> 
         let zombie = zombie_write(input, key);
         let redelivery = redelivery_why(input.end.stats);
         let explained = moved.is_some() || zombie.is_some();
-        lines.extend(causes(m, (!explained).then_some(redelivery)));
+        lines.extend(causes(m, (!explained).then_some(redelivery.as_str())));
         lines.extend(moved);
         lines.extend(zombie);
     }
@@ -442,25 +442,17 @@ fn zombie_write(input: &CheckInput<'_>, key: MsgKey) -> Option<String> {
 
 /// Why a record delivered again (no crash, rebalance or zombie
 /// explaining it) was: only the causes this run had the faults for.
-fn redelivery_why(stats: sim_core::Stats) -> &'static str {
-    match (stats.dropped > 0, stats.duplicated > 0) {
-        (false, false) => {
-            "why: a record was delivered again: its offset commit came after the broker's \
-             redelivery timeout"
-        }
-        (true, false) => {
-            "why: a record was delivered again: its offset commit was lost, or came after the \
-             broker's redelivery timeout"
-        }
-        (false, true) => {
-            "why: a record was delivered again: the network duplicated the delivery, or its \
-             offset commit came after the broker's redelivery timeout"
-        }
+fn redelivery_why(stats: sim_core::Stats) -> String {
+    let late = "its offset commit came after the broker's redelivery timeout";
+    let how = match (stats.dropped > 0, stats.duplicated > 0) {
+        (false, false) => late.to_string(),
+        (true, false) => format!("its offset commit was lost, or {late}"),
+        (false, true) => format!("the network duplicated the delivery, or {late}"),
         (true, true) => {
-            "why: a record was delivered again: its offset commit was lost or late, or the \
-             network duplicated the delivery"
+            "its offset commit was lost or late, or the network duplicated the delivery".into()
         }
-    }
+    };
+    format!("why: a record was delivered again: {how}")
 }
 
 /// Why a message was applied more than once, where the ledger shows it

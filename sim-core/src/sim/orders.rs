@@ -174,7 +174,7 @@ impl<E> Orders<E> {
                 continue;
             }
             enabled.push(Next { index: i, place });
-            if let Some(late) = self.latest_place(i, others) {
+            if let Some(late) = self.latest_place(i, place, others) {
                 enabled.push(Next {
                     index: i,
                     place: late,
@@ -186,9 +186,14 @@ impl<E> Orders<E> {
     }
 
     /// The latest place datagram `i` may take, when it is later than its
-    /// earliest: on its delay grid, within its window, and before `others`
-    /// (the least latest place of the other waiting events).
-    fn latest_place(&self, i: usize, others: Option<(SimTime, u64)>) -> Option<(SimTime, u64)> {
+    /// `earliest`: on its delay grid, within its window, and before
+    /// `others` (the least latest place of the other waiting events).
+    fn latest_place(
+        &self,
+        i: usize,
+        earliest: (SimTime, u64),
+        others: Option<(SimTime, u64)>,
+    ) -> Option<(SimTime, u64)> {
         let w = &self.waiting[i];
         let window = w.window?;
         let step = window.step.max(1);
@@ -204,7 +209,6 @@ impl<E> Orders<E> {
             limit = limit.min(SimTime(before));
         }
         let late = SimTime(w.at.0 + limit.0.checked_sub(w.at.0)? / step * step);
-        let earliest = self.earliest(i);
         (late > earliest.0).then_some((late, w.seq))
     }
 
