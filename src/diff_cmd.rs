@@ -129,12 +129,15 @@ struct Steps {
 /// The steps of a folder's `events.jsonl`.
 fn events(dir: &str) -> Result<Steps, String> {
     let path = Path::new(dir).join(EVENTS_JSONL);
-    let text = std::fs::read_to_string(&path).map_err(|e| {
+    let missing = || {
         format!(
-            "cannot read {} ({e}); re-render the folder with `eosim report {dir}`",
+            "cannot read {}: no such file; re-render the folder with `eosim report {dir}`",
             path.display()
         )
-    })?;
+    };
+    let bytes = crate::runfolder::read_stored(Path::new(dir), EVENTS_JSONL, u64::MAX)?
+        .ok_or_else(missing)?;
+    let text = String::from_utf8_lossy(&bytes);
     let mut steps = Steps {
         lines: Vec::new(),
         traced: 0,

@@ -27,7 +27,7 @@ use reports::bundle;
 use reports::svg::Theme;
 use serde_json::Value;
 
-use crate::runfolder::{EVENTS, REPRO, SCENARIO, VERDICT};
+use crate::runfolder::{EVENTS, REPRO, SCENARIO, VERDICT, gz, read_capped};
 use crate::shrink_cmd::MIN;
 use crate::{Format, diagnostics};
 
@@ -466,9 +466,11 @@ fn report_differences(
 /// Files under `dir` that no eosim command writes there (`report` names
 /// the report's files).
 fn unknown_files(dir: &Path, report: &[&str]) -> Vec<String> {
+    let packed = [gz(EVENTS), gz(bundle::EVENTS_JSONL)];
     let known: Vec<&str> = [SCENARIO, VERDICT, REPRO, EVENTS, MIN]
         .into_iter()
         .chain(report.iter().copied())
+        .chain(packed.iter().map(String::as_str))
         .collect();
     let mut found = Vec::new();
     list(dir, "", &mut found);
@@ -509,31 +511,8 @@ fn list(dir: &Path, prefix: &str, out: &mut Vec<String>) {
 /// `None` if there is no such file.
 fn read_like(dir: &Path, name: &str, expected: &str) -> Result<Option<String>, String> {
     let max = expected.len() as u64 + 1;
-    let bytes = read_capped(&dir.join(name), max)?;
+    let bytes = crate::runfolder::read_stored(dir, name, max)?;
     Ok(bytes.map(|b| String::from_utf8_lossy(&b).into_owned()))
-}
-
-/// At most `max` bytes of the regular file `path`; `None` if it does not
-/// exist. A FIFO or device is refused before it is opened, so nothing waits
-/// on a writer or reads forever.
-fn read_capped(path: &Path, max: u64) -> Result<Option<Vec<u8>>, String> {
-    use std::io::Read as _;
-    let meta = match std::fs::metadata(path) {
-        Ok(meta) => meta,
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
-        Err(e) => return Err(format!("cannot read {}: {e}", path.display())),
-    };
-    if !meta.is_file() {
-        return Err(format!(
-            "cannot read {}: not a regular file",
-            path.display()
-        ));
-    }
-    let mut bytes = Vec::new();
-    std::fs::File::open(path)
-        .and_then(|f| f.take(max).read_to_end(&mut bytes))
-        .map_err(|e| format!("cannot read {}: {e}", path.display()))?;
-    Ok(Some(bytes))
 }
 
 #[cfg(test)]

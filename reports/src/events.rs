@@ -134,7 +134,8 @@ impl From<&ActorState> for StateView {
     }
 }
 
-/// One event of the run; one line of `events.jsonl`.
+/// One event of the run; one line of `events.jsonl`. Fields without a
+/// value (no peer, no message, no state change, …) are left out of the line.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
 pub struct Event {
     /// Position in the list, from 0.
@@ -147,29 +148,37 @@ pub struct Event {
     /// consumers, recovery), left to right in the pictures.
     pub lane: usize,
     /// The other end, for datagrams.
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub peer: Option<String>,
     /// The other end's lane.
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub peer_lane: Option<usize>,
     /// What happened.
     pub kind: Kind,
     /// The message concerned (`p1#3`), if one.
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub msg: Option<String>,
     /// The datagram, timer or crash point, in words.
     pub detail: String,
     /// The engine's trace event id, for events from the trace.
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub trace_id: Option<u64>,
     /// The step of the event that caused this one: the send of a
     /// delivery, or the delivery or timer whose handler did this.
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub cause: Option<usize>,
     /// For effects: how many times the message has now taken effect.
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub effect: Option<u32>,
     /// The vector clock: per lane, how many events of that actor happen
     /// before or at this one (program order, plus send → delivery and
     /// trigger → handler), as ShiViz and Lamport diagrams read it.
     pub clock: Vec<u32>,
     /// The checks this event violates (`C3`), for ringed events.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
     pub violates: Vec<String>,
     /// The new state of every actor that changed here, by name.
+    #[serde(skip_serializing_if = "BTreeMap::is_empty")]
     pub state: BTreeMap<String, StateView>,
     /// For a law probe that found a difference: each law it broke, with
     /// the three durable states compared, field by field.
