@@ -87,6 +87,7 @@ pub static NAIVE: Seeds = Seeds {
         producer_crash_points: &[],
         remedy: "M0-atomic (or M4) writes the effect and the status in one transaction",
         outside_claim: &[],
+        fixed_by: Some("M0Atomic"),
     },
 };
 
@@ -110,6 +111,7 @@ pub static ATOMIC: Seeds = Seeds {
         producer_crash_points: &[],
         remedy: "keep a recovery worker running so that stuck messages are compensated",
         outside_claim: &[],
+        fixed_by: None,
     },
 };
 

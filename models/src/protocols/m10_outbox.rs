@@ -58,6 +58,7 @@ pub static OUTBOX: Outbox = Outbox {
         producer_crash_points: &[AFTER_PUBLISH_BEFORE_MARK_SENT],
         remedy: "keep the inbox: the outbox publishes at least once",
         outside_claim: &[],
+        fixed_by: None,
     },
 };
 
@@ -79,6 +80,7 @@ pub static PLAIN: Outbox = Outbox {
         producer_crash_points: &[AFTER_PUBLISH_BEFORE_MARK_SENT],
         remedy: "M10: put an inbox (M4) downstream of the outbox",
         outside_claim: &[],
+        fixed_by: Some("M10"),
     },
 };
 

@@ -61,6 +61,7 @@ pub static M11: IdempotencyKey = IdempotencyKey {
         producer_crash_points: &[],
         remedy: "one fresh key per distinct request, kept longer than any retry can take",
         outside_claim: &[],
+        fixed_by: None,
     },
 };
 

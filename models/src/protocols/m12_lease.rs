@@ -84,6 +84,7 @@ pub static FENCED: Lease = Lease {
         producer_crash_points: &[],
         remedy: "add an inbox (M4) at the storage for exactly-once effects",
         outside_claim: &[],
+        fixed_by: None,
     },
 };
 
@@ -105,6 +106,7 @@ pub static UNFENCED: Lease = Lease {
         producer_crash_points: &[],
         remedy: "M12: make the storage check a fencing token",
         outside_claim: &[FaultClass::Pause],
+        fixed_by: Some("M12"),
     },
 };
 

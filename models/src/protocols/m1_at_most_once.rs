@@ -55,6 +55,7 @@ pub static M1: AtMostOnce = AtMostOnce {
         producer_crash_points: &[],
         remedy: "M2 (retry, process, then offset commit) never loses; M4 adds dedup",
         outside_claim: &[],
+        fixed_by: Some("M2"),
     },
 };
 

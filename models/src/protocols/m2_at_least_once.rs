@@ -46,6 +46,7 @@ pub static M2: AtLeastOnce = AtLeastOnce {
         producer_crash_points: &[],
         remedy: "M4 (inbox) records the message id in the same transaction as the effect",
         outside_claim: &[],
+        fixed_by: Some("M4"),
     },
 };
 

@@ -55,6 +55,7 @@ pub static M2_SET: SetHandler = SetHandler {
         producer_crash_points: &[],
         remedy: "M4 (inbox): record each message id with its effect, so a retry never re-runs",
         outside_claim: &[],
+        fixed_by: Some("M4"),
     },
 };
 

@@ -96,6 +96,7 @@ pub static DURABLE: ConsumerDedup = ConsumerDedup {
         producer_crash_points: &[],
         remedy: "M4 (inbox) records the id in the same transaction as the effect",
         outside_claim: &[FaultClass::Crash],
+        fixed_by: Some("M4"),
     },
 };
 
@@ -120,6 +121,7 @@ pub static MEMORY: ConsumerDedup = ConsumerDedup {
         producer_crash_points: &[],
         remedy: "keep the seen-set durable and write it with the effect (M4)",
         outside_claim: &[FaultClass::Crash],
+        fixed_by: Some("M4"),
     },
 };
 

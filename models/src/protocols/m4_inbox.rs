@@ -55,6 +55,7 @@ pub static INBOX: Inbox = Inbox {
         producer_crash_points: &[],
         remedy: "keep the message id stable across retries (the producer's key, not a fresh id)",
         outside_claim: &[],
+        fixed_by: None,
     },
 };
 
@@ -84,6 +85,7 @@ pub static EXTERNAL: Inbox = Inbox {
         remedy: "pass the message id to the service as an idempotency key (M11), or keep the \
              effect in the database transaction (M4)",
         outside_claim: &[],
+        fixed_by: Some("M4"),
     },
 };
 

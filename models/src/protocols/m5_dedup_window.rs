@@ -67,6 +67,7 @@ pub static M5: DedupWindow = DedupWindow {
         remedy: "keep dedup state for longer than any retry can take (M4 never forgets), or \
              bound retries by the window",
         outside_claim: &[],
+        fixed_by: Some("M4"),
     },
 };
 

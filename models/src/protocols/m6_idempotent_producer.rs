@@ -77,6 +77,7 @@ pub static M6: IdempotentProducer = IdempotentProducer {
         remedy: "a stable transactional.id (fenced epochs, M7) across restarts, at most 5 in \
              flight, and an inbox (M4) at the consumer",
         outside_claim: &[FaultClass::Crash],
+        fixed_by: None,
     },
 };
 

@@ -154,6 +154,7 @@ pub static TRANSACTIONAL: Transactions = Transactions {
         producer_crash_points: &[],
         remedy: "keep every effect inside the Kafka transaction",
         outside_claim: &[],
+        fixed_by: None,
     },
 };
 
@@ -185,6 +186,7 @@ pub static PRE_KIP_890: Transactions = Transactions {
         producer_crash_points: &[],
         remedy: "M7: bump the epoch at every transaction end (KIP-890)",
         outside_claim: &[],
+        fixed_by: Some("M7"),
     },
 };
 
@@ -207,6 +209,7 @@ pub static READ_UNCOMMITTED: Transactions = Transactions {
         producer_crash_points: &[],
         remedy: "M7: set isolation.level=read_committed",
         outside_claim: &[],
+        fixed_by: Some("M7"),
     },
 };
 
@@ -242,6 +245,7 @@ pub static UNFENCED: Transactions = Transactions {
         remedy: "M7: one transactional.id per input partition, or offsets sent with the \
              group's metadata (KIP-447)",
         outside_claim: &[FaultClass::Rebalance],
+        fixed_by: Some("M7"),
     },
 };
 
@@ -267,6 +271,7 @@ pub static EXTERNAL: Transactions = Transactions {
         remedy: "make the call idempotent (an idempotency key, M11), or call it from a consumer \
              of the output topic with an inbox (M4)",
         outside_claim: &[],
+        fixed_by: Some("M7"),
     },
 };
 

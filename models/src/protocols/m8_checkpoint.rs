@@ -102,6 +102,7 @@ pub static TWO_PHASE: Checkpoint = Checkpoint {
         producer_crash_points: &[],
         remedy: "a sink transaction timeout well above checkpoint plus restart time",
         outside_claim: &[],
+        fixed_by: None,
     },
 };
 
@@ -124,6 +125,7 @@ pub static AT_LEAST_ONCE: Checkpoint = Checkpoint {
         producer_crash_points: &[],
         remedy: "M8: a two-phase-commit sink",
         outside_claim: &[],
+        fixed_by: Some("M8"),
     },
 };
 

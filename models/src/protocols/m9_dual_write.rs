@@ -65,6 +65,7 @@ pub static DUAL_WRITE: DualWrite = DualWrite {
         remedy: "M10 writes the event into an outbox in the business transaction; a relay \
              publishes it",
         outside_claim: &[],
+        fixed_by: Some("M10"),
     },
 };
 
@@ -88,6 +89,7 @@ pub static REVERSE: DualWrite = DualWrite {
         producer_crash_points: &[AFTER_PUBLISH_BEFORE_DB_COMMIT],
         remedy: "M10 writes the event into an outbox in the business transaction",
         outside_claim: &[],
+        fixed_by: Some("M10"),
     },
 };
 

@@ -774,6 +774,11 @@ pub struct ModelInfo {
     /// caused does not break its promise. Empty when the claim is meant
     /// to hold under every fault, even where it does not (M0-naive).
     pub outside_claim: &'static [FaultClass],
+    /// The catalogue's remedy as a model (its scenario name, `M4`): the
+    /// model that avoids this one's failures in the same scenario, which
+    /// `eosim diff --fix` runs side by side. `None` where the remedy is a
+    /// setting, not another model.
+    pub fixed_by: Option<&'static str>,
 }
 
 impl ModelInfo {
@@ -795,6 +800,7 @@ impl ModelInfo {
             producer_crash_points: &[],
             remedy: "",
             outside_claim: &[],
+            fixed_by: None,
         }
     }
 }

@@ -6,8 +6,10 @@
 //! - `error.rs`: [`ScenarioError`] and [`Diagnostic`], "did you mean".
 //! - `topology.rs`: the actors, links and fault plan a spec implies.
 //! - `memory.rs`: the memory a scenario may take and the budget it must fit.
+//! - `fix.rs`: the scenario under its model's remedy (`eosim diff --fix`).
 
 mod error;
+pub mod fix;
 mod locate;
 pub mod memory;
 pub mod spec;
