@@ -73,6 +73,10 @@ pub enum Kind {
     /// On a restore, a streaming job found that its sink had aborted the
     /// staged transaction holding a record, after the sink's timeout (M8).
     SinkAbort,
+    /// The storage or the broker refused a request: a write under a stale
+    /// lease token or producer epoch, a consumer past its generation, an
+    /// idempotency key used for another request.
+    Refused,
 }
 
 impl Kind {
@@ -104,6 +108,7 @@ impl Kind {
             Kind::Assign => "assign",
             Kind::LawDiffers => "law_differs",
             Kind::SinkAbort => "sink_abort",
+            Kind::Refused => "refused",
         }
     }
 
@@ -597,13 +602,45 @@ impl<'a> Builder<'a> {
                 ),
                 None,
             ),
+            Obs::TokenWrite {
+                key,
+                writer,
+                token,
+                highest,
+                accepted: false,
+            } => (
+                Kind::Refused,
+                Some(*key),
+                format!(
+                    "{}'s write under token {token}: token {highest} already seen",
+                    self.name(writer.index())
+                ),
+                None,
+            ),
+            Obs::GenerationFenced {
+                key,
+                partition,
+                from,
+            } => (
+                Kind::Refused,
+                *key,
+                format!(
+                    "{}'s request: partition {partition} moved on (generation fenced)",
+                    self.name(from.index())
+                ),
+                None,
+            ),
+            Obs::KeyMismatch { key, first } => (
+                Kind::Refused,
+                Some(*key),
+                format!("its idempotency key was used for {first}"),
+                None,
+            ),
             Obs::Crashed { .. }
             | Obs::Evicted { .. }
             | Obs::TxnRead { .. }
             | Obs::LateCopy { .. }
-            | Obs::KeyMismatch { .. }
-            | Obs::TokenWrite { .. }
-            | Obs::GenerationFenced { .. } => return None,
+            | Obs::TokenWrite { .. } => return None,
             Obs::Probe(p) if p.failures.is_empty() => return None,
             Obs::Probe(p) => (
                 Kind::LawDiffers,

@@ -608,6 +608,7 @@ fn tell(e: &Event) -> Option<String> {
             e.detail
         ),
         Kind::Restart => "restarted from durable state".into(),
+        Kind::Refused => format!("REFUSED m: {}", e.detail),
         // A request about no message, kept for what it made happen (see
         // `chosen`).
         Kind::Deliver if e.msg.is_none() => format!("received {variant} from {peer}"),

@@ -85,6 +85,7 @@ fn line(e: &Event) -> Option<String> {
                 e.msg.as_deref().unwrap_or("?")
             ))
         ),
+        Kind::Refused => format!("Note over A{a}: REFUSED {}", label(&e.detail)),
         Kind::SinkAbort => format!(
             "Note over A{a}: the sink ABORTED the staged transaction of {}",
             label(e.msg.as_deref().unwrap_or("?"))

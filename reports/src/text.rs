@@ -433,7 +433,8 @@ fn range_name(role: &str, n: u32) -> String {
     }
 }
 
-fn plural(n: u64, word: &str) -> String {
+/// `n word` in English: `1 retry`, `3 retries`, `1,000 probes`.
+pub fn plural(n: u64, word: &str) -> String {
     if n == 1 {
         return format!("1 {word}");
     }

@@ -49,6 +49,7 @@ fn drawn(kind: Kind) -> bool {
             | Kind::Rebalance
             | Kind::Assign
             | Kind::SinkAbort
+            | Kind::Refused
     )
 }
 
@@ -194,8 +195,8 @@ impl Drawing<'_> {
         let _ = writeln!(
             self.svg,
             "<text x=\"10\" y=\"20\" font-size=\"15\" font-weight=\"bold\">{}</text>\
-             <text x=\"10\" y=\"38\" fill=\"#444\">time flows down; arrows slant by their \
-             delay{}</text>",
+             <text x=\"10\" y=\"38\" fill=\"#444\">time flows down, not to scale: a row \
+             per event, longer waits a little more room, long gaps cut (≈){}</text>",
             esc(heading),
             esc(&note)
         );
@@ -346,6 +347,11 @@ impl Drawing<'_> {
                     red,
                 ),
                 Kind::Assign => ("assign", format!("⇄ assigns {}", e.detail), "#000"),
+                Kind::Refused => (
+                    "refused",
+                    format!("⊘ REFUSED {}", e.msg.as_deref().unwrap_or("a request")),
+                    "#000",
+                ),
                 Kind::SinkAbort => (
                     "sink-abort",
                     format!(
@@ -554,11 +560,22 @@ impl Drawing<'_> {
                 Kind::LawDiffers => ("law", "law probe: retry ≠ one clean run".to_string()),
                 _ => continue,
             };
+            // An effect is a filled dot; the law probe's finding, which
+            // changes nothing in the run, a hollow diamond.
+            let mark = if e.kind == Kind::LawDiffers {
+                format!(
+                    "<path d=\"M{x} {} l6 6 l-6 6 l-6 -6 z\" fill=\"#fff\" stroke=\"{}\" \
+                     stroke-width=\"1.5\"/>",
+                    y.saturating_sub(6),
+                    self.theme.palette().ink
+                )
+            } else {
+                format!("<circle cx=\"{x}\" cy=\"{y}\" r=\"5\" fill=\"{green}\"/>")
+            };
             let _ = writeln!(
                 self.svg,
                 "<g class=\"{class}\" data-step=\"{}\"><title>t={}ms {}: {}</title>\
-                 <circle cx=\"{x}\" cy=\"{y}\" r=\"5\" fill=\"{green}\"/><text x=\"{}\" \
-                 y=\"{}\" font-size=\"11\" font-weight=\"bold\">{}</text></g>",
+                 {mark}<text x=\"{}\" y=\"{}\" font-size=\"11\" font-weight=\"bold\">{}</text></g>",
                 e.step,
                 e.time_ms(),
                 esc(&e.actor),
