@@ -164,14 +164,31 @@ enum Command {
         #[arg(long)]
         open: bool,
     },
-    /// Show where two run folders first differ, event by event.
+    /// Show where two runs differ, aligned by message; or a run beside its fix
+    ///
+    /// `eosim diff A B` compares two run folders: the first message whose
+    /// outcome differs, its steps in both runs aligned. `eosim diff --fix
+    /// SCENARIO` runs the scenario and the same scenario under the
+    /// catalogue's remedy for its model (M3 → M4, M0-naive → M0-atomic,
+    /// M7-unfenced → M7, M12-lease → M12, …), leaves both run folders and
+    /// shows them aligned; it exits 0 when the fix holds what it claims.
     #[command(after_help = EXIT_CODES)]
     Diff {
-        /// The first run folder.
+        /// The first run folder; with --fix, the scenario file.
         a: String,
         /// The second run folder.
-        b: String,
-        /// Also write a page with both space-time pictures side by side.
+        #[arg(required_unless_present = "fix", conflicts_with = "fix")]
+        b: Option<String>,
+        /// Run the scenario A and the same scenario under its model's remedy.
+        #[arg(long)]
+        fix: bool,
+        /// With --fix: the seed (default: the scenario's own).
+        #[arg(long, requires = "fix", value_parser = parse_seed)]
+        seed: Option<u64>,
+        /// With --fix: where the two run folders go.
+        #[arg(long, requires = "fix", default_value = "runs")]
+        out: String,
+        /// Also write a page with the aligned steps and both runs' pictures.
         #[arg(long, value_name = "FILE")]
         html: Option<String>,
     },
@@ -537,7 +554,18 @@ pub fn main_with(registry: Registry) -> ExitCode {
                 open,
             },
         ),
-        Command::Diff { a, b, html } => diff_cmd::diff(&a, &b, html.as_deref()),
+        Command::Diff {
+            a,
+            b,
+            fix,
+            seed,
+            out,
+            html,
+        } => match (fix, b) {
+            (true, _) => diff_cmd::diff_fix(&a, seed, &out, html.as_deref()),
+            (false, Some(b)) => diff_cmd::diff(&a, &b, html.as_deref()),
+            (false, None) => 2,
+        },
         Command::Check { path, format } => check_cmd::check(&path, format),
         Command::Sweep {
             path,

@@ -81,6 +81,7 @@ fn entry(model: Model) -> String {
         ("breakers", info.breakers.to_string()),
         ("anchor", info.anchor.to_string()),
         ("remedy", info.remedy.to_string()),
+        ("fixed by", fixed_by(info)),
         ("crash at", crash_points(info)),
         ("scenario", format!("model: {}", info.name)),
     ];
@@ -95,6 +96,19 @@ fn entry(model: Model) -> String {
 }
 
 /// The crash points a scenario may name, by role.
+/// The remedy's model and how to see it, if the remedy is a model.
+fn fixed_by(info: &ModelInfo) -> String {
+    info.fixed_by
+        .and_then(|name| models::protocols::registry().get(name))
+        .map(|m| {
+            format!(
+                "{} (`eosim diff --fix` runs a scenario under it)",
+                m.info().code
+            )
+        })
+        .unwrap_or_default()
+}
+
 fn crash_points(info: &ModelInfo) -> String {
     let mut parts = vec![format!(
         "consumer: {}",
@@ -130,6 +144,7 @@ fn data(model: Model) -> serde_json::Value {
         "breakers": info.breakers,
         "anchor": info.anchor,
         "remedy": info.remedy,
+        "fixed_by": info.fixed_by,
         "consumer_crash_points": info.consumer_crash_points,
         "producer_crash_points": info.producer_crash_points,
     })

@@ -1636,10 +1636,13 @@ fn a_reported_run_renders_again_and_diffs_against_another_seed() {
     ]);
     assert_eq!(diff.status.code(), Some(1), "{}", stderr(&diff));
     let said = stdout(&diff);
-    assert!(said.contains("DIFFER at step #"), "{said}");
     assert!(
-        said.contains(" │ ") && said.contains("≠ "),
-        "side by side: {said}"
+        said.starts_with("DIFFER  p1#") && said.contains(" end differently"),
+        "the first message whose outcome differs: {said}"
+    );
+    assert!(
+        said.contains("in both runs, aligned") && said.contains("\n  ≠ "),
+        "aligned, differing rows marked: {said}"
     );
     let long =
         |l: &&str| l.chars().count() > 80 && !l.starts_with("  a = ") && !l.starts_with("  b = ");
@@ -2092,6 +2095,63 @@ fn count_before(text: &str, unit: &str) -> u64 {
 /// Every event count shown agrees with the files (issue 14): `replay`'s
 /// events are `stats.json`'s `events`, its trace events are the lines of
 /// `events.txt` (which has no header) and `stats.json`'s `trace_events`;
+/// `diff --fix` runs a lesson beside the catalogue's remedy for its model:
+/// both run folders are left, the checks the first run broke hold in the
+/// second, and the message that broke is shown aligned in both.
+#[test]
+fn diff_fix_shows_a_lesson_beside_its_remedy() {
+    let dir = scratch("fix");
+    let out = dir.to_string_lossy().into_owned();
+    let page = format!("{out}/fix.html");
+    let file = "scenarios/13-m3-crash-before-record-duplicates.ron";
+    let fix = eosim(&["diff", "--fix", file, "--out", &out, "--html", &page]);
+    assert_eq!(fix.status.code(), Some(0), "{}", stderr(&fix));
+    let said = stdout(&fix);
+    assert!(said.starts_with("FIX  M3 → M4 · seed 0"), "{said}");
+    let words = said.split_whitespace().collect::<Vec<_>>().join(" ");
+    assert!(
+        words.contains("consumer-1 crashes at after-effect-before-offset-commit instead"),
+        "the moved crash is said: {said}"
+    );
+    assert!(
+        said.contains("C3 no-duplicate-effect     a VIOLATED → b held      claimed by M4"),
+        "{said}"
+    );
+    assert!(
+        said.contains("DIFFER  p1#9: applied 2× in a, 1× in b"),
+        "{said}"
+    );
+    let effect_two = said
+        .lines()
+        .find(|l| l.contains(" effect #2 "))
+        .unwrap_or_default();
+    assert!(
+        effect_two.starts_with("  ≠ consumer-1") && effect_two.ends_with("—"),
+        "the second effect is in a only: {said}"
+    );
+    let long =
+        |l: &&str| l.chars().count() > 80 && !l.starts_with("  a = ") && !l.starts_with("  b = ");
+    assert!(!said.lines().any(|l| long(&l)), "80 columns: {said}");
+    for name in [
+        "m3-crash-before-record-duplicates",
+        "m3-crash-before-record-duplicates-fixed-m4",
+    ] {
+        let runs = std::fs::read_dir(dir.join(name)).unwrap().count();
+        assert_eq!(runs, 1, "one run folder under {name}");
+    }
+    let html = std::fs::read_to_string(&page).unwrap();
+    assert!(html.contains("<tr class=\"differs\">"), "{html}");
+
+    let no_fix = eosim(&["diff", "--fix", "scenarios/17-m4-new-id-defeats-inbox.ron"]);
+    assert_eq!(no_fix.status.code(), Some(2));
+    assert!(
+        stderr(&no_fix).contains("its remedy is"),
+        "{}",
+        stderr(&no_fix)
+    );
+    std::fs::remove_dir_all(&dir).unwrap();
+}
+
 /// `diff` counts the lines of `events.jsonl`, and of them the trace events.
 #[test]
 fn replay_events_txt_and_diff_agree_on_event_counts() {
