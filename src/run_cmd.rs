@@ -184,9 +184,7 @@ fn record_for_the_story(
 
 /// The causal story of the first violation, for the terminal.
 fn first_story(first: &reports::explain::Explanation) -> String {
-    let mut text = String::new();
-    reports::explain::render_one(&mut text, first);
-    text
+    reports::explain::render(std::slice::from_ref(first))
 }
 
 /// Write the run folder of a recorded run (a run with an unexpected

@@ -132,7 +132,7 @@ pub fn write_at(
     let tmp = dir.with_extension("partial");
     let write = |name: &str, text: String| write_file(&tmp, name, &text);
     std::fs::create_dir_all(&tmp).map_err(|e| format!("cannot create {}: {e}", tmp.display()))?;
-    write(SCENARIO, scenario.resolved_ron())?;
+    write(SCENARIO, scenario.commented_ron())?;
     write(REPRO, repro(scenario, report, file))?;
     let verdict = reports::jsonl::verdict(scenario, report, file);
     write(

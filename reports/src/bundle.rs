@@ -119,6 +119,18 @@ impl Rendered {
     /// story, read from happens-before (a crash, a pause, a rebalance, the
     /// recovery worker's request), with the send of every kept delivery so
     /// that its arrow is drawn.
+    /// The step of the first explained violation: its ringed event.
+    fn explained_step(&self) -> Option<usize> {
+        let x = self.explanations.first()?;
+        let code = x.check.code();
+        self.events
+            .iter()
+            .find(|e| {
+                e.violates.iter().any(|c| c == code) && (x.subject.is_none() || e.msg == x.subject)
+            })
+            .map(|e| e.step)
+    }
+
     fn slice(&self) -> Option<(&str, Vec<bool>)> {
         let x = self.explanations.iter().find(|x| x.subject.is_some())?;
         let subject = x.subject.as_deref()?;
@@ -275,15 +287,17 @@ pub fn files_shrunk(
     let r = Rendered::new(scenario, rec);
     let range = shown(&r.events, span);
     let healed = scenario.plan().faults_until.0;
-    let mut explain_txt = explain::render(&r.explanations);
+    let mut story = explain::lines(&r.explanations);
     let held = explain::held(scenario, &rec.report);
     if !held.is_empty() {
-        explain_txt.push_str("\nWhy the claims held:\n");
+        story.push((None, String::new()));
+        story.push((None, "Why the claims held:".to_string()));
         for line in held {
-            explain_txt.push_str(&crate::text::wrap(&format!("  {line}"), "    "));
-            explain_txt.push('\n');
+            let wrapped = crate::text::wrap(&format!("  {line}"), "    ");
+            story.extend(wrapped.lines().map(|l| (None, l.to_string())));
         }
     }
+    let explain_txt: String = story.iter().map(|(_, l)| format!("{l}\n")).collect();
     let timeline_events = if span.is_some() {
         &r.events[range.clone()]
     } else {
@@ -309,7 +323,10 @@ pub fn files_shrunk(
         checks: &rec.report.checks,
         stats: stat_rows(&stats),
         repro: repro_command(file, rec.report.seed),
-        explanation: explain_txt.clone(),
+        explanation: story,
+        focus: r.explained_step(),
+        lesson: scenario.comment(),
+        model: model_line(scenario),
         counterexample: counterexample.clone(),
         spacetime: spacetime.clone(),
         ledger: ledger.clone(),
@@ -332,6 +349,12 @@ pub fn files_shrunk(
         (COUNTEREXAMPLE_SVG, counterexample),
         (DOT, dot::render(scenario, &r.events)),
     ])
+}
+
+/// The model in one line: code, title and mechanism.
+fn model_line(scenario: &Scenario) -> String {
+    let info = scenario.model().info();
+    format!("{} · {}: {}", info.code, info.title, info.mechanism)
 }
 
 /// The scenario, seed, hash and version: the HTML title.

@@ -14,7 +14,6 @@
 //! violation (a crash's restart aside).
 
 use std::collections::BTreeSet;
-use std::fmt::Write as _;
 
 use models::check::{CheckId, Violation, Witness};
 use models::history::MsgLedger;
@@ -640,7 +639,16 @@ fn conclusion(v: &Violation, events: &[Event]) -> String {
 
 /// The explanations as text, 80 columns; a message's story is told once.
 pub fn render(explanations: &[Explanation]) -> String {
-    let mut out = String::new();
+    lines(explanations)
+        .into_iter()
+        .map(|(_, line)| line + "\n")
+        .collect()
+}
+
+/// The lines of [`render`], each with the event step of the story step it
+/// tells, if it tells one (the page makes those lines links to the step).
+pub fn lines(explanations: &[Explanation]) -> Vec<(Option<usize>, String)> {
+    let mut out = Vec::new();
     let mut told: Vec<&str> = Vec::new();
     for x in explanations {
         match x.subject.as_deref() {
@@ -652,12 +660,23 @@ pub fn render(explanations: &[Explanation]) -> String {
         told.extend(x.subject.as_deref());
     }
     if explanations.is_empty() {
-        out.push_str("No violations: every check held, was skipped or went unchecked.\n");
+        out.push((
+            None,
+            "No violations: every check held, was skipped or went unchecked.".to_string(),
+        ));
     }
     out
 }
 
-fn heading(out: &mut String, x: &Explanation) {
+/// Add `text` (one or more lines) to `out`, every line about `step`.
+fn push(out: &mut Vec<(Option<usize>, String)>, step: Option<usize>, text: &str) {
+    if text.is_empty() {
+        out.push((step, String::new()));
+    }
+    out.extend(text.lines().map(|l| (step, l.to_string())));
+}
+
+fn heading(out: &mut Vec<(Option<usize>, String)>, x: &Explanation) {
     let tag = if x.expected { "expected" } else { "UNEXPECTED" };
     let jepsen = x
         .check
@@ -669,53 +688,59 @@ fn heading(out: &mut String, x: &Explanation) {
         .as_deref()
         .map(|k| format!(" · {k}"))
         .unwrap_or_default();
-    let _ = writeln!(out, "{}{jepsen}{about} · {tag}", x.check.heading());
+    push(
+        out,
+        None,
+        &format!("{}{jepsen}{about} · {tag}", x.check.heading()),
+    );
 }
 
 /// An explanation whose message's story was told above: the heading and
 /// the conclusion only.
-fn render_brief(out: &mut String, x: &Explanation) {
+fn render_brief(out: &mut Vec<(Option<usize>, String)>, x: &Explanation) {
     heading(out, x);
-    let _ = writeln!(out, "  What happened to m is told above.");
+    push(out, None, "  What happened to m is told above.");
     for para in [&x.conclusion, &x.claim] {
-        let _ = writeln!(out, "{}", wrap(&format!("  {para}"), "    "));
+        push(out, None, &wrap(&format!("  {para}"), "    "));
     }
-    out.push('\n');
+    push(out, None, "");
 }
 
 /// One explanation as text, 80 columns.
-pub fn render_one(out: &mut String, x: &Explanation) {
+fn render_one(out: &mut Vec<(Option<usize>, String)>, x: &Explanation) {
     heading(out, x);
     if let Some(k) = &x.subject {
-        let _ = writeln!(out, "  Let m = {k}. Then:");
+        push(out, None, &format!("  Let m = {k}. Then:"));
     }
-    for (i, (_, text)) in x.steps.iter().enumerate() {
+    for (i, (step, text)) in x.steps.iter().enumerate() {
         let n = format!("{:>4}. ", i + 1);
-        let _ = writeln!(out, "{}", wrap(&format!("  {n}{text}"), &" ".repeat(31)));
+        push(
+            out,
+            Some(*step),
+            &wrap(&format!("  {n}{text}"), &" ".repeat(31)),
+        );
     }
     match x.elided {
         0 => {}
-        1 => {
-            let _ = writeln!(
-                out,
-                "        (1 less telling step left out: see events.jsonl)"
-            );
-        }
-        n => {
-            let _ = writeln!(
-                out,
-                "        ({n} less telling steps left out: see events.jsonl)"
-            );
-        }
+        1 => push(
+            out,
+            None,
+            "        (1 less telling step left out: see events.jsonl)",
+        ),
+        n => push(
+            out,
+            None,
+            &format!("        ({n} less telling steps left out: see events.jsonl)"),
+        ),
     }
     for para in x.because.iter().chain([&x.conclusion, &x.claim, &x.hint]) {
-        let _ = writeln!(out, "{}", wrap(&format!("  {para}"), "    "));
+        push(out, None, &wrap(&format!("  {para}"), "    "));
     }
     if x.steps.len() > 1 && !x.check.is_law() {
-        out.push('\n');
-        out.push_str(&x.diagram);
+        push(out, None, "");
+        push(out, None, &x.diagram);
     }
-    out.push('\n');
+    push(out, None, "");
 }
 
 #[cfg(test)]

@@ -26,8 +26,15 @@ pub struct Page<'a> {
     pub stats: Vec<(String, String)>,
     /// The reproduce line.
     pub repro: String,
-    /// `explain.txt`.
-    pub explanation: String,
+    /// `explain.txt` by line, each with the event step it tells, if any
+    /// (those lines link to their step).
+    pub explanation: Vec<(Option<usize>, String)>,
+    /// The step "jump to the violation" goes to: the explained violation's.
+    pub focus: Option<usize>,
+    /// The scenario file's top comment: the lesson and what to look for.
+    pub lesson: &'a str,
+    /// The model: its code, title and mechanism.
+    pub model: String,
     /// The first violation's message alone, as a space-time picture.
     pub counterexample: String,
     /// The pictures.
@@ -114,10 +121,12 @@ fn data<'p>(page: &Page<'p>, range: std::ops::Range<usize>) -> Data<'p> {
         names: page.names,
         initial,
         first: page.events.get(range.start).map_or(0, |e| e.step),
-        focus: page.events[range]
-            .iter()
-            .find(|e| !e.violates.is_empty())
-            .map(|e| e.step),
+        focus: page.focus.filter(|f| range.contains(f)).or_else(|| {
+            page.events[range]
+                .iter()
+                .find(|e| !e.violates.is_empty())
+                .map(|e| e.step)
+        }),
         events,
     }
 }
@@ -144,14 +153,49 @@ fn header(h: &mut String, page: &Page<'_>) {
     let (word, line) = &page.verdict;
     let _ = writeln!(
         h,
-        "<header><h1>{}</h1><p class=\"verdict {}\"><strong>{}</strong> {}</p>\
+        "<header><h1>{}</h1>{}<p class=\"verdict {}\"><strong>{}</strong> {}</p>\
          <p class=\"repro\">reproduce: <code>{}</code></p></header>",
         esc(&page.title),
+        lesson(page),
         word.to_lowercase(),
         esc(word),
         esc(line),
         esc(&page.repro)
     );
+}
+
+/// The lesson's own words (the file's top comment, one paragraph per
+/// blank-line-separated block) and the model's mechanism.
+fn lesson(page: &Page<'_>) -> String {
+    let mut s = String::from("<section class=\"lesson\">");
+    for para in page.lesson.split("\n\n").filter(|p| !p.trim().is_empty()) {
+        let words = para.split_whitespace().collect::<Vec<_>>().join(" ");
+        let _ = write!(s, "<p>{}</p>", esc(&words));
+    }
+    let _ = write!(s, "<p class=\"model\">{}</p></section>", esc(&page.model));
+    s
+}
+
+/// The explanation, its story steps as links to their step.
+fn story(lines: &[(Option<usize>, String)]) -> String {
+    let mut s = String::from("<pre class=\"story\">");
+    for (step, line) in lines {
+        match step {
+            Some(n) => {
+                let _ = writeln!(
+                    s,
+                    "<a class=\"story-step\" href=\"#step={n}&amp;tab=explanation\" \
+                     data-step=\"{n}\">{}</a>",
+                    esc(line)
+                );
+            }
+            None => {
+                let _ = writeln!(s, "{}", esc(line));
+            }
+        }
+    }
+    s.push_str("</pre>");
+    s
 }
 
 fn stepper(h: &mut String, names: &[String]) {
@@ -165,7 +209,9 @@ fn stepper(h: &mut String, names: &[String]) {
          title=\"next event\">▶</button><button type=\"button\" id=\"step-last\" \
          title=\"last event\">▶▶</button><button type=\"button\" id=\"step-focus\">jump to \
          the violation</button></div>\
-         <p>step <output id=\"step-now\">0</output>: <span id=\"step-text\"></span></p>\
+         <p aria-live=\"polite\">step <output id=\"step-now\">0</output>: <span \
+         id=\"step-text\"></span></p><p class=\"keys\">keys: ← → or j k step, Home End \
+         jump; story steps are links</p>\
          <table id=\"states\"><thead><tr><th>actor</th><th>status</th>\
          <th>durable (survives a crash)</th><th>volatile (lost in a crash)</th></tr></thead>\
          <tbody>"
@@ -205,8 +251,8 @@ fn tabs(h: &mut String, page: &Page<'_>, range: std::ops::Range<usize>) {
         h,
         "explanation",
         &format!(
-            "<pre>{}</pre><div class=\"picture\">{}</div>",
-            esc(&page.explanation),
+            "{}<div class=\"picture\">{}</div>",
+            story(&page.explanation),
             page.counterexample
         ),
     );

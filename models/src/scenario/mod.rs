@@ -33,6 +33,8 @@ use crate::roles::Node;
 #[derive(Clone, Debug)]
 pub struct Scenario {
     file: String,
+    /// The comment lines at the top of the file, without `//`.
+    comment: String,
     spec: ScenarioSpec,
     hash: u64,
     actors: Actors,
@@ -72,7 +74,9 @@ impl Scenario {
         let spec: ScenarioSpec = options
             .from_str(text)
             .map_err(|e| parse_error(file, text, &e))?;
-        Scenario::validated(file, text, spec)
+        let mut scenario = Scenario::validated(file, text, spec)?;
+        scenario.comment = leading_comment(text);
+        Ok(scenario)
     }
 
     /// Validate a spec built or changed in code; errors point into its
@@ -107,6 +111,7 @@ impl Scenario {
         h.write(resolved.as_bytes());
         Scenario {
             file: file.to_string(),
+            comment: String::new(),
             hash: h.finish(),
             nodes: actors.nodes(&spec),
             topology: actors.topology(&spec),
@@ -163,6 +168,25 @@ impl Scenario {
     /// The resolved spec as pretty RON.
     pub fn resolved_ron(&self) -> String {
         Scenario::ron_of(&self.spec)
+    }
+
+    /// The comment at the top of the file (a lesson's story and what to
+    /// look for), its lines without `//`; empty if there is none.
+    pub fn comment(&self) -> &str {
+        &self.comment
+    }
+
+    /// The resolved spec under the file's top comment: what a run folder
+    /// keeps, so that a report drawn again from it tells the same lesson.
+    /// Its hash is the scenario's (comments are not part of a spec).
+    pub fn commented_ron(&self) -> String {
+        let mut text: String = self
+            .comment
+            .lines()
+            .map(|l| format!("// {l}").trim_end().to_string() + "\n")
+            .collect();
+        text.push_str(&self.resolved_ron());
+        text
     }
 
     /// Hash of the resolved spec (part of the reproduce key).
@@ -261,6 +285,18 @@ fn read_bounded(path: &str) -> Result<String, (bool, String)> {
 
 /// A ron syntax or type error, located, with a suggestion where ron names
 /// the valid alternatives.
+/// The `//` lines at the top of `text`, without the slashes and one space.
+fn leading_comment(text: &str) -> String {
+    text.lines()
+        .map(str::trim_start)
+        .take_while(|l| l.starts_with("//"))
+        .map(|l| {
+            let l = l.trim_start_matches('/');
+            l.strip_prefix(' ').unwrap_or(l).to_string() + "\n"
+        })
+        .collect()
+}
+
 fn parse_error(file: &str, text: &str, e: &ron::error::SpannedError) -> ScenarioError {
     use ron::Error as E;
     let start = error::offset_of(text, e.span.start.line, e.span.start.col);
