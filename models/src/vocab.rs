@@ -225,6 +225,15 @@ impl IdSet {
     pub fn is_empty(&self) -> bool {
         self.words.iter().all(|w| *w == 0)
     }
+
+    /// The members, in increasing order.
+    pub fn iter(&self) -> impl Iterator<Item = u64> + '_ {
+        self.words.iter().enumerate().flat_map(|(w, word)| {
+            (0..64u64)
+                .filter(move |b| word & (1 << b) != 0)
+                .map(move |b| w as u64 * 64 + b)
+        })
+    }
 }
 
 impl PartialEq for IdSet {
@@ -274,6 +283,16 @@ mod tests {
         assert_eq!(a, c, "equal contents in separate chunks");
         assert_eq!(a.iter().count(), 200);
         assert_eq!(a.iter().filter(|v| *v == 7).count(), 1);
+    }
+
+    #[test]
+    fn an_id_set_lists_its_members_in_order() {
+        let mut ids = IdSet::default();
+        for id in [130, 3, 64, 0, 3] {
+            ids.insert(id);
+        }
+        assert_eq!(ids.iter().collect::<Vec<_>>(), [0, 3, 64, 130]);
+        assert_eq!(ids.iter().count(), ids.len());
     }
 
     #[test]

@@ -165,6 +165,17 @@ impl BrokerDb {
                 )
             })
             .collect();
+        let mut parts = parts;
+        parts.extend(self.lease.describe());
+        // A broker without transactions keeps an unused log at epoch 0.
+        parts.extend(
+            self.txn
+                .ids
+                .iter()
+                .enumerate()
+                .filter(|(_, log)| log.epoch > 0 || !log.output.is_empty())
+                .map(|(i, log)| log.describe(i)),
+        );
         parts.join(" · ")
     }
 }

@@ -460,7 +460,7 @@ impl ConsumerDb {
 
     /// The database in a few words, for reports: messages applied (with
     /// repeats marked `×n`), rows of the seeds' table that are not
-    /// processed, and the inbox size.
+    /// processed, and the dedup ids recorded (M4's inbox, M3's seen-set).
     pub fn describe(&self) -> String {
         let applied: Vec<String> = (0..self.effects.len())
             .filter(|i| self.effects.get(*i) > 0)
@@ -487,7 +487,8 @@ impl ConsumerDb {
             parts.push(format!("rows: {}", listed(&rows)));
         }
         if !self.inbox.is_empty() {
-            parts.push(format!("inbox: {} ids", self.inbox.len()));
+            let ids: Vec<String> = self.inbox.iter().map(|id| id.to_string()).collect();
+            parts.push(format!("dedup ids recorded: {}", listed(&ids)));
         }
         if let Some(own) = &self.own {
             parts.push(own.describe());

@@ -49,6 +49,35 @@ pub struct LeaseDb {
     pub sink: BTreeMap<MsgKey, u32>,
 }
 
+impl LeaseDb {
+    /// The lease and the storage in a few words, once either has been used
+    /// (a broker without a lease keeps the first grant and never a write).
+    pub fn describe(&self) -> Option<String> {
+        if self.token <= 1 && self.highest == 0 && self.sink.is_empty() {
+            return None;
+        }
+        let applied: Vec<String> = self
+            .sink
+            .iter()
+            .map(|(key, n)| {
+                if *n > 1 {
+                    format!("{key}×{n}")
+                } else {
+                    key.to_string()
+                }
+            })
+            .collect();
+        Some(format!(
+            "lease: consumer-{} holds token {} · storage: highest token written {}, \
+             effects: {}",
+            self.holder + 1,
+            self.token,
+            self.highest,
+            super::consumer::listed(&applied)
+        ))
+    }
+}
+
 /// When the holder last renewed its lease.
 #[derive(Clone, Debug, Default, Hash)]
 pub struct LeaseVol {

@@ -60,18 +60,37 @@ pub struct ProducerDb {
 }
 
 impl ProducerDb {
-    /// The business rows in a few words, for reports.
+    /// The business rows in a few words, for reports: which messages'
+    /// rows are committed, and (M10) whose outbox rows are pending or sent,
+    /// by the producer's own numbering (`#3`).
     pub fn describe(&self) -> String {
         if self.rows.is_empty() {
             return "no business rows (messages come from memory)".to_string();
         }
-        let count = |row: Row| self.rows.iter().filter(|r| **r == row).count();
-        format!(
-            "rows: {} committed · {} outbox pending · {} outbox sent",
-            count(Row::Committed),
-            count(Row::Pending),
-            count(Row::Sent)
-        )
+        let with = |row: Row| -> Vec<String> {
+            self.rows
+                .iter()
+                .enumerate()
+                .filter(|(_, r)| **r == row)
+                .map(|(i, _)| format!("#{}", i + 1))
+                .collect()
+        };
+        let parts: Vec<String> = [
+            ("rows committed", Row::Committed),
+            ("outbox pending", Row::Pending),
+            ("outbox sent", Row::Sent),
+            ("rows begun, not committed", Row::Started),
+        ]
+        .into_iter()
+        .map(|(what, row)| (what, with(row)))
+        .filter(|(_, rows)| !rows.is_empty())
+        .map(|(what, rows)| format!("{what}: {}", super::consumer::listed(&rows)))
+        .collect();
+        if parts.is_empty() {
+            "no business rows yet".to_string()
+        } else {
+            parts.join(" · ")
+        }
     }
 }
 

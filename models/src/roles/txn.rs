@@ -74,6 +74,24 @@ pub struct TxnDb {
 }
 
 impl TxnLog {
+    /// The log in a few words, for reports: epoch, LSO, and the open
+    /// transaction's records.
+    pub fn describe(&self, index: usize) -> String {
+        let open: Vec<String> = self
+            .open
+            .iter()
+            .map(|&o| format!("{} ({})", self.output[o].key, self.output[o].tag))
+            .collect();
+        format!(
+            "transactional id {}: epoch {}, {} output records, LSO {}, open transaction: {}",
+            index + 1,
+            self.epoch,
+            self.output.len(),
+            self.lso,
+            super::consumer::listed(&open)
+        )
+    }
+
     /// End the open transaction; returns the records it held.
     fn end_open(&mut self, commit: bool) -> Vec<OutRecord> {
         let state = if commit {
