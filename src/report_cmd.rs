@@ -104,7 +104,7 @@ pub fn report(dir: &str, options: &Options) -> u8 {
         errln!("error: {dir} is not a run folder (no such directory)");
         return 2;
     }
-    let saved = match load(Path::new(dir)) {
+    let saved = match load(Path::new(dir), window) {
         Ok(Ok(saved)) => saved,
         Ok(Err(difference)) => {
             errln!("error: {dir} no longer reproduces: {difference}");
@@ -175,9 +175,10 @@ fn print_one(files: Vec<(&'static str, String)>, format: ReportFormat) -> Result
     Ok(())
 }
 
-/// Load a run folder and re-run it. The outer error is an unreadable
+/// Load a run folder and re-run it, recording the states of the events in
+/// `window` (else of the default window). The outer error is an unreadable
 /// folder; the inner one a re-run that differs from the saved run.
-pub fn load(dir: &Path) -> Result<Result<Saved, String>, String> {
+pub fn load(dir: &Path, window: Option<(u64, u64)>) -> Result<Result<Saved, String>, String> {
     let path = dir.join(VERDICT);
     let text = std::fs::read_to_string(&path)
         .map_err(|e| format!("cannot read {}: {e}", path.display()))?;
@@ -194,7 +195,8 @@ pub fn load(dir: &Path) -> Result<Result<Saved, String>, String> {
     let file = verdict["repro"]["argv"][2]
         .as_str()
         .map_or_else(|| scenario_file.clone(), str::to_string);
-    let recording = crate::runfolder::record(&scenario, seed).map_err(|e| e.to_string())?;
+    let recording =
+        crate::runfolder::record_window(&scenario, seed, window).map_err(|e| e.to_string())?;
     let now = recording.report.end.digest.to_string();
     if now != digest {
         return Ok(Err(format!("digest {now} now, {digest} recorded")));

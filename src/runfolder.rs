@@ -44,12 +44,22 @@ pub fn gz(name: &str) -> String {
 /// # Errors
 /// [`TooLarge`] if its report would not fit the memory budget.
 pub fn record(scenario: &Scenario, seed: u64) -> Result<Recording, TooLarge> {
-    models::record::record_for_report(
-        scenario,
-        seed,
-        reports::bundle::FULL_STATES_MAX,
-        reports::bundle::shown_window,
-    )
+    record_window(scenario, seed, None)
+}
+
+/// Like [`record`], with the states of the events in `span` (simulated
+/// microseconds) when given: what `eosim report --window` draws.
+///
+/// # Errors
+/// [`TooLarge`] if its report would not fit the memory budget.
+pub fn record_window(
+    scenario: &Scenario,
+    seed: u64,
+    span: Option<(u64, u64)>,
+) -> Result<Recording, TooLarge> {
+    models::record::record_for_report(scenario, seed, reports::bundle::FULL_STATES_MAX, |bare| {
+        reports::bundle::shown_window_in(bare, span)
+    })
 }
 
 /// Write the run folder of the recorded run `rec` under

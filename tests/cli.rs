@@ -2337,3 +2337,53 @@ fn explore_cut_by_a_bound_is_inconclusive_and_says_what_it_covered() {
     assert_eq!(end["cut"], "the state bound");
     assert_eq!(end["exit_code"], 3);
 }
+
+/// A long run's report drawn with `--window` records the states of the
+/// window it draws: the inspector knows every actor at the window's first
+/// step, and events inside it carry states (they were stale before: the
+/// states of the default window, at the run's start).
+#[test]
+fn a_windowed_report_records_the_states_of_its_window() {
+    let (dir, file) = scratch_copy(
+        "window-states",
+        "scenarios/09-m0-naive-crash-duplicates.ron",
+        "long.ron",
+    );
+    let text = std::fs::read_to_string(&file).unwrap();
+    std::fs::write(&file, text.replace("messages: 10", "messages: 1000")).unwrap();
+    let out = dir.join("runs").to_string_lossy().into_owned();
+    let run = eosim(&["run", &file, "--report", "--out", &out]);
+    assert_eq!(run.status.code(), Some(0), "{}", stderr(&run));
+    let folder = run_folder_of(&run);
+    let page = eosim(&[
+        "report", &folder, "--window", "400..420", "--format", "html",
+    ]);
+    assert_eq!(page.status.code(), Some(0), "{}", stderr(&page));
+    let html = stdout(&page);
+    let json = html
+        .split("<script type=\"application/json\" id=\"run-data\">")
+        .nth(1)
+        .and_then(|rest| rest.split("</script>").next())
+        .unwrap()
+        .replace("<\\/", "</");
+    let data: serde_json::Value = serde_json::from_str(&json).unwrap();
+    assert!(
+        data["first"].as_u64().unwrap() > 0,
+        "a window inside the run"
+    );
+    let initial = data["initial"].as_object().unwrap();
+    for actor in ["producer-1", "broker", "consumer-1", "recovery"] {
+        assert!(
+            initial.contains_key(actor),
+            "{actor} known at the window's start"
+        );
+    }
+    let with_states = data["events"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|e| e["state"].as_object().is_some_and(|s| !s.is_empty()))
+        .count();
+    assert!(with_states > 0, "states inside the window");
+    std::fs::remove_dir_all(&dir).unwrap();
+}

@@ -40,16 +40,21 @@ pub const DOT: &str = "diagrams/model.dot";
 
 /// Runs of at most this many trace events are recorded with every actor
 /// state for a report; longer ones only with the states of
-/// [`shown_window`] (see `models::record::record_for_report`).
+/// [`shown_window_in`] (see `models::record::record_for_report`).
 pub const FULL_STATES_MAX: usize = 4 * crate::svg::spacetime::EVENTS_MAX;
 
-/// The trace positions whose actor states a report shows (the pictures'
-/// and the step slider's window), read off a recording without states.
-pub fn shown_window(bare: &Recording) -> Range<usize> {
+/// The trace positions of the events the report's pictures show: the
+/// window around the first violation, or the events in `span` (simulated
+/// microseconds, both ends included) when given, as `eosim report
+/// --window` draws them, so that their states are recorded too.
+pub fn shown_window_in(bare: &Recording, span: Option<(u64, u64)>) -> Range<usize> {
     let events = events::build(bare);
-    let shown = &events[events::window(&events, crate::svg::spacetime::EVENTS_MAX)];
+    let shown = &events[shown(&events, span)];
     let ids = shown.iter().filter_map(|e| e.trace_id);
-    let lo = ids.clone().min().unwrap_or(0);
+    // From the step before the first shown trace event: the observations
+    // that open the window belong to it, and its states fill the inspector
+    // at the window's first step.
+    let lo = ids.clone().min().unwrap_or(0).saturating_sub(1);
     let hi = ids.max().map_or(0, |i| i + 1);
     usize::try_from(lo).unwrap_or(usize::MAX)..usize::try_from(hi).unwrap_or(usize::MAX)
 }
