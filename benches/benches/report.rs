@@ -30,7 +30,7 @@ fn report(c: &mut Criterion) {
         &scenario,
         1,
         bundle::FULL_STATES_MAX,
-        bundle::shown_window,
+        |bare| bundle::shown_window_in(bare, None),
     )
     .expect("within the default memory budget");
     let events = reports::events::build(&rec).len();
