@@ -40,6 +40,12 @@ page="file://$dir/index.html"
 # The step of the crash: its 0-based line in events.jsonl.
 crash=$(grep -n '"kind":"crash"' "$dir/events.jsonl" | head -1 | cut -d: -f1)
 crash=$((crash - 1))
+# The last step before the crash's handler began (its earlier events carry
+# "handler_ends":<crash>: they show the states the handler leaves).
+before=$((crash - 1))
+while sed -n "$((before + 1))p" "$dir/events.jsonl" | grep -q "\"handler_ends\":$crash[,}]"; do
+  before=$((before - 1))
+done
 
 chrome() {
   "$browser" --headless --no-sandbox --disable-gpu --hide-scrollbars \
@@ -50,7 +56,7 @@ chrome() {
 row() { grep -o "<tr data-actor=\"$2\"[^>]*><td>$2</td><td class=\"up\">[^<]*" "$1"; }
 
 chrome --dump-dom "$page#step=$crash" >"$out_dir/dom-crash.html"
-chrome --dump-dom "$page#step=$((crash - 1))" >"$out_dir/dom-before.html"
+chrome --dump-dom "$page#step=$before" >"$out_dir/dom-before.html"
 
 fail=0
 passed=0
@@ -61,7 +67,7 @@ check "the slider shows step $crash" \
   "grep -q '<output id=\"step-now\">$crash</output>' '$out_dir/dom-crash.html'"
 check "consumer-1 is CRASHED at step $crash" \
   "row '$out_dir/dom-crash.html' consumer-1 | grep -q 'class=\"[^\"]*down[^\"]*\".*CRASHED'"
-check "consumer-1 is running at step $((crash - 1))" \
+check "consumer-1 is running at step $before, before the handler that crashes" \
   "row '$out_dir/dom-before.html' consumer-1 | grep -q 'running'"
 check "the broker is running at step $crash" \
   "row '$out_dir/dom-crash.html' broker | grep -q 'running'"
@@ -83,16 +89,16 @@ var out = [];
 function say(ok, what) { out.push((ok ? "ok    " : "FAIL  ") + what); }
 function done() { document.getElementById("out").textContent = out.join("\n") + "\nEND"; }
 // The state events.jsonl records for each actor at `step`: the latest at
-// or before it.
+// or before the end of its handler (`handler_ends`, for an event inside one).
 function recorded(step) {
   var xhr = new XMLHttpRequest();
   xhr.open("GET", "events.jsonl", false);
   xhr.send();
+  var lines = xhr.responseText.split("\n").filter(function (l) { return l; }).map(JSON.parse);
+  var at = lines[step] && lines[step].handler_ends !== undefined ? lines[step].handler_ends : step;
   var states = {};
-  xhr.responseText.split("\n").forEach(function (line) {
-    if (!line) { return; }
-    var e = JSON.parse(line);
-    if (e.step > step || !e.state) { return; }
+  lines.forEach(function (e) {
+    if (e.step > at || !e.state) { return; }
     Object.keys(e.state).forEach(function (k) { states[k] = e.state[k]; });
   });
   return states;

@@ -26,12 +26,9 @@ const SCENARIO: &str = r#"Scenario(
 
 fn report(c: &mut Criterion) {
     let scenario = Scenario::parse("report-100k.ron", SCENARIO).expect("a valid scenario");
-    let rec = models::record::record_for_report(
-        &scenario,
-        1,
-        bundle::FULL_STATES_MAX,
-        |bare| bundle::shown_window_in(bare, None),
-    )
+    let rec = models::record::record_for_report(&scenario, 1, bundle::FULL_STATES_MAX, |bare| {
+        bundle::shown_window_in(bare, None)
+    })
     .expect("within the default memory budget");
     let events = reports::events::build(&rec).len();
     assert!(events >= 100_000, "about 100,000 events, not {events}");

@@ -151,6 +151,7 @@ pub(crate) mod tests {
             effect: None,
             clock: Vec::new(),
             violates: Vec::new(),
+            handler_ends: None,
             state: BTreeMap::new(),
             law: Vec::new(),
         }

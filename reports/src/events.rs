@@ -182,6 +182,12 @@ pub struct Event {
     /// The checks this event violates (`C3`), for ringed events.
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub violates: Vec<String>,
+    /// For an event inside a handler that ends later: the step of the
+    /// handler's last event. A handler runs at one instant, and the states
+    /// it leaves are recorded once, on its last event: those are the states
+    /// at each of its events too.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub handler_ends: Option<usize>,
     /// The new state of every actor that changed here, by name.
     #[serde(skip_serializing_if = "BTreeMap::is_empty")]
     pub state: BTreeMap<String, StateView>,
@@ -397,11 +403,15 @@ impl<'a> Builder<'a> {
         }
     }
 
-    /// The states go on the last event of the step: the state after it.
+    /// The states go on the last event of the step: the state after it;
+    /// the step's other events point at it.
     fn attach_states(&mut self, first: usize, states: &[(sim_core::ActorId, ActorState)]) {
         let Some(last) = self.events.len().checked_sub(1).filter(|l| *l >= first) else {
             return;
         };
+        for e in &mut self.events[first..last] {
+            e.handler_ends = Some(last);
+        }
         for (actor, state) in states {
             let name = self.name(actor.index());
             self.events[last].state.insert(name, state.into());
@@ -433,6 +443,7 @@ impl<'a> Builder<'a> {
             effect: None,
             clock: Vec::new(),
             violates: Vec::new(),
+            handler_ends: None,
             state: BTreeMap::new(),
             law: Vec::new(),
         }
@@ -861,6 +872,7 @@ mod tests {
             } else {
                 Vec::new()
             },
+            handler_ends: None,
             state: BTreeMap::new(),
             law: Vec::new(),
         }

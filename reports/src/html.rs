@@ -66,6 +66,9 @@ struct Data<'e> {
 #[derive(Serialize)]
 struct Row<'e> {
     step: usize,
+    /// The step whose states hold here (its handler's last), if later.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    ends: Option<usize>,
     text: String,
     violates: &'e [String],
     state: &'e BTreeMap<String, StateView>,
@@ -112,6 +115,7 @@ fn data<'p>(page: &Page<'p>, range: std::ops::Range<usize>) -> Data<'p> {
         .iter()
         .map(|e| Row {
             step: e.step,
+            ends: e.handler_ends,
             text: describe(e),
             violates: &e.violates,
             state: &e.state,

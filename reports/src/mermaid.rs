@@ -124,6 +124,7 @@ mod tests {
             effect: Some(1),
             clock: Vec::new(),
             violates: Vec::new(),
+            handler_ends: None,
             state: std::collections::BTreeMap::new(),
             law: Vec::new(),
         };

@@ -19,18 +19,22 @@
     });
   }
 
+  // The states at `step`: those its handler left (a handler runs at one
+  // instant; its states are recorded on its last event).
   function statesAt(step) {
+    var here = events[step - first];
+    var settled = here && here.ends !== undefined ? here.ends : step;
     var states = {};
     Object.keys(data.initial).forEach(function (k) { states[k] = data.initial[k]; });
     var changed = {};
     events.forEach(function (e) {
-      if (e.step > step) { return; }
+      if (e.step > settled) { return; }
       Object.keys(e.state).forEach(function (k) {
         states[k] = e.state[k];
-        if (e.step === step) { changed[k] = true; }
+        if (e.step === settled) { changed[k] = true; }
       });
     });
-    return { states: states, changed: changed };
+    return { states: states, changed: changed, settled: settled };
   }
 
   function showStates(step) {
@@ -81,7 +85,8 @@
     slider.value = step;
     document.getElementById("step-now").textContent = String(step);
     var e = events[step - first];
-    document.getElementById("step-text").textContent = e ? e.text : "";
+    document.getElementById("step-text").textContent = !e ? "" : e.text +
+      (e.ends !== undefined ? "  (states: as its handler leaves them, at step " + e.ends + ")" : "");
     // The counterexample under Explanation numbers its own steps: the whole
     // run's picture, the events table and the story links follow the slider.
     document.querySelectorAll("#tab-spacetime [data-step], #events [data-step], .story [data-step]").forEach(function (el) {
