@@ -62,8 +62,8 @@ enum Tick {
     Lost,
 }
 
-/// Crash bars, then one tick per lane and pixel column for effects and
-/// losses (a long run has more events than pixels: a tick's tooltip counts
+/// Crash bars, pause bars and rebalance marks, then one tick per lane and
+/// pixel column for effects and losses (a long run has more events than pixels: a tick's tooltip counts
 /// what it stands for, so the picture's size stays bounded).
 fn marks(
     svg: &mut String,
@@ -84,6 +84,19 @@ fn marks(
                     .or(events.last())
                     .map_or(e.time_us, |r| r.time_us);
                 crash_bar(svg, e, (px, py), (until, x(until)), red);
+                continue;
+            }
+            Kind::Pause => {
+                let until = events[i..]
+                    .iter()
+                    .find(|r| r.kind == Kind::Resume && r.lane == e.lane)
+                    .or(events.last())
+                    .map_or(e.time_us, |r| r.time_us);
+                pause_bar(svg, e, (px, py), (until, x(until)));
+                continue;
+            }
+            Kind::Rebalance => {
+                rebalance_mark(svg, e, (px, py), red);
                 continue;
             }
             Kind::Effect => Tick::Effect,
@@ -151,6 +164,37 @@ fn crash_bar(svg: &mut String, e: &Event, (px, py): (u32, u32), until: (u64, u32
         py - 7,
         until.1.saturating_sub(px).max(3),
         py - 9
+    );
+}
+
+/// A paused actor: an outlined bar from the pause to the resume (its
+/// memory is kept, unlike a crash's).
+fn pause_bar(svg: &mut String, e: &Event, (px, py): (u32, u32), until: (u64, u32)) {
+    let _ = writeln!(
+        svg,
+        "<g class=\"pause-bar\"><title>{} paused (t={}ms), resumed t={}ms with its \
+         memory</title><rect x=\"{px}\" y=\"{}\" width=\"{}\" height=\"14\" fill=\"none\" \
+         stroke=\"#000\" stroke-dasharray=\"4 2\"/><text x=\"{px}\" y=\"{}\" \
+         font-size=\"10\">paused</text></g>",
+        esc(&e.actor),
+        e.time_ms(),
+        ms(until.0),
+        py - 7,
+        until.1.saturating_sub(px).max(3),
+        py - 9
+    );
+}
+
+/// A consumer that lost its partitions in a rebalance.
+fn rebalance_mark(svg: &mut String, e: &Event, (px, py): (u32, u32), red: &str) {
+    let _ = writeln!(
+        svg,
+        "<g class=\"rebalance-mark\"><title>{} lost its partitions in a rebalance \
+         (t={}ms)</title><text x=\"{px}\" y=\"{}\" text-anchor=\"middle\" fill=\"{red}\" \
+         font-size=\"14\">⇄</text></g>",
+        esc(&e.actor),
+        e.time_ms(),
+        py + 5
     );
 }
 

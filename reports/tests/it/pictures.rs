@@ -123,6 +123,19 @@ fn a_rebalance_and_a_pause_are_drawn_where_they_happen() {
     assert_eq!(bands.len(), 1, "one pause");
     assert!(text_of(bands[0]).contains("PAUSED"));
     assert_eq!(groups(&doc, "resume").len(), 1);
+    let timeline = artifact(&s, &rec, bundle::TIMELINE_SVG, Theme::Color);
+    let doc = roxmltree::Document::parse(&timeline).unwrap();
+    let paused = groups(&doc, "pause-bar");
+    assert_eq!(paused.len(), 1, "the timeline draws the pause too");
+    assert!(
+        text_of(paused[0]).contains("consumer-1 paused"),
+        "{timeline}"
+    );
+
+    let (s, rec) = recorded("scenarios/15-m3-rebalance-two-consumers-pass-the-check.ron");
+    let timeline = artifact(&s, &rec, bundle::TIMELINE_SVG, Theme::Color);
+    let doc = roxmltree::Document::parse(&timeline).unwrap();
+    assert_eq!(groups(&doc, "rebalance-mark").len(), 1, "and the rebalance");
 }
 
 #[test]
