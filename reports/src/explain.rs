@@ -565,7 +565,7 @@ fn law_story(events: &[Event], key: &str, v: &Violation) -> Vec<(usize, String)>
 
 fn line(e: &Event, what: &str) -> String {
     format!(
-        "t={:<8} {:<11} {what}",
+        "t={:<10} {:<11} {what}",
         format!("{}ms", e.time_ms()),
         e.actor
     )
@@ -717,7 +717,7 @@ fn render_one(out: &mut Vec<(Option<usize>, String)>, x: &Explanation) {
         push(
             out,
             Some(*step),
-            &wrap(&format!("  {n}{text}"), &" ".repeat(31)),
+            &wrap(&format!("  {n}{text}"), &" ".repeat(33)),
         );
     }
     match x.elided {
