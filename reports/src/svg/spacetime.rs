@@ -130,19 +130,79 @@ pub fn render(
             .enumerate()
             .map(|(i, n)| (n.clone(), i))
             .collect(),
+        taken: Vec::new(),
     };
+    // Labels are placed most telling first, so that a label that would
+    // cover another is the one left out (its words stay in the tooltip);
+    // the layers are then painted in their usual order.
     d.defs();
     d.title(heading, events.len(), &range);
     d.lifelines(names);
-    d.breaks(&breaks, width, shows);
-    d.crashes();
-    d.pauses();
-    d.marks();
-    d.arrows();
-    d.effects();
-    d.rings(callouts);
+    let crashes = d.layer(Drawing::crashes);
+    let pauses = d.layer(Drawing::pauses);
+    let marks = d.layer(Drawing::marks);
+    let effects = d.layer(Drawing::effects);
+    let breaks = d.layer(|d| d.breaks(&breaks, width, shows));
+    let rings = d.layer(|d| d.rings(callouts));
+    let times = d.layer(Drawing::time_labels);
+    let arrows = d.layer(Drawing::arrows);
+    let names_again = d.layer(|d| d.names_again(names));
+    for layer in [
+        names_again,
+        times,
+        breaks,
+        crashes,
+        pauses,
+        marks,
+        arrows,
+        effects,
+        rings,
+    ] {
+        d.svg.push_str(&layer);
+    }
     d.svg.push_str("</svg>\n");
     d.svg
+}
+
+/// Where a text sits relative to its x.
+#[derive(Clone, Copy)]
+enum Anchor {
+    Start,
+    Middle,
+}
+
+/// The box a text covers, estimated: DejaVu Sans at `size` px averages
+/// about 0.6 em per character, and a line covers 0.8 em above its baseline
+/// and 0.25 em below (the pictures test checks the same estimate).
+#[derive(Clone, Copy, Debug)]
+struct Area {
+    x0: i64,
+    y0: i64,
+    x1: i64,
+    y1: i64,
+}
+
+impl Area {
+    fn of(x: u32, y: u32, text: &str, size: u32, anchor: Anchor) -> Area {
+        let width =
+            i64::try_from(text.chars().count()).unwrap_or(i64::MAX / 4) * i64::from(size) * 6 / 10;
+        let x = i64::from(x);
+        let x0 = match anchor {
+            Anchor::Start => x,
+            Anchor::Middle => x - width / 2,
+        };
+        // A pixel of margin all round: estimates are rounded.
+        Area {
+            x0: x0 - 1,
+            y0: i64::from(y) - i64::from(size) * 8 / 10 - 1,
+            x1: x0 + width + 1,
+            y1: i64::from(y) + i64::from(size) / 4 + 1,
+        }
+    }
+
+    fn overlaps(&self, other: &Area) -> bool {
+        self.x0 < other.x1 && other.x0 < self.x1 && self.y0 < other.y1 && other.y0 < self.y1
+    }
 }
 
 struct Drawing<'e> {
@@ -155,9 +215,32 @@ struct Drawing<'e> {
     first: usize,
     /// Actor name → lane.
     lanes: BTreeMap<String, usize>,
+    /// The areas of the texts placed so far.
+    taken: Vec<Area>,
 }
 
 impl Drawing<'_> {
+    /// What `draw` adds to the picture, taken out to be painted later.
+    fn layer(&mut self, draw: impl FnOnce(&mut Self)) -> String {
+        let start = self.svg.len();
+        draw(self);
+        self.svg.split_off(start)
+    }
+
+    /// Note a text that is always drawn.
+    fn reserve(&mut self, area: Area) {
+        self.taken.push(area);
+    }
+
+    /// Take `area` for a text if no placed text covers it.
+    fn claim(&mut self, area: Area) -> bool {
+        if self.taken.iter().any(|t| t.overlaps(&area)) {
+            return false;
+        }
+        self.taken.push(area);
+        true
+    }
+
     fn y(&self, step: usize) -> Option<u32> {
         step.checked_sub(self.first)
             .and_then(|i| self.ys.get(i))
@@ -206,6 +289,7 @@ impl Drawing<'_> {
         let faint = self.theme.palette().faint;
         for (lane, name) in names.iter().enumerate() {
             let x = lane_x(lane);
+            self.reserve(Area::of(x, TOP - 6, name, 12, Anchor::Middle));
             let _ = writeln!(
                 self.svg,
                 "<g class=\"lifeline\"><title>{n}</title><text x=\"{x}\" y=\"{}\" \
@@ -217,9 +301,16 @@ impl Drawing<'_> {
                 n = esc(name)
             );
         }
-        // The names again every 500 pixels, so a long picture stays legible.
+    }
+
+    /// The names again every 500 pixels, so a long picture stays legible
+    /// (where no other label is).
+    fn names_again(&mut self, names: &[String]) {
         for y in (TOP + 500..self.bottom).step_by(500) {
             for (lane, name) in names.iter().enumerate() {
+                if !self.claim(Area::of(lane_x(lane), y, name, 10, Anchor::Middle)) {
+                    continue;
+                }
                 let _ = writeln!(
                     self.svg,
                     "<text x=\"{}\" y=\"{y}\" text-anchor=\"middle\" fill=\"#999\" \
@@ -229,15 +320,21 @@ impl Drawing<'_> {
                 );
             }
         }
+    }
+
+    /// A time label in the margin at most every 60 pixels.
+    fn time_labels(&mut self) {
         let mut last_label = 0;
-        for (e, y) in self.shown.iter().zip(&self.ys) {
-            if *y >= last_label + 60 {
+        let ys = self.ys.clone();
+        for (e, y) in self.shown.iter().zip(&ys) {
+            let text = format!("t={}ms", e.time_ms());
+            if *y >= last_label + 60 && self.claim(Area::of(8, y + 4, &text, 11, Anchor::Start)) {
                 last_label = *y;
                 let _ = writeln!(
                     self.svg,
-                    "<text x=\"8\" y=\"{}\" fill=\"#666\" font-size=\"11\">t={}ms</text>",
+                    "<text x=\"8\" y=\"{}\" fill=\"#666\" font-size=\"11\">{}</text>",
                     y + 4,
-                    e.time_ms()
+                    esc(&text)
                 );
             }
         }
@@ -252,18 +349,27 @@ impl Drawing<'_> {
             ),
         };
         for (y, idle) in breaks {
+            let label = format!("≈ {}ms {word}", ms(*idle));
+            // Beside the zigzag, else right of the last lifeline, else only
+            // in the tooltip (a crash or an effect may sit on the line).
+            let beside = [LEFT + 56, width - RIGHT + 10]
+                .into_iter()
+                .find(|x| self.claim(Area::of(*x, y + 4, &label, 11, Anchor::Start)));
+            let text = beside.map_or_else(String::new, |x| {
+                format!(
+                    "<text x=\"{x}\" y=\"{}\" fill=\"#666\" font-size=\"11\">{}</text>",
+                    y + 4,
+                    esc(&label)
+                )
+            });
             let _ = writeln!(
                 self.svg,
                 "<g class=\"gap\"><title>{idle}ms {title}, collapsed</title>\
-                 <path d=\"M{LEFT},{a} l10,-5 l10,10 l10,-10 l10,10 l10,-5\" fill=\"none\" \
+                 <path d=\"M{LEFT},{y} l10,-5 l10,10 l10,-10 l10,10 l10,-5\" fill=\"none\" \
                  stroke=\"#888\"/><line x1=\"{LEFT}\" y1=\"{y}\" x2=\"{w}\" y2=\"{y}\" \
-                 stroke=\"#ccc\" stroke-dasharray=\"2,4\"/><text x=\"{t}\" y=\"{b}\" \
-                 fill=\"#666\" font-size=\"11\">≈ {idle}ms {word}</text></g>",
+                 stroke=\"#ccc\" stroke-dasharray=\"2,4\"/>{text}</g>",
                 idle = ms(*idle),
-                a = y,
                 w = width - RIGHT,
-                t = LEFT + 56,
-                b = y + 4,
             );
         }
     }
@@ -313,6 +419,13 @@ impl Drawing<'_> {
                 || "past the end of this window".to_string(),
                 |r| format!("until t={}ms", self.shown[r].time_ms()),
             );
+            self.reserve(Area::of(
+                x + 18,
+                top + 4,
+                "‖ PAUSED (memory kept)",
+                12,
+                Anchor::Start,
+            ));
             let _ = writeln!(
                 self.svg,
                 "<g class=\"pause-band\" data-step=\"{}\"><title>{} paused at t={}ms {until}: \
@@ -337,7 +450,8 @@ impl Drawing<'_> {
     /// (M8) that a restore found.
     fn marks(&mut self) {
         let red = alarm(self.theme);
-        for (e, y) in self.shown.iter().zip(&self.ys) {
+        let ys = self.ys.clone();
+        for (e, y) in self.shown.iter().zip(&ys) {
             let (class, text, colour) = match e.kind {
                 Kind::Resume => ("resume", "▷ RESUME".to_string(), "#000"),
                 Kind::Expire => ("expire", "⌫ dedup state EVICTED".to_string(), red),
@@ -362,6 +476,13 @@ impl Drawing<'_> {
                 ),
                 _ => continue,
             };
+            self.reserve(Area::of(
+                lane_x(e.lane) + 8,
+                y + 4,
+                &text,
+                11,
+                Anchor::Start,
+            ));
             let _ = writeln!(
                 self.svg,
                 "<g class=\"{class}\" data-step=\"{}\"><title>t={}ms {}: {}</title>\
@@ -393,6 +514,8 @@ impl Drawing<'_> {
         let lost = lost.unwrap_or_else(|| "its volatile state".into());
         let kept = kept.unwrap_or_else(|| "its durable state".into());
         let step = restart.map_or(e.step, |r| self.shown[r].step);
+        let crash_label = format!("✕ CRASH at {}", e.detail);
+        self.reserve(Area::of(x + 18, top + 4, &crash_label, 12, Anchor::Start));
         let _ = writeln!(
             self.svg,
             "<g class=\"crash-band\" data-step=\"{}\"><title>{} crashed at {} (t={}ms). \
@@ -413,6 +536,24 @@ impl Drawing<'_> {
             esc(&e.detail),
         );
         if let Some(r) = restart {
+            let lines = [
+                format!("↻ RESTART · lost: {}", short(&lost, 40)),
+                format!("kept: {}", short(&kept, 40)),
+            ];
+            self.reserve(Area::of(
+                x + 18,
+                self.ys[r] - 2,
+                &lines[0],
+                11,
+                Anchor::Start,
+            ));
+            self.reserve(Area::of(
+                x + 18,
+                self.ys[r] + 11,
+                &lines[1],
+                11,
+                Anchor::Start,
+            ));
             let _ = writeln!(
                 self.svg,
                 "<g class=\"restart\" data-step=\"{step}\"><title>restarted from durable \
@@ -436,13 +577,36 @@ impl Drawing<'_> {
             .filter_map(|e| e.cause.map(|c| (c, e.step)))
             .collect();
         let overtaken = overtaken(self.shown, &arrivals);
+        // The crosses of lost datagrams are always drawn: their places are
+        // taken before any arrow is labelled, a little lower or higher where
+        // another mark sits.
+        let mut crosses = BTreeMap::new();
+        for e in self.shown {
+            if let Some((_, xm, ym)) = self.lost_at(e) {
+                let at = |shift: i64| u32::try_from(i64::from(ym) + shift).unwrap_or(ym);
+                let cross = |y: u32| Area::of(xm, y + 6, "✕", 16, Anchor::Middle);
+                let y = [0, 10, -10, 20]
+                    .into_iter()
+                    .map(at)
+                    .find(|y| self.claim(cross(*y)))
+                    .unwrap_or_else(|| {
+                        self.reserve(cross(ym));
+                        ym
+                    });
+                crosses.insert(e.step, y);
+            }
+        }
         for e in self.shown {
             match e.kind {
                 Kind::Send | Kind::Dup => {
                     let arrival = arrivals.get(&e.step).copied();
                     self.arrow(e, arrival, overtaken.contains(&e.step));
                 }
-                Kind::Lost | Kind::Cut => self.lost(e),
+                Kind::Lost | Kind::Cut => {
+                    if let Some(ym) = crosses.get(&e.step) {
+                        self.lost(e, *ym);
+                    }
+                }
                 _ => {}
             }
         }
@@ -477,72 +641,103 @@ impl Drawing<'_> {
         if crashed {
             label.push_str(" · arrived while crashed");
         }
-        // A datagram that vanished at a crashed receiver is labelled at its
-        // end, where it vanished; the others at their middle.
-        let (mx, my) = if crashed {
-            ((2 * x0 + 3 * x1) / 5, (2 * y0 + 3 * y1) / 5)
-        } else {
-            // Half a lane from the sender: between two lifelines, never on
-            // one in between.
-            let dx = x0.abs_diff(x1).max(1);
-            let along = |a: u32, b: u32| {
-                let d = i64::from(b) - i64::from(a);
-                let moved = d * i64::from(LANE_W / 2) / i64::from(dx);
+        // A datagram that vanished at a crashed receiver is labelled near its
+        // end, where it vanished; the others half a lane from the sender
+        // (between two lifelines, never on one in between), else further
+        // along, else not at all (the tooltip keeps the words).
+        let along = |fraction: (i64, i64)| {
+            let at = |a: u32, b: u32| {
+                let moved = (i64::from(b) - i64::from(a)) * fraction.0 / fraction.1;
                 u32::try_from(i64::from(a) + moved).unwrap_or(a)
             };
-            (along(x0, x1), along(y0, y1))
+            (at(x0, x1), at(y0, y1))
         };
+        let half_lane = (i64::from(LANE_W / 2), i64::from(x0.abs_diff(x1).max(1)));
+        let fractions: Vec<(i64, i64)> = if crashed {
+            vec![(3, 5), (4, 5), (2, 5)]
+        } else {
+            vec![half_lane, (1, 2), (2, 3), (1, 3), (3, 4)]
+        };
+        let place = fractions.into_iter().map(along).find(|&(mx, my)| {
+            self.claim(Area::of(
+                mx,
+                my.saturating_sub(3),
+                &label,
+                10,
+                Anchor::Middle,
+            ))
+        });
+        let text = place.map_or_else(String::new, |(mx, my)| {
+            format!(
+                "<text x=\"{mx}\" y=\"{}\" text-anchor=\"middle\" font-size=\"10\" \
+                 fill=\"{ink}\" stroke=\"#fff\" stroke-width=\"3\" paint-order=\"stroke\">{}</text>",
+                my.saturating_sub(3),
+                esc(&label)
+            )
+        });
         let _ = writeln!(
             self.svg,
             "<g class=\"{class}\" data-step=\"{step}\"><title>{} → {}: {} (sent t={}ms)</title>\
              <line x1=\"{x0}\" y1=\"{y0}\" x2=\"{x1}\" y2=\"{y1}\" stroke=\"{ink}\"{dash} \
-             stroke-width=\"{width}\" \
-             marker-end=\"url(#head)\"/><text x=\"{mx}\" y=\"{}\" text-anchor=\"middle\" \
-             font-size=\"10\" fill=\"{ink}\" stroke=\"#fff\" stroke-width=\"3\" \
-             paint-order=\"stroke\">{}</text></g>",
+             stroke-width=\"{width}\" marker-end=\"url(#head)\"/>{text}</g>",
             esc(&e.actor),
             esc(e.peer.as_deref().unwrap_or("?")),
             esc(&e.detail),
             e.time_ms(),
-            my.saturating_sub(3),
-            esc(&label)
         );
     }
 
-    fn lost(&mut self, e: &Event) {
-        let (Some(y0), Some(peer)) = (self.y(e.step), e.peer_lane) else {
-            return;
-        };
+    /// Where a lost datagram's line starts and its cross sits: mid-air,
+    /// but short of the next lifeline, so the cross is never read as
+    /// happening at an actor in between. `None` for other events.
+    fn lost_at(&self, e: &Event) -> Option<(u32, u32, u32)> {
+        if !matches!(e.kind, Kind::Lost | Kind::Cut) {
+            return None;
+        }
+        let (y0, peer) = (self.y(e.step)?, e.peer_lane?);
         let (x0, x1) = (lane_x(e.lane), lane_x(peer));
-        // Mid-air, but short of the next lifeline, so the cross is never
-        // read as happening at an actor in between.
         let reach = (x0.abs_diff(x1) * 2 / 5).min(LANE_W * 9 / 20);
         let xm = if x1 > x0 { x0 + reach } else { x0 - reach };
-        let ym = y0 + ROW * 2;
+        Some((x0, xm, y0 + ROW * 2))
+    }
+
+    /// A lost datagram: a line from its sender to the cross at `ym`.
+    fn lost(&mut self, e: &Event, ym: u32) {
+        let (Some((x0, xm, _)), Some(y0)) = (self.lost_at(e), self.y(e.step)) else {
+            return;
+        };
         let red = alarm(self.theme);
         let word = if e.kind == Kind::Cut { "cut" } else { "lost" };
+        let said = format!("{word}: {}", short(&name_of(e), 24));
+        let label = if self.claim(Area::of(xm, ym + 19, &said, 11, Anchor::Middle)) {
+            format!(
+                "<text x=\"{xm}\" y=\"{}\" text-anchor=\"middle\" font-size=\"11\" \
+                 fill=\"{red}\" font-weight=\"bold\">{}</text>",
+                ym + 19,
+                esc(&said)
+            )
+        } else {
+            String::new()
+        };
         let _ = writeln!(
             self.svg,
             "<g class=\"lost\" data-step=\"{}\"><title>{} → {}: {} {word} by the network \
              (t={}ms)</title><line x1=\"{x0}\" y1=\"{y0}\" x2=\"{xm}\" y2=\"{ym}\" \
              stroke=\"{red}\"/><text x=\"{xm}\" y=\"{}\" text-anchor=\"middle\" \
-             font-size=\"16\" fill=\"{red}\">✕</text><text x=\"{xm}\" y=\"{}\" \
-             text-anchor=\"middle\" font-size=\"11\" fill=\"{red}\" font-weight=\"bold\">\
-             {word}: {}</text></g>",
+             font-size=\"16\" fill=\"{red}\">✕</text>{label}</g>",
             e.step,
             esc(&e.actor),
             esc(e.peer.as_deref().unwrap_or("?")),
             esc(&e.detail),
             e.time_ms(),
             ym + 6,
-            ym + 19,
-            esc(&short(&name_of(e), 24))
         );
     }
 
     fn effects(&mut self) {
         let green = self.theme.palette().effect;
-        for (e, y) in self.shown.iter().zip(&self.ys) {
+        let ys = self.ys.clone();
+        for (e, y) in self.shown.iter().zip(&ys) {
             let x = lane_x(e.lane);
             let (class, text) = match e.kind {
                 Kind::Effect => (
@@ -560,6 +755,7 @@ impl Drawing<'_> {
                 Kind::LawDiffers => ("law", "law probe: retry ≠ one clean run".to_string()),
                 _ => continue,
             };
+            self.reserve(Area::of(x + 15, y + 4, &text, 11, Anchor::Start));
             // An effect is a filled dot; the law probe's finding, which
             // changes nothing in the run, a hollow diamond.
             let mark = if e.kind == Kind::LawDiffers {
@@ -590,7 +786,8 @@ impl Drawing<'_> {
     fn rings(&mut self, callouts: &BTreeMap<usize, String>) {
         let red = alarm(self.theme);
         let right = self.svg_right() + CALLOUT_GAP - 10;
-        for (e, y) in self.shown.iter().zip(&self.ys) {
+        let ys = self.ys.clone();
+        for (e, y) in self.shown.iter().zip(&ys) {
             if e.violates.is_empty() {
                 continue;
             }
@@ -608,18 +805,31 @@ impl Drawing<'_> {
                 esc(&text),
                 x + 11
             );
-            for (i, line) in wrap(&format!("◀ {} {text}", e.violates.join(",")), 44)
-                .iter()
-                .enumerate()
-            {
-                let _ = writeln!(
-                    self.svg,
-                    "<text x=\"{}\" y=\"{}\" fill=\"{red}\" font-size=\"11\" \
-                     font-weight=\"bold\">{}</text>",
-                    right + 4,
-                    y + 4 + 13 * u32::try_from(i).unwrap_or(0),
-                    esc(line)
-                );
+            let lines = wrap(&format!("◀ {} {text}", e.violates.join(",")), 44);
+            // The callout's lines start at its ring's row, or lower where
+            // an earlier callout still runs.
+            let top = (0..40u32).map(|down| y + 4 + 13 * down).find(|&top| {
+                let areas = callout_areas(right + 4, top, &lines);
+                !areas
+                    .iter()
+                    .any(|a| self.taken.iter().any(|t| t.overlaps(a)))
+            });
+            if let Some(top) = top {
+                for (i, (line, area)) in lines
+                    .iter()
+                    .zip(callout_areas(right + 4, top, &lines))
+                    .enumerate()
+                {
+                    self.reserve(area);
+                    let _ = writeln!(
+                        self.svg,
+                        "<text x=\"{}\" y=\"{}\" fill=\"{red}\" font-size=\"11\" \
+                         font-weight=\"bold\">{}</text>",
+                        right + 4,
+                        top + 13 * u32::try_from(i).unwrap_or(0),
+                        esc(line)
+                    );
+                }
             }
             self.svg.push_str("</g>\n");
         }
@@ -637,6 +847,18 @@ impl Drawing<'_> {
         );
         LEFT + LANE_W * u32::try_from(lanes).unwrap_or(1) + 10
     }
+}
+
+/// The areas of a callout's `lines` from baseline `top` down, 13 px apart.
+fn callout_areas(x: u32, top: u32, lines: &[String]) -> Vec<Area> {
+    lines
+        .iter()
+        .enumerate()
+        .map(|(i, line)| {
+            let y = top + 13 * u32::try_from(i).unwrap_or(0);
+            Area::of(x, y, line, 11, Anchor::Start)
+        })
+        .collect()
 }
 
 /// The sends (by step) of datagrams overtaken on their link: a later send

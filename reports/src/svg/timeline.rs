@@ -74,6 +74,7 @@ fn marks(
 ) {
     let red = alarm(theme);
     let mut ticks: BTreeMap<(Tick, usize, u32), (usize, &Event)> = BTreeMap::new();
+    let mut labelled: BTreeMap<usize, u32> = BTreeMap::new();
     for (i, e) in events.iter().enumerate() {
         let (px, py) = (x(e.time_us), lane_y(e.lane));
         let tick = match e.kind {
@@ -83,7 +84,12 @@ fn marks(
                     .find(|r| r.kind == Kind::Restart && r.lane == e.lane)
                     .or(events.last())
                     .map_or(e.time_us, |r| r.time_us);
-                crash_bar(svg, e, (px, py), (until, x(until)), red);
+                // A bar's word only where the lane's last word has room.
+                let said = labelled.get(&e.lane).is_none_or(|at| px >= at + 45);
+                if said {
+                    labelled.insert(e.lane, px);
+                }
+                crash_bar(svg, e, (px, py), (until, x(until)), red, said);
                 continue;
             }
             Kind::Pause => {
@@ -103,7 +109,12 @@ fn marks(
             Kind::Lost | Kind::Cut => Tick::Lost,
             _ => continue,
         };
-        ticks.entry((tick, e.lane, px)).or_insert((0, e)).0 += 1;
+        // A cross is wider than a pixel: losses share 8-pixel columns.
+        let column = match tick {
+            Tick::Lost => px - px % 8 + 4,
+            Tick::Effect => px,
+        };
+        ticks.entry((tick, e.lane, column)).or_insert((0, e)).0 += 1;
     }
     for ((tick, lane, px), (n, e)) in ticks {
         draw_tick(svg, tick, (px, lane_y(lane)), n, e, theme);
@@ -150,20 +161,35 @@ fn draw_tick(
     }
 }
 
-/// A bar from a crash at `(px, py)` to the restart at `until` (time, x).
-fn crash_bar(svg: &mut String, e: &Event, (px, py): (u32, u32), until: (u64, u32), red: &str) {
+/// A bar from a crash at `(px, py)` to the restart at `until` (time, x),
+/// with the word "crashed" over it if `said`.
+fn crash_bar(
+    svg: &mut String,
+    e: &Event,
+    (px, py): (u32, u32),
+    until: (u64, u32),
+    red: &str,
+    said: bool,
+) {
+    let word = if said {
+        format!(
+            "<text x=\"{px}\" y=\"{}\" font-size=\"10\">crashed</text>",
+            py - 9
+        )
+    } else {
+        String::new()
+    };
     let _ = writeln!(
         svg,
         "<g class=\"crash-bar\"><title>{} crashed at {} (t={}ms), restarted t={}ms</title>\
          <rect x=\"{px}\" y=\"{}\" width=\"{}\" height=\"14\" fill=\"{red}\" \
-         opacity=\"0.8\"/><text x=\"{px}\" y=\"{}\" font-size=\"10\">crashed</text></g>",
+         opacity=\"0.8\"/>{word}</g>",
         esc(&e.actor),
         esc(&e.detail),
         e.time_ms(),
         ms(until.0),
         py - 7,
         until.1.saturating_sub(px).max(3),
-        py - 9
     );
 }
 

@@ -348,3 +348,77 @@ fn a_sink_timeout_draws_the_aborted_transaction() {
         "{mmd}"
     );
 }
+
+/// A text's visible words (its `<title>` tooltip aside) and the box they
+/// cover, estimated as the renderer does: 0.6 em per character, 0.8 em
+/// above the baseline and 0.25 em below.
+fn text_boxes(svg: &str) -> Vec<(String, [f64; 4])> {
+    let doc = roxmltree::Document::parse(svg).unwrap();
+    doc.descendants()
+        .filter(|n| n.has_tag_name("text"))
+        .filter_map(|n| {
+            let words: String = n
+                .children()
+                .filter(|c| c.is_text())
+                .filter_map(|c| c.text())
+                .collect();
+            let (x, y) = (n.attribute("x")?, n.attribute("y")?);
+            let (x, y): (f64, f64) = (x.parse().ok()?, y.parse().ok()?);
+            let size: f64 = n
+                .ancestors()
+                .find_map(|a| a.attribute("font-size"))
+                .and_then(|s| s.parse().ok())
+                .unwrap_or(12.0);
+            let width = words.chars().count() as f64 * size * 0.6;
+            let x0 = match n.attribute("text-anchor") {
+                Some("middle") => x - width / 2.0,
+                Some("end") => x - width,
+                _ => x,
+            };
+            (!words.trim().is_empty())
+                .then_some((words, [x0, y - size * 0.8, x0 + width, y + size * 0.25]))
+        })
+        .collect()
+}
+
+/// No label of any bundled lesson's pictures covers another: where one
+/// would, the renderer leaves the less telling one out (its words stay in
+/// the tooltip).
+#[test]
+fn no_label_covers_another_in_any_lessons_pictures() {
+    let mut lessons: Vec<String> = std::fs::read_dir(crate::root().join("scenarios"))
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .filter(|n| n.ends_with(".ron"))
+        .collect();
+    lessons.sort();
+    let mut covered = Vec::new();
+    for lesson in &lessons {
+        let (s, rec) = recorded(&format!("scenarios/{lesson}"));
+        let files = bundle::files(&s, &rec, "x.ron", Theme::Color).unwrap();
+        for (name, svg) in files.iter().filter(|(n, _)| n.ends_with(".svg")) {
+            let boxes = text_boxes(svg);
+            for (i, (a, ba)) in boxes.iter().enumerate() {
+                for (b, bb) in &boxes[i + 1..] {
+                    let wide = ba[2].min(bb[2]) - ba[0].max(bb[0]);
+                    let high = ba[3].min(bb[3]) - ba[1].max(bb[1]);
+                    if wide > 1.0 && high > 1.0 {
+                        covered.push(format!("{lesson} {name}: {a:?} and {b:?}"));
+                    }
+                }
+            }
+        }
+    }
+    assert!(lessons.len() >= 48, "every lesson: {}", lessons.len());
+    assert!(
+        covered.is_empty(),
+        "{} labels cover others, e.g.\n{}",
+        covered.len(),
+        covered
+            .iter()
+            .take(12)
+            .cloned()
+            .collect::<Vec<_>>()
+            .join("\n")
+    );
+}
