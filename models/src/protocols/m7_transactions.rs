@@ -21,7 +21,7 @@
 //!   zombie's open transaction. Downstream, a reader
 //!   reads the output log; each output record it reads is the message's
 //!   **effect** (a `read_committed` reader reads only committed records
-//!   below the last stable offset, LSO). Five variants:
+//!   below the last stable offset, LSO). Six variants:
 //!   - `M7`: KIP-890 server-side defence (the epoch is bumped at every
 //!     EndTxn, so a request of an ended transaction is refused), a
 //!     `read_committed` reader;
@@ -33,7 +33,11 @@
 //!     `transactional.id` and sends offsets without the group's metadata
 //!     (before KIP-447), so nothing fences a rebalance's zombie;
 //!   - `M7External`: as `M7`, but the message's effect is an external call
-//!     the task makes when it starts on a record, outside the transaction.
+//!     the task makes when it starts on a record, outside the transaction;
+//!   - `M7FetchPastLso`: as `M7`, but the broker bounds a `read_committed`
+//!     fetch by the end of the log instead of the LSO (Kafka-on-Pulsar
+//!     before its fix #1856), so the reader reads records of transactions
+//!     still open, as they are appended.
 //! - *Source.* The broker appends each input message once (an idempotent
 //!   producer upstream): Kafka's exactly-once is per input record.
 //! - *Claimed guarantee.* `M7`: exactly-once effect (C1, C2, C3, C5, C6,
@@ -50,7 +54,8 @@
 //!   `M7ReadUncommitted` claims at-least-once (C1, C2, C5, C6, C16).
 //!   `M7Unfenced` claims what `M7` claims while partitions stay where they
 //!   are: under every fault class but rebalances. `M7External` claims
-//!   at-least-once for its call.
+//!   at-least-once for its call. `M7FetchPastLso` claims what `M7` claims
+//!   (its reader asked for `read_committed`), and breaks it on every run.
 //! - *Expected violations.* None for `M7`.
 //! - *Breakers.*
 //!   - `M7Pre890`, F-reorder past the request timeout: a produce delayed
@@ -69,6 +74,10 @@
 //!   - `M7External`, any abort or crash after the call (a lost produce ack,
 //!     a crash at `after-produce-before-end-txn`): the transaction rolls
 //!     back, the call does not, and the retry calls again (C3, C8).
+//!   - `M7FetchPastLso`, any transaction at all: its output is read before
+//!     its commit marker (C10, precommitted read); one that aborts (after a
+//!     lost produce ack, a crash) has its output read (C7, G1a) beside the
+//!     retry's (C3, C8).
 //!   - Any variant, F-expire at the broker: the idempotent producer
 //!     upstream loses its state, the input log holds a message twice, and
 //!     each copy is processed exactly once (C4, C3, C8): exactly-once is
@@ -275,6 +284,33 @@ pub static EXTERNAL: Transactions = Transactions {
     },
 };
 
+/// The catalogue entry whose broker serves `read_committed` fetches past
+/// the LSO.
+pub static FETCH_PAST_LSO: Transactions = Transactions {
+    rules: RULES_FETCH_PAST_LSO,
+    info: ModelInfo {
+        name: "M7FetchPastLso",
+        code: "M7-past-lso",
+        title: "Kafka transactions on a broker that serves read_committed fetches past the LSO",
+        guarantee: "exactly-once (claimed: the reader asks for read_committed)",
+        mechanism: "as M7, but the broker bounds a read_committed fetch by the end of the log \
+                instead of the last stable offset, so the reader gets records of transactions \
+                that are still open",
+        claims: TRANSACTIONAL_CLAIMS,
+        survives: &[],
+        breakers: "any transaction: the reader reads its output before the commit marker (C10); \
+               one that aborts has its output read (C7 G1a) beside the retry's (C3, C8)",
+        anchor: "KIP-98 (a read_committed fetch stops at the LSO); Kafka-on-Pulsar \
+             streamnative/kop#1856 (\"the consumer can read unstable messages in \
+             read_committed mode\", fixed by bounding fetches by the LSO)",
+        consumer_crash_points: CRASH_POINTS,
+        producer_crash_points: &[],
+        remedy: "bound read_committed fetches by the last stable offset, as Apache Kafka does",
+        outside_claim: &[],
+        fixed_by: Some("M7"),
+    },
+};
+
 /// The transaction rules of a model of the M7 family.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct TxnRules {
@@ -282,6 +318,10 @@ pub struct TxnRules {
     pub epoch_per_transaction: bool,
     /// The reader reads only committed records below the LSO.
     pub read_committed: bool,
+    /// The broker serves a `read_committed` fetch up to the end of the log,
+    /// past the LSO: the reader reads records as they are appended, though
+    /// it asked for committed ones.
+    pub fetch_past_lso: bool,
     /// The transactional id is the input partition's, and offsets go with
     /// the group's metadata (KIP-447): a zombie is fenced by epoch and by
     /// generation. Off: the id is the consumer process's, and offsets go
@@ -297,6 +337,7 @@ pub struct TxnRules {
 const RULES_TRANSACTIONAL: TxnRules = TxnRules {
     epoch_per_transaction: true,
     read_committed: true,
+    fetch_past_lso: false,
     fenced: true,
     external_effect: false,
 };
@@ -305,6 +346,7 @@ const RULES_TRANSACTIONAL: TxnRules = TxnRules {
 const RULES_PRE_KIP_890: TxnRules = TxnRules {
     epoch_per_transaction: false,
     read_committed: true,
+    fetch_past_lso: false,
     fenced: true,
     external_effect: false,
 };
@@ -313,6 +355,7 @@ const RULES_PRE_KIP_890: TxnRules = TxnRules {
 const RULES_READ_UNCOMMITTED: TxnRules = TxnRules {
     epoch_per_transaction: true,
     read_committed: false,
+    fetch_past_lso: false,
     fenced: true,
     external_effect: false,
 };
@@ -321,6 +364,7 @@ const RULES_READ_UNCOMMITTED: TxnRules = TxnRules {
 const RULES_UNFENCED: TxnRules = TxnRules {
     epoch_per_transaction: true,
     read_committed: true,
+    fetch_past_lso: false,
     fenced: false,
     external_effect: false,
 };
@@ -329,8 +373,18 @@ const RULES_UNFENCED: TxnRules = TxnRules {
 const RULES_EXTERNAL: TxnRules = TxnRules {
     epoch_per_transaction: true,
     read_committed: true,
+    fetch_past_lso: false,
     fenced: true,
     external_effect: true,
+};
+
+/// M7FetchPastLso: a `read_committed` reader served past the LSO.
+const RULES_FETCH_PAST_LSO: TxnRules = TxnRules {
+    epoch_per_transaction: true,
+    read_committed: true,
+    fetch_past_lso: true,
+    fenced: true,
+    external_effect: false,
 };
 
 impl Protocol for Transactions {

@@ -619,6 +619,7 @@ impl Registry {
             &m7_transactions::READ_UNCOMMITTED,
             &m7_transactions::UNFENCED,
             &m7_transactions::EXTERNAL,
+            &m7_transactions::FETCH_PAST_LSO,
             &m8_checkpoint::TWO_PHASE,
             &m8_checkpoint::AT_LEAST_ONCE,
             &m9_dual_write::DUAL_WRITE,

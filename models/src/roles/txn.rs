@@ -7,8 +7,9 @@
 //! The broker keeps one output log per transactional id (one per
 //! partition; with `M7Unfenced`, one per consumer and partition). Its reader reads a `read_committed` log up to the last
 //! stable offset (the first record of a transaction still open), and a
-//! `read_uncommitted` log as records are appended; every output record read
-//! is its message's effect.
+//! `read_uncommitted` log as records are appended, as it reads a
+//! `read_committed` one when the broker serves fetches past the LSO
+//! (`M7FetchPastLso`); every output record read is its message's effect.
 
 use std::collections::BTreeMap;
 
@@ -230,7 +231,7 @@ impl Broker {
                 log: u16::try_from(l).expect("few transactional ids"),
                 offset: u32::try_from(rec.offset).expect("an output log under 2^32 records"),
             });
-            if !self.rules().read_committed {
+            if !self.rules().read_committed || self.rules().fetch_past_lso {
                 self.read(db, ctx, rec, false);
             }
         }
@@ -394,7 +395,7 @@ impl Broker {
             });
         }
         let passed = db.transaction(|d| d.txn.ids[l].advance_lso());
-        if self.rules().read_committed {
+        if self.rules().read_committed && !self.rules().fetch_past_lso {
             for r in passed {
                 self.read(db, ctx, r, true);
             }

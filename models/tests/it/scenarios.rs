@@ -1,5 +1,6 @@
 //! Every bundled scenario meets its own `expect`, and runs the same twice.
 
+use models::check::CheckId;
 use models::run::{self, Verdict};
 use models::scenario::Scenario;
 
@@ -258,4 +259,49 @@ fn the_m7_breaking_lessons_hold_once_the_model_is_m7() {
             report.checks
         );
     }
+}
+
+/// Checks no bundled lesson shows violated yet, each with what it needs:
+/// the test fails when a lesson starts showing one (move it out) and when
+/// another check loses its last lesson.
+const NOT_SHOWN_YET: [(CheckId, &str); 2] = [
+    (
+        CheckId::C5,
+        "two messages at one offset need a broker that loses acknowledged records \
+         (an unclean leader election, an unflushed log): storage faults are not modelled yet",
+    ),
+    (
+        CheckId::C6,
+        "an effect of a message never sent needs storage that invents or resurrects a \
+         record: storage faults are not modelled yet",
+    ),
+];
+
+/// Every check is shown violated by at least one bundled lesson at its own
+/// seed (or named in `NOT_SHOWN_YET` with what it needs), so a student
+/// can see each one fail.
+#[test]
+fn every_check_is_violated_by_some_lesson() {
+    let mut shown: std::collections::BTreeMap<CheckId, String> = Default::default();
+    for file in bundled()
+        .into_iter()
+        .filter(|f| !f.starts_with("scenarios/bench/"))
+    {
+        let s = load(&file);
+        for (v, _) in run::run(&s, s.seed(), false).violations() {
+            shown.entry(v.check).or_insert_with(|| file.clone());
+        }
+    }
+    for check in CheckId::ALL {
+        let waiting = NOT_SHOWN_YET.iter().find(|(c, _)| *c == check);
+        match (shown.get(&check), waiting) {
+            (Some(_), None) | (None, Some(_)) => {}
+            (None, None) => panic!("no lesson shows {} violated", check.heading()),
+            (Some(file), Some(_)) => panic!(
+                "{file} shows {} violated: take it out of NOT_SHOWN_YET",
+                check.heading()
+            ),
+        }
+    }
+    assert_eq!(shown.len() + NOT_SHOWN_YET.len(), CheckId::ALL.len());
 }
