@@ -79,11 +79,7 @@ fn marks(
         let (px, py) = (x(e.time_us), lane_y(e.lane));
         let tick = match e.kind {
             Kind::Crash => {
-                let until = events[i..]
-                    .iter()
-                    .find(|r| r.kind == Kind::Restart && r.lane == e.lane)
-                    .or(events.last())
-                    .map_or(e.time_us, |r| r.time_us);
+                let until = next_on_lane(&events[i..], e, Kind::Restart);
                 // A bar's word only where the lane's last word has room.
                 let said = labelled.get(&e.lane).is_none_or(|at| px >= at + 45);
                 if said {
@@ -93,11 +89,7 @@ fn marks(
                 continue;
             }
             Kind::Pause => {
-                let until = events[i..]
-                    .iter()
-                    .find(|r| r.kind == Kind::Resume && r.lane == e.lane)
-                    .or(events.last())
-                    .map_or(e.time_us, |r| r.time_us);
+                let until = next_on_lane(&events[i..], e, Kind::Resume);
                 pause_bar(svg, e, (px, py), (until, x(until)));
                 continue;
             }
@@ -119,6 +111,16 @@ fn marks(
     for ((tick, lane, px), (n, e)) in ticks {
         draw_tick(svg, tick, (px, lane_y(lane)), n, e, theme);
     }
+}
+
+/// When `e`'s lane next has a `kind` event in `later` (a restart after a
+/// crash, a resume after a pause), else when the drawn events end.
+fn next_on_lane(later: &[Event], e: &Event, kind: Kind) -> u64 {
+    later
+        .iter()
+        .find(|r| r.kind == kind && r.lane == e.lane)
+        .or(later.last())
+        .map_or(e.time_us, |r| r.time_us)
 }
 
 fn draw_tick(
