@@ -111,7 +111,16 @@ pub fn no_early_read(input: &CheckInput<'_>) -> Status {
                 "{}'s output from {} was read at t={} before its transaction committed",
                 r.key, r.tag, r.time
             ),
-            story: Vec::new(),
+            story: vec![format!(
+                "why: a read_committed reader read it while {} was still open; {} {}",
+                r.tag,
+                r.tag,
+                match txn.ended.get(&(r.key, r.tag)) {
+                    Some((_, true)) => "committed only later",
+                    Some((_, false)) => "aborted later",
+                    None => "never ended",
+                }
+            )],
             crash_point: None,
             cause: "an uncommitted record was read",
         })
