@@ -480,9 +480,18 @@ fn compare<'r>(a: &'r Run, b: &'r Run, focus: Option<&str>) -> Option<Comparison
     })
 }
 
+/// Steps of one message aligned at most, per run: the alignment's table
+/// grows with the product of the two counts.
+const ALIGNED_MAX: usize = 2_000;
+
 /// The steps of two runs aligned on what happened: a longest common
-/// subsequence, the rest as rows of one run only.
+/// subsequence, the rest as rows of one run only (the first
+/// [`ALIGNED_MAX`] steps of each).
 fn align<'r>(a: &[&'r Step], b: &[&'r Step]) -> Vec<Row<'r>> {
+    let (a, b) = (
+        &a[..a.len().min(ALIGNED_MAX)],
+        &b[..b.len().min(ALIGNED_MAX)],
+    );
     let (wa, wb): (Vec<String>, Vec<String>) = (
         a.iter().map(|s| s.what()).collect(),
         b.iter().map(|s| s.what()).collect(),
