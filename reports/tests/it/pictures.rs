@@ -422,3 +422,27 @@ fn no_label_covers_another_in_any_lessons_pictures() {
             .join("\n")
     );
 }
+
+/// The topology has one edge per pair of actors (both directions in its
+/// label) and the stores the model keeps state in as nodes of their own.
+#[test]
+fn the_topology_draws_one_edge_per_pair_and_the_models_stores() {
+    let (s, rec) = recorded("scenarios/43-m10-outbox-publishes-twice.ron");
+    let dot = artifact(&s, &rec, bundle::DOT, Theme::Color);
+    assert!(
+        dot.contains("producer-1 → broker: Produce") && !dot.contains("1 -> 0 "),
+        "one edge for producer-1 and the broker: {dot}"
+    );
+    assert!(
+        dot.contains("producer-1's database (business rows and outbox)")
+            && dot.contains("consumer-1's database (effects)"),
+        "{dot}"
+    );
+    let (s, rec) = recorded("scenarios/46-m12-lease-alone-lets-the-zombie-write.ron");
+    let dot = artifact(&s, &rec, bundle::DOT, Theme::Color);
+    assert!(dot.contains("storage (checks no token)"), "{dot}");
+    assert!(
+        !dot.contains("'s database"),
+        "M12 writes to the storage: {dot}"
+    );
+}
