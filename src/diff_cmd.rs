@@ -327,21 +327,22 @@ impl Run {
         Ok(run)
     }
 
-    /// The messages in order of first appearance, each with its steps.
-    fn by_message(&self) -> Vec<(&str, Vec<&Step>)> {
-        let mut order: Vec<(&str, Vec<&Step>)> = Vec::new();
-        let mut at: HashMap<&str, usize> = HashMap::new();
+    /// Each message's steps, and the messages in order of first appearance.
+    fn by_message(&self) -> Messages<'_> {
+        let mut m = Messages::default();
         for step in &self.steps {
             let Some(msg) = step.msg.as_deref() else {
                 continue;
             };
-            let i = *at.entry(msg).or_insert_with(|| {
-                order.push((msg, Vec::new()));
-                order.len() - 1
-            });
-            order[i].1.push(step);
+            m.steps
+                .entry(msg)
+                .or_insert_with(|| {
+                    m.order.push(msg);
+                    Vec::new()
+                })
+                .push(step);
         }
-        order
+        m
     }
 
     /// The model and seed, or the folder if `verdict.json` did not say.
@@ -358,6 +359,21 @@ impl Run {
             (false, false) => format!("{} ({}, seed {})", self.dir, self.model, self.seed),
             _ => self.dir.clone(),
         }
+    }
+}
+
+/// A run's steps by message (looked up by key; listed in `order`, so that
+/// nothing depends on the map's order).
+#[derive(Default)]
+struct Messages<'r> {
+    order: Vec<&'r str>,
+    steps: HashMap<&'r str, Vec<&'r Step>>,
+}
+
+impl<'r> Messages<'r> {
+    /// The steps of `key`, none if the run never names it.
+    fn of(&self, key: &str) -> &[&'r Step] {
+        self.steps.get(key).map_or(&[], Vec::as_slice)
     }
 }
 
@@ -434,29 +450,20 @@ fn compare<'r>(a: &'r Run, b: &'r Run, focus: Option<&str>) -> Option<Comparison
     );
     let first_step = (0..la.len().max(lb.len())).find(|i| la.get(*i) != lb.get(*i))?;
     let (ma, mb) = (a.by_message(), b.by_message());
-    let steps_of = |m: &[(&str, Vec<&'r Step>)], key: &str| {
-        m.iter()
-            .find(|(k, _)| *k == key)
-            .map(|(_, s)| s.clone())
-            .unwrap_or_default()
-    };
     let keys: Vec<&str> = ma
+        .order
         .iter()
-        .map(|(k, _)| *k)
-        .chain(
-            mb.iter()
-                .map(|(k, _)| *k)
-                .filter(|k| !ma.iter().any(|(x, _)| x == k)),
-        )
+        .chain(mb.order.iter().filter(|k| !ma.steps.contains_key(*k)))
+        .copied()
         .collect();
     let outcome_differs: Vec<&str> = keys
         .iter()
         .copied()
-        .filter(|k| Outcome::of(&steps_of(&ma, k)) != Outcome::of(&steps_of(&mb, k)))
+        .filter(|k| Outcome::of(ma.of(k)) != Outcome::of(mb.of(k)))
         .collect();
     let steps_differ = |k: &&&str| {
-        let what = |s: Vec<&Step>| s.iter().map(|s| s.what()).collect::<Vec<_>>();
-        what(steps_of(&ma, k)) != what(steps_of(&mb, k))
+        let what = |s: &[&Step]| s.iter().map(|s| s.what()).collect::<Vec<_>>();
+        what(ma.of(k)) != what(mb.of(k))
     };
     let chosen = focus
         .map(str::to_string)
@@ -470,13 +477,13 @@ fn compare<'r>(a: &'r Run, b: &'r Run, focus: Option<&str>) -> Option<Comparison
             rows: Vec::new(),
         });
     };
-    let (sa, sb) = (steps_of(&ma, &key), steps_of(&mb, &key));
-    let why = Outcome::of(&sa).versus(Outcome::of(&sb));
+    let (sa, sb) = (ma.of(&key), mb.of(&key));
+    let why = Outcome::of(sa).versus(Outcome::of(sb));
     Some(Comparison {
         runs: (a, b),
         first_step,
         focus: Some((key, why, outcome_differs.len())),
-        rows: align(&sa, &sb),
+        rows: align(sa, sb),
     })
 }
 
