@@ -203,6 +203,7 @@ fn one(
         None => Vec::new(),
     };
     let elided = shorten(&mut steps, events);
+    place_crashes(&mut steps, events, scenario.model());
     let info = scenario.model().info();
     // A protocol's own property is a promise it makes, as its claims are.
     let promised = info.claims.contains(&v.check) || matches!(v.check, CheckId::Property(_));
@@ -234,7 +235,7 @@ fn one(
             .collect(),
         conclusion: conclusion(v, events),
         claim,
-        hint: hint(v, info.remedy),
+        hint: hint(v, info.remedy).unwrap_or_default(),
         diagram: String::new(),
     }
 }
@@ -290,10 +291,28 @@ fn unclaimed_fault(
 }
 
 /// The checker's hint for this violation's cause when it gave one, else
-/// the model's remedy.
-fn hint(v: &Violation, remedy: &str) -> String {
+/// the model's remedy; none when neither says anything (a step program
+/// has no remedy of its own).
+fn hint(v: &Violation, remedy: &str) -> Option<String> {
     let own = v.story.iter().find_map(|l| l.strip_prefix("hint: "));
-    format!("hint: {}.", own.unwrap_or(remedy))
+    let hint = own.unwrap_or(remedy);
+    (!hint.is_empty()).then(|| format!("hint: {hint}."))
+}
+
+/// A step program's crashes, told between which of its steps they came
+/// (`CRASHED at after-effect-before-set-status-processed, after step 4
+/// (Effect), before step 5 (SetStatus(Processed))`).
+fn place_crashes(steps: &mut [(usize, String)], events: &[Event], model: models::protocols::Model) {
+    if model.steps().is_none() {
+        return;
+    }
+    for (i, text) in steps.iter_mut() {
+        let Some(e) = events.get(*i).filter(|e| e.kind == Kind::Crash) else {
+            continue;
+        };
+        let told = format!("CRASHED at {}", e.detail);
+        *text = text.replace(&told, &format!("CRASHED at {}", model.place_of(&e.detail)));
+    }
 }
 
 /// The story of message `key` under `check`, read from the happens-before
@@ -733,7 +752,8 @@ fn render_one(out: &mut Vec<(Option<usize>, String)>, x: &Explanation) {
             &format!("        ({n} less telling steps left out: see events.jsonl)"),
         ),
     }
-    for para in x.because.iter().chain([&x.conclusion, &x.claim, &x.hint]) {
+    let paragraphs = x.because.iter().chain([&x.conclusion, &x.claim, &x.hint]);
+    for para in paragraphs.filter(|p| !p.is_empty()) {
         push(out, None, &wrap(&format!("  {para}"), "    "));
     }
     if x.steps.len() > 1 && !x.check.is_law() {

@@ -331,8 +331,9 @@ pub fn story(input: &CheckInput<'_>, key: MsgKey, m: &MsgLedger) -> Vec<String> 
     }
     for (t, a, point) in &m.crashes {
         lines.push(format!(
-            "{} crashed at {point} t={t} while handling it",
-            input.name(*a)
+            "{} crashed at {} t={t} while handling it",
+            input.name(*a),
+            input.model.place_of(point)
         ));
     }
     let hints = input.model.unit().hints();

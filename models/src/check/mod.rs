@@ -581,8 +581,10 @@ fn law_violation(
     let (summary, check) = match (f.law, f.crash_point) {
         (Law::Retry, Some(point)) => (
             format!(
-                "f(f(s,false),true) ≠ f(s,true) with a crash at {point} and the retry {}: {}",
-                f.retry, f.difference
+                "f(f(s,false),true) ≠ f(s,true) with a crash at {} and the retry {}: {}",
+                input.model.place_of(point),
+                f.retry,
+                f.difference
             ),
             CheckId::C15,
         ),

@@ -44,6 +44,7 @@ pub mod m6_idempotent_producer;
 pub mod m7_transactions;
 pub mod m8_checkpoint;
 pub mod m9_dual_write;
+pub mod steps;
 
 use std::sync::OnceLock;
 
@@ -416,6 +417,8 @@ pub struct CrashCause {
 pub struct Model {
     unit: &'static dyn Protocol,
     wiring: Wiring,
+    /// The step program, when the scenario wrote the protocol as steps.
+    steps: Option<&'static steps::StepProtocol>,
 }
 
 impl Model {
@@ -424,6 +427,31 @@ impl Model {
         Model {
             unit,
             wiring: unit.wiring(),
+            steps: None,
+        }
+    }
+
+    /// The handle of a step program (see [`steps`]).
+    pub fn of_steps(program: steps::Program) -> Model {
+        let unit = steps::unit_for(program);
+        Model {
+            steps: Some(unit),
+            ..Model::of(unit)
+        }
+    }
+
+    /// The step program, when the scenario wrote the protocol as steps.
+    pub fn steps(self) -> Option<&'static steps::StepProtocol> {
+        self.steps
+    }
+
+    /// Where crash point `point` sits, in words: a step program says
+    /// between which of its steps (`after step 3 (Effect), before step 4
+    /// (SetStatus(Processed))`); a catalogue model's point names itself.
+    pub fn place_of(self, point: &str) -> String {
+        match self.steps.and_then(|s| s.place_of(point)) {
+            Some(place) => format!("{point}, {place}"),
+            None => point.to_string(),
         }
     }
 
@@ -528,8 +556,13 @@ impl Model {
 }
 
 impl PartialEq for Model {
+    /// The same catalogue model, or the same step program.
     fn eq(&self, other: &Model) -> bool {
-        self.name() == other.name()
+        let same_steps = match (self.steps, other.steps) {
+            (Some(a), Some(b)) => std::ptr::eq(a, b),
+            (a, b) => a.is_none() && b.is_none(),
+        };
+        self.name() == other.name() && same_steps
     }
 }
 
@@ -542,16 +575,55 @@ impl std::fmt::Debug for Model {
 }
 
 impl Serialize for Model {
-    /// As its name, spelled as a unit variant (`model: M2` in RON).
+    /// As its name, spelled as a unit variant (`model: M2` in RON); a step
+    /// program as a struct variant (`model: Steps(consumer: [...], ...)`).
     fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
-        s.serialize_unit_variant("ModelId", 0, self.name())
+        use serde::ser::SerializeStructVariant as _;
+        let Some(unit) = self.steps else {
+            return s.serialize_unit_variant("ModelId", 0, self.name());
+        };
+        let p = unit.program();
+        let mut v = s.serialize_struct_variant("ModelId", 0, steps::NAME, 4)?;
+        v.serialize_field("consumer", &p.consumer)?;
+        if p.recovery.is_empty() {
+            v.skip_field("recovery")?;
+        } else {
+            v.serialize_field("recovery", &p.recovery)?;
+        }
+        if p.producer == steps::Producer::default() {
+            v.skip_field("producer")?;
+        } else {
+            v.serialize_field("producer", &p.producer)?;
+        }
+        v.serialize_field("claims", &p.claims)?;
+        v.end()
     }
 }
 
 impl<'de> Deserialize<'de> for Model {
-    /// By name, from the installed [`registry`].
+    /// By name, from the installed [`registry`]; `Steps(...)` as a step
+    /// program.
     fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Model, D::Error> {
-        d.deserialize_enum("ModelId", registry().names(), ModelVisitor)
+        d.deserialize_enum("ModelId", registry().variants(), ModelVisitor)
+    }
+}
+
+/// The fields of `Steps(...)`.
+const STEPS_FIELDS: &[&str] = &["consumer", "recovery", "producer", "claims"];
+
+struct StepsVisitor;
+
+impl<'de> serde::de::Visitor<'de> for StepsVisitor {
+    type Value = Model;
+
+    fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("a step program: Steps(consumer: [...], claims: ...)")
+    }
+
+    fn visit_map<A: serde::de::MapAccess<'de>>(self, map: A) -> Result<Model, A::Error> {
+        let program =
+            steps::Program::deserialize(serde::de::value::MapAccessDeserializer::new(map))?;
+        Ok(Model::of_steps(program))
     }
 }
 
@@ -574,17 +646,41 @@ impl<'de> serde::de::Visitor<'de> for ModelVisitor {
     fn visit_enum<A: serde::de::EnumAccess<'de>>(self, data: A) -> Result<Model, A::Error> {
         use serde::de::VariantAccess as _;
         let (model, variant) = data.variant_seed(self)?;
-        variant.unit_variant()?;
-        Ok(model)
+        match model {
+            Some(model) => {
+                variant.unit_variant()?;
+                Ok(model)
+            }
+            None => variant.struct_variant(STEPS_FIELDS, StepsVisitor),
+        }
     }
 }
 
 impl<'de> serde::de::DeserializeSeed<'de> for ModelVisitor {
-    type Value = Model;
+    /// The catalogue model named, or `None` for `Steps`.
+    type Value = Option<Model>;
 
     /// The variant's name, as an identifier.
-    fn deserialize<D: serde::Deserializer<'de>>(self, d: D) -> Result<Model, D::Error> {
-        d.deserialize_identifier(self)
+    fn deserialize<D: serde::Deserializer<'de>>(self, d: D) -> Result<Option<Model>, D::Error> {
+        d.deserialize_identifier(VariantName)
+    }
+}
+
+/// A model's variant name: a catalogue model, or `Steps`.
+struct VariantName;
+
+impl serde::de::Visitor<'_> for VariantName {
+    type Value = Option<Model>;
+
+    fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("a model name, or Steps(...)")
+    }
+
+    fn visit_str<E: serde::de::Error>(self, name: &str) -> Result<Option<Model>, E> {
+        if name == steps::NAME {
+            return Ok(None);
+        }
+        ModelVisitor.visit_str(name).map(Some)
     }
 }
 
@@ -594,6 +690,8 @@ impl<'de> serde::de::DeserializeSeed<'de> for ModelVisitor {
 pub struct Registry {
     models: Vec<Model>,
     names: Vec<&'static str>,
+    /// `names`, then `Steps`: what a scenario's `model` may be.
+    variants: Vec<&'static str>,
 }
 
 impl Registry {
@@ -640,6 +738,7 @@ impl Registry {
         Registry {
             models: Vec::new(),
             names: Vec::new(),
+            variants: vec![steps::NAME],
         }
     }
 
@@ -680,8 +779,14 @@ impl Registry {
                 info.name
             );
         }
+        assert!(
+            info.name != steps::NAME,
+            "`{}` is the name of step programs",
+            steps::NAME
+        );
         self.models.push(Model::of(unit));
         self.names.push(info.name);
+        self.variants.insert(self.names.len() - 1, info.name);
         self
     }
 
@@ -701,6 +806,12 @@ impl Registry {
     /// Every model's scenario name, in registration order.
     pub fn names(&self) -> &[&'static str] {
         &self.names
+    }
+
+    /// What a scenario's `model` may be: every model's name, then `Steps`
+    /// (a step program).
+    pub fn variants(&self) -> &[&'static str] {
+        &self.variants
     }
 
     /// The model a scenario file names exactly (`M0Naive`).

@@ -323,6 +323,12 @@ impl ConsumerDb {
         self.effects.get(key.index(self.messages))
     }
 
+    /// The dedup id a producer gives `key` when it keeps one id per
+    /// message (the message's position among all messages).
+    pub fn plain_id(&self, key: MsgKey) -> u64 {
+        key.index(self.messages) as u64
+    }
+
     /// The message table row of `key`.
     pub fn status(&self, key: MsgKey) -> RowStatus {
         self.table.get(key.index(self.messages))

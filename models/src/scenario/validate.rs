@@ -65,6 +65,7 @@ impl<'a> Validator<'a> {
     /// Check the whole spec.
     pub(super) fn check(&mut self, spec: &ScenarioSpec, actors: &Actors) {
         self.check_name(&spec.name);
+        self.check_steps(spec);
         self.check_workload(spec);
         self.check_timeouts(spec);
         self.check_network(spec, actors);
@@ -74,6 +75,17 @@ impl<'a> Validator<'a> {
         self.check_memory(spec);
         self.check_drain(spec);
         self.check_expect(spec);
+    }
+
+    /// A step program's problems, each at its step.
+    fn check_steps(&mut self, spec: &ScenarioSpec) {
+        let Some(unit) = spec.model.steps() else {
+            return;
+        };
+        for p in crate::protocols::steps::lint::check(unit.program()) {
+            let path = format!("model.{}", p.path);
+            self.report(&path, p.code, p.message, &p.label, p.help);
+        }
     }
 
     fn check_name(&mut self, name: &str) {
