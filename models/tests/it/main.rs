@@ -13,6 +13,7 @@ mod matrix;
 mod rebalance;
 mod scenarios;
 mod shrink;
+mod steps;
 mod sweep;
 mod verdicts;
 
