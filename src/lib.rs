@@ -202,8 +202,12 @@ enum Command {
         /// ending in `.ron`.
         name: String,
         /// The model, e.g. `M2` or `M0-naive` (see `eosim list-models`).
+        #[arg(long, required_unless_present = "steps", conflicts_with = "steps")]
+        model: Option<String>,
+        /// Write the handler as steps instead (the seeds' naive handler,
+        /// commented, to change one step at a time).
         #[arg(long)]
-        model: String,
+        steps: bool,
         /// Fault classes, comma-separated: loss, dup, reorder, crash,
         /// partition, pause, clock (none: a fault-free run).
         #[arg(long, default_value = "")]
@@ -513,11 +517,13 @@ pub fn main_with(registry: Registry) -> ExitCode {
         Command::New {
             name,
             model,
+            steps,
             faults,
             force,
         } => new_cmd::new(&new_cmd::NewArgs {
             name,
             model,
+            steps,
             faults,
             force,
         }),

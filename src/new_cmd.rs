@@ -2,6 +2,8 @@
 //! scenario to start from. Its `expect` is what a run at seed 0 shows, so
 //! the file passes `eosim check` and `eosim run` as written; the comment
 //! says what the model claims, so that the author can state a sharper claim.
+//! `--steps` writes a step program instead of naming a model: the seeds'
+//! naive handler, each step commented, with the vocabulary beside it.
 
 use std::path::Path;
 
@@ -15,8 +17,10 @@ use models::scenario::spec::Expect;
 pub struct NewArgs {
     /// The scenario's name, or a path ending in `.ron`.
     pub name: String,
-    /// The model, by code (`M2`, `M0-naive`).
-    pub model: String,
+    /// The model, by code (`M2`, `M0-naive`); `None` with `steps`.
+    pub model: Option<String>,
+    /// Write a step program to start from instead of naming a model.
+    pub steps: bool,
     /// Fault classes, comma-separated.
     pub faults: String,
     /// Overwrite an existing file.
@@ -42,7 +46,18 @@ pub fn new(args: &NewArgs) -> u8 {
 }
 
 fn write(args: &NewArgs) -> Result<String, String> {
-    let model = crate::list_models_cmd::find(&args.model)?;
+    let model = match (&args.model, args.steps) {
+        (Some(code), false) => crate::list_models_cmd::find(code)?,
+        (None, true) => steps_template_model()?,
+        (Some(_), true) => return Err("give --model or --steps, not both".into()),
+        (None, false) => {
+            return Err(
+                "give --model (see `eosim list-models`) or --steps (write the \
+                        handler's steps yourself)"
+                    .into(),
+            );
+        }
+    };
     let faults = parse_faults(&args.faults)?;
     let (path, name) = path_and_name(&args.name)?;
     if Path::new(&path).exists() && !args.force {
@@ -108,9 +123,52 @@ fn scenario_text(name: &str, model: Model, faults: &[FaultClass]) -> Result<Stri
         Expect::Violates(broken)
     };
     let mut text = header(name, model, faults, &spec.expect);
-    text.push_str(&models::shrink::compact_ron(&spec));
+    let body = models::shrink::compact_ron(&spec);
+    for line in body.split_inclusive('\n') {
+        if model.steps().is_some() && line.starts_with("    model: ") {
+            text.push_str(STEPS_TEMPLATE.trim_start_matches('\n'));
+        } else {
+            text.push_str(line);
+        }
+    }
     Scenario::parse(name, &text).map_err(|e| format!("generated an invalid scenario: {e}"))?;
     Ok(text)
+}
+
+/// The step program `--steps` starts from: the seeds' naive handler, each
+/// step said in words, and what else the language has.
+const STEPS_TEMPLATE: &str = r"
+    // The consumer's handler, one step after another. A crash can come
+    // after any step that writes (`eosim check` lists the points); nothing
+    // inside Atomic([...]) can be split by a crash.
+    // Steps: InsertRow · IfStatus(is: S, then: Skip | SetStatus(S)) ·
+    // IfStatus(is_not: S, then: ...) · SetStatus(S) · IfSeen(set: Durable |
+    // Memory, then: Skip) · MarkSeen(Durable | Memory) · Effect ·
+    // ExternalCall · CommitOffset (first or last) · Atomic([...]).
+    // Statuses: Absent, Unprocessed, Processing, Processed.
+    model: Steps(
+        consumer: [
+            InsertRow,                                  // save the message as unprocessed
+            IfStatus(is_not: Unprocessed, then: Skip),  // done or claimed: skip it
+            SetStatus(Processing),                      // claim it
+            Effect,                                     // apply it
+            SetStatus(Processed),                       // mark it done
+            CommitOffset,                               // tell the broker
+        ],
+        // What the recovery worker does to each row, every period.
+        recovery: [IfStatus(is: Processing, then: SetStatus(Unprocessed))],
+        // ExactlyOnce, AtLeastOnce, AtMostOnce, or Checks([C1, C3, ...]).
+        claims: ExactlyOnce,
+    ),
+";
+
+/// The model of [`STEPS_TEMPLATE`].
+fn steps_template_model() -> Result<Model, String> {
+    let text = format!(
+        "Scenario(name: \"template\", {STEPS_TEMPLATE} workload: (messages: 1), expect: Pass)"
+    );
+    let scenario = Scenario::parse("the step template", &text).map_err(|e| e.to_string())?;
+    Ok(scenario.model())
 }
 
 /// The leading comment: what the model claims, what the faults are, and
@@ -172,6 +230,21 @@ mod tests {
                 let report = models::run::run(&s, 0, false);
                 assert_eq!(report.verdict, models::run::Verdict::Pass, "{text}");
             }
+        }
+    }
+
+    #[test]
+    fn the_steps_template_is_a_valid_program_that_runs_as_it_says() {
+        for faults in [vec![], vec![FaultClass::Crash], vec![FaultClass::Loss]] {
+            let text = scenario_text("t", steps_template_model().unwrap(), &faults).unwrap();
+            assert!(
+                text.contains("InsertRow,  "),
+                "the steps keep their comments:\n{text}"
+            );
+            let s = Scenario::parse("t.ron", &text).unwrap();
+            assert!(s.model().steps().is_some(), "{text}");
+            let report = models::run::run(&s, 0, false);
+            assert_eq!(report.verdict, models::run::Verdict::Pass, "{text}");
         }
     }
 

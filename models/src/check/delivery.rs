@@ -456,6 +456,14 @@ fn redelivery_why(stats: sim_core::Stats) -> String {
     format!("why: a record was delivered again: {how}")
 }
 
+/// Whether a consumer crashed while handling the message and the record
+/// was delivered again after the crash.
+fn redelivered_after_crash(m: &MsgLedger) -> bool {
+    m.crashes
+        .iter()
+        .any(|(crashed, ..)| m.deliveries.iter().any(|(t, _)| t > crashed))
+}
+
 /// Why a message was applied more than once, where the ledger shows it
 /// (`redelivery`: why a record delivered again was, unless something else
 /// explains it).
@@ -486,6 +494,11 @@ fn causes(m: &MsgLedger, redelivery: Option<&str>) -> Vec<String> {
                  job came back to commit it",
                 timeout.as_us() / 1_000
             )
+        } else if m.offset_commits > 0 && redelivered_after_crash(m) {
+            "why: its consumer crashed while handling it, before the effect; the record came \
+             again after the restart, but what the crashed attempt had written made the \
+             consumer skip it and commit its offset"
+                .into()
         } else if m.offset_commits > 0 {
             "why: its offset was committed but its effect never ran (a crash between the two, or \
              a restarted consumer that forgot the confirmation)"

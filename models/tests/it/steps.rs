@@ -82,8 +82,8 @@ fn every_twin_judges_every_network_seed_as_its_model_event_for_event() {
         let (twin, model) = (scenario(&program, NETWORK), scenario(name, NETWORK));
         // The digest covers the crash points' names (the law probe's
         // findings name theirs): equal only where the names are.
-        let same_names = twin.model().info().consumer_crash_points
-            == model.model().info().consumer_crash_points;
+        let same_names =
+            twin.model().info().consumer_crash_points == model.model().info().consumer_crash_points;
         let mut faults = 0;
         for seed in 0..SEEDS {
             let (a, b) = (run::run(&twin, seed, false), run::run(&model, seed, false));

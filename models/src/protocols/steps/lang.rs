@@ -36,10 +36,18 @@ pub enum HandlerStep {
     /// `then`.
     IfStatus {
         /// The status that triggers `then`.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
+        #[serde(
+            default,
+            skip_serializing_if = "Option::is_none",
+            serialize_with = "bare_status"
+        )]
         is: Option<Status>,
         /// The status whose absence triggers `then`.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
+        #[serde(
+            default,
+            skip_serializing_if = "Option::is_none",
+            serialize_with = "bare_status"
+        )]
         is_not: Option<Status>,
         /// What to do.
         then: Then,
@@ -65,6 +73,14 @@ pub enum HandlerStep {
     /// The steps inside, as one durable transaction: a crash comes before
     /// all of them or after all of them.
     Atomic(Vec<HandlerStep>),
+}
+
+/// A status given, written bare (`is: Processing`, not
+/// `is: Some(Processing)`): scenario files are read with implicit `Some`.
+/// Only called for `Some` (`None` is skipped).
+#[allow(clippy::ref_option)]
+fn bare_status<S: serde::Serializer>(status: &Option<Status>, s: S) -> Result<S::Ok, S::Error> {
+    status.unwrap_or(Status::Absent).serialize(s)
 }
 
 /// What a condition does when it holds.
