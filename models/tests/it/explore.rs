@@ -160,7 +160,7 @@ fn a_state_bound_cuts_the_search_and_says_so() {
 /// Lessons explored with one crash and one loss (duplicates only where a
 /// lesson's links duplicate: none added), with this many messages per
 /// producer.
-const COURSE: [(&str, u32); 42] = [
+const COURSE: [(&str, u32); 47] = [
     ("01-", 2),
     ("02-", 2),
     ("03-", 2),
@@ -203,6 +203,11 @@ const COURSE: [(&str, u32); 42] = [
     ("47-", 1),
     ("48-", 1),
     ("49-", 1),
+    ("50-", 1),
+    ("51-", 1),
+    ("52-", 2),
+    ("53-", 2),
+    ("54-", 2),
 ];
 
 /// Lessons that small bounds do not show, each with why: exploring them

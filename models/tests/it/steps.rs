@@ -34,12 +34,17 @@ const NETWORK: &str = "network: (default: (loss: Ratio(1, 5), duplicate: Ratio(1
 const CRASHES: &str = "network: (default: (loss: Ratio(1, 10), duplicate: Ratio(1, 10))), \
                        faults: (until_ms: 3000, crash: [(actor: \"consumer-1\", ratio: Ratio(1, 8))]),";
 
-/// The twin's program, as a scenario's `model` value.
-fn program_of(file: &str) -> String {
+/// The twin's model.
+fn twin_of(file: &str) -> Model {
     let path = root().join("scenarios/steps").join(file);
     let twin = Scenario::load(path.to_str().unwrap()).unwrap_or_else(|e| panic!("{e}"));
     assert!(twin.model().steps().is_some(), "{file} is a step program");
-    ron::to_string(&twin.model()).unwrap()
+    twin.model()
+}
+
+/// The twin's program, as a scenario's `model` value.
+fn program_of(file: &str) -> String {
+    ron::to_string(&twin_of(file)).unwrap()
 }
 
 fn scenario(model: &str, body: &str) -> Scenario {
@@ -127,7 +132,7 @@ fn every_twin_judges_crashing_runs_as_its_model() {
 #[test]
 fn every_twin_claims_what_its_model_claims() {
     for (file, name) in TWINS {
-        let twin: Model = ron::from_str(&program_of(file)).unwrap();
+        let twin = twin_of(file);
         let model = registry().get(name).unwrap();
         let mut claims = model.info().claims.to_vec();
         claims.sort();
