@@ -381,9 +381,13 @@ enum Command {
     /// Run every model against every fault class: the semantics matrix
     ///
     /// Each cell lists the checks that broke. Exit 1 if a model broke a
-    /// check it claims under a fault class it claims to survive.
+    /// check it claims under a fault class it claims to survive. Scenario
+    /// files with step programs add a row each.
     #[command(after_help = EXIT_CODES)]
     Matrix {
+        /// Scenario files whose step programs get a row each, below the
+        /// catalogue (a step program claims to survive every fault class).
+        steps: Vec<String>,
         /// Seeds per cell (0..N).
         #[arg(long, default_value_t = 200, value_parser = clap::value_parser!(u64).range(1..=100_000))]
         seeds: u64,
@@ -633,10 +637,11 @@ pub fn main_with(registry: Registry) -> ExitCode {
         }),
         Command::Merge { files, format } => shard::merge(&files, format),
         Command::Matrix {
+            steps,
             seeds,
             jobs,
             format,
-        } => matrix_cmd::matrix(seeds, jobs, format),
+        } => matrix_cmd::matrix(&steps, seeds, jobs, format),
         Command::ListModels { model, format } => {
             list_models_cmd::list_models(model.as_deref(), format)
         }

@@ -3,7 +3,8 @@
 //! Markdown or as JSON Lines.
 
 use models::matrix::{Cell, FaultClass, Matrix};
-use models::protocols::registry;
+use models::protocols::{Model, registry};
+use models::scenario::Scenario;
 use rayon::prelude::*;
 use serde_json::json;
 
@@ -36,30 +37,61 @@ fn cell_width() -> usize {
     (WIDTH - model_width()) / FaultClass::ALL.len()
 }
 
-/// Compute and print the matrix; returns the exit code (1 when a model's
-/// claimed check broke under a fault class it claims to survive).
-pub fn matrix(seeds: u64, jobs: Option<usize>, format: MatrixFormat) -> u8 {
+/// Compute and print the matrix of the catalogue and the step programs of
+/// `step_files`; returns the exit code (1 when a model's claimed check
+/// broke under a fault class it claims to survive, 4 when a file is not a
+/// valid scenario with a step program).
+pub fn matrix(step_files: &[String], seeds: u64, jobs: Option<usize>, format: MatrixFormat) -> u8 {
+    let mut models = registry().models().to_vec();
+    match step_models(step_files) {
+        Ok(steps) => models.extend(steps),
+        Err(msg) => {
+            errln!("{msg}");
+            return 4;
+        }
+    }
     let (pool, jobs) = match crate::worker_pool(jobs) {
         Ok(found) => found,
         Err(code) => return code,
     };
+    let pairs = Matrix::pairs_for(&models);
     errln!(
         "running {} cells × {seeds} seeds on {jobs} threads",
-        Matrix::pairs().len()
+        pairs.len()
     );
     let cells = pool.install(|| {
-        Matrix::pairs()
+        pairs
             .par_iter()
             .map(|(m, f)| Cell::run(*m, *f, 0..seeds))
             .collect()
     });
-    let matrix = Matrix::assemble(seeds, cells);
+    let matrix = Matrix::assemble_for(&models, seeds, cells);
     match format {
         MatrixFormat::Human => crate::out(human(&matrix)),
         MatrixFormat::Md => crate::out(markdown(&matrix)),
         MatrixFormat::Json => json_lines(&matrix),
     }
     u8::from(!matrix.contradictions().is_empty())
+}
+
+/// The step programs of `files`, once each, in order.
+fn step_models(files: &[String]) -> Result<Vec<Model>, String> {
+    let mut models: Vec<Model> = Vec::new();
+    for file in files {
+        let scenario = Scenario::load(file).map_err(|e| format!("{e}"))?;
+        let model = scenario.model();
+        if model.steps().is_none() {
+            return Err(format!(
+                "error: {file} names the catalogue's {}, which is already a row; give \
+                 scenario files with a step program (`model: Steps(...)`)",
+                model.info().code
+            ));
+        }
+        if !models.contains(&model) {
+            models.push(model);
+        }
+    }
+    Ok(models)
 }
 
 /// What a cell says: the checks that broke (`!` marks a claimed check under

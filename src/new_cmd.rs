@@ -137,7 +137,7 @@ fn scenario_text(name: &str, model: Model, faults: &[FaultClass]) -> Result<Stri
 
 /// The step program `--steps` starts from: the seeds' naive handler, each
 /// step said in words, and what else the language has.
-const STEPS_TEMPLATE: &str = r"
+const STEPS_TEMPLATE: &str = r#"
     // The consumer's handler, one step after another. A crash can come
     // after any step that writes (`eosim check` lists the points); nothing
     // inside Atomic([...]) can be split by a crash.
@@ -147,6 +147,7 @@ const STEPS_TEMPLATE: &str = r"
     // ExternalCall · CommitOffset (first or last) · Atomic([...]).
     // Statuses: Absent, Unprocessed, Processing, Processed.
     model: Steps(
+        name: "my-handler",                             // what reports call it
         consumer: [
             InsertRow,                                  // save the message as unprocessed
             IfStatus(is_not: Unprocessed, then: Skip),  // done or claimed: skip it
@@ -160,7 +161,7 @@ const STEPS_TEMPLATE: &str = r"
         // ExactlyOnce, AtLeastOnce, AtMostOnce, or Checks([C1, C3, ...]).
         claims: ExactlyOnce,
     ),
-";
+"#;
 
 /// The model of [`STEPS_TEMPLATE`].
 fn steps_template_model() -> Result<Model, String> {

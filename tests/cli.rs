@@ -1556,6 +1556,30 @@ fn the_matrix_prints_a_row_per_model_as_a_table_and_as_markdown() {
     );
 }
 
+/// A step program gets a row of its own below the catalogue, judged
+/// against what it claims under every fault class; a file naming a
+/// catalogue model is refused.
+#[test]
+fn the_matrix_adds_a_row_per_step_program() {
+    let naive = "scenarios/50-steps-design-the-seeds-handler.ron";
+    let atomic = "scenarios/51-steps-one-atomic-makes-it-exactly-once.ron";
+    let out = eosim(&["matrix", naive, atomic, "--seeds", "5", "--format", "md"]);
+    let md = stdout(&out);
+    assert_eq!(out.status.code(), Some(1), "the naive program is contradicted:\n{md}");
+    let row = |name: &str| {
+        md.lines()
+            .find(|l| l.starts_with(&format!("| {name} |")))
+            .unwrap_or_else(|| panic!("no row {name}:\n{md}"))
+            .to_string()
+    };
+    let crash = |row: &str| row.split('|').nth(5).unwrap().to_string();
+    assert!(crash(&row("seeds-naive")).contains("C3!"), "{md}");
+    assert!(!crash(&row("seeds-atomic")).contains('!'), "{md}");
+    let catalogue = eosim(&["matrix", "scenarios/09-m0-naive-crash-duplicates.ron"]);
+    assert_eq!(catalogue.status.code(), Some(4));
+    assert!(stderr(&catalogue).contains("already a row"), "{}", stderr(&catalogue));
+}
+
 /// `run --report` leaves the teaching report and `runs/latest`; `eosim
 /// report` re-renders it (checking the digest) and prints single artifacts;
 /// `eosim diff` names the first diverging event.

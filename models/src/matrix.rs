@@ -221,8 +221,13 @@ impl Matrix {
     /// Every (model, fault class) pair, in row and column order: the units of
     /// work a caller may run in parallel and hand to [`Matrix::assemble`].
     pub fn pairs() -> Vec<(Model, FaultClass)> {
-        registry()
-            .models()
+        Matrix::pairs_for(registry().models())
+    }
+
+    /// Every (model, fault class) pair of `models` (the catalogue and step
+    /// programs, say), in row and column order.
+    pub fn pairs_for(models: &[Model]) -> Vec<(Model, FaultClass)> {
+        models
             .iter()
             .flat_map(|m| FaultClass::ALL.iter().map(move |f| (*m, *f)))
             .collect()
@@ -242,14 +247,22 @@ impl Matrix {
     /// # Panics
     /// If `cells` is not one cell per pair, in order.
     pub fn assemble(seeds: u64, cells: Vec<Cell>) -> Matrix {
-        let pairs = Matrix::pairs();
+        Matrix::assemble_for(registry().models(), seeds, cells)
+    }
+
+    /// Put cells computed in [`Matrix::pairs_for`] order into rows, one per
+    /// model of `models`.
+    ///
+    /// # Panics
+    /// If `cells` is not one cell per pair, in order.
+    pub fn assemble_for(models: &[Model], seeds: u64, cells: Vec<Cell>) -> Matrix {
+        let pairs = Matrix::pairs_for(models);
         assert_eq!(cells.len(), pairs.len(), "one cell per (model, fault) pair");
         for (cell, (m, f)) in cells.iter().zip(&pairs) {
             assert_eq!((cell.model, cell.fault), (*m, *f), "cells in pair order");
         }
         let mut cells = cells.into_iter();
-        let rows = registry()
-            .models()
+        let rows = models
             .iter()
             .map(|_| cells.by_ref().take(FaultClass::ALL.len()).collect())
             .collect();

@@ -583,7 +583,11 @@ impl Serialize for Model {
             return s.serialize_unit_variant("ModelId", 0, self.name());
         };
         let p = unit.program();
-        let mut v = s.serialize_struct_variant("ModelId", 0, steps::NAME, 4)?;
+        let mut v = s.serialize_struct_variant("ModelId", 0, steps::NAME, 5)?;
+        match &p.name {
+            Some(name) => v.serialize_field("name", name)?,
+            None => v.skip_field("name")?,
+        }
         v.serialize_field("consumer", &p.consumer)?;
         if p.recovery.is_empty() {
             v.skip_field("recovery")?;
@@ -609,7 +613,7 @@ impl<'de> Deserialize<'de> for Model {
 }
 
 /// The fields of `Steps(...)`.
-const STEPS_FIELDS: &[&str] = &["consumer", "recovery", "producer", "claims"];
+const STEPS_FIELDS: &[&str] = &["name", "consumer", "recovery", "producer", "claims"];
 
 struct StepsVisitor;
 

@@ -11,6 +11,10 @@ use crate::vocab::CheckId;
 #[derive(Clone, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct Program {
+    /// What reports and the matrix call it (letters, digits and `-`, at
+    /// most 14 characters; default `steps`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub name: Option<String>,
     /// The consumer's record handler, one step after another; exactly one
     /// `CommitOffset`, first (commit, then process) or last (process, then
     /// commit).

@@ -36,6 +36,7 @@ pub struct Problem {
 /// Every problem of `program`, in no particular order.
 pub fn check(program: &Program) -> Vec<Problem> {
     let mut out = Vec::new();
+    name(program, &mut out);
     shape(program, &mut out);
     recovery(program, &mut out);
     if out.is_empty() {
@@ -58,6 +59,41 @@ fn problem(path: String, code: &'static str, message: String, label: &str) -> Pr
 fn with_help(mut p: Problem, help: &str) -> Problem {
     p.help = Some(help.to_string());
     p
+}
+
+/// The longest name: it fits the model column of `eosim matrix`.
+pub const NAME_CHARS_MAX: usize = 14;
+
+/// A name is letters, digits and `-`, short, and not a catalogue model's.
+fn name(program: &Program, out: &mut Vec<Problem>) {
+    let Some(name) = &program.name else {
+        return;
+    };
+    let well_formed = !name.is_empty()
+        && name.len() <= NAME_CHARS_MAX
+        && name.chars().all(|c| c.is_ascii_alphanumeric() || c == '-');
+    let taken = crate::protocols::registry().find(name);
+    if !well_formed {
+        out.push(problem(
+            "name".into(),
+            "steps::bad-name",
+            format!(
+                "a step program's name is 1 to {NAME_CHARS_MAX} letters, digits or `-`; \
+                 `{name}` is not"
+            ),
+            "reports and the matrix print it",
+        ));
+    } else if let Some(model) = taken {
+        out.push(problem(
+            "name".into(),
+            "steps::bad-name",
+            format!(
+                "`{name}` is the catalogue's {}: reports could not tell them apart",
+                model.info().code
+            ),
+            "taken",
+        ));
+    }
 }
 
 /// One `CommitOffset`, first or last; one effect; `Atomic` holds only

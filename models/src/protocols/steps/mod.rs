@@ -413,8 +413,9 @@ fn info_for(program: &Program, commit_first: bool, points: &'static [&'static st
     } else {
         "processes, then commits the offset"
     };
+    let code = program.name.clone().map_or("steps", leak);
     ModelInfo {
-        code: "steps",
+        code,
         title: leak(format!("a step program that {order}")),
         guarantee,
         mechanism: leak(mechanism(program)),
