@@ -59,6 +59,9 @@ fn plan(s: &Scenario) -> String {
         ),
         labelled("  actors   ", actors.to_vec(), ", "),
     ];
+    if let Some(unit) = s.model().steps() {
+        lines.extend(step_lines(unit));
+    }
     for a in (0..actors.len()).filter(|a| !s.actors().crash_points(*a).is_empty()) {
         let points: Vec<String> = s
             .actors()
@@ -66,6 +69,13 @@ fn plan(s: &Scenario) -> String {
             .iter()
             .map(|p| (*p).to_string())
             .collect();
+        let told_with_steps = s
+            .model()
+            .steps()
+            .is_some_and(|u| points.iter().all(|p| u.step_before(p).is_some()));
+        if told_with_steps {
+            continue;
+        }
         lines.push(labelled(
             &format!("  crash    {}: ", actors[a]),
             points,
@@ -82,6 +92,28 @@ fn plan(s: &Scenario) -> String {
     };
     lines.push(format!("  expect   {expect}"));
     lines.join("\n") + "\n"
+}
+
+/// A step program, numbered as stories number it, each crash point under
+/// the step it follows.
+fn step_lines(unit: &'static models::protocols::steps::StepProtocol) -> Vec<String> {
+    use models::protocols::Protocol as _;
+    use reports::text::wrap;
+    const INDENT: &str = "               ";
+    let program = unit.program();
+    let mut lines = Vec::new();
+    let points = unit.info().consumer_crash_points;
+    for (i, step) in program.consumer.iter().enumerate() {
+        let label = if i == 0 { "  steps    " } else { "           " };
+        lines.push(wrap(&format!("{label}{:>2}. {step}", i + 1), INDENT));
+        let after = points.iter().filter(|p| unit.step_before(p) == Some(i + 1));
+        lines.extend(after.map(|p| format!("{INDENT}crash point {p}")));
+    }
+    for (i, step) in program.recovery.iter().enumerate() {
+        let label = if i == 0 { "  recovery " } else { "           " };
+        lines.push(wrap(&format!("{label}{step}"), INDENT));
+    }
+    lines
 }
 
 /// `label` then `parts` joined by `sep`, wrapped between parts.

@@ -1565,7 +1565,11 @@ fn the_matrix_adds_a_row_per_step_program() {
     let atomic = "scenarios/51-steps-one-atomic-makes-it-exactly-once.ron";
     let out = eosim(&["matrix", naive, atomic, "--seeds", "5", "--format", "md"]);
     let md = stdout(&out);
-    assert_eq!(out.status.code(), Some(1), "the naive program is contradicted:\n{md}");
+    assert_eq!(
+        out.status.code(),
+        Some(1),
+        "the naive program is contradicted:\n{md}"
+    );
     let row = |name: &str| {
         md.lines()
             .find(|l| l.starts_with(&format!("| {name} |")))
@@ -1577,7 +1581,11 @@ fn the_matrix_adds_a_row_per_step_program() {
     assert!(!crash(&row("seeds-atomic")).contains('!'), "{md}");
     let catalogue = eosim(&["matrix", "scenarios/09-m0-naive-crash-duplicates.ron"]);
     assert_eq!(catalogue.status.code(), Some(4));
-    assert!(stderr(&catalogue).contains("already a row"), "{}", stderr(&catalogue));
+    assert!(
+        stderr(&catalogue).contains("already a row"),
+        "{}",
+        stderr(&catalogue)
+    );
 }
 
 /// `run --report` leaves the teaching report and `runs/latest`; `eosim

@@ -66,8 +66,9 @@ pub struct StepProtocol {
     /// The crash point passed before the first step of `body` (after a
     /// first `CommitOffset`).
     entry_point: Option<&'static str>,
-    /// Each crash point with where it sits, in words.
-    places: Vec<(&'static str, String)>,
+    /// Each crash point with the number of the step it follows and where
+    /// it sits, in words.
+    places: Vec<(&'static str, usize, String)>,
 }
 
 static INTERNED: Mutex<Vec<&'static StepProtocol>> = Mutex::new(Vec::new());
@@ -113,7 +114,7 @@ impl StepProtocol {
                 i + 2,
                 next
             );
-            places.push((name, place));
+            places.push((name, i + 1, place));
             Some(name)
         };
         let mut entry_point = None;
@@ -164,8 +165,17 @@ impl StepProtocol {
     pub fn place_of(&self, point: &str) -> Option<&str> {
         self.places
             .iter()
-            .find(|(p, _)| *p == point)
-            .map(|(_, place)| place.as_str())
+            .find(|(p, ..)| *p == point)
+            .map(|(.., place)| place.as_str())
+    }
+
+    /// The number of the step that crash point `point` follows, if it is
+    /// one of this program's.
+    pub fn step_before(&self, point: &str) -> Option<usize> {
+        self.places
+            .iter()
+            .find(|(p, ..)| *p == point)
+            .map(|(_, step, _)| *step)
     }
 
     fn step(&self, number: usize) -> &HandlerStep {
@@ -390,8 +400,8 @@ fn slug(step: &HandlerStep) -> String {
     }
 }
 
-fn names_of(places: &[(&'static str, String)]) -> Vec<&'static str> {
-    places.iter().map(|(p, _)| *p).collect()
+fn names_of(places: &[(&'static str, usize, String)]) -> Vec<&'static str> {
+    places.iter().map(|(p, ..)| *p).collect()
 }
 
 fn leak(text: String) -> &'static str {
