@@ -143,8 +143,8 @@ const STEPS_TEMPLATE: &str = r#"
     // inside Atomic([...]) can be split by a crash.
     // Steps: InsertRow · IfStatus(is: S, then: Skip | SetStatus(S)) ·
     // IfStatus(is_not: S, then: ...) · SetStatus(S) · IfSeen(set: Durable |
-    // Memory, then: Skip) · MarkSeen(Durable | Memory) · Effect ·
-    // ExternalCall · CommitOffset (first or last) · Atomic([...]).
+    // Memory | Window, then: Skip) · MarkSeen(Durable | Memory | Window) ·
+    // Effect · ExternalCall · CommitOffset (first or last) · Atomic([...]).
     // Statuses: Absent, Unprocessed, Processing, Processed.
     model: Steps(
         name: "my-handler",                             // what reports call it

@@ -20,6 +20,7 @@ const TWINS: &[(&str, &str)] = &[
     ("m3-memory.ron", "M3Memory"),
     ("m4.ron", "M4"),
     ("m4-external.ron", "M4External"),
+    ("m5.ron", "M5"),
 ];
 
 /// Loss, duplication and reordering: no crash point fires, so a twin's
@@ -72,7 +73,8 @@ fn violated(report: &RunReport) -> Vec<String> {
 }
 
 /// Whether the twin passes the same crash points, one for one, as its
-/// model: then random crashes draw alike and every seed must agree.
+/// model (named otherwise, for M3, M4 and M5): then random crashes draw
+/// alike and every seed must agree.
 /// M0's twin passes one more point (after `InsertRow`, on a message's first
 /// delivery); M4-external's skips the point before the offset commit when
 /// the inbox has the id, where the built-in passes it.

@@ -147,6 +147,10 @@ pub enum SeenSet {
     Durable,
     /// The consumer's memory: a crash empties it.
     Memory,
+    /// A table in the consumer's database whose entries count for
+    /// `consumer.dedup_window_ms` (default five minutes, as SQS FIFO's
+    /// deduplication interval): an id recorded longer ago is new again.
+    Window,
 }
 
 /// What the producer does.

@@ -313,6 +313,7 @@ struct Seen {
     status: BTreeSet<Status>,
     durable: BTreeSet<bool>,
     memory: BTreeSet<bool>,
+    window: BTreeSet<bool>,
 }
 
 impl Seen {
@@ -321,6 +322,7 @@ impl Seen {
             status: [Status::Absent].into(),
             durable: [false].into(),
             memory: [false].into(),
+            window: [false].into(),
         }
     }
 
@@ -328,12 +330,14 @@ impl Seen {
         self.status.extend(&other.status);
         self.durable.extend(&other.durable);
         self.memory.extend(&other.memory);
+        self.window.extend(&other.window);
     }
 
     fn set(&mut self, set: SeenSet) -> &mut BTreeSet<bool> {
         match set {
             SeenSet::Durable => &mut self.durable,
             SeenSet::Memory => &mut self.memory,
+            SeenSet::Window => &mut self.window,
         }
     }
 }
@@ -560,6 +564,7 @@ fn never_holds(fact: &Fact, step: Option<&HandlerStep>) -> Problem {
                 match set {
                     SeenSet::Durable => "durable",
                     SeenSet::Memory => "memory",
+                    SeenSet::Window => "window",
                 }
             ),
             format!("record it with MarkSeen({set:?}) after the effect, or with it in an Atomic"),

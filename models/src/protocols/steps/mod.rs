@@ -34,13 +34,13 @@ pub mod lint;
 use std::fmt::{self, Write as _};
 use std::sync::Mutex;
 
-use sim_core::{Step, Store};
+use sim_core::{SimTime, Step, Store};
 
 pub use lang::{Claims, HandlerStep, Producer, Program, SeenSet, Status, Then};
 
 use super::{
-    AT_LEAST_ONCE_CLAIMS, ConsumerRole, EXACTLY_ONCE_CLAIMS, Gate, ModelInfo, Protocol, Record,
-    Wiring, apply_effect,
+    AT_LEAST_ONCE_CLAIMS, ConsumerRole, EXACTLY_ONCE_CLAIMS, Gate, Horizon, Knob, ModelInfo,
+    Protocol, Record, Wiring, apply_effect, m5_dedup_window,
 };
 use crate::history::Obs;
 use crate::roles::{ConsumerDb, RowStatus};
@@ -236,13 +236,20 @@ fn run_step(
     gate: &mut dyn Gate,
 ) -> Flow {
     let key = rec.key;
+    // Only a window reads the clock (the law probe retries a handler that
+    // reads it later, too).
+    let now = if uses_window(std::slice::from_ref(step)) {
+        gate.now()
+    } else {
+        SimTime::ZERO
+    };
     match step {
         HandlerStep::Effect | HandlerStep::ExternalCall => {
             apply_effect(db, key, gate);
             Flow::Next
         }
         HandlerStep::IfSeen { set, then } => {
-            let seen = checked.unwrap_or_else(|| seen(db.get(), memory, rec.dedup_id, *set));
+            let seen = checked.unwrap_or_else(|| seen(db.get(), memory, (rec.dedup_id, now), *set));
             if seen {
                 return top_level_then(then, db, key);
             }
@@ -266,17 +273,13 @@ fn run_step(
             Flow::Next
         }
         HandlerStep::Atomic(inner) => {
-            let mut effects = Vec::new();
+            let mut done = Done::default();
             let skipped = db.transaction(|d| {
-                inner.iter().any(|s| {
-                    let (skip, effect) = run_in_transaction(s, d, memory, rec);
-                    effects.extend(effect);
-                    skip
-                })
+                inner
+                    .iter()
+                    .any(|s| run_in_transaction(s, d, memory, (rec, now), &mut done))
             });
-            for count in effects {
-                gate.effect(key, count);
-            }
+            done.report(key, gate);
             if skipped {
                 Flow::SkippedInside
             } else {
@@ -284,8 +287,31 @@ fn run_step(
             }
         }
         other => {
-            db.transaction(|d| run_in_transaction(other, d, memory, rec));
+            let mut done = Done::default();
+            db.transaction(|d| run_in_transaction(other, d, memory, (rec, now), &mut done));
+            done.report(key, gate);
             Flow::Next
+        }
+    }
+}
+
+/// What a transaction did that the history should hear of, once it
+/// committed.
+#[derive(Default)]
+struct Done {
+    /// A copy recorded in the window after its earlier entry expired.
+    late_copy: Option<Obs>,
+    /// The effect's count, if the transaction applied it.
+    effect: Option<u32>,
+}
+
+impl Done {
+    fn report(self, key: MsgKey, gate: &mut dyn Gate) {
+        if let Some(obs) = self.late_copy {
+            gate.observe(obs);
+        }
+        if let Some(count) = self.effect {
+            gate.effect(key, count);
         }
     }
 }
@@ -302,14 +328,16 @@ fn top_level_then(then: &Then, db: &mut Store<'_, ConsumerDb>, key: MsgKey) -> F
     }
 }
 
-/// Run one step on the database inside a transaction; returns whether a
-/// condition said `Skip`, and the effect count if it applied the effect.
+/// Run one step on the database inside a transaction, noting in `done`
+/// what the history should hear of; returns whether a condition said
+/// `Skip`.
 fn run_in_transaction(
     step: &HandlerStep,
     d: &mut ConsumerDb,
     memory: &mut IdSet,
-    rec: Record,
-) -> (bool, Option<u32>) {
+    (rec, now): (Record, SimTime),
+    done: &mut Done,
+) -> bool {
     let key = rec.key;
     let then = |then: &Then, d: &mut ConsumerDb| match then {
         Then::Skip => true,
@@ -326,12 +354,12 @@ fn run_in_transaction(
         }
         HandlerStep::IfStatus { .. } => {
             if let Some(t) = condition_holds(step, d.status(key)) {
-                return (then(t, d), None);
+                return then(t, d);
             }
         }
         HandlerStep::IfSeen { set, then: t } => {
-            if seen(d, memory, rec.dedup_id, *set) {
-                return (then(t, d), None);
+            if seen(d, memory, (rec.dedup_id, now), *set) {
+                return then(t, d);
             }
         }
         HandlerStep::SetStatus(s) => d.set_status(key, s.row()),
@@ -341,12 +369,22 @@ fn run_in_transaction(
         HandlerStep::MarkSeen(SeenSet::Memory) => {
             memory.insert(rec.dedup_id);
         }
-        HandlerStep::Effect | HandlerStep::ExternalCall => return (false, Some(d.add_effect(key))),
+        HandlerStep::MarkSeen(SeenSet::Window) => {
+            let window = d.dedup_window;
+            if let Some((first, _)) = d.window_entry(rec.dedup_id)
+                && now.since(first) >= window
+            {
+                let age = now.since(first);
+                done.late_copy = Some(Obs::LateCopy { key, age, window });
+            }
+            d.record_window_entry(rec.dedup_id, now, key);
+        }
+        HandlerStep::Effect | HandlerStep::ExternalCall => done.effect = Some(d.add_effect(key)),
         // Rejected before a run (see `lint`): an offset commit goes to the
         // broker, and one transaction holds no other.
         HandlerStep::CommitOffset | HandlerStep::Atomic(_) => {}
     }
-    (false, None)
+    false
 }
 
 /// What an `IfStatus` step does for a row of `status`: its `then` when its
@@ -359,11 +397,29 @@ fn condition_holds(step: &HandlerStep, status: RowStatus) -> Option<&Then> {
     hit.then_some(then)
 }
 
-fn seen(db: &ConsumerDb, memory: &IdSet, id: u64, set: SeenSet) -> bool {
+/// Whether id `id` is in `set` at time `now`.
+fn seen(db: &ConsumerDb, memory: &IdSet, (id, now): (u64, SimTime), set: SeenSet) -> bool {
     match set {
         SeenSet::Durable => db.inbox.contains(id),
         SeenSet::Memory => memory.contains(id),
+        SeenSet::Window => db
+            .window_entry(id)
+            .is_some_and(|(t, _)| now.since(t) < db.dedup_window),
     }
+}
+
+/// Whether any step of `steps` (or inside their `Atomic`s) uses the
+/// window seen-set.
+fn uses_window(steps: &[HandlerStep]) -> bool {
+    steps.iter().any(|s| match s {
+        HandlerStep::IfSeen {
+            set: SeenSet::Window,
+            ..
+        }
+        | HandlerStep::MarkSeen(SeenSet::Window) => true,
+        HandlerStep::Atomic(inner) => uses_window(inner),
+        _ => false,
+    })
 }
 
 /// Whether a step can change state (so a crash after it differs from one
@@ -529,8 +585,34 @@ impl Protocol for StepProtocol {
     fn check_on_start(&self, db: &ConsumerDb, memory: &IdSet, rec: Record) -> Option<bool> {
         let &(first, _) = self.body.first()?;
         match self.step(first) {
-            HandlerStep::IfSeen { set, .. } => Some(seen(db, memory, rec.dedup_id, *set)),
+            // A window check reads the clock: it is made when it runs.
+            HandlerStep::IfSeen { set, .. } if *set != SeenSet::Window => {
+                Some(seen(db, memory, (rec.dedup_id, SimTime::ZERO), *set))
+            }
             _ => None,
+        }
+    }
+
+    /// `consumer.dedup_window_ms`, when a step uses the window seen-set.
+    fn knobs(&self) -> &'static [Knob] {
+        if uses_window(&self.program.consumer) {
+            &[Knob::DedupWindowMs {
+                default_ms: m5_dedup_window::DEFAULT_WINDOW_MS,
+            }]
+        } else {
+            &[]
+        }
+    }
+
+    /// The window, when a step uses the window seen-set.
+    fn horizons(&self, db: &ConsumerDb) -> Vec<Horizon> {
+        if uses_window(&self.program.consumer) {
+            vec![Horizon {
+                name: "dedup window",
+                lasts: db.dedup_window,
+            }]
+        } else {
+            Vec::new()
         }
     }
 
