@@ -141,7 +141,7 @@ const STEPS_TEMPLATE: &str = r#"
     // The consumer's handler, one step after another. A crash can come
     // after any step that writes (`eosim check` lists the points); nothing
     // inside Atomic([...]) can be split by a crash.
-    // Steps: InsertRow · IfStatus(is: S, then: Skip | SetStatus(S)) ·
+    // Steps: InsertRow · IfStatus(is: S, then: Skip | Retry | SetStatus(S)) ·
     // IfStatus(is_not: S, then: ...) · SetStatus(S) · IfSeen(set: Durable |
     // Memory | Window, then: Skip) · MarkSeen(Durable | Memory | Window) ·
     // Effect · ExternalCall · CommitOffset (first or last) · Atomic([...]).

@@ -499,6 +499,18 @@ fn causes(m: &MsgLedger, redelivery: Option<&str>) -> Vec<String> {
              again after the restart, but what the crashed attempt had written made the \
              consumer skip it and commit its offset"
                 .into()
+        } else if m.offset_commits == 0 && redelivered_after_crash(m) {
+            let crashed = m.crashes.first().map(|(t, ..)| *t);
+            let again = m
+                .deliveries
+                .iter()
+                .filter(|(t, _)| crashed.is_some_and(|c| *t > c))
+                .count();
+            format!(
+                "why: its consumer crashed while handling it, before the effect; it came again \
+                 {again}× after the restart, and each time what the crashed attempt had written \
+                 made the consumer leave it uncommitted"
+            )
         } else if m.offset_commits > 0 {
             "why: its offset was committed but its effect never ran (a crash between the two, or \
              a restarted consumer that forgot the confirmation)"

@@ -939,6 +939,11 @@ pub trait Gate {
     /// request), for the checkers and the explanations; the law probe's
     /// gate ignores it.
     fn observe(&mut self, obs: Obs);
+    /// Leave the record being handled uncommitted: a process-then-commit
+    /// consumer sends no offset commit for it, and the broker redelivers it
+    /// after its redelivery timeout (a step program's `Retry`). Default:
+    /// ignored (the law probe judges the attempt as it ended).
+    fn retry_later(&mut self) {}
 }
 
 /// A record as a consumer receives it.

@@ -605,6 +605,8 @@ impl ConsumerVol {
 /// Crash points and effects of a real run go to the engine's context.
 struct CtxGate<'c, 'a, C: Choices> {
     ctx: &'c mut Ctx<'a, Node, C>,
+    /// The handler asked to leave its record uncommitted.
+    retry_later: bool,
 }
 
 impl<C: Choices> Gate for CtxGate<'_, '_, C> {
@@ -622,6 +624,10 @@ impl<C: Choices> Gate for CtxGate<'_, '_, C> {
 
     fn observe(&mut self, obs: Obs) {
         self.ctx.observe(obs);
+    }
+
+    fn retry_later(&mut self) {
+        self.retry_later = true;
     }
 }
 
@@ -726,7 +732,10 @@ impl Consumer {
             } => match v.awaiting.remove(&request) {
                 Some(rec) => {
                     self.probe_laws(db.get(), v, ctx, rec);
-                    let gate = &mut CtxGate { ctx };
+                    let gate = &mut CtxGate {
+                        ctx,
+                        retry_later: false,
+                    };
                     self.model
                         .unit()
                         .process(&mut db, &mut v.seen, rec, None, gate)
@@ -799,11 +808,16 @@ impl Consumer {
             request: 0,
         };
         self.probe_laws(db.get(), v, ctx, rec);
-        let gate = &mut CtxGate { ctx: &mut *ctx };
+        let gate = &mut CtxGate {
+            ctx: &mut *ctx,
+            retry_later: false,
+        };
         self.model
             .unit()
             .process(db, &mut v.seen, rec, seen, gate)?;
-        ctx.send(self.broker, commit);
+        if !gate.retry_later {
+            ctx.send(self.broker, commit);
+        }
         Ok(())
     }
 
@@ -842,7 +856,10 @@ impl Consumer {
         if !self.model.uses_recovery() {
             return Ok(());
         }
-        let gate = &mut CtxGate { ctx };
+        let gate = &mut CtxGate {
+            ctx,
+            retry_later: false,
+        };
         self.model.unit().compensate(db, None, gate);
         self.model.unit().resume(db, gate)
     }
@@ -861,9 +878,13 @@ impl Consumer {
         timer: Timer,
     ) -> Step {
         match timer {
-            Timer::Work if self.model.uses_recovery() => {
-                self.model.unit().resume(&mut db, &mut CtxGate { ctx })
-            }
+            Timer::Work if self.model.uses_recovery() => self.model.unit().resume(
+                &mut db,
+                &mut CtxGate {
+                    ctx,
+                    retry_later: false,
+                },
+            ),
             Timer::Work if self.model.streams() => {
                 self.restore(&mut db, ctx);
                 Ok(())

@@ -212,7 +212,7 @@ const COURSE: [(&str, u32); 47] = [
 
 /// Lessons that small bounds do not show, each with why: exploring them
 /// is inconclusive (exit 3), never a pass.
-const NOT_WITHIN_SMALL_BOUNDS: [(&str, &str); 7] = [
+const NOT_WITHIN_SMALL_BOUNDS: [(&str, &str); 8] = [
     ("11-", "the stall is not reached with one or two messages"),
     (
         "16-",
@@ -229,6 +229,11 @@ const NOT_WITHIN_SMALL_BOUNDS: [(&str, &str); 7] = [
         "the torn transaction needs a late abort that one crash and one loss do not make",
     ),
     ("44-", "more than 300,000 states with two messages"),
+    (
+        "55-",
+        "the stuck record is redelivered until the drain bound: each execution is 70 s of \
+         redeliveries, more than a million states deep",
+    ),
 ];
 
 fn lesson(prefix: &str) -> Scenario {

@@ -95,6 +95,10 @@ pub enum Then {
     Skip,
     /// Set the row's status and go on.
     SetStatus(Status),
+    /// Stop handling the record and leave its offset uncommitted: the
+    /// broker redelivers it after its redelivery timeout. Only where the
+    /// offset is committed last.
+    Retry,
 }
 
 /// A status of the seeds' message table.

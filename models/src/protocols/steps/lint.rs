@@ -168,6 +168,47 @@ fn shape(program: &Program, out: &mut Vec<Problem>) {
     for (i, step) in steps.iter().enumerate() {
         step_shape(step, &format!("consumer[{i}]"), false, out);
     }
+    if steps.first() == Some(&HandlerStep::CommitOffset) {
+        for path in retry_paths(steps) {
+            out.push(with_help(
+                problem(
+                    path,
+                    "steps::retry-after-commit",
+                    "Retry leaves a record uncommitted, but this handler commits its offset \
+                     first: the record cannot come again"
+                        .into(),
+                    "already committed",
+                ),
+                "use Skip, or move CommitOffset last",
+            ));
+        }
+    }
+}
+
+/// Paths of the conditions that say `Retry`.
+fn retry_paths(steps: &[HandlerStep]) -> Vec<String> {
+    let retries = |s: &HandlerStep| match s {
+        HandlerStep::IfStatus { then, .. } | HandlerStep::IfSeen { then, .. } => {
+            *then == Then::Retry
+        }
+        _ => false,
+    };
+    let mut out = Vec::new();
+    for (i, step) in steps.iter().enumerate() {
+        if retries(step) {
+            out.push(format!("consumer[{i}]"));
+        }
+        if let HandlerStep::Atomic(inner) = step {
+            out.extend(
+                inner
+                    .iter()
+                    .enumerate()
+                    .filter(|(_, s)| retries(s))
+                    .map(|(j, _)| format!("consumer[{i}][0][{j}]")),
+            );
+        }
+    }
+    out
 }
 
 /// Paths of the steps that apply the effect, in order.
@@ -262,9 +303,9 @@ fn recovery(program: &Program, out: &mut Vec<Problem>) {
     for (i, step) in program.recovery.iter().enumerate() {
         let ok = match step {
             HandlerStep::SetStatus(_) => true,
-            HandlerStep::IfStatus { .. } => {
+            HandlerStep::IfStatus { then, .. } => {
                 step_shape(step, &format!("recovery[{i}]"), false, out);
-                true
+                *then != Then::Retry
             }
             _ => false,
         };
@@ -300,7 +341,7 @@ fn recovery(program: &Program, out: &mut Vec<Problem>) {
 fn writes_rows(step: &HandlerStep) -> bool {
     match step {
         HandlerStep::InsertRow | HandlerStep::SetStatus(_) => true,
-        HandlerStep::IfStatus { then, .. } => *then != Then::Skip,
+        HandlerStep::IfStatus { then, .. } => matches!(then, Then::SetStatus(_)),
         HandlerStep::Atomic(inner) => inner.iter().any(writes_rows),
         _ => false,
     }
@@ -466,7 +507,7 @@ impl Walk {
         fact.can_hold |= can_hold;
         fact.can_fail |= can_fail;
         match then {
-            Then::Skip => {
+            Then::Skip | Then::Retry => {
                 self.left.join(&hit);
                 if !can_fail && self.cut.is_none() {
                     self.cut = Some((path.to_string(), step.to_string()));
@@ -661,17 +702,11 @@ fn claims(program: &Program, out: &mut Vec<Problem>) {
 
 /// Whether some condition that skips comes before (or with) the effect.
 fn guard_before_effect(steps: &[HandlerStep]) -> bool {
-    let skips = |s: &HandlerStep| {
-        matches!(
-            s,
-            HandlerStep::IfStatus {
-                then: Then::Skip,
-                ..
-            } | HandlerStep::IfSeen {
-                then: Then::Skip,
-                ..
-            }
-        )
+    let skips = |s: &HandlerStep| match s {
+        HandlerStep::IfStatus { then, .. } | HandlerStep::IfSeen { then, .. } => {
+            matches!(then, Then::Skip | Then::Retry)
+        }
+        _ => false,
     };
     for step in steps {
         match step {

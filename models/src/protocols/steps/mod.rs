@@ -196,13 +196,15 @@ impl StepProtocol {
         }
         for &(number, point) in &self.body {
             let flow = run_step(self.step(number), db, memory, (rec, checked.take()), gate);
-            if flow == Flow::Skipped {
+            if let Flow::Ended(end) = flow {
+                end.finish(gate);
                 return Ok(());
             }
             if let Some(point) = point.filter(|_| flow != Flow::Unchanged) {
                 gate.crash_point(rec.key, point)?;
             }
-            if flow == Flow::SkippedInside {
+            if let Flow::EndedInside(end) = flow {
+                end.finish(gate);
                 return Ok(());
             }
         }
@@ -219,11 +221,37 @@ enum Flow {
     /// `InsertRow` that found the row), so a crash after it is a crash
     /// before it, and its crash point is not passed.
     Unchanged,
-    /// A condition said `Skip`: the handler is done.
-    Skipped,
-    /// A condition inside an `Atomic` said `Skip`: the transaction ended
-    /// there (it committed), and the handler is done.
-    SkippedInside,
+    /// A condition said `Skip` or `Retry`: the handler is done.
+    Ended(End),
+    /// A condition inside an `Atomic` said `Skip` or `Retry`: the
+    /// transaction ended there (it committed), its crash point is passed,
+    /// and the handler is done.
+    EndedInside(End),
+}
+
+/// How a condition ends a handler.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum End {
+    /// Go to the offset commit.
+    Skip,
+    /// Leave the record uncommitted.
+    Retry,
+}
+
+impl End {
+    fn of(then: &Then) -> Option<End> {
+        match then {
+            Then::Skip => Some(End::Skip),
+            Then::Retry => Some(End::Retry),
+            Then::SetStatus(_) => None,
+        }
+    }
+
+    fn finish(self, gate: &mut dyn Gate) {
+        if self == End::Retry {
+            gate.retry_later();
+        }
+    }
 }
 
 /// Run one top-level step; `checked` is what a seen-set check made when
@@ -274,17 +302,13 @@ fn run_step(
         }
         HandlerStep::Atomic(inner) => {
             let mut done = Done::default();
-            let skipped = db.transaction(|d| {
+            let ended = db.transaction(|d| {
                 inner
                     .iter()
-                    .any(|s| run_in_transaction(s, d, memory, (rec, now), &mut done))
+                    .find_map(|s| run_in_transaction(s, d, memory, (rec, now), &mut done))
             });
             done.report(key, gate);
-            if skipped {
-                Flow::SkippedInside
-            } else {
-                Flow::Next
-            }
+            ended.map_or(Flow::Next, Flow::EndedInside)
         }
         other => {
             let mut done = Done::default();
@@ -316,35 +340,35 @@ impl Done {
     }
 }
 
-/// A top-level condition held: skip, or write its status in a transaction
-/// of its own.
+/// A top-level condition held: end the handler, or write its status in a
+/// transaction of its own.
 fn top_level_then(then: &Then, db: &mut Store<'_, ConsumerDb>, key: MsgKey) -> Flow {
-    match then {
-        Then::Skip => Flow::Skipped,
-        Then::SetStatus(s) => {
+    match (End::of(then), then) {
+        (Some(end), _) => Flow::Ended(end),
+        (None, Then::SetStatus(s)) => {
             db.transaction(|d| d.set_status(key, s.row()));
             Flow::Next
         }
+        (None, _) => Flow::Next,
     }
 }
 
 /// Run one step on the database inside a transaction, noting in `done`
-/// what the history should hear of; returns whether a condition said
-/// `Skip`.
+/// what the history should hear of; returns how a condition ended the
+/// handler, if one did.
 fn run_in_transaction(
     step: &HandlerStep,
     d: &mut ConsumerDb,
     memory: &mut IdSet,
     (rec, now): (Record, SimTime),
     done: &mut Done,
-) -> bool {
+) -> Option<End> {
     let key = rec.key;
-    let then = |then: &Then, d: &mut ConsumerDb| match then {
-        Then::Skip => true,
-        Then::SetStatus(s) => {
+    let then = |then: &Then, d: &mut ConsumerDb| {
+        if let Then::SetStatus(s) = then {
             d.set_status(key, s.row());
-            false
         }
+        End::of(then)
     };
     match step {
         HandlerStep::InsertRow => {
@@ -384,7 +408,7 @@ fn run_in_transaction(
         // broker, and one transaction holds no other.
         HandlerStep::CommitOffset | HandlerStep::Atomic(_) => {}
     }
-    false
+    None
 }
 
 /// What an `IfStatus` step does for a row of `status`: its `then` when its
@@ -423,11 +447,11 @@ fn uses_window(steps: &[HandlerStep]) -> bool {
 }
 
 /// Whether a step can change state (so a crash after it differs from one
-/// before it): every step but a read that only skips.
+/// before it): every step but a read that only ends the handler.
 fn changes_state(step: &HandlerStep) -> bool {
     match step {
         HandlerStep::IfStatus { then, .. } | HandlerStep::IfSeen { then, .. } => {
-            *then != Then::Skip
+            matches!(then, Then::SetStatus(_))
         }
         _ => true,
     }
@@ -544,6 +568,7 @@ impl fmt::Display for Then {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
             Then::Skip => f.write_str("Skip"),
+            Then::Retry => f.write_str("Retry"),
             Then::SetStatus(s) => write!(f, "SetStatus({s:?})"),
         }
     }
@@ -676,7 +701,7 @@ pub(crate) fn recovered(status: RowStatus, steps: &[HandlerStep]) -> RowStatus {
             HandlerStep::SetStatus(s) => status = s.row(),
             HandlerStep::IfStatus { .. } => match condition_holds(step, status) {
                 Some(Then::SetStatus(s)) => status = s.row(),
-                Some(Then::Skip) => break,
+                Some(Then::Skip | Then::Retry) => break,
                 None => {}
             },
             _ => {}
