@@ -112,7 +112,12 @@ fn shape(program: &Program, out: &mut Vec<Problem>) {
     let commits: Vec<usize> = (0..steps.len())
         .filter(|i| steps[*i] == HandlerStep::CommitOffset)
         .collect();
+    let nested_commit = steps.iter().any(|s| match s {
+        HandlerStep::Atomic(inner) => inner.contains(&HandlerStep::CommitOffset),
+        _ => false,
+    });
     match commits.as_slice() {
+        [] if nested_commit => {}
         [] => out.push(with_help(
             problem(
                 "consumer".into(),
@@ -211,22 +216,22 @@ fn retry_paths(steps: &[HandlerStep]) -> Vec<String> {
     out
 }
 
-/// Paths of the steps that apply the effect, in order.
+/// Paths of the steps that apply the effect, in order (inside `Atomic`s
+/// too, even where one does not belong: that has an error of its own).
 fn effect_paths(steps: &[HandlerStep]) -> Vec<String> {
-    let mut out = Vec::new();
-    for (i, step) in steps.iter().enumerate() {
-        match step {
-            HandlerStep::Effect | HandlerStep::ExternalCall => out.push(format!("consumer[{i}]")),
-            HandlerStep::Atomic(inner) => out.extend(
-                inner
-                    .iter()
-                    .enumerate()
-                    .filter(|(_, s)| matches!(s, HandlerStep::Effect))
-                    .map(|(j, _)| format!("consumer[{i}][0][{j}]")),
-            ),
-            _ => {}
+    fn walk(steps: &[HandlerStep], prefix: &str, out: &mut Vec<String>) {
+        for (i, step) in steps.iter().enumerate() {
+            match step {
+                HandlerStep::Effect | HandlerStep::ExternalCall => {
+                    out.push(format!("{prefix}[{i}]"));
+                }
+                HandlerStep::Atomic(inner) => walk(inner, &format!("{prefix}[{i}][0]"), out),
+                _ => {}
+            }
         }
     }
+    let mut out = Vec::new();
+    walk(steps, "consumer", &mut out);
     out
 }
 
@@ -652,9 +657,10 @@ fn step_at<'p>(program: &'p Program, path: &str) -> Option<&'p HandlerStep> {
 }
 
 /// Claims the steps' shape contradicts in every run with a crash: a
-/// commit-first handler cannot promise no loss; a handler with nothing that
-/// skips a record already handled cannot promise no duplicate effect once
-/// records come again.
+/// commit-first handler cannot promise no loss; a handler in which a
+/// record whose handling completed reaches the effect again when it comes
+/// back cannot promise no duplicate effect; one that retries such a record
+/// cannot promise liveness.
 fn claims(program: &Program, out: &mut Vec<Problem>) {
     let claims = super::StepProtocol::claimed(&program.claims);
     let steps = &program.consumer;
@@ -676,54 +682,91 @@ fn claims(program: &Program, out: &mut Vec<Problem>) {
         ));
     }
     let redelivered = !commit_first || program.producer == Producer::RetryUntilAcked;
-    let guarded = guard_before_effect(steps);
-    if claims.contains(&CheckId::C3) && redelivered && !guarded {
+    let again = handled_again(program);
+    if claims.contains(&CheckId::C3) && redelivered && again.applies {
         let how = if commit_first {
-            "a lost acknowledgement makes the producer send it again, and the copy is applied too"
+            "a lost acknowledgement makes the producer send it again"
         } else {
-            "a crash before the offset commit makes the broker redeliver it, and the \
-             redelivery is applied again"
+            "a crash before the offset commit makes the broker redeliver it"
         };
         out.push(with_help(
             problem(
                 "claims".into(),
                 "steps::claim-against-shape",
                 format!(
-                    "the claims include no duplicate effect (C3), but no step before the effect \
-                     skips a record already handled: {how}"
+                    "the claims include no duplicate effect (C3), but a record whose handling \
+                     completed reaches the effect again when it comes back ({how}): no step \
+                     before the effect skips what a completed handling left"
                 ),
                 "cannot hold",
             ),
-            "check first (IfSeen(set: Durable, then: Skip), or IfStatus(is_not: Unprocessed, \
-             then: Skip) after InsertRow), or claim AtLeastOnce",
+            "check what a completed handling leaves first (IfSeen(set: Durable, then: Skip) \
+             with MarkSeen, or IfStatus(is_not: Unprocessed, then: Skip) after InsertRow), \
+             or claim AtLeastOnce",
+        ));
+    }
+    if let (true, Some(path)) = (claims.contains(&CheckId::C16), again.retried_at) {
+        out.push(with_help(
+            problem(
+                path,
+                "steps::retry-forever",
+                "a record whose handling completed is retried here every time it comes back: \
+                 its offset is never committed, and it comes back forever (C16)"
+                    .into(),
+                "retries a handled record",
+            ),
+            "Skip what a completed handling left; Retry only what another attempt still holds",
         ));
     }
 }
 
-/// Whether some condition that skips comes before (or with) the effect.
-fn guard_before_effect(steps: &[HandlerStep]) -> bool {
-    let skips = |s: &HandlerStep| match s {
-        HandlerStep::IfStatus { then, .. } | HandlerStep::IfSeen { then, .. } => {
-            matches!(then, Then::Skip | Then::Retry)
-        }
-        _ => false,
+/// What a record whose handling completed meets when it comes again.
+struct Again {
+    /// Whether it reaches the effect.
+    applies: bool,
+    /// The first condition that retries it, if one can.
+    retried_at: Option<String>,
+}
+
+/// Walk the handler from what a completed handling leaves (the state at
+/// its end, on paths that went through every step).
+fn handled_again(program: &Program) -> Again {
+    let mut first = Walk::default();
+    let done = first.steps(
+        &program.consumer,
+        "consumer",
+        Some(reachable_starts(program)),
+    );
+    let Some(done) = done else {
+        return Again {
+            applies: false,
+            retried_at: None,
+        };
     };
-    for step in steps {
-        match step {
-            HandlerStep::Effect | HandlerStep::ExternalCall => return false,
-            HandlerStep::Atomic(inner) => {
-                for s in inner {
-                    if *s == HandlerStep::Effect {
-                        return false;
+    let mut walk = Walk::default();
+    walk.steps(&program.consumer, "consumer", Some(done));
+    let reached = |path: &str| walk.facts.iter().any(|f| f.path == path && f.reached);
+    let retried_at = walk
+        .facts
+        .iter()
+        .filter(|f| f.can_hold)
+        .find(|f| {
+            matches!(
+                step_at(program, &f.path),
+                Some(
+                    HandlerStep::IfStatus {
+                        then: Then::Retry,
+                        ..
+                    } | HandlerStep::IfSeen {
+                        then: Then::Retry,
+                        ..
                     }
-                    if skips(s) {
-                        return true;
-                    }
-                }
-            }
-            s if skips(s) => return true,
-            _ => {}
-        }
+                )
+            )
+        })
+        .map(|f| f.path.clone());
+    Again {
+        applies: effect_paths(&program.consumer).iter().any(|p| reached(p)),
+        retried_at,
     }
-    false
 }

@@ -208,11 +208,24 @@ impl Validator<'_> {
             _ => "faults.rebalance".to_string(),
         };
         let code = spec.model.info().code;
-        let msg = format!(
-            "model {code} has no consumer group to rebalance: M0's worker, M8's job and M12's \
-             lease holders keep their partitions"
-        );
-        let help = Some("rebalances apply to M1-M7 and M9-M11".into());
+        let (msg, help) = if spec.model.steps().is_some() {
+            (
+                format!(
+                    "step program {code} has no consumer group to rebalance: with a recovery \
+                     worker, one worker keeps its partition and the worker's rows"
+                ),
+                "leave out `recovery` to let a rebalance move partitions between consumers",
+            )
+        } else {
+            (
+                format!(
+                    "model {code} has no consumer group to rebalance: M0's worker, M8's job and \
+                     M12's lease holders keep their partitions"
+                ),
+                "rebalances apply to M1-M7 and M9-M11",
+            )
+        };
+        let help = Some(help.into());
         self.report(&path, "scenario::no-group", msg, "no consumer group", help);
     }
 
