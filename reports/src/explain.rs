@@ -90,21 +90,30 @@ pub fn held(scenario: &Scenario, report: &RunReport) -> Vec<String> {
     }
     // A re-send appended once may only have replaced a lost request: said
     // only where the broker can recognise re-sends.
-    let dedups = info.claims.contains(&CheckId::C4) || scenario.spec().broker.dedup_appends;
+    let broker = &scenario.spec().broker;
+    let dedups = info.claims.contains(&CheckId::C4)
+        || broker.dedup_appends
+        || broker.dedup_window_ms.is_some();
     let resent: Vec<_> = ledger
         .messages
         .iter()
         .filter(|(_, m)| dedups && m.attempts > 1 && m.appends.len() == 1)
         .collect();
     if let Some((key, m)) = resent.first() {
+        let how = match broker.dedup_window_ms {
+            Some(ms) => format!(
+                "the queue's deduplication window: a copy whose id it accepted less than {} \
+                 ago is dropped",
+                models::check::delivery::span(sim_core::SimDuration::from_ms(ms))
+            ),
+            None => format!("{}: {}", info.code, info.mechanism),
+        };
         lines.push(format!(
             "{} sent more than once and appended once{} (e.g. {key}: sent {}×): each \
-             re-send replaced a lost request or was recognised by the broker ({}: {}).",
+             re-send replaced a lost request or was recognised by the broker ({how}).",
             counted(resent.len(), "message"),
             if resent.len() == 1 { "" } else { " each" },
             m.attempts,
-            info.code,
-            info.mechanism
         ));
     }
     let survived: Vec<_> = ledger

@@ -4,7 +4,7 @@
 
 use std::collections::BTreeMap;
 
-use sim_core::{ActorId, Choices, Ctx, SimDuration, Step, Store, TimerId};
+use sim_core::{ActorId, Choices, Ctx, SimDuration, SimTime, Step, Store, TimerId};
 
 use super::lease::{LeaseCfg, LeaseDb, LeaseVol};
 use super::txn::{EndTxn, TxnDb, TxnLog};
@@ -27,6 +27,9 @@ pub struct Broker {
     pub group: Vec<ActorId>,
     /// Append each dedup id at most once (an idempotent broker).
     pub dedup_appends: bool,
+    /// The queue's deduplication interval: a dedup id accepted less than
+    /// this long ago is acknowledged and dropped (SQS FIFO).
+    pub dedup_window: Option<SimDuration>,
     /// How long to wait for an offset commit before redelivering.
     pub redeliver: SimDuration,
     /// Records a partition is expected to hold (room is made up front).
@@ -56,6 +59,9 @@ pub struct BrokerDb {
     pub partitions: Vec<PartitionLog>,
     /// Dedup ids appended so far (only with `dedup_appends`).
     pub appended_ids: IdSet,
+    /// When the queue last accepted each dedup id (only with a
+    /// deduplication interval).
+    pub accepted_at: BTreeMap<u64, SimTime>,
     /// M6: per (producer, session, partition), the batches appended.
     pub sessions: BTreeMap<(u32, u32, u32), SeqWindow>,
     /// M12: the lease and the storage.
@@ -75,9 +81,10 @@ impl BrokerDb {
     /// without a snapshot): M6's sessions and the appended ids; returns how
     /// many entries went.
     pub fn evict_dedup_state(&mut self) -> u64 {
-        let n = self.sessions.len() + self.appended_ids.len();
+        let n = self.sessions.len() + self.appended_ids.len() + self.accepted_at.len();
         self.sessions.clear();
         self.appended_ids = IdSet::default();
+        self.accepted_at.clear();
         self.producer_state_lost = true;
         n as u64
     }
@@ -203,6 +210,7 @@ impl Broker {
         BrokerDb {
             partitions: (0..self.consumers.len()).map(|_| log()).collect(),
             appended_ids: IdSet::default(),
+            accepted_at: BTreeMap::new(),
             sessions: BTreeMap::new(),
             lease: LeaseDb {
                 token: 1,
@@ -334,12 +342,29 @@ impl Broker {
     ) {
         let partition = self.partition_of(rec.key);
         let dedup = self.dedup_appends;
-        let offset = db.transaction(|d| {
+        let now = ctx.clock();
+        let window = self.dedup_window;
+        let (offset, late) = db.transaction(|d| {
             if dedup && !d.appended_ids.insert(rec.dedup_id) {
-                return None;
+                return (None, None);
             }
-            Some(d.append(partition, rec))
+            let Some(window) = window else {
+                return (Some(d.append(partition, rec)), None);
+            };
+            let age = d.accepted_at.get(&rec.dedup_id).map(|t| now.since(*t));
+            if age.is_some_and(|age| age < window) {
+                return (None, None);
+            }
+            d.accepted_at.insert(rec.dedup_id, now);
+            (Some(d.append(partition, rec)), age.map(|age| (age, window)))
         });
+        if let Some((age, window)) = late {
+            ctx.observe(Obs::LateCopy {
+                key: rec.key,
+                age,
+                window,
+            });
+        }
         if let Some(offset) = offset {
             self.appended(db.get(), v, ctx, partition, offset, rec);
         }

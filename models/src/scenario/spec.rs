@@ -138,6 +138,13 @@ pub struct BrokerSpec {
     /// Left out of the resolved file when unset.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub lease_ms: Option<u64>,
+    /// The queue's deduplication interval (SQS FIFO's is five minutes): a
+    /// message whose dedup id the queue accepted less than this long ago
+    /// is acknowledged and dropped; an older one is appended again. None
+    /// (the default): no deduplication at the queue, unless
+    /// `dedup_appends`. Left out of the resolved file when unset.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub dedup_window_ms: Option<u64>,
 }
 
 impl Default for BrokerSpec {
@@ -146,6 +153,7 @@ impl Default for BrokerSpec {
             redeliver_ms: 50,
             dedup_appends: false,
             lease_ms: None,
+            dedup_window_ms: None,
         }
     }
 }

@@ -183,6 +183,7 @@ impl Actors {
                     consumers: consumers.clone(),
                     group: group.clone(),
                     dedup_appends: spec.broker.dedup_appends || model.wiring().dedup_appends,
+                    dedup_window: spec.broker.dedup_window_ms.map(SimDuration::from_ms),
                     redeliver: SimDuration::from_ms(spec.broker.redeliver_ms),
                     confirm_offset_commits: model.wiring().consumer == ConsumerRole::CommitFirst,
                     lease,

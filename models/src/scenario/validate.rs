@@ -17,6 +17,10 @@ mod faults;
 /// clones the consumer's durable state (linear in the messages) per record.
 const PROBED_MESSAGES_MAX: u64 = 20_000;
 
+/// Thirty days in milliseconds: the longest a queue's deduplication
+/// interval may be.
+const THIRTY_DAYS_MS: u64 = 30 * 24 * 3_600_000;
+
 /// The longest scenario name: it names run folders, beside a time stamp
 /// and a seed, within the 255 bytes a file name may have.
 const NAME_CHARS_MAX: usize = 100;
@@ -159,6 +163,23 @@ impl<'a> Validator<'a> {
         if let Some(l) = spec.broker.lease_ms {
             self.in_range("broker.lease_ms", l, 1, 3_600_000);
             self.only_for(spec, Knob::LeaseMs);
+        }
+        if let Some(w) = spec.broker.dedup_window_ms {
+            self.in_range("broker.dedup_window_ms", w, 1, THIRTY_DAYS_MS);
+            if spec.broker.dedup_appends || spec.model.wiring().dedup_appends {
+                let msg = "the queue already appends each id once and forever \
+                           (`dedup_appends`, or the model's idempotent producer): a deduplication \
+                           window at the queue would change nothing"
+                    .to_string();
+                let help = Some("set one of the two".into());
+                self.report(
+                    "broker.dedup_window_ms",
+                    "scenario::conflicting-knobs",
+                    msg,
+                    "and dedup_appends",
+                    help,
+                );
+            }
         }
         if spec.model.uses_lease() && spec.workload.partitions != 1 {
             let msg = format!(
