@@ -550,8 +550,32 @@ fn causes(m: &MsgLedger, redelivery: Option<&str>) -> Vec<String> {
     why
 }
 
-/// A span for people: `312 s`, `300.012 s`, `45.5 ms`.
+/// A span for people: `312 s`, `300.012 s`, `45.5 ms`; spans of an hour
+/// or more also in hours or days (`86400 s (24 h)`, `90000 s (25 h)`).
 pub fn span(d: SimDuration) -> String {
+    const HOUR_US: u64 = 3_600_000_000;
+    let exact = exact_span(d);
+    let us = d.as_us();
+    if us < HOUR_US {
+        return exact;
+    }
+    let tenths = |unit: u64| {
+        let t = us * 10 / unit;
+        if t.is_multiple_of(10) {
+            format!("{}", t / 10)
+        } else {
+            format!("{}.{}", t / 10, t % 10)
+        }
+    };
+    if us >= 48 * HOUR_US {
+        format!("{exact} ({} days)", tenths(24 * HOUR_US))
+    } else {
+        format!("{exact} ({} h)", tenths(HOUR_US))
+    }
+}
+
+/// A span in seconds or milliseconds, to the microsecond.
+fn exact_span(d: SimDuration) -> String {
     let us = d.as_us();
     // Three decimals: milliseconds in seconds, microseconds in milliseconds.
     let (whole, frac, unit) = if us >= 1_000_000 {
@@ -580,6 +604,15 @@ mod tests {
         assert_eq!(span(SimDuration::from_ms(300_000)), "300 s");
         assert_eq!(span(SimDuration::from_us(300_012_000)), "300.012 s");
         assert_eq!(span(SimDuration::from_us(45_500)), "45.5 ms");
+        assert_eq!(span(SimDuration::from_ms(86_400_000)), "86400 s (24 h)");
+        assert_eq!(
+            span(SimDuration::from_us(86_894_998_000)),
+            "86894.998 s (24.1 h)"
+        );
+        assert_eq!(
+            span(SimDuration::from_ms(2_592_000_000)),
+            "2592000 s (30 days)"
+        );
     }
 
     #[test]

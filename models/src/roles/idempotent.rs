@@ -126,7 +126,7 @@ impl Producer {
             seq: batch,
         };
         ctx.send(self.broker, msg);
-        if let Some(timeout) = self.retry {
+        if let Some(timeout) = self.retry_wait(attempt) {
             v.timers[i] = Some(ctx.set_timer(timeout, Timer::Retry(seq)));
         }
     }

@@ -110,6 +110,9 @@ pub struct Producer {
     /// `Some(timeout)`: re-send until acked. `None`: fire-and-forget
     /// (`acks=0`: a send counts as acked once it leaves).
     pub retry: Option<SimDuration>,
+    /// The longest wait before a retry: waits double from `retry` up to
+    /// it (exponential backoff with a cap); `None`: every wait is `retry`.
+    pub backoff_max: Option<SimDuration>,
     /// Re-send with a fresh id each time (an app-level resend), defeating
     /// dedup by id.
     pub new_id_on_retry: bool,
@@ -346,6 +349,19 @@ impl Producer {
         self.publish(v, ctx, seq);
     }
 
+    /// How long to wait for an ack to attempt number `attempt` (from 1)
+    /// before re-sending: `retry`, doubled per attempt up to
+    /// `backoff_max` when there is one; `None` for fire-and-forget.
+    pub(super) fn retry_wait(&self, attempt: u32) -> Option<SimDuration> {
+        let base = self.retry?;
+        let Some(max) = self.backoff_max else {
+            return Some(base);
+        };
+        let doublings = attempt.saturating_sub(1).min(63);
+        let wait = base.0.saturating_mul(1u64 << doublings);
+        Some(SimDuration(wait.min(max.0.max(base.0))))
+    }
+
     /// Send message `seq` to the broker (again), and arm its retry timer.
     fn publish<C: Choices>(&self, v: &mut ProducerVol, ctx: &mut Ctx<'_, Node, C>, seq: u32) {
         let key = self.key(seq);
@@ -364,7 +380,7 @@ impl Producer {
             ctx.observe(Obs::SendAttempt { key, attempt });
         }
         ctx.send(self.broker, Msg::Produce { key, dedup_id });
-        match self.retry {
+        match self.retry_wait(attempt) {
             Some(timeout) => v.timers[i] = Some(ctx.set_timer(timeout, Timer::Retry(seq))),
             None => ctx.observe(Obs::SendOutcome {
                 key,

@@ -100,6 +100,12 @@ impl Default for WorkloadSpec {
 pub struct ProducerSpec {
     /// Retransmission timeout of retrying models. Default 50 ms.
     pub retry_ms: u64,
+    /// Exponential backoff with a cap, as clients retry: each retry waits
+    /// twice as long as the one before, from `retry_ms` up to this. None
+    /// (the default): every retry waits `retry_ms`. Left out of the
+    /// resolved file when unset.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub backoff_max_ms: Option<u64>,
     /// Re-send with a fresh id each time (an app-level resend). Default false.
     pub new_id_on_retry: bool,
     /// Dedup ids (idempotency keys) cycle through this many values, so that
@@ -117,6 +123,7 @@ impl Default for ProducerSpec {
     fn default() -> Self {
         ProducerSpec {
             retry_ms: 50,
+            backoff_max_ms: None,
             new_id_on_retry: false,
             key_space: None,
             max_in_flight: None,

@@ -168,6 +168,7 @@ impl Actors {
                     retry: model
                         .producer_retries()
                         .then(|| SimDuration::from_ms(spec.producer.retry_ms)),
+                    backoff_max: spec.producer.backoff_max_ms.map(SimDuration::from_ms),
                     new_id_on_retry: spec.producer.new_id_on_retry,
                     id_space: u64::from(w.producers) * u64::from(w.messages),
                     key_space: spec.producer.key_space.map(u64::from),
@@ -424,6 +425,9 @@ fn retry_plan(spec: &ScenarioSpec, model: Model) -> RetryPlan {
     ];
     if model.producer_retries() {
         timeouts.push((ms(spec.producer.retry_ms), "the producer's retry timeout"));
+        if let Some(max) = spec.producer.backoff_max_ms {
+            timeouts.push((ms(max), "the producer's longest backoff"));
+        }
     }
     let slowest_timeout = timeouts.iter().map(|(t, _)| *t).max().unwrap_or_default();
     let slack = slowest_timeout

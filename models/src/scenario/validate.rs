@@ -17,8 +17,8 @@ mod faults;
 /// clones the consumer's durable state (linear in the messages) per record.
 const PROBED_MESSAGES_MAX: u64 = 20_000;
 
-/// Thirty days in milliseconds: the longest a queue's deduplication
-/// interval may be.
+/// Thirty days in milliseconds: the longest horizon a scenario may give
+/// (a run, a retry's wait, a window or a retention).
 const THIRTY_DAYS_MS: u64 = 30 * 24 * 3_600_000;
 
 /// The longest scenario name: it names run folders, beside a time stamp
@@ -152,7 +152,20 @@ impl<'a> Validator<'a> {
     }
 
     fn check_timeouts(&mut self, spec: &ScenarioSpec) {
-        self.in_range("producer.retry_ms", spec.producer.retry_ms, 1, 3_600_000);
+        self.in_range(
+            "producer.retry_ms",
+            spec.producer.retry_ms,
+            1,
+            THIRTY_DAYS_MS,
+        );
+        if let Some(max) = spec.producer.backoff_max_ms {
+            self.in_range(
+                "producer.backoff_max_ms",
+                max,
+                spec.producer.retry_ms,
+                THIRTY_DAYS_MS,
+            );
+        }
         if let Some(n) = spec.producer.key_space {
             self.in_range("producer.key_space", u64::from(n), 1, 2_000_000);
         }
@@ -197,7 +210,7 @@ impl<'a> Validator<'a> {
         let ms = spec.consumer.processing_ms;
         self.in_range("consumer.processing_ms", ms, 0, 60_000);
         if let Some(w) = spec.consumer.dedup_window_ms {
-            self.in_range("consumer.dedup_window_ms", w, 1, 86_400_000);
+            self.in_range("consumer.dedup_window_ms", w, 1, THIRTY_DAYS_MS);
             self.only_for(spec, Knob::DedupWindowMs { default_ms: w });
         }
         self.in_range(
@@ -429,9 +442,9 @@ impl<'a> Validator<'a> {
 
     fn check_limits(&mut self, spec: &ScenarioSpec) {
         let l = &spec.limits;
-        self.in_range("limits.time_ms_max", l.time_ms_max, 1, 86_400_000);
+        self.in_range("limits.time_ms_max", l.time_ms_max, 1, THIRTY_DAYS_MS);
         self.in_range("limits.events_max", l.events_max, 1, 1_000_000_000);
-        self.in_range("limits.drain_ms_max", l.drain_ms_max, 1, 86_400_000);
+        self.in_range("limits.drain_ms_max", l.drain_ms_max, 1, THIRTY_DAYS_MS);
         self.in_range(
             "faults.restart_after_ms",
             spec.faults.restart_after_ms,
