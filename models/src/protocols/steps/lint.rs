@@ -245,8 +245,7 @@ fn step_shape(step: &HandlerStep, path: &str, in_atomic: bool, out: &mut Vec<Pro
                 "which status?",
             ));
         }
-        HandlerStep::Atomic(inner) if in_atomic => {
-            let _ = inner;
+        HandlerStep::Atomic(_) if in_atomic => {
             out.push(problem(
                 path.into(),
                 "steps::nested-atomic",
