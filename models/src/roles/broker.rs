@@ -342,13 +342,13 @@ impl Broker {
     ) {
         let partition = self.partition_of(rec.key);
         let dedup = self.dedup_appends;
-        let now = ctx.clock();
-        let window = self.dedup_window;
+        // Only a queue with a deduplication window reads its clock.
+        let window = self.dedup_window.map(|w| (w, ctx.clock()));
         let (offset, late) = db.transaction(|d| {
             if dedup && !d.appended_ids.insert(rec.dedup_id) {
                 return (None, None);
             }
-            let Some(window) = window else {
+            let Some((window, now)) = window else {
                 return (Some(d.append(partition, rec)), None);
             };
             let age = d.accepted_at.get(&rec.dedup_id).map(|t| now.since(*t));
