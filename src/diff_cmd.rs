@@ -439,6 +439,9 @@ struct Comparison<'r> {
     /// The message compared, why, and how many messages differ in outcome.
     focus: Option<(String, String, usize)>,
     rows: Vec<Row<'r>>,
+    /// Steps of the focused message past [`ALIGNED_MAX`], left out of the
+    /// alignment, in a and in b.
+    unaligned: (usize, usize),
 }
 
 /// The comparison of `a` and `b`, or `None` if they are identical; `focus`
@@ -475,6 +478,7 @@ fn compare<'r>(a: &'r Run, b: &'r Run, focus: Option<&str>) -> Option<Comparison
             first_step,
             focus: None,
             rows: Vec::new(),
+            unaligned: (0, 0),
         });
     };
     let (sa, sb) = (ma.of(&key), mb.of(&key));
@@ -484,6 +488,10 @@ fn compare<'r>(a: &'r Run, b: &'r Run, focus: Option<&str>) -> Option<Comparison
         first_step,
         focus: Some((key, why, outcome_differs.len())),
         rows: align(sa, sb),
+        unaligned: (
+            sa.len().saturating_sub(ALIGNED_MAX),
+            sb.len().saturating_sub(ALIGNED_MAX),
+        ),
     })
 }
 
@@ -606,7 +614,25 @@ impl Comparison<'_> {
                 self.rows.len() - ROWS_MAX
             );
         }
+        if let Some(note) = self.unaligned_note(key) {
+            let _ = writeln!(
+                out,
+                "{}",
+                reports::text::wrap(&format!("    {note}"), "    ")
+            );
+        }
         out
+    }
+
+    /// What the alignment left out, if it cut the message's steps.
+    fn unaligned_note(&self, key: &str) -> Option<String> {
+        let (a, b) = self.unaligned;
+        (a + b > 0).then(|| {
+            format!(
+                "(only the first {ALIGNED_MAX} steps of {key} in each run are aligned: {a} \
+                 more in a and {b} more in b are left out; {EVENTS_JSONL} has them all)"
+            )
+        })
     }
 }
 
@@ -676,6 +702,11 @@ fn write_page(
             time(row.a),
             time(row.b)
         );
+    }
+    if let Some((key, ..)) = &text.focus
+        && let Some(note) = text.unaligned_note(key)
+    {
+        let _ = write!(rows, "<tr><td colspan=\"5\">{}</td></tr>", esc(&note));
     }
     let heading = text.terminal();
     let summary = format!(
