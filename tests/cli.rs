@@ -1556,6 +1556,23 @@ fn the_matrix_prints_a_row_per_model_as_a_table_and_as_markdown() {
     );
 }
 
+/// A scheduled crash whose point is never passed that often is said, not
+/// silently dropped; a lesson whose crash fires says nothing of the kind.
+#[test]
+fn a_scheduled_crash_that_never_fires_is_said() {
+    let dir = scratch("unfired-crash");
+    std::fs::create_dir_all(&dir).unwrap();
+    let lesson = "scenarios/50-steps-design-the-seeds-handler.ron";
+    let text = std::fs::read_to_string(lesson).unwrap();
+    let file = dir.join("unfired.ron");
+    std::fs::write(&file, text.replace("nth: 3)", "nth: 100)")).unwrap();
+    let out = eosim(&["run", file.to_str().unwrap(), "--no-report"]);
+    let said = stdout(&out);
+    assert!(said.contains("(pass #100) never fired"), "{said}");
+    let fired = stdout(&eosim(&["run", lesson, "--no-report"]));
+    assert!(!fired.contains("never fired"), "{fired}");
+}
+
 /// A step program gets a row of its own below the catalogue, judged
 /// against what it claims under every fault class; a file naming a
 /// catalogue model is refused.

@@ -31,7 +31,7 @@ pub fn render_with(
 ) -> String {
     let mut out = String::new();
     header(&mut out, scenario, report.seed);
-    ran_line(&mut out, report);
+    ran_line(&mut out, report, &unfired_crashes(scenario, report));
     checks(&mut out, scenario, report);
     violations(&mut out, report);
     if let Some(why) = why {
@@ -185,7 +185,39 @@ pub fn fault_parts(scenario: &Scenario) -> Vec<String> {
     parts
 }
 
-fn ran_line(out: &mut String, report: &RunReport) {
+/// The scenario's scheduled crashes that never fired in this run (their
+/// point was passed fewer times than the pass they name), each in words:
+/// a crash that silently did nothing would leave a lesson's author
+/// believing it was tested.
+pub fn unfired_crashes(scenario: &Scenario, report: &RunReport) -> Vec<String> {
+    let names = &report.names;
+    let fired = |actor: &str, point: &str| {
+        report.ledger.messages.values().any(|m| {
+            m.crashes
+                .iter()
+                .any(|(_, a, p)| *p == point && names.get(a.index()).is_some_and(|n| n == actor))
+        })
+    };
+    scenario
+        .spec()
+        .faults
+        .schedule
+        .iter()
+        .filter_map(|e| match e {
+            FaultEvent::Crash {
+                actor,
+                at_point,
+                nth,
+            } if !fired(actor, at_point) => Some(format!(
+                "the scheduled crash of {actor} at {at_point} (pass #{nth}) never fired: \
+                 the point was passed fewer than {nth} times"
+            )),
+            _ => None,
+        })
+        .collect()
+}
+
+fn ran_line(out: &mut String, report: &RunReport, notes: &[String]) {
     let s = &report.end.stats;
     let how = match report.end.reason {
         EndReason::Quiet | EndReason::Stopped => "drained",
@@ -209,7 +241,11 @@ fn ran_line(out: &mut String, report: &RunReport) {
         plural(s.crashes, "crash"),
         plural(probes, "probe"),
     ];
-    let _ = writeln!(out, "{}\n", join_wrapped(&segments, " · ", "    "));
+    let _ = writeln!(out, "{}", join_wrapped(&segments, " · ", "    "));
+    for note in notes {
+        let _ = writeln!(out, "{}", wrap(&format!("note  {note}"), "      "));
+    }
+    out.push('\n');
 }
 
 /// Join `parts` with `sep`, breaking lines between parts (never inside one)
