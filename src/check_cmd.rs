@@ -62,7 +62,12 @@ fn plan(s: &Scenario) -> String {
     if let Some(unit) = s.model().steps() {
         lines.extend(step_lines(unit));
     }
-    for a in (0..actors.len()).filter(|a| !s.actors().crash_points(*a).is_empty()) {
+    for (a, name) in actors.iter().enumerate() {
+        if let Some(why) = s.actors().why_no_crash_points(a) {
+            let line = format!("  crash    {name}: none ({why})");
+            lines.push(wrap(&line, INDENT));
+            continue;
+        }
         let points: Vec<String> = s
             .actors()
             .crash_points(a)
@@ -76,11 +81,7 @@ fn plan(s: &Scenario) -> String {
         if told_with_steps {
             continue;
         }
-        lines.push(labelled(
-            &format!("  crash    {}: ", actors[a]),
-            points,
-            ", ",
-        ));
+        lines.push(labelled(&format!("  crash    {name}: "), points, ", "));
     }
     lines.push(labelled("  faults   ", fault_parts(s), " · "));
     lines.push(wrap(&format!("  claims   {}", claims(s)), INDENT));

@@ -197,6 +197,14 @@ pub enum Obs {
     /// The law probe ran on the state a consumer reached before processing a
     /// message (boxed: rare and large next to the other observations).
     Probe(Box<ProbeReport>),
+    /// The broker restarted with `records` records of `partition` on disk;
+    /// any appended beyond them were never flushed and are gone.
+    LogRecovered {
+        /// The partition.
+        partition: u32,
+        /// Its records on disk.
+        records: u64,
+    },
     // New variants go last: a variant's place is hashed into run digests.
     /// The broker moved an unrenewed lease to another consumer with the
     /// next token (M12).
@@ -355,6 +363,9 @@ pub struct MsgLedger {
     /// EndTxn (M7 before KIP-890): (the output's attempt, the ending
     /// attempt, committed). Boxed: rare, and entries are moved around.
     pub txn_crossing: Option<Box<(TxnTag, TxnTag, bool)>>,
+    /// Appends the broker lost in a crash before flushing them: (partition,
+    /// offset, when it came back without them). They are not in `appends`.
+    pub lost_appends: Vec<(u32, u64, SimTime)>,
 }
 
 impl MsgLedger {
@@ -896,6 +907,9 @@ impl Builder {
                 self.ledger.txn.outcomes.insert((*key, *tag), *committed);
             }
             Obs::Evicted { entries } => self.ledger.evictions.push((o.time, o.actor, *entries)),
+            Obs::LogRecovered { partition, records } => {
+                self.truncate(o.time, *partition, *records);
+            }
             // A new assignment: the partition's deliveries start afresh at
             // every consumer (C12 resets at a rebalance).
             Obs::Rebalance {
@@ -929,6 +943,26 @@ impl Builder {
             }),
             Some(_) => {}
             None => *slot = Some(key),
+        }
+    }
+
+    /// The broker came back with `records` records of `partition`: the
+    /// appends beyond them were never flushed; they move to the messages'
+    /// lost appends, and their offsets are free for new appends.
+    fn truncate(&mut self, time: SimTime, partition: u32, records: u64) {
+        let Some(row) = self.offsets.get_mut(partition as usize) else {
+            return;
+        };
+        let from = usize::try_from(records).map_or(row.len(), |r| r.min(row.len()));
+        let gone: Vec<(u64, MsgKey)> = (from..)
+            .zip(row.drain(from..))
+            .filter_map(|(o, key)| Some((o as u64, key?)))
+            .collect();
+        for (offset, key) in gone {
+            if let Some(m) = self.existing(key) {
+                m.appends.retain(|a| *a != (partition, offset));
+                m.lost_appends.push((partition, offset, time));
+            }
         }
     }
 
@@ -1016,6 +1050,7 @@ pub fn subject(obs: &Obs) -> Option<MsgKey> {
         Obs::OffsetCommit { .. }
         | Obs::Evicted { .. }
         | Obs::Rebalance { .. }
+        | Obs::LogRecovered { .. }
         | Obs::LeaseMoved { .. } => None,
     }
 }

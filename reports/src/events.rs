@@ -77,6 +77,9 @@ pub enum Kind {
     /// lease token or producer epoch, a consumer past its generation, an
     /// idempotency key used for another request.
     Refused,
+    /// The broker restarted without records it had acknowledged but not
+    /// flushed to disk.
+    LogLost,
 }
 
 impl Kind {
@@ -109,6 +112,7 @@ impl Kind {
             Kind::LawDiffers => "law_differs",
             Kind::SinkAbort => "sink_abort",
             Kind::Refused => "refused",
+            Kind::LogLost => "log_lost",
         }
     }
 
@@ -313,8 +317,12 @@ struct Builder<'a> {
     events: Vec<Event>,
     /// Trace id → position in `events`.
     by_trace: BTreeMap<u64, usize>,
-    /// (partition, offset) → the message appended there.
+    /// (partition, offset) → the message appended there (the last one, in
+    /// a run whose broker lost and reused offsets).
     offsets: BTreeMap<(u32, u64), MsgKey>,
+    /// (partition, offset) → the message appended there so far, as the
+    /// broker's log in memory holds it.
+    written: BTreeMap<(u32, u64), MsgKey>,
     /// Restarts so far, by lane.
     restarts: BTreeMap<usize, u32>,
     /// (lane, message) → the lane's restarts when it last sent the message.
@@ -341,6 +349,7 @@ impl<'a> Builder<'a> {
             events: Vec::new(),
             by_trace: BTreeMap::new(),
             offsets,
+            written: BTreeMap::new(),
             restarts: BTreeMap::new(),
             sent: BTreeMap::new(),
         }
@@ -648,6 +657,7 @@ impl<'a> Builder<'a> {
                 None,
             ),
             Obs::Crashed { .. }
+            | Obs::LogRecovered { .. }
             | Obs::Evicted { .. }
             | Obs::TxnRead { .. }
             | Obs::LateCopy { .. }
@@ -666,6 +676,34 @@ impl<'a> Builder<'a> {
         })
     }
 
+    /// The broker came back with `records` records of `partition` on disk:
+    /// one event per record appended beyond them, lost with the memory
+    /// that held it; their offsets are free again.
+    fn log_lost(
+        &mut self,
+        o: &sim_core::Observed<Obs>,
+        trigger: Option<usize>,
+        partition: u32,
+        records: u64,
+    ) {
+        let lost: Vec<(u64, MsgKey)> = self
+            .written
+            .range((partition, records)..=(partition, u64::MAX))
+            .map(|((_, offset), key)| (*offset, *key))
+            .collect();
+        for (offset, key) in lost {
+            self.written.remove(&(partition, offset));
+            let mut e = self.blank(o.time.0, o.actor.index(), Kind::LogLost);
+            e.msg = Some(key.to_string());
+            e.detail = format!(
+                "partition {partition} offset {offset}: acknowledged, never flushed \
+                 ({records} records of partition {partition} on disk)"
+            );
+            e.cause = trigger;
+            self.push(e);
+        }
+    }
+
     /// Note that `lane` sends `key` now: whether it restarted since it last
     /// sent it (its attempts count from 1 again, so the attempt number
     /// cannot tell).
@@ -676,6 +714,21 @@ impl<'a> Builder<'a> {
     }
 
     fn observation(&mut self, o: &sim_core::Observed<Obs>, trigger: Option<usize>) {
+        match o.obs {
+            Obs::LogRecovered { partition, records } => {
+                self.log_lost(o, trigger, partition, records);
+                return;
+            }
+            Obs::Append {
+                key,
+                partition,
+                offset,
+                ..
+            } => {
+                self.written.insert((partition, offset), key);
+            }
+            _ => {}
+        }
         let Some((kind, key, detail, effect)) = self.parts(&o.obs) else {
             return;
         };

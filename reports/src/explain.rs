@@ -106,6 +106,9 @@ pub fn held(scenario: &Scenario, report: &RunReport) -> Vec<String> {
                  ago is dropped",
                 models::check::delivery::span(sim_core::SimDuration::from_ms(ms))
             ),
+            None if !info.claims.contains(&CheckId::C4) => {
+                "it appends each message id once: `dedup_appends`".to_string()
+            }
             None => format!("{}: {}", info.code, info.mechanism),
         };
         lines.push(format!(
@@ -287,6 +290,11 @@ fn unclaimed_fault(
 ) -> Option<&'static str> {
     steps.iter().find_map(|(i, _)| {
         let (class, words) = match events.get(*i)?.kind {
+            // No protocol above the log claims to survive a log that loses
+            // what it acknowledged.
+            Kind::LogLost => {
+                return Some("a broker that acknowledged records before flushing them");
+            }
             Kind::Crash => (FaultClass::Crash, "a crash"),
             Kind::Lost => (FaultClass::Loss, "a lost datagram"),
             Kind::Dup => (FaultClass::Duplicate, "a duplicated datagram"),
@@ -441,13 +449,16 @@ fn chosen(events: &[Event], hb: &Causality, check: CheckId, key: &str) -> Vec<bo
 /// the crashes during m's send that rolled it back.
 fn premises(events: &[Event], check: CheckId, key: &str) -> Vec<usize> {
     let compared: &[Kind] = match check {
-        CheckId::C1 | CheckId::C2 | CheckId::C16 => {
-            &[Kind::Ack, Kind::SendFailed, Kind::OffsetCommit]
-        }
+        CheckId::C1 | CheckId::C2 | CheckId::C16 => &[
+            Kind::Ack,
+            Kind::SendFailed,
+            Kind::OffsetCommit,
+            Kind::LogLost,
+        ],
         CheckId::C3 => &[Kind::Effect],
         CheckId::C4 => &[Kind::Append],
         CheckId::C7 => &[Kind::Effect, Kind::Ack, Kind::SendFailed, Kind::Crash],
-        CheckId::C8 => &[Kind::Effect, Kind::Ack, Kind::SendFailed],
+        CheckId::C8 => &[Kind::Effect, Kind::Ack, Kind::SendFailed, Kind::LogLost],
         _ => &[],
     };
     let mut steps = crate::events::violating(events, check, key);
@@ -636,6 +647,7 @@ fn tell(e: &Event) -> Option<String> {
         ),
         Kind::Restart => "restarted from durable state".into(),
         Kind::Refused => format!("REFUSED m: {}", e.detail),
+        Kind::LogLost => format!("came back WITHOUT m, at {}", e.detail),
         // A request about no message, kept for what it made happen (see
         // `chosen`).
         Kind::Deliver if e.msg.is_none() => format!("received {variant} from {peer}"),

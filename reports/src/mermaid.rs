@@ -86,6 +86,10 @@ fn line(e: &Event) -> Option<String> {
             ))
         ),
         Kind::Refused => format!("Note over A{a}: REFUSED {}", label(&e.detail)),
+        Kind::LogLost => format!(
+            "Note over A{a}: LOST {}: never flushed",
+            label(e.msg.as_deref().unwrap_or("?"))
+        ),
         Kind::SinkAbort => format!(
             "Note over A{a}: the sink ABORTED the staged transaction of {}",
             label(e.msg.as_deref().unwrap_or("?"))

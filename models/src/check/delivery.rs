@@ -283,6 +283,9 @@ fn cause(m: &MsgLedger) -> &'static str {
         0 if !m.key_mismatches.is_empty() => "key reused for another request",
         2.. if !m.late_copies.is_empty() => "a copy arrived after the dedup window",
         _ if m.txn_crossing.is_some() => "a request crossed a transaction boundary",
+        0 if !m.lost_appends.is_empty() => {
+            "acknowledged, then lost: the broker crashed before its flush"
+        }
         0 if m.appends.is_empty() => "request lost, never retried",
         0 if !m.sink_aborts.is_empty() => "the sink's timeout aborted its staged transaction",
         0 if m.offset_commits > 0 => "offset committed, effect never ran",
@@ -304,9 +307,16 @@ pub fn story(input: &CheckInput<'_>, key: MsgKey, m: &MsgLedger) -> Vec<String> 
     lines.push(format!("sent {}× ({}), {acked}", m.attempts, resends(m)));
     let offsets: Vec<String> = m.appends.iter().map(|(p, o)| format!("{p}:{o}")).collect();
     lines.push(match offsets.len() {
+        0 if !m.lost_appends.is_empty() => "not in the log".to_string(),
         0 => "never appended".to_string(),
         n => format!("appended {n}× at partition:offset {}", offsets.join(", ")),
     });
+    for (p, o, t) in &m.lost_appends {
+        lines.push(format!(
+            "appended at {p}:{o} in the broker's memory, never flushed: the broker came back \
+             t={t} without it"
+        ));
+    }
     let effects: Vec<String> = m
         .effects
         .iter()
@@ -355,6 +365,11 @@ pub fn story(input: &CheckInput<'_>, key: MsgKey, m: &MsgLedger) -> Vec<String> 
         lines.extend(zombie);
     }
     lines.extend(eviction_between_copies(input, m));
+    if !m.lost_appends.is_empty() && m.effect_count() == 0 {
+        lines.push(
+            "hint: flush each append before acknowledging it (`broker: (flush: OnAppend)`)".into(),
+        );
+    }
     lines
 }
 
@@ -485,7 +500,11 @@ fn causes(m: &MsgLedger, redelivery: Option<&str>) -> Vec<String> {
              key-mismatch and never executed it"
         ));
     } else if m.effect_count() == 0 && m.acked_at.is_some() && m.txn_crossing.is_none() {
-        why.push(if m.appends.is_empty() {
+        why.push(if m.appends.is_empty() && !m.lost_appends.is_empty() {
+            "why: the broker acknowledged it before writing it to disk and crashed before the \
+             flush; it came back without it, and the producer, holding an ack, never sent it again"
+                .into()
+        } else if m.appends.is_empty() {
             "why: it was never appended: the produce request was lost and nothing retried it".into()
         } else if let Some((_, timeout)) = m.sink_aborts.first() {
             format!(

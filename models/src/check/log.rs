@@ -12,6 +12,7 @@ use std::collections::BTreeMap;
 use super::delivery::{crashes_first, violation};
 use super::{CheckId, CheckInput, Status, Violation};
 use crate::history::{MsgLedger, Reappended};
+use crate::roles::AFTER_FLUSH_BEFORE_ACK;
 use crate::vocab::{MsgKey, SendOutcome};
 
 /// The message's first (lowest) append, as (partition, offset).
@@ -69,6 +70,14 @@ pub fn no_duplicate_append(input: &CheckInput<'_>) -> Status {
             let what = format!("appended {}× at {}", m.appends.len(), at.join(", "));
             let mut v = violation(input, CheckId::C4, *key, m, &what);
             v.cause = m.reappended().map_or("appended again", Reappended::cause);
+            if let Some((t, ..)) = m.crashes.iter().find(|c| c.2 == AFTER_FLUSH_BEFORE_ACK) {
+                v.cause = AFTER_FLUSH_BEFORE_ACK;
+                v.story.push(format!(
+                    "why: the broker crashed at t={t} after writing it to disk and before \
+                     acknowledging it; with no ack, the producer sent it again, and the broker \
+                     appended the retry as a new record"
+                ));
+            }
             if let Some(again) = m.reappended() {
                 v.story.push(format!("hint: {}", again.remedy()));
             }

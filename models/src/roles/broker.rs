@@ -1,6 +1,18 @@
 //! The broker: appends produced messages to partition logs, acks every copy,
 //! and delivers each record to the consumer its partition is assigned to
 //! until an offset commit for it arrives.
+//!
+//! **Flushing.** The durable state is the log on disk. With [`Flush::OnAppend`]
+//! every write goes to disk before the ack (one transaction), and a crash at
+//! [`AFTER_FLUSH_BEFORE_ACK`] leaves a record the producer will send again.
+//! With [`Flush::AfterAck`] or [`Flush::Periodic`] handlers write to the
+//! log in memory (the page cache, volatile) and the disk catches up after
+//! the ack or within a period: a crash at [`AFTER_ACK_BEFORE_FLUSH`] loses
+//! every acknowledged write since the last flush. Consumers read only
+//! flushed records (Kafka's consumers read up to the high watermark), so a
+//! lost record was never delivered; offset commits are written like
+//! appends and can be lost the same way. M7's transaction coordinator and
+//! M12's lease storage always flush on write and have no crash points.
 
 use std::collections::BTreeMap;
 
@@ -8,7 +20,7 @@ use sim_core::{ActorId, Choices, Ctx, SimDuration, SimTime, Step, Store, TimerId
 
 use super::lease::{LeaseCfg, LeaseDb, LeaseVol};
 use super::txn::{EndTxn, TxnDb, TxnLog};
-use super::{Msg, Node, Timer};
+use super::{Msg, Node, Timer, crash_point};
 use crate::history::Obs;
 use crate::protocols::m7_transactions::TxnRules;
 use crate::protocols::{Model, Record};
@@ -41,6 +53,46 @@ pub struct Broker {
     pub lease: Option<LeaseCfg>,
     /// M7: the transaction rules (the broker is the coordinator).
     pub txn: Option<TxnRules>,
+    /// When the log reaches the disk.
+    pub flush: Flush,
+}
+
+/// When the broker's log reaches its disk, against its ack (the scenario's
+/// `broker.flush`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum Flush {
+    /// Flushed with each write, before the ack.
+    OnAppend,
+    /// Flushed right after the handler's acks.
+    AfterAck,
+    /// Flushed at most this long after a write.
+    Periodic(SimDuration),
+}
+
+impl Flush {
+    /// Whether writes wait in memory for a flush.
+    fn defers(self) -> bool {
+        self != Flush::OnAppend
+    }
+}
+
+/// Crash point: the append is on disk, its ack not sent (the producer will
+/// retry).
+pub const AFTER_FLUSH_BEFORE_ACK: &str = "after-flush-before-ack";
+/// Crash point: the append is acknowledged, not yet on disk (a crash loses
+/// it).
+pub const AFTER_ACK_BEFORE_FLUSH: &str = "after-ack-before-flush";
+
+/// The broker's crash points: none for M7's coordinator and M12's storage;
+/// else the one its flush policy has.
+pub fn broker_crash_points(model: Model, flush: Flush) -> &'static [&'static str] {
+    if model.txn_rules().is_some() || model.uses_lease() {
+        &[]
+    } else if flush.defers() {
+        &[AFTER_ACK_BEFORE_FLUSH]
+    } else {
+        &[AFTER_FLUSH_BEFORE_ACK]
+    }
 }
 
 /// One partition's log and its offset commits.
@@ -147,6 +199,14 @@ pub struct BrokerVol {
     stalled: Vec<Option<TimerId>>,
     /// M12: when the lease was last renewed.
     pub(super) lease: LeaseVol,
+    /// The log as written, ahead of the disk (a deferred flush policy
+    /// only; `None` until the first handler after a start).
+    unflushed: Option<Box<BrokerDb>>,
+    /// How many records of each partition are on disk (a deferred flush
+    /// policy only): consumers read no further.
+    flushed: Vec<usize>,
+    /// The pending periodic flush.
+    flush_timer: Option<TimerId>,
 }
 
 impl BrokerDb {
@@ -188,6 +248,13 @@ impl BrokerDb {
 }
 
 impl BrokerVol {
+    /// F-expire reaches the log in memory as it reaches the disk.
+    pub(super) fn evict_unflushed_dedup_state(&mut self) {
+        if let Some(log) = &mut self.unflushed {
+            log.evict_dedup_state();
+        }
+    }
+
     /// The volatile state in a few words, for reports.
     pub fn describe(&self) -> String {
         let armed: usize = self
@@ -197,7 +264,15 @@ impl BrokerVol {
             .chain(&self.stalled)
             .filter(|t| t.is_some())
             .count();
-        format!("redelivery timers armed: {armed}")
+        let unflushed = match &self.unflushed {
+            Some(log) => {
+                let written: usize = log.partitions.iter().map(|p| p.records.len()).sum();
+                let flushed: usize = self.flushed.iter().sum();
+                format!(" · records not yet flushed: {}", written - flushed)
+            }
+            None => String::new(),
+        };
+        format!("redelivery timers armed: {armed}{unflushed}")
     }
 }
 
@@ -239,7 +314,18 @@ impl Broker {
                 .collect(),
             stalled: vec![None; db.partitions.len()],
             lease: LeaseVol::default(),
+            unflushed: None,
+            flushed: db.partitions.iter().map(|p| p.records.len()).collect(),
+            flush_timer: None,
         };
+        if ctx.life() > 0 {
+            for (partition, log) in db.partitions.iter().enumerate() {
+                ctx.observe(Obs::LogRecovered {
+                    partition: to_u32(partition),
+                    records: log.records.len() as u64,
+                });
+            }
+        }
         self.lease_start(&mut v, ctx);
         self.redeliver_all(db, &mut v, ctx);
         v
@@ -270,7 +356,8 @@ impl Broker {
             ctx.cancel_timer(t);
         }
         let log = &db.partitions[p];
-        for (o, rec) in log.records.iter().enumerate() {
+        let readable = self.readable(v, p, log);
+        for (o, rec) in log.records.iter().enumerate().take(readable) {
             if !log.committed[o] {
                 self.deliver(db, v, ctx, to_u32(p), o as u64, *rec);
             }
@@ -290,7 +377,7 @@ impl Broker {
         }
         match msg {
             Msg::Produce { key, dedup_id } => {
-                self.on_produce(&mut db, v, ctx, src, Record { key, dedup_id });
+                self.on_produce(&mut db, v, ctx, src, Record { key, dedup_id })?;
             }
             Msg::ProduceIdempotent {
                 key,
@@ -299,7 +386,7 @@ impl Broker {
                 seq,
             } => {
                 let batch = (Record { key, dedup_id }, session, seq);
-                self.on_produce_idempotent(&mut db, v, ctx, src, batch);
+                self.on_produce_idempotent(&mut db, v, ctx, src, batch)?;
             }
             Msg::Write {
                 key,
@@ -339,7 +426,7 @@ impl Broker {
         ctx: &mut Ctx<'_, Node, C>,
         producer: ActorId,
         rec: Record,
-    ) {
+    ) -> Step {
         let partition = self.partition_of(rec.key);
         let dedup = self.dedup_appends;
         // Only a queue with a deduplication window reads its clock.
@@ -368,7 +455,35 @@ impl Broker {
         if let Some(offset) = offset {
             self.appended(db.get(), v, ctx, partition, offset, rec);
         }
-        ctx.send(producer, Msg::ProduceAck { key: rec.key });
+        self.acknowledge(
+            ctx,
+            producer,
+            Msg::ProduceAck { key: rec.key },
+            offset.is_some(),
+        )
+    }
+
+    /// Send a produce's ack, passing the crash point the flush policy puts
+    /// on its side when the produce appended.
+    fn acknowledge<C: Choices>(
+        &self,
+        ctx: &mut Ctx<'_, Node, C>,
+        producer: ActorId,
+        ack: Msg,
+        appended: bool,
+    ) -> Step {
+        let (Msg::ProduceAck { key } | Msg::SessionAck { key, .. }) = ack else {
+            unreachable!("only produce acks are acknowledged here")
+        };
+        let points = broker_crash_points(self.model, self.flush);
+        if appended && points.contains(&AFTER_FLUSH_BEFORE_ACK) {
+            crash_point(ctx, key, AFTER_FLUSH_BEFORE_ACK)?;
+        }
+        ctx.send(producer, ack);
+        if appended && points.contains(&AFTER_ACK_BEFORE_FLUSH) {
+            crash_point(ctx, key, AFTER_ACK_BEFORE_FLUSH)?;
+        }
+        Ok(())
     }
 
     /// Observe an append and deliver the record.
@@ -388,7 +503,10 @@ impl Broker {
             copy: ctx.is_network_copy(),
         });
         v.timers[partition as usize].push(None);
-        self.deliver(db, v, ctx, partition, offset, rec);
+        // A record waiting for its flush is delivered by the flush.
+        if !self.flush.defers() {
+            self.deliver(db, v, ctx, partition, offset, rec);
+        }
     }
 
     /// M6: append batch `seq` of `session` once and in sequence; remember
@@ -400,7 +518,7 @@ impl Broker {
         ctx: &mut Ctx<'_, Node, C>,
         producer: ActorId,
         (rec, session, seq): (Record, u32, u64),
-    ) {
+    ) -> Step {
         let partition = self.partition_of(rec.key);
         let id = (rec.key.producer, session, partition);
         let admit = db.transaction(|d| {
@@ -430,7 +548,7 @@ impl Broker {
         match admit {
             (Admit::Append, Some(offset)) => {
                 self.appended(db.get(), v, ctx, partition, offset, rec);
-                ctx.send(producer, ack);
+                return self.acknowledge(ctx, producer, ack, true);
             }
             (Admit::Duplicate, _) => ctx.send(producer, ack),
             (Admit::OutOfOrder, _) => {
@@ -444,6 +562,7 @@ impl Broker {
             // retries this one.
             _ => {}
         }
+        Ok(())
     }
 
     /// A restarted consumer's fetch: answer it, then deliver again, in
@@ -503,7 +622,87 @@ impl Broker {
         }
     }
 
-    pub(super) fn on_timer<C: Choices>(
+    /// Run a handler on the log as written: the disk itself when each
+    /// write is flushed before its ack; else the log in memory, which the
+    /// disk catches up with right after the handler ([`Flush::AfterAck`])
+    /// or by a timer ([`Flush::Periodic`]).
+    pub(super) fn handle<C: Choices>(
+        &self,
+        mut disk: Store<'_, BrokerDb>,
+        v: &mut BrokerVol,
+        ctx: &mut Ctx<'_, Node, C>,
+        handler: impl FnOnce(Store<'_, BrokerDb>, &mut BrokerVol, &mut Ctx<'_, Node, C>) -> Step,
+    ) -> Step {
+        if !self.flush.defers() {
+            return handler(disk, v, ctx);
+        }
+        let mut log = v
+            .unflushed
+            .take()
+            .unwrap_or_else(|| Box::new(disk.get().clone()));
+        handler(Store::new(&mut log), v, ctx)?;
+        let written = *log != *disk.get();
+        v.unflushed = Some(log);
+        match self.flush {
+            Flush::AfterAck if written => self.flush(&mut disk, v, ctx),
+            Flush::Periodic(every) if written && v.flush_timer.is_none() => {
+                v.flush_timer = Some(ctx.set_timer(every, Timer::Flush));
+            }
+            _ => {}
+        }
+        Ok(())
+    }
+
+    /// Write the log in memory to disk, then deliver the records that
+    /// just became readable.
+    fn flush<C: Choices>(
+        &self,
+        disk: &mut Store<'_, BrokerDb>,
+        v: &mut BrokerVol,
+        ctx: &mut Ctx<'_, Node, C>,
+    ) {
+        let Some(log) = v.unflushed.take() else {
+            return;
+        };
+        disk.transaction(|d| d.clone_from(&log));
+        for (p, part) in log.partitions.iter().enumerate() {
+            let from = std::mem::replace(&mut v.flushed[p], part.records.len());
+            for o in from..part.records.len() {
+                if !part.committed[o] {
+                    self.deliver(&log, v, ctx, to_u32(p), o as u64, part.records[o]);
+                }
+            }
+        }
+        v.unflushed = Some(log);
+    }
+
+    /// Records of partition `p` a consumer may read: those on disk.
+    fn readable(&self, v: &BrokerVol, p: usize, log: &PartitionLog) -> usize {
+        if self.flush.defers() {
+            v.flushed[p]
+        } else {
+            log.records.len()
+        }
+    }
+
+    /// A timer: the periodic flush works on the disk, every other timer
+    /// through [`Broker::handle`].
+    pub(super) fn timer<C: Choices>(
+        &self,
+        mut disk: Store<'_, BrokerDb>,
+        v: &mut BrokerVol,
+        ctx: &mut Ctx<'_, Node, C>,
+        timer: Timer,
+    ) -> Step {
+        if timer == Timer::Flush {
+            v.flush_timer = None;
+            self.flush(&mut disk, v, ctx);
+            return Ok(());
+        }
+        self.handle(disk, v, ctx, |db, v, ctx| self.on_timer(db, v, ctx, timer))
+    }
+
+    fn on_timer<C: Choices>(
         &self,
         mut db: Store<'_, BrokerDb>,
         v: &mut BrokerVol,

@@ -39,7 +39,10 @@ mod txn;
 
 use sim_core::{Actor, ActorId, Choices, Ctx, SignalKind, Step, Store};
 
-pub use broker::{Broker, BrokerDb, BrokerVol, PartitionLog};
+pub use broker::{
+    AFTER_ACK_BEFORE_FLUSH, AFTER_FLUSH_BEFORE_ACK, Broker, BrokerDb, BrokerVol, Flush,
+    PartitionLog, broker_crash_points,
+};
 pub use consumer::{Consumer, ConsumerDb, ConsumerVol, PendingWrite, ProtocolState, RowStatus};
 pub use law_probe::RetryPlan;
 pub use lease::{LeaseCfg, LeaseDb};
@@ -269,6 +272,9 @@ pub enum Timer {
         /// The partition.
         partition: u32,
     },
+    /// Broker: flush the log written since the last flush to disk (a
+    /// periodic flush policy).
+    Flush,
 }
 
 /// One actor of a delivery scenario.
@@ -406,7 +412,11 @@ impl Actor for Node {
     ) -> Step {
         match (self, v) {
             (Node::Producer(p), NodeVol::Producer(v)) => p.on_msg(producer_db(d), v, ctx, msg),
-            (Node::Broker(b), NodeVol::Broker(v)) => b.on_msg(broker_db(d), v, ctx, src, msg),
+            (Node::Broker(b), NodeVol::Broker(v)) => {
+                b.handle(broker_db(d), v, ctx, |db, v, ctx| {
+                    b.on_msg(db, v, ctx, src, msg)
+                })
+            }
             (Node::Consumer(c), NodeVol::Consumer(v)) => c.on_msg(consumer_db(d), v, ctx, src, msg),
             (Node::Recovery(_), NodeVol::Recovery) => Ok(()),
             _ => unreachable!("volatile state always matches the role"),
@@ -422,7 +432,7 @@ impl Actor for Node {
     ) -> Step {
         match (self, v) {
             (Node::Producer(p), NodeVol::Producer(v)) => p.on_timer(producer_db(d), v, ctx, timer),
-            (Node::Broker(b), NodeVol::Broker(v)) => b.on_timer(broker_db(d), v, ctx, timer),
+            (Node::Broker(b), NodeVol::Broker(v)) => b.timer(broker_db(d), v, ctx, timer),
             (Node::Consumer(c), NodeVol::Consumer(v)) => c.on_timer(consumer_db(d), v, ctx, timer),
             (Node::Recovery(r), NodeVol::Recovery) => r.on_timer(ctx, timer),
             _ => unreachable!("volatile state always matches the role"),
@@ -443,7 +453,13 @@ impl Actor for Node {
         match (*kind, self, v) {
             (EXPIRE, node, v) => {
                 let evicted = match (node, v) {
-                    (Node::Broker(_), _) => broker_db(d).transaction(BrokerDb::evict_dedup_state),
+                    (Node::Broker(_), v) => {
+                        // The log in memory, ahead of the disk, loses it too.
+                        if let Some(NodeVol::Broker(v)) = v {
+                            v.evict_unflushed_dedup_state();
+                        }
+                        broker_db(d).transaction(BrokerDb::evict_dedup_state)
+                    }
                     (Node::Consumer(_), v) => {
                         let memory = match v {
                             Some(NodeVol::Consumer(v)) => v.evict_dedup_state(),

@@ -152,6 +152,10 @@ pub struct BrokerSpec {
     /// `dedup_appends`. Left out of the resolved file when unset.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub dedup_window_ms: Option<u64>,
+    /// When the broker's log reaches its disk. Default `OnAppend`. Left
+    /// out of the resolved file when default.
+    #[serde(skip_serializing_if = "FlushSpec::is_on_append")]
+    pub flush: FlushSpec,
 }
 
 impl Default for BrokerSpec {
@@ -161,7 +165,41 @@ impl Default for BrokerSpec {
             dedup_appends: false,
             lease_ms: None,
             dedup_window_ms: None,
+            flush: FlushSpec::OnAppend,
         }
+    }
+}
+
+/// When the broker's log reaches its disk, against when it acknowledges a
+/// produce. A broker crash loses everything not yet flushed; consumers
+/// read only flushed records (as Kafka's consumers read only up to the
+/// high watermark), so what is lost was never delivered.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub enum FlushSpec {
+    /// Each append is flushed before its ack (RabbitMQ's publisher confirms,
+    /// Kafka with `acks=all` and `min.insync.replicas` > 1 in effect): an
+    /// acknowledged record survives a crash; a crash after the flush and
+    /// before the ack makes the producer retry.
+    #[default]
+    OnAppend,
+    /// The ack goes out first, then the flush (a leader that acks before
+    /// its disk, Kafka's `acks=1`): a crash between them loses an
+    /// acknowledged record.
+    AfterAck,
+    /// The ack goes out at once; what was written is flushed within
+    /// `every_ms` (Kafka's `log.flush.interval.ms`, Redis's `appendfsync
+    /// everysec`): a crash in between loses every acknowledged record
+    /// since the last flush.
+    Periodic {
+        /// Most time between a write and its flush.
+        every_ms: u64,
+    },
+}
+
+impl FlushSpec {
+    /// The default: flushed before the ack.
+    pub fn is_on_append(&self) -> bool {
+        *self == FlushSpec::OnAppend
     }
 }
 

@@ -7,9 +7,20 @@ use sim_core::{
     SimDuration, SimTime, Topology,
 };
 
-use super::spec::{FaultEvent, LinkSpec, OrderingSpec, RatioSpec, ScenarioSpec};
+use super::spec::{FaultEvent, FlushSpec, LinkSpec, OrderingSpec, RatioSpec, ScenarioSpec};
 use crate::protocols::{ConsumerRole, Model, m6_idempotent_producer, m12_lease};
-use crate::roles::{Broker, Consumer, LeaseCfg, Node, Producer, Recovery, RetryPlan};
+use crate::roles::{
+    Broker, Consumer, Flush, LeaseCfg, Node, Producer, Recovery, RetryPlan, broker_crash_points,
+};
+
+/// The broker's flush policy as the engine runs it.
+fn flush_of(spec: FlushSpec) -> Flush {
+    match spec {
+        FlushSpec::OnAppend => Flush::OnAppend,
+        FlushSpec::AfterAck => Flush::AfterAck,
+        FlushSpec::Periodic { every_ms } => Flush::Periodic(SimDuration::from_ms(every_ms)),
+    }
+}
 use crate::vocab::{EXPIRE, REBALANCE};
 
 /// What part an actor plays.
@@ -29,6 +40,8 @@ pub struct Actors {
     names: Vec<String>,
     roles: Vec<Role>,
     model: Model,
+    /// The broker's crash points (they depend on its flush policy).
+    broker_points: &'static [&'static str],
 }
 
 impl Actors {
@@ -63,6 +76,7 @@ impl Actors {
             names,
             roles,
             model: spec.model,
+            broker_points: broker_crash_points(spec.model, flush_of(spec.broker.flush)),
         }
     }
 
@@ -105,14 +119,56 @@ impl Actors {
         match self.roles[a] {
             Role::Consumer(_) => self.model.info().consumer_crash_points,
             Role::Producer(_) => self.model.info().producer_crash_points,
-            _ => &[],
+            Role::Broker => self.broker_points,
+            Role::Recovery => &[],
         }
+    }
+
+    /// Why actor `a` has no crash points, if it has none.
+    pub fn why_no_crash_points(&self, a: usize) -> Option<&'static str> {
+        if !self.crash_points(a).is_empty() {
+            return None;
+        }
+        Some(match self.roles[a] {
+            Role::Recovery => {
+                "it asks the consumers to compensate; each compensation is one transaction in \
+                 their database, and the worker holds no state to lose"
+            }
+            Role::Broker if self.model.uses_lease() => {
+                "M12's lease storage is not modelled crashing"
+            }
+            Role::Broker => "M7's transaction coordinator is not modelled crashing",
+            Role::Producer(_) => "it keeps no durable state in this model",
+            Role::Consumer(_) => "it keeps no durable step in this model",
+        })
     }
 
     /// Every crash point of the model.
     pub fn all_crash_points(&self) -> Vec<&'static str> {
         let info = self.model.info();
-        [info.consumer_crash_points, info.producer_crash_points].concat()
+        [
+            info.consumer_crash_points,
+            info.producer_crash_points,
+            self.broker_points,
+        ]
+        .concat()
+    }
+
+    /// The actors a crash knob reaches: the one it names; else, if it
+    /// names a point, every actor that has it; else the actors that
+    /// process messages (producers and consumers), not the broker, whose
+    /// crash is a storage fault asked for by name.
+    fn knob_targets(&self, actor: Option<&str>, point: Option<&str>) -> Vec<ActorId> {
+        if let Some(name) = actor {
+            return vec![self.id(name)];
+        }
+        self.ids_where(|r| r != Role::Broker || point.is_some())
+            .into_iter()
+            .filter(|a| {
+                let points = self.crash_points(a.index());
+                point.map_or(!points.is_empty(), |p| points.contains(&p))
+            })
+            .collect()
     }
 
     fn broker(&self) -> ActorId {
@@ -189,6 +245,7 @@ impl Actors {
                     confirm_offset_commits: model.wiring().consumer == ConsumerRole::CommitFirst,
                     lease,
                     txn: model.txn_rules(),
+                    flush: flush_of(spec.broker.flush),
                     expected_records: (w.producers as usize * w.messages as usize)
                         .div_ceil(w.partitions.max(1) as usize),
                 }),
@@ -249,10 +306,13 @@ impl Actors {
             crash_knobs: f
                 .crash
                 .iter()
-                .map(|k| CrashKnob {
-                    actor: k.actor.as_deref().map(|a| self.id(a)),
-                    point: k.at_point.clone(),
-                    ratio: ratio(k.ratio),
+                .flat_map(|k| {
+                    let targets = self.knob_targets(k.actor.as_deref(), k.at_point.as_deref());
+                    targets.into_iter().map(|a| CrashKnob {
+                        actor: Some(a),
+                        point: k.at_point.clone(),
+                        ratio: ratio(k.ratio),
+                    })
                 })
                 .collect(),
             clock_jump_max: f.clock_jump_ms_max.map(SimDuration::from_ms),

@@ -194,6 +194,7 @@ impl<'a> Validator<'a> {
                 );
             }
         }
+        self.check_flush(spec);
         if spec.model.uses_lease() && spec.workload.partitions != 1 {
             let msg = format!(
                 "{} leases one partition to one of two consumers; `workload.partitions` must be 1",
@@ -301,6 +302,41 @@ impl<'a> Validator<'a> {
                     help,
                 );
             }
+        }
+    }
+
+    /// A flush policy other than `OnAppend` is modelled for the plain and
+    /// idempotent logs, with a fixed assignment of partitions.
+    fn check_flush(&mut self, spec: &ScenarioSpec) {
+        use super::spec::FlushSpec;
+        if spec.broker.flush.is_on_append() {
+            return;
+        }
+        if let FlushSpec::Periodic { every_ms } = spec.broker.flush {
+            self.in_range("broker.flush.every_ms", every_ms, 1, THIRTY_DAYS_MS);
+        }
+        let why = if spec.model.txn_rules().is_some() {
+            Some("M7's transaction coordinator flushes every write")
+        } else if spec.model.uses_lease() {
+            Some("M12's lease storage flushes every write")
+        } else if spec.faults.rebalances() {
+            Some("a broker that rebalances its group flushes every write")
+        } else {
+            None
+        };
+        if let Some(why) = why {
+            let msg = format!("`broker.flush` other than `OnAppend` is not modelled here: {why}");
+            let help = Some(
+                "leave `flush` out, or use a model without transactions, leases or rebalances"
+                    .into(),
+            );
+            self.report(
+                "broker.flush",
+                "scenario::not-for-model",
+                msg,
+                "not modelled here",
+                help,
+            );
         }
     }
 

@@ -50,6 +50,7 @@ fn drawn(kind: Kind) -> bool {
             | Kind::Assign
             | Kind::SinkAbort
             | Kind::Refused
+            | Kind::LogLost
     )
 }
 
@@ -465,6 +466,14 @@ impl Drawing<'_> {
                     "refused",
                     format!("⊘ REFUSED {}", e.msg.as_deref().unwrap_or("a request")),
                     "#000",
+                ),
+                Kind::LogLost => (
+                    "log-lost",
+                    format!(
+                        "✕ LOST {}: never flushed",
+                        e.msg.as_deref().unwrap_or("records")
+                    ),
+                    red,
                 ),
                 Kind::SinkAbort => (
                     "sink-abort",
