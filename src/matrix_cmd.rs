@@ -143,7 +143,8 @@ fn human(matrix: &Matrix) -> String {
             matrix.seeds
         ),
         "a cell lists the checks that broke on some seed; holds: none did".into(),
-        "n/a: the model has no such fault (no consumer group to rebalance)".into(),
+        "n/a: the model has no such fault (no consumer group to rebalance, or".into(),
+        "     a broker that flushes every write: M7, M12)".into(),
         "C14, C15 are listed only where claimed: the others break them unfaulted".into(),
         String::new(),
         row_line("model", FaultClass::ALL.iter().map(|f| header(*f))),
@@ -267,7 +268,7 @@ fn markdown(matrix: &Matrix) -> String {
              A cell lists the checks that broke, with the number of seeds they \
              broke on; `!` marks a claimed check under a fault the model claims \
              to survive; n/a: the model has no such fault (no consumer group to \
-             rebalance). The laws C14 and C15 are listed only for the models that \
+             rebalance, or a broker that flushes every write: M7, M12). The laws C14 and C15 are listed only for the models that \
              claim them: the others break them with no fault at all.",
             matrix.seeds
         ),

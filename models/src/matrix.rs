@@ -20,7 +20,7 @@ use crate::protocols::{Model, registry};
 use crate::run::{self, Judgement, Verdict};
 use crate::scenario::Scenario;
 use crate::scenario::spec::{
-    CrashKnobSpec, Expect, FaultEvent, FaultsSpec, LinkSpec, NetworkSpec, OrderingSpec,
+    CrashKnobSpec, Expect, FaultEvent, FaultsSpec, FlushSpec, LinkSpec, NetworkSpec, OrderingSpec,
     PauseKnobSpec, RatioSpec, ScenarioSpec, WorkloadSpec,
 };
 pub use crate::vocab::FaultClass;
@@ -28,9 +28,15 @@ pub use crate::vocab::FaultClass;
 impl FaultClass {
     /// Whether the class can be injected into `model` at all: a rebalance
     /// needs consumers that form a group (not M0's worker, M8's job or
-    /// M12's lease holders). Other cells are `n/a`.
+    /// M12's lease holders); a storage fault, a broker that flushes after
+    /// its ack (not M7's coordinator or M12's lease storage). Other cells
+    /// are `n/a`.
     pub fn applies_to(self, model: Model) -> bool {
-        self != FaultClass::Rebalance || model.has_consumer_group()
+        match self {
+            FaultClass::Rebalance => model.has_consumer_group(),
+            FaultClass::Storage => model.txn_rules().is_none() && !model.uses_lease(),
+            _ => true,
+        }
     }
 
     /// The generated scenario of this class for `model`: 15 messages from
@@ -98,6 +104,14 @@ impl FaultClass {
             FaultClass::Rebalance => {
                 spec.faults.rebalance = Some(RatioSpec(1, 1));
                 spec.consumer.processing_ms = 10;
+            }
+            FaultClass::Storage => {
+                spec.broker.flush = FlushSpec::Periodic { every_ms: 50 };
+                spec.faults.crash.push(CrashKnobSpec {
+                    actor: Some("broker".into()),
+                    at_point: None,
+                    ratio: RatioSpec(1, 10),
+                });
             }
         }
     }

@@ -341,11 +341,31 @@ pub enum FaultClass {
     /// 10 ms, so a rebalance can catch a record in hand. Only for models
     /// whose consumers form a group ([`FaultClass::applies_to`]).
     Rebalance,
+    /// F-storage: the broker acknowledges each produce before its flush
+    /// (every 50 ms) and crashes after an ack one pass in ten, losing what
+    /// it had not flushed; it restarts from its disk 50 ms later. Not for
+    /// models whose broker flushes every write (M7's coordinator, M12's
+    /// lease storage).
+    Storage,
 }
 
 impl FaultClass {
     /// Every class, in column order.
-    pub const ALL: [FaultClass; 8] = [
+    pub const ALL: [FaultClass; 9] = [
+        FaultClass::Loss,
+        FaultClass::Duplicate,
+        FaultClass::Reorder,
+        FaultClass::Crash,
+        FaultClass::Partition,
+        FaultClass::Pause,
+        FaultClass::Clock,
+        FaultClass::Rebalance,
+        FaultClass::Storage,
+    ];
+
+    /// Every class but storage: what a protocol above a durable log can
+    /// claim to survive.
+    pub const ABOVE_THE_LOG: [FaultClass; 8] = [
         FaultClass::Loss,
         FaultClass::Duplicate,
         FaultClass::Reorder,
@@ -367,6 +387,7 @@ impl FaultClass {
             FaultClass::Pause => "pause",
             FaultClass::Clock => "clock",
             FaultClass::Rebalance => "rebalance",
+            FaultClass::Storage => "storage",
         }
     }
 
@@ -386,6 +407,7 @@ impl FaultClass {
             FaultClass::Pause => "every actor pauses 300 ms, in one run in two",
             FaultClass::Clock => "every clock jumps once, by up to ±10 min",
             FaultClass::Rebalance => "2 consumers lose it once each; 10 ms per record",
+            FaultClass::Storage => "broker acks before a 50 ms flush; crashes 1 ack in 10",
         }
     }
 }

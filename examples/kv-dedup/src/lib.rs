@@ -92,7 +92,7 @@ pub static ATOMIC: KvDedup = KvDedup {
         mechanism: "claim the dedup id with set-if-absent and apply the effect in one \
                     transaction; skip the record if the id was taken",
         claims: EXACTLY_ONCE_CLAIMS,
-        survives: &eosim::models::matrix::FaultClass::ALL,
+        survives: &eosim::models::matrix::FaultClass::ABOVE_THE_LOG,
         breakers: "a producer that re-sends with a new id gets a second effect (C3, C8)",
         anchor: "microservices.io Idempotent Consumer (id store in the effect's transaction)",
         consumer_crash_points: &[AFTER_EFFECT_BEFORE_OFFSET_COMMIT],

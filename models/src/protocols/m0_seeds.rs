@@ -101,7 +101,7 @@ pub static ATOMIC: Seeds = Seeds {
         guarantee: "exactly-once",
         mechanism: "as M0-naive, but the effect and the status update are one durable transaction",
         claims: CLAIMS,
-        survives: &FaultClass::ALL,
+        survives: &FaultClass::ABOVE_THE_LOG,
         breakers: "no recovery worker: a message stuck in processing never finishes (C16)",
         anchor: "seeds/ (the law f(f(s,false),true) = f(s,true))",
         consumer_crash_points: &[

@@ -50,7 +50,7 @@ pub static OUTBOX: Outbox = Outbox {
         mechanism: "business row and outbox row in one transaction; a relay publishes unsent \
                 rows until acked, then marks them sent; the consumer is M4's inbox",
         claims: EXACTLY_ONCE_CLAIMS,
-        survives: &FaultClass::ALL,
+        survives: &FaultClass::ABOVE_THE_LOG,
         breakers: "a relay crash at after-publish-before-mark-sent publishes the event again \
                (C4), harmless only because of the inbox",
         anchor: "microservices.io Transactional outbox and Transaction log tailing",
@@ -72,7 +72,7 @@ pub static PLAIN: Outbox = Outbox {
         guarantee: "at-least-once (no lost event)",
         mechanism: "as M10, but the consumer is M2's: process, then offset commit",
         claims: AT_LEAST_ONCE_CLAIMS,
-        survives: &FaultClass::ALL,
+        survives: &FaultClass::ABOVE_THE_LOG,
         breakers: "a relay crash at after-publish-before-mark-sent publishes the event again, \
                and the consumer applies it twice (C3, C4, C8)",
         anchor: "microservices.io Transactional outbox (\"consumers must be idempotent\")",

@@ -52,7 +52,7 @@ pub static M11: IdempotencyKey = IdempotencyKey {
                 key replays the response, or answers key-mismatch if the parameters differ; \
                 keys are pruned after the retention (default 24 h)",
         claims: EXACTLY_ONCE_CLAIMS,
-        survives: &FaultClass::ALL,
+        survives: &FaultClass::ABOVE_THE_LOG,
         breakers: "a retry after the key was pruned executes again (C3, C8); a key reused for a \
                different request is a key-mismatch and never executes (C1, C8)",
         anchor: "Stripe idempotent requests (docs.stripe.com/idempotency): first response \

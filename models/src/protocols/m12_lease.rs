@@ -76,7 +76,7 @@ pub static FENCED: Lease = Lease {
             CheckId::C13,
             CheckId::C16,
         ],
-        survives: &FaultClass::ALL,
+        survives: &FaultClass::ABOVE_THE_LOG,
         breakers: "none for zombies; duplicates from redelivery remain (C3, C8): fencing is not \
                dedup",
         anchor: "Kleppmann 2016, fencing tokens; Kafka epochs and generations",
@@ -98,7 +98,7 @@ pub static UNFENCED: Lease = Lease {
         guarantee: "at-least-once; mutual exclusion only while no holder pauses",
         mechanism: "as M12, but the storage accepts every write",
         claims: AT_LEAST_ONCE_CLAIMS,
-        survives: &FaultClass::ALL,
+        survives: &FaultClass::ABOVE_THE_LOG,
         breakers: "a pause longer than the lease: the old holder wakes as a zombie and its write \
                is accepted after the new holder's (C13, C3, C8)",
         anchor: "Kleppmann 2016: a lease/TTL lock alone is unsafe",

@@ -47,7 +47,7 @@ pub static M1: AtMostOnce = AtMostOnce {
         mechanism: "fire-and-forget producer; the consumer commits the offset and waits for the \
                 broker's confirmation before it applies the effect",
         claims: &[CheckId::C3, CheckId::C5, CheckId::C6, CheckId::C16],
-        survives: &FaultClass::ALL,
+        survives: &FaultClass::ABOVE_THE_LOG,
         breakers: "loss of a produce request or of the offset-commit ack, and a crash at \
                after-offset-commit-before-effect, lose messages (C1, C8)",
         anchor: "Kafka design §4.6, \"save position, then process\"",

@@ -38,7 +38,7 @@ pub static M2: AtLeastOnce = AtLeastOnce {
         mechanism: "the producer retries until acked; the consumer applies the effect, then commits \
                 the offset; uncommitted records are redelivered",
         claims: AT_LEAST_ONCE_CLAIMS,
-        survives: &FaultClass::ALL,
+        survives: &FaultClass::ABOVE_THE_LOG,
         breakers: "a lost ack (duplicate append), a lost offset commit, a network duplicate, or a \
                crash at after-effect-before-offset-commit apply a message twice (C3, C8)",
         anchor: "Kafka design §4.6, \"process, then save position\"",

@@ -46,7 +46,7 @@ pub static M2_SET: SetHandler = SetHandler {
         mechanism: "as M2, but messages add and remove set elements; re-adding or re-removing \
                 changes nothing",
         claims: &[CheckId::C5, CheckId::C6, CheckId::C14, CheckId::C15],
-        survives: &FaultClass::ALL,
+        survives: &FaultClass::ABOVE_THE_LOG,
         breakers: "a retried add(x) after remove(x) resurrects x (C3, C8); a remove that overtakes \
                its add changes nothing (C1)",
         anchor: "Kafka design §4.6 (upserts make replays harmless); pointwise idempotence is not \

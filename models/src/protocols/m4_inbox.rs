@@ -47,7 +47,7 @@ pub static INBOX: Inbox = Inbox {
         mechanism: "the consumer inserts the message id into an inbox and applies the effect in \
                 one transaction, skipping ids already in the inbox",
         claims: EXACTLY_ONCE_CLAIMS,
-        survives: &FaultClass::ALL,
+        survives: &FaultClass::ABOVE_THE_LOG,
         breakers: "a producer that re-sends with a new id (new_id_on_retry) gets a second effect \
                (C3, C8)",
         anchor: "microservices.io Idempotent Consumer; Kafka design §4.6 (offset with the output)",
@@ -75,7 +75,7 @@ pub static EXTERNAL: Inbox = Inbox {
                 effect) and then records the id in the inbox: the call cannot join the \
                 database transaction",
         claims: AT_LEAST_ONCE_CLAIMS,
-        survives: &FaultClass::ALL,
+        survives: &FaultClass::ABOVE_THE_LOG,
         breakers: "a crash at after-call-before-inbox: the call happened, the id was never \
                recorded, and the redelivery calls again (C3, C8)",
         anchor: "microservices.io Idempotent Consumer (the inbox works only inside the \

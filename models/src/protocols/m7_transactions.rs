@@ -152,7 +152,7 @@ pub static TRANSACTIONAL: Transactions = Transactions {
                 transactions, and the group's generation fences a rebalance's zombie; the \
                 reader is read_committed",
         claims: TRANSACTIONAL_CLAIMS,
-        survives: &FaultClass::ALL,
+        survives: &FaultClass::ABOVE_THE_LOG,
         breakers: "none among the network faults, crash points, pauses, clock jumps and \
                rebalances; evicted producer state upstream (F-expire) appends an input twice, \
                and each copy is processed once (C4, C3); an external call in the processing \
@@ -210,7 +210,7 @@ pub static READ_UNCOMMITTED: Transactions = Transactions {
         mechanism: "as M7, but the downstream reader uses isolation.level=read_uncommitted (the \
                 default) and reads records as they are appended",
         claims: AT_LEAST_ONCE_CLAIMS,
-        survives: &FaultClass::ALL,
+        survives: &FaultClass::ABOVE_THE_LOG,
         breakers: "a transaction that aborts after its output was appended: the reader has read \
                it (C7 G1a), and reads the retry's output too (C3, C8)",
         anchor: "Kafka docs: isolation.level defaults to read_uncommitted; KIP-98 read_committed",
@@ -270,7 +270,7 @@ pub static EXTERNAL: Transactions = Transactions {
                 payment API) before producing the output; the Kafka transaction cannot roll \
                 the call back",
         claims: AT_LEAST_ONCE_CLAIMS,
-        survives: &FaultClass::ALL,
+        survives: &FaultClass::ABOVE_THE_LOG,
         breakers: "an attempt that aborts or crashes after the call: the retry calls again (C3, \
                C8)",
         anchor: "Kafka's exactly-once covers reads and writes of Kafka topics only \

@@ -90,7 +90,7 @@ pub static TWO_PHASE: Checkpoint = Checkpoint {
             CheckId::C15,
             CheckId::C16,
         ],
-        survives: &FaultClass::ALL,
+        survives: &FaultClass::ABOVE_THE_LOG,
         breakers: "a crash at after-precommit-before-commit that outlasts the sink's transaction \
                timeout (1 s): the sink aborts what the checkpoint already counted (C1, C8)",
         anchor: "Flink aligned checkpoints; TwoPhaseCommitSinkFunction; flink-connector-kafka \
@@ -117,7 +117,7 @@ pub static AT_LEAST_ONCE: Checkpoint = Checkpoint {
         mechanism: "effects apply as records arrive; offsets are stored at each checkpoint; a \
                 restore replays everything after the last checkpoint",
         claims: AT_LEAST_ONCE_CLAIMS,
-        survives: &FaultClass::ALL,
+        survives: &FaultClass::ABOVE_THE_LOG,
         breakers: "a crash between an effect and the next checkpoint replays the record (C3, C8)",
         anchor: "Flink docs: at-least-once mode, \"on a restore, these records will occur as \
              duplicates\"",

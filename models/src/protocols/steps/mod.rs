@@ -510,7 +510,7 @@ fn info_for(program: &Program, commit_first: bool, points: &'static [&'static st
         guarantee,
         mechanism: leak(mechanism(program)),
         claims,
-        survives: &FaultClass::ALL,
+        survives: &FaultClass::ABOVE_THE_LOG,
         breakers: "whatever its steps allow: the law probe crashes the handler at each of its \
                    points and retries",
         anchor: "the scenario's step program",
