@@ -106,11 +106,19 @@ fn path_and_name(given: &str) -> Result<(String, String), String> {
 /// The commented scenario, its `expect` filled in from a run at seed 0.
 fn scenario_text(name: &str, model: Model, faults: &[FaultClass]) -> Result<String, String> {
     if let Some(f) = faults.iter().find(|f| !f.applies_to(model)) {
-        return Err(format!(
-            "{} has no `{f}` fault: its consumers form no group to rebalance (rebalances apply \
-             to M1-M7 and M9-M11)",
-            model.info().code
-        ));
+        let why = if *f == FaultClass::Storage {
+            "its broker flushes every write (M7's transaction coordinator, M12's lease storage)"
+        } else {
+            "its consumers form no group to rebalance (rebalances apply to M1-M7 and M9-M11)"
+        };
+        return Err(format!("{} has no `{f}` fault: {why}", model.info().code));
+    }
+    if faults.contains(&FaultClass::Storage) && faults.contains(&FaultClass::Rebalance) {
+        return Err(
+            "`storage` and `rebalance` do not combine: a broker that rebalances its \
+                    group flushes every write"
+                .into(),
+        );
     }
     let mut spec = combined_spec(name, model, faults);
     let scenario = Scenario::from_spec(name, spec.clone()).map_err(|e| e.to_string())?;
@@ -223,7 +231,7 @@ mod tests {
             for fault in FaultClass::ALL {
                 if !fault.applies_to(model) {
                     let e = scenario_text("t", model, &[fault]).unwrap_err();
-                    assert!(e.contains("no group to rebalance"), "{e}");
+                    assert!(e.contains(&format!("has no `{fault}` fault")), "{e}");
                     continue;
                 }
                 let text = scenario_text("t", model, &[fault]).unwrap();

@@ -900,15 +900,20 @@ mod tests {
             crate::protocols::registry().get("M2").unwrap(),
             crate::protocols::registry().get("M12LeaseOnly").unwrap(),
         ] {
-            let faults: Vec<FaultClass> = FaultClass::ALL
-                .into_iter()
-                .filter(|f| f.applies_to(model))
-                .collect();
-            let mut spec = combined_spec("all", model, &faults);
-            spec.faults.expire = Some(crate::scenario::spec::RatioSpec(1, 3));
-            let text = compact_ron(&spec);
-            let back = Scenario::parse("all.ron", &text).unwrap_or_else(|e| panic!("{e}\n{text}"));
-            assert_eq!(back.spec(), &spec, "{text}");
+            // A broker that rebalances its group flushes every write: the
+            // two classes are kept in turn.
+            for left_out in [FaultClass::Storage, FaultClass::Rebalance] {
+                let faults: Vec<FaultClass> = FaultClass::ALL
+                    .into_iter()
+                    .filter(|f| f.applies_to(model) && *f != left_out)
+                    .collect();
+                let mut spec = combined_spec("all", model, &faults);
+                spec.faults.expire = Some(crate::scenario::spec::RatioSpec(1, 3));
+                let text = compact_ron(&spec);
+                let back =
+                    Scenario::parse("all.ron", &text).unwrap_or_else(|e| panic!("{e}\n{text}"));
+                assert_eq!(back.spec(), &spec, "{text}");
+            }
         }
     }
 
