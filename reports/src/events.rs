@@ -312,6 +312,23 @@ fn clocks(events: &mut [Event], lanes: usize) {
     }
 }
 
+/// The records each broker restart came back without, by (time,
+/// partition), in offset order, from the run's ledger.
+fn lost_appends(rec: &Recording) -> BTreeMap<(u64, u32), Vec<(u64, MsgKey)>> {
+    let mut lost: BTreeMap<(u64, u32), Vec<(u64, MsgKey)>> = BTreeMap::new();
+    for (key, m) in &rec.report.ledger.messages {
+        for (partition, offset, time) in &m.lost_appends {
+            lost.entry((time.0, *partition))
+                .or_default()
+                .push((*offset, *key));
+        }
+    }
+    for records in lost.values_mut() {
+        records.sort_unstable();
+    }
+    lost
+}
+
 struct Builder<'a> {
     names: &'a [String],
     events: Vec<Event>,
@@ -320,9 +337,9 @@ struct Builder<'a> {
     /// (partition, offset) → the message appended there (the last one, in
     /// a run whose broker lost and reused offsets).
     offsets: BTreeMap<(u32, u64), MsgKey>,
-    /// (partition, offset) → the message appended there so far, as the
-    /// broker's log in memory holds it.
-    written: BTreeMap<(u32, u64), MsgKey>,
+    /// (when the broker came back, partition) → the records it came back
+    /// without, as the ledger found them: (offset, message).
+    lost: BTreeMap<(u64, u32), Vec<(u64, MsgKey)>>,
     /// Restarts so far, by lane.
     restarts: BTreeMap<usize, u32>,
     /// (lane, message) → the lane's restarts when it last sent the message.
@@ -349,7 +366,7 @@ impl<'a> Builder<'a> {
             events: Vec::new(),
             by_trace: BTreeMap::new(),
             offsets,
-            written: BTreeMap::new(),
+            lost: lost_appends(rec),
             restarts: BTreeMap::new(),
             sent: BTreeMap::new(),
         }
@@ -686,13 +703,8 @@ impl<'a> Builder<'a> {
         partition: u32,
         records: u64,
     ) {
-        let lost: Vec<(u64, MsgKey)> = self
-            .written
-            .range((partition, records)..=(partition, u64::MAX))
-            .map(|((_, offset), key)| (*offset, *key))
-            .collect();
+        let lost = self.lost.remove(&(o.time.0, partition)).unwrap_or_default();
         for (offset, key) in lost {
-            self.written.remove(&(partition, offset));
             let mut e = self.blank(o.time.0, o.actor.index(), Kind::LogLost);
             e.msg = Some(key.to_string());
             e.detail = format!(
@@ -714,20 +726,9 @@ impl<'a> Builder<'a> {
     }
 
     fn observation(&mut self, o: &sim_core::Observed<Obs>, trigger: Option<usize>) {
-        match o.obs {
-            Obs::LogRecovered { partition, records } => {
-                self.log_lost(o, trigger, partition, records);
-                return;
-            }
-            Obs::Append {
-                key,
-                partition,
-                offset,
-                ..
-            } => {
-                self.written.insert((partition, offset), key);
-            }
-            _ => {}
+        if let Obs::LogRecovered { partition, records } = o.obs {
+            self.log_lost(o, trigger, partition, records);
+            return;
         }
         let Some((kind, key, detail, effect)) = self.parts(&o.obs) else {
             return;

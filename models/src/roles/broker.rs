@@ -457,26 +457,19 @@ impl Broker {
         if let Some(offset) = offset {
             self.appended(db.get(), v, ctx, partition, offset, rec);
         }
-        self.acknowledge(
-            ctx,
-            producer,
-            Msg::ProduceAck { key: rec.key },
-            offset.is_some(),
-        )
+        let ack = Msg::ProduceAck { key: rec.key };
+        self.acknowledge(ctx, producer, (rec.key, ack), offset.is_some())
     }
 
-    /// Send a produce's ack, passing the crash point the flush policy puts
-    /// on its side when the produce appended.
+    /// Send the ack of `key`'s produce, passing the crash point the flush
+    /// policy puts on its side when the produce appended.
     fn acknowledge<C: Choices>(
         &self,
         ctx: &mut Ctx<'_, Node, C>,
         producer: ActorId,
-        ack: Msg,
+        (key, ack): (MsgKey, Msg),
         appended: bool,
     ) -> Step {
-        let (Msg::ProduceAck { key } | Msg::SessionAck { key, .. }) = ack else {
-            unreachable!("only produce acks are acknowledged here")
-        };
         // The broker has one crash point or none: which one its flush says.
         let passes = appended && !self.crash_points.is_empty();
         if passes && !self.flush.defers() {
@@ -551,7 +544,7 @@ impl Broker {
         match admit {
             (Admit::Append, Some(offset)) => {
                 self.appended(db.get(), v, ctx, partition, offset, rec);
-                return self.acknowledge(ctx, producer, ack, true);
+                return self.acknowledge(ctx, producer, (rec.key, ack), true);
             }
             (Admit::Duplicate, _) => ctx.send(producer, ack),
             (Admit::OutOfOrder, _) => {
