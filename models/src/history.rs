@@ -205,6 +205,12 @@ pub enum Obs {
         /// Its records on disk.
         records: u64,
     },
+    /// A consumer's request to its remote database got no reply in time:
+    /// it may or may not have been applied; the consumer sends it again.
+    OutcomeUnknown {
+        /// The message.
+        key: MsgKey,
+    },
     // New variants go last: a variant's place is hashed into run digests.
     /// The broker moved an unrenewed lease to another consumer with the
     /// next token (M12).
@@ -366,6 +372,9 @@ pub struct MsgLedger {
     /// Appends the broker lost in a crash before flushing them: (partition,
     /// offset, when it came back without them). They are not in `appends`.
     pub lost_appends: Vec<(u32, u64, SimTime)>,
+    /// Requests to a remote database whose reply did not come in time, so
+    /// the consumer sent them again not knowing their outcome.
+    pub unknown_outcomes: u32,
 }
 
 impl MsgLedger {
@@ -907,6 +916,11 @@ impl Builder {
                 self.ledger.txn.outcomes.insert((*key, *tag), *committed);
             }
             Obs::Evicted { entries } => self.ledger.evictions.push((o.time, o.actor, *entries)),
+            Obs::OutcomeUnknown { key } => {
+                if let Some(m) = self.existing(*key) {
+                    m.unknown_outcomes += 1;
+                }
+            }
             Obs::LogRecovered { partition, records } => {
                 self.truncate(o.time, *partition, *records);
             }
@@ -1044,6 +1058,7 @@ pub fn subject(obs: &Obs) -> Option<MsgKey> {
         | Obs::TxnEnded { key, .. }
         | Obs::TxnOutcome { key, .. }
         | Obs::SinkAborted { key, .. }
+        | Obs::OutcomeUnknown { key }
         | Obs::Crashed { key, .. } => Some(*key),
         Obs::Probe(r) => Some(r.key),
         Obs::GenerationFenced { key, .. } => *key,

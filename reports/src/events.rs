@@ -80,6 +80,9 @@ pub enum Kind {
     /// The broker restarted without records it had acknowledged but not
     /// flushed to disk.
     LogLost,
+    /// A consumer's request to its remote database got no reply in time:
+    /// its outcome is unknown, and the consumer sends it again.
+    OutcomeUnknown,
 }
 
 impl Kind {
@@ -113,6 +116,7 @@ impl Kind {
             Kind::SinkAbort => "sink_abort",
             Kind::Refused => "refused",
             Kind::LogLost => "log_lost",
+            Kind::OutcomeUnknown => "outcome_unknown",
         }
     }
 
@@ -671,6 +675,12 @@ impl<'a> Builder<'a> {
                 Kind::Refused,
                 Some(*key),
                 format!("its idempotency key was used for {first}"),
+                None,
+            ),
+            Obs::OutcomeUnknown { key } => (
+                Kind::OutcomeUnknown,
+                Some(*key),
+                "no reply from the database in time: applied or not, unknown".into(),
                 None,
             ),
             Obs::Crashed { .. }

@@ -119,6 +119,22 @@ pub fn held(scenario: &Scenario, report: &RunReport) -> Vec<String> {
             m.attempts,
         ));
     }
+    let unknown: Vec<_> = ledger
+        .messages
+        .iter()
+        .filter(|(_, m)| m.effect_count() == 1 && m.unknown_outcomes > 0)
+        .collect();
+    if let Some((key, _)) = unknown.first() {
+        lines.push(format!(
+            "{} sent to the database again after no reply came in time, not knowing \
+             whether {} had been applied, and applied once{} (e.g. {key}). {}: {}.",
+            counted(unknown.len(), "request"),
+            if unknown.len() == 1 { "it" } else { "each" },
+            if unknown.len() == 1 { "" } else { " each" },
+            info.code,
+            info.mechanism
+        ));
+    }
     let survived: Vec<_> = ledger
         .messages
         .iter()
@@ -648,6 +664,9 @@ fn tell(e: &Event) -> Option<String> {
         Kind::Restart => "restarted from durable state".into(),
         Kind::Refused => format!("REFUSED m: {}", e.detail),
         Kind::LogLost => format!("came back WITHOUT m, at {}", e.detail),
+        Kind::OutcomeUnknown => {
+            "got no reply to m's database request in time: outcome UNKNOWN, sent it again".into()
+        }
         // A request about no message, kept for what it made happen (see
         // `chosen`).
         Kind::Deliver if e.msg.is_none() => format!("received {variant} from {peer}"),

@@ -86,6 +86,10 @@ fn line(e: &Event) -> Option<String> {
             ))
         ),
         Kind::Refused => format!("Note over A{a}: REFUSED {}", label(&e.detail)),
+        Kind::OutcomeUnknown => format!(
+            "Note over A{a}: outcome of {} UNKNOWN: sent again",
+            label(e.msg.as_deref().unwrap_or("?"))
+        ),
         Kind::LogLost => format!(
             "Note over A{a}: LOST {}: never flushed",
             label(e.msg.as_deref().unwrap_or("?"))

@@ -293,6 +293,7 @@ fn cause(m: &MsgLedger) -> &'static str {
         1 => "applied once",
         _ if let Some(again) = m.reappended() => again.cause(),
         _ if m.compensations > 0 => "compensation re-ran the effect",
+        _ if m.unknown_outcomes > 0 => "a database reply was lost or late: request sent again",
         _ if m.deliveries.len() > m.appends.len() => "redelivered",
         _ => "applied again",
     }
@@ -544,11 +545,23 @@ fn causes(m: &MsgLedger, redelivery: Option<&str>) -> Vec<String> {
     if let Some(again) = m.reappended() {
         why.push(format!("why: {}", again.why()));
     }
+    if m.unknown_outcomes > 0 {
+        why.push(format!(
+            "why: the consumer's request to its database got no reply in time ({}): not \
+             knowing whether it had been applied, the consumer sent it again, and the \
+             database's handler applied it again",
+            match m.unknown_outcomes {
+                1 => "once".to_string(),
+                n => format!("{n} times"),
+            }
+        ));
+    }
     let redelivered = m.deliveries.len() > m.appends.len();
     if let Some(why_again) = redelivery
         && redelivered
         && m.crashes.is_empty()
         && m.txn_crossing.is_none()
+        && m.unknown_outcomes == 0
     {
         why.push(why_again.into());
     }

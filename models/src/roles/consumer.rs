@@ -47,6 +47,37 @@ pub struct Consumer {
     /// fetch before it takes deliveries as they come (the broker's
     /// redelivery timeout).
     pub fetch_timeout: SimDuration,
+    /// Its database across the network, if remote: records are handled
+    /// there, one request each.
+    pub database: Option<ActorId>,
+    /// How long it waits for its remote database's reply before sending
+    /// the request again.
+    pub db_timeout: SimDuration,
+}
+
+/// Crash point (remote database): the request is sent, its reply not
+/// received.
+pub const AFTER_REQUEST_BEFORE_REPLY: &str = "after-request-before-reply";
+/// Crash point (remote database): the reply is received, the offset not
+/// committed.
+pub const AFTER_REPLY_BEFORE_OFFSET_COMMIT: &str = "after-reply-before-offset-commit";
+
+/// A consumer's requests to its remote database.
+#[derive(Clone, Debug, Default, Hash)]
+pub(super) struct DbRequests {
+    /// Those awaiting their reply, by id.
+    pending: BTreeMap<u64, DbRequest>,
+    /// How many were sent in this life.
+    sent: u64,
+}
+
+/// A request to the remote database awaiting its reply.
+#[derive(Clone, Copy, Debug, Hash)]
+pub(super) struct DbRequest {
+    partition: u32,
+    offset: u64,
+    rec: Record,
+    timer: TimerId,
 }
 
 /// A row's status in the seeds' message table.
@@ -566,6 +597,8 @@ pub struct ConsumerVol {
     scratch: Option<Box<law_probe::Scratch>>,
     /// By request id.
     awaiting: BTreeMap<u64, Record>,
+    /// A remote database's requests (boxed: most consumers have none).
+    requests: Option<Box<DbRequests>>,
     /// The record in hand, then the queued ones (when processing takes
     /// time).
     pub(super) queue: VecDeque<Taken>,
@@ -588,6 +621,14 @@ impl ConsumerVol {
     pub fn describe(&self) -> String {
         if let Some(task) = self.txn.describe() {
             return task;
+        }
+        if let Some(requests) = self.requests.as_deref().filter(|r| !r.pending.is_empty()) {
+            let keys: Vec<String> = requests
+                .pending
+                .values()
+                .map(|r| r.rec.key.to_string())
+                .collect();
+            return format!("awaiting the database's reply: {}", listed(&keys));
         }
         let awaiting: Vec<String> = self.awaiting.values().map(|r| r.key.to_string()).collect();
         let taken: Vec<String> = self.queue.iter().map(|t| t.rec.key.to_string()).collect();
@@ -628,6 +669,36 @@ impl<C: Choices> Gate for CtxGate<'_, '_, C> {
 
     fn retry_later(&mut self) {
         self.retry_later = true;
+    }
+}
+
+/// A remote database's request runs as one transaction: the handler's
+/// crash points do not fire; effects and observations go to the engine.
+struct RequestGate<'c, 'a, C: Choices>(CtxGate<'c, 'a, C>);
+
+impl<C: Choices> Gate for RequestGate<'_, '_, C> {
+    fn crash_point(&mut self, _key: MsgKey, _point: &'static str) -> Step {
+        Ok(())
+    }
+
+    fn effect(&mut self, key: MsgKey, count: u32) {
+        self.0.effect(key, count);
+    }
+
+    fn now(&self) -> SimTime {
+        self.0.now()
+    }
+
+    fn observe(&mut self, obs: Obs) {
+        self.0.observe(obs);
+    }
+}
+
+fn db_request(rec: Record, request: u64) -> Msg {
+    Msg::DbRequest {
+        key: rec.key,
+        dedup_id: rec.dedup_id,
+        request,
     }
 }
 
@@ -710,6 +781,10 @@ impl Consumer {
                 if self.model.transactional() {
                     return self.on_txn_record(&mut db, v, ctx, (partition, offset), key);
                 }
+                if let Some(database) = self.database {
+                    let rec = Record { key, dedup_id };
+                    return self.request(v, ctx, database, (partition, offset), rec);
+                }
                 let taken = Taken {
                     partition,
                     offset,
@@ -743,6 +818,7 @@ impl Consumer {
                 None => Ok(()),
             },
             Msg::RecoverStuck => self.recover_stuck(&mut db, ctx),
+            Msg::DbReply { request, .. } => self.on_db_reply(v, ctx, request),
             Msg::Fetched { nonce } => {
                 if let Some((_, timer)) = v.fetching.filter(|(n, _)| *n == nonce) {
                     ctx.cancel_timer(timer);
@@ -821,6 +897,97 @@ impl Consumer {
         Ok(())
     }
 
+    /// A remote database: send `rec`'s handling as one request, unless a
+    /// request for its offset awaits a reply already.
+    fn request<C: Choices>(
+        &self,
+        v: &mut ConsumerVol,
+        ctx: &mut Ctx<'_, Node, C>,
+        database: ActorId,
+        (partition, offset): (u32, u64),
+        rec: Record,
+    ) -> Step {
+        let requests = v.requests.get_or_insert_default();
+        let in_hand = requests
+            .pending
+            .values()
+            .any(|r| (r.partition, r.offset) == (partition, offset));
+        if in_hand {
+            return Ok(());
+        }
+        requests.sent += 1;
+        let request = (u64::from(ctx.life()) << 32) | requests.sent;
+        let timer = ctx.set_timer(self.db_timeout, Timer::DbTimeout { request });
+        let pending = DbRequest {
+            partition,
+            offset,
+            rec,
+            timer,
+        };
+        requests.pending.insert(request, pending);
+        ctx.send(database, db_request(rec, request));
+        super::crash_point(ctx, rec.key, AFTER_REQUEST_BEFORE_REPLY)
+    }
+
+    /// The database committed a request: commit the record's offset.
+    fn on_db_reply<C: Choices>(
+        &self,
+        v: &mut ConsumerVol,
+        ctx: &mut Ctx<'_, Node, C>,
+        request: u64,
+    ) -> Step {
+        let Some(r) = v.requests.as_mut().and_then(|q| q.pending.remove(&request)) else {
+            return Ok(());
+        };
+        ctx.cancel_timer(r.timer);
+        super::crash_point(ctx, r.rec.key, AFTER_REPLY_BEFORE_OFFSET_COMMIT)?;
+        let commit = Msg::OffsetCommit {
+            partition: r.partition,
+            offset: r.offset,
+            request: 0,
+        };
+        ctx.send(self.broker, commit);
+        Ok(())
+    }
+
+    /// No reply in time: the request may or may not have been applied.
+    /// Note the unknown outcome and send it again.
+    fn on_db_timeout<C: Choices>(
+        &self,
+        v: &mut ConsumerVol,
+        ctx: &mut Ctx<'_, Node, C>,
+        request: u64,
+    ) {
+        let pending = v
+            .requests
+            .as_mut()
+            .and_then(|q| q.pending.get_mut(&request));
+        let (Some(database), Some(r)) = (self.database, pending) else {
+            return;
+        };
+        ctx.observe(Obs::OutcomeUnknown { key: r.rec.key });
+        r.timer = ctx.set_timer(self.db_timeout, Timer::DbTimeout { request });
+        ctx.send(database, db_request(r.rec, request));
+    }
+
+    /// Run a remote database's request: the law probe, then the model's
+    /// handler as one transaction (its crash points, the consumer's, do
+    /// not fire inside the database).
+    pub(super) fn execute<C: Choices>(
+        &self,
+        db: &mut Store<'_, ConsumerDb>,
+        v: &mut ConsumerVol,
+        ctx: &mut Ctx<'_, Node, C>,
+        rec: Record,
+    ) -> Step {
+        self.probe_laws(db.get(), v, ctx, rec);
+        let gate = &mut RequestGate(CtxGate {
+            ctx,
+            retry_later: false,
+        });
+        self.model.unit().process(db, &mut v.seen, rec, None, gate)
+    }
+
     /// Probe the laws on processing `rec` from the state reached, if the
     /// probe is on.
     fn probe_laws<C: Choices>(
@@ -893,6 +1060,10 @@ impl Consumer {
             Timer::Checkpoint => self.checkpoint(&mut db, v, ctx),
             Timer::TxnTimeout => self.on_txn_timeout(&mut db, v, ctx),
             Timer::Processed => self.finish(&mut db, v, ctx),
+            Timer::DbTimeout { request } => {
+                self.on_db_timeout(v, ctx, request);
+                Ok(())
+            }
             Timer::FetchTimeout => {
                 v.fetching = None;
                 Ok(())

@@ -25,10 +25,13 @@
 //! - `group.rs`: the consumer group (F-rebalance) and record processing
 //!   that takes time.
 //! - `recovery.rs`: the seeds' recovery worker.
+//! - `database.rs`: a consumer's database across the network, which runs
+//!   each record's handling as one request.
 
 mod broker;
 mod checkpoint;
 mod consumer;
+mod database;
 mod group;
 mod idempotent;
 mod law_probe;
@@ -43,7 +46,11 @@ pub use broker::{
     AFTER_ACK_BEFORE_FLUSH, AFTER_FLUSH_BEFORE_ACK, Broker, BrokerDb, BrokerVol, Flush,
     PartitionLog, broker_crash_points,
 };
-pub use consumer::{Consumer, ConsumerDb, ConsumerVol, PendingWrite, ProtocolState, RowStatus};
+pub use consumer::{
+    AFTER_REPLY_BEFORE_OFFSET_COMMIT, AFTER_REQUEST_BEFORE_REPLY, Consumer, ConsumerDb,
+    ConsumerVol, PendingWrite, ProtocolState, RowStatus,
+};
+pub use database::{AFTER_COMMIT_BEFORE_REPLY, Database};
 pub use law_probe::RetryPlan;
 pub use lease::{LeaseCfg, LeaseDb};
 pub use producer::{Producer, ProducerDb, ProducerVol, Row, Source};
@@ -235,6 +242,23 @@ pub enum Msg {
         /// The request this answers.
         nonce: u64,
     },
+    /// consumer → its remote database: handle this record, as one
+    /// request.
+    DbRequest {
+        /// The message.
+        key: MsgKey,
+        /// The id to deduplicate on.
+        dedup_id: u64,
+        /// Identifies the request, so that its reply is matched once.
+        request: u64,
+    },
+    /// remote database → consumer: the request is committed.
+    DbReply {
+        /// The message.
+        key: MsgKey,
+        /// The request this answers.
+        request: u64,
+    },
 }
 
 /// Timer tags.
@@ -275,6 +299,11 @@ pub enum Timer {
     /// Broker: flush the log written since the last flush to disk (a
     /// periodic flush policy).
     Flush,
+    /// Consumer: its remote database has not answered a request in time.
+    DbTimeout {
+        /// The request.
+        request: u64,
+    },
 }
 
 /// One actor of a delivery scenario.
@@ -288,6 +317,8 @@ pub enum Node {
     Consumer(Consumer),
     /// The seeds' recovery worker.
     Recovery(Recovery),
+    /// A consumer's database across the network.
+    Database(Database),
 }
 
 /// Durable state of a [`Node`].
@@ -386,6 +417,7 @@ impl Actor for Node {
             Node::Consumer(c) => NodeDb::Consumer(c.init_durable()),
             Node::Producer(p) => NodeDb::Producer(p.init_durable()),
             Node::Recovery(_) => NodeDb::None,
+            Node::Database(d) => NodeDb::Consumer(d.consumer.init_durable()),
         }
     }
 
@@ -398,6 +430,7 @@ impl Actor for Node {
                 r.start(ctx);
                 NodeVol::Recovery
             }
+            (Node::Database(_), _) => NodeVol::Consumer(ConsumerVol::default()),
             _ => unreachable!("durable state always matches the role"),
         }
     }
@@ -419,6 +452,9 @@ impl Actor for Node {
             }
             (Node::Consumer(c), NodeVol::Consumer(v)) => c.on_msg(consumer_db(d), v, ctx, src, msg),
             (Node::Recovery(_), NodeVol::Recovery) => Ok(()),
+            (Node::Database(db), NodeVol::Consumer(v)) => {
+                db.on_msg(consumer_db(d), v, ctx, src, msg)
+            }
             _ => unreachable!("volatile state always matches the role"),
         }
     }
@@ -435,6 +471,7 @@ impl Actor for Node {
             (Node::Broker(b), NodeVol::Broker(v)) => b.timer(broker_db(d), v, ctx, timer),
             (Node::Consumer(c), NodeVol::Consumer(v)) => c.on_timer(consumer_db(d), v, ctx, timer),
             (Node::Recovery(r), NodeVol::Recovery) => r.on_timer(ctx, timer),
+            (Node::Database(_), _) => Ok(()),
             _ => unreachable!("volatile state always matches the role"),
         }
     }
@@ -460,7 +497,7 @@ impl Actor for Node {
                         }
                         broker_db(d).transaction(BrokerDb::evict_dedup_state)
                     }
-                    (Node::Consumer(_), v) => {
+                    (Node::Consumer(_) | Node::Database(_), v) => {
                         let memory = match v {
                             Some(NodeVol::Consumer(v)) => v.evict_dedup_state(),
                             _ => 0,

@@ -222,6 +222,10 @@ pub struct ConsumerSpec {
     /// it: M0's worker, M1 (which commits first), M7's tasks, M8 and M12.
     #[serde(skip_serializing_if = "is_zero")]
     pub processing_ms: u64,
+    /// Where the consumer's database is. Default `Local`. Left out of the
+    /// resolved file when local.
+    #[serde(skip_serializing_if = "DatabaseSpec::is_local")]
+    pub database: DatabaseSpec,
 }
 
 impl Default for ConsumerSpec {
@@ -230,7 +234,33 @@ impl Default for ConsumerSpec {
             law_probe: true,
             dedup_window_ms: None,
             processing_ms: 0,
+            database: DatabaseSpec::Local,
         }
+    }
+}
+
+/// Where a consumer's database is.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub enum DatabaseSpec {
+    /// In the consumer's process: a write either happened or the process
+    /// crashed.
+    #[default]
+    Local,
+    /// Across the network, as its own actor (`database`): the consumer
+    /// sends each record's handling as one request and waits for the
+    /// reply; a reply lost or later than `timeout_ms` leaves the outcome
+    /// unknown, and the consumer sends the request again (Jepsen's
+    /// indeterminate operations).
+    Remote {
+        /// How long the consumer waits for a reply before it retries.
+        timeout_ms: u64,
+    },
+}
+
+impl DatabaseSpec {
+    /// The default: in the consumer's process.
+    pub fn is_local(&self) -> bool {
+        *self == DatabaseSpec::Local
     }
 }
 

@@ -7,10 +7,14 @@ use sim_core::{
     SimDuration, SimTime, Topology,
 };
 
-use super::spec::{FaultEvent, FlushSpec, LinkSpec, OrderingSpec, RatioSpec, ScenarioSpec};
+use super::spec::{
+    DatabaseSpec, FaultEvent, FlushSpec, LinkSpec, OrderingSpec, RatioSpec, ScenarioSpec,
+};
 use crate::protocols::{ConsumerRole, Model, m6_idempotent_producer, m12_lease};
 use crate::roles::{
-    Broker, Consumer, Flush, LeaseCfg, Node, Producer, Recovery, RetryPlan, broker_crash_points,
+    AFTER_COMMIT_BEFORE_REPLY, AFTER_REPLY_BEFORE_OFFSET_COMMIT, AFTER_REQUEST_BEFORE_REPLY,
+    Broker, Consumer, Database, Flush, LeaseCfg, Node, Producer, Recovery, RetryPlan,
+    broker_crash_points,
 };
 
 /// The broker's flush policy as the engine runs it.
@@ -30,10 +34,17 @@ enum Role {
     Broker,
     Consumer(u32),
     Recovery,
+    Database,
 }
 
+/// A consumer's crash points with a remote database.
+const REMOTE_CONSUMER_POINTS: &[&str] =
+    &[AFTER_REQUEST_BEFORE_REPLY, AFTER_REPLY_BEFORE_OFFSET_COMMIT];
+/// A remote database's crash points.
+const DATABASE_POINTS: &[&str] = &[AFTER_COMMIT_BEFORE_REPLY];
+
 /// The actors of a scenario: `producer-1..P`, `broker`, `consumer-1..C`,
-/// and `recovery` for the M0 models. A scenario that rebalances has one
+/// `recovery` for the M0 models, and `database` for a remote database. A scenario that rebalances has one
 /// consumer more than partitions: the group's idle member.
 #[derive(Clone, Debug)]
 pub struct Actors {
@@ -63,6 +74,9 @@ impl Actors {
         if spec.model.uses_recovery() && spec.recovery.as_ref().is_none_or(|r| r.enabled) {
             roles.push(Role::Recovery);
         }
+        if !spec.consumer.database.is_local() {
+            roles.push(Role::Database);
+        }
         let names = roles
             .iter()
             .map(|r| match r {
@@ -70,6 +84,7 @@ impl Actors {
                 Role::Broker => "broker".to_string(),
                 Role::Consumer(i) => format!("consumer-{}", i + 1),
                 Role::Recovery => "recovery".to_string(),
+                Role::Database => "database".to_string(),
             })
             .collect();
         Actors {
@@ -102,7 +117,7 @@ impl Actors {
 
     /// Whether there is a link from `a` to `b`.
     pub fn has_link(&self, a: usize, b: usize) -> bool {
-        use Role::{Broker, Consumer, Producer, Recovery};
+        use Role::{Broker, Consumer, Database, Producer, Recovery};
         matches!(
             (self.roles[a], self.roles[b]),
             (Producer(_), Broker)
@@ -111,13 +126,17 @@ impl Actors {
                 | (Consumer(_), Broker)
                 | (Recovery, Consumer(_))
                 | (Consumer(_), Recovery)
+                | (Consumer(_), Database)
+                | (Database, Consumer(_))
         )
     }
 
     /// The crash points of actor `a`.
     pub fn crash_points(&self, a: usize) -> &'static [&'static str] {
         match self.roles[a] {
+            Role::Consumer(_) if self.remote_database() => REMOTE_CONSUMER_POINTS,
             Role::Consumer(_) => self.model.info().consumer_crash_points,
+            Role::Database => DATABASE_POINTS,
             Role::Producer(_) => self.model.info().producer_crash_points,
             Role::Broker => self.broker_points,
             Role::Recovery => &[],
@@ -139,30 +158,39 @@ impl Actors {
             }
             Role::Broker => "M7's transaction coordinator is not modelled crashing",
             Role::Producer(_) => "it keeps no durable state in this model",
-            Role::Consumer(_) => "it keeps no durable step in this model",
+            Role::Consumer(_) | Role::Database => "it keeps no durable step in this model",
         })
     }
 
-    /// Every crash point of the model.
+    /// Every crash point of the scenario's actors, each once, in actor
+    /// order.
     pub fn all_crash_points(&self) -> Vec<&'static str> {
-        let info = self.model.info();
-        [
-            info.consumer_crash_points,
-            info.producer_crash_points,
-            self.broker_points,
-        ]
-        .concat()
+        let mut points: Vec<&'static str> = Vec::new();
+        for a in 0..self.roles.len() {
+            for p in self.crash_points(a) {
+                if !points.contains(p) {
+                    points.push(p);
+                }
+            }
+        }
+        points
+    }
+
+    /// Whether the consumers' database is its own actor.
+    fn remote_database(&self) -> bool {
+        self.roles.contains(&Role::Database)
     }
 
     /// The actors a crash knob reaches: the one it names; else, if it
     /// names a point, every actor that has it; else the actors that
-    /// process messages (producers and consumers), not the broker, whose
-    /// crash is a storage fault asked for by name.
+    /// process messages (producers and consumers), not the broker or a
+    /// remote database, whose crash is a storage fault asked for by name.
     fn knob_targets(&self, actor: Option<&str>, point: Option<&str>) -> Vec<ActorId> {
         if let Some(name) = actor {
             return vec![self.id(name)];
         }
-        self.ids_where(|r| r != Role::Broker || point.is_some())
+        let storage = |r: Role| r == Role::Broker || r == Role::Database;
+        self.ids_where(|r| !storage(r) || point.is_some())
             .into_iter()
             .filter(|a| {
                 let points = self.crash_points(a.index());
@@ -212,6 +240,24 @@ impl Actors {
         consumers.truncate(spec.workload.partitions.clamp(1, 16) as usize);
         let w = &spec.workload;
         let model = spec.model;
+        // What every consumer, and a remote database, share.
+        let consumer = Consumer {
+            model,
+            partition: 0,
+            broker,
+            messages: w.messages,
+            producers: w.producers,
+            probe: spec.consumer.law_probe.then(|| retry_plan(spec, model)),
+            dedup_window: model.dedup_window(spec.consumer.dedup_window_ms),
+            processing: SimDuration::from_ms(spec.consumer.processing_ms),
+            group: false,
+            fetch_timeout: SimDuration::from_ms(spec.broker.redeliver_ms),
+            database: None,
+            db_timeout: match spec.consumer.database {
+                DatabaseSpec::Remote { timeout_ms } => SimDuration::from_ms(timeout_ms),
+                DatabaseSpec::Local => SimDuration::from_us(0),
+            },
+        };
         self.roles
             .iter()
             .map(|role| match *role {
@@ -251,16 +297,13 @@ impl Actors {
                         .div_ceil(w.partitions.max(1) as usize),
                 }),
                 Role::Consumer(index) => Node::Consumer(Consumer {
-                    model,
                     partition: if lease.is_some() { 0 } else { index },
-                    broker,
-                    messages: w.messages,
-                    producers: w.producers,
-                    probe: spec.consumer.law_probe.then(|| retry_plan(spec, model)),
-                    dedup_window: model.dedup_window(spec.consumer.dedup_window_ms),
-                    processing: SimDuration::from_ms(spec.consumer.processing_ms),
                     group: !group.is_empty(),
-                    fetch_timeout: SimDuration::from_ms(spec.broker.redeliver_ms),
+                    database: self.ids_where(|r| r == Role::Database).first().copied(),
+                    ..consumer.clone()
+                }),
+                Role::Database => Node::Database(Database {
+                    consumer: consumer.clone(),
                 }),
                 Role::Recovery => Node::Recovery(Recovery {
                     consumers: consumers.clone(),

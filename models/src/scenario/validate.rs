@@ -8,7 +8,7 @@ use super::memory::{self, Estimate};
 use super::spec::{Expect, LinkOverride, RatioSpec, ScenarioSpec};
 use super::topology::Actors;
 use crate::numbers;
-use crate::protocols::{Knob, registry};
+use crate::protocols::{ConsumerRole, Knob, registry};
 use crate::vocab::CheckId;
 
 mod faults;
@@ -195,6 +195,7 @@ impl<'a> Validator<'a> {
             }
         }
         self.check_flush(spec);
+        self.check_database(spec);
         if spec.model.uses_lease() && spec.workload.partitions != 1 {
             let msg = format!(
                 "{} leases one partition to one of two consumers; `workload.partitions` must be 1",
@@ -332,6 +333,61 @@ impl<'a> Validator<'a> {
             );
             self.report(
                 "broker.flush",
+                "scenario::not-for-model",
+                msg,
+                "not modelled here",
+                help,
+            );
+        }
+    }
+
+    /// A remote database is modelled for a consumer that handles each
+    /// record in one database transaction before its offset commit (its
+    /// crash points all come after its writes), alone on its partition.
+    fn check_database(&mut self, spec: &ScenarioSpec) {
+        use super::spec::DatabaseSpec;
+        let DatabaseSpec::Remote { timeout_ms } = spec.consumer.database else {
+            return;
+        };
+        self.in_range(
+            "consumer.database.timeout_ms",
+            timeout_ms,
+            1,
+            THIRTY_DAYS_MS,
+        );
+        let info = spec.model.info();
+        let points = info.consumer_crash_points;
+        let why = if spec.model.wiring().consumer != ConsumerRole::PerRecord
+            || spec.model.uses_recovery()
+        {
+            Some(format!(
+                "{}'s consumer does not handle each record on its own",
+                info.code
+            ))
+        } else if points.iter().any(|p| !p.ends_with("-before-offset-commit")) {
+            Some(format!(
+                "{}'s handler crashes between its writes ({}), so it is not one request",
+                info.code,
+                points.join(", ")
+            ))
+        } else if spec.workload.partitions != 1
+            || spec.faults.rebalances()
+            || spec.consumer.processing_ms > 0
+        {
+            Some("it is modelled for one consumer on one partition that handles each record as it arrives".into())
+        } else {
+            None
+        };
+        if let Some(why) = why {
+            let msg = format!("`consumer.database: Remote` is not modelled here: {why}");
+            let help = Some(
+                "a remote database takes each record's handling as one request: use a model \
+                 whose consumer crash points all come just before the offset commit (eosim \
+                 list-models)"
+                    .into(),
+            );
+            self.report(
+                "consumer.database",
                 "scenario::not-for-model",
                 msg,
                 "not modelled here",

@@ -51,6 +51,7 @@ fn drawn(kind: Kind) -> bool {
             | Kind::SinkAbort
             | Kind::Refused
             | Kind::LogLost
+            | Kind::OutcomeUnknown
     )
 }
 
@@ -466,6 +467,14 @@ impl Drawing<'_> {
                     "refused",
                     format!("⊘ REFUSED {}", e.msg.as_deref().unwrap_or("a request")),
                     "#000",
+                ),
+                Kind::OutcomeUnknown => (
+                    "outcome-unknown",
+                    format!(
+                        "? {}: outcome UNKNOWN, sent again",
+                        e.msg.as_deref().unwrap_or("?")
+                    ),
+                    red,
                 ),
                 Kind::LogLost => (
                     "log-lost",
