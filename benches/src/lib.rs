@@ -100,6 +100,22 @@ pub fn run_w1(scenario: &Scenario, seed: u64, buffers: &mut Buffers<Node>) -> W1
     }
 }
 
+/// The consumer's durable state at the end of a W1 run with `n` messages
+/// (every message applied), for probing the law on it alone.
+///
+/// # Panics
+/// If the consumer's state is not a consumer's (the topology puts it
+/// third).
+pub fn w1_consumer_state(n: u32, seed: u64) -> models::roles::ConsumerDb {
+    let scenario = w1_scenario(n, false);
+    let mut sim = scenario.sim_reusing(Seeded::new(seed), Buffers::default());
+    sim.run_until(|sim| matches!(sim.durable(CONSUMER), NodeDb::Consumer(c) if c.applied() == n));
+    match sim.durable(CONSUMER) {
+        NodeDb::Consumer(c) => c.clone(),
+        _ => panic!("W1's third actor is its consumer"),
+    }
+}
+
 /// Run W1 through the whole pipeline a scenario run takes: engine to
 /// quiescence, ledger, every checker and (if the scenario has it on) the law
 /// probe. Returns whether it passed.

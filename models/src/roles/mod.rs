@@ -51,7 +51,7 @@ pub use consumer::{
     ConsumerVol, PendingWrite, ProtocolState, RowStatus,
 };
 pub use database::{AFTER_COMMIT_BEFORE_REPLY, Database};
-pub use law_probe::RetryPlan;
+pub use law_probe::{Reached, RetryPlan, Scratch, probe};
 pub use lease::{LeaseCfg, LeaseDb};
 pub use producer::{Producer, ProducerDb, ProducerVol, Row, Source};
 pub use recovery::Recovery;
