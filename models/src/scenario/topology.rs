@@ -527,6 +527,12 @@ fn retry_plan(spec: &ScenarioSpec, model: Model) -> RetryPlan {
         ),
         (ms(spec.faults.restart_after_ms), "a restart after a crash"),
     ];
+    if let DatabaseSpec::Remote { timeout_ms } = spec.consumer.database {
+        timeouts.push((
+            ms(timeout_ms),
+            "the consumer's timeout for its database's reply",
+        ));
+    }
     if model.producer_retries() {
         timeouts.push((ms(spec.producer.retry_ms), "the producer's retry timeout"));
         if let Some(max) = spec.producer.backoff_max_ms {
