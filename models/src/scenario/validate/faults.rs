@@ -106,7 +106,13 @@ impl Validator<'_> {
                 valid.join(", ")
             )
         };
-        let help = nearest(point, valid.iter().copied()).map(|n| format!("did you mean `{n}`?"));
+        let broker = actor == Some("broker") && !valid.is_empty();
+        let help = broker
+            .then(|| flush_point_help(point))
+            .flatten()
+            .or_else(|| {
+                nearest(point, valid.iter().copied()).map(|n| format!("did you mean `{n}`?"))
+            });
         self.report(
             path,
             "scenario::unknown-crash-point",
@@ -320,5 +326,24 @@ impl Validator<'_> {
                 }
             }
         }
+    }
+}
+
+/// The broker's two crash points belong to two flush policies: naming the
+/// one its policy does not have gets the knob that would give it.
+fn flush_point_help(point: &str) -> Option<String> {
+    use crate::roles::{AFTER_ACK_BEFORE_FLUSH, AFTER_FLUSH_BEFORE_ACK};
+    if point == AFTER_ACK_BEFORE_FLUSH {
+        Some(format!(
+            "the broker passes `{point}` only when its flush follows the ack: set `broker: \
+             (flush: AfterAck)` or `Periodic(every_ms: …)`"
+        ))
+    } else if point == AFTER_FLUSH_BEFORE_ACK {
+        Some(format!(
+            "the broker passes `{point}` only when it flushes before the ack (`flush: \
+             OnAppend`, the default)"
+        ))
+    } else {
+        None
     }
 }
