@@ -16,12 +16,13 @@
 use std::collections::BTreeSet;
 
 use models::check::{CheckId, Violation, Witness};
-use models::history::MsgLedger;
+use models::history::{Ledger, MsgLedger};
 use models::protocols::ModelInfo;
 use models::record::Recording;
 use models::run::RunReport;
 use models::scenario::Scenario;
 use models::vocab::FaultClass;
+use sim_core::ActorId;
 
 use crate::causality::Causality;
 use crate::events::{Event, Kind};
@@ -135,11 +136,17 @@ pub fn held(scenario: &Scenario, report: &RunReport) -> Vec<String> {
             info.mechanism
         ));
     }
+    let is_recovery = |actor: ActorId| report.names[actor.index()] == RECOVERY;
     let survived: Vec<_> = ledger
         .messages
         .iter()
         .filter(|(_, m)| m.effect_count() == 1)
-        .filter_map(|(key, m)| m.crashes.first().map(|c| (key, c)))
+        .filter_map(|(key, m)| {
+            m.crashes
+                .iter()
+                .find(|c| !is_recovery(c.1))
+                .map(|c| (key, c))
+        })
         .collect();
     if let Some((key, (_, actor, point))) = survived.first() {
         lines.push(format!(
@@ -154,6 +161,7 @@ pub fn held(scenario: &Scenario, report: &RunReport) -> Vec<String> {
             report.names[actor.index()]
         ));
     }
+    lines.extend(recovery_died(ledger, is_recovery));
     let refused: Vec<_> = ledger.stale_writes.iter().filter(|w| !w.5).collect();
     // M7's broker observes its epoch checks as token writes.
     let token = if scenario.model().transactional() {
@@ -178,6 +186,39 @@ pub fn held(scenario: &Scenario, report: &RunReport) -> Vec<String> {
         ));
     }
     lines
+}
+
+/// The recovery worker's name in every scenario.
+const RECOVERY: &str = "recovery";
+
+/// A recovery worker that died in the middle of a scan, when each row it
+/// left stuck was compensated all the same and took effect once.
+fn recovery_died(ledger: &Ledger, is_recovery: impl Fn(ActorId) -> bool) -> Option<String> {
+    let left: Vec<_> = ledger
+        .messages
+        .iter()
+        .filter_map(|(key, m)| {
+            let crash = m.crashes.iter().find(|c| is_recovery(c.1))?;
+            (m.compensations > 0 && m.effect_count() == 1).then_some((key, m, crash.2))
+        })
+        .collect();
+    let (key, m, point) = left.first()?;
+    Some(format!(
+        "The recovery worker died before compensating {key}, a row it had found stuck \
+         ({point}); {} compensated all the same ({}× in all) and took effect once{}: a scan \
+         that dies halfway, then a whole one, leaves what one whole scan leaves.",
+        if left.len() == 1 {
+            "it was".to_string()
+        } else {
+            format!("each of the {} rows it left was", left.len())
+        },
+        m.compensations,
+        if left.len() == 1 {
+            String::new()
+        } else {
+            format!(" (e.g. {key})")
+        },
+    ))
 }
 
 /// How a message came more than once: its appends and their cause, its

@@ -753,7 +753,7 @@ impl Consumer {
         mut db: Store<'_, ConsumerDb>,
         v: &mut ConsumerVol,
         ctx: &mut Ctx<'_, Node, C>,
-        _src: ActorId,
+        src: ActorId,
         msg: Msg,
     ) -> Step {
         // A record sent to the crashed process (its connection died with
@@ -818,6 +818,11 @@ impl Consumer {
                 None => Ok(()),
             },
             Msg::RecoverStuck => self.recover_stuck(&mut db, ctx),
+            Msg::ListStuck => {
+                self.list_stuck(db.get(), ctx, src);
+                Ok(())
+            }
+            Msg::Compensate { key } => self.compensate_row(&mut db, ctx, key),
             Msg::DbReply { request, .. } => self.on_db_reply(v, ctx, request),
             Msg::Fetched { nonce } => {
                 if let Some((_, timer)) = v.fetching.filter(|(n, _)| *n == nonce) {
@@ -1028,6 +1033,44 @@ impl Consumer {
             retry_later: false,
         };
         self.model.unit().compensate(db, None, gate);
+        self.model.unit().resume(db, gate)
+    }
+
+    /// A recovery worker that compensates row by row asks for the stuck
+    /// rows: the law probe on a scan that dies between two of them, then
+    /// one `Stuck` per row.
+    fn list_stuck<C: Choices>(&self, db: &ConsumerDb, ctx: &mut Ctx<'_, Node, C>, src: ActorId) {
+        if !self.model.uses_recovery() {
+            return;
+        }
+        let stuck = law_probe::stuck_rows(self.model, db);
+        if self.probe.is_some() {
+            let point = super::BEFORE_COMPENSATING_A_ROW;
+            for report in law_probe::probe_compensation(self.model, db, &stuck, point) {
+                ctx.observe(Obs::Probe(Box::new(report)));
+            }
+        }
+        for key in stuck {
+            ctx.send(src, Msg::Stuck { key });
+        }
+    }
+
+    /// The recovery worker's request to compensate one row, in its own
+    /// transaction, then process every `unprocessed` row.
+    fn compensate_row<C: Choices>(
+        &self,
+        db: &mut Store<'_, ConsumerDb>,
+        ctx: &mut Ctx<'_, Node, C>,
+        key: MsgKey,
+    ) -> Step {
+        if !self.model.uses_recovery() {
+            return Ok(());
+        }
+        let gate = &mut CtxGate {
+            ctx,
+            retry_later: false,
+        };
+        self.model.unit().compensate(db, Some(key), gate);
         self.model.unit().resume(db, gate)
     }
 

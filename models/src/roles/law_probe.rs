@@ -367,6 +367,93 @@ fn retry_differs(
     })
 }
 
+/// A gate for compensation run on a clone: it notes the rows compensated
+/// and nothing else (compensation has no crash point of its own).
+#[derive(Default)]
+struct CompensationGate {
+    compensated: Vec<MsgKey>,
+}
+
+impl Gate for CompensationGate {
+    fn crash_point(&mut self, _: MsgKey, _: &'static str) -> Step {
+        Ok(())
+    }
+
+    fn effect(&mut self, _: MsgKey, _: u32) {}
+
+    fn now(&self) -> SimTime {
+        SimTime::default()
+    }
+
+    fn observe(&mut self, obs: Obs) {
+        if let Obs::Compensate { key } = obs {
+            self.compensated.push(key);
+        }
+    }
+}
+
+/// The model's compensation of `only`'s row, or of every row, on `db`;
+/// the rows it changed.
+fn compensate(model: Model, db: &mut ConsumerDb, only: Option<MsgKey>) -> Vec<MsgKey> {
+    let gate = &mut CompensationGate::default();
+    model.unit().compensate(&mut Store::new(db), only, gate);
+    std::mem::take(&mut gate.compensated)
+}
+
+/// The rows a recovery scan would compensate in `s`, in the order the
+/// model compensates them.
+pub fn stuck_rows(model: Model, s: &ConsumerDb) -> Vec<MsgKey> {
+    compensate(model, &mut s.clone(), None)
+}
+
+/// The seeds' law on a recovery scan that compensates `stuck` row by row
+/// (C15): for each row, a scan that died before compensating it (the rows
+/// before it compensated, each on its own), then a whole scan, against one
+/// whole scan, `f(f(s, false), true) = f(s, true)`. One report per row.
+pub fn probe_compensation(
+    model: Model,
+    s: &ConsumerDb,
+    stuck: &[MsgKey],
+    point: &'static str,
+) -> Vec<ProbeReport> {
+    let mut whole = s.clone();
+    compensate(model, &mut whole, None);
+    stuck
+        .iter()
+        .enumerate()
+        .map(|(i, key)| {
+            let mut died = s.clone();
+            for row in &stuck[..i] {
+                compensate(model, &mut died, Some(*row));
+            }
+            compensate(model, &mut died, None);
+            let failures = (died != whole)
+                .then(|| LawFailure {
+                    law: Law::Retry,
+                    crash_point: Some(point),
+                    retry: RetryAt::default(),
+                    difference: describe(
+                        &died,
+                        &whole,
+                        "after a scan that died and a whole one",
+                        "after one whole scan",
+                    ),
+                    // Compensation changes rows, not dedup ids: no id's
+                    // entries are the row's own.
+                    state: ConsumerDb::field_diff([s, &whole, &died], *key, u64::MAX),
+                })
+                .into_iter()
+                .collect();
+            ProbeReport {
+                key: *key,
+                idempotence_probes: 0,
+                retry_probes: 1,
+                failures,
+            }
+        })
+        .collect()
+}
+
 /// The states differ (by `Eq`); say where, in words.
 fn describe(left: &ConsumerDb, right: &ConsumerDb, left_is: &str, right_is: &str) -> String {
     match left.difference(right) {

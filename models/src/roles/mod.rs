@@ -54,7 +54,7 @@ pub use database::{AFTER_COMMIT_BEFORE_REPLY, Database};
 pub use law_probe::{Reached, RetryPlan, Scratch, probe};
 pub use lease::{LeaseCfg, LeaseDb};
 pub use producer::{Producer, ProducerDb, ProducerVol, Row, Source};
-pub use recovery::Recovery;
+pub use recovery::{BEFORE_COMPENSATING_A_ROW, Recovery};
 pub use txn::{EndTxn, OutRecord, OutState, TxnDb, TxnLog};
 
 use crate::history::Obs;
@@ -259,6 +259,20 @@ pub enum Msg {
         /// The request this answers.
         request: u64,
     },
+    /// recovery → consumer: which of your rows are stuck in `processing`?
+    /// (a worker that compensates row by row)
+    ListStuck,
+    /// consumer → recovery: this row is stuck in `processing`.
+    Stuck {
+        /// The row's message.
+        key: MsgKey,
+    },
+    /// recovery → consumer: return this row to `unprocessed`, in its own
+    /// transaction, if it is still stuck.
+    Compensate {
+        /// The row's message.
+        key: MsgKey,
+    },
 }
 
 /// Timer tags.
@@ -451,7 +465,7 @@ impl Actor for Node {
                 })
             }
             (Node::Consumer(c), NodeVol::Consumer(v)) => c.on_msg(consumer_db(d), v, ctx, src, msg),
-            (Node::Recovery(_), NodeVol::Recovery) => Ok(()),
+            (Node::Recovery(r), NodeVol::Recovery) => r.on_msg(ctx, src, msg),
             (Node::Database(db), NodeVol::Consumer(v)) => {
                 db.on_msg(consumer_db(d), v, ctx, src, msg)
             }

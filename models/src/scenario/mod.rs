@@ -365,8 +365,9 @@ fn parse_error(file: &str, text: &str, e: &ron::error::SpannedError) -> Scenario
 /// ron names the Rust types behind the file format; say what the file calls
 /// them instead.
 fn in_file_words(message: &str) -> String {
-    const WORDS: [(&str, &str); 19] = [
+    const WORDS: [(&str, &str); 20] = [
         ("in enum `ModelId`", "for `model`"),
+        ("in enum `CompensationSpec`", "for `recovery.compensate`"),
         ("in enum `DatabaseSpec`", "for `consumer.database`"),
         ("in enum `FlushSpec`", "for `broker.flush`"),
         ("in enum `CheckId`", "for a check"),

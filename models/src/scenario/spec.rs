@@ -272,6 +272,10 @@ pub struct RecoverySpec {
     pub enabled: bool,
     /// Time between two scans for stuck messages. Default 100 ms.
     pub interval_ms: u64,
+    /// How a scan compensates the rows it finds stuck. Default
+    /// `OneTransaction`. Left out of the resolved file when default.
+    #[serde(skip_serializing_if = "CompensationSpec::is_one_transaction")]
+    pub compensate: CompensationSpec,
 }
 
 impl Default for RecoverySpec {
@@ -279,7 +283,31 @@ impl Default for RecoverySpec {
         RecoverySpec {
             enabled: true,
             interval_ms: 100,
+            compensate: CompensationSpec::OneTransaction,
         }
+    }
+}
+
+/// How the recovery worker compensates the rows it finds stuck in
+/// `processing`.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub enum CompensationSpec {
+    /// The worker asks each consumer to compensate, and its database
+    /// returns every stuck row to `unprocessed` in one transaction: the
+    /// worker holds nothing to lose and has no crash point.
+    #[default]
+    OneTransaction,
+    /// The worker asks each consumer for its stuck rows and compensates
+    /// them one at a time, each its own request and transaction (a script
+    /// over a database connection in autocommit mode). It can die between
+    /// two rows: crash point `before-compensating-a-row`.
+    RowByRow,
+}
+
+impl CompensationSpec {
+    /// The default: one transaction per scan.
+    pub fn is_one_transaction(&self) -> bool {
+        *self == CompensationSpec::OneTransaction
     }
 }
 

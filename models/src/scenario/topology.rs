@@ -8,14 +8,22 @@ use sim_core::{
 };
 
 use super::spec::{
-    DatabaseSpec, FaultEvent, FlushSpec, LinkSpec, OrderingSpec, RatioSpec, ScenarioSpec,
+    CompensationSpec, DatabaseSpec, FaultEvent, FlushSpec, LinkSpec, OrderingSpec, RatioSpec,
+    ScenarioSpec,
 };
 use crate::protocols::{ConsumerRole, Model, m6_idempotent_producer, m12_lease};
 use crate::roles::{
     AFTER_COMMIT_BEFORE_REPLY, AFTER_REPLY_BEFORE_OFFSET_COMMIT, AFTER_REQUEST_BEFORE_REPLY,
-    Broker, Consumer, Database, Flush, LeaseCfg, Node, Producer, Recovery, RetryPlan,
-    broker_crash_points,
+    BEFORE_COMPENSATING_A_ROW, Broker, Consumer, Database, Flush, LeaseCfg, Node, Producer,
+    Recovery, RetryPlan, broker_crash_points,
 };
+
+/// Whether the scenario's recovery worker compensates row by row.
+fn row_by_row(spec: &ScenarioSpec) -> bool {
+    spec.recovery
+        .as_ref()
+        .is_some_and(|r| r.compensate == CompensationSpec::RowByRow)
+}
 
 /// The broker's flush policy as the engine runs it.
 fn flush_of(spec: FlushSpec) -> Flush {
@@ -42,10 +50,13 @@ const REMOTE_CONSUMER_POINTS: &[&str] =
     &[AFTER_REQUEST_BEFORE_REPLY, AFTER_REPLY_BEFORE_OFFSET_COMMIT];
 /// A remote database's crash points.
 const DATABASE_POINTS: &[&str] = &[AFTER_COMMIT_BEFORE_REPLY];
+/// The crash points of a recovery worker that compensates row by row.
+const ROW_BY_ROW_RECOVERY_POINTS: &[&str] = &[BEFORE_COMPENSATING_A_ROW];
 
 /// The actors of a scenario: `producer-1..P`, `broker`, `consumer-1..C`,
-/// `recovery` for the M0 models, and `database` for a remote database. A scenario that rebalances has one
-/// consumer more than partitions: the group's idle member.
+/// `recovery` for the models with a recovery worker, and `database` for a
+/// remote database. A scenario that rebalances has one consumer more than
+/// partitions: the group's idle member.
 #[derive(Clone, Debug)]
 pub struct Actors {
     names: Vec<String>,
@@ -53,6 +64,8 @@ pub struct Actors {
     model: Model,
     /// The broker's crash points (they depend on its flush policy).
     broker_points: &'static [&'static str],
+    /// Whether the recovery worker compensates row by row.
+    row_by_row: bool,
 }
 
 impl Actors {
@@ -92,6 +105,7 @@ impl Actors {
             roles,
             model: spec.model,
             broker_points: broker_crash_points(spec.model, flush_of(spec.broker.flush)),
+            row_by_row: row_by_row(spec),
         }
     }
 
@@ -139,6 +153,7 @@ impl Actors {
             Role::Database => DATABASE_POINTS,
             Role::Producer(_) => self.model.info().producer_crash_points,
             Role::Broker => self.broker_points,
+            Role::Recovery if self.row_by_row => ROW_BY_ROW_RECOVERY_POINTS,
             Role::Recovery => &[],
         }
     }
@@ -151,7 +166,9 @@ impl Actors {
         Some(match self.roles[a] {
             Role::Recovery => {
                 "it asks the consumers to compensate; each compensation is one transaction in \
-                 their database, and the worker holds no state to lose"
+                 their database, and the worker holds no state to lose (`recovery: (compensate: \
+                 RowByRow)` compensates row by row and has the crash point \
+                 before-compensating-a-row)"
             }
             Role::Broker if self.model.uses_lease() => {
                 "M12's lease storage is not modelled crashing"
@@ -183,14 +200,15 @@ impl Actors {
 
     /// The actors a crash knob reaches: the one it names; else, if it
     /// names a point, every actor that has it; else the actors that
-    /// process messages (producers and consumers), not the broker or a
-    /// remote database, whose crash is a storage fault asked for by name.
+    /// process messages (producers and consumers), not the broker, a
+    /// remote database or the recovery worker, whose crashes are asked for
+    /// by name.
     fn knob_targets(&self, actor: Option<&str>, point: Option<&str>) -> Vec<ActorId> {
         if let Some(name) = actor {
             return vec![self.id(name)];
         }
-        let storage = |r: Role| r == Role::Broker || r == Role::Database;
-        self.ids_where(|r| !storage(r) || point.is_some())
+        let by_name_only = |r: Role| matches!(r, Role::Broker | Role::Database | Role::Recovery);
+        self.ids_where(|r| !by_name_only(r) || point.is_some())
             .into_iter()
             .filter(|a| {
                 let points = self.crash_points(a.index());
@@ -310,6 +328,7 @@ impl Actors {
                     interval: SimDuration::from_ms(
                         spec.recovery.clone().unwrap_or_default().interval_ms,
                     ),
+                    row_by_row: self.row_by_row,
                 }),
             })
             .collect()

@@ -11,6 +11,7 @@ mod golden;
 mod layers;
 mod matrix;
 mod rebalance;
+mod recovery;
 mod scenarios;
 mod shrink;
 mod steps;

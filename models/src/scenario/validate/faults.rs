@@ -72,17 +72,18 @@ impl Validator<'_> {
                 &format!("{path}.at_point"),
                 point,
                 &points,
-                actor.map(|a| actors.names()[a].as_str()),
+                actor.map(|a| (actors.names()[a].as_str(), actors.why_no_crash_points(a))),
             );
         } else if actor.is_some_and(|a| actors.crash_points(a).is_empty()) {
             let name = &actors.names()[actor.unwrap_or_default()];
             let msg = format!("`{name}` has no crash points in this model");
+            let why = actor.and_then(|a| actors.why_no_crash_points(a));
             self.report(
                 &format!("{path}.actor"),
                 "scenario::no-crash-points",
                 msg,
                 "never crashes",
-                None,
+                why.map(|w| format!("it has none because {w}")),
             );
         }
     }
@@ -92,11 +93,12 @@ impl Validator<'_> {
         path: &str,
         point: &str,
         valid: &[&'static str],
-        actor: Option<&str>,
+        actor: Option<(&str, Option<&'static str>)>,
     ) {
         if valid.contains(&point) {
             return;
         }
+        let (actor, why_none) = actor.map_or((None, None), |(a, why)| (Some(a), why));
         let whose = actor.map_or_else(|| "this model".to_string(), |a| format!("`{a}`"));
         let msg = if valid.is_empty() {
             format!("unknown crash point `{point}`: {whose} has no crash points")
@@ -112,7 +114,8 @@ impl Validator<'_> {
             .flatten()
             .or_else(|| {
                 nearest(point, valid.iter().copied()).map(|n| format!("did you mean `{n}`?"))
-            });
+            })
+            .or_else(|| why_none.map(|w| format!("it has none because {w}")));
         self.report(
             path,
             "scenario::unknown-crash-point",
@@ -131,7 +134,8 @@ impl Validator<'_> {
             } => {
                 if let Some(a) = self.actor(&format!("{path}.actor"), actor, actors) {
                     let points = actors.crash_points(a).to_vec();
-                    self.crash_point(&format!("{path}.at_point"), at_point, &points, Some(actor));
+                    let whose = (actor.as_str(), actors.why_no_crash_points(a));
+                    self.crash_point(&format!("{path}.at_point"), at_point, &points, Some(whose));
                 }
                 self.positive(&format!("{path}.nth"), u64::from(*nth));
             }
