@@ -500,6 +500,9 @@ pub struct OffsetConflict {
     pub first: MsgKey,
     /// The other message seen there.
     pub second: MsgKey,
+    /// When the broker came back from a crash without `first`, which a
+    /// consumer had read there: the offset went to `second` after.
+    pub lost_at: Option<SimTime>,
 }
 
 /// How a consumer's successive deliveries on one partition broke order
@@ -680,8 +683,13 @@ struct Builder {
     /// Where each message's entry is in `messages`, plus one (0: none yet),
     /// by producer, then sequence number.
     index: Vec<Vec<u32>>,
-    /// The message at each offset, by partition, then offset.
-    offsets: Vec<Vec<Option<MsgKey>>>,
+    /// The message at each offset, by partition, then offset, and whether
+    /// a consumer read it there.
+    offsets: Vec<Vec<Option<(MsgKey, bool)>>>,
+    /// Records consumers read that the broker lost in a crash, their
+    /// offsets free again: (partition, offset, message, when the broker
+    /// came back without it).
+    lost_reads: Vec<(u32, u64, MsgKey, SimTime)>,
     /// The offset each consumer was last delivered on each partition in its
     /// current session: (consumer, partition, offset).
     last_polled: Vec<(ActorId, u32, u64)>,
@@ -781,7 +789,7 @@ impl Builder {
                 offset,
                 copy,
             } => {
-                self.at_offset(o, *partition, *offset, *key);
+                self.at_offset(o, *partition, *offset, *key, false);
                 if let Some(m) = self.sent(*key, o) {
                     m.appends.push((*partition, *offset));
                     m.copy_appends += u32::from(*copy);
@@ -792,7 +800,7 @@ impl Builder {
                 partition,
                 offset,
             } => {
-                self.at_offset(o, *partition, *offset, *key);
+                self.at_offset(o, *partition, *offset, *key, true);
                 self.polled(o, *partition, *offset);
                 if let Some(m) = self.sent(*key, o) {
                     m.deliveries.push((o.time, o.actor));
@@ -811,7 +819,7 @@ impl Builder {
                     .and_then(|row| row.get(at))
                     .copied()
                     .flatten();
-                if let Some(m) = key.and_then(|k| self.existing(k)) {
+                if let Some(m) = key.and_then(|(k, _)| self.existing(k)) {
                     m.offset_commits += 1;
                 }
             }
@@ -941,23 +949,46 @@ impl Builder {
         }
     }
 
-    /// Record that `key` was seen at (partition, offset); a different
-    /// message already recorded there is a conflict.
-    fn at_offset(&mut self, o: &Observed<Obs>, partition: u32, offset: u64, key: MsgKey) {
+    /// Record that `key` was seen at (partition, offset), `read` by a
+    /// consumer or appended; a different message already recorded there,
+    /// or read there before the broker lost it, is a conflict.
+    fn at_offset(
+        &mut self,
+        o: &Observed<Obs>,
+        partition: u32,
+        offset: u64,
+        key: MsgKey,
+        read: bool,
+    ) {
         let at = usize::try_from(offset).expect("offsets index an in-memory log");
         let slot = cell(&mut self.offsets, partition as usize, at);
-        match *slot {
-            Some(first) if first != key => self.ledger.offset_conflicts.push(OffsetConflict {
-                time: o.time,
-                actor: o.actor,
-                partition,
-                offset,
-                first,
-                second: key,
-            }),
-            Some(_) => {}
-            None => *slot = Some(key),
-        }
+        let (first, lost_at) = match slot {
+            Some((first, _)) if *first != key => (*first, None),
+            Some((_, was_read)) => {
+                *was_read |= read;
+                return;
+            }
+            None => {
+                *slot = Some((key, read));
+                let lost = self
+                    .lost_reads
+                    .iter()
+                    .position(|l| (l.0, l.1) == (partition, offset) && l.2 != key);
+                match lost.map(|i| self.lost_reads.swap_remove(i)) {
+                    Some((_, _, first, at)) => (first, Some(at)),
+                    None => return,
+                }
+            }
+        };
+        self.ledger.offset_conflicts.push(OffsetConflict {
+            time: o.time,
+            actor: o.actor,
+            partition,
+            offset,
+            first,
+            second: key,
+            lost_at,
+        });
     }
 
     /// The broker came back with `records` records of `partition`: the
@@ -968,11 +999,14 @@ impl Builder {
             return;
         };
         let from = usize::try_from(records).map_or(row.len(), |r| r.min(row.len()));
-        let gone: Vec<(u64, MsgKey)> = (from..)
+        let gone: Vec<(u64, (MsgKey, bool))> = (from..)
             .zip(row.drain(from..))
-            .filter_map(|(o, key)| Some((o as u64, key?)))
+            .filter_map(|(o, slot)| Some((o as u64, slot?)))
             .collect();
-        for (offset, key) in gone {
+        for (offset, (key, read)) in gone {
+            if read {
+                self.lost_reads.push((partition, offset, key, time));
+            }
             if let Some(m) = self.existing(key) {
                 m.appends.retain(|a| *a != (partition, offset));
                 m.lost_appends.push((partition, offset, time));

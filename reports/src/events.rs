@@ -338,8 +338,8 @@ struct Builder<'a> {
     events: Vec<Event>,
     /// Trace id → position in `events`.
     by_trace: BTreeMap<u64, usize>,
-    /// (partition, offset) → the message appended there (the last one, in
-    /// a run whose broker lost and reused offsets).
+    /// (partition, offset) → the message appended there so far (in a run
+    /// whose broker lost and reused offsets, the one there at the time).
     offsets: BTreeMap<(u32, u64), MsgKey>,
     /// (when the broker came back, partition) → the records it came back
     /// without, as the ledger found them: (offset, message).
@@ -352,24 +352,11 @@ struct Builder<'a> {
 
 impl<'a> Builder<'a> {
     fn new(rec: &'a Recording) -> Self {
-        let offsets = rec
-            .history
-            .iter()
-            .filter_map(|o| match o.obs {
-                Obs::Append {
-                    key,
-                    partition,
-                    offset,
-                    ..
-                } => Some(((partition, offset), key)),
-                _ => None,
-            })
-            .collect();
         Builder {
             names: &rec.report.names,
             events: Vec::new(),
             by_trace: BTreeMap::new(),
-            offsets,
+            offsets: BTreeMap::new(),
             lost: lost_appends(rec),
             restarts: BTreeMap::new(),
             sent: BTreeMap::new(),
@@ -395,8 +382,17 @@ impl<'a> Builder<'a> {
         let trigger = triggered.then_some(first);
         let mut crashed_on = None;
         for o in &rec.history[step.observations.clone()] {
-            if let Obs::Crashed { key, .. } = o.obs {
-                crashed_on = Some(key);
+            match o.obs {
+                Obs::Crashed { key, .. } => crashed_on = Some(key),
+                Obs::Append {
+                    key,
+                    partition,
+                    offset,
+                    ..
+                } => {
+                    self.offsets.insert((partition, offset), key);
+                }
+                _ => {}
             }
             self.observation(o, trigger);
         }

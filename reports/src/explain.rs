@@ -21,7 +21,7 @@ use models::protocols::ModelInfo;
 use models::record::Recording;
 use models::run::RunReport;
 use models::scenario::Scenario;
-use models::vocab::FaultClass;
+use models::vocab::{FaultClass, SendOutcome};
 use sim_core::ActorId;
 
 use crate::causality::Causality;
@@ -76,7 +76,7 @@ pub fn held(scenario: &Scenario, report: &RunReport) -> Vec<String> {
     let again: Vec<_> = ledger
         .messages
         .iter()
-        .filter(|(_, m)| m.effect_count() == 1 && (m.deliveries.len() > 1 || m.appends.len() > 1))
+        .filter(|(_, m)| once_as_due(m) && (m.deliveries.len() > 1 || m.appends.len() > 1))
         .collect();
     if let Some((key, m)) = again.first() {
         lines.push(format!(
@@ -123,7 +123,7 @@ pub fn held(scenario: &Scenario, report: &RunReport) -> Vec<String> {
     let unknown: Vec<_> = ledger
         .messages
         .iter()
-        .filter(|(_, m)| m.effect_count() == 1 && m.unknown_outcomes > 0)
+        .filter(|(_, m)| once_as_due(m) && m.unknown_outcomes > 0)
         .collect();
     if let Some((key, _)) = unknown.first() {
         lines.push(format!(
@@ -140,7 +140,7 @@ pub fn held(scenario: &Scenario, report: &RunReport) -> Vec<String> {
     let survived: Vec<_> = ledger
         .messages
         .iter()
-        .filter(|(_, m)| m.effect_count() == 1)
+        .filter(|(_, m)| once_as_due(m))
         .filter_map(|(key, m)| {
             m.crashes
                 .iter()
@@ -188,6 +188,12 @@ pub fn held(scenario: &Scenario, report: &RunReport) -> Vec<String> {
     lines
 }
 
+/// Whether the message took effect once, as its outcome asks: an effect of
+/// an operation that failed is a phantom, not a success.
+fn once_as_due(m: &MsgLedger) -> bool {
+    m.effect_count() == 1 && m.final_outcome() != SendOutcome::Failed
+}
+
 /// The recovery worker's name in every scenario.
 const RECOVERY: &str = "recovery";
 
@@ -199,7 +205,7 @@ fn recovery_died(ledger: &Ledger, is_recovery: impl Fn(ActorId) -> bool) -> Opti
         .iter()
         .filter_map(|(key, m)| {
             let crash = m.crashes.iter().find(|c| is_recovery(c.1))?;
-            (m.compensations > 0 && m.effect_count() == 1).then_some((key, m, crash.2))
+            (m.compensations > 0 && once_as_due(m)).then_some((key, m, crash.2))
         })
         .collect();
     let (key, m, point) = left.first()?;
@@ -249,7 +255,8 @@ pub fn explain(scenario: &Scenario, rec: &Recording, events: &[Event]) -> Vec<Ex
     for (v, expected) in rec.report.violations() {
         let told = out.iter().filter(|x| x.check == v.check).count();
         if told < TOLD_PER_CHECK {
-            let mut x = one(scenario, events, &hb, v, expected);
+            let also = other_at_offset(&rec.report, v);
+            let mut x = one(scenario, events, &hb, (v, also.as_deref()), expected);
             let steps: Vec<usize> = x.steps.iter().map(|(s, _)| *s).collect();
             x.diagram = crate::minidiagram::render(events, &steps, &rec.report.names);
             out.push(x);
@@ -258,20 +265,36 @@ pub fn explain(scenario: &Scenario, rec: &Recording, events: &[Event]) -> Vec<Ex
     out
 }
 
+/// For an offset that named two messages (C5), the message other than
+/// the violation's subject: its story is part of the contradiction.
+fn other_at_offset(report: &RunReport, v: &Violation) -> Option<String> {
+    if v.check != CheckId::C5 {
+        return None;
+    }
+    let c = report
+        .ledger
+        .offset_conflicts
+        .iter()
+        .find(|c| Some(c.second) == v.subject)?;
+    Some(c.first.to_string())
+}
+
+/// Explain violation `v`, whose story also follows `also` (the other
+/// message at an offset that named two).
 fn one(
     scenario: &Scenario,
     events: &[Event],
     hb: &Causality,
-    v: &Violation,
+    (v, also): (&Violation, Option<&str>),
     expected: bool,
 ) -> Explanation {
     let subject = v.subject.map(|k| k.to_string());
     let mut steps: Vec<(usize, String)> = match subject.as_deref() {
         Some(k) if v.check.is_law() => law_story(events, k, v),
-        Some(k) => story(events, hb, v.check, k),
+        Some(k) => story(events, hb, v.check, (k, also)),
         None => Vec::new(),
     };
-    let elided = shorten(&mut steps, events);
+    let elided = shorten(&mut steps, events, also);
     place_crashes(&mut steps, events, scenario.model());
     let info = scenario.model().info();
     // A protocol's own property is a promise it makes, as its claims are.
@@ -394,8 +417,13 @@ fn place_crashes(steps: &mut [(usize, String)], events: &[Event], model: models:
 /// causal past, keeping what concerns m and the crashes where the
 /// violation shows ([`chosen`]), plus what made the producer retry
 /// ([`why_retried`]); listed by step, a topological order of the graph.
-fn story(events: &[Event], hb: &Causality, check: CheckId, key: &str) -> Vec<(usize, String)> {
-    let mut keep = chosen(events, hb, check, key);
+fn story(
+    events: &[Event],
+    hb: &Causality,
+    check: CheckId,
+    (key, also): (&str, Option<&str>),
+) -> Vec<(usize, String)> {
+    let mut keep = chosen(events, hb, check, (key, also));
     for (i, why) in why_retried(events, hb, key, &keep).into_iter().enumerate() {
         keep[i] |= why;
     }
@@ -406,8 +434,33 @@ fn story(events: &[Event], hb: &Causality, check: CheckId, key: &str) -> Vec<(us
         .iter()
         .enumerate()
         .filter(|(i, _)| keep[*i])
-        .filter_map(|(i, e)| tell(e).map(|what| (i, line(e, &what))))
+        .filter_map(|(i, e)| {
+            let what = tell(e)?;
+            // An event of the other message names it: m is `key` only.
+            let what = match e.msg.as_deref() {
+                Some(other) if other != key => naming_m(&what, other),
+                _ => what,
+            };
+            Some((i, line(e, &what)))
+        })
         .collect()
+}
+
+/// `text` with the word m, as [`tell`] writes it, replaced by `name`.
+fn naming_m(text: &str, name: &str) -> String {
+    let mut out = String::with_capacity(text.len() + 8);
+    let mut word = String::new();
+    for c in text.chars().chain(std::iter::once(' ')) {
+        if c.is_alphanumeric() || c == '#' {
+            word.push(c);
+            continue;
+        }
+        out.push_str(if word == "m" { name } else { &word });
+        word.clear();
+        out.push(c);
+    }
+    out.pop();
+    out
 }
 
 /// Per step, whether the event is in m's story before retries are
@@ -421,9 +474,22 @@ fn story(events: &[Event], hb: &Causality, check: CheckId, key: &str) -> Vec<(us
 /// made a kept compensation happen (the recovery worker's) is kept. The
 /// restart after a kept crash is kept too, even past the violation, so a
 /// crash is never left hanging.
-fn chosen(events: &[Event], hb: &Causality, check: CheckId, key: &str) -> Vec<bool> {
-    let about = |e: &Event| e.msg.as_deref() == Some(key) && e.kind != Kind::LawDiffers;
-    let rests_on = premises(events, check, key);
+fn chosen(
+    events: &[Event],
+    hb: &Causality,
+    check: CheckId,
+    (key, also): (&str, Option<&str>),
+) -> Vec<bool> {
+    let about = |e: &Event| {
+        let msg = e.msg.as_deref();
+        (msg == Some(key) || (msg.is_some() && msg == also)) && e.kind != Kind::LawDiffers
+    };
+    let mut rests_on = premises(events, check, key);
+    // The other message's life at the offset: appended, read, lost.
+    rests_on.extend(events.iter().enumerate().filter_map(|(i, e)| {
+        let at_offset = matches!(e.kind, Kind::Append | Kind::Receive | Kind::LogLost);
+        (also.is_some() && e.msg.as_deref() == also && at_offset).then_some(i)
+    }));
     let past = hb.ancestors(&rests_on);
     let first = events.iter().position(about).unwrap_or(events.len());
     let lanes: BTreeSet<usize> = rests_on
@@ -593,13 +659,28 @@ fn why_resent_after_restart(events: &[Event], key: &str, keep: &[bool]) -> Vec<u
 
 /// Leave out steps until at most [`STEPS_MAX`] remain: first the least
 /// telling kinds, then from the middle; returns how many were left out.
-fn shorten(steps: &mut Vec<(usize, String)>, events: &[Event]) -> usize {
+fn shorten(steps: &mut Vec<(usize, String)>, events: &[Event], also: Option<&str>) -> usize {
     let before = steps.len();
-    for kind in [Kind::OffsetCommit, Kind::Ack, Kind::Receive] {
+    // The other message's reads are what the contradiction is about, and
+    // how m came to be sent again is not.
+    let telling = |e: &Event| also.is_some() && e.msg.as_deref() == also;
+    let less_telling: &[Kind] = if also.is_some() {
+        &[
+            Kind::OffsetCommit,
+            Kind::Ack,
+            Kind::DeliverToCrashed,
+            Kind::SendAttempt,
+            Kind::Receive,
+        ]
+    } else {
+        &[Kind::OffsetCommit, Kind::Ack, Kind::Receive]
+    };
+    for &kind in less_telling {
         // The earliest steps of this kind go first, in one pass.
         let mut extra = steps.len().saturating_sub(STEPS_MAX);
         steps.retain(|(s, _)| {
-            let leave_out = extra > 0 && events[*s].kind == kind;
+            let e = &events[*s];
+            let leave_out = extra > 0 && e.kind == kind && !telling(e);
             extra -= usize::from(leave_out);
             !leave_out
         });
@@ -884,7 +965,7 @@ mod tests {
 
     fn told(events: &[Event]) -> Vec<usize> {
         let hb = Causality::build(events);
-        story(events, &hb, CheckId::C3, "p1#1")
+        story(events, &hb, CheckId::C3, ("p1#1", None))
             .into_iter()
             .map(|(s, _)| s)
             .collect()
@@ -920,7 +1001,12 @@ mod tests {
         }
         events[11].cause = Some(8);
         events[12].cause = Some(11);
-        let lines = story(&events, &Causality::build(&events), CheckId::C3, "p1#1");
+        let lines = story(
+            &events,
+            &Causality::build(&events),
+            CheckId::C3,
+            ("p1#1", None),
+        );
         let steps: Vec<usize> = lines.iter().map(|(s, _)| *s).collect();
         assert_eq!(steps, [0, 3, 4, 7, 9, 10, 12]);
         assert!(
@@ -943,7 +1029,7 @@ mod tests {
         let kinds = [Kind::Ack, Kind::Effect, Kind::OffsetCommit];
         let events: Vec<Event> = (0..30).map(|i| event(i, 0, kinds[i % 3], None)).collect();
         let mut steps: Vec<(usize, String)> = (0..30).map(|i| (i, String::new())).collect();
-        let left_out = shorten(&mut steps, &events);
+        let left_out = shorten(&mut steps, &events, None);
         assert_eq!(left_out, 18);
         let kept: Vec<usize> = steps.iter().map(|(s, _)| *s).collect();
         // The 10 commits go first, then the 8 earliest acks: 2 acks remain.
@@ -951,7 +1037,11 @@ mod tests {
 
         let effects: Vec<Event> = (0..20).map(|i| event(i, 0, Kind::Effect, None)).collect();
         let mut steps: Vec<(usize, String)> = (0..20).map(|i| (i, String::new())).collect();
-        assert_eq!(shorten(&mut steps, &effects), 8, "no least telling kind");
+        assert_eq!(
+            shorten(&mut steps, &effects, None),
+            8,
+            "no least telling kind"
+        );
         let kept: Vec<usize> = steps.iter().map(|(s, _)| *s).collect();
         assert_eq!(
             kept,

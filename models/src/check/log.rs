@@ -11,9 +11,10 @@ use std::collections::BTreeMap;
 
 use super::delivery::{crashes_first, violation};
 use super::{CheckId, CheckInput, Status, Violation};
-use crate::history::{MsgLedger, Reappended};
+use crate::history::{MsgLedger, OffsetConflict, Reappended};
 use crate::roles::AFTER_FLUSH_BEFORE_ACK;
 use crate::vocab::{MsgKey, SendOutcome};
+use sim_core::SimTime;
 
 /// The message's first (lowest) append, as (partition, offset).
 fn first_append(m: &MsgLedger) -> Option<(u32, u64)> {
@@ -91,7 +92,8 @@ pub fn no_duplicate_append(input: &CheckInput<'_>) -> Status {
         .filter(|m| !m.appends.is_empty())
         .count();
     if dups.is_empty() {
-        Status::Held(format!("{appended} messages appended once each"))
+        let each = if appended == 1 { "" } else { "s" };
+        Status::Held(format!("{appended} message{each} appended once each"))
     } else {
         Status::Violated(dups)
     }
@@ -118,12 +120,43 @@ pub fn offset_uniqueness(input: &CheckInput<'_>) -> Status {
                 input.name(c.actor),
                 c.time
             ),
-            story: Vec::new(),
+            story: c
+                .lost_at
+                .map(|at| reused_offset(input, c, at))
+                .into_iter()
+                .flatten()
+                .collect(),
             crash_point: None,
-            cause: "two messages at one offset",
+            cause: if c.lost_at.is_some() {
+                "a read record lost in a broker crash, its offset reused"
+            } else {
+                "two messages at one offset"
+            },
         })
         .collect();
     Status::Violated(violations)
+}
+
+/// Why an offset a consumer read names another message now: the broker
+/// lost the record it read, and gave its offset to the next append; and
+/// the hint.
+fn reused_offset(input: &CheckInput<'_>, c: &OffsetConflict, lost_at: SimTime) -> [String; 2] {
+    let why = format!(
+        "why: a consumer read {} at {}:{} before the broker flushed it (consumers read \
+         the log in memory: `read_unflushed`); the broker crashed and came back at t={lost_at} \
+         without it, and the offset went to the next append, {}, seen by {} at t={}: the \
+         offset a consumer read names two messages",
+        c.first,
+        c.partition,
+        c.offset,
+        c.second,
+        input.name(c.actor),
+        c.time,
+    );
+    let hint = "hint: let consumers read only flushed records (leave `read_unflushed` out: \
+                Kafka's consumers read up to the high watermark, which waits for the \
+                replicas), or flush each append before its ack (`flush: OnAppend`)";
+    [why, hint.to_string()]
 }
 
 /// C13: the storage accepted a write whose lease token was below one a

@@ -12,7 +12,7 @@ use sim_core::SimTime;
 
 use super::delivery::violation;
 use super::{CheckId, CheckInput, Status, Violation};
-use crate::history::{MsgLedger, PollAnomaly};
+use crate::history::{MsgLedger, PollAnomaly, PollBreak};
 use crate::vocab::MsgKey;
 
 /// A message's place in its ordering key: when it was sent and acked, its
@@ -179,13 +179,43 @@ pub fn consumer_monotonic(input: &CheckInput<'_>) -> Status {
                     b.time,
                     p = b.partition,
                 ),
-                story: Vec::new(),
+                story: log_shrank(input, b).into_iter().flatten().collect(),
                 crash_point: None,
                 cause,
             }
         })
         .collect();
     Status::Violated(violations)
+}
+
+/// Why a consumer's position went back, when the broker lost the record
+/// the consumer had read last: it came back with a shorter log, and the
+/// next appends took the lost offsets again. The why and the hint.
+fn log_shrank(input: &CheckInput<'_>, b: &PollBreak) -> Option<[String; 2]> {
+    if b.anomaly != PollAnomaly::Nonmonotonic {
+        return None;
+    }
+    // The record at `b.from` is the one the consumer read last.
+    let (key, at) = input.ledger.messages.iter().find_map(|(key, m)| {
+        m.lost_appends
+            .iter()
+            .find(|(p, o, at)| (*p, *o) == (b.partition, b.from) && *at <= b.time)
+            .map(|l| (*key, l.2))
+    })?;
+    Some([
+        format!(
+            "why: {} had read up to {p}:{} ({key}) from the broker's log in memory \
+             (`read_unflushed`); the broker crashed and came back at t={at} without it, and \
+             the next append took {p}:{} again",
+            input.name(b.consumer),
+            b.from,
+            b.to,
+            p = b.partition,
+        ),
+        "hint: let consumers read only flushed records (leave `read_unflushed` out), or \
+         flush each append before its ack (`flush: OnAppend`)"
+            .to_string(),
+    ])
 }
 
 #[cfg(test)]

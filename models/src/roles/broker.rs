@@ -11,7 +11,10 @@
 //! every acknowledged write since the last flush. Consumers read only
 //! flushed records (Kafka's consumers read up to the high watermark), so a
 //! lost record was never delivered; offset commits are written like
-//! appends and can be lost the same way. M7's transaction coordinator and
+//! appends and can be lost the same way. With `read_unflushed` consumers
+//! read the log in memory (a single-replica partition, whose high
+//! watermark is its log end): a crash loses records they have read, and
+//! the next appends take their offsets. M7's transaction coordinator and
 //! M12's lease storage always flush on write and have no crash points.
 
 use std::collections::BTreeMap;
@@ -55,6 +58,9 @@ pub struct Broker {
     pub txn: Option<TxnRules>,
     /// When the log reaches the disk.
     pub flush: Flush,
+    /// Consumers read the log in memory, flushed or not (a single-replica
+    /// partition: its high watermark is its log end).
+    pub read_unflushed: bool,
     /// Its crash points ([`broker_crash_points`] of its model and flush).
     pub crash_points: &'static [&'static str],
 }
@@ -500,7 +506,7 @@ impl Broker {
         });
         v.timers[partition as usize].push(None);
         // A record waiting for its flush is delivered by the flush.
-        if !self.flush.defers() {
+        if !self.reads_only_flushed() {
             self.deliver(db, v, ctx, partition, offset, rec);
         }
     }
@@ -663,6 +669,9 @@ impl Broker {
         disk.transaction(|d| d.clone_from(&log));
         for (p, part) in log.partitions.iter().enumerate() {
             let from = std::mem::replace(&mut v.flushed[p], part.records.len());
+            if !self.reads_only_flushed() {
+                continue;
+            }
             for o in from..part.records.len() {
                 if !part.committed[o] {
                     self.deliver(&log, v, ctx, to_u32(p), o as u64, part.records[o]);
@@ -672,13 +681,20 @@ impl Broker {
         v.unflushed = Some(log);
     }
 
-    /// Records of partition `p` a consumer may read: those on disk.
+    /// Records of partition `p` a consumer may read: those on disk, unless
+    /// consumers read the log in memory.
     fn readable(&self, v: &BrokerVol, p: usize, log: &PartitionLog) -> usize {
-        if self.flush.defers() {
+        if self.reads_only_flushed() {
             v.flushed[p]
         } else {
             log.records.len()
         }
+    }
+
+    /// Whether consumers wait for records to reach the disk: a deferred
+    /// flush, read up to the high watermark.
+    fn reads_only_flushed(&self) -> bool {
+        self.flush.defers() && !self.read_unflushed
     }
 
     /// A timer: the periodic flush works on the disk, every other timer

@@ -156,6 +156,14 @@ pub struct BrokerSpec {
     /// out of the resolved file when default.
     #[serde(skip_serializing_if = "FlushSpec::is_on_append")]
     pub flush: FlushSpec,
+    /// Consumers read what is written, flushed or not: a single-replica
+    /// Kafka partition, whose high watermark is its log end in the page
+    /// cache. A crash then loses records consumers have read, and their
+    /// offsets go to the next appends. Default false (consumers read only
+    /// flushed records); only with a flush after the ack. Left out of the
+    /// resolved file when false.
+    #[serde(skip_serializing_if = "is_false")]
+    pub read_unflushed: bool,
 }
 
 impl Default for BrokerSpec {
@@ -166,6 +174,7 @@ impl Default for BrokerSpec {
             lease_ms: None,
             dedup_window_ms: None,
             flush: FlushSpec::OnAppend,
+            read_unflushed: false,
         }
     }
 }

@@ -310,6 +310,7 @@ impl Actors {
                     lease,
                     txn: model.txn_rules(),
                     flush: flush_of(spec.broker.flush),
+                    read_unflushed: spec.broker.read_unflushed,
                     crash_points: self.broker_points,
                     expected_records: (w.producers as usize * w.messages as usize)
                         .div_ceil(w.partitions.max(1) as usize),

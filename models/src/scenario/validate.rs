@@ -311,6 +311,21 @@ impl<'a> Validator<'a> {
     fn check_flush(&mut self, spec: &ScenarioSpec) {
         use super::spec::FlushSpec;
         if spec.broker.flush.is_on_append() {
+            if spec.broker.read_unflushed {
+                self.report(
+                    "broker.read_unflushed",
+                    "scenario::no-effect",
+                    "`read_unflushed` changes nothing when each append is flushed before its \
+                     ack (`flush: OnAppend`, the default)"
+                        .into(),
+                    "no unflushed record to read",
+                    Some(
+                        "set `flush: AfterAck` or `flush: Periodic(every_ms: …)`, or leave \
+                         `read_unflushed` out"
+                            .into(),
+                    ),
+                );
+            }
             return;
         }
         if let FlushSpec::Periodic { every_ms } = spec.broker.flush {
