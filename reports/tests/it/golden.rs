@@ -57,6 +57,33 @@ fn explanations_of_the_breaking_scenarios_match_their_golden_files() {
     );
 }
 
+/// "Why the claims held" of every bundled scenario and fixture whose
+/// claims held and that says why, compared with
+/// `tests/golden/<file>.held.txt` (`UPDATE_GOLDEN=1` rewrites them).
+#[test]
+fn why_the_claims_held_matches_the_golden_files() {
+    let update = std::env::var_os("UPDATE_GOLDEN").is_some();
+    let mut checked = 0;
+    for rel in breaking_files() {
+        let (scenario, rec) = recorded(&rel);
+        let lines = reports::explain::held(&scenario, &rec.report);
+        if lines.is_empty() {
+            continue;
+        }
+        let text = lines.join("\n") + "\n";
+        let stem = rel.rsplit('/').next().unwrap().trim_end_matches(".ron");
+        let golden = root().join(format!("reports/tests/golden/{stem}.held.txt"));
+        if update {
+            std::fs::write(&golden, &text).unwrap();
+        }
+        let want = std::fs::read_to_string(&golden)
+            .unwrap_or_else(|e| panic!("{}: {e} (UPDATE_GOLDEN=1 writes it)", golden.display()));
+        assert_eq!(text, want, "{rel}: differs from {}", golden.display());
+        checked += 1;
+    }
+    assert!(checked >= 10, "the passing lessons are covered ({checked})");
+}
+
 #[test]
 fn every_story_ends_in_a_contradiction_and_a_hint() {
     let (scenario, rec) = recorded("scenarios/05-m2-lost-ack-duplicates.ron");
