@@ -817,12 +817,12 @@ impl Consumer {
                 }
                 None => Ok(()),
             },
-            Msg::RecoverStuck => self.recover_stuck(&mut db, ctx),
+            Msg::RecoverStuck => self.recover_stuck(&mut db, ctx, None),
             Msg::ListStuck => {
                 self.list_stuck(db.get(), ctx, src);
                 Ok(())
             }
-            Msg::Compensate { key } => self.compensate_row(&mut db, ctx, key),
+            Msg::Compensate { key } => self.recover_stuck(&mut db, ctx, Some(key)),
             Msg::DbReply { request, .. } => self.on_db_reply(v, ctx, request),
             Msg::Fetched { nonce } => {
                 if let Some((_, timer)) = v.fetching.filter(|(n, _)| *n == nonce) {
@@ -1018,12 +1018,14 @@ impl Consumer {
         ctx.observe(Obs::Probe(Box::new(report)));
     }
 
-    /// The recovery worker's request: compensate stuck rows, then process
-    /// every `unprocessed` row.
+    /// The recovery worker's request: compensate the stuck rows (`only`'s
+    /// row, when it compensates row by row) in one transaction, then
+    /// process every `unprocessed` row.
     fn recover_stuck<C: Choices>(
         &self,
         db: &mut Store<'_, ConsumerDb>,
         ctx: &mut Ctx<'_, Node, C>,
+        only: Option<MsgKey>,
     ) -> Step {
         if !self.model.uses_recovery() {
             return Ok(());
@@ -1032,7 +1034,7 @@ impl Consumer {
             ctx,
             retry_later: false,
         };
-        self.model.unit().compensate(db, None, gate);
+        self.model.unit().compensate(db, only, gate);
         self.model.unit().resume(db, gate)
     }
 
@@ -1053,25 +1055,6 @@ impl Consumer {
         for key in stuck {
             ctx.send(src, Msg::Stuck { key });
         }
-    }
-
-    /// The recovery worker's request to compensate one row, in its own
-    /// transaction, then process every `unprocessed` row.
-    fn compensate_row<C: Choices>(
-        &self,
-        db: &mut Store<'_, ConsumerDb>,
-        ctx: &mut Ctx<'_, Node, C>,
-        key: MsgKey,
-    ) -> Step {
-        if !self.model.uses_recovery() {
-            return Ok(());
-        }
-        let gate = &mut CtxGate {
-            ctx,
-            retry_later: false,
-        };
-        self.model.unit().compensate(db, Some(key), gate);
-        self.model.unit().resume(db, gate)
     }
 
     /// The model commits the offset first and processes once the commit

@@ -23,6 +23,19 @@ fn breaking_files() -> Vec<String> {
     files
 }
 
+/// Compare `text` with `tests/golden/<rel's file>.<what>.txt`, or write it
+/// there when `update`.
+fn matches_golden(rel: &str, what: &str, text: &str, update: bool) {
+    let stem = rel.rsplit('/').next().unwrap().trim_end_matches(".ron");
+    let golden = root().join(format!("reports/tests/golden/{stem}.{what}.txt"));
+    if update {
+        std::fs::write(&golden, text).unwrap();
+    }
+    let want = std::fs::read_to_string(&golden)
+        .unwrap_or_else(|e| panic!("{}: {e} (UPDATE_GOLDEN=1 writes it)", golden.display()));
+    assert_eq!(text, want, "{rel}: differs from {}", golden.display());
+}
+
 #[test]
 fn explanations_of_the_breaking_scenarios_match_their_golden_files() {
     let update = std::env::var_os("UPDATE_GOLDEN").is_some();
@@ -36,19 +49,7 @@ fn explanations_of_the_breaking_scenarios_match_their_golden_files() {
         for line in text.lines() {
             assert!(line.chars().count() <= 80, "{rel}: over 80 columns: {line}");
         }
-        let stem = rel.rsplit('/').next().unwrap().trim_end_matches(".ron");
-        let golden = root().join(format!("reports/tests/golden/{stem}.explain.txt"));
-        if update {
-            std::fs::write(&golden, &text).unwrap();
-        }
-        let want = std::fs::read_to_string(&golden)
-            .unwrap_or_else(|e| panic!("{}: {e} (UPDATE_GOLDEN=1 writes it)", golden.display()));
-        assert_eq!(
-            text,
-            want,
-            "{rel}: explanation differs from {}",
-            golden.display()
-        );
+        matches_golden(&rel, "explain", &text, update);
         checked += 1;
     }
     assert!(
@@ -70,15 +71,7 @@ fn why_the_claims_held_matches_the_golden_files() {
         if lines.is_empty() {
             continue;
         }
-        let text = lines.join("\n") + "\n";
-        let stem = rel.rsplit('/').next().unwrap().trim_end_matches(".ron");
-        let golden = root().join(format!("reports/tests/golden/{stem}.held.txt"));
-        if update {
-            std::fs::write(&golden, &text).unwrap();
-        }
-        let want = std::fs::read_to_string(&golden)
-            .unwrap_or_else(|e| panic!("{}: {e} (UPDATE_GOLDEN=1 writes it)", golden.display()));
-        assert_eq!(text, want, "{rel}: differs from {}", golden.display());
+        matches_golden(&rel, "held", &(lines.join("\n") + "\n"), update);
         checked += 1;
     }
     assert!(checked >= 10, "the passing lessons are covered ({checked})");
