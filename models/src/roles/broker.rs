@@ -595,6 +595,11 @@ impl Broker {
         (partition, offset, request): (u32, u64, u64),
     ) {
         let (p, o) = (partition as usize, to_usize(offset));
+        // A commit of a record the broker lost in a crash (consumers that
+        // read unflushed records) marks nothing: the offset is free.
+        if o >= db.get().partitions[p].committed.len() {
+            return;
+        }
         let first = db.transaction(|d| !std::mem::replace(&mut d.partitions[p].committed[o], true));
         if first {
             ctx.observe(Obs::OffsetCommit { partition, offset });

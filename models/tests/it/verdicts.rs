@@ -264,3 +264,24 @@ fn a_lost_offset_conflicts_only_if_a_consumer_read_it() {
     assert!(!unread.violates(CheckId::C5));
     assert!(violated(&with(", read_unflushed: true"), 0).contains(&CheckId::C5));
 }
+
+/// A consumer that read a record the broker then lost commits its offset
+/// after the broker came back without it: the commit marks nothing, and
+/// the run goes on (it once indexed past the log).
+#[test]
+fn an_offset_commit_of_a_lost_record_marks_nothing() {
+    let s = parse(
+        "Scenario(name: \"lost-commit\", model: M4, workload: (messages: 30),
+            network: (default: (loss: Ratio(1, 10), duplicate: Ratio(1, 10))),
+            consumer: (database: Remote(timeout_ms: 20)),
+            broker: (flush: Periodic(every_ms: 30), read_unflushed: true),
+            faults: (until_ms: 2000, crash: [(actor: \"broker\", ratio: Ratio(1, 20)),
+                (ratio: Ratio(1, 10))]),
+            expect: Pass)",
+    );
+    let reused = (0..100)
+        .map(|seed| run::run(&s, seed, false))
+        .filter(|r| r.violates(CheckId::C5))
+        .count();
+    assert!(reused > 0, "some runs reuse an offset a consumer read");
+}
