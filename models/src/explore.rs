@@ -594,8 +594,12 @@ fn successors<M: Model>(
 ) -> Vec<Successor> {
     let mut out = Vec::new();
     let mut script = Some(Vec::new());
+    let mut next = state.clone();
+    let mut first = true;
     while let Some(s) = script {
-        let mut next = state.clone();
+        if !std::mem::take(&mut first) {
+            next.clone_from(state);
+        }
         next.choices_mut().begin(&s);
         let end = next.advance();
         let taken = next.choices().taken();

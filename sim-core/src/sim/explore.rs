@@ -296,6 +296,28 @@ where
             started: self.started,
         }
     }
+
+    /// The copy made in place, reusing this run's buffers: an exploring
+    /// search copies a state once per successor.
+    fn clone_from(&mut self, source: &Self) {
+        self.names = Arc::clone(&source.names);
+        self.actors = Arc::clone(&source.actors);
+        self.slots.truncate(source.slots.len());
+        for (mine, theirs) in self.slots.iter_mut().zip(&source.slots) {
+            mine.store = theirs.store;
+            mine.volatile.clone_from(&theirs.volatile);
+        }
+        let have = self.slots.len();
+        self.slots
+            .extend(source.slots[have..].iter().map(|s| super::Slot {
+                store: s.store,
+                volatile: s.volatile.clone(),
+            }));
+        self.stores.clone_from(&source.stores);
+        self.core.clone_from(&source.core);
+        self.limits = source.limits;
+        self.started = source.started;
+    }
 }
 
 impl<A, C> Clone for super::Core<A, C>
@@ -326,5 +348,28 @@ where
             lives: self.lives.clone(),
             earlier_life: self.earlier_life,
         }
+    }
+
+    /// The copy made in place, reusing this core's buffers.
+    fn clone_from(&mut self, source: &Self) {
+        self.now = source.now;
+        self.choices.clone_from(&source.choices);
+        self.queue.clone_from(&source.queue);
+        self.topology = Arc::clone(&source.topology);
+        self.links.clone_from(&source.links);
+        self.faults = Arc::clone(&source.faults);
+        self.orders.clone_from(&source.orders);
+        self.passes.clone_from(&source.passes);
+        self.timers.clone_from(&source.timers);
+        self.pending = source.pending;
+        self.cause = source.cause;
+        self.network_copy = source.network_copy;
+        self.stats = source.stats;
+        self.trace.clone_from(&source.trace);
+        self.history.clone_from(&source.history);
+        self.lifecycle.clone_from(&source.lifecycle);
+        self.realized.clone_from(&source.realized);
+        self.lives.clone_from(&source.lives);
+        self.earlier_life = source.earlier_life;
     }
 }
