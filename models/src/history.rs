@@ -500,9 +500,10 @@ pub struct OffsetConflict {
     pub first: MsgKey,
     /// The other message seen there.
     pub second: MsgKey,
-    /// When the broker came back from a crash without `first`, which a
-    /// consumer had read there: the offset went to `second` after.
-    pub lost_at: Option<SimTime>,
+    /// The message of the two that a consumer read there and the broker
+    /// then lost in a crash, and when the broker came back without it: the
+    /// offset went to the other one.
+    pub lost: Option<(MsgKey, SimTime)>,
 }
 
 /// How a consumer's successive deliveries on one partition broke order
@@ -531,6 +532,8 @@ pub struct PollBreak {
     pub to: u64,
     /// Backwards or a skip.
     pub anomaly: PollAnomaly,
+    /// The message delivered at `from`, and when.
+    pub read: (MsgKey, SimTime),
 }
 
 /// The ledger of every message, built from a run's observations.
@@ -691,8 +694,9 @@ struct Builder {
     /// came back without it).
     lost_reads: Vec<(u32, u64, MsgKey, SimTime)>,
     /// The offset each consumer was last delivered on each partition in its
-    /// current session: (consumer, partition, offset).
-    last_polled: Vec<(ActorId, u32, u64)>,
+    /// current session: (consumer, partition, offset, the message there,
+    /// when).
+    last_polled: Vec<(ActorId, u32, u64, MsgKey, SimTime)>,
 }
 
 /// Grow `table` so that `[i][j]` exists, and return that cell.
@@ -801,7 +805,7 @@ impl Builder {
                 offset,
             } => {
                 self.at_offset(o, *partition, *offset, *key, true);
-                self.polled(o, *partition, *offset);
+                self.polled(o, *partition, *offset, *key);
                 if let Some(m) = self.sent(*key, o) {
                     m.deliveries.push((o.time, o.actor));
                 }
@@ -939,7 +943,7 @@ impl Builder {
                 from,
                 to,
             } => {
-                self.last_polled.retain(|(_, p, _)| p != partition);
+                self.last_polled.retain(|(_, p, ..)| p != partition);
                 let moved = (o.time, *partition, *from, *to);
                 self.ledger.rebalances.push(moved);
             }
@@ -961,22 +965,31 @@ impl Builder {
         read: bool,
     ) {
         let at = usize::try_from(offset).expect("offsets index an in-memory log");
-        let slot = cell(&mut self.offsets, partition as usize, at);
-        let (first, lost_at) = match slot {
-            Some((first, _)) if *first != key => (*first, None),
-            Some((_, was_read)) => {
-                *was_read |= read;
+        let held = *cell(&mut self.offsets, partition as usize, at);
+        let (first, lost) = match held {
+            Some((k, _)) if k == key => {
+                if let Some(Some((_, was_read))) = self.offsets[partition as usize].get_mut(at) {
+                    *was_read |= read;
+                }
+                return;
+            }
+            // A record lost in a crash, read late, against the one that
+            // took its offset.
+            Some((first, _)) => (
+                first,
+                self.lost_at(key, partition, offset).map(|t| (key, t)),
+            ),
+            // A late read of a lost record whose offset is still free: no
+            // record holds it; a later append there is the conflict.
+            None if read && let Some(t) = self.lost_at(key, partition, offset) => {
+                self.lost_reads.push((partition, offset, key, t));
                 return;
             }
             None => {
-                *slot = Some((key, read));
-                let lost = self
-                    .lost_reads
-                    .iter()
-                    .position(|l| (l.0, l.1) == (partition, offset) && l.2 != key);
-                match lost.map(|i| self.lost_reads.swap_remove(i)) {
-                    Some((_, _, first, at)) => (first, Some(at)),
-                    None => return,
+                self.offsets[partition as usize][at] = Some((key, read));
+                match self.take_lost_read(partition, offset) {
+                    Some((first, t)) if first != key => (first, Some((first, t))),
+                    _ => return,
                 }
             }
         };
@@ -987,8 +1000,37 @@ impl Builder {
             offset,
             first,
             second: key,
-            lost_at,
+            lost,
         });
+    }
+
+    /// When the broker last came back without `key`'s append at
+    /// (partition, offset), if it did.
+    fn lost_at(&mut self, key: MsgKey, partition: u32, offset: u64) -> Option<SimTime> {
+        let m = self.existing(key)?;
+        m.lost_appends
+            .iter()
+            .rev()
+            .find(|l| (l.0, l.1) == (partition, offset))
+            .map(|l| l.2)
+    }
+
+    /// The record read last at (partition, offset) before the broker lost
+    /// it, with when it came back without it; every such read there is
+    /// forgotten (a new record holds the offset now).
+    fn take_lost_read(&mut self, partition: u32, offset: u64) -> Option<(MsgKey, SimTime)> {
+        if self.lost_reads.is_empty() {
+            return None;
+        }
+        let here = |l: &(u32, u64, MsgKey, SimTime)| (l.0, l.1) == (partition, offset);
+        let latest = self
+            .lost_reads
+            .iter()
+            .rev()
+            .find(|l| here(l))
+            .map(|l| (l.2, l.3));
+        self.lost_reads.retain(|l| !here(l));
+        latest
     }
 
     /// The broker came back with `records` records of `partition`: the
@@ -1016,17 +1058,19 @@ impl Builder {
 
     /// A consumer was delivered `offset` of `partition`: compare with the
     /// offset it was delivered before in this session.
-    fn polled(&mut self, o: &Observed<Obs>, partition: u32, offset: u64) {
+    fn polled(&mut self, o: &Observed<Obs>, partition: u32, offset: u64, key: MsgKey) {
         let consumer = o.actor;
         let last = self
             .last_polled
             .iter_mut()
-            .find(|(c, p, _)| *c == consumer && *p == partition);
+            .find(|(c, p, ..)| *c == consumer && *p == partition);
         let Some(last) = last else {
-            self.last_polled.push((consumer, partition, offset));
+            self.last_polled
+                .push((consumer, partition, offset, key, o.time));
             return;
         };
-        let from = std::mem::replace(&mut last.2, offset);
+        let (from, from_key, from_time) = (last.2, last.3, last.4);
+        (last.2, last.3, last.4) = (offset, key, o.time);
         let anomaly = if offset <= from {
             PollAnomaly::Nonmonotonic
         } else if offset > from + 1 {
@@ -1042,6 +1086,7 @@ impl Builder {
             from,
             to: offset,
             anomaly,
+            read: (from_key, from_time),
         });
     }
 

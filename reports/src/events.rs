@@ -8,7 +8,7 @@
 //! the datagrams it sent. Each event carries the state of the actors that
 //! changed with it, so a reader can replay states step by step.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 
 use models::check::CheckId;
 use models::history::{Law, LawFailure, Obs};
@@ -278,6 +278,11 @@ pub fn ms(us: u64) -> String {
 /// sent the message (its attempt count starts over in a new incarnation).
 pub const RESENT_AFTER_RESTART: &str = "after a restart";
 
+/// The end of an offset commit's detail when its offset was given to
+/// another record after the broker lost the one there: the commit may
+/// have been sent for the lost one.
+pub const REUSED: &str = ", an offset the broker reused";
+
 /// Every event of a recorded run, in order, with violating events marked.
 pub fn build(rec: &Recording) -> Vec<Event> {
     let mut b = Builder::new(rec);
@@ -341,6 +346,9 @@ struct Builder<'a> {
     /// (partition, offset) → the message appended there so far (in a run
     /// whose broker lost and reused offsets, the one there at the time).
     offsets: BTreeMap<(u32, u64), MsgKey>,
+    /// Offsets appended to a second time, after the broker lost the
+    /// record there in a crash.
+    reused: BTreeSet<(u32, u64)>,
     /// (when the broker came back, partition) → the records it came back
     /// without, as the ledger found them: (offset, message).
     lost: BTreeMap<(u64, u32), Vec<(u64, MsgKey)>>,
@@ -357,6 +365,7 @@ impl<'a> Builder<'a> {
             events: Vec::new(),
             by_trace: BTreeMap::new(),
             offsets: BTreeMap::new(),
+            reused: BTreeSet::new(),
             lost: lost_appends(rec),
             restarts: BTreeMap::new(),
             sent: BTreeMap::new(),
@@ -389,9 +398,7 @@ impl<'a> Builder<'a> {
                     partition,
                     offset,
                     ..
-                } => {
-                    self.offsets.insert((partition, offset), key);
-                }
+                } => self.appended(partition, offset, key),
                 _ => {}
             }
             self.observation(o, trigger);
@@ -516,6 +523,14 @@ impl<'a> Builder<'a> {
         self.push(e);
     }
 
+    /// `key` was appended at (partition, offset): the message there from
+    /// now on, and the offset noted as reused if another was there before.
+    fn appended(&mut self, partition: u32, offset: u64, key: MsgKey) {
+        if self.offsets.insert((partition, offset), key).is_some() {
+            self.reused.insert((partition, offset));
+        }
+    }
+
     /// The message a datagram or timer is about: its `key`, or the record
     /// at its `partition` and `offset`.
     fn key_of(&self, label: &str) -> Option<MsgKey> {
@@ -574,7 +589,11 @@ impl<'a> Builder<'a> {
             Obs::OffsetCommit { partition, offset } => (
                 Kind::OffsetCommit,
                 self.offsets.get(&(*partition, *offset)).copied(),
-                format!("partition {partition} offset {offset}"),
+                if self.reused.contains(&(*partition, *offset)) {
+                    format!("partition {partition} offset {offset}{REUSED}")
+                } else {
+                    format!("partition {partition} offset {offset}")
+                },
                 None,
             ),
             Obs::Compensate { key } => (

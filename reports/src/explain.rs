@@ -150,14 +150,10 @@ pub fn held(scenario: &Scenario, report: &RunReport) -> Vec<String> {
         .collect();
     if let Some((key, (_, actor, point))) = survived.first() {
         lines.push(format!(
-            "{} crashed while handling {} and each still took effect once, e.g. {} at \
-             {point} while handling {key}.",
-            if survived.len() == 1 {
-                "A handler"
-            } else {
-                "Handlers"
-            },
+            "{} handled by an actor that crashed took effect once{}, e.g. {key}: {} crashed \
+             at {point} while handling it.",
             counted(survived.len(), "message"),
+            if survived.len() == 1 { "" } else { " each" },
             report.names[actor.index()]
         ));
     }
@@ -209,21 +205,20 @@ fn recovery_died(ledger: &Ledger, is_recovery: impl Fn(ActorId) -> bool) -> Opti
         })
         .collect();
     let (key, m, point) = left.first()?;
+    let rows = match left.len() {
+        1 => format!(
+            "it was compensated all the same ({}× in all)",
+            m.compensations
+        ),
+        n => format!(
+            "each of the {n} rows it left this way was compensated all the same ({key}: {}×)",
+            m.compensations
+        ),
+    };
     Some(format!(
         "The recovery worker died before compensating {key}, a row it had found stuck \
-         ({point}); {} compensated all the same ({}× in all) and took effect once{}: a scan \
-         that dies halfway, then a whole one, leaves what one whole scan leaves.",
-        if left.len() == 1 {
-            "it was".to_string()
-        } else {
-            format!("each of the {} rows it left was", left.len())
-        },
-        m.compensations,
-        if left.len() == 1 {
-            String::new()
-        } else {
-            format!(" (e.g. {key})")
-        },
+         ({point}); {rows} and took effect once: a scan that dies halfway, then a whole one, \
+         leaves what one whole scan leaves."
     ))
 }
 
@@ -265,18 +260,18 @@ pub fn explain(scenario: &Scenario, rec: &Recording, events: &[Event]) -> Vec<Ex
     out
 }
 
-/// For an offset that named two messages (C5), the message other than
-/// the violation's subject: its story is part of the contradiction.
+/// For an offset that named two messages, the message other than the
+/// violation's subject, when its story is part of the contradiction: the
+/// other one of C5, and, for any check, a record read there that the
+/// broker then lost.
 fn other_at_offset(report: &RunReport, v: &Violation) -> Option<String> {
-    if v.check != CheckId::C5 {
-        return None;
-    }
-    let c = report
-        .ledger
-        .offset_conflicts
-        .iter()
-        .find(|c| Some(c.second) == v.subject)?;
-    Some(c.first.to_string())
+    let key = v.subject?;
+    let c = report.ledger.offset_conflicts.iter().find(|c| {
+        let lost_other = c.lost.is_some_and(|(lost, _)| lost != key);
+        (c.first == key || c.second == key) && (v.check == CheckId::C5 || lost_other)
+    })?;
+    let other = if c.first == key { c.second } else { c.first };
+    Some(other.to_string())
 }
 
 /// Explain violation `v`, whose story also follows `also` (the other
@@ -767,7 +762,10 @@ fn tell(e: &Event) -> Option<String> {
             "applied m                 effect #{}",
             e.effect.unwrap_or(0)
         ),
-        Kind::OffsetCommit => "stored the offset commit of m".into(),
+        Kind::OffsetCommit => match e.detail.strip_suffix(crate::events::REUSED) {
+            Some(at) => format!("stored an offset commit of {at}, m's offset now"),
+            None => "stored the offset commit of m".into(),
+        },
         Kind::Compensate => "returned m from processing to unprocessed".into(),
         Kind::TxnEnd => format!("{} (m's transaction)", e.detail),
         Kind::Expire => "EVICTED its dedup state (F-expire)".into(),

@@ -108,7 +108,14 @@ pub fn fault_parts(scenario: &Scenario) -> Vec<String> {
     let f = &scenario.spec().faults;
     let mut parts = vec![format!("until {}ms", thousands(f.until_ms))];
     for k in &f.crash {
-        let actor = k.actor.as_deref().unwrap_or("any actor");
+        // A knob that names no actor and no point reaches producers and
+        // consumers only.
+        let anyone = if k.at_point.is_some() {
+            "any actor"
+        } else {
+            "producers and consumers"
+        };
+        let actor = k.actor.as_deref().unwrap_or(anyone);
         let point = k.at_point.as_deref().unwrap_or("any point");
         parts.push(format!("crash {actor} {} at {point}", percent(k.ratio)));
     }
@@ -326,7 +333,9 @@ fn violations(out: &mut String, report: &RunReport) {
         if shown < SHOWN_PER_CHECK {
             shown += 1;
             let _ = writeln!(out, "{}", wrap(&format!("  {}", v.summary), "      "));
-            if v.subject.is_some_and(|k| told.contains(&k)) && !v.check.is_law() {
+            // An offset's story (C5) is not its message's.
+            let own_story = v.check.is_law() || v.check == CheckId::C5;
+            if v.subject.is_some_and(|k| told.contains(&k)) && !own_story {
                 let _ = writeln!(out, "    (what happened to it is told above)");
                 continue;
             }

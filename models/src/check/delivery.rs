@@ -45,7 +45,8 @@ pub fn no_duplicate_effect(input: &CheckInput<'_>) -> Status {
         .filter(|m| m.effect_count() > 0)
         .count();
     if dups.is_empty() {
-        Status::Held(format!("{applied} messages applied once each"))
+        let each = if applied == 1 { "" } else { "s" };
+        Status::Held(format!("{applied} message{each} applied once each"))
     } else {
         Status::Violated(crashes_first(dups))
     }
@@ -263,14 +264,54 @@ pub(super) fn violation(
     m: &MsgLedger,
     what: &str,
 ) -> Violation {
-    Violation {
+    let mut v = Violation {
         check,
         subject: Some(key),
         summary: format!("{key} {what}"),
         story: story(input, key, m),
         crash_point: m.crashes.first().map(|c| c.2),
         cause: cause(m),
+    };
+    if let Some(why) = committed_for_a_lost_record(input, key, m) {
+        v.story.retain(|l| !l.starts_with(COMMITTED_NEVER_RAN));
+        v.story.push(why);
+        v.story.push(
+            "hint: let consumers read only flushed records (leave `read_unflushed` out), or \
+             flush each append before its ack (`flush: OnAppend`)"
+                .into(),
+        );
+        v.cause = "a commit meant for a lost record at the same offset";
     }
+    v
+}
+
+/// The start of the generic reason for a committed message never applied.
+const COMMITTED_NEVER_RAN: &str = "why: its offset was committed but its effect never ran";
+
+/// Why a message never delivered had its offset committed: it took the
+/// offset of a record a consumer had read and the broker then lost, and
+/// that consumer's commit of the offset, sent for the lost record, marked
+/// it done.
+fn committed_for_a_lost_record(
+    input: &CheckInput<'_>,
+    key: MsgKey,
+    m: &MsgLedger,
+) -> Option<String> {
+    if !m.deliveries.is_empty() || m.offset_commits == 0 {
+        return None;
+    }
+    let c = input.ledger.offset_conflicts.iter().find(|c| {
+        c.lost.is_some_and(|(lost, _)| lost != key) && (c.first == key || c.second == key)
+    })?;
+    let (lost, came_back) = c.lost?;
+    Some(format!(
+        "why: it took offset {p}:{o} after the broker lost {lost}, which a consumer had read \
+         there (it came back without it at t={came_back}; consumers read the log in memory: \
+         `read_unflushed`); it was never delivered, so the commit of {p}:{o} that marked it \
+         done was sent for {lost}",
+        p = c.partition,
+        o = c.offset,
+    ))
 }
 
 /// The root cause of what happened to a message, in a few words; a crash

@@ -93,7 +93,7 @@ pub fn no_duplicate_append(input: &CheckInput<'_>) -> Status {
         .count();
     if dups.is_empty() {
         let each = if appended == 1 { "" } else { "s" };
-        Status::Held(format!("{appended} message{each} appended once each"))
+        Status::Held(format!("{appended} message{each} in the log, none twice"))
     } else {
         Status::Violated(dups)
     }
@@ -121,13 +121,13 @@ pub fn offset_uniqueness(input: &CheckInput<'_>) -> Status {
                 c.time
             ),
             story: c
-                .lost_at
-                .map(|at| reused_offset(input, c, at))
+                .lost
+                .map(|lost| reused_offset(input, c, lost))
                 .into_iter()
                 .flatten()
                 .collect(),
             crash_point: None,
-            cause: if c.lost_at.is_some() {
+            cause: if c.lost.is_some() {
                 "a read record lost in a broker crash, its offset reused"
             } else {
                 "two messages at one offset"
@@ -138,20 +138,24 @@ pub fn offset_uniqueness(input: &CheckInput<'_>) -> Status {
 }
 
 /// Why an offset a consumer read names another message now: the broker
-/// lost the record it read, and gave its offset to the next append; and
-/// the hint.
-fn reused_offset(input: &CheckInput<'_>, c: &OffsetConflict, lost_at: SimTime) -> [String; 2] {
+/// lost the record read there in a crash, and gave its offset to another;
+/// and the hint.
+fn reused_offset(
+    input: &CheckInput<'_>,
+    c: &OffsetConflict,
+    (lost, came_back): (MsgKey, SimTime),
+) -> [String; 2] {
+    let other = if lost == c.first { c.second } else { c.first };
     let why = format!(
-        "why: a consumer read {} at {}:{} before the broker flushed it (consumers read \
-         the log in memory: `read_unflushed`); the broker crashed and came back at t={lost_at} \
-         without it, and the offset went to the next append, {}, seen by {} at t={}: the \
-         offset a consumer read names two messages",
-        c.first,
-        c.partition,
-        c.offset,
-        c.second,
+        "why: a consumer read {lost} at {p}:{o} before the broker flushed it (consumers read \
+         the log in memory: `read_unflushed`); the broker crashed and came back at \
+         t={came_back} without it, and the offset went to {other}; {} saw {} there at t={}: \
+         the offset names two messages",
         input.name(c.actor),
+        c.second,
         c.time,
+        p = c.partition,
+        o = c.offset,
     );
     let hint = "hint: let consumers read only flushed records (leave `read_unflushed` out: \
                 Kafka's consumers read up to the high watermark, which waits for the \

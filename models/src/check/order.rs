@@ -171,14 +171,24 @@ pub fn consumer_monotonic(input: &CheckInput<'_>) -> Status {
             Violation {
                 check: CheckId::C12,
                 subject: None,
-                summary: format!(
-                    "{} went from {p}:{} {word} {p}:{} at t={} ({cause})",
-                    input.name(b.consumer),
-                    b.from,
-                    b.to,
-                    b.time,
-                    p = b.partition,
-                ),
+                summary: if b.from == b.to {
+                    format!(
+                        "{} read {p}:{} again at t={} ({cause})",
+                        input.name(b.consumer),
+                        b.from,
+                        b.time,
+                        p = b.partition,
+                    )
+                } else {
+                    format!(
+                        "{} went from {p}:{} {word} {p}:{} at t={} ({cause})",
+                        input.name(b.consumer),
+                        b.from,
+                        b.to,
+                        b.time,
+                        p = b.partition,
+                    )
+                },
                 story: log_shrank(input, b).into_iter().flatten().collect(),
                 crash_point: None,
                 cause,
@@ -195,13 +205,20 @@ fn log_shrank(input: &CheckInput<'_>, b: &PollBreak) -> Option<[String; 2]> {
     if b.anomaly != PollAnomaly::Nonmonotonic {
         return None;
     }
-    // The record at `b.from` is the one the consumer read last.
-    let (key, at) = input.ledger.messages.iter().find_map(|(key, m)| {
-        m.lost_appends
-            .iter()
-            .find(|(p, o, at)| (*p, *o) == (b.partition, b.from) && *at <= b.time)
-            .map(|l| (*key, l.2))
-    })?;
+    // The record the consumer read last, lost after that read and before
+    // the break.
+    let (key, read_at) = b.read;
+    let at = input
+        .ledger
+        .messages
+        .get(&key)?
+        .lost_appends
+        .iter()
+        .rev()
+        .find_map(|l| {
+            let when = (read_at..=b.time).contains(&l.2);
+            ((l.0, l.1) == (b.partition, b.from) && when).then_some(l.2)
+        })?;
     Some([
         format!(
             "why: {} had read up to {p}:{} ({key}) from the broker's log in memory \

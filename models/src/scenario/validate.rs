@@ -224,6 +224,17 @@ impl<'a> Validator<'a> {
         match &spec.recovery {
             Some(r) if spec.model.uses_recovery() => {
                 self.in_range("recovery.interval_ms", r.interval_ms, 1, 3_600_000);
+                if !r.enabled && !r.compensate.is_one_transaction() {
+                    self.report(
+                        "recovery.compensate",
+                        "scenario::no-effect",
+                        "`compensate` changes nothing when the recovery worker is off \
+                         (`enabled: false`)"
+                            .into(),
+                        "no worker to compensate",
+                        Some("leave `compensate` out, or `enabled` true".into()),
+                    );
+                }
             }
             Some(_) => {
                 let msg = format!(

@@ -285,3 +285,61 @@ fn an_offset_commit_of_a_lost_record_marks_nothing() {
         .count();
     assert!(reused > 0, "some runs reuse an offset a consumer read");
 }
+
+/// The story lines (why) of `check`'s violations at seed 0.
+fn whys(s: &Scenario, check: CheckId) -> Vec<String> {
+    run::run(s, 0, false)
+        .violations()
+        .filter(|(v, _)| v.check == check)
+        .flat_map(|(v, _)| v.story.iter().filter(|l| l.starts_with("why: ")).cloned())
+        .collect()
+}
+
+/// A commit sent for a record the broker lost marks the record that took
+/// its offset done: C1 says so, not "a crash between the two".
+#[test]
+fn a_message_marked_done_by_a_commit_for_a_lost_record_is_told_so() {
+    let s = parse(
+        "Scenario(name: \"stale-commit\", model: M2, workload: (messages: 3),
+            broker: (flush: Periodic(every_ms: 50), read_unflushed: true),
+            faults: (schedule: [
+                Crash(actor: \"broker\", at_point: \"after-ack-before-flush\", nth: 2),
+                Delay(link: \"consumer-1->broker\", nth: 2, delay_us: 100000),
+                Drop(link: \"broker->consumer-1\", nth: 3),
+            ]),
+            expect: Violates([C1, C5, C8, C14, C15]))",
+    );
+    let c1 = whys(&s, CheckId::C1);
+    assert_eq!(c1.len(), 1, "{c1:?}");
+    assert!(
+        c1[0].contains("the commit of 0:0 that marked it done was sent for p1#1"),
+        "{c1:?}"
+    );
+}
+
+/// Two broker crashes: each break of a consumer's order names the crash
+/// that lost the record it had read last.
+#[test]
+fn a_consumer_going_back_is_blamed_on_the_crash_after_its_read() {
+    let s = parse(
+        "Scenario(name: \"two-crashes\", model: M4,
+            workload: (messages: 2, interval_us: 30000),
+            network: (default: (ordering: Fifo)),
+            broker: (flush: Periodic(every_ms: 50), read_unflushed: true),
+            faults: (schedule: [
+                Crash(actor: \"broker\", at_point: \"after-ack-before-flush\", nth: 1),
+                Drop(link: \"broker->producer-1\", nth: 1),
+                Crash(actor: \"broker\", at_point: \"after-ack-before-flush\", nth: 2),
+            ]),
+            expect: Violates([C5, C12]))",
+    );
+    let c12 = whys(&s, CheckId::C12);
+    assert_eq!(c12.len(), 2, "{c12:?}");
+    assert!(c12[0].contains("came back at t=53.990ms"), "{c12:?}");
+    assert!(c12[1].contains("came back at t=106.711ms"), "{c12:?}");
+    let c5 = whys(&s, CheckId::C5);
+    assert!(
+        c5.iter().all(|w| w.contains("came back at t=106.711ms")),
+        "{c5:?}"
+    );
+}

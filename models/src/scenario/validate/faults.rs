@@ -76,7 +76,7 @@ impl Validator<'_> {
             );
         } else if actor.is_some_and(|a| actors.crash_points(a).is_empty()) {
             let name = &actors.names()[actor.unwrap_or_default()];
-            let msg = format!("`{name}` has no crash points in this model");
+            let msg = format!("`{name}` has no crash points in this scenario");
             let why = actor.and_then(|a| actors.why_no_crash_points(a));
             self.report(
                 &format!("{path}.actor"),
