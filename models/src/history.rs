@@ -973,8 +973,8 @@ impl Builder {
                 }
                 return;
             }
-            // A record lost in a crash, read late, against the one that
-            // took its offset.
+            // Another message holds the offset: a conflict, and when `key`
+            // is a record the broker lost here, read late, that is why.
             Some((first, _)) => (
                 first,
                 self.lost_at(key, partition, offset).map(|t| (key, t)),
