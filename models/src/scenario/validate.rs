@@ -521,9 +521,22 @@ impl<'a> Validator<'a> {
         if found.is_none() {
             let known = actors.names().join(", ");
             let msg = format!("unknown actor `{name}`; this scenario has {known}");
-            let help = nearest(name, actors.names().iter().map(String::as_str)).map(|n| {
-                let command = crate::vocab::command();
-                format!("did you mean `{n}`? (list actors: {command} check <file>)")
+            let absent = match name {
+                "recovery" => Some(
+                    "`recovery` is an actor only in models with a recovery worker (M0, step \
+                     programs with `recovery` steps), unless `recovery: (enabled: false)`",
+                ),
+                "database" => Some(
+                    "`database` is an actor only with `consumer: (database: Remote(timeout_ms: \
+                     …))`",
+                ),
+                _ => None,
+            };
+            let help = absent.map(String::from).or_else(|| {
+                nearest(name, actors.names().iter().map(String::as_str)).map(|n| {
+                    let command = crate::vocab::command();
+                    format!("did you mean `{n}`? (list actors: {command} check <file>)")
+                })
             });
             self.report(path, "scenario::unknown-actor", msg, "unknown actor", help);
         }
