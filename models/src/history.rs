@@ -222,6 +222,17 @@ pub enum Obs {
         /// The new holder's token.
         token: u64,
     },
+    /// The broker restarted with a record torn by a crash during a flush,
+    /// and no checksum to reject it: its bytes read as `key`, which no
+    /// producer sent.
+    TornRecord {
+        /// The partition.
+        partition: u32,
+        /// Its offset.
+        offset: u64,
+        /// What it reads as.
+        key: MsgKey,
+    },
 }
 
 /// Which law a probe checked.
@@ -568,6 +579,26 @@ pub struct Ledger {
     /// Partitions moved by rebalances (F-rebalance): (time, partition,
     /// from, to).
     pub rebalances: Vec<(SimTime, u32, ActorId, ActorId)>,
+    /// Records the broker came back with torn (no checksums): (when,
+    /// partition, offset, what it reads as, the message whose record it
+    /// was).
+    pub torn: Vec<TornRecord>,
+}
+
+/// A record torn by a crash during a flush, which a broker without
+/// checksums came back with.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct TornRecord {
+    /// When the broker came back with it.
+    pub time: SimTime,
+    /// The partition.
+    pub partition: u32,
+    /// Its offset.
+    pub offset: u64,
+    /// What its bytes read as: a message no producer sent.
+    pub reads_as: MsgKey,
+    /// The message whose record it was.
+    pub was: MsgKey,
 }
 
 /// A read of an output record of a transaction (M7).
@@ -936,6 +967,11 @@ impl Builder {
             Obs::LogRecovered { partition, records } => {
                 self.truncate(o.time, *partition, *records);
             }
+            Obs::TornRecord {
+                partition,
+                offset,
+                key,
+            } => self.torn(o.time, *partition, *offset, *key),
             // A new assignment: the partition's deliveries start afresh at
             // every consumer (C12 resets at a rebalance).
             Obs::Rebalance {
@@ -1056,6 +1092,30 @@ impl Builder {
         }
     }
 
+    /// The broker came back with the record at (partition, offset) torn:
+    /// it reads as `key`; the message appended there lost its append.
+    fn torn(&mut self, time: SimTime, partition: u32, offset: u64, key: MsgKey) {
+        let at = usize::try_from(offset).expect("offsets index an in-memory log");
+        let slot = cell(&mut self.offsets, partition as usize, at);
+        let Some((was, _)) = slot.replace((key, false)) else {
+            return;
+        };
+        if was == key {
+            return;
+        }
+        if let Some(m) = self.existing(was) {
+            m.appends.retain(|a| *a != (partition, offset));
+            m.lost_appends.push((partition, offset, time));
+        }
+        self.ledger.torn.push(TornRecord {
+            time,
+            partition,
+            offset,
+            reads_as: key,
+            was,
+        });
+    }
+
     /// A consumer was delivered `offset` of `partition`: compare with the
     /// offset it was delivered before in this session.
     fn polled(&mut self, o: &Observed<Obs>, partition: u32, offset: u64, key: MsgKey) {
@@ -1138,6 +1198,7 @@ pub fn subject(obs: &Obs) -> Option<MsgKey> {
         | Obs::TxnOutcome { key, .. }
         | Obs::SinkAborted { key, .. }
         | Obs::OutcomeUnknown { key }
+        | Obs::TornRecord { key, .. }
         | Obs::Crashed { key, .. } => Some(*key),
         Obs::Probe(r) => Some(r.key),
         Obs::GenerationFenced { key, .. } => *key,

@@ -83,6 +83,10 @@ pub enum Kind {
     /// A consumer's request to its remote database got no reply in time:
     /// its outcome is unknown, and the consumer sends it again.
     OutcomeUnknown,
+    /// The broker restarted with a record torn by a crash during a flush,
+    /// which no checksum rejected: its bytes read as a message no producer
+    /// sent.
+    Torn,
 }
 
 impl Kind {
@@ -117,6 +121,7 @@ impl Kind {
             Kind::Refused => "refused",
             Kind::LogLost => "log_lost",
             Kind::OutcomeUnknown => "outcome_unknown",
+            Kind::Torn => "torn",
         }
     }
 
@@ -325,8 +330,20 @@ fn clocks(events: &mut [Event], lanes: usize) {
 /// partition), in offset order, from the run's ledger.
 fn lost_appends(rec: &Recording) -> BTreeMap<(u64, u32), Vec<(u64, MsgKey)>> {
     let mut lost: BTreeMap<(u64, u32), Vec<(u64, MsgKey)>> = BTreeMap::new();
-    for (key, m) in &rec.report.ledger.messages {
-        for (partition, offset, time) in &m.lost_appends {
+    let ledger = &rec.report.ledger;
+    // A record torn, not lost: its own event says what it reads as.
+    let torn = |key: MsgKey, partition: u32, offset: u64, time: sim_core::SimTime| {
+        ledger
+            .torn
+            .iter()
+            .any(|t| (t.was, t.partition, t.offset, t.time) == (key, partition, offset, time))
+    };
+    for (key, m) in &ledger.messages {
+        for &(partition, offset, time) in &m.lost_appends {
+            if torn(*key, partition, offset, time) {
+                continue;
+            }
+            let (partition, offset, time) = (&partition, &offset, &time);
             lost.entry((time.0, *partition))
                 .or_default()
                 .push((*offset, *key));
@@ -402,6 +419,15 @@ impl<'a> Builder<'a> {
                 _ => {}
             }
             self.observation(o, trigger);
+            // The torn record holds the offset from now on.
+            if let Obs::TornRecord {
+                partition,
+                offset,
+                key,
+            } = o.obs
+            {
+                self.offsets.insert((partition, offset), key);
+            }
         }
         for e in rest {
             self.trace_event(e, crashed_on);
@@ -696,6 +722,24 @@ impl<'a> Builder<'a> {
                 Kind::OutcomeUnknown,
                 Some(*key),
                 "no reply from the database in time: applied or not, unknown".into(),
+                None,
+            ),
+            Obs::TornRecord {
+                partition,
+                offset,
+                key,
+            } => (
+                Kind::Torn,
+                Some(*key),
+                format!(
+                    "partition {partition} offset {offset}{}: torn by a crash during the \
+                     flush, and no checksum rejected it",
+                    self.offsets
+                        .get(&(*partition, *offset))
+                        .filter(|was| *was != key)
+                        .map(|was| format!(", where {was} was"))
+                        .unwrap_or_default()
+                ),
                 None,
             ),
             Obs::Crashed { .. }

@@ -266,6 +266,15 @@ pub fn explain(scenario: &Scenario, rec: &Recording, events: &[Event]) -> Vec<Ex
 /// broker then lost.
 fn other_at_offset(report: &RunReport, v: &Violation) -> Option<String> {
     let key = v.subject?;
+    // A torn record and the message whose record it was.
+    let torn = report.ledger.torn.iter().find_map(|t| {
+        (t.was == key)
+            .then_some(t.reads_as)
+            .or((t.reads_as == key).then_some(t.was))
+    });
+    if let Some(other) = torn {
+        return Some(other.to_string());
+    }
     let c = report.ledger.offset_conflicts.iter().find(|c| {
         let lost_other = c.lost.is_some_and(|(lost, _)| lost != key);
         (c.first == key || c.second == key) && (v.check == CheckId::C5 || lost_other)
@@ -370,6 +379,7 @@ fn unclaimed_fault(
             Kind::LogLost => {
                 return Some("a broker that acknowledged records before flushing them");
             }
+            Kind::Torn => return Some("a broker that recovers torn records without checksums"),
             Kind::Crash => (FaultClass::Crash, "a crash"),
             Kind::Lost => (FaultClass::Loss, "a lost datagram"),
             Kind::Dup => (FaultClass::Duplicate, "a duplicated datagram"),
@@ -482,7 +492,10 @@ fn chosen(
     let mut rests_on = premises(events, check, key);
     // The other message's life at the offset: appended, read, lost.
     rests_on.extend(events.iter().enumerate().filter_map(|(i, e)| {
-        let at_offset = matches!(e.kind, Kind::Append | Kind::Receive | Kind::LogLost);
+        let at_offset = matches!(
+            e.kind,
+            Kind::Append | Kind::Receive | Kind::LogLost | Kind::Torn
+        );
         (also.is_some() && e.msg.as_deref() == also && at_offset).then_some(i)
     }));
     let past = hb.ancestors(&rests_on);
@@ -784,6 +797,10 @@ fn tell(e: &Event) -> Option<String> {
         Kind::Restart => "restarted from durable state".into(),
         Kind::Refused => format!("REFUSED m: {}", e.detail),
         Kind::LogLost => format!("came back WITHOUT m, at {}", e.detail),
+        Kind::Torn => format!(
+            "came back with a TORN record at {}; it reads as m, which no producer sent",
+            e.detail
+        ),
         Kind::OutcomeUnknown => {
             "got no reply to m's database request in time: outcome UNKNOWN, sent it again".into()
         }

@@ -94,6 +94,10 @@ fn line(e: &Event) -> Option<String> {
             "Note over A{a}: LOST {}: never flushed",
             label(e.msg.as_deref().unwrap_or("?"))
         ),
+        Kind::Torn => format!(
+            "Note over A{a}: TORN record read as {}: no checksum",
+            label(e.msg.as_deref().unwrap_or("?"))
+        ),
         Kind::SinkAbort => format!(
             "Note over A{a}: the sink ABORTED the staged transaction of {}",
             label(e.msg.as_deref().unwrap_or("?"))

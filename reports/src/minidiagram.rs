@@ -101,6 +101,7 @@ fn row(e: &Event, lanes: &[usize], down: &BTreeSet<usize>) -> (String, String) {
         Kind::LawDiffers => ('≠', "law differs".to_string()),
         Kind::SinkAbort => ('✕', "sink ABORTED staged txn".to_string()),
         Kind::LogLost => ('✕', "LOST: never flushed".to_string()),
+        Kind::Torn => ('✕', "TORN: no checksum".to_string()),
         Kind::OutcomeUnknown => ('?', "outcome UNKNOWN: sent again".to_string()),
         Kind::DeliverToCrashed => ('✕', format!("{variant} to the crashed")),
         Kind::Deliver => ('▶', variant.to_string()),

@@ -57,20 +57,34 @@ pub fn no_phantom(input: &CheckInput<'_>) -> Status {
     if input.ledger.phantoms.is_empty() {
         return Status::Held("every effect belongs to a sent message".into());
     }
+    let mut told: Vec<MsgKey> = Vec::new();
     let violations = input
         .ledger
         .phantoms
         .iter()
-        .map(|(time, actor, key)| Violation {
-            check: CheckId::C6,
-            subject: Some(*key),
-            summary: format!(
-                "{key} seen at {} t={time} but never sent",
-                input.name(*actor)
-            ),
-            story: Vec::new(),
-            crash_point: None,
-            cause: "never sent",
+        // One violation per message no producer sent, at its first sighting.
+        .filter(|(_, _, key)| {
+            let first = !told.contains(key);
+            told.push(*key);
+            first
+        })
+        .map(|(time, actor, key)| {
+            let torn = input.ledger.torn.iter().find(|t| t.reads_as == *key);
+            Violation {
+                check: CheckId::C6,
+                subject: Some(*key),
+                summary: format!(
+                    "{key} seen at {} t={time} but never sent",
+                    input.name(*actor)
+                ),
+                story: torn.map(torn_record).into_iter().flatten().collect(),
+                crash_point: torn.map(|_| crate::roles::DURING_FLUSH),
+                cause: if torn.is_some() {
+                    "a torn record recovered without a checksum"
+                } else {
+                    "never sent"
+                },
+            }
         })
         .collect();
     Status::Violated(violations)
@@ -272,6 +286,17 @@ pub(super) fn violation(
         crash_point: m.crashes.first().map(|c| c.2),
         cause: cause(m),
     };
+    if let Some(t) = input.ledger.torn.iter().find(|t| t.was == key) {
+        v.story
+            .retain(|l| !l.starts_with(ACKED_NEVER_FLUSHED) && !l.starts_with("hint: "));
+        v.story.push(torn_record(t)[1].clone());
+        v.story.push(format!(
+            "why: the broker crashed while flushing it: its record at {}:{} was torn, and with \
+             no checksums (`checksums: false`) the broker came back at t={} with the torn bytes, \
+             which read as {}, in its place",
+            t.partition, t.offset, t.time, t.reads_as
+        ));
+    }
     if let Some(why) = committed_for_a_lost_record(input, key, m) {
         v.story.retain(|l| !l.starts_with(COMMITTED_NEVER_RAN));
         v.story.push(why);
@@ -283,6 +308,26 @@ pub(super) fn violation(
         v.cause = "a commit meant for a lost record at the same offset";
     }
     v
+}
+
+/// The start of the reason for an acked message the broker lost unflushed.
+const ACKED_NEVER_FLUSHED: &str = "why: the broker acknowledged it before writing it to disk";
+
+/// Why a message no producer sent was seen: the broker came back from a
+/// crash during a flush with a torn record, and no checksum rejected it;
+/// and the hint.
+fn torn_record(t: &crate::history::TornRecord) -> [String; 2] {
+    [
+        format!(
+            "why: no producer sent it: the broker crashed while flushing {} at {}:{}, tearing \
+             its record, and with no checksums (`checksums: false`) it came back at t={} with \
+             the torn bytes as a record, which read as {}",
+            t.was, t.partition, t.offset, t.time, t.reads_as
+        ),
+        "hint: checksum each record and drop, on recovery, the first that fails it and \
+         everything after (Kafka's CRC32C per batch): leave `checksums` out"
+            .to_string(),
+    ]
 }
 
 /// The start of the generic reason for a committed message never applied.
@@ -354,10 +399,22 @@ pub fn story(input: &CheckInput<'_>, key: MsgKey, m: &MsgLedger) -> Vec<String> 
         n => format!("appended {n}× at partition:offset {}", offsets.join(", ")),
     });
     for (p, o, t) in &m.lost_appends {
-        lines.push(format!(
-            "appended at {p}:{o} in the broker's memory, never flushed: the broker came back \
-             t={t} without it"
-        ));
+        let torn = input
+            .ledger
+            .torn
+            .iter()
+            .find(|r| (r.partition, r.offset, r.time) == (*p, *o, *t));
+        lines.push(match torn {
+            Some(r) => format!(
+                "appended at {p}:{o}, torn by a crash while the broker flushed it: the broker \
+                 came back t={t} with bytes that read as {} in its place",
+                r.reads_as
+            ),
+            None => format!(
+                "appended at {p}:{o} in the broker's memory, never flushed: the broker came \
+                 back t={t} without it"
+            ),
+        });
     }
     let effects: Vec<String> = m
         .effects

@@ -61,6 +61,12 @@ pub struct Broker {
     /// Consumers read the log in memory, flushed or not (a single-replica
     /// partition: its high watermark is its log end).
     pub read_unflushed: bool,
+    /// Whether records carry checksums; without, a record torn by a crash
+    /// during a flush comes back as what its bytes read as.
+    pub checksums: bool,
+    /// The producers: a record torn without a checksum reads as one of
+    /// producer index `producers`, which does not exist.
+    pub producers: u32,
     /// Its crash points ([`broker_crash_points`] of its model and flush).
     pub crash_points: &'static [&'static str],
 }
@@ -90,12 +96,18 @@ pub const AFTER_FLUSH_BEFORE_ACK: &str = "after-flush-before-ack";
 /// Crash point: the append is acknowledged, not yet on disk (a crash loses
 /// it).
 pub const AFTER_ACK_BEFORE_FLUSH: &str = "after-ack-before-flush";
+/// Crash point of a broker without checksums: the flush is writing its
+/// last record when the crash tears it.
+pub const DURING_FLUSH: &str = "during-flush";
 
 /// The broker's crash points: none for M7's coordinator and M12's storage;
-/// else the one its flush policy has.
-pub fn broker_crash_points(model: Model, flush: Flush) -> &'static [&'static str] {
+/// else the one its flush policy has, and, without checksums, the flush's
+/// torn write.
+pub fn broker_crash_points(model: Model, flush: Flush, checksums: bool) -> &'static [&'static str] {
     if model.txn_rules().is_some() || model.uses_lease() {
         &[]
+    } else if flush.defers() && !checksums {
+        &[AFTER_ACK_BEFORE_FLUSH, DURING_FLUSH]
     } else if flush.defers() {
         &[AFTER_ACK_BEFORE_FLUSH]
     } else {
@@ -332,6 +344,14 @@ impl Broker {
                     partition: to_u32(partition),
                     records: log.records.len() as u64,
                 });
+                let torn = log.records.iter().enumerate();
+                for (offset, rec) in torn.filter(|(_, r)| r.key.producer >= self.producers) {
+                    ctx.observe(Obs::TornRecord {
+                        partition: to_u32(partition),
+                        offset: offset as u64,
+                        key: rec.key,
+                    });
+                }
             }
         }
         self.lease_start(&mut v, ctx);
@@ -651,7 +671,7 @@ impl Broker {
         let written = *log != *disk.get();
         v.unflushed = Some(log);
         match self.flush {
-            Flush::AfterAck if written => self.flush(&mut disk, v, ctx),
+            Flush::AfterAck if written => self.flush(&mut disk, v, ctx)?,
             Flush::Periodic(every) if written && v.flush_timer.is_none() => {
                 v.flush_timer = Some(ctx.set_timer(every, Timer::Flush));
             }
@@ -667,10 +687,13 @@ impl Broker {
         disk: &mut Store<'_, BrokerDb>,
         v: &mut BrokerVol,
         ctx: &mut Ctx<'_, Node, C>,
-    ) {
+    ) -> Step {
         let Some(log) = v.unflushed.take() else {
-            return;
+            return Ok(());
         };
+        if !self.checksums {
+            self.torn_write(disk, v, ctx, &log)?;
+        }
         disk.transaction(|d| d.clone_from(&log));
         for (p, part) in log.partitions.iter().enumerate() {
             let from = std::mem::replace(&mut v.flushed[p], part.records.len());
@@ -684,6 +707,44 @@ impl Broker {
             }
         }
         v.unflushed = Some(log);
+        Ok(())
+    }
+
+    /// The crash point of a flush without checksums: when it fires, the
+    /// flush had written everything but its last record, which it tore: on
+    /// disk, that record's bytes read as a record of no producer.
+    fn torn_write<C: Choices>(
+        &self,
+        disk: &mut Store<'_, BrokerDb>,
+        v: &BrokerVol,
+        ctx: &mut Ctx<'_, Node, C>,
+        log: &BrokerDb,
+    ) -> Step {
+        // The last record written since the last flush.
+        let last = log
+            .partitions
+            .iter()
+            .enumerate()
+            .filter(|(p, part)| part.records.len() > v.flushed[*p])
+            .map(|(p, part)| (p, part.records.len() - 1))
+            .next_back();
+        let Some((p, o)) = last else {
+            return Ok(());
+        };
+        let rec = log.partitions[p].records[o];
+        let step = crash_point(ctx, rec.key, DURING_FLUSH);
+        if step.is_err() {
+            let mut torn = log.clone();
+            torn.partitions[p].records[o] = Record {
+                key: MsgKey {
+                    producer: self.producers,
+                    seq: rec.key.seq,
+                },
+                dedup_id: rec.dedup_id,
+            };
+            disk.transaction(|d| d.clone_from(&torn));
+        }
+        step
     }
 
     /// Records of partition `p` a consumer may read: those on disk, unless
@@ -713,8 +774,7 @@ impl Broker {
     ) -> Step {
         if timer == Timer::Flush {
             v.flush_timer = None;
-            self.flush(&mut disk, v, ctx);
-            return Ok(());
+            return self.flush(&mut disk, v, ctx);
         }
         self.handle(disk, v, ctx, |db, v, ctx| self.on_timer(db, v, ctx, timer))
     }

@@ -43,8 +43,8 @@ mod txn;
 use sim_core::{Actor, ActorId, Choices, Ctx, SignalKind, Step, Store};
 
 pub use broker::{
-    AFTER_ACK_BEFORE_FLUSH, AFTER_FLUSH_BEFORE_ACK, Broker, BrokerDb, BrokerVol, Flush,
-    PartitionLog, broker_crash_points,
+    AFTER_ACK_BEFORE_FLUSH, AFTER_FLUSH_BEFORE_ACK, Broker, BrokerDb, BrokerVol, DURING_FLUSH,
+    Flush, PartitionLog, broker_crash_points,
 };
 pub use consumer::{
     AFTER_REPLY_BEFORE_OFFSET_COMMIT, AFTER_REQUEST_BEFORE_REPLY, Consumer, ConsumerDb,

@@ -322,6 +322,21 @@ impl<'a> Validator<'a> {
     fn check_flush(&mut self, spec: &ScenarioSpec) {
         use super::spec::FlushSpec;
         if spec.broker.flush.is_on_append() {
+            if !spec.broker.checksums {
+                self.report(
+                    "broker.checksums",
+                    "scenario::no-effect",
+                    "`checksums: false` is modelled for a broker that flushes after the ack: \
+                     its torn writes happen during that flush"
+                        .into(),
+                    "no flush to tear",
+                    Some(
+                        "set `flush: AfterAck` or `flush: Periodic(every_ms: …)`, or leave \
+                         `checksums` out"
+                            .into(),
+                    ),
+                );
+            }
             if spec.broker.read_unflushed {
                 self.report(
                     "broker.read_unflushed",

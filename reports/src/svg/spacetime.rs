@@ -51,6 +51,7 @@ fn drawn(kind: Kind) -> bool {
             | Kind::SinkAbort
             | Kind::Refused
             | Kind::LogLost
+            | Kind::Torn
             | Kind::OutcomeUnknown
     )
 }
@@ -481,6 +482,14 @@ impl Drawing<'_> {
                     format!(
                         "✕ LOST {}: never flushed",
                         e.msg.as_deref().unwrap_or("records")
+                    ),
+                    red,
+                ),
+                Kind::Torn => (
+                    "torn",
+                    format!(
+                        "✕ TORN record, read as {}: no checksum",
+                        e.msg.as_deref().unwrap_or("?")
                     ),
                     red,
                 ),

@@ -333,10 +333,11 @@ impl Validator<'_> {
     }
 }
 
-/// The broker's two crash points belong to two flush policies: naming the
-/// one its policy does not have gets the knob that would give it.
+/// The broker's crash points belong to its flush policy (and, for the
+/// torn write, to a log without checksums): naming one its settings do not
+/// have gets the knob that would give it.
 fn flush_point_help(point: &str) -> Option<String> {
-    use crate::roles::{AFTER_ACK_BEFORE_FLUSH, AFTER_FLUSH_BEFORE_ACK};
+    use crate::roles::{AFTER_ACK_BEFORE_FLUSH, AFTER_FLUSH_BEFORE_ACK, DURING_FLUSH};
     if point == AFTER_ACK_BEFORE_FLUSH {
         Some(format!(
             "the broker passes `{point}` only when its flush follows the ack: set `broker: \
@@ -346,6 +347,11 @@ fn flush_point_help(point: &str) -> Option<String> {
         Some(format!(
             "the broker passes `{point}` only when it flushes before the ack (`flush: \
              OnAppend`, the default)"
+        ))
+    } else if point == DURING_FLUSH {
+        Some(format!(
+            "the broker passes `{point}` only without checksums, with a flush after the ack: \
+             set `broker: (flush: Periodic(every_ms: …), checksums: false)`"
         ))
     } else {
         None
