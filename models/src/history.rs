@@ -731,6 +731,7 @@ struct Builder {
 }
 
 /// Grow `table` so that `[i][j]` exists, and return that cell.
+#[inline(always)]
 fn cell<T>(table: &mut Vec<Vec<Option<T>>>, i: usize, j: usize) -> &mut Option<T> {
     if table.len() <= i {
         table.resize_with(i + 1, Vec::new);
@@ -971,7 +972,7 @@ impl Builder {
                 partition,
                 offset,
                 key,
-            } => self.torn(o.time, *partition, *offset, *key),
+            } => self.torn(o, *partition, *offset, *key),
             // A new assignment: the partition's deliveries start afresh at
             // every consumer (C12 resets at a rebalance).
             Obs::Rebalance {
@@ -1001,17 +1002,19 @@ impl Builder {
         read: bool,
     ) {
         let at = usize::try_from(offset).expect("offsets index an in-memory log");
-        let held = *cell(&mut self.offsets, partition as usize, at);
+        let slot = cell(&mut self.offsets, partition as usize, at);
+        // The common case: the message the offset holds, seen again.
+        if let Some((k, was_read)) = slot
+            && *k == key
+        {
+            *was_read |= read;
+            return;
+        }
+        let held = *slot;
         let (first, lost) = match held {
-            Some((k, _)) if k == key => {
-                if let Some(Some((_, was_read))) = self.offsets[partition as usize].get_mut(at) {
-                    *was_read |= read;
-                }
-                return;
-            }
             // Another message holds the offset: a conflict, and when `key`
             // is a record the broker lost here, read late, that is why.
-            Some((first, _)) => (
+            Some((first, _)) if first != key => (
                 first,
                 self.lost_at(key, partition, offset).map(|t| (key, t)),
             ),
@@ -1028,6 +1031,7 @@ impl Builder {
                     _ => return,
                 }
             }
+            Some(_) => return,
         };
         self.ledger.offset_conflicts.push(OffsetConflict {
             time: o.time,
@@ -1094,18 +1098,30 @@ impl Builder {
 
     /// The broker came back with the record at (partition, offset) torn:
     /// it reads as `key`; the message appended there lost its append.
-    fn torn(&mut self, time: SimTime, partition: u32, offset: u64, key: MsgKey) {
+    fn torn(&mut self, o: &Observed<Obs>, partition: u32, offset: u64, key: MsgKey) {
+        let time = o.time;
         let at = usize::try_from(offset).expect("offsets index an in-memory log");
         let slot = cell(&mut self.offsets, partition as usize, at);
-        let Some((was, _)) = slot.replace((key, false)) else {
+        // Seen at an earlier restart already.
+        let Some((was, read)) = slot.filter(|(was, _)| *was != key) else {
             return;
         };
-        if was == key {
-            return;
-        }
+        *slot = Some((key, false));
         if let Some(m) = self.existing(was) {
             m.appends.retain(|a| *a != (partition, offset));
             m.lost_appends.push((partition, offset, time));
+        }
+        // A consumer read the message there: the offset names two now.
+        if read {
+            self.ledger.offset_conflicts.push(OffsetConflict {
+                time,
+                actor: o.actor,
+                partition,
+                offset,
+                first: was,
+                second: key,
+                lost: Some((was, time)),
+            });
         }
         self.ledger.torn.push(TornRecord {
             time,

@@ -216,6 +216,17 @@ impl IdSet {
         new
     }
 
+    /// Take `id` out; returns whether it was a member.
+    pub fn remove(&mut self, id: u64) -> bool {
+        let (w, b) = split(id);
+        let Some(word) = self.words.get_mut(w) else {
+            return false;
+        };
+        let was = *word & (1 << b) != 0;
+        *word &= !(1 << b);
+        was
+    }
+
     /// Number of members.
     pub fn len(&self) -> usize {
         self.words.iter().map(|w| w.count_ones() as usize).sum()

@@ -724,6 +724,12 @@ impl<'a> Builder<'a> {
                 "no reply from the database in time: applied or not, unknown".into(),
                 None,
             ),
+            // Told at the restart that came back with it, not again.
+            Obs::TornRecord {
+                partition,
+                offset,
+                key,
+            } if self.offsets.get(&(*partition, *offset)) == Some(key) => return None,
             Obs::TornRecord {
                 partition,
                 offset,

@@ -286,14 +286,16 @@ pub(super) fn violation(
         crash_point: m.crashes.first().map(|c| c.2),
         cause: cause(m),
     };
-    if let Some(t) = input.ledger.torn.iter().find(|t| t.was == key) {
-        v.story
-            .retain(|l| !l.starts_with(ACKED_NEVER_FLUSHED) && !l.starts_with("hint: "));
-        v.story.push(torn_record(t)[1].clone());
+    if let Some(t) = input.ledger.torn.iter().find(|t| t.was == key)
+        && v.story.iter().any(|l| l.starts_with(ACKED_NEVER_FLUSHED))
+    {
+        // Lost because it was acked before its flush; torn on the way.
+        v.story.retain(|l| !l.starts_with(ACKED_NEVER_FLUSHED));
         v.story.push(format!(
-            "why: the broker crashed while flushing it: its record at {}:{} was torn, and with \
-             no checksums (`checksums: false`) the broker came back at t={} with the torn bytes, \
-             which read as {}, in its place",
+            "why: the broker acknowledged it before writing it to disk and crashed while \
+             flushing it: its record at {}:{} was torn, and with no checksums (`checksums: \
+             false`) the broker came back at t={} with the torn bytes, which read as {}, in its \
+             place",
             t.partition, t.offset, t.time, t.reads_as
         ));
     }

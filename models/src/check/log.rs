@@ -146,6 +146,21 @@ fn reused_offset(
     (lost, came_back): (MsgKey, SimTime),
 ) -> [String; 2] {
     let other = if lost == c.first { c.second } else { c.first };
+    if let Some(t) = input.ledger.torn.iter().find(|t| t.reads_as == other) {
+        let why = format!(
+            "why: a consumer read {lost} at {p}:{o} before the broker flushed it (consumers \
+             read the log in memory: `read_unflushed`); the broker crashed while flushing it \
+             and, with no checksums, came back at t={} with the torn bytes there, which read \
+             as {other}: the offset names two messages",
+            t.time,
+            p = c.partition,
+            o = c.offset,
+        );
+        let hint = "hint: checksum each record and drop, on recovery, the first that fails it \
+                    and everything after (leave `checksums` out), and let consumers read only \
+                    flushed records (leave `read_unflushed` out)";
+        return [why, hint.to_string()];
+    }
     let why = format!(
         "why: a consumer read {lost} at {p}:{o} before the broker flushed it (consumers read \
          the log in memory: `read_unflushed`); the broker crashed and came back at \

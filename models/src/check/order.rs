@@ -219,6 +219,30 @@ fn log_shrank(input: &CheckInput<'_>, b: &PollBreak) -> Option<[String; 2]> {
             let when = (read_at..=b.time).contains(&l.2);
             ((l.0, l.1) == (b.partition, b.from) && when).then_some(l.2)
         })?;
+    let torn = input
+        .ledger
+        .torn
+        .iter()
+        .find(|t| (t.was, t.partition, t.offset) == (key, b.partition, b.from))
+        .filter(|_| b.to == b.from);
+    if let Some(t) = torn {
+        return Some([
+            format!(
+                "why: {} had read {key} at {p}:{} from the broker's log in memory \
+                 (`read_unflushed`); the broker crashed while flushing it and, with no \
+                 checksums, came back at t={at} with the torn bytes there, which read as {}, \
+                 and delivered them at {p}:{}",
+                input.name(b.consumer),
+                b.from,
+                t.reads_as,
+                b.to,
+                p = b.partition,
+            ),
+            "hint: checksum each record and drop, on recovery, the first that fails it and \
+             everything after (leave `checksums` out)"
+                .to_string(),
+        ]);
+    }
     Some([
         format!(
             "why: {} had read up to {p}:{} ({key}) from the broker's log in memory \

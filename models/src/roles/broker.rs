@@ -64,9 +64,12 @@ pub struct Broker {
     /// Whether records carry checksums; without, a record torn by a crash
     /// during a flush comes back as what its bytes read as.
     pub checksums: bool,
-    /// The producers: a record torn without a checksum reads as one of
-    /// producer index `producers`, which does not exist.
+    /// The producers: a record torn without a checksum reads as a message
+    /// of a producer index from `producers` on, which does not exist.
     pub producers: u32,
+    /// Messages per producer (a torn record's id is its key's place in
+    /// the table of messages).
+    pub messages: u32,
     /// Its crash points ([`broker_crash_points`] of its model and flush).
     pub crash_points: &'static [&'static str],
 }
@@ -711,8 +714,11 @@ impl Broker {
     }
 
     /// The crash point of a flush without checksums: when it fires, the
-    /// flush had written everything but its last record, which it tore: on
-    /// disk, that record's bytes read as a record of no producer.
+    /// flush, which writes the partitions in order, had written everything
+    /// but the last record of the last partition with new records, which
+    /// it tore: on disk, that record's bytes read as a message of no
+    /// producer (producer index `producers` + its own, so that two torn
+    /// records read as two messages), with an id of its own.
     fn torn_write<C: Choices>(
         &self,
         disk: &mut Store<'_, BrokerDb>,
@@ -720,7 +726,7 @@ impl Broker {
         ctx: &mut Ctx<'_, Node, C>,
         log: &BrokerDb,
     ) -> Step {
-        // The last record written since the last flush.
+        // The last record the flush writes.
         let last = log
             .partitions
             .iter()
@@ -735,13 +741,16 @@ impl Broker {
         let step = crash_point(ctx, rec.key, DURING_FLUSH);
         if step.is_err() {
             let mut torn = log.clone();
-            torn.partitions[p].records[o] = Record {
-                key: MsgKey {
-                    producer: self.producers,
-                    seq: rec.key.seq,
-                },
-                dedup_id: rec.dedup_id,
+            let key = MsgKey {
+                producer: self.producers + rec.key.producer,
+                seq: rec.key.seq,
             };
+            let dedup_id = u64::try_from(key.index(self.messages)).expect("a table index");
+            torn.partitions[p].records[o] = Record { key, dedup_id };
+            // The record's id went to disk with it, torn too: a retry of
+            // the message is new to the broker that comes back.
+            torn.appended_ids.remove(rec.dedup_id);
+            torn.accepted_at.remove(&rec.dedup_id);
             disk.transaction(|d| d.clone_from(&torn));
         }
         step

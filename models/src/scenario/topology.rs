@@ -268,9 +268,14 @@ impl Actors {
             partition: 0,
             broker,
             messages: w.messages,
-            // Without checksums a torn record reads as a message of one
-            // producer more, which the tables must hold.
-            producers: w.producers + u32::from(!spec.broker.checksums),
+            // Without checksums a torn record reads as a message of a
+            // producer that does not exist, one per real one: the tables
+            // hold them.
+            producers: if spec.broker.checksums {
+                w.producers
+            } else {
+                2 * w.producers
+            },
             probe: spec.consumer.law_probe.then(|| retry_plan(spec, model)),
             dedup_window: model.dedup_window(spec.consumer.dedup_window_ms),
             processing: SimDuration::from_ms(spec.consumer.processing_ms),
@@ -319,6 +324,7 @@ impl Actors {
                     read_unflushed: spec.broker.read_unflushed,
                     checksums: spec.broker.checksums,
                     producers: w.producers,
+                    messages: w.messages,
                     crash_points: self.broker_points,
                     expected_records: (w.producers as usize * w.messages as usize)
                         .div_ceil(w.partitions.max(1) as usize),

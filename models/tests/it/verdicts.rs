@@ -343,3 +343,63 @@ fn a_consumer_going_back_is_blamed_on_the_crash_after_its_read() {
         "{c5:?}"
     );
 }
+
+/// Records torn by two crashes read as two messages nobody sent, each
+/// told by C6; a torn message's retry is new to the broker that comes
+/// back (its id was torn with it), even one that appends each id once.
+#[test]
+fn torn_records_are_distinct_phantoms_and_a_retry_is_appended_again() {
+    let two = parse(
+        "Scenario(name: \"two-torn\", model: M4,
+            workload: (producers: 2, messages: 3, interval_us: 0),
+            network: (default: (ordering: Fifo)),
+            broker: (flush: AfterAck, checksums: false),
+            faults: (schedule: [
+                Crash(actor: \"broker\", at_point: \"during-flush\", nth: 1),
+                Crash(actor: \"broker\", at_point: \"during-flush\", nth: 3),
+            ]),
+            expect: Pass)",
+    );
+    let c6 = whys(&two, CheckId::C6);
+    assert_eq!(c6.len(), 2, "{c6:?}");
+    assert!(
+        c6[0].contains("read as p3#1") && c6[1].contains("read as p4#1"),
+        "{c6:?}"
+    );
+    let retried = parse(
+        "Scenario(name: \"retried\", model: M4, workload: (messages: 3),
+            network: (default: (ordering: Fifo)),
+            producer: (retry_ms: 200),
+            broker: (flush: Periodic(every_ms: 50), checksums: false, dedup_appends: true),
+            faults: (schedule: [
+                Drop(link: \"broker->producer-1\", nth: 3),
+                Crash(actor: \"broker\", at_point: \"during-flush\", nth: 1),
+            ]),
+            expect: Pass)",
+    );
+    assert_eq!(violated(&retried, 0), [CheckId::C6]);
+}
+
+/// A record a consumer read and the broker then tore: the offset names
+/// two messages (C5), and the consumer's second read there is told as
+/// the torn record, not as an append (C12).
+#[test]
+fn a_torn_record_a_consumer_had_read_is_an_offset_conflict() {
+    let s = parse(
+        "Scenario(name: \"torn-read\", model: M4, workload: (messages: 3),
+            network: (default: (ordering: Fifo)),
+            broker: (flush: Periodic(every_ms: 50), read_unflushed: true, checksums: false,
+                redeliver_ms: 500),
+            faults: (schedule: [
+                Drop(link: \"consumer-1->broker\", nth: 3),
+                Crash(actor: \"broker\", at_point: \"during-flush\", nth: 1),
+            ]),
+            expect: Pass)",
+    );
+    let c5 = whys(&s, CheckId::C5);
+    assert_eq!(c5.len(), 1, "{c5:?}");
+    assert!(c5[0].contains("with the torn bytes there"), "{c5:?}");
+    let c12 = whys(&s, CheckId::C12);
+    assert!(c12.iter().all(|w| !w.contains("next append")), "{c12:?}");
+    assert!(c12[0].contains("torn bytes"), "{c12:?}");
+}
