@@ -1014,7 +1014,7 @@ impl Builder {
         let (first, lost) = match held {
             // Another message holds the offset: a conflict, and when `key`
             // is a record the broker lost here, read late, that is why.
-            Some((first, _)) if first != key => (
+            Some((first, _)) => (
                 first,
                 self.lost_at(key, partition, offset).map(|t| (key, t)),
             ),
@@ -1031,7 +1031,6 @@ impl Builder {
                     _ => return,
                 }
             }
-            Some(_) => return,
         };
         self.ledger.offset_conflicts.push(OffsetConflict {
             time: o.time,
