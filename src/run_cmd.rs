@@ -113,7 +113,7 @@ fn run_one(file: &str, options: &RunOptions, brief: bool) -> (u8, bool) {
     let told = recording
         .as_ref()
         .filter(|_| explained)
-        .map(|rec| reports::bundle::Rendered::new(&scenario, rec).explanations)
+        .map(|rec| told(&scenario, rec, format))
         .unwrap_or_default();
     match format {
         Format::Json => reports::jsonl::lines(&scenario, &report, file, folder.as_deref(), &told)
@@ -180,6 +180,22 @@ fn record_for_the_story(
         report.seed,
         0..0,
     ))
+}
+
+/// The explanations `format` shows: every one in JSON, the first alone on
+/// the terminal.
+fn told(
+    scenario: &Scenario,
+    rec: &models::record::Recording,
+    format: Format,
+) -> Vec<reports::explain::Explanation> {
+    let events = reports::events::build(rec);
+    match format {
+        Format::Json => reports::explain::explain(scenario, rec, &events),
+        Format::Human => reports::explain::explain_first(scenario, rec, &events)
+            .into_iter()
+            .collect(),
+    }
 }
 
 /// The causal story of the first violation, for the terminal.

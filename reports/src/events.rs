@@ -832,11 +832,14 @@ impl<'a> Builder<'a> {
 
 /// The text after `name: ` in a `Debug` label, up to the next `,`, ` ` or `}`.
 fn field<'l>(label: &'l str, name: &str) -> Option<&'l str> {
-    let pattern = format!("{name}: ");
-    let start =
-        label.match_indices(&pattern).map(|(i, _)| i).find(|i| {
-            *i == 0 || !label[..*i].ends_with(|c: char| c.is_alphanumeric() || c == '_')
-        })? + pattern.len();
+    let starts_a_name =
+        |i: usize| i == 0 || !label[..i].ends_with(|c: char| c.is_alphanumeric() || c == '_');
+    let start = label
+        .match_indices(name)
+        .map(|(i, _)| i)
+        .find(|&i| starts_a_name(i) && label[i + name.len()..].starts_with(": "))?
+        + name.len()
+        + 2;
     let rest = &label[start..];
     let end = rest.find([',', ' ', '}']).unwrap_or(rest.len());
     Some(&rest[..end])

@@ -245,9 +245,32 @@ fn counted(n: usize, what: &str) -> String {
 
 /// Explain every violation of a recorded run (the first few per check).
 pub fn explain(scenario: &Scenario, rec: &Recording, events: &[Event]) -> Vec<Explanation> {
+    explain_at_most(scenario, rec, events, usize::MAX)
+}
+
+/// The first violation's explanation alone, as [`explain`] would tell it
+/// first: what the terminal shows, without the cost of the others.
+pub fn explain_first(
+    scenario: &Scenario,
+    rec: &Recording,
+    events: &[Event],
+) -> Option<Explanation> {
+    explain_at_most(scenario, rec, events, 1).pop()
+}
+
+/// The first `limit` explanations of [`explain`].
+fn explain_at_most(
+    scenario: &Scenario,
+    rec: &Recording,
+    events: &[Event],
+    limit: usize,
+) -> Vec<Explanation> {
     let mut out: Vec<Explanation> = Vec::new();
     let hb = Causality::build(events);
     for (v, expected) in rec.report.violations() {
+        if out.len() == limit {
+            break;
+        }
         let told = out.iter().filter(|x| x.check == v.check).count();
         if told < TOLD_PER_CHECK {
             let also = other_at_offset(&rec.report, v);
