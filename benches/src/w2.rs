@@ -105,11 +105,26 @@ pub enum Timer {
 }
 
 /// The storage's state, all durable (empty for the other actors).
-#[derive(Clone, Debug, Default, PartialEq, Eq, Hash)]
+#[derive(Debug, Default, PartialEq, Eq, Hash)]
 pub struct Db {
     rows: Vec<Row>,
     /// How many times each message's effect was applied, saturating at 2.
     effects: Vec<u8>,
+}
+
+impl Clone for Db {
+    fn clone(&self) -> Self {
+        Db {
+            rows: self.rows.clone(),
+            effects: self.effects.clone(),
+        }
+    }
+
+    /// Reuses the buffers: the search copies a state once per successor.
+    fn clone_from(&mut self, source: &Self) {
+        self.rows.clone_from(&source.rows);
+        self.effects.clone_from(&source.effects);
+    }
 }
 
 /// What the consumer is working on.
@@ -124,7 +139,7 @@ pub enum Work {
 }
 
 /// Volatile state, lost on a crash.
-#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+#[derive(Debug, PartialEq, Eq, Hash)]
 pub enum Vol {
     /// The messages acked, and each one's retry timer.
     Producer(Vec<(bool, Option<TimerId>)>),
@@ -134,6 +149,26 @@ pub enum Vol {
     Consumer(Work),
     /// Nothing volatile.
     Recovery,
+}
+
+impl Clone for Vol {
+    fn clone(&self) -> Self {
+        match self {
+            Vol::Producer(acked) => Vol::Producer(acked.clone()),
+            Vol::Storage => Vol::Storage,
+            Vol::Consumer(work) => Vol::Consumer(*work),
+            Vol::Recovery => Vol::Recovery,
+        }
+    }
+
+    /// Reuses the producer's buffer: the search copies a state once per
+    /// successor.
+    fn clone_from(&mut self, source: &Self) {
+        match (self, source) {
+            (Vol::Producer(mine), Vol::Producer(theirs)) => mine.clone_from(theirs),
+            (mine, theirs) => *mine = theirs.clone(),
+        }
+    }
 }
 
 /// An effect was applied: the search judges the state after it.

@@ -652,7 +652,7 @@ impl<M: Model> Search<'_, M> {
             Err(_) => return self.run(tick),
         };
         let root = self.built.stack[0].1.clone();
-        let mut builts: Vec<Built<M>> = (0..threads).map(|_| Built::new(root.clone())).collect();
+        let mut builts: Vec<Built<M>> = (0..threads).map(|_| Built::new(root.unshared())).collect();
         let mut next_tick = TICK_STATES;
         'batches: loop {
             let take = self.frontier.len().min(BATCH);

@@ -66,12 +66,31 @@ impl FaultBudget {
 
 /// A choice source that plays a script for one step and notes what the
 /// step asked, so that a search can enumerate every script.
-#[derive(Clone, Debug)]
+#[derive(Debug)]
 pub struct Explorer {
     budget: FaultBudget,
     used: FaultsUsed,
     script: Vec<u32>,
     asked: Vec<u32>,
+}
+
+impl Clone for Explorer {
+    fn clone(&self) -> Self {
+        Explorer {
+            budget: self.budget,
+            used: self.used,
+            script: self.script.clone(),
+            asked: self.asked.clone(),
+        }
+    }
+
+    /// Reuses the buffers: a search copies a state once per successor.
+    fn clone_from(&mut self, source: &Self) {
+        self.budget = source.budget;
+        self.used = source.used;
+        self.script.clone_from(&source.script);
+        self.asked.clone_from(&source.asked);
+    }
 }
 
 impl Explorer {

@@ -54,14 +54,26 @@ impl Entry {
 /// Events scheduled with one delay, in order, each with its entry (whose
 /// slot is unused: the event is right there, read in order as the lane
 /// drains, rather than from a slot written long before).
-#[derive(Clone)]
 struct Lane<E> {
     delay: u64,
     events: VecDeque<(Entry, E)>,
 }
 
+impl<E: Clone> Clone for Lane<E> {
+    fn clone(&self) -> Self {
+        Lane {
+            delay: self.delay,
+            events: self.events.clone(),
+        }
+    }
+
+    fn clone_from(&mut self, source: &Self) {
+        self.delay = source.delay;
+        self.events.clone_from(&source.events);
+    }
+}
+
 /// Pending events, earliest first, ties in scheduling order.
-#[derive(Clone)]
 pub struct EventQueue<E> {
     lanes: Vec<Lane<E>>,
     /// The head of every non-empty lane, with its lane; reversed, so that
@@ -75,6 +87,33 @@ pub struct EventQueue<E> {
     /// The time of the last event popped: delays are counted from it.
     now: SimTime,
     len: usize,
+}
+
+impl<E: Clone> Clone for EventQueue<E> {
+    fn clone(&self) -> Self {
+        EventQueue {
+            lanes: self.lanes.clone(),
+            heads: self.heads.clone(),
+            others: self.others.clone(),
+            slab: self.slab.clone(),
+            free: self.free.clone(),
+            next_seq: self.next_seq,
+            now: self.now,
+            len: self.len,
+        }
+    }
+
+    /// Reuses the buffers: a search copies a state once per successor.
+    fn clone_from(&mut self, source: &Self) {
+        self.lanes.clone_from(&source.lanes);
+        self.heads.clone_from(&source.heads);
+        self.others.clone_from(&source.others);
+        self.slab.clone_from(&source.slab);
+        self.free.clone_from(&source.free);
+        self.next_seq = source.next_seq;
+        self.now = source.now;
+        self.len = source.len;
+    }
 }
 
 impl<E> Default for EventQueue<E> {

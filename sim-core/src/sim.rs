@@ -207,10 +207,25 @@ struct TimerSlot {
 
 /// Timers with lazy deletion: a cancelled timer stays in the queue but is
 /// skipped, without counting as an event, when it comes up.
-#[derive(Clone, Default)]
+#[derive(Default)]
 struct Timers {
     slots: Vec<TimerSlot>,
     free: Vec<u32>,
+}
+
+impl Clone for Timers {
+    fn clone(&self) -> Self {
+        Timers {
+            slots: self.slots.clone(),
+            free: self.free.clone(),
+        }
+    }
+
+    /// Reuses the buffers (an exploring search copies states in place).
+    fn clone_from(&mut self, source: &Self) {
+        self.slots.clone_from(&source.slots);
+        self.free.clone_from(&source.free);
+    }
 }
 
 impl Timers {

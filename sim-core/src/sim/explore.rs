@@ -8,6 +8,8 @@ use std::sync::Arc;
 use super::orders::{Orders, Timing, Waiting};
 use super::{Actor, Choices, EndReason, Event, Sim};
 use crate::actor::TimerNames;
+use crate::fault::FaultPlan;
+use crate::network::Topology;
 use crate::time::SimTime;
 use crate::trace::Fnv64;
 
@@ -269,6 +271,16 @@ fn finalize(mut x: u64) -> u64 {
     x ^ (x >> 31)
 }
 
+/// Point `mine` at `theirs`' value, touching neither count when it already
+/// does: an exploring search copies states into one another on several
+/// threads at once, and every count written is a cache line the other
+/// threads must fetch again, together with the value beside it.
+fn share<T: ?Sized>(mine: &mut Arc<T>, theirs: &Arc<T>) {
+    if !Arc::ptr_eq(mine, theirs) {
+        *mine = Arc::clone(theirs);
+    }
+}
+
 impl<A, C> Clone for Sim<A, C>
 where
     A: Actor + Clone,
@@ -300,8 +312,8 @@ where
     /// The copy made in place, reusing this run's buffers: an exploring
     /// search copies a state once per successor.
     fn clone_from(&mut self, source: &Self) {
-        self.names = Arc::clone(&source.names);
-        self.actors = Arc::clone(&source.actors);
+        share(&mut self.names, &source.names);
+        share(&mut self.actors, &source.actors);
         self.slots.truncate(source.slots.len());
         for (mine, theirs) in self.slots.iter_mut().zip(&source.slots) {
             mine.store = theirs.store;
@@ -317,6 +329,29 @@ where
         self.core.clone_from(&source.core);
         self.limits = source.limits;
         self.started = source.started;
+    }
+}
+
+impl<A, C> Sim<A, C>
+where
+    A: Actor + Clone,
+    A::Durable: Clone,
+    A::Volatile: Clone,
+    A::Obs: Clone,
+    C: Choices + Clone,
+{
+    /// A copy that shares nothing with this run: the actors, names,
+    /// topology and fault plan copied too. Each thread of a parallel
+    /// search starts from one, so that the copies it makes of its states
+    /// count references on its own cache lines only.
+    #[must_use]
+    pub fn unshared(&self) -> Self {
+        let mut copy = self.clone();
+        copy.names = Arc::from(self.names.to_vec());
+        copy.actors = Arc::from(self.actors.to_vec());
+        copy.core.topology = Arc::new(Topology::clone(&self.core.topology));
+        copy.core.faults = Arc::new(FaultPlan::clone(&self.core.faults));
+        copy
     }
 }
 
@@ -355,9 +390,9 @@ where
         self.now = source.now;
         self.choices.clone_from(&source.choices);
         self.queue.clone_from(&source.queue);
-        self.topology = Arc::clone(&source.topology);
+        share(&mut self.topology, &source.topology);
         self.links.clone_from(&source.links);
-        self.faults = Arc::clone(&source.faults);
+        share(&mut self.faults, &source.faults);
         self.orders.clone_from(&source.orders);
         self.passes.clone_from(&source.passes);
         self.timers.clone_from(&source.timers);

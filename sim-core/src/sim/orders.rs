@@ -81,7 +81,7 @@ pub(crate) struct Next {
 }
 
 /// The waiting events of an exploring run, in scheduling order.
-#[derive(Clone, Debug)]
+#[derive(Debug)]
 pub(crate) struct Orders<E> {
     pub(crate) timing: Timing,
     /// Whether the run's future depends on the time only through the
@@ -91,6 +91,27 @@ pub(crate) struct Orders<E> {
     /// The place of the last event that happened, once one has.
     last: Option<(SimTime, u64)>,
     pub(crate) waiting: Vec<Waiting<E>>,
+}
+
+impl<E: Clone> Clone for Orders<E> {
+    fn clone(&self) -> Self {
+        Orders {
+            timing: self.timing,
+            clock_free: self.clock_free,
+            next_seq: self.next_seq,
+            last: self.last,
+            waiting: self.waiting.clone(),
+        }
+    }
+
+    /// Reuses the buffer: a search copies a state once per successor.
+    fn clone_from(&mut self, source: &Self) {
+        self.timing = source.timing;
+        self.clock_free = source.clock_free;
+        self.next_seq = source.next_seq;
+        self.last = source.last;
+        self.waiting.clone_from(&source.waiting);
+    }
 }
 
 impl<E> Orders<E> {
