@@ -31,6 +31,7 @@ use std::collections::VecDeque;
 use std::hash::{BuildHasherDefault, Hash, Hasher};
 
 use sim_core::{EndReason, Explorer, FaultBudget, Realized, RunEnd, Sim, Timing};
+use smallvec::SmallVec;
 
 use crate::check::CheckId;
 use crate::roles::Node;
@@ -571,10 +572,14 @@ const TICK_STATES: u64 = 4_096;
 /// before their successors are merged, in order.
 const BATCH: usize = 2_048;
 
+/// Room for the successors of most states, so that their list is
+/// allocated once.
+const SUCCESSORS_USUAL: usize = 16;
+
 /// A successor of a state, as the thread that expanded it found it.
 struct Successor {
     /// The script of the step that made it.
-    taken: Vec<u32>,
+    taken: SmallVec<[u32; 4]>,
     /// Its fingerprint; `None` outside the copies bound.
     fingerprint: Option<u64>,
     /// How its run ended, if it did.
@@ -592,18 +597,18 @@ fn successors<M: Model>(
     seen: &Fingerprints,
     state: &State<M>,
 ) -> Vec<Successor> {
-    let mut out = Vec::new();
-    let mut script = Some(Vec::new());
+    let mut out = Vec::with_capacity(SUCCESSORS_USUAL);
+    let mut script = Vec::new();
     let mut next = state.clone();
     let mut first = true;
-    while let Some(s) = script {
+    loop {
         if !std::mem::take(&mut first) {
             next.clone_from(state);
         }
-        next.choices_mut().begin(&s);
+        next.choices_mut().begin(&script);
         let end = next.advance();
-        let taken = next.choices().taken();
-        script = next.choices().next_script();
+        let taken = next.choices().taken_iter().collect();
+        let more = next.choices().next_script_into(&mut script);
         let outside = bounds
             .copies
             .is_some_and(|most| next.most_copies_waiting() > most as usize);
@@ -617,8 +622,10 @@ fn successors<M: Model>(
             end,
             judged,
         });
+        if !more {
+            return out;
+        }
     }
-    out
 }
 
 impl<M: Model> Search<'_, M> {

@@ -125,24 +125,35 @@ impl Explorer {
     /// The choices the last step took, one per branching decision, with
     /// the defaults beyond the script filled in.
     pub fn taken(&self) -> Vec<u32> {
-        (0..self.asked.len())
-            .map(|i| self.script.get(i).copied().unwrap_or(0))
-            .collect()
+        self.taken_iter().collect()
+    }
+
+    /// [`Explorer::taken`], without collecting it.
+    pub fn taken_iter(&self) -> impl Iterator<Item = u32> + '_ {
+        (0..self.asked.len()).map(|i| self.script.get(i).copied().unwrap_or(0))
     }
 
     /// The script after the one the last step played, or `None` when the
     /// step's every combination of choices was tried: the odometer over the
     /// arities it asked for, least significant last.
     pub fn next_script(&self) -> Option<Vec<u32>> {
-        let mut script = self.taken();
+        let mut script = Vec::new();
+        self.next_script_into(&mut script).then_some(script)
+    }
+
+    /// [`Explorer::next_script`] written into `script` (its buffer reused);
+    /// false, with `script` empty, when there is none.
+    pub fn next_script_into(&self, script: &mut Vec<u32>) -> bool {
+        script.clear();
+        script.extend(self.taken_iter());
         while let Some(last) = script.pop() {
             let arity = self.asked[script.len()];
             if last + 1 < arity {
                 script.push(last + 1);
-                return Some(script);
+                return true;
             }
         }
-        None
+        false
     }
 
     /// The next decision with `arity` options: scripted, or the default.
