@@ -50,7 +50,7 @@ fn groups<'a>(input: &'a CheckInput<'_>) -> BTreeMap<(u32, u32), Vec<Placed<'a>>
         }
     }
     for g in groups.values_mut() {
-        g.sort_by_key(|p| (p.sent, p.key));
+        g.sort_unstable_by_key(|p| (p.sent, p.key));
     }
     groups
 }
@@ -85,7 +85,7 @@ fn check_group(input: &CheckInput<'_>, group: &[Placed<'_>], out: &mut Vec<Viola
         .iter()
         .filter_map(|p| p.m.acked_at.map(|t| (p, t)))
         .collect();
-    by_ack.sort_by_key(|(p, t)| (*t, p.key));
+    by_ack.sort_unstable_by_key(|(p, t)| (*t, p.key));
     let (mut admitted, mut pairs) = (0, 0);
     let mut highest: Option<&Placed<'_>> = None;
     let mut latest: Option<(SimTime, &Placed<'_>)> = None;
