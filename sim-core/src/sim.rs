@@ -372,13 +372,17 @@ impl<A: Actor, C: Choices> Core<A, C> {
     #[inline(never)]
     fn choose_next(&mut self) -> Option<(SimTime, Event<A>)> {
         let orders = self.orders.as_mut().expect("an exploring run");
-        let enabled = orders.enabled();
+        let mut enabled = std::mem::take(&mut orders.scratch);
+        orders.enabled_into(&mut enabled);
         if enabled.is_empty() {
+            orders.scratch = enabled;
             return None;
         }
         let n = enabled.len() as u64;
         let chosen = self.choices.pick(Stream::Faults, Site::Order, n);
-        let (time, waiting) = orders.take(enabled[usize::try_from(chosen).expect("a small index")]);
+        let next = enabled[usize::try_from(chosen).expect("a small index")];
+        orders.scratch = enabled;
+        let (time, waiting) = orders.take(next);
         if let Some(window) = waiting.window {
             self.realize_delay(window, time);
         }

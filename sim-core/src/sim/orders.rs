@@ -91,6 +91,9 @@ pub(crate) struct Orders<E> {
     /// The place of the last event that happened, once one has.
     last: Option<(SimTime, u64)>,
     pub(crate) waiting: Vec<Waiting<E>>,
+    /// A buffer for [`Orders::enabled_into`], not part of the state: a
+    /// copy starts without it and keeps its own.
+    pub(crate) scratch: Vec<Next>,
 }
 
 impl<E: Clone> Clone for Orders<E> {
@@ -101,6 +104,7 @@ impl<E: Clone> Clone for Orders<E> {
             next_seq: self.next_seq,
             last: self.last,
             waiting: self.waiting.clone(),
+            scratch: Vec::new(),
         }
     }
 
@@ -122,6 +126,7 @@ impl<E> Orders<E> {
             next_seq: 0,
             last: None,
             waiting: Vec::new(),
+            scratch: Vec::new(),
         }
     }
 
@@ -173,9 +178,18 @@ impl<E> Orders<E> {
     /// the least delays takes). A datagram that may also come later than
     /// its earliest place is listed twice: at its earliest place and at its
     /// latest (see the module's docs).
+    #[cfg(test)]
     pub(crate) fn enabled(&self) -> Vec<Next> {
-        let (first, second) = self.two_latest();
         let mut enabled = Vec::new();
+        self.enabled_into(&mut enabled);
+        enabled
+    }
+
+    /// [`Orders::enabled`], written into `enabled` (its buffer reused: a
+    /// search asks once per step of every successor).
+    pub(crate) fn enabled_into(&self, enabled: &mut Vec<Next>) {
+        let (first, second) = self.two_latest();
+        enabled.clear();
         for i in 0..self.waiting.len() {
             if self.behind_on_its_link(i) {
                 continue;
@@ -203,7 +217,6 @@ impl<E> Orders<E> {
             }
         }
         enabled.sort_by_key(|n| n.place);
-        enabled
     }
 
     /// The latest place datagram `i` may take, when it is later than its
