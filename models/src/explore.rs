@@ -416,19 +416,28 @@ impl Tree {
 /// paths, so consecutive ones share most of their ancestors and each
 /// ancestor is replayed about once per level; depth-first, the parent is
 /// on top.
+///
+/// States leaving the stack are kept as spares and copied into in place,
+/// and so is the buffer successors are made in: a state grows its buffers
+/// once, not once per copy.
 struct Built<M: Model> {
     stack: Vec<(u32, State<M>)>,
+    spares: Vec<State<M>>,
+    next: Option<State<M>>,
 }
 
 impl<M: Model> Built<M> {
     fn new(root: State<M>) -> Built<M> {
         Built {
             stack: vec![(ROOT, root)],
+            spares: Vec::new(),
+            next: None,
         }
     }
 
-    /// State `id`, built from the tree.
-    fn get(&mut self, tree: &Tree, id: u32) -> &State<M> {
+    /// State `id`, built from the tree, and the buffer to make its
+    /// successors in.
+    fn get(&mut self, tree: &Tree, id: u32) -> (&State<M>, &mut Option<State<M>>) {
         let ids = tree.ancestry(id);
         // stack[k] holds ids[k - 1]; keep the common part.
         let common = self.stack[1..]
@@ -436,14 +445,27 @@ impl<M: Model> Built<M> {
             .zip(&ids)
             .take_while(|((built, _), want)| built == *want)
             .count();
-        self.stack.truncate(common + 1);
+        let gone = self.stack.drain(common + 1..).map(|(_, state)| state);
+        self.spares.extend(gone);
         for &step in &ids[common..] {
-            let mut next = self.stack[self.stack.len() - 1].1.clone();
+            let parent = &self.stack[self.stack.len() - 1].1;
+            let mut next = copy_into::<M>(self.spares.pop(), parent);
             next.choices_mut().begin(&tree.script(step));
             next.advance();
             self.stack.push((step, next));
         }
-        &self.stack[self.stack.len() - 1].1
+        (&self.stack[self.stack.len() - 1].1, &mut self.next)
+    }
+}
+
+/// `state` copied into `spare`'s buffers, if there is a spare.
+fn copy_into<M: Model>(spare: Option<State<M>>, state: &State<M>) -> State<M> {
+    match spare {
+        Some(mut spare) => {
+            spare.clone_from(state);
+            spare
+        }
+        None => state.clone(),
     }
 }
 
@@ -590,16 +612,18 @@ struct Successor {
 }
 
 /// Every successor of `state`, in the order of the choice source's
-/// scripts. `seen` is only read: a successor already in it is not judged.
+/// scripts, each made in `buffer`. `seen` is only read: a successor
+/// already in it is not judged.
 fn successors<M: Model>(
     model: &M,
     bounds: &Bounds,
     seen: &Fingerprints,
-    state: &State<M>,
+    (state, buffer): (&State<M>, &mut Option<State<M>>),
 ) -> Vec<Successor> {
     let mut out = Vec::with_capacity(SUCCESSORS_USUAL);
     let mut script = Vec::new();
-    let mut next = state.clone();
+    let spare = buffer.take();
+    let next = buffer.insert(copy_into::<M>(spare, state));
     let mut first = true;
     loop {
         if !std::mem::take(&mut first) {
@@ -615,7 +639,7 @@ fn successors<M: Model>(
         let fingerprint = (!outside).then(|| next.fingerprint());
         let fresh = fingerprint.is_some_and(|f| !seen.contains(&f));
         let observed = next.history().len() > state.history().len();
-        let judged = (fresh && (observed || end.is_some())).then(|| model.judge(&next, end));
+        let judged = (fresh && (observed || end.is_some())).then(|| model.judge(next, end));
         out.push(Successor {
             taken,
             fingerprint,
