@@ -366,6 +366,14 @@ impl Tree {
     }
 
     fn script(&self, id: u32) -> Vec<u32> {
+        let mut out = Vec::new();
+        self.script_into(id, &mut out);
+        out
+    }
+
+    /// [`Tree::script`] written into `out` (its buffer reused).
+    fn script_into(&self, id: u32, out: &mut Vec<u32>) {
+        out.clear();
         let i = id as usize;
         let start = if i == 0 {
             0
@@ -373,7 +381,6 @@ impl Tree {
             self.script_end[i - 1] as usize
         };
         let bytes = &self.scripts[start..self.script_end[i] as usize];
-        let mut out = Vec::new();
         let mut k = 0;
         while k < bytes.len() {
             if bytes[k] == u8::MAX {
@@ -385,7 +392,6 @@ impl Tree {
                 k += 1;
             }
         }
-        out
     }
 
     /// The scripts from the start to `id`.
@@ -399,13 +405,19 @@ impl Tree {
     /// The states from the first step's to `id`.
     fn ancestry(&self, id: u32) -> Vec<u32> {
         let mut ids = Vec::new();
+        self.ancestry_into(id, &mut ids);
+        ids
+    }
+
+    /// [`Tree::ancestry`] written into `ids` (its buffer reused).
+    fn ancestry_into(&self, id: u32, ids: &mut Vec<u32>) {
+        ids.clear();
         let mut at = id;
         while at != ROOT {
             ids.push(at);
             at = self.parent[at as usize];
         }
         ids.reverse();
-        ids
     }
 }
 
@@ -424,6 +436,9 @@ struct Built<M: Model> {
     stack: Vec<(u32, State<M>)>,
     spares: Vec<State<M>>,
     next: Option<State<M>>,
+    /// Buffers for a state's ancestry and a step's script.
+    ids: Vec<u32>,
+    script: Vec<u32>,
 }
 
 impl<M: Model> Built<M> {
@@ -432,25 +447,28 @@ impl<M: Model> Built<M> {
             stack: vec![(ROOT, root)],
             spares: Vec::new(),
             next: None,
+            ids: Vec::new(),
+            script: Vec::new(),
         }
     }
 
     /// State `id`, built from the tree, and the buffer to make its
     /// successors in.
     fn get(&mut self, tree: &Tree, id: u32) -> (&State<M>, &mut Option<State<M>>) {
-        let ids = tree.ancestry(id);
+        tree.ancestry_into(id, &mut self.ids);
         // stack[k] holds ids[k - 1]; keep the common part.
         let common = self.stack[1..]
             .iter()
-            .zip(&ids)
+            .zip(&self.ids)
             .take_while(|((built, _), want)| built == *want)
             .count();
         let gone = self.stack.drain(common + 1..).map(|(_, state)| state);
         self.spares.extend(gone);
-        for &step in &ids[common..] {
+        for &step in &self.ids[common..] {
             let parent = &self.stack[self.stack.len() - 1].1;
             let mut next = copy_into::<M>(self.spares.pop(), parent);
-            next.choices_mut().begin(&tree.script(step));
+            tree.script_into(step, &mut self.script);
+            next.choices_mut().begin(&self.script);
             next.advance();
             self.stack.push((step, next));
         }
