@@ -188,7 +188,12 @@ impl<E> Orders<E> {
     /// [`Orders::enabled`], written into `enabled` (its buffer reused: a
     /// search asks once per step of every successor).
     pub(crate) fn enabled_into(&self, enabled: &mut Vec<Next>) {
-        let (first, second) = self.two_latest();
+        // Untimed, every waiting event may come next: no latest place
+        // bounds another.
+        let (first, second) = match self.timing {
+            Timing::Untimed => (None, None),
+            Timing::Timed => self.two_latest(),
+        };
         enabled.clear();
         for i in 0..self.waiting.len() {
             if self.behind_on_its_link(i) {
