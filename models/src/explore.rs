@@ -29,6 +29,7 @@
 use std::collections::HashSet;
 use std::collections::VecDeque;
 use std::hash::{BuildHasherDefault, Hash, Hasher};
+use std::sync::Mutex;
 
 use sim_core::{EndReason, Explorer, FaultBudget, Realized, RunEnd, Sim, Timing};
 use smallvec::SmallVec;
@@ -365,6 +366,21 @@ impl Tree {
         id
     }
 
+    /// How many states it holds.
+    fn len(&self) -> u32 {
+        u32::try_from(self.parent.len()).expect("fewer than 2^32 states")
+    }
+
+    /// Move every state of `tail` (ids from 0, parents as in this tree) to
+    /// the end of this tree, in order.
+    fn append(&mut self, tail: &mut Tree) {
+        let offset = u32::try_from(self.scripts.len()).expect("scripts under 4 GiB");
+        self.parent.append(&mut tail.parent);
+        self.script_end
+            .extend(tail.script_end.drain(..).map(|end| offset + end));
+        self.scripts.append(&mut tail.scripts);
+    }
+
     fn script(&self, id: u32) -> Vec<u32> {
         let mut out = Vec::new();
         self.script_into(id, &mut out);
@@ -567,26 +583,21 @@ pub fn explore<M: Model>(
         seen: Fingerprints::default(),
         tree: Tree::default(),
         built: Built::new(root(model, &bounds)),
-        frontier: VecDeque::new(),
-        progress: Progress::default(),
-        found: Vec::new(),
-        cut: None,
-        ends: Ends::default(),
-        checks: Vec::new(),
+        out: Outcome::default(),
     };
-    search.frontier.push_back((ROOT, 0));
+    search.out.frontier.push_back((ROOT, 0));
     match (bounds.threads, bounds.order) {
         (0 | 1, _) | (_, Order::DepthFirst) => search.run(tick),
         (threads, Order::BreadthFirst) => search.run_parallel(threads, tick),
     }
-    let checks = std::mem::take(&mut search.checks);
+    let out = search.out;
     Explored {
         bounds,
-        progress: search.progress,
-        found: search.found,
-        cut: search.cut,
-        ends: search.ends,
-        checks,
+        progress: out.progress,
+        found: out.found,
+        cut: out.cut,
+        ends: out.ends,
+        checks: out.checks,
     }
 }
 
@@ -596,6 +607,12 @@ struct Search<'a, M: Model> {
     seen: Fingerprints,
     tree: Tree,
     built: Built<M>,
+    out: Outcome,
+}
+
+/// What a search has found so far, and what waits.
+#[derive(Default)]
+struct Outcome {
     /// The states waiting to be expanded, with their depths.
     frontier: VecDeque<(u32, u32)>,
     progress: Progress,
@@ -609,12 +626,117 @@ struct Search<'a, M: Model> {
 const TICK_STATES: u64 = 4_096;
 
 /// States expanded together by the threads of a breadth-first search
-/// before their successors are merged, in order.
+/// while the successors of the batch before are merged, in order.
 const BATCH: usize = 2_048;
+
+/// About how many runs of consecutive states each thread of a parallel
+/// search is given per batch: more runs balance the threads better, and
+/// each run rebuilds its first state from further up the tree.
+const RUNS_PER_THREAD: usize = 8;
 
 /// Room for the successors of most states, so that their list is
 /// allocated once.
 const SUCCESSORS_USUAL: usize = 16;
+
+/// A batch of states (ids, depths), and the successors of those within
+/// the depth bound, in order.
+type Expanded = (Vec<(u32, u32)>, Vec<Vec<Successor>>);
+
+/// What a search tells of its progress, and that may cut it.
+type Tick<'t> = dyn FnMut(&Progress) -> Option<Cut> + 't;
+
+/// Where a merge puts the states it adds.
+trait Store {
+    /// Whether `fingerprint` was not seen; it is seen from now on.
+    fn note_new(&mut self, fingerprint: u64) -> bool;
+    /// Add the state `script` makes from `parent`; its id.
+    fn add(&mut self, parent: u32, script: &[u32]) -> u32;
+    /// The scripts from the start to state `id`.
+    fn path(&self, id: u32) -> Vec<Vec<u32>>;
+}
+
+/// The tree and the fingerprints themselves (one thread).
+struct InPlace<'s> {
+    tree: &'s mut Tree,
+    seen: &'s mut Fingerprints,
+}
+
+impl Store for InPlace<'_> {
+    fn note_new(&mut self, fingerprint: u64) -> bool {
+        self.seen.insert(fingerprint)
+    }
+
+    fn add(&mut self, parent: u32, script: &[u32]) -> u32 {
+        self.tree.add(parent, script)
+    }
+
+    fn path(&self, id: u32) -> Vec<Vec<u32>> {
+        self.tree.path(id)
+    }
+}
+
+/// The states and fingerprints a merge adds while other threads read the
+/// tree and the fingerprints as they were: kept beside them, and folded in
+/// once the threads are done.
+#[derive(Default)]
+struct Fresh {
+    tree: Tree,
+    seen: Fingerprints,
+}
+
+impl Fresh {
+    fn fold_into(&mut self, tree: &mut Tree, seen: &mut Fingerprints) {
+        tree.append(&mut self.tree);
+        seen.extend(self.seen.drain());
+    }
+}
+
+/// The tree and fingerprints as they were, read, and what was added since.
+struct Beside<'s> {
+    tree: &'s Tree,
+    seen: &'s Fingerprints,
+    fresh: &'s mut Fresh,
+}
+
+impl Beside<'_> {
+    fn base(&self) -> u32 {
+        self.tree.len()
+    }
+
+    fn parent(&self, id: u32) -> u32 {
+        match id.checked_sub(self.base()) {
+            Some(i) => self.fresh.tree.parent[i as usize],
+            None => self.tree.parent[id as usize],
+        }
+    }
+
+    fn script(&self, id: u32) -> Vec<u32> {
+        match id.checked_sub(self.base()) {
+            Some(i) => self.fresh.tree.script(i),
+            None => self.tree.script(id),
+        }
+    }
+}
+
+impl Store for Beside<'_> {
+    fn note_new(&mut self, fingerprint: u64) -> bool {
+        !self.seen.contains(&fingerprint) && self.fresh.seen.insert(fingerprint)
+    }
+
+    fn add(&mut self, parent: u32, script: &[u32]) -> u32 {
+        self.base() + self.fresh.tree.add(parent, script)
+    }
+
+    fn path(&self, id: u32) -> Vec<Vec<u32>> {
+        let mut ids = Vec::new();
+        let mut at = id;
+        while at != ROOT {
+            ids.push(at);
+            at = self.parent(at);
+        }
+        ids.iter().rev().map(|&a| self.script(a)).collect()
+    }
+}
 
 /// A successor of a state, as the thread that expanded it found it.
 struct Successor {
@@ -673,24 +795,34 @@ fn successors<M: Model>(
 impl<M: Model> Search<'_, M> {
     fn run(&mut self, tick: &mut dyn FnMut(&Progress) -> Option<Cut>) {
         let mut next_tick = TICK_STATES;
-        while let Some((id, depth)) = self.next() {
-            if self.cut_by_depth(depth) {
+        while let Some((id, depth)) = self.out.next(self.bounds.order) {
+            if self.out.cut_by_depth(&self.bounds, depth) {
                 continue;
             }
             let state = self.built.get(&self.tree, id);
             let found = successors(self.model, &self.bounds, &self.seen, state);
-            if self.merge(id, depth, found) || self.ticked(&mut next_tick, tick) {
+            let store = &mut InPlace {
+                tree: &mut self.tree,
+                seen: &mut self.seen,
+            };
+            if self.out.merge(&self.bounds, store, (id, depth), found)
+                || self.out.ticked(&mut next_tick, tick)
+            {
                 break;
             }
         }
-        self.measure();
+        self.out.measure();
     }
 
     /// Breadth-first with `threads`: the frontier's states are expanded a
     /// batch at a time, each thread taking a run of consecutive states
-    /// (which share most of their ancestors) with its own [`Built`] stack;
-    /// their successors are then merged in frontier order, so that the
-    /// search finds, stores and reports exactly what one thread would.
+    /// (which share most of their ancestors) with its own [`Built`] stack,
+    /// while this thread merges the successors of the batch before, in
+    /// frontier order, so that the search finds, stores and reports exactly
+    /// what one thread would. The expanding threads read the tree and the
+    /// fingerprints as they were when the batch began (a state the merge
+    /// adds meanwhile is only judged once more than needed); the merge
+    /// keeps what it adds beside them until the batch is done.
     fn run_parallel(&mut self, threads: usize, tick: &mut dyn FnMut(&Progress) -> Option<Cut>)
     where
         M: Sync,
@@ -701,74 +833,130 @@ impl<M: Model> Search<'_, M> {
             Err(_) => return self.run(tick),
         };
         let root = self.built.stack[0].1.clone();
-        let mut builts: Vec<Built<M>> = (0..threads).map(|_| Built::new(root.unshared())).collect();
+        let builts: Vec<Mutex<Built<M>>> = (0..threads)
+            .map(|_| Mutex::new(Built::new(root.unshared())))
+            .collect();
+        let mut fresh = Fresh::default();
         let mut next_tick = TICK_STATES;
-        'batches: loop {
-            let take = self.frontier.len().min(BATCH);
-            if take == 0 {
+        let mut merging: Option<Expanded> = None;
+        loop {
+            let take = self.out.frontier.len().min(BATCH);
+            let batch: Vec<(u32, u32)> = self.out.frontier.drain(..take).collect();
+            if batch.is_empty() && merging.is_none() {
                 break;
             }
-            let batch: Vec<(u32, u32)> = self.frontier.drain(..take).collect();
             let within = |depth: u32| self.bounds.depth.is_none_or(|d| depth < d);
             let expandable: Vec<(u32, u32)> =
                 batch.iter().copied().filter(|&(_, d)| within(d)).collect();
-            let mut expanded = self
-                .expand_batch(&pool, &mut builts, &expandable)
-                .into_iter();
-            for (done, &(id, depth)) in batch.iter().enumerate() {
-                // A state past the depth bound is noted where one thread
-                // would note it.
-                if self.cut_by_depth(depth) {
-                    continue;
+            let Search {
+                model,
+                bounds,
+                seen,
+                tree,
+                out,
+                ..
+            } = self;
+            let reading = (*model, &*bounds, &*seen, &*tree);
+            let (builts, pool, expandable) = (&builts, &pool, &expandable);
+            let (expanded, stopped) = std::thread::scope(|scope| {
+                let expanding =
+                    scope.spawn(move || expand_batch(pool, builts, reading, expandable));
+                let stopped = merging.take().and_then(|(merged, expansions)| {
+                    let store = &mut Beside {
+                        tree,
+                        seen,
+                        fresh: &mut fresh,
+                    };
+                    out.merge_batch(bounds, store, (&merged, expansions), (&mut next_tick, tick))
+                        .map(|rest| merged[rest..].to_vec())
+                });
+                let expanded = expanding
+                    .join()
+                    .unwrap_or_else(|e| std::panic::resume_unwind(e));
+                (expanded, stopped)
+            });
+            fresh.fold_into(&mut self.tree, &mut self.seen);
+            if let Some(waiting) = stopped {
+                // The states not merged still wait, as with one thread.
+                for &state in waiting.iter().chain(&batch).rev() {
+                    self.out.frontier.push_front(state);
                 }
-                let found = expanded
-                    .next()
-                    .expect("one expansion per state within the depth");
-                if self.merge(id, depth, found) || self.ticked(&mut next_tick, tick) {
-                    // The states not merged still wait, as with one thread.
-                    for &waiting in batch[done + 1..].iter().rev() {
-                        self.frontier.push_front(waiting);
-                    }
-                    break 'batches;
-                }
+                break;
+            }
+            merging = (!batch.is_empty()).then_some((batch, expanded));
+        }
+        self.out.measure();
+    }
+}
+
+/// The successors of each state of `batch` within the depth bound, in
+/// order, expanded by the pool's threads from `tree` (`seen` is only
+/// read), a run of consecutive states at a time: several runs per thread,
+/// so that a thread that finishes early, or was not scheduled for a while,
+/// is made up for by another. Each thread rebuilds states on its own
+/// [`Built`] stack.
+fn expand_batch<M: Model>(
+    pool: &rayon::ThreadPool,
+    builts: &[Mutex<Built<M>>],
+    (model, bounds, seen, tree): (&M, &Bounds, &Fingerprints, &Tree),
+    batch: &[(u32, u32)],
+) -> Vec<Vec<Successor>>
+where
+    State<M>: Send,
+{
+    use rayon::prelude::*;
+    let run = batch.len().div_ceil(builts.len() * RUNS_PER_THREAD).max(1);
+    let runs: Vec<Vec<Vec<Successor>>> = pool.install(|| {
+        batch
+            .par_chunks(run)
+            .map(|states| {
+                let thread = rayon::current_thread_index().unwrap_or(0);
+                // Each thread takes only its own stack: never contended.
+                let mut built = builts[thread]
+                    .lock()
+                    .unwrap_or_else(std::sync::PoisonError::into_inner);
+                states
+                    .iter()
+                    .map(|&(id, _)| successors(model, bounds, seen, built.get(tree, id)))
+                    .collect()
+            })
+            .collect()
+    });
+    runs.into_iter().flatten().collect()
+}
+
+impl Outcome {
+    /// Merge the expansions of `batch`'s states (those within the depth
+    /// bound, in order), telling the caller of the progress; where the
+    /// search stopped, if it did: the position in `batch` of the first
+    /// state not merged.
+    fn merge_batch(
+        &mut self,
+        bounds: &Bounds,
+        store: &mut impl Store,
+        (batch, expansions): (&[(u32, u32)], Vec<Vec<Successor>>),
+        (next_tick, tick): (&mut u64, &mut Tick<'_>),
+    ) -> Option<usize> {
+        let mut expansions = expansions.into_iter();
+        for (done, &(id, depth)) in batch.iter().enumerate() {
+            // A state past the depth bound is noted where one thread
+            // would note it.
+            if self.cut_by_depth(bounds, depth) {
+                continue;
+            }
+            let found = expansions
+                .next()
+                .expect("one expansion per state within the depth");
+            if self.merge(bounds, store, (id, depth), found) || self.ticked(next_tick, tick) {
+                return Some(done + 1);
             }
         }
-        self.measure();
-    }
-
-    /// The successors of each state of `batch`, in order, expanded by the
-    /// pool's threads.
-    fn expand_batch(
-        &self,
-        pool: &rayon::ThreadPool,
-        builts: &mut [Built<M>],
-        batch: &[(u32, u32)],
-    ) -> Vec<Vec<Successor>>
-    where
-        M: Sync,
-        State<M>: Send,
-    {
-        use rayon::prelude::*;
-        let run = batch.len().div_ceil(builts.len()).max(1);
-        let (model, bounds, seen, tree) = (self.model, &self.bounds, &self.seen, &self.tree);
-        let runs: Vec<Vec<Vec<Successor>>> = pool.install(|| {
-            builts
-                .par_iter_mut()
-                .zip(batch.par_chunks(run))
-                .map(|(built, states)| {
-                    states
-                        .iter()
-                        .map(|&(id, _)| successors(model, bounds, seen, built.get(tree, id)))
-                        .collect()
-                })
-                .collect()
-        });
-        runs.into_iter().flatten().collect()
+        None
     }
 
     /// Whether a state at `depth` is past the depth bound (then noted).
-    fn cut_by_depth(&mut self, depth: u32) -> bool {
-        let past = self.bounds.depth.is_some_and(|d| depth >= d);
+    fn cut_by_depth(&mut self, bounds: &Bounds, depth: u32) -> bool {
+        let past = bounds.depth.is_some_and(|d| depth >= d);
         if past {
             self.cut.get_or_insert(Cut::Depth);
         }
@@ -792,8 +980,8 @@ impl<M: Model> Search<'_, M> {
         cut.is_some()
     }
 
-    fn next(&mut self) -> Option<(u32, u32)> {
-        match self.bounds.order {
+    fn next(&mut self, order: Order) -> Option<(u32, u32)> {
+        match order {
             Order::BreadthFirst => self.frontier.pop_front(),
             Order::DepthFirst => self.frontier.pop_back(),
         }
@@ -803,28 +991,34 @@ impl<M: Model> Search<'_, M> {
         self.progress.frontier = self.frontier.len() as u64;
     }
 
-    /// Add the successors of state `id` that were not seen, judged, to the
-    /// tree and the frontier, in order; true when the search must stop
+    /// Add the successors of state `id` that were not seen, judged, to
+    /// `store` and the frontier, in order; true when the search must stop
     /// (an unexpected violation, or the state bound).
-    fn merge(&mut self, id: u32, depth: u32, successors: Vec<Successor>) -> bool {
+    fn merge(
+        &mut self,
+        bounds: &Bounds,
+        store: &mut impl Store,
+        (id, depth): (u32, u32),
+        successors: Vec<Successor>,
+    ) -> bool {
         for next in successors {
             self.progress.transitions += 1;
             let Some(fingerprint) = next.fingerprint else {
                 self.progress.outside += 1;
                 continue;
             };
-            if !self.seen.insert(fingerprint) {
+            if !store.note_new(fingerprint) {
                 continue;
             }
-            if self.progress.states >= self.bounds.states {
+            if self.progress.states >= bounds.states {
                 self.cut = Some(Cut::States);
                 return true;
             }
-            let child = self.tree.add(id, &next.taken);
+            let child = store.add(id, &next.taken);
             self.progress.states += 1;
             self.progress.depth = self.progress.depth.max(depth + 1);
             if let Some(judged) = &next.judged
-                && self.record(child, judged, next.end)
+                && self.record(store, child, (judged, next.end))
             {
                 return true;
             }
@@ -851,7 +1045,12 @@ impl<M: Model> Search<'_, M> {
     /// goes on (only when its last step observed something: such a check
     /// breaks only on what was observed, and stays broken). True when a
     /// check broke that the scenario does not expect.
-    fn record(&mut self, id: u32, judged: &[run::Judged], end: Option<EndReason>) -> bool {
+    fn record(
+        &mut self,
+        store: &impl Store,
+        id: u32,
+        (judged, end): (&[run::Judged], Option<EndReason>),
+    ) -> bool {
         let mut unexpected = false;
         for j in judged {
             let judged = end.is_some() || j.check.judged_on_prefixes();
@@ -872,7 +1071,7 @@ impl<M: Model> Search<'_, M> {
                 check: j.check,
                 expected,
                 summary: v.summary.clone(),
-                path: self.tree.path(id),
+                path: store.path(id),
             });
         }
         unexpected

@@ -125,15 +125,29 @@ fn the_same_search_twice_is_the_same() {
 
 #[test]
 fn two_threads_find_store_and_report_what_one_does() {
-    for (text, depth) in [(NAIVE, None), (ATOMIC, None), (ATOMIC, Some(8))] {
+    // The state bound stops the search while the threads expand the batch
+    // after the one being merged: the states waiting are the same.
+    let cases = [
+        (NAIVE, None, None),
+        (ATOMIC, None, None),
+        (ATOMIC, Some(8), None),
+        (ATOMIC, None, Some(20_000)),
+    ];
+    for (text, depth, states) in cases {
         let s = scenario(text);
+        let one_thread = bounds(1, Order::BreadthFirst);
         let b = Bounds {
             depth,
-            ..bounds(1, Order::BreadthFirst)
+            states: states.unwrap_or(one_thread.states),
+            ..one_thread
         };
         let one = explored(&s, b);
         let two = explored(&s, Bounds { threads: 2, ..b });
         assert!(one.progress.states > 100, "{:?}", one.progress);
+        if states.is_some() {
+            assert_eq!(one.cut, Some(Cut::States), "the bound is reached");
+            assert!(one.progress.frontier > 2 * 2_048, "{:?}", one.progress);
+        }
         assert_eq!(one.progress, two.progress);
         assert_eq!(one.found, two.found);
         assert_eq!(one.ends, two.ends);
