@@ -290,14 +290,19 @@ pub fn probe(
         });
     }
 
-    let moments = if first.read_clock {
-        plan.moments(true_now, &model.unit().horizons(s))
+    // A handler that reads no clock is retried at once only (no list to
+    // allocate for every record).
+    let at_once = [RetryAt::default()];
+    let planned;
+    let moments: &[RetryAt] = if first.read_clock {
+        planned = plan.moments(true_now, &model.unit().horizons(s));
+        &planned
     } else {
-        vec![RetryAt::default()]
+        &at_once
     };
     let mut retry_probes = 0;
     for (k, point) in first.passed.as_slice().iter().enumerate() {
-        for retry in &moments {
+        for retry in moments {
             retry_probes += 1;
             if let Some(failure) = retry_differs(model, reached, rec, scratch, (k, point), *retry) {
                 failures.push(failure);
