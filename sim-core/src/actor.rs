@@ -73,17 +73,31 @@ impl Debug for TimerId {
 /// [`Sim::fingerprint`](crate::Sim::fingerprint)).
 pub(crate) struct TimerNames;
 
+/// The names in force, if any, and their buffer (kept between uses: a
+/// search fingerprints every successor).
+#[derive(Default)]
+struct InForce {
+    active: bool,
+    names: Vec<(TimerId, u64)>,
+}
+
 thread_local! {
-    static TIMER_NAMES: std::cell::RefCell<Option<Vec<(TimerId, u64)>>> =
-        const { std::cell::RefCell::new(None) };
+    static TIMER_NAMES: std::cell::RefCell<InForce> =
+        std::cell::RefCell::new(InForce::default());
 }
 
 impl TimerNames {
-    /// Run `f` with `names` in force on this thread.
-    pub(crate) fn with<T>(names: Vec<(TimerId, u64)>, f: impl FnOnce() -> T) -> T {
-        TIMER_NAMES.with(|n| *n.borrow_mut() = Some(names));
+    /// Run `f` with the names `name` writes into its (emptied) buffer in
+    /// force on this thread.
+    pub(crate) fn with<T>(name: impl FnOnce(&mut Vec<(TimerId, u64)>), f: impl FnOnce() -> T) -> T {
+        TIMER_NAMES.with(|n| {
+            let mut n = n.borrow_mut();
+            n.names.clear();
+            name(&mut n.names);
+            n.active = true;
+        });
         let out = f();
-        TIMER_NAMES.with(|n| *n.borrow_mut() = None);
+        TIMER_NAMES.with(|n| n.borrow_mut().active = false);
         out
     }
 
@@ -91,9 +105,9 @@ impl TimerNames {
     /// timer still waits.
     fn place_of(id: TimerId) -> Option<Option<u64>> {
         TIMER_NAMES.with(|n| {
-            n.borrow()
-                .as_ref()
-                .map(|names| names.iter().find(|(t, _)| *t == id).map(|(_, p)| *p))
+            let n = n.borrow();
+            n.active
+                .then(|| n.names.iter().find(|(t, _)| *t == id).map(|(_, p)| *p))
         })
     }
 }

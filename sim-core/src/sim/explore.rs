@@ -125,14 +125,14 @@ impl<A: Actor, C: Choices> Sim<A, C> {
     {
         let orders = self.core.orders.as_ref().expect("an exploring run");
         let unordered = Self::order_is_moot(orders);
-        let names = self.timer_names(orders, unordered);
         let mut h = Fnv64::default();
         if !orders.clock_free {
             self.core.now.hash(&mut h);
         }
         self.core.choices.hash(&mut h);
         self.core.lives.hash(&mut h);
-        TimerNames::with(names, || {
+        let name = |names: &mut Vec<_>| Self::timer_names(orders, unordered, names);
+        TimerNames::with(name, || {
             for slot in &self.slots {
                 slot.store.hash(&mut h);
                 slot.volatile.hash(&mut h);
@@ -200,34 +200,31 @@ impl<A: Actor, C: Choices> Sim<A, C> {
     /// path that set it: its place among the waiting timers, or, when their
     /// order is moot, its actor and tag (and its place among the timers
     /// with both the same).
+    /// Written into `names`, which is empty.
     fn timer_names(
-        &self,
         orders: &Orders<Event<A>>,
         unordered: bool,
-    ) -> Vec<(crate::TimerId, u64)> {
-        let timers: Vec<_> = orders
-            .waiting
-            .iter()
-            .filter_map(|w| match &w.event {
-                Event::Timer { actor, id, timer } => {
-                    let mut content = Fnv64::default();
-                    (actor, timer).hash(&mut content);
-                    Some((*id, content.finish()))
-                }
-                _ => None,
-            })
-            .collect();
-        timers
-            .iter()
-            .enumerate()
-            .map(|(place, &(id, content))| {
-                if !unordered {
-                    return (id, place as u64);
-                }
-                let twins = timers[..place].iter().filter(|t| t.1 == content).count();
-                (id, finalize(content ^ twins as u64))
-            })
-            .collect()
+        names: &mut Vec<(crate::TimerId, u64)>,
+    ) {
+        names.extend(orders.waiting.iter().filter_map(|w| match &w.event {
+            Event::Timer { actor, id, timer } => {
+                let mut content = Fnv64::default();
+                (actor, timer).hash(&mut content);
+                Some((*id, content.finish()))
+            }
+            _ => None,
+        }));
+        // Last first: a timer's twins are counted among the timers before
+        // it, still named by their content.
+        for place in (0..names.len()).rev() {
+            let content = names[place].1;
+            names[place].1 = if unordered {
+                let twins = names[..place].iter().filter(|t| t.1 == content).count();
+                finalize(content ^ twins as u64)
+            } else {
+                place as u64
+            };
+        }
     }
 
     fn hash_event(&self, event: &Event<A>, h: &mut Fnv64) {
