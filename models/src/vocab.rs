@@ -95,11 +95,16 @@ impl<T: Copy + Default + Eq> Clone for CowTable<T> {
 impl<T: Copy + Default + Eq> CowTable<T> {
     /// `len` default entries.
     pub fn new(len: usize) -> CowTable<T> {
-        let chunk = Arc::new([T::default(); CHUNK]);
-        CowTable {
-            chunks: vec![chunk; len.div_ceil(CHUNK)],
-            len,
-        }
+        let chunks = match len.div_ceil(CHUNK) {
+            // No chunk to share: none allocated (a copy starts empty).
+            0 => Vec::new(),
+            n => {
+                // Every chunk shares one of defaults until written.
+                let defaults = Arc::new([T::default(); CHUNK]);
+                vec![defaults; n]
+            }
+        };
+        CowTable { chunks, len }
     }
 
     /// The number of entries.

@@ -336,7 +336,7 @@ pub enum Node {
 }
 
 /// Durable state of a [`Node`].
-#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+#[derive(Debug, PartialEq, Eq, Hash)]
 pub enum NodeDb {
     /// The recovery worker keeps nothing durable.
     None,
@@ -349,7 +349,7 @@ pub enum NodeDb {
 }
 
 /// Volatile state of a [`Node`].
-#[derive(Clone, Debug, Hash)]
+#[derive(Debug, Hash)]
 pub enum NodeVol {
     /// Producer.
     Producer(ProducerVol),
@@ -359,6 +359,49 @@ pub enum NodeVol {
     Consumer(ConsumerVol),
     /// Recovery worker.
     Recovery,
+}
+
+impl Clone for NodeDb {
+    fn clone(&self) -> Self {
+        match self {
+            NodeDb::None => NodeDb::None,
+            NodeDb::Producer(db) => NodeDb::Producer(db.clone()),
+            NodeDb::Broker(db) => NodeDb::Broker(db.clone()),
+            NodeDb::Consumer(db) => NodeDb::Consumer(db.clone()),
+        }
+    }
+
+    /// The role's own `clone_from`, reusing its buffers: an exploring
+    /// search copies every state once per successor.
+    fn clone_from(&mut self, source: &Self) {
+        match (self, source) {
+            (NodeDb::Producer(mine), NodeDb::Producer(theirs)) => mine.clone_from(theirs),
+            (NodeDb::Broker(mine), NodeDb::Broker(theirs)) => mine.clone_from(theirs),
+            (NodeDb::Consumer(mine), NodeDb::Consumer(theirs)) => mine.clone_from(theirs),
+            (mine, theirs) => *mine = theirs.clone(),
+        }
+    }
+}
+
+impl Clone for NodeVol {
+    fn clone(&self) -> Self {
+        match self {
+            NodeVol::Producer(v) => NodeVol::Producer(v.clone()),
+            NodeVol::Broker(v) => NodeVol::Broker(v.clone()),
+            NodeVol::Consumer(v) => NodeVol::Consumer(v.clone()),
+            NodeVol::Recovery => NodeVol::Recovery,
+        }
+    }
+
+    /// The role's own `clone_from`, as for [`NodeDb`].
+    fn clone_from(&mut self, source: &Self) {
+        match (self, source) {
+            (NodeVol::Producer(mine), NodeVol::Producer(theirs)) => mine.clone_from(theirs),
+            (NodeVol::Broker(mine), NodeVol::Broker(theirs)) => mine.clone_from(theirs),
+            (NodeVol::Consumer(mine), NodeVol::Consumer(theirs)) => mine.clone_from(theirs),
+            (mine, theirs) => *mine = theirs.clone(),
+        }
+    }
 }
 
 impl NodeDb {
