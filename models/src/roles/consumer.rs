@@ -583,7 +583,7 @@ fn effects(n: u32) -> String {
 
 /// What a consumer keeps in memory: M1's offset-commit requests awaiting
 /// confirmation, M3-memory's seen-set.
-#[derive(Clone, Debug, Default, Hash)]
+#[derive(Debug, Default, Hash)]
 pub struct ConsumerVol {
     /// Dedup ids seen since the last start (M3-memory).
     pub(super) seen: IdSet,
@@ -606,6 +606,36 @@ pub struct ConsumerVol {
     /// and its timeout: deliveries that arrive before the answer left the
     /// broker before the fetch, so they are dropped.
     fetching: Option<(u64, TimerId)>,
+}
+
+impl Clone for ConsumerVol {
+    fn clone(&self) -> Self {
+        ConsumerVol {
+            seen: self.seen.clone(),
+            stream: self.stream.clone(),
+            writes: self.writes.clone(),
+            txn: self.txn.clone(),
+            scratch: self.scratch.clone(),
+            awaiting: self.awaiting.clone(),
+            requests: self.requests.clone(),
+            queue: self.queue.clone(),
+            fetching: self.fetching,
+        }
+    }
+
+    /// Field by field, so that the law probe's scratch keeps its buffers
+    /// (an exploring search copies every state once per successor).
+    fn clone_from(&mut self, source: &Self) {
+        self.seen.clone_from(&source.seen);
+        self.stream.clone_from(&source.stream);
+        self.writes.clone_from(&source.writes);
+        self.txn.clone_from(&source.txn);
+        self.scratch.clone_from(&source.scratch);
+        self.awaiting.clone_from(&source.awaiting);
+        self.requests.clone_from(&source.requests);
+        self.queue.clone_from(&source.queue);
+        self.fetching = source.fetching;
+    }
 }
 
 impl ConsumerVol {

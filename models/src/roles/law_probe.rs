@@ -169,7 +169,6 @@ fn attempt(
 /// Databases the probe clones into, kept between records so that each
 /// probe reuses their allocations; and the failures whose state was
 /// already shown.
-#[derive(Clone)]
 pub struct Scratch {
     clean: ConsumerDb,
     twice: ConsumerDb,
@@ -222,6 +221,28 @@ impl Scratch {
         }
         self.shown.push((law, point));
         diff(self)
+    }
+}
+
+impl Clone for Scratch {
+    /// What decides later probes (the failures already shown), with empty
+    /// databases: a probe overwrites each before it reads it, so copying
+    /// them (an exploring search copies every state once per successor)
+    /// would be wasted.
+    fn clone(&self) -> Self {
+        let empty = ConsumerDb::new(0, 0);
+        Scratch {
+            clean: empty.clone(),
+            twice: empty.clone(),
+            retried: empty.clone(),
+            clean_later: empty,
+            shown: self.shown.clone(),
+        }
+    }
+
+    /// Keeps this scratch's own databases, for the same reason.
+    fn clone_from(&mut self, source: &Self) {
+        self.shown.clone_from(&source.shown);
     }
 }
 
