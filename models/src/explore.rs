@@ -514,7 +514,7 @@ pub trait Model: Sync {
     type Actor: sim_core::Actor<
             Durable: Hash + Send,
             Volatile: Clone + Hash + Send,
-            Obs: Clone + Hash + Send,
+            Obs: Clone + PartialEq + Hash + Send,
             Msg: Send,
             Timer: Send,
         > + Clone

@@ -268,6 +268,24 @@ fn finalize(mut x: u64) -> u64 {
     x ^ (x >> 31)
 }
 
+/// Copy `source` into `mine`, leaving alone the observations already
+/// equal: a search copies into one buffer states that share most of their
+/// history, and an observation may hold a boxed report that a copy would
+/// allocate again.
+fn copy_history<O: Clone + PartialEq>(
+    mine: &mut Vec<super::Observed<O>>,
+    source: &[super::Observed<O>],
+) {
+    mine.truncate(source.len());
+    for (m, s) in mine.iter_mut().zip(source) {
+        if m != s {
+            m.clone_from(s);
+        }
+    }
+    let have = mine.len();
+    mine.extend_from_slice(&source[have..]);
+}
+
 /// Point `mine` at `theirs`' value, touching neither count when it already
 /// does: an exploring search copies states into one another on several
 /// threads at once, and every count written is a cache line the other
@@ -283,7 +301,7 @@ where
     A: Actor + Clone,
     A::Durable: Clone,
     A::Volatile: Clone,
-    A::Obs: Clone,
+    A::Obs: Clone + PartialEq,
     C: Choices + Clone,
 {
     /// A copy of the run as it stands, to continue it another way.
@@ -334,7 +352,7 @@ where
     A: Actor + Clone,
     A::Durable: Clone,
     A::Volatile: Clone,
-    A::Obs: Clone,
+    A::Obs: Clone + PartialEq,
     C: Choices + Clone,
 {
     /// A copy that shares nothing with this run: the actors, names,
@@ -355,7 +373,7 @@ where
 impl<A, C> Clone for super::Core<A, C>
 where
     A: Actor + Clone,
-    A::Obs: Clone,
+    A::Obs: Clone + PartialEq,
     C: Choices + Clone,
 {
     fn clone(&self) -> Self {
@@ -398,7 +416,7 @@ where
         self.network_copy = source.network_copy;
         self.stats = source.stats;
         self.trace.clone_from(&source.trace);
-        self.history.clone_from(&source.history);
+        copy_history(&mut self.history, &source.history);
         self.lifecycle.clone_from(&source.lifecycle);
         self.realized.clone_from(&source.realized);
         self.lives.clone_from(&source.lives);
