@@ -122,8 +122,9 @@ impl Clone for Db {
 
     /// Reuses the buffers: the search copies a state once per successor.
     fn clone_from(&mut self, source: &Self) {
-        self.rows.clone_from(&source.rows);
-        self.effects.clone_from(&source.effects);
+        let Db { rows, effects } = source;
+        self.rows.clone_from(rows);
+        self.effects.clone_from(effects);
     }
 }
 

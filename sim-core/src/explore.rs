@@ -86,10 +86,17 @@ impl Clone for Explorer {
 
     /// Reuses the buffers: a search copies a state once per successor.
     fn clone_from(&mut self, source: &Self) {
-        self.budget = source.budget;
-        self.used = source.used;
-        self.script.clone_from(&source.script);
-        self.asked.clone_from(&source.asked);
+        // Every field named: a field added later must be copied here too.
+        let Explorer {
+            budget,
+            used,
+            script,
+            asked,
+        } = source;
+        self.budget = *budget;
+        self.used = *used;
+        self.script.clone_from(script);
+        self.asked.clone_from(asked);
     }
 }
 

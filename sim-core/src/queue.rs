@@ -68,8 +68,9 @@ impl<E: Clone> Clone for Lane<E> {
     }
 
     fn clone_from(&mut self, source: &Self) {
-        self.delay = source.delay;
-        self.events.clone_from(&source.events);
+        let Lane { delay, events } = source;
+        self.delay = *delay;
+        self.events.clone_from(events);
     }
 }
 
@@ -105,14 +106,25 @@ impl<E: Clone> Clone for EventQueue<E> {
 
     /// Reuses the buffers: a search copies a state once per successor.
     fn clone_from(&mut self, source: &Self) {
-        self.lanes.clone_from(&source.lanes);
-        self.heads.clone_from(&source.heads);
-        self.others.clone_from(&source.others);
-        self.slab.clone_from(&source.slab);
-        self.free.clone_from(&source.free);
-        self.next_seq = source.next_seq;
-        self.now = source.now;
-        self.len = source.len;
+        // Every field named: a field added later must be copied here too.
+        let EventQueue {
+            lanes,
+            heads,
+            others,
+            slab,
+            free,
+            next_seq,
+            now,
+            len,
+        } = source;
+        self.lanes.clone_from(lanes);
+        self.heads.clone_from(heads);
+        self.others.clone_from(others);
+        self.slab.clone_from(slab);
+        self.free.clone_from(free);
+        self.next_seq = *next_seq;
+        self.now = *now;
+        self.len = *len;
     }
 }
 

@@ -223,8 +223,10 @@ impl Clone for Timers {
 
     /// Reuses the buffers (an exploring search copies states in place).
     fn clone_from(&mut self, source: &Self) {
-        self.slots.clone_from(&source.slots);
-        self.free.clone_from(&source.free);
+        // Every field named: a field added later must be copied here too.
+        let Timers { slots, free } = source;
+        self.slots.clone_from(slots);
+        self.free.clone_from(free);
     }
 }
 

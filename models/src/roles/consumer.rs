@@ -626,15 +626,27 @@ impl Clone for ConsumerVol {
     /// Field by field, so that the law probe's scratch keeps its buffers
     /// (an exploring search copies every state once per successor).
     fn clone_from(&mut self, source: &Self) {
-        self.seen.clone_from(&source.seen);
-        self.stream.clone_from(&source.stream);
-        self.writes.clone_from(&source.writes);
-        self.txn.clone_from(&source.txn);
-        self.scratch.clone_from(&source.scratch);
-        self.awaiting.clone_from(&source.awaiting);
-        self.requests.clone_from(&source.requests);
-        self.queue.clone_from(&source.queue);
-        self.fetching = source.fetching;
+        // Every field named: a field added later must be copied here too.
+        let ConsumerVol {
+            seen,
+            stream,
+            writes,
+            txn,
+            scratch,
+            awaiting,
+            requests,
+            queue,
+            fetching,
+        } = source;
+        self.seen.clone_from(seen);
+        self.stream.clone_from(stream);
+        self.writes.clone_from(writes);
+        self.txn.clone_from(txn);
+        self.scratch.clone_from(scratch);
+        self.awaiting.clone_from(awaiting);
+        self.requests.clone_from(requests);
+        self.queue.clone_from(queue);
+        self.fetching = *fetching;
     }
 }
 

@@ -242,7 +242,16 @@ impl Clone for Scratch {
 
     /// Keeps this scratch's own databases, for the same reason.
     fn clone_from(&mut self, source: &Self) {
-        self.shown.clone_from(&source.shown);
+        // Every field named: a field added later is either copied here or
+        // said to be scratch.
+        let Scratch {
+            clean: _,
+            twice: _,
+            retried: _,
+            clean_later: _,
+            shown,
+        } = source;
+        self.shown.clone_from(shown);
     }
 }
 

@@ -110,11 +110,20 @@ impl<E: Clone> Clone for Orders<E> {
 
     /// Reuses the buffer: a search copies a state once per successor.
     fn clone_from(&mut self, source: &Self) {
-        self.timing = source.timing;
-        self.clock_free = source.clock_free;
-        self.next_seq = source.next_seq;
-        self.last = source.last;
-        self.waiting.clone_from(&source.waiting);
+        // Every field named: a field added later must be copied here too.
+        let Orders {
+            timing,
+            clock_free,
+            next_seq,
+            last,
+            waiting,
+            scratch: _,
+        } = source;
+        self.timing = *timing;
+        self.clock_free = *clock_free;
+        self.next_seq = *next_seq;
+        self.last = *last;
+        self.waiting.clone_from(waiting);
     }
 }
 
