@@ -6,7 +6,7 @@
 //! switched off for speed, the digest cannot. A harness extends it over
 //! what the run's actors observed ([`Digest::covering`]).
 
-use std::fmt;
+use std::fmt::{self, Write as _};
 use std::hash::{Hash, Hasher};
 
 use crate::actor::ActorId;
@@ -242,6 +242,10 @@ pub(crate) struct Trace {
     next_id: u64,
     recording: bool,
     events: Vec<TraceEvent>,
+    /// Where a recorded event's label is written before it is copied out
+    /// at its exact length: `format!` of a lone `{:?}` starts from an
+    /// empty string and grows it several times per label.
+    label: String,
 }
 
 impl Trace {
@@ -251,6 +255,7 @@ impl Trace {
             next_id: 0,
             recording,
             events: Vec::new(),
+            label: String::new(),
         }
     }
 
@@ -281,7 +286,9 @@ impl Trace {
             _ => payload.hash(h),
         }
         if self.recording {
-            let label = format!("{payload:?}");
+            self.label.clear();
+            write!(self.label, "{payload:?}").expect("writing to a String does not fail");
+            let label = self.label.as_str().to_owned();
             self.events.push(TraceEvent {
                 id,
                 time,
