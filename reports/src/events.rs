@@ -359,7 +359,9 @@ struct Builder<'a> {
     names: &'a [String],
     events: Vec<Event>,
     /// Trace id → position in `events`.
-    by_trace: BTreeMap<u64, usize>,
+    /// By trace event id (its position in the trace): its step, if it
+    /// has one.
+    by_trace: Vec<Option<usize>>,
     /// (partition, offset) → the message appended there so far (in a run
     /// whose broker lost and reused offsets, the one there at the time).
     offsets: BTreeMap<(u32, u64), MsgKey>,
@@ -379,8 +381,8 @@ impl<'a> Builder<'a> {
     fn new(rec: &'a Recording) -> Self {
         Builder {
             names: &rec.report.names,
-            events: Vec::new(),
-            by_trace: BTreeMap::new(),
+            events: Vec::with_capacity(rec.report.trace.len() + rec.history.len()),
+            by_trace: vec![None; rec.report.trace.len()],
             offsets: BTreeMap::new(),
             reused: BTreeSet::new(),
             lost: lost_appends(rec),
@@ -455,7 +457,7 @@ impl<'a> Builder<'a> {
             e.step = moved[&e.step];
             e.cause = e.cause.map(|c| moved.get(&c).copied().unwrap_or(c));
         }
-        for at in self.by_trace.values_mut() {
+        for at in self.by_trace.iter_mut().flatten() {
             if let Some(new) = moved.get(at) {
                 *at = *new;
             }
@@ -533,7 +535,7 @@ impl<'a> Builder<'a> {
         e.peer_lane = t.peer.map(sim_core::ActorId::index);
         e.peer = e.peer_lane.map(|p| self.name(p));
         e.trace_id = Some(t.id);
-        e.cause = t.cause.and_then(|c| self.by_trace.get(&c).copied());
+        e.cause = t.cause.and_then(|c| self.step_of(c));
         e.detail = match t.kind {
             TraceKind::Crash(point) => point.to_string(),
             TraceKind::LostScheduled => format!("{} (scheduled drop)", t.label),
@@ -545,8 +547,20 @@ impl<'a> Builder<'a> {
             _ => self.key_of(&t.label),
         }
         .map(|k| k.to_string());
-        self.by_trace.insert(t.id, self.events.len());
+        let step = self.events.len();
+        if let Some(slot) = usize::try_from(t.id)
+            .ok()
+            .and_then(|id| self.by_trace.get_mut(id))
+        {
+            *slot = Some(step);
+        }
         self.push(e);
+    }
+
+    /// The step of trace event `id`, if it has one.
+    fn step_of(&self, id: u64) -> Option<usize> {
+        let id = usize::try_from(id).ok()?;
+        self.by_trace.get(id).copied().flatten()
     }
 
     /// `key` was appended at (partition, offset): the message there from
@@ -834,11 +848,16 @@ impl<'a> Builder<'a> {
 fn field<'l>(label: &'l str, name: &str) -> Option<&'l str> {
     let starts_a_name =
         |i: usize| i == 0 || !label[..i].ends_with(|c: char| c.is_alphanumeric() || c == '_');
+    // Each `: ` in turn, and the name just before it (a colon is found
+    // far faster than a word).
     let start = label
-        .match_indices(name)
-        .map(|(i, _)| i)
-        .find(|&i| starts_a_name(i) && label[i + name.len()..].starts_with(": "))?
-        + name.len()
+        .match_indices(':')
+        .map(|(colon, _)| colon)
+        .find(|&colon| {
+            label[..colon].ends_with(name)
+                && starts_a_name(colon - name.len())
+                && label[colon..].starts_with(": ")
+        })?
         + 2;
     let rest = &label[start..];
     let end = rest.find([',', ' ', '}']).unwrap_or(rest.len());
