@@ -252,11 +252,11 @@ fn write_counterexample(
 
 fn min_file_text(source: &str, found: &Found, min: &Scenario) -> String {
     format!(
-        "// Found by `eosim explore {source}`:\n\
-         // a shortest execution that breaks {} {}, in {} events.\n\
+        "// Found by `{} explore {source}`:\n\
+         // a shortest execution that breaks {}, in {} events.\n\
          // Every stochastic knob is off: any seed gives this very run.\n{}",
-        found.check,
-        found.check.name(),
+        reports::command(),
+        found.check.heading(),
         found.events(),
         models::shrink::compact_ron(min.spec()),
     )
@@ -317,9 +317,8 @@ fn render(scenario: &Scenario, e: &Explored, written: &[Option<String>], cost: &
         line(
             &mut out,
             format!(
-                "{word} {} {} in {} events: {}",
-                found.check,
-                found.check.name(),
+                "{word} {} in {} events: {}",
+                found.check.heading(),
                 found.events(),
                 found.summary
             ),
@@ -342,9 +341,9 @@ fn render(scenario: &Scenario, e: &Explored, written: &[Option<String>], cost: &
         line(
             &mut out,
             format!(
-                "MISSING {check} {}: expected to break, but no execution within the bounds \
+                "MISSING {}: expected to break, but no execution within the bounds \
                  breaks it",
-                check.name()
+                check.heading()
             ),
             "  ",
         );
@@ -355,10 +354,7 @@ fn render(scenario: &Scenario, e: &Explored, written: &[Option<String>], cost: &
         {
             line(
                 &mut out,
-                format!(
-                    "NOT JUDGED {check} {} on some executions: {why}",
-                    check.name()
-                ),
+                format!("NOT JUDGED {} on some executions: {why}", check.heading()),
                 "  ",
             );
         }

@@ -188,9 +188,8 @@ pub fn describe(source: &str, seed: u64, shrunk: &Shrunk, min: &Path) -> String 
         )
     };
     let mut out = format!(
-        "SHRUNK {source} seed {seed}: {} {} still fails\n  before   {}\n  after    {}   ({} runs{})\n",
-        shrunk.check,
-        shrunk.check.name(),
+        "SHRUNK {source} seed {seed}: {} still fails\n  before   {}\n  after    {}   ({} runs{})\n",
+        shrunk.check.heading(),
         size(b),
         size(a),
         shrunk.attempts,

@@ -375,7 +375,9 @@ fn min_header(text: &str) -> MinHeader {
     let comments: Vec<&str> = text.lines().map_while(|l| l.strip_prefix("// ")).collect();
     let check = comments.iter().find_map(|l| {
         let rest = l.strip_prefix("It violates ")?;
-        Some(rest.split_whitespace().next()?.to_string())
+        // `C3 no-duplicate-effect.`, or a property's name alone: `Name.`
+        let check = rest.split_whitespace().next()?.trim_end_matches('.');
+        Some(check.to_string())
     });
     let number = |s: &str| s.split_whitespace().next()?.parse::<u64>().ok();
     let events = comments.iter().find_map(|l| {
@@ -563,5 +565,11 @@ mod tests {
         );
         assert_eq!(h.check.as_deref(), Some("C3"));
         assert_eq!(h.events, Some((36, 11)));
+    }
+
+    #[test]
+    fn a_property_is_named_once_and_its_header_still_reads() {
+        let h = min_header("// It violates DeliveredTakesEffect.\nScenario(\n");
+        assert_eq!(h.check.as_deref(), Some("DeliveredTakesEffect"));
     }
 }

@@ -738,11 +738,10 @@ pub fn min_file(shrunk: &Shrunk, source: &str, seed: u64, version: &str) -> Stri
         "// Shrunk by eosim {version} from {source} at seed {seed}.\n\
          // {} became {}.\n\
          // Every stochastic knob is off: any seed gives this very run.\n\
-         // It violates {} {}.\n",
+         // It violates {}.\n",
         size(b),
         size(a),
-        shrunk.check,
-        shrunk.check.name(),
+        shrunk.check.heading(),
     );
     if !shrunk.complete {
         out.push_str("// The search was cut short: a smaller run may exist.\n");

@@ -1,5 +1,6 @@
 //! `kv-eosim`, the command line built with `eosim::main_with`, as a user
-//! runs it on the crate's own scenarios: run, sweep, shrink and replay.
+//! runs it on the crate's own scenarios: run, sweep, explore, shrink and
+//! replay.
 
 // Tests unwrap freely: a failure should stop the test with its message.
 #![allow(clippy::unwrap_used)]
@@ -101,6 +102,56 @@ fn find(dir: &Path, name: &str, parent: &str) -> Option<PathBuf> {
         }
     }
     None
+}
+
+#[test]
+fn explore_finds_the_protocols_own_property_broken_and_its_counterexample_runs() {
+    let out_dir = scratch("explore");
+    let out = kv_eosim(&[
+        "explore",
+        "scenarios/kv-dedup-crash-loses.ron",
+        "--messages",
+        "2",
+        "--out",
+        out_dir.to_str().unwrap(),
+    ]);
+    let text = stdout(&out);
+    assert_eq!(out.status.code(), Some(0), "{text}");
+    // A property has no number: its name is said once.
+    assert!(
+        text.contains("EXPECTED DeliveredTakesEffect in 15 events"),
+        "{text}"
+    );
+    assert!(
+        !text.contains("DeliveredTakesEffect DeliveredTakesEffect"),
+        "{text}"
+    );
+    let folder = std::fs::read_dir(out_dir.join("kv-dedup-crash-loses"))
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .find(|p| {
+            p.to_string_lossy()
+                .ends_with("-explore-DeliveredTakesEffect")
+        })
+        .expect("a run folder for the property's counterexample");
+    let min = folder.join("min").join("scenario.ron");
+    let min_text = std::fs::read_to_string(&min).unwrap();
+    assert!(
+        min_text.starts_with("// Found by `kv-eosim explore "),
+        "{min_text}"
+    );
+    assert!(
+        min_text.contains("breaks DeliveredTakesEffect, in 15 events"),
+        "{min_text}"
+    );
+    let rerun = kv_eosim(&["run", min.to_str().unwrap(), "--no-report"]);
+    let rerun_text = stdout(&rerun);
+    assert_eq!(rerun.status.code(), Some(0), "{rerun_text}");
+    assert!(
+        rerun_text.contains("EXPECTED  DeliveredTakesEffect"),
+        "{rerun_text}"
+    );
+    let _ = std::fs::remove_dir_all(out_dir);
 }
 
 #[test]
