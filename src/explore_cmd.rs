@@ -72,7 +72,7 @@ pub fn explore(args: &ExploreArgs) -> u8 {
     let started = Instant::now();
     let mut watch = Watch::new(args.progress, args.format);
     let explored = explore::explore(&scenario, bounds, &mut |p| watch.tick(p, bounds.memory));
-    let peak = resident_bytes();
+    let peak = explore::peak_resident_bytes();
     watch.finish();
     let cost = Cost {
         took: started.elapsed(),
@@ -277,14 +277,15 @@ fn secs(took: Duration) -> String {
     format!("{:.1} s", took.as_secs_f64())
 }
 
-/// What was covered, in one sentence's worth of numbers.
-/// What a search cost: wall time, and the process's resident memory
-/// after it (where the system says).
+/// What a search cost: wall time, and the most memory the process held
+/// (where the system says; read once the search is done, when what it
+/// stored may already be freed).
 struct Cost {
     took: Duration,
     peak: Option<u64>,
 }
 
+/// What was covered, in one sentence's worth of numbers.
 fn covered(e: &Explored, cost: &Cost) -> String {
     let p = &e.progress;
     let f = e.bounds.faults;
@@ -484,13 +485,6 @@ fn json_lines(
     lines
 }
 
-/// The memory the process holds (resident set), where the system says.
-fn resident_bytes() -> Option<u64> {
-    let statm = std::fs::read_to_string("/proc/self/statm").ok()?;
-    let pages: u64 = statm.split_whitespace().nth(1)?.parse().ok()?;
-    Some(pages * 4096)
-}
-
 /// Progress on stderr: a spinner on a terminal, a line every five seconds
 /// otherwise, JSON lines with `--format json`.
 struct Watch {
@@ -548,7 +542,7 @@ impl Watch {
         }
         if INTERRUPTED.load(Ordering::Relaxed) {
             Some(Cut::Interrupted)
-        } else if resident_bytes().is_some_and(|b| b > memory) {
+        } else if explore::resident_bytes().is_some_and(|b| b > memory) {
             Some(Cut::Memory)
         } else {
             None

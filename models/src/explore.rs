@@ -241,6 +241,29 @@ impl Explored {
     }
 }
 
+/// The memory the process holds now (its resident set), where the system
+/// says (Linux's `/proc/self/status`): what a caller compares with
+/// [`Bounds::memory`] as the search goes. It never changes what a search
+/// finds, only where a caller stops it.
+pub fn resident_bytes() -> Option<u64> {
+    status_bytes("VmRSS:")
+}
+
+/// The most memory the process has held (its resident high-water mark),
+/// where the system says: what a search cost, read once it is done, when
+/// what it stored may already be freed.
+pub fn peak_resident_bytes() -> Option<u64> {
+    status_bytes("VmHWM:")
+}
+
+/// A `kB` field of `/proc/self/status`, in bytes.
+fn status_bytes(field: &str) -> Option<u64> {
+    let status = std::fs::read_to_string("/proc/self/status").ok()?;
+    let value = status.lines().find_map(|l| l.strip_prefix(field))?;
+    let kb: u64 = value.trim().trim_end_matches("kB").trim().parse().ok()?;
+    Some(kb * 1024)
+}
+
 /// A scenario made small enough to explore: `messages` per producer.
 ///
 /// # Errors

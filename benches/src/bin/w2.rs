@@ -106,7 +106,9 @@ fn main() -> ExitCode {
     });
     let started = Instant::now();
     let explored = explore::explore(&model, bounds, &mut |_| {
-        (resident_bytes() > bounds.memory).then_some(Cut::Memory)
+        explore::resident_bytes()
+            .is_some_and(|b| b > bounds.memory)
+            .then_some(Cut::Memory)
     });
     let wall = started.elapsed().as_secs_f64();
     let p = explored.progress;
@@ -122,7 +124,7 @@ fn main() -> ExitCode {
     } else {
         "-".to_string()
     };
-    let peak = peak_resident_bytes();
+    let peak = explore::peak_resident_bytes().unwrap_or(0);
     println!(
         "TOTAL harness=eosim variant={} n={} network={} unique_states={} generated={} \
          depth_max={} wall_s={wall:.3} unique_per_s={:.0} verdict={verdict} \
@@ -167,25 +169,4 @@ fn cut_word(cut: Cut) -> &'static str {
         Cut::Memory => "memory",
         Cut::Interrupted => "interrupted",
     }
-}
-
-/// A field of `/proc/self/status`, in bytes (0 where there is none).
-fn status_kb(field: &str) -> u64 {
-    std::fs::read_to_string("/proc/self/status")
-        .ok()
-        .and_then(|s| {
-            s.lines()
-                .find_map(|l| l.strip_prefix(field))
-                .and_then(|v| v.trim().trim_end_matches("kB").trim().parse().ok())
-        })
-        .unwrap_or(0)
-        * 1024
-}
-
-fn resident_bytes() -> u64 {
-    status_kb("VmRSS:")
-}
-
-fn peak_resident_bytes() -> u64 {
-    status_kb("VmHWM:")
 }
