@@ -358,9 +358,8 @@ fn lost_appends(rec: &Recording) -> BTreeMap<(u64, u32), Vec<(u64, MsgKey)>> {
 struct Builder<'a> {
     names: &'a [String],
     events: Vec<Event>,
-    /// Trace id → position in `events`.
-    /// By trace event id (its position in the trace): its step, if it
-    /// has one.
+    /// Trace id (a position in the trace) → position in `events`, if the
+    /// trace event has one.
     by_trace: Vec<Option<usize>>,
     /// (partition, offset) → the message appended there so far (in a run
     /// whose broker lost and reused offsets, the one there at the time).
