@@ -850,7 +850,9 @@ fn field<'l>(label: &'l str, name: &str) -> Option<&'l str> {
     // Each `: ` in turn, and the name just before it (a colon is found
     // far faster than a word).
     let start = label
-        .match_indices(':')
+        .bytes()
+        .enumerate()
+        .filter(|&(_, b)| b == b':')
         .map(|(colon, _)| colon)
         .find(|&colon| {
             label[..colon].ends_with(name)
