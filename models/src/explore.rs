@@ -595,11 +595,7 @@ fn root<M: Model>(model: &M, bounds: &Bounds) -> State<M> {
 /// Explore `model` (a scenario) within `bounds`; `tick` is called with the progress
 /// every few thousand states, and stops the search when it returns a cut
 /// (an interrupt, or memory it measured above [`Bounds::memory`]).
-pub fn explore<M: Model>(
-    model: &M,
-    bounds: Bounds,
-    tick: &mut dyn FnMut(&Progress) -> Option<Cut>,
-) -> Explored {
+pub fn explore<M: Model>(model: &M, bounds: Bounds, tick: &mut Tick<'_>) -> Explored {
     let mut search = Search {
         model,
         bounds,
@@ -666,7 +662,9 @@ const SUCCESSORS_USUAL: usize = 16;
 type Expanded = (Vec<(u32, u32)>, Vec<Vec<Successor>>);
 
 /// What a search tells of its progress, and that may cut it.
-type Tick<'t> = dyn FnMut(&Progress) -> Option<Cut> + 't;
+/// `Send`: with several threads, the merge that tells it may run on any
+/// of them.
+pub type Tick<'t> = dyn FnMut(&Progress) -> Option<Cut> + Send + 't;
 
 /// Where a merge puts the states it adds.
 trait Store {
@@ -776,11 +774,17 @@ struct Successor {
 
 /// Every successor of `state`, in the order of the choice source's
 /// scripts, each made in `buffer`. `seen` is only read: a successor
-/// already in it is not judged.
+/// already in it is not judged. With several threads, `seen` is as it
+/// was when the batch began, so the successors judged earlier in the same
+/// run of states are passed too (`judged_here`), and one equal to them is
+/// not judged again: the merge, which takes successors in the order they
+/// were made, keeps the first of equal ones. (One thread merges each
+/// state's successors before it expands the next; on lesson 10 and W2,
+/// passing the set there too cost more than the equal siblings it spared.)
 fn successors<M: Model>(
     model: &M,
     bounds: &Bounds,
-    seen: &Fingerprints,
+    (seen, mut judged_here): (&Fingerprints, Option<&mut Fingerprints>),
     (state, buffer): (&State<M>, &mut Option<State<M>>),
 ) -> Vec<Successor> {
     let mut out = Vec::with_capacity(SUCCESSORS_USUAL);
@@ -802,7 +806,12 @@ fn successors<M: Model>(
         let fingerprint = (!outside).then(|| next.fingerprint());
         let fresh = fingerprint.is_some_and(|f| !seen.contains(&f));
         let observed = next.history().len() > state.history().len();
-        let judged = (fresh && (observed || end.is_some())).then(|| model.judge(next, end));
+        let judged = (fresh
+            && (observed || end.is_some())
+            && judged_here
+                .as_deref_mut()
+                .is_none_or(|judged| fingerprint.is_some_and(|f| judged.insert(f))))
+        .then(|| model.judge(next, end));
         out.push(Successor {
             taken,
             fingerprint,
@@ -816,14 +825,14 @@ fn successors<M: Model>(
 }
 
 impl<M: Model> Search<'_, M> {
-    fn run(&mut self, tick: &mut dyn FnMut(&Progress) -> Option<Cut>) {
+    fn run(&mut self, tick: &mut Tick<'_>) {
         let mut next_tick = TICK_STATES;
         while let Some((id, depth)) = self.out.next(self.bounds.order) {
             if self.out.cut_by_depth(&self.bounds, depth) {
                 continue;
             }
             let state = self.built.get(&self.tree, id);
-            let found = successors(self.model, &self.bounds, &self.seen, state);
+            let found = successors(self.model, &self.bounds, (&self.seen, None), state);
             let store = &mut InPlace {
                 tree: &mut self.tree,
                 seen: &mut self.seen,
@@ -840,13 +849,13 @@ impl<M: Model> Search<'_, M> {
     /// Breadth-first with `threads`: the frontier's states are expanded a
     /// batch at a time, each thread taking a run of consecutive states
     /// (which share most of their ancestors) with its own [`Built`] stack,
-    /// while this thread merges the successors of the batch before, in
+    /// while one of them merges the successors of the batch before, in
     /// frontier order, so that the search finds, stores and reports exactly
     /// what one thread would. The expanding threads read the tree and the
     /// fingerprints as they were when the batch began (a state the merge
     /// adds meanwhile is only judged once more than needed); the merge
     /// keeps what it adds beside them until the batch is done.
-    fn run_parallel(&mut self, threads: usize, tick: &mut dyn FnMut(&Progress) -> Option<Cut>)
+    fn run_parallel(&mut self, threads: usize, tick: &mut Tick<'_>)
     where
         M: Sync,
         State<M>: Send,
@@ -881,10 +890,12 @@ impl<M: Model> Search<'_, M> {
             } = self;
             let reading = (*model, &*bounds, &*seen, &*tree);
             let (builts, pool, expandable) = (&builts, &pool, &expandable);
-            let (expanded, stopped) = std::thread::scope(|scope| {
-                let expanding =
-                    scope.spawn(move || expand_batch(pool, builts, reading, expandable));
-                let stopped = merging.take().and_then(|(merged, expansions)| {
+            // The merge and the expansion share the pool's threads: the
+            // merge starts at once on one of them, and that thread helps
+            // expand once it is done (three busy threads on two cores
+            // would slow both).
+            let merge = || {
+                merging.take().and_then(|(merged, expansions)| {
                     let store = &mut Beside {
                         tree,
                         seen,
@@ -892,12 +903,10 @@ impl<M: Model> Search<'_, M> {
                     };
                     out.merge_batch(bounds, store, (&merged, expansions), (&mut next_tick, tick))
                         .map(|rest| merged[rest..].to_vec())
-                });
-                let expanded = expanding
-                    .join()
-                    .unwrap_or_else(|e| std::panic::resume_unwind(e));
-                (expanded, stopped)
-            });
+                })
+            };
+            let expand = || expand_batch(pool, builts, reading, expandable);
+            let (stopped, expanded) = pool.install(|| rayon::join(merge, expand));
             fresh.fold_into(&mut self.tree, &mut self.seen);
             if let Some(waiting) = stopped {
                 // The states not merged still wait, as with one thread.
@@ -938,9 +947,13 @@ where
                 let mut built = builts[thread]
                     .lock()
                     .unwrap_or_else(std::sync::PoisonError::into_inner);
+                let mut judged_here = Fingerprints::default();
                 states
                     .iter()
-                    .map(|&(id, _)| successors(model, bounds, seen, built.get(tree, id)))
+                    .map(|&(id, _)| {
+                        let state = built.get(tree, id);
+                        successors(model, bounds, (seen, Some(&mut judged_here)), state)
+                    })
                     .collect()
             })
             .collect()
@@ -988,11 +1001,7 @@ impl Outcome {
 
     /// Tell the caller of the progress when it is time; true when it cut
     /// the search.
-    fn ticked(
-        &mut self,
-        next_tick: &mut u64,
-        tick: &mut dyn FnMut(&Progress) -> Option<Cut>,
-    ) -> bool {
+    fn ticked(&mut self, next_tick: &mut u64, tick: &mut Tick<'_>) -> bool {
         if self.progress.states < *next_tick {
             return false;
         }
