@@ -175,11 +175,7 @@ fn record_for_the_story(
     report: &run::RunReport,
 ) -> Result<models::record::Recording, TooLarge> {
     memory::report_fits(report.end.trace_events)?;
-    Ok(models::record::record_states_in(
-        scenario,
-        report.seed,
-        0..0,
-    ))
+    Ok(models::record::record_judged(scenario, report.clone()))
 }
 
 /// The explanations `format` shows: every one in JSON, the first alone on

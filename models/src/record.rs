@@ -9,7 +9,7 @@
 
 use std::ops::Range;
 
-use sim_core::{ActorId, Observed, Seeded, Sim};
+use sim_core::{ActorId, Observed, RunEnd, Seeded, Sim};
 
 use crate::history::Obs;
 use crate::roles::Node;
@@ -84,13 +84,56 @@ pub fn record_for_report(
 /// state of a long run costs more than the run. The first step in the
 /// window describes every actor, so the window starts with a full picture.
 pub fn record_states_in(scenario: &Scenario, seed: u64, window: Range<usize>) -> Recording {
+    let (end, sim, steps) = recorded_run(scenario, seed, &window);
+    let report = run::report_of(scenario, seed, end, &sim);
+    Recording {
+        report,
+        history: sim.history().to_vec(),
+        steps,
+    }
+}
+
+/// Record the trace and history of the run that `judged` reports, without
+/// actor states, for the causal story of a run already checked.
+///
+/// The checks are not run again: the recorded run is the same run, which
+/// its end (digest, counters, reason) confirms. Should the two ends ever
+/// differ, the recorded run is judged on its own, as [`record_states_in`]
+/// does.
+pub fn record_judged(scenario: &Scenario, judged: RunReport) -> Recording {
+    let (end, sim, steps) = recorded_run(scenario, judged.seed, &(0..0));
+    let mut covered = end;
+    covered.digest = end.digest.covering(sim.history());
+    let report = if covered == judged.end {
+        RunReport {
+            trace: sim.trace().to_vec(),
+            ..judged
+        }
+    } else {
+        run::report_of(scenario, judged.seed, end, &sim)
+    };
+    Recording {
+        report,
+        history: sim.history().to_vec(),
+        steps,
+    }
+}
+
+/// Run `scenario` at `seed` with its trace recorded, describing actor
+/// states for the steps in `window`; the engine's end, the engine, and
+/// every step.
+fn recorded_run(
+    scenario: &Scenario,
+    seed: u64,
+    window: &Range<usize>,
+) -> (RunEnd, Sim<Node, Seeded>, Vec<StepRecord>) {
     let mut sim = scenario.sim(Seeded::new(seed));
     sim.record_trace();
     let mut steps = Vec::new();
     let mut seen = (0, 0);
     let mut inside = false;
     let mut observe = |sim: &Sim<Node, Seeded>, steps: &mut Vec<StepRecord>| {
-        if let Some(step) = next_step(sim, &mut seen, &window, &mut inside) {
+        if let Some(step) = next_step(sim, &mut seen, window, &mut inside) {
             steps.push(step);
         }
     };
@@ -100,12 +143,7 @@ pub fn record_states_in(scenario: &Scenario, seed: u64, window: Range<usize>) ->
     });
     // The last step, when a bound or quiet ends the loop before the check.
     observe(&sim, &mut steps);
-    let report = run::report_of(scenario, seed, end, &sim);
-    Recording {
-        report,
-        history: sim.history().to_vec(),
-        steps,
-    }
+    (end, sim, steps)
 }
 
 /// The step since `seen` (trace events, observations), if it did anything.
