@@ -753,6 +753,21 @@ impl<A: Actor, C: Choices> Sim<A, C> {
         self.core.trace = Trace::new(true);
     }
 
+    /// Keep the trace events as [`Sim::record_trace`] does while there are
+    /// at most `events` of them; past that, drop them and record no more
+    /// ([`Sim::trace_given_up`] says so). The run itself, and its digest,
+    /// are the same either way. Must be called before the run starts.
+    pub fn record_trace_at_most(&mut self, events: u64) {
+        assert!(!self.started, "recording is chosen before the run starts");
+        self.core.trace = Trace::keeping_at_most(true, events);
+    }
+
+    /// Whether a recording bounded by [`Sim::record_trace_at_most`] passed
+    /// its bound, so that [`Sim::trace`] is empty.
+    pub fn trace_given_up(&self) -> bool {
+        self.core.trace.given_up()
+    }
+
     /// Keep every fault that happens, named so that it can be scheduled
     /// (see [`Sim::realized`]). Must be called before the run starts.
     pub fn record_faults(&mut self) {

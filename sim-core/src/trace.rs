@@ -242,6 +242,11 @@ pub(crate) struct Trace {
     next_id: u64,
     recording: bool,
     events: Vec<TraceEvent>,
+    /// How many events a recording keeps; past that it gives up (see
+    /// [`Trace::given_up`]).
+    keep_at_most: u64,
+    /// Whether a recording passed `keep_at_most` and was dropped.
+    given_up: bool,
     /// Where a recorded event's label is written before it is copied out
     /// at its exact length: `format!` of a lone `{:?}` starts from an
     /// empty string and grows it several times per label.
@@ -250,11 +255,20 @@ pub(crate) struct Trace {
 
 impl Trace {
     pub(crate) fn new(recording: bool) -> Trace {
+        Trace::keeping_at_most(recording, u64::MAX)
+    }
+
+    /// A trace that, if `recording`, keeps at most `events` events: one
+    /// more drops the recording and records nothing further. The digest
+    /// covers every event either way.
+    pub(crate) fn keeping_at_most(recording: bool, events: u64) -> Trace {
         Trace {
             hasher: Fnv64::default(),
             next_id: 0,
             recording,
             events: Vec::new(),
+            keep_at_most: events,
+            given_up: false,
             label: String::new(),
         }
     }
@@ -286,20 +300,47 @@ impl Trace {
             _ => payload.hash(h),
         }
         if self.recording {
+            self.keep(
+                TraceEvent {
+                    id,
+                    time,
+                    actor,
+                    peer,
+                    kind,
+                    cause,
+                    label: String::new(),
+                },
+                payload,
+            );
+        }
+        id
+    }
+
+    /// Keep `event` with `payload` as its label, unless that passes the
+    /// bound (then give up). Out of line: the hot path records nothing.
+    #[inline(never)]
+    fn keep<P: fmt::Debug>(&mut self, event: TraceEvent, payload: &P) {
+        if self.next_id > self.keep_at_most {
+            self.give_up();
+        } else {
             self.label.clear();
             write!(self.label, "{payload:?}").expect("writing to a String does not fail");
             let label = self.label.as_str().to_owned();
-            self.events.push(TraceEvent {
-                id,
-                time,
-                actor,
-                peer,
-                kind,
-                cause,
-                label,
-            });
+            self.events.push(TraceEvent { label, ..event });
         }
-        id
+    }
+
+    /// Stop recording and free what was recorded.
+    #[cold]
+    fn give_up(&mut self) {
+        self.recording = false;
+        self.given_up = true;
+        self.events = Vec::new();
+    }
+
+    /// Whether the recording passed its bound and was dropped.
+    pub(crate) fn given_up(&self) -> bool {
+        self.given_up
     }
 
     pub(crate) fn digest(&self) -> Digest {
@@ -365,6 +406,29 @@ mod tests {
         assert_eq!(on.digest(), off.digest());
         assert_eq!(on.events().len(), 2);
         assert!(off.events().is_empty());
+    }
+
+    #[test]
+    fn a_bounded_recording_keeps_up_to_its_bound_then_gives_up() {
+        let note = |t: &mut Trace, i: u64| {
+            t.note(SimTime(i), ActorId(0), None, TraceKind::Timer, None, &i);
+        };
+        let mut bounded = Trace::keeping_at_most(true, 3);
+        let mut off = Trace::new(false);
+        for i in 0..3 {
+            note(&mut bounded, i);
+            note(&mut off, i);
+        }
+        assert_eq!(bounded.events().len(), 3);
+        assert!(!bounded.given_up());
+        note(&mut bounded, 3);
+        note(&mut off, 3);
+        assert!(bounded.given_up());
+        assert!(bounded.events().is_empty(), "what was kept is freed");
+        note(&mut bounded, 4);
+        note(&mut off, 4);
+        assert!(bounded.events().is_empty(), "and nothing more is kept");
+        assert_eq!((bounded.digest(), bounded.len()), (off.digest(), off.len()));
     }
 
     #[test]
