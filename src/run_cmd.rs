@@ -73,7 +73,13 @@ fn run_one(file: &str, options: &RunOptions, brief: bool) -> (u8, bool) {
     } else {
         0
     };
-    let report = run::run(&scenario, seed, options.check_determinism);
+    let story_expected = told_in_one_run(&scenario, options, brief);
+    let (report, recorded) = if story_expected {
+        let (report, recording) = models::record::run_for_story(&scenario, seed);
+        (report, Some(recording))
+    } else {
+        (run::run(&scenario, seed, options.check_determinism), None)
+    };
     if options.check_determinism {
         let again = run::run(&scenario, seed, true);
         if let Some(divergence) = divergence(&report, &again) {
@@ -91,8 +97,10 @@ fn run_one(file: &str, options: &RunOptions, brief: bool) -> (u8, bool) {
         options.out.is_some() && (report.verdict == run::Verdict::Fail || options.report_always);
     let recording = if wants_folder {
         Some(crate::runfolder::record(&scenario, report.seed))
+    } else if explained {
+        recorded.or_else(|| Some(record_for_the_story(&scenario, &report)))
     } else {
-        explained.then(|| record_for_the_story(&scenario, &report))
+        None
     };
     let recording = match recording.transpose() {
         Ok(recording) => recording,
@@ -165,6 +173,16 @@ fn replay_regressions(scenario: &Scenario, file: &str, format: Format) -> u8 {
         code = crate::worst(code, report.verdict.exit_code());
     }
     code
+}
+
+/// Whether the run is recorded as it runs, for the causal story of the
+/// violation its scenario expects (one run instead of two): not for a
+/// one-line summary, nor when determinism is checked (that run records
+/// its whole trace) or a run folder is written whatever the verdict (it
+/// records actor states too).
+fn told_in_one_run(scenario: &Scenario, options: &RunOptions, brief: bool) -> bool {
+    let folder_always = options.out.is_some() && options.report_always;
+    !brief && !scenario.expected().is_empty() && !options.check_determinism && !folder_always
 }
 
 /// Record a run for its causal stories alone: the stories read the trace

@@ -1950,6 +1950,38 @@ fn a_run_too_large_to_draw_keeps_its_verdict_and_says_why_there_is_no_report() {
     assert!(!dir.exists(), "no run folder written");
 }
 
+#[test]
+fn a_run_expected_to_break_that_is_too_large_to_tell_keeps_its_verdict() {
+    // The same run, now expected to break: it is recorded as it runs, and
+    // the recording is dropped once it passes the budget.
+    let (dir, file) = scratch_copy(
+        "too-large-to-tell",
+        "tests/large/m2-too-large-to-draw.ron",
+        "expected.ron",
+    );
+    let text = std::fs::read_to_string(&file)
+        .unwrap()
+        .replace("expect: Pass", "expect: Violates([C2, C3, C4, C8])");
+    std::fs::write(&file, text).unwrap();
+    let o = eosim(&["--memory-budget", "200M", "run", &file, "--no-report"]);
+    // Expected violations, in a run cut by its events bound.
+    assert_eq!(o.status.code(), Some(3), "{}", stdout(&o));
+    assert!(stdout(&o).contains("INCONCLUSIVE"), "{}", stdout(&o));
+    assert!(
+        stdout(&o).contains("EXPECTED  C3  no-duplicate-effect   4183×"),
+        "{}",
+        stdout(&o)
+    );
+    let err = stderr(&o);
+    assert!(err.contains("no run folder and no causal story"), "{err}");
+    assert!(err.contains("the run has 200,000 trace events"), "{err}");
+    assert!(!stdout(&o).contains("why, step by step"), "no story told");
+    let o = eosim(&["run", &file, "--no-report"]);
+    assert_eq!(o.status.code(), Some(3));
+    assert!(stdout(&o).contains("why, step by step"), "{}", stdout(&o));
+    std::fs::remove_dir_all(dir).unwrap();
+}
+
 /// The run folder a `run` printed.
 fn run_folder_of(run: &Output) -> String {
     stdout(run)

@@ -84,7 +84,7 @@ pub fn record_for_report(
 /// state of a long run costs more than the run. The first step in the
 /// window describes every actor, so the window starts with a full picture.
 pub fn record_states_in(scenario: &Scenario, seed: u64, window: Range<usize>) -> Recording {
-    let (end, sim, steps) = recorded_run(scenario, seed, &window);
+    let (end, sim, steps) = recorded_run(scenario, seed, &window, u64::MAX);
     let report = run::report_of(scenario, seed, end, &sim);
     Recording {
         report,
@@ -101,7 +101,7 @@ pub fn record_states_in(scenario: &Scenario, seed: u64, window: Range<usize>) ->
 /// differ, the recorded run is judged on its own, as [`record_states_in`]
 /// does.
 pub fn record_judged(scenario: &Scenario, judged: RunReport) -> Recording {
-    let (end, sim, steps) = recorded_run(scenario, judged.seed, &(0..0));
+    let (end, sim, steps) = recorded_run(scenario, judged.seed, &(0..0), u64::MAX);
     let mut covered = end;
     covered.digest = end.digest.covering(sim.history());
     let report = if covered == judged.end {
@@ -119,20 +119,52 @@ pub fn record_judged(scenario: &Scenario, judged: RunReport) -> Recording {
     }
 }
 
-/// Run `scenario` at `seed` with its trace recorded, describing actor
-/// states for the steps in `window`; the engine's end, the engine, and
-/// every step.
+/// Run `scenario` at `seed` once, judged, with its trace and history
+/// recorded for causal stories (no actor states): one run where a plain
+/// run followed by [`record_judged`] takes two, for a run expected to
+/// break. The report is the run's own, without its trace (as a plain
+/// run's); the recording's report has it.
+///
+/// # Errors
+/// [`TooLarge`] if the trace has more events than a story may keep
+/// within the memory budget: the recording was dropped once it passed
+/// that, and the report is given all the same.
+pub fn run_for_story(scenario: &Scenario, seed: u64) -> (RunReport, Result<Recording, TooLarge>) {
+    let window = 0..0;
+    let (end, sim, steps) = recorded_run(scenario, seed, &window, memory::reported_events_max());
+    let mut report = run::report_of(scenario, seed, end, &sim);
+    let trace = std::mem::take(&mut report.trace);
+    let recording = memory::report_fits(end.trace_events).map(|()| Recording {
+        report: RunReport {
+            trace,
+            ..report.clone()
+        },
+        history: sim.history().to_vec(),
+        steps,
+    });
+    (report, recording)
+}
+
+/// Run `scenario` at `seed` with its trace recorded (dropped past
+/// `keep_at_most` events, see [`Sim::record_trace_at_most`]), describing
+/// actor states for the steps in `window`; the engine's end, the engine,
+/// and every step (none once the trace was dropped).
 fn recorded_run(
     scenario: &Scenario,
     seed: u64,
     window: &Range<usize>,
+    keep_at_most: u64,
 ) -> (RunEnd, Sim<Node, Seeded>, Vec<StepRecord>) {
     let mut sim = scenario.sim(Seeded::new(seed));
-    sim.record_trace();
+    sim.record_trace_at_most(keep_at_most);
     let mut steps = Vec::new();
     let mut seen = (0, 0);
     let mut inside = false;
     let mut observe = |sim: &Sim<Node, Seeded>, steps: &mut Vec<StepRecord>| {
+        if sim.trace_given_up() {
+            std::mem::take(steps);
+            return;
+        }
         if let Some(step) = next_step(sim, &mut seen, window, &mut inside) {
             steps.push(step);
         }

@@ -86,6 +86,12 @@ pub fn report_fits(trace_events: u64) -> Result<(), TooLarge> {
     }
 }
 
+/// The most trace events a run may have for its report or causal story
+/// to fit the budget: [`report_fits`] holds exactly up to this many.
+pub fn reported_events_max() -> u64 {
+    budget() / BYTES_PER_REPORTED_EVENT
+}
+
 /// A run too large to draw or explain within the memory budget.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct TooLarge {
