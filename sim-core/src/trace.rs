@@ -319,14 +319,14 @@ impl Trace {
     /// Keep `event` with `payload` as its label, unless that passes the
     /// bound (then give up). Out of line: the hot path records nothing.
     #[inline(never)]
-    fn keep<P: fmt::Debug>(&mut self, event: TraceEvent, payload: &P) {
+    fn keep<P: fmt::Debug>(&mut self, mut event: TraceEvent, payload: &P) {
         if self.next_id > self.keep_at_most {
             self.give_up();
         } else {
             self.label.clear();
             write!(self.label, "{payload:?}").expect("writing to a String does not fail");
-            let label = self.label.as_str().to_owned();
-            self.events.push(TraceEvent { label, ..event });
+            event.label = self.label.as_str().to_owned();
+            self.events.push(event);
         }
     }
 
