@@ -236,7 +236,7 @@ impl TraceEvent {
 }
 
 /// The digest, and the recorded events if recording is on.
-#[derive(Clone, Debug)]
+#[derive(Debug)]
 pub(crate) struct Trace {
     hasher: Fnv64,
     next_id: u64,
@@ -251,6 +251,32 @@ pub(crate) struct Trace {
     /// at its exact length: `format!` of a lone `{:?}` starts from an
     /// empty string and grows it several times per label.
     label: String,
+}
+
+impl Clone for Trace {
+    fn clone(&self) -> Trace {
+        Trace {
+            hasher: self.hasher,
+            next_id: self.next_id,
+            recording: self.recording,
+            events: self.events.clone(),
+            keep_at_most: self.keep_at_most,
+            given_up: self.given_up,
+            label: String::new(),
+        }
+    }
+
+    /// In place, keeping this trace's buffers: an exploring search copies
+    /// a state, trace included, once per successor. The label buffer is
+    /// scratch, not copied.
+    fn clone_from(&mut self, source: &Trace) {
+        self.hasher = source.hasher;
+        self.next_id = source.next_id;
+        self.recording = source.recording;
+        self.events.clone_from(&source.events);
+        self.keep_at_most = source.keep_at_most;
+        self.given_up = source.given_up;
+    }
 }
 
 impl Trace {
