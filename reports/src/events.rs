@@ -845,21 +845,24 @@ impl<'a> Builder<'a> {
 
 /// The text after `name: ` in a `Debug` label, up to the next `,`, ` ` or `}`.
 fn field<'l>(label: &'l str, name: &str) -> Option<&'l str> {
-    let starts_a_name =
-        |i: usize| i == 0 || !label[..i].ends_with(|c: char| c.is_alphanumeric() || c == '_');
+    let (text, name) = (label.as_bytes(), name.as_bytes());
+    // A byte that may end a longer name (any byte of a non-ASCII
+    // character counts, so that no such name is cut).
+    let in_a_name = |b: u8| b.is_ascii_alphanumeric() || b == b'_' || !b.is_ascii();
     // Each `: ` in turn, and the name just before it (a colon is found
     // far faster than a word).
-    let start = label
-        .bytes()
-        .enumerate()
-        .filter(|&(_, b)| b == b':')
-        .map(|(colon, _)| colon)
-        .find(|&colon| {
-            label[..colon].ends_with(name)
-                && starts_a_name(colon - name.len())
-                && label[colon..].starts_with(": ")
-        })?
-        + 2;
+    let mut from = name.len();
+    let start = loop {
+        let colon = from + text.get(from..)?.iter().position(|&b| b == b':')?;
+        let at = colon - name.len();
+        if &text[at..colon] == name
+            && (at == 0 || !in_a_name(text[at - 1]))
+            && text.get(colon + 1) == Some(&b' ')
+        {
+            break colon + 2;
+        }
+        from = colon + 1;
+    };
     let rest = &label[start..];
     let end = rest.find([',', ' ', '}']).unwrap_or(rest.len());
     Some(&rest[..end])
@@ -994,6 +997,12 @@ mod tests {
         assert_eq!(field(label, "key"), Some("p1#17"));
         assert_eq!(field(label, "offset"), Some("41"));
         assert_eq!(field(label, "id"), None, "dedup_id is not id");
+        assert_eq!(field("key: p1#2", "key"), Some("p1#2"), "at the start");
+        assert_eq!(field("Ack { seq: 7 }", "seq"), Some("7"));
+        assert_eq!(field("Ack { monkey: 7 }", "key"), None);
+        assert_eq!(field("Ack { ékey: 7 }", "key"), None, "not part of a name");
+        assert_eq!(field("Ack { key:7 }", "key"), None, "a colon and a space");
+        assert_eq!(field("key", "key"), None);
         assert_eq!(
             parse_key("p1#17"),
             Some(MsgKey {
