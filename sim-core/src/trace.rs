@@ -348,12 +348,32 @@ impl Trace {
     fn keep<P: fmt::Debug>(&mut self, mut event: TraceEvent, payload: &P) {
         if self.next_id > self.keep_at_most {
             self.give_up();
-        } else {
-            self.label.clear();
-            write!(self.label, "{payload:?}").expect("writing to a String does not fail");
-            event.label = self.label.as_str().to_owned();
-            self.events.push(event);
+            return;
         }
+        event.label = match self.sent_label(&event) {
+            Some(sent) => sent.to_owned(),
+            None => {
+                self.label.clear();
+                write!(self.label, "{payload:?}").expect("writing to a String does not fail");
+                self.label.as_str().to_owned()
+            }
+        };
+        self.events.push(event);
+    }
+
+    /// For a delivery, the label its send was kept with: the datagram
+    /// delivered is the one sent, unchanged on its way, so its `Debug`
+    /// text is the same, and copying it costs far less than writing it.
+    fn sent_label(&self, event: &TraceEvent) -> Option<&str> {
+        if !matches!(event.kind, TraceKind::Deliver | TraceKind::DeliverToDown) {
+            return None;
+        }
+        let send = event.cause?;
+        let sent = self.events.get(usize::try_from(send).ok()?)?;
+        let is_the_send = sent.id == send
+            && matches!(sent.kind, TraceKind::Send | TraceKind::Duplicate)
+            && (sent.actor, sent.peer) == (event.peer?, Some(event.actor));
+        is_the_send.then_some(sent.label.as_str())
     }
 
     /// Stop recording and free what was recorded.
@@ -432,6 +452,27 @@ mod tests {
         assert_eq!(on.digest(), off.digest());
         assert_eq!(on.events().len(), 2);
         assert!(off.events().is_empty());
+    }
+
+    #[test]
+    fn a_delivery_is_labelled_as_its_send_and_anything_else_by_its_payload() {
+        let mut t = Trace::new(true);
+        let (a, b) = (ActorId(0), ActorId(1));
+        let sent = t.note(SimTime(1), a, Some(b), TraceKind::Send, None, &(7u8, "m"));
+        t.note(
+            SimTime(2),
+            b,
+            Some(a),
+            TraceKind::Deliver,
+            Some(sent),
+            &(7u8, "m"),
+        );
+        // A delivery whose cause is not a send between the same two actors
+        // is written from its own payload.
+        t.note(SimTime(3), a, Some(b), TraceKind::Deliver, Some(sent), &8u8);
+        t.note(SimTime(4), b, Some(a), TraceKind::Deliver, None, &9u8);
+        let labels: Vec<&str> = t.events().iter().map(|e| e.label.as_str()).collect();
+        assert_eq!(labels, ["(7, \"m\")", "(7, \"m\")", "8", "9"]);
     }
 
     #[test]
