@@ -542,10 +542,9 @@ impl<'a> Builder<'a> {
             _ => t.label.clone(),
         };
         e.msg = match t.kind {
-            TraceKind::Crash(_) => crashed_on,
-            _ => self.key_of(&t.label),
-        }
-        .map(|k| k.to_string());
+            TraceKind::Crash(_) => crashed_on.map(|k| k.to_string()),
+            _ => self.key_text_of(&t.label),
+        };
         let step = self.events.len();
         if let Some(slot) = usize::try_from(t.id)
             .ok()
@@ -570,15 +569,22 @@ impl<'a> Builder<'a> {
         }
     }
 
-    /// The message a datagram or timer is about: its `key`, or the record
-    /// at its `partition` and `offset`.
-    fn key_of(&self, label: &str) -> Option<MsgKey> {
-        if let Some(key) = field(label, "key").and_then(parse_key) {
-            return Some(key);
+    /// The message a datagram or timer is about, as text: its `key`, taken
+    /// as written in the label (a key's `Debug` text is its `Display`
+    /// text), or the message at its `partition` and `offset`.
+    fn key_text_of(&self, label: &str) -> Option<String> {
+        if let Some(text) = field(label, "key").filter(|text| parse_key(text).is_some()) {
+            debug_assert_eq!(
+                parse_key(text).map(|k| k.to_string()).as_deref(),
+                Some(text)
+            );
+            return Some(text.to_owned());
         }
         let partition = field(label, "partition")?.parse().ok()?;
         let offset = field(label, "offset")?.parse().ok()?;
-        self.offsets.get(&(partition, offset)).copied()
+        self.offsets
+            .get(&(partition, offset))
+            .map(ToString::to_string)
     }
 
     /// An observation as (kind, message, detail, effect count); `None`
