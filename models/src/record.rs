@@ -104,6 +104,7 @@ pub fn record_judged(scenario: &Scenario, judged: RunReport) -> Recording {
     let (end, sim, steps) = recorded_run(scenario, judged.seed, &(0..0), u64::MAX);
     let mut covered = end;
     covered.digest = end.digest.covering(sim.history());
+    debug_assert_eq!(covered, judged.end, "a run repeated at its seed differs");
     let report = if covered == judged.end {
         RunReport {
             trace: sim.trace().to_vec(),
