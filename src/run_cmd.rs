@@ -203,7 +203,7 @@ fn told(
     rec: &models::record::Recording,
     format: Format,
 ) -> Vec<reports::explain::Explanation> {
-    let events = reports::events::build(rec);
+    let events = reports::events::build_unclocked(rec);
     match format {
         Format::Json => reports::explain::explain(scenario, rec, &events),
         Format::Human => reports::explain::explain_first(scenario, rec, &events)

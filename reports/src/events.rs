@@ -290,13 +290,20 @@ pub const REUSED: &str = ", an offset the broker reused";
 
 /// Every event of a recorded run, in order, with violating events marked.
 pub fn build(rec: &Recording) -> Vec<Event> {
+    let mut events = build_unclocked(rec);
+    clocks(&mut events, rec.report.names.len());
+    events
+}
+
+/// [`build`] without the vector clocks (every [`Event::clock`] empty), for
+/// a causal story: it reads each event's cause, not its clock.
+pub fn build_unclocked(rec: &Recording) -> Vec<Event> {
     let mut b = Builder::new(rec);
     for step in &rec.steps {
         b.step(rec, step);
     }
     let mut events = b.events;
     mark_violations(rec, &mut events);
-    clocks(&mut events, rec.report.names.len());
     events
 }
 
