@@ -23,11 +23,12 @@
 //! schedule ([`shrink::seedless_spec`]) violates the same check under
 //! `run` at any seed; [`counterexample`] checks that it does.
 
-// The set of fingerprints is asked for membership only, never iterated:
-// its order cannot reach a result.
-#[allow(clippy::disallowed_types)]
-use std::collections::HashSet;
+// The set of fingerprints, and the claims of a parallel batch, are asked
+// for membership only, never iterated: their order cannot reach a result.
 use std::collections::VecDeque;
+use std::collections::hash_map::Entry;
+#[allow(clippy::disallowed_types)]
+use std::collections::{HashMap, HashSet};
 use std::hash::{BuildHasherDefault, Hash, Hasher};
 use std::sync::Mutex;
 
@@ -360,6 +361,11 @@ impl Hasher for Identity {
 
 #[allow(clippy::disallowed_types)]
 type Fingerprints = HashSet<u64, BuildHasherDefault<Identity>>;
+
+/// Fingerprints and the place in a batch of the copy that claimed each
+/// ([`Claims`]).
+#[allow(clippy::disallowed_types)]
+type Claimed = HashMap<u64, (u32, usize), BuildHasherDefault<Identity>>;
 
 /// The stored states as a tree: each state's parent and the script that
 /// led to it, packed (a path is rebuilt by walking up).
@@ -775,16 +781,16 @@ struct Successor {
 /// Every successor of `state`, in the order of the choice source's
 /// scripts, each made in `buffer`. `seen` is only read: a successor
 /// already in it is not judged. With several threads, `seen` is as it
-/// was when the batch began, so the successors judged earlier in the same
-/// run of states are passed too (`judged_here`), and one equal to them is
-/// not judged again: the merge, which takes successors in the order they
-/// were made, keeps the first of equal ones. (One thread merges each
-/// state's successors before it expands the next; on lesson 10 and W2,
-/// passing the set there too cost more than the equal siblings it spared.)
+/// was when the batch began, so a successor is judged only if it claims
+/// its fingerprint (`claims`, with the state's place in the batch): the
+/// merge, which takes successors in batch order, keeps the first of equal
+/// ones, and [`Claims`] makes sure that one is judged. (One thread merges
+/// each state's successors before it expands the next; on lesson 10 and
+/// W2, claiming there too cost more than the equal siblings it spared.)
 fn successors<M: Model>(
     model: &M,
     bounds: &Bounds,
-    (seen, mut judged_here): (&Fingerprints, Option<&mut Fingerprints>),
+    (seen, claims): (&Fingerprints, Option<(&Claims, u32)>),
     (state, buffer): (&State<M>, &mut Option<State<M>>),
 ) -> Vec<Successor> {
     let mut out = Vec::with_capacity(SUCCESSORS_USUAL);
@@ -808,9 +814,9 @@ fn successors<M: Model>(
         let observed = next.history().len() > state.history().len();
         let judged = (fresh
             && (observed || end.is_some())
-            && judged_here
-                .as_deref_mut()
-                .is_none_or(|judged| fingerprint.is_some_and(|f| judged.insert(f))))
+            && claims.is_none_or(|(claims, place)| {
+                fingerprint.is_some_and(|f| claims.claim(f, (place, out.len())))
+            }))
         .then(|| model.judge(next, end));
         out.push(Successor {
             taken,
@@ -921,6 +927,51 @@ impl<M: Model> Search<'_, M> {
     }
 }
 
+/// Which copy of each successor a parallel batch judges: the first in
+/// batch order (the state's place in the batch, then the successor's
+/// among its siblings), which is the copy the merge keeps. A copy judges
+/// only if no earlier copy claimed its fingerprint, and claims it; an
+/// earlier copy that comes later takes the claim over and judges too, so
+/// that whichever thread gets there first, the first copy is judged, and
+/// a later one only while the first has not come yet.
+struct Claims {
+    shards: Vec<Mutex<Claimed>>,
+}
+
+/// How many locks [`Claims`] spreads its fingerprints over.
+const CLAIM_SHARDS: usize = 16;
+
+impl Default for Claims {
+    fn default() -> Claims {
+        Claims {
+            shards: (0..CLAIM_SHARDS).map(|_| Mutex::default()).collect(),
+        }
+    }
+}
+
+impl Claims {
+    /// Whether the copy at `place` judges `fingerprint`: no earlier copy
+    /// claimed it (it is claimed for `place` from now on).
+    fn claim(&self, fingerprint: u64, place: (u32, usize)) -> bool {
+        // Middle bits pick the lock: the maps use the low ones.
+        let shard = (fingerprint >> 32) as usize % CLAIM_SHARDS;
+        let mut claimed = self.shards[shard]
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        match claimed.entry(fingerprint) {
+            Entry::Vacant(free) => {
+                free.insert(place);
+                true
+            }
+            Entry::Occupied(mut taken) if place < *taken.get() => {
+                taken.insert(place);
+                true
+            }
+            Entry::Occupied(_) => false,
+        }
+    }
+}
+
 /// The successors of each state of `batch` within the depth bound, in
 /// order, expanded by the pool's threads from `tree` (`seen` is only
 /// read), a run of consecutive states at a time: several runs per thread,
@@ -938,21 +989,23 @@ where
 {
     use rayon::prelude::*;
     let run = batch.len().div_ceil(builts.len() * RUNS_PER_THREAD).max(1);
+    let claims = Claims::default();
     let runs: Vec<Vec<Vec<Successor>>> = pool.install(|| {
         batch
             .par_chunks(run)
-            .map(|states| {
+            .enumerate()
+            .map(|(k, states)| {
                 let thread = rayon::current_thread_index().unwrap_or(0);
                 // Each thread takes only its own stack: never contended.
                 let mut built = builts[thread]
                     .lock()
                     .unwrap_or_else(std::sync::PoisonError::into_inner);
-                let mut judged_here = Fingerprints::default();
-                states
-                    .iter()
-                    .map(|&(id, _)| {
+                (k * run..)
+                    .zip(states)
+                    .map(|(place, &(id, _))| {
                         let state = built.get(tree, id);
-                        successors(model, bounds, (seen, Some(&mut judged_here)), state)
+                        let place = u32::try_from(place).expect("a batch is small");
+                        successors(model, bounds, (seen, Some((&claims, place))), state)
                     })
                     .collect()
             })
