@@ -775,7 +775,74 @@ struct Successor {
     end: Option<EndReason>,
     /// The checks on it, when its step observed something or its run
     /// ended, and it was not seen before the expansion began.
-    judged: Option<Vec<run::Judged>>,
+    judged: Option<Vec<CheckOn>>,
+}
+
+/// What the search keeps of one check's judgement on a state
+/// ([`Outcome::record`]): made on the thread that judged the state, so
+/// that the texts of checks that held, and the stories of violations,
+/// are freed where they were made.
+struct CheckOn {
+    check: CheckId,
+    seen: Seen,
+}
+
+/// A check's judgement on a state, as the search counts it.
+enum Seen {
+    /// It held.
+    Held,
+    /// It does not apply, or was not evaluated, and why.
+    NotJudged(String),
+    /// It broke where it is judged, as expected or not: its first
+    /// violation's summary.
+    Broke { expected: bool, summary: String },
+    /// Anything else (a violation where the check is not judged, an
+    /// expected violation missing).
+    Other,
+}
+
+impl CheckOn {
+    /// What the search keeps of the checks `judged` on a state whose run
+    /// ended (`end`) or goes on: every check of an ended run (for the
+    /// tallies), only the broken ones of a run that goes on.
+    fn kept(judged: Vec<run::Judged>, end: Option<EndReason>) -> Vec<CheckOn> {
+        judged
+            .into_iter()
+            .filter_map(|j| {
+                let judged_here = end.is_some() || j.check.judged_on_prefixes();
+                let seen = match j.judgement {
+                    Judgement::Fail(v) | Judgement::Expected(v) if !judged_here || v.is_empty() => {
+                        Seen::Other
+                    }
+                    Judgement::Fail(v) => Seen::Broke {
+                        expected: false,
+                        summary: first_summary(v),
+                    },
+                    Judgement::Expected(v) => Seen::Broke {
+                        expected: true,
+                        summary: first_summary(v),
+                    },
+                    Judgement::Pass(_) => Seen::Held,
+                    Judgement::Skip(why) | Judgement::Unchecked(why) => Seen::NotJudged(why),
+                    Judgement::Missing(_) => Seen::Other,
+                };
+                let counted = end.is_some() || matches!(seen, Seen::Broke { .. });
+                counted.then_some(CheckOn {
+                    check: j.check,
+                    seen,
+                })
+            })
+            .collect()
+    }
+}
+
+/// The summary of the first of `violations` (not empty).
+fn first_summary(violations: Vec<crate::check::Violation>) -> String {
+    violations
+        .into_iter()
+        .next()
+        .map(|v| v.summary)
+        .unwrap_or_default()
 }
 
 /// Every successor of `state`, in the order of the choice source's
@@ -817,7 +884,7 @@ fn successors<M: Model>(
             && claims.is_none_or(|(claims, place)| {
                 fingerprint.is_some_and(|f| claims.claim(f, (place, out.len())))
             }))
-        .then(|| model.judge(next, end));
+        .then(|| CheckOn::kept(model.judge(next, end), end));
         out.push(Successor {
             taken,
             fingerprint,
@@ -1134,35 +1201,31 @@ impl Outcome {
         &mut self,
         store: &impl Store,
         id: u32,
-        (judged, end): (&[run::Judged], Option<EndReason>),
+        (judged, end): (&[CheckOn], Option<EndReason>),
     ) -> bool {
         let mut unexpected = false;
         for j in judged {
-            let judged = end.is_some() || j.check.judged_on_prefixes();
-            let broke = match &j.judgement {
-                Judgement::Fail(v) | Judgement::Expected(v) if judged => v.first(),
-                _ => None,
-            };
             if end.is_some() {
                 self.tally(j);
             }
-            let Some(v) = broke else { continue };
+            let Seen::Broke { expected, summary } = &j.seen else {
+                continue;
+            };
             if self.found.iter().any(|f| f.check == j.check) {
                 continue;
             }
-            let expected = matches!(j.judgement, Judgement::Expected(_));
             unexpected |= !expected;
             self.found.push(Found {
                 check: j.check,
-                expected,
-                summary: v.summary.clone(),
+                expected: *expected,
+                summary: summary.clone(),
                 path: store.path(id),
             });
         }
         unexpected
     }
 
-    fn tally(&mut self, j: &run::Judged) {
+    fn tally(&mut self, j: &CheckOn) {
         let at = match self.checks.iter().position(|(c, _)| *c == j.check) {
             Some(i) => i,
             None => {
@@ -1171,12 +1234,12 @@ impl Outcome {
             }
         };
         let tally = &mut self.checks[at].1;
-        match &j.judgement {
-            Judgement::Pass(_) => tally.held += 1,
-            Judgement::Skip(why) | Judgement::Unchecked(why) => {
+        match &j.seen {
+            Seen::Held => tally.held += 1,
+            Seen::NotJudged(why) => {
                 tally.not_judged.get_or_insert_with(|| why.clone());
             }
-            Judgement::Fail(_) | Judgement::Expected(_) | Judgement::Missing(_) => {}
+            Seen::Broke { .. } | Seen::Other => {}
         }
     }
 }
