@@ -487,7 +487,8 @@ struct Built<M: Model> {
 }
 
 impl<M: Model> Built<M> {
-    fn new(root: State<M>) -> Built<M> {
+    fn new(mut root: State<M>) -> Built<M> {
+        root.work_out_next();
         Built {
             stack: vec![(ROOT, root)],
             spares: Vec::new(),
@@ -515,6 +516,8 @@ impl<M: Model> Built<M> {
             tree.script_into(step, &mut self.script);
             next.choices_mut().begin(&self.script);
             next.advance();
+            // Its copies (its children here, its successors) step from it.
+            next.work_out_next();
             self.stack.push((step, next));
         }
         (&self.stack[self.stack.len() - 1].1, &mut self.next)

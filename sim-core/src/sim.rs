@@ -374,16 +374,14 @@ impl<A: Actor, C: Choices> Core<A, C> {
     #[inline(never)]
     fn choose_next(&mut self) -> Option<(SimTime, Event<A>)> {
         let orders = self.orders.as_mut().expect("an exploring run");
-        let mut enabled = std::mem::take(&mut orders.scratch);
-        orders.enabled_into(&mut enabled);
+        orders.work_out_next();
+        let enabled = orders.next();
         if enabled.is_empty() {
-            orders.scratch = enabled;
             return None;
         }
         let n = enabled.len() as u64;
         let chosen = self.choices.pick(Stream::Faults, Site::Order, n);
         let next = enabled[usize::try_from(chosen).expect("a small index")];
-        orders.scratch = enabled;
         let (time, waiting) = orders.take(next);
         if let Some(window) = waiting.window {
             self.realize_delay(window, time);
@@ -583,7 +581,7 @@ impl<A: Actor, C: Choices> Core<A, C> {
         let (Some(orders), timers) = (&mut self.orders, &mut self.timers) else {
             return;
         };
-        orders.waiting.retain(|w| match &w.event {
+        orders.retain_waiting(|w| match &w.event {
             Event::Timer { id, .. } if !timers.slots[id.slot as usize].live => {
                 timers.take(*id);
                 false

@@ -61,6 +61,16 @@ impl<A: Actor, C: Choices> Sim<A, C> {
         self.after_step()
     }
 
+    /// Work out which events may come next, once: copies made from now on
+    /// take the answer over, so a state whose successors are all made from
+    /// copies of it works it out once rather than once per successor. Does
+    /// nothing in a seeded run.
+    pub fn work_out_next(&mut self) {
+        if let Some(orders) = &mut self.core.orders {
+            orders.work_out_next();
+        }
+    }
+
     /// The choice source, to script the next step of an exploration.
     pub fn choices_mut(&mut self) -> &mut C {
         &mut self.core.choices
@@ -73,7 +83,7 @@ impl<A: Actor, C: Choices> Sim<A, C> {
             return 0;
         };
         let mut keys: Vec<u64> = orders
-            .waiting
+            .waiting()
             .iter()
             .filter_map(|w| match &w.event {
                 Event::Deliver { src, dst, msg, .. } => {
@@ -100,7 +110,7 @@ impl<A: Actor, C: Choices> Sim<A, C> {
         let Some(orders) = &self.core.orders else {
             return;
         };
-        let windows: Vec<_> = orders.waiting.iter().filter_map(|w| w.window).collect();
+        let windows: Vec<_> = orders.waiting().iter().filter_map(|w| w.window).collect();
         for window in windows {
             self.core.realize_delay(window, window.latest);
         }
@@ -140,14 +150,14 @@ impl<A: Actor, C: Choices> Sim<A, C> {
             self.stores.hash(&mut h);
         });
         if unordered {
-            let sum = orders.waiting.iter().fold(0u64, |sum, w| {
+            let sum = orders.waiting().iter().fold(0u64, |sum, w| {
                 let mut one = Fnv64::default();
                 self.hash_event(&w.event, &mut one);
                 sum.wrapping_add(finalize(one.finish()))
             });
-            (orders.waiting.len(), sum).hash(&mut h);
+            (orders.waiting().len(), sum).hash(&mut h);
         } else {
-            for w in &orders.waiting {
+            for w in orders.waiting() {
                 self.hash_times(orders, w, &mut h);
                 self.hash_event(&w.event, &mut h);
             }
@@ -191,7 +201,7 @@ impl<A: Actor, C: Choices> Sim<A, C> {
         orders.clock_free
             && orders.timing == Timing::Untimed
             && orders
-                .waiting
+                .waiting()
                 .iter()
                 .all(|w| w.window.is_none_or(|w| w.fifo_link.is_none()))
     }
@@ -206,7 +216,7 @@ impl<A: Actor, C: Choices> Sim<A, C> {
         unordered: bool,
         names: &mut Vec<(crate::TimerId, u64)>,
     ) {
-        names.extend(orders.waiting.iter().filter_map(|w| match &w.event {
+        names.extend(orders.waiting().iter().filter_map(|w| match &w.event {
             Event::Timer { actor, id, timer } => {
                 let mut content = Fnv64::default();
                 (actor, timer).hash(&mut content);

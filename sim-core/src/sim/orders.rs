@@ -96,10 +96,16 @@ pub(crate) struct Orders<E> {
     next_seq: u64,
     /// The place of the last event that happened, once one has.
     last: Option<(SimTime, u64)>,
-    pub(crate) waiting: Vec<Waiting<E>>,
-    /// A buffer for [`Orders::enabled_into`], not part of the state: a
-    /// copy starts without it and keeps its own.
-    pub(crate) scratch: Vec<Next>,
+    waiting: Vec<Waiting<E>>,
+    /// The events that may come next ([`Orders::enabled_into`]), once
+    /// worked out for the waiting events as they are: derived from the
+    /// state, not part of it. A search makes every successor of a state
+    /// from a copy of it, and a copy made after [`Orders::work_out_next`]
+    /// takes them over instead of working them out again.
+    next: Vec<Next>,
+    /// Whether `next` holds the events that may come next now: cleared by
+    /// every change to the waiting events or the last place.
+    next_known: bool,
 }
 
 impl<E: Clone> Clone for Orders<E> {
@@ -110,11 +116,12 @@ impl<E: Clone> Clone for Orders<E> {
             next_seq: self.next_seq,
             last: self.last,
             waiting: self.waiting.clone(),
-            scratch: Vec::new(),
+            next: self.next.clone(),
+            next_known: self.next_known,
         }
     }
 
-    /// Reuses the buffer: a search copies a state once per successor.
+    /// Reuses the buffers: a search copies a state once per successor.
     fn clone_from(&mut self, source: &Self) {
         // Every field named: a field added later must be copied here too.
         let Orders {
@@ -123,13 +130,18 @@ impl<E: Clone> Clone for Orders<E> {
             next_seq,
             last,
             waiting,
-            scratch: _,
+            next,
+            next_known,
         } = source;
         self.timing = *timing;
         self.clock_free = *clock_free;
         self.next_seq = *next_seq;
         self.last = *last;
         self.waiting.clone_from(waiting);
+        if *next_known {
+            self.next.clone_from(next);
+        }
+        self.next_known = *next_known;
     }
 }
 
@@ -141,11 +153,43 @@ impl<E> Orders<E> {
             next_seq: 0,
             last: None,
             waiting: Vec::new(),
-            scratch: Vec::new(),
+            next: Vec::new(),
+            next_known: false,
         }
     }
 
+    /// The waiting events, in scheduling order.
+    pub(crate) fn waiting(&self) -> &[Waiting<E>] {
+        &self.waiting
+    }
+
+    /// Keep only the waiting events `keep` says to.
+    pub(crate) fn retain_waiting(&mut self, keep: impl FnMut(&Waiting<E>) -> bool) {
+        self.next_known = false;
+        self.waiting.retain(keep);
+    }
+
+    /// Work out the events that may come next, unless that is done
+    /// already; [`Orders::next`] then lists them.
+    pub(crate) fn work_out_next(&mut self) {
+        if self.next_known {
+            return;
+        }
+        let mut next = std::mem::take(&mut self.next);
+        self.enabled_into(&mut next);
+        self.next = next;
+        self.next_known = true;
+    }
+
+    /// The events that may come next, as [`Orders::work_out_next`] found
+    /// them.
+    pub(crate) fn next(&self) -> &[Next] {
+        debug_assert!(self.next_known, "worked out first");
+        &self.next
+    }
+
     pub(crate) fn push(&mut self, at: SimTime, window: Option<Window>, event: E) {
+        self.next_known = false;
         self.waiting.push(Waiting {
             at,
             seq: self.next_seq,
@@ -200,8 +244,7 @@ impl<E> Orders<E> {
         enabled
     }
 
-    /// [`Orders::enabled`], written into `enabled` (its buffer reused: a
-    /// search asks once per step of every successor).
+    /// [`Orders::enabled`], written into `enabled` (its buffer reused).
     pub(crate) fn enabled_into(&self, enabled: &mut Vec<Next>) {
         // Untimed, every waiting event may come next: no latest place
         // bounds another.
@@ -295,6 +338,7 @@ impl<E> Orders<E> {
     /// Take the event `next` names, at its place; it happens at the
     /// returned time.
     pub(crate) fn take(&mut self, next: Next) -> (SimTime, Waiting<E>) {
+        self.next_known = false;
         self.last = Some(next.place);
         (next.place.0, self.waiting.remove(next.index))
     }
