@@ -354,7 +354,7 @@ impl<A: Actor, C: Choices> Core<A, C> {
     fn schedule(&mut self, at: SimTime, event: Event<A>) {
         match &mut self.orders {
             None => self.queue.push(at, event),
-            Some(orders) => orders.push(at, None, event),
+            Some(orders) => orders.push(at, (None, None), event),
         }
     }
 
@@ -529,6 +529,7 @@ impl<A: Actor, C: Choices> Core<A, C> {
     fn wait_for_delivery(&mut self, index: usize, datagram: Datagram, copy: bool, msg: A::Msg) {
         let link = self.links[index].config;
         let event = self.in_flight(datagram, copy, msg);
+        let hashes = explore::datagram_hashes(&event);
         // A scheduled delay is kept as scheduled: that datagram has no
         // window.
         let (at, window) = match self.faults.delay_scheduled(datagram, copy) {
@@ -548,7 +549,7 @@ impl<A: Actor, C: Choices> Core<A, C> {
         self.orders
             .as_mut()
             .expect("only an exploring run waits")
-            .push(at, window, event);
+            .push(at, (window, hashes), event);
     }
 
     pub(crate) fn set_timer(

@@ -5,7 +5,7 @@
 use std::hash::{Hash, Hasher};
 use std::sync::Arc;
 
-use super::orders::{Orders, Timing, Waiting};
+use super::orders::{DatagramHashes, Orders, Timing, Waiting};
 use super::{Actor, Choices, EndReason, Event, Sim};
 use crate::actor::TimerNames;
 use crate::fault::FaultPlan;
@@ -82,21 +82,15 @@ impl<A: Actor, C: Choices> Sim<A, C> {
         let Some(orders) = &self.core.orders else {
             return 0;
         };
-        let mut keys: Vec<u64> = orders
-            .waiting()
-            .iter()
-            .filter_map(|w| match &w.event {
-                Event::Deliver { src, dst, msg, .. } => {
-                    let mut h = Fnv64::default();
-                    (src, dst, msg).hash(&mut h);
-                    Some(h.finish())
-                }
-                _ => None,
+        let waiting = orders.waiting();
+        let copies = |i: usize| waiting[i].hashes.map(|h| h.copies);
+        // Few events wait at once: count each datagram's copies among those
+        // before it rather than gather and sort them.
+        (0..waiting.len())
+            .filter_map(|i| {
+                let mine = copies(i)?;
+                Some((0..=i).filter(|&k| copies(k) == Some(mine)).count())
             })
-            .collect();
-        keys.sort_unstable();
-        keys.chunk_by(|a, b| a == b)
-            .map(<[u64]>::len)
             .max()
             .unwrap_or(0)
     }
@@ -151,9 +145,15 @@ impl<A: Actor, C: Choices> Sim<A, C> {
         });
         if unordered {
             let sum = orders.waiting().iter().fold(0u64, |sum, w| {
-                let mut one = Fnv64::default();
-                self.hash_event(&w.event, &mut one);
-                sum.wrapping_add(finalize(one.finish()))
+                let alone = w.hashes.map_or_else(
+                    || {
+                        let mut one = Fnv64::default();
+                        self.hash_event(&w.event, &mut one);
+                        finalize(one.finish())
+                    },
+                    |h| h.alone,
+                );
+                sum.wrapping_add(alone)
             });
             (orders.waiting().len(), sum).hash(&mut h);
         } else {
@@ -239,14 +239,7 @@ impl<A: Actor, C: Choices> Sim<A, C> {
 
     fn hash_event(&self, event: &Event<A>, h: &mut Fnv64) {
         match event {
-            Event::Deliver {
-                src,
-                dst,
-                life,
-                msg,
-                copy,
-                send_id: _,
-            } => (0u8, src, dst, life, msg, copy).hash(h),
+            Event::Deliver { .. } => hash_delivery(event, h),
             Event::Timer { actor, id, timer } => {
                 let live = self.core.timers.slots[id.slot as usize].live;
                 (1u8, actor, timer, live).hash(h);
@@ -256,6 +249,38 @@ impl<A: Actor, C: Choices> Sim<A, C> {
             Event::Signal(signal) => (4u8, signal).hash(h),
         }
     }
+}
+
+/// A delivery event's content (the send id aside: two paths may send one
+/// datagram under different ids).
+fn hash_delivery<A: Actor>(event: &Event<A>, h: &mut Fnv64) {
+    if let Event::Deliver {
+        src,
+        dst,
+        life,
+        msg,
+        copy,
+        send_id: _,
+    } = event
+    {
+        (0u8, src, dst, life, msg, copy).hash(h);
+    }
+}
+
+/// The hashes of a datagram's delivery `event` that a search asks for in
+/// every state it waits through.
+pub(super) fn datagram_hashes<A: Actor>(event: &Event<A>) -> Option<DatagramHashes> {
+    let Event::Deliver { src, dst, msg, .. } = event else {
+        return None;
+    };
+    let mut copies = Fnv64::default();
+    (src, dst, msg).hash(&mut copies);
+    let mut alone = Fnv64::default();
+    hash_delivery(event, &mut alone);
+    Some(DatagramHashes {
+        copies: copies.finish(),
+        alone: finalize(alone.finish()),
+    })
 }
 
 /// The observations as a multiset: the order of two observations that
@@ -414,7 +439,11 @@ where
     fn clone_from(&mut self, source: &Self) {
         self.now = source.now;
         self.choices.clone_from(&source.choices);
-        self.queue.clone_from(&source.queue);
+        // An exploring run's events wait in `orders`: its queue stays as
+        // it was made, empty, and copying it would copy nothing.
+        if self.orders.is_none() || source.orders.is_none() {
+            self.queue.clone_from(&source.queue);
+        }
         share(&mut self.topology, &source.topology);
         self.links.clone_from(&source.links);
         share(&mut self.faults, &source.faults);

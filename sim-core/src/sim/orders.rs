@@ -56,13 +56,25 @@ pub(crate) struct Window {
     pub(crate) fifo_link: Option<usize>,
 }
 
+/// A waiting datagram's hashes, worked out once when it is sent: it waits
+/// through many states, and a search fingerprints each of them.
+#[derive(Clone, Copy, Debug)]
+pub(crate) struct DatagramHashes {
+    /// Its sender, receiver and message: equal for copies of one datagram.
+    pub(crate) copies: u64,
+    /// The whole event, alone, as a fingerprint that takes the waiting
+    /// events as a multiset adds it in.
+    pub(crate) alone: u64,
+}
+
 /// A waiting event: its earliest time, its place among events scheduled
-/// at one time, and its window if it is a datagram.
+/// at one time, and its window and hashes if it is a datagram.
 #[derive(Clone, Debug)]
 pub(crate) struct Waiting<E> {
     pub(crate) at: SimTime,
     pub(crate) seq: u64,
     pub(crate) window: Option<Window>,
+    pub(crate) hashes: Option<DatagramHashes>,
     pub(crate) event: E,
 }
 
@@ -188,12 +200,18 @@ impl<E> Orders<E> {
         &self.next
     }
 
-    pub(crate) fn push(&mut self, at: SimTime, window: Option<Window>, event: E) {
+    pub(crate) fn push(
+        &mut self,
+        at: SimTime,
+        (window, hashes): (Option<Window>, Option<DatagramHashes>),
+        event: E,
+    ) {
         self.next_known = false;
         self.waiting.push(Waiting {
             at,
             seq: self.next_seq,
             window,
+            hashes,
             event,
         });
         self.next_seq += 1;
@@ -362,7 +380,7 @@ mod tests {
             step: 1_000,
             fifo_link: None,
         };
-        orders.push(SimTime(sent + 1_000), Some(window), ());
+        orders.push(SimTime(sent + 1_000), (Some(window), None), ());
     }
 
     fn take_earliest(orders: &mut Orders<()>, i: usize) -> SimTime {
@@ -374,7 +392,7 @@ mod tests {
     fn a_datagram_comes_as_early_or_as_late_as_its_place_allows() {
         let mut orders = Orders::new(Timing::Timed);
         datagram_every_ms(&mut orders, 0);
-        orders.push(SimTime(7_500), None, ());
+        orders.push(SimTime(7_500), (None, None), ());
         // The datagram at 1 ms or at 7 ms (its grid, before the timer at
         // 7.5 ms), or the timer first.
         let places: Vec<_> = orders
@@ -403,7 +421,7 @@ mod tests {
     fn a_datagram_comes_on_its_links_delay_grid() {
         let mut orders = Orders::new(Timing::Untimed);
         datagram_every_ms(&mut orders, 0);
-        orders.push(SimTime(1_500), None, ());
+        orders.push(SimTime(1_500), (None, None), ());
         // The timer at 1.5 ms first: the datagram then comes at 2 ms, its
         // least delay plus one step, not at 1.5 ms.
         assert_eq!(take_earliest(&mut orders, 1), SimTime(1_500));
