@@ -577,7 +577,13 @@ impl Model for Scenario {
         Scenario::sim(self, choices)
     }
 
+    /// Every check when the run ended; while it goes on, only the checks
+    /// a prefix can break ([`CheckId::judged_on_prefixes`]). Violations
+    /// without their stories: the search keeps nothing else of a prefix's
+    /// judgement, and of a violation only its summary ([`CheckOn::kept`]);
+    /// a counterexample's report comes from running it.
     fn judge(&self, state: &Sim<Node, Explorer>, end: Option<EndReason>) -> Vec<run::Judged> {
+        let ended = end.is_some();
         let end = RunEnd {
             reason: end.unwrap_or(EndReason::EventBound),
             time: state.now(),
@@ -585,7 +591,8 @@ impl Model for Scenario {
             digest: sim_core::Digest::default(),
             trace_events: 0,
         };
-        run::judged(self, &end, state).1
+        let wanted = |check: CheckId| ended || check.judged_on_prefixes();
+        run::judged_those(self, &end, state, (wanted, false)).1
     }
 }
 

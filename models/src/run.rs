@@ -224,6 +224,17 @@ pub(crate) fn judged<C: Choices>(
     end: &RunEnd,
     sim: &Sim<Node, C>,
 ) -> (Ledger, Vec<Judged>) {
+    judged_those(scenario, end, sim, (|_| true, true))
+}
+
+/// [`judged`], for the checks `wanted` picks only, their violations with
+/// their `stories` or without.
+pub(crate) fn judged_those<C: Choices>(
+    scenario: &Scenario,
+    end: &RunEnd,
+    sim: &Sim<Node, C>,
+    (wanted, stories): (impl Fn(CheckId) -> bool, bool),
+) -> (Ledger, Vec<Judged>) {
     let w = &scenario.spec().workload;
     let messages = w.producers as usize * w.messages as usize;
     let ledger = Ledger::build_expecting(sim.history(), messages);
@@ -235,8 +246,9 @@ pub(crate) fn judged<C: Choices>(
         names: sim.names(),
         probe: scenario.spec().consumer.law_probe,
         ordered_delivery: scenario.ordered_delivery(),
+        stories,
     };
-    let results = check::run_all(&input);
+    let results = check::run_those(&input, wanted);
     let checks = judge(&results, scenario.expected());
     (ledger, checks)
 }

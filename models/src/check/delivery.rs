@@ -282,10 +282,17 @@ pub(super) fn violation(
         check,
         subject: Some(key),
         summary: format!("{key} {what}"),
-        story: story(input, key, m),
+        story: Vec::new(),
         crash_point: m.crashes.first().map(|c| c.2),
         cause: cause(m),
     };
+    if !input.stories {
+        if committed_for_a_lost_record(input, key, m).is_some() {
+            v.cause = COMMIT_FOR_A_LOST_RECORD;
+        }
+        return v;
+    }
+    v.story = story(input, key, m);
     if let Some(t) = input.ledger.torn.iter().find(|t| t.was == key)
         && v.story.iter().any(|l| l.starts_with(ACKED_NEVER_FLUSHED))
     {
@@ -307,10 +314,14 @@ pub(super) fn violation(
              flush each append before its ack (`flush: OnAppend`)"
                 .into(),
         );
-        v.cause = "a commit meant for a lost record at the same offset";
+        v.cause = COMMIT_FOR_A_LOST_RECORD;
     }
     v
 }
+
+/// The cause of a message lost because a consumer committed an offset
+/// meant for another record there.
+const COMMIT_FOR_A_LOST_RECORD: &str = "a commit meant for a lost record at the same offset";
 
 /// The start of the reason for an acked message the broker lost unflushed.
 const ACKED_NEVER_FLUSHED: &str = "why: the broker acknowledged it before writing it to disk";

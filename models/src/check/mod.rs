@@ -417,6 +417,10 @@ pub struct CheckInput<'a> {
     /// which a consumer receives records is the broker's to keep (C11's
     /// consumer side and C12 are judged only then).
     pub ordered_delivery: bool,
+    /// Whether a message's violations tell its story
+    /// ([`Violation::story`]); an exploring search keeps only their
+    /// summaries, and judges many states.
+    pub stories: bool,
 }
 
 impl CheckInput<'_> {
@@ -431,16 +435,26 @@ impl CheckInput<'_> {
     }
 }
 
-/// Run every check, then the protocol's own properties.
-pub fn run_all(input: &CheckInput<'_>) -> Vec<CheckResult> {
-    let checks = CHECKERS.iter().map(|c| CheckResult {
-        check: c.id,
-        status: (c.evaluate)(input),
-    });
-    let properties = input.model.unit().properties().iter().map(|p| CheckResult {
-        check: CheckId::Property(p.name),
-        status: property_status(input, p),
-    });
+/// Run the checks, then the protocol's own properties, that `wanted`
+/// picks (the others are left out of the results).
+pub fn run_those(input: &CheckInput<'_>, wanted: impl Fn(CheckId) -> bool) -> Vec<CheckResult> {
+    let checks = CHECKERS
+        .iter()
+        .filter(|c| wanted(c.id))
+        .map(|c| CheckResult {
+            check: c.id,
+            status: (c.evaluate)(input),
+        });
+    let properties = input
+        .model
+        .unit()
+        .properties()
+        .iter()
+        .filter(|p| wanted(CheckId::Property(p.name)))
+        .map(|p| CheckResult {
+            check: CheckId::Property(p.name),
+            status: property_status(input, p),
+        });
     checks.chain(properties).collect()
 }
 
@@ -702,6 +716,7 @@ pub(crate) mod test_support {
             names: &names,
             probe: true,
             ordered_delivery,
+            stories: true,
         };
         f(&input)
     }
