@@ -249,22 +249,22 @@ pub(crate) fn judged_those<C: Choices>(
         stories,
     };
     let results = check::run_those(&input, wanted);
-    let checks = judge(&results, scenario.expected());
+    let checks = judge(results, scenario.expected());
     (ledger, checks)
 }
 
 /// Judge each check result against the expected violations.
-pub fn judge(results: &[CheckResult], expected: &[CheckId]) -> Vec<Judged> {
+pub fn judge(results: Vec<CheckResult>, expected: &[CheckId]) -> Vec<Judged> {
     results
-        .iter()
+        .into_iter()
         .map(|r| {
             let wanted = expected.contains(&r.check);
-            let judgement = match (&r.status, wanted) {
-                (Status::Violated(v), true) => Judgement::Expected(v.clone()),
-                (Status::Violated(v), false) => Judgement::Fail(v.clone()),
-                (Status::Held(why), false) => Judgement::Pass(why.clone()),
-                (Status::Skipped(why), false) => Judgement::Skip(why.clone()),
-                (Status::Unchecked(why), false) => Judgement::Unchecked(why.clone()),
+            let judgement = match (r.status, wanted) {
+                (Status::Violated(v), true) => Judgement::Expected(v),
+                (Status::Violated(v), false) => Judgement::Fail(v),
+                (Status::Held(why), false) => Judgement::Pass(why),
+                (Status::Skipped(why), false) => Judgement::Skip(why),
+                (Status::Unchecked(why), false) => Judgement::Unchecked(why),
                 (Status::Held(why) | Status::Skipped(why) | Status::Unchecked(why), true) => {
                     Judgement::Missing(format!("expected a violation, but: {why}"))
                 }

@@ -183,7 +183,9 @@ pub fn liveness(input: &CheckInput<'_>) -> Status {
         .map(|(key, m)| {
             let what = format!("acked, still not applied when {when}");
             let mut v = violation(input, CheckId::C16, *key, m, &what);
-            if input.model.uses_recovery() && !m.crashes.is_empty() && m.compensations == 0 {
+            let stranded =
+                input.model.uses_recovery() && !m.crashes.is_empty() && m.compensations == 0;
+            if input.stories && stranded {
                 v.story.push(
                     "why: its worker crashed while it was `processing`, and only the recovery \
                      worker's compensation returns it to `unprocessed`"
