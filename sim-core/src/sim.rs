@@ -525,7 +525,9 @@ impl<A: Actor, C: Choices> Core<A, C> {
     }
 
     /// Schedule a delivery with its window, for an exploring run: its
-    /// delay is decided when it is chosen to come next.
+    /// delay is decided when it is chosen to come next. Out of line, so
+    /// that a seeded run's sends stay as small as they were.
+    #[inline(never)]
     fn wait_for_delivery(&mut self, index: usize, datagram: Datagram, copy: bool, msg: A::Msg) {
         let link = self.links[index].config;
         let event = self.in_flight(datagram, copy, msg);

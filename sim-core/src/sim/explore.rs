@@ -253,7 +253,7 @@ impl<A: Actor, C: Choices> Sim<A, C> {
 
 /// A delivery event's content (the send id aside: two paths may send one
 /// datagram under different ids).
-fn hash_delivery<A: Actor>(event: &Event<A>, h: &mut Fnv64) {
+fn hash_delivery<A: Actor, H: Hasher>(event: &Event<A>, h: &mut H) {
     if let Event::Deliver {
         src,
         dst,
@@ -273,14 +273,60 @@ pub(super) fn datagram_hashes<A: Actor>(event: &Event<A>) -> Option<DatagramHash
     let Event::Deliver { src, dst, msg, .. } = event else {
         return None;
     };
-    let mut copies = Fnv64::default();
+    let mut copies = Apart::default();
     (src, dst, msg).hash(&mut copies);
-    let mut alone = Fnv64::default();
+    let mut alone = Apart::default();
     hash_delivery(event, &mut alone);
     Some(DatagramHashes {
         copies: copies.finish(),
         alone: finalize(alone.finish()),
     })
+}
+
+/// [`Fnv64`] under a name of its own, for the messages a search hashes
+/// when they are sent: the same values, but its own compiled copy of a
+/// message's hash, so that the copy a seeded run's trace calls for every
+/// event stays inlined there (sharing it made the compiler call it
+/// instead: +0.6% instructions per W1 sweep seed).
+#[derive(Default)]
+struct Apart(Fnv64);
+
+impl Hasher for Apart {
+    fn finish(&self) -> u64 {
+        self.0.finish()
+    }
+
+    fn write(&mut self, bytes: &[u8]) {
+        self.0.write(bytes);
+    }
+
+    fn write_u8(&mut self, n: u8) {
+        self.0.write_u8(n);
+    }
+
+    fn write_u16(&mut self, n: u16) {
+        self.0.write_u16(n);
+    }
+
+    fn write_u32(&mut self, n: u32) {
+        self.0.write_u32(n);
+    }
+
+    fn write_u64(&mut self, n: u64) {
+        self.0.write_u64(n);
+    }
+
+    fn write_usize(&mut self, n: usize) {
+        self.0.write_usize(n);
+    }
+
+    fn write_i64(&mut self, n: i64) {
+        self.0.write_i64(n);
+    }
+
+    fn write_isize(&mut self, n: isize) {
+        self.0.write_isize(n);
+    }
 }
 
 /// The observations as a multiset: the order of two observations that
