@@ -580,7 +580,7 @@ impl Model for Scenario {
     /// Every check when the run ended; while it goes on, only the checks
     /// a prefix can break ([`CheckId::judged_on_prefixes`]). Violations
     /// without their stories: the search keeps nothing else of a prefix's
-    /// judgement, and of a violation only its summary ([`CheckOn::kept`]);
+    /// judgement, and of a violation only its summary;
     /// a counterexample's report comes from running it.
     fn judge(&self, state: &Sim<Node, Explorer>, end: Option<EndReason>) -> Vec<run::Judged> {
         let ended = end.is_some();
