@@ -508,3 +508,38 @@ where
         self.earlier_life = source.earlier_life;
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use std::hash::{Hash, Hasher};
+
+    use super::{Apart, Fnv64};
+
+    /// The hasher a search hashes sent datagrams with must give the very
+    /// values of [`Fnv64`], or a waiting datagram's precomputed hash would
+    /// not be the one a fingerprint computes afresh.
+    #[test]
+    fn the_search_hasher_gives_the_stable_hashers_values() {
+        let mut stable = Fnv64::default();
+        let mut apart = Apart::default();
+        let every_width = (
+            1u8, 2u16, 3u32, 4u64, 5usize, -6i8, -7i16, -8i32, -9i64, -10isize, 11u128, -12i128,
+        );
+        every_width.hash(&mut stable);
+        every_width.hash(&mut apart);
+        for text in [
+            "",
+            "a",
+            "seven b",
+            "more than eight bytes",
+            "exactly16bytes!!",
+        ] {
+            text.hash(&mut stable);
+            text.hash(&mut apart);
+        }
+        (true, 'c', [1u8, 2, 3].as_slice()).hash(&mut stable);
+        (true, 'c', [1u8, 2, 3].as_slice()).hash(&mut apart);
+        assert_eq!(apart.finish(), stable.finish());
+        assert_ne!(stable.finish(), Fnv64::default().finish());
+    }
+}
