@@ -468,7 +468,12 @@ impl Model for W2 {
         true
     }
 
-    fn judge(&self, state: &Sim<Node, Explorer>, _end: Option<EndReason>) -> Vec<Judged> {
+    fn judge(
+        &self,
+        state: &Sim<Node, Explorer>,
+        _end: Option<EndReason>,
+        _found: &[CheckId],
+    ) -> Vec<Judged> {
         let effects = &state.durable(STORAGE).effects;
         if effects.iter().all(|e| *e >= 1) {
             self.all_applied.store(true, Relaxed);

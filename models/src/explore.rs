@@ -565,9 +565,15 @@ pub trait Model: Sync {
 
     /// The checks on `state`: as a run that ended with `end`, or, for a
     /// state that goes on (`None`), as a run cut short, so that only the
-    /// checks judged on prefixes count.
-    fn judge(&self, state: &Sim<Self::Actor, Explorer>, end: Option<EndReason>)
-    -> Vec<run::Judged>;
+    /// checks judged on prefixes count. `found`: the checks the search has
+    /// found broken already; of a state that goes on, the search keeps
+    /// nothing of them, so they need not be judged there.
+    fn judge(
+        &self,
+        state: &Sim<Self::Actor, Explorer>,
+        end: Option<EndReason>,
+        found: &[CheckId],
+    ) -> Vec<run::Judged>;
 }
 
 impl Model for Scenario {
@@ -578,11 +584,16 @@ impl Model for Scenario {
     }
 
     /// Every check when the run ended; while it goes on, only the checks
-    /// a prefix can break ([`CheckId::judged_on_prefixes`]). Violations
-    /// without their stories: the search keeps nothing else of a prefix's
-    /// judgement, and of a violation only its summary;
-    /// a counterexample's report comes from running it.
-    fn judge(&self, state: &Sim<Node, Explorer>, end: Option<EndReason>) -> Vec<run::Judged> {
+    /// a prefix can break ([`CheckId::judged_on_prefixes`]) that are not
+    /// `found` yet. Violations without their stories: the search keeps
+    /// nothing else of a prefix's judgement, and of a violation only its
+    /// summary; a counterexample's report comes from running it.
+    fn judge(
+        &self,
+        state: &Sim<Node, Explorer>,
+        end: Option<EndReason>,
+        found: &[CheckId],
+    ) -> Vec<run::Judged> {
         let ended = end.is_some();
         let end = RunEnd {
             reason: end.unwrap_or(EndReason::EventBound),
@@ -591,7 +602,8 @@ impl Model for Scenario {
             digest: sim_core::Digest::default(),
             trace_events: 0,
         };
-        let wanted = |check: CheckId| ended || check.judged_on_prefixes();
+        let wanted =
+            |check: CheckId| ended || (check.judged_on_prefixes() && !found.contains(&check));
         run::judged_those(self, &end, state, (wanted, false)).1
     }
 }
@@ -865,7 +877,7 @@ fn first_summary(violations: Vec<crate::check::Violation>) -> String {
 /// each state's successors before it expands the next; on lesson 10 and
 /// W2, claiming there too cost more than the equal siblings it spared.)
 fn successors<M: Model>(
-    model: &M,
+    (model, found): (&M, &[CheckId]),
     bounds: &Bounds,
     (seen, claims): (&Fingerprints, Option<(&Claims, u32)>),
     (state, buffer): (&State<M>, &mut Option<State<M>>),
@@ -894,7 +906,7 @@ fn successors<M: Model>(
             && claims.is_none_or(|(claims, place)| {
                 fingerprint.is_some_and(|f| claims.claim(f, (place, out.len())))
             }))
-        .then(|| CheckOn::kept(model.judge(next, end), end));
+        .then(|| CheckOn::kept(model.judge(next, end, found), end));
         out.push(Successor {
             taken,
             fingerprint,
@@ -915,7 +927,9 @@ impl<M: Model> Search<'_, M> {
                 continue;
             }
             let state = self.built.get(&self.tree, id);
-            let found = successors(self.model, &self.bounds, (&self.seen, None), state);
+            let broken = self.out.found_checks();
+            let judging = (self.model, broken.as_slice());
+            let found = successors(judging, &self.bounds, (&self.seen, None), state);
             let store = &mut InPlace {
                 tree: &mut self.tree,
                 seen: &mut self.seen,
@@ -971,7 +985,11 @@ impl<M: Model> Search<'_, M> {
                 out,
                 ..
             } = self;
-            let reading = (*model, &*bounds, &*seen, &*tree);
+            // The checks found by the merges before this batch's: the
+            // merge running beside it may find more, which this batch then
+            // judges in vain, but never wrongly.
+            let broken = out.found_checks();
+            let reading = ((*model, broken.as_slice()), &*bounds, &*seen, &*tree);
             let (builts, pool, expandable) = (&builts, &pool, &expandable);
             // The merge and the expansion share the pool's threads: the
             // merge starts at once on one of them, and that thread helps
@@ -1058,7 +1076,7 @@ impl Claims {
 fn expand_batch<M: Model>(
     pool: &rayon::ThreadPool,
     builts: &[Mutex<Built<M>>],
-    (model, bounds, seen, tree): (&M, &Bounds, &Fingerprints, &Tree),
+    (judging, bounds, seen, tree): ((&M, &[CheckId]), &Bounds, &Fingerprints, &Tree),
     batch: &[(u32, u32)],
 ) -> Vec<Vec<Successor>>
 where
@@ -1082,7 +1100,7 @@ where
                     .map(|(place, &(id, _))| {
                         let state = built.get(tree, id);
                         let place = u32::try_from(place).expect("a batch is small");
-                        successors(model, bounds, (seen, Some((&claims, place))), state)
+                        successors(judging, bounds, (seen, Some((&claims, place))), state)
                     })
                     .collect()
             })
@@ -1233,6 +1251,11 @@ impl Outcome {
             });
         }
         unexpected
+    }
+
+    /// The checks found broken so far.
+    fn found_checks(&self) -> Vec<CheckId> {
+        self.found.iter().map(|f| f.check).collect()
     }
 
     fn tally(&mut self, j: &CheckOn) {
