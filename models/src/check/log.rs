@@ -12,7 +12,6 @@ use std::fmt::Write as _;
 
 use super::delivery::{crashes_first, violation};
 use super::{CheckId, CheckInput, Status, Violation};
-
 use crate::history::{MsgLedger, OffsetConflict, Reappended};
 use crate::roles::AFTER_FLUSH_BEFORE_ACK;
 use crate::vocab::{MsgKey, SendOutcome};
