@@ -476,11 +476,12 @@ impl Tree {
 ///
 /// States leaving the stack are kept as spares and copied into in place,
 /// and so is the buffer successors are made in: a state grows its buffers
-/// once, not once per copy.
+/// once, not once per copy. Each is boxed, so that taking a spare or
+/// pushing a state moves a pointer, not the state's several hundred bytes.
 struct Built<M: Model> {
-    stack: Vec<(u32, State<M>)>,
-    spares: Vec<State<M>>,
-    next: Option<State<M>>,
+    stack: Vec<(u32, Box<State<M>>)>,
+    spares: Vec<Box<State<M>>>,
+    next: Option<Box<State<M>>>,
     /// Buffers for a state's ancestry and a step's script.
     ids: Vec<u32>,
     script: Vec<u32>,
@@ -490,7 +491,7 @@ impl<M: Model> Built<M> {
     fn new(mut root: State<M>) -> Built<M> {
         root.work_out_next();
         Built {
-            stack: vec![(ROOT, root)],
+            stack: vec![(ROOT, Box::new(root))],
             spares: Vec::new(),
             next: None,
             ids: Vec::new(),
@@ -500,7 +501,7 @@ impl<M: Model> Built<M> {
 
     /// State `id`, built from the tree, and the buffer to make its
     /// successors in.
-    fn get(&mut self, tree: &Tree, id: u32) -> (&State<M>, &mut Option<State<M>>) {
+    fn get(&mut self, tree: &Tree, id: u32) -> (&State<M>, &mut Option<Box<State<M>>>) {
         tree.ancestry_into(id, &mut self.ids);
         // stack[k] holds ids[k - 1]; keep the common part.
         let common = self.stack[1..]
@@ -525,13 +526,13 @@ impl<M: Model> Built<M> {
 }
 
 /// `state` copied into `spare`'s buffers, if there is a spare.
-fn copy_into<M: Model>(spare: Option<State<M>>, state: &State<M>) -> State<M> {
+fn copy_into<M: Model>(spare: Option<Box<State<M>>>, state: &State<M>) -> Box<State<M>> {
     match spare {
         Some(mut spare) => {
-            spare.clone_from(state);
+            (*spare).clone_from(state);
             spare
         }
-        None => state.clone(),
+        None => Box::new(state.clone()),
     }
 }
 
@@ -880,7 +881,7 @@ fn successors<M: Model>(
     (model, found): (&M, &[CheckId]),
     bounds: &Bounds,
     (seen, claims): (&Fingerprints, Option<(&Claims, u32)>),
-    (state, buffer): (&State<M>, &mut Option<State<M>>),
+    (state, buffer): (&State<M>, &mut Option<Box<State<M>>>),
 ) -> Vec<Successor> {
     let mut out = Vec::with_capacity(SUCCESSORS_USUAL);
     let mut script = Vec::new();
@@ -889,7 +890,7 @@ fn successors<M: Model>(
     let mut first = true;
     loop {
         if !std::mem::take(&mut first) {
-            next.clone_from(state);
+            (**next).clone_from(state);
         }
         next.choices_mut().begin(&script);
         let end = next.advance();
