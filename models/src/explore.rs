@@ -543,13 +543,15 @@ const ROOT: u32 = u32::MAX;
 /// checks on each of its states. A [`Scenario`] is one; a benchmark can
 /// explore actors of its own through the same search.
 pub trait Model: Sync {
-    /// The actors (their runs are expanded by several threads).
+    /// The actors (their runs are expanded by several threads; their
+    /// messages and timers are plain data, `Copy`, because a search copies
+    /// the waiting ones with every state it makes).
     type Actor: sim_core::Actor<
             Durable: Hash + Send,
             Volatile: Clone + Hash + Send,
             Obs: Clone + PartialEq + Hash + Send,
-            Msg: Send,
-            Timer: Send,
+            Msg: Copy + Send,
+            Timer: Copy + Send,
         > + Clone
         + Send
         + Sync;

@@ -383,6 +383,8 @@ where
     A::Durable: Clone,
     A::Volatile: Clone,
     A::Obs: Clone + PartialEq,
+    A::Msg: Copy,
+    A::Timer: Copy,
     C: Choices + Clone,
 {
     /// A copy of the run as it stands, to continue it another way.
@@ -434,6 +436,8 @@ where
     A::Durable: Clone,
     A::Volatile: Clone,
     A::Obs: Clone + PartialEq,
+    A::Msg: Copy,
+    A::Timer: Copy,
     C: Choices + Clone,
 {
     /// A copy that shares nothing with this run: the actors, names,
@@ -455,6 +459,8 @@ impl<A, C> Clone for super::Core<A, C>
 where
     A: Actor + Clone,
     A::Obs: Clone + PartialEq,
+    A::Msg: Copy,
+    A::Timer: Copy,
     C: Choices + Clone,
 {
     fn clone(&self) -> Self {

@@ -68,8 +68,9 @@ pub(crate) struct DatagramHashes {
 }
 
 /// A waiting event: its earliest time, its place among events scheduled
-/// at one time, and its window and hashes if it is a datagram.
-#[derive(Clone, Debug)]
+/// at one time, and its window and hashes if it is a datagram. `Copy`
+/// when the event is, so that copying the waiting events is a `memcpy`.
+#[derive(Clone, Copy, Debug)]
 pub(crate) struct Waiting<E> {
     pub(crate) at: SimTime,
     pub(crate) seq: u64,
@@ -120,7 +121,9 @@ pub(crate) struct Orders<E> {
     next_known: bool,
 }
 
-impl<E: Clone> Clone for Orders<E> {
+/// `Copy` events: copying the waiting events is then a `memcpy` (a
+/// search copies them once per successor), not a clone of each.
+impl<E: Copy> Clone for Orders<E> {
     fn clone(&self) -> Self {
         Orders {
             timing: self.timing,
@@ -149,7 +152,8 @@ impl<E: Clone> Clone for Orders<E> {
         self.clock_free = *clock_free;
         self.next_seq = *next_seq;
         self.last = *last;
-        self.waiting.clone_from(waiting);
+        self.waiting.clear();
+        self.waiting.extend(waiting.iter().copied());
         if *next_known {
             self.next.clone_from(next);
         }
