@@ -898,9 +898,17 @@ fn successors<M: Model>(
         let end = next.advance();
         let taken = next.choices().taken_iter().collect();
         let more = next.choices().next_script_into(&mut script);
+        // `state` is within the bound on copies, or it would not be
+        // expanded: only a datagram the step sent can pass it.
         let outside = bounds
             .copies
-            .is_some_and(|most| next.most_copies_waiting() > most as usize);
+            .is_some_and(|most| next.sent_past_copies(most as usize));
+        debug_assert_eq!(
+            outside,
+            bounds
+                .copies
+                .is_some_and(|most| next.most_copies_waiting() > most as usize)
+        );
         let fingerprint = (!outside).then(|| next.fingerprint());
         let fresh = fingerprint.is_some_and(|f| !seen.contains(&f));
         let observed = next.history().len() > state.history().len();

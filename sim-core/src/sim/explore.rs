@@ -47,6 +47,9 @@ impl<A: Actor, C: Choices> Sim<A, C> {
     /// exploration. `Some` when the run has ended (then nothing more
     /// happens).
     pub fn advance(&mut self) -> Option<EndReason> {
+        if let Some(orders) = &mut self.core.orders {
+            orders.begin_step();
+        }
         if !self.started {
             // As in `run_until`: whether the run is quiet is asked only
             // after an event (an actor may start with nothing pending but
@@ -93,6 +96,31 @@ impl<A: Actor, C: Choices> Sim<A, C> {
             })
             .max()
             .unwrap_or(0)
+    }
+
+    /// Whether a datagram the last step sent (see [`Sim::advance`]) now
+    /// waits in more than `most` copies. A step takes one event away and
+    /// adds the ones it sends, so of a successor of a state where no
+    /// datagram waited in more than `most` copies, this says whether one
+    /// does now, as [`Sim::most_copies_waiting`] would, for the cost of
+    /// counting the copies of the few datagrams sent (a search asks it of
+    /// every successor).
+    pub fn sent_past_copies(&self, most: usize) -> bool {
+        let Some(orders) = &self.core.orders else {
+            return false;
+        };
+        let copies_of = |mine: DatagramHashes| {
+            orders
+                .waiting()
+                .iter()
+                .filter(|w| w.hashes.is_some_and(|h| h.copies == mine.copies))
+                .count()
+        };
+        orders
+            .pushed_by_the_step()
+            .iter()
+            .filter_map(|w| w.hashes)
+            .any(|sent| copies_of(sent) > most)
     }
 
     /// Note the delay of every datagram still waiting as its link's

@@ -107,6 +107,9 @@ pub(crate) struct Orders<E> {
     /// waiting events (see [`Sim::clock_free`](super::Sim::clock_free)).
     pub(crate) clock_free: bool,
     next_seq: u64,
+    /// The sequence number of the first event pushed by the step under
+    /// way (or the last one): derived, not part of the state.
+    step_from: u64,
     /// The place of the last event that happened, once one has.
     last: Option<(SimTime, u64)>,
     waiting: Vec<Waiting<E>>,
@@ -129,6 +132,7 @@ impl<E: Copy> Clone for Orders<E> {
             timing: self.timing,
             clock_free: self.clock_free,
             next_seq: self.next_seq,
+            step_from: self.step_from,
             last: self.last,
             waiting: self.waiting.clone(),
             next: self.next.clone(),
@@ -143,6 +147,7 @@ impl<E: Copy> Clone for Orders<E> {
             timing,
             clock_free,
             next_seq,
+            step_from,
             last,
             waiting,
             next,
@@ -151,6 +156,7 @@ impl<E: Copy> Clone for Orders<E> {
         self.timing = *timing;
         self.clock_free = *clock_free;
         self.next_seq = *next_seq;
+        self.step_from = *step_from;
         self.last = *last;
         self.waiting.clear();
         self.waiting.extend(waiting.iter().copied());
@@ -167,6 +173,7 @@ impl<E> Orders<E> {
             timing,
             clock_free: false,
             next_seq: 0,
+            step_from: 0,
             last: None,
             waiting: Vec::new(),
             next: Vec::new(),
@@ -177,6 +184,22 @@ impl<E> Orders<E> {
     /// The waiting events, in scheduling order.
     pub(crate) fn waiting(&self) -> &[Waiting<E>] {
         &self.waiting
+    }
+
+    /// A step begins: the events pushed from now on are its own.
+    pub(crate) fn begin_step(&mut self) {
+        self.step_from = self.next_seq;
+    }
+
+    /// The waiting events the last step pushed (the waiting events keep
+    /// the order they were pushed in).
+    pub(crate) fn pushed_by_the_step(&self) -> &[Waiting<E>] {
+        let old = self
+            .waiting
+            .iter()
+            .rposition(|w| w.seq < self.step_from)
+            .map_or(0, |i| i + 1);
+        &self.waiting[old..]
     }
 
     /// Keep only the waiting events `keep` says to.
@@ -419,6 +442,25 @@ mod tests {
         });
         let places: Vec<_> = orders.enabled().iter().map(|n| n.place.0).collect();
         assert_eq!(places, [SimTime(8_000), SimTime(10_000)]);
+    }
+
+    #[test]
+    fn the_events_a_step_pushed_are_told_from_the_older_ones() {
+        let mut orders = Orders::new(Timing::Untimed);
+        orders.push(SimTime(1_000), (None, None), ());
+        orders.push(SimTime(2_000), (None, None), ());
+        orders.begin_step();
+        assert_eq!(take_earliest(&mut orders, 0), SimTime(1_000));
+        orders.push(SimTime(3_000), (None, None), ());
+        orders.push(SimTime(4_000), (None, None), ());
+        let seqs = |w: &[Waiting<()>]| w.iter().map(|w| w.seq).collect::<Vec<_>>();
+        assert_eq!(seqs(orders.waiting()), [1, 2, 3]);
+        assert_eq!(seqs(orders.pushed_by_the_step()), [2, 3]);
+        // A copy knows them too; a step that pushes nothing pushed none.
+        let copy = orders.clone();
+        assert_eq!(seqs(copy.pushed_by_the_step()), [2, 3]);
+        orders.begin_step();
+        assert!(orders.pushed_by_the_step().is_empty());
     }
 
     #[test]
