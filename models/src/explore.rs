@@ -480,6 +480,9 @@ impl Tree {
 /// pushing a state moves a pointer, not the state's several hundred bytes.
 struct Built<M: Model> {
     stack: Vec<(u32, Box<State<M>>)>,
+    // Boxed: a spare moves to the stack or the successor buffer as a
+    // pointer.
+    #[allow(clippy::vec_box)]
     spares: Vec<Box<State<M>>>,
     next: Option<Box<State<M>>>,
     /// Buffers for a state's ancestry and a step's script.
