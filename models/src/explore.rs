@@ -895,7 +895,7 @@ fn successors<M: Model>(
     let mut first = true;
     loop {
         if !std::mem::take(&mut first) {
-            (**next).clone_from(state);
+            next.reset_to(state);
         }
         next.choices_mut().begin(&script);
         let end = next.advance();

@@ -197,6 +197,20 @@ pub(crate) enum Event<A: Actor> {
     Signal(ScheduledSignal),
 }
 
+impl<A: Actor> Event<A> {
+    /// The one actor whose state the event may change: the receiver, the
+    /// timer's owner, the actor restarted or paused, a signal's target.
+    fn actor(&self) -> ActorId {
+        match self {
+            Event::Deliver { dst, .. } => *dst,
+            Event::Timer { actor, .. } | Event::Restart { actor } | Event::Pause { actor, .. } => {
+                *actor
+            }
+            Event::Signal(signal) => signal.target,
+        }
+    }
+}
+
 /// An event is plain data when its message and timer are: an exploring
 /// search, which copies the waiting events once per successor, needs them
 /// so, to copy the list in one `memcpy` rather than clone each event.
@@ -357,6 +371,9 @@ pub(crate) struct Core<A: Actor, C: Choices> {
     /// Whether the datagram being handled was sent to an earlier life of
     /// its receiver (see [`Ctx::sent_to_earlier_life`]).
     pub(crate) earlier_life: bool,
+    /// The actors an exploring run's steps may have changed since it was
+    /// last copied from another run (see [`Sim::reset_to`]).
+    touched: explore::Touched,
 }
 
 impl<A: Actor, C: Choices> Core<A, C> {
@@ -394,6 +411,7 @@ impl<A: Actor, C: Choices> Core<A, C> {
         let chosen = self.choices.pick(Stream::Faults, Site::Order, n);
         let next = enabled[usize::try_from(chosen).expect("a small index")];
         let (time, waiting) = orders.take(next);
+        self.touched.add(waiting.event.actor());
         if let Some(window) = waiting.window {
             self.realize_delay(window, time);
         }
@@ -731,6 +749,7 @@ impl<A: Actor, C: Choices> Sim<A, C> {
             realized: None,
             lives: vec![0; actors.len()],
             earlier_life: false,
+            touched: explore::Touched::All,
         };
         Sim {
             names: names.into(),
@@ -752,6 +771,7 @@ impl<A: Actor, C: Choices> Sim<A, C> {
     /// If the run has started, or `actors` is empty.
     pub fn share_durable(&mut self, actors: &[ActorId]) {
         assert!(!self.started, "sharing is chosen before the run starts");
+        self.core.touched = explore::Touched::All;
         let store = self.slots[actors[0].index()].store;
         for a in actors {
             self.slots[a.index()].store = store;

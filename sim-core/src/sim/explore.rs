@@ -7,7 +7,7 @@ use std::sync::Arc;
 
 use super::orders::{DatagramHashes, Orders, Timing, Waiting};
 use super::{Actor, Choices, EndReason, Event, Sim};
-use crate::actor::TimerNames;
+use crate::actor::{ActorId, TimerNames};
 use crate::fault::FaultPlan;
 use crate::network::Topology;
 use crate::time::SimTime;
@@ -51,6 +51,7 @@ impl<A: Actor, C: Choices> Sim<A, C> {
             orders.begin_step();
         }
         if !self.started {
+            self.core.touched = Touched::All;
             // As in `run_until`: whether the run is quiet is asked only
             // after an event (an actor may start with nothing pending but
             // a timer that is not progress, such as a producer's first
@@ -395,6 +396,31 @@ fn copy_history<O: Clone + PartialEq>(
     mine.extend_from_slice(&source[have..]);
 }
 
+/// The actors whose state an exploring run may have changed since it was
+/// last copied from another (see [`Sim::reset_to`]). An event changes the
+/// state of its one actor only (see `Event::actor`); the start changes
+/// every actor's.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum Touched {
+    /// None: the run is as it was copied.
+    Nothing,
+    /// This actor's alone.
+    One(ActorId),
+    /// Any actor's.
+    All,
+}
+
+impl Touched {
+    /// `actor`'s state may have changed too.
+    pub(crate) fn add(&mut self, actor: ActorId) {
+        *self = match *self {
+            Touched::Nothing => Touched::One(actor),
+            Touched::One(a) if a == actor => Touched::One(a),
+            Touched::One(_) | Touched::All => Touched::All,
+        };
+    }
+}
+
 /// Point `mine` at `theirs`' value, touching neither count when it already
 /// does: an exploring search copies states into one another on several
 /// threads at once, and every count written is a cache line the other
@@ -468,6 +494,38 @@ where
     A::Timer: Copy,
     C: Choices + Clone,
 {
+    /// Make this run `source` again, when it was copied from `source`
+    /// (with `clone` or `clone_from`) and advanced since, and `source` did
+    /// not change meanwhile: as `clone_from`, but of the actors' states it
+    /// copies only those the steps since may have changed. A search makes
+    /// every successor of a state from it this way, and a step changes one
+    /// actor's state at most. Copying from any other run gives a wrong
+    /// state: debug builds check the fingerprints.
+    pub fn reset_to(&mut self, source: &Self)
+    where
+        A::Durable: Hash,
+        A::Volatile: Hash,
+        A::Obs: Hash,
+        C: Hash,
+    {
+        match self.core.touched {
+            Touched::All => self.clone_from(source),
+            Touched::Nothing => self.core.clone_from(&source.core),
+            Touched::One(actor) => {
+                let (mine, theirs) = (&mut self.slots[actor.index()], &source.slots[actor.index()]);
+                mine.volatile.clone_from(&theirs.volatile);
+                let store = theirs.store;
+                self.stores[store].clone_from(&source.stores[store]);
+                self.core.clone_from(&source.core);
+            }
+        }
+        debug_assert_eq!(
+            (self.started, self.fingerprint()),
+            (source.started, source.fingerprint()),
+            "reset to a run it was not copied from"
+        );
+    }
+
     /// A copy that shares nothing with this run: the actors, names,
     /// topology and fault plan copied too. Each thread of a parallel
     /// search starts from one, so that the copies it makes of its states
@@ -512,6 +570,7 @@ where
             realized: self.realized.clone(),
             lives: self.lives.clone(),
             earlier_life: self.earlier_life,
+            touched: Touched::Nothing,
         }
     }
 
@@ -540,6 +599,7 @@ where
         self.realized.clone_from(&source.realized);
         self.lives.clone_from(&source.lives);
         self.earlier_life = source.earlier_life;
+        self.touched = Touched::Nothing;
     }
 }
 
