@@ -510,13 +510,13 @@ where
     {
         match self.core.touched {
             Touched::All => self.clone_from(source),
-            Touched::Nothing => self.core.clone_from(&source.core),
+            Touched::Nothing => self.core.copy_from(&source.core, Logs::CutBack),
             Touched::One(actor) => {
                 let (mine, theirs) = (&mut self.slots[actor.index()], &source.slots[actor.index()]);
                 mine.volatile.clone_from(&theirs.volatile);
                 let store = theirs.store;
                 self.stores[store].clone_from(&source.stores[store]);
-                self.core.clone_from(&source.core);
+                self.core.copy_from(&source.core, Logs::CutBack);
             }
         }
         debug_assert_eq!(
@@ -576,6 +576,33 @@ where
 
     /// The copy made in place, reusing this core's buffers.
     fn clone_from(&mut self, source: &Self) {
+        self.copy_from(source, Logs::Copied);
+    }
+}
+
+/// How [`Core::copy_from`] makes the logs a step only appends to (the
+/// observations, the crashes and restarts, the faults kept) equal to the
+/// source's.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Logs {
+    /// Compared and copied: the core may be a copy of any run.
+    Copied,
+    /// Cut back to the source's length: the core is a copy of the source,
+    /// stepped since (see [`Sim::reset_to`]).
+    CutBack,
+}
+
+impl<A, C> super::Core<A, C>
+where
+    A: Actor + Clone,
+    A::Obs: Clone + PartialEq,
+    A::Msg: Copy,
+    A::Timer: Copy,
+    C: Choices + Clone,
+{
+    /// `source` copied in place, reusing this core's buffers, its logs as
+    /// `logs` says.
+    fn copy_from(&mut self, source: &Self, logs: Logs) {
         self.now = source.now;
         self.choices.clone_from(&source.choices);
         // An exploring run's events wait in `orders`: its queue stays as
@@ -594,9 +621,20 @@ where
         self.network_copy = source.network_copy;
         self.stats = source.stats;
         self.trace.clone_from(&source.trace);
-        copy_history(&mut self.history, &source.history);
-        self.lifecycle.clone_from(&source.lifecycle);
-        self.realized.clone_from(&source.realized);
+        // Kept faults are cut back only if both keep them.
+        let cut_back =
+            logs == Logs::CutBack && self.realized.is_some() == source.realized.is_some();
+        if cut_back {
+            self.history.truncate(source.history.len());
+            self.lifecycle.truncate(source.lifecycle.len());
+            if let (Some(mine), Some(theirs)) = (&mut self.realized, &source.realized) {
+                mine.truncate(theirs.len());
+            }
+        } else {
+            copy_history(&mut self.history, &source.history);
+            self.lifecycle.clone_from(&source.lifecycle);
+            self.realized.clone_from(&source.realized);
+        }
         self.lives.clone_from(&source.lives);
         self.earlier_life = source.earlier_life;
         self.touched = Touched::Nothing;
