@@ -119,7 +119,7 @@ pub fn broker_crash_points(model: Model, flush: Flush, checksums: bool) -> &'sta
 }
 
 /// One partition's log and its offset commits.
-#[derive(Clone, Debug, Default, PartialEq, Eq, Hash)]
+#[derive(Debug, Default, PartialEq, Eq, Hash)]
 pub struct PartitionLog {
     /// The records, by offset.
     pub records: Vec<Record>,
@@ -127,8 +127,25 @@ pub struct PartitionLog {
     pub committed: Vec<bool>,
 }
 
+impl Clone for PartitionLog {
+    fn clone(&self) -> Self {
+        PartitionLog {
+            records: self.records.clone(),
+            committed: self.committed.clone(),
+        }
+    }
+
+    /// Reuses the buffers: an exploring search copies every state once
+    /// per successor.
+    fn clone_from(&mut self, source: &Self) {
+        let PartitionLog { records, committed } = source;
+        self.records.clone_from(records);
+        self.committed.clone_from(committed);
+    }
+}
+
 /// The broker's durable state.
-#[derive(Clone, Debug, Default, PartialEq, Eq, Hash)]
+#[derive(Debug, Default, PartialEq, Eq, Hash)]
 pub struct BrokerDb {
     /// One log per partition.
     pub partitions: Vec<PartitionLog>,
@@ -149,6 +166,38 @@ pub struct BrokerDb {
     /// The consumer each partition is assigned to (F-rebalance moves
     /// them).
     pub owners: Vec<ActorId>,
+}
+
+impl Clone for BrokerDb {
+    fn clone(&self) -> Self {
+        let mut copy = BrokerDb::default();
+        copy.clone_from(self);
+        copy
+    }
+
+    /// Field by field, reusing the buffers: an exploring search copies
+    /// every state once per successor.
+    fn clone_from(&mut self, source: &Self) {
+        // Every field named: a field added later must be copied here too.
+        let BrokerDb {
+            partitions,
+            appended_ids,
+            accepted_at,
+            sessions,
+            lease,
+            producer_state_lost,
+            txn,
+            owners,
+        } = source;
+        self.partitions.clone_from(partitions);
+        self.appended_ids.clone_from(appended_ids);
+        self.accepted_at.clone_from(accepted_at);
+        self.sessions.clone_from(sessions);
+        self.lease.clone_from(lease);
+        self.producer_state_lost = *producer_state_lost;
+        self.txn.clone_from(txn);
+        self.owners.clone_from(owners);
+    }
 }
 
 impl BrokerDb {
@@ -214,7 +263,7 @@ impl Admit {
 
 /// The broker's volatile state: one redelivery timer per uncommitted record
 /// (per partition for M7's transactional tasks).
-#[derive(Clone, Debug, Default, Hash)]
+#[derive(Debug, Default, Hash)]
 pub struct BrokerVol {
     timers: Vec<Vec<Option<TimerId>>>,
     /// M7: per partition, the timer that redelivers its uncommitted records
@@ -230,6 +279,33 @@ pub struct BrokerVol {
     flushed: Vec<usize>,
     /// The pending periodic flush.
     flush_timer: Option<TimerId>,
+}
+
+impl Clone for BrokerVol {
+    fn clone(&self) -> Self {
+        let mut copy = BrokerVol::default();
+        copy.clone_from(self);
+        copy
+    }
+
+    /// Field by field, reusing the buffers, as for [`BrokerDb`].
+    fn clone_from(&mut self, source: &Self) {
+        // Every field named: a field added later must be copied here too.
+        let BrokerVol {
+            timers,
+            stalled,
+            lease,
+            unflushed,
+            flushed,
+            flush_timer,
+        } = source;
+        self.timers.clone_from(timers);
+        self.stalled.clone_from(stalled);
+        self.lease.clone_from(lease);
+        self.unflushed.clone_from(unflushed);
+        self.flushed.clone_from(flushed);
+        self.flush_timer = *flush_timer;
+    }
 }
 
 impl BrokerDb {

@@ -12,7 +12,7 @@ use crate::protocols::m6_idempotent_producer::AFTER_SEND_BEFORE_ACK;
 use crate::vocab::SendOutcome;
 
 /// What an M6 producer keeps in memory about its session.
-#[derive(Clone, Debug, Default, Hash)]
+#[derive(Debug, Default, Hash)]
 pub struct IdemVol {
     /// The current session, once one has begun.
     session: Option<u32>,
@@ -25,6 +25,31 @@ pub struct IdemVol {
     oldest_pending: u32,
     /// A new message waits for room in flight.
     deferred: bool,
+}
+
+impl Clone for IdemVol {
+    fn clone(&self) -> Self {
+        let mut copy = IdemVol::default();
+        copy.clone_from(self);
+        copy
+    }
+
+    /// Field by field, reusing the buffers (see [`super::ProducerVol`]).
+    fn clone_from(&mut self, source: &Self) {
+        // Every field named: a field added later must be copied here too.
+        let IdemVol {
+            session,
+            batch,
+            next_seq,
+            oldest_pending,
+            deferred,
+        } = source;
+        self.session = *session;
+        self.batch.clone_from(batch);
+        self.next_seq.clone_from(next_seq);
+        self.oldest_pending = *oldest_pending;
+        self.deferred = *deferred;
+    }
 }
 
 impl Producer {

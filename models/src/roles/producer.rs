@@ -51,12 +51,29 @@ pub enum Row {
 
 /// The producer's durable state: its business rows, by sequence number
 /// (empty for a [`Source::Memory`] producer).
-#[derive(Clone, Debug, Default, PartialEq, Eq, Hash)]
+#[derive(Debug, Default, PartialEq, Eq, Hash)]
 pub struct ProducerDb {
     /// One row per message.
     pub rows: Vec<Row>,
     /// Sessions started so far (M6: each start or epoch bump is a new one).
     pub sessions: u32,
+}
+
+impl Clone for ProducerDb {
+    fn clone(&self) -> Self {
+        ProducerDb {
+            rows: self.rows.clone(),
+            sessions: self.sessions,
+        }
+    }
+
+    /// Reuses the buffer: an exploring search copies every state once per
+    /// successor.
+    fn clone_from(&mut self, source: &Self) {
+        let ProducerDb { rows, sessions } = source;
+        self.rows.clone_from(rows);
+        self.sessions = *sessions;
+    }
 }
 
 impl ProducerDb {
@@ -129,7 +146,7 @@ pub struct Producer {
 }
 
 /// What a producer keeps in memory.
-#[derive(Clone, Debug, Default, Hash)]
+#[derive(Debug, Default, Hash)]
 pub struct ProducerVol {
     pub(super) next: u32,
     pub(super) attempts: Vec<u32>,
@@ -138,6 +155,33 @@ pub struct ProducerVol {
     pub(super) timers: Vec<Option<TimerId>>,
     /// M6's session state.
     pub(super) idem: super::idempotent::IdemVol,
+}
+
+impl Clone for ProducerVol {
+    fn clone(&self) -> Self {
+        let mut copy = ProducerVol::default();
+        copy.clone_from(self);
+        copy
+    }
+
+    /// Field by field, reusing the buffers, as for [`ProducerDb`].
+    fn clone_from(&mut self, source: &Self) {
+        // Every field named: a field added later must be copied here too.
+        let ProducerVol {
+            next,
+            attempts,
+            acked,
+            acked_total,
+            timers,
+            idem,
+        } = source;
+        self.next = *next;
+        self.attempts.clone_from(attempts);
+        self.acked.clone_from(acked);
+        self.acked_total = *acked_total;
+        self.timers.clone_from(timers);
+        self.idem.clone_from(idem);
+    }
 }
 
 impl ProducerVol {

@@ -50,7 +50,7 @@ pub struct OutRecord {
 
 /// One transactional id at the broker: its epoch, its output log and its
 /// open transaction.
-#[derive(Clone, Debug, Default, PartialEq, Eq, Hash)]
+#[derive(Debug, Default, PartialEq, Eq, Hash)]
 pub struct TxnLog {
     /// The current producer epoch.
     pub epoch: u32,
@@ -66,12 +66,54 @@ pub struct TxnLog {
 }
 
 /// M7's durable state at the broker.
-#[derive(Clone, Debug, Default, PartialEq, Eq, Hash)]
+#[derive(Debug, Default, PartialEq, Eq, Hash)]
 pub struct TxnDb {
     /// One per transactional id (see `Broker::txn_log`).
     pub ids: Vec<TxnLog>,
     /// How many output records the reader has read, per message.
     pub reads: BTreeMap<MsgKey, u32>,
+}
+
+impl Clone for TxnLog {
+    fn clone(&self) -> Self {
+        let mut copy = TxnLog::default();
+        copy.clone_from(self);
+        copy
+    }
+
+    /// Field by field, reusing the buffers: an exploring search copies
+    /// every state once per successor.
+    fn clone_from(&mut self, source: &Self) {
+        // Every field named: a field added later must be copied here too.
+        let TxnLog {
+            epoch,
+            output,
+            open,
+            last_end,
+            lso,
+        } = source;
+        self.epoch = *epoch;
+        self.output.clone_from(output);
+        self.open.clone_from(open);
+        self.last_end = *last_end;
+        self.lso = *lso;
+    }
+}
+
+impl Clone for TxnDb {
+    fn clone(&self) -> Self {
+        TxnDb {
+            ids: self.ids.clone(),
+            reads: self.reads.clone(),
+        }
+    }
+
+    /// Reuses the logs' buffers, as [`TxnLog`] does.
+    fn clone_from(&mut self, source: &Self) {
+        let TxnDb { ids, reads } = source;
+        self.ids.clone_from(ids);
+        self.reads.clone_from(reads);
+    }
 }
 
 impl TxnLog {
