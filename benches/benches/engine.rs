@@ -64,7 +64,7 @@ fn law_probe(c: &mut Criterion) {
         },
         dedup_id: 500,
     };
-    let mut scratch = Scratch::new(&db);
+    let mut scratch = Scratch::default();
     c.bench_function("law-probe/m4-after-w1-n1000", |b| {
         b.iter(|| probe(scenario.model(), reached, rec, &mut scratch, &plan));
     });

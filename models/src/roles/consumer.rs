@@ -1047,9 +1047,7 @@ impl Consumer {
         let Some(plan) = &self.probe else {
             return;
         };
-        let scratch = v
-            .scratch
-            .get_or_insert_with(|| Box::new(law_probe::Scratch::new(db)));
+        let scratch = v.scratch.get_or_insert_with(Box::default);
         let reached = law_probe::Reached {
             db,
             memory: &v.seen,

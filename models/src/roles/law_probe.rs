@@ -224,19 +224,30 @@ impl Scratch {
     }
 }
 
-impl Clone for Scratch {
-    /// What decides later probes (the failures already shown), with empty
-    /// databases: a probe overwrites each before it reads it, so copying
-    /// them (an exploring search copies every state once per successor)
-    /// would be wasted.
-    fn clone(&self) -> Self {
+impl Default for Scratch {
+    /// Empty databases, which the first probe grows (a probe copies into
+    /// each before it reads it), and no failure shown yet.
+    fn default() -> Self {
         let empty = ConsumerDb::new(0, 0);
         Scratch {
             clean: empty.clone(),
             twice: empty.clone(),
             retried: empty.clone(),
             clean_later: empty,
+            shown: Vec::new(),
+        }
+    }
+}
+
+impl Clone for Scratch {
+    /// What decides later probes (the failures already shown), with empty
+    /// databases: a probe overwrites each before it reads it, so copying
+    /// them (an exploring search copies every state once per successor)
+    /// would be wasted.
+    fn clone(&self) -> Self {
+        Scratch {
             shown: self.shown.clone(),
+            ..Scratch::default()
         }
     }
 
@@ -252,19 +263,6 @@ impl Clone for Scratch {
             shown,
         } = source;
         self.shown.clone_from(shown);
-    }
-}
-
-impl Scratch {
-    /// Scratch space shaped like `s`.
-    pub fn new(s: &ConsumerDb) -> Scratch {
-        Scratch {
-            clean: s.clone(),
-            twice: s.clone(),
-            retried: s.clone(),
-            clean_later: s.clone(),
-            shown: Vec::new(),
-        }
     }
 }
 
@@ -524,7 +522,7 @@ mod tests {
             true_now: SimTime::ZERO,
         };
         let model = registry().get(model).unwrap();
-        probe(model, reached, rec(), &mut Scratch::new(s), plan)
+        probe(model, reached, rec(), &mut Scratch::default(), plan)
     }
 
     fn field(f: &LawFailure, name: &str) -> StateField {
