@@ -512,11 +512,20 @@ impl<M: Model> Built<M> {
             .zip(&self.ids)
             .take_while(|((built, _), want)| built == *want)
             .count();
-        let gone = self.stack.drain(common + 1..).map(|(_, state)| state);
+        let mut gone = self.stack.drain(common + 1..).map(|(_, state)| state);
+        // The first state gone was made from the one now on top, a step
+        // on: copying back what that step changed makes it the top again.
+        let mut child_of_top = gone.next();
         self.spares.extend(gone);
         for &step in &self.ids[common..] {
             let parent = &self.stack[self.stack.len() - 1].1;
-            let mut next = copy_into::<M>(self.spares.pop(), parent);
+            let mut next = match child_of_top.take() {
+                Some(mut child) => {
+                    child.reset_to(parent);
+                    child
+                }
+                None => copy_into::<M>(self.spares.pop(), parent),
+            };
             tree.script_into(step, &mut self.script);
             next.choices_mut().begin(&self.script);
             next.advance();
@@ -524,6 +533,7 @@ impl<M: Model> Built<M> {
             next.work_out_next();
             self.stack.push((step, next));
         }
+        self.spares.extend(child_of_top);
         (&self.stack[self.stack.len() - 1].1, &mut self.next)
     }
 }
