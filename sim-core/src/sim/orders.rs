@@ -158,13 +158,23 @@ impl<E: Copy> Clone for Orders<E> {
         self.next_seq = *next_seq;
         self.step_from = *step_from;
         self.last = *last;
-        self.waiting.clear();
-        self.waiting.extend(waiting.iter().copied());
+        copy_into(&mut self.waiting, waiting);
         if *next_known {
             self.next.clone_from(next);
         }
         self.next_known = *next_known;
     }
+}
+
+/// `source` copied into `dest`'s buffer: the part both have in one
+/// `memcpy` (`copy_from_slice`), the rest one by one. (`clone_from` and
+/// `extend_from_slice` clone each element, and `extend` copies each
+/// alone: for a waiting event, one `memcpy` call apiece.)
+fn copy_into<T: Copy>(dest: &mut Vec<T>, source: &[T]) {
+    dest.truncate(source.len());
+    let both = dest.len();
+    dest.copy_from_slice(&source[..both]);
+    dest.extend(source[both..].iter().copied());
 }
 
 impl<E> Orders<E> {
