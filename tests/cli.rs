@@ -18,6 +18,20 @@ fn eosim(args: &[&str]) -> Output {
         .expect("the binary runs")
 }
 
+/// Whether this process ignores SIGINT, as Linux reports it (a child
+/// inherits that). `false` where there is no `/proc`.
+#[cfg(unix)]
+fn sigint_ignored() -> bool {
+    let Ok(status) = std::fs::read_to_string("/proc/self/status") else {
+        return false;
+    };
+    status
+        .lines()
+        .find_map(|line| line.strip_prefix("SigIgn:"))
+        .and_then(|mask| u64::from_str_radix(mask.trim(), 16).ok())
+        .is_some_and(|mask| mask & (1 << (2 - 1)) != 0)
+}
+
 /// Press Ctrl-C on `child` (send it SIGINT).
 #[cfg(unix)]
 fn ctrl_c(child: &std::process::Child) {
@@ -1269,6 +1283,12 @@ fn an_interrupted_sweeps_summary_says_so() {
 #[test]
 fn an_early_ctrl_c_leaves_nothing_or_a_marked_folder() {
     use std::os::unix::process::ExitStatusExt as _;
+    assert!(
+        !sigint_ignored(),
+        "SIGINT is ignored in this process, and so in the sweeps it starts: a Ctrl-C \
+         before a sweep installs its handler would be lost and the sweep would run on. \
+         Run the tests in the foreground (a non-interactive shell's `&` ignores SIGINT)."
+    );
     for attempt in 0..6_u64 {
         let dir = scratch(&format!("early-interrupt-{attempt}"));
         let _ = std::fs::remove_dir_all(&dir);
