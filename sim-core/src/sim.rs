@@ -893,6 +893,8 @@ impl<A: Actor, C: Choices> Sim<A, C> {
 
     fn start_all(&mut self) {
         self.started = true;
+        // Every actor's state is made here (see `Sim::reset_to`).
+        self.core.touched = explore::Touched::All;
         for i in 0..self.actors.len() {
             self.start_actor(actor_id(i));
         }

@@ -51,7 +51,6 @@ impl<A: Actor, C: Choices> Sim<A, C> {
             orders.begin_step();
         }
         if !self.started {
-            self.core.touched = Touched::All;
             // As in `run_until`: whether the run is quiet is asked only
             // after an event (an actor may start with nothing pending but
             // a timer that is not progress, such as a producer's first
@@ -500,7 +499,8 @@ where
     /// copies only those the steps since may have changed. A search makes
     /// every successor of a state from it this way, and a step changes one
     /// actor's state at most. Copying from any other run gives a wrong
-    /// state: debug builds check the fingerprints.
+    /// state: debug builds compare the two runs' fingerprints (the actors'
+    /// states, the waiting events and timers), clocks, counters and logs.
     pub fn reset_to(&mut self, source: &Self)
     where
         A::Durable: Hash,
@@ -520,8 +520,25 @@ where
             }
         }
         debug_assert_eq!(
-            (self.started, self.fingerprint()),
-            (source.started, source.fingerprint()),
+            (
+                self.started,
+                self.fingerprint(),
+                self.core.now,
+                self.core.pending
+            ),
+            (
+                source.started,
+                source.fingerprint(),
+                source.core.now,
+                source.core.pending
+            ),
+            "reset to a run it was not copied from"
+        );
+        debug_assert!(
+            self.core.stats == source.core.stats
+                && self.core.lifecycle == source.core.lifecycle
+                && self.core.history.len() == source.core.history.len()
+                && self.core.realized == source.core.realized,
             "reset to a run it was not copied from"
         );
     }
@@ -621,7 +638,9 @@ where
         self.network_copy = source.network_copy;
         self.stats = source.stats;
         self.trace.clone_from(&source.trace);
-        // Kept faults are cut back only if both keep them.
+        // Cut back only if both keep faults, as a copy stepped since does
+        // (a reset of any other run breaks `reset_to`'s contract; this
+        // only keeps the logs sound).
         let cut_back =
             logs == Logs::CutBack && self.realized.is_some() == source.realized.is_some();
         if cut_back {
