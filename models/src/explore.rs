@@ -32,6 +32,7 @@ use std::collections::{HashMap, HashSet};
 use std::hash::{BuildHasherDefault, Hash, Hasher};
 use std::sync::Mutex;
 
+use crossbeam_utils::CachePadded;
 use sim_core::{EndReason, Explorer, FaultBudget, Realized, RunEnd, Sim, Timing};
 use smallvec::SmallVec;
 
@@ -986,8 +987,10 @@ impl<M: Model> Search<'_, M> {
             Err(_) => return self.run(tick),
         };
         let root = self.built.stack[0].1.clone();
-        let builts: Vec<Mutex<Built<M>>> = (0..threads)
-            .map(|_| Mutex::new(Built::new(root.unshared())))
+        // Each thread's stack on cache lines of its own: side by side, a
+        // thread writing its stack's lengths took the other's line away.
+        let builts: Vec<CachePadded<Mutex<Built<M>>>> = (0..threads)
+            .map(|_| CachePadded::new(Mutex::new(Built::new(root.unshared()))))
             .collect();
         let mut fresh = Fresh::default();
         let mut next_tick = TICK_STATES;
@@ -1054,7 +1057,9 @@ impl<M: Model> Search<'_, M> {
 /// that whichever thread gets there first, the first copy is judged, and
 /// a later one only while the first has not come yet.
 struct Claims {
-    shards: Vec<Mutex<Claimed>>,
+    /// Each lock on cache lines of its own, so that threads taking two
+    /// different locks do not contend for one line.
+    shards: Vec<CachePadded<Mutex<Claimed>>>,
 }
 
 /// How many locks [`Claims`] spreads its fingerprints over.
@@ -1063,7 +1068,7 @@ const CLAIM_SHARDS: usize = 16;
 impl Default for Claims {
     fn default() -> Claims {
         Claims {
-            shards: (0..CLAIM_SHARDS).map(|_| Mutex::default()).collect(),
+            shards: (0..CLAIM_SHARDS).map(|_| CachePadded::default()).collect(),
         }
     }
 }
@@ -1099,7 +1104,7 @@ impl Claims {
 /// [`Built`] stack.
 fn expand_batch<M: Model>(
     pool: &rayon::ThreadPool,
-    builts: &[Mutex<Built<M>>],
+    builts: &[CachePadded<Mutex<Built<M>>>],
     (judging, bounds, seen, tree): ((&M, &[CheckId]), &Bounds, &Fingerprints, &Tree),
     batch: &[(u32, u32)],
 ) -> Vec<Vec<Successor>>
