@@ -549,15 +549,16 @@ fn law_status(input: &CheckInput<'_>, law: Law) -> Status {
             None => Status::Skipped("no record was processed, so no probe ran".into()),
         };
     }
-    let violations: Vec<Violation> = input
-        .ledger
-        .law_failures
-        .iter()
-        .filter(|(.., f)| f.law == law)
-        .map(|(time, actor, key, f)| law_violation(input, *time, *actor, *key, f))
-        .collect();
-    if !violations.is_empty() {
-        return Status::Violated(first_per_point(violations, ran));
+    let failures = || {
+        input
+            .ledger
+            .law_failures
+            .iter()
+            .filter(|(.., f)| f.law == law)
+    };
+    let total = failures().count();
+    if total > 0 {
+        return Status::Violated(first_per_point(input, failures(), (total, ran)));
     }
     let handlers: Vec<&str> = unprobed.iter().map(|u| u.handler).collect();
     match handlers.as_slice() {
@@ -569,16 +570,26 @@ fn law_status(input: &CheckInput<'_>, law: Law) -> Status {
     }
 }
 
-/// One violation per crash point is enough to read; the count of all of them
-/// goes in the summary of the first.
-fn first_per_point(mut violations: Vec<Violation>, ran: u64) -> Vec<Violation> {
-    let total = violations.len();
+/// One violation per crash point is enough to read, so only the first
+/// failure at each point is made one (a run can fail the probe on every
+/// record); the count of all `total` failures of `ran` probes goes in the
+/// summary of the first.
+fn first_per_point<'f>(
+    input: &CheckInput<'_>,
+    failures: impl Iterator<Item = &'f (SimTime, ActorId, MsgKey, crate::history::LawFailure)>,
+    (total, ran): (usize, u64),
+) -> Vec<Violation> {
     let mut seen = Vec::new();
-    violations.retain(|v| {
-        let new = !seen.contains(&v.crash_point);
-        seen.push(v.crash_point);
-        new
-    });
+    let mut violations: Vec<Violation> = failures
+        .filter(|(.., f)| {
+            let new = !seen.contains(&f.crash_point);
+            if new {
+                seen.push(f.crash_point);
+            }
+            new
+        })
+        .map(|(time, actor, key, f)| law_violation(input, *time, *actor, *key, f))
+        .collect();
     if let Some(first) = violations.first_mut() {
         first.summary = format!("{} ({total} of {ran} probes differ)", first.summary);
     }
