@@ -153,7 +153,7 @@ pub fn run(scenario: &Scenario, seed: u64, record_trace: bool) -> RunReport {
     if record_trace {
         sim.record_trace();
     }
-    finish(scenario, seed, sim)
+    finish_keeping(scenario, seed, sim, Stories::Told).0
 }
 
 /// Run `scenario` at `seed` and keep every fault that happened, named so that
@@ -161,22 +161,29 @@ pub fn run(scenario: &Scenario, seed: u64, record_trace: bool) -> RunReport {
 pub fn run_keeping_faults(scenario: &Scenario, seed: u64) -> (RunReport, Vec<Realized>) {
     let mut sim = scenario.sim(Seeded::new(seed));
     sim.record_faults();
-    let (report, sim) = finish_keeping(scenario, seed, sim);
+    let (report, sim) = finish_keeping(scenario, seed, sim, Stories::Told);
     let realized = sim.realized().unwrap_or_default().to_vec();
     (report, realized)
 }
 
 /// Run `scenario` at `seed` on the buffers of an earlier run, and keep them
-/// for the next (see [`Buffers`]); the trace is not recorded.
+/// for the next (see [`Buffers`]); the trace is not recorded. For a sweep:
+/// its violations carry their checks, summaries and causes, not their
+/// stories (a sweep reads the checks and causes only).
 pub fn run_reusing(scenario: &Scenario, seed: u64, buffers: &mut Buffers<Node>) -> RunReport {
     let sim = scenario.sim_reusing(Seeded::new(seed), std::mem::take(buffers));
-    let (report, sim) = finish_keeping(scenario, seed, sim);
+    let (report, sim) = finish_keeping(scenario, seed, sim, Stories::Left);
     *buffers = sim.into_buffers();
     report
 }
 
-fn finish(scenario: &Scenario, seed: u64, sim: Sim<Node, Seeded>) -> RunReport {
-    finish_keeping(scenario, seed, sim).0
+/// Whether a run's violations tell their stories: the lines a report
+/// shows under each. The checks, summaries and causes are the same either
+/// way.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Stories {
+    Told,
+    Left,
 }
 
 /// Run to the end, check, and judge; hand the engine back.
@@ -184,9 +191,10 @@ fn finish_keeping(
     scenario: &Scenario,
     seed: u64,
     mut sim: Sim<Node, Seeded>,
+    stories: Stories,
 ) -> (RunReport, Sim<Node, Seeded>) {
     let end = sim.run();
-    let report = report_of(scenario, seed, end, &sim);
+    let report = report_telling(scenario, seed, end, &sim, stories);
     (report, sim)
 }
 
@@ -197,11 +205,24 @@ pub(crate) fn report_of<C: Choices>(
     end: RunEnd,
     sim: &Sim<Node, C>,
 ) -> RunReport {
+    report_telling(scenario, seed, end, sim, Stories::Told)
+}
+
+/// [`report_of`], its violations' stories told or left out.
+fn report_telling<C: Choices>(
+    scenario: &Scenario,
+    seed: u64,
+    end: RunEnd,
+    sim: &Sim<Node, C>,
+    stories: Stories,
+) -> RunReport {
     // Two runs with the same events can observe different outcomes (a
     // refused write, a probe's verdict): the digest covers both.
     let mut end = end;
     end.digest = end.digest.covering(sim.history());
-    let (ledger, checks) = judged(scenario, &end, sim);
+    let everything = |_| true;
+    let (ledger, checks) =
+        judged_those(scenario, &end, sim, (everything, stories == Stories::Told));
     let verdict = verdict(&checks, end.reason);
     let unchecked = unchecked_claims(&checks, scenario.model());
     RunReport {
@@ -217,18 +238,9 @@ pub(crate) fn report_of<C: Choices>(
     }
 }
 
-/// The ledger of a run that ended with `end`, and every check on it,
-/// judged against the scenario's `expect`.
-pub(crate) fn judged<C: Choices>(
-    scenario: &Scenario,
-    end: &RunEnd,
-    sim: &Sim<Node, C>,
-) -> (Ledger, Vec<Judged>) {
-    judged_those(scenario, end, sim, (|_| true, true))
-}
-
-/// [`judged`], for the checks `wanted` picks only, their violations with
-/// their `stories` or without.
+/// The ledger of a run that ended with `end`, and the checks `wanted`
+/// picks on it, judged against the scenario's `expect`; their violations
+/// with their `stories` or without.
 pub(crate) fn judged_those<C: Choices>(
     scenario: &Scenario,
     end: &RunEnd,
