@@ -156,12 +156,22 @@ pub fn run(scenario: &Scenario, seed: u64, record_trace: bool) -> RunReport {
     finish_keeping(scenario, seed, sim, Stories::Told).0
 }
 
+/// Run `scenario` at `seed` for its checks alone: the trace is not
+/// recorded, and its violations carry their checks, summaries and causes,
+/// not their stories (a shrinker's candidates are read for which checks
+/// they break).
+pub fn run_for_checks(scenario: &Scenario, seed: u64) -> RunReport {
+    let sim = scenario.sim(Seeded::new(seed));
+    finish_keeping(scenario, seed, sim, Stories::Left).0
+}
+
 /// Run `scenario` at `seed` and keep every fault that happened, named so that
-/// it can be scheduled (for shrinking); the trace is not recorded.
+/// it can be scheduled (for shrinking); the trace is not recorded, and, as
+/// with [`run_for_checks`], the violations tell no story.
 pub fn run_keeping_faults(scenario: &Scenario, seed: u64) -> (RunReport, Vec<Realized>) {
     let mut sim = scenario.sim(Seeded::new(seed));
     sim.record_faults();
-    let (report, sim) = finish_keeping(scenario, seed, sim, Stories::Told);
+    let (report, sim) = finish_keeping(scenario, seed, sim, Stories::Left);
     let realized = sim.realized().unwrap_or_default().to_vec();
     (report, realized)
 }

@@ -422,7 +422,7 @@ impl Search<'_> {
     fn attempt(&mut self, spec: &ScenarioSpec) -> Option<RunReport> {
         self.attempts += 1;
         let scenario = Scenario::from_spec(&self.file, spec.clone()).ok()?;
-        let report = run::run(&scenario, 0, false);
+        let report = run::run_for_checks(&scenario, 0);
         report.violates(self.target).then_some(report)
     }
 

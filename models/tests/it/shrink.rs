@@ -194,7 +194,8 @@ fn every_bundled_run_replays_from_its_realized_faults_without_randomness() {
             let (report, realized) = run::run_keeping_faults(&s, seed);
             let spec = shrink::seedless_spec(&s, &realized);
             let seedless = Scenario::from_spec("seedless.ron", spec).unwrap();
-            let again = run::run(&seedless, 99, false);
+            // Judged as the shrinker judges it: without stories.
+            let again = run::run_for_checks(&seedless, 99);
             assert_eq!(again.end.stats, report.end.stats, "{file} seed {seed}");
             assert_eq!(again.end.time, report.end.time, "{file} seed {seed}");
             assert_eq!(again.checks, report.checks, "{file} seed {seed}");
@@ -221,7 +222,7 @@ fn link_overrides_replay_too_even_repeated_ones() {
     for seed in 0..6 {
         let (report, realized) = run::run_keeping_faults(&s, seed);
         let seedless = Scenario::from_spec("x.ron", shrink::seedless_spec(&s, &realized)).unwrap();
-        let again = run::run(&seedless, 0, false);
+        let again = run::run_for_checks(&seedless, 0);
         assert_eq!(again.end.stats, report.end.stats, "seed {seed}");
         assert_eq!(again.checks, report.checks, "seed {seed}");
     }
