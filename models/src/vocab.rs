@@ -135,6 +135,22 @@ impl<T: Copy + Default + Eq> CowTable<T> {
         Arc::make_mut(&mut self.chunks[i / CHUNK])[i % CHUNK] = value;
     }
 
+    /// The first entry, among those both tables have, where this table and
+    /// `other` differ: chunks they share are skipped whole, unread.
+    pub fn first_difference(&self, other: &Self) -> Option<usize> {
+        let len = self.len.min(other.len);
+        self.chunks
+            .iter()
+            .zip(&other.chunks)
+            .enumerate()
+            .filter(|(_, (a, b))| !Arc::ptr_eq(a, b))
+            .find_map(|(c, (a, b))| {
+                let k = a.iter().zip(b.iter()).position(|(x, y)| x != y)?;
+                Some(c * CHUNK + k)
+            })
+            .filter(|i| *i < len)
+    }
+
     /// Every entry, in order.
     pub fn iter(&self) -> impl Iterator<Item = T> + '_ {
         self.chunks
@@ -297,6 +313,11 @@ mod tests {
         let mut c = b.clone();
         c.set(130, 7);
         assert_eq!(a, c, "equal contents in separate chunks");
+        assert_eq!(a.first_difference(&b), Some(130));
+        assert_eq!(a.first_difference(&c), None, "equal, though not shared");
+        c.set(3, 1);
+        c.set(199, 2);
+        assert_eq!(a.first_difference(&c), Some(3), "the first of two");
         assert_eq!(a.iter().count(), 200);
         assert_eq!(a.iter().filter(|v| *v == 7).count(), 1);
     }

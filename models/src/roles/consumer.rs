@@ -398,13 +398,11 @@ impl ConsumerDb {
     /// The first difference between two databases: what differs, its
     /// value in `self`, its value in `other`.
     pub fn difference(&self, other: &ConsumerDb) -> Option<(String, String, String)> {
-        let differs =
-            |a: &CowTable<u32>, b: &CowTable<u32>| (0..a.len()).find(|i| a.get(*i) != b.get(*i));
-        if let Some(i) = differs(&self.effects, &other.effects) {
+        if let Some(i) = self.effects.first_difference(&other.effects) {
             let (a, b) = (effects(self.effects.get(i)), effects(other.effects.get(i)));
             return Some((self.key_at(i).to_string(), a, b));
         }
-        if let Some(i) = (0..self.table.len()).find(|i| self.table.get(*i) != other.table.get(*i)) {
+        if let Some(i) = self.table.first_difference(&other.table) {
             let (a, b) = (
                 self.table.get(i).to_string(),
                 other.table.get(i).to_string(),
