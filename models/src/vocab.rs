@@ -57,18 +57,37 @@ pub enum SendOutcome {
 /// allocate, on every copy-on-write).
 const CHUNK: usize = 252;
 
+/// An entry of a [`CowTable`], and how two chunks of them are compared
+/// (the law probe compares tables before every record).
+pub trait TableEntry: Copy + Default + Eq {
+    /// Whether two chunks hold the same entries. By default every pair is
+    /// compared, with no early exit, so that the loop compiles to wide
+    /// comparisons: the `==` of slices compares an enum's entries one by
+    /// one, and only integers' as bytes.
+    fn same(a: &[Self], b: &[Self]) -> bool {
+        a.iter().zip(b).fold(true, |all, (x, y)| all & (x == y))
+    }
+}
+
+impl TableEntry for u32 {
+    /// As bytes (`memcmp`), which stops at the first difference.
+    fn same(a: &[u32], b: &[u32]) -> bool {
+        a == b
+    }
+}
+
 /// A fixed-length table whose clones share storage until written: chunks of
 /// `CHUNK` (252) entries behind `Arc`, copied on the first write after a clone. Cloning
 /// and comparing two tables that differ in a few entries costs a pointer per
 /// chunk, which is what lets the law probe clone a consumer's whole durable
 /// state before every record and compare it with `Eq`.
 #[derive(Debug)]
-pub struct CowTable<T: Copy + Default + Eq> {
+pub struct CowTable<T: TableEntry> {
     chunks: Vec<Arc<[T; CHUNK]>>,
     len: usize,
 }
 
-impl<T: Copy + Default + Eq> Clone for CowTable<T> {
+impl<T: TableEntry> Clone for CowTable<T> {
     fn clone(&self) -> Self {
         CowTable {
             chunks: self.chunks.clone(),
@@ -92,7 +111,7 @@ impl<T: Copy + Default + Eq> Clone for CowTable<T> {
     }
 }
 
-impl<T: Copy + Default + Eq> CowTable<T> {
+impl<T: TableEntry> CowTable<T> {
     /// `len` default entries.
     pub fn new(len: usize) -> CowTable<T> {
         let chunks = match len.div_ceil(CHUNK) {
@@ -160,20 +179,20 @@ impl<T: Copy + Default + Eq> CowTable<T> {
     }
 }
 
-impl<T: Copy + Default + Eq> PartialEq for CowTable<T> {
+impl<T: TableEntry> PartialEq for CowTable<T> {
     fn eq(&self, other: &Self) -> bool {
         self.len == other.len
             && self
                 .chunks
                 .iter()
                 .zip(&other.chunks)
-                .all(|(a, b)| Arc::ptr_eq(a, b) || a == b)
+                .all(|(a, b)| Arc::ptr_eq(a, b) || T::same(&a[..], &b[..]))
     }
 }
 
-impl<T: Copy + Default + Eq> Eq for CowTable<T> {}
+impl<T: TableEntry> Eq for CowTable<T> {}
 
-impl<T: Copy + Default + Eq + std::hash::Hash> std::hash::Hash for CowTable<T> {
+impl<T: TableEntry + std::hash::Hash> std::hash::Hash for CowTable<T> {
     /// Agrees with `Eq`: the entries, whichever chunks they share.
     fn hash<H: std::hash::Hasher>(&self, h: &mut H) {
         self.len.hash(h);
@@ -301,6 +320,29 @@ mod tests {
             .to_string(),
             "p1#17"
         );
+    }
+
+    /// An entry compared by the default, pair by pair.
+    #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+    enum Status {
+        #[default]
+        Absent,
+        Done,
+    }
+
+    impl TableEntry for Status {}
+
+    #[test]
+    fn tables_of_enums_compare_every_entry() {
+        let mut a = CowTable::<Status>::new(300);
+        let mut b = CowTable::<Status>::new(300);
+        assert_eq!(a, b);
+        a.set(299, Status::Done);
+        assert_ne!(a, b, "a difference in the last chunk's last entry");
+        b.set(299, Status::Done);
+        assert_eq!(a, b, "equal contents in separate chunks");
+        b.set(0, Status::Done);
+        assert_ne!(a, b, "a difference in the first entry");
     }
 
     #[test]

@@ -94,6 +94,8 @@ pub enum RowStatus {
     Processed,
 }
 
+impl crate::vocab::TableEntry for RowStatus {}
+
 impl std::fmt::Display for RowStatus {
     /// The status as the seeds name it (`unprocessed`, `processing`, …).
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
