@@ -173,8 +173,7 @@ pub fn process_row(
 /// `only`, just that message's row (the law probe compensates the attempt
 /// it crashed, not other messages' rows).
 pub fn compensate(db: &mut Store<'_, ConsumerDb>, only: Option<MsgKey>, gate: &mut dyn Gate) {
-    let mut stuck = db.get().keys_with(RowStatus::Processing);
-    stuck.retain(|k| only.is_none_or(|o| o == *k));
+    let stuck = db.get().keys_with_among(RowStatus::Processing, only);
     db.transaction(|d| {
         for key in &stuck {
             d.set_status(*key, RowStatus::Unprocessed);

@@ -372,6 +372,18 @@ impl ConsumerDb {
         self.table.set(key.index(self.messages), status);
     }
 
+    /// [`ConsumerDb::keys_with`], of `only`'s row alone when given: one
+    /// row read, not the whole table (the law probe compensates the one
+    /// attempt it crashed, before every record).
+    pub fn keys_with_among(&self, status: RowStatus, only: Option<MsgKey>) -> Vec<MsgKey> {
+        let Some(key) = only else {
+            return self.keys_with(status);
+        };
+        let i = key.index(self.messages);
+        let has = i < self.table.len() && self.table.get(i) == status;
+        has.then_some(key).into_iter().collect()
+    }
+
     /// Every key whose row has `status`, in key order.
     pub fn keys_with(&self, status: RowStatus) -> Vec<MsgKey> {
         (0..self.table.len())
@@ -1141,5 +1153,27 @@ impl Consumer {
     /// Messages stuck or waiting in the message table keep the run going.
     pub(super) fn is_busy(&self, db: &ConsumerDb) -> bool {
         self.model.uses_recovery() && db.has_unfinished_rows()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn keys_with_among_reads_one_row_or_all() {
+        let key = |seq| MsgKey { producer: 0, seq };
+        let mut db = ConsumerDb::new(1, 4);
+        db.set_status(key(1), RowStatus::Processing);
+        db.set_status(key(3), RowStatus::Processing);
+        let processing = RowStatus::Processing;
+        assert_eq!(db.keys_with_among(processing, None), [key(1), key(3)]);
+        assert_eq!(db.keys_with_among(processing, Some(key(3))), [key(3)]);
+        assert_eq!(db.keys_with_among(processing, Some(key(2))), []);
+        let beyond = MsgKey {
+            producer: 1,
+            seq: 0,
+        };
+        assert_eq!(db.keys_with_among(processing, Some(beyond)), []);
     }
 }

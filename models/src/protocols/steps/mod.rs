@@ -654,8 +654,7 @@ impl Protocol for StepProtocol {
             RowStatus::Processed,
         ]
         .into_iter()
-        .flat_map(|s| db.get().keys_with(s))
-        .filter(|k| only.is_none_or(|o| o == *k))
+        .flat_map(|s| db.get().keys_with_among(s, only))
         .collect();
         rows.sort_unstable();
         let recovery = &self.program.recovery;
