@@ -377,12 +377,17 @@ pub(crate) struct Core<A: Actor, C: Choices> {
 }
 
 impl<A: Actor, C: Choices> Core<A, C> {
-    /// Schedule `event` at `at`.
+    /// Schedule `event` at `at`. In an exploring run, a datagram
+    /// scheduled here (one a pause deferred) keeps its hashes, so that it
+    /// counts among its copies; its time is fixed, so it has no window.
     #[inline]
     fn schedule(&mut self, at: SimTime, event: Event<A>) {
         match &mut self.orders {
             None => self.queue.push(at, event),
-            Some(orders) => orders.push(at, (None, None), event),
+            Some(orders) => {
+                let hashes = explore::datagram_hashes(&event);
+                orders.push(at, (None, hashes), event);
+            }
         }
     }
 

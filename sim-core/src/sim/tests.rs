@@ -758,3 +758,28 @@ fn actors_sharing_a_database_see_each_others_transactions() {
         "the sender writes nothing"
     );
 }
+
+#[test]
+fn an_exploring_run_counts_the_copies_of_a_datagram_a_pause_deferred() {
+    // The receiver is paused for 200 ms: the ping and each retransmission
+    // (every 50 ms) arrive during the pause and wait for its end. Every
+    // copy sent so far waits, deferred or not, and each counts.
+    let plan = FaultPlan {
+        pauses: vec![crate::fault::ScheduledPause {
+            actor: ActorId(1),
+            from: SimTime::ZERO,
+            to: SimTime::from_ms(200),
+        }],
+        ..faulty()
+    };
+    let mut sim = sim_with(1, LinkConfig::reliable(1_000), plan, Tape::default());
+    sim.explore_orders(Timing::Timed);
+    sim.record_trace();
+    while sim.now() < SimTime::from_ms(160) {
+        assert_eq!(sim.advance(), None, "the run goes on past the pause");
+    }
+    let sent = |e: &&TraceEvent| e.kind == TraceKind::Send && e.actor == ActorId(0);
+    let pings = sim.trace().iter().filter(sent).count();
+    assert_eq!(pings, 4, "the ping and three retransmissions");
+    assert_eq!(sim.most_copies_waiting(), pings);
+}
