@@ -35,8 +35,16 @@ impl fmt::Debug for MsgKey {
 }
 
 impl fmt::Display for MsgKey {
+    /// `p`, the producer and `#`, the sequence number, both 1-based. The
+    /// numbers are written with `itoa` rather than `write!`: a recorded
+    /// run writes a key into the label of nearly every datagram, and
+    /// `write!` costs several times as much.
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "p{}#{}", self.producer + 1, self.seq + 1)
+        let (mut producer, mut seq) = (itoa::Buffer::new(), itoa::Buffer::new());
+        f.write_str("p")?;
+        f.write_str(producer.format(u64::from(self.producer) + 1))?;
+        f.write_str("#")?;
+        f.write_str(seq.format(u64::from(self.seq) + 1))
     }
 }
 
@@ -320,6 +328,17 @@ mod tests {
             .to_string(),
             "p1#17"
         );
+    }
+
+    #[test]
+    fn keys_write_every_digit_in_debug_too() {
+        let key = MsgKey {
+            producer: 9,
+            seq: u32::MAX,
+        };
+        assert_eq!(key.to_string(), "p10#4294967296");
+        assert_eq!(format!("{key:?}"), "p10#4294967296");
+        assert_eq!(format!("[{key}]"), "[p10#4294967296]");
     }
 
     /// An entry compared by the default, pair by pair.
