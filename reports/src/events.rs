@@ -580,15 +580,17 @@ impl<'a> Builder<'a> {
     /// as written in the label (a key's `Debug` text is its `Display`
     /// text), or the message at its `partition` and `offset`.
     fn key_text_of(&self, label: &str) -> Option<String> {
-        if let Some(text) = field(label, "key").filter(|text| parse_key(text).is_some()) {
+        let [key, partition, offset] = fields_at(label, ["key", "partition", "offset"])
+            .map(|at| at.map(|at| value_at(label, at)));
+        if let Some(text) = key.filter(|text| parse_key(text).is_some()) {
             debug_assert_eq!(
                 parse_key(text).map(|k| k.to_string()).as_deref(),
                 Some(text)
             );
             return Some(text.to_owned());
         }
-        let partition = field(label, "partition")?.parse().ok()?;
-        let offset = field(label, "offset")?.parse().ok()?;
+        let partition = partition?.parse().ok()?;
+        let offset = offset?.parse().ok()?;
         self.offsets
             .get(&(partition, offset))
             .map(ToString::to_string)
@@ -856,34 +858,64 @@ impl<'a> Builder<'a> {
     }
 }
 
-/// The text after `name: ` in a `Debug` label, up to the next `,`, ` ` or `}`.
-fn field<'l>(label: &'l str, name: &str) -> Option<&'l str> {
-    let (text, name) = (label.as_bytes(), name.as_bytes());
+/// Where the value of the first `name: ` of each of `names` starts in a
+/// `Debug` label, in one pass over it.
+fn fields_at<const N: usize>(label: &str, names: [&str; N]) -> [Option<usize>; N] {
+    let text = label.as_bytes();
     // A byte that may end a longer name (any byte of a non-ASCII
     // character counts, so that no such name is cut).
     let in_a_name = |b: u8| b.is_ascii_alphanumeric() || b == b'_' || !b.is_ascii();
-    // Each `: ` in turn, and the name just before it (a colon is found
-    // far faster than a word).
-    let mut from = name.len();
-    let start = loop {
-        let colon = from + text.get(from..)?.iter().position(|&b| b == b':')?;
-        let at = colon - name.len();
-        if &text[at..colon] == name
-            && (at == 0 || !in_a_name(text[at - 1]))
-            && text.get(colon + 1) == Some(&b' ')
-        {
-            break colon + 2;
+    let mut found = [None; N];
+    // Each `: ` in turn (a colon is found far faster than a word), and
+    // the names that end just before it.
+    for colon in memchr::memchr_iter(b':', text) {
+        if text.get(colon + 1) != Some(&b' ') {
+            continue;
         }
-        from = colon + 1;
-    };
-    let rest = &label[start..];
-    let end = rest.find([',', ' ', '}']).unwrap_or(rest.len());
-    Some(&rest[..end])
+        let before = &text[..colon];
+        for (name, slot) in names.iter().zip(&mut found) {
+            let Some(at) = colon.checked_sub(name.len()) else {
+                continue;
+            };
+            if slot.is_none()
+                && before.ends_with(name.as_bytes())
+                && (at == 0 || !in_a_name(text[at - 1]))
+            {
+                *slot = Some(colon + 2);
+            }
+        }
+        if found.iter().all(Option::is_some) {
+            break;
+        }
+    }
+    found
+}
+
+/// The value that starts at `at` in a `Debug` label, up to the next `,`,
+/// ` ` or `}`.
+fn value_at(label: &str, at: usize) -> &str {
+    let rest = &label[at..];
+    let end = rest
+        .bytes()
+        .position(|b| matches!(b, b',' | b' ' | b'}'))
+        .unwrap_or(rest.len());
+    &rest[..end]
+}
+
+/// The text after the first `name: ` in a `Debug` label, up to the next
+/// `,`, ` ` or `}`.
+#[cfg(test)]
+fn field<'l>(label: &'l str, name: &str) -> Option<&'l str> {
+    let [at] = fields_at(label, [name]);
+    at.map(|at| value_at(label, at))
 }
 
 /// `p1#3` → the key (producer 0, seq 2).
 fn parse_key(text: &str) -> Option<MsgKey> {
-    let (p, s) = text.strip_prefix('p')?.split_once('#')?;
+    let rest = text.strip_prefix('p')?;
+    // Found byte by byte: a key is a few bytes long.
+    let hash = rest.bytes().position(|b| b == b'#')?;
+    let (p, s) = (&rest[..hash], &rest[hash + 1..]);
     let (p, s): (u32, u32) = (p.parse().ok()?, s.parse().ok()?);
     Some(MsgKey {
         producer: p.checked_sub(1)?,
