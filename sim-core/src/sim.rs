@@ -567,9 +567,21 @@ impl<A: Actor, C: Choices> Core<A, C> {
         let event = self.in_flight(datagram, copy, msg);
         let hashes = explore::datagram_hashes(&event);
         // A scheduled delay is kept as scheduled: that datagram has no
-        // window.
+        // window. It is noted as a seeded run notes it, so that the faults
+        // kept schedule it again.
         let (at, window) = match self.faults.delay_scheduled(datagram, copy) {
-            Some(delay) => (self.now + delay, None),
+            Some(delay) => {
+                if delay.0 != link.delay_us_min {
+                    self.realize(|| {
+                        Realized::Delay(ScheduledDelay {
+                            datagram,
+                            copy,
+                            delay,
+                        })
+                    });
+                }
+                (self.now + delay, None)
+            }
             None => {
                 let window = Window {
                     sent: self.now,
