@@ -209,7 +209,7 @@ impl<A: Actor, C: Choices> Sim<A, C> {
     /// (see [`Sim::clock_free`]).
     fn hash_times(&self, orders: &Orders<Event<A>>, w: &Waiting<Event<A>>, h: &mut Fnv64) {
         let times = (w.at, w.window.map(|w| (w.sent, w.latest)));
-        let before_last = orders.before_last(w);
+        let before_last = orders.scheduled_before_last(w);
         match (orders.clock_free, orders.timing) {
             (false, _) => (times, before_last).hash(h),
             (true, Timing::Timed) => {

@@ -271,10 +271,15 @@ impl<E> Orders<E> {
         }
     }
 
-    /// Whether a waiting event's own place is not after the last event's,
-    /// so that it can only happen a microsecond later.
-    pub(crate) fn before_last(&self, w: &Waiting<E>) -> bool {
-        self.last.is_some_and(|last| (w.at, w.seq) <= last)
+    /// Whether a waiting event due at or before the last event's time was
+    /// scheduled before the last event: then it cannot take the last
+    /// event's time, only a later one (see [`Orders::earliest`]). With the
+    /// waiting events' times, this is all the last event's place decides
+    /// of their futures, so a fingerprint keeps it: two states whose
+    /// events wait alike but differ here differ in what comes next.
+    pub(crate) fn scheduled_before_last(&self, w: &Waiting<E>) -> bool {
+        self.last
+            .is_some_and(|(time, seq)| w.at <= time && w.seq < seq)
     }
 
     /// Whether a datagram on a FIFO link waits behind an earlier one.
