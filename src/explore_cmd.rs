@@ -214,6 +214,19 @@ fn copies(bounds: &Bounds) -> String {
         .map_or_else(String::new, |c| format!(", copies of a datagram ≤ {c}"))
 }
 
+/// The copies bound, and how many successors it left out: the verdict
+/// holds only for the states within it.
+fn copies_covered(e: &Explored) -> String {
+    match e.progress.outside {
+        0 => copies(&e.bounds),
+        n => format!(
+            "{} ({} past it left out)",
+            copies(&e.bounds),
+            counted(n, "successor")
+        ),
+    }
+}
+
 fn counted(n: u64, word: &str) -> String {
     if n == 1 {
         format!("{n} {word}")
@@ -297,7 +310,7 @@ fn covered(e: &Explored, cost: &Cost) -> String {
         f.crashes,
         f.drops,
         f.duplicates,
-        copies(&e.bounds),
+        copies_covered(e),
         secs(cost.took),
         per_state(e, cost.peak).map_or_else(String::new, |b| format!(", {} per state", bytes(b))),
     )
@@ -439,12 +452,16 @@ fn json_lines(
         .iter()
         .map(|(c, t)| {
             let broke = e.found.iter().any(|f| f.check == *c);
+            // Held only on a search that covered every execution: else
+            // only the executions reached are known not to break it.
             let status = if broke {
                 "violated"
             } else if t.not_judged.is_some() {
                 "not_judged"
-            } else {
+            } else if e.complete() {
                 "held"
+            } else {
+                "unbroken_so_far"
             };
             (
                 c.to_string(),
@@ -459,7 +476,7 @@ fn json_lines(
             "file": file,
             "model": scenario.model().name(),
             "exit_code": e.exit_code(scenario),
-            "complete": e.cut.is_none(),
+            "complete": e.complete(),
             "cut": e.cut.map(Cut::describe),
             "states": p.states,
             "transitions": p.transitions,

@@ -331,7 +331,7 @@ enum Command {
         /// Copies of one datagram waiting at once: a state with more is
         /// outside the bounds (untimed, periodic timers can fill the
         /// network without end).
-        #[arg(long)]
+        #[arg(long, value_parser = clap::value_parser!(u32).range(1..))]
         copies: Option<u32>,
         /// Depth-first: less memory, but counterexamples need not be
         /// shortest.

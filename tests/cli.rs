@@ -2415,6 +2415,40 @@ fn explore_writes_shortest_counterexamples_that_run_reproduces() {
 }
 
 #[test]
+fn explore_stopped_by_an_unexpected_violation_claims_nothing_past_it() {
+    let file = "tests/fixtures/window-misses-a-late-retry.ron";
+    let args = ["explore", file, "--progress", "none", "--no-report"];
+    let human = eosim(&args);
+    let text = stdout(&human);
+    assert_eq!(human.status.code(), Some(1), "{text}{}", stderr(&human));
+    assert!(text.contains("FAIL C3"), "{text}");
+    // The search stopped at C3: C4, which this file expects, may break
+    // on an execution it did not reach.
+    assert!(!text.contains("MISSING"), "{text}");
+    let json = eosim(&[&args[..], &["--format", "json"]].concat());
+    let out = stdout(&json);
+    let end: serde_json::Value = serde_json::from_str(out.lines().last().unwrap()).unwrap();
+    assert_eq!(end["complete"], false, "{out}");
+    assert_eq!(end["missing"], serde_json::json!([]), "{out}");
+    assert_eq!(end["checks"]["C3"]["status"], "violated", "{out}");
+    assert_eq!(end["checks"]["C4"]["status"], "unbroken_so_far", "{out}");
+    let held = end["checks"].as_object().unwrap().values();
+    assert!(held.into_iter().all(|c| c["status"] != "held"), "{out}");
+}
+
+#[test]
+fn explore_refuses_a_copies_bound_that_leaves_out_every_send() {
+    let o = eosim(&[
+        "explore",
+        "scenarios/09-m0-naive-crash-duplicates.ron",
+        "--copies",
+        "0",
+    ]);
+    assert_eq!(o.status.code(), Some(2));
+    assert!(stderr(&o).contains("--copies"), "{}", stderr(&o));
+}
+
+#[test]
 fn explore_cut_by_a_bound_is_inconclusive_and_says_what_it_covered() {
     let o = eosim(&[
         "explore",

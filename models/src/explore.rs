@@ -162,7 +162,8 @@ pub struct Progress {
     pub states: u64,
     /// Successors generated, repeats included.
     pub transitions: u64,
-    /// The deepest state stored.
+    /// The most events on the path of a state stored (the start of the
+    /// run not counted, as in [`Found::events`]).
     pub depth: u32,
     /// States waiting to be expanded.
     pub frontier: u64,
@@ -217,13 +218,22 @@ impl Explored {
         self.found.iter().any(|f| !f.expected)
     }
 
-    /// The expected checks that no execution broke.
+    /// Whether the search covered every execution within the bounds: no
+    /// bound cut it, and no unexpected violation stopped it.
+    pub fn complete(&self) -> bool {
+        self.cut.is_none() && !self.failed()
+    }
+
+    /// The expected checks that no execution broke; none when an
+    /// unexpected violation stopped the search (the executions not reached
+    /// may break them).
     pub fn missing<'a>(&'a self, scenario: &'a Scenario) -> impl Iterator<Item = CheckId> + 'a {
+        let stopped = self.failed();
         scenario
             .expected()
             .iter()
             .copied()
-            .filter(|c| !self.found.iter().any(|f| f.check == *c))
+            .filter(move |c| !stopped && !self.found.iter().any(|f| f.check == *c))
     }
 
     /// The exit code: 1 for an unexpected violation; 3 when a bound cut
@@ -1001,7 +1011,7 @@ impl<M: Model> Search<'_, M> {
             if batch.is_empty() && merging.is_none() {
                 break;
             }
-            let within = |depth: u32| self.bounds.depth.is_none_or(|d| depth < d);
+            let within = |depth: u32| self.bounds.depth.is_none_or(|d| depth <= d);
             let expandable: Vec<(u32, u32)> =
                 batch.iter().copied().filter(|&(_, d)| within(d)).collect();
             let Search {
@@ -1167,9 +1177,12 @@ impl Outcome {
         None
     }
 
-    /// Whether a state at `depth` is past the depth bound (then noted).
+    /// Whether a state at `depth` is past the depth bound (then noted): a
+    /// state at depth `d` is `d - 1` events from the start of the run (the
+    /// root, depth 0, is the run not yet started), so one at the bound's
+    /// number of events is not expanded.
     fn cut_by_depth(&mut self, bounds: &Bounds, depth: u32) -> bool {
-        let past = bounds.depth.is_some_and(|d| depth >= d);
+        let past = bounds.depth.is_some_and(|d| depth > d);
         if past {
             self.cut.get_or_insert(Cut::Depth);
         }
@@ -1225,7 +1238,8 @@ impl Outcome {
             }
             let child = store.add(id, &next.taken);
             self.progress.states += 1;
-            self.progress.depth = self.progress.depth.max(depth + 1);
+            // The child, at `depth + 1`, is `depth` events from the start.
+            self.progress.depth = self.progress.depth.max(depth);
             if let Some(judged) = &next.judged
                 && self.record(store, child, (judged, next.end))
             {
@@ -1332,14 +1346,13 @@ pub fn counterexample(
             found.check
         ));
     }
-    // It expects what it breaks of what the scenario expects, and the
-    // check it was found for: `run` on it passes, with those violations.
-    let broken = report.violations().map(|(v, _)| v.check);
-    let mut expected: Vec<CheckId> = broken
-        .filter(|c| *c == found.check || scenario.expected().contains(c))
-        .collect();
-    expected.dedup();
-    spec.expect = Expect::Violates(expected);
+    // It expects every check it breaks (the one it was found for, and
+    // those the same execution breaks on the way): `run` on it passes,
+    // with those violations.
+    let mut broken: Vec<CheckId> = report.violations().map(|(v, _)| v.check).collect();
+    broken.sort_unstable();
+    broken.dedup();
+    spec.expect = Expect::Violates(broken);
     Scenario::from_spec(scenario.file(), spec).map_err(|e| e.to_string())
 }
 

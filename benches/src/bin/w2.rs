@@ -143,7 +143,9 @@ fn main() -> ExitCode {
         },
         p.states,
         p.transitions + 1,
-        p.depth,
+        // The peer counts states on a path, its initial one (eosim's run
+        // just started) as 1: one more than the events.
+        p.depth + 1,
         p.states as f64 / wall.max(1e-9),
         if model.all_applied() { "found" } else { "-" },
         if args.dfs { 1 } else { args.threads },

@@ -83,13 +83,21 @@ fn breadth_first_finds_a_shortest_counterexample() {
     let bfs = explored(&s, bounds(1, Order::BreadthFirst));
     let shortest = events_to(&bfs, CheckId::C3);
     // No execution with fewer events breaks C3: a search cut one event
-    // earlier does not find it.
-    let mut shorter = bounds(1, Order::BreadthFirst);
-    shorter.depth = Some(u32::try_from(shortest).unwrap());
-    let cut = explored(&s, shorter);
+    // earlier does not find it; the depth bound is in events, so one at
+    // exactly that many finds it.
+    let depth = |events: usize| Bounds {
+        depth: Some(u32::try_from(events).unwrap()),
+        ..bounds(1, Order::BreadthFirst)
+    };
+    let cut = explored(&s, depth(shortest - 1));
     assert!(cut.found.iter().all(|f| f.check != CheckId::C3));
     assert_eq!(cut.cut, Some(Cut::Depth));
+    assert_eq!(cut.progress.depth, u32::try_from(shortest - 1).unwrap());
     assert_eq!(cut.exit_code(&s), 3, "a cut search is inconclusive");
+    assert_eq!(
+        events_to(&explored(&s, depth(shortest)), CheckId::C3),
+        shortest
+    );
     // Depth-first finds one too, never shorter.
     let dfs = explored(&s, bounds(1, Order::DepthFirst));
     assert!(events_to(&dfs, CheckId::C3) >= shortest);
@@ -311,6 +319,31 @@ fn every_lesson_is_explored_or_says_why_not() {
         assert!(!e.failed(), "{prefix}: {:?}", e.found);
         assert_eq!(e.missing(&s).collect::<Vec<_>>(), [], "{prefix}");
         assert_eq!(e.exit_code(&s), 0, "{prefix}");
+        // A complete search stores each state reachable within the
+        // bounds once, in any order: depth-first stores the same number.
+        // (It did not when a fingerprint merged states whose next events
+        // differed.)
+        let dfs = explored(
+            &s,
+            Bounds {
+                order: Order::DepthFirst,
+                ..b
+            },
+        );
+        assert_eq!(dfs.progress.states, e.progress.states, "{prefix}");
+        // Every counterexample is a real run that shows its violation.
+        for found in &e.found {
+            let min = explore::counterexample(&s, &b, found)
+                .unwrap_or_else(|why| panic!("{prefix} {}: {why}", found.check));
+            let report = run::run(&min, 0, false);
+            assert!(report.violates(found.check), "{prefix} {}", found.check);
+            assert_eq!(
+                report.verdict,
+                run::Verdict::Pass,
+                "{prefix} {}",
+                found.check
+            );
+        }
     }
 }
 
