@@ -90,19 +90,19 @@ pub fn explore(args: &ExploreArgs) -> u8 {
             }
         }
     }
+    if explored.cut == Some(Cut::Interrupted) {
+        code = 130;
+    }
     match args.format {
         Format::Human => crate::out(render(&scenario, &explored, &written, &cost)),
         Format::Json => {
-            for line in json_lines(&scenario, &args.file, &explored, &written, &cost) {
+            let ended = (&written[..], &cost, code);
+            for line in json_lines(&scenario, &args.file, &explored, ended) {
                 crate::outln(line);
             }
         }
     }
-    if explored.cut == Some(Cut::Interrupted) {
-        130
-    } else {
-        code
-    }
+    code
 }
 
 /// The scenario to explore, with the faults its schedule names made
@@ -423,12 +423,14 @@ fn verdict_line(scenario: &Scenario, e: &Explored, cost: &Cost) -> String {
     }
 }
 
+/// The JSON lines: a counterexample per check broken, and the end, with
+/// the exit code the command returns (`exit_code`: a counterexample that
+/// could not be written, or an interrupt, changes it).
 fn json_lines(
     scenario: &Scenario,
     file: &str,
     e: &Explored,
-    written: &[Option<String>],
-    cost: &Cost,
+    (written, cost, exit_code): (&[Option<String>], &Cost, u8),
 ) -> Vec<String> {
     let mut lines = Vec::new();
     for (found, dir) in e.found.iter().zip(written) {
@@ -475,7 +477,7 @@ fn json_lines(
             "type": "explore_end",
             "file": file,
             "model": scenario.model().name(),
-            "exit_code": e.exit_code(scenario),
+            "exit_code": exit_code,
             "complete": e.complete(),
             "cut": e.cut.map(Cut::describe),
             "states": p.states,

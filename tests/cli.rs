@@ -2437,6 +2437,28 @@ fn explore_stopped_by_an_unexpected_violation_claims_nothing_past_it() {
 }
 
 #[test]
+fn explore_end_carries_the_exit_code_the_command_returns() {
+    // A counterexample that cannot be written is an error (exit 2): the
+    // JSON end says so too, not the search's own 0.
+    let o = eosim(&[
+        "explore",
+        "scenarios/09-m0-naive-crash-duplicates.ron",
+        "--messages",
+        "1",
+        "--progress",
+        "none",
+        "--format",
+        "json",
+        "--out",
+        "/dev/null/cannot-be-a-folder",
+    ]);
+    assert_eq!(o.status.code(), Some(2));
+    let text = stdout(&o);
+    let end: serde_json::Value = serde_json::from_str(text.lines().last().unwrap()).unwrap();
+    assert_eq!(end["exit_code"], 2, "{text}");
+}
+
+#[test]
 fn explore_refuses_a_copies_bound_that_leaves_out_every_send() {
     let o = eosim(&[
         "explore",
