@@ -32,7 +32,7 @@ use eosim::sim_core::{Step, Store};
 
 /// The key-value store the consumer claims ids in: its durable state, of
 /// the protocol's own type.
-#[derive(Clone, Debug, Default, PartialEq, Eq)]
+#[derive(Clone, Debug, Default, PartialEq, Eq, Hash)]
 pub struct KeyStore {
     keys: std::collections::BTreeSet<u64>,
 }

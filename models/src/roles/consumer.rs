@@ -120,14 +120,19 @@ pub struct PendingWrite {
 }
 
 /// Durable state of a protocol's own type, kept in the consumer's database
-/// beside its shared tables: any `Clone + PartialEq + Debug` type is one.
-/// The law probe clones and compares it with the rest of the database, and
-/// reports describe it with `Debug`.
+/// beside its shared tables: any `Clone + PartialEq + Hash + Debug` type is
+/// one. The law probe clones and compares it with the rest of the
+/// database, `eosim explore` hashes it into its fingerprints, and reports
+/// describe it with `Debug`. `Hash` keeps out `HashSet` and `HashMap`,
+/// whose order (and so whose `Debug` text) changes from one instance to
+/// the next: a `BTreeSet` or `BTreeMap` is the same run every time.
 pub trait ProtocolState: std::any::Any + std::fmt::Debug + Send {
     /// A copy, boxed.
     fn clone_box(&self) -> Box<dyn ProtocolState>;
     /// Whether `other` is the same type with the same value.
     fn eq_dyn(&self, other: &dyn ProtocolState) -> bool;
+    /// Hash the value into `h` (equal values hash alike).
+    fn hash_dyn(&self, h: &mut dyn std::hash::Hasher);
     /// The state, for reports and the law probe's differences.
     fn describe(&self) -> String {
         format!("{self:?}")
@@ -139,20 +144,26 @@ pub trait ProtocolState: std::any::Any + std::fmt::Debug + Send {
 }
 
 impl std::hash::Hash for dyn ProtocolState {
-    /// By its `Debug` form, which equal states share (for `eosim
-    /// explore`'s fingerprints).
+    /// By the type's own `Hash` (for `eosim explore`'s fingerprints).
     fn hash<H: std::hash::Hasher>(&self, h: &mut H) {
-        self.describe().hash(h);
+        self.hash_dyn(h);
     }
 }
 
-impl<T: Clone + PartialEq + std::fmt::Debug + Send + 'static> ProtocolState for T {
+impl<T> ProtocolState for T
+where
+    T: Clone + PartialEq + std::hash::Hash + std::fmt::Debug + Send + 'static,
+{
     fn clone_box(&self) -> Box<dyn ProtocolState> {
         Box::new(self.clone())
     }
 
     fn eq_dyn(&self, other: &dyn ProtocolState) -> bool {
         other.as_any().downcast_ref::<T>() == Some(self)
+    }
+
+    fn hash_dyn(&self, mut h: &mut dyn std::hash::Hasher) {
+        self.hash(&mut h);
     }
 
     fn as_any(&self) -> &dyn std::any::Any {
