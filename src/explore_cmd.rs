@@ -166,10 +166,14 @@ fn header(scenario: &Scenario, file: &str, bounds: &Bounds, widened: &[String]) 
         ));
         out.push('\n');
     }
-    if has_random_timing(scenario) {
+    let skipped = not_explored(scenario);
+    if !skipped.is_empty() {
         out.push_str(&reports::text::wrap(
-            "  note     random pauses, clock jumps, expiries and rebalances are not \
-             explored (scheduled ones happen as scheduled)",
+            &format!(
+                "  note     {} not explored: every verdict below leaves them out \
+                 (scheduled ones happen as scheduled)",
+                and_list(&skipped)
+            ),
             "           ",
         ));
         out.push('\n');
@@ -177,12 +181,27 @@ fn header(scenario: &Scenario, file: &str, bounds: &Bounds, widened: &[String]) 
     out
 }
 
-fn has_random_timing(scenario: &Scenario) -> bool {
+/// The random faults the scenario has that a search does not explore.
+fn not_explored(scenario: &Scenario) -> Vec<&'static str> {
     let f = &scenario.spec().faults;
-    !f.pause.is_empty()
-        || f.clock_jump_ms_max.is_some()
-        || f.expire.is_some()
-        || f.rebalance.is_some()
+    [
+        (!f.pause.is_empty(), "random pauses"),
+        (f.clock_jump_ms_max.is_some(), "random clock jumps"),
+        (f.expire.is_some(), "random expiries"),
+        (f.rebalance.is_some(), "random rebalances"),
+    ]
+    .into_iter()
+    .filter_map(|(has, what)| has.then_some(what))
+    .collect()
+}
+
+/// `a`, `a and b`, `a, b and c`.
+fn and_list(items: &[&str]) -> String {
+    match items {
+        [] => String::new(),
+        [one] => (*one).to_string(),
+        [rest @ .., last] => format!("{} and {last}", rest.join(", ")),
+    }
 }
 
 /// The bounds in one line.
@@ -299,11 +318,18 @@ struct Cost {
 }
 
 /// What was covered, in one sentence's worth of numbers.
-fn covered(e: &Explored, cost: &Cost) -> String {
+fn covered(scenario: &Scenario, e: &Explored, cost: &Cost) -> String {
     let p = &e.progress;
     let f = e.bounds.faults;
+    let skipped = not_explored(scenario);
+    let skipped = if skipped.is_empty() {
+        String::new()
+    } else {
+        format!(", {} not explored", and_list(&skipped))
+    };
     format!(
-        "{} states, {} transitions, depth {}, crashes ≤ {}, drops ≤ {}, duplicates ≤ {}{}, {}{}",
+        "{} states, {} transitions, depth {}, crashes ≤ {}, drops ≤ {}, duplicates ≤ \
+         {}{}{skipped}, {}{}",
         thousands(p.states),
         thousands(p.transitions),
         p.depth,
@@ -338,6 +364,16 @@ fn render(scenario: &Scenario, e: &Explored, written: &[Option<String>], cost: &
             ),
             "  ",
         );
+        if dir.is_none() && e.bounds.timing == Timing::Untimed {
+            line(
+                &mut out,
+                "    not written: an untimed execution may need timing the \
+                 scenario forbids (explore without --untimed to write \
+                 counterexamples)"
+                    .to_string(),
+                "      ",
+            );
+        }
         if let Some(dir) = dir {
             // Paths are not wrapped: they must stay whole to be copied.
             let min = Path::new(dir).join(crate::shrink_cmd::MIN);
@@ -390,7 +426,7 @@ fn render(scenario: &Scenario, e: &Explored, written: &[Option<String>], cost: &
 
 /// The last line: what holds on every execution, or what cut the search.
 fn verdict_line(scenario: &Scenario, e: &Explored, cost: &Cost) -> String {
-    let covered = covered(e, cost);
+    let covered = covered(scenario, e, cost);
     if e.failed() {
         return format!(
             "FAIL: a check the scenario does not expect breaks; the search stopped after \
@@ -449,7 +485,7 @@ fn json_lines(
     }
     let p = &e.progress;
     let f = e.bounds.faults;
-    let checks: serde_json::Map<String, serde_json::Value> = e
+    let mut checks: serde_json::Map<String, serde_json::Value> = e
         .checks
         .iter()
         .map(|(c, t)| {
@@ -471,6 +507,13 @@ fn json_lines(
             )
         })
         .collect();
+    // A check broken on a state before any execution ended has no tally:
+    // it is violated all the same.
+    for found in &e.found {
+        checks
+            .entry(found.check.to_string())
+            .or_insert_with(|| json!({"status": "violated", "why_not_judged": null}));
+    }
     lines.push(
         json!({
             "schema": 1,
@@ -493,6 +536,7 @@ fn json_lines(
                 "timed": e.bounds.timing == Timing::Timed,
                 "breadth_first": e.bounds.order == Order::BreadthFirst,
                 "threads": e.bounds.threads,
+                "not_explored": not_explored(scenario),
             },
             "ends": {"quiet": e.ends.quiet, "stuck": e.ends.stuck, "bounded": e.ends.bounded},
             "checks": checks,
@@ -529,7 +573,8 @@ impl Watch {
         Watch {
             bar,
             lines,
-            json: format == Format::Json,
+            // `--progress none` is silent in every format.
+            json: format == Format::Json && progress != P::None,
             last: Instant::now(),
         }
     }

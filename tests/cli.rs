@@ -2459,6 +2459,66 @@ fn explore_end_carries_the_exit_code_the_command_returns() {
 }
 
 #[test]
+fn explore_names_the_random_faults_it_does_not_explore_in_every_verdict() {
+    let file = "tests/fixtures/m6-random-expiry.ron";
+    let args = ["explore", file, "--progress", "none", "--no-report"];
+    let human = eosim(&args);
+    let text = stdout(&human);
+    assert!(
+        text.contains("random expiries not explored: every verdict below leaves them out"),
+        "{text}"
+    );
+    let verdict = text
+        .lines()
+        .skip_while(|l| !l.contains("hold on every"))
+        .collect::<String>();
+    assert!(verdict.contains("random expiries not"), "{text}");
+    assert!(
+        !text.contains("random pauses"),
+        "only the faults it has: {text}"
+    );
+    let json = eosim(&[&args[..], &["--format", "json"]].concat());
+    let out = stdout(&json);
+    assert!(stderr(&json).is_empty(), "--progress none is silent");
+    let end: serde_json::Value = serde_json::from_str(out.lines().last().unwrap()).unwrap();
+    assert_eq!(
+        end["bounds"]["not_explored"],
+        serde_json::json!(["random expiries"]),
+        "{out}"
+    );
+}
+
+#[test]
+fn explore_json_lists_a_check_broken_before_any_execution_ended() {
+    // The law probe breaks C14 and C15 on a state well before any
+    // execution ends, and the search stops there (they are unexpected).
+    let o = eosim(&[
+        "explore",
+        "tests/fixtures/m2-claims-too-much.ron",
+        "--messages",
+        "1",
+        "--no-report",
+        "--progress",
+        "none",
+        "--format",
+        "json",
+    ]);
+    let out = stdout(&o);
+    let end: serde_json::Value = serde_json::from_str(out.lines().last().unwrap()).unwrap();
+    assert_eq!(end["ends"]["quiet"], 0, "{out}");
+    let found: Vec<&str> = out
+        .lines()
+        .filter(|l| l.contains("\"counterexample\""))
+        .collect();
+    assert!(!found.is_empty(), "{out}");
+    for line in found {
+        let found: serde_json::Value = serde_json::from_str(line).unwrap();
+        let check = found["check"].as_str().unwrap();
+        assert_eq!(end["checks"][check]["status"], "violated", "{out}");
+    }
+}
+
+#[test]
 fn explore_refuses_a_copies_bound_that_leaves_out_every_send() {
     let o = eosim(&[
         "explore",
