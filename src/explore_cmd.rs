@@ -233,6 +233,16 @@ fn copies(bounds: &Bounds) -> String {
         .map_or_else(String::new, |c| format!(", copies of a datagram ≤ {c}"))
 }
 
+/// A fault kind's bound, and, when no execution reached it, the most
+/// any had: a bound the scenario gives no chance to use claims nothing.
+fn fault_bound(kind: &str, bound: u32, most: u32) -> String {
+    match most {
+        m if m >= bound => format!("{kind} ≤ {bound}"),
+        0 => format!("{kind} ≤ {bound} (no execution had one)"),
+        m => format!("{kind} ≤ {bound} (no execution had more than {m})"),
+    }
+}
+
 /// The copies bound, and how many successors it left out: the verdict
 /// holds only for the states within it.
 fn copies_covered(e: &Explored) -> String {
@@ -327,15 +337,15 @@ fn covered(scenario: &Scenario, e: &Explored, cost: &Cost) -> String {
     } else {
         format!(", {} not explored", and_list(&skipped))
     };
+    let most = p.most_faults;
     format!(
-        "{} states, {} transitions, depth {}, crashes ≤ {}, drops ≤ {}, duplicates ≤ \
-         {}{}{skipped}, {}{}",
+        "{} states, {} transitions, depth {}, {}, {}, {}{}{skipped}, {}{}",
         thousands(p.states),
         thousands(p.transitions),
         p.depth,
-        f.crashes,
-        f.drops,
-        f.duplicates,
+        fault_bound("crashes", f.crashes, most.crashes),
+        fault_bound("drops", f.drops, most.drops),
+        fault_bound("duplicates", f.duplicates, most.duplicates),
         copies_covered(e),
         secs(cost.took),
         per_state(e, cost.peak).map_or_else(String::new, |b| format!(", {} per state", bytes(b))),
@@ -526,6 +536,11 @@ fn json_lines(
             "states": p.states,
             "transitions": p.transitions,
             "outside_copies_bound": p.outside,
+            "most_faults": {
+                "crashes": p.most_faults.crashes,
+                "drops": p.most_faults.drops,
+                "duplicates": p.most_faults.duplicates,
+            },
             "depth": p.depth,
             "resident_bytes": cost.peak,
             "bytes_per_state": per_state(e, cost.peak),

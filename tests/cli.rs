@@ -2400,6 +2400,15 @@ fn explore_writes_shortest_counterexamples_that_run_reproduces() {
         "{text}"
     );
     assert!(text.contains("hold on every execution"), "{text}");
+    // The lesson's network loses and duplicates nothing: the verdict
+    // does not let its drop and duplicate bounds pass for coverage.
+    let verdict = text.replace("\n  ", " ");
+    assert!(
+        verdict.contains(
+            "crashes ≤ 1, drops ≤ 2 (no execution had one), duplicates ≤ 1 (no execution had one)"
+        ),
+        "{text}"
+    );
     let folder = std::fs::read_dir(out.join("m0-naive-crash-duplicates"))
         .unwrap()
         .map(|e| e.unwrap().path())

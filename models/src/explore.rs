@@ -33,7 +33,7 @@ use std::hash::{BuildHasherDefault, Hash, Hasher};
 use std::sync::Mutex;
 
 use crossbeam_utils::CachePadded;
-use sim_core::{EndReason, Explorer, FaultBudget, Realized, RunEnd, Sim, Timing};
+use sim_core::{EndReason, Explorer, FaultBudget, FaultsUsed, Realized, RunEnd, Sim, Timing};
 use smallvec::SmallVec;
 
 use crate::check::CheckId;
@@ -170,6 +170,10 @@ pub struct Progress {
     /// Successors outside the copies bound ([`Bounds::copies`]), repeats
     /// included.
     pub outside: u64,
+    /// The most crashes, drops and duplicates on the path of a state
+    /// stored, each on its own: a kind the bounds allow but no path used
+    /// is one the scenario could not make (or not within the bounds).
+    pub most_faults: FaultsUsed,
 }
 
 /// The result of a search.
@@ -820,6 +824,8 @@ struct Successor {
     taken: SmallVec<[u32; 4]>,
     /// Its fingerprint; `None` outside the copies bound.
     fingerprint: Option<u64>,
+    /// The faults its path used.
+    used: FaultsUsed,
     /// How its run ended, if it did.
     end: Option<EndReason>,
     /// The checks on it, when its step observed something or its run
@@ -945,6 +951,7 @@ fn successors<M: Model>(
         out.push(Successor {
             taken,
             fingerprint,
+            used: next.choices().used(),
             end,
             judged,
         });
@@ -1056,6 +1063,15 @@ impl<M: Model> Search<'_, M> {
             merging = (!batch.is_empty()).then_some((batch, expanded));
         }
         self.out.measure();
+    }
+}
+
+/// The most of each fault kind of `a` and `b`.
+fn most_of(a: FaultsUsed, b: FaultsUsed) -> FaultsUsed {
+    FaultsUsed {
+        crashes: a.crashes.max(b.crashes),
+        drops: a.drops.max(b.drops),
+        duplicates: a.duplicates.max(b.duplicates),
     }
 }
 
@@ -1238,6 +1254,7 @@ impl Outcome {
             }
             let child = store.add(id, &next.taken);
             self.progress.states += 1;
+            self.progress.most_faults = most_of(self.progress.most_faults, next.used);
             // The child, at `depth + 1`, is `depth` events from the start.
             self.progress.depth = self.progress.depth.max(depth);
             if let Some(judged) = &next.judged
