@@ -2380,19 +2380,23 @@ fn a_ctrl_c_during_a_sweeps_shrinking_cuts_it_short() {
     std::fs::remove_dir_all(&dir).unwrap();
 }
 
+/// `eosim explore` of lesson 09 with one message, quietly, and `extra`.
+fn explore_lesson_09(extra: &[&str]) -> std::process::Output {
+    let lesson = "scenarios/09-m0-naive-crash-duplicates.ron";
+    let args = ["explore", lesson, "--messages", "1", "--progress", "none"];
+    eosim(&[&args[..], extra].concat())
+}
+
+/// The `explore_end` line: the last of `--format json`'s output.
+fn explore_end(out: &str) -> serde_json::Value {
+    let last = out.lines().last().expect("an explore_end line");
+    serde_json::from_str(last).expect("JSON")
+}
+
 #[test]
 fn explore_writes_shortest_counterexamples_that_run_reproduces() {
     let out = scratch("explore-counterexample");
-    let o = eosim(&[
-        "explore",
-        "scenarios/09-m0-naive-crash-duplicates.ron",
-        "--messages",
-        "1",
-        "--progress",
-        "none",
-        "--out",
-        out.to_str().unwrap(),
-    ]);
+    let o = explore_lesson_09(&["--out", out.to_str().unwrap()]);
     let text = stdout(&o);
     assert_eq!(o.status.code(), Some(0), "{text}{}", stderr(&o));
     assert!(
@@ -2436,7 +2440,7 @@ fn explore_stopped_by_an_unexpected_violation_claims_nothing_past_it() {
     assert!(!text.contains("MISSING"), "{text}");
     let json = eosim(&[&args[..], &["--format", "json"]].concat());
     let out = stdout(&json);
-    let end: serde_json::Value = serde_json::from_str(out.lines().last().unwrap()).unwrap();
+    let end = explore_end(&out);
     assert_eq!(end["complete"], false, "{out}");
     assert_eq!(end["missing"], serde_json::json!([]), "{out}");
     assert_eq!(end["checks"]["C3"]["status"], "violated", "{out}");
@@ -2449,21 +2453,10 @@ fn explore_stopped_by_an_unexpected_violation_claims_nothing_past_it() {
 fn explore_end_carries_the_exit_code_the_command_returns() {
     // A counterexample that cannot be written is an error (exit 2): the
     // JSON end says so too, not the search's own 0.
-    let o = eosim(&[
-        "explore",
-        "scenarios/09-m0-naive-crash-duplicates.ron",
-        "--messages",
-        "1",
-        "--progress",
-        "none",
-        "--format",
-        "json",
-        "--out",
-        "/dev/null/cannot-be-a-folder",
-    ]);
+    let o = explore_lesson_09(&["--format", "json", "--out", "/dev/null/cannot-be-a-folder"]);
     assert_eq!(o.status.code(), Some(2));
     let text = stdout(&o);
-    let end: serde_json::Value = serde_json::from_str(text.lines().last().unwrap()).unwrap();
+    let end = explore_end(&text);
     assert_eq!(end["exit_code"], 2, "{text}");
 }
 
@@ -2489,7 +2482,7 @@ fn explore_names_the_random_faults_it_does_not_explore_in_every_verdict() {
     let json = eosim(&[&args[..], &["--format", "json"]].concat());
     let out = stdout(&json);
     assert!(stderr(&json).is_empty(), "--progress none is silent");
-    let end: serde_json::Value = serde_json::from_str(out.lines().last().unwrap()).unwrap();
+    let end = explore_end(&out);
     assert_eq!(
         end["bounds"]["not_explored"],
         serde_json::json!(["random expiries"]),
@@ -2513,7 +2506,7 @@ fn explore_json_lists_a_check_broken_before_any_execution_ended() {
         "json",
     ]);
     let out = stdout(&o);
-    let end: serde_json::Value = serde_json::from_str(out.lines().last().unwrap()).unwrap();
+    let end = explore_end(&out);
     assert_eq!(end["ends"]["quiet"], 0, "{out}");
     let found: Vec<&str> = out
         .lines()
@@ -2556,7 +2549,7 @@ fn explore_cut_by_a_bound_is_inconclusive_and_says_what_it_covered() {
     ]);
     assert_eq!(o.status.code(), Some(3), "{}", stderr(&o));
     let text = stdout(&o);
-    let end: serde_json::Value = serde_json::from_str(text.lines().last().unwrap()).unwrap();
+    let end = explore_end(&text);
     assert_eq!(end["type"], "explore_end");
     assert_eq!(end["complete"], false);
     assert_eq!(end["states"], 50);
