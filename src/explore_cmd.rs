@@ -94,7 +94,10 @@ pub fn explore(args: &ExploreArgs) -> u8 {
         code = 130;
     }
     match args.format {
-        Format::Human => crate::out(render(&scenario, &explored, &written, &cost)),
+        Format::Human => {
+            let written = (&written[..], args.out.is_some());
+            crate::out(render(&scenario, &explored, written, &cost));
+        }
         Format::Json => {
             let ended = (&written[..], &cost, code);
             for line in json_lines(&scenario, &args.file, &explored, ended) {
@@ -337,7 +340,18 @@ fn covered(scenario: &Scenario, e: &Explored, cost: &Cost) -> String {
     } else {
         format!(", {} not explored", and_list(&skipped))
     };
-    let most = p.most_faults;
+    // Only a complete search, with no successor left out by the copies
+    // bound, shows that a kind of fault no path used could not happen.
+    let most = if e.complete() && p.outside == 0 {
+        p.most_faults
+    } else {
+        let f = e.bounds.faults;
+        sim_core::FaultsUsed {
+            crashes: f.crashes,
+            drops: f.drops,
+            duplicates: f.duplicates,
+        }
+    };
     format!(
         "{} states, {} transitions, depth {}, {}, {}, {}{}{skipped}, {}{}",
         thousands(p.states),
@@ -356,7 +370,14 @@ fn out_path(out: &mut String, label: &str, path: &str) {
     out.push_str(&format!("    {label} {path}\n"));
 }
 
-fn render(scenario: &Scenario, e: &Explored, written: &[Option<String>], cost: &Cost) -> String {
+/// The human report; `written`: each counterexample's run folder, and
+/// whether they were asked for (not with `--no-report`).
+fn render(
+    scenario: &Scenario,
+    e: &Explored,
+    (written, asked): (&[Option<String>], bool),
+    cost: &Cost,
+) -> String {
     let mut out = String::new();
     let line = |out: &mut String, text: String, indent: &str| {
         out.push_str(&reports::text::wrap(&text, indent));
@@ -374,7 +395,7 @@ fn render(scenario: &Scenario, e: &Explored, written: &[Option<String>], cost: &
             ),
             "  ",
         );
-        if dir.is_none() && e.bounds.timing == Timing::Untimed {
+        if asked && dir.is_none() && e.bounds.timing == Timing::Untimed {
             line(
                 &mut out,
                 "    not written: an untimed execution may need timing the \

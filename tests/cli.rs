@@ -2557,6 +2557,22 @@ fn explore_cut_by_a_bound_is_inconclusive_and_says_what_it_covered() {
     assert_eq!(end["exit_code"], 3);
 }
 
+#[test]
+fn explore_cut_early_claims_no_missing_violation_and_no_unused_fault() {
+    // Twenty states reach neither lesson 09's duplicate effect nor its
+    // crash: a cut search says neither that C3 breaks on no execution nor
+    // that no execution could crash.
+    let o = explore_lesson_09(&["--states", "20", "--no-report"]);
+    let text = stdout(&o);
+    assert_eq!(o.status.code(), Some(3), "{text}");
+    assert!(text.contains("INCONCLUSIVE"), "{text}");
+    assert!(!text.contains("MISSING"), "{text}");
+    assert!(!text.contains("no execution had"), "{text}");
+    let json = explore_lesson_09(&["--states", "20", "--no-report", "--format", "json"]);
+    let out = stdout(&json);
+    assert_eq!(explore_end(&out)["missing"], serde_json::json!([]), "{out}");
+}
+
 /// A long run's report drawn with `--window` records the states of the
 /// window it draws: the inspector knows every actor at the window's first
 /// step, and events inside it carry states (they were stale before: the

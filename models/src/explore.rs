@@ -228,16 +228,16 @@ impl Explored {
         self.cut.is_none() && !self.failed()
     }
 
-    /// The expected checks that no execution broke; none when an
-    /// unexpected violation stopped the search (the executions not reached
-    /// may break them).
+    /// The expected checks that no execution broke; none unless the
+    /// search was complete (the executions a cut or a failure left
+    /// unreached may break them).
     pub fn missing<'a>(&'a self, scenario: &'a Scenario) -> impl Iterator<Item = CheckId> + 'a {
-        let stopped = self.failed();
+        let complete = self.complete();
         scenario
             .expected()
             .iter()
             .copied()
-            .filter(move |c| !stopped && !self.found.iter().any(|f| f.check == *c))
+            .filter(move |c| complete && !self.found.iter().any(|f| f.check == *c))
     }
 
     /// The exit code: 1 for an unexpected violation; 3 when a bound cut

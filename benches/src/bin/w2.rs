@@ -144,8 +144,8 @@ fn main() -> ExitCode {
         p.states,
         p.transitions + 1,
         // The peer counts states on a path, its initial one (eosim's run
-        // just started) as 1: one more than the events.
-        p.depth + 1,
+        // just started) as 1: one more than the events (0 when none).
+        if p.states == 0 { 0 } else { p.depth + 1 },
         p.states as f64 / wall.max(1e-9),
         if model.all_applied() { "found" } else { "-" },
         if args.dfs { 1 } else { args.threads },
