@@ -11,7 +11,7 @@ use indicatif::{ProgressBar, ProgressStyle};
 use models::explore::{self, Bounds, Cut, Explored, Found, Order, Progress};
 use models::numbers::{bytes, thousands};
 use models::scenario::Scenario;
-use models::scenario::spec::ExploreSpec;
+use models::scenario::spec::{ExploreSpec, LinkOverride, RatioSpec};
 use serde_json::json;
 use sim_core::{FaultBudget, Timing};
 
@@ -169,6 +169,26 @@ fn header(scenario: &Scenario, file: &str, bounds: &Bounds, widened: &[String]) 
         ));
         out.push('\n');
     }
+    let (crashes, drops, duplicates) = certain_faults(scenario);
+    let certain: Vec<&str> = [
+        (crashes, "crashes"),
+        (drops, "drops"),
+        (duplicates, "duplicates"),
+    ]
+    .into_iter()
+    .filter_map(|(is, kind)| is.then_some(kind))
+    .collect();
+    if !certain.is_empty() {
+        out.push_str(&reports::text::wrap(
+            &format!(
+                "  note     certain {} (a ratio of 1) are not choices: they happen on \
+                 every execution, besides the bounds",
+                and_list(&certain)
+            ),
+            "           ",
+        ));
+        out.push('\n');
+    }
     let skipped = not_explored(scenario);
     if !skipped.is_empty() {
         out.push_str(&reports::text::wrap(
@@ -238,12 +258,32 @@ fn copies(bounds: &Bounds) -> String {
 
 /// A fault kind's bound, and, when no execution reached it, the most
 /// any had: a bound the scenario gives no chance to use claims nothing.
-fn fault_bound(kind: &str, bound: u32, most: u32) -> String {
+/// `most`: `None` when the scenario makes this kind of fault certain
+/// (they happen besides the bound, uncounted).
+fn fault_bound(kind: &str, bound: u32, most: Option<u32>) -> String {
     match most {
-        m if m >= bound => format!("{kind} ≤ {bound}"),
-        0 => format!("{kind} ≤ {bound} (no execution had one)"),
-        m => format!("{kind} ≤ {bound} (no execution had more than {m})"),
+        None => format!("{kind} ≤ {bound} besides the certain ones"),
+        Some(m) if m >= bound => format!("{kind} ≤ {bound}"),
+        Some(0) => format!("{kind} ≤ {bound} (no execution had one)"),
+        Some(m) => format!("{kind} ≤ {bound} (no execution had more than {m})"),
     }
+}
+
+/// Whether the scenario makes crashes, drops and duplicates certain
+/// somewhere (a ratio of 1): such a fault is not a choice, so it happens
+/// on every execution, whatever the bounds, and they do not count it.
+fn certain_faults(scenario: &Scenario) -> (bool, bool, bool) {
+    let spec = scenario.spec();
+    let always = |r: &RatioSpec| r.1 > 0 && r.0 >= r.1;
+    let network = &spec.network;
+    let on_a_link = |default: &RatioSpec, link: fn(&LinkOverride) -> Option<&RatioSpec>| {
+        always(default) || network.links.iter().filter_map(link).any(always)
+    };
+    (
+        spec.faults.crash.iter().any(|k| always(&k.ratio)),
+        on_a_link(&network.default.loss, |l| l.loss.as_ref()),
+        on_a_link(&network.default.duplicate, |l| l.duplicate.as_ref()),
+    )
 }
 
 /// The copies bound, and how many successors it left out: the verdict
@@ -287,7 +327,7 @@ fn write_counterexample(
     let name = format!("{}-explore-{}", crate::runfolder::utc_stamp(), found.check);
     let dir = crate::runfolder::unused(Path::new(out).join(scenario.name()).join(name));
     crate::runfolder::write_at(&dir, &min, &recording, &min_file)?;
-    let text = min_file_text(&args.file, found, &min);
+    let text = min_file_text(&args.file, bounds, found, &min);
     let path = dir.join(crate::shrink_cmd::MIN);
     std::fs::create_dir_all(path.parent().expect("min/ has a parent"))
         .and_then(|()| std::fs::write(&path, text))
@@ -295,10 +335,15 @@ fn write_counterexample(
     Ok(Some(dir.display().to_string()))
 }
 
-fn min_file_text(source: &str, found: &Found, min: &Scenario) -> String {
+fn min_file_text(source: &str, bounds: &Bounds, found: &Found, min: &Scenario) -> String {
+    // Only breadth-first finds a shortest one.
+    let (flag, which) = match bounds.order {
+        Order::BreadthFirst => ("", "a shortest execution"),
+        Order::DepthFirst => (" --dfs", "an execution (depth-first: maybe not a shortest)"),
+    };
     format!(
-        "// Found by `{} explore {source}`:\n\
-         // a shortest execution that breaks {}, in {} events.\n\
+        "// Found by `{} explore {source}{flag}`:\n\
+         // {which} that breaks {}, in {} events.\n\
          // Every stochastic knob is off: any seed gives this very run.\n{}",
         reports::command(),
         found.check.heading(),
@@ -341,25 +386,29 @@ fn covered(scenario: &Scenario, e: &Explored, cost: &Cost) -> String {
         format!(", {} not explored", and_list(&skipped))
     };
     // Only a complete search, with no successor left out by the copies
-    // bound, shows that a kind of fault no path used could not happen.
-    let most = if e.complete() && p.outside == 0 {
-        p.most_faults
-    } else {
-        let f = e.bounds.faults;
-        sim_core::FaultsUsed {
-            crashes: f.crashes,
-            drops: f.drops,
-            duplicates: f.duplicates,
+    // bound, shows that a kind of fault no path used could not happen;
+    // a fault certain to happen is never counted, so never shown unused.
+    let (certain, clear) = (certain_faults(scenario), e.complete() && p.outside == 0);
+    let most = |certain: bool, bound: u32, most: u32| {
+        if certain {
+            None
+        } else {
+            Some(if clear { most } else { bound })
         }
     };
+    let m = p.most_faults;
     format!(
         "{} states, {} transitions, depth {}, {}, {}, {}{}{skipped}, {}{}",
         thousands(p.states),
         thousands(p.transitions),
         p.depth,
-        fault_bound("crashes", f.crashes, most.crashes),
-        fault_bound("drops", f.drops, most.drops),
-        fault_bound("duplicates", f.duplicates, most.duplicates),
+        fault_bound("crashes", f.crashes, most(certain.0, f.crashes, m.crashes)),
+        fault_bound("drops", f.drops, most(certain.1, f.drops, m.drops)),
+        fault_bound(
+            "duplicates",
+            f.duplicates,
+            most(certain.2, f.duplicates, m.duplicates)
+        ),
         copies_covered(e),
         secs(cost.took),
         per_state(e, cost.peak).map_or_else(String::new, |b| format!(", {} per state", bytes(b))),
@@ -653,5 +702,42 @@ impl Watch {
         if let Some(bar) = &self.bar {
             bar.finish_and_clear();
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn scenario(network: &str, faults: &str) -> Scenario {
+        let text = format!(
+            "Scenario(name: \"t\", model: M2, workload: (messages: 1), \
+             network: {network}, faults: {faults}, expect: Pass)"
+        );
+        Scenario::parse("t.ron", &text).unwrap_or_else(|e| panic!("{e}"))
+    }
+
+    #[test]
+    fn faults_with_a_ratio_of_one_are_certain_and_others_are_not() {
+        let none = scenario("(default: (loss: Ratio(1, 10)))", "()");
+        assert_eq!(certain_faults(&none), (false, false, false));
+        let one_link = scenario(
+            "(links: [(from: \"broker\", to: \"producer-1\", loss: Ratio(1, 1))])",
+            "(crash: [(ratio: Ratio(1, 1))])",
+        );
+        assert_eq!(certain_faults(&one_link), (true, true, false));
+    }
+
+    #[test]
+    fn a_certain_fault_is_never_shown_as_unused() {
+        assert_eq!(
+            fault_bound("drops", 2, None),
+            "drops ≤ 2 besides the certain ones"
+        );
+        assert_eq!(
+            fault_bound("drops", 2, Some(0)),
+            "drops ≤ 2 (no execution had one)"
+        );
+        assert_eq!(fault_bound("drops", 2, Some(2)), "drops ≤ 2");
     }
 }
