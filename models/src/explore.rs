@@ -171,8 +171,9 @@ pub struct Progress {
     /// included.
     pub outside: u64,
     /// The most crashes, drops and duplicates on the path of a state
-    /// stored, each on its own: a kind the bounds allow but no path used
-    /// is one the scenario could not make (or not within the bounds).
+    /// stored, each on its own: a kind the bounds allow but no path of a
+    /// complete search used is one the scenario could not make. Faults
+    /// certain to happen (a ratio of 1) are not choices, and not counted.
     pub most_faults: FaultsUsed,
 }
 

@@ -436,11 +436,18 @@ impl<A: Actor, C: Choices> Core<A, C> {
             .link_index(window.datagram.src, window.datagram.dst)
             .expect("a datagram travels on a link");
         let delay = delivered.since(window.sent);
-        if delay.0 != self.links[index].config.delay_us_min {
+        let least = self.links[index].config.delay_us_min;
+        self.note_delay(least, (window.datagram, window.copy), delay);
+    }
+
+    /// Note the delay a datagram (or its copy) had, when it is not its
+    /// link's `least`: the faults kept schedule it again.
+    fn note_delay(&mut self, least: u64, (datagram, copy): (Datagram, bool), delay: SimDuration) {
+        if delay.0 != least {
             self.realize(|| {
                 Realized::Delay(ScheduledDelay {
-                    datagram: window.datagram,
-                    copy: window.copy,
+                    datagram,
+                    copy,
                     delay,
                 })
             });
@@ -520,6 +527,8 @@ impl<A: Actor, C: Choices> Core<A, C> {
         }
         let link = self.links[index].config;
         let delay = self.delay_of(link, datagram, copy);
+        // As `note_delay`, written out: the seeded hot path compiles
+        // smaller this way (W1: 275.0 M against 275.8 M instructions).
         if delay != link.delay_us_min {
             self.realize(|| {
                 Realized::Delay(ScheduledDelay {
@@ -577,15 +586,7 @@ impl<A: Actor, C: Choices> Core<A, C> {
         // kept schedule it again.
         let (at, window) = match self.faults.delay_scheduled(datagram, copy) {
             Some(delay) => {
-                if delay.0 != link.delay_us_min {
-                    self.realize(|| {
-                        Realized::Delay(ScheduledDelay {
-                            datagram,
-                            copy,
-                            delay,
-                        })
-                    });
-                }
+                self.note_delay(link.delay_us_min, (datagram, copy), delay);
                 (self.now + delay, None)
             }
             None => {

@@ -209,14 +209,14 @@ impl<A: Actor, C: Choices> Sim<A, C> {
     /// (see [`Sim::clock_free`]).
     fn hash_times(&self, orders: &Orders<Event<A>>, w: &Waiting<Event<A>>, h: &mut Fnv64) {
         let times = (w.at, w.window.map(|w| (w.sent, w.latest)));
-        let before_last = orders.scheduled_before_last(w);
+        let scheduled_before_last = orders.scheduled_before_last(w);
         match (orders.clock_free, orders.timing) {
-            (false, _) => (times, before_last).hash(h),
+            (false, _) => (times, scheduled_before_last).hash(h),
             (true, Timing::Timed) => {
                 let since = |t: SimTime| t.0.wrapping_sub(self.core.now.0);
                 let (at, window) = times;
                 let window = window.map(|(s, l)| (since(s), since(l)));
-                (since(at), window, before_last).hash(h);
+                (since(at), window, scheduled_before_last).hash(h);
             }
             (true, Timing::Untimed) => {}
         }
